@@ -1,0 +1,25 @@
+"""Smarketing: the frame — page config, login, role-based navigation, shared sidebar."""
+
+import streamlit as st
+
+from smarketing.models import Role
+from smarketing.ui import auth, frame, resources
+
+st.set_page_config(page_title="Smarketing", page_icon="🤝", layout="wide")
+
+engine = resources.engine()
+resources.ensure_demo(engine)
+actor = auth.gate(engine)
+
+pages = {
+    "": [st.Page("pages/overview.py", title="Overview", icon="🏠", default=True)],
+}
+if Role.admin in actor.roles:
+    pages["Admin"] = [
+        st.Page("pages/admin_users.py", title="Users", icon="👥"),
+        st.Page("pages/admin_audit.py", title="Audit log", icon="📜"),
+    ]
+
+navigation = st.navigation(pages)
+frame.sidebar_and_banner(engine)
+navigation.run()

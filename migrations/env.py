@@ -1,0 +1,24 @@
+"""Alembic environment: runs against the engine handed over by smarketing.db (or the URL)."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import smarketing.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from smarketing.db import make_engine
+
+target_metadata = SQLModel.metadata
+
+
+def run_migrations_online() -> None:
+    engine = context.config.attributes.get("engine") or make_engine()
+    with engine.begin() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        context.run_migrations()
+
+
+run_migrations_online()

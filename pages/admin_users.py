@@ -1,0 +1,23 @@
+"""Admin → Users: who can log in, with which roles."""
+
+import streamlit as st
+
+from smarketing import users
+from smarketing.permissions import permission_table
+from smarketing.ui import frame, resources, user_admin
+
+engine = resources.engine()
+actor = frame.actor()
+
+st.title("Users")
+with resources.session(engine) as s:
+    table = users.users_table(s)
+st.dataframe(table, hide_index=True, width="stretch")
+
+add, change, rights = st.tabs(["Add a user", "Change a user", "Who may do what"])
+with add:
+    user_admin.add_user_form(engine, actor)
+with change:
+    user_admin.change_user_form(engine, actor, table["username"].tolist())
+with rights:
+    st.dataframe(permission_table(), hide_index=True, width="stretch")

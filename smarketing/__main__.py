@@ -1,0 +1,7 @@
+"""Entry point of `python -m smarketing`."""
+
+import sys
+
+from smarketing.cli import main
+
+sys.exit(main())

@@ -1,0 +1,60 @@
+"""Settings read from the environment (see README, "Configuration")."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from smarketing.errors import InvalidInput
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = ROOT / "data"
+COOKIE_NAME = "smarketing_auth"
+COOKIE_EXPIRY_DAYS = 1.0
+
+
+def data_dir() -> Path:
+    """Folder for the default SQLite file and the generated cookie key."""
+    return Path(os.environ.get("SMARKETING_DATA_DIR", DEFAULT_DATA_DIR))
+
+
+def database_url() -> str:
+    """SQLAlchemy URL of the store; default a SQLite file in the data folder."""
+    url = os.environ.get("SMARKETING_DATABASE_URL", "").strip()
+    return url or f"sqlite:///{data_dir() / 'smarketing.db'}"
+
+
+def timezone_name() -> str:
+    """Name of the business timezone used for display and period cuts."""
+    return os.environ.get("SMARKETING_TIMEZONE", "").strip() or "Europe/Oslo"
+
+
+def business_tz() -> ZoneInfo:
+    """The business timezone; a clear error when the name is unknown."""
+    name = timezone_name()
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidInput(
+            f"SMARKETING_TIMEZONE={name!r} is not a known timezone (e.g. Europe/Oslo)"
+        ) from exc
+
+
+def cookie_key(secrets_value: str | None = None) -> str:
+    """The login-cookie signing key: env var, then secrets.toml, else a generated key file."""
+    key = os.environ.get("SMARKETING_COOKIE_KEY", "").strip() or (secrets_value or "").strip()
+    if key:
+        if len(key) < 32:
+            raise InvalidInput("the cookie key must be at least 32 characters long")
+        return key
+    path = data_dir() / "cookie_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)  # 64 characters
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

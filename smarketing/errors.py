@@ -1,0 +1,21 @@
+"""Domain errors carrying a message a person can act on."""
+
+
+class SmarketingError(Exception):
+    """Base class of every error the app explains to a person instead of a traceback."""
+
+
+class PermissionDenied(SmarketingError):
+    """The actor's roles do not allow this change."""
+
+
+class InvalidInput(SmarketingError):
+    """The input is wrong; the message says what and where."""
+
+
+class NotFound(SmarketingError):
+    """The thing asked for does not exist."""
+
+
+class DatabaseUnavailable(SmarketingError):
+    """The database cannot be opened or written."""

@@ -1,0 +1,473 @@
+"""SQLModel tables for the whole smarketing domain.
+
+Timestamps are timezone-aware UTC; dates (``date``) are local calendar days in the
+business timezone. Every table that a person writes keeps who and when.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class Role(StrEnum):
+    admin = "admin"
+    marketing = "marketing"
+    sales = "sales"
+    leadership = "leadership"
+
+
+class Team(StrEnum):
+    marketing = "marketing"
+    sales = "sales"
+    both = "both"
+
+
+class ActivityKind(StrEnum):
+    page_view = "page_view"
+    download = "download"
+    form = "form"
+    email_click = "email_click"
+    email = "email"  # a sales e-mail sent to the lead
+    call = "call"
+    meeting = "meeting"
+
+
+#: Activities made by sales; the earliest one after ``mql_at`` is the first contact.
+SALES_ACTIVITY_KINDS = (ActivityKind.call, ActivityKind.email, ActivityKind.meeting)
+
+
+class VerdictKind(StrEnum):
+    accepted = "accepted"
+    rejected = "rejected"
+
+
+class MeetingKind(StrEnum):
+    weekly = "weekly"
+    monthly = "monthly"
+
+
+class MeetingStatus(StrEnum):
+    planned = "planned"
+    running = "running"
+    closed = "closed"
+
+
+class ActionStatus(StrEnum):
+    open = "open"
+    done = "done"
+    dropped = "dropped"
+
+
+class BriefStatus(StrEnum):
+    draft = "draft"
+    published = "published"
+
+
+# --- users, audit, settings -------------------------------------------------------------
+
+
+class UserBase(SQLModel):
+    username: str = Field(max_length=64, unique=True, index=True)
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=320)
+    roles: str = Field(default="", max_length=200, description="comma-separated Role values")
+
+
+class UserCreate(UserBase):
+    password: str
+
+
+class User(UserBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    password_hash: str = Field(max_length=200)
+    disabled: bool = False
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    last_login_at: datetime | None = None
+
+    @property
+    def role_list(self) -> list[str]:
+        """The user's roles as a list."""
+        return [r for r in self.roles.split(",") if r]
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_log"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(max_length=64, index=True)
+    action: str = Field(max_length=64)
+    entity: str = Field(max_length=64)
+    entity_id: str | None = Field(default=None, max_length=64)
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class Setting(SQLModel, table=True):
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+# --- leads and the closed loop ------------------------------------------------------------
+
+
+class LeadBase(SQLModel):
+    source_system: str = Field(default="manual", max_length=32)
+    external_id: str = Field(max_length=64)
+    first_name: str = Field(default="", max_length=100)
+    last_name: str = Field(default="", max_length=100)
+    email: str = Field(default="", max_length=320)
+    company: str = Field(default="", max_length=200)
+    title: str = Field(default="", max_length=200)
+    created_at: datetime
+    mql_at: datetime | None = None
+    accepted_at: datetime | None = None
+    rejected_at: datetime | None = None
+    rejection_reason: str | None = Field(default=None, max_length=100)
+    first_contact_at: datetime | None = None
+    sql_at: datetime | None = None
+    opportunity_at: datetime | None = None
+    customer_at: datetime | None = None
+    lost_at: datetime | None = None
+    source: str | None = Field(default=None, max_length=100)
+    campaign: str | None = Field(default=None, max_length=200)
+    persona: str | None = Field(default=None, max_length=100)
+    owner: str | None = Field(default=None, max_length=100)
+    segment: str | None = Field(default=None, max_length=100)
+    first_conversion: str | None = Field(default=None, max_length=200)
+    score: int | None = None
+    deal_value: float | None = None
+
+
+class LeadCreate(LeadBase):
+    pass
+
+
+class Lead(LeadBase, table=True):
+    __table_args__ = (
+        UniqueConstraint("source_system", "external_id", name="uq_lead_record"),
+        Index("ix_lead_created_at", "created_at"),
+        Index("ix_lead_mql_at", "mql_at"),
+        Index("ix_lead_sql_at", "sql_at"),
+        Index("ix_lead_customer_at", "customer_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    is_demo: bool = Field(default=False, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class LeadActivity(SQLModel, table=True):
+    __tablename__ = "lead_activity"
+    __table_args__ = (Index("ix_activity_lead_time", "lead_id", "occurred_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id")
+    kind: str = Field(max_length=32)
+    detail: str = Field(default="", max_length=500)
+    occurred_at: datetime = Field(index=True)
+    actor: str | None = Field(default=None, max_length=100)
+    is_demo: bool = False
+
+
+class LeadChange(SQLModel, table=True):
+    """One changed lifecycle field of a lead (history of stage changes)."""
+
+    __tablename__ = "lead_change"
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True)
+    field: str = Field(max_length=64)
+    old_value: str | None = Field(default=None, max_length=200)
+    new_value: str | None = Field(default=None, max_length=200)
+    changed_at: datetime = Field(default_factory=utcnow)
+    changed_by: str = Field(max_length=64)
+    import_run_id: int | None = Field(default=None, foreign_key="import_run.id")
+
+
+class Verdict(SQLModel, table=True):
+    """Sales' verdict on an MQL; every verdict is kept, the newest one counts."""
+
+    __table_args__ = (Index("ix_verdict_lead_time", "lead_id", "decided_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id")
+    verdict: str = Field(max_length=16)
+    reason: str | None = Field(default=None, max_length=100)
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    decided_by: str = Field(max_length=64)
+    decided_at: datetime = Field(default_factory=utcnow)
+    is_demo: bool = False
+
+
+# --- shared language, personas, campaigns -------------------------------------------------
+
+
+class Definition(SQLModel, table=True):
+    """One version of a shared-language term; the highest version of a key is current."""
+
+    __table_args__ = (UniqueConstraint("key", "version", name="uq_definition_version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=64, index=True)
+    version: int = 1
+    term: str = Field(max_length=200)
+    category: str = Field(default="term", max_length=32)
+    position: int = 0
+    owner_team: str = Field(max_length=16)
+    body: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    rule: str | None = Field(default=None, max_length=500)
+    agreed_on: date | None = None
+    agreed_by: str = Field(default="", max_length=300)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    is_demo: bool = False
+
+
+class PersonaBase(SQLModel):
+    name: str = Field(max_length=100, unique=True)
+    icon: str = Field(default="👤", max_length=16)
+    role: str = Field(default="", max_length=200)
+    seniority: str = Field(default="", max_length=100)
+    company_profile: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    goals: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    challenges: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    information_sources: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    objections: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    messages: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    recognise: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class Persona(PersonaBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    version: int = 1
+    archived: bool = False
+    updated_by: str = Field(max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow)
+    is_demo: bool = False
+
+
+class PersonaVersion(SQLModel, table=True):
+    """A frozen copy of a persona card as it was saved (JSON of PersonaBase fields)."""
+
+    __tablename__ = "persona_version"
+    id: int | None = Field(default=None, primary_key=True)
+    persona_id: int = Field(foreign_key="persona.id", index=True)
+    version: int
+    data: str = Field(sa_column=Column(Text, nullable=False))
+    saved_by: str = Field(max_length=64)
+    saved_at: datetime = Field(default_factory=utcnow)
+    is_demo: bool = False
+
+
+class BriefFields(SQLModel):
+    goal: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    offer: str = Field(default="", max_length=200)
+    key_message: str = Field(default="", max_length=500)
+    talking_points: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    objections: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    timeline: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    links: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    sales_cta: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class Campaign(BriefFields, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    channel: str = Field(default="", max_length=100)
+    persona: str | None = Field(default=None, max_length=100)
+    start_date: date | None = None
+    end_date: date | None = None
+    lead_target: int | None = None
+    brief_status: str = Field(default=BriefStatus.draft, max_length=16)
+    brief_version: int = 0
+    updated_by: str = Field(max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow)
+    is_demo: bool = False
+
+
+class BriefVersion(SQLModel, table=True):
+    """A published brief, frozen (JSON of BriefFields plus name/persona/dates)."""
+
+    __tablename__ = "brief_version"
+    __table_args__ = (UniqueConstraint("campaign_id", "version", name="uq_brief_version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    version: int
+    data: str = Field(sa_column=Column(Text, nullable=False))
+    published_by: str = Field(max_length=64)
+    published_at: datetime = Field(default_factory=utcnow)
+    is_demo: bool = False
+
+
+class BriefView(SQLModel, table=True):
+    """When a user last looked at a campaign's brief ("what's new since you last looked")."""
+
+    __tablename__ = "brief_view"
+    __table_args__ = (UniqueConstraint("campaign_id", "username", name="uq_brief_view"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id")
+    username: str = Field(max_length=64)
+    seen_version: int = 0
+    seen_at: datetime = Field(default_factory=utcnow)
+
+
+# --- the SLA ------------------------------------------------------------------------------
+
+
+class SlaTargets(SQLModel):
+    mql_target: int = Field(ge=0)
+    acceptance_rate_target: float = Field(ge=0, le=1)
+    response_hours: float = Field(gt=0)
+    contacted_within_sla_target: float = Field(ge=0, le=1)
+    sql_target: int = Field(ge=0)
+    close_rate_target: float = Field(ge=0, le=1)
+    customer_target: int = Field(ge=0)
+
+
+class SlaAgreement(SlaTargets, table=True):
+    __tablename__ = "sla_agreement"
+    id: int | None = Field(default=None, primary_key=True)
+    version: int = Field(unique=True)
+    effective_from: date
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    proposed_by: str = Field(max_length=64)
+    proposed_at: datetime = Field(default_factory=utcnow)
+    in_effect: bool = False
+    is_demo: bool = False
+
+
+class SlaConfirmation(SQLModel, table=True):
+    __tablename__ = "sla_confirmation"
+    __table_args__ = (UniqueConstraint("agreement_id", "team", name="uq_sla_confirmation"),)
+    id: int | None = Field(default=None, primary_key=True)
+    agreement_id: int = Field(foreign_key="sla_agreement.id", index=True)
+    team: str = Field(max_length=16)
+    username: str = Field(max_length=64)
+    confirmed_at: datetime = Field(default_factory=utcnow)
+    is_demo: bool = False
+
+
+class SlaCause(SQLModel, table=True):
+    """A recorded "why?" for a metric that was red in a period."""
+
+    __tablename__ = "sla_cause"
+    __table_args__ = (Index("ix_cause_period", "period_kind", "period_start"),)
+    id: int | None = Field(default=None, primary_key=True)
+    metric: str = Field(max_length=64)
+    period_kind: str = Field(max_length=16)
+    period_start: date
+    category: str = Field(max_length=64)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    author: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    is_demo: bool = False
+
+
+# --- meetings -----------------------------------------------------------------------------
+
+
+class Meeting(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    title: str = Field(max_length=200)
+    held_on: date = Field(index=True)
+    status: str = Field(default=MeetingStatus.planned, max_length=16)
+    agenda: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+    facilitator: str | None = Field(default=None, max_length=64)
+    minutes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    closed_at: datetime | None = None
+    closed_by: str | None = Field(default=None, max_length=64)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    is_demo: bool = False
+
+
+class MeetingNote(SQLModel, table=True):
+    """One person's note on one agenda step (a row per author, so nobody overwrites anyone)."""
+
+    __tablename__ = "meeting_note"
+    __table_args__ = (UniqueConstraint("meeting_id", "step", "author", name="uq_note_author"),)
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    step: str = Field(max_length=64)
+    author: str = Field(max_length=64)
+    body: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    revision: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    is_demo: bool = False
+
+
+class Decision(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int | None = Field(default=None, foreign_key="meeting.id", index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    decided_by: str = Field(max_length=200)
+    decided_on: date
+    metric: str | None = Field(default=None, max_length=64)
+    sla_version: int | None = None
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    is_demo: bool = False
+
+
+class ActionBase(SQLModel):
+    title: str = Field(max_length=300)
+    owner: str = Field(max_length=64)
+    due_date: date
+    metric: str | None = Field(default=None, max_length=64)
+    period_kind: str | None = Field(default=None, max_length=16)
+    period_start: date | None = None
+
+
+class ActionCreate(ActionBase):
+    pass
+
+
+class Action(ActionBase, table=True):
+    __table_args__ = (Index("ix_action_owner_status", "owner", "status"),)
+    id: int | None = Field(default=None, primary_key=True)
+    status: str = Field(default=ActionStatus.open, max_length=16)
+    meeting_id: int | None = Field(default=None, foreign_key="meeting.id", index=True)
+    carried_over: int = 0
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = None
+    is_demo: bool = False
+
+
+class MeetingRating(SQLModel, table=True):
+    __tablename__ = "meeting_rating"
+    __table_args__ = (UniqueConstraint("meeting_id", "username", name="uq_rating_user"),)
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id")
+    username: str = Field(max_length=64)
+    rating: int = Field(ge=1, le=10)
+    is_demo: bool = False
+
+
+# --- imports ------------------------------------------------------------------------------
+
+
+class ImportRun(SQLModel, table=True):
+    __tablename__ = "import_run"
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    actor: str = Field(max_length=64)
+    file_name: str = Field(max_length=300)
+    format: str = Field(max_length=32)
+    kind: str = Field(default="leads", max_length=16)
+    rows_read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    status: str = Field(default="running", max_length=16)
+    message: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))

@@ -1,0 +1,129 @@
+"""Period arithmetic in the business timezone (docs/metrics.md, "Time")."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from smarketing import config
+from smarketing.errors import InvalidInput
+
+
+class PeriodKind(StrEnum):
+    day = "day"
+    week = "week"
+    month = "month"
+    quarter = "quarter"
+
+
+def local_midnight_utc(day: date, tz: ZoneInfo | None = None) -> datetime:
+    """The UTC instant of local midnight at the start of ``day`` in the business timezone."""
+    tz = tz or config.business_tz()
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+def local_date(moment: datetime, tz: ZoneInfo | None = None) -> date:
+    """The local calendar day of an aware instant."""
+    return moment.astimezone(tz or config.business_tz()).date()
+
+
+def _bounds(kind: PeriodKind, day: date) -> tuple[date, date]:
+    if kind is PeriodKind.day:
+        return day, day
+    if kind is PeriodKind.week:
+        start = day - timedelta(days=day.weekday())
+        return start, start + timedelta(days=6)
+    if kind is PeriodKind.month:
+        return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
+    first_month = 3 * ((day.month - 1) // 3) + 1
+    last_month = first_month + 2
+    return (
+        date(day.year, first_month, 1),
+        date(day.year, last_month, calendar.monthrange(day.year, last_month)[1]),
+    )
+
+
+@dataclass(frozen=True)
+class Period:
+    """The period of ``kind`` containing ``as_of``."""
+
+    kind: PeriodKind
+    start: date
+    end: date
+    as_of: date
+
+    @property
+    def days(self) -> int:
+        """Number of days in the period."""
+        return (self.end - self.start).days + 1
+
+    @property
+    def window_end_day(self) -> date:
+        """The last local day inside the window: min(end, as_of)."""
+        return min(self.end, self.as_of)
+
+    @property
+    def elapsed_days(self) -> int:
+        """Days from start through min(end, as_of), inclusive (0 if as_of is before start)."""
+        return max(0, (self.window_end_day - self.start).days + 1)
+
+    @property
+    def elapsed_fraction(self) -> float:
+        """elapsed_days / days."""
+        return self.elapsed_days / self.days
+
+    @property
+    def remaining_days(self) -> int:
+        """Days of the period after the as-of day."""
+        return self.days - self.elapsed_days
+
+    def window(self, tz: ZoneInfo | None = None) -> tuple[datetime, datetime]:
+        """UTC [from, to): local midnight at start up to local midnight after min(end, as_of)."""
+        tz = tz or config.business_tz()
+        return (
+            local_midnight_utc(self.start, tz),
+            local_midnight_utc(self.window_end_day + timedelta(days=1), tz),
+        )
+
+    def label(self) -> str:
+        """A short human label: 'week 47 2026', 'November 2026', 'Q4 2026', '2026-11-18'."""
+        if self.kind is PeriodKind.day:
+            return self.start.isoformat()
+        if self.kind is PeriodKind.week:
+            year, week, _ = self.start.isocalendar()
+            return f"week {week} {year}"
+        if self.kind is PeriodKind.month:
+            return self.start.strftime("%B %Y")
+        return f"Q{(self.start.month - 1) // 3 + 1} {self.start.year}"
+
+
+def parse_kind(kind: str) -> PeriodKind:
+    """A PeriodKind from its name, or a clear InvalidInput."""
+    try:
+        return PeriodKind(str(kind).strip().lower())
+    except ValueError as exc:
+        raise InvalidInput(
+            f"unknown period {kind!r}; use one of " + ", ".join(k.value for k in PeriodKind)
+        ) from exc
+
+
+def period_containing(kind: PeriodKind | str, as_of: date) -> Period:
+    """The period of this kind that contains the as-of day."""
+    kind = parse_kind(kind)
+    start, end = _bounds(kind, as_of)
+    return Period(kind, start, end, as_of)
+
+
+def previous_period(period: Period) -> Period:
+    """The period before, with its as-of at the same elapsed day (like-for-like comparison)."""
+    prev_start, prev_end = _bounds(period.kind, period.start - timedelta(days=1))
+    same_day = prev_start + timedelta(days=max(period.elapsed_days, 1) - 1)
+    return Period(period.kind, prev_start, prev_end, min(same_day, prev_end))
+
+
+def today_local(now: datetime | None = None) -> date:
+    """Today's date in the business timezone."""
+    return local_date(now or datetime.now(UTC))

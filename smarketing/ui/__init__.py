@@ -1,0 +1,1 @@
+"""The Streamlit edge: auth gate, cached loaders and widgets (the only part importing streamlit)."""

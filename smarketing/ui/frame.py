@@ -1,0 +1,55 @@
+"""The shared frame around every page: the as-of picker, data facts and the demo banner."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from smarketing import config
+from smarketing.periods import today_local
+from smarketing.permissions import Actor
+from smarketing.ui import resources, widgets
+
+AS_OF_KEY = "as_of"
+
+
+def _initial_as_of() -> date:
+    raw = st.query_params.get("as_of")
+    if raw:
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            st.toast(f"Ignored as_of={raw!r} in the address: use YYYY-MM-DD.")
+    return today_local()
+
+
+def as_of() -> date:
+    """The as-of day every page reports up to (sidebar picker, default today)."""
+    if AS_OF_KEY not in st.session_state:
+        st.session_state[AS_OF_KEY] = _initial_as_of()
+    return st.session_state[AS_OF_KEY]
+
+
+def facts(engine: Engine) -> dict:
+    """Cached facts about the store (newest timestamp, lead count, demo flag)."""
+    return resources.store_facts(engine, config.database_url(), resources.data_version(engine))
+
+
+def sidebar_and_banner(engine: Engine) -> None:
+    """Render the shared sidebar controls and, while demo data is present, the banner."""
+    as_of()
+    with st.sidebar:
+        st.date_input(
+            "As of",
+            key=AS_OF_KEY,
+            format="YYYY-MM-DD",
+            help=f"Every figure counts up to and including this day ({config.timezone_name()}).",
+        )
+    widgets.demo_banner(facts(engine)["demo"])
+
+
+def actor() -> Actor:
+    """The logged-in actor (set by the gate in app.py)."""
+    return Actor.of(st.session_state["username"], st.session_state.get("roles") or [])

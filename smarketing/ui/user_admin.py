@@ -1,0 +1,97 @@
+"""Admin → Users forms: add, change roles, reset password, disable/enable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from smarketing import users
+from smarketing.errors import SmarketingError
+from smarketing.models import Role
+from smarketing.permissions import Actor, allowed
+from smarketing.ui.resources import session
+
+ROLES = [r.value for r in Role]
+
+
+def _run(engine: Engine, done: str, write: Callable) -> None:
+    try:
+        with session(engine) as s:
+            write(s)
+    except SmarketingError as exc:
+        st.error(str(exc))
+    else:
+        st.success(done)
+
+
+def add_user_form(engine: Engine, actor: Actor) -> None:
+    """The form that creates a user; typed values stay when something is wrong."""
+    can = allowed(actor, "users.manage")
+    with st.form("add_user"):
+        c1, c2 = st.columns(2)
+        username = c1.text_input("Username", key="new_username", help="lower-case, e.g. kari.n")
+        name = c2.text_input("Full name", key="new_name")
+        email = c1.text_input("E-mail", key="new_email")
+        roles = c2.multiselect("Roles", ROLES, key="new_roles")
+        password = c1.text_input(
+            "Initial password",
+            type="password",
+            key="new_password",
+            help=f"at least {users.MIN_PASSWORD} characters",
+        )
+        submitted = st.form_submit_button("Add user", type="primary", disabled=not can)
+    if submitted:
+        _run(
+            engine,
+            f"Added **{username}**.",
+            lambda s: users.add_user(
+                s,
+                actor=actor,
+                username=username,
+                name=name,
+                email=email,
+                roles=roles,
+                password=password,
+            ),
+        )
+
+
+def change_user_form(engine: Engine, actor: Actor, usernames: list[str]) -> None:
+    """Pick a user, then change roles, reset the password, or disable/enable."""
+    can = allowed(actor, "users.manage")
+    if not usernames:
+        return
+    picked = st.selectbox("User", usernames, key="edit_user")
+    with session(engine) as s:
+        user = users.get_user(s, picked)
+    c1, c2, c3 = st.columns(3)
+    with c1.form("roles_form"):
+        roles = st.multiselect("Roles", ROLES, default=user.role_list, key=f"roles_{picked}")
+        if st.form_submit_button("Save roles", disabled=not can):
+            _run(
+                engine,
+                "Roles saved.",
+                lambda s: users.set_roles(s, actor=actor, username=picked, roles=roles),
+            )
+    with c2.form("password_form", clear_on_submit=True):
+        password = st.text_input("New password", type="password", key=f"pw_{picked}")
+        if st.form_submit_button("Reset password", disabled=not can):
+            _run(
+                engine,
+                "Password reset; the account is unlocked.",
+                lambda s: users.set_password(s, actor=actor, username=picked, password=password),
+            )
+    with c3:
+        st.write("Account is **disabled**." if user.disabled else "Account is **active**.")
+        label = "Enable" if user.disabled else "Disable"
+        if st.button(label, key=f"toggle_{picked}", disabled=not can):
+            _run(
+                engine,
+                f"{label}d **{picked}**.",
+                lambda s: users.set_disabled(
+                    s, actor=actor, username=picked, disabled=not user.disabled
+                ),
+            )
+        st.caption("Users are never deleted: their notes and verdicts keep their author.")

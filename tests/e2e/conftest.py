@@ -1,0 +1,136 @@
+"""A real `streamlit run` on 127.0.0.1 and Debian's chromium through Playwright."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from smarketing import users
+from smarketing.db import make_engine, upgrade_to_head
+from smarketing.permissions import CLI_ACTOR
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+PASSWORD = "correct horse battery"
+
+
+def _require_browser() -> None:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("SMARKETING_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{CHROMIUM} is missing but SMARKETING_REQUIRE_BROWSER=1 (CI)")
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium to run browser tests")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app served by `streamlit run` with one user per role; yields its URL."""
+    _require_browser()
+    folder = tmp_path_factory.mktemp("e2e")
+    url = f"sqlite:///{folder / 'e2e.db'}"
+    engine = make_engine(url)
+    upgrade_to_head(engine)
+    with Session(engine) as s:
+        for name, role in (("ada", "admin"), ("sam", "sales")):
+            users.add_user(
+                s,
+                actor=CLI_ACTOR,
+                username=name,
+                name=name.title(),
+                email=f"{name}@example.com",
+                roles=[role],
+                password=PASSWORD,
+            )
+    engine.dispose()
+    port = _free_port()
+    env = {
+        **os.environ,
+        "SMARKETING_DATABASE_URL": url,
+        "SMARKETING_DATA_DIR": str(folder / "data"),
+        "SMARKETING_NO_DEMO": "1",
+        "SMARKETING_COOKIE_KEY": "e2e-" + "x" * 60,
+    }
+    log = open(folder / "server.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--server.fileWatcherType",
+            "none",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                if r.read() == b"ok":
+                    break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail(f"streamlit did not start; see {folder / 'server.log'}")
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium driven by Playwright."""
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def settle(page) -> None:
+    """Wait until Streamlit has finished its reruns."""
+    page.wait_for_selector(IDLE, timeout=30000)
+    page.wait_for_timeout(500)
+    page.wait_for_selector(IDLE, timeout=30000)

@@ -1,0 +1,76 @@
+"""Log in, stay logged in across a reload (cookie), deep link, log out — in a real browser."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.e2e.conftest import PASSWORD, settle
+
+pytestmark = pytest.mark.browser
+
+
+def cookie_names(context) -> set[str]:
+    return {c["name"] for c in context.cookies()}
+
+
+def wait_for_cookie(context, present: bool, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ("smarketing_auth" in cookie_names(context)) is present:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"cookie {'never set' if present else 'never removed'}")
+
+
+def log_in(page, username: str) -> None:
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Login").click()
+    settle(page)
+
+
+def test_login_reload_deep_link_logout(server, browser, tmp_path):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.goto(server)
+    settle(page)
+    assert page.get_by_role("button", name="Login").is_visible()
+
+    log_in(page, "ada")
+    page.get_by_role("heading", name="Overview").wait_for(timeout=20000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
+    assert (tmp_path / "overview.png").stat().st_size > 10_000
+
+    wait_for_cookie(context, present=True)
+    page.reload()
+    settle(page)
+    page.get_by_role("heading", name="Overview").wait_for(timeout=20000)
+    assert page.get_by_role("button", name="Login").count() == 0
+
+    page.goto(f"{server}/admin_users")  # a deep link to a sub-page
+    settle(page)
+    page.get_by_role("heading", name="Users").wait_for(timeout=20000)
+
+    page.get_by_role("button", name="Log out").click()
+    settle(page)
+    wait_for_cookie(context, present=False)
+    page.reload()
+    settle(page)
+    page.get_by_role("button", name="Login").wait_for(timeout=20000)
+    context.close()
+
+
+def test_wrong_password_in_browser(server, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.goto(server)
+    settle(page)
+    page.get_by_label("Username").fill("sam")
+    page.get_by_label("Password", exact=True).fill("definitely wrong")
+    page.get_by_role("button", name="Login").click()
+    settle(page)
+    page.get_by_text("Wrong username or password.").wait_for(timeout=10000)
+    context.close()

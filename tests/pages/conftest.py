@@ -1,0 +1,96 @@
+"""AppTest fixtures: a fresh database per test, caches cleared, helpers to log in."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import streamlit as st
+from sqlmodel import Session
+from streamlit.testing.v1 import AppTest
+
+from smarketing import users
+from smarketing.db import make_engine, upgrade_to_head
+from smarketing.permissions import CLI_ACTOR
+
+AS_OF = date(2026, 11, 18)
+PASSWORD = "correct horse battery"
+SETUP_CODE = "test-setup-code-1234"
+
+#: username -> roles of the people the page tests log in as
+PEOPLE = {
+    "ada": ["admin"],
+    "mia": ["marketing"],
+    "sam": ["sales"],
+    "lea": ["leadership"],
+}
+
+
+@pytest.fixture(autouse=True)
+def app_env(tmp_path, monkeypatch):
+    """A fresh SQLite file, no demo, a fixed cookie key and setup code; caches cleared."""
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    monkeypatch.setenv("SMARKETING_DATABASE_URL", url)
+    monkeypatch.setenv("SMARKETING_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SMARKETING_NO_DEMO", "1")
+    monkeypatch.setenv("SMARKETING_COOKIE_KEY", "k" * 64)
+    monkeypatch.setenv("SMARKETING_SETUP_CODE", SETUP_CODE)
+    monkeypatch.setenv("SMARKETING_TIMEZONE", "Europe/Oslo")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    engine = make_engine(url)
+    upgrade_to_head(engine)
+    yield engine
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    engine.dispose()
+
+
+@pytest.fixture
+def people(app_env):
+    """The four users of PEOPLE, one per role."""
+    with Session(app_env) as s:
+        for username, roles in PEOPLE.items():
+            users.add_user(
+                s,
+                actor=CLI_ACTOR,
+                username=username,
+                name=username.title(),
+                email=f"{username}@example.com",
+                roles=roles,
+                password=PASSWORD,
+            )
+    return PEOPLE
+
+
+def new_app() -> AppTest:
+    """A fresh AppTest of app.py."""
+    return AppTest.from_file("app.py", default_timeout=30)
+
+
+def logged_in(username: str, roles: list[str], as_of: date = AS_OF) -> AppTest:
+    """An app run as if the user had logged in (session state seeded), as of AS_OF."""
+    at = new_app()
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = username
+    at.session_state["name"] = username.title()
+    at.session_state["roles"] = roles
+    at.session_state["as_of"] = as_of
+    return at.run()
+
+
+def login_through_form(at: AppTest, username: str, password: str) -> AppTest:
+    """Fill the real login form and submit it."""
+    at.text_input[0].input(username)
+    at.text_input[1].input(password)
+    at.button[0].click()
+    return at.run()
+
+
+def texts(at: AppTest) -> str:
+    """All markdown, titles, captions and alerts of the run, joined (for assertions)."""
+    parts = [e.value for e in at.markdown] + [e.value for e in at.title]
+    parts += [e.value for e in at.caption] + [e.value for e in at.subheader]
+    parts += [e.value for e in at.error] + [e.value for e in at.warning]
+    parts += [e.value for e in at.success] + [e.value for e in at.info]
+    return "\n".join(str(p) for p in parts)

@@ -1,0 +1,52 @@
+"""Admin pages: add a user through the form, audit log, role checks."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from smarketing import users
+from tests.pages.conftest import logged_in, texts
+
+
+def test_admin_adds_user_through_form(people, app_env):
+    at = logged_in("ada", ["admin"])
+    at.switch_page("pages/admin_users.py").run()
+    at.text_input(key="new_username").input("nina")
+    at.text_input(key="new_name").input("Nina Berg")
+    at.text_input(key="new_email").input("nina@example.com")
+    at.multiselect(key="new_roles").select("sales")
+    at.text_input(key="new_password").input("long enough pw")
+    at.button(key="FormSubmitter:add_user-Add user").click()
+    at.run()
+    assert not at.exception
+    assert "Added **nina**" in texts(at)
+    with Session(app_env) as s:
+        assert users.get_user(s, "nina").role_list == ["sales"]
+    at.switch_page("pages/admin_audit.py").run()
+    assert not at.exception
+    shown = at.dataframe[0].value
+    assert "user.add" in set(shown["action"])
+
+
+def test_bad_input_keeps_what_was_typed(people):
+    at = logged_in("ada", ["admin"])
+    at.switch_page("pages/admin_users.py").run()
+    at.text_input(key="new_username").input("nina")
+    at.text_input(key="new_name").input("Nina Berg")
+    at.text_input(key="new_email").input("nina-at-example")
+    at.multiselect(key="new_roles").select("sales")
+    at.text_input(key="new_password").input("long enough pw")
+    at.button(key="FormSubmitter:add_user-Add user").click()
+    at.run()
+    assert "is not an e-mail address" in texts(at)
+    assert at.text_input(key="new_name").value == "Nina Berg"
+
+
+def test_admin_disables_user(people, app_env):
+    at = logged_in("ada", ["admin"])
+    at.switch_page("pages/admin_users.py").run()
+    at.selectbox(key="edit_user").select("sam").run()
+    at.button(key="toggle_sam").click().run()
+    assert "Disabled **sam**" in texts(at)
+    with Session(app_env) as s:
+        assert users.get_user(s, "sam").disabled

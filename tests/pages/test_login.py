@@ -1,0 +1,119 @@
+"""Login, first admin, lockout and role-based navigation through AppTest."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.pages.conftest import (
+    PASSWORD,
+    SETUP_CODE,
+    logged_in,
+    login_through_form,
+    new_app,
+    texts,
+)
+
+
+def test_first_admin_form_when_no_users():
+    at = new_app().run()
+    assert not at.exception
+    assert "Welcome to Smarketing" in texts(at)
+    assert at.text_input(key="setup_code") is not None
+
+
+def fill_first_admin(at, code):
+    at.text_input(key="setup_code").input(code)
+    at.text_input(key="first_username").input("kari")
+    at.text_input(key="first_name").input("Kari Nordmann")
+    at.text_input(key="first_email").input("kari@example.com")
+    at.text_input(key="first_password").input(PASSWORD)
+    at.text_input(key="first_repeat").input(PASSWORD)
+    at.button[0].click()
+    return at.run()
+
+
+def test_first_admin_needs_the_console_code():
+    at = fill_first_admin(new_app().run(), "a guess")
+    assert "setup code is wrong" in texts(at)
+    # what was typed is still there
+    assert at.text_input(key="first_username").value == "kari"
+
+
+def test_first_admin_then_login():
+    at = fill_first_admin(new_app().run(), SETUP_CODE)
+    assert not at.exception
+    assert "Admin **kari** created" in texts(at)
+    at = login_through_form(at, "kari", PASSWORD)
+    assert not at.exception
+    assert "Overview" in [t.value for t in at.title]
+
+
+def test_login_form_with_real_user(people):
+    at = new_app().run()
+    assert [t.value for t in at.text_input][:2] == ["", ""]
+    at = login_through_form(at, "mia", PASSWORD)
+    assert not at.exception
+    assert at.session_state["authentication_status"] is True
+    assert "Overview" in [t.value for t in at.title]
+
+
+def test_wrong_password_shows_error(people):
+    at = login_through_form(new_app().run(), "mia", "not the password")
+    assert "Wrong username or password." in texts(at)
+    assert "Overview" not in [t.value for t in at.title]
+
+
+def test_five_failures_lock_the_username(people):
+    at = new_app().run()
+    for _ in range(5):
+        at = login_through_form(at, "sam", "wrong password")
+    assert "locked" in texts(at)
+    # the right password no longer helps: the lock is in the database, not in this session
+    at = login_through_form(new_app().run(), "sam", PASSWORD)
+    assert "locked" in texts(at)
+    assert not at.session_state["authentication_status"]
+
+
+PAGES = {
+    "Overview": "pages/overview.py",
+    "Users": "pages/admin_users.py",
+    "Audit log": "pages/admin_audit.py",
+}
+NAV = {
+    "ada": ["Overview", "Users", "Audit log"],
+    "mia": ["Overview"],
+    "sam": ["Overview"],
+    "lea": ["Overview"],
+}
+
+
+@pytest.mark.parametrize("username", list(NAV))
+def test_each_role_sees_its_navigation(people, username):
+    at = logged_in(username, people[username])
+    assert not at.exception
+    for title, path in PAGES.items():
+        if title in NAV[username]:
+            at.switch_page(path).run()
+            assert not at.exception, f"{title} failed for {username}"
+            assert title in [t.value for t in at.title]
+        else:
+            with pytest.raises(ValueError):
+                at.switch_page(path)
+
+
+def test_disabled_user_is_logged_out(people, app_env):
+    from sqlmodel import Session
+
+    from smarketing import users
+    from smarketing.permissions import CLI_ACTOR
+
+    at = logged_in("sam", ["sales"])
+    with Session(app_env) as s:
+        users.set_disabled(s, actor=CLI_ACTOR, username="sam")
+    at.run()
+    assert "disabled" in texts(at)
+    assert (
+        not at.session_state["authentication_status"]
+        if "authentication_status" in at.session_state
+        else True
+    )

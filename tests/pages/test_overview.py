@@ -1,0 +1,66 @@
+"""The Overview for every role, with counts from a small hand-made dataset."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session
+
+from smarketing.db import set_setting
+from tests.factories import add_lead
+from tests.pages.conftest import PEOPLE, logged_in, texts
+
+
+@pytest.fixture
+def dataset(app_env):
+    """Three leads this week (as of Wed 18 Nov 2026), one last week, one last month."""
+    with Session(app_env) as s:
+        add_lead(s, "1", "2026-11-16 09:00", mql_at="2026-11-16 12:00")
+        add_lead(s, "2", "2026-11-17 09:00", mql_at="2026-11-17 10:00", sql_at="2026-11-18 08:00")
+        add_lead(s, "3", "2026-11-18 09:00")
+        add_lead(s, "4", "2026-11-10 09:00", mql_at="2026-11-10 11:00")
+        add_lead(s, "5", "2026-10-02 09:00", customer_at="2026-11-18 11:00")
+
+
+def metrics(at) -> dict[str, tuple[str, str]]:
+    """label -> (value, delta) of the metric tiles, in order week then month."""
+    return [(m.label, m.value, m.delta) for m in at.metric]
+
+
+@pytest.mark.parametrize("username", list(PEOPLE))
+def test_overview_renders_for_every_role(people, dataset, username):
+    at = logged_in(username, PEOPLE[username])
+    assert not at.exception
+    assert "Overview" in [t.value for t in at.title]
+    tiles = metrics(at)
+    # week 47 (16–18 Nov) against 9–11 Nov, then November 1–18 against October 1–18
+    assert tiles == [
+        ("New leads", "3", "+2 (+200%) vs 1"),
+        ("MQLs", "2", "+1 (+100%) vs 1"),
+        ("SQLs", "1", "+1 vs 0"),
+        ("Customers", "1", "+1 vs 0"),
+        ("New leads", "4", "+3 (+300%) vs 1"),
+        ("MQLs", "3", "+3 vs 0"),
+        ("SQLs", "1", "+1 vs 0"),
+        ("Customers", "1", "+1 vs 0"),
+    ]
+    page = texts(at)
+    assert "This week · week 47 2026" in page and "This month · November 2026" in page
+    assert "Figures up to and including **Wed 18 Nov 2026**" in page
+    assert all(m.help for m in at.metric)  # every figure carries its definition
+
+
+def test_demo_banner_only_with_demo_data(people, dataset, app_env):
+    at = logged_in("mia", ["marketing"])
+    assert "Demo data" not in texts(at)
+    with Session(app_env) as s:
+        set_setting(s, "demo_company", "1")
+        set_setting(s, "data_version", "99")
+        s.commit()
+    at = logged_in("mia", ["marketing"])
+    assert "Demo data" in texts(at)
+
+
+def test_empty_store_renders(people):
+    at = logged_in("sam", ["sales"])
+    assert not at.exception
+    assert [m.value for m in at.metric] == ["0"] * 8

@@ -1,0 +1,167 @@
+"""The command line: help, users, demo --clear, and one-line errors."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlmodel import Session, func, select
+
+from smarketing import users
+from smarketing.cli import main
+from smarketing.db import make_engine
+from smarketing.models import Lead, User
+
+
+def run(capsys, *argv, stdin: str | None = None, monkeypatch=None):
+    if stdin is not None:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_help_lists_commands(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("init", "demo", "users"):
+        assert command in out
+
+
+def test_init_creates_schema(capsys, db_url):
+    code, out, _ = run(capsys, "init", "--db", db_url)
+    assert code == 0 and "database ready" in out and "0001" in out
+
+
+def test_users_add_list_and_password(capsys, monkeypatch, db_url):
+    code, out, err = run(
+        capsys,
+        "users",
+        "add",
+        "kari",
+        "--name",
+        "Kari Nordmann",
+        "--email",
+        "kari@example.com",
+        "--role",
+        "admin",
+        "--role",
+        "marketing",
+        "--password-stdin",
+        "--db",
+        db_url,
+        stdin="long enough pw\n",
+        monkeypatch=monkeypatch,
+    )
+    assert (code, err) == (0, "")
+    assert "added kari (admin,marketing)" in out
+    engine = make_engine(db_url)
+    with Session(engine) as s:
+        creds = users.login_credentials(s)["usernames"]["kari"]
+        assert creds["roles"] == ["admin", "marketing"]
+        assert users.password_matches("long enough pw", creds["password"])
+    code, out, _ = run(capsys, "users", "list", "--db", db_url)
+    assert code == 0 and "kari" in out and "admin, marketing" in out
+    code, out, _ = run(
+        capsys,
+        "users",
+        "set-password",
+        "kari",
+        "--password-stdin",
+        "--db",
+        db_url,
+        stdin="another long pw\n",
+        monkeypatch=monkeypatch,
+    )
+    assert code == 0
+    with Session(engine) as s:
+        assert users.password_matches("another long pw", users.get_user(s, "kari").password_hash)
+    code, out, _ = run(capsys, "users", "disable", "kari", "--db", db_url)
+    assert code == 0 and "kari disabled" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "stdin", "message"),
+    [
+        # each user error: one line on stderr, exit 1, no traceback
+        (
+            [
+                "users",
+                "add",
+                "x y",
+                "--name",
+                "X",
+                "--email",
+                "x@example.com",
+                "--role",
+                "sales",
+                "--password-stdin",
+            ],
+            "long enough\n",
+            "error: the username must be",
+        ),
+        (
+            [
+                "users",
+                "add",
+                "xy",
+                "--name",
+                "X",
+                "--email",
+                "x@example.com",
+                "--role",
+                "sales",
+                "--password-stdin",
+            ],
+            "short\n",
+            "error: the password must have at least 8",
+        ),
+        (
+            ["users", "set-password", "nobody", "--password-stdin"],
+            "long enough\n",
+            "error: no user named 'nobody'",
+        ),
+    ],
+)
+def test_user_errors_are_one_line(capsys, monkeypatch, db_url, argv, stdin, message):
+    code, _out, err = run(capsys, *argv, "--db", db_url, stdin=stdin, monkeypatch=monkeypatch)
+    assert code == 1
+    assert err.startswith(message) and err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+def test_bad_database_url_is_one_line(capsys):
+    code, _, err = run(capsys, "init", "--db", "not a url")
+    assert code == 1 and err.startswith("error: database URL") and "Traceback" not in err
+
+
+def test_demo_clear_keeps_users(capsys, monkeypatch, db_url):
+    run(
+        capsys,
+        "users",
+        "add",
+        "kari",
+        "--name",
+        "Kari",
+        "--email",
+        "kari@example.com",
+        "--role",
+        "admin",
+        "--password-stdin",
+        "--db",
+        db_url,
+        stdin="long enough\n",
+        monkeypatch=monkeypatch,
+    )
+    code, out, _ = run(capsys, "demo", "--leads", "400", "--months", "3", "--db", db_url)
+    assert code == 0 and "wrote the demo company: 400 leads" in out
+    code, _, err = run(capsys, "demo", "--leads", "400", "--db", db_url)
+    assert code == 1 and err.startswith("error:")  # twice is refused, clearly
+    code, out, _ = run(capsys, "demo", "--clear", "--db", db_url)
+    assert code == 0 and "removed the demo company" in out
+    engine = make_engine(db_url)
+    with Session(engine) as s:
+        assert s.exec(select(func.count()).select_from(Lead)).one() == 0
+        assert [u.username for u in s.exec(select(User))] == ["kari"]

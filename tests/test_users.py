@@ -1,0 +1,175 @@
+"""Users: validation, roles, first admin, lockout kept in the database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from smarketing import users
+from smarketing.errors import InvalidInput, NotFound, PermissionDenied
+from smarketing.models import AuditEntry
+from smarketing.permissions import Actor
+from tests.conftest import NOW
+
+ADMIN = Actor.of("root", {"admin"})
+
+
+def add(session, username="sam", roles=("sales",), password="correct horse"):
+    return users.add_user(
+        session,
+        actor=ADMIN,
+        username=username,
+        name=username.title(),
+        email=f"{username.strip().lower()}@example.com",
+        roles=roles,
+        password=password,
+    )
+
+
+def test_add_user_hashes_and_audits(session):
+    user = add(session, "Sam ")  # trimmed and lower-cased
+    assert user.username == "sam"
+    assert user.password_hash != "correct horse"
+    assert users.password_matches("correct horse", user.password_hash)
+    assert not users.password_matches("wrong", user.password_hash)
+    entry = session.query(AuditEntry).one()
+    assert (entry.actor, entry.action, entry.entity_id) == ("root", "user.add", "sam")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"username": "x"}, "username"),
+        ({"username": "Kari Nordmann"}, "username"),
+        ({"password": "short"}, "at least 8"),
+        ({"password": " padded password "}, "space"),
+        ({"roles": ()}, "at least one role"),
+        ({"roles": ("boss",)}, "unknown role boss"),
+    ],
+)
+def test_add_user_rejects_bad_input(session, kwargs, message):
+    with pytest.raises(InvalidInput, match=message):
+        add(session, **kwargs)
+
+
+def test_duplicate_and_bad_email(session):
+    add(session)
+    with pytest.raises(InvalidInput, match="already exists"):
+        add(session)
+    with pytest.raises(InvalidInput, match="not an e-mail"):
+        users.add_user(
+            session,
+            actor=ADMIN,
+            username="eve",
+            name="Eve",
+            email="eve",
+            roles=["sales"],
+            password="long enough",
+        )
+
+
+def test_only_admin_manages_users(session):
+    add(session)
+    with pytest.raises(PermissionDenied):
+        users.add_user(
+            session,
+            actor=Actor.of("sam", {"sales"}),
+            username="x2",
+            name="X",
+            email="x@example.com",
+            roles=["sales"],
+            password="long enough",
+        )
+    with pytest.raises(PermissionDenied):
+        users.set_roles(session, actor=Actor.of("sam", {"sales"}), username="sam", roles=["admin"])
+    # but everyone may change their own password
+    users.set_password(
+        session, actor=Actor.of("sam", {"sales"}), username="sam", password="new password"
+    )
+
+
+def test_first_admin_needs_code_and_empty_store(session):
+    with pytest.raises(PermissionDenied, match="setup code is wrong"):
+        users.create_first_admin(
+            session,
+            setup_code="guess",
+            expected_code="s3cret-code",
+            username="kari",
+            name="Kari",
+            email="k@example.com",
+            password="long enough",
+        )
+    user = users.create_first_admin(
+        session,
+        setup_code=" s3cret-code ",
+        expected_code="s3cret-code",
+        username="kari",
+        name="Kari",
+        email="k@example.com",
+        password="long enough",
+    )
+    assert user.role_list == ["admin"]
+    with pytest.raises(PermissionDenied, match="already exists"):
+        users.create_first_admin(
+            session,
+            setup_code="s3cret-code",
+            expected_code="s3cret-code",
+            username="eve",
+            name="Eve",
+            email="e@example.com",
+            password="long enough",
+        )
+
+
+def test_setup_codes_are_random():
+    assert len({users.new_setup_code() for _ in range(20)}) == 20
+
+
+def test_lockout_after_five_failures_expires_after_fifteen_minutes(session):
+    add(session)
+    for attempt in range(1, 6):
+        locked = users.record_failed_login(session, "sam", NOW + timedelta(seconds=attempt))
+        assert locked is (attempt == 5)
+    creds = users.login_credentials(session, NOW + timedelta(minutes=1))
+    assert creds["usernames"]["sam"]["failed_login_attempts"] == users.MAX_FAILED_LOGINS
+    assert users.lock_minutes_left(session, "sam", NOW + timedelta(minutes=1)) == 15
+    later = NOW + timedelta(minutes=16)
+    assert users.login_credentials(session, later)["usernames"]["sam"]["failed_login_attempts"] == 0
+    # after expiry the count starts again from zero
+    assert users.record_failed_login(session, "sam", later) is False
+    assert users.get_user(session, "sam").failed_logins == 1
+
+
+def test_successful_login_resets_count(session):
+    add(session)
+    users.record_failed_login(session, "sam", NOW)
+    users.record_login(session, "sam", NOW)
+    assert users.get_user(session, "sam").failed_logins == 0
+
+
+def test_disabled_users_cannot_log_in_and_are_never_deleted(session):
+    add(session)
+    users.set_disabled(session, actor=ADMIN, username="sam")
+    assert "sam" not in users.login_credentials(session, NOW)["usernames"]
+    table = users.users_table(session, NOW)
+    assert table.set_index("username").loc["sam", "state"] == "disabled"
+    users.set_disabled(session, actor=ADMIN, username="sam", disabled=False)
+    assert "sam" in users.login_credentials(session, NOW)["usernames"]
+
+
+def test_last_admin_is_protected(session):
+    add(session, "kari", roles=("admin",))
+    kari = Actor.of("kari", {"admin"})
+    with pytest.raises(InvalidInput, match="last active admin"):
+        users.set_roles(session, actor=ADMIN, username="kari", roles=["sales"])
+    with pytest.raises(InvalidInput, match="your own account"):
+        users.set_disabled(session, actor=kari, username="kari")
+    add(session, "ola", roles=("admin", "marketing"))
+    users.set_roles(session, actor=ADMIN, username="kari", roles=["sales"])
+    assert users.get_user(session, "kari").role_list == ["sales"]
+
+
+def test_unknown_user(session):
+    with pytest.raises(NotFound):
+        users.set_password(session, actor=ADMIN, username="nobody", password="long enough")
