@@ -5,19 +5,23 @@ import streamlit as st
 from smarketing.models import Role
 from smarketing.ui import auth, frame, resources
 
-st.set_page_config(page_title="Smarketing", page_icon="🤝", layout="wide")
+st.set_page_config(page_title="Smarketing", page_icon=":material/handshake:", layout="wide")
 
 engine = resources.engine()
 resources.ensure_demo(engine)
 actor = auth.gate(engine)
 
 pages = {
-    "": [st.Page("pages/overview.py", title="Overview", icon="🏠", default=True)],
+    "": [
+        st.Page(
+            "app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True
+        )
+    ],
 }
 if Role.admin in actor.roles:
     pages["Admin"] = [
-        st.Page("pages/admin_users.py", title="Users", icon="👥"),
-        st.Page("pages/admin_audit.py", title="Audit log", icon="📜"),
+        st.Page("app_pages/admin_users.py", title="Users", icon=":material/group:"),
+        st.Page("app_pages/admin_audit.py", title="Audit log", icon=":material/history:"),
     ]
 
 navigation = st.navigation(pages)

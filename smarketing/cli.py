@@ -88,7 +88,7 @@ def _progress_printer():
 
     def show(fraction: float, text: str) -> None:
         pct = int(fraction * 100)
-        if pct != last[0]:
+        if pct != last[0] and fraction > 0:
             last[0] = pct
             bar = "#" * (pct // 4)
             print(f"\r[{bar:<25}] {pct:3d}% {text[:50]:<50}", end="", file=sys.stderr, flush=True)

@@ -78,8 +78,27 @@ def test_users_add_list_and_password(capsys, monkeypatch, db_url):
     assert code == 0
     with Session(engine) as s:
         assert users.password_matches("another long pw", users.get_user(s, "kari").password_hash)
-    code, out, _ = run(capsys, "users", "disable", "kari", "--db", db_url)
-    assert code == 0 and "kari disabled" in out
+    code, _, err = run(capsys, "users", "disable", "kari", "--db", db_url)
+    assert code == 1 and "last active admin" in err
+    run(
+        capsys,
+        "users",
+        "add",
+        "sam",
+        "--name",
+        "Sam",
+        "--email",
+        "sam@example.com",
+        "--role",
+        "sales",
+        "--password-stdin",
+        "--db",
+        db_url,
+        stdin="long enough pw\n",
+        monkeypatch=monkeypatch,
+    )
+    code, out, _ = run(capsys, "users", "disable", "sam", "--db", db_url)
+    assert code == 0 and "sam disabled" in out
 
 
 @pytest.mark.parametrize(

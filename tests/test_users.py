@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlmodel import select
 
 from smarketing import users
 from smarketing.errors import InvalidInput, NotFound, PermissionDenied
@@ -33,7 +34,7 @@ def test_add_user_hashes_and_audits(session):
     assert user.password_hash != "correct horse"
     assert users.password_matches("correct horse", user.password_hash)
     assert not users.password_matches("wrong", user.password_hash)
-    entry = session.query(AuditEntry).one()
+    entry = session.exec(select(AuditEntry)).one()
     assert (entry.actor, entry.action, entry.entity_id) == ("root", "user.add", "sam")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import nullcontext
 
 import streamlit as st
 import streamlit_authenticator as stauth
@@ -50,9 +51,12 @@ def _first_admin_form(engine: Engine) -> None:
         "(look for *Smarketing has no users yet*). Or run "
         "`python -m smarketing users add NAME --role admin …` in a shell."
     )
-    with st.form("first_admin", border=True):
+    column, _ = st.columns([3, 2])
+    with column.form("first_admin", border=True):
         entered = st.text_input("Setup code", type="password", key="setup_code")
-        username = st.text_input("Username", key="first_username", help="lower-case, e.g. kari")
+        username = st.text_input(
+            "Username", key="first_username", placeholder="lower-case, e.g. kari"
+        )
         name = st.text_input("Full name", key="first_name")
         email = st.text_input("E-mail", key="first_email")
         password = st.text_input("Password", type="password", key="first_password")
@@ -120,18 +124,22 @@ def gate(engine: Engine) -> Actor:
         st.caption("Marketing and sales, one team: the SLA, lead quality and meetings.")
         if FLASH in st.session_state:
             st.success(st.session_state.pop(FLASH))
+    place = (
+        nullcontext() if st.session_state.get("authentication_status") else st.columns([2, 3])[0]
+    )
     try:
-        authenticator.login(
-            location="main",
-            max_login_attempts=users.MAX_FAILED_LOGINS,
-            key="login",
-            fields={
-                "Form name": "Log in",
-                "Username": "Username",
-                "Password": "Password",
-                "Login": "Login",
-            },
-        )
+        with place:
+            authenticator.login(
+                location="main",
+                max_login_attempts=users.MAX_FAILED_LOGINS,
+                key="login",
+                fields={
+                    "Form name": "Log in",
+                    "Username": "Username",
+                    "Password": "Password",
+                    "Login": "Login",
+                },
+            )
     except LoginError as exc:
         if "attempts" in str(exc):
             st.error(

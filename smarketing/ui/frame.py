@@ -8,8 +8,9 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from smarketing import config
+from smarketing.errors import PermissionDenied
 from smarketing.periods import today_local
-from smarketing.permissions import Actor
+from smarketing.permissions import Actor, require
 from smarketing.ui import resources, widgets
 
 AS_OF_KEY = "as_of"
@@ -53,3 +54,17 @@ def sidebar_and_banner(engine: Engine) -> None:
 def actor() -> Actor:
     """The logged-in actor (set by the gate in app.py)."""
     return Actor.of(st.session_state["username"], st.session_state.get("roles") or [])
+
+
+def actor_allowed_to(action: str) -> Actor:
+    """The actor, if their roles allow ``action``; otherwise say so and stop the page.
+
+    Navigation already hides such pages; this guards a page reached any other way.
+    """
+    who = actor()
+    try:
+        require(who, action)
+    except PermissionDenied as exc:
+        st.error(str(exc), icon=":material/lock:")
+        st.stop()
+    return who

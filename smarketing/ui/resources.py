@@ -28,7 +28,7 @@ def engine() -> Engine:
     try:
         return _engine(config.database_url())
     except SmarketingError as exc:
-        st.error(f"The database cannot be used: {exc}", icon="🛑")
+        st.error(f"The database cannot be used: {exc}", icon=":material/error:")
         st.caption("Check SMARKETING_DATABASE_URL and the folder's permissions, then reload.")
         st.stop()
 

@@ -31,7 +31,9 @@ def add_user_form(engine: Engine, actor: Actor) -> None:
     can = allowed(actor, "users.manage")
     with st.form("add_user"):
         c1, c2 = st.columns(2)
-        username = c1.text_input("Username", key="new_username", help="lower-case, e.g. kari.n")
+        username = c1.text_input(
+            "Username", key="new_username", placeholder="lower-case, e.g. kari.n"
+        )
         name = c2.text_input("Full name", key="new_name")
         email = c1.text_input("E-mail", key="new_email")
         roles = c2.multiselect("Roles", ROLES, key="new_roles")

@@ -16,14 +16,14 @@ def demo_banner(is_demo: bool) -> None:
         st.warning(
             "**Demo data** — a generated company, not yours. It goes away with the first real "
             "CRM import or `python -m smarketing demo --clear`.",
-            icon="🧪",
+            icon=":material/science:",
         )
 
 
-def local_time(moment: datetime | None) -> str:
-    """An instant as 'Mon 30 Nov 2026 05:12' in the business timezone, or 'no data'."""
-    if moment is None:
-        return "no data yet"
+def local_time(moment: datetime | None, empty: str = "—") -> str:
+    """An instant as 'Mon 30 Nov 2026 05:12' in the business timezone (``empty`` for None)."""
+    if moment is None or pd.isna(moment):
+        return empty
     return moment.astimezone(config.business_tz()).strftime("%a %d %b %Y %H:%M")
 
 
@@ -31,7 +31,7 @@ def as_of_caption(data_as_of: datetime | None, as_of: date) -> None:
     """Where the figures stand: the as-of day, the newest data, the timezone."""
     st.caption(
         f"Figures up to and including **{as_of:%a %d %b %Y}** · newest data in the store: "
-        f"{local_time(data_as_of)} · times in {config.timezone_name()}"
+        f"{local_time(data_as_of, 'no data yet')} · times in {config.timezone_name()}"
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 import streamlit as st
@@ -13,6 +14,7 @@ from smarketing import users
 from smarketing.db import make_engine, upgrade_to_head
 from smarketing.permissions import CLI_ACTOR
 
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 AS_OF = date(2026, 11, 18)
 PASSWORD = "correct horse battery"
 SETUP_CODE = "test-setup-code-1234"
@@ -65,7 +67,7 @@ def people(app_env):
 
 def new_app() -> AppTest:
     """A fresh AppTest of app.py."""
-    return AppTest.from_file("app.py", default_timeout=30)
+    return AppTest.from_file(APP, default_timeout=30)
 
 
 def logged_in(username: str, roles: list[str], as_of: date = AS_OF) -> AppTest:

@@ -10,7 +10,7 @@ from tests.pages.conftest import logged_in, texts
 
 def test_admin_adds_user_through_form(people, app_env):
     at = logged_in("ada", ["admin"])
-    at.switch_page("pages/admin_users.py").run()
+    at.switch_page("app_pages/admin_users.py").run()
     at.text_input(key="new_username").input("nina")
     at.text_input(key="new_name").input("Nina Berg")
     at.text_input(key="new_email").input("nina@example.com")
@@ -22,7 +22,7 @@ def test_admin_adds_user_through_form(people, app_env):
     assert "Added **nina**" in texts(at)
     with Session(app_env) as s:
         assert users.get_user(s, "nina").role_list == ["sales"]
-    at.switch_page("pages/admin_audit.py").run()
+    at.switch_page("app_pages/admin_audit.py").run()
     assert not at.exception
     shown = at.dataframe[0].value
     assert "user.add" in set(shown["action"])
@@ -30,7 +30,7 @@ def test_admin_adds_user_through_form(people, app_env):
 
 def test_bad_input_keeps_what_was_typed(people):
     at = logged_in("ada", ["admin"])
-    at.switch_page("pages/admin_users.py").run()
+    at.switch_page("app_pages/admin_users.py").run()
     at.text_input(key="new_username").input("nina")
     at.text_input(key="new_name").input("Nina Berg")
     at.text_input(key="new_email").input("nina-at-example")
@@ -44,7 +44,7 @@ def test_bad_input_keeps_what_was_typed(people):
 
 def test_admin_disables_user(people, app_env):
     at = logged_in("ada", ["admin"])
-    at.switch_page("pages/admin_users.py").run()
+    at.switch_page("app_pages/admin_users.py").run()
     at.selectbox(key="edit_user").select("sam").run()
     at.button(key="toggle_sam").click().run()
     assert "Disabled **sam**" in texts(at)

@@ -75,9 +75,9 @@ def test_five_failures_lock_the_username(people):
 
 
 PAGES = {
-    "Overview": "pages/overview.py",
-    "Users": "pages/admin_users.py",
-    "Audit log": "pages/admin_audit.py",
+    "Overview": "app_pages/overview.py",
+    "Users": "app_pages/admin_users.py",
+    "Audit log": "app_pages/admin_audit.py",
 }
 NAV = {
     "ada": ["Overview", "Users", "Audit log"],
@@ -97,8 +97,13 @@ def test_each_role_sees_its_navigation(people, username):
             assert not at.exception, f"{title} failed for {username}"
             assert title in [t.value for t in at.title]
         else:
-            with pytest.raises(ValueError):
-                at.switch_page(path)
+            try:
+                at.switch_page(path).run()
+            except ValueError:
+                continue  # not in the navigation at all
+            # reached anyway (AppTest remembers pages once switched): the page itself refuses
+            assert title not in [t.value for t in at.title]
+            assert "Only admin may" in texts(at)
 
 
 def test_disabled_user_is_logged_out(people, app_env):

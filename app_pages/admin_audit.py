@@ -3,9 +3,10 @@
 import streamlit as st
 
 from smarketing import audit, config
-from smarketing.ui import resources, widgets
+from smarketing.ui import frame, resources, widgets
 
 engine = resources.engine()
+frame.actor_allowed_to("audit.read")
 PAGE = 100
 
 st.title("Audit log")

@@ -4,15 +4,19 @@ import streamlit as st
 
 from smarketing import users
 from smarketing.permissions import permission_table
-from smarketing.ui import frame, resources, user_admin
+from smarketing.ui import frame, resources, user_admin, widgets
 
 engine = resources.engine()
-actor = frame.actor()
+actor = frame.actor_allowed_to("users.manage")
 
 st.title("Users")
 with resources.session(engine) as s:
     table = users.users_table(s)
-st.dataframe(table, hide_index=True, width="stretch")
+st.dataframe(
+    table.assign(**{"last login": table["last login"].map(widgets.local_time)}),
+    hide_index=True,
+    width="stretch",
+)
 
 add, change, rights = st.tabs(["Add a user", "Change a user", "Who may do what"])
 with add:

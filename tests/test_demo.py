@@ -1,0 +1,480 @@
+"""The demo company: reproducible, tells the story of docs/demo-company.md, removable."""
+
+from __future__ import annotations
+
+import re
+import statistics
+from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import Session, SQLModel, select
+from sqlmodel.sql.sqltypes import UTCDateTime
+
+from smarketing import demo
+from smarketing.db import data_version, get_setting, make_engine, set_setting, upgrade_to_head
+from smarketing.errors import InvalidInput
+from smarketing.models import (
+    Action,
+    BriefVersion,
+    Campaign,
+    Decision,
+    Definition,
+    Lead,
+    LeadActivity,
+    Meeting,
+    MeetingNote,
+    Persona,
+    PersonaBase,
+    PersonaVersion,
+    SlaAgreement,
+    SlaConfirmation,
+    User,
+    Verdict,
+)
+from tests.conftest import NOW
+
+SMALL = 3000
+TODAY = date(2026, 11, 18)  # NOW's day in Europe/Oslo
+MATURE = NOW - timedelta(days=90)
+TABLES_WITH_DEMO = [t for t in SQLModel.metadata.sorted_tables if "is_demo" in t.c]
+
+
+def _build(engine, **kw):
+    kw = {"leads": SMALL, "now": NOW, "seed": 7} | kw
+    return demo.build_demo(engine, **kw)
+
+
+def _count(s: Session, *where, model=Lead) -> int:
+    return s.exec(select(func.count()).select_from(model).where(*where)).one()
+
+
+def _lead_rows(engine) -> list[tuple]:
+    cols = (
+        Lead.external_id,
+        Lead.created_at,
+        Lead.mql_at,
+        Lead.first_contact_at,
+        Lead.customer_at,
+        Lead.source,
+        Lead.persona,
+        Lead.owner,
+        Lead.deal_value,
+        Lead.email,
+    )
+    with Session(engine) as s:
+        return list(s.exec(select(*cols).order_by(Lead.external_id)).all())
+
+
+@pytest.fixture
+def built(engine):
+    """The engine with a small demo company written as of NOW."""
+    summary = _build(engine)
+    return engine, summary
+
+
+def test_same_seed_gives_the_same_company_and_another_seed_does_not(engine, tmp_path):
+    # Two fresh databases, same seed and now: identical leads and trails.
+    second = make_engine(f"sqlite:///{tmp_path / 'b.db'}")
+    third = make_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    for e in (second, third):
+        upgrade_to_head(e)
+    a = _build(engine, leads=2000)
+    b = _build(second, leads=2000)
+    c = _build(third, leads=2000, seed=8)
+    rows_a, rows_b, rows_c = _lead_rows(engine), _lead_rows(second), _lead_rows(third)
+    assert len(rows_a) == 2000
+    assert rows_a == rows_b
+    assert (a.activities, a.verdicts, a.actions) == (b.activities, b.verdicts, b.actions)
+    assert rows_a != rows_c
+    with Session(engine) as s1, Session(second) as s2:
+        q = select(LeadActivity.kind, LeadActivity.detail, LeadActivity.occurred_at).order_by(
+            LeadActivity.id
+        )
+        assert s1.exec(q).all() == s2.exec(q).all()
+    assert c.leads == 2000
+    second.dispose()
+    third.dispose()
+
+
+def test_funnel_rates_over_mature_leads_match_the_story(engine):
+    _build(engine, leads=12_000)
+    with Session(engine) as s:
+        mature = Lead.created_at < MATURE
+        leads = _count(s, mature)
+        mqls = _count(s, mature, Lead.mql_at.is_not(None))
+        accepted = _count(s, mature, Lead.accepted_at.is_not(None))
+        rejected = _count(s, mature, Lead.rejected_at.is_not(None))
+        sqls = _count(s, mature, Lead.sql_at.is_not(None))
+        opps = _count(s, mature, Lead.opportunity_at.is_not(None))
+        won = _count(s, mature, Lead.customer_at.is_not(None))
+        lost = _count(s, mature, Lead.lost_at.is_not(None))
+    assert leads > 8000
+    rates = {
+        "lead_to_mql": (mqls / leads, 0.30),
+        "accepted_of_decided": (accepted / (accepted + rejected), 0.70),
+        "sql_per_mql": (sqls / mqls, 0.40),
+        "opp_per_sql": (opps / sqls, 0.60),
+        "won_per_opp": (won / opps, 0.25),
+    }
+    for name, (actual, target) in rates.items():
+        assert abs(actual - target) <= 0.05, (name, actual)
+    assert 0 < lost < opps - won  # some lost, some still open
+
+
+def test_volumes_are_about_500_leads_a_month_with_seasonality(built):
+    engine, summary = built
+    default = demo.default_leads(12, NOW)
+    assert 5000 <= default <= 7000  # ~500 a month over 11.6 months, plus event spikes
+    with Session(engine) as s:
+        month = func.strftime("%m", Lead.created_at)
+        per_month = dict(s.exec(select(month, func.count()).group_by(month)).all())
+    assert per_month["07"] < 0.6 * per_month["10"]  # quiet July, busy autumn
+    assert sum(per_month.values()) == SMALL == summary.leads
+
+
+def test_nothing_is_dated_after_now_and_stages_are_ordered(built):
+    engine, _ = built
+    with Session(engine) as s:
+        for table in TABLES_WITH_DEMO:  # settings keep the wall clock of the write
+            for col in table.c:
+                if isinstance(col.type, UTCDateTime):
+                    late = s.exec(select(func.count()).select_from(table).where(col > NOW)).one()
+                    assert late == 0, f"{table.name}.{col.name} after now"
+        violations = {
+            "mql before created": Lead.mql_at < Lead.created_at,
+            "verdict before mql": (Lead.accepted_at < Lead.mql_at)
+            | (Lead.rejected_at < Lead.mql_at),
+            "both verdicts": Lead.accepted_at.is_not(None) & Lead.rejected_at.is_not(None),
+            "contact before mql": Lead.first_contact_at < Lead.mql_at,
+            "sql before verdict": Lead.sql_at < Lead.accepted_at,
+            "sql before contact": Lead.sql_at < Lead.first_contact_at,
+            "sql not accepted": Lead.sql_at.is_not(None) & Lead.accepted_at.is_(None),
+            "opp before sql": Lead.opportunity_at < Lead.sql_at,
+            "opp without sql": Lead.opportunity_at.is_not(None) & Lead.sql_at.is_(None),
+            "won before opp": Lead.customer_at < Lead.opportunity_at,
+            "lost before opp": Lead.lost_at < Lead.opportunity_at,
+            "won and lost": Lead.customer_at.is_not(None) & Lead.lost_at.is_not(None),
+            "reason without rejection": Lead.rejection_reason.is_not(None)
+            & Lead.rejected_at.is_(None),
+            "rejection without reason": Lead.rejected_at.is_not(None)
+            & Lead.rejection_reason.is_(None),
+            "stage without mql": Lead.mql_at.is_(None)
+            & (Lead.accepted_at.is_not(None) | Lead.first_contact_at.is_not(None)),
+        }
+        for name, cond in violations.items():
+            assert _count(s, cond) == 0, name
+        # timestamps are stored the way SQLModel writes them everywhere else
+        raw = s.connection().exec_driver_sql("SELECT created_at FROM lead LIMIT 5").all()
+        assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", r[0]) for r in raw)
+        # the first sales touch is the first call / e-mail / meeting of the trail
+        first_sales = (
+            select(LeadActivity.lead_id, func.min(LeadActivity.occurred_at).label("t"))
+            .where(LeadActivity.kind.in_(["call", "email", "meeting"]))
+            .group_by(LeadActivity.lead_id)
+            .subquery()
+        )
+        rows = s.exec(
+            select(Lead.first_contact_at, first_sales.c.t).join(
+                first_sales, first_sales.c.lead_id == Lead.id, isouter=True
+            )
+        ).all()
+        assert all(contact == touch for contact, touch in rows)
+        assert 4 <= _count(s, model=LeadActivity) / SMALL <= 8
+
+
+def test_chunks_link_activities_and_verdicts_to_their_own_leads(engine, monkeypatch):
+    monkeypatch.setattr(demo, "CHUNK", 700)
+    _build(engine, leads=2000)
+    with Session(engine) as s:
+        first = (
+            select(LeadActivity.lead_id, func.min(LeadActivity.occurred_at).label("t"))
+            .group_by(LeadActivity.lead_id)
+            .subquery()
+        )
+        rows = s.exec(select(Lead.created_at, first.c.t).join(first, first.c.lead_id == Lead.id))
+        pairs = rows.all()
+        assert len(pairs) == 2000
+        assert all(created == t for created, t in pairs)  # the trail starts with the conversion
+        verdict_before_mql = s.exec(
+            select(func.count())
+            .select_from(Verdict)
+            .join(Lead, Lead.id == Verdict.lead_id)
+            .where((Lead.mql_at.is_(None)) | (Verdict.decided_at < Lead.mql_at))
+        ).one()
+        assert verdict_before_mql == 0
+
+
+def test_every_row_is_marked_demo(built):
+    engine, _ = built
+    with Session(engine) as s:
+        for table in TABLES_WITH_DEMO:
+            total = s.exec(select(func.count()).select_from(table)).one()
+            marked = s.exec(
+                select(func.count()).select_from(table).where(table.c.is_demo.is_(True))
+            ).one()
+            assert total == marked, table.name
+        assert demo.has_demo(s)
+        assert get_setting(s, demo.DEMO_SETTING) == "1"
+        assert data_version(s) >= 1
+        assert set(s.exec(select(Lead.source_system).distinct()).all()) == {"demo"}
+
+
+def _median_hours(s: Session, start: datetime, end: datetime) -> float:
+    rows = s.exec(
+        select(Lead.mql_at, Lead.first_contact_at).where(
+            Lead.mql_at >= start, Lead.mql_at < end, Lead.first_contact_at.is_not(None)
+        )
+    ).all()
+    return statistics.median((b - a).total_seconds() / 3600 for a, b in rows)
+
+
+def test_the_story_is_in_the_data(built):
+    engine, _ = built
+    with Session(engine) as s:
+        # spring: slow first contact; after the round-robin action: about an hour
+        spring = _median_hours(
+            s, datetime(2026, 2, 1, tzinfo=UTC), datetime(2026, 5, 11, tzinfo=UTC)
+        )
+        after = _median_hours(s, datetime(2026, 6, 1, tzinfo=UTC), NOW)
+        assert spring > 1.5 and after < 1.3, (spring, after)
+        rr = s.exec(select(Action).where(Action.title.contains("Round-robin"))).one()
+        assert rr.status == "done" and rr.closed_at is not None
+        assert date(2026, 5, 4) <= rr.created_at.date() <= date(2026, 5, 25)
+
+        # paid search: lowest acceptance; webinar: best close rate (customers / SQLs)
+        by_source = s.exec(
+            select(
+                Lead.source,
+                func.count(Lead.accepted_at),
+                func.count(Lead.rejected_at),
+                func.count(Lead.sql_at),
+                func.count(Lead.customer_at),
+            ).group_by(Lead.source)
+        ).all()
+        acceptance = {src: a / (a + r) for src, a, r, _, _ in by_source}
+        close = {src: c / q for src, _, _, q, c in by_source}
+        assert len(acceptance) >= 5
+        assert min(acceptance, key=acceptance.get) == "Paid search"
+        assert max(close, key=close.get) == "Webinar"
+        reasons = dict(
+            s.exec(
+                select(Lead.rejection_reason, func.count())
+                .where(Lead.source == "Paid search", Lead.rejected_at.is_not(None))
+                .group_by(Lead.rejection_reason)
+            ).all()
+        )
+        assert max(reasons, key=reasons.get) == "student/competitor"
+
+        # the e-book is the top first conversion; the LinkedIn campaign underdelivers
+        conv = dict(
+            s.exec(
+                select(Lead.first_conversion, func.count()).group_by(Lead.first_conversion)
+            ).all()
+        )
+        assert max(conv, key=conv.get) == demo.EBOOK
+        campaigns = s.exec(select(Campaign)).all()
+        assert len(campaigns) == 8
+        active = [c for c in campaigns if c.end_date is None or c.end_date >= TODAY]
+        assert len(active) == 2
+        linkedin = next(c for c in campaigns if c.name.startswith("LinkedIn"))
+        got = _count(s, Lead.campaign == linkedin.name)
+        assert got < 0.7 * linkedin.lead_target
+
+        # two SLA versions, both confirmed by both teams
+        v1, v2 = s.exec(select(SlaAgreement).order_by(SlaAgreement.version)).all()
+        assert (v1.mql_target, v1.response_hours, v1.effective_from) == (140, 4, date(2025, 12, 1))
+        assert (v2.mql_target, v2.response_hours, v2.effective_from) == (150, 2, date(2026, 9, 1))
+        assert v1.in_effect and v2.in_effect
+        assert _count(s, model=SlaConfirmation) == 4
+        assert _count(s, Decision.sla_version == 2, model=Decision) == 1
+
+        # actions: exactly one open and overdue now; a few carried over several times
+        overdue = s.exec(
+            select(Action).where(Action.status == "open", Action.due_date < TODAY)
+        ).all()
+        assert len(overdue) == 1
+        carried = s.exec(
+            select(Action).where(Action.status == "open", Action.carried_over >= 2)
+        ).all()
+        assert len(carried) >= 2
+        assert _count(s, Action.status == "done", model=Action) > 20
+
+        # weekly meetings every Monday up to the latest one, with notes
+        weekly = s.exec(
+            select(Meeting).where(Meeting.kind == "weekly").order_by(Meeting.held_on)
+        ).all()
+        assert weekly[-1].held_on == date(2026, 11, 16)
+        assert weekly[-1].title == "Weekly smarketing — week 47"
+        assert all(m.held_on.weekday() == 0 for m in weekly)
+        assert all((b.held_on - a.held_on).days == 7 for a, b in pairwise(weekly))
+        assert _count(s, model=MeetingNote) >= 2 * len(weekly)
+        assert _count(s, Meeting.kind == "monthly", model=Meeting) == 12
+
+        # verdict history: every decided MQL has verdicts, the newest one counts
+        newest = s.exec(
+            select(Verdict.lead_id, Verdict.verdict, Verdict.decided_at).order_by(
+                Verdict.lead_id, Verdict.decided_at
+            )
+        ).all()
+        last = {lead_id: (verdict, at) for lead_id, verdict, at in newest}
+        assert len(newest) > len(last)  # some leads were judged twice
+        leads = {
+            lead.id: lead for lead in s.exec(select(Lead).where(Lead.id.in_(list(last)))).all()
+        }
+        for lead_id, (verdict, at) in last.items():
+            lead = leads[lead_id]
+            assert (lead.accepted_at if verdict == "accepted" else lead.rejected_at) == at
+        decided = _count(s, Lead.accepted_at.is_not(None) | Lead.rejected_at.is_not(None))
+        assert decided == len(last)
+
+        # some MQLs are waiting: past the deadline and not contacted, or without a verdict
+        assert (
+            _count(s, Lead.mql_at > NOW - timedelta(days=7), Lead.first_contact_at.is_(None)) >= 1
+        )
+        assert (
+            _count(
+                s, Lead.mql_at.is_not(None), Lead.accepted_at.is_(None), Lead.rejected_at.is_(None)
+            )
+            >= 1
+        )
+
+
+def test_a_handful_of_hot_leads_came_back_in_the_last_two_days(built):
+    engine, _ = built
+    with Session(engine) as s:
+        recent = select(LeadActivity.lead_id).where(
+            LeadActivity.occurred_at >= NOW - timedelta(hours=48)
+        )
+        rows = s.exec(
+            select(LeadActivity.lead_id, LeadActivity.occurred_at)
+            .where(LeadActivity.lead_id.in_(recent))
+            .order_by(LeadActivity.lead_id, LeadActivity.occurred_at)
+        ).all()
+    hot, prev = set(), {}
+    for lead_id, at in rows:
+        before = prev.get(lead_id)
+        if at >= NOW - timedelta(hours=48) and before and at - before >= timedelta(days=14):
+            hot.add(lead_id)
+        prev[lead_id] = at
+    assert 5 <= len(hot) <= 10
+
+
+def test_reference_data_is_complete(built):
+    engine, summary = built
+    with Session(engine) as s:
+        personas = s.exec(select(Persona)).all()
+        assert len(personas) == summary.personas == 4
+        for p in personas:
+            for name in PersonaBase.model_fields:
+                assert getattr(p, name), (p.name, name)
+        assert _count(s, model=PersonaVersion) == 4
+        for c in s.exec(select(Campaign)).all():
+            for name in ("goal", "offer", "key_message", "talking_points", "objections"):
+                assert getattr(c, name), (c.name, name)
+            assert "https://example.com/" in c.links and c.sales_cta and c.timeline
+            assert c.brief_status == "published" and c.brief_version >= 1
+            assert c.start_date and c.persona and c.channel and c.lead_target
+            versions = _count(s, BriefVersion.campaign_id == c.id, model=BriefVersion)
+            assert versions == c.brief_version
+        stages = s.exec(
+            select(Definition).where(Definition.category == "stage").order_by(Definition.position)
+        ).all()
+        assert [d.position for d in stages] == list(range(1, 8))
+        keys = {d.key for d in s.exec(select(Definition)).all()}
+        assert {"prospect_vs_lead", "mql", "sql", "icp"} <= keys
+        mql = s.exec(
+            select(Definition).where(Definition.key == "mql", Definition.version == 1)
+        ).one()
+        assert mql.owner_team == "marketing" and "score >= 60" in mql.rule
+        assert _count(s, Definition.version == 2, model=Definition) >= 1
+        assert summary.meetings == _count(s, model=Meeting)
+        assert summary.actions == _count(s, model=Action)
+        assert summary.decisions == _count(s, model=Decision)
+
+
+def test_clear_demo_removes_the_demo_and_keeps_users_and_settings(built):
+    engine, _ = built
+    with Session(engine) as s:
+        s.add(User(username="anna", name="Anna", email="anna@example.com", password_hash="x"))
+        set_setting(s, "theme", "dark")
+        s.commit()
+        version = data_version(s)
+    deleted = demo.clear_demo(engine)
+    assert deleted["lead"] == SMALL
+    assert deleted["lead_activity"] > SMALL
+    with Session(engine) as s:
+        for table in TABLES_WITH_DEMO:
+            assert s.exec(select(func.count()).select_from(table)).one() == 0, table.name
+        assert s.exec(select(User)).one().username == "anna"
+        assert get_setting(s, "theme") == "dark"
+        assert get_setting(s, demo.DEMO_SETTING) == "0"
+        assert data_version(s) > version
+        assert not demo.has_demo(s)
+    # and it can be written again afterwards
+    assert _build(engine, leads=200).leads == 200
+
+
+def test_building_twice_or_with_bad_sizes_raises(built):
+    engine, _ = built
+    with pytest.raises(InvalidInput):
+        _build(engine, leads=100)
+    with Session(engine) as s:
+        assert _count(s) == SMALL  # nothing half-written
+
+
+def test_a_failure_half_way_leaves_no_demo_behind(engine, monkeypatch):
+    monkeypatch.setattr(demo, "CHUNK", 500)  # several chunks written before the failure
+    seen = []
+
+    def explode(fraction: float, text: str) -> None:
+        seen.append(fraction)
+        if fraction > 0.5:
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        demo.build_demo(engine, leads=2000, now=NOW, progress=explode)
+    assert len(seen) >= 4
+    with Session(engine) as s:
+        for table in TABLES_WITH_DEMO:
+            assert s.exec(select(func.count()).select_from(table)).one() == 0, table.name
+        assert not demo.has_demo(s)
+    assert _build(engine, leads=100).leads == 100
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"leads": 0},  # no leads
+        {"months": 0},  # no months
+        {"now": datetime(2026, 11, 18, 12)},  # naive now
+    ],
+)
+def test_invalid_arguments_raise(engine, kwargs):
+    with pytest.raises(InvalidInput):
+        _build(engine, **kwargs)
+
+
+@pytest.mark.parametrize("months", [1, 2, 5])
+def test_short_stories_still_hold_together(engine, months):
+    summary = _build(engine, leads=400, months=months)
+    assert summary.leads == 400
+    with Session(engine) as s:
+        first = s.exec(select(func.min(Lead.created_at))).one()
+        assert first >= NOW - timedelta(days=31 * months + 1)
+        v1, v2 = s.exec(select(SlaAgreement).order_by(SlaAgreement.version)).all()
+        assert v1.effective_from < v2.effective_from <= TODAY.replace(day=1)
+        overdue = select(Action).where(Action.status == "open", Action.due_date < TODAY)
+        assert len(s.exec(overdue).all()) == 1
+
+
+def test_progress_is_reported_up_to_one(engine):
+    calls: list[tuple[float, str]] = []
+    _build(engine, leads=500, progress=lambda f, t: calls.append((f, t)))
+    fractions = [f for f, _ in calls]
+    assert len(calls) >= 4
+    assert fractions == sorted(fractions)
+    assert all(0.0 <= f <= 1.0 for f in fractions)
+    assert fractions[-1] == 1.0
+    assert all(isinstance(t, str) and t for _, t in calls)
