@@ -20,4 +20,6 @@ for kind, title in (("week", "This week"), ("month", "This month")):
 st.caption(stage_counts.COMPARISON_NOTE)
 
 st.subheader("The last 13 weeks")
-st.altair_chart(charts.weekly_stages_chart(weekly), width="stretch")
+for column, stage in zip(st.columns(2) * 2, stage_counts.STAGES, strict=True):
+    column.altair_chart(charts.weekly_stage_chart(weekly, stage.label), width="stretch")
+st.caption("The lighter bar is the week still running.")

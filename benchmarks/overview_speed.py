@@ -26,6 +26,7 @@ from smarketing.db import make_engine, upgrade_to_head
 from smarketing.periods import today_local
 from smarketing.permissions import CLI_ACTOR
 
+ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
 
 
@@ -44,7 +45,7 @@ def page_seconds(url: str) -> tuple[float, float]:
     st.cache_resource.clear()
     times = []
     for _ in range(2):
-        at = AppTest.from_file("app.py", default_timeout=600)
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
         at.session_state["authentication_status"] = True
         at.session_state["username"] = "bench"
         at.session_state["name"] = "Bench"
@@ -59,6 +60,9 @@ def page_seconds(url: str) -> tuple[float, float]:
 
 
 def main() -> None:
+    import logging
+
+    logging.getLogger("streamlit").setLevel(logging.ERROR)
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--keep", help="folder for the databases (default: a temporary one)")

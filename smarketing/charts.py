@@ -12,51 +12,38 @@ STAGE_COLOURS = {
     "SQLs": "#009E73",
     "Customers": "#CC79A7",
 }
+AXIS = {"labelFontSize": 13, "titleFontSize": 14}
 
 
-def weekly_stages_chart(frame: pd.DataFrame) -> alt.Chart:
-    """Small multiples: one bar chart per stage over the trailing weeks (partial week lighter)."""
-    data = frame.assign(
-        week_start=pd.to_datetime(frame["week_start"]),
-        state=frame["partial"].map({True: "so far", False: "full week"}),
+def weekly_stage_chart(frame: pd.DataFrame, label: str) -> alt.Chart:
+    """Bars of one stage's count per week (columns week_start, week, partial, label, count);
+    the week still running is drawn lighter and marked "so far"."""
+    data = frame[frame["label"] == label].sort_values("week_start")
+    data = data.assign(
+        week_of=pd.to_datetime(data["week_start"]).dt.strftime("%d %b"),
+        state=data["partial"].map({True: "so far", False: "full week"}),
     )
-    order = [label for label in STAGE_COLOURS if label in set(data["label"])]
     return (
-        alt.Chart(data)
-        .mark_bar()
+        alt.Chart(data, title=alt.Title(label, fontSize=16, anchor="start"))
+        .mark_bar(color=STAGE_COLOURS.get(label, "#0072B2"))
         .encode(
             x=alt.X(
-                "yearweek(week_start):O",
-                title=None,
-                axis=alt.Axis(labelAngle=-45, format="W%W", labelFontSize=12),
+                "week_of:O",
+                sort=None,
+                title="week starting",
+                axis=alt.Axis(**AXIS, labelAngle=0, labelOverlap=True),
             ),
-            y=alt.Y("count:Q", title=None, axis=alt.Axis(labelFontSize=12)),
-            color=alt.Color(
-                "label:N",
-                scale=alt.Scale(domain=order, range=[STAGE_COLOURS[k] for k in order]),
-                legend=None,
-            ),
+            y=alt.Y("count:Q", title=None, axis=alt.Axis(**AXIS, tickMinStep=1)),
             opacity=alt.Opacity(
                 "state:N",
-                scale=alt.Scale(domain=["full week", "so far"], range=[1.0, 0.45]),
-                legend=alt.Legend(title=None, orient="top"),
+                scale=alt.Scale(domain=["full week", "so far"], range=[1.0, 0.4]),
+                legend=None,
             ),
             tooltip=[
                 alt.Tooltip("week:N", title="Week"),
-                alt.Tooltip("label:N", title="Stage"),
-                alt.Tooltip("count:Q", title="Count"),
-                alt.Tooltip("state:N", title=""),
+                alt.Tooltip("count:Q", title=label),
+                alt.Tooltip("state:N", title="Counted"),
             ],
         )
-        .properties(width=230, height=160)
-        .facet(
-            facet=alt.Facet(
-                "label:N",
-                title=None,
-                sort=order,
-                header=alt.Header(labelFontSize=15, labelFontWeight="bold"),
-            ),
-            columns=4,
-        )
-        .resolve_scale(y="independent")
+        .properties(height=220)
     )

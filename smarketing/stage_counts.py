@@ -34,8 +34,8 @@ STAGES: tuple[Stage, ...] = (
 )
 
 COMPARISON_NOTE = (
-    "Change is against the previous period up to the same day (like for like): "
-    "Monday–Wednesday this week against Monday–Wednesday last week."
+    "Changes compare like for like: this week so far against last week up to the same "
+    "weekday, this month so far against last month up to the same day."
 )
 
 

@@ -6,12 +6,21 @@ from datetime import date
 
 import pandas as pd
 
-from smarketing.charts import STAGE_COLOURS, weekly_stages_chart
+from smarketing.charts import STAGE_COLOURS, weekly_stage_chart
 
 
-def test_weekly_stages_chart():
+def test_weekly_stage_chart():
     frame = pd.DataFrame(
         [
+            # given out of order, and with another stage that must be left out
+            {
+                "week_start": date(2026, 11, 16),
+                "week": "week 47 2026",
+                "partial": True,
+                "stage": "leads",
+                "label": "New leads",
+                "count": 40,
+            },
             {
                 "week_start": date(2026, 11, 9),
                 "week": "week 46 2026",
@@ -24,29 +33,22 @@ def test_weekly_stages_chart():
                 "week_start": date(2026, 11, 16),
                 "week": "week 47 2026",
                 "partial": True,
-                "stage": "leads",
-                "label": "New leads",
-                "count": 40,
-            },
-            {
-                "week_start": date(2026, 11, 16),
-                "week": "week 47 2026",
-                "partial": True,
                 "stage": "customers",
                 "label": "Customers",
                 "count": 2,
             },
         ]
     )
-    spec = weekly_stages_chart(frame).to_dict()
-    assert spec["facet"]["field"] == "label"
-    assert spec["resolve"]["scale"]["y"] == "independent"
-    encoding = spec["spec"]["encoding"]
-    assert encoding["y"]["field"] == "count" and encoding["y"]["type"] == "quantitative"
-    assert encoding["color"]["scale"]["domain"] == ["New leads", "Customers"]
-    assert encoding["color"]["scale"]["range"] == [
-        STAGE_COLOURS["New leads"],
-        STAGE_COLOURS["Customers"],
-    ]
+    spec = weekly_stage_chart(frame, "New leads").to_dict()
+    assert spec["mark"]["color"] == STAGE_COLOURS["New leads"]
+    assert spec["encoding"]["y"] == {
+        **spec["encoding"]["y"],
+        "field": "count",
+        "type": "quantitative",
+    }
+    assert spec["encoding"]["x"]["type"] == "ordinal"
     values = next(iter(spec["datasets"].values()))
-    assert [v["state"] for v in values] == ["full week", "so far", "so far"]
+    assert [(v["week_of"], v["count"], v["state"]) for v in values] == [
+        ("09 Nov", 120, "full week"),
+        ("16 Nov", 40, "so far"),
+    ]

@@ -1,0 +1,203 @@
+"""Building and clearing the demo company: :func:`build_demo` writes every part in one
+transaction, :func:`clear_demo` removes it again, :func:`has_demo` tells whether it is there."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from random import Random
+
+import numpy as np
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from sqlmodel import select as sm_select
+
+from smarketing.db import bump_data_version, get_setting, set_setting
+from smarketing.demo.campaigns import write_campaigns
+from smarketing.demo.definitions import write_definitions
+from smarketing.demo.leads import write_leads
+from smarketing.demo.meetings import write_meetings
+from smarketing.demo.personas import write_personas
+from smarketing.demo.sla import write_agreements
+from smarketing.demo.story import Progress, make_story
+from smarketing.errors import InvalidInput
+from smarketing.models import (
+    Action,
+    BriefVersion,
+    BriefView,
+    Campaign,
+    Decision,
+    Definition,
+    Lead,
+    LeadActivity,
+    LeadChange,
+    Meeting,
+    MeetingNote,
+    MeetingRating,
+    Persona,
+    PersonaVersion,
+    SlaAgreement,
+    SlaCause,
+    SlaConfirmation,
+    Verdict,
+)
+
+#: Setting key; its value is "1" while the demo company is in the database.
+DEMO_SETTING = "demo_company"
+
+
+@dataclass
+class DemoSummary:
+    """Counts of what :func:`build_demo` wrote."""
+
+    leads: int
+    activities: int
+    verdicts: int
+    campaigns: int
+    personas: int
+    definitions: int
+    agreements: int
+    meetings: int
+    actions: int
+    decisions: int
+    seconds: float
+
+
+def has_demo(session: Session) -> bool:
+    """True while the demo company is in the database."""
+    if get_setting(session, DEMO_SETTING) == "1":
+        return True
+    query = sm_select(Lead.id).where(Lead.is_demo == True).limit(1)  # noqa: E712
+    return session.exec(query).first() is not None
+
+
+def default_leads(months: int = 12, now: datetime | None = None) -> int:
+    """The number of leads :func:`build_demo` writes by default (~500 a month, seasonal)."""
+    st = make_story(_check_now(now), months)
+    return max(1, round(float((st.base + st.extra).sum())))
+
+
+def _check_now(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(UTC)
+    if now.utcoffset() is None:
+        raise InvalidInput("now must be timezone-aware (UTC)")
+    return now.astimezone(UTC)
+
+
+def _chunk() -> int:
+    """``smarketing.demo.CHUNK``, read when the demo is built so that it can be turned down
+    (tests set it on the package with ``monkeypatch.setattr(demo, "CHUNK", n)``)."""
+    from smarketing import demo  # the package imports this module: import it at call time
+
+    return demo.CHUNK
+
+
+def build_demo(
+    engine: Engine,
+    *,
+    leads: int | None = None,
+    months: int = 12,
+    seed: int = 7,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+) -> DemoSummary:
+    """Write the demo company (one transaction) and return what was written.
+
+    ``leads`` is the total number of leads (default ~500 a month with seasonality),
+    ``now`` the story's "now" (nothing is dated after it). Raises InvalidInput when the
+    demo company is already there or the sizes are not positive.
+    """
+    started = time.perf_counter()
+    if months < 1 or months > 120:
+        raise InvalidInput("months must be between 1 and 120")
+    if leads is not None and leads < 1:
+        raise InvalidInput("leads must be at least 1")
+    report: Progress = progress or (lambda _f, _t: None)
+    report(0.0, "Planning the demo company…")
+    st = make_story(_check_now(now), months)
+    if leads is None:
+        leads = max(1, round(float((st.base + st.extra).sum())))
+    rng = np.random.default_rng(seed)
+    rnd = Random(seed)
+
+    with engine.begin() as conn:
+        with Session(bind=conn) as s:
+            if has_demo(s):
+                raise InvalidInput(
+                    "the demo company is already in the database; clear it first "
+                    "(python -m smarketing demo --clear)"
+                )
+        report(0.02, "Writing leads…")
+        n_acts, n_verdicts, stats = write_leads(conn, rng, st, leads, report, chunk=_chunk())
+        report(0.9, "Writing personas, definitions and campaigns…")
+        n_personas = write_personas(conn, st)
+        n_defs = write_definitions(conn, st)
+        n_campaigns = write_campaigns(conn, st)
+        report(0.94, "Writing the SLA and meetings…")
+        n_agreements = write_agreements(conn, st)
+        counts = write_meetings(conn, st, rnd, stats)
+        with Session(bind=conn) as s:
+            set_setting(s, DEMO_SETTING, "1")
+            bump_data_version(s)
+            s.flush()
+    report(1.0, "Demo company ready")
+    return DemoSummary(
+        leads=leads,
+        activities=n_acts,
+        verdicts=n_verdicts,
+        campaigns=n_campaigns,
+        personas=n_personas,
+        definitions=n_defs,
+        agreements=n_agreements,
+        meetings=counts["meetings"],
+        actions=counts["actions"],
+        decisions=counts["decisions"],
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+def clear_demo(engine: Engine) -> dict[str, int]:
+    """Delete every demo row (and rows hanging off demo rows), children before parents;
+    keeps users, the audit log and settings. Returns rows deleted per table."""
+
+    def ids(model):
+        t = model.__table__
+        return select(t.c.id).where(t.c.is_demo.is_(True))
+
+    plan = [
+        (LeadActivity, "lead_id", Lead),
+        (Verdict, "lead_id", Lead),
+        (LeadChange, "lead_id", Lead),
+        (PersonaVersion, "persona_id", Persona),
+        (BriefVersion, "campaign_id", Campaign),
+        (BriefView, "campaign_id", Campaign),
+        (SlaConfirmation, "agreement_id", SlaAgreement),
+        (SlaCause, None, None),
+        (MeetingNote, "meeting_id", Meeting),
+        (MeetingRating, "meeting_id", Meeting),
+        (Decision, "meeting_id", Meeting),
+        (Action, "meeting_id", Meeting),
+        (Meeting, None, None),
+        (SlaAgreement, None, None),
+        (Campaign, None, None),
+        (Persona, None, None),
+        (Definition, None, None),
+        (Lead, None, None),
+    ]
+    deleted: dict[str, int] = {}
+    with engine.begin() as conn:
+        for model, fk, parent in plan:
+            t = model.__table__
+            cond = t.c.is_demo.is_(True) if "is_demo" in t.c else None
+            if fk is not None:
+                by_parent = t.c[fk].in_(ids(parent))
+                cond = by_parent if cond is None else cond | by_parent
+            deleted[t.name] = conn.execute(delete(t).where(cond)).rowcount or 0
+        with Session(bind=conn) as s:
+            set_setting(s, DEMO_SETTING, "0")
+            bump_data_version(s)
+            s.flush()
+    return deleted

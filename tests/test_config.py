@@ -1,0 +1,42 @@
+"""Configuration: the cookie key is never a default, the timezone is checked."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+
+from smarketing import config
+from smarketing.errors import InvalidInput
+
+
+def test_generated_cookie_key_is_random_private_and_stable(db_url, tmp_path):
+    key = config.cookie_key()
+    path = tmp_path / "data" / "cookie_key"
+    assert len(key) == 64
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert config.cookie_key() == key  # kept across restarts
+    path.unlink()
+    assert config.cookie_key() != key  # a new install gets a new key
+
+
+def test_cookie_key_from_environment_or_secrets(db_url, monkeypatch, tmp_path):
+    assert config.cookie_key("s" * 40) == "s" * 40
+    monkeypatch.setenv("SMARKETING_COOKIE_KEY", "e" * 40)
+    assert config.cookie_key("s" * 40) == "e" * 40  # the environment wins
+    assert not (tmp_path / "data" / "cookie_key").exists()
+    monkeypatch.setenv("SMARKETING_COOKIE_KEY", "short")
+    with pytest.raises(InvalidInput, match="at least 32"):
+        config.cookie_key()
+
+
+def test_default_database_is_sqlite_in_data_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("SMARKETING_DATABASE_URL", raising=False)
+    monkeypatch.setenv("SMARKETING_DATA_DIR", str(tmp_path))
+    assert config.database_url() == f"sqlite:///{tmp_path / 'smarketing.db'}"
+
+
+def test_unknown_timezone_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("SMARKETING_TIMEZONE", "Europe/Atlantis")
+    with pytest.raises(InvalidInput, match="not a known timezone"):
+        config.business_tz()
