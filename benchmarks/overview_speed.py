@@ -81,6 +81,7 @@ def main() -> None:
         with Session(engine) as s:
             if not demo.has_demo(s):
                 demo.build_demo(engine, leads=size, now=NOW)
+            if not any(u == "bench" for u in users.users_table(s)["username"]):
                 users.add_user(
                     s,
                     actor=CLI_ACTOR,

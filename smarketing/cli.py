@@ -110,12 +110,17 @@ def _cmd_init(args) -> int:
 def _cmd_demo(args) -> int:
     engine = _engine(args)
     if args.clear:
-        deleted = demo.clear_demo(engine)
+        deleted = demo.clear_demo(engine, actor=CLI_ACTOR)
         print(f"removed the demo company ({sum(deleted.values())} rows); users and settings kept")
         return 0
     started = time.perf_counter()
     summary = demo.build_demo(
-        engine, leads=args.leads, months=args.months, seed=args.seed, progress=_progress_printer()
+        engine,
+        leads=args.leads,
+        months=args.months,
+        seed=args.seed,
+        progress=_progress_printer(),
+        actor=CLI_ACTOR,
     )
     print(
         f"wrote the demo company: {summary.leads} leads, {summary.activities} activities, "

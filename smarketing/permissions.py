@@ -50,6 +50,8 @@ class Actor:
 
 #: The command line runs with the rights of whoever can open the database file.
 CLI_ACTOR = Actor(username="cli", roles=frozenset({Role.admin.value}))
+#: The app itself, writing the demo company into a never-used database at first start.
+SYSTEM_ACTOR = Actor(username="system", roles=frozenset({Role.admin.value}))
 
 
 def allowed(actor: Actor | None, action: str) -> bool:

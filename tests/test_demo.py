@@ -14,7 +14,7 @@ from sqlmodel.sql.sqltypes import UTCDateTime
 
 from smarketing import demo
 from smarketing.db import data_version, get_setting, make_engine, set_setting, upgrade_to_head
-from smarketing.errors import InvalidInput
+from smarketing.errors import InvalidInput, PermissionDenied
 from smarketing.models import (
     Action,
     BriefVersion,
@@ -33,6 +33,7 @@ from smarketing.models import (
     User,
     Verdict,
 )
+from smarketing.permissions import CLI_ACTOR, Actor
 from tests.conftest import NOW
 
 SMALL = 3000
@@ -401,7 +402,7 @@ def test_clear_demo_removes_the_demo_and_keeps_users_and_settings(built):
         set_setting(s, "theme", "dark")
         s.commit()
         version = data_version(s)
-    deleted = demo.clear_demo(engine)
+    deleted = demo.clear_demo(engine, actor=CLI_ACTOR)
     assert deleted["lead"] == SMALL
     assert deleted["lead_activity"] > SMALL
     with Session(engine) as s:
@@ -478,3 +479,10 @@ def test_progress_is_reported_up_to_one(engine):
     assert all(0.0 <= f <= 1.0 for f in fractions)
     assert fractions[-1] == 1.0
     assert all(isinstance(t, str) and t for _, t in calls)
+
+
+def test_only_admin_may_clear_or_build(engine):
+    with pytest.raises(PermissionDenied):
+        demo.clear_demo(engine, actor=Actor.of("sam", {"sales"}))
+    with pytest.raises(PermissionDenied):
+        demo.build_demo(engine, leads=10, now=NOW, actor=Actor.of("mia", {"marketing"}))

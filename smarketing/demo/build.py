@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from sqlmodel import select as sm_select
 
+from smarketing import audit
 from smarketing.db import bump_data_version, get_setting, set_setting
 from smarketing.demo.campaigns import write_campaigns
 from smarketing.demo.definitions import write_definitions
@@ -43,6 +44,7 @@ from smarketing.models import (
     SlaConfirmation,
     Verdict,
 )
+from smarketing.permissions import SYSTEM_ACTOR, Actor, require
 
 #: Setting key; its value is "1" while the demo company is in the database.
 DEMO_SETTING = "demo_company"
@@ -103,6 +105,7 @@ def build_demo(
     seed: int = 7,
     now: datetime | None = None,
     progress: Progress | None = None,
+    actor: Actor = SYSTEM_ACTOR,
 ) -> DemoSummary:
     """Write the demo company (one transaction) and return what was written.
 
@@ -110,6 +113,7 @@ def build_demo(
     ``now`` the story's "now" (nothing is dated after it). Raises InvalidInput when the
     demo company is already there or the sizes are not positive.
     """
+    require(actor, "demo.manage")
     started = time.perf_counter()
     if months < 1 or months > 120:
         raise InvalidInput("months must be between 1 and 120")
@@ -142,6 +146,7 @@ def build_demo(
         with Session(bind=conn) as s:
             set_setting(s, DEMO_SETTING, "1")
             bump_data_version(s)
+            audit.record(s, actor.username, "demo.build", "demo", leads=leads, seed=seed)
             s.flush()
     report(1.0, "Demo company ready")
     return DemoSummary(
@@ -159,9 +164,10 @@ def build_demo(
     )
 
 
-def clear_demo(engine: Engine) -> dict[str, int]:
+def clear_demo(engine: Engine, *, actor: Actor) -> dict[str, int]:
     """Delete every demo row (and rows hanging off demo rows), children before parents;
     keeps users, the audit log and settings. Returns rows deleted per table."""
+    require(actor, "demo.manage")
 
     def ids(model):
         t = model.__table__
@@ -198,6 +204,7 @@ def clear_demo(engine: Engine) -> dict[str, int]:
             deleted[t.name] = conn.execute(delete(t).where(cond)).rowcount or 0
         with Session(bind=conn) as s:
             set_setting(s, DEMO_SETTING, "0")
+            audit.record(s, actor.username, "demo.clear", "demo", rows=sum(deleted.values()))
             bump_data_version(s)
             s.flush()
     return deleted

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from smarketing import config, db, demo, stage_counts
 from smarketing.errors import SmarketingError
+from smarketing.permissions import SYSTEM_ACTOR
 
 _first_start_lock = threading.Lock()
 
@@ -50,7 +51,11 @@ def ensure_demo(engine: Engine) -> None:
             if db.get_setting(s, demo.DEMO_SETTING) is not None or stage_counts.lead_total(s):
                 return
         bar = st.progress(0.0, text="First start: writing the demo company…")
-        summary = demo.build_demo(engine, progress=lambda f, t: bar.progress(min(f, 1.0), text=t))
+        summary = demo.build_demo(
+            engine,
+            progress=lambda f, t: bar.progress(min(f, 1.0), text=t),
+            actor=SYSTEM_ACTOR,
+        )
         bar.empty()
         print(
             f"Smarketing: wrote the demo company ({summary.leads} leads) in "
