@@ -71,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise SmarketingError(
+            "no terminal to ask for the password: pipe it in with --password-stdin"
+        )
     first = getpass.getpass("Password: ")
     if getpass.getpass("Repeat password: ") != first:
         raise SmarketingError("the two passwords differ")
@@ -184,6 +188,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SQLAlchemyError as exc:
         print(f"error: database: {getattr(exc, 'orig', exc)}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, EOFError):
         print("interrupted", file=sys.stderr)
         return 130

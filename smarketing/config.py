@@ -42,19 +42,40 @@ def business_tz() -> ZoneInfo:
         ) from exc
 
 
+MIN_COOKIE_KEY = 32
+
+
 def cookie_key(secrets_value: str | None = None) -> str:
-    """The login-cookie signing key: env var, then secrets.toml, else a generated key file."""
+    """The login-cookie signing key: env var, then secrets.toml, else a generated key file.
+
+    The generated key (64 hex characters) is written atomically with mode 0600, so
+    concurrent first starts agree on one key and nobody reads a half-written file.
+    """
     key = os.environ.get("SMARKETING_COOKIE_KEY", "").strip() or (secrets_value or "").strip()
     if key:
-        if len(key) < 32:
-            raise InvalidInput("the cookie key must be at least 32 characters long")
+        if len(key) < MIN_COOKIE_KEY:
+            raise InvalidInput(
+                f"the cookie key (SMARKETING_COOKIE_KEY or cookie_key in secrets.toml) must "
+                f"be at least {MIN_COOKIE_KEY} characters long"
+            )
         return key
     path = data_dir() / "cookie_key"
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)  # 64 characters
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".cookie_key.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+        try:
+            os.link(temporary, path)  # fails if another process won the race: use theirs
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    key = path.read_text().strip()
+    if len(key) < MIN_COOKIE_KEY:
+        raise InvalidInput(
+            f"{path} holds a key shorter than {MIN_COOKIE_KEY} characters: delete the file "
+            "to generate a new one (everyone logs in again)"
+        )
     return key

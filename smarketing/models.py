@@ -93,6 +93,7 @@ class User(UserBase, table=True):
     failed_logins: int = 0
     locked_until: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    password_changed_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
 
     @property

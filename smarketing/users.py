@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 import bcrypt
 import pandas as pd
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from smarketing import audit
@@ -37,9 +37,20 @@ def password_matches(password: str, password_hash: str) -> bool:
         return False
 
 
+MIN_SETUP_CODE = 16
+
+
 def new_setup_code() -> str:
     """A fresh one-time code for creating the first admin (printed to the server console)."""
     return secrets.token_urlsafe(12)
+
+
+def checked_setup_code(code: str) -> str:
+    """A setup code given by the operator (SMARKETING_SETUP_CODE), if long enough."""
+    code = code.strip()
+    if len(code) < MIN_SETUP_CODE:
+        raise InvalidInput(f"SMARKETING_SETUP_CODE must have at least {MIN_SETUP_CODE} characters")
+    return code
 
 
 def _check_password(password: str) -> None:
@@ -139,7 +150,7 @@ def create_first_admin(
     """Create the first admin, allowed only while no user exists and with the console's code."""
     if user_count(session) > 0:
         raise PermissionDenied("an admin already exists; ask them for an account")
-    if not secrets.compare_digest(setup_code.strip(), expected_code):
+    if not secrets.compare_digest(setup_code.strip().encode(), expected_code.encode()):
         raise PermissionDenied(
             "the setup code is wrong: copy it from the console where the app was started"
         )
@@ -156,6 +167,7 @@ def set_password(session: Session, *, actor: Actor, username: str, password: str
         require(actor, "users.manage")
     _check_password(password)
     user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
     user.failed_logins = 0
     user.locked_until = None
     session.add(user)
@@ -268,31 +280,70 @@ def login_credentials(session: Session, now: datetime | None = None) -> dict:
 
 
 def record_failed_login(session: Session, username: str, now: datetime | None = None) -> bool:
-    """Count a failed login; lock the user for LOCK_MINUTES at MAX_FAILED_LOGINS. True if locked."""
+    """Count a failed login atomically; lock the user for LOCK_MINUTES at MAX_FAILED_LOGINS.
+
+    One SQL UPDATE per failure, so parallel guesses from many sessions all count.
+    Returns True when the user is locked now.
+    """
     now = now or utcnow()
-    user = session.exec(select(User).where(User.username == username)).first()
-    if user is None:
+    table = User.__table__
+    expired = (table.c.locked_until != None) & (table.c.locked_until <= now)  # noqa: E711
+    session.execute(  # an expired lock starts the count again
+        update(table)
+        .where(table.c.username == username, expired)
+        .values(failed_logins=0, locked_until=None)
+    )
+    count = session.execute(
+        update(table)
+        .where(table.c.username == username)
+        .values(failed_logins=table.c.failed_logins + 1)
+        .returning(table.c.failed_logins)
+    ).scalar_one_or_none()
+    if count is None:
+        session.rollback()
         return False
-    if user.locked_until is not None and user.locked_until <= now:
-        user.failed_logins, user.locked_until = 0, None
-    user.failed_logins += 1
-    locked = user.failed_logins >= MAX_FAILED_LOGINS
-    if locked:
-        user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-        audit.record(session, username, "user.locked", "user", username, minutes=LOCK_MINUTES)
-    session.add(user)
+    if count >= MAX_FAILED_LOGINS:
+        newly = session.execute(
+            update(table)
+            .where(table.c.username == username, table.c.locked_until == None)  # noqa: E711
+            .values(locked_until=now + timedelta(minutes=LOCK_MINUTES))
+        ).rowcount
+        if newly:
+            audit.record(
+                session,
+                "system",
+                "user.locked",
+                "user",
+                username,
+                failures=count,
+                minutes=LOCK_MINUTES,
+            )
     session.commit()
-    return locked
+    return count >= MAX_FAILED_LOGINS
 
 
-def record_login(session: Session, username: str, now: datetime | None = None) -> None:
-    """Reset the failure count after a successful login and note its time."""
+def record_login(
+    session: Session, username: str, now: datetime | None = None, *, with_password: bool
+) -> None:
+    """Note a login. Only a password login resets the failure count: a login by cookie
+    must not lift a lock that someone else's guesses caused."""
     user = session.exec(select(User).where(User.username == username)).first()
     if user is None:
         return
-    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now or utcnow()
+    user.last_login_at = now or utcnow()
+    if with_password:
+        user.failed_logins, user.locked_until = 0, None
     session.add(user)
     session.commit()
+
+
+def session_still_valid(
+    session: Session, username: str, authenticated_at: datetime, now: datetime | None = None
+) -> bool:
+    """False when the user is gone, disabled, or changed password after ``authenticated_at``
+    (a password reset ends every open session and cookie)."""
+    user = session.exec(select(User).where(User.username == username)).first()
+    return user is not None and not user.disabled and user.password_changed_at <= authenticated_at
 
 
 def lock_minutes_left(session: Session, username: str, now: datetime | None = None) -> int:

@@ -13,6 +13,12 @@ from smarketing.db import make_engine, upgrade_to_head
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def business_timezone(monkeypatch):
+    """Every test runs in the default business timezone, whatever the developer's shell says."""
+    monkeypatch.setenv("SMARKETING_TIMEZONE", "Europe/Oslo")
+
+
 @pytest.fixture
 def db_url(tmp_path, monkeypatch):
     """URL of a fresh SQLite file; also exported as SMARKETING_DATABASE_URL."""

@@ -142,11 +142,70 @@ def test_lockout_after_five_failures_expires_after_fifteen_minutes(session):
     assert users.get_user(session, "sam").failed_logins == 1
 
 
-def test_successful_login_resets_count(session):
+def test_password_login_resets_count_but_cookie_login_does_not(session):
     add(session)
-    users.record_failed_login(session, "sam", NOW)
-    users.record_login(session, "sam", NOW)
-    assert users.get_user(session, "sam").failed_logins == 0
+    for attempt in range(5):
+        users.record_failed_login(session, "sam", NOW + timedelta(seconds=attempt))
+    users.record_login(session, "sam", NOW, with_password=False)  # by cookie: lock stays
+    assert users.lock_minutes_left(session, "sam", NOW + timedelta(minutes=1)) == 15
+    users.record_login(session, "sam", NOW, with_password=True)
+    user = users.get_user(session, "sam")
+    assert (user.failed_logins, user.locked_until, user.last_login_at) == (0, None, NOW)
+
+
+def test_parallel_failures_all_count(engine):
+    """Guesses from many sessions at once: every one is counted, the lock holds."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlmodel import Session
+
+    with Session(engine) as s:
+        add(s)
+
+    def fail(_):
+        with Session(engine) as s:
+            return users.record_failed_login(s, "sam", NOW)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(fail, range(12)))
+    with Session(engine) as s:
+        user = users.get_user(s, "sam")
+        assert user.failed_logins == 12
+        assert user.locked_until == NOW + timedelta(minutes=users.LOCK_MINUTES)
+        locks = s.exec(select(AuditEntry).where(AuditEntry.action == "user.locked")).all()
+        assert len(locks) == 1 and locks[0].actor == "system"
+    assert results.count(True) == 8  # failures 5..12 each see the lock
+
+
+def test_password_change_ends_older_sessions(session):
+    add(session)
+    before = users.get_user(session, "sam").password_changed_at
+    assert users.session_still_valid(session, "sam", before)
+    users.set_password(session, actor=ADMIN, username="sam", password="brand new pw")
+    changed = users.get_user(session, "sam").password_changed_at
+    assert changed > before
+    assert not users.session_still_valid(session, "sam", before)
+    assert users.session_still_valid(session, "sam", changed)
+    assert not users.session_still_valid(session, "nobody", changed)
+
+
+def test_setup_code_from_environment_must_be_long():
+    with pytest.raises(InvalidInput, match="at least 16"):
+        users.checked_setup_code("short")
+    assert users.checked_setup_code(" " + "x" * 16 + " ") == "x" * 16
+
+
+def test_non_ascii_setup_code_is_just_wrong(session):
+    with pytest.raises(PermissionDenied, match="setup code is wrong"):
+        users.create_first_admin(
+            session,
+            setup_code="kodeø",
+            expected_code="s3cret-code-long",
+            username="kari",
+            name="Kari",
+            email="k@example.com",
+            password="long enough",
+        )
 
 
 def test_disabled_users_cannot_log_in_and_are_never_deleted(session):

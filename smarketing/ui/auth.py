@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import sys
 from contextlib import nullcontext
+from datetime import UTC, datetime, timedelta
 
+import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
 from sqlalchemy.engine import Engine
@@ -14,16 +16,20 @@ from streamlit_authenticator.utilities import LoginError
 
 from smarketing import config, users
 from smarketing.errors import SmarketingError
+from smarketing.models import utcnow
 from smarketing.permissions import Actor
 from smarketing.ui.resources import session
 
 FLASH = "_smarketing_flash"
+FORM_LOGIN = "_smarketing_form_login"
+AUTH_AT = "_smarketing_authenticated"
 
 
 @st.cache_resource(show_spinner=False)
 def setup_code() -> str:
     """This process's one-time first-admin code, printed once to the server console."""
-    code = os.environ.get("SMARKETING_SETUP_CODE", "").strip() or users.new_setup_code()
+    given = os.environ.get("SMARKETING_SETUP_CODE", "").strip()
+    code = users.checked_setup_code(given) if given else users.new_setup_code()
     print(
         "\n" + "=" * 64 + "\n  Smarketing has no users yet. To create the first admin, open the app"
         f"\n  and enter this setup code:  {code}\n" + "=" * 64 + "\n",
@@ -43,7 +49,11 @@ def cookie_key() -> str:
 
 
 def _first_admin_form(engine: Engine) -> None:
-    code = setup_code()
+    try:
+        code = setup_code()
+    except SmarketingError as exc:
+        st.error(str(exc))
+        st.stop()
     st.title("Welcome to Smarketing")
     st.write(
         "No account exists yet. Create the first **admin** account. You need the one-time "
@@ -97,33 +107,24 @@ def _forget_login(authenticator: stauth.Authenticate, message: str) -> None:
     st.stop()
 
 
-def gate(engine: Engine) -> Actor:
-    """The logged-in actor; otherwise render the first-admin or login form and stop."""
-    with session(engine) as s:
-        if users.user_count(s) == 0:
-            _first_admin_form(engine)
-            st.stop()
-        credentials = users.login_credentials(s)
-    before = _failed_attempts(credentials)
-    authenticator = stauth.Authenticate(
+def _authenticator(credentials: dict) -> stauth.Authenticate:
+    try:
+        key = cookie_key()
+    except SmarketingError as exc:
+        st.error(f"Login is not configured: {exc}", icon=":material/error:")
+        st.stop()
+    return stauth.Authenticate(
         credentials,
         config.COOKIE_NAME,
-        cookie_key(),
+        key,
         config.COOKIE_EXPIRY_DAYS,
         auto_hash=False,
         login_sleep_time=0,
     )
-    known = credentials["usernames"]
-    if (
-        st.session_state.get("authentication_status")
-        and st.session_state.get("username") not in known
-    ):
-        _forget_login(authenticator, "Your account is disabled. Ask an admin.")
-    if not st.session_state.get("authentication_status"):
-        st.title("Smarketing")
-        st.caption("Marketing and sales, one team: the SLA, lead quality and meetings.")
-        if FLASH in st.session_state:
-            st.success(st.session_state.pop(FLASH))
+
+
+def _login_form(authenticator: stauth.Authenticate) -> None:
+    """Render the login form (or log in from the cookie); handle the library's refusals."""
     place = (
         nullcontext() if st.session_state.get("authentication_status") else st.columns([2, 3])[0]
     )
@@ -139,18 +140,58 @@ def gate(engine: Engine) -> Actor:
                     "Password": "Password",
                     "Login": "Login",
                 },
+                callback=lambda info: st.session_state.update({FORM_LOGIN: info["username"]}),
             )
     except LoginError as exc:
         if "attempts" in str(exc):
             st.error(
-                f"This username is locked after {users.MAX_FAILED_LOGINS} failed logins. "
-                f"Try again in {users.LOCK_MINUTES} minutes, or ask an admin to reset the password."
+                f"This username is locked after {users.MAX_FAILED_LOGINS} failed logins. Try "
+                f"again in up to {users.LOCK_MINUTES} minutes, or ask an admin to reset the "
+                "password."
             )
         elif "not authorized" in str(exc):
             _forget_login(authenticator, "That account no longer exists or is disabled.")
         else:
             st.error(str(exc))
         st.stop()
+    except jwt.InvalidTokenError:
+        _forget_login(authenticator, "Your login cookie is not valid here. Please log in.")
+
+
+def _authenticated_at(authenticator: stauth.Authenticate) -> datetime:
+    """When this login happened: now for a password login, the cookie's issue time otherwise."""
+    if st.session_state.pop(FORM_LOGIN, None):
+        return utcnow()
+    token = authenticator.cookie_controller.get_cookie() or {}
+    expires = token.get("exp_date")
+    if not expires:
+        return utcnow()
+    issued = datetime.fromtimestamp(float(expires), UTC)
+    return issued - timedelta(days=config.COOKIE_EXPIRY_DAYS)
+
+
+def gate(engine: Engine) -> Actor:
+    """The logged-in actor; otherwise render the first-admin or login form and stop."""
+    with session(engine) as s:
+        if users.user_count(s) == 0:
+            _first_admin_form(engine)
+            st.stop()
+        credentials = users.login_credentials(s)
+    before = _failed_attempts(credentials)
+    authenticator = _authenticator(credentials)
+    known = credentials["usernames"]
+    if (
+        st.session_state.get("authentication_status")
+        and st.session_state.get("username") not in known
+    ):
+        _forget_login(authenticator, "Your account is disabled. Ask an admin.")
+    if not st.session_state.get("authentication_status"):
+        st.session_state.pop(AUTH_AT, None)
+        st.title("Smarketing")
+        st.caption("Marketing and sales, one team: the SLA, lead quality and meetings.")
+        if FLASH in st.session_state:
+            st.success(st.session_state.pop(FLASH))
+    _login_form(authenticator)
     with session(engine) as s:
         for username, count in _failed_attempts(credentials).items():
             if count > before.get(username, 0) and users.record_failed_login(s, username):
@@ -165,17 +206,24 @@ def gate(engine: Engine) -> Actor:
     if not status:
         st.stop()
     username = st.session_state["username"]
-    if st.session_state.get("_login_recorded") != username:
-        with session(engine) as s:
-            users.record_login(s, username)
-        st.session_state["_login_recorded"] = username
+    with session(engine) as s:
+        if st.session_state.get(AUTH_AT, (None,))[0] != username:
+            with_password = bool(st.session_state.get(FORM_LOGIN))
+            if with_password and users.lock_minutes_left(s, username):
+                # a guess in another session locked the user while this form was checked
+                _forget_login(authenticator, "This username is locked: try again later.")
+            st.session_state[AUTH_AT] = (username, _authenticated_at(authenticator))
+            users.record_login(s, username, with_password=with_password)
+        if not users.session_still_valid(s, username, st.session_state[AUTH_AT][1]):
+            st.session_state.pop(AUTH_AT, None)
+            _forget_login(authenticator, "Your password was changed: please log in again.")
     roles = known[username]["roles"]
     st.session_state["roles"] = roles
     with st.sidebar:
         st.markdown(f"**{known[username]['name']}**  \n{', '.join(roles)}")
         authenticator.logout("Log out", location="sidebar", key="logout_button")
     if not st.session_state.get("authentication_status"):
-        st.session_state.pop("_login_recorded", None)
+        st.session_state.pop(AUTH_AT, None)
         st.info("You are logged out.")
         st.button("Log in again", key="login_again")
         st.stop()

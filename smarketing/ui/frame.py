@@ -14,15 +14,20 @@ from smarketing.permissions import Actor, require
 from smarketing.ui import resources, widgets
 
 AS_OF_KEY = "as_of"
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 
 
 def _initial_as_of() -> date:
     raw = st.query_params.get("as_of")
     if raw:
         try:
-            return date.fromisoformat(raw)
+            day = date.fromisoformat(raw)
         except ValueError:
             st.toast(f"Ignored as_of={raw!r} in the address: use YYYY-MM-DD.")
+        else:
+            if EARLIEST <= day <= LATEST:
+                return day
+            st.toast(f"Ignored as_of={raw}: pick a day between {EARLIEST} and {LATEST}.")
     return today_local()
 
 
@@ -45,9 +50,16 @@ def sidebar_and_banner(engine: Engine) -> None:
         st.date_input(
             "As of",
             key=AS_OF_KEY,
+            min_value=EARLIEST,
+            max_value=LATEST,
             format="YYYY-MM-DD",
             help=f"Every figure counts up to and including this day ({config.timezone_name()}).",
         )
+    chosen = st.session_state[AS_OF_KEY]
+    if chosen == today_local():
+        st.query_params.pop("as_of", None)
+    else:  # the address is a link to exactly these figures
+        st.query_params["as_of"] = chosen.isoformat()
     widgets.demo_banner(facts(engine)["demo"])
 
 

@@ -34,9 +34,12 @@ def log_in(page, username: str) -> None:
 def test_login_reload_deep_link_logout(server, browser, tmp_path):
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
-    page.goto(server)
-    settle(page)
-    assert page.get_by_role("button", name="Login").is_visible()
+    for path in ("admin_users", "overview", ""):  # anonymous: every address shows the login
+        page.goto(f"{server}/{path}")
+        settle(page)
+        page.get_by_role("button", name="Login").wait_for(timeout=20000)
+        assert page.get_by_role("heading", name="Users").count() == 0
+        assert page.get_by_role("heading", name="Overview").count() == 0
 
     log_in(page, "ada")
     page.get_by_role("heading", name="Overview").wait_for(timeout=20000)

@@ -64,3 +64,34 @@ def test_empty_store_renders(people):
     at = logged_in("sam", ["sales"])
     assert not at.exception
     assert [m.value for m in at.metric] == ["0"] * 8
+
+
+def logged_in_with_link(query: str):
+    from tests.pages.conftest import new_app
+
+    at = new_app()
+    at.query_params["as_of"] = query
+    for key, value in {
+        "authentication_status": True,
+        "username": "mia",
+        "name": "Mia",
+        "roles": ["marketing"],
+    }.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def test_deep_link_sets_the_as_of_day(people, dataset):
+    at = logged_in_with_link("2026-11-18")
+    assert not at.exception
+    assert at.session_state["as_of"].isoformat() == "2026-11-18"
+    assert [m.value for m in at.metric][:4] == ["3", "2", "1", "1"]
+    assert at.query_params["as_of"] == "2026-11-18"
+
+
+@pytest.mark.parametrize("query", ["0001-01-01", "9999-12-31", "not-a-date"])
+def test_unusable_as_of_in_the_link_is_ignored(people, query):
+    at = logged_in_with_link(query)
+    assert not at.exception
+    assert "Overview" in [t.value for t in at.title]
+    assert at.session_state["as_of"].isoformat() != query

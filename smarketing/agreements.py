@@ -1,0 +1,102 @@
+"""The SLA agreement: versioned, proposed by admin/leadership, in effect once both teams confirm."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import ValidationError
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from smarketing import audit
+from smarketing.db import bump_data_version
+from smarketing.errors import InvalidInput, NotFound, PermissionDenied
+from smarketing.models import SlaAgreement, SlaConfirmation, SlaTargets, Team
+from smarketing.permissions import Actor, require
+
+TARGET_LIMITS = {
+    "mql_target": "a whole number of MQLs per month, 0 or more",
+    "acceptance_rate_target": "a share between 0 and 1 (0.7 = 70 %)",
+    "response_hours": "hours, more than 0",
+    "contacted_within_sla_target": "a share between 0 and 1",
+    "sql_target": "a whole number of SQLs per month, 0 or more",
+    "close_rate_target": "a share between 0 and 1",
+    "customer_target": "a whole number of customers per month, 0 or more",
+}
+
+
+def checked_targets(values: dict) -> SlaTargets:
+    """Validated targets, or InvalidInput naming every wrong field and what it must be."""
+    try:
+        return SlaTargets.model_validate(values)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            got = error.get("input", values.get(field))
+            problems.append(f"{field} must be {TARGET_LIMITS.get(field, 'valid')} (got {got!r})")
+        raise InvalidInput("; ".join(problems)) from exc
+
+
+def propose_agreement(
+    session: Session, *, actor: Actor, targets: dict, effective_from: date, reason: str
+) -> SlaAgreement:
+    """Propose a new version (admin or leadership); it takes effect once both teams confirm."""
+    require(actor, "sla.propose")
+    checked = checked_targets(targets)
+    if not reason.strip():
+        raise InvalidInput("say why the agreement changes (the reason is kept with the version)")
+    latest = session.exec(select(func.max(SlaAgreement.version))).one() or 0
+    agreement = SlaAgreement(
+        **checked.model_dump(),
+        version=latest + 1,
+        effective_from=effective_from,
+        reason=reason.strip(),
+        proposed_by=actor.username,
+    )
+    session.add(agreement)
+    audit.record(
+        session,
+        actor.username,
+        "sla.propose",
+        "sla_agreement",
+        agreement.version,
+        effective_from=effective_from,
+        **checked.model_dump(),
+    )
+    session.commit()
+    return agreement
+
+
+def confirm_agreement(session: Session, *, actor: Actor, version: int, team: str) -> SlaAgreement:
+    """Confirm a version for one team; with both teams confirmed by two people it is in effect."""
+    if team not in (Team.marketing, Team.sales):
+        raise InvalidInput("confirm for marketing or for sales")
+    require(actor, f"sla.confirm_{team}")
+    agreement = session.exec(select(SlaAgreement).where(SlaAgreement.version == version)).first()
+    if agreement is None:
+        raise NotFound(f"there is no SLA agreement version {version}")
+    confirmations = session.exec(
+        select(SlaConfirmation).where(SlaConfirmation.agreement_id == agreement.id)
+    ).all()
+    if any(c.team == team for c in confirmations):
+        raise InvalidInput(f"version {version} is already confirmed for {team}")
+    if any(c.username == actor.username for c in confirmations):
+        raise PermissionDenied("the two sides must be confirmed by two different people")
+    session.add(SlaConfirmation(agreement_id=agreement.id, team=team, username=actor.username))
+    if len(confirmations) == 1:
+        agreement.in_effect = True
+        session.add(agreement)
+        bump_data_version(session)
+    audit.record(session, actor.username, f"sla.confirm_{team}", "sla_agreement", version)
+    session.commit()
+    return agreement
+
+
+def agreement_for(session: Session, day: date) -> SlaAgreement | None:
+    """The agreement in effect on ``day``: the confirmed version with the latest start ≤ day."""
+    return session.exec(
+        select(SlaAgreement)
+        .where(SlaAgreement.in_effect == True, SlaAgreement.effective_from <= day)  # noqa: E712
+        .order_by(col(SlaAgreement.effective_from).desc(), col(SlaAgreement.version).desc())
+    ).first()
