@@ -100,3 +100,56 @@ def agreement_for(session: Session, day: date) -> SlaAgreement | None:
         .where(SlaAgreement.in_effect == True, SlaAgreement.effective_from <= day)  # noqa: E712
         .order_by(col(SlaAgreement.effective_from).desc(), col(SlaAgreement.version).desc())
     ).first()
+
+
+def agreement_history(session: Session) -> list[dict]:
+    """Every version, newest first, with its targets, who proposed and confirmed it, and
+    what changed from the version before."""
+    rows = session.exec(select(SlaAgreement).order_by(col(SlaAgreement.version))).all()
+    confirmations = session.exec(select(SlaConfirmation)).all()
+    by_agreement: dict[int, dict[str, SlaConfirmation]] = {}
+    for c in confirmations:
+        by_agreement.setdefault(c.agreement_id, {})[c.team] = c
+    history, previous = [], None
+    for a in rows:
+        confirmed = by_agreement.get(a.id, {})
+        history.append(
+            {
+                "version": a.version,
+                "effective_from": a.effective_from,
+                "state": "in effect" if a.in_effect else "awaiting confirmation",
+                **{k: getattr(a, k) for k in TARGET_LIMITS},
+                "reason": a.reason,
+                "proposed_by": a.proposed_by,
+                "proposed_at": a.proposed_at,
+                "marketing_confirmed": _who(confirmed.get(Team.marketing)),
+                "sales_confirmed": _who(confirmed.get(Team.sales)),
+                "changes": changes_between(previous, a),
+            }
+        )
+        previous = a
+    return history[::-1]
+
+
+def _who(confirmation: SlaConfirmation | None) -> str | None:
+    if confirmation is None:
+        return None
+    return f"{confirmation.username} ({confirmation.confirmed_at:%Y-%m-%d %H:%M} UTC)"
+
+
+def changes_between(
+    old: SlaAgreement | None, new: SlaAgreement
+) -> list[tuple[str, object, object]]:
+    """(field, old value, new value) for each target or date that differs."""
+    if old is None:
+        return []
+    fields = ("effective_from", *TARGET_LIMITS)
+    return [
+        (f, getattr(old, f), getattr(new, f)) for f in fields if getattr(old, f) != getattr(new, f)
+    ]
+
+
+def current_targets(session: Session, day: date) -> dict | None:
+    """The targets in effect on ``day`` as a plain dict (a starting point for a new version)."""
+    agreement = agreement_for(session, day)
+    return None if agreement is None else {k: getattr(agreement, k) for k in TARGET_LIMITS}

@@ -86,3 +86,20 @@ def test_newer_version_takes_over_from_its_date(session):
     assert agreements.agreement_for(session, date(2026, 8, 31)).mql_target == 140
     assert agreements.agreement_for(session, date(2026, 9, 1)).mql_target == 150
     assert agreements.agreement_for(session, date(2026, 9, 1)).version == 2
+
+
+def test_history_shows_changes_and_confirmations(session):
+    propose(session)
+    propose(session, effective=date(2026, 9, 1), mql_target=150, response_hours=2)
+    agreements.confirm_agreement(session, actor=MIA, version=2, team="marketing")
+    history = agreements.agreement_history(session)
+    assert [h["version"] for h in history] == [2, 1]
+    assert history[0]["state"] == "awaiting confirmation"
+    assert history[0]["marketing_confirmed"].startswith("mia (")
+    assert history[0]["sales_confirmed"] is None
+    assert history[0]["changes"] == [
+        ("effective_from", date(2026, 1, 1), date(2026, 9, 1)),
+        ("mql_target", 140, 150),
+        ("response_hours", 4.0, 2.0),
+    ]
+    assert history[1]["changes"] == []

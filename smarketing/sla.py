@@ -1,0 +1,498 @@
+"""The SLA metrics of docs/metrics.md, computed with SQL aggregates.
+
+One implementation serves the SLA page, the Overview, the scorecard and the CLI report:
+``window_figures`` counts any number of windows in a handful of queries (CASE sums over
+an indexed range, and a window-function median), ``sla_report`` turns one window into
+the seven metrics with targets, pace, forecast and status.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlmodel import Session
+
+from smarketing import config
+from smarketing.agreements import agreement_for
+from smarketing.models import Lead, SlaAgreement
+from smarketing.periods import Period, PeriodKind, period_containing
+from smarketing.sql_time import EPSILON_HOURS, hours_between
+
+
+class Status(StrEnum):
+    green = "green"
+    amber = "amber"
+    red = "red"
+    early = "early"
+    no_data = "no_data"
+
+
+#: Word and symbol for every status, so colour is never the only signal.
+STATUS_TEXT = {
+    Status.green: ("✔", "on track"),
+    Status.amber: ("▲", "at risk"),
+    Status.red: ("✖", "off track"),
+    Status.early: ("…", "too early"),
+    Status.no_data: ("–", "no data"),
+}
+AMBER_SHARE = 0.85  # higher is better: amber from 85 % of the goal
+AMBER_FACTOR_LOWER = 1.25  # lower is better: amber up to 125 % of the target
+EARLY_FRACTION = 0.2
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    key: str
+    side: str
+    label: str
+    kind: str  # count | rate | hours
+    better: str  # higher | lower
+    target_key: str
+    definition: str
+
+
+METRICS: tuple[MetricDef, ...] = (
+    MetricDef(
+        "mqls_delivered",
+        "marketing",
+        "MQLs delivered",
+        "count",
+        "higher",
+        "mql_target",
+        "Leads with `mql_at` in the window. Target: the monthly `mql_target` pro-rated by day.",
+    ),
+    MetricDef(
+        "mql_acceptance_rate",
+        "marketing",
+        "MQL acceptance",
+        "rate",
+        "higher",
+        "acceptance_rate_target",
+        "Of the leads with `mql_at` in the window that have a verdict, the share sales accepted.",
+    ),
+    MetricDef(
+        "contacted_within_sla_rate",
+        "sales",
+        "Contacted in time",
+        "rate",
+        "higher",
+        "contacted_within_sla_target",
+        "Of the MQLs in the window whose deadline (`mql_at` + `response_hours`) has "
+        "passed, the share with a first contact by the deadline.",
+    ),
+    MetricDef(
+        "median_first_contact_hours",
+        "sales",
+        "Median first contact",
+        "hours",
+        "lower",
+        "response_hours",
+        "Median hours from `mql_at` to `first_contact_at`, over MQLs in the window "
+        "with a first contact. Target: `response_hours`.",
+    ),
+    MetricDef(
+        "sqls",
+        "sales",
+        "SQLs",
+        "count",
+        "higher",
+        "sql_target",
+        "Leads with `sql_at` in the window. Target: the monthly `sql_target` pro-rated by day.",
+    ),
+    MetricDef(
+        "close_rate",
+        "sales",
+        "Close rate",
+        "rate",
+        "higher",
+        "close_rate_target",
+        "Customers in the window divided by SQLs in the window.",
+    ),
+    MetricDef(
+        "customers",
+        "both",
+        "Customers",
+        "count",
+        "higher",
+        "customer_target",
+        "Leads with `customer_at` in the window. Target: the monthly "
+        "`customer_target` pro-rated by day.",
+    ),
+)
+METRIC_BY_KEY = {m.key: m for m in METRICS}
+TARGET_KEYS = tuple(m.target_key for m in METRICS)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open UTC interval [start, end); ``cutoff`` = min(end, now) for deadlines."""
+
+    start: datetime
+    end: datetime
+    cutoff: datetime
+    response_hours: float
+
+
+@dataclass
+class WindowFigures:
+    """The raw counts of one window."""
+
+    mqls: int = 0
+    decided: int = 0
+    accepted: int = 0
+    due: int = 0
+    on_time: int = 0
+    contacted: int = 0
+    sqls: int = 0
+    customers: int = 0
+    median_hours: float | None = None
+
+
+@dataclass
+class MetricResult:
+    key: str
+    side: str
+    label: str
+    kind: str
+    better: str
+    definition: str
+    actual: float | int | None
+    target: float | None
+    status: Status
+    expected_to_date: float | None = None
+    pace: float | None = None
+    forecast: float | None = None
+    needed_per_day: float | None = None
+    numerator: int | None = None
+    denominator: int | None = None
+
+    def to_json(self) -> dict:
+        """The metric as in docs/metrics.md's JSON report."""
+        out = {"key": self.key, "side": self.side, "actual": self.actual, "target": self.target}
+        if self.kind == "count":
+            out |= {
+                "expected_to_date": self.expected_to_date,
+                "pace": self.pace,
+                "forecast": self.forecast,
+                "needed_per_day": self.needed_per_day,
+            }
+        elif self.kind == "rate":
+            out |= {"numerator": self.numerator, "denominator": self.denominator}
+        else:
+            out |= {"denominator": self.denominator}
+        out["status"] = self.status.value
+        return out
+
+
+@dataclass
+class SlaReport:
+    period: Period
+    agreement: SlaAgreement | None
+    metrics: list[MetricResult] = field(default_factory=list)
+
+    def metric(self, key: str) -> MetricResult:
+        """One metric by key."""
+        return next(m for m in self.metrics if m.key == key)
+
+    def to_json(self) -> dict:
+        """The report object of docs/metrics.md ("The SLA report")."""
+        p = self.period
+        agreement = None
+        if self.agreement is not None:
+            a = self.agreement
+            agreement = {"version": a.version, "effective_from": a.effective_from.isoformat()}
+            agreement |= {k: getattr(a, k) for k in dict.fromkeys(TARGET_KEYS)}
+        return {
+            "period": {
+                "kind": p.kind.value,
+                "start": p.start.isoformat(),
+                "end": p.end.isoformat(),
+                "as_of": p.as_of.isoformat(),
+                "days": p.days,
+                "elapsed_days": p.elapsed_days,
+                "elapsed_fraction": round(p.elapsed_fraction, 4),
+                "timezone": config.timezone_name(),
+            },
+            "agreement": agreement,
+            "metrics": [m.to_json() for m in self.metrics],
+        }
+
+
+# --- targets ------------------------------------------------------------------------------
+
+
+def _days(first: date, count: int):
+    return (first + timedelta(days=i) for i in range(count))
+
+
+def prorated(monthly: float, first: date, count: int) -> float:
+    """Sum over ``count`` days from ``first`` of monthly / days_in_month(day)."""
+    return sum(monthly / calendar.monthrange(d.year, d.month)[1] for d in _days(first, count))
+
+
+def count_target(period: Period, monthly: float) -> tuple[float, float]:
+    """(target for the whole period, expected to date) of a monthly count target."""
+    return prorated(monthly, period.start, period.days), prorated(
+        monthly, period.start, period.elapsed_days
+    )
+
+
+# --- SQL ----------------------------------------------------------------------------------
+
+
+def _between(column, window: Window):
+    return and_(column >= window.start, column < window.end)
+
+
+def _sum(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def window_figures(session: Session, windows: list[Window]) -> list[WindowFigures]:
+    """Raw counts for every window: three indexed range scans and one median query."""
+    if not windows:
+        return []
+    lo, hi = min(w.start for w in windows), max(w.end for w in windows)
+    t = Lead.__table__.c
+    decided = or_(t.accepted_at.is_not(None), t.rejected_at.is_not(None))
+    spans = hours_between(t.mql_at, t.first_contact_at)
+    columns = []
+    for w in windows:
+        inside = _between(t.mql_at, w)
+        due = and_(inside, t.mql_at <= w.cutoff - timedelta(hours=w.response_hours))
+        columns += [
+            _sum(inside),
+            _sum(and_(inside, decided)),
+            _sum(and_(inside, t.accepted_at.is_not(None))),
+            _sum(due),
+            _sum(
+                and_(
+                    due,
+                    t.first_contact_at.is_not(None),
+                    spans <= w.response_hours + EPSILON_HOURS,
+                )
+            ),
+            _sum(and_(inside, t.first_contact_at.is_not(None))),
+        ]
+    row = session.execute(select(*columns).where(t.mql_at >= lo, t.mql_at < hi)).one()
+    sqls = session.execute(
+        select(*[_sum(_between(t.sql_at, w)) for w in windows]).where(t.sql_at >= lo, t.sql_at < hi)
+    ).one()
+    customers = session.execute(
+        select(*[_sum(_between(t.customer_at, w)) for w in windows]).where(
+            t.customer_at >= lo, t.customer_at < hi
+        )
+    ).one()
+    medians = _median_hours(session, windows)
+    out = []
+    for i, _ in enumerate(windows):
+        values = [int(v) for v in row[6 * i : 6 * i + 6]]
+        out.append(
+            WindowFigures(
+                *values, sqls=int(sqls[i]), customers=int(customers[i]), median_hours=medians[i]
+            )
+        )
+    return out
+
+
+def _bucket(column, windows: list[Window]):
+    return case(*[(_between(column, w), literal(i)) for i, w in enumerate(windows)], else_=None)
+
+
+def first_contact_quantile(session: Session, windows: list[Window], q: float) -> list[float | None]:
+    """Per window, the q-quantile of first-contact hours over MQLs with a first contact.
+
+    q = 0.5 is the median (the mean of the two middle values for an even count); other q
+    use the nearest rank, ceil(q·n). Computed in SQL with window functions.
+    """
+    t = Lead.__table__.c
+    lo, hi = min(w.start for w in windows), max(w.end for w in windows)
+    spans = (
+        select(
+            _bucket(t.mql_at, windows).label("bucket"),
+            hours_between(t.mql_at, t.first_contact_at).label("hours"),
+        )
+        .where(t.mql_at >= lo, t.mql_at < hi, t.first_contact_at.is_not(None))
+        .subquery()
+    )
+    ranked = (
+        select(
+            spans.c.bucket,
+            spans.c.hours,
+            func.row_number().over(partition_by=spans.c.bucket, order_by=spans.c.hours).label("rn"),
+            func.count().over(partition_by=spans.c.bucket).label("n"),
+        )
+        .where(spans.c.bucket.is_not(None))
+        .subquery()
+    )
+    if q == 0.5:
+        wanted = or_(ranked.c.rn == (ranked.c.n + 1) / 2, ranked.c.rn == (ranked.c.n + 2) / 2)
+    else:
+        tenths = round(q * 100)
+        wanted = ranked.c.rn == (ranked.c.n * tenths + 99) / 100
+    rows = session.execute(
+        select(ranked.c.bucket, func.avg(ranked.c.hours)).where(wanted).group_by(ranked.c.bucket)
+    ).all()
+    found = {int(b): float(v) for b, v in rows}
+    return [found.get(i) for i in range(len(windows))]
+
+
+def _median_hours(session: Session, windows: list[Window]) -> list[float | None]:
+    return first_contact_quantile(session, windows, 0.5)
+
+
+# --- from figures to metrics --------------------------------------------------------------
+
+
+def status_of(
+    metric: MetricDef,
+    actual: float | None,
+    target: float | None,
+    *,
+    pace: float | None = None,
+    elapsed_fraction: float = 1.0,
+) -> Status:
+    """The status bands of docs/metrics.md."""
+    if actual is None or target is None:
+        return Status.no_data
+    if metric.kind == "count":
+        if elapsed_fraction < EARLY_FRACTION:
+            return Status.early
+        if pace is None:  # nothing expected yet (a zero target): nothing is missing
+            return Status.green
+        value, goal = pace, 1.0
+    else:
+        value, goal = actual, target
+    if metric.better == "lower":
+        if value <= goal:
+            return Status.green
+        return Status.amber if value <= AMBER_FACTOR_LOWER * goal else Status.red
+    if value >= goal:
+        return Status.green
+    return Status.amber if value >= AMBER_SHARE * goal else Status.red
+
+
+def _r(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def _count_metric(metric: MetricDef, actual: int, period: Period, monthly: float | None):
+    if monthly is None:
+        return MetricResult(**_base(metric), actual=actual, target=None, status=Status.no_data)
+    target, expected = count_target(period, monthly)
+    pace = actual / expected if expected > 0 else None
+    forecast = actual / period.elapsed_days * period.days if period.elapsed_days else None
+    remaining = period.remaining_days
+    needed = max(0.0, target - actual) / remaining if remaining else 0.0
+    return MetricResult(
+        **_base(metric),
+        actual=actual,
+        target=_r(target, 2),
+        expected_to_date=_r(expected, 2),
+        pace=_r(pace, 4),
+        forecast=_r(forecast, 2),
+        needed_per_day=_r(needed, 2),
+        status=status_of(
+            metric, actual, target, pace=pace, elapsed_fraction=period.elapsed_fraction
+        ),
+    )
+
+
+def _rate_metric(metric: MetricDef, numerator: int, denominator: int, target: float | None):
+    actual = numerator / denominator if denominator else None
+    return MetricResult(
+        **_base(metric),
+        actual=_r(actual, 4),
+        target=target,
+        numerator=numerator,
+        denominator=denominator,
+        status=status_of(metric, actual, target),
+    )
+
+
+def _base(metric: MetricDef) -> dict:
+    return {
+        "key": metric.key,
+        "side": metric.side,
+        "label": metric.label,
+        "kind": metric.kind,
+        "better": metric.better,
+        "definition": metric.definition,
+    }
+
+
+def metrics_from(
+    figures: WindowFigures, period: Period, agreement: SlaAgreement | None
+) -> list[MetricResult]:
+    """The seven metrics, in the order of docs/metrics.md."""
+
+    def target(key: str):
+        return None if agreement is None else getattr(agreement, key)
+
+    m = METRIC_BY_KEY
+    median = figures.median_hours
+    return [
+        _count_metric(m["mqls_delivered"], figures.mqls, period, target("mql_target")),
+        _rate_metric(
+            m["mql_acceptance_rate"],
+            figures.accepted,
+            figures.decided,
+            target("acceptance_rate_target"),
+        ),
+        _rate_metric(
+            m["contacted_within_sla_rate"],
+            figures.on_time,
+            figures.due,
+            target("contacted_within_sla_target"),
+        ),
+        MetricResult(
+            **_base(m["median_first_contact_hours"]),
+            actual=_r(median, 2),
+            target=target("response_hours"),
+            denominator=figures.contacted,
+            status=status_of(m["median_first_contact_hours"], median, target("response_hours")),
+        ),
+        _count_metric(m["sqls"], figures.sqls, period, target("sql_target")),
+        _rate_metric(m["close_rate"], figures.customers, figures.sqls, target("close_rate_target")),
+        _count_metric(m["customers"], figures.customers, period, target("customer_target")),
+    ]
+
+
+#: Response hours used for the deadline when no agreement is in effect (none to measure by).
+FALLBACK_RESPONSE_HOURS = 24.0
+
+
+def _window(period: Period, agreement: SlaAgreement | None, now: datetime) -> Window:
+    start, end = period.window()
+    hours = agreement.response_hours if agreement else FALLBACK_RESPONSE_HOURS
+    return Window(start, end, min(end, now), hours)
+
+
+def sla_reports(session: Session, periods: list[Period], *, now: datetime) -> list[SlaReport]:
+    """One report per period (each with the agreement in effect at its start)."""
+    agreements = [agreement_for(session, p.start) for p in periods]
+    windows = [_window(p, a, now) for p, a in zip(periods, agreements, strict=True)]
+    figures = window_figures(session, windows)
+    return [
+        SlaReport(p, a, metrics_from(f, p, a))
+        for p, a, f in zip(periods, agreements, figures, strict=True)
+    ]
+
+
+def sla_report(session: Session, period: Period, *, now: datetime) -> SlaReport:
+    """The SLA report of one period as of its as-of day; ``now`` bounds the deadlines."""
+    return sla_reports(session, [period], now=now)[0]
+
+
+def trailing_periods(kind: PeriodKind | str, as_of: date, count: int = 13) -> list[Period]:
+    """The ``count`` periods ending with the one containing ``as_of``, oldest first."""
+    current = period_containing(kind, as_of)
+    periods = [current]
+    while len(periods) < count:
+        before = period_containing(kind, periods[0].start - timedelta(days=1))
+        periods.insert(0, Period(before.kind, before.start, before.end, before.end))
+    return periods

@@ -1,0 +1,342 @@
+"""SLA metrics against a small hand-made dataset (Europe/Oslo), counted by eye.
+
+As of Sunday 15 Nov 2026; "now" is 00:30 on Monday 16 Nov (Oslo), just after the window.
+Agreement v1 (from 1 Oct): 12 MQLs, 80 % acceptance, 4 h response, 80 % in time,
+5 SQLs, 20 % close rate, 2 customers a month.
+
+lead  mql_at (Oslo)     verdict   first contact      notes
+L1    02 Nov 10:00      accepted  +2 h               sql 10 Nov
+L2    03 Nov 09:00      rejected  +4 h exactly       on the deadline still counts
+L3    04 Nov 09:00      accepted  +6 h               late
+L4    05 Nov 09:00      —         —                  due, never contacted
+L5    15 Nov 10:00      accepted  —                  due at 14:00, not contacted
+L6    31 Oct 23:30      —         —                  October (22:30 UTC)
+L7    15 Nov 23:30      —         —                  deadline 03:30 next day: not yet due
+L8    (created Sep)                                  sql 12 Nov, customer 14 Nov
+L9    31 Oct 23:30 UTC  —         —                  = 1 Nov 00:30 Oslo: November, due, late
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from smarketing.models import SlaAgreement
+from smarketing.periods import period_containing
+from smarketing.sla import (
+    METRICS,
+    Status,
+    count_target,
+    sla_report,
+    status_of,
+    trailing_periods,
+)
+from tests.factories import add_lead, oslo
+
+NOW = oslo("2026-11-16 00:30")
+AS_OF = date(2026, 11, 15)
+V1 = dict(
+    mql_target=12,
+    acceptance_rate_target=0.8,
+    response_hours=4.0,
+    contacted_within_sla_target=0.8,
+    sql_target=5,
+    close_rate_target=0.2,
+    customer_target=2,
+)
+
+
+def agreement(session, version, effective, **changes):
+    row = SlaAgreement(
+        version=version,
+        effective_from=effective,
+        proposed_by="lea",
+        in_effect=True,
+        **{**V1, **changes},
+    )
+    session.add(row)
+    session.commit()
+    return row
+
+
+@pytest.fixture
+def data(session):
+    agreement(session, 1, date(2026, 10, 1))
+    add_lead(
+        session,
+        "L1",
+        "2026-11-01 09:00",
+        mql_at="2026-11-02 10:00",
+        accepted_at="2026-11-02 11:00",
+        first_contact_at="2026-11-02 12:00",
+        sql_at="2026-11-10 10:00",
+    )
+    add_lead(
+        session,
+        "L2",
+        "2026-11-03 08:00",
+        mql_at="2026-11-03 09:00",
+        rejected_at="2026-11-03 10:00",
+        first_contact_at="2026-11-03 13:00",
+    )
+    add_lead(
+        session,
+        "L3",
+        "2026-11-04 08:00",
+        mql_at="2026-11-04 09:00",
+        accepted_at="2026-11-04 10:00",
+        first_contact_at="2026-11-04 15:00",
+    )
+    add_lead(session, "L4", "2026-11-05 08:00", mql_at="2026-11-05 09:00")
+    add_lead(
+        session, "L5", "2026-11-15 09:00", mql_at="2026-11-15 10:00", accepted_at="2026-11-15 11:00"
+    )
+    add_lead(session, "L6", "2026-10-31 20:00", mql_at="2026-10-31 23:30")
+    add_lead(session, "L7", "2026-11-15 22:00", mql_at="2026-11-15 23:30")
+    add_lead(
+        session,
+        "L8",
+        "2026-09-01 10:00",
+        mql_at="2026-09-02 10:00",
+        sql_at="2026-11-12 10:00",
+        customer_at="2026-11-14 10:00",
+    )
+    add_lead(session, "L9", "2026-10-31 20:00", mql_at=datetime(2026, 10, 31, 23, 30, tzinfo=UTC))
+    return session
+
+
+def report(session, kind, as_of=AS_OF, now=NOW):
+    return sla_report(session, period_containing(kind, as_of), now=now)
+
+
+def figures(rep):
+    return {m.key: m.to_json() for m in rep.metrics}
+
+
+def test_month(data):
+    got = figures(report(data, "month"))
+    assert got["mqls_delivered"] == {
+        "key": "mqls_delivered",
+        "side": "marketing",
+        "actual": 7,
+        "target": 12.0,
+        "expected_to_date": 6.0,
+        "pace": 1.1667,
+        "forecast": 14.0,
+        "needed_per_day": 0.33,
+        "status": "green",
+    }
+    assert got["mql_acceptance_rate"] == {
+        "key": "mql_acceptance_rate",
+        "side": "marketing",
+        "actual": 0.75,
+        "target": 0.8,
+        "numerator": 3,
+        "denominator": 4,
+        "status": "amber",
+    }
+    assert got["contacted_within_sla_rate"] == {
+        "key": "contacted_within_sla_rate",
+        "side": "sales",
+        "actual": 0.3333,
+        "target": 0.8,
+        "numerator": 2,
+        "denominator": 6,
+        "status": "red",
+    }
+    assert got["median_first_contact_hours"] == {
+        "key": "median_first_contact_hours",
+        "side": "sales",
+        "actual": 4.0,
+        "target": 4.0,
+        "denominator": 3,
+        "status": "green",
+    }
+    assert got["sqls"] == {
+        "key": "sqls",
+        "side": "sales",
+        "actual": 2,
+        "target": 5.0,
+        "expected_to_date": 2.5,
+        "pace": 0.8,
+        "forecast": 4.0,
+        "needed_per_day": 0.2,
+        "status": "red",
+    }
+    assert got["close_rate"] == {
+        "key": "close_rate",
+        "side": "sales",
+        "actual": 0.5,
+        "target": 0.2,
+        "numerator": 1,
+        "denominator": 2,
+        "status": "green",
+    }
+    assert got["customers"] == {
+        "key": "customers",
+        "side": "both",
+        "actual": 1,
+        "target": 2.0,
+        "expected_to_date": 1.0,
+        "pace": 1.0,
+        "forecast": 2.0,
+        "needed_per_day": 0.07,
+        "status": "green",
+    }
+
+
+def test_week(data):
+    got = figures(report(data, "week"))  # Mon 9 – Sun 15 Nov: the whole week has passed
+    assert (got["mqls_delivered"]["actual"], got["mqls_delivered"]["target"]) == (2, 2.8)
+    assert got["mqls_delivered"]["pace"] == 0.7143 and got["mqls_delivered"]["status"] == "red"
+    assert got["mqls_delivered"]["needed_per_day"] == 0.0  # no day remains
+    assert (got["mql_acceptance_rate"]["actual"], got["mql_acceptance_rate"]["status"]) == (
+        1.0,
+        "green",
+    )
+    assert got["contacted_within_sla_rate"]["numerator"] == 0
+    assert got["contacted_within_sla_rate"]["denominator"] == 1  # L5; L7 is not due yet
+    assert got["median_first_contact_hours"] == {
+        "key": "median_first_contact_hours",
+        "side": "sales",
+        "actual": None,
+        "target": 4.0,
+        "denominator": 0,
+        "status": "no_data",
+    }
+    assert (got["sqls"]["actual"], got["sqls"]["pace"]) == (2, 1.7143)
+    assert (got["customers"]["actual"], got["close_rate"]["actual"]) == (1, 0.5)
+
+
+def test_day(data):
+    got = figures(report(data, "day"))  # Sunday 15 Nov only
+    assert got["mqls_delivered"]["actual"] == 2
+    assert got["mqls_delivered"]["target"] == 0.4
+    assert got["sqls"]["actual"] == 0 and got["close_rate"]["status"] == "no_data"
+    assert got["close_rate"]["actual"] is None
+
+
+def test_quarter(data):
+    got = figures(report(data, "quarter"))  # Q4: 46 of 92 days elapsed
+    mql = got["mqls_delivered"]
+    assert (mql["actual"], mql["target"], mql["expected_to_date"]) == (8, 36.0, 18.0)
+    assert (mql["pace"], mql["forecast"], mql["needed_per_day"]) == (0.4444, 16.0, 0.61)
+
+
+def test_timezone_cut_puts_2330_utc_on_31_october_into_november(data):
+    october = figures(report(data, "month", as_of=date(2026, 10, 31)))
+    assert october["mqls_delivered"]["actual"] == 1  # L6 only; L9 is already November
+
+
+def test_now_bounds_deadlines(data):
+    # at 12:00 on the 15th, L5's deadline (14:00) has not passed: 5 due instead of 6
+    got = figures(report(data, "month", now=oslo("2026-11-15 12:00")))
+    assert got["contacted_within_sla_rate"]["denominator"] == 5
+
+
+def test_early_in_the_period(data):
+    got = figures(report(data, "month", as_of=date(2026, 11, 5)))  # 5/30 < 0.2
+    assert [got[k]["status"] for k in ("mqls_delivered", "sqls", "customers")] == ["early"] * 3
+    assert got["mqls_delivered"]["pace"] is not None  # still reported
+
+
+def test_agreement_version_in_effect_at_period_start(data):
+    agreement(data, 2, date(2026, 11, 9), mql_target=30)
+    assert report(data, "week").agreement.version == 2  # week starts 9 Nov
+    assert report(data, "week").metric("mqls_delivered").target == 7.0
+    assert report(data, "month").agreement.version == 1  # month starts 1 Nov
+    assert report(data, "month").metric("mqls_delivered").target == 12.0
+
+
+def test_no_agreement_means_no_targets(session):
+    add_lead(session, "X", "2026-11-02 09:00", mql_at="2026-11-02 10:00")
+    rep = report(session, "month")
+    assert rep.agreement is None and rep.to_json()["agreement"] is None
+    assert rep.metric("mqls_delivered").actual == 1
+    assert {m.status for m in rep.metrics} == {Status.no_data}
+
+
+def test_json_report_shape(data):
+    out = report(data, "month").to_json()
+    assert list(out) == ["period", "agreement", "metrics"]
+    assert out["period"] == {
+        "kind": "month",
+        "start": "2026-11-01",
+        "end": "2026-11-30",
+        "as_of": "2026-11-15",
+        "days": 30,
+        "elapsed_days": 15,
+        "elapsed_fraction": 0.5,
+        "timezone": "Europe/Oslo",
+    }
+    assert out["agreement"] == {"version": 1, "effective_from": "2026-10-01", **V1}
+    assert [m["key"] for m in out["metrics"]] == [m.key for m in METRICS]
+    for m in out["metrics"]:
+        if m["key"] in ("mqls_delivered", "sqls", "customers"):
+            assert isinstance(m["actual"], int)
+        elif m["actual"] is not None:
+            assert isinstance(m["actual"], float)
+
+
+@pytest.mark.parametrize(
+    ("first", "days", "expected"),
+    [
+        (date(2026, 11, 1), 30, 12.0),  # a whole month is the monthly target
+        (date(2026, 10, 26), 7, 6 * 12 / 31 + 12 / 30),  # a week over two months
+        (date(2028, 2, 1), 29, 12.0),  # leap February
+        (date(2026, 10, 1), 92, 36.0),  # a quarter: three months
+    ],
+)
+def test_prorated_target(first, days, expected):
+    from smarketing.sla import prorated
+
+    assert prorated(12, first, days) == pytest.approx(expected)
+
+
+def test_count_target_expected_to_date():
+    target, expected = count_target(period_containing("week", date(2026, 11, 1)), 12)
+    assert round(target, 2) == 2.72 and expected == pytest.approx(6 * 12 / 31 + 12 / 30)
+
+
+MQLS, RATE, MEDIAN = METRICS[0], METRICS[1], METRICS[3]
+
+
+@pytest.mark.parametrize(
+    ("metric", "actual", "target", "pace", "fraction", "status"),
+    [
+        (MQLS, 10, 12, 1.0, 0.5, Status.green),
+        (MQLS, 10, 12, 0.85, 0.5, Status.amber),  # exactly 85 % of the pace
+        (MQLS, 10, 12, 0.8499, 0.5, Status.red),
+        (MQLS, 1, 12, 0.1, 0.19, Status.early),
+        (MQLS, 0, 0, None, 0.5, Status.green),  # nothing expected
+        (RATE, 0.7, 0.7, None, 1, Status.green),
+        (RATE, 0.595, 0.7, None, 1, Status.amber),  # 0.85 × 0.7
+        (RATE, 0.59, 0.7, None, 1, Status.red),
+        (RATE, None, 0.7, None, 1, Status.no_data),
+        (MEDIAN, 4.0, 4.0, None, 1, Status.green),
+        (MEDIAN, 5.0, 4.0, None, 1, Status.amber),  # 1.25 × 4
+        (MEDIAN, 5.01, 4.0, None, 1, Status.red),
+        (MEDIAN, 9.0, None, None, 1, Status.no_data),  # no agreement
+    ],
+)
+def test_status_bands(metric, actual, target, pace, fraction, status):
+    assert status_of(metric, actual, target, pace=pace, elapsed_fraction=fraction) is status
+
+
+def test_trailing_periods():
+    periods = trailing_periods("month", date(2026, 11, 15), 13)
+    assert len(periods) == 13
+    assert (periods[0].start, periods[-1].start) == (date(2025, 11, 1), date(2026, 11, 1))
+    assert periods[-1].as_of == date(2026, 11, 15)
+    assert all(p.as_of == p.end for p in periods[:-1])
+
+
+def test_trailing_reports_match_single_reports(data):
+    from smarketing.sla import sla_reports
+
+    periods = trailing_periods("week", AS_OF, 4)
+    many = sla_reports(data, periods, now=NOW)
+    for period, rep in zip(periods, many, strict=True):
+        alone = sla_report(data, period, now=NOW)
+        assert [m.to_json() for m in rep.metrics] == [m.to_json() for m in alone.metrics]
