@@ -15,7 +15,8 @@ pages = {
     "": [
         st.Page(
             "app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True
-        )
+        ),
+        st.Page("app_pages/sla.py", title="SLA", icon=":material/handshake:"),
     ],
 }
 if Role.admin in actor.roles:

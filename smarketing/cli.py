@@ -4,17 +4,89 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
+import math
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC, date, datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from smarketing import config, db, demo, users
-from smarketing.errors import SmarketingError
-from smarketing.models import Role
-from smarketing.permissions import CLI_ACTOR
+from smarketing.agreements import (
+    TARGET_LIMITS,
+    agreement_history,
+    checked_targets,
+    confirm_agreement,
+    current_targets,
+    propose_agreement,
+)
+from smarketing.errors import InvalidInput, PermissionDenied, SmarketingError
+from smarketing.models import Role, Team
+from smarketing.periods import PeriodKind, parse_kind, period_containing, today_local
+from smarketing.permissions import CLI_ACTOR, Actor, require
+from smarketing.sla import sla_report
+from smarketing.sla_text import change_text, history_text, report_text
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line, ``error: …``, and exit code 2."""
+
+    def error(self, message: str):
+        print(f"error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid date {text!r}: use YYYY-MM-DD") from None
+
+
+def _iso_datetime(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid time {text!r}: use ISO 8601, e.g. 2026-11-18T12:00 or 2026-11-18T12:00Z"
+        ) from None
+
+
+def _period_kind(text: str) -> PeriodKind:
+    try:
+        return parse_kind(text)
+    except InvalidInput as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _number(text: str) -> int | float:
+    """A whole number stays an int (so messages echo what was typed); else a finite float."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}")
+    return value
+
+
+#: `sla set` option → agreement target (TARGET_LIMITS says what each must be).
+TARGET_OPTIONS = {
+    "--mql-target": "mql_target",
+    "--acceptance-rate-target": "acceptance_rate_target",
+    "--response-hours": "response_hours",
+    "--contacted-within-sla-target": "contacted_within_sla_target",
+    "--sql-target": "sql_target",
+    "--close-rate-target": "close_rate_target",
+    "--customer-target": "customer_target",
+}
 
 
 def _common() -> argparse.ArgumentParser:
@@ -30,11 +102,13 @@ def _common() -> argparse.ArgumentParser:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     common = _common()
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m smarketing",
         description="Smarketing: the marketing–sales SLA, lead quality and meetings.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=_Parser
+    )
 
     sub.add_parser("init", parents=[common], help="create or upgrade the database schema")
 
@@ -65,7 +139,90 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text in (("disable", "disable a user"), ("enable", "enable a disabled user")):
         q = users_sub.add_parser(name, parents=[common], help=text)
         q.add_argument("username")
+    _add_report(sub, common)
+    _add_sla(sub, common)
     return parser
+
+
+def _add_report(sub, common) -> None:
+    p = sub.add_parser("report", help="print a report: sla")
+    report_sub = p.add_subparsers(
+        dest="report_command", metavar="REPORT", required=True, parser_class=_Parser
+    )
+    sla = report_sub.add_parser(
+        "sla",
+        parents=[common],
+        help="the SLA report of one period (docs/metrics.md)",
+        description="The seven SLA metrics of the period containing --date, as of that day.",
+    )
+    sla.add_argument(
+        "--period",
+        type=_period_kind,
+        default=PeriodKind.month,
+        metavar="{" + ",".join(k.value for k in PeriodKind) + "}",
+        help="period kind (default month)",
+    )
+    sla.add_argument(
+        "--date",
+        type=_iso_date,
+        metavar="YYYY-MM-DD",
+        help="the as-of day (default: today in the business timezone, $SMARKETING_TIMEZONE)",
+    )
+    sla.add_argument(
+        "--format",
+        choices=["text", "json"],
+        default="text",
+        help="text: a readable table (default); json: the object of docs/metrics.md",
+    )
+    sla.add_argument(
+        "--now",
+        type=_iso_datetime,
+        metavar="ISO-DATETIME",
+        help="the current time, for reproducible scripts and tests (default: the real time; "
+        "without an offset it is read in the business timezone). It bounds which first-"
+        "contact deadlines have passed, and sets today for the default --date",
+    )
+
+
+def _add_sla(sub, common) -> None:
+    p = sub.add_parser("sla", help="the SLA agreement: set, confirm, history")
+    sla_sub = p.add_subparsers(
+        dest="sla_command", metavar="ACTION", required=True, parser_class=_Parser
+    )
+    put = sla_sub.add_parser(
+        "set",
+        parents=[common],
+        help="propose a new agreement version (and optionally confirm it)",
+        description="Propose a new SLA agreement version. Targets not given are taken from "
+        "the agreement in effect on the effective date; with none in effect, give them all. "
+        "The version is in effect once a marketing user and a sales user have confirmed it.",
+    )
+    put.add_argument("--effective-from", type=_iso_date, required=True, metavar="YYYY-MM-DD")
+    put.add_argument("--reason", required=True, help="why the agreement changes (kept)")
+    for option, key in TARGET_OPTIONS.items():
+        put.add_argument(
+            option,
+            dest=key,
+            type=_number,
+            metavar="N",
+            help=f"{key}: " + TARGET_LIMITS[key].replace("%", "%%"),
+        )
+    for team in (Team.marketing, Team.sales):
+        put.add_argument(
+            f"--confirm-{team.value}",
+            metavar="USERNAME",
+            help=f"then confirm for {team.value} as this user (who must have that role)",
+        )
+    confirm = sla_sub.add_parser(
+        "confirm", parents=[common], help="confirm a version for marketing or sales"
+    )
+    confirm.add_argument("version", type=int)
+    confirm.add_argument("--team", required=True, choices=[t.value for t in Team])
+    confirm.add_argument("--user", required=True, metavar="USERNAME", help="who confirms")
+    history = sla_sub.add_parser(
+        "history", parents=[common], help="every agreement version, newest first"
+    )
+    history.add_argument("--format", choices=["text", "json"], default="text")
 
 
 def _password(from_stdin: bool) -> str:
@@ -174,7 +331,126 @@ def _cmd_users(args) -> int:
     return 0
 
 
-COMMANDS = {"init": _cmd_init, "demo": _cmd_demo, "users": _cmd_users}
+def _now(args) -> datetime:
+    if args.now is None:
+        return datetime.now(UTC)
+    if args.now.tzinfo is None:
+        return args.now.replace(tzinfo=config.business_tz())
+    return args.now
+
+
+def _cmd_report(args) -> int:
+    now = _now(args)
+    as_of = args.date or today_local(now)
+    engine = _engine(args)
+    with Session(engine) as s:
+        report = sla_report(s, period_containing(args.period, as_of), now=now)
+        if args.format == "json":
+            print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        else:
+            print(report_text(report))
+    return 0
+
+
+def _actor(session: Session, username: str, team: str) -> Actor:
+    """The user as an actor, checked for the right to confirm for ``team``."""
+    user = users.get_user(session, username)
+    if user.disabled:
+        raise PermissionDenied(f"{user.username} is disabled")
+    actor = Actor.of(user.username, user.role_list)
+    require(actor, f"sla.confirm_{team}")
+    return actor
+
+
+def _state(session: Session, version: int) -> str:
+    entry = next(h for h in agreement_history(session) if h["version"] == version)
+    if entry["state"] == "in effect":
+        return f"in effect from {entry['effective_from'].isoformat()}"
+    waiting = [t for t in ("marketing", "sales") if not entry[f"{t}_confirmed"]]
+    return "awaiting confirmation by " + " and ".join(waiting)
+
+
+def _sla_set(s: Session, args) -> None:
+    given = {key: getattr(args, key) for key in TARGET_LIMITS if getattr(args, key) is not None}
+    base = current_targets(s, args.effective_from)
+    if base is None:
+        missing = [o for o, key in TARGET_OPTIONS.items() if key not in given]
+        if missing:
+            raise InvalidInput(
+                f"no agreement is in effect on {args.effective_from.isoformat()} to start "
+                f"from: give every target; missing {', '.join(missing)}"
+            )
+        base = {}
+    targets = checked_targets(base | given).model_dump()  # InvalidInput before anything else
+    confirmers = [
+        (team, _actor(s, username, team))
+        for team in ("marketing", "sales")
+        if (username := getattr(args, f"confirm_{team}"))
+    ]
+    if len(confirmers) == 2 and confirmers[0][1].username == confirmers[1][1].username:
+        raise PermissionDenied("the two sides must be confirmed by two different people")
+    agreement = propose_agreement(
+        s,
+        actor=CLI_ACTOR,
+        targets=targets,
+        effective_from=args.effective_from,
+        reason=args.reason,
+    )
+    changes = [change_text(k, base[k], targets[k]) for k in base if base[k] != targets[k]]
+    print(
+        f"proposed SLA version {agreement.version} (effective from "
+        f"{agreement.effective_from.isoformat()})" + (f": {', '.join(changes)}" if changes else "")
+    )
+    for team, actor in confirmers:
+        confirm_agreement(s, actor=actor, version=agreement.version, team=team)
+        print(f"confirmed for {team} by {actor.username}")
+    print(f"version {agreement.version}: {_state(s, agreement.version)}")
+
+
+def _history_json(history: list[dict]) -> list[dict]:
+    def value(v):
+        return v.isoformat() if isinstance(v, date) else v
+
+    return [
+        {k: value(v) for k, v in h.items() if k != "changes"}
+        | {
+            "changes": [
+                {"field": f, "old": value(old), "new": value(new)} for f, old, new in h["changes"]
+            ]
+        }
+        for h in history
+    ]
+
+
+def _cmd_sla(args) -> int:
+    engine = _engine(args)
+    with Session(engine, expire_on_commit=False) as s:
+        match args.sla_command:
+            case "set":
+                _sla_set(s, args)
+            case "confirm":
+                actor = _actor(s, args.user, args.team)
+                confirm_agreement(s, actor=actor, version=args.version, team=args.team)
+                print(
+                    f"version {args.version} confirmed for {args.team} by {actor.username}; "
+                    f"{_state(s, args.version)}"
+                )
+            case "history":
+                history = agreement_history(s)
+                if args.format == "json":
+                    print(json.dumps(_history_json(history), indent=2, ensure_ascii=False))
+                else:
+                    print(history_text(history))
+    return 0
+
+
+COMMANDS = {
+    "init": _cmd_init,
+    "demo": _cmd_demo,
+    "users": _cmd_users,
+    "report": _cmd_report,
+    "sla": _cmd_sla,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+import pandas as pd
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlmodel import Session
 
@@ -248,7 +249,8 @@ def _between(column, window: Window):
     return and_(column >= window.start, column < window.end)
 
 
-def _sum(condition):
+def count_if(condition):
+    """SUM(CASE WHEN condition THEN 1 ELSE 0 END), 0 when no row matches."""
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
@@ -265,25 +267,27 @@ def window_figures(session: Session, windows: list[Window]) -> list[WindowFigure
         inside = _between(t.mql_at, w)
         due = and_(inside, t.mql_at <= w.cutoff - timedelta(hours=w.response_hours))
         columns += [
-            _sum(inside),
-            _sum(and_(inside, decided)),
-            _sum(and_(inside, t.accepted_at.is_not(None))),
-            _sum(due),
-            _sum(
+            count_if(inside),
+            count_if(and_(inside, decided)),
+            count_if(and_(inside, t.accepted_at.is_not(None))),
+            count_if(due),
+            count_if(
                 and_(
                     due,
                     t.first_contact_at.is_not(None),
                     spans <= w.response_hours + EPSILON_HOURS,
                 )
             ),
-            _sum(and_(inside, t.first_contact_at.is_not(None))),
+            count_if(and_(inside, t.first_contact_at.is_not(None))),
         ]
     row = session.execute(select(*columns).where(t.mql_at >= lo, t.mql_at < hi)).one()
     sqls = session.execute(
-        select(*[_sum(_between(t.sql_at, w)) for w in windows]).where(t.sql_at >= lo, t.sql_at < hi)
+        select(*[count_if(_between(t.sql_at, w)) for w in windows]).where(
+            t.sql_at >= lo, t.sql_at < hi
+        )
     ).one()
     customers = session.execute(
-        select(*[_sum(_between(t.customer_at, w)) for w in windows]).where(
+        select(*[count_if(_between(t.customer_at, w)) for w in windows]).where(
             t.customer_at >= lo, t.customer_at < hi
         )
     ).one()
@@ -330,10 +334,10 @@ def first_contact_quantile(session: Session, windows: list[Window], q: float) ->
         .subquery()
     )
     if q == 0.5:
-        wanted = or_(ranked.c.rn == (ranked.c.n + 1) / 2, ranked.c.rn == (ranked.c.n + 2) / 2)
+        wanted = or_(ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.rn == (ranked.c.n + 2) // 2)
     else:
         tenths = round(q * 100)
-        wanted = ranked.c.rn == (ranked.c.n * tenths + 99) / 100
+        wanted = ranked.c.rn == (ranked.c.n * tenths + 99) // 100
     rows = session.execute(
         select(ranked.c.bucket, func.avg(ranked.c.hours)).where(wanted).group_by(ranked.c.bucket)
     ).all()
@@ -496,3 +500,27 @@ def trailing_periods(kind: PeriodKind | str, as_of: date, count: int = 13) -> li
         before = period_containing(kind, periods[0].start - timedelta(days=1))
         periods.insert(0, Period(before.kind, before.start, before.end, before.end))
     return periods
+
+
+def scorecard_frame(reports: list[SlaReport]) -> pd.DataFrame:
+    """Long frame for the trailing scorecard: one row per (period, metric)."""
+    from smarketing.formatting import figure, status_label
+
+    rows = []
+    for report in reports:
+        label = report.period.label()
+        if report.period.as_of < report.period.end:
+            label += " (so far)"
+        for m in report.metrics:
+            rows.append(
+                {
+                    "period": label,
+                    "period_start": report.period.start,
+                    "metric": m.key,
+                    "metric_label": f"{m.label} ({m.side})",
+                    "text": f"{figure(m.kind, m.actual)} {STATUS_TEXT[m.status][0]}",
+                    "status": m.status.value,
+                    "status_text": status_label(m.status),
+                }
+            )
+    return pd.DataFrame(rows)

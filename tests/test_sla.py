@@ -340,3 +340,33 @@ def test_trailing_reports_match_single_reports(data):
     for period, rep in zip(periods, many, strict=True):
         alone = sla_report(data, period, now=NOW)
         assert [m.to_json() for m in rep.metrics] == [m.to_json() for m in alone.metrics]
+
+
+def test_median_of_an_even_count_is_the_mean_of_the_middle_two(session):
+    agreement(session, 1, date(2026, 10, 1))
+    for i, delay in enumerate([1, 2, 6, 9]):
+        add_lead(
+            session,
+            f"E{i}",
+            "2026-11-02 08:00",
+            mql_at="2026-11-02 10:00",
+            first_contact_at=f"2026-11-02 {10 + delay:02d}:00",
+        )
+    assert report(session, "month").metric("median_first_contact_hours").actual == 4.0
+
+
+def test_ninetieth_percentile_is_the_nearest_rank(session):
+    from smarketing.sla import Window, first_contact_quantile
+
+    for i in range(10):  # delays 1..10 h: ceil(0.9 × 10) = 9th value
+        add_lead(
+            session,
+            f"P{i}",
+            "2026-11-02 08:00",
+            mql_at="2026-11-02 00:00",
+            first_contact_at=f"2026-11-02 {i + 1:02d}:00",
+        )
+    start, end = period_containing("month", AS_OF).window()
+    window = Window(start, end, end, 4.0)
+    assert first_contact_quantile(session, [window], 0.9) == [pytest.approx(9.0)]
+    assert first_contact_quantile(session, [window], 0.5) == [pytest.approx(5.5)]

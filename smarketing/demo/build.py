@@ -78,7 +78,7 @@ def has_demo(session: Session) -> bool:
 def default_leads(months: int = 12, now: datetime | None = None) -> int:
     """The number of leads :func:`build_demo` writes by default (~500 a month, seasonal)."""
     st = make_story(_check_now(now), months)
-    return max(1, round(float((st.base + st.extra).sum())))
+    return max(1, round(float(st.intensity.sum())))
 
 
 def _check_now(now: datetime | None) -> datetime:
@@ -123,7 +123,7 @@ def build_demo(
     report(0.0, "Planning the demo company…")
     st = make_story(_check_now(now), months)
     if leads is None:
-        leads = max(1, round(float((st.base + st.extra).sum())))
+        leads = max(1, round(float(st.intensity.sum())))
     rng = np.random.default_rng(seed)
     rnd = Random(seed)
 

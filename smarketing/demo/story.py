@@ -97,6 +97,14 @@ EVENTS_CALENDAR = [
     ("HubSpot User Group Oslo", 11, 5, 80),
 ]
 
+# --- this month's slip --------------------------------------------------------------------
+
+#: The account executive on parental leave this month (index into SALES_TEAM). Round-robin
+#: keeps routing MQLs to his queue, where they wait for a colleague or the next triage.
+ON_LEAVE = 1
+#: Extra webinar sign-ups on this month's webinar day (65 %) and the day after (35 %).
+WEBINAR_SPIKE = 35
+
 
 # --- the story's calendar -----------------------------------------------------------------
 
@@ -129,11 +137,15 @@ class Story:
     day_len: np.ndarray
     base: np.ndarray  # expected leads per day (before events)
     extra: np.ndarray  # expected event leads per day
+    webinar: np.ndarray  # expected leads per day from this month's webinar spike
     events: list[tuple[str, date]]
     rr_meeting: date  # the weekly meeting that agreed round-robin routing
     rr_live_ts: int  # from here on first contact is fast
     v1_from: date
     v2_from: date
+    month_start: date  # first day of the current month: sales' response slips from here
+    slip_ts: int  # its local midnight (epoch seconds)
+    webinar_day: date | None  # this month's webinar, if it was held before today
     campaigns: list[CampaignPlan] = field(default_factory=list)
 
     def ts(self, day: date, hour: int, minute: int = 0) -> int:
@@ -148,6 +160,11 @@ class Story:
     def day_ts(self, day: date) -> int:
         """Epoch seconds of local midnight starting the day."""
         return int(datetime.combine(day, dtime(0), tzinfo=self.tz).timestamp())
+
+    @property
+    def intensity(self) -> np.ndarray:
+        """Expected leads per day, everything included."""
+        return self.base + self.extra + self.webinar
 
 
 def _utc(ts: int) -> datetime:
@@ -199,9 +216,20 @@ def make_story(now: datetime, months: int) -> Story:
                 extra[i] += 0.65 * size
                 if i + 1 < len(days):
                     extra[i + 1] += 0.35 * size
+    # This month's webinar (the second Thursday, else the first, if held before today)
+    # brings a spike of sign-ups while one account executive is on leave.
+    month_start = today.replace(day=1)
+    webinar = np.zeros(len(days))
+    thursdays = [month_start + timedelta(days=(3 - month_start.weekday()) % 7 + 7 * k) for k in (1, 0)]
+    webinar_day = next((d for d in thursdays if start <= d < today), None)
+    if webinar_day is not None:
+        i = (webinar_day - start).days
+        webinar[i] += 0.65 * WEBINAR_SPIKE
+        webinar[i + 1] += 0.35 * WEBINAR_SPIKE
     elapsed = (now_ts - day_start[-1]) / day_len[-1]
     base[-1] *= elapsed
     extra[-1] *= elapsed
+    webinar[-1] *= elapsed
 
     # The weekly meeting around mid-May that agreed round-robin routing (latest one in range).
     calendar_start = min(start, monday_of(today) - timedelta(weeks=8))
@@ -216,7 +244,6 @@ def make_story(now: datetime, months: int) -> Story:
     live = rr + timedelta(days=4)
     rr_live_ts = int(datetime.combine(live, dtime(8), tzinfo=tz).timestamp())
 
-    month_start = today.replace(day=1)
     v1_from = start
     september = date(today.year if today.month >= 9 else today.year - 1, 9, 1)
     v2_from = september if september > v1_from else month_start
@@ -237,11 +264,15 @@ def make_story(now: datetime, months: int) -> Story:
         day_len=day_len,
         base=base,
         extra=extra,
+        webinar=webinar,
         events=events,
         rr_meeting=rr,
         rr_live_ts=rr_live_ts,
         v1_from=v1_from,
         v2_from=v2_from,
+        month_start=month_start,
+        slip_ts=int(datetime.combine(month_start, dtime(0), tzinfo=tz).timestamp()),
+        webinar_day=webinar_day,
     )
     story.campaigns = _campaign_plans(story)
     return story

@@ -80,3 +80,8 @@ def actor_allowed_to(action: str) -> Actor:
         st.error(str(exc), icon=":material/lock:")
         st.stop()
     return who
+
+
+def engine():
+    """The app's engine (migrated, cached)."""
+    return resources.engine()

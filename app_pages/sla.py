@@ -1,0 +1,37 @@
+"""SLA — is each side keeping its promises, and what will it take to get back on track?"""
+
+import streamlit as st
+
+from smarketing.ui import frame, sla_data, sla_views, widgets
+
+engine = frame.engine()
+actor = frame.actor()
+as_of = frame.as_of()
+
+st.title("SLA")
+kind = (
+    st.segmented_control(
+        "Period", ["day", "week", "month", "quarter"], default="month", key="sla_period"
+    )
+    or "month"
+)
+report = sla_data.report(engine, kind, as_of)
+sla_views.agreement_caption(report)
+widgets.as_of_caption(frame.facts(engine)["as_of"], as_of)
+sla_views.two_sided_card(report)
+sla_views.why_boxes(engine, actor, report, kind, as_of)
+
+pace, card, contact, late, agreement = st.tabs(
+    ["Pacing", "Scorecard", "First contact", "Overdue MQLs", "Agreement"]
+)
+with pace:
+    sla_views.pacing(engine, kind, as_of)
+with card:
+    st.markdown(f"**The last 13 {kind}s**")
+    sla_views.scorecard(sla_data.trailing(engine, kind, as_of))
+with contact:
+    sla_views.distribution(engine, kind, as_of)
+with late:
+    sla_views.overdue(engine, kind, as_of)
+with agreement:
+    sla_views.agreement_panel(engine, actor, as_of)

@@ -1,0 +1,83 @@
+""" "Why?" causes recorded for red SLA metrics, kept with the period for later meetings."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlmodel import Session, col, select
+
+from smarketing import audit
+from smarketing.errors import InvalidInput
+from smarketing.models import SlaCause
+from smarketing.periods import Period
+from smarketing.permissions import Actor, require
+
+CATEGORIES = (
+    "Lead volume",
+    "Lead quality",
+    "Staffing / capacity",
+    "Routing / process",
+    "Data / tracking",
+    "Seasonality / holidays",
+    "Other",
+)
+MAX_TEXT = 2000
+
+
+def record_cause(
+    session: Session, *, actor: Actor, metric: str, period: Period, category: str, text: str
+) -> SlaCause:
+    """Keep a cause for a metric in a period (everyone logged in may record one)."""
+    from smarketing.sla import METRIC_BY_KEY
+
+    require(actor, "sla.record_cause")
+    if metric not in METRIC_BY_KEY:
+        raise InvalidInput(f"unknown metric {metric!r}")
+    if category not in CATEGORIES:
+        raise InvalidInput("pick a category: " + ", ".join(CATEGORIES))
+    text = text.strip()
+    if not text:
+        raise InvalidInput("write what happened: the cause needs a few words")
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(f"keep the cause under {MAX_TEXT} characters (it has {len(text)})")
+    cause = SlaCause(
+        metric=metric,
+        period_kind=period.kind.value,
+        period_start=period.start,
+        category=category,
+        text=text,
+        author=actor.username,
+    )
+    session.add(cause)
+    audit.record(
+        session,
+        actor.username,
+        "sla.cause",
+        "sla_cause",
+        metric,
+        period=f"{period.kind.value} {period.start}",
+        category=category,
+    )
+    session.commit()
+    return cause
+
+
+def causes_for(session: Session, period: Period) -> pd.DataFrame:
+    """The causes recorded for this period, oldest first."""
+    rows = session.exec(
+        select(SlaCause)
+        .where(SlaCause.period_kind == period.kind.value, SlaCause.period_start == period.start)
+        .order_by(col(SlaCause.created_at))
+    ).all()
+    return pd.DataFrame(
+        [
+            {
+                "metric": r.metric,
+                "category": r.category,
+                "text": r.text,
+                "author": r.author,
+                "at": r.created_at,
+            }
+            for r in rows
+        ],
+        columns=["metric", "category", "text", "author", "at"],
+    )

@@ -1,0 +1,85 @@
+"""Cached SLA aggregates, keyed by the data version (every write bumps it)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from smarketing import agreements, causes, config, sla, sla_detail
+from smarketing.periods import period_containing
+from smarketing.ui.resources import data_version, session
+
+
+def now_minute() -> datetime:
+    """The current time, cut to the minute so cached figures are reused within a minute."""
+    return datetime.now(UTC).replace(second=0, microsecond=0)
+
+
+def _key(engine: Engine) -> tuple[str, int]:
+    return config.database_url(), data_version(engine)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _reports(_engine: Engine, key, kind: str, as_of: date, count: int, now: datetime):
+    with session(_engine) as s:
+        return sla.sla_reports(s, sla.trailing_periods(kind, as_of, count), now=now)
+
+
+def report(engine: Engine, kind: str, as_of: date) -> sla.SlaReport:
+    """The SLA report of the period of ``kind`` containing ``as_of``."""
+    return _reports(engine, _key(engine), kind, as_of, 1, now_minute())[0]
+
+
+def trailing(engine: Engine, kind: str, as_of: date, count: int = 13) -> list[sla.SlaReport]:
+    """Reports of the ``count`` periods up to the one containing ``as_of``."""
+    return _reports(engine, _key(engine), kind, as_of, count, now_minute())
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _pacing(_engine: Engine, key, kind: str, as_of: date, metric: str, now: datetime):
+    with session(_engine) as s:
+        rep = sla.sla_report(s, period_containing(kind, as_of), now=now)
+        return sla_detail.pacing_frame(s, rep, metric)
+
+
+def pacing(engine: Engine, kind: str, as_of: date, metric: str):
+    """Daily cumulative actual, expected, target and forecast of a count metric."""
+    return _pacing(engine, _key(engine), kind, as_of, metric, now_minute())
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _distribution(_engine: Engine, key, kind: str, as_of: date, now: datetime):
+    with session(_engine) as s:
+        rep = sla.sla_report(s, period_containing(kind, as_of), now=now)
+        return sla_detail.contact_distribution(s, rep)
+
+
+def distribution(engine: Engine, kind: str, as_of: date) -> sla_detail.ContactDistribution:
+    """First-contact delays of the period's MQLs, binned, with median and 90th percentile."""
+    return _distribution(engine, _key(engine), kind, as_of, now_minute())
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _overdue(_engine: Engine, key, kind: str, as_of: date, now: datetime):
+    with session(_engine) as s:
+        rep = sla.sla_report(s, period_containing(kind, as_of), now=now)
+        return sla_detail.overdue_mqls(s, rep, now=now)
+
+
+def overdue(engine: Engine, kind: str, as_of: date):
+    """(the most overdue uncontacted MQLs, how many in all)."""
+    return _overdue(engine, _key(engine), kind, as_of, now_minute())
+
+
+def period_causes(engine: Engine, kind: str, as_of: date):
+    """Causes recorded for the period (small; read fresh so a new one shows at once)."""
+    with session(engine) as s:
+        return causes.causes_for(s, period_containing(kind, as_of))
+
+
+def history(engine: Engine) -> list[dict]:
+    """Every agreement version with its changes (small; read fresh)."""
+    with session(engine) as s:
+        return agreements.agreement_history(s)

@@ -1,0 +1,273 @@
+"""SLA widgets: the two-sided card, "why?" boxes, the agreement panel, detail sections."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from smarketing import agreements, causes, charts, sla
+from smarketing.errors import SmarketingError
+from smarketing.formatting import figure, status_label, target_line
+from smarketing.periods import Period
+from smarketing.permissions import Actor, allowed
+from smarketing.ui import sla_data, widgets
+from smarketing.ui.resources import session
+
+BADGE = {"green": "green", "amber": "orange", "red": "red", "early": "gray", "no_data": "gray"}
+SIDES = (("marketing", "Marketing promises"), ("sales", "Sales promises"))
+
+
+def badge(status: sla.Status) -> str:
+    """A Markdown badge: colour, symbol and word."""
+    return f":{BADGE[status.value]}-badge[{status_label(status)}]"
+
+
+def _tile(m: sla.MetricResult, compact: bool) -> None:
+    with st.container(border=True):
+        st.metric(f"{m.label}", figure(m.kind, m.actual), help=m.definition)
+        st.markdown(f"{badge(m.status)}" + ("" if compact else f"  \n{target_line(m)}"))
+
+
+def two_sided_card(report: sla.SlaReport, *, compact: bool = False) -> None:
+    """Marketing's commitments beside sales' (customers, owned by both, under marketing)."""
+    left, right = st.columns(2, gap="large")
+    for column, (side, title) in zip((left, right), SIDES, strict=True):
+        with column:
+            st.markdown(f"#### {title}")
+            shown = [m for m in report.metrics if m.side == side]
+            if side == "marketing":
+                shown += [m for m in report.metrics if m.side == "both"]
+            per_row = 2 if compact else 1
+            for start in range(0, len(shown), per_row):
+                cells = st.columns(per_row)
+                for cell, m in zip(cells, shown[start : start + per_row], strict=False):
+                    with cell:
+                        _tile(m, compact)
+
+
+def agreement_caption(report: sla.SlaReport) -> None:
+    """Which agreement sets the targets, and the period's progress."""
+    p = report.period
+    progress = f"{p.label()} · day {p.elapsed_days} of {p.days}"
+    a = report.agreement
+    if a is None:
+        st.caption(
+            f"{progress} · no SLA agreement was in effect on {p.start:%d %b %Y}: "
+            "no targets, no statuses."
+        )
+    else:
+        st.caption(
+            f"{progress} · targets from SLA agreement v{a.version}, in effect since "
+            f"{a.effective_from:%d %b %Y}"
+        )
+
+
+def why_boxes(engine: Engine, actor: Actor, report: sla.SlaReport, kind: str, as_of: date) -> None:
+    """For each red metric: the causes recorded so far and a form to add one."""
+    red = [m for m in report.metrics if m.status is sla.Status.red]
+    if not red:
+        return
+    recorded = sla_data.period_causes(engine, kind, as_of)
+    st.markdown("#### Red this period — why?")
+    for m in red:
+        mine = recorded[recorded["metric"] == m.key]
+        with st.expander(
+            f"✖ {m.label}: {figure(m.kind, m.actual)} · {len(mine)} cause(s) recorded",
+            expanded=mine.empty,
+        ):
+            for row in mine.itertuples():
+                st.markdown(f"**{row.category}** — {row.author}, {widgets.local_time(row.at)}")
+                st.text(row.text)
+            _cause_form(engine, actor, m, report.period)
+
+
+def _cause_form(engine: Engine, actor: Actor, m: sla.MetricResult, period: Period) -> None:
+    can = allowed(actor, "sla.record_cause")
+    with st.form(f"cause_{m.key}"):
+        category = st.selectbox("Category", causes.CATEGORIES, key=f"cause_cat_{m.key}")
+        text = st.text_area("What happened?", key=f"cause_text_{m.key}", max_chars=2000)
+        if st.form_submit_button("Record cause", disabled=not can):
+            try:
+                with session(engine) as s:
+                    causes.record_cause(
+                        s, actor=actor, metric=m.key, period=period, category=category, text=text
+                    )
+            except SmarketingError as exc:
+                st.error(str(exc))
+            else:
+                st.success("Cause recorded: it will be shown in the meeting.")
+
+
+def scorecard(reports: list[sla.SlaReport]) -> None:
+    """The trailing scorecard: rows = metrics, columns = periods, cells by status."""
+    st.altair_chart(charts.scorecard_chart(sla.scorecard_frame(reports)), width="stretch")
+    st.caption("✔ on track · ▲ at risk · ✖ off track · … too early to judge · – no data")
+
+
+def pacing(engine: Engine, kind: str, as_of: date) -> None:
+    """Pick a count metric and draw its pacing chart."""
+    choice = (
+        st.segmented_control(
+            "Metric",
+            ["MQLs delivered", "SQLs", "Customers"],
+            default="MQLs delivered",
+            key="pacing_metric",
+        )
+        or "MQLs delivered"
+    )
+    key = {"MQLs delivered": "mqls_delivered", "SQLs": "sqls", "Customers": "customers"}[choice]
+    frame = sla_data.pacing(engine, kind, as_of, key)
+    st.altair_chart(charts.pacing_chart(frame, choice), width="stretch")
+    st.caption(
+        "Expected = the target pro-rated day by day; forecast = today's run rate "
+        "continued to the end of the period."
+    )
+
+
+def distribution(engine: Engine, kind: str, as_of: date) -> None:
+    """Histogram of first-contact delays with deadline, median and 90th percentile."""
+    dist = sla_data.distribution(engine, kind, as_of)
+    if dist.contacted == 0:
+        st.info("No MQL of this period has had a first contact yet.")
+        return
+    st.altair_chart(
+        charts.contact_histogram(
+            dist.bins, response_hours=dist.response_hours, median=dist.median, p90=dist.p90
+        ),
+        width="stretch",
+    )
+    st.caption(
+        f"{dist.contacted:,} MQLs with a first contact · median "
+        f"{figure('hours', dist.median)} · 90th percentile {figure('hours', dist.p90)} "
+        f"(nearest rank) · deadline {dist.response_hours:g} h"
+    )
+
+
+def overdue(engine: Engine, kind: str, as_of: date) -> None:
+    """MQLs past their deadline and still not contacted."""
+    frame, total = sla_data.overdue(engine, kind, as_of)
+    if total == 0:
+        st.success("No MQL of this period is past its deadline without a first contact.")
+        return
+    st.markdown(
+        f"**{total:,}** MQLs past the deadline without a first contact"
+        + (f" — the {len(frame)} most overdue:" if total > len(frame) else ":")
+    )
+    shown = frame.assign(mql_at=frame["mql_at"].map(widgets.local_time))
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "mql_at": "MQL at",
+            "hours_overdue": st.column_config.NumberColumn("hours overdue", format="%.1f"),
+        },
+    )
+
+
+def agreement_panel(engine: Engine, actor: Actor, today: date) -> None:
+    """The agreement's history with changes, confirmations, and the proposal form."""
+    rows = sla_data.history(engine)
+    for row in rows:
+        if row["state"] != "in effect":
+            _confirm_row(engine, actor, row)
+    if rows:
+        table = pd.DataFrame(rows).assign(
+            changes=[", ".join(f"{f} {a} → {b}" for f, a, b in r["changes"]) or "—" for r in rows],
+            proposed_at=[widgets.local_time(r["proposed_at"]) for r in rows],
+        )
+        st.dataframe(table, hide_index=True, width="stretch")
+    else:
+        st.info("No SLA agreement yet: propose the first version below.")
+    _propose_form(engine, actor, today, rows[0] if rows else None)
+
+
+def _confirm_row(engine: Engine, actor: Actor, row: dict) -> None:
+    st.warning(
+        f"Version {row['version']} (from {row['effective_from']:%d %b %Y}) awaits "
+        "confirmation: " + (row["reason"] or ""),
+        icon=":material/pending:",
+    )
+    columns = st.columns(2)
+    for column, team in zip(columns, ("marketing", "sales"), strict=True):
+        done = row[f"{team}_confirmed"]
+        if done:
+            column.markdown(f"{team.title()}: confirmed by {done}")
+            continue
+        can = allowed(actor, f"sla.confirm_{team}")
+        if column.button(
+            f"Confirm for {team}",
+            key=f"confirm_{row['version']}_{team}",
+            disabled=not can,
+            help=None if can else f"needs the {team} role",
+        ):
+            try:
+                with session(engine) as s:
+                    agreements.confirm_agreement(s, actor=actor, version=row["version"], team=team)
+            except SmarketingError as exc:
+                st.error(str(exc))
+            else:
+                st.rerun()
+
+
+def _propose_form(engine: Engine, actor: Actor, today: date, latest: dict | None) -> None:
+    can = allowed(actor, "sla.propose")
+    st.markdown("#### Propose a new version")
+    if not can:
+        st.caption("Only admin and leadership propose versions; marketing and sales confirm.")
+    base = latest or {k: 0 for k in agreements.TARGET_LIMITS}
+    with st.form("propose_sla"):
+        c1, c2, c3 = st.columns(3)
+        values = {
+            "mql_target": c1.number_input(
+                "MQLs per month", value=int(base["mql_target"]), step=1, key="t_mql"
+            ),
+            "acceptance_rate_target": c2.number_input(
+                "Acceptance rate (0–1)",
+                value=float(base["acceptance_rate_target"]),
+                step=0.05,
+                format="%.2f",
+                key="t_acc",
+            ),
+            "response_hours": c3.number_input(
+                "Response hours", value=float(base["response_hours"]), step=0.5, key="t_hours"
+            ),
+            "contacted_within_sla_target": c1.number_input(
+                "Contacted in time (0–1)",
+                value=float(base["contacted_within_sla_target"]),
+                step=0.05,
+                format="%.2f",
+                key="t_contact",
+            ),
+            "sql_target": c2.number_input(
+                "SQLs per month", value=int(base["sql_target"]), step=1, key="t_sql"
+            ),
+            "close_rate_target": c3.number_input(
+                "Close rate (0–1)",
+                value=float(base["close_rate_target"]),
+                step=0.05,
+                format="%.2f",
+                key="t_close",
+            ),
+            "customer_target": c1.number_input(
+                "Customers per month", value=int(base["customer_target"]), step=1, key="t_cust"
+            ),
+        }
+        effective = c2.date_input("Effective from", value=today.replace(day=1), key="t_from")
+        reason = st.text_area("Why this change?", key="t_reason")
+        if st.form_submit_button("Propose version", disabled=not can, type="primary"):
+            try:
+                with session(engine) as s:
+                    made = agreements.propose_agreement(
+                        s, actor=actor, targets=values, effective_from=effective, reason=reason
+                    )
+            except SmarketingError as exc:
+                st.error(str(exc))
+            else:
+                st.success(
+                    f"Version {made.version} proposed: it takes effect when marketing and "
+                    "sales have both confirmed it."
+                )

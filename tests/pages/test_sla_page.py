@@ -1,0 +1,183 @@
+"""The SLA page for every role and several periods; "why?" causes; agreement editing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlmodel import Session, select
+
+from smarketing.models import SlaAgreement, SlaCause
+from tests.factories import add_lead
+from tests.pages.conftest import PEOPLE, logged_in, texts
+
+V1 = dict(
+    mql_target=12,
+    acceptance_rate_target=0.8,
+    response_hours=4.0,
+    contacted_within_sla_target=0.8,
+    sql_target=5,
+    close_rate_target=0.2,
+    customer_target=2,
+)
+
+
+@pytest.fixture
+def sla_data(app_env):
+    """Agreement v1 and a few MQLs in November 2026: contacted-in-time is red."""
+    with Session(app_env) as s:
+        s.add(
+            SlaAgreement(
+                version=1,
+                effective_from=date(2026, 10, 1),
+                proposed_by="lea",
+                in_effect=True,
+                reason="kick-off",
+                **V1,
+            )
+        )
+        s.commit()
+        add_lead(
+            s,
+            "L1",
+            "2026-11-01 09:00",
+            mql_at="2026-11-02 10:00",
+            accepted_at="2026-11-02 11:00",
+            first_contact_at="2026-11-02 12:00",
+        )
+        add_lead(
+            s,
+            "L3",
+            "2026-11-04 08:00",
+            mql_at="2026-11-04 09:00",
+            accepted_at="2026-11-04 10:00",
+            first_contact_at="2026-11-04 15:00",
+        )
+        add_lead(
+            s,
+            "L4",
+            "2026-11-05 08:00",
+            mql_at="2026-11-05 09:00",
+            owner="Kari Nilsen",
+            first_name="Per",
+            last_name="Hansen",
+            company="Fjord AS",
+        )
+    return app_env
+
+
+def open_sla(username: str, period: str = "month"):
+    at = logged_in(username, PEOPLE[username], as_of=date(2026, 11, 15))
+    at.switch_page("app_pages/sla.py").run()
+    if period != "month":
+        at.button_group(key="sla_period").set_value(period).run()
+    return at
+
+
+@pytest.mark.parametrize("username", list(PEOPLE))
+@pytest.mark.parametrize("period", ["day", "week", "month", "quarter"])
+def test_sla_page_for_every_role_and_period(people, sla_data, username, period):
+    at = open_sla(username, period)
+    assert not at.exception
+    assert "SLA" in [t.value for t in at.title]
+    assert [m.label for m in at.metric] == [
+        "MQLs delivered",
+        "MQL acceptance",
+        "Customers",
+        "Contacted in time",
+        "Median first contact",
+        "SQLs",
+        "Close rate",
+    ]
+    assert all(m.help for m in at.metric)
+
+
+def test_month_figures_and_status_words(people, sla_data):
+    at = open_sla("mia")
+    values = {m.label: m.value for m in at.metric}
+    assert values["MQLs delivered"] == "3"
+    assert values["Contacted in time"] == "33.3%"  # 1 of 3 due MQLs within 4 h
+    assert values["Median first contact"] == "4.0 h"
+    page = texts(at)
+    assert "✖ off track" in page and "✔ on track" in page
+    assert "targets from SLA agreement v1" in page
+
+
+def test_why_note_is_saved_and_shown_again(people, sla_data, app_env):
+    at = open_sla("sam")
+    assert "Red this period — why?" in texts(at)
+    at.text_area(key="cause_text_contacted_within_sla_rate").input("Two reps at the Oslo event")
+    at.selectbox(key="cause_cat_contacted_within_sla_rate").select("Staffing / capacity")
+    at.button(key="FormSubmitter:cause_contacted_within_sla_rate-Record cause").click().run()
+    assert not at.exception
+    assert "Cause recorded" in texts(at)
+    with Session(app_env) as s:
+        cause = s.exec(select(SlaCause)).one()
+        assert (cause.metric, cause.author, cause.period_start) == (
+            "contacted_within_sla_rate",
+            "sam",
+            date(2026, 11, 1),
+        )
+    again = open_sla("mia")
+    assert "Two reps at the Oslo event" in [t.value for t in again.text]
+
+
+def test_overdue_list_names_owner(people, sla_data):
+    at = open_sla("sam")
+    frames = [d.value for d in at.dataframe]
+    overdue = next(f for f in frames if "hours_overdue" in f.columns)
+    row = overdue.iloc[0]
+    assert (row["lead"], row["owner"], row["company"]) == ("Per Hansen", "Kari Nilsen", "Fjord AS")
+
+
+@pytest.mark.parametrize("username", ["ada", "lea"])
+def test_admin_and_leadership_propose_a_version(people, sla_data, app_env, username):
+    at = open_sla(username)
+    at.number_input(key="t_mql").set_value(20)
+    at.text_area(key="t_reason").input("More webinars this winter")
+    at.button(key="FormSubmitter:propose_sla-Propose version").click().run()
+    assert not at.exception
+    assert "Version 2 proposed" in texts(at)
+    with Session(app_env) as s:
+        v2 = s.exec(select(SlaAgreement).where(SlaAgreement.version == 2)).one()
+        assert (v2.mql_target, v2.in_effect, v2.proposed_by) == (20, False, username)
+
+
+@pytest.mark.parametrize("username", ["sam", "mia"])
+def test_sales_and_marketing_cannot_propose(people, sla_data, username):
+    at = open_sla(username)
+    button = at.button(key="FormSubmitter:propose_sla-Propose version")
+    assert button.disabled
+    with pytest.raises(Exception):  # noqa: B017 — AppTest refuses to click a disabled button
+        button.click()
+
+
+def test_invalid_targets_are_refused_with_a_message(people, sla_data, app_env):
+    at = open_sla("lea")
+    at.number_input(key="t_acc").set_value(1.4)
+    at.text_area(key="t_reason").input("typo")
+    at.button(key="FormSubmitter:propose_sla-Propose version").click().run()
+    assert "acceptance_rate_target must be a share between 0 and 1" in texts(at)
+    with Session(app_env) as s:
+        assert len(s.exec(select(SlaAgreement)).all()) == 1
+
+
+def test_both_teams_confirm_then_in_effect(people, sla_data, app_env):
+    from smarketing import agreements
+    from smarketing.permissions import Actor
+
+    with Session(app_env) as s:
+        agreements.propose_agreement(
+            s,
+            actor=Actor.of("lea", {"leadership"}),
+            targets={**V1, "mql_target": 20},
+            effective_from=date(2026, 11, 1),
+            reason="winter",
+        )
+    at = open_sla("mia")
+    assert at.button(key="confirm_2_sales").disabled
+    at.button(key="confirm_2_marketing").click().run()
+    at = open_sla("sam")
+    at.button(key="confirm_2_sales").click().run()
+    assert not at.exception
+    assert "targets from SLA agreement v2" in texts(at)

@@ -1,0 +1,47 @@
+""" "Why?" causes: kept with their period, validated, open to every role."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from smarketing.causes import causes_for, record_cause
+from smarketing.errors import InvalidInput
+from smarketing.periods import period_containing
+from smarketing.permissions import Actor
+
+SAM = Actor.of("sam", {"sales"})
+WEEK = period_containing("week", date(2026, 11, 18))
+
+
+def test_cause_is_kept_with_its_period(session):
+    record_cause(
+        session,
+        actor=SAM,
+        metric="contacted_within_sla_rate",
+        period=WEEK,
+        category="Staffing / capacity",
+        text="Two reps at the Oslo event",
+    )
+    shown = causes_for(session, WEEK)
+    assert shown[["metric", "category", "text", "author"]].values.tolist() == [
+        ["contacted_within_sla_rate", "Staffing / capacity", "Two reps at the Oslo event", "sam"]
+    ]
+    assert causes_for(session, period_containing("week", date(2026, 11, 25))).empty
+    assert causes_for(session, period_containing("month", date(2026, 11, 18))).empty
+
+
+@pytest.mark.parametrize(
+    ("metric", "category", "text", "message"),
+    [
+        ("nonsense", "Other", "x", "unknown metric"),
+        ("sqls", "Bad luck", "x", "pick a category"),
+        ("sqls", "Other", "   ", "needs a few words"),
+        ("sqls", "Other", "x" * 2001, "under 2000"),
+    ],
+)
+def test_bad_causes_are_refused(session, metric, category, text, message):
+    with pytest.raises(InvalidInput, match=message):
+        record_cause(session, actor=SAM, metric=metric, period=WEEK, category=category, text=text)
+    assert causes_for(session, WEEK).empty
