@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from smarketing import charts, config, stage_counts
-from smarketing.ui import frame, resources, widgets
+from smarketing import charts, config, sla, stage_counts
+from smarketing.ui import frame, resources, sla_data, widgets
 
 engine = resources.engine()
 as_of = frame.as_of()
@@ -13,6 +13,13 @@ weekly = resources.weekly_counts(engine, config.database_url(), version, as_of)
 
 st.title("Overview")
 widgets.as_of_caption(frame.facts(engine)["as_of"], as_of)
+scorecard = sla.scorecard_frame([sla_data.report(engine, k, as_of) for k in ("week", "month")])
+st.subheader("The SLA: this week and this month")
+st.altair_chart(charts.scorecard_chart(scorecard, font_size=17, row_height=48), width="stretch")
+st.caption(
+    "✔ on track · ▲ at risk · ✖ off track · … too early to judge · – no data. "
+    "Details, targets and causes on the SLA page."
+)
 for kind, title in (("week", "This week"), ("month", "This month")):
     rows = counts[counts["period_kind"] == kind]
     st.subheader(f"{title} · {rows['period'].iloc[0]}")

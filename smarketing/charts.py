@@ -108,7 +108,7 @@ def pacing_chart(frame: pd.DataFrame, label: str) -> alt.Chart:
     )
 
 
-def scorecard_chart(frame: pd.DataFrame) -> alt.Chart:
+def scorecard_chart(frame: pd.DataFrame, *, font_size: int = 12, row_height: int = 36) -> alt.Chart:
     """Rows = metrics, columns = periods, each cell coloured by status and showing the value
     with the status symbol (columns: period, metric_label, text, status, status_text)."""
     periods = list(dict.fromkeys(frame["period"]))
@@ -118,13 +118,13 @@ def scorecard_chart(frame: pd.DataFrame) -> alt.Chart:
             "period:O",
             sort=periods,
             title=None,
-            axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=12),
+            axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=font_size, labelLimit=400),
         ),
         y=alt.Y(
             "metric_label:O",
             sort=metrics,
             title=None,
-            axis=alt.Axis(labelFontSize=13, labelLimit=220),
+            axis=alt.Axis(labelFontSize=font_size + 1, labelLimit=320),
         ),
     )
     cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
@@ -140,7 +140,7 @@ def scorecard_chart(frame: pd.DataFrame) -> alt.Chart:
             alt.Tooltip("status_text:N", title="Status"),
         ],
     )
-    text = base.mark_text(fontSize=12).encode(
+    text = base.mark_text(fontSize=font_size, fontWeight="bold").encode(
         text=alt.Text("text:N"),
         color=alt.Color(
             "status:N",
@@ -151,7 +151,9 @@ def scorecard_chart(frame: pd.DataFrame) -> alt.Chart:
         ),
     )
     return (
-        (cells + text).properties(height=36 * len(metrics) + 20).resolve_scale(color="independent")
+        (cells + text)
+        .properties(height=row_height * len(metrics) + 20)
+        .resolve_scale(color="independent")
     )
 
 

@@ -517,8 +517,10 @@ def scorecard_frame(reports: list[SlaReport]) -> pd.DataFrame:
                     "period": label,
                     "period_start": report.period.start,
                     "metric": m.key,
-                    "metric_label": f"{m.label} ({m.side})",
-                    "text": f"{figure(m.kind, m.actual)} {STATUS_TEXT[m.status][0]}",
+                    "metric_label": f"{m.side.title()} · {m.label}",
+                    "text": "no data"
+                    if m.status is Status.no_data
+                    else f"{figure(m.kind, m.actual)} {STATUS_TEXT[m.status][0]}",
                     "status": m.status.value,
                     "status_text": status_label(m.status),
                 }

@@ -11,7 +11,8 @@ from datetime import date, datetime
 
 from smarketing import config
 from smarketing.agreements import TARGET_LIMITS
-from smarketing.sla import STATUS_TEXT, MetricResult, SlaReport
+from smarketing.formatting import status_label
+from smarketing.sla import MetricResult, SlaReport
 
 #: Shown where a figure does not apply (pace of a rate) or is missing (no target).
 NONE = "—"
@@ -63,8 +64,7 @@ def _target(m: MetricResult) -> str:
 
 
 def _status(m: MetricResult) -> str:
-    symbol, word = STATUS_TEXT[m.status]
-    return f"{symbol} {word}"
+    return status_label(m.status)
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> list[str]:

@@ -13,6 +13,7 @@ from smarketing.errors import SmarketingError
 from smarketing.formatting import figure, status_label, target_line
 from smarketing.periods import Period
 from smarketing.permissions import Actor, allowed
+from smarketing.sla_text import change_text
 from smarketing.ui import sla_data, widgets
 from smarketing.ui.resources import session
 
@@ -176,7 +177,7 @@ def agreement_panel(engine: Engine, actor: Actor, today: date) -> None:
             _confirm_row(engine, actor, row)
     if rows:
         table = pd.DataFrame(rows).assign(
-            changes=[", ".join(f"{f} {a} → {b}" for f, a, b in r["changes"]) or "—" for r in rows],
+            changes=[", ".join(change_text(*c) for c in r["changes"]) or "—" for r in rows],
             proposed_at=[widgets.local_time(r["proposed_at"]) for r in rows],
         )
         st.dataframe(table, hide_index=True, width="stretch")
