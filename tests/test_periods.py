@@ -51,3 +51,54 @@ def test_previous_is_like_for_like():
 def test_unknown_kind():
     with pytest.raises(InvalidInput, match="unknown period"):
         period_containing("fortnight", date(2026, 1, 1))
+
+
+def test_week_with_the_spring_daylight_saving_change_has_167_hours():
+    # Summer time starts on Sunday 29 March 2026: that week is one hour short.
+    start, end = period_containing("week", date(2026, 3, 29)).window()
+    assert start == datetime(2026, 3, 22, 23, 0, tzinfo=UTC)
+    assert end == datetime(2026, 3, 29, 22, 0, tzinfo=UTC)
+    assert (end - start).total_seconds() / 3600 == 167
+
+
+def test_week_with_the_autumn_change_has_169_hours():
+    start, end = period_containing("week", date(2026, 10, 25)).window()
+    assert (end - start).total_seconds() / 3600 == 169
+
+
+def test_week_spanning_two_months_and_years():
+    p = period_containing("week", date(2026, 12, 31))
+    assert (p.start, p.end) == (date(2026, 12, 28), date(2027, 1, 3))
+
+
+@pytest.mark.parametrize(
+    ("as_of", "start", "end"),
+    [
+        (date(2026, 3, 31), date(2026, 1, 1), date(2026, 3, 31)),
+        (date(2026, 4, 1), date(2026, 4, 1), date(2026, 6, 30)),
+        (date(2026, 12, 31), date(2026, 10, 1), date(2026, 12, 31)),
+        (date(2028, 2, 29), date(2028, 1, 1), date(2028, 3, 31)),  # leap quarter: 91 days
+    ],
+)
+def test_quarter_boundaries(as_of, start, end):
+    p = period_containing("quarter", as_of)
+    assert (p.start, p.end) == (start, end)
+    assert p.days == (end - start).days + 1
+
+
+def test_as_of_before_and_after_the_period():
+    from smarketing.periods import Period, PeriodKind
+
+    before = Period(PeriodKind.month, date(2026, 11, 1), date(2026, 11, 30), date(2026, 10, 20))
+    assert (before.elapsed_days, before.elapsed_fraction, before.remaining_days) == (0, 0, 30)
+    after = Period(PeriodKind.month, date(2026, 11, 1), date(2026, 11, 30), date(2026, 12, 20))
+    assert (after.elapsed_days, after.elapsed_fraction, after.remaining_days) == (30, 1, 0)
+    assert after.window()[1] == datetime(2026, 11, 30, 23, 0, tzinfo=UTC)  # capped at the end
+
+
+def test_2330_utc_on_the_last_day_of_a_month_belongs_to_the_next_month_in_oslo():
+    from smarketing.periods import local_date
+
+    assert local_date(datetime(2026, 10, 31, 23, 30, tzinfo=UTC)) == date(2026, 11, 1)
+    start, _ = period_containing("month", date(2026, 11, 1)).window()
+    assert datetime(2026, 10, 31, 23, 30, tzinfo=UTC) >= start
