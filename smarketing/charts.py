@@ -174,6 +174,7 @@ def contact_histogram(
             x=alt.X("lower:Q", title="hours from MQL to first contact", axis=alt.Axis(**AXIS)),
             x2="upper:Q",
             y=alt.Y("count:Q", title="MQLs", axis=alt.Axis(**AXIS)),
+            y2=alt.datum(0),
             color=alt.Color(
                 "when:N",
                 scale=alt.Scale(

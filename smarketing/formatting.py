@@ -39,3 +39,14 @@ def target_line(m: MetricResult) -> str:
         return f"target ≤ {figure('hours', m.target)}"
     extra = f" · {m.numerator} of {m.denominator}" if m.denominator else ""
     return f"target {figure('rate', m.target)}{extra}"
+
+
+def targets_text(targets: dict) -> str:
+    """'150 MQLs · 70 % accepted · 2 h · 80 % in time · 55 SQLs · 20 % close · 8 customers'."""
+    return (
+        f"{targets['mql_target']} MQLs · {figure('rate', targets['acceptance_rate_target'])} "
+        f"accepted · {targets['response_hours']:g} h · "
+        f"{figure('rate', targets['contacted_within_sla_target'])} in time · "
+        f"{targets['sql_target']} SQLs · {figure('rate', targets['close_rate_target'])} close · "
+        f"{targets['customer_target']} customers"
+    )

@@ -99,6 +99,16 @@ class Period:
             return self.start.strftime("%B %Y")
         return f"Q{(self.start.month - 1) // 3 + 1} {self.start.year}"
 
+    def short_label(self) -> str:
+        """A column heading: '18 Nov', 'W47', 'Nov 26', 'Q4 26'."""
+        if self.kind is PeriodKind.day:
+            return self.start.strftime("%d %b")
+        if self.kind is PeriodKind.week:
+            return f"W{self.start.isocalendar()[1]}"
+        if self.kind is PeriodKind.month:
+            return self.start.strftime("%b %y")
+        return f"Q{(self.start.month - 1) // 3 + 1} {self.start:%y}"
+
 
 def parse_kind(kind: str) -> PeriodKind:
     """A PeriodKind from its name, or a clear InvalidInput."""

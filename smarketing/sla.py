@@ -502,15 +502,16 @@ def trailing_periods(kind: PeriodKind | str, as_of: date, count: int = 13) -> li
     return periods
 
 
-def scorecard_frame(reports: list[SlaReport]) -> pd.DataFrame:
-    """Long frame for the trailing scorecard: one row per (period, metric)."""
+def scorecard_frame(reports: list[SlaReport], *, short: bool = False) -> pd.DataFrame:
+    """Long frame for the scorecard: one row per (period, metric); ``short`` headings
+    ('W47', 'Nov 26') for many columns."""
     from smarketing.formatting import figure, status_label
 
     rows = []
     for report in reports:
-        label = report.period.label()
+        label = report.period.short_label() if short else report.period.label()
         if report.period.as_of < report.period.end:
-            label += " (so far)"
+            label += "*" if short else " (so far)"
         for m in report.metrics:
             rows.append(
                 {

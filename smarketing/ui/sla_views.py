@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from smarketing import agreements, causes, charts, sla
 from smarketing.errors import SmarketingError
-from smarketing.formatting import figure, status_label, target_line
+from smarketing.formatting import figure, status_label, target_line, targets_text
 from smarketing.periods import Period
 from smarketing.permissions import Actor, allowed
 from smarketing.sla_text import change_text
@@ -104,8 +104,12 @@ def _cause_form(engine: Engine, actor: Actor, m: sla.MetricResult, period: Perio
 
 def scorecard(reports: list[sla.SlaReport]) -> None:
     """The trailing scorecard: rows = metrics, columns = periods, cells by status."""
-    st.altair_chart(charts.scorecard_chart(sla.scorecard_frame(reports)), width="stretch")
-    st.caption("✔ on track · ▲ at risk · ✖ off track · … too early to judge · – no data")
+    frame = sla.scorecard_frame(reports, short=True)
+    st.altair_chart(charts.scorecard_chart(frame), width="stretch")
+    st.caption(
+        "✔ on track · ▲ at risk · ✖ off track · … too early to judge · – no data · "
+        "* so far (the period is still running)"
+    )
 
 
 def pacing(engine: Engine, kind: str, as_of: date) -> None:
@@ -176,9 +180,20 @@ def agreement_panel(engine: Engine, actor: Actor, today: date) -> None:
         if row["state"] != "in effect":
             _confirm_row(engine, actor, row)
     if rows:
-        table = pd.DataFrame(rows).assign(
-            changes=[", ".join(change_text(*c) for c in r["changes"]) or "—" for r in rows],
-            proposed_at=[widgets.local_time(r["proposed_at"]) for r in rows],
+        table = pd.DataFrame(
+            {
+                "version": [r["version"] for r in rows],
+                "from": [r["effective_from"] for r in rows],
+                "state": [r["state"] for r in rows],
+                "targets": [targets_text(r) for r in rows],
+                "changed": [", ".join(change_text(*c) for c in r["changes"]) or "—" for r in rows],
+                "why": [r["reason"] for r in rows],
+                "proposed": [
+                    f"{r['proposed_by']}, {widgets.local_time(r['proposed_at'])}" for r in rows
+                ],
+                "marketing confirmed": [r["marketing_confirmed"] or "—" for r in rows],
+                "sales confirmed": [r["sales_confirmed"] or "—" for r in rows],
+            }
         )
         st.dataframe(table, hide_index=True, width="stretch")
     else:
