@@ -1,0 +1,1 @@
+"""CRM imports: readers (one module per format) produce a ParsedFile; the upsert stores it."""
