@@ -13,6 +13,7 @@ from sqlmodel import Session, SQLModel, select
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from smarketing import demo
+from smarketing.causes import CATEGORIES
 from smarketing.db import data_version, get_setting, make_engine, set_setting, upgrade_to_head
 from smarketing.errors import InvalidInput, PermissionDenied
 from smarketing.models import (
@@ -29,11 +30,14 @@ from smarketing.models import (
     PersonaBase,
     PersonaVersion,
     SlaAgreement,
+    SlaCause,
     SlaConfirmation,
     User,
     Verdict,
 )
+from smarketing.periods import period_containing
 from smarketing.permissions import CLI_ACTOR, Actor
+from smarketing.sla import Status, sla_report
 from tests.conftest import NOW
 
 SMALL = 3000
@@ -340,6 +344,30 @@ def test_the_story_is_in_the_data(built):
             )
             >= 1
         )
+
+
+def test_this_month_sales_response_slips_while_the_months_before_keep_their_story(engine):
+    _build(engine, leads=None)  # the default size: ~150 MQLs a month, as in the story
+    month_start = TODAY.replace(day=1)
+    with Session(engine) as s:
+        month = sla_report(s, period_containing("month", TODAY), now=NOW)
+        assert month.metric("contacted_within_sla_rate").status is Status.red
+        assert month.metric("mqls_delivered").status is not Status.red
+        assert 1.2 <= month.metric("median_first_contact_hours").actual <= 2.0
+        october = sla_report(s, period_containing("month", month_start - timedelta(1)), now=NOW)
+        assert october.metric("contacted_within_sla_rate").status is not Status.red
+        assert october.metric("median_first_contact_hours").actual < 1.3
+        # the AE on parental leave owns none of this month's MQLs; the red month has its why
+        since = month.period.window()[0]
+        assert _count(s, Lead.owner == "Ola Hansen", Lead.mql_at >= since) == 0
+        cause = s.exec(
+            select(SlaCause).where(
+                SlaCause.metric == "contacted_within_sla_rate",
+                SlaCause.period_kind == "month",
+                SlaCause.period_start == month_start,
+            )
+        ).one()
+        assert cause.category in CATEGORIES and "parental leave" in cause.text
 
 
 def test_a_handful_of_hot_leads_came_back_in_the_last_two_days(built):

@@ -15,6 +15,7 @@ from smarketing.demo.story import (
     O_EVENT,
     O_WEBINAR,
     OFFERS,
+    ON_LEAVE,
     SALES_TEAM,
     Story,
 )
@@ -217,6 +218,10 @@ def activity_trail(rng, st: Story, *, n, ar, **a) -> dict:
         lead, ts, kind, detail, actor = _sorted(
             *(np.concatenate(x) for x in zip(*parts, strict=True))
         )
+    # The AE on parental leave this month makes no calls: colleagues cover his older leads.
+    away = (ts >= max(st.slip_ts, st.rr_live_ts)) & (actor == owner_names[ON_LEAVE])
+    cover = np.delete(owner_names[:5], ON_LEAVE)
+    actor = np.where(away, cover[lead % len(cover)], actor)
     return {"lead": lead, "ts": ts, "kind": kind, "detail": detail, "actor": actor}
 
 

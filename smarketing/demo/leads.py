@@ -25,17 +25,19 @@ from smarketing.demo.names import (
     TITLES,
     fold,
 )
-from smarketing.demo.sampling import calibrated, choice, delay, row_choice, uniform
+from smarketing.demo.sampling import calibrated, choice, delay, normal, row_choice, uniform
 from smarketing.demo.story import (
     DAY,
     EVENTS,
     HOUR,
     MINUTE,
     OFFERS,
+    ON_LEAVE,
     PAID,
     PERSONA_NAMES,
     SALES_TEAM,
     SOURCES,
+    WEBINAR,
     Progress,
     Story,
 )
@@ -50,6 +52,11 @@ HOT_LEADS = 7  # leads that come back in the last 48 hours after 14+ silent days
 OWNER_WEIGHT_BEFORE = np.array([0.28, 0.22, 0.17, 0.21, 0.08, 0.04])
 OWNER_WEIGHT_AFTER = np.array([0.19, 0.19, 0.19, 0.19, 0.19, 0.05])
 OWNER_SLOWNESS_BEFORE = np.array([1.25, 0.85, 0.85, 1.3, 0.9, 1.0])
+#: The account executives who cover for the one on leave.
+COVER = np.array([i for i in range(5) if i != ON_LEAVE])
+# This month (one AE on leave, a webinar spike): (median hours, sigma) of the first contact.
+SLIP_TEAM = (1.25, 0.5)  # the four AEs left cover the webinar spike between them
+SLIP_STRANDED = (10.0, 0.8)  # routed to the queue of the AE on leave: wait for the triage
 
 PERSONA_P = np.array([0.37, 0.22, 0.26, 0.10, 0.05])  # last: no persona
 SEGMENTS = ["SMB (10-49)", "Mid-market (50-499)", "Enterprise (500+)"]
@@ -132,8 +139,9 @@ class _Chunk:
 
 
 def _created_times(rng: np.random.Generator, st: Story, leads: int):
-    """Creation times (sorted epoch seconds) and whether each lead came from an event spike."""
-    intensity = st.base + st.extra
+    """Creation times (sorted epoch seconds) and the spike each lead came from (the source
+    index, EVENTS or WEBINAR, or -1 for none)."""
+    intensity = st.intensity
     counts = rng.multinomial(leads, intensity / intensity.sum())
     day = np.repeat(np.arange(len(st.days)), counts)
     business = rng.random(leads) < 0.8
@@ -146,17 +154,22 @@ def _created_times(rng: np.random.Generator, st: Story, leads: int):
     tod[last] *= (st.now_ts - st.day_start[-1] - 60) / st.day_len[-1]
     created = st.day_start[day] + (tod * st.day_len[day]).astype(np.int64)
     created = np.clip(created, st.day_start[0], st.now_ts - 60)
-    share = np.divide(st.extra, intensity, out=np.zeros_like(intensity), where=intensity > 0)
-    from_event = rng.random(leads) < share[day]
+    positive = intensity > 0
+    ev_share = np.divide(st.extra, intensity, out=np.zeros_like(intensity), where=positive)
+    web_share = np.divide(st.webinar, intensity, out=np.zeros_like(intensity), where=positive)
+    u = rng.random(leads)
+    spike = np.where(
+        u < ev_share[day], EVENTS, np.where(u < ev_share[day] + web_share[day], WEBINAR, -1)
+    )
     order = np.argsort(created, kind="stable")
-    return created[order], from_event[order]
+    return created[order], spike[order]
 
 
 def _lead_chunk(
     rng: np.random.Generator,
     st: Story,
     created: np.ndarray,
-    from_event: np.ndarray,
+    spike: np.ndarray,
     offset: int,
     hot_wanted: int,
 ) -> _Chunk:
@@ -166,7 +179,7 @@ def _lead_chunk(
 
     persona = choice(rng, PERSONA_P, n)
     source = choice(rng, SOURCE_P, n)
-    source[from_event] = EVENTS
+    source = np.where(spike >= 0, spike, source)
     segment = row_choice(rng, SEGMENT_P[persona])
 
     # campaigns and first conversions
@@ -208,6 +221,8 @@ def _lead_chunk(
     median = np.where(before, 2.0 * HOUR * OWNER_SLOWNESS_BEFORE[owner], 1.0 * HOUR)
     sigma = np.where(before, 1.2, 0.8)
     contact_ts = mql_ts + delay(rng, n, median, sigma, 5 * MINUTE, 72 * HOUR)
+    slip = mql_i & ~before & (mql_ts >= st.slip_ts) & (mql_ts <= now)
+    owner, contact_ts = _slipped(rng, slip, mql_ts, owner, contact_ts)
     u = rng.random(n)
     junk = np.isin(reason, [R_BAD, R_DUP, R_STUDENT])
     never = (rejected_i & junk & (u < 0.4)) | (rejected_i & ~junk & (u > 0.99))
@@ -316,7 +331,8 @@ def _lead_chunk(
         latest = np.where(mask, np.maximum(latest, ts), latest)
     cols["updated_at"] = _dts(latest)
 
-    verdicts = _verdicts(rng, accepted, rejected, reason, mql_ts, verdict_ts, owner)
+    away_from = max(st.slip_ts, st.rr_live_ts)  # the AE on leave judges no MQLs from here
+    verdicts = _verdicts(rng, accepted, rejected, reason, mql_ts, verdict_ts, owner, away_from)
     acts = activity_trail(
         rng,
         st,
@@ -355,6 +371,27 @@ def _lead_chunk(
     )
 
 
+def _slipped(rng, slip, mql_ts, owner, contact_ts):
+    """This month sales' response slips: the AE on parental leave is still in the round-robin,
+    so every fifth MQL waits in his queue until a colleague picks it up (mostly at the next
+    morning's triage), and the four others cover a webinar spike. The median first contact
+    stays under two hours; the share past two hours grows. Returns (owner, contact_ts)."""
+    idx = np.flatnonzero(slip)
+    if not len(idx):
+        return owner, contact_ts
+    idx = idx[np.argsort(mql_ts[idx], kind="stable")]
+    owner, contact_ts = owner.copy(), contact_ts.copy()
+    owner[idx] = np.arange(len(idx)) % 5  # round-robin across the five AEs
+    stranded = idx[owner[idx] == ON_LEAVE]
+    team = idx[owner[idx] != ON_LEAVE]
+    owner[stranded] = COVER[np.arange(len(stranded)) % len(COVER)]  # who picked it up
+    for group, (median, sigma) in ((team, SLIP_TEAM), (stranded, SLIP_STRANDED)):
+        hours = median * np.exp(sigma * normal(rng, len(group)))
+        wait = np.clip(hours * HOUR, 5 * MINUTE, 72 * HOUR).astype(np.int64)
+        contact_ts[group] = mql_ts[group] + wait
+    return owner, contact_ts
+
+
 def _dts(ts: np.ndarray, mask: np.ndarray | None = None) -> list:
     """Aware UTC datetimes (None where the mask is False)."""
     fromts = datetime.fromtimestamp
@@ -367,7 +404,7 @@ def _labels(names: list[str], idx: np.ndarray, mask: np.ndarray) -> list:
     return [names[i] if m else None for i, m in zip(idx.tolist(), mask.tolist(), strict=True)]
 
 
-def _verdicts(rng, accepted, rejected, reason, mql_ts, verdict_ts, owner) -> dict:
+def _verdicts(rng, accepted, rejected, reason, mql_ts, verdict_ts, owner, away_from) -> dict:
     """Verdict rows (local lead index); a few leads first got another verdict, later replaced."""
     decided = np.flatnonzero(accepted | rejected)
     k = len(decided)
@@ -397,7 +434,10 @@ def _verdicts(rng, accepted, rejected, reason, mql_ts, verdict_ts, owner) -> dic
         "verdict": verdict,
         "reason": reasons,
         "comment": comments,
-        "decided_by": [SALES_TEAM[o][1] for o in owner[lead].tolist()],
+        "decided_by": [
+            SALES_TEAM[COVER[i % len(COVER)] if o == ON_LEAVE and t >= away_from else o][1]
+            for i, o, t in zip(lead.tolist(), owner[lead].tolist(), ts.tolist(), strict=True)
+        ],
         "decided_at": _dts(ts),
     }
 
@@ -413,7 +453,7 @@ def write_leads(
 ) -> tuple[int, int, dict]:
     """Generate and insert all leads, their verdicts and activities, ``chunk`` leads per step;
     returns counts and stats."""
-    created, from_event = _created_times(rng, st, leads)
+    created, spike = _created_times(rng, st, leads)
     n_old = int(np.searchsorted(created, st.now_ts - 30 * DAY, side="right"))
     hot_at = rng.choice(n_old, size=min(HOT_LEADS, n_old), replace=False) if n_old else []
     lead_t = Lead.__table__
@@ -423,7 +463,7 @@ def write_leads(
     for offset in range(0, leads, chunk):
         end = min(offset + chunk, leads)
         hot_wanted = int(np.sum((np.asarray(hot_at) >= offset) & (np.asarray(hot_at) < end)))
-        ch = _lead_chunk(rng, st, created[offset:end], from_event[offset:end], offset, hot_wanted)
+        ch = _lead_chunk(rng, st, created[offset:end], spike[offset:end], offset, hot_wanted)
         base = conn.execute(select(lead_t.c.id).order_by(lead_t.c.id.desc()).limit(1)).scalar()
         insert_columns(conn, lead_t, ch.cols)
         ids = np.zeros(ch.n, dtype=np.int64)

@@ -9,6 +9,7 @@ from random import Random
 
 import numpy as np
 from sqlalchemy.engine import Connection
+from sqlmodel import Session
 
 from smarketing.demo.inserts import insert_columns, insert_one
 from smarketing.demo.sla import SLA_V1, SLA_V2, v2_decided_on
@@ -19,13 +20,17 @@ from smarketing.demo.story import (
     HEAD_OF_MARKETING,
     LEADERSHIP,
     MARKETING_OPS,
+    ON_LEAVE,
     PEOPLE,
     SALES_MANAGER,
+    SALES_TEAM,
     Story,
     add_months,
     monday_of,
 )
 from smarketing.models import Action, Decision, Meeting, MeetingNote, MeetingRating, SlaCause
+from smarketing.periods import period_containing
+from smarketing.sla import Status, sla_report
 
 WEEKLY_AGENDA = [
     "Scorecard",
@@ -125,11 +130,58 @@ CAMPAIGN_NOTES = [
     "Event follow-up list imported; duplicates removed first.",
 ]
 CAUSES = [
-    ("Routing", "All MQLs went to Kari and Lars on Mondays; the others had capacity."),
-    ("Staffing", "Two AEs on holiday and one sick; nobody covered the queue."),
-    ("Lead volume spike", "The event brought a spike of scanned leads on one day."),
-    ("Routing", "MQLs arriving after 15:00 waited until the next morning."),
+    ("Routing / process", "All MQLs went to Kari and Lars on Mondays; the others had capacity."),
+    ("Staffing / capacity", "Two AEs on holiday and one sick; nobody covered the queue."),
+    ("Lead volume", "The event brought a spike of scanned leads on one day."),
+    ("Routing / process", "MQLs arriving after 15:00 waited until the next morning."),
 ]
+
+
+#: MQLs past their deadline before a red period gets a "why?" (not a Monday morning's one).
+MIN_DUE = 5
+
+
+def _short(day: date) -> str:
+    return f"{day.day} {day:%b}"
+
+
+def _slip_causes(conn: Connection, st: Story) -> list[dict]:
+    """The "why?" of this month's slip (one AE on leave, a webinar spike) on the month and the
+    current week, where first contact within the SLA is red."""
+    on_leave = SALES_TEAM[ON_LEAVE][0].split()[0]
+    month_text = (
+        f"{on_leave} on parental leave since {_short(st.month_start)} but still in the "
+        "round-robin: every fifth MQL waited in his queue, mostly until the next morning's triage."
+    )
+    if st.webinar_day is not None:
+        month_text += (
+            f" The webinar on {_short(st.webinar_day)} doubled the sign-ups for two days, "
+            "with four AEs to follow them up."
+        )
+    week_text = (
+        f"Still one AE short: {on_leave}'s share of the round-robin waits for the 09:00 "
+        "triage; we take him out of the rotation until he is back."
+    )
+    causes = []
+    with Session(bind=conn) as s:
+        for kind, text in (("month", month_text), ("week", week_text)):
+            period = period_containing(kind, st.today)
+            report = sla_report(s, period, now=st.now)
+            metric = report.metric("contacted_within_sla_rate")
+            if metric.status is not Status.red or (metric.denominator or 0) < MIN_DUE:
+                continue
+            causes.append(
+                {
+                    "metric": "contacted_within_sla_rate",
+                    "period_kind": kind,
+                    "period_start": period.start,
+                    "category": "Staffing / capacity",
+                    "text": text,
+                    "author": SALES_MANAGER,
+                    "created_at": st.dt(st.today, 10),
+                }
+            )
+    return causes
 
 
 def _week_figures(st: Story, stats: dict, monday: date) -> dict:
@@ -276,6 +328,11 @@ def write_meetings(conn: Connection, st: Story, rnd: Random, stats: dict) -> dic
                 spring_weeks.append((f["within"] or 0, day))
             elif day > st.rr_meeting and f["within"] is not None and f["within"] >= 0.8:
                 body += " Round-robin and the 09:00 triage keep the queue short."
+            elif day > st.rr_meeting and day - timedelta(days=4) >= st.month_start:
+                body += (
+                    f" {SALES_TEAM[ON_LEAVE][0].split()[0]} is on parental leave but still in "
+                    "the round-robin; his MQLs wait for the next morning's triage."
+                )
             step_notes.append(("SLA challenges", SALES_MANAGER, body))
         if week % 2 == 0:
             step_notes.append(("Product news", CONTENT_LEAD, rnd.choice(PRODUCT_NEWS)))
@@ -421,7 +478,7 @@ def write_meetings(conn: Connection, st: Story, rnd: Random, stats: dict) -> dic
                     "metric": "mqls_delivered",
                     "period_kind": "month",
                     "period_start": month_start,
-                    "category": "Seasonality",
+                    "category": "Seasonality / holidays",
                     "text": "Summer holidays: traffic and conversions halve every July.",
                     "author": HEAD_OF_MARKETING,
                     "created_at": st.dt(add_months(month_start, 1) + timedelta(days=6), 10),
@@ -434,12 +491,13 @@ def write_meetings(conn: Connection, st: Story, rnd: Random, stats: dict) -> dic
                 "metric": "close_rate",
                 "period_kind": "month",
                 "period_start": last_full,
-                "category": "Pipeline",
+                "category": "Other",
                 "text": "Several large deals slipped into next month; paid search SQLs close poorly.",  # noqa: E501
                 "author": SALES_MANAGER,
                 "created_at": st.dt(today.replace(day=1) + timedelta(days=2), 10),
             }
         )
+    causes += _slip_causes(conn, st)
     for c in causes:
         c["is_demo"] = True
     for model, rows in (

@@ -3,6 +3,8 @@ uniforms, weighted choices and log-normal delays."""
 
 from __future__ import annotations
 
+from statistics import NormalDist
+
 import numpy as np
 
 
@@ -27,6 +29,13 @@ def calibrated(logits: np.ndarray, rate: float) -> np.ndarray:
 def uniform(rng: np.random.Generator, n: int) -> np.ndarray:
     """Stratified uniforms in random order: stage rates land close to their targets."""
     return (rng.permutation(n) + rng.random(n)) / max(n, 1)
+
+
+def normal(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Stratified standard normals in random order: shares below a threshold land close to
+    their expectation even for a few dozen draws."""
+    inv = NormalDist().inv_cdf
+    return np.array([inv(u) for u in np.clip(uniform(rng, n), 1e-9, 1 - 1e-9).tolist()])
 
 
 def choice(rng: np.random.Generator, p: np.ndarray, n: int) -> np.ndarray:

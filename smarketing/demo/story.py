@@ -220,7 +220,9 @@ def make_story(now: datetime, months: int) -> Story:
     # brings a spike of sign-ups while one account executive is on leave.
     month_start = today.replace(day=1)
     webinar = np.zeros(len(days))
-    thursdays = [month_start + timedelta(days=(3 - month_start.weekday()) % 7 + 7 * k) for k in (1, 0)]
+    thursdays = [
+        month_start + timedelta(days=(3 - month_start.weekday()) % 7 + 7 * k) for k in (1, 0)
+    ]
     webinar_day = next((d for d in thursdays if start <= d < today), None)
     if webinar_day is not None:
         i = (webinar_day - start).days

@@ -76,14 +76,15 @@ def test_five_failures_lock_the_username(people):
 
 PAGES = {
     "Overview": "app_pages/overview.py",
+    "SLA": "app_pages/sla.py",
     "Users": "app_pages/admin_users.py",
     "Audit log": "app_pages/admin_audit.py",
 }
 NAV = {
-    "ada": ["Overview", "Users", "Audit log"],
-    "mia": ["Overview"],
-    "sam": ["Overview"],
-    "lea": ["Overview"],
+    "ada": ["Overview", "SLA", "Users", "Audit log"],
+    "mia": ["Overview", "SLA"],
+    "sam": ["Overview", "SLA"],
+    "lea": ["Overview", "SLA"],
 }
 
 
