@@ -1,0 +1,398 @@
+"""The lead upsert: insert, idempotence, updates with history, app data wins, atomicity,
+dry run, the demo company, permissions and the run log. Records are built by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from smarketing.db import data_version
+from smarketing.demo import build_demo, has_demo
+from smarketing.errors import InvalidInput, PermissionDenied
+from smarketing.imports import upsert
+from smarketing.imports.records import LeadRecord, ParsedFile, RowError
+from smarketing.imports.upsert import DemoDataPresent, import_leads, import_runs
+from smarketing.models import AuditEntry, ImportRun, Lead, LeadChange, User, Verdict
+from smarketing.permissions import Actor
+from tests.conftest import NOW
+
+ADMIN = Actor.of("anna", ["admin"])
+MARKETING = Actor.of("mia", ["marketing"])
+SALES = Actor.of("sam", ["sales"])
+LATER = NOW + timedelta(days=1)
+MAPPING = {
+    "Record ID": "external_id",
+    "Create Date": "created_at",
+    "Became a Marketing Qualified Lead Date": "mql_at",
+    "Became a Sales Qualified Lead Date": "sql_at",
+    "Original Source": "source",
+    "Contact owner": "owner",
+}
+
+
+def at(day: int, hour: int = 9) -> datetime:
+    """An aware UTC time in September 2026."""
+    return datetime(2026, 9, day, hour, tzinfo=UTC)
+
+
+def rec(ext: str, row: int = 2, *, rejected: bool = False, reason: str | None = None, **values):
+    return LeadRecord(
+        row=row,
+        values={"external_id": ext, **values},
+        crm_rejected=rejected,
+        crm_rejection_reason=reason,
+    )
+
+
+def leads_file(*records: LeadRecord, errors: tuple[RowError, ...] = (), name="contacts.csv"):
+    return ParsedFile(
+        file_name=name,
+        kind="leads",
+        format="hubspot",
+        source_system="hubspot",
+        mapping=dict(MAPPING),
+        rows_read=len(records) + len(errors),
+        records=list(records),
+        errors=list(errors),
+    )
+
+
+def three() -> ParsedFile:
+    return leads_file(
+        rec("101", 2, created_at=at(1), mql_at=at(2), source="google", owner="kari"),
+        rec("102", 3, created_at=at(1, 10), first_name="Ola", email="ola@example.no"),
+        rec("103", 4, created_at=at(3), mql_at=at(4), sql_at=at(6), score=40, deal_value=9.5),
+    )
+
+
+def leads(session: Session) -> dict[str, Lead]:
+    session.expire_all()
+    return {x.external_id: x for x in session.exec(select(Lead)).scalars()}
+
+
+def count(session: Session, model) -> int:
+    return session.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def test_insert_new_leads(engine, session):
+    result = import_leads(engine, three(), actor=MARKETING, now=NOW)
+    assert (result.inserted, result.updated, result.unchanged, result.rejected) == (3, 0, 0, 0)
+    assert not result.dry_run and result.run_id is not None and result.seconds >= 0
+    stored = leads(session)
+    assert set(stored) == {"101", "102", "103"}
+    first = stored["101"]
+    assert first.source_system == "hubspot" and not first.is_demo
+    assert first.mql_at == at(2) and first.source == "google" and first.owner == "kari"
+    assert first.updated_at == NOW and first.first_name == ""
+    assert stored["103"].score == 40 and stored["103"].deal_value == 9.5
+    run = session.get(ImportRun, result.run_id)
+    assert (run.status, run.actor, run.file_name, run.format, run.kind) == (
+        "done",
+        "mia",
+        "contacts.csv",
+        "hubspot",
+        "leads",
+    )
+    assert (run.rows_read, run.created, run.updated, run.unchanged, run.rejected) == (3, 3, 0, 0, 0)
+    assert run.finished_at is not None and run.finished_at >= run.started_at
+    audit_rows = session.exec(select(AuditEntry).where(AuditEntry.action == "import.leads"))
+    assert [a.actor for a in audit_rows.scalars()] == ["mia"]
+    assert data_version(session) == 1
+
+
+def test_reimport_changes_nothing(engine, session):
+    import_leads(engine, three(), actor=ADMIN, now=NOW)
+    again = import_leads(engine, three(), actor=ADMIN, now=LATER)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 3)
+    assert again.stage_changes == 0 and again.verdicts_added == 0
+    assert count(session, Lead) == 3
+    assert count(session, LeadChange) == 0
+    assert all(x.updated_at == NOW for x in leads(session).values())
+    assert count(session, ImportRun) == 2
+
+
+def test_update_writes_history_and_bumps_updated_at(engine, session):
+    first = import_leads(engine, three(), actor=ADMIN, now=NOW)
+    changed = leads_file(
+        rec("101", created_at=at(1), mql_at=at(2, 11), sql_at=at(5), source="google", owner="per"),
+        rec("102", created_at=at(1, 10), first_name="Ola", email="ola@example.no"),
+    )
+    result = import_leads(engine, changed, actor=MARKETING, now=LATER)
+    assert (result.inserted, result.updated, result.unchanged) == (0, 1, 1)
+    assert result.stage_changes == 3
+    stored = leads(session)
+    assert stored["101"].mql_at == at(2, 11) and stored["101"].sql_at == at(5)
+    assert stored["101"].owner == "per" and stored["101"].updated_at == LATER
+    assert stored["102"].updated_at == NOW
+    history = {c.field: c for c in session.exec(select(LeadChange)).scalars()}
+    assert set(history) == {"mql_at", "sql_at", "owner"}
+    assert history["mql_at"].old_value == at(2).isoformat()
+    assert history["mql_at"].new_value == at(2, 11).isoformat()
+    assert history["sql_at"].old_value is None
+    assert (history["owner"].old_value, history["owner"].new_value) == ("kari", "per")
+    for change in history.values():
+        assert change.changed_by == "mia" and change.changed_at == LATER
+        assert change.import_run_id == result.run_id != first.run_id
+        assert change.lead_id == stored["101"].id
+
+
+def test_fields_absent_from_the_record_are_kept(engine, session):
+    import_leads(engine, three(), actor=ADMIN, now=NOW)
+    # An export without the MQL and source columns (and an empty owner cell).
+    slim = leads_file(rec("101", created_at=at(1), owner=None), rec("103", sql_at=at(6)))
+    result = import_leads(engine, slim, actor=ADMIN, now=LATER)
+    assert (result.updated, result.unchanged) == (0, 2)
+    stored = leads(session)["101"]
+    assert (stored.mql_at, stored.source, stored.owner) == (at(2), "google", "kari")
+    assert leads(session)["103"].score == 40
+
+
+def test_app_made_verdict_survives_a_crm_rejection(engine, session):
+    import_leads(engine, three(), actor=ADMIN, now=NOW)
+    lead = leads(session)["101"]
+    lead.accepted_at = at(3)
+    session.add(lead)
+    session.add(Verdict(lead_id=lead.id, verdict="accepted", decided_by="sam", decided_at=at(3)))
+    session.commit()
+    again = leads_file(
+        rec("101", rejected=True, reason="Bad fit", created_at=at(1), mql_at=at(2), owner="kari")
+    )
+    result = import_leads(engine, again, actor=ADMIN, now=LATER)
+    assert (result.verdicts_added, result.updated, result.unchanged) == (0, 0, 1)
+    stored = leads(session)["101"]
+    assert stored.accepted_at == at(3) and stored.rejected_at is None
+    assert stored.rejection_reason is None
+    verdicts = session.exec(select(Verdict)).scalars().all()
+    assert [(v.verdict, v.decided_by) for v in verdicts] == [("accepted", "sam")]
+
+
+def test_crm_rejection_becomes_a_verdict_when_there_is_none(engine, session):
+    import_leads(engine, three(), actor=ADMIN, now=NOW)
+    file = leads_file(
+        rec("101", 2, rejected=True, created_at=at(1), mql_at=at(2)),
+        rec("104", 3, rejected=True, reason="No budget", created_at=at(7), mql_at=at(8)),
+    )
+    result = import_leads(engine, file, actor=MARKETING, now=LATER)
+    assert (result.inserted, result.updated, result.verdicts_added) == (1, 1, 2)
+    stored = leads(session)
+    verdicts = {v.lead_id: v for v in session.exec(select(Verdict)).scalars()}
+    old, new = verdicts[stored["101"].id], verdicts[stored["104"].id]
+    assert (old.verdict, old.reason, old.decided_by) == (
+        "rejected",
+        "rejected in CRM",
+        "import:mia",
+    )
+    assert (new.verdict, new.reason, new.decided_at) == ("rejected", "No budget", LATER)
+    assert stored["101"].rejected_at == LATER
+    assert stored["101"].rejection_reason == "rejected in CRM"
+    assert stored["104"].rejection_reason == "No budget"
+    # The verdict is not a stage: no history rows for it.
+    assert count(session, LeadChange) == 0
+    # Once there is a verdict, a re-import adds none.
+    again = import_leads(engine, file, actor=MARKETING, now=LATER + timedelta(days=1))
+    assert (again.verdicts_added, again.updated, again.unchanged) == (0, 0, 2)
+    assert count(session, Verdict) == 2
+
+
+def test_first_contact_is_never_moved_later(engine, session):
+    first = leads_file(rec("101", created_at=at(1), mql_at=at(2), first_contact_at=at(3)))
+    import_leads(engine, first, actor=ADMIN, now=NOW)
+    later = leads_file(rec("101", created_at=at(1), mql_at=at(2), first_contact_at=at(4)))
+    result = import_leads(engine, later, actor=ADMIN, now=LATER)
+    assert (result.updated, result.unchanged) == (0, 1)
+    assert leads(session)["101"].first_contact_at == at(3)
+    earlier = leads_file(rec("101", created_at=at(1), mql_at=at(2), first_contact_at=at(2, 15)))
+    result = import_leads(engine, earlier, actor=ADMIN, now=LATER)
+    assert result.updated == 1 and result.stage_changes == 1
+    assert leads(session)["101"].first_contact_at == at(2, 15)
+    change = session.exec(select(LeadChange)).scalars().one()
+    assert (change.field, change.old_value) == ("first_contact_at", at(3).isoformat())
+
+
+def test_a_failure_half_way_leaves_the_database_as_it_was(engine, session, monkeypatch):
+    import_leads(
+        engine, leads_file(rec("100", created_at=at(1), owner="kari")), actor=ADMIN, now=NOW
+    )
+    monkeypatch.setattr(upsert, "BATCH", 2)
+    real = upsert._insert_batch
+    lead_batches = []
+
+    def flaky(conn, table, rows):
+        if table is Lead.__table__:
+            lead_batches.append(len(rows))
+            if len(lead_batches) == 2:
+                raise RuntimeError("disk on fire")
+        real(conn, table, rows)
+
+    monkeypatch.setattr(upsert, "_insert_batch", flaky)
+    file = leads_file(
+        rec("100", 2, created_at=at(1), owner="per"),  # an update in the first batch
+        *(rec(str(200 + i), 3 + i, created_at=at(2)) for i in range(5)),
+        name="broken.csv",
+    )
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        import_leads(engine, file, actor=ADMIN, now=LATER)
+    assert lead_batches == [1, 2]  # the first batch was written before the failure
+    assert count(session, Lead) == 1
+    assert leads(session)["100"].owner == "kari"
+    assert count(session, LeadChange) == 0
+    runs = import_runs(session)
+    assert list(runs["status"]) == ["failed", "done"]
+    failed = runs.iloc[0]
+    assert failed["file"] == "broken.csv" and "disk on fire" in failed["message"]
+    assert failed["inserted"] == 0 and failed["rows read"] == 6
+
+
+def test_dry_run_writes_nothing_and_counts_right(engine, session):
+    import_leads(engine, three(), actor=ADMIN, now=NOW)
+    version = data_version(session)
+    file = leads_file(
+        rec("101", 2, created_at=at(1), mql_at=at(2, 12), source="google", owner="kari"),
+        rec("102", 3, created_at=at(1, 10)),
+        rec("104", 4, rejected=True, created_at=at(7)),
+        rec("105", 5, created_at=at(7)),
+        rec("105", 6, created_at=at(7)),
+        errors=(RowError(7, "Create Date", "not a date: 'soon'"),),
+    )
+    dry = import_leads(engine, file, actor=ADMIN, dry_run=True, now=LATER)
+    assert dry.dry_run and dry.run_id is None
+    assert (dry.inserted, dry.updated, dry.unchanged, dry.rejected) == (2, 1, 1, 2)
+    assert (dry.verdicts_added, dry.stage_changes) == (1, 1)
+    assert count(session, Lead) == 3 and count(session, Verdict) == 0
+    assert count(session, ImportRun) == 1 and count(session, LeadChange) == 0
+    assert data_version(session) == version
+    assert leads(session)["101"].mql_at == at(2)
+    real = import_leads(engine, file, actor=ADMIN, now=LATER)
+    assert (real.inserted, real.updated, real.unchanged, real.rejected) == (2, 1, 1, 2)
+    assert (real.verdicts_added, real.stage_changes) == (1, 1)
+    assert [str(e) for e in real.unmatched] == [
+        "row 6, column 'Record ID': duplicate record id '105' (first on row 5)"
+    ]
+
+
+def test_rows_the_upsert_rejects_are_reported_with_row_numbers(engine, session):
+    file = leads_file(
+        rec("", 2, created_at=at(1)),
+        rec("201", 3, created_at=datetime(2026, 9, 1, 9)),  # no timezone
+        rec("202", 4, score="many", created_at=at(1)),
+        rec("203", 5, owner="x" * 101, created_at=at(1)),
+        rec("204", 6, source="google"),  # a new lead without any date
+        rec("205", 7, mql_at=at(3), sql_at=at(4)),  # created_at falls back to mql_at
+        errors=(RowError(8, "Record ID", "no record id"),),
+    )
+    result = import_leads(engine, file, actor=ADMIN, now=NOW)
+    assert (result.inserted, result.rejected) == (1, 6)
+    assert [(e.row, e.column) for e in result.unmatched] == [
+        (2, "Record ID"),
+        (3, "Create Date"),
+        (4, None),
+        (5, "Contact owner"),
+        (6, "Create Date"),
+    ]
+    assert "timezone" in result.unmatched[1].reason
+    assert leads(session)["205"].created_at == at(3)
+    assert session.get(ImportRun, result.run_id).rejected == 6
+
+
+def test_demo_company_must_be_removed_first(engine, session):
+    build_demo(engine, leads=200, months=2, now=NOW)
+    session.add(User(username="kari", name="Kari", email="kari@example.no", password_hash="x"))
+    session.commit()
+    with pytest.raises(DemoDataPresent, match="--remove-demo"):
+        import_leads(engine, three(), actor=ADMIN, now=NOW)
+    assert count(session, ImportRun) == 0
+    assert session.execute(select(func.count()).where(Lead.is_demo.is_(False))).scalar() == 0
+    # A dry run ignores the demo company and removes nothing.
+    dry = import_leads(engine, three(), actor=ADMIN, dry_run=True, now=NOW)
+    assert dry.inserted == 3 and has_demo(session)
+    result = import_leads(engine, three(), actor=ADMIN, remove_demo=True, now=NOW)
+    assert result.inserted == 3
+    session.expire_all()
+    assert not has_demo(session)
+    assert count(session, Lead) == 3
+    assert session.exec(select(User).where(User.username == "kari")).first() is not None
+
+
+def test_removing_the_demo_needs_the_demo_permission(engine, session):
+    build_demo(engine, leads=200, months=2, now=NOW)
+    with pytest.raises(PermissionDenied):
+        import_leads(engine, three(), actor=MARKETING, remove_demo=True, now=NOW)
+    assert has_demo(session)
+
+
+def test_sales_may_not_import(engine, session):
+    with pytest.raises(PermissionDenied, match="import CRM exports"):
+        import_leads(engine, three(), actor=SALES, now=NOW)
+    with pytest.raises(PermissionDenied):
+        import_leads(engine, three(), actor=SALES, dry_run=True, now=NOW)
+    assert count(session, Lead) == 0 and count(session, ImportRun) == 0
+
+
+def test_wrong_kind_and_naive_now_are_refused(engine):
+    file = three()
+    file.kind = "activities"
+    with pytest.raises(InvalidInput, match="activities"):
+        import_leads(engine, file, actor=ADMIN, now=NOW)
+    with pytest.raises(InvalidInput, match="timezone"):
+        import_leads(engine, three(), actor=ADMIN, now=datetime(2026, 9, 1))
+
+
+def test_progress_is_reported_every_batch(engine, monkeypatch):
+    monkeypatch.setattr(upsert, "BATCH", 1)
+    seen: list[tuple[float, str]] = []
+    import_leads(engine, three(), actor=ADMIN, now=NOW, progress=lambda f, t: seen.append((f, t)))
+    fractions = [f for f, _ in seen]
+    assert len(seen) >= 5 and fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+def test_import_runs_newest_first(engine, session):
+    import_leads(engine, three(), actor=ADMIN, now=NOW)
+    import_leads(engine, three(), actor=MARKETING, now=LATER)
+    runs = import_runs(session)
+    assert list(runs.columns) == [
+        "when",
+        "who",
+        "file",
+        "kind",
+        "format",
+        "rows read",
+        "inserted",
+        "updated",
+        "unchanged",
+        "rejected",
+        "status",
+        "message",
+    ]
+    assert list(runs["who"]) == ["mia", "anna"]
+    assert list(runs["inserted"]) == [0, 3] and list(runs["unchanged"]) == [3, 0]
+    assert "3 inserted" in runs.iloc[1]["message"]
+    assert len(import_runs(session, limit=1)) == 1
+
+
+def test_pandas_and_numpy_values_are_taken_as_plain_values(engine, session):
+    file = leads_file(
+        rec(
+            "301",
+            created_at=pd.Timestamp(at(1)),
+            mql_at=pd.NaT,
+            score=np.int64(12),
+            deal_value=float("nan"),
+            owner=None,
+        )
+    )
+    first = import_leads(engine, file, actor=ADMIN, now=NOW)
+    assert (first.inserted, first.rejected) == (1, 0)
+    stored = leads(session)["301"]
+    assert (stored.created_at, stored.mql_at, stored.score, stored.deal_value) == (
+        at(1),
+        None,
+        12,
+        None,
+    )
+    again = import_leads(engine, file, actor=ADMIN, now=LATER)
+    assert (again.unchanged, again.updated) == (1, 0)
