@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from smarketing.models import Role
+from smarketing.permissions import allowed
 from smarketing.ui import auth, frame, resources
 
 st.set_page_config(page_title="Smarketing", page_icon=":material/handshake:", layout="wide")
@@ -19,11 +19,15 @@ pages = {
         st.Page("app_pages/sla.py", title="SLA", icon=":material/handshake:"),
     ],
 }
-if Role.admin in actor.roles:
-    pages["Admin"] = [
-        st.Page("app_pages/admin_users.py", title="Users", icon=":material/group:"),
-        st.Page("app_pages/admin_audit.py", title="Audit log", icon=":material/history:"),
-    ]
+admin = []
+if allowed(actor, "import.run"):
+    admin.append(st.Page("app_pages/admin_import.py", title="Import", icon=":material/upload:"))
+if allowed(actor, "users.manage"):
+    admin.append(st.Page("app_pages/admin_users.py", title="Users", icon=":material/group:"))
+if allowed(actor, "audit.read"):
+    admin.append(st.Page("app_pages/admin_audit.py", title="Audit log", icon=":material/history:"))
+if admin:
+    pages["Admin"] = admin
 
 navigation = st.navigation(pages)
 frame.sidebar_and_banner(engine)

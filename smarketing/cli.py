@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from smarketing import config, db, demo, users
+from smarketing import cli_imports, config, db, demo, users
 from smarketing.agreements import (
     TARGET_LIMITS,
     agreement_history,
@@ -141,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("username")
     _add_report(sub, common)
     _add_sla(sub, common)
+    cli_imports.add_parser(sub, common)
     return parser
 
 
@@ -444,8 +445,13 @@ def _cmd_sla(args) -> int:
     return 0
 
 
+def _cmd_import(args) -> int:
+    return cli_imports.run(args, _engine, _progress_printer())
+
+
 COMMANDS = {
     "init": _cmd_init,
+    "import": _cmd_import,
     "demo": _cmd_demo,
     "users": _cmd_users,
     "report": _cmd_report,

@@ -1,0 +1,30 @@
+"""Admin → Import: CRM exports in, with a preview, a dry run and nothing lost."""
+
+import streamlit as st
+
+from smarketing.ui import frame, import_views
+
+engine = frame.engine()
+actor = frame.actor_allowed_to("import.run")
+
+st.title("Import")
+kind = (
+    st.segmented_control("What", ["leads", "activities"], default="leads", key="import_kind")
+    or "leads"
+)
+upload = st.file_uploader(
+    "CRM export (CSV: HubSpot, Salesforce, Pipedrive or any CSV)"
+    if kind == "leads"
+    else "Activities (CSV: lead id, time, kind, detail)",
+    type=["csv", "tsv", "txt"],
+    key="import_file",
+)
+if upload is not None:
+    data = upload.getvalue()
+    chosen = import_views.options(data, upload.name, kind)
+    parsed = import_views.parse_or_stop(data, upload.name, kind, chosen) if chosen else None
+    if parsed is not None:
+        import_views.problems(parsed)
+        import_views.dry_run_and_import(engine, actor, parsed, kind, frame.facts(engine)["demo"])
+st.subheader("Import runs")
+import_views.runs(engine)

@@ -1,0 +1,129 @@
+"""`python -m smarketing import leads|activities FILE …`: CRM exports from the shell."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from smarketing.errors import InvalidInput
+from smarketing.permissions import CLI_ACTOR
+
+#: the readers' formats (smarketing.imports.reading.FORMATS; a test keeps the two equal)
+FORMATS = ("hubspot", "salesforce", "pipedrive", "generic")
+#: exit code when the file could not be read at all (rejected rows are not a failure)
+UNREADABLE = 2
+
+
+def add_parser(sub, common) -> None:
+    """Register `import leads` and `import activities`."""
+    p = sub.add_parser("import", help="import a CRM export: leads or activities")
+    kinds = p.add_subparsers(dest="import_kind", metavar="KIND", required=True)
+    for kind, text in (
+        ("leads", "a lead/contact export (HubSpot, Salesforce, Pipedrive, CSV)"),
+        ("activities", "one row per activity: lead id, time, kind, detail"),
+    ):
+        q = kinds.add_parser(kind, parents=[common], help=text)
+        q.add_argument("file", type=Path, help="the CSV file")
+        if kind == "leads":
+            q.add_argument(
+                "--format",
+                choices=("auto", *FORMATS),
+                default="auto",
+                help="the export's format (default: detected from the headers)",
+            )
+        q.add_argument(
+            "--mapping",
+            type=Path,
+            metavar="MAPPING.json",
+            help='column mapping for a generic CSV: {"File column": "lead field"}',
+        )
+        q.add_argument(
+            "--tz",
+            metavar="ZONE",
+            help="timezone of times without an offset (default: the business one)",
+        )
+        q.add_argument(
+            "--rejects",
+            type=Path,
+            metavar="OUT.csv",
+            help="write the rejected rows here, with an extra 'error' column",
+        )
+        q.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="show what would be inserted, updated and rejected; write nothing",
+        )
+        q.add_argument(
+            "--remove-demo",
+            action="store_true",
+            help="remove the demo company first (needed while it is in the database)",
+        )
+
+
+def _mapping(path: Path | None) -> dict[str, str] | None:
+    if path is None:
+        return None
+    try:
+        mapping = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(f"cannot read the mapping {path}: {exc}") from exc
+    if not isinstance(mapping, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
+    ):
+        raise InvalidInput(f'{path} must be a JSON object like {{"File column": "lead field"}}')
+    return mapping
+
+
+def run(args, engine_for, progress) -> int:
+    """Read, report problems, then import (or dry-run); 2 when the file cannot be read."""
+    from smarketing.imports.reading import read_activities, read_leads
+    from smarketing.imports.records import UnreadableFile
+    from smarketing.imports.upsert import import_activities, import_leads
+
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return UNREADABLE
+    try:
+        if args.import_kind == "leads":
+            parsed = read_leads(
+                data, args.file.name, format=args.format, mapping=_mapping(args.mapping), tz=args.tz
+            )
+        else:
+            parsed = read_activities(
+                data, args.file.name, tz=args.tz, mapping=_mapping(args.mapping)
+            )
+    except UnreadableFile as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return UNREADABLE
+    for warning in parsed.warnings:
+        print(f"note: {warning}", file=sys.stderr)
+    for error in parsed.errors[:20]:
+        print(f"rejected: {error}", file=sys.stderr)
+    if len(parsed.errors) > 20:
+        print(f"rejected: … and {len(parsed.errors) - 20} more rows", file=sys.stderr)
+    if args.rejects and not parsed.rejected_rows.empty:
+        parsed.rejected_rows.to_csv(args.rejects, index=False)
+        print(f"rejected rows written to {args.rejects}", file=sys.stderr)
+    action = import_leads if args.import_kind == "leads" else import_activities
+    result = action(
+        engine_for(args),
+        parsed,
+        actor=CLI_ACTOR,
+        dry_run=args.dry_run,
+        remove_demo=args.remove_demo,
+        progress=None if args.dry_run else progress,
+    )
+    unmatched = getattr(result, "unmatched", [])
+    for error in unmatched[:20]:
+        print(f"rejected: {error}", file=sys.stderr)
+    verb = "would be" if args.dry_run else "were"
+    print(
+        f"{parsed.file_name} ({parsed.format}, {parsed.rows_read} rows): "
+        f"{result.inserted} {verb} inserted, {result.updated} updated, "
+        f"{result.unchanged} unchanged, {result.rejected} rejected"
+        + ("" if args.dry_run else f" in {result.seconds:.1f} s")
+    )
+    return 0

@@ -1,0 +1,204 @@
+"""Admin → Import: upload, preview with format and mapping, dry run, import with progress."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from smarketing import config
+from smarketing.errors import SmarketingError
+from smarketing.imports import reading, upsert
+from smarketing.imports.records import LEAD_FIELDS, ParsedFile, UnreadableFile
+from smarketing.permissions import Actor, allowed
+from smarketing.ui import widgets
+from smarketing.ui.resources import session
+
+PARSED = "_import_parsed"
+IGNORE = "(ignore)"
+
+
+def _parse(data: bytes, name: str, kind: str, fmt: str, mapping: dict | None, tz: str):
+    """Read the file once per (content, options) and keep it in this session only."""
+    key = hashlib.sha256(
+        data + json.dumps([name, kind, fmt, mapping, tz], sort_keys=True).encode()
+    ).hexdigest()
+    cached = st.session_state.get(PARSED)
+    if cached and cached[0] == key:
+        return cached[1]
+    with st.spinner(f"Reading {name}…"):
+        if kind == "leads":
+            parsed = reading.read_leads(data, name, format=fmt, mapping=mapping, tz=tz)
+        else:
+            parsed = reading.read_activities(data, name, tz=tz, mapping=mapping)
+    st.session_state[PARSED] = (key, parsed)
+    return parsed
+
+
+def options(data: bytes, name: str, kind: str) -> tuple[str, dict | None, str] | None:
+    """Preview the file and let the person confirm format, mapping and timezone."""
+    try:
+        first, detected, _ = reading.preview(data, name, kind=kind)
+    except UnreadableFile as exc:
+        st.error(str(exc), icon=":material/block:")
+        return None
+    st.markdown(f"**Preview** — first {len(first)} rows of *{name}*")
+    st.dataframe(first, hide_index=True, width="stretch")
+    c1, c2 = st.columns(2)
+    fmt = "auto"
+    if kind == "leads":
+        choices = list(reading.FORMATS)
+        fmt = c1.selectbox(
+            "Format",
+            choices,
+            index=choices.index(detected) if detected in choices else 0,
+            key="import_format",
+            help=f"Detected from the headers: {detected}",
+        )
+    tz = c2.text_input(
+        "Timezone of times without an offset", value=config.timezone_name(), key="import_tz"
+    )
+    chosen = None
+    if kind == "leads" and fmt == "generic":
+        chosen = _mapping_editor(
+            first.columns.tolist(), reading.default_mapping(fmt, list(first.columns))
+        )
+    elif kind == "leads":
+        with st.expander("How the columns are read"):
+            used = reading.default_mapping(fmt, list(first.columns))
+            st.dataframe(
+                pd.DataFrame({"file column": list(used), "read as": list(used.values())}),
+                hide_index=True,
+                width="stretch",
+            )
+    return fmt, chosen, tz
+
+
+def _mapping_editor(columns: list[str], default: dict[str, str]) -> dict[str, str]:
+    st.markdown("**Column mapping** — which lead field each column holds")
+    frame = pd.DataFrame(
+        {"file column": columns, "lead field": [default.get(c, IGNORE) for c in columns]}
+    )
+    edited = st.data_editor(
+        frame,
+        hide_index=True,
+        width="stretch",
+        key="import_mapping",
+        disabled=["file column"],
+        column_config={
+            "lead field": st.column_config.SelectboxColumn(
+                options=[IGNORE, *LEAD_FIELDS, "crm_status"], required=True
+            )
+        },
+    )
+    return {
+        r["file column"]: r["lead field"]
+        for r in edited.to_dict("records")
+        if r["lead field"] != IGNORE
+    }
+
+
+def problems(parsed: ParsedFile) -> None:
+    """File notes, rejected rows with row/column/reason, and the rejects download."""
+    for warning in parsed.warnings:
+        st.info(warning, icon=":material/info:")
+    if not parsed.errors:
+        st.success(f"All {parsed.rows_read:,} rows are valid ({parsed.format}).")
+        return
+    st.warning(
+        f"{len(parsed.errors):,} of {parsed.rows_read:,} rows are rejected; the other "
+        f"rows can be imported.",
+        icon=":material/warning:",
+    )
+    shown = pd.DataFrame(
+        [{"row": e.row, "column": e.column or "", "reason": e.reason} for e in parsed.errors[:200]]
+    )
+    st.dataframe(shown, hide_index=True, width="stretch")
+    st.download_button(
+        "Download the rejected rows (CSV with an 'error' column)",
+        parsed.rejected_rows.to_csv(index=False).encode("utf-8"),
+        file_name=f"rejected-{parsed.file_name}",
+        mime="text/csv",
+        key="import_rejects",
+    )
+
+
+def _action(kind: str):
+    return upsert.import_leads if kind == "leads" else upsert.import_activities
+
+
+def dry_run_and_import(
+    engine: Engine, actor: Actor, parsed: ParsedFile, kind: str, demo_present: bool
+) -> None:
+    """Show what would happen, ask about the demo company, then import with a progress bar."""
+    try:
+        preview = _action(kind)(engine, parsed, actor=actor, dry_run=True)
+    except SmarketingError as exc:
+        st.error(str(exc))
+        return
+    st.markdown(
+        f"**Dry run:** {preview.inserted:,} would be inserted, {preview.updated:,} updated, "
+        f"{preview.unchanged:,} unchanged, {preview.rejected:,} rejected."
+    )
+    remove_demo = False
+    if demo_present:
+        may = allowed(actor, "demo.manage")
+        remove_demo = st.checkbox(
+            "Remove the demo company before importing (users and settings are kept)",
+            key="import_remove_demo",
+            disabled=not may,
+            help=None
+            if may
+            else "Only an admin may remove the demo company: ask one to run the first import.",
+        )
+    can = allowed(actor, "import.run") and (remove_demo or not demo_present)
+    if not st.button(
+        f"Import {parsed.file_name}", type="primary", disabled=not can, key="import_go"
+    ):
+        return
+    bar = st.progress(0.0, text="Importing…")
+    try:
+        result = _action(kind)(
+            engine,
+            parsed,
+            actor=actor,
+            remove_demo=remove_demo,
+            progress=lambda f, t: bar.progress(min(f, 1.0), text=t),
+        )
+    except SmarketingError as exc:
+        bar.empty()
+        st.error(f"Nothing was imported: {exc}")
+        return
+    bar.empty()
+    st.session_state.pop(PARSED, None)
+    st.success(
+        f"Imported: {result.inserted:,} inserted, {result.updated:,} updated, "
+        f"{result.unchanged:,} unchanged, {result.rejected:,} rejected "
+        f"({result.seconds:.1f} s)."
+    )
+
+
+def runs(engine: Engine) -> None:
+    """Every import run, newest first."""
+    with session(engine) as s:
+        table = upsert.import_runs(s)
+    if table.empty:
+        st.caption("No import has run yet.")
+        return
+    when = [c for c in table.columns if c in ("when", "started_at", "at")]
+    if when:
+        table = table.assign(**{when[0]: table[when[0]].map(widgets.local_time)})
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+def parse_or_stop(data: bytes, name: str, kind: str, chosen) -> ParsedFile | None:
+    """The parsed file, or None after showing why it cannot be read."""
+    fmt, mapping, tz = chosen
+    try:
+        return _parse(data, name, kind, fmt, mapping, tz)
+    except SmarketingError as exc:
+        st.error(str(exc), icon=":material/block:")
+        return None

@@ -1,0 +1,86 @@
+"""Admin → Import through AppTest: preview, rejected rows, dry run, import, demo removal."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, func, select
+
+from smarketing.db import set_setting
+from smarketing.models import ImportRun, Lead
+from tests.pages.conftest import logged_in, texts
+
+HUBSPOT = (
+    b"Record ID,First Name,Last Name,Email,Company Name,Create Date,Lead Status,Original Source,"
+    b"Became a Marketing Qualified Lead Date,Contact owner\n"
+    b"101,Kari,Nordmann,kari@fjord.no,Fjord AS,2026-11-02 09:00,New,PAID_SEARCH,"
+    b"2026-11-03 10:00,Lars Berg\n"
+    b"102,Ola,Hansen,ola@x.no,X AS,2026-11-02 10:00,Unqualified,Organic search,,Lars Berg\n"
+    b"103,Per,,per@y.no,Y AS,not a date,New,Organic search,,\n"
+)
+
+
+def open_import(username="ada", roles=("admin",)):
+    at = logged_in(username, list(roles))
+    return at.switch_page("app_pages/admin_import.py").run()
+
+
+def upload(at, data=HUBSPOT, name="contacts.csv"):
+    at.file_uploader(key="import_file").set_value((name, data, "text/csv"))
+    return at.run()
+
+
+def lead_count(engine) -> int:
+    with Session(engine) as s:
+        return s.exec(select(func.count()).select_from(Lead)).one()
+
+
+def test_preview_dry_run_and_import(people, app_env):
+    at = upload(open_import())
+    assert not at.exception
+    page = texts(at)
+    assert "Preview" in page and "1 of 3 rows are rejected" in page
+    assert at.selectbox(key="import_format").value == "hubspot"
+    assert "Dry run:** 2 would be inserted, 0 updated, 0 unchanged, 1 rejected" in page
+    rejected = next(d.value for d in at.dataframe if "reason" in d.value.columns)
+    assert rejected.iloc[0]["row"] == 4 and rejected.iloc[0]["column"] == "Create Date"
+    assert lead_count(app_env) == 0  # the dry run wrote nothing
+    at.button(key="import_go").click().run()
+    assert not at.exception
+    assert "Imported: 2 inserted" in texts(at)
+    assert lead_count(app_env) == 2
+    with Session(app_env) as s:
+        run = s.exec(select(ImportRun)).one()
+        assert (run.actor, run.created, run.rejected, run.status) == ("ada", 2, 1, "done")
+
+
+def test_unreadable_file_says_why_and_changes_nothing(people, app_env):
+    at = upload(open_import(), data=b"PK\x03\x04 not really a csv", name="leads.csv")
+    assert "is an Excel workbook, not a CSV" in texts(at)
+    assert lead_count(app_env) == 0
+
+
+def test_demo_must_be_removed_first_and_only_by_admin(people, app_env):
+    with Session(app_env) as s:
+        set_setting(s, "demo_company", "1")
+        s.commit()
+    at = upload(open_import("mia", ("marketing",)))
+    assert at.checkbox(key="import_remove_demo").disabled  # marketing may not remove the demo
+    assert at.button(key="import_go").disabled
+    at = upload(open_import())
+    assert at.button(key="import_go").disabled
+    at.checkbox(key="import_remove_demo").check().run()
+    at.button(key="import_go").click().run()
+    assert "Imported: 2 inserted" in texts(at)
+    with Session(app_env) as s:
+        from smarketing.demo import has_demo
+
+        assert not has_demo(s)
+
+
+@pytest.mark.parametrize("username", ["sam", "lea"])
+def test_sales_and_leadership_have_no_import_page(people, username):
+    from tests.pages.conftest import PEOPLE
+
+    at = logged_in(username, PEOPLE[username])
+    with pytest.raises(ValueError):
+        at.switch_page("app_pages/admin_import.py")
