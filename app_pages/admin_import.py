@@ -24,7 +24,6 @@ if upload is not None:
     chosen = import_views.options(data, upload.name, kind)
     parsed = import_views.parse_or_stop(data, upload.name, kind, chosen) if chosen else None
     if parsed is not None:
-        import_views.problems(parsed)
         import_views.dry_run_and_import(engine, actor, parsed, kind, frame.facts(engine)["demo"])
 st.subheader("Import runs")
 import_views.runs(engine)

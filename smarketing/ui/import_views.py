@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 
 from smarketing import config
 from smarketing.errors import SmarketingError
-from smarketing.imports import reading, upsert
-from smarketing.imports.records import LEAD_FIELDS, ParsedFile, UnreadableFile
+from smarketing.imports import reading, rejects, upsert
+from smarketing.imports.records import LEAD_FIELDS, ParsedFile, RowError, UnreadableFile
 from smarketing.permissions import Actor, allowed
 from smarketing.ui import widgets
 from smarketing.ui.resources import session
@@ -101,25 +101,26 @@ def _mapping_editor(columns: list[str], default: dict[str, str]) -> dict[str, st
     }
 
 
-def problems(parsed: ParsedFile) -> None:
+def problems(parsed: ParsedFile, unmatched: list[RowError]) -> None:
     """File notes, rejected rows with row/column/reason, and the rejects download."""
     for warning in parsed.warnings:
         st.info(warning, icon=":material/info:")
-    if not parsed.errors:
+    errors = rejects.all_errors(parsed, unmatched)
+    if not errors:
         st.success(f"All {parsed.rows_read:,} rows are valid ({parsed.format}).")
         return
+    count = len({e.row for e in errors})
     st.warning(
-        f"{len(parsed.errors):,} of {parsed.rows_read:,} rows are rejected; the other "
-        f"rows can be imported.",
+        f"{count:,} of {parsed.rows_read:,} rows are rejected; the other rows can be imported.",
         icon=":material/warning:",
     )
     shown = pd.DataFrame(
-        [{"row": e.row, "column": e.column or "", "reason": e.reason} for e in parsed.errors[:200]]
+        [{"row": e.row, "column": e.column or "", "reason": e.reason} for e in errors[:200]]
     )
     st.dataframe(shown, hide_index=True, width="stretch")
     st.download_button(
         "Download the rejected rows (CSV with an 'error' column)",
-        parsed.rejected_rows.to_csv(index=False).encode("utf-8"),
+        rejects.rejects_frame(parsed, unmatched).to_csv(index=False).encode("utf-8"),
         file_name=f"rejected-{parsed.file_name}",
         mime="text/csv",
         key="import_rejects",
@@ -139,6 +140,7 @@ def dry_run_and_import(
     except SmarketingError as exc:
         st.error(str(exc))
         return
+    problems(parsed, preview.unmatched)
     st.markdown(
         f"**Dry run:** {preview.inserted:,} would be inserted, {preview.updated:,} updated, "
         f"{preview.unchanged:,} unchanged, {preview.rejected:,} rejected."

@@ -77,3 +77,31 @@ def test_wrong_password_in_browser(server, browser):
     settle(page)
     page.get_by_text("Wrong username or password.").wait_for(timeout=10000)
     context.close()
+
+
+def test_upload_a_crm_export(server, browser, tmp_path):
+    export = tmp_path / "contacts.csv"
+    export.write_text(
+        "Record ID,First Name,Last Name,Email,Company Name,Create Date,Original Source\n"
+        "9001,Kari,Nordmann,kari@fjord.no,Fjord AS,2026-11-02 09:00,Webinar\n"
+        "9002,Ola,Hansen,ola@x.no,X AS,02.11.2026 10:00,LinkedIn\n"
+        "9003,Per,Lie,per@y.no,Y AS,yesterday,LinkedIn\n",
+        encoding="utf-8",
+    )
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(server)
+    settle(page)
+    log_in(page, "ada")
+    page.get_by_role("link", name="Import").click()
+    settle(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(export))
+    settle(page)
+    page.get_by_text("1 of 3 rows are rejected").wait_for(timeout=20000)
+    page.get_by_text("2 would be inserted").wait_for(timeout=20000)
+    page.get_by_role("button", name="Import contacts.csv").click()
+    settle(page)
+    page.get_by_text("Imported: 2 inserted").wait_for(timeout=30000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.screenshot(path=str(tmp_path / "import.png"), full_page=True)
+    context.close()
