@@ -21,17 +21,9 @@ widgets.as_of_caption(frame.facts(engine)["as_of"], as_of)
 sla_views.two_sided_card(report)
 sla_views.why_boxes(engine, actor, report, kind, as_of)
 
-pace, card, contact, late, agreement = st.tabs(
-    ["Pacing", "Scorecard", "First contact", "Overdue MQLs", "Agreement"]
+st.divider()
+section = (
+    st.segmented_control("Show", list(sla_views.SECTIONS), default="Pacing", key="sla_section")
+    or "Pacing"
 )
-with pace:
-    sla_views.pacing(engine, kind, as_of)
-with card:
-    st.markdown(f"**The last 13 {kind}s**")
-    sla_views.scorecard(sla_data.trailing(engine, kind, as_of))
-with contact:
-    sla_views.distribution(engine, kind, as_of)
-with late:
-    sla_views.overdue(engine, kind, as_of)
-with agreement:
-    sla_views.agreement_panel(engine, actor, as_of)
+sla_views.SECTIONS[section](engine, actor, kind, as_of)

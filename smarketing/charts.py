@@ -172,9 +172,9 @@ def contact_histogram(
         .mark_bar()
         .encode(
             x=alt.X("lower:Q", title="hours from MQL to first contact", axis=alt.Axis(**AXIS)),
-            x2="upper:Q",
+            x2=alt.X2("upper:Q"),
             y=alt.Y("count:Q", title="MQLs", axis=alt.Axis(**AXIS)),
-            y2=alt.datum(0),
+            y2=alt.Y2Datum(0),
             color=alt.Color(
                 "when:N",
                 scale=alt.Scale(
@@ -196,13 +196,13 @@ def contact_histogram(
     rules = (
         alt.Chart(pd.DataFrame(marks))
         .mark_rule(strokeWidth=2, strokeDash=[4, 3])
-        .encode(x="hours:Q", tooltip=["what:N"])
+        .encode(x=alt.X("hours:Q"), tooltip=[alt.Tooltip("what:N")])
     )
     for i, mark in enumerate(marks):
         mark["y"] = 14 + 18 * i  # pixels from the top, one line per mark
     labels = (
         alt.Chart(pd.DataFrame(marks))
         .mark_text(align="left", dx=4, fontSize=13, fontWeight="bold")
-        .encode(x="hours:Q", y=alt.Y("y:Q", scale=None, axis=None), text="what:N")
+        .encode(x=alt.X("hours:Q"), y=alt.Y("y:Q", scale=None, axis=None), text=alt.Text("what:N"))
     )
     return alt.layer(bars, rules, labels).properties(height=280)

@@ -9,12 +9,13 @@ the seven metrics with targets, pace, forecast and status.
 from __future__ import annotations
 
 import calendar
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 import pandas as pd
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlmodel import Session
 
 from smarketing import config
@@ -255,98 +256,69 @@ def count_if(condition):
 
 
 def window_figures(session: Session, windows: list[Window]) -> list[WindowFigures]:
-    """Raw counts for every window: three indexed range scans and one median query."""
-    if not windows:
-        return []
-    lo, hi = min(w.start for w in windows), max(w.end for w in windows)
+    """Raw counts for every window: per window, three indexed range scans (MQLs, SQLs,
+    customers) and one ordered read of the middle first-contact delay(s)."""
+    return [_one_window(session, w) for w in windows]
+
+
+def _one_window(session: Session, w: Window) -> WindowFigures:
     t = Lead.__table__.c
     decided = or_(t.accepted_at.is_not(None), t.rejected_at.is_not(None))
     spans = hours_between(t.mql_at, t.first_contact_at)
-    columns = []
-    for w in windows:
-        inside = _between(t.mql_at, w)
-        due = and_(inside, t.mql_at <= w.cutoff - timedelta(hours=w.response_hours))
-        columns += [
-            count_if(inside),
-            count_if(and_(inside, decided)),
-            count_if(and_(inside, t.accepted_at.is_not(None))),
+    due = t.mql_at <= w.cutoff - timedelta(hours=w.response_hours)
+    contacted = t.first_contact_at.is_not(None)
+    row = session.execute(
+        select(
+            func.count(),
+            count_if(decided),
+            count_if(t.accepted_at.is_not(None)),
             count_if(due),
-            count_if(
-                and_(
-                    due,
-                    t.first_contact_at.is_not(None),
-                    spans <= w.response_hours + EPSILON_HOURS,
-                )
-            ),
-            count_if(and_(inside, t.first_contact_at.is_not(None))),
-        ]
-    row = session.execute(select(*columns).where(t.mql_at >= lo, t.mql_at < hi)).one()
-    sqls = session.execute(
-        select(*[count_if(_between(t.sql_at, w)) for w in windows]).where(
-            t.sql_at >= lo, t.sql_at < hi
-        )
+            count_if(and_(due, contacted, spans <= w.response_hours + EPSILON_HOURS)),
+            count_if(contacted),
+        ).where(_between(t.mql_at, w))
     ).one()
-    customers = session.execute(
-        select(*[count_if(_between(t.customer_at, w)) for w in windows]).where(
-            t.customer_at >= lo, t.customer_at < hi
-        )
-    ).one()
-    medians = _median_hours(session, windows)
-    out = []
-    for i, _ in enumerate(windows):
-        values = [int(v) for v in row[6 * i : 6 * i + 6]]
-        out.append(
-            WindowFigures(
-                *values, sqls=int(sqls[i]), customers=int(customers[i]), median_hours=medians[i]
-            )
-        )
-    return out
+    sqls = session.execute(select(func.count()).where(_between(t.sql_at, w))).scalar_one()
+    customers = session.execute(select(func.count()).where(_between(t.customer_at, w))).scalar_one()
+    figures = WindowFigures(*[int(v) for v in row], sqls=int(sqls), customers=int(customers))
+    figures.median_hours = _quantile(session, w, 0.5, figures.contacted)
+    return figures
 
 
-def _bucket(column, windows: list[Window]):
-    return case(*[(_between(column, w), literal(i)) for i, w in enumerate(windows)], else_=None)
+def _quantile(session: Session, w: Window, q: float, n: int) -> float | None:
+    """The q-quantile of first-contact hours over the window's contacted MQLs: the median
+    (mean of the middle two for even n) for q = 0.5, else the nearest rank ceil(q·n)."""
+    if n == 0:
+        return None
+    if q == 0.5:
+        offset, take = (n - 1) // 2, 2 - n % 2
+    else:
+        offset, take = max(math.ceil(q * n) - 1, 0), 1
+    t = Lead.__table__.c
+    spans = hours_between(t.mql_at, t.first_contact_at)
+    values = (
+        session.execute(
+            select(spans)
+            .where(_between(t.mql_at, w), t.first_contact_at.is_not(None))
+            .order_by(spans)
+            .offset(offset)
+            .limit(take)
+        )
+        .scalars()
+        .all()
+    )
+    return sum(values) / len(values) if values else None
 
 
 def first_contact_quantile(session: Session, windows: list[Window], q: float) -> list[float | None]:
-    """Per window, the q-quantile of first-contact hours over MQLs with a first contact.
-
-    q = 0.5 is the median (the mean of the two middle values for an even count); other q
-    use the nearest rank, ceil(q·n). Computed in SQL with window functions.
-    """
+    """Per window, the q-quantile of first-contact hours over MQLs with a first contact."""
     t = Lead.__table__.c
-    lo, hi = min(w.start for w in windows), max(w.end for w in windows)
-    spans = (
-        select(
-            _bucket(t.mql_at, windows).label("bucket"),
-            hours_between(t.mql_at, t.first_contact_at).label("hours"),
-        )
-        .where(t.mql_at >= lo, t.mql_at < hi, t.first_contact_at.is_not(None))
-        .subquery()
-    )
-    ranked = (
-        select(
-            spans.c.bucket,
-            spans.c.hours,
-            func.row_number().over(partition_by=spans.c.bucket, order_by=spans.c.hours).label("rn"),
-            func.count().over(partition_by=spans.c.bucket).label("n"),
-        )
-        .where(spans.c.bucket.is_not(None))
-        .subquery()
-    )
-    if q == 0.5:
-        wanted = or_(ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.rn == (ranked.c.n + 2) // 2)
-    else:
-        tenths = round(q * 100)
-        wanted = ranked.c.rn == (ranked.c.n * tenths + 99) // 100
-    rows = session.execute(
-        select(ranked.c.bucket, func.avg(ranked.c.hours)).where(wanted).group_by(ranked.c.bucket)
-    ).all()
-    found = {int(b): float(v) for b, v in rows}
-    return [found.get(i) for i in range(len(windows))]
-
-
-def _median_hours(session: Session, windows: list[Window]) -> list[float | None]:
-    return first_contact_quantile(session, windows, 0.5)
+    out = []
+    for w in windows:
+        n = session.execute(
+            select(func.count()).where(_between(t.mql_at, w), t.first_contact_at.is_not(None))
+        ).scalar_one()
+        out.append(_quantile(session, w, q, int(n)))
+    return out
 
 
 # --- from figures to metrics --------------------------------------------------------------

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import streamlit as st
 from sqlalchemy.engine import Engine
 
 from smarketing import agreements, causes, config, sla, sla_detail
-from smarketing.periods import period_containing
+from smarketing.periods import local_midnight_utc, period_containing
 from smarketing.ui.resources import data_version, session
 
 
 def now_minute() -> datetime:
     """The current time, cut to the minute so cached figures are reused within a minute."""
     return datetime.now(UTC).replace(second=0, microsecond=0)
+
+
+def _now_for(as_of: date) -> datetime:
+    """The "now" that bounds deadlines: for a past as-of day its window end (so the cache
+    key never changes), for today the current minute."""
+    end = local_midnight_utc(as_of + timedelta(days=1))
+    return min(end, now_minute())
 
 
 def _key(engine: Engine) -> tuple[str, int]:
@@ -29,12 +36,12 @@ def _reports(_engine: Engine, key, kind: str, as_of: date, count: int, now: date
 
 def report(engine: Engine, kind: str, as_of: date) -> sla.SlaReport:
     """The SLA report of the period of ``kind`` containing ``as_of``."""
-    return _reports(engine, _key(engine), kind, as_of, 1, now_minute())[0]
+    return _reports(engine, _key(engine), kind, as_of, 1, _now_for(as_of))[0]
 
 
 def trailing(engine: Engine, kind: str, as_of: date, count: int = 13) -> list[sla.SlaReport]:
     """Reports of the ``count`` periods up to the one containing ``as_of``."""
-    return _reports(engine, _key(engine), kind, as_of, count, now_minute())
+    return _reports(engine, _key(engine), kind, as_of, count, _now_for(as_of))
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
@@ -46,7 +53,7 @@ def _pacing(_engine: Engine, key, kind: str, as_of: date, metric: str, now: date
 
 def pacing(engine: Engine, kind: str, as_of: date, metric: str):
     """Daily cumulative actual, expected, target and forecast of a count metric."""
-    return _pacing(engine, _key(engine), kind, as_of, metric, now_minute())
+    return _pacing(engine, _key(engine), kind, as_of, metric, _now_for(as_of))
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
@@ -58,7 +65,7 @@ def _distribution(_engine: Engine, key, kind: str, as_of: date, now: datetime):
 
 def distribution(engine: Engine, kind: str, as_of: date) -> sla_detail.ContactDistribution:
     """First-contact delays of the period's MQLs, binned, with median and 90th percentile."""
-    return _distribution(engine, _key(engine), kind, as_of, now_minute())
+    return _distribution(engine, _key(engine), kind, as_of, _now_for(as_of))
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
@@ -70,7 +77,7 @@ def _overdue(_engine: Engine, key, kind: str, as_of: date, now: datetime):
 
 def overdue(engine: Engine, kind: str, as_of: date):
     """(the most overdue uncontacted MQLs, how many in all)."""
-    return _overdue(engine, _key(engine), kind, as_of, now_minute())
+    return _overdue(engine, _key(engine), kind, as_of, _now_for(as_of))
 
 
 def period_causes(engine: Engine, kind: str, as_of: date):

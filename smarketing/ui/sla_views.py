@@ -102,9 +102,10 @@ def _cause_form(engine: Engine, actor: Actor, m: sla.MetricResult, period: Perio
                 st.success("Cause recorded: it will be shown in the meeting.")
 
 
-def scorecard(reports: list[sla.SlaReport]) -> None:
+def scorecard(engine: Engine, actor: Actor, kind: str, as_of: date) -> None:
     """The trailing scorecard: rows = metrics, columns = periods, cells by status."""
-    frame = sla.scorecard_frame(reports, short=True)
+    st.markdown(f"**The last 13 {kind}s**")
+    frame = sla.scorecard_frame(sla_data.trailing(engine, kind, as_of), short=True)
     st.altair_chart(charts.scorecard_chart(frame), width="stretch")
     st.caption(
         "✔ on track · ▲ at risk · ✖ off track · … too early to judge · – no data · "
@@ -112,7 +113,7 @@ def scorecard(reports: list[sla.SlaReport]) -> None:
     )
 
 
-def pacing(engine: Engine, kind: str, as_of: date) -> None:
+def pacing(engine: Engine, actor: Actor, kind: str, as_of: date) -> None:
     """Pick a count metric and draw its pacing chart."""
     choice = (
         st.segmented_control(
@@ -132,7 +133,7 @@ def pacing(engine: Engine, kind: str, as_of: date) -> None:
     )
 
 
-def distribution(engine: Engine, kind: str, as_of: date) -> None:
+def distribution(engine: Engine, actor: Actor, kind: str, as_of: date) -> None:
     """Histogram of first-contact delays with deadline, median and 90th percentile."""
     dist = sla_data.distribution(engine, kind, as_of)
     if dist.contacted == 0:
@@ -151,7 +152,7 @@ def distribution(engine: Engine, kind: str, as_of: date) -> None:
     )
 
 
-def overdue(engine: Engine, kind: str, as_of: date) -> None:
+def overdue(engine: Engine, actor: Actor, kind: str, as_of: date) -> None:
     """MQLs past their deadline and still not contacted."""
     frame, total = sla_data.overdue(engine, kind, as_of)
     if total == 0:
@@ -173,7 +174,7 @@ def overdue(engine: Engine, kind: str, as_of: date) -> None:
     )
 
 
-def agreement_panel(engine: Engine, actor: Actor, today: date) -> None:
+def agreement_panel(engine: Engine, actor: Actor, kind: str, today: date) -> None:
     """The agreement's history with changes, confirmations, and the proposal form."""
     rows = sla_data.history(engine)
     for row in rows:
@@ -287,3 +288,13 @@ def _propose_form(engine: Engine, actor: Actor, today: date, latest: dict | None
                     f"Version {made.version} proposed: it takes effect when marketing and "
                     "sales have both confirmed it."
                 )
+
+
+#: The SLA page's detail sections; only the one shown is computed.
+SECTIONS = {
+    "Pacing": pacing,
+    "Scorecard": scorecard,
+    "First contact": distribution,
+    "Overdue MQLs": overdue,
+    "Agreement": agreement_panel,
+}

@@ -66,11 +66,13 @@ def sla_data(app_env):
     return app_env
 
 
-def open_sla(username: str, period: str = "month"):
+def open_sla(username: str, period: str = "month", section: str | None = None):
     at = logged_in(username, PEOPLE[username], as_of=date(2026, 11, 15))
     at.switch_page("app_pages/sla.py").run()
     if period != "month":
         at.button_group(key="sla_period").set_value(period).run()
+    if section:
+        at.button_group(key="sla_section").set_value(section).run()
     return at
 
 
@@ -123,7 +125,7 @@ def test_why_note_is_saved_and_shown_again(people, sla_data, app_env):
 
 
 def test_overdue_list_names_owner(people, sla_data):
-    at = open_sla("sam")
+    at = open_sla("sam", section="Overdue MQLs")
     frames = [d.value for d in at.dataframe]
     overdue = next(f for f in frames if "hours_overdue" in f.columns)
     row = overdue.iloc[0]
@@ -132,7 +134,7 @@ def test_overdue_list_names_owner(people, sla_data):
 
 @pytest.mark.parametrize("username", ["ada", "lea"])
 def test_admin_and_leadership_propose_a_version(people, sla_data, app_env, username):
-    at = open_sla(username)
+    at = open_sla(username, section="Agreement")
     at.number_input(key="t_mql").set_value(20)
     at.text_area(key="t_reason").input("More webinars this winter")
     at.button(key="FormSubmitter:propose_sla-Propose version").click().run()
@@ -145,7 +147,7 @@ def test_admin_and_leadership_propose_a_version(people, sla_data, app_env, usern
 
 @pytest.mark.parametrize("username", ["sam", "mia"])
 def test_sales_and_marketing_cannot_propose(people, sla_data, username):
-    at = open_sla(username)
+    at = open_sla(username, section="Agreement")
     button = at.button(key="FormSubmitter:propose_sla-Propose version")
     assert button.disabled
     with pytest.raises(Exception):  # noqa: B017 — AppTest refuses to click a disabled button
@@ -153,7 +155,7 @@ def test_sales_and_marketing_cannot_propose(people, sla_data, username):
 
 
 def test_invalid_targets_are_refused_with_a_message(people, sla_data, app_env):
-    at = open_sla("lea")
+    at = open_sla("lea", section="Agreement")
     at.number_input(key="t_acc").set_value(1.4)
     at.text_area(key="t_reason").input("typo")
     at.button(key="FormSubmitter:propose_sla-Propose version").click().run()
@@ -174,10 +176,18 @@ def test_both_teams_confirm_then_in_effect(people, sla_data, app_env):
             effective_from=date(2026, 11, 1),
             reason="winter",
         )
-    at = open_sla("mia")
+    at = open_sla("mia", section="Agreement")
     assert at.button(key="confirm_2_sales").disabled
     at.button(key="confirm_2_marketing").click().run()
-    at = open_sla("sam")
+    at = open_sla("sam", section="Agreement")
     at.button(key="confirm_2_sales").click().run()
     assert not at.exception
     assert "targets from SLA agreement v2" in texts(at)
+
+
+@pytest.mark.parametrize(
+    "section", ["Pacing", "Scorecard", "First contact", "Overdue MQLs", "Agreement"]
+)
+def test_every_section_renders(people, sla_data, section):
+    at = open_sla("lea", section=section)
+    assert not at.exception
