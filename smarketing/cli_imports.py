@@ -88,9 +88,18 @@ def run(args, engine_for, progress) -> int:
         return UNREADABLE
     try:
         if args.import_kind == "leads":
-            parsed = read_leads(
-                data, args.file.name, format=args.format, mapping=_mapping(args.mapping), tz=args.tz
-            )
+            mapping = _mapping(args.mapping)
+            try:
+                parsed = read_leads(
+                    data, args.file.name, format=args.format, mapping=mapping, tz=args.tz
+                )
+            except UnreadableFile:
+                if mapping is None or args.format != "auto":
+                    raise
+                # no CRM recognised from the headers: a --mapping is for a generic CSV
+                parsed = read_leads(
+                    data, args.file.name, format="generic", mapping=mapping, tz=args.tz
+                )
         else:
             parsed = read_activities(
                 data, args.file.name, tz=args.tz, mapping=_mapping(args.mapping)

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import agreements, causes, config, sla, sla_detail
+from smarketing import agreements, causes, charts, config, sla, sla_detail
 from smarketing.periods import local_midnight_utc, period_containing
 from smarketing.ui.resources import data_version, session
 
@@ -54,6 +54,17 @@ def _pacing(_engine: Engine, key, kind: str, as_of: date, metric: str, now: date
 def pacing(engine: Engine, kind: str, as_of: date, metric: str):
     """Daily cumulative actual, expected, target and forecast of a count metric."""
     return _pacing(engine, _key(engine), kind, as_of, metric, _now_for(as_of))
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _pacing_spec(_engine: Engine, key, kind: str, as_of: date, metric: str, label: str, now):
+    frame = _pacing(_engine, key, kind, as_of, metric, now)
+    return charts.pacing_chart(frame, label).to_dict()
+
+
+def pacing_spec(engine: Engine, kind: str, as_of: date, metric: str, label: str) -> dict:
+    """The pacing chart as a ready Vega-Lite spec (built and validated once per data)."""
+    return _pacing_spec(engine, _key(engine), kind, as_of, metric, label, _now_for(as_of))
 
 
 @st.cache_data(show_spinner=False, max_entries=128)

@@ -125,8 +125,9 @@ def pacing(engine: Engine, actor: Actor, kind: str, as_of: date) -> None:
         or "MQLs delivered"
     )
     key = {"MQLs delivered": "mqls_delivered", "SQLs": "sqls", "Customers": "customers"}[choice]
-    frame = sla_data.pacing(engine, kind, as_of, key)
-    st.altair_chart(charts.pacing_chart(frame, choice), width="stretch")
+    # a cached, validated Vega-Lite spec: re-validating the Altair chart on every rerun
+    # was a third of a warm page run (benchmarks/bench_sla.py)
+    st.vega_lite_chart(sla_data.pacing_spec(engine, kind, as_of, key, choice), width="stretch")
     st.caption(
         "Expected = the target pro-rated day by day; forecast = today's run rate "
         "continued to the end of the period."
