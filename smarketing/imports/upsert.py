@@ -401,17 +401,21 @@ def _clean_lead(
                     rec.row, columns.get(name), f"longer than {_MAX_LENGTH[name]} characters"
                 )
         elif kind == _TIME:
-            if type(value) is not datetime:
+            if type(value) is datetime and value.tzinfo is UTC:
+                pass  # the readers' output: already aware UTC (the common, fast case)
+            elif type(value) is not datetime:
                 if value is pd.NaT:
                     continue
                 if not isinstance(value, datetime):
                     return RowError(rec.row, columns.get(name), f"not a date/time: {value!r}")
                 if isinstance(value, pd.Timestamp):
                     value = value.to_pydatetime()
-            if value.utcoffset() is None:
-                return RowError(rec.row, columns.get(name), "date/time without a timezone")
             if value.tzinfo is not UTC:
+                if value.utcoffset() is None:
+                    return RowError(rec.row, columns.get(name), "date/time without a timezone")
                 value = value.astimezone(UTC)
+        elif kind == _INT and type(value) is int:
+            pass
         elif kind == _INT:
             if isinstance(value, float):
                 if math.isnan(value):
@@ -421,6 +425,9 @@ def _clean_lead(
             if not isinstance(value, numbers.Integral) or isinstance(value, bool):
                 return RowError(rec.row, columns.get(name), f"not a whole number: {value!r}")
             value = int(value)
+        elif type(value) is float:
+            if value != value:  # NaN
+                continue
         else:
             if isinstance(value, float) and math.isnan(value):
                 continue

@@ -1,0 +1,282 @@
+"""The command line's `import leads|activities`: counts, rejected rows and the rejects CSV,
+idempotence, dry run, unreadable files (exit 2), the demo company, mappings, activities."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from smarketing import cli_imports
+from smarketing.cli import main
+from smarketing.db import make_engine
+from smarketing.demo import build_demo, has_demo
+from smarketing.imports import reading
+from smarketing.models import ImportRun, Lead, LeadActivity
+from tests.conftest import NOW
+
+MQL = "Became a Marketing Qualified Lead Date"
+HUBSPOT = (
+    f"Record ID,First Name,Last Name,Email,Create Date,{MQL},Original Source,Lead Status\n"
+    "101,Ola,Nordmann,ola@example.no,2026-09-01 09:00,2026-09-02 10:00,Organic Search,New\n"
+    "102,Kari,Hansen,kari@example.no,2026-09-03 09:00,not a date,Paid Search,Open\n"
+    "103,Per,Olsen,per@example.no,2026-09-04 09:00,,Direct Traffic,Unqualified\n"
+)
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def db(capsys, db_url) -> str:
+    """A fresh database with the schema (``init``), its URL."""
+    code, _, _ = run(capsys, "init", "--db", db_url)
+    assert code == 0
+    return db_url
+
+
+def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
+    path = tmp_path / name
+    if isinstance(content, str):
+        path.write_text(content, encoding="utf-8")
+    else:
+        path.write_bytes(content)
+    return path
+
+
+def stored(db_url: str) -> dict[str, Lead]:
+    with Session(make_engine(db_url), expire_on_commit=False) as s:
+        return {lead.external_id: lead for lead in s.execute(select(Lead)).scalars()}
+
+
+def count(db_url: str, model) -> int:
+    with Session(make_engine(db_url)) as s:
+        return s.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def errors(err: str) -> list[str]:
+    return [line for line in err.splitlines() if line.startswith("error:")]
+
+
+def test_bad_row_is_rejected_and_the_fixed_rejects_csv_reimports(capsys, db, tmp_path):
+    source = write(tmp_path, "contacts.csv", HUBSPOT)
+    rejects = tmp_path / "rejects.csv"
+    code, out, err = run(capsys, "import", "leads", source, "--rejects", rejects, "--db", db)
+    assert code == 0
+    assert (
+        "contacts.csv (hubspot, 3 rows): 2 were inserted, 0 updated, 0 unchanged, 1 rejected"
+    ) in out
+    assert f"rejected: row 3, column '{MQL}': not a date: 'not a date'" in err
+    assert sorted(stored(db)) == ["101", "103"]
+
+    bad = pd.read_csv(rejects, dtype=str, keep_default_na=False)
+    assert list(bad.columns) == [*HUBSPOT.splitlines()[0].split(","), "error"]
+    assert bad["Record ID"].tolist() == ["102"]
+    assert bad.loc[0, "error"].startswith(f"{MQL}: not a date: 'not a date'")
+
+    bad.loc[0, MQL] = "2026-09-04 10:00"  # the fix, in a spreadsheet
+    fixed = write(tmp_path, "fixed.csv", bad.drop(columns="error").to_csv(index=False))
+    code, out, err = run(capsys, "import", "leads", fixed, "--db", db)
+    assert code == 0, err
+    assert "(hubspot, 1 rows): 1 were inserted, 0 updated, 0 unchanged, 0 rejected" in out
+    assert "rejected:" not in err
+    leads = stored(db)
+    assert sorted(leads) == ["101", "102", "103"]
+    assert leads["102"].mql_at == datetime(2026, 9, 4, 8, 0, tzinfo=UTC)  # 10:00 in Oslo
+    assert leads["102"].source == "Paid Search"
+
+    kept = write(tmp_path, "fixed_kept.csv", bad.to_csv(index=False))  # 'error' left in
+    code, out, err = run(capsys, "import", "leads", kept, "--db", db)
+    assert code == 0
+    assert "0 were inserted, 0 updated, 1 unchanged, 0 rejected" in out
+    assert "error" not in err  # not even a note that the column was not imported
+
+
+def test_importing_the_same_file_twice_changes_nothing(capsys, db, tmp_path):
+    source = write(tmp_path, "contacts.csv", HUBSPOT)
+    assert run(capsys, "import", "leads", source, "--db", db)[0] == 0
+    before = {k: (v.id, v.mql_at, v.updated_at) for k, v in stored(db).items()}
+    code, out, _ = run(capsys, "import", "leads", source, "--db", db)
+    assert code == 0
+    assert "0 were inserted, 0 updated, 2 unchanged, 1 rejected" in out
+    assert {k: (v.id, v.mql_at, v.updated_at) for k, v in stored(db).items()} == before
+    assert count(db, ImportRun) == 2  # both runs are logged
+
+
+def test_dry_run_writes_nothing(capsys, db, tmp_path):
+    source = write(tmp_path, "contacts.csv", HUBSPOT)
+    code, out, err = run(capsys, "import", "leads", source, "--dry-run", "--db", db)
+    assert code == 0
+    assert "2 would be inserted, 0 updated, 0 unchanged, 1 rejected" in out
+    assert " in " not in out.split("rejected", 1)[1]  # no timing: nothing ran
+    assert "rejected: row 3" in err
+    assert count(db, Lead) == 0
+    assert count(db, ImportRun) == 0
+
+
+def _xlsx() -> bytes:
+    """A minimal Excel workbook (a zip file), as a renamed .xlsx arrives."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as book:
+        book.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        book.writestr("xl/workbook.xml", '<?xml version="1.0"?><workbook/>')
+        book.writestr("xl/worksheets/sheet1.xml", '<?xml version="1.0"?><worksheet/>')
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (_xlsx(), "Excel workbook"),
+        (b"", "is empty"),
+        (b"\r\n \r\n", "is empty"),
+        (bytes(range(256)) * 8, "binary"),
+        ("Name,Phone\nOla Nordmann,+47 99999999\n", "contacts.csv"),
+    ],
+    ids=["xlsx-renamed", "empty", "blank", "binary", "no-id-column"],
+)
+def test_a_file_that_cannot_be_read_exits_2_with_one_error(capsys, db, tmp_path, content, message):
+    source = write(tmp_path, "contacts.csv", content)
+    rejects = tmp_path / "rejects.csv"
+    code, out, err = run(capsys, "import", "leads", source, "--rejects", rejects, "--db", db)
+    assert code == 2
+    assert out == ""
+    assert len(errors(err)) == 1 and errors(err) == err.strip().splitlines()
+    assert message in errors(err)[0]
+    assert not rejects.exists()
+    assert count(db, Lead) == 0
+    assert count(db, ImportRun) == 0
+
+
+def test_no_id_column_names_the_expected_headers(capsys, db, tmp_path):
+    source = write(tmp_path, "contacts.csv", f"First Name,Email,Create Date,{MQL}\nOla,o@x.no,,\n")
+    code, _, err = run(capsys, "import", "leads", source, "--format", "hubspot", "--db", db)
+    assert code == 2
+    assert errors(err) == [err.strip()]
+    assert "no record id column" in err and "Record ID" in err
+
+
+def test_a_missing_file_exits_2(capsys, db, tmp_path):
+    code, out, err = run(capsys, "import", "leads", tmp_path / "nowhere.csv", "--db", db)
+    assert code == 2
+    assert out == ""
+    assert errors(err) == [err.strip()]
+    assert "cannot read" in err and "nowhere.csv" in err
+
+
+def test_the_demo_company_blocks_the_import_until_removed(capsys, db, tmp_path):
+    build_demo(make_engine(db), leads=200, months=2, now=NOW)
+    demo_leads = count(db, Lead)
+    source = write(tmp_path, "contacts.csv", HUBSPOT)
+
+    code, out, err = run(capsys, "import", "leads", source, "--db", db)
+    assert code == 1
+    assert out == ""
+    assert "demo company" in errors(err)[-1] and "--remove-demo" in errors(err)[-1]
+    assert count(db, Lead) == demo_leads
+    with Session(make_engine(db)) as s:
+        assert has_demo(s)
+
+    code, out, err = run(capsys, "import", "leads", source, "--remove-demo", "--db", db)
+    assert code == 0, err
+    assert "2 were inserted" in out
+    with Session(make_engine(db)) as s:
+        assert not has_demo(s)
+    assert sorted(stored(db)) == ["101", "103"]
+
+
+def test_a_demo_dry_run_needs_no_confirmation(capsys, db, tmp_path):
+    build_demo(make_engine(db), leads=200, months=2, now=NOW)
+    source = write(tmp_path, "contacts.csv", HUBSPOT)
+    code, out, _ = run(capsys, "import", "leads", source, "--dry-run", "--db", db)
+    assert code == 0 and "2 would be inserted" in out
+    with Session(make_engine(db)) as s:
+        assert has_demo(s)
+
+
+@pytest.mark.parametrize("fmt", [["--format", "generic"], []], ids=["generic", "auto"])
+def test_generic_csv_with_a_mapping_file(capsys, db, tmp_path, fmt):
+    source = write(
+        tmp_path,
+        "eget.csv",
+        "Lead Key;Signed up;Qualified;Channel;Ignored\n"
+        "A-1;15.01.2026 10:00;16.01.2026 09:30;google;x\n"
+        "A-2;15.01.2026 11:00;;Google;y\n",
+    )
+    mapping = write(
+        tmp_path,
+        "mapping.json",
+        json.dumps(
+            {
+                "Lead Key": "external_id",
+                "Signed up": "created_at",
+                "Qualified": "mql_at",
+                "Channel": "source",
+                "Ignored": "",
+            }
+        ),
+    )
+    # without --format the headers name no CRM, so the mapping is read as a generic CSV's
+    code, out, err = run(capsys, "import", "leads", source, *fmt, "--mapping", mapping, "--db", db)
+    assert code == 0, err
+    assert "eget.csv (generic, 2 rows): 2 were inserted, 0 updated, 0 unchanged, 0 rejected" in out
+    leads = stored(db)
+    assert sorted(leads) == ["A-1", "A-2"]
+    assert {lead.source_system for lead in leads.values()} == {"csv"}
+    assert leads["A-1"].created_at == datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
+    assert leads["A-1"].mql_at == datetime(2026, 1, 16, 8, 30, tzinfo=UTC)
+    assert leads["A-2"].mql_at is None
+    assert leads["A-1"].source == leads["A-2"].source  # google and Google: one source
+
+
+def test_a_mapping_naming_a_missing_column_exits_2(capsys, db, tmp_path):
+    source = write(tmp_path, "eget.csv", "key,created\nA-1,2026-01-15\n")
+    mapping = write(tmp_path, "mapping.json", '{"Lead Key": "external_id"}')
+    code, _, err = run(capsys, "import", "leads", source, "--mapping", mapping, "--db", db)
+    assert code == 2
+    assert errors(err) == [err.strip()] and "'Lead Key'" in err
+
+
+def test_import_activities_rejects_unknown_leads_and_derives_the_first_contact(
+    capsys, db, tmp_path
+):
+    run(capsys, "import", "leads", write(tmp_path, "contacts.csv", HUBSPOT), "--db", db)
+    activities = write(
+        tmp_path,
+        "activities.csv",
+        "Record ID,Timestamp,Type,Detail\n"
+        "101,2026-09-01 12:00,Call,before the MQL: not a first contact\n"
+        "101,2026-09-02 12:30,Call,first call\n"
+        "101,2026-09-03 09:00,Meeting,demo\n"
+        "999,2026-09-02 11:00,Call,nobody\n"
+        "101,2026-09-02 10:30,Page view,marketing not sales\n",
+    )
+    code, out, err = run(capsys, "import", "activities", activities, "--db", db)
+    assert code == 0, err
+    # 1 updated: lead 101's first contact, derived from the first call after its MQL
+    assert (
+        "activities.csv (activities, 5 rows): 4 were inserted, 1 updated, 0 unchanged, 1 rejected"
+    ) in out
+    assert "rejected: row 5, column 'Record ID': no hubspot lead with id '999'" in err
+    assert count(db, LeadActivity) == 4
+    leads = stored(db)
+    assert leads["101"].first_contact_at == datetime(2026, 9, 2, 10, 30, tzinfo=UTC)
+    assert leads["103"].first_contact_at is None
+
+    code, out, _ = run(capsys, "import", "activities", activities, "--db", db)
+    assert code == 0
+    assert "0 were inserted, 0 updated, 4 unchanged, 1 rejected" in out
+
+
+def test_the_cli_offers_the_readers_formats():
+    assert cli_imports.FORMATS == reading.FORMATS
