@@ -126,7 +126,22 @@ METRICS: tuple[MetricDef, ...] = (
     ),
 )
 METRIC_BY_KEY = {m.key: m for m in METRICS}
-TARGET_KEYS = tuple(m.target_key for m in METRICS)
+#: The agreement's targets in the order of docs/metrics.md ("SLA agreement").
+TARGET_KEYS = (
+    "mql_target",
+    "acceptance_rate_target",
+    "response_hours",
+    "contacted_within_sla_target",
+    "sql_target",
+    "close_rate_target",
+    "customer_target",
+)
+
+
+def contacted_after_mql(t):
+    """A first contact that counts: recorded, and at or after ``mql_at`` (an earlier touch
+    is not a response to the MQL)."""
+    return and_(t.first_contact_at.is_not(None), t.first_contact_at >= t.mql_at)
 
 
 @dataclass(frozen=True)
@@ -207,7 +222,7 @@ class SlaReport:
         if self.agreement is not None:
             a = self.agreement
             agreement = {"version": a.version, "effective_from": a.effective_from.isoformat()}
-            agreement |= {k: getattr(a, k) for k in dict.fromkeys(TARGET_KEYS)}
+            agreement |= {k: getattr(a, k) for k in TARGET_KEYS}
         return {
             "period": {
                 "kind": p.kind.value,
@@ -266,7 +281,7 @@ def _one_window(session: Session, w: Window) -> WindowFigures:
     decided = or_(t.accepted_at.is_not(None), t.rejected_at.is_not(None))
     spans = hours_between(t.mql_at, t.first_contact_at)
     due = t.mql_at <= w.cutoff - timedelta(hours=w.response_hours)
-    contacted = t.first_contact_at.is_not(None)
+    contacted = contacted_after_mql(t)
     row = session.execute(
         select(
             func.count(),
@@ -298,7 +313,7 @@ def _quantile(session: Session, w: Window, q: float, n: int) -> float | None:
     values = (
         session.execute(
             select(spans)
-            .where(_between(t.mql_at, w), t.first_contact_at.is_not(None))
+            .where(_between(t.mql_at, w), contacted_after_mql(t))
             .order_by(spans)
             .offset(offset)
             .limit(take)
@@ -315,7 +330,7 @@ def first_contact_quantile(session: Session, windows: list[Window], q: float) ->
     out = []
     for w in windows:
         n = session.execute(
-            select(func.count()).where(_between(t.mql_at, w), t.first_contact_at.is_not(None))
+            select(func.count()).where(_between(t.mql_at, w), contacted_after_mql(t))
         ).scalar_one()
         out.append(_quantile(session, w, q, int(n)))
     return out

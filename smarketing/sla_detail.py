@@ -16,6 +16,7 @@ from smarketing.sla import (
     METRIC_BY_KEY,
     SlaReport,
     Window,
+    contacted_after_mql,
     count_if,
     first_contact_quantile,
     prorated,
@@ -91,7 +92,7 @@ def contact_distribution(
     bucket = case(*[(span < e, i) for i, e in enumerate(edges[1:])], else_=len(edges) - 1)
     rows = session.execute(
         select(bucket, func.count())
-        .where(t.mql_at >= start, t.mql_at < end, t.first_contact_at.is_not(None))
+        .where(t.mql_at >= start, t.mql_at < end, contacted_after_mql(t))
         .group_by(bucket)
     ).all()
     found = {int(b): int(n) for b, n in rows}
@@ -124,7 +125,11 @@ def overdue_mqls(
         t.mql_at >= start,
         t.mql_at < end,
         t.mql_at <= cutoff - timedelta(hours=hours),
-        or_(t.first_contact_at.is_(None), t.first_contact_at > cutoff),
+        or_(
+            t.first_contact_at.is_(None),
+            t.first_contact_at > cutoff,
+            t.first_contact_at < t.mql_at,
+        ),
     )
     total = session.execute(select(func.count()).where(condition)).scalar_one()
     rows = session.execute(

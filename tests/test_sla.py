@@ -370,3 +370,55 @@ def test_ninetieth_percentile_is_the_nearest_rank(session):
     window = Window(start, end, end, 4.0)
     assert first_contact_quantile(session, [window], 0.9) == [pytest.approx(9.0)]
     assert first_contact_quantile(session, [window], 0.5) == [pytest.approx(5.5)]
+
+
+def test_a_contact_before_the_mql_is_not_a_response(session):
+    agreement(session, 1, date(2026, 10, 1))
+    add_lead(
+        session,
+        "B1",
+        "2026-11-01 08:00",
+        mql_at="2026-11-10 10:00",
+        first_contact_at="2026-11-02 10:00",
+    )  # touched a week before becoming an MQL
+    add_lead(
+        session,
+        "B2",
+        "2026-11-01 08:00",
+        mql_at="2026-11-10 10:00",
+        first_contact_at="2026-11-10 11:00",
+    )
+    got = figures(report(session, "month"))
+    assert got["median_first_contact_hours"]["actual"] == 1.0  # B2 only, never negative
+    assert got["median_first_contact_hours"]["denominator"] == 1
+    assert (
+        got["contacted_within_sla_rate"]["numerator"],
+        got["contacted_within_sla_rate"]["denominator"],
+    ) == (1, 2)
+
+
+def test_day_all_seven(data):
+    got = figures(report(data, "day"))  # Sunday 15 Nov: L5 (10:00) and L7 (23:30)
+    assert [(k, got[k]["actual"], got[k]["status"]) for k in got] == [
+        ("mqls_delivered", 2, "green"),  # target 0.4, pace 5.0
+        ("mql_acceptance_rate", 1.0, "green"),  # L5 accepted, L7 undecided
+        ("contacted_within_sla_rate", 0.0, "red"),  # L5 due at 14:00, not contacted
+        ("median_first_contact_hours", None, "no_data"),
+        ("sqls", 0, "red"),  # target 5/30 ≈ 0.17, pace 0
+        ("close_rate", None, "no_data"),
+        ("customers", 0, "red"),
+    ]
+
+
+def test_quarter_all_seven(data):
+    got = figures(report(data, "quarter"))  # Q4 to 15 Nov: L6 in October plus November
+    assert [(k, got[k]["actual"]) for k in got] == [
+        ("mqls_delivered", 8),
+        ("mql_acceptance_rate", 0.75),  # 3 of the 4 decided
+        ("contacted_within_sla_rate", 0.2857),  # 2 of 7 due (L6 too)
+        ("median_first_contact_hours", 4.0),
+        ("sqls", 2),
+        ("close_rate", 0.5),
+        ("customers", 1),
+    ]
+    assert got["sqls"]["target"] == 15.0 and got["sqls"]["expected_to_date"] == 7.5
