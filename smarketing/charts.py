@@ -206,3 +206,216 @@ def contact_histogram(
         .encode(x=alt.X("hours:Q"), y=alt.Y("y:Q", scale=None, axis=None), text=alt.Text("what:N"))
     )
     return alt.layer(bars, rules, labels).properties(height=280)
+
+
+# --- lead quality (smarketing.quality frames) ---------------------------------------------
+
+#: Okabe-Ito colours for the lead-quality funnel's stages (keys of quality.FUNNEL_STAGES).
+FUNNEL_COLOURS = {
+    "leads": "#0072B2",
+    "mqls": "#E69F00",
+    "accepted": "#56B4E9",
+    "sqls": "#009E73",
+    "opportunities": "#D55E00",
+    "customers": "#CC79A7",
+}
+#: Funnel modes: frame column shown and the words after the percentage.
+FUNNEL_MODES = {
+    "next": ("next_step", "of the stage before"),
+    "cumulative": ("cumulative", "of leads"),
+}
+#: Colours for rejection reasons (in order of frequency); "(none)" is always grey.
+REASON_COLOURS = ["#D55E00", "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442"]
+NO_REASON_COLOUR = "#9E9E9E"
+SAMPLE_OPACITY = {"n≥30": 1.0, "n<30": 0.35}
+
+
+def _percent(value) -> str:
+    return f"{value * 100:.1f} %"
+
+
+def funnel_chart(frame: pd.DataFrame, mode: str = "next") -> alt.LayerChart:
+    """Horizontal funnel bars (one per stage, length = count) labelled with the count and the
+    conversion of ``mode``: "next" (from the stage before) or "cumulative" (from leads).
+    Frame: ``quality.funnel`` (stage, label, count, next_step, cumulative)."""
+    if mode not in FUNNEL_MODES:
+        raise ValueError(f"unknown funnel mode {mode!r}; use one of {', '.join(FUNNEL_MODES)}")
+    column, words = FUNNEL_MODES[mode]
+    stages = list(frame["stage"])
+    data = frame.assign(  # float columns: altair writes NaN as null, but object None as NaN
+        next_step=pd.Series(frame["next_step"], dtype=float),
+        cumulative=pd.Series(frame["cumulative"], dtype=float),
+        shown=pd.Series(frame[column], dtype=float),
+        text=[
+            f"{int(c):,}" if pd.isna(r) else f"{int(c):,} · {_percent(r)}"
+            for c, r in zip(frame["count"], frame[column], strict=True)
+        ],
+    )
+    base = alt.Chart(data).encode(
+        y=alt.Y(
+            "label:N",
+            sort=list(frame["label"]),
+            title=None,
+            axis=alt.Axis(**AXIS, labelLimit=200),
+        )
+    )
+    bars = base.mark_bar().encode(
+        x=alt.X("count:Q", title="leads of the cohort", axis=alt.Axis(**AXIS, tickMinStep=1)),
+        color=alt.Color(
+            "stage:N",
+            scale=alt.Scale(
+                domain=stages, range=[FUNNEL_COLOURS.get(s, "#0072B2") for s in stages]
+            ),
+            legend=None,
+        ),
+        tooltip=[
+            alt.Tooltip("label:N", title="Stage"),
+            alt.Tooltip("count:Q", title="Leads", format=","),
+            alt.Tooltip("shown:Q", title=f"Conversion {words}", format=".1%"),
+        ],
+    )
+    labels = base.mark_text(align="left", dx=4, fontSize=13).encode(
+        x=alt.X("count:Q"), text=alt.Text("text:N")
+    )
+    title = f"Funnel: conversion {words}"
+    return alt.layer(bars, labels).properties(
+        title=alt.Title(title, fontSize=16, anchor="start"), height=40 * len(stages) + 20
+    )
+
+
+def conversion_bar_chart(frame: pd.DataFrame, metric: str) -> alt.LayerChart:
+    """One bar per dimension value of a conversion (a column of ``quality.breakdown``: a
+    fraction, or ``customers_per_100_leads``), best first; values with fewer than 30 leads
+    are drawn lighter and labelled "n<30". The total row is left out."""
+    from smarketing.quality import COLUMN_HELP, CONVERSION_METRICS
+
+    if metric not in CONVERSION_METRICS:
+        raise ValueError(f"unknown metric {metric!r}; use one of {', '.join(CONVERSION_METRICS)}")
+    per_100 = metric == "customers_per_100_leads"
+    rows = frame[~frame["is_total"]] if "is_total" in frame.columns else frame
+    values = [None if pd.isna(v) else float(v) for v in rows[metric]]
+    small = [bool(s) for s in rows["small_sample"]]
+
+    def label(v: float | None, is_small: bool) -> str:
+        text = "no data" if v is None else (f"{v:.1f}" if per_100 else _percent(v))
+        return f"{text} · n<30" if is_small else text
+
+    data = pd.DataFrame(
+        {
+            "value": list(rows["value"]),
+            "metric": pd.Series(values, dtype=float),  # NaN → null (object None → NaN)
+            "at": [v or 0.0 for v in values],
+            "leads": [int(n) for n in rows["leads"]],
+            "sample": ["n<30" if s else "n≥30" for s in small],
+            "text": [label(v, s) for v, s in zip(values, small, strict=True)],
+        }
+    )
+    order = data.assign(key=data["metric"].map(lambda v: -1.0 if v is None else v))
+    order = order.sort_values(["key", "leads", "value"], ascending=[False, False, True])
+    title, _ = COLUMN_HELP[metric]
+    base = alt.Chart(data).encode(
+        y=alt.Y("value:N", sort=list(order["value"]), title=None, axis=alt.Axis(**AXIS))
+    )
+    bars = base.mark_bar(color="#0072B2").encode(
+        x=alt.X(
+            "metric:Q",
+            title=title,
+            axis=alt.Axis(**AXIS, format=",.1f" if per_100 else ".0%"),
+        ),
+        opacity=alt.Opacity(
+            "sample:N",
+            scale=alt.Scale(domain=list(SAMPLE_OPACITY), range=list(SAMPLE_OPACITY.values())),
+            legend=alt.Legend(title=None, orient="top", labelFontSize=13),
+        ),
+        tooltip=[
+            alt.Tooltip("value:N", title="Value"),
+            alt.Tooltip("metric:Q", title=title, format=",.2f" if per_100 else ".1%"),
+            alt.Tooltip("leads:Q", title="Leads", format=","),
+            alt.Tooltip("sample:N", title="Sample"),
+        ],
+    )
+    labels = base.mark_text(align="left", dx=4, fontSize=13).encode(
+        x=alt.X("at:Q"), text=alt.Text("text:N")
+    )
+    return alt.layer(bars, labels).properties(
+        title=alt.Title(title, fontSize=16, anchor="start"), height=28 * len(data) + 40
+    )
+
+
+def rejection_reasons_chart(frame: pd.DataFrame) -> alt.Chart:
+    """Stacked bars of rejected leads per dimension value, split by reason (frame:
+    ``quality.rejection_reasons``: value, reason, count, share); commonest reason first."""
+    totals = frame.groupby("reason")["count"].sum().sort_values(ascending=False, kind="stable")
+    reasons = [r for r in totals.index if r != "(none)"]
+    colours = [REASON_COLOURS[i % len(REASON_COLOURS)] for i in range(len(reasons))]
+    if "(none)" in totals.index:
+        reasons.append("(none)")
+        colours.append(NO_REASON_COLOUR)
+    data = frame.assign(order=frame["reason"].map({r: i for i, r in enumerate(reasons)}))
+    return (
+        alt.Chart(data, title=alt.Title("Rejection reasons", fontSize=16, anchor="start"))
+        .mark_bar()
+        .encode(
+            y=alt.Y(
+                "value:N",
+                sort=list(dict.fromkeys(frame["value"])),
+                title=None,
+                axis=alt.Axis(**AXIS),
+            ),
+            x=alt.X("count:Q", title="rejected leads", axis=alt.Axis(**AXIS, tickMinStep=1)),
+            color=alt.Color(
+                "reason:N",
+                scale=alt.Scale(domain=reasons, range=colours),
+                legend=alt.Legend(title="Reason", orient="top", labelFontSize=13),
+            ),
+            order=alt.Order("order:Q"),
+            tooltip=[
+                alt.Tooltip("value:N", title="Value"),
+                alt.Tooltip("reason:N", title="Reason"),
+                alt.Tooltip("count:Q", title="Rejected"),
+                alt.Tooltip("share:Q", title="Share of its rejections", format=".0%"),
+            ],
+        )
+        .properties(height=32 * max(frame["value"].nunique(), 1) + 20)
+    )
+
+
+def cohort_heatmap_chart(frame: pd.DataFrame) -> alt.LayerChart:
+    """Cohort months (rows) × months since creation (columns), each cell coloured and labelled
+    with the share of the cohort's leads that had become customers by then (frame:
+    ``quality.cohort_heatmap``)."""
+    shares = [None if pd.isna(v) else float(v) for v in frame["share"]]
+    top = max([s for s in shares if s is not None], default=0.0) or 1.0
+    data = frame.assign(
+        cohort_month=frame["cohort_month"].map(str),
+        share=pd.Series(shares, index=frame.index, dtype=float),
+        text=["" if s is None else f"{s * 100:.0f} %" for s in shares],
+        ink=["white" if s is not None and s > top / 2 else "black" for s in shares],
+    )
+    cohorts = list(dict.fromkeys(frame["cohort"]))
+    base = alt.Chart(data).encode(
+        x=alt.X(
+            "months_since:O",
+            title="months since creation",
+            axis=alt.Axis(**AXIS, labelAngle=0, orient="top"),
+        ),
+        y=alt.Y("cohort:O", sort=cohorts, title="cohort (month created)", axis=alt.Axis(**AXIS)),
+    )
+    cells = base.mark_rect(stroke="white", strokeWidth=1).encode(
+        color=alt.Color(
+            "share:Q",
+            scale=alt.Scale(scheme="blues", domain=[0, top]),
+            legend=alt.Legend(title="reached customer", format=".0%", orient="right"),
+        ),
+        tooltip=[
+            alt.Tooltip("cohort:N", title="Cohort"),
+            alt.Tooltip("months_since:O", title="Months since creation"),
+            alt.Tooltip("leads:Q", title="Leads", format=","),
+            alt.Tooltip("customers:Q", title="Customers by then", format=","),
+            alt.Tooltip("share:Q", title="Share", format=".1%"),
+        ],
+    )
+    text = base.mark_text(fontSize=12).encode(
+        text=alt.Text("text:N"), color=alt.Color("ink:N", scale=None)
+    )
+    return alt.layer(cells, text).properties(height=26 * len(cohorts) + 30)

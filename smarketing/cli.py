@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from smarketing import cli_imports, config, db, demo, users
+from smarketing import cli_hot_leads, cli_imports, config, db, demo, users
 from smarketing.agreements import (
     TARGET_LIMITS,
     agreement_history,
@@ -27,6 +27,9 @@ from smarketing.errors import InvalidInput, PermissionDenied, SmarketingError
 from smarketing.models import Role, Team
 from smarketing.periods import PeriodKind, parse_kind, period_containing, today_local
 from smarketing.permissions import CLI_ACTOR, Actor, require
+from smarketing.quality import DIMENSIONS, Cohort, breakdown, breakdown_csv, parse_dimension
+from smarketing.quality import report_from as quality_report_from
+from smarketing.quality_text import quality_text
 from smarketing.sla import sla_report
 from smarketing.sla_text import change_text, history_text, report_text
 
@@ -58,6 +61,13 @@ def _iso_datetime(text: str) -> datetime:
 def _period_kind(text: str) -> PeriodKind:
     try:
         return parse_kind(text)
+    except InvalidInput as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _dimension(text: str) -> str:
+    try:
+        return parse_dimension(text)
     except InvalidInput as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -142,11 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report(sub, common)
     _add_sla(sub, common)
     cli_imports.add_parser(sub, common)
+    cli_hot_leads.add_parser(sub, common)
     return parser
 
 
 def _add_report(sub, common) -> None:
-    p = sub.add_parser("report", help="print a report: sla")
+    p = sub.add_parser("report", help="print a report: sla, quality")
     report_sub = p.add_subparsers(
         dest="report_command", metavar="REPORT", required=True, parser_class=_Parser
     )
@@ -182,6 +193,44 @@ def _add_report(sub, common) -> None:
         help="the current time, for reproducible scripts and tests (default: the real time; "
         "without an offset it is read in the business timezone). It bounds which first-"
         "contact deadlines have passed, and sets today for the default --date",
+    )
+    quality = report_sub.add_parser(
+        "quality",
+        parents=[common],
+        help="lead quality of a cohort by one dimension (docs/metrics.md)",
+        description="Leads created from --from through --to (local days in the business "
+        "timezone, inclusive), per value of --by: leads, MQLs, accepted, rejected, SQLs, "
+        "opportunities, customers and the next-step conversions, with a total row.",
+    )
+    quality.add_argument(
+        "--by",
+        type=_dimension,
+        required=True,
+        metavar="{" + ",".join(DIMENSIONS) + "}",
+        help="the dimension to break the cohort down by",
+    )
+    quality.add_argument(
+        "--from",
+        dest="date_from",
+        type=_iso_date,
+        required=True,
+        metavar="YYYY-MM-DD",
+        help="first day of the cohort (created_at, local day)",
+    )
+    quality.add_argument(
+        "--to",
+        dest="date_to",
+        type=_iso_date,
+        required=True,
+        metavar="YYYY-MM-DD",
+        help="last day of the cohort, inclusive",
+    )
+    quality.add_argument(
+        "--format",
+        choices=["text", "json", "csv"],
+        default="text",
+        help="text: a readable table (default); json: the object of docs/metrics.md; "
+        "csv: the table with every column, total row last",
     )
 
 
@@ -340,7 +389,29 @@ def _now(args) -> datetime:
     return args.now
 
 
+def _report_quality(args) -> int:
+    if args.date_from > args.date_to:  # a usage error, like a bad date: exit 2, no database
+        print(
+            f"error: --from {args.date_from.isoformat()} is after --to {args.date_to.isoformat()}",
+            file=sys.stderr,
+        )
+        return 2
+    cohort = Cohort(args.date_from, args.date_to)
+    engine = _engine(args)
+    with Session(engine) as s:
+        frame = breakdown(s, cohort, args.by)
+    if args.format == "json":
+        print(json.dumps(quality_report_from(frame, cohort, args.by), indent=2, ensure_ascii=False))
+    elif args.format == "csv":
+        print(breakdown_csv(frame), end="")
+    else:
+        print(quality_text(frame, cohort, args.by))
+    return 0
+
+
 def _cmd_report(args) -> int:
+    if args.report_command == "quality":
+        return _report_quality(args)
     now = _now(args)
     as_of = args.date or today_local(now)
     engine = _engine(args)
@@ -449,8 +520,13 @@ def _cmd_import(args) -> int:
     return cli_imports.run(args, _engine, _progress_printer())
 
 
+def _cmd_hot_leads(args) -> int:
+    return cli_hot_leads.run(args, _engine)
+
+
 COMMANDS = {
     "init": _cmd_init,
+    "hot-leads": _cmd_hot_leads,
     "import": _cmd_import,
     "demo": _cmd_demo,
     "users": _cmd_users,
@@ -470,6 +546,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SQLAlchemyError as exc:
         print(f"error: database: {getattr(exc, 'orig', exc)}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # e.g. piped into `head`: the reader has what it wanted
+        sys.stderr.close()
+        return 0
     except (KeyboardInterrupt, EOFError):
         print("interrupted", file=sys.stderr)
         return 130

@@ -77,15 +77,16 @@ def test_five_failures_lock_the_username(people):
 PAGES = {
     "Overview": "app_pages/overview.py",
     "SLA": "app_pages/sla.py",
+    "Leads": "app_pages/leads.py",
     "Import": "app_pages/admin_import.py",
     "Users": "app_pages/admin_users.py",
     "Audit log": "app_pages/admin_audit.py",
 }
 NAV = {
-    "ada": ["Overview", "SLA", "Import", "Users", "Audit log"],
-    "mia": ["Overview", "SLA", "Import"],
-    "sam": ["Overview", "SLA"],
-    "lea": ["Overview", "SLA"],
+    "ada": ["Overview", "SLA", "Leads", "Import", "Users", "Audit log"],
+    "mia": ["Overview", "SLA", "Leads", "Import"],
+    "sam": ["Overview", "SLA", "Leads"],
+    "lea": ["Overview", "SLA", "Leads"],
 }
 
 

@@ -1,0 +1,66 @@
+"""Plain-text rendering of the lead-quality table (for `report quality --format text`)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from smarketing import config
+from smarketing.quality import DIMENSION_LABELS, SMALL_SAMPLE, Cohort
+from smarketing.sla_text import NONE, percent, table
+
+HEADER = (
+    "value",
+    "leads",
+    "MQLs",
+    "accepted",
+    "rejected",
+    "SQLs",
+    "opps",
+    "customers",
+    "lead→MQL",
+    "MQL→SQL",
+    "SQL→customer",
+)
+COUNTS = ("leads", "mqls", "accepted", "rejected", "sqls", "opportunities", "customers")
+RATES = ("lead_to_mql", "mql_to_sql", "sql_to_customer")
+
+
+def _rate(value) -> str:
+    return NONE if value is None or pd.isna(value) else percent(float(value))
+
+
+def quality_text(frame: pd.DataFrame, cohort: Cohort, by: str) -> str:
+    """A ``quality.breakdown`` frame as a fixed-width table, total row last; values with
+    fewer than 30 leads are marked with an asterisk."""
+    rows = []
+    for r in frame.to_dict("records"):
+        mark = " *" if r["small_sample"] and not r["is_total"] else ""
+        rows.append(
+            [
+                f"{r['value']}{mark}",
+                *(f"{int(r[c]):,}" for c in COUNTS),
+                *(_rate(r[c]) for c in RATES),
+            ]
+        )
+    lines = table(HEADER, rows, right=set(range(1, len(HEADER))))
+    if len(rows) > 1:
+        lines.insert(len(lines) - 1, lines[1])  # a rule above the total row
+    total = int(frame["leads"].iloc[-1])
+    notes = [
+        "A lead counts at a stage if the stage's time is set, whenever it happened; "
+        "— where the denominator is 0."
+    ]
+    if any(row[0].endswith(" *") for row in rows):
+        notes.insert(0, f"* fewer than {SMALL_SAMPLE} leads: too few to draw conclusions from")
+    if total == 0:
+        notes.insert(0, "No leads were created in these days.")
+    return "\n".join(
+        [
+            f"Lead quality by {DIMENSION_LABELS[by].lower()} · leads created "
+            f"{cohort.label()} ({cohort.days} days) · {config.timezone_name()}",
+            "",
+            *lines,
+            "",
+            *notes,
+        ]
+    )

@@ -1,0 +1,269 @@
+"""Sales' side of the closed loop: verdicts on MQLs, first contacts and contact attempts.
+
+Every verdict is a new :class:`~smarketing.models.Verdict` row (the history is kept);
+the lead's ``accepted_at`` / ``rejected_at`` / ``rejection_reason`` mirror the newest one.
+A contact is a sales :class:`~smarketing.models.LeadActivity`; a successful one at or
+after ``mql_at`` may become the lead's ``first_contact_at``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from sqlmodel import Session, col, select
+
+from smarketing import audit
+from smarketing.db import bump_data_version, get_setting, set_setting
+from smarketing.errors import InvalidInput, NotFound
+from smarketing.models import (
+    SALES_ACTIVITY_KINDS,
+    Lead,
+    LeadActivity,
+    LeadChange,
+    Verdict,
+    VerdictKind,
+    utcnow,
+)
+from smarketing.permissions import Actor, require
+
+#: The rejection reasons until an admin sets the list (Setting "rejection_reasons").
+REJECTION_REASONS = (
+    "Wrong persona",
+    "No budget",
+    "Bad data",
+    "Student / competitor",
+    "Duplicate",
+    "Not reachable",
+    "Other",
+)
+SETTING_KEY = "rejection_reasons"
+#: The reason that only means something with a comment saying what it was.
+OTHER_REASON = "Other"
+REASON_MAX = 100  # Verdict.reason / Lead.rejection_reason column length
+DETAIL_MAX = 500  # LeadActivity.detail column length
+ATTEMPT_PREFIX = "Attempt: "
+CONTACT_KINDS = tuple(k.value for k in SALES_ACTIVITY_KINDS)
+
+
+# --- the list of rejection reasons --------------------------------------------------------
+
+
+def rejection_reasons(session: Session) -> list[str]:
+    """The rejection reasons sales chooses from (the stored list, else the default one)."""
+    raw = get_setting(session, SETTING_KEY)
+    if raw:
+        try:
+            stored = json.loads(raw)
+        except ValueError:
+            stored = None
+        if isinstance(stored, list) and stored and all(isinstance(r, str) for r in stored):
+            return stored
+    return list(REJECTION_REASONS)
+
+
+def set_rejection_reasons(session: Session, *, actor: Actor, reasons: list[str]) -> list[str]:
+    """Store a new list of rejection reasons (admin); blanks and repeats are dropped.
+
+    Past verdicts keep the reason they were given, also one no longer on the list."""
+    require(actor, "users.manage")
+    cleaned: list[str] = []
+    for reason in reasons:
+        text = " ".join(str(reason).split())
+        if len(text) > REASON_MAX:
+            raise InvalidInput(f"a reason may be at most {REASON_MAX} characters: {text[:40]!r}…")
+        if text and text.lower() not in {c.lower() for c in cleaned}:
+            cleaned.append(text)
+    if not cleaned:
+        raise InvalidInput("give at least one rejection reason")
+    before = rejection_reasons(session)
+    set_setting(session, SETTING_KEY, json.dumps(cleaned, ensure_ascii=False))
+    audit.record(
+        session,
+        actor.username,
+        "lead.rejection_reasons",
+        "setting",
+        SETTING_KEY,
+        old=before,
+        new=cleaned,
+    )
+    bump_data_version(session)
+    session.commit()
+    return cleaned
+
+
+# --- verdicts -----------------------------------------------------------------------------
+
+
+def _aware(moment: datetime | None, what: str) -> datetime:
+    if moment is None:
+        return utcnow()
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidInput(f"the {what} needs a timezone (got {moment.isoformat()})")
+    return moment.astimezone(UTC)
+
+
+def _lead(session: Session, lead_id: int) -> Lead:
+    lead = session.get(Lead, lead_id)
+    if lead is None:
+        raise NotFound(f"there is no lead with id {lead_id}")
+    return lead
+
+
+def _newest_verdict(session: Session, lead_id: int) -> Verdict | None:
+    return session.exec(
+        select(Verdict)
+        .where(Verdict.lead_id == lead_id)
+        .order_by(col(Verdict.decided_at).desc(), col(Verdict.id).desc())
+    ).first()
+
+
+def _canonical_reason(session: Session, reason: str | None) -> str:
+    allowed = rejection_reasons(session)
+    text = " ".join((reason or "").split())
+    if not text:
+        raise InvalidInput("a rejection needs a reason: choose one of " + ", ".join(allowed))
+    for option in allowed:
+        if option.lower() == text.lower():
+            return option
+    raise InvalidInput(f"{text!r} is not a rejection reason: choose one of " + ", ".join(allowed))
+
+
+def record_verdict(
+    session: Session,
+    *,
+    actor: Actor,
+    lead_id: int,
+    verdict: str,
+    reason: str | None,
+    comment: str = "",
+    now: datetime | None = None,
+) -> Verdict:
+    """Accept or reject an MQL (sales, admin). A rejection needs a reason from the list
+    ("Other" also a comment); an accepted verdict keeps no reason. Repeating the current
+    verdict unchanged is refused; a different one is stored as a new row."""
+    require(actor, "lead.verdict")
+    try:
+        kind = VerdictKind(verdict)
+    except ValueError:
+        raise InvalidInput(f"a verdict is 'accepted' or 'rejected' (got {verdict!r})") from None
+    lead = _lead(session, lead_id)
+    if lead.mql_at is None:
+        raise InvalidInput(f"lead {lead_id} is not an MQL yet: sales gives a verdict on MQLs only")
+    comment = (comment or "").strip()
+    if kind is VerdictKind.rejected:
+        reason = _canonical_reason(session, reason)
+        if reason == OTHER_REASON and not comment:
+            raise InvalidInput(f"with the reason {OTHER_REASON!r}, say in the comment what it was")
+    else:
+        reason = None
+    decided_at = _aware(now, "verdict's time")
+    current = _newest_verdict(session, lead_id)
+    if current is not None and current.verdict == kind.value and current.reason == reason:
+        said = kind.value + (f" ({reason})" if reason else "")
+        raise InvalidInput(
+            f"lead {lead_id} is already {said} by {current.decided_by} on "
+            f"{current.decided_at:%Y-%m-%d}: nothing to change"
+        )
+    row = Verdict(
+        lead_id=lead_id,
+        verdict=kind.value,
+        reason=reason,
+        comment=comment,
+        decided_by=actor.username,
+        decided_at=decided_at,
+        is_demo=lead.is_demo,
+    )
+    session.add(row)
+    session.flush()
+    newest = _newest_verdict(session, lead_id)  # a back-dated verdict does not win
+    accepted = newest.verdict == VerdictKind.accepted
+    lead.accepted_at = newest.decided_at if accepted else None
+    lead.rejected_at = None if accepted else newest.decided_at
+    lead.rejection_reason = None if accepted else newest.reason
+    lead.updated_at = utcnow()
+    session.add(lead)
+    audit.record(
+        session,
+        actor.username,
+        "lead.verdict",
+        "lead",
+        lead_id,
+        verdict=kind.value,
+        reason=reason,
+        comment=comment,
+        previous=None if current is None else current.verdict,
+    )
+    bump_data_version(session)
+    session.commit()
+    return row
+
+
+# --- contacts -----------------------------------------------------------------------------
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat()
+
+
+def record_contact(
+    session: Session,
+    *,
+    actor: Actor,
+    lead_id: int,
+    kind: str,
+    detail: str,
+    attempt: bool,
+    when: datetime | None = None,
+) -> LeadActivity:
+    """Record a call, e-mail or meeting with a lead (sales, admin). A contact that reached
+    the lead (not an attempt) at or after ``mql_at`` becomes ``first_contact_at`` when
+    that is empty, earlier than ``mql_at`` (no response to the MQL) or later."""
+    require(actor, "lead.contact")
+    if kind not in CONTACT_KINDS:
+        raise InvalidInput(f"a contact is one of {', '.join(CONTACT_KINDS)} (got {kind!r})")
+    lead = _lead(session, lead_id)
+    at = _aware(when, "contact's time")
+    text = " ".join((detail or "").split())
+    if attempt:
+        text = ATTEMPT_PREFIX + (text or "no answer")
+    if len(text) > DETAIL_MAX:
+        raise InvalidInput(f"the note may be at most {DETAIL_MAX} characters (got {len(text)})")
+    activity = LeadActivity(
+        lead_id=lead_id,
+        kind=kind,
+        detail=text,
+        occurred_at=at,
+        actor=actor.username,
+        is_demo=lead.is_demo,
+    )
+    session.add(activity)
+    old = lead.first_contact_at
+    counts = not attempt and lead.mql_at is not None and at >= lead.mql_at
+    if counts and (old is None or old < lead.mql_at or old > at):
+        lead.first_contact_at = at
+        session.add(
+            LeadChange(
+                lead_id=lead_id,
+                field="first_contact_at",
+                old_value=_iso(old),
+                new_value=_iso(at),
+                changed_by=actor.username,
+            )
+        )
+    lead.updated_at = utcnow()
+    session.add(lead)
+    audit.record(
+        session,
+        actor.username,
+        "lead.contact_attempt" if attempt else "lead.contact",
+        "lead",
+        lead_id,
+        kind=kind,
+        at=_iso(at),
+        detail=text,
+        first_contact=lead.first_contact_at != old,
+    )
+    bump_data_version(session)
+    session.commit()
+    return activity

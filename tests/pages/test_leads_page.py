@@ -1,0 +1,105 @@
+"""The Leads page: filters, one page of rows, a lead's story, verdicts by role."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, select
+
+from smarketing.models import LeadActivity, Verdict
+from tests.factories import add_lead, oslo
+from tests.pages.conftest import PEOPLE, logged_in, texts
+
+
+@pytest.fixture
+def some_leads(app_env):
+    """60 leads from two sources (so the list has two pages), one MQL with a timeline."""
+    with Session(app_env) as s:
+        for i in range(59):
+            add_lead(
+                s,
+                f"X{i}",
+                "2026-10-01 09:00",
+                first_name=f"Lead{i}",
+                last_name="Test",
+                company="Bulk AS",
+                source="Paid search" if i % 2 else "Webinar",
+            )
+        mql = add_lead(
+            s,
+            "M1",
+            "2026-11-16 09:00",
+            mql_at="2026-11-16 10:00",
+            first_name="Kari",
+            last_name="Nordmann",
+            company="Fjord AS",
+            source="Webinar",
+            owner="Lars Berg",
+        )
+        s.add(
+            LeadActivity(
+                lead_id=mql.id,
+                kind="download",
+                detail="SLA e-book",
+                occurred_at=oslo("2026-11-15 12:00"),
+            )
+        )
+        s.commit()
+        return mql.id
+
+
+def open_leads(username):
+    at = logged_in(username, PEOPLE[username])
+    return at.switch_page("app_pages/leads.py").run()
+
+
+def list_frame(at):
+    return next(d.value for d in at.dataframe if "stage" in d.value.columns)
+
+
+@pytest.mark.parametrize("username", list(PEOPLE))
+def test_leads_page_for_every_role(people, some_leads, username):
+    at = open_leads(username)
+    assert not at.exception
+    assert "Leads" in [t.value for t in at.title]
+    assert len(list_frame(at)) == 50  # never more than one page reaches the browser
+    assert "**60** leads match · page 1 of 2" in texts(at)
+
+
+def test_filters_narrow_the_list(people, some_leads):
+    at = open_leads("mia")
+    at.selectbox(key="leads_source").select("Webinar").run()
+    assert "**31** leads match" in texts(at)
+    at.text_input(key="leads_text").input("fjord").run()
+    frame = list_frame(at)
+    assert frame["name"].tolist() == ["Kari Nordmann"]
+    at.number_input(key="leads_page").set_value(2).run()  # past the end: clamped
+    assert not at.exception
+
+
+def test_sales_records_a_verdict_and_leadership_cannot(people, some_leads, app_env):
+    at = open_leads("lea")
+    at.text_input(key="leads_text").input("fjord").run()
+    assert at.button(key=f"FormSubmitter:verdict_{some_leads}-Save verdict").disabled
+    at = open_leads("sam")
+    at.text_input(key="leads_text").input("fjord").run()
+    assert "Activity timeline** — 1 activities" in texts(at)
+    at.radio(key="verdict_choice").set_value("rejected")
+    at.selectbox(key="verdict_reason").select("Wrong persona")
+    at.button(key=f"FormSubmitter:verdict_{some_leads}-Save verdict").click().run()
+    assert not at.exception
+    assert "Verdict saved" in texts(at)
+    with Session(app_env) as s:
+        verdict = s.exec(select(Verdict)).one()
+        assert (verdict.verdict, verdict.reason, verdict.decided_by) == (
+            "rejected",
+            "Wrong persona",
+            "sam",
+        )
+
+
+def test_rejection_without_reason_is_refused(people, some_leads):
+    at = open_leads("sam")
+    at.text_input(key="leads_text").input("fjord").run()
+    at.radio(key="verdict_choice").set_value("rejected")
+    at.button(key=f"FormSubmitter:verdict_{some_leads}-Save verdict").click().run()
+    assert any("reason" in e.value for e in at.error)
