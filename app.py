@@ -17,6 +17,7 @@ pages = {
             "app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True
         ),
         st.Page("app_pages/sla.py", title="SLA", icon=":material/handshake:"),
+        st.Page("app_pages/quality.py", title="Lead quality", icon=":material/filter_alt:"),
         st.Page("app_pages/leads.py", title="Leads", icon=":material/contacts:"),
     ],
 }

@@ -77,16 +77,17 @@ def test_five_failures_lock_the_username(people):
 PAGES = {
     "Overview": "app_pages/overview.py",
     "SLA": "app_pages/sla.py",
+    "Lead quality": "app_pages/quality.py",
     "Leads": "app_pages/leads.py",
     "Import": "app_pages/admin_import.py",
     "Users": "app_pages/admin_users.py",
     "Audit log": "app_pages/admin_audit.py",
 }
 NAV = {
-    "ada": ["Overview", "SLA", "Leads", "Import", "Users", "Audit log"],
-    "mia": ["Overview", "SLA", "Leads", "Import"],
-    "sam": ["Overview", "SLA", "Leads"],
-    "lea": ["Overview", "SLA", "Leads"],
+    "ada": ["Overview", "SLA", "Lead quality", "Leads", "Import", "Users", "Audit log"],
+    "mia": ["Overview", "SLA", "Lead quality", "Leads", "Import"],
+    "sam": ["Overview", "SLA", "Lead quality", "Leads"],
+    "lea": ["Overview", "SLA", "Lead quality", "Leads"],
 }
 
 
