@@ -18,10 +18,14 @@ st.dataframe(
     width="stretch",
 )
 
-add, change, rights = st.tabs(["Add a user", "Change a user", "Who may do what"])
+add, change, rights, reasons = st.tabs(
+    ["Add a user", "Change a user", "Who may do what", "Rejection reasons"]
+)
 with add:
     user_admin.add_user_form(engine, actor)
 with change:
     user_admin.change_user_form(engine, actor, table["username"].tolist())
 with rights:
     st.dataframe(permission_table(), hide_index=True, width="stretch")
+with reasons:
+    user_admin.rejection_reasons_form(engine, actor)

@@ -97,3 +97,28 @@ def change_user_form(engine: Engine, actor: Actor, usernames: list[str]) -> None
                 ),
             )
         st.caption("Users are never deleted: their notes and verdicts keep their author.")
+
+
+def rejection_reasons_form(engine: Engine, actor: Actor) -> None:
+    """The list sales picks a rejection reason from (one per line)."""
+    from smarketing import verdicts
+
+    with session(engine) as s:
+        current = verdicts.rejection_reasons(s)
+    with st.form("reasons_form"):
+        text = st.text_area(
+            "Rejection reasons, one per line",
+            value="\n".join(current),
+            height=220,
+            key="reasons_text",
+        )
+        st.caption(
+            "Verdicts already given keep their reason; the list only changes what "
+            "sales can pick from now on."
+        )
+        if st.form_submit_button("Save the list", disabled=not allowed(actor, "users.manage")):
+            _run(
+                engine,
+                "Rejection reasons saved.",
+                lambda s: verdicts.set_rejection_reasons(s, actor=actor, reasons=text.splitlines()),
+            )

@@ -50,3 +50,15 @@ def test_admin_disables_user(people, app_env):
     assert "Disabled **sam**" in texts(at)
     with Session(app_env) as s:
         assert users.get_user(s, "sam").disabled
+
+
+def test_admin_edits_the_rejection_reasons(people, app_env):
+    from smarketing import verdicts
+
+    at = logged_in("ada", ["admin"])
+    at.switch_page("app_pages/admin_users.py").run()
+    at.text_area(key="reasons_text").input("Wrong persona\nNo budget\nCompetitor")
+    at.button(key="FormSubmitter:reasons_form-Save the list").click().run()
+    assert "Rejection reasons saved" in texts(at)
+    with Session(app_env) as s:
+        assert verdicts.rejection_reasons(s) == ["Wrong persona", "No budget", "Competitor"]
