@@ -21,7 +21,7 @@ upload = st.file_uploader(
 )
 if upload is not None:
     data = upload.getvalue()
-    chosen = import_views.options(data, upload.name, kind)
+    chosen = import_views.options(data, upload.name, kind, engine)
     parsed = import_views.parse_or_stop(data, upload.name, kind, chosen) if chosen else None
     if parsed is not None:
         import_views.dry_run_and_import(engine, actor, parsed, kind, frame.facts(engine)["demo"])

@@ -11,6 +11,9 @@ from smarketing.permissions import CLI_ACTOR
 
 #: the readers' formats (smarketing.imports.reading.FORMATS; a test keeps the two equal)
 FORMATS = ("hubspot", "salesforce", "pipedrive", "generic")
+#: the CRMs an activities file's lead ids may belong to (activities.SOURCE_SYSTEMS; a test
+#: keeps the two equal)
+CRMS = ("hubspot", "salesforce", "pipedrive", "csv")
 #: exit code when the file could not be read at all (rejected rows are not a failure)
 UNREADABLE = 2
 
@@ -31,6 +34,14 @@ def add_parser(sub, common) -> None:
                 choices=("auto", *FORMATS),
                 default="auto",
                 help="the export's format (default: detected from the headers)",
+            )
+        else:
+            q.add_argument(
+                "--crm",
+                choices=CRMS,
+                help="the CRM the lead ids belong to (default: from the lead-id header, "
+                "e.g. 'Record ID' = hubspot; a header naming no CRM, like lead_id, is read "
+                "as the only CRM whose leads are in the database, else csv)",
             )
         q.add_argument(
             "--mapping",
@@ -76,10 +87,17 @@ def _mapping(path: Path | None) -> dict[str, str] | None:
 
 
 def run(args, engine_for, progress) -> int:
-    """Read, report problems, then import (or dry-run); 2 when the file cannot be read."""
+    """Read, report problems, then import (or dry-run) and write the rejected rows (the
+    reader's and the database's); 2 when the file cannot be read."""
     from smarketing.imports.reading import read_activities, read_leads
     from smarketing.imports.records import UnreadableFile
-    from smarketing.imports.upsert import import_activities, import_leads
+    from smarketing.imports.rejects import rejects_frame
+    from smarketing.imports.upsert import (
+        default_source_system,
+        import_activities,
+        import_leads,
+        stored_source_systems,
+    )
 
     try:
         data = args.file.read_bytes()
@@ -102,23 +120,35 @@ def run(args, engine_for, progress) -> int:
                 )
         else:
             parsed = read_activities(
-                data, args.file.name, tz=args.tz, mapping=_mapping(args.mapping)
+                data,
+                args.file.name,
+                tz=args.tz,
+                mapping=_mapping(args.mapping),
+                source_system=args.crm,
             )
     except UnreadableFile as exc:
         print(f"error: {exc}", file=sys.stderr)
         return UNREADABLE
+    engine = engine_for(args)
+    if args.import_kind == "activities" and args.crm is None:
+        guess = parsed.source_system
+        parsed.source_system = default_source_system(guess, stored_source_systems(engine))
+        if parsed.source_system != guess:
+            print(
+                f"note: the lead ids are read as {parsed.source_system} ids (the header "
+                f"names no CRM and only {parsed.source_system} leads are in the database); "
+                "choose another with --crm",
+                file=sys.stderr,
+            )
     for warning in parsed.warnings:
         print(f"note: {warning}", file=sys.stderr)
     for error in parsed.errors[:20]:
         print(f"rejected: {error}", file=sys.stderr)
     if len(parsed.errors) > 20:
         print(f"rejected: … and {len(parsed.errors) - 20} more rows", file=sys.stderr)
-    if args.rejects and not parsed.rejected_rows.empty:
-        parsed.rejected_rows.to_csv(args.rejects, index=False)
-        print(f"rejected rows written to {args.rejects}", file=sys.stderr)
     action = import_leads if args.import_kind == "leads" else import_activities
     result = action(
-        engine_for(args),
+        engine,
         parsed,
         actor=CLI_ACTOR,
         dry_run=args.dry_run,
@@ -128,6 +158,22 @@ def run(args, engine_for, progress) -> int:
     unmatched = getattr(result, "unmatched", [])
     for error in unmatched[:20]:
         print(f"rejected: {error}", file=sys.stderr)
+    if len(unmatched) > 20:
+        print(f"rejected: … and {len(unmatched) - 20} more rows", file=sys.stderr)
+    if args.import_kind == "activities" and any(
+        e.reason.startswith(f"no {parsed.source_system} lead with id") for e in unmatched
+    ):
+        others = ", ".join(c for c in CRMS if c != parsed.source_system)
+        print(
+            f"hint: the lead ids were matched against {parsed.source_system} leads; if they "
+            f"are another CRM's ids, run again with --crm ({others})",
+            file=sys.stderr,
+        )
+    if args.rejects:
+        table = rejects_frame(parsed, unmatched)
+        if not table.empty:
+            table.to_csv(args.rejects, index=False)
+            print(f"rejected rows written to {args.rejects}", file=sys.stderr)
     verb = "would be" if args.dry_run else "were"
     print(
         f"{parsed.file_name} ({parsed.format}, {parsed.rows_read} rows): "

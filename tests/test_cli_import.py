@@ -280,3 +280,98 @@ def test_import_activities_rejects_unknown_leads_and_derives_the_first_contact(
 
 def test_the_cli_offers_the_readers_formats():
     assert cli_imports.FORMATS == reading.FORMATS
+
+
+ACTIVITIES = (
+    "Record ID,Timestamp,Type,Detail\n"
+    "101,2026-09-02 12:30,Call,first call\n"
+    "0999,2026-09-02 11:00,Call,a lead not imported yet\n"
+    "101,someday,Call,bad date\n"
+)
+
+
+@pytest.mark.parametrize("dry_run", [[], ["--dry-run"]], ids=["import", "dry-run"])
+def test_rejects_include_rows_only_the_database_could_judge(capsys, db, tmp_path, dry_run):
+    run(capsys, "import", "leads", write(tmp_path, "contacts.csv", HUBSPOT), "--db", db)
+    source = write(tmp_path, "activities.csv", ACTIVITIES)
+    rejects = tmp_path / "rejects.csv"
+    code, out, err = run(
+        capsys, "import", "activities", source, *dry_run, "--rejects", rejects, "--db", db
+    )
+    assert code == 0, err
+    assert "1 updated, 0 unchanged, 2 rejected" in out
+    bad = pd.read_csv(rejects, dtype=str, keep_default_na=False)
+    assert list(bad.columns) == ["Record ID", "Timestamp", "Type", "Detail", "error"]
+    # the original cells of both rows, in file order (the id keeps its leading zero)
+    assert bad.drop(columns="error").values.tolist() == [
+        ["0999", "2026-09-02 11:00", "Call", "a lead not imported yet"],
+        ["101", "someday", "Call", "bad date"],
+    ]
+    assert bad["error"].tolist() == [
+        "Record ID: no hubspot lead with id '0999'",
+        "Timestamp: not a date: 'someday'",
+    ]
+    assert "hint: the lead ids were matched against hubspot leads" in err
+    assert "--crm" in err
+
+
+def test_the_fixed_rejects_file_of_activities_reimports_cleanly(capsys, db, tmp_path):
+    run(capsys, "import", "leads", write(tmp_path, "contacts.csv", HUBSPOT), "--db", db)
+    rejects = tmp_path / "rejects.csv"
+    source = write(tmp_path, "activities.csv", ACTIVITIES)
+    run(capsys, "import", "activities", source, "--rejects", rejects, "--db", db)
+    assert count(db, LeadActivity) == 1
+    # the missing lead is imported, the bad date fixed in a spreadsheet
+    lead = HUBSPOT.splitlines()[0] + "\n0999,Ida,Berg,ida@example.no,2026-09-01 08:00,,,New\n"
+    code, out, _ = run(capsys, "import", "leads", write(tmp_path, "ida.csv", lead), "--db", db)
+    assert code == 0 and "1 were inserted" in out
+    bad = pd.read_csv(rejects, dtype=str, keep_default_na=False)
+    bad.loc[bad["Timestamp"] == "someday", "Timestamp"] = "2026-09-03 08:00"
+    fixed = write(tmp_path, "fixed.csv", bad.drop(columns="error").to_csv(index=False))
+    code, out, err = run(capsys, "import", "activities", fixed, "--db", db)
+    assert code == 0, err
+    assert "(activities, 2 rows): 2 were inserted, " in out and "0 rejected" in out
+    assert "rejected:" not in err
+    assert count(db, LeadActivity) == 3
+
+
+def test_activities_crm_option_and_default(capsys, db, tmp_path):
+    run(capsys, "import", "leads", write(tmp_path, "contacts.csv", HUBSPOT), "--db", db)
+    plain = write(tmp_path, "calls.csv", "lead_id,timestamp,kind\n101,2026-09-02 12:30,call\n")
+    # the header names no CRM; only HubSpot leads are stored: read as HubSpot ids
+    code, out, err = run(capsys, "import", "activities", plain, "--dry-run", "--db", db)
+    assert code == 0, err
+    assert "1 would be inserted" in out and "0 rejected" in out
+    assert "read as hubspot ids" in err
+    # --crm overrides the default (and the guess)
+    code, out, err = run(
+        capsys, "import", "activities", plain, "--crm", "csv", "--dry-run", "--db", db
+    )
+    assert code == 0
+    assert "0 would be inserted" in out and "1 rejected" in out
+    assert "no csv lead with id '101'" in err and "--crm" in err
+    code, out, err = run(capsys, "import", "activities", plain, "--crm", "hubspot", "--db", db)
+    assert code == 0 and "1 were inserted" in out and "read as" not in err
+    with pytest.raises(SystemExit) as exited:
+        main(["import", "activities", str(plain), "--crm", "zoho", "--db", db])
+    assert exited.value.code == 2
+    assert "invalid choice: 'zoho'" in capsys.readouterr().err
+
+
+def test_the_cli_offers_the_readers_crms():
+    from smarketing.imports import activities
+
+    assert cli_imports.CRMS == activities.SOURCE_SYSTEMS
+
+
+def test_spellings_of_a_second_import_follow_the_first(capsys, db, tmp_path):
+    run(capsys, "import", "leads", write(tmp_path, "contacts.csv", HUBSPOT), "--db", db)
+    more = (
+        HUBSPOT.splitlines()[0] + "\n"
+        "104,Eva,Lie,eva@example.no,2026-09-05 09:00,,organic search,New\n"
+        "101,Ola,Nordmann,ola@example.no,2026-09-01 09:00,2026-09-02 10:00,ORGANIC SEARCH,New\n"
+    )
+    code, out, _ = run(capsys, "import", "leads", write(tmp_path, "more.csv", more), "--db", db)
+    assert code == 0
+    assert "1 were inserted, 0 updated, 1 unchanged" in out
+    assert {lead.source for lead in stored(db).values()} == {"Organic Search", "Direct Traffic"}

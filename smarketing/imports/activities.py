@@ -70,6 +70,9 @@ _SYSTEM_BY_ID_HEADER = {
     "lead - id": "pipedrive",
 }
 
+#: The CRMs lead ids may belong to (``read_activities(source_system=…)``, ``--crm``).
+SOURCE_SYSTEMS = ("hubspot", "salesforce", "pipedrive", "csv")
+
 MAX_DETAIL = 500
 MAX_ACTOR = 100
 MAX_ID = 64

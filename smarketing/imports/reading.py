@@ -187,17 +187,19 @@ def _load(data: bytes, name: str, nrows: int | None = None) -> _Table:
     else:
         delimiter = _sniff_delimiter(text)
     broken: dict[int, str] = {}
+    frame = _read_arrow(text, delimiter) if nrows is None else None
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=False,
-            nrows=nrows,
-            engine="c",
-        )
+        if frame is None:
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=delimiter,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=False,
+                nrows=nrows,
+                engine="c",
+            )
     except pd.errors.EmptyDataError:
         raise UnreadableFile(f"{name} is empty") from None
     except (pd.errors.ParserError, ValueError):
@@ -210,12 +212,57 @@ def _load(data: bytes, name: str, nrows: int | None = None) -> _Table:
     if empty:
         frame = frame.drop(columns=empty)
     if len(frame.columns) and len(frame):
-        filled = np.zeros(len(frame), dtype=bool)
+        # a row is blank when every cell is; after the first column only the rows still
+        # blank so far are looked at (in an export: hardly any)
+        blank = np.ones(len(frame), dtype=bool)
         for column in frame.columns:
-            filled |= frame[column].str.strip().ne("").to_numpy(dtype=bool)
-        if not filled.all():
-            frame = frame[filled]
+            rows = np.flatnonzero(blank)
+            if not len(rows):
+                break
+            cells = frame[column] if len(rows) == len(frame) else frame[column].iloc[rows]
+            blank[rows] = cells.str.strip().eq("").to_numpy(dtype=bool)
+        if blank.any():
+            frame = frame[~blank]
     return _Table(frame, delimiter, encoding, broken)
+
+
+def _read_arrow(text: str, delimiter: str) -> pd.DataFrame | None:
+    """The whole file read by pyarrow's CSV reader (several times faster than pandas' C
+    parser), or None when the file needs the pandas path: pandas pads short rows, names
+    blank and duplicate headers (``Unnamed: 3``, ``Email.1``) and keeps empty lines as rows
+    (for the row numbers); pyarrow would fail on those files or read them differently, so
+    any doubt means None. The result is the same frame pandas reads (every cell text)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pa_csv
+    except ImportError:  # pragma: no cover - pandas 3 installs pyarrow
+        return None
+    try:
+        names = next(csv.reader(io.StringIO(text[:1_000_000]), delimiter=delimiter))
+    except (csv.Error, StopIteration):
+        return None
+    if not names or any(not n.strip() for n in names) or len(set(names)) != len(names):
+        return None
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pa_csv.ReadOptions(),  # the header: checked against ``names``
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+            ),
+        )
+    except (pa.ArrowInvalid, ValueError):
+        return None
+    if table.column_names != names or any(t != pa.string() for t in table.schema.types):
+        return None
+    text_dtype = pd.StringDtype("pyarrow", na_value=np.nan)
+    return table.to_pandas(types_mapper={pa.string(): text_dtype}.get)
 
 
 def _load_tolerant(
@@ -342,10 +389,8 @@ def _gc_paused() -> Iterator[None]:
 def _pylist(values: pd.Series) -> list:
     """Python objects with None for missing (datetimes as aware ``datetime``)."""
     if isinstance(values.dtype, pd.DatetimeTZDtype):
-        objects = values.dt.to_pydatetime()
-    else:
-        objects = values.astype(object)
-    return objects.where(values.notna(), None).tolist()
+        return values.dt.to_pydatetime().where(values.notna(), None).tolist()
+    return values.to_numpy(dtype=object, na_value=None).tolist()
 
 
 def _coalesce(parts: list[tuple[str, pd.Series]]) -> pd.Series:
@@ -488,6 +533,7 @@ class _LeadRows:
         self.reason = pd.Series(None, index=index, dtype="str")
         self._verdict()
         self._stage_warning()
+        self._first_contact()
 
     def _ids(self) -> None:
         ids = self.text("external_id")
@@ -503,7 +549,8 @@ class _LeadRows:
         present = ids[ids.notna()]
         duplicate = present.duplicated(keep="first")
         if duplicate.any():
-            first_row = {v: r for r, v in present[~duplicate].items()}
+            twice = present.isin(present[duplicate].unique()) & ~duplicate
+            first_row = {v: r for r, v in present[twice].items()}
             self.errors.add_mask(
                 duplicate.reindex(ids.index, fill_value=False),
                 first_column,
@@ -689,6 +736,25 @@ class _LeadRows:
                 + "); those stages are not counted for them"
             )
 
+    def _first_contact(self) -> None:
+        """A first contact before the MQL is no response to it (docs/metrics.md): such a
+        value is not imported (the row is), and a warning counts the rows."""
+        first, mql = self.values.get("first_contact_at"), self.values.get("mql_at")
+        if first is None or mql is None:
+            return
+        early = (first < mql).fillna(False).astype(bool)
+        if not early.any():
+            return
+        self.values["first_contact_at"] = first.mask(early)
+        early &= ~early.index.isin(list(self.errors.rows))
+        if early.any():
+            column = self.by_target["first_contact_at"][0]
+            self.warnings.append(
+                f"{int(early.sum())} row(s) have a first contact ({column!r}) earlier than "
+                "their MQL date: a touch before the MQL is not a first contact, so that "
+                "date was left out (the rows themselves are imported)"
+            )
+
     # -- the result -----------------------------------------------------------------------------
 
     def result(self, file_name: str, columns: list[str]) -> ParsedFile:
@@ -743,6 +809,7 @@ class _LeadRows:
             errors=errors,
             rejected_rows=_rejected_frame(self.frame, errors),
             warnings=warnings,
+            raw_rows=self.frame,
         )
 
 
@@ -755,9 +822,20 @@ def read_activities(
     *,
     tz: str | None = None,
     mapping: dict[str, str] | None = None,
+    source_system: str | None = None,
 ) -> ParsedFile:
     """Read an activities file (one row per activity: lead id, timestamp, kind, detail,
-    optional actor) into ``ActivityRecord``s and rejected rows."""
+    optional actor) into ``ActivityRecord``s and rejected rows.
+
+    ``source_system`` is the CRM the lead ids belong to (``hubspot``, ``salesforce``,
+    ``pipedrive`` or ``csv``); by default it is guessed from the lead-id header
+    (``activities.source_system``), ``csv`` when the header names no CRM.
+    """
+    if source_system is not None and source_system not in _activities.SOURCE_SYSTEMS:
+        raise InvalidInput(
+            f"unknown CRM {source_system!r}: expected one of "
+            + ", ".join(_activities.SOURCE_SYSTEMS)
+        )
     zone = _zone(tz)
     table = _load(data, file_name)
     columns = list(table.frame.columns)
@@ -777,13 +855,14 @@ def read_activities(
         file_name=file_name,
         kind="activities",
         format="activities",
-        source_system=_activities.source_system(used),
+        source_system=source_system or _activities.source_system(used),
         mapping=used,
         rows_read=len(table.frame),
         records=[r for r in result.records if r.row not in bad],
         errors=all_errors,
         rejected_rows=_rejected_frame(table.frame, all_errors),
         warnings=_unmapped_warning(columns, used) + result.warnings,
+        raw_rows=table.frame,
     )
 
 

@@ -97,6 +97,10 @@ class ParsedFile:
     errors: list[RowError] = field(default_factory=list)
     rejected_rows: pd.DataFrame = field(default_factory=pd.DataFrame)  # original cells + "error"
     warnings: list[str] = field(default_factory=list)  # file-level notes (e.g. unmapped columns)
+    #: The original cells of EVERY row as read (all text, untrimmed), indexed by row number:
+    #: the reader's own table, not a copy. The rejects file takes the cells of rows only the
+    #: database could judge (e.g. an activity for an unknown lead) from here.
+    raw_rows: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 class UnreadableFile(InvalidInput):

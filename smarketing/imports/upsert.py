@@ -1,10 +1,15 @@
 """Writing a parsed CRM export into the database: the upsert, its run log and its rules.
 
 A reader hands over a :class:`~smarketing.imports.records.ParsedFile`; this module stores it.
-Everything is written with SQLAlchemy Core ``insert``/``update`` executemany on the model
-tables (the one path for timestamps; never ``DataFrame.to_sql``), in batches of
-:data:`BATCH` records, inside ONE transaction per file. Known leads are looked up per
-batch with ``IN (...)`` lists of at most :data:`IN_CHUNK` ids and compared in Python.
+Everything is written with SQLAlchemy on the model tables (the one path for timestamps;
+never ``DataFrame.to_sql``), in batches of :data:`BATCH` records, inside ONE transaction
+per file. Known leads are looked up per batch with ``IN (...)`` lists of at most
+:data:`IN_CHUNK` ids and compared in Python. Updates, history, verdicts and activities
+go through Core ``update``/``insert`` executemany; new leads, the bulk of a first import,
+go through the INSERT compiled once for the dialect, with every value converted by its
+column type's own bind processor and the tuples handed to the DBAPI's ``executemany``
+(SQLite; other dialects take the Core path): the same stored text, without Core's
+per-row parameter handling (see :func:`_insert_columns`).
 
 Rules for leads (:func:`import_leads`):
 
@@ -28,10 +33,25 @@ Rules for leads (:func:`import_leads`):
   (``decided_by="import:<user>"``, reason from the CRM or "rejected in CRM",
   ``decided_at=now``) and sets the lead's ``rejected_at``/``rejection_reason`` only when
   the lead has no verdict at all yet (no verdict row and neither verdict time set).
-* **First contact.** An import may set ``first_contact_at`` when it is empty or when the
-  file's value is *earlier* than the stored one; it never moves it later. A first contact
-  recorded in the app therefore survives every re-import, unless the CRM knows of an
-  earlier sales touch (which is then, by definition, the first contact).
+* **First contact.** A first contact counts only at or after the lead's ``mql_at`` (a
+  touch before the MQL is no response to it; docs/metrics.md), so an import never stores
+  one earlier than ``mql_at`` (the file's or, when the file has none, the stored one). An
+  import may set ``first_contact_at`` when it is empty, when the stored one is earlier
+  than ``mql_at`` (it is then none), or when the new value is *earlier* than the stored
+  one; it never moves a valid first contact later. A first contact recorded in the app
+  therefore survives every re-import, unless the CRM knows of an earlier sales touch
+  (which is then, by definition, the first contact). When the file sets or changes a
+  known lead's ``mql_at``, the earliest sales activity already stored for the lead at or
+  after the new ``mql_at`` is a candidate too (the activities import could not derive it
+  while ``mql_at`` was empty): the same rule as for activities, below, in the same
+  transaction; it is part of that lead's update (one *updated* lead, a ``LeadChange`` for
+  ``first_contact_at``).
+* **Spelling of grouping values.** Before writing, each of ``source``, ``campaign``,
+  ``persona``, ``owner``, ``segment`` and ``first_conversion`` is compared
+  case-insensitively (whitespace collapsed) with the spellings already stored for that
+  field in non-demo leads (one grouped query per field and import); a match is written
+  in the stored spelling, so the first spelling ever stored wins (``google`` after
+  ``Google`` is stored as ``Google``). The readers already use one spelling per file.
 * **Rows the upsert rejects itself** (a reader should already have caught them): no id, an
   id seen earlier in the same file, a value of the wrong type or too long for its column,
   a time without a timezone. They are returned in ``ImportResult.unmatched`` and counted
@@ -43,8 +63,9 @@ the file's ``source_system`` and the row's ``lead_external_id``; unknown ids are
 detail) is *unchanged*; the rest are inserted. Afterwards, for the leads that got new
 activities, ``first_contact_at`` is derived as the earliest sales activity
 (``SALES_ACTIVITY_KINDS``) at or after ``mql_at`` (a grouped ``MIN`` in SQL) and written
-under the same rule as above: when empty, or when earlier than the stored value. Each
-derived value counts as an *updated* lead and gets a ``LeadChange`` row.
+under the same rule as above: when empty or earlier than ``mql_at``, or when earlier than
+the stored value. Each derived value counts as an *updated* lead and gets a
+``LeadChange`` row.
 
 Runs: every real import writes an :class:`~smarketing.models.ImportRun` (status "done")
 plus an audit entry and bumps the data version, in the same transaction as the data. If
@@ -61,13 +82,17 @@ run ignores the demo question and compares with the non-demo leads only.
 
 from __future__ import annotations
 
+import gc
 import math
 import numbers
+import operator
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import repeat
 
 import pandas as pd
 from sqlalchemy import bindparam, func, insert, select, update
@@ -79,6 +104,7 @@ from smarketing import audit
 from smarketing.db import bump_data_version
 from smarketing.demo import clear_demo, has_demo
 from smarketing.errors import InvalidInput
+from smarketing.imports.activities import SOURCE_SYSTEMS
 from smarketing.imports.records import (
     LEAD_FIELDS,
     STAGE_ORDER,
@@ -117,6 +143,9 @@ TRACKED_FIELDS = (
     "segment",
 )
 DEFAULT_REJECTION_REASON = "rejected in CRM"
+#: Lead fields whose values group the reports; a file's spelling of a value the database
+#: already holds (compared case-insensitively) is replaced by the stored spelling.
+GROUPING_FIELDS = ("source", "campaign", "persona", "owner", "segment", "first_conversion")
 
 _LEAD = Lead.__table__
 _ACTIVITY = LeadActivity.__table__
@@ -130,12 +159,10 @@ _FLOAT_FIELDS = frozenset({"deal_value"})
 _TEXT_FIELDS = frozenset(LEAD_FIELDS) - _TIME_FIELDS - _INT_FIELDS - _FLOAT_FIELDS
 #: Import fields a lead row stores, besides the key.
 _VALUE_FIELDS = tuple(f for f in LEAD_FIELDS if f != "external_id")
-#: Column values of a new lead when the file has no value for them.
-_INSERT_DEFAULTS: dict[str, object] = {
-    f: ("" if not _LEAD.c[f].nullable and f in _TEXT_FIELDS else None) for f in _VALUE_FIELDS
-}
-_INSERT_DEFAULTS.update(rejected_at=None, rejection_reason=None)
 _IMPORT_SET = frozenset(_VALUE_FIELDS)
+_KNOWN_KEYS = frozenset(LEAD_FIELDS)
+_ID_MAX = _LEAD.c.external_id.type.length or 64
+_TZINFO = operator.attrgetter("tzinfo")
 _TEXT, _TIME, _INT, _FLOAT = "text", "time", "int", "float"
 #: How each import field's value is checked and normalised.
 _KIND_OF = (
@@ -342,6 +369,19 @@ def _log_failure(
         return
 
 
+@contextmanager
+def _old_objects_frozen() -> Iterator[None]:
+    """Keep the objects that exist before the import out of the cyclic GC's collections
+    while it runs (``gc.freeze``): the parsed file's records (a dict and a record object
+    per row) form no cycles, yet every full collection during the import would scan them
+    all again (about 0.3 s of a 100k-row import). New objects are collected as usual."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _run(
     engine: Engine,
     parsed: ParsedFile,
@@ -353,13 +393,13 @@ def _run(
     """Run ``work`` in one transaction (real) or on a read-only connection (dry run)."""
     started = time.perf_counter()
     if dry_run:
-        with engine.connect() as conn:
+        with engine.connect() as conn, _old_objects_frozen():
             result = work(conn, None)
             conn.rollback()
         result.seconds = round(time.perf_counter() - started, 3)
         return result
     try:
-        with engine.begin() as conn:
+        with engine.begin() as conn, _old_objects_frozen():
             run_id = _start_run(conn, parsed, actor, now)
             result = work(conn, run_id)
             result.run_id = run_id
@@ -438,11 +478,167 @@ def _clean_lead(
     return ext, values
 
 
+def _clean_fast(
+    part: Sequence[LeadRecord],
+) -> tuple[list[tuple[LeadRecord, str, dict]], dict[str, list]] | None:
+    """The batch as ``(record, key, values)`` without a per-value loop, plus its values
+    column by column (None where a record has no value); None when any value needs
+    :func:`_clean_lead` (which then judges the batch record by record).
+
+    The readers hand over clean values: ids as trimmed text, texts that fit, aware UTC
+    ``datetime``s, ``int`` scores, ``float`` amounts, missing values absent (never None).
+    That is checked column by column here with C-level passes; the records' own
+    ``values`` dicts are then used as they are (never modified: see :func:`_own`).
+    """
+    vals = [r.values for r in part]
+    if not vals:
+        return [], {}
+    keys = set().union(*vals)
+    if not keys <= _KNOWN_KEYS or "external_id" not in keys:
+        return None
+    ids = [v.get("external_id") for v in vals]
+    if set(map(type, ids)) != {str} or not all(ids) or max(map(len, ids)) > _ID_MAX:
+        return None
+    if any(map(str.__ne__, ids, map(str.strip, ids))):
+        return None
+    columns: dict[str, list] = {"external_id": ids}
+    given = len(ids)  # values that are not None, over all columns
+    for name in keys - {"external_id"}:
+        column = list(map(dict.get, vals, repeat(name)))
+        columns[name] = column
+        given += len(column) - column.count(None)
+        types = set(map(type, column)) - {type(None)}
+        kind = _KIND_OF[name]
+        if kind == _TEXT:
+            limit = _MAX_LENGTH.get(name)
+            ok = types <= {str} and (
+                limit is None or max(map(len, filter(None, column)), default=0) <= limit
+            )
+        elif kind == _TIME:  # (a datetime is never false, so filter(None) drops Nones only)
+            ok = types <= {datetime} and set(map(_TZINFO, filter(None, column))) <= {UTC}
+        elif kind == _INT:
+            ok = types <= {int}
+        else:
+            ok = types <= {float} and not any(map(math.isnan, filter(None, column)))
+        if not ok:
+            return None
+    if given != sum(map(len, vals)):
+        return None  # an explicit None (a missing value): the slow path drops it
+    return list(zip(part, ids, vals, strict=True)), columns
+
+
+def _clean_batch(
+    part: Sequence[LeadRecord], columns: dict[str, str], unmatched: list[RowError]
+) -> tuple[list[tuple[LeadRecord, str, dict]], dict[str, list] | None]:
+    """The batch's valid records as ``(record, key, values)`` (the others go to
+    ``unmatched``), and, when every value was clean, the batch's values column by column
+    (``_clean_fast``) for the insert to reuse."""
+    fast = _clean_fast(part)
+    if fast is not None:
+        return fast
+    out = []
+    for rec in part:
+        cleaned = _clean_lead(rec, columns)
+        if isinstance(cleaned, RowError):
+            unmatched.append(cleaned)
+        else:
+            out.append((rec, *cleaned))
+    return out, None
+
+
+def _own(values: dict, **changes: object) -> dict:
+    """A changed copy of a record's values (the record itself is never modified: a dry
+    run and the real import read the same ParsedFile)."""
+    out = dict(values)
+    for name, value in changes.items():
+        if value is None:
+            out.pop(name, None)
+        else:
+            out[name] = value
+    return out
+
+
+def _spelling_key(value: str) -> str:
+    """How grouping values are compared: case-folded, inner whitespace collapsed."""
+    return " ".join(value.split()).casefold()
+
+
+def _stored_spellings(conn: Connection, fields: Iterable[str]) -> dict[str, dict[str, str]]:
+    """For each grouping field: comparison key -> the spelling stored first (lowest lead
+    id) among the non-demo leads. One ``SELECT DISTINCT`` per field (the distinct values
+    are few); only when two stored spellings share a key is the first one looked up."""
+    out: dict[str, dict[str, str]] = {}
+    for name in fields:
+        column = _LEAD.c[name]
+        rows = conn.execute(
+            select(column, _LEAD.c.is_demo).where(column.is_not(None)).distinct()
+        ).all()
+        spellings: dict[str, list[str]] = defaultdict(list)
+        for value, demo in rows:
+            if not demo:
+                spellings[_spelling_key(value)].append(value)
+        table = {key: values[0] for key, values in spellings.items() if len(values) == 1}
+        clashes = [v for values in spellings.values() if len(values) > 1 for v in values]
+        firsts = []
+        for part in _chunks(clashes, IN_CHUNK):
+            firsts += conn.execute(
+                select(column, func.min(_LEAD.c.id))
+                .where(column.in_(part), _LEAD.c.is_demo.is_(False))
+                .group_by(column)
+            ).all()
+        for value, _first in sorted(firsts, key=lambda r: r[1]):
+            table.setdefault(_spelling_key(value), value)
+        if table:
+            out[name] = table
+    return out
+
+
+def _respell(
+    batch: list[tuple[LeadRecord, str, dict]], spellings: dict[str, dict[str, str]]
+) -> list[tuple[LeadRecord, str, dict]]:
+    """Grouping values written as a stored spelling (``google`` -> the stored ``Google``)."""
+    for name, table in spellings.items():
+        distinct = {values.get(name) for _r, _k, values in batch}
+        distinct.discard(None)
+        changes = {}
+        for value in distinct:
+            stored = table.get(_spelling_key(value))
+            if stored is not None and stored != value:
+                changes[value] = stored
+        if not changes:
+            continue
+        for i, (rec, key, values) in enumerate(batch):
+            value = values.get(name)
+            if value in changes:
+                batch[i] = (rec, key, _own(values, **{name: changes[value]}))
+    return batch
+
+
+def _better_first_contact(
+    mql_at: datetime | None, current: datetime | None, candidates: Iterable[datetime]
+) -> datetime | None:
+    """The first contact to store instead of ``current``, or None to keep ``current``.
+
+    A candidate counts only at or after ``mql_at`` (a touch before the MQL is not a
+    response to it; any candidate when the lead has no ``mql_at``). The earliest one is
+    stored when the lead has no first contact, when the stored one is earlier than
+    ``mql_at`` (so it is none), or when it is earlier than the stored one: an import never
+    moves a valid first contact later.
+    """
+    valid = [t for t in candidates if mql_at is None or t >= mql_at]
+    if not valid:
+        return None
+    best = min(valid)
+    if current is None or (mql_at is not None and current < mql_at) or best < current:
+        return best
+    return None
+
+
 @dataclass
 class _LeadPlan:
     """What one batch of lead records means for the database."""
 
-    inserts: list[dict] = field(default_factory=list)
+    inserts: list[tuple[LeadRecord, str, dict]] = field(default_factory=list)
     new_verdicts: dict[str, str] = field(default_factory=dict)  # external id -> reason
     updates: dict[frozenset, list[dict]] = field(default_factory=lambda: defaultdict(list))
     changes: list[dict] = field(default_factory=list)
@@ -484,6 +680,21 @@ def _ids_with_verdict(conn: Connection, lead_ids: Sequence[int]) -> set[int]:
     return out
 
 
+def _sales_times(conn: Connection, lead_ids: Sequence[int]) -> dict[int, list[datetime]]:
+    """The stored sales activities' times of the given leads (for the first contact)."""
+    act = _ACTIVITY.c
+    out: dict[int, list[datetime]] = defaultdict(list)
+    for part in _chunks(sorted(lead_ids), IN_CHUNK):
+        rows = conn.execute(
+            select(act.lead_id, act.occurred_at).where(
+                act.lead_id.in_(part), act.kind.in_(_SALES_KINDS)
+            )
+        )
+        for lead_id, occurred in rows:
+            out[lead_id].append(occurred)
+    return out
+
+
 def _verdict_row(lead_id: int, reason: str, actor: Actor, now: datetime) -> dict:
     return {
         "lead_id": lead_id,
@@ -503,10 +714,9 @@ def _reason(rec: LeadRecord) -> str:
 
 def _plan_leads(
     batch: list[tuple[LeadRecord, str, dict]],
-    template: dict[str, object],
     existing: dict[str, dict],
     with_verdict: set[int],
-    source_system: str,
+    sales_times: dict[int, list[datetime]],
     actor: Actor,
     now: datetime,
     run_id: int | None,
@@ -515,28 +725,24 @@ def _plan_leads(
     for rec, key, values in batch:
         stored = existing.get(key)
         if stored is None:
-            row = dict(template)
-            row.update(values)
-            row["source_system"] = source_system
-            row["external_id"] = key
-            row["is_demo"] = False
-            row["updated_at"] = now
+            plan.inserts.append((rec, key, values))
             if rec.crm_rejected:
-                reason = _reason(rec)
-                row["rejected_at"] = now
-                row["rejection_reason"] = reason
-                plan.new_verdicts[key] = reason
-            plan.inserts.append(row)
+                plan.new_verdicts[key] = _reason(rec)
             continue
         changed: dict[str, object] = {}
         for name, value in values.items():
-            old = stored[name]
-            if old == value:
-                continue
-            if name == "first_contact_at" and old is not None and value > old:
-                continue  # never move the first contact later
+            if name == "first_contact_at" or stored[name] == value:
+                continue  # the first contact follows its own rule (below)
             changed[name] = value
         lead_id = stored["id"]
+        if "first_contact_at" in stored:  # the file has a first-contact or an MQL column
+            mql_at = changed.get("mql_at", stored["mql_at"])
+            offered = [values["first_contact_at"]] if "first_contact_at" in values else []
+            if "mql_at" in changed and mql_at is not None:
+                offered += sales_times.get(lead_id, ())  # derived from stored activities
+            first = _better_first_contact(mql_at, stored["first_contact_at"], offered)
+            if first is not None and first != stored["first_contact_at"]:
+                changed["first_contact_at"] = first
         for name in TRACKED_FIELDS:
             if name in changed:
                 plan.changes.append(
@@ -571,9 +777,149 @@ def _plan_leads(
     return plan
 
 
-def _insert_batch(conn: Connection, table, rows: list[dict]) -> None:
-    """One Core executemany insert (a seam for tests that inject failures)."""
-    if rows:
+class _Same:
+    """One value for every row of a column (``_ColumnRows``)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+
+class _ColumnRows:
+    """Rows to insert, held column by column: ``columns`` maps a column name to a list of
+    values (one per row) or to a :class:`_Same`. ``len()`` is the number of rows."""
+
+    def __init__(self, columns: dict[str, list | _Same], length: int) -> None:
+        self.columns = columns
+        self.length = length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def as_dicts(self) -> list[dict]:
+        """The rows as Core executemany takes them."""
+        names = list(self.columns)
+        cells = [
+            repeat(c.value, self.length) if isinstance(c, _Same) else c
+            for c in self.columns.values()
+        ]
+        return [dict(zip(names, row, strict=True)) for row in zip(*cells, strict=True)]
+
+
+def _column_default(column) -> object:
+    default = column.default
+    if default is not None and getattr(default, "is_scalar", False):
+        return default.arg
+    return None
+
+
+#: Every lead column an insert writes (all but the key ``id``), in table order, and the
+#: value a new lead gets when the file has none (the column's own default).
+_LEAD_INSERT_COLUMNS = tuple(c.name for c in _LEAD.columns if not c.primary_key)
+_LEAD_INSERT_DEFAULTS = {name: _column_default(_LEAD.c[name]) for name in _LEAD_INSERT_COLUMNS}
+
+
+def _lead_rows(
+    inserts: list[tuple[LeadRecord, str, dict]],
+    source_system: str,
+    now: datetime,
+    given: dict[str, list] | None = None,
+) -> _ColumnRows:
+    """The new leads as rows of every lead column (values of absent fields: the column
+    default), column by column. ``given`` are the inserts' values already taken apart
+    column by column (None where absent), when the caller has them."""
+    values = [v for _r, _k, v in inserts]
+    present = set(given) if given is not None else set().union(set(), *values)
+    columns: dict[str, list | _Same] = {}
+    for name in _LEAD_INSERT_COLUMNS:
+        default = _LEAD_INSERT_DEFAULTS[name]
+        if name == "external_id":
+            columns[name] = [k for _r, k, _v in inserts]
+        elif given is not None and name in given and name in _IMPORT_SET:
+            column = given[name]
+            if default is not None and None in column:
+                column = [default if v is None else v for v in column]
+            columns[name] = column
+        elif name == "source_system":
+            columns[name] = _Same(source_system)
+        elif name == "is_demo":
+            columns[name] = _Same(False)
+        elif name == "updated_at":
+            columns[name] = _Same(now)
+        elif name == "rejected_at":
+            columns[name] = [now if r.crm_rejected else None for r, _k, _v in inserts]
+        elif name == "rejection_reason":
+            columns[name] = [_reason(r) if r.crm_rejected else None for r, _k, _v in inserts]
+        elif name in present and name in _IMPORT_SET:
+            columns[name] = [v.get(name, default) for v in values]
+        else:
+            columns[name] = _Same(default)
+    return _ColumnRows(columns, len(inserts))
+
+
+@dataclass(frozen=True)
+class _PreparedInsert:
+    sql: str
+    names: tuple[str, ...]
+    processors: tuple[Callable[[object], object] | None, ...]
+
+
+_PREPARED: dict[tuple, _PreparedInsert | None] = {}
+
+
+def _prepared_insert(table, names: tuple[str, ...], dialect) -> _PreparedInsert | None:
+    """The table's INSERT compiled once for the dialect, with each column's own bind
+    processor (what Core would apply to every value); None when the compiled statement
+    has other parameters than ``names`` (e.g. a column default), so Core must run it."""
+    key = (table.name, names, dialect.name, dialect.paramstyle)
+    if key not in _PREPARED:
+        compiled = insert(table).compile(dialect=dialect, column_keys=list(names))
+        order = tuple(compiled.positiontup or ())
+        if sorted(order) != sorted(names) or len(order) != len(names):
+            _PREPARED[key] = None
+        else:
+            processors = tuple(
+                table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in order
+            )
+            _PREPARED[key] = _PreparedInsert(compiled.string, order, processors)
+    return _PREPARED[key]
+
+
+def _insert_columns(conn: Connection, table, rows: _ColumnRows) -> None:
+    """Insert column-held rows. On SQLite the statement is compiled once and the DBAPI's
+    executemany gets tuples of already-processed values (each column's bind processor
+    applied once per value, once per column for a constant): the same text Core would
+    store, without Core's per-row parameter handling. Other dialects take the Core path."""
+    if not len(rows):
+        return
+    dialect = conn.dialect
+    prepared = None
+    if dialect.name == "sqlite" and dialect.paramstyle == "qmark":
+        prepared = _prepared_insert(table, tuple(rows.columns), dialect)
+    if prepared is None:
+        conn.execute(insert(table), rows.as_dicts())
+        return
+    cells = []
+    for name, process in zip(prepared.names, prepared.processors, strict=True):
+        column = rows.columns[name]
+        if isinstance(column, _Same):
+            value = column.value
+            value = value if process is None or value is None else process(value)
+            cells.append(repeat(value, len(rows)))
+        elif process is None:
+            cells.append(column)
+        else:
+            cells.append([None if v is None else process(v) for v in column])
+    # (every list has len(rows) values; strict=True would double the cost of this zip)
+    conn.exec_driver_sql(prepared.sql, list(zip(*cells, strict=False)))
+
+
+def _insert_batch(conn: Connection, table, rows: list[dict] | _ColumnRows) -> None:
+    """One executemany insert (a seam for tests that inject failures)."""
+    if isinstance(rows, _ColumnRows):
+        _insert_columns(conn, table, rows)
+    elif rows:
         conn.execute(insert(table), rows)
 
 
@@ -584,9 +930,14 @@ def _update_leads(conn: Connection, groups: dict[frozenset, list[dict]]) -> None
 
 
 def _write_leads(
-    conn: Connection, plan: _LeadPlan, source_system: str, actor: Actor, now: datetime
+    conn: Connection,
+    plan: _LeadPlan,
+    source_system: str,
+    actor: Actor,
+    now: datetime,
+    given: dict[str, list] | None = None,
 ) -> None:
-    _insert_batch(conn, _LEAD, plan.inserts)  # every row has the template's keys
+    _insert_batch(conn, _LEAD, _lead_rows(plan.inserts, source_system, now, given))
     if plan.new_verdicts:
         new_ids = _existing_leads(conn, source_system, list(plan.new_verdicts), ())
         plan.verdicts += [
@@ -601,6 +952,37 @@ def _write_leads(
 def _has_leads(conn: Connection, source_system: str) -> bool:
     query = select(_LEAD.c.id).where(_LEAD.c.source_system == source_system).limit(1)
     return conn.execute(query).first() is not None
+
+
+def _import_fields(records: Sequence[LeadRecord]) -> list[str]:
+    """The import fields any record of the file has."""
+    if not records:
+        return []
+    return sorted(set().union(*(r.values for r in records)) & _IMPORT_SET)
+
+
+def _prepare_new(
+    rec: LeadRecord, values: dict, columns: dict[str, str], unmatched: list[RowError]
+) -> dict | None:
+    """A new lead's values: ``created_at`` from the earliest stage time when the row has
+    none, a first contact earlier than ``mql_at`` dropped; None (and a RowError) when the
+    row has no time at all."""
+    if "created_at" not in values:
+        stages = [values[f] for f in STAGE_ORDER if f in values]
+        if not stages:
+            unmatched.append(
+                RowError(
+                    rec.row,
+                    columns.get("created_at"),
+                    "a new lead needs a create date (or another stage date)",
+                )
+            )
+            return None
+        values = _own(values, created_at=min(stages))
+    first, mql_at = values.get("first_contact_at"), values.get("mql_at")
+    if first is not None and mql_at is not None and first < mql_at:
+        values = _own(values, first_contact_at=None)
+    return values
 
 
 def import_leads(
@@ -632,25 +1014,21 @@ def import_leads(
         records: list = parsed.records
         total = len(records)
         report(0.0, f"Importing {total:,} leads…")
-        fields = sorted({f for r in records for f in r.values if f in _IMPORT_SET})
-        # The columns of every new lead row: the file's fields plus the required ones
-        # (executemany needs the same keys in every row; other columns take their default).
-        template = {f: _INSERT_DEFAULTS[f] for f in (*fields, "created_at")}
-        if any(r.crm_rejected for r in records):
-            template.update(rejected_at=None, rejection_reason=None)
+        fields = _import_fields(records)
         lookup = _has_leads(conn, parsed.source_system)
+        # the stored lead's mql_at and first contact are needed to judge either
+        wanted = list(fields)
+        if {"mql_at", "first_contact_at"} & set(fields):
+            wanted += [f for f in ("mql_at", "first_contact_at") if f not in fields]
+        spellings = _stored_spellings(conn, [f for f in GROUPING_FIELDS if f in fields])
         seen: dict[str, int] = {}
         unmatched: list[RowError] = []
         counts = dict(inserted=0, updated=0, unchanged=0, verdicts=0, changes=0)
         done = 0
         for part in _chunks(records, batch_size):
-            batch: list[tuple[LeadRecord, str, dict]] = []
-            for rec in part:
-                cleaned = _clean_lead(rec, columns)
-                if isinstance(cleaned, RowError):
-                    unmatched.append(cleaned)
-                    continue
-                key, values = cleaned
+            cleaned, given = _clean_batch(part, columns, unmatched)
+            batch = []
+            for rec, key, values in cleaned:
                 if key in seen:
                     unmatched.append(
                         RowError(
@@ -662,22 +1040,16 @@ def import_leads(
                     continue
                 seen[key] = rec.row
                 batch.append((rec, key, values))
+            if spellings:
+                batch = _respell(batch, spellings)
             keys = [key for _r, key, _v in batch]
-            existing = _existing_leads(conn, parsed.source_system, keys, fields) if lookup else {}
+            existing = _existing_leads(conn, parsed.source_system, keys, wanted) if lookup else {}
             kept = []
             for rec, key, values in batch:
-                if key not in existing and "created_at" not in values:
-                    stages = [values[f] for f in STAGE_ORDER if f in values]
-                    if not stages:
-                        unmatched.append(
-                            RowError(
-                                rec.row,
-                                columns.get("created_at"),
-                                "a new lead needs a create date (or another stage date)",
-                            )
-                        )
+                if key not in existing:
+                    values = _prepare_new(rec, values, columns, unmatched)
+                    if values is None:
                         continue
-                    values["created_at"] = min(stages)
                 kept.append((rec, key, values))
             batch = kept
             rejected_ids = [
@@ -686,16 +1058,30 @@ def import_leads(
                 if rec.crm_rejected and key in existing
             ]
             with_verdict = _ids_with_verdict(conn, rejected_ids)
-            plan = _plan_leads(
-                batch, template, existing, with_verdict, parsed.source_system, actor, now, run_id
-            )
+            # leads whose MQL date this file sets or moves: their first contact may now
+            # come from activities stored earlier (the activities import could not tell)
+            new_mql = [
+                existing[key]["id"]
+                for _r, key, values in batch
+                if key in existing
+                and values.get("mql_at") is not None
+                and values["mql_at"] != existing[key]["mql_at"]
+            ]
+            times = _sales_times(conn, new_mql) if new_mql else {}
+            plan = _plan_leads(batch, existing, with_verdict, times, actor, now, run_id)
             counts["inserted"] += len(plan.inserts)
             counts["updated"] += plan.updated
             counts["unchanged"] += plan.unchanged
             counts["verdicts"] += len(plan.verdicts) + len(plan.new_verdicts)
             counts["changes"] += len(plan.changes)
+            # the clean columns serve the insert as they are when every record of the
+            # batch is new and kept unchanged (a first import)
+            if given is not None and not (
+                len(plan.inserts) == len(part) and all(v is r.values for r, _k, v in plan.inserts)
+            ):
+                given = None
             if not dry_run:
-                _write_leads(conn, plan, parsed.source_system, actor, now)
+                _write_leads(conn, plan, parsed.source_system, actor, now, given)
             done += len(part)
             report(0.98 * done / max(total, 1), f"{done:,} of {total:,} leads")
         report(1.0, "Import done" if not dry_run else "Dry run done")
@@ -776,10 +1162,32 @@ def _first_contacts(
                 candidates.append(firsts[lead_id])
             if not candidates:
                 continue
-            first = min(candidates)
-            if current is None or first < current:
+            first = _better_first_contact(mql_at, current, candidates)
+            if first is not None:
                 out.append((lead_id, current, first))
     return out
+
+
+def stored_source_systems(engine: Engine) -> set[str]:
+    """The CRMs (``activities.SOURCE_SYSTEMS``) whose leads are in the database (demo
+    leads left out): for the default CRM of an activities file."""
+    query = (
+        select(_LEAD.c.source_system)
+        .where(_LEAD.c.source_system.in_(SOURCE_SYSTEMS), _LEAD.c.is_demo.is_(False))
+        .distinct()
+    )
+    with engine.connect() as conn:
+        return set(conn.execute(query).scalars())
+
+
+def default_source_system(guess: str, stored: set[str]) -> str:
+    """The CRM of an activities file's lead ids when the person did not choose one: the
+    header's guess, except that a ``csv`` guess (a header like ``lead_id`` names no CRM)
+    becomes the one CRM whose leads the database holds, when there is exactly one and it
+    holds no ``csv`` leads."""
+    if guess == "csv" and "csv" not in stored and len(stored) == 1:
+        return next(iter(stored))
+    return guess
 
 
 def import_activities(

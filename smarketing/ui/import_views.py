@@ -8,10 +8,11 @@ import json
 import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from smarketing import config
 from smarketing.errors import SmarketingError
-from smarketing.imports import reading, rejects, upsert
+from smarketing.imports import activities, reading, rejects, upsert
 from smarketing.imports.records import LEAD_FIELDS, ParsedFile, RowError, UnreadableFile
 from smarketing.permissions import Actor, allowed
 from smarketing.ui import widgets
@@ -21,10 +22,18 @@ PARSED = "_import_parsed"
 IGNORE = "(ignore)"
 
 
-def _parse(data: bytes, name: str, kind: str, fmt: str, mapping: dict | None, tz: str):
+def _parse(
+    data: bytes,
+    name: str,
+    kind: str,
+    fmt: str,
+    mapping: dict | None,
+    tz: str,
+    crm: str | None = None,
+):
     """Read the file once per (content, options) and keep it in this session only."""
     key = hashlib.sha256(
-        data + json.dumps([name, kind, fmt, mapping, tz], sort_keys=True).encode()
+        data + json.dumps([name, kind, fmt, mapping, tz, crm], sort_keys=True).encode()
     ).hexdigest()
     cached = st.session_state.get(PARSED)
     if cached and cached[0] == key:
@@ -33,15 +42,31 @@ def _parse(data: bytes, name: str, kind: str, fmt: str, mapping: dict | None, tz
         if kind == "leads":
             parsed = reading.read_leads(data, name, format=fmt, mapping=mapping, tz=tz)
         else:
-            parsed = reading.read_activities(data, name, tz=tz, mapping=mapping)
+            parsed = reading.read_activities(data, name, tz=tz, mapping=mapping, source_system=crm)
     st.session_state[PARSED] = (key, parsed)
     return parsed
 
 
-def options(data: bytes, name: str, kind: str) -> tuple[str, dict | None, str] | None:
-    """Preview the file and let the person confirm format, mapping and timezone."""
+def _crm_default(engine: Engine | None, guess: str) -> str:
+    """The CRM preselected for an activities file: the header's guess, or the one CRM
+    whose leads the database holds when the header names none (see the upsert)."""
+    if engine is None:
+        return guess
     try:
-        first, detected, _ = reading.preview(data, name, kind=kind)
+        return upsert.default_source_system(guess, upsert.stored_source_systems(engine))
+    except SQLAlchemyError:
+        return guess
+
+
+def options(
+    data: bytes, name: str, kind: str, engine: Engine | None = None
+) -> tuple[str, dict | None, str, str | None] | None:
+    """Preview the file and let the person confirm format, mapping and timezone (leads)
+    or the CRM of the lead ids (activities): ``(format, mapping, tz, crm)`` for
+    :func:`parse_or_stop`, ``crm`` None for leads. With ``engine`` an activities file
+    whose header names no CRM preselects the one CRM whose leads are stored."""
+    try:
+        first, detected, used = reading.preview(data, name, kind=kind)
     except UnreadableFile as exc:
         st.error(str(exc), icon=":material/block:")
         return None
@@ -49,6 +74,19 @@ def options(data: bytes, name: str, kind: str) -> tuple[str, dict | None, str] |
     st.dataframe(first, hide_index=True, width="stretch")
     c1, c2 = st.columns(2)
     fmt = "auto"
+    crm = None
+    if kind == "activities":
+        guess = activities.source_system(used)
+        default = _crm_default(engine, guess)
+        choices = list(activities.SOURCE_SYSTEMS)
+        crm = c1.selectbox(
+            "CRM of the lead ids",
+            choices,
+            index=choices.index(default),
+            key="import_crm",
+            help=f"Guessed from the lead-id header: {guess}. Activities are matched to the "
+            "leads imported from this CRM.",
+        )
     if kind == "leads":
         choices = list(reading.FORMATS)
         fmt = c1.selectbox(
@@ -74,7 +112,7 @@ def options(data: bytes, name: str, kind: str) -> tuple[str, dict | None, str] |
                 hide_index=True,
                 width="stretch",
             )
-    return fmt, chosen, tz
+    return fmt, chosen, tz, crm
 
 
 def _mapping_editor(columns: list[str], default: dict[str, str]) -> dict[str, str]:
@@ -141,6 +179,13 @@ def dry_run_and_import(
         st.error(str(exc))
         return
     problems(parsed, preview.unmatched)
+    unknown = f"no {parsed.source_system} lead with id"
+    if kind == "activities" and any(e.reason.startswith(unknown) for e in preview.unmatched):
+        st.info(
+            f"The lead ids were matched against the {parsed.source_system} leads. If they "
+            "are another CRM's ids, choose that CRM under *CRM of the lead ids* above.",
+            icon=":material/info:",
+        )
     st.markdown(
         f"**Dry run:** {preview.inserted:,} would be inserted, {preview.updated:,} updated, "
         f"{preview.unchanged:,} unchanged, {preview.rejected:,} rejected."
@@ -198,9 +243,10 @@ def runs(engine: Engine) -> None:
 
 def parse_or_stop(data: bytes, name: str, kind: str, chosen) -> ParsedFile | None:
     """The parsed file, or None after showing why it cannot be read."""
-    fmt, mapping, tz = chosen
+    fmt, mapping, tz, *rest = chosen
+    crm = rest[0] if rest else None
     try:
-        return _parse(data, name, kind, fmt, mapping, tz)
+        return _parse(data, name, kind, fmt, mapping, tz, crm)
     except SmarketingError as exc:
         st.error(str(exc), icon=":material/block:")
         return None

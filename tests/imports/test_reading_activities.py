@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from smarketing.errors import InvalidInput
 from smarketing.imports.reading import read_activities
 from smarketing.imports.records import ActivityRecord, UnreadableFile
 from smarketing.models import ActivityKind
@@ -129,3 +130,24 @@ def test_long_detail_is_shortened_with_a_warning():
     )
     assert len(parsed.records[0].detail) == 500
     assert any("shortened" in w for w in parsed.warnings)
+
+
+def test_the_crm_of_the_lead_ids_can_be_chosen():
+    text = data("lead_id,timestamp,kind", "101,2026-01-15 10:00,call")
+    assert read_activities(text, "a.csv").source_system == "csv"  # the header names no CRM
+    chosen = read_activities(text, "a.csv", source_system="hubspot")
+    assert chosen.source_system == "hubspot"
+    assert chosen.records[0].lead_external_id == "101"
+    record_id = data("Record ID,timestamp,kind", "101,2026-01-15 10:00,call")
+    assert read_activities(record_id, "b.csv", source_system="csv").source_system == "csv"
+    with pytest.raises(InvalidInput, match=r"unknown CRM 'zoho'.*hubspot, salesforce"):
+        read_activities(text, "a.csv", source_system="zoho")
+
+
+def test_activities_keep_the_raw_rows_for_the_rejects_file():
+    parsed = read_activities(
+        data("Record ID,Timestamp,Type", "101,2026-01-15 10:00,Call", "102,soon,Call"),
+        "a.csv",
+    )
+    assert list(parsed.raw_rows.index) == [2, 3]
+    assert parsed.raw_rows.loc[2, "Type"] == "Call"

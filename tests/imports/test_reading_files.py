@@ -155,3 +155,48 @@ def test_preview_refuses_unreadable_files():
         preview(b"PK\x03\x04rest-of-zip", "leads.csv")
     with pytest.raises(UnreadableFile, match="no record id column"):
         preview(lines("Name,Email", "Ola,ola@example.com"), "leads.csv")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a,b\n1,2\n",
+        'a,b\n"x, ""y""\nz",abc"def\n',
+        '"a\nb",c\n1,2\n3,4\n',
+        "a,b\r\n1,2\r\n",
+        "a,b\n  1 , 2 \n",
+        "a,b\n1,2",
+        "a,b\n",
+        "a,b\n1,2\n\n3,4\n",
+        "a\n1\n\n2\n",
+        "a;b\n1,5;2\n",
+        "a,b\n1\n",  # short row: pandas pads it
+        "a,b\n1,2,3\n",  # too many cells: the tolerant reader
+        "a,a\n1,2\n",  # duplicate header: pandas names it a.1
+        "a,,b\n1,,2\n",  # blank header
+        "a,b\r1,2\r",
+    ],
+)
+def test_the_fast_reader_reads_what_pandas_reads_or_leaves_the_file_to_it(text):
+    """pyarrow reads most files; whatever it reads must equal pandas' reading, and what
+    it might read differently (short rows, odd headers…) it leaves to pandas (None)."""
+    import io
+
+    import pandas as pd
+
+    from smarketing.imports.reading import _read_arrow
+
+    delimiter = ";" if ";" in text.split("\n", 1)[0] else ","
+    fast = _read_arrow(text, delimiter)
+    if fast is None:
+        return
+    slow = pd.read_csv(
+        io.StringIO(text),
+        sep=delimiter,
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        skip_blank_lines=False,
+        engine="c",
+    )
+    pd.testing.assert_frame_equal(fast, slow)

@@ -325,3 +325,43 @@ def test_rejected_rows_frame_writes_as_csv_with_an_error_column():
     out = io.StringIO()
     parsed.rejected_rows.to_csv(out, index=False)
     assert out.getvalue().splitlines()[0].endswith(",error")
+
+
+def test_a_first_contact_before_the_mql_is_dropped_with_a_warning():
+    header = "Record ID,Create Date,Became a Marketing Qualified Lead Date,Date of first engagement"
+    parsed = read(
+        "1,2026-01-10,2026-01-15 10:00,2026-01-12 09:00",  # a touch before the MQL
+        "2,2026-01-10,2026-01-15 10:00,2026-01-15 11:00",  # after it: kept
+        "3,2026-01-10,,2026-01-12 09:00",  # no MQL: nothing to compare with
+        "4,2026-01-10,2026-01-15 10:00,2026-01-15 10:00",  # at the MQL: kept
+        "5,2026-01-10,2026-01-15 10:00,2026-01-15 09:59",  # a minute early: dropped
+        header=header,
+        tz="UTC",
+    )
+    assert parsed.errors == []  # the rows are not rejected
+    values = {r.values["external_id"]: r.values for r in parsed.records}
+    assert "first_contact_at" not in values["1"] and "first_contact_at" not in values["5"]
+    assert values["1"]["mql_at"] == at(2026, 1, 15, 10)
+    assert values["2"]["first_contact_at"] == at(2026, 1, 15, 11)
+    assert values["3"]["first_contact_at"] == at(2026, 1, 12, 9)
+    assert values["4"]["first_contact_at"] == at(2026, 1, 15, 10)
+    notes = [w for w in parsed.warnings if "first contact" in w]
+    assert notes == [
+        "2 row(s) have a first contact ('Date of first engagement') earlier than their MQL "
+        "date: a touch before the MQL is not a first contact, so that date was left out (the "
+        "rows themselves are imported)"
+    ]
+
+
+def test_no_first_contact_warning_when_all_are_after_the_mql():
+    header = "Record ID,Create Date,Became a Marketing Qualified Lead Date,Date of first engagement"
+    parsed = read("1,2026-01-10,2026-01-15,2026-01-16", header=header)
+    assert not any("first contact" in w for w in parsed.warnings)
+    assert "first_contact_at" in parsed.records[0].values
+
+
+def test_raw_rows_hold_every_rows_original_cells():
+    parsed = read("1,Ola,2026-01-15,,,10,", "2, Kari ,someday,,,many,")
+    assert list(parsed.raw_rows.index) == [2, 3]
+    assert list(parsed.raw_rows.columns) == HEADER.split(",")
+    assert parsed.raw_rows.loc[3, "First Name"] == " Kari "

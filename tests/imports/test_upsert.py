@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
 from smarketing.db import data_version
@@ -396,3 +396,188 @@ def test_pandas_and_numpy_values_are_taken_as_plain_values(engine, session):
     )
     again = import_leads(engine, file, actor=ADMIN, now=LATER)
     assert (again.unchanged, again.updated) == (1, 0)
+
+
+def test_grouping_values_take_the_spelling_stored_first(engine, session):
+    first = leads_file(
+        rec("101", created_at=at(1), source="Google", owner="Kari Nordmann", campaign="Q3"),
+        rec("102", created_at=at(1), source="LinkedIn"),
+    )
+    import_leads(engine, first, actor=ADMIN, now=NOW)
+    second = leads_file(
+        rec("101", 2, created_at=at(1), source="google", owner="kari  nordmann", campaign="Q3"),
+        rec("103", 3, created_at=at(2), source="GOOGLE", owner="KARI NORDMANN"),
+        rec("104", 4, created_at=at(2), source="linkedin", campaign="q4"),
+        rec("105", 5, created_at=at(2), campaign="Q4"),
+    )
+    dry = import_leads(engine, second, actor=ADMIN, dry_run=True, now=LATER)
+    result = import_leads(engine, second, actor=ADMIN, now=LATER)
+    # 101 differs only in spelling: unchanged, no history
+    for counts in (dry, result):
+        assert (counts.inserted, counts.updated, counts.unchanged) == (3, 0, 1)
+    assert count(session, LeadChange) == 0
+    stored = leads(session)
+    assert {x.source for x in stored.values()} == {"Google", "LinkedIn", None}
+    assert stored["103"].source == "Google" and stored["103"].owner == "Kari Nordmann"
+    assert stored["104"].source == "LinkedIn"
+    # a value new to the database keeps the file's spelling (q4, not Q4: 104 comes first
+    # in this file and the reader already chose one spelling per file; here two records
+    # built by hand keep theirs)
+    assert (stored["104"].campaign, stored["105"].campaign) == ("q4", "Q4")
+    third = leads_file(rec("106", created_at=at(3), campaign="Q4 "))
+    import_leads(engine, third, actor=ADMIN, now=LATER)
+    assert leads(session)["106"].campaign == "q4"  # the lowest lead id's spelling wins
+
+
+def test_grouping_spellings_ignore_demo_leads(engine, session):
+    build_demo(engine, leads=200, months=2, now=NOW)
+    with Session(engine) as s:
+        demo_source = s.execute(select(Lead.source).where(Lead.source.is_not(None))).scalar()
+    lower = demo_source.lower()
+    assert lower != demo_source
+    dry = import_leads(
+        engine, leads_file(rec("101", created_at=at(1), source=lower)), actor=ADMIN, dry_run=True
+    )
+    assert dry.inserted == 1
+    import_leads(
+        engine,
+        leads_file(rec("101", created_at=at(1), source=lower)),
+        actor=ADMIN,
+        remove_demo=True,
+        now=NOW,
+    )
+    assert leads(session)["101"].source == lower
+
+
+def test_a_first_contact_before_the_mql_is_never_stored(engine, session):
+    file = leads_file(
+        rec("101", 2, created_at=at(1), mql_at=at(5), first_contact_at=at(4)),
+        rec("102", 3, created_at=at(1), mql_at=at(5), first_contact_at=at(6)),
+        rec("103", 4, created_at=at(1), first_contact_at=at(2)),  # no MQL: any touch
+    )
+    result = import_leads(engine, file, actor=ADMIN, now=NOW)
+    assert (result.inserted, result.rejected) == (3, 0)
+    stored = leads(session)
+    assert stored["101"].first_contact_at is None
+    assert stored["102"].first_contact_at == at(6)
+    assert stored["103"].first_contact_at == at(2)
+    # A file without an MQL column: the stored mql_at counts.
+    slim = ParsedFile(
+        file_name="contacts.csv",
+        kind="leads",
+        format="generic",
+        source_system="hubspot",
+        mapping={"id": "external_id", "first contact": "first_contact_at"},
+        rows_read=2,
+        records=[
+            rec("101", 2, first_contact_at=at(4, 23)),  # still before the MQL (5 Sep)
+            rec("102", 3, first_contact_at=at(5, 10)),  # earlier than 6 Sep, after the MQL
+        ],
+    )
+    result = import_leads(engine, slim, actor=ADMIN, now=LATER)
+    assert (result.updated, result.unchanged) == (1, 1)
+    stored = leads(session)
+    assert stored["101"].first_contact_at is None
+    assert stored["102"].first_contact_at == at(5, 10)
+
+
+def test_a_stored_first_contact_before_the_mql_is_replaced(engine, session):
+    import_leads(
+        engine,
+        leads_file(rec("101", created_at=at(1), first_contact_at=at(2))),  # no MQL yet
+        actor=ADMIN,
+        now=NOW,
+    )
+    # the lead becomes an MQL on 3 Sep: the touch on 2 Sep is no first contact any more,
+    # so the CRM's later one (normally never moved later) replaces it
+    later = leads_file(rec("101", created_at=at(1), mql_at=at(3), first_contact_at=at(4)))
+    result = import_leads(engine, later, actor=ADMIN, now=LATER)
+    assert (result.updated, result.stage_changes) == (1, 2)
+    stored = leads(session)["101"]
+    assert (stored.mql_at, stored.first_contact_at) == (at(3), at(4))
+
+
+def _raw_lead(engine, external_id: str) -> dict:
+    """A lead's row as SQLite stores it (text, not Python types), without id and key."""
+    with engine.connect() as conn:
+        row = (
+            conn.exec_driver_sql("SELECT * FROM lead WHERE external_id = ?", (external_id,))
+            .mappings()
+            .one()
+        )
+    return {k: v for k, v in row.items() if k not in ("id", "external_id")}
+
+
+def test_the_fast_insert_stores_exactly_what_core_stores(engine):
+    when = datetime(2026, 9, 1, 9, 30, 15, 123456, tzinfo=UTC)
+    values = dict(
+        first_name="Åse",
+        email="ase@example.no",
+        created_at=when,
+        mql_at=when + timedelta(days=1),
+        sql_at=at(5),
+        source="Google",
+        owner="Kari",
+        score=42,
+        deal_value=1234.5,
+    )
+
+    def new_lead(key):
+        return (rec(key, rejected=True, **values), key, {"external_id": key, **values})
+
+    fast = upsert._lead_rows([new_lead("fast")], "hubspot", NOW)
+    core = upsert._lead_rows([new_lead("core")], "hubspot", NOW).as_dicts()
+    with engine.begin() as conn:
+        assert upsert._prepared_insert(Lead.__table__, tuple(fast.columns), conn.dialect)
+        upsert._insert_batch(conn, Lead.__table__, fast)  # compiled once, DBAPI executemany
+        conn.execute(insert(Lead.__table__), core)  # SQLAlchemy Core
+        # as the Core path wrote it before: only the file's fields, the rest defaults
+        only = {"external_id": "only", **values, "rejected_at": NOW}
+        conn.execute(
+            insert(Lead.__table__),
+            [{**only, "source_system": "hubspot", "rejection_reason": "rejected in CRM"}],
+        )
+    stored = _raw_lead(engine, "fast")
+    assert stored == _raw_lead(engine, "core")
+    assert _raw_lead(engine, "only") == {
+        **stored,
+        "updated_at": _raw_lead(engine, "only")["updated_at"],
+    }
+    assert stored["created_at"] == "2026-09-01 09:30:15.123456"
+    assert stored["updated_at"] == stored["rejected_at"] == "2026-11-18 12:00:00.000000"
+    assert (stored["is_demo"], stored["first_name"], stored["title"]) == (0, "Åse", "")
+    assert (stored["score"], stored["deal_value"], stored["accepted_at"]) == (42, 1234.5, None)
+    assert stored["rejection_reason"] == "rejected in CRM"
+
+
+def test_the_fast_and_the_checked_path_store_the_same(engine, session, monkeypatch):
+    """A batch of clean reader-like values takes the column-wise path; one odd value sends
+    the batch through the record-by-record checks: both store the same leads."""
+
+    def file(prefix):
+        return leads_file(
+            *(
+                rec(f"{prefix}{i}", 2 + i, created_at=at(1), mql_at=at(2), score=i, owner="Kari")
+                for i in range(3)
+            )
+        )
+
+    import_leads(engine, file("a"), actor=ADMIN, now=NOW)
+    odd = file("b")
+    odd.records[1].values["score"] = np.int64(1)  # not a plain int: the checked path
+    assert upsert._clean_fast(odd.records) is None
+    assert upsert._clean_fast(file("c").records) is not None
+    import_leads(engine, odd, actor=ADMIN, now=NOW)
+    stored = leads(session)
+    for i in range(3):
+        a, b = _raw_lead(engine, f"a{i}"), _raw_lead(engine, f"b{i}")
+        assert a == b
+        assert stored[f"a{i}"].score == i
+
+
+def test_the_core_path_is_used_when_the_insert_cannot_be_prepared(engine, session, monkeypatch):
+    monkeypatch.setattr(upsert, "_prepared_insert", lambda *a: None)
+    result = import_leads(engine, three(), actor=ADMIN, now=NOW)
+    assert result.inserted == 3
+    stored = leads(session)
+    assert stored["101"].mql_at == at(2) and stored["103"].score == 40

@@ -10,8 +10,13 @@ from sqlmodel import Session
 
 from smarketing.errors import PermissionDenied
 from smarketing.imports.records import ActivityRecord, ParsedFile, RowError
-from smarketing.imports.upsert import import_activities, import_leads
-from smarketing.models import ImportRun, LeadActivity, LeadChange
+from smarketing.imports.upsert import (
+    default_source_system,
+    import_activities,
+    import_leads,
+    stored_source_systems,
+)
+from smarketing.models import ImportRun, Lead, LeadActivity, LeadChange
 from tests.conftest import NOW
 from tests.imports.test_upsert import ADMIN, SALES, at, count, leads, leads_file, rec
 
@@ -140,3 +145,86 @@ def test_unknown_kind_is_rejected_and_sales_may_not_import(engine, session, two_
     assert result.unmatched[0].column == "Type" and "fax" in result.unmatched[0].reason
     with pytest.raises(PermissionDenied):
         import_activities(engine, sample(), actor=SALES, now=LATER)
+
+
+def test_a_later_mql_date_takes_the_first_contact_from_stored_activities(engine, session):
+    # lead G arrives without an MQL date; its calls are imported; then an updated export
+    # brings the MQL date: the first call after it becomes the first contact
+    import_leads(engine, leads_file(rec("G", created_at=at(9))), actor=ADMIN, now=NOW)
+    calls = activities_file(
+        act(2, "G", at(10, 8), "call", "before the MQL"),
+        act(3, "G", at(10, 12), "page_view", "marketing, not sales"),
+        act(4, "G", at(10, 15), "email", "first sales touch after the MQL"),
+        act(5, "G", at(11), "meeting"),
+    )
+    result = import_activities(engine, calls, actor=ADMIN, now=NOW)
+    assert (result.inserted, result.updated) == (4, 0)  # no mql_at: no first contact yet
+    assert leads(session)["G"].first_contact_at is None
+    updated = leads_file(rec("G", created_at=at(9), mql_at=at(10, 10)))
+    dry = import_leads(engine, updated, actor=ADMIN, dry_run=True, now=LATER)
+    real = import_leads(engine, updated, actor=ADMIN, now=LATER)
+    for counts in (dry, real):
+        assert (counts.inserted, counts.updated, counts.unchanged) == (0, 1, 0)
+        assert counts.stage_changes == 2  # mql_at and first_contact_at
+    stored = leads(session)["G"]
+    assert (stored.mql_at, stored.first_contact_at) == (at(10, 10), at(10, 15))
+    history = {c.field: c for c in session.exec(select(LeadChange)).scalars()}
+    assert set(history) == {"mql_at", "first_contact_at"}
+    change = history["first_contact_at"]
+    assert (change.old_value, change.new_value) == (None, at(10, 15).isoformat())
+    assert change.import_run_id == real.run_id
+    # the same export again: nothing to do
+    again = import_leads(engine, updated, actor=ADMIN, now=LATER)
+    assert (again.updated, again.unchanged, again.stage_changes) == (0, 1, 0)
+    # an earlier MQL date: the earlier call now counts and is earlier still
+    earlier = leads_file(rec("G", created_at=at(9), mql_at=at(10, 7)))
+    result = import_leads(engine, earlier, actor=ADMIN, now=LATER)
+    assert (result.updated, result.stage_changes) == (1, 2)
+    assert leads(session)["G"].first_contact_at == at(10, 8)
+
+
+def test_a_file_first_contact_and_stored_activities_the_earliest_wins(engine, session):
+    import_leads(engine, leads_file(rec("H", created_at=at(9))), actor=ADMIN, now=NOW)
+    import_activities(engine, activities_file(act(2, "H", at(11), "call")), actor=ADMIN, now=NOW)
+    both = leads_file(rec("H", created_at=at(9), mql_at=at(10), first_contact_at=at(12)))
+    result = import_leads(engine, both, actor=ADMIN, now=LATER)
+    assert (result.updated, result.stage_changes) == (1, 2)
+    assert leads(session)["H"].first_contact_at == at(11)  # the stored call is earlier
+
+
+def test_activities_replace_a_stored_first_contact_before_the_mql(engine, session):
+    import_leads(
+        engine,
+        leads_file(rec("101", created_at=at(9), mql_at=at(10), first_contact_at=at(11))),
+        actor=ADMIN,
+        now=NOW,
+    )
+    with session.begin():  # e.g. the MQL date corrected by hand later than the contact
+        session.execute(
+            Lead.__table__.update().where(Lead.external_id == "101").values(mql_at=at(12))
+        )
+    result = import_activities(
+        engine, activities_file(act(2, "101", at(13), "call")), actor=ADMIN, now=LATER
+    )
+    assert result.updated == 1
+    assert leads(session)["101"].first_contact_at == at(13)
+
+
+def test_the_default_crm_of_an_activities_file(engine):
+    assert stored_source_systems(engine) == set()
+    assert default_source_system("csv", set()) == "csv"
+    import_leads(engine, leads_file(rec("101", created_at=at(9))), actor=ADMIN, now=NOW)
+    assert stored_source_systems(engine) == {"hubspot"}
+    assert default_source_system("csv", {"hubspot"}) == "hubspot"
+    assert default_source_system("salesforce", {"hubspot"}) == "salesforce"  # the header's
+    assert default_source_system("csv", {"hubspot", "salesforce"}) == "csv"
+    assert default_source_system("csv", {"hubspot", "csv"}) == "csv"
+
+
+def test_rejects_frame_without_raw_rows_has_the_reasons(engine, two_leads):
+    from smarketing.imports.rejects import rejects_frame
+
+    result = import_activities(engine, sample(), actor=ADMIN, dry_run=True, now=LATER)
+    frame = rejects_frame(sample(), result.unmatched)  # built by hand: no raw rows
+    assert list(frame.index) == [6]
+    assert frame.loc[6, "error"] == "Contact ID: no hubspot lead with id '999'"

@@ -84,3 +84,37 @@ def test_sales_and_leadership_have_no_import_page(people, username):
     at = logged_in(username, PEOPLE[username])
     with pytest.raises(ValueError):
         at.switch_page("app_pages/admin_import.py")
+
+
+ACTIVITIES = b"lead_id,timestamp,kind,detail\n101,2026-11-04 09:00,call,first call\n"
+
+
+def activity_count(engine) -> int:
+    from smarketing.models import LeadActivity
+
+    with Session(engine) as s:
+        return s.exec(select(func.count()).select_from(LeadActivity)).one()
+
+
+def test_activities_choose_the_crm_of_the_lead_ids(people, app_env):
+    at = upload(open_import())
+    at.button(key="import_go").click().run()  # HubSpot leads 101 and 102
+    at.segmented_control(key="import_kind").set_value("activities").run()
+    at = upload(at, data=ACTIVITIES, name="calls.csv")
+    assert not at.exception
+    crm = at.selectbox(key="import_crm")
+    # the header (lead_id) names no CRM; the database holds HubSpot leads only
+    assert crm.value == "hubspot"
+    assert list(crm.options) == ["hubspot", "salesforce", "pipedrive", "csv"]
+    assert "Dry run:** 1 would be inserted, 1 updated, 0 unchanged, 0 rejected" in texts(at)
+    crm.set_value("csv").run()
+    page = texts(at)
+    assert "Dry run:** 0 would be inserted, 0 updated, 0 unchanged, 1 rejected" in page
+    assert "choose that CRM under *CRM of the lead ids*" in page
+    rejected = next(d.value for d in at.dataframe if "reason" in d.value.columns)
+    assert rejected.iloc[0]["reason"] == "no csv lead with id '101'"
+    at.selectbox(key="import_crm").set_value("hubspot").run()
+    at.button(key="import_go").click().run()
+    assert not at.exception
+    assert "Imported: 1 inserted, 1 updated" in texts(at)
+    assert activity_count(app_env) == 1
