@@ -65,16 +65,15 @@ def filters(engine: Engine) -> leads.LeadFilter:
 
 def lead_list(engine: Engine, flt: leads.LeadFilter) -> pd.DataFrame:
     """One page of matching leads (never more rows than PER_PAGE reach the browser)."""
+    wanted = int(st.session_state.get("leads_page", 1))
     with session(engine) as s:
-        _, total = leads.lead_page(s, flt, page=1, per_page=1, now=now())
+        frame, total = leads.lead_page(s, flt, page=wanted, per_page=PER_PAGE, now=now())
         pages = max(1, -(-total // PER_PAGE))
-        if st.session_state.get("leads_page", 1) > pages:  # the filters shrank the list
-            st.session_state["leads_page"] = pages
-        c1, c2 = st.columns([1, 4])
-        page = c1.number_input(
-            "Page", min_value=1, max_value=pages, value=1, step=1, key="leads_page"
-        )
-        frame, total = leads.lead_page(s, flt, page=int(page), per_page=PER_PAGE, now=now())
+        if wanted > pages:  # the filters shrank the list: show its last page
+            st.session_state["leads_page"] = wanted = pages
+            frame, total = leads.lead_page(s, flt, page=wanted, per_page=PER_PAGE, now=now())
+    c1, c2 = st.columns([1, 4])
+    page = c1.number_input("Page", min_value=1, max_value=pages, value=1, step=1, key="leads_page")
     c2.markdown(f"**{total:,}** leads match · page {int(page)} of {pages} · {PER_PAGE} per page")
     if frame.empty:
         st.info("No lead matches these filters.")
