@@ -67,6 +67,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve
 from bench_sla import (
     NOISE,
     NOW,
+    PROFILE_GROUPS,
     ROOT,
     checked,
     clear_caches,
@@ -74,6 +75,7 @@ from bench_sla import (
     logged_in,
     median_seconds,
     peak_mb,
+    profiled_run,
     quiet_streamlit,
 )
 from sqlalchemy import text
@@ -427,58 +429,15 @@ def statement_times(label: str, run, top: int = 8) -> None:
 
 def profiled_page(label: str, run, top: int = 15) -> None:
     """Profile ``run()`` (an AppTest run) inside the script thread; print its top entries."""
-    import cProfile
-    import io
-    import pstats
-    import site
-    import sysconfig
-
-    from streamlit.testing.v1.local_script_runner import LocalScriptRunner
-
-    profiler = cProfile.Profile()
-    original = LocalScriptRunner._run_script_thread
-
-    def profiled(self):
-        profiler.enable()
-        try:
-            original(self)
-        finally:
-            profiler.disable()
-
-    LocalScriptRunner._run_script_thread = profiled
-    try:
-        started = time.perf_counter()
-        checked(run(), f"{label} (profiled)")
-        seconds = time.perf_counter() - started
-    finally:
-        LocalScriptRunner._run_script_thread = original
-    prefixes = [f"{p}/" for p in site.getsitepackages()]
-    prefixes += [f"{sysconfig.get_paths()['stdlib']}/", f"{ROOT}/"]
-    stats = pstats.Stats(profiler)
-    print(f"\nprofile of one {label} ({seconds:.3f} s with the profiler on)")
-    for title, order, pattern in (
-        ("cumulative, smarketing/ and the app", "cumulative", r"smarketing/|app_pages/|app\.py"),
-        ("own time (tottime), everything", "tottime", ""),
-    ):
-        out = io.StringIO()
-        stats.stream = out
-        stats.sort_stats(order).print_stats(pattern, top)
-        lines = out.getvalue().splitlines()
-        first = next((i for i, line in enumerate(lines) if "ncalls" in line), 0)
-        print(f"-- top {top} by {title}")
-        for line in lines[first:]:
-            if line.strip():
-                for prefix in prefixes:
-                    line = line.replace(prefix, "")
-                print(line)
+    profiled_run(label, run, top, what="page", groups=(PROFILE_GROUPS[0], PROFILE_GROUPS[-1]))
 
 
 def profile(engine, lead: dict) -> None:
     statement_times("cold Lead quality page run", cold_quality_page())
     statement_times("cold Leads page run opening the lead", opened_lead_page(lead))
     statement_times("story (timeline + lead_detail)", lambda: story(engine, lead["id"]))
-    profiled_page("cold Lead quality page run", cold_quality_page())
-    profiled_page("cold Leads page run opening the lead", opened_lead_page(lead))
+    profiled_page("cold Lead quality", cold_quality_page())
+    profiled_page("cold Leads (opening the lead)", opened_lead_page(lead))
 
 
 # --- measuring (in the child process) -----------------------------------------------------

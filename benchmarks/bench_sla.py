@@ -242,7 +242,18 @@ def naive_mqls(engine) -> int:
     return int(((mql_at >= start) & (mql_at < end)).sum())
 
 
-def profiled_run(label: str, run, top: int = 12) -> None:
+#: What a profile prints: (title, sort order, file pattern).
+PROFILE_GROUPS = (
+    ("cumulative, smarketing/ and the app", "cumulative", r"smarketing/|app_pages/|app\.py"),
+    ("cumulative, altair/", "cumulative", "altair/"),
+    ("cumulative, streamlit/", "cumulative", "streamlit/"),
+    ("own time (tottime), everything", "tottime", ""),
+)
+
+
+def profiled_run(
+    label: str, run, top: int = 12, *, what: str = "SLA page", groups=PROFILE_GROUPS
+) -> None:
     """Profile ``run()`` inside the script thread; print its top entries.
 
     AppTest executes the page in a thread of its own, which a cProfile enabled in this
@@ -269,20 +280,15 @@ def profiled_run(label: str, run, top: int = 12) -> None:
     LocalScriptRunner._run_script_thread = profiled
     try:
         started = time.perf_counter()
-        checked(run(), f"SLA page ({label}, profiled)")
+        checked(run(), f"{what} ({label}, profiled)")
         seconds = time.perf_counter() - started
     finally:
         LocalScriptRunner._run_script_thread = original
     prefixes = [f"{p}/" for p in site.getsitepackages()]
     prefixes += [f"{sysconfig.get_paths()['stdlib']}/", f"{ROOT}/"]
     stats = pstats.Stats(profiler)
-    print(f"\nprofile of one {label} SLA page run ({seconds:.3f} s with the profiler on)")
-    for title, order, pattern in (
-        ("cumulative, smarketing/ and the app", "cumulative", r"smarketing/|app_pages/|app\.py"),
-        ("cumulative, altair/", "cumulative", "altair/"),
-        ("cumulative, streamlit/", "cumulative", "streamlit/"),
-        ("own time (tottime), everything", "tottime", ""),
-    ):
+    print(f"\nprofile of one {label} {what} run ({seconds:.3f} s with the profiler on)")
+    for title, order, pattern in groups:
         out = io.StringIO()
         stats.stream = out
         stats.sort_stats(order).print_stats(pattern, top)

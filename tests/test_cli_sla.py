@@ -1,14 +1,14 @@
 """The CLI of the SLA: `report sla` (json and text), one-line usage errors, `sla set`,
 `sla confirm` and `sla history`.
 
-The report runs on the hand-made dataset of tests/test_sla.py (copied here, as of Sunday
-15 Nov 2026 with "now" at 00:30 on Monday 16 Nov, Oslo), so the figures are counted by eye.
+The report runs on the hand-made dataset of tests/test_sla.py (tests/factories.py's
+``add_sla_dataset``, as of Sunday 15 Nov 2026 with "now" at 00:30 on Monday 16 Nov,
+Oslo), so the figures are counted by eye.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
 
 import pytest
 from sqlmodel import Session, func, select
@@ -17,18 +17,10 @@ from smarketing import users
 from smarketing.cli import main
 from smarketing.models import SlaAgreement
 from smarketing.permissions import CLI_ACTOR
-from tests.factories import add_lead
+from tests.factories import SLA_V1, add_sla_dataset
 
 NOW = "2026-11-16T00:30+01:00"
-V1 = dict(
-    mql_target=12,
-    acceptance_rate_target=0.8,
-    response_hours=4.0,
-    contacted_within_sla_target=0.8,
-    sql_target=5,
-    close_rate_target=0.2,
-    customer_target=2,
-)
+V1 = SLA_V1
 ALL_TARGETS = [
     "--mql-target",
     "140",
@@ -65,57 +57,7 @@ def usage_error(capsys, *argv):
 @pytest.fixture
 def data(session):
     """The hand-made dataset of tests/test_sla.py, with agreement v1 from 1 Oct 2026."""
-    session.add(
-        SlaAgreement(
-            version=1,
-            effective_from=date(2026, 10, 1),
-            proposed_by="lea",
-            in_effect=True,
-            **V1,
-        )
-    )
-    session.commit()
-    add_lead(
-        session,
-        "L1",
-        "2026-11-01 09:00",
-        mql_at="2026-11-02 10:00",
-        accepted_at="2026-11-02 11:00",
-        first_contact_at="2026-11-02 12:00",
-        sql_at="2026-11-10 10:00",
-    )
-    add_lead(
-        session,
-        "L2",
-        "2026-11-03 08:00",
-        mql_at="2026-11-03 09:00",
-        rejected_at="2026-11-03 10:00",
-        first_contact_at="2026-11-03 13:00",
-    )
-    add_lead(
-        session,
-        "L3",
-        "2026-11-04 08:00",
-        mql_at="2026-11-04 09:00",
-        accepted_at="2026-11-04 10:00",
-        first_contact_at="2026-11-04 15:00",
-    )
-    add_lead(session, "L4", "2026-11-05 08:00", mql_at="2026-11-05 09:00")
-    add_lead(
-        session, "L5", "2026-11-15 09:00", mql_at="2026-11-15 10:00", accepted_at="2026-11-15 11:00"
-    )
-    add_lead(session, "L6", "2026-10-31 20:00", mql_at="2026-10-31 23:30")
-    add_lead(session, "L7", "2026-11-15 22:00", mql_at="2026-11-15 23:30")
-    add_lead(
-        session,
-        "L8",
-        "2026-09-01 10:00",
-        mql_at="2026-09-02 10:00",
-        sql_at="2026-11-12 10:00",
-        customer_at="2026-11-14 10:00",
-    )
-    add_lead(session, "L9", "2026-10-31 20:00", mql_at=datetime(2026, 10, 31, 23, 30, tzinfo=UTC))
-    return session
+    return add_sla_dataset(session)
 
 
 # --- report sla ---------------------------------------------------------------------------

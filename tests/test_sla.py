@@ -18,11 +18,10 @@ L9    31 Oct 23:30 UTC  —         —                  = 1 Nov 00:30 Oslo: Nov
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 
-from smarketing.models import SlaAgreement
 from smarketing.periods import period_containing
 from smarketing.sla import (
     METRICS,
@@ -32,78 +31,19 @@ from smarketing.sla import (
     status_of,
     trailing_periods,
 )
-from tests.factories import add_lead, oslo
+from tests.factories import SLA_V1, add_lead, add_sla_agreement, add_sla_dataset, oslo
 
 NOW = oslo("2026-11-16 00:30")
 AS_OF = date(2026, 11, 15)
-V1 = dict(
-    mql_target=12,
-    acceptance_rate_target=0.8,
-    response_hours=4.0,
-    contacted_within_sla_target=0.8,
-    sql_target=5,
-    close_rate_target=0.2,
-    customer_target=2,
-)
+V1 = SLA_V1
 
 
-def agreement(session, version, effective, **changes):
-    row = SlaAgreement(
-        version=version,
-        effective_from=effective,
-        proposed_by="lea",
-        in_effect=True,
-        **{**V1, **changes},
-    )
-    session.add(row)
-    session.commit()
-    return row
+agreement = add_sla_agreement
 
 
 @pytest.fixture
 def data(session):
-    agreement(session, 1, date(2026, 10, 1))
-    add_lead(
-        session,
-        "L1",
-        "2026-11-01 09:00",
-        mql_at="2026-11-02 10:00",
-        accepted_at="2026-11-02 11:00",
-        first_contact_at="2026-11-02 12:00",
-        sql_at="2026-11-10 10:00",
-    )
-    add_lead(
-        session,
-        "L2",
-        "2026-11-03 08:00",
-        mql_at="2026-11-03 09:00",
-        rejected_at="2026-11-03 10:00",
-        first_contact_at="2026-11-03 13:00",
-    )
-    add_lead(
-        session,
-        "L3",
-        "2026-11-04 08:00",
-        mql_at="2026-11-04 09:00",
-        accepted_at="2026-11-04 10:00",
-        first_contact_at="2026-11-04 15:00",
-    )
-    add_lead(session, "L4", "2026-11-05 08:00", mql_at="2026-11-05 09:00")
-    add_lead(
-        session, "L5", "2026-11-15 09:00", mql_at="2026-11-15 10:00", accepted_at="2026-11-15 11:00"
-    )
-    add_lead(session, "L6", "2026-10-31 20:00", mql_at="2026-10-31 23:30")
-    add_lead(session, "L7", "2026-11-15 22:00", mql_at="2026-11-15 23:30")
-    add_lead(
-        session,
-        "L8",
-        "2026-09-01 10:00",
-        mql_at="2026-09-02 10:00",
-        sql_at="2026-11-12 10:00",
-        customer_at="2026-11-14 10:00",
-    )
-    add_lead(session, "L9", "2026-10-31 20:00", mql_at=datetime(2026, 10, 31, 23, 30, tzinfo=UTC))
-    return session
+    return add_sla_dataset(session)
 
 
 def report(session, kind, as_of=AS_OF, now=NOW):

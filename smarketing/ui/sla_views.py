@@ -231,6 +231,18 @@ def _confirm_row(engine: Engine, actor: Actor, row: dict) -> None:
                 st.rerun()
 
 
+#: The proposal form's inputs: (target, label, widget key, step, fractional?).
+TARGET_INPUTS = (
+    ("mql_target", "MQLs per month", "t_mql", 1, False),
+    ("acceptance_rate_target", "Acceptance rate (0–1)", "t_acc", 0.05, True),
+    ("response_hours", "Response hours", "t_hours", 0.5, True),
+    ("contacted_within_sla_target", "Contacted in time (0–1)", "t_contact", 0.05, True),
+    ("sql_target", "SQLs per month", "t_sql", 1, False),
+    ("close_rate_target", "Close rate (0–1)", "t_close", 0.05, True),
+    ("customer_target", "Customers per month", "t_cust", 1, False),
+)
+
+
 def _propose_form(engine: Engine, actor: Actor, today: date, latest: dict | None) -> None:
     can = allowed(actor, "sla.propose")
     st.markdown("#### Propose a new version")
@@ -239,40 +251,18 @@ def _propose_form(engine: Engine, actor: Actor, today: date, latest: dict | None
     base = latest or {k: 0 for k in agreements.TARGET_LIMITS}
     with st.form("propose_sla"):
         c1, c2, c3 = st.columns(3)
+        cells = (c1, c2, c3, c1, c2, c3, c1)
         values = {
-            "mql_target": c1.number_input(
-                "MQLs per month", value=int(base["mql_target"]), step=1, key="t_mql"
-            ),
-            "acceptance_rate_target": c2.number_input(
-                "Acceptance rate (0–1)",
-                value=float(base["acceptance_rate_target"]),
-                step=0.05,
-                format="%.2f",
-                key="t_acc",
-            ),
-            "response_hours": c3.number_input(
-                "Response hours", value=float(base["response_hours"]), step=0.5, key="t_hours"
-            ),
-            "contacted_within_sla_target": c1.number_input(
-                "Contacted in time (0–1)",
-                value=float(base["contacted_within_sla_target"]),
-                step=0.05,
-                format="%.2f",
-                key="t_contact",
-            ),
-            "sql_target": c2.number_input(
-                "SQLs per month", value=int(base["sql_target"]), step=1, key="t_sql"
-            ),
-            "close_rate_target": c3.number_input(
-                "Close rate (0–1)",
-                value=float(base["close_rate_target"]),
-                step=0.05,
-                format="%.2f",
-                key="t_close",
-            ),
-            "customer_target": c1.number_input(
-                "Customers per month", value=int(base["customer_target"]), step=1, key="t_cust"
-            ),
+            name: cell.number_input(
+                label,
+                value=(float if share_or_hours else int)(base[name]),
+                step=step,
+                format="%.2f" if share_or_hours else "%d",
+                key=key,
+            )
+            for cell, (name, label, key, step, share_or_hours) in zip(
+                cells, TARGET_INPUTS, strict=True
+            )
         }
         effective = c2.date_input("Effective from", value=today.replace(day=1), key="t_from")
         reason = st.text_area("Why this change?", key="t_reason")

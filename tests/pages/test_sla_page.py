@@ -8,18 +8,10 @@ import pytest
 from sqlmodel import Session, select
 
 from smarketing.models import SlaAgreement, SlaCause
-from tests.factories import add_lead
+from tests.factories import SLA_V1, add_lead
 from tests.pages.conftest import PEOPLE, logged_in, texts
 
-V1 = dict(
-    mql_target=12,
-    acceptance_rate_target=0.8,
-    response_hours=4.0,
-    contacted_within_sla_target=0.8,
-    sql_target=5,
-    close_rate_target=0.2,
-    customer_target=2,
-)
+V1 = SLA_V1
 
 
 @pytest.fixture
