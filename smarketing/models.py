@@ -382,6 +382,9 @@ class Meeting(SQLModel, table=True):
     agenda: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
     facilitator: str | None = Field(default=None, max_length=64)
     minutes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    #: JSON: the scorecard as it stood when the meeting was closed (never recomputed)
+    scorecard: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    started_at: datetime | None = None
     closed_at: datetime | None = None
     closed_by: str | None = Field(default=None, max_length=64)
     created_by: str = Field(max_length=64)
@@ -437,9 +440,25 @@ class Action(ActionBase, table=True):
     status: str = Field(default=ActionStatus.open, max_length=16)
     meeting_id: int | None = Field(default=None, foreign_key="meeting.id", index=True)
     carried_over: int = 0
+    drop_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_by: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = None
+    is_demo: bool = False
+
+
+class ActionReview(SQLModel, table=True):
+    """What a meeting's actions review said about one action: done, carried over or dropped."""
+
+    __tablename__ = "action_review"
+    __table_args__ = (UniqueConstraint("action_id", "meeting_id", name="uq_action_review"),)
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(foreign_key="action.id", index=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    outcome: str = Field(max_length=16)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    reviewed_by: str = Field(max_length=64)
+    reviewed_at: datetime = Field(default_factory=utcnow)
     is_demo: bool = False
 
 

@@ -26,6 +26,7 @@ from smarketing.demo.story import Progress, make_story
 from smarketing.errors import InvalidInput
 from smarketing.models import (
     Action,
+    ActionReview,
     BriefVersion,
     BriefView,
     Campaign,
@@ -182,6 +183,8 @@ def clear_demo(engine: Engine, *, actor: Actor) -> dict[str, int]:
         (BriefView, "campaign_id", Campaign),
         (SlaConfirmation, "agreement_id", SlaAgreement),
         (SlaCause, None, None),
+        (ActionReview, "meeting_id", Meeting),
+        (ActionReview, "action_id", Action),
         (MeetingNote, "meeting_id", Meeting),
         (MeetingRating, "meeting_id", Meeting),
         (Decision, "meeting_id", Meeting),
