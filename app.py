@@ -20,6 +20,13 @@ pages = {
         st.Page("app_pages/quality.py", title="Lead quality", icon=":material/filter_alt:"),
         st.Page("app_pages/leads.py", title="Leads", icon=":material/contacts:"),
     ],
+    "One team": [
+        st.Page(
+            "app_pages/shared_language.py", title="Shared language", icon=":material/menu_book:"
+        ),
+        st.Page("app_pages/personas.py", title="Personas", icon=":material/person:"),
+        st.Page("app_pages/campaigns.py", title="Campaigns", icon=":material/campaign:"),
+    ],
 }
 admin = []
 if allowed(actor, "import.run"):

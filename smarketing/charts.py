@@ -419,3 +419,67 @@ def cohort_heatmap_chart(frame: pd.DataFrame) -> alt.LayerChart:
         text=alt.Text("text:N"), color=alt.Color("ink:N", scale=None)
     )
     return alt.layer(cells, text).properties(height=26 * len(cohorts) + 30)
+
+
+#: Owner-team colours for the shared language (Okabe-Ito, white text readable on each).
+TEAM_COLOURS = {"marketing": "#0072B2", "sales": "#D55E00", "both": "#6A3D9A"}
+
+
+def _wrapped(text: str, width: int = 12) -> list[str]:
+    lines: list[str] = []
+    for word in str(text).split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def stage_flow_chart(frame: pd.DataFrame) -> alt.LayerChart:
+    """The funnel stages in order as boxes joined by arrows, each coloured by its owner team
+    (legend on the right). Frame: term, owner_team (in stage order)."""
+    count = len(frame)
+    data = pd.DataFrame(
+        {
+            "x": [10.0 * i for i in range(count)],
+            "x2": [10.0 * i + 8.4 for i in range(count)],
+            "mid": [10.0 * i + 4.2 for i in range(count)],
+            "bottom": [0.0] * count,
+            "top": [1.0] * count,
+            "name_y": [0.5] * count,
+            "label": ["\n".join(_wrapped(t)) for t in frame["term"]],
+            "term": list(frame["term"]),
+            "team": list(frame["owner_team"]),
+        }
+    )
+    arrows = pd.DataFrame(
+        {"x": [10.0 * i + 9.2 for i in range(max(count - 1, 0))], "y": [0.5] * max(count - 1, 0)}
+    )
+    xs = alt.Scale(domain=[-0.2, 10 * count - 1.4], nice=False, zero=False)
+    ys = alt.Scale(domain=[0, 1], nice=False)
+    base = alt.Chart(data)
+    boxes = base.mark_rect(cornerRadius=8).encode(
+        x=alt.X("x:Q", scale=xs, axis=None),
+        x2=alt.X2("x2"),
+        y=alt.Y("bottom:Q", scale=ys, axis=None),
+        y2=alt.Y2("top"),
+        color=alt.Color(
+            "team:N",
+            scale=alt.Scale(domain=list(TEAM_COLOURS), range=list(TEAM_COLOURS.values())),
+            legend=alt.Legend(title="Owner team", orient="right", labelFontSize=13),
+        ),
+        tooltip=[alt.Tooltip("term:N", title="Stage"), alt.Tooltip("team:N", title="Owner")],
+    )
+    names = base.mark_text(
+        color="white", fontSize=14, fontWeight="bold", baseline="middle", lineBreak="\n"
+    ).encode(
+        x=alt.X("mid:Q", scale=xs, axis=None),
+        y=alt.Y("name_y:Q", scale=ys, axis=None),
+        text=alt.Text("label:N"),
+    )
+    arrow = (
+        alt.Chart(arrows)
+        .mark_text(text="▶", fontSize=18, color="#444444", baseline="middle")
+        .encode(x=alt.X("x:Q", scale=xs, axis=None), y=alt.Y("y:Q", scale=ys, axis=None))
+    )
+    return alt.layer(boxes, names, arrow).properties(height=110, width="container")

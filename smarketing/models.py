@@ -161,6 +161,7 @@ class Lead(LeadBase, table=True):
         Index("ix_lead_mql_at", "mql_at"),
         Index("ix_lead_sql_at", "sql_at"),
         Index("ix_lead_customer_at", "customer_at"),
+        Index("ix_lead_campaign", "campaign"),
     )
     id: int | None = Field(default=None, primary_key=True)
     is_demo: bool = Field(default=False, index=True)

@@ -338,7 +338,7 @@ def funnel(
     if by is not None:
         query = query.where(dimension_value(by) == value)
     counts = dict(zip(COUNT_COLUMNS, (int(v) for v in session.execute(query).one()), strict=True))
-    return _funnel_frame(counts)
+    return funnel_frame(counts)
 
 
 def funnel_from(frame: pd.DataFrame, value: str | None = None) -> pd.DataFrame:
@@ -347,12 +347,13 @@ def funnel_from(frame: pd.DataFrame, value: str | None = None) -> pd.DataFrame:
     is_total = frame["is_total"].astype(bool)
     match = frame[is_total] if value is None else frame[~is_total & (frame["value"] == value)]
     if match.empty:
-        return _funnel_frame(dict.fromkeys(COUNT_COLUMNS, 0))
+        return funnel_frame(dict.fromkeys(COUNT_COLUMNS, 0))
     row = match.iloc[0]
-    return _funnel_frame({name: int(row[name]) for name in COUNT_COLUMNS})
+    return funnel_frame({name: int(row[name]) for name in COUNT_COLUMNS})
 
 
-def _funnel_frame(counts: dict[str, int]) -> pd.DataFrame:
+def funnel_frame(counts: dict[str, int]) -> pd.DataFrame:
+    """The funnel frame (stage, label, count, next_step, cumulative) of stage counts."""
     rows, previous = [], None
     for key, label, _ in FUNNEL_STAGES:
         count = counts[key]

@@ -1,4 +1,4 @@
-"""meeting scorecard, action reviews
+"""meeting scorecard, action reviews, lead campaign index
 
 Revision ID: 0002
 Revises: 0001
@@ -41,6 +41,9 @@ def upgrade() -> None:
     with op.batch_alter_table('action', schema=None) as batch_op:
         batch_op.add_column(sa.Column('drop_reason', sa.Text(), nullable=True))
 
+    with op.batch_alter_table('lead', schema=None) as batch_op:
+        batch_op.create_index('ix_lead_campaign', ['campaign'], unique=False)
+
     with op.batch_alter_table('meeting', schema=None) as batch_op:
         batch_op.add_column(sa.Column('scorecard', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('started_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
@@ -53,6 +56,9 @@ def downgrade() -> None:
     with op.batch_alter_table('meeting', schema=None) as batch_op:
         batch_op.drop_column('started_at')
         batch_op.drop_column('scorecard')
+
+    with op.batch_alter_table('lead', schema=None) as batch_op:
+        batch_op.drop_index('ix_lead_campaign')
 
     with op.batch_alter_table('action', schema=None) as batch_op:
         batch_op.drop_column('drop_reason')

@@ -61,6 +61,7 @@ def sidebar_and_banner(engine: Engine) -> None:
     else:  # the address is a link to exactly these figures
         st.query_params["as_of"] = chosen.isoformat()
     widgets.demo_banner(facts(engine)["demo"])
+    widgets.flash()
 
 
 def actor() -> Actor:

@@ -11,7 +11,6 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from smarketing import config, hot_leads, leads, verdicts
-from smarketing.errors import SmarketingError
 from smarketing.permissions import Actor, allowed
 from smarketing.ui import resources, widgets
 from smarketing.ui.resources import session
@@ -185,7 +184,7 @@ def verdict_form(engine: Engine, actor: Actor, detail: dict) -> None:
         reason = st.selectbox("Reason (for a rejection)", ["", *reasons], key="verdict_reason")
         comment = st.text_input("Comment", key="verdict_comment")
         if st.form_submit_button("Save verdict", disabled=not can):
-            _save(
+            widgets.save(
                 engine,
                 "Verdict saved; the history keeps the earlier ones.",
                 lambda s: verdicts.record_verdict(
@@ -208,23 +207,13 @@ def contact_form(engine: Engine, actor: Actor, detail: dict) -> None:
         attempt = st.checkbox("Only an attempt (no answer)", key="contact_attempt")
         note = st.text_input("Note", key="contact_note")
         if st.form_submit_button("Record contact", disabled=not can):
-            _save(
+            widgets.save(
                 engine,
                 "Contact recorded.",
                 lambda s: verdicts.record_contact(
                     s, actor=actor, lead_id=detail["id"], kind=kind, detail=note, attempt=attempt
                 ),
             )
-
-
-def _save(engine: Engine, done: str, write) -> None:
-    try:
-        with session(engine) as s:
-            write(s)
-    except SmarketingError as exc:
-        st.error(str(exc))
-    else:
-        st.success(done)
 
 
 def hot_panel(engine: Engine) -> None:

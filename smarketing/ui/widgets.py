@@ -1,4 +1,4 @@
-"""Reusable widgets: demo banner, "as of" line, stage tiles."""
+"""Reusable widgets: demo banner, "as of" line, stage tiles, safe user text, saving."""
 
 from __future__ import annotations
 
@@ -6,8 +6,12 @@ from datetime import date, datetime
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy.engine import Engine
 
 from smarketing import config
+from smarketing.errors import SmarketingError
+from smarketing.safe_text import safe_markdown
+from smarketing.ui.resources import session
 
 
 def demo_banner(is_demo: bool) -> None:
@@ -50,3 +54,41 @@ def stage_tiles(frame: pd.DataFrame) -> None:
             help=f"{row.definition} Compared with {row.compared_with}.",
             border=True,
         )
+
+
+def user_markdown(text: str | None, empty: str = "") -> None:
+    """Render text a person typed as Markdown with any raw HTML made inert."""
+    if text and text.strip():
+        st.markdown(safe_markdown(text))
+    elif empty:
+        st.caption(empty)
+
+
+FLASH_KEY = "_flash"
+
+
+def save(engine: Engine, done: str, write, *, rerun: bool = False) -> bool:
+    """Run ``write(session)``; show ``done`` or the domain's message. True when it saved.
+
+    Widgets keep what the person typed either way, so a refused save loses nothing. With
+    ``rerun`` a successful save reruns the page (so it shows the new data) and ``done`` is
+    shown at the top of the next run.
+    """
+    try:
+        with session(engine) as s:
+            write(s)
+    except SmarketingError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return False
+    if rerun:
+        st.session_state[FLASH_KEY] = done
+        st.rerun()
+    st.success(done, icon=":material/check_circle:")
+    return True
+
+
+def flash() -> None:
+    """Show (once) the message a save left before it reran the page."""
+    message = st.session_state.pop(FLASH_KEY, None)
+    if message:
+        st.success(message, icon=":material/check_circle:")

@@ -79,15 +79,19 @@ PAGES = {
     "SLA": "app_pages/sla.py",
     "Lead quality": "app_pages/quality.py",
     "Leads": "app_pages/leads.py",
+    "Shared language": "app_pages/shared_language.py",
+    "Personas": "app_pages/personas.py",
+    "Campaigns": "app_pages/campaigns.py",
     "Import": "app_pages/admin_import.py",
     "Users": "app_pages/admin_users.py",
     "Audit log": "app_pages/admin_audit.py",
 }
+ONE_TEAM = ["Shared language", "Personas", "Campaigns"]
 NAV = {
-    "ada": ["Overview", "SLA", "Lead quality", "Leads", "Import", "Users", "Audit log"],
-    "mia": ["Overview", "SLA", "Lead quality", "Leads", "Import"],
-    "sam": ["Overview", "SLA", "Lead quality", "Leads"],
-    "lea": ["Overview", "SLA", "Lead quality", "Leads"],
+    "ada": ["Overview", "SLA", "Lead quality", "Leads", *ONE_TEAM, "Import", "Users", "Audit log"],
+    "mia": ["Overview", "SLA", "Lead quality", "Leads", *ONE_TEAM, "Import"],
+    "sam": ["Overview", "SLA", "Lead quality", "Leads", *ONE_TEAM],
+    "lea": ["Overview", "SLA", "Lead quality", "Leads", *ONE_TEAM],
 }
 
 

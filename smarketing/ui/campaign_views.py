@@ -1,0 +1,321 @@
+"""Campaigns widgets: the list (active first, what's new for you), the brief sales reads, the
+campaign's live funnel and waiting leads, the draft editor, publishing and versions."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from smarketing import campaigns, charts, config, quality, sla
+from smarketing.permissions import Actor, allowed
+from smarketing.ui import sla_views, widgets
+from smarketing.ui.resources import data_version, session
+
+STATUS_ICON = {"active": "🟢", "upcoming": "🗓️", "ended": "⏹️"}
+
+
+def now() -> datetime:
+    """The current instant (waiting leads and deadlines are about now)."""
+    return datetime.now(UTC)
+
+
+def campaign_list(engine: Engine, actor: Actor, as_of: date) -> pd.DataFrame:
+    """The campaigns this person may read, active first."""
+    with session(engine) as s:
+        return campaigns.campaign_list(s, actor=actor, as_of=as_of)
+
+
+def _option(row) -> str:
+    new = "🆕 " if row.new_for_you else ""
+    dates = (
+        f"{row.start_date:%d %b}–{row.end_date:%d %b %Y}"
+        if row.end_date
+        else (f"from {row.start_date:%d %b %Y}" if row.start_date else "no dates")
+    )
+    return f"{new}{STATUS_ICON.get(row.status, '')} {row.name} · {row.status} · {dates}"
+
+
+def pick(frame: pd.DataFrame) -> int | None:
+    """The campaign picker (keyboard friendly); returns the chosen campaign's id."""
+    if frame.empty:
+        st.info("No campaign has a published brief yet.")
+        return None
+    labels = {int(r.id): _option(r) for r in frame.itertuples(index=False)}
+    wanted = st.query_params.get("campaign")
+    ids = list(labels)
+    default = next((i for i in ids if str(i) == wanted), ids[0])
+    chosen = st.selectbox(
+        "Campaign",
+        ids,
+        index=ids.index(default),
+        format_func=labels.get,
+        key="campaign_pick",
+        help="🆕 = the brief changed since you last read it.",
+    )
+    st.query_params["campaign"] = str(chosen)
+    return chosen
+
+
+def overview_table(frame: pd.DataFrame) -> None:
+    """All listed campaigns as a table."""
+    shown = frame.assign(
+        new=frame["new_for_you"].map({True: "🆕", False: ""}),
+        state=[f"{STATUS_ICON.get(s, '')} {s}" for s in frame["status"]],
+    )
+    st.dataframe(
+        shown,
+        column_order=[
+            "new",
+            "name",
+            "state",
+            "start_date",
+            "end_date",
+            "channel",
+            "persona",
+            "offer",
+            "brief_status",
+            "published_version",
+        ],
+        column_config={
+            "new": st.column_config.TextColumn("", width="small"),
+            "name": "Campaign",
+            "state": "Status",
+            "start_date": st.column_config.DateColumn("Start", format="DD MMM YYYY"),
+            "end_date": st.column_config.DateColumn("End", format="DD MMM YYYY"),
+            "channel": "Channel",
+            "persona": "Persona",
+            "offer": "Offer",
+            "brief_status": "Brief",
+            "published_version": st.column_config.NumberColumn("Version", format="%d"),
+        },
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def brief_for(engine: Engine, actor: Actor, campaign_id: int) -> dict | None:
+    """What this person may read of the campaign's brief (sales: published only)."""
+    with session(engine) as s:
+        return campaigns.brief_for(s, campaign_id, actor=actor)
+
+
+def brief_header(content: dict) -> None:
+    """Campaign name, channel, persona, dates, and which version this is."""
+    shown = content["published"] or content["draft"]
+    st.subheader(content["name"])
+    dates = " – ".join(
+        f"{d:%d %b %Y}" for d in (shown.get("start_date"), shown.get("end_date")) if d
+    )
+    pub = content["published"]
+    version = (
+        f"brief v{pub['version']}, published by {pub['published_by']} "
+        f"on {widgets.local_time(pub['published_at'])}"
+        if pub
+        else "brief not published yet"
+    )
+    st.caption(f"{content['channel'] or 'no channel'} · {dates or 'no dates'} · {version}")
+    if content["can_edit"] and content["unpublished_changes"]:
+        st.warning(
+            "The draft has unpublished changes: " + ", ".join(content["unpublished_changes"]),
+            icon=":material/edit_note:",
+        )
+
+
+def whats_new(engine: Engine, actor: Actor, content: dict) -> None:
+    """The fields that changed since this person last read the brief, then mark it read."""
+    cid = content["campaign_id"]
+    with session(engine) as s:
+        seen = campaigns.seen_version(s, cid, actor.username)
+        changed = campaigns.changes_since(s, cid, seen) if seen < content["brief_version"] else []
+        if changed:
+            campaigns.mark_seen(s, campaign_id=cid, username=actor.username)
+    if changed and seen:
+        st.info(
+            f"**New since you last looked (v{seen} → v{content['brief_version']}):** "
+            + ", ".join(changed),
+            icon=":material/fiber_new:",
+        )
+    elif changed:
+        st.info("**New to you:** first time you open this brief.", icon=":material/fiber_new:")
+
+
+def brief(data: dict, *, draft: bool = False) -> None:
+    """The brief as sales reads it, every field in order."""
+    if draft:
+        st.warning(
+            "Draft — sales does not see this until it is published.", icon=":material/edit_note:"
+        )
+    st.markdown("**Key message**")
+    with st.container(border=True):
+        widgets.user_markdown(data.get("key_message"), "No key message yet.")
+    persona = data.get("persona")
+    if persona:
+        st.page_link(
+            "app_pages/personas.py",
+            label=f"Target persona: {persona} — open the card",
+            icon=":material/person:",
+            query_params={"persona": persona},
+        )
+    for field, label in campaigns.BRIEF_FIELDS:
+        if field != "key_message":
+            st.markdown(f"**{label}**")
+            widgets.user_markdown(data.get(field), "—")
+
+
+def export(content: dict) -> None:
+    """Download the published brief as Markdown, to paste into an e-mail."""
+    slug = "".join(c if c.isalnum() else "-" for c in content["name"].lower()).strip("-")
+    st.download_button(
+        "Download brief (Markdown)",
+        campaigns.brief_markdown(content["published"]),
+        file_name=f"brief-{slug[:60]}-v{content['brief_version']}.md",
+        mime="text/markdown",
+        icon=":material/download:",
+        key="brief_download",
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=64, ttl=300)
+def _funnel(_engine: Engine, url: str, version: int, name: str, minute: str) -> dict:
+    with session(_engine) as s:
+        return campaigns.campaign_funnel(s, name, now=datetime.fromisoformat(minute))
+
+
+def funnel(engine: Engine, name: str) -> None:
+    """The campaign's live funnel and the follow-up SLA of its MQLs."""
+    minute = now().replace(second=0, microsecond=0).isoformat()
+    f = _funnel(engine, config.database_url(), data_version(engine), name, minute)
+    frame = quality.funnel_frame({k: f[k] for k in quality.COUNT_COLUMNS})
+    st.markdown("**Live funnel** · all of the campaign's leads")
+    st.vega_lite_chart(charts.funnel_chart(frame, "next").to_dict(), width="stretch")
+    follow = f["follow_up"]
+    if follow["due"]:
+        st.metric(
+            "MQLs contacted in time",
+            f"{follow['rate']:.0%}",
+            help=(
+                f"{follow['in_time']:,} of {follow['due']:,} MQLs whose {follow['hours']:g}-hour "
+                "deadline has passed were contacted by then. Target "
+                + (f"{follow['target']:.0%}." if follow["target"] is not None else "not set.")
+            ),
+            border=True,
+        )
+        st.markdown(sla_views.badge(sla.Status(follow["status"])))
+    else:
+        st.caption("No MQL of this campaign has reached its response deadline yet.")
+
+
+def waiting(engine: Engine, name: str) -> None:
+    """The campaign's MQLs still waiting for a first contact, oldest first."""
+    with session(engine) as s:
+        frame = campaigns.waiting_for_contact(s, name, now=now())
+    st.markdown(f"**Waiting for first contact** · {len(frame)}")
+    if frame.empty:
+        st.caption("Nobody is waiting. 👍")
+        return
+    st.dataframe(
+        frame.assign(mql=frame["mql_at"].map(widgets.local_time)),
+        column_order=["name", "company", "owner", "mql", "hours_waiting", "past_deadline"],
+        column_config={
+            "name": "Lead",
+            "company": "Company",
+            "owner": "Owner",
+            "mql": "MQL since",
+            "hours_waiting": st.column_config.NumberColumn("Hours waiting", format="%.1f"),
+            "past_deadline": st.column_config.CheckboxColumn("Late"),
+        },
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def _editor(engine: Engine, actor: Actor, campaign_id: int | None, d: dict) -> None:
+    can = allowed(actor, "campaign.edit")
+    key = campaign_id or "new"
+    with st.form(f"campaign_form_{key}"):
+        c1, c2, c3 = st.columns([2, 1, 1])
+        values = {
+            "name": c1.text_input("Name", value=d.get("name", ""), key=f"cp_name_{key}"),
+            "channel": c2.text_input("Channel", value=d.get("channel", ""), key=f"cp_ch_{key}"),
+            "persona": c3.text_input(
+                "Persona (name of a card)", value=d.get("persona") or "", key=f"cp_pers_{key}"
+            ),
+        }
+        c4, c5, c6 = st.columns(3)
+        values["start_date"] = c4.date_input(
+            "Start", value=d.get("start_date"), key=f"cp_start_{key}"
+        )
+        values["end_date"] = c5.date_input("End", value=d.get("end_date"), key=f"cp_end_{key}")
+        values["lead_target"] = c6.number_input(
+            "Lead target", min_value=0, value=d.get("lead_target"), step=10, key=f"cp_tgt_{key}"
+        )
+        for field, label in campaigns.BRIEF_FIELDS:
+            values[field] = st.text_area(
+                f"{label} (Markdown)", value=d.get(field, ""), key=f"cp_{field}_{key}", height=100
+            )
+        if st.form_submit_button("Save draft", disabled=not can, type="primary"):
+            widgets.save(
+                engine,
+                "Draft saved. Sales sees it once you publish it.",
+                lambda s: campaigns.save_draft(
+                    s, actor=actor, campaign_id=campaign_id, fields=values
+                ),
+                rerun=True,
+            )
+
+
+def edit_tabs(engine: Engine, actor: Actor, content: dict) -> None:
+    """For marketing and admins: the draft editor, publishing, and every version."""
+    cid = content["campaign_id"]
+    edit, publish, history = st.tabs(["Edit the draft", "Preview and publish", "Versions"])
+    with edit:
+        _editor(engine, actor, cid, content["draft"])
+    with publish:
+        changes = content["unpublished_changes"]
+        st.markdown(
+            "Changed since the last publication: " + ", ".join(changes)
+            if changes
+            else "The draft is the same as the published brief."
+        )
+        if st.button(
+            "Publish the draft to sales",
+            disabled=not changes,
+            key=f"cp_publish_{cid}",
+            icon=":material/send:",
+            type="primary",
+        ):
+            widgets.save(
+                engine,
+                "Published: sales sees the new version, marked as new.",
+                lambda s: campaigns.publish_brief(s, actor=actor, campaign_id=cid),
+                rerun=True,
+            )
+        if changes:
+            brief(content["draft"], draft=True)
+    with history:
+        versions(engine, cid)
+
+
+def new_campaign(engine: Engine, actor: Actor) -> None:
+    """A new campaign with its first draft (marketing and admins)."""
+    if allowed(actor, "campaign.edit"):
+        with st.expander("New campaign", icon=":material/add:"):
+            _editor(engine, actor, None, {})
+
+
+def versions(engine: Engine, campaign_id: int) -> None:
+    """Every published version of the brief, newest first."""
+    with session(engine) as s:
+        rows = campaigns.brief_versions(s, campaign_id)
+    if not rows:
+        st.caption("Not published yet.")
+        return
+    for row in rows:
+        with st.expander(
+            f"Version {row['version']} · {row['published_by']} · "
+            f"{widgets.local_time(row['published_at'])}"
+        ):
+            brief(row["data"])

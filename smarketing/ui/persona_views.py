@@ -1,0 +1,176 @@
+"""Personas widgets: a card per persona beside how its leads perform, versions, the edit form,
+archive/unarchive and a new persona."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from smarketing import config, personas
+from smarketing.models import Persona
+from smarketing.permissions import Actor, allowed
+from smarketing.ui import widgets
+from smarketing.ui.resources import data_version, session
+
+#: The card's text sections, in reading order.
+SECTIONS = [
+    ("company_profile", "Company profile"),
+    ("goals", "Goals"),
+    ("challenges", "Challenges"),
+    ("information_sources", "Where they look for information"),
+    ("objections", "Objections and the answers that work"),
+    ("messages", "Messages that resonate"),
+    ("recognise", "How to recognise them in a lead"),
+]
+FIGURES = [
+    ("leads", "Leads", "{:,.0f}", "Leads created in the quarter with this persona."),
+    ("mqls", "MQLs", "{:,.0f}", "Of those leads, how many became MQLs."),
+    (
+        "acceptance",
+        "Accepted",
+        "{:.0%}",
+        "Accepted ÷ (accepted + rejected) among those leads' verdicts.",
+    ),
+    ("mql_to_sql", "MQL→SQL", "{:.0%}", "SQLs ÷ MQLs among those leads."),
+    ("customers", "Customers", "{:,.0f}", "Of those leads, how many became customers."),
+]
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _performance(_engine: Engine, url: str, version: int, as_of: date) -> pd.DataFrame:
+    with session(_engine) as s:
+        return personas.persona_performance(s, as_of=as_of)
+
+
+def performance(engine: Engine, as_of: date) -> pd.DataFrame:
+    """Cached per-persona figures, this quarter and last."""
+    return _performance(engine, config.database_url(), data_version(engine), as_of)
+
+
+def cards(engine: Engine, *, include_archived: bool) -> list[Persona]:
+    """The persona cards, by name."""
+    with session(engine) as s:
+        return personas.persona_cards(s, include_archived=include_archived)
+
+
+def _figure(value, fmt: str) -> str:
+    return "—" if value is None or pd.isna(value) else fmt.format(value)
+
+
+def figures(perf: pd.DataFrame, name: str) -> None:
+    """This quarter's figures for one persona beside last quarter's, with the change."""
+    row = perf[perf["persona"] == name]
+    st.markdown("**How their leads perform**")
+    if row.empty:
+        st.caption("No leads with this persona in either quarter.")
+        return
+    r = row.iloc[0]
+    lines = ["| | This quarter | Last quarter | Change |", "|---|---:|---:|---:|"]
+    for key, label, fmt, _ in FIGURES:
+        now, before = r[f"{key}_this"], r[f"{key}_last"]
+        change = "—"
+        if not (now is None or before is None or pd.isna(now) or pd.isna(before)):
+            change = f"{(now - before) * 100:+.0f} pts" if "%" in fmt else f"{now - before:+,.0f}"
+        lines.append(f"| {label} | {_figure(now, fmt)} | {_figure(before, fmt)} | {change} |")
+    st.markdown("\n".join(lines))
+    st.caption(" ".join(f"**{label}:** {text}" for _, label, _, text in FIGURES))
+
+
+def card(engine: Engine, actor: Actor, p: Persona, perf: pd.DataFrame) -> None:
+    """One persona card with its performance beside it."""
+    with st.container(border=True):
+        left, right = st.columns([3, 2], gap="large")
+        with left:
+            archived = " :gray-badge[archived]" if p.archived else ""
+            st.markdown(f"### {p.icon} {p.name}{archived}")
+            st.markdown(f"**{p.role or 'Role not set'}** · {p.seniority or 'seniority not set'}")
+            for field, label in SECTIONS:
+                st.markdown(f"**{label}**")
+                widgets.user_markdown(getattr(p, field), "—")
+        with right:
+            figures(perf, p.name)
+            st.caption(
+                f"Version {p.version}, saved by {p.updated_by} "
+                f"on {widgets.local_time(p.updated_at)}"
+            )
+            with st.popover("Versions", icon=":material/history:"):
+                _versions(engine, p)
+            with st.expander("Edit card", icon=":material/edit:"):
+                _form(engine, actor, p)
+            _archive(engine, actor, p)
+
+
+def _versions(engine: Engine, p: Persona) -> None:
+    with session(engine) as s:
+        versions = personas.persona_versions(s, p.id)
+    picked = st.selectbox(
+        "Version",
+        [v.version for v in versions],
+        format_func=lambda n: f"version {n}",
+        key=f"persona_version_{p.id}",
+    )
+    chosen = next(v for v in versions if v.version == picked)
+    st.caption(f"Saved by {chosen.saved_by} on {widgets.local_time(chosen.saved_at)}")
+    fields = personas.version_fields(chosen)
+    st.markdown(f"**{fields.get('icon', '')} {fields.get('name', '')}** · {fields.get('role', '')}")
+    for field, label in SECTIONS:
+        st.markdown(f"**{label}**")
+        widgets.user_markdown(fields.get(field, ""), "—")
+
+
+def _archive(engine: Engine, actor: Actor, p: Persona) -> None:
+    can = allowed(actor, "persona.edit")
+    label = "Bring back" if p.archived else "Archive"
+    if st.button(label, key=f"persona_archive_{p.id}", disabled=not can, icon=":material/archive:"):
+        widgets.save(
+            engine,
+            f"{p.name} is {'back' if p.archived else 'archived; leads keep their persona'}.",
+            lambda s: personas.set_archived(
+                s, actor=actor, persona_id=p.id, archived=not p.archived
+            ),
+            rerun=True,
+        )
+
+
+def _form(engine: Engine, actor: Actor, p: Persona | None) -> None:
+    key = p.id if p else "new"
+    can = allowed(actor, "persona.edit")
+    if not can:
+        st.caption("Marketing and admins edit persona cards.")
+    with st.form(f"persona_form_{key}"):
+        c1, c2 = st.columns([3, 1])
+        values = {
+            "name": c1.text_input("Name", value=p.name if p else "", key=f"pn_name_{key}"),
+            "icon": c2.text_input("Icon", value=p.icon if p else "👤", key=f"pn_icon_{key}"),
+        }
+        c3, c4 = st.columns(2)
+        values["role"] = c3.text_input("Role", value=p.role if p else "", key=f"pn_role_{key}")
+        values["seniority"] = c4.text_input(
+            "Seniority", value=p.seniority if p else "", key=f"pn_sen_{key}"
+        )
+        for field, label in SECTIONS:
+            values[field] = st.text_area(
+                f"{label} (Markdown)",
+                value=getattr(p, field) if p else "",
+                key=f"pn_{field}_{key}",
+                height=100,
+            )
+        label = "Save as a new version" if p else "Add the persona"
+        if st.form_submit_button(label, disabled=not can, type="primary"):
+            widgets.save(
+                engine,
+                "Saved; earlier versions stay readable." if p else "Persona added.",
+                lambda s: personas.save_persona(
+                    s, actor=actor, persona_id=p.id if p else None, fields=values
+                ),
+                rerun=True,
+            )
+
+
+def new_persona(engine: Engine, actor: Actor) -> None:
+    """The form for a new persona card."""
+    with st.expander("Add a persona", icon=":material/person_add:"):
+        _form(engine, actor, None)

@@ -1,0 +1,65 @@
+"""The Personas page: a card per persona beside its figures, editing by role, archiving."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlmodel import Session
+
+from smarketing import personas
+from smarketing.demo import build_demo
+from smarketing.permissions import Actor
+from tests.pages.conftest import PEOPLE, logged_in, texts
+
+NOW = datetime(2026, 11, 18, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def demo(app_env):
+    build_demo(app_env, leads=800, months=3, now=NOW, seed=5)
+    return app_env
+
+
+def open_personas(username):
+    at = logged_in(username, PEOPLE[username], as_of=date(2026, 11, 18))
+    return at.switch_page("app_pages/personas.py").run()
+
+
+@pytest.mark.parametrize("username", list(PEOPLE))
+def test_personas_page_for_every_role(people, demo, username):
+    at = open_personas(username)
+    assert not at.exception
+    shown = texts(at)
+    assert "How their leads perform" in shown and "This quarter" in shown
+    assert "Objections and the answers that work" in shown
+    can_edit = username in ("ada", "mia")
+    archive = [b for b in at.button if b.key and b.key.startswith("persona_archive_")]
+    assert archive and all(b.disabled != can_edit for b in archive)
+
+
+def test_marketing_edits_a_card_as_a_new_version(people, demo):
+    at = open_personas("mia")
+    with Session(demo) as s:
+        card = personas.persona_cards(s)[0]
+    at.text_area(key=f"pn_goals_{card.id}").input("- Win the board over\n- <script>x</script>")
+    at.button(key=f"FormSubmitter:persona_form_{card.id}-Save as a new version").click().run()
+    assert not at.exception
+    assert "Saved" in texts(at)
+    with Session(demo) as s:
+        versions = personas.persona_versions(s, card.id)
+    assert [v.version for v in versions] == [2, 1]
+    assert "<script>" not in texts(at), "user text is rendered without raw HTML"
+
+
+def test_archived_persona_hidden_until_asked(people, demo):
+    with Session(demo, expire_on_commit=False) as s:
+        card = personas.persona_cards(s)[0]
+        personas.set_archived(
+            s, actor=Actor.of("mia", {"marketing"}), persona_id=card.id, archived=True
+        )
+    at = open_personas("sam")
+    assert f"{card.name}" not in [o for o in at.selectbox(key="personas_pick").options]
+    at.toggle(key="personas_archived").set_value(True).run()
+    assert card.name in at.selectbox(key="personas_pick").options
+    assert "archived" in texts(at)
