@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from smarketing import cli_hot_leads, cli_imports, config, db, demo, users
+from smarketing import cli_backup, cli_hot_leads, cli_imports, cli_meetings, config, db, demo, users
 from smarketing.agreements import (
     TARGET_LIMITS,
     agreement_history,
@@ -153,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sla(sub, common)
     cli_imports.add_parser(sub, common)
     cli_hot_leads.add_parser(sub, common)
+    cli_backup.add_parser(sub, common)
+    cli_meetings.add_parser(sub, common)
     return parser
 
 
@@ -532,6 +534,8 @@ COMMANDS = {
     "users": _cmd_users,
     "report": _cmd_report,
     "sla": _cmd_sla,
+    **dict.fromkeys(cli_backup.COMMANDS, lambda args: cli_backup.run(args, _engine)),
+    **dict.fromkeys(cli_meetings.COMMANDS, lambda args: cli_meetings.run(args, _engine)),
 }
 
 

@@ -4,13 +4,14 @@ ratings, decisions, actions and minutes, and the "why?" causes on red periods.""
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from random import Random
 
 import numpy as np
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from smarketing.agenda import agenda_json, default_agenda
 from smarketing.demo.inserts import insert_columns, insert_one
 from smarketing.demo.sla import SLA_V1, SLA_V2, v2_decided_on
 from smarketing.demo.story import (
@@ -28,20 +29,28 @@ from smarketing.demo.story import (
     add_months,
     monday_of,
 )
-from smarketing.models import Action, Decision, Meeting, MeetingNote, MeetingRating, SlaCause
+from smarketing.meetings import scorecard_snapshots
+from smarketing.minutes import minutes_markdown
+from smarketing.models import (
+    Action,
+    ActionReview,
+    Decision,
+    Meeting,
+    MeetingNote,
+    MeetingRating,
+    SlaCause,
+)
 from smarketing.periods import period_containing
 from smarketing.sla import Status, sla_report
 
-WEEKLY_AGENDA = [
-    "Scorecard",
-    "Last week's actions",
-    "Results so far",
-    "Product news",
-    "Personas and campaigns",
-    "SLA challenges",
-    "New actions",
+WEEKLY_AGENDA = default_agenda("weekly")
+MONTHLY_AGENDA = default_agenda("monthly")
+#: Why an action was dropped in the actions review.
+DROP_REASONS = [
+    "Overtaken by the new routing rule; nothing left to do.",
+    "The campaign it was for has ended.",
+    "Not worth the effort after all: the numbers moved without it.",
 ]
-MONTHLY_AGENDA = ["SLA history", "Trends", "Campaign results", "Decisions", "Next month"]
 
 ACTION_POOL = [
     ("Call back all MQLs older than 4 hours before noon", "contacted_within_sla_rate", "sam.s"),
@@ -201,18 +210,31 @@ def _week_figures(st: Story, stats: dict, monday: date) -> dict:
     }
 
 
+def _month_mqls(st: Story, stats: dict, month_start: date) -> int:
+    """MQLs delivered in the month before ``month_start``."""
+    a, b = st.day_ts(add_months(month_start, -1)), st.day_ts(month_start)
+    return int(((stats["mql_ts"] >= a) & (stats["mql_ts"] < b)).sum())
+
+
 def write_meetings(conn: Connection, st: Story, rnd: Random, stats: dict) -> dict:
+    """Weekly and monthly meetings up to today with their notes, ratings, decisions,
+    actions and actions reviews; closed ones get a frozen scorecard and their minutes."""
     today = st.today
     first = st.calendar_start + timedelta(days=(7 - st.calendar_start.weekday()) % 7)
     mondays = [first + timedelta(weeks=i) for i in range((today - first).days // 7 + 1)]
     monthly = sorted({d for d in mondays if d.day <= 7})
     counts = {"meetings": 0, "actions": 0, "decisions": 0}
-    notes, ratings, actions, decisions = [], [], [], []
+    notes, ratings, actions, decisions, reviews = [], [], [], [], []
+    closed: list[tuple[int, str, date, datetime]] = []  # (id, kind, day, closed at)
     v2_day = v2_decided_on(st)
     spring_weeks = []
+    before_ten = st.now.astimezone(st.tz).hour < 10
 
     def meeting(kind: str, day: date, title: str, facilitator: str, agenda: list) -> tuple:
-        planned = day == today and st.now.astimezone(st.tz).hour < 10
+        # this morning's meeting is still to come, and so is next Monday's
+        planned = day > today or (day == today and before_ten)
+        start, end = (9, 10) if kind == "weekly" else (14, 15)
+        closed_at = None if planned else st.dt(day, end)
         mid = insert_one(
             conn,
             Meeting,
@@ -220,19 +242,24 @@ def write_meetings(conn: Connection, st: Story, rnd: Random, stats: dict) -> dic
             title=title,
             held_on=day,
             status="planned" if planned else "closed",
-            agenda=json.dumps(agenda, ensure_ascii=False),
+            agenda=agenda_json(agenda),
             facilitator=facilitator,
             minutes=None,
-            closed_at=None if planned else st.dt(day, 10 if kind == "weekly" else 15),
+            started_at=None if planned else st.dt(day, start),
+            closed_at=closed_at,
             closed_by=None if planned else facilitator,
             created_by=facilitator,
             created_at=st.dt(day - timedelta(days=5), 12),
             is_demo=True,
         )
         counts["meetings"] += 1
+        if not planned:
+            closed.append((mid, kind, day, closed_at))
         return mid, planned
 
-    def action(mid, day, title, metric, owner, *, status, due, closed=None, carried=0, by=None):
+    def action(mid, day, title, metric, owner, *, fate, due, by, complete=None, closed_at=None):
+        """``fate``: open (stays open), done (finished on ``complete``), dropped (after the
+        due day) or closed (done outside a meeting at ``closed_at``)."""
         actions.append(
             {
                 "title": title,
@@ -241,15 +268,57 @@ def write_meetings(conn: Connection, st: Story, rnd: Random, stats: dict) -> dic
                 "metric": metric,
                 "period_kind": "week",
                 "period_start": monday_of(day - timedelta(days=7)),
-                "status": status,
+                "status": "done" if fate == "closed" else "open",
                 "meeting_id": mid,
-                "carried_over": carried,
-                "created_by": by or HEAD_OF_MARKETING,
+                "carried_over": 0,
+                "drop_reason": None,
+                "created_by": by,
                 "created_at": st.dt(day, 9, 40),
-                "closed_at": closed,
+                "closed_at": closed_at,
                 "is_demo": True,
+                "_day": day,
+                "_fate": fate,
+                "_complete": complete,
+                "_resolved": fate == "closed",
             }
         )
+
+    def review(mid: int, day: date, chair: str) -> tuple[int, int, list[str]]:
+        """This meeting's actions review: every open action from an earlier meeting is
+        done (finished by now), dropped (past due, not worth it) or carried over.
+        Returns (reviewed, done, titles still open)."""
+        at, done, still = st.dt(day, 9, 20), 0, []
+        for a in actions:
+            if a["_resolved"] or a["_day"] >= day:
+                continue
+            note = ""
+            if a["_fate"] == "done" and a["_complete"] <= day:
+                outcome, a["status"], a["closed_at"] = "done", "done", at
+                a["_resolved"], done = True, done + 1
+            elif a["_fate"] == "dropped" and a["due_date"] < day:
+                note = DROP_REASONS[len(reviews) % len(DROP_REASONS)]
+                outcome, a["status"], a["closed_at"], a["drop_reason"] = (
+                    "dropped",
+                    "dropped",
+                    at,
+                    note,
+                )
+                a["_resolved"] = True
+            else:
+                outcome = "carried"
+                a["carried_over"] += 1
+                still.append(a["title"])
+            reviews.append(
+                {
+                    "action": a,
+                    "meeting_id": mid,
+                    "outcome": outcome,
+                    "note": note,
+                    "reviewed_by": chair,
+                    "reviewed_at": at if outcome != "carried" else st.dt(day, 10),
+                }
+            )
+        return sum(1 for r in reviews if r["meeting_id"] == mid), done, still
 
     def decision(mid, day, text, metric, by, sla_version=None, recorder=HEAD_OF_MARKETING):
         decisions.append(
@@ -266,57 +335,60 @@ def write_meetings(conn: Connection, st: Story, rnd: Random, stats: dict) -> dic
             }
         )
 
-    def held(day: date) -> date | None:
-        """The weekly meeting on or before the day (the first one if none)."""
-        earlier = [m for m in mondays if m <= day]
-        return earlier[-1] if earlier else (mondays[0] if mondays else None)
+    def note(mid: int, step: str, author: str, text: str, at: datetime) -> None:
+        notes.append(
+            {
+                "meeting_id": mid,
+                "step": step,
+                "author": author,
+                "body": text,
+                "revision": 1,
+                "created_at": at,
+                "updated_at": at,
+                "is_demo": True,
+            }
+        )
 
+    # The open actions carried over several times, and the overdue one, are agreed as many
+    # closed weekly meetings ago as they have been carried over since.
+    closed_days = [d for d in mondays if not (d == today and before_ten)]
     special: dict = {}  # monday -> special open actions created there
-    for k, (title, metric, owner, carried) in enumerate(CARRIED):
-        day = held(monday_of(today - timedelta(weeks=carried + 2 + k)))
-        special.setdefault(day, []).append(("carried", title, metric, owner, carried))
-    special.setdefault(held(monday_of(today - timedelta(days=17))), []).append(
-        ("overdue", *OVERDUE, 1)
-    )
+    for title, metric, owner, carried in CARRIED:
+        day = closed_days[max(0, len(closed_days) - 1 - carried)]
+        special.setdefault(day, []).append(("carried", title, metric, owner))
+    overdue_day = closed_days[max(0, len(closed_days) - 2)]
+    special.setdefault(overdue_day, []).append(("overdue", *OVERDUE))
 
-    minutes_of: dict[int, list[str]] = {}
     deck: list = []  # action titles are dealt from a shuffled deck: no twin actions
     weekly_decisions = iter(WEEKLY_DECISIONS)
     monthly_decisions = iter(MONTHLY_DECISIONS)
-    last_actions: list[dict] = []
     for day in mondays:
         week = day.isocalendar().week
         chair = HEAD_OF_MARKETING if week % 2 else SALES_MANAGER
         mid, planned = meeting(
             "weekly", day, f"Weekly smarketing — week {week}", chair, WEEKLY_AGENDA
         )
-        first_action = len(actions)
-        lines = [f"# Weekly smarketing — week {week}", ""]
-        f = _week_figures(st, stats, day)
-        for specials in special.get(day, []):
-            what, title, metric, owner, carried = specials
-            if what == "carried":
-                due = today + timedelta(days=rnd.randint(2, 9))
-            else:
-                due = today - timedelta(days=3)
-            action(
-                mid, day, title, metric, owner, status="open", due=due, carried=carried, by=chair
-            )
         if planned:
-            minutes_of[mid] = []
             continue
+        f = _week_figures(st, stats, day)
         at = st.dt(day, 9, 30)
+        reviewed, done, still = review(mid, day, chair)
+        for what, title, metric, owner in special.get(day, []):
+            due = today + timedelta(days=rnd.randint(2, 9))
+            if what == "overdue":
+                due = max(today - timedelta(days=3), day + timedelta(days=1))
+            action(mid, day, title, metric, owner, fate="open", due=due, by=chair)
         wk_target = (SLA_V2 if day >= st.v2_from else SLA_V1)["mql_target"] * 7 / 30.4
         acc = "n/a" if f["acceptance"] is None else f"{f['acceptance']:.0%}"
         body = f"Last week: {f['mqls']} MQLs against about {wk_target:.0f} needed; accepted {acc}."
-        step_notes = [("Scorecard", HEAD_OF_MARKETING, body)]
-        if last_actions:
-            done = [a["closed_at"] is not None and a["closed_at"] <= at for a in last_actions]
-            text = f"{sum(done)} of {len(last_actions)} actions from last week done."
-            still = [a["title"] for a, d in zip(last_actions, done, strict=True) if not d]
+        note(mid, "scorecard", HEAD_OF_MARKETING, body, at)
+        if reviewed:
+            text = f"{done} of {reviewed} open actions done."
             if still:
-                text += f" Still open: {still[0]}."
-            step_notes.append(("Last week's actions", chair, text))
+                text += f" Carried over: {still[0]}" + (
+                    f" and {len(still) - 1} more." if len(still) > 1 else "."
+                )
+            note(mid, "actions_review", chair, text, at)
         if f["median"] is not None:
             body = (
                 f"Median first contact {f['median']:.1f} h; {f['within']:.0%} of the MQLs "
@@ -333,25 +405,11 @@ def write_meetings(conn: Connection, st: Story, rnd: Random, stats: dict) -> dic
                     f" {SALES_TEAM[ON_LEAVE][0].split()[0]} is on parental leave but still in "
                     "the round-robin; his MQLs wait for the next morning's triage."
                 )
-            step_notes.append(("SLA challenges", SALES_MANAGER, body))
+            note(mid, "sla_challenges", SALES_MANAGER, body, at)
         if week % 2 == 0:
-            step_notes.append(("Product news", CONTENT_LEAD, rnd.choice(PRODUCT_NEWS)))
+            note(mid, "personas_news", CONTENT_LEAD, rnd.choice(PRODUCT_NEWS), at)
         if week % 3 == 0:
-            step_notes.append(("Personas and campaigns", MARKETING_OPS, rnd.choice(CAMPAIGN_NOTES)))
-        for step, author, text in step_notes:
-            notes.append(
-                {
-                    "meeting_id": mid,
-                    "step": step,
-                    "author": author,
-                    "body": text,
-                    "revision": 1,
-                    "created_at": at,
-                    "updated_at": at,
-                    "is_demo": True,
-                }
-            )
-            lines.append(f"**{step}** ({PEOPLE[author]}): {text}")
+            note(mid, "campaigns", MARKETING_OPS, rnd.choice(CAMPAIGN_NOTES), at)
         for user in (HEAD_OF_MARKETING, SALES_MANAGER, MARKETING_OPS):
             ratings.append({"meeting_id": mid, "username": user, "rating": rnd.randint(6, 9)})
 
@@ -370,9 +428,10 @@ def write_meetings(conn: Connection, st: Story, rnd: Random, stats: dict) -> dic
                 RR_TITLE,
                 "median_first_contact_hours",
                 SALES_MANAGER,
-                status="done",
+                fate="closed",
                 due=day + timedelta(days=7),
-                closed=st.dt(day + timedelta(days=4), 8),
+                by=HEAD_OF_MARKETING,
+                closed_at=st.dt(day + timedelta(days=4), 8),
             )
         elif week % 5 == 0 and (picked := next(weekly_decisions, None)):
             decision(mid, day, picked[0], picked[1], BOTH_TEAMS, recorder=chair)
@@ -384,17 +443,30 @@ def write_meetings(conn: Connection, st: Story, rnd: Random, stats: dict) -> dic
             due = day + timedelta(days=rnd.choice((4, 7, 7, 14)))
             if due >= today or age < 7:
                 due = max(due, today)
-                action(mid, day, title, metric, owner, status="open", due=due, by=chair)
+                action(mid, day, title, metric, owner, fate="open", due=due, by=chair)
             elif rnd.random() < 0.06:
-                action(mid, day, title, metric, owner, status="dropped", due=due,
-                       closed=st.dt(due, 16), carried=1, by=chair)  # fmt: skip
+                action(mid, day, title, metric, owner, fate="dropped", due=due, by=chair)
             else:
-                carried = 1 if rnd.random() < 0.15 else 0
-                done = min(due + timedelta(days=7 * carried - rnd.randint(0, 3)), today)
-                action(mid, day, title, metric, owner, status="done", due=due,
-                       closed=st.dt(max(done, day), 16), carried=carried, by=chair)  # fmt: skip
-        minutes_of[mid] = lines
-        last_actions = actions[first_action:]
+                late = 7 if rnd.random() < 0.15 else 0
+                complete = min(due + timedelta(days=late - rnd.randint(0, 3)), today)
+                complete = max(complete, day)
+                action(
+                    mid,
+                    day,
+                    title,
+                    metric,
+                    owner,
+                    fate="done",
+                    due=due,
+                    complete=complete,
+                    by=chair,
+                )
+
+    if not (mondays[-1] == today and before_ten):  # the next weekly meeting is planned
+        upcoming = mondays[-1] + timedelta(weeks=1)
+        week = upcoming.isocalendar().week
+        chair = HEAD_OF_MARKETING if week % 2 else SALES_MANAGER
+        meeting("weekly", upcoming, f"Weekly smarketing — week {week}", chair, WEEKLY_AGENDA)
 
     for day in monthly:
         mid, planned = meeting(
@@ -402,6 +474,19 @@ def write_meetings(conn: Connection, st: Story, rnd: Random, stats: dict) -> dic
         )
         if planned:
             continue
+        last_month = add_months(day.replace(day=1), -1)
+        if last_month >= st.start:
+            target = (SLA_V2 if last_month >= st.v2_from else SLA_V1)["mql_target"]
+            note(
+                mid,
+                "trends",
+                HEAD_OF_MARKETING,
+                f"{last_month:%B}: {_month_mqls(st, stats, day.replace(day=1))} MQLs against "
+                f"a target of {target}.",
+                st.dt(day, 14, 10),
+            )
+        for user in (CEO, HEAD_OF_MARKETING, SALES_MANAGER):
+            ratings.append({"meeting_id": mid, "username": user, "rating": rnd.randint(6, 9)})
         if day == monthly[0]:
             decision(
                 mid,
@@ -425,7 +510,6 @@ def write_meetings(conn: Connection, st: Story, rnd: Random, stats: dict) -> dic
                 2,
                 recorder=CEO,
             )
-        minutes_of[mid] = [f"# Leadership monthly — {day:%B %Y}", ""]
     if v2_day not in monthly:  # the decision was taken outside the monthly rhythm
         decision(
             None,
@@ -437,24 +521,15 @@ def write_meetings(conn: Connection, st: Story, rnd: Random, stats: dict) -> dic
             2,
         )
 
-    # minutes in Markdown
-    by_meeting: dict[int, list[str]] = {}
-    for d in decisions:
-        by_meeting.setdefault(d["meeting_id"], []).append(f"- Decision: {d['text']}")
+    # actions finished or dropped after the last meeting were closed from the action list
     for a in actions:
-        by_meeting.setdefault(a["meeting_id"], []).append(
-            f"- Action: {a['title']} — {PEOPLE.get(a['owner'], a['owner'])}, "
-            f"due {a['due_date']:%d %b}"
-        )
-    for mid, lines in minutes_of.items():
-        if not lines:
+        if a["_resolved"]:
             continue
-        text = "\n\n".join([lines[0], *lines[2:], "\n".join(by_meeting.get(mid, []))])
-        conn.execute(
-            Meeting.__table__.update()
-            .where(Meeting.__table__.c.id == mid)
-            .values(minutes=text.strip())
-        )
+        if a["_fate"] == "done":
+            a["status"], a["closed_at"] = "done", st.dt(a["_complete"], 16)
+        elif a["_fate"] == "dropped":
+            a["status"], a["closed_at"] = "dropped", st.dt(a["due_date"], 16)
+            a["drop_reason"] = DROP_REASONS[0]
 
     # "why?" causes on red periods
     causes = []
@@ -500,15 +575,41 @@ def write_meetings(conn: Connection, st: Story, rnd: Random, stats: dict) -> dic
     causes += _slip_causes(conn, st)
     for c in causes:
         c["is_demo"] = True
+    for a in actions:
+        a["id"] = insert_one(conn, Action, **{k: v for k, v in a.items() if k[0] != "_"})
+    review_rows = [
+        {k: v for k, v in r.items() if k != "action"} | {"action_id": r["action"]["id"]}
+        for r in reviews
+    ]
     for model, rows in (
         (MeetingNote, notes),
-        (MeetingRating, [r | {"is_demo": True} for r in ratings]),
-        (Action, actions),
+        (MeetingRating, ratings),
+        (ActionReview, review_rows),
         (Decision, decisions),
         (SlaCause, causes),
     ):
         if rows:
+            rows = [r | {"is_demo": True} for r in rows]
             insert_columns(conn, model.__table__, {k: [r[k] for r in rows] for k in rows[0]})
+    _freeze(conn, closed)
     counts["actions"] = len(actions)
     counts["decisions"] = len(decisions)
     return counts
+
+
+def _freeze(conn: Connection, closed: list[tuple[int, str, date, datetime]]) -> None:
+    """Give every closed meeting its frozen scorecard (as it stood at closing time, each
+    distinct period computed once) and its minutes, as closing it in the app would."""
+    table = Meeting.__table__
+    with Session(bind=conn) as s:
+        snapshots = scorecard_snapshots(s, [(kind, day, at) for _, kind, day, at in closed])
+    for (mid, *_), snapshot in zip(closed, snapshots, strict=True):
+        conn.execute(
+            table.update()
+            .where(table.c.id == mid)
+            .values(scorecard=json.dumps(snapshot, ensure_ascii=False))
+        )
+    with Session(bind=conn) as s:
+        texts = [(mid, minutes_markdown(s, mid, people=PEOPLE)) for mid, *_ in closed]
+    for mid, text in texts:
+        conn.execute(table.update().where(table.c.id == mid).values(minutes=text))
