@@ -8,8 +8,9 @@ from smarketing.ui import auth, frame, resources
 st.set_page_config(page_title="Smarketing", page_icon=":material/handshake:", layout="wide")
 
 engine = resources.engine()
-resources.ensure_demo(engine)
-actor = auth.gate(engine)
+with resources.database_guard():  # a busy or lost database: a message and Retry, no traceback
+    resources.ensure_demo(engine)
+    actor = auth.gate(engine)
 
 pages = {
     "": [
@@ -27,6 +28,11 @@ pages = {
         st.Page("app_pages/personas.py", title="Personas", icon=":material/person:"),
         st.Page("app_pages/campaigns.py", title="Campaigns", icon=":material/campaign:"),
     ],
+    "Meetings": [
+        st.Page("app_pages/meetings.py", title="Meetings", icon=":material/groups:"),
+        st.Page("app_pages/meeting_mode.py", title="Meeting mode", icon=":material/co_present:"),
+        st.Page("app_pages/actions.py", title="Actions", icon=":material/checklist:"),
+    ],
 }
 admin = []
 if allowed(actor, "import.run"):
@@ -39,5 +45,6 @@ if admin:
     pages["Admin"] = admin
 
 navigation = st.navigation(pages)
-frame.sidebar_and_banner(engine)
-navigation.run()
+with resources.database_guard():
+    frame.sidebar_and_banner(engine)
+    navigation.run()

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from smarketing import charts, config, sla, stage_counts
-from smarketing.ui import frame, lead_views, resources, sla_data, widgets
+from smarketing.ui import action_views, frame, lead_views, resources, sla_data, widgets
 
 engine = resources.engine()
 as_of = frame.as_of()
@@ -27,6 +27,7 @@ for kind, title in (("week", "This week"), ("month", "This month")):
 st.caption(stage_counts.COMPARISON_NOTE)
 
 lead_views.hot_panel(engine)
+action_views.mine(engine, frame.actor(), as_of)
 
 st.subheader("The last 13 weeks")
 for column, stage in zip(st.columns(2) * 2, stage_counts.STAGES, strict=True):

@@ -82,14 +82,18 @@ def why_boxes(engine: Engine, actor: Actor, report: sla.SlaReport, kind: str, as
             for row in mine.itertuples():
                 st.markdown(f"**{row.category}** — {row.author}, {widgets.local_time(row.at)}")
                 st.text(row.text)
-            _cause_form(engine, actor, m, report.period)
+            cause_form(engine, actor, m, report.period)
 
 
-def _cause_form(engine: Engine, actor: Actor, m: sla.MetricResult, period: Period) -> None:
+def cause_form(
+    engine: Engine, actor: Actor, m: sla.MetricResult, period: Period, *, suffix: str = ""
+) -> None:
+    """Record a "why?" for a metric in a period (``suffix`` keeps widget keys unique)."""
     can = allowed(actor, "sla.record_cause")
-    with st.form(f"cause_{m.key}"):
-        category = st.selectbox("Category", causes.CATEGORIES, key=f"cause_cat_{m.key}")
-        text = st.text_area("What happened?", key=f"cause_text_{m.key}", max_chars=2000)
+    key = f"{m.key}{suffix}"
+    with st.form(f"cause_{key}"):
+        category = st.selectbox("Category", causes.CATEGORIES, key=f"cause_cat_{key}")
+        text = st.text_area("What happened?", key=f"cause_text_{key}", max_chars=2000)
         if st.form_submit_button("Record cause", disabled=not can):
             try:
                 with session(engine) as s:

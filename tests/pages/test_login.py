@@ -82,11 +82,14 @@ PAGES = {
     "Shared language": "app_pages/shared_language.py",
     "Personas": "app_pages/personas.py",
     "Campaigns": "app_pages/campaigns.py",
+    "Meetings": "app_pages/meetings.py",
+    "Meeting mode": "app_pages/meeting_mode.py",
+    "Actions": "app_pages/actions.py",
     "Import": "app_pages/admin_import.py",
     "Users": "app_pages/admin_users.py",
     "Audit log": "app_pages/admin_audit.py",
 }
-ONE_TEAM = ["Shared language", "Personas", "Campaigns"]
+ONE_TEAM = ["Shared language", "Personas", "Campaigns", "Meetings", "Meeting mode", "Actions"]
 NAV = {
     "ada": ["Overview", "SLA", "Lead quality", "Leads", *ONE_TEAM, "Import", "Users", "Audit log"],
     "mia": ["Overview", "SLA", "Lead quality", "Leads", *ONE_TEAM, "Import"],

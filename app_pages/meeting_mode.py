@@ -1,0 +1,19 @@
+"""Meeting mode — the weekly or monthly meeting on the wall screen, one agenda step at a time."""
+
+import streamlit as st
+
+from smarketing.ui import frame, meeting_mode
+
+engine = frame.engine()
+actor = frame.actor()
+
+meeting_mode.projector_style()
+meeting = meeting_mode.chosen_meeting(engine, frame.as_of())
+if meeting is None:
+    st.title("Meeting mode")
+    st.info("No meeting is planned. Plan one on the Meetings page.", icon=":material/event:")
+    st.page_link("app_pages/meetings.py", label="Meetings", icon=":material/groups:")
+    st.stop()
+meeting_mode.header(engine, actor, meeting)
+step = meeting_mode.navigation(meeting, meeting_mode.agenda(meeting))
+meeting_mode.step_screen(engine, actor, meeting, step)

@@ -1,0 +1,28 @@
+"""Meetings — the weekly smarketing and monthly leadership meetings: plan, run, minutes."""
+
+import streamlit as st
+
+from smarketing.ui import frame, meeting_views
+
+engine = frame.engine()
+actor = frame.actor()
+as_of = frame.as_of()
+
+st.title("Meetings")
+st.caption(
+    "Run a meeting on the wall screen in meeting mode: the scorecard first, last meetings' "
+    "actions reviewed, new actions captured with owner and due date, minutes at the end."
+)
+upcoming, past, decided, templates = st.tabs(
+    ["Next meetings", "Past meetings and minutes", "Decisions", "Agenda templates"]
+)
+with upcoming:
+    meeting_views.next_meetings(engine, actor, as_of)
+with past:
+    picked = meeting_views.search(engine, as_of)
+    if picked is not None:
+        meeting_views.minutes_view(engine, picked)
+with decided:
+    meeting_views.decisions_log(engine)
+with templates:
+    meeting_views.template_editor(engine, actor)

@@ -1,0 +1,388 @@
+"""What each kind of agenda step shows in meeting mode. Every renderer takes the engine, the
+actor, the meeting, the step and the day the figures count up to (the day before the
+meeting)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from smarketing import actions, campaigns, charts, config, meetings, sla
+from smarketing.formatting import figure
+from smarketing.models import Meeting
+from smarketing.movements import movements
+from smarketing.periods import period_containing
+from smarketing.permissions import Actor, allowed
+from smarketing.quality import Cohort
+from smarketing.ui import quality_views, sla_data, sla_views, widgets
+from smarketing.ui.resources import session
+
+OUTCOME_WORD = {"done": "✔ done", "carried": "↻ carried over", "dropped": "✖ dropped"}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _reports(engine: Engine, meeting: Meeting, day: date) -> list[sla.SlaReport]:
+    kinds = ("month", "quarter") if meeting.kind == "monthly" else ("week", "month")
+    return [sla_data.report(engine, k, day) for k in kinds]
+
+
+def scorecard(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: date) -> None:
+    """The two-sided scorecard as it stands, then the trailing periods."""
+    frozen = meetings.frozen_scorecard(meeting)
+    if frozen:
+        st.caption(f"Frozen when the meeting closed ({frozen['computed_at'][:16]} UTC).")
+        st.vega_lite_chart(
+            charts.scorecard_chart(meetings.snapshot_frame(frozen), font_size=16).to_dict(),
+            width="stretch",
+        )
+        return
+    reports = _reports(engine, meeting, day)
+    st.caption(f"Counted up to and including {day:%A %d %B %Y}.")
+    st.vega_lite_chart(
+        charts.scorecard_chart(sla.scorecard_frame(reports), font_size=19, row_height=54).to_dict(),
+        width="stretch",
+    )
+    kind = "month" if meeting.kind == "monthly" else "week"
+    st.markdown(f"**The last 13 {kind}s**")
+    trailing = sla.scorecard_frame(sla_data.trailing(engine, kind, day), short=True)
+    st.vega_lite_chart(
+        charts.scorecard_chart(trailing, font_size=15, row_height=46).to_dict(), width="stretch"
+    )
+    st.caption("✔ on track · ▲ at risk · ✖ off track · … too early · – no data · * so far")
+
+
+def sla_challenges(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: date) -> None:
+    """Every red or amber metric with its recorded causes, and a prompt where none is."""
+    shown = 0
+    for report in _reports(engine, meeting, day):
+        kind = str(report.period.kind)
+        recorded = sla_data.period_causes(engine, kind, day)
+        for m in report.metrics:
+            if m.status not in (sla.Status.red, sla.Status.amber):
+                continue
+            shown += 1
+            mine = recorded[recorded["metric"] == m.key]
+            st.markdown(
+                f"#### {sla_views.badge(m.status)} {m.label} · {report.period.label()}: "
+                f"{figure(m.kind, m.actual)}"
+            )
+            for row in mine.itertuples():
+                st.markdown(f"**{row.category}** — {row.author}: {row.text}")
+            if mine.empty:
+                st.warning("No cause recorded yet: why did this happen?", icon=":material/help:")
+                sla_views.cause_form(engine, actor, m, report.period, suffix=f"_{kind}")
+    if not shown:
+        st.success("Every metric is green (or too early to judge). 🎉")
+
+
+def lead_quality(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: date) -> None:
+    """The biggest movements by source, campaign and persona, and why sales rejected leads."""
+    span = 28 if meeting.kind == "monthly" else 7
+    now = Cohort(day - timedelta(days=span - 1), day)
+    before = Cohort(now.start - timedelta(days=span), now.start - timedelta(days=1))
+    with session(engine) as s:
+        frame = movements(s, now, before)
+    st.markdown(f"**Biggest movements** · leads created {now.label()} against {before.label()}")
+    if frame.empty:
+        st.caption("Too few leads to compare.")
+    else:
+        st.dataframe(
+            frame,
+            column_order=[
+                "dimension_label",
+                "value",
+                "leads_now",
+                "leads_before",
+                "leads_change",
+                "acceptance_now",
+                "acceptance_before",
+            ],
+            column_config={
+                "dimension_label": "By",
+                "value": "Value",
+                "leads_now": st.column_config.NumberColumn("Leads now", format="%d"),
+                "leads_before": st.column_config.NumberColumn("Before", format="%d"),
+                "leads_change": st.column_config.NumberColumn("Change", format="%+d"),
+                "acceptance_now": st.column_config.NumberColumn("Accepted now", format="percent"),
+                "acceptance_before": st.column_config.NumberColumn("Before", format="percent"),
+            },
+            hide_index=True,
+            width="stretch",
+        )
+    st.markdown("**Why sales rejected leads** (by source)")
+    quality_views.reasons(engine, now, "source")
+
+
+def campaign_news(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: date) -> None:
+    """Briefs published since the last meeting of this kind (or in the last week)."""
+    since = day - timedelta(days=(30 if meeting.kind == "monthly" else 7) - 1)
+    with session(engine) as s:
+        frame = campaigns.campaign_list(s, actor=actor, as_of=meeting.held_on)
+    start = datetime.combine(since, datetime.min.time(), config.business_tz())
+    fresh = frame[frame["published_at"].notna()]
+    fresh = fresh[[t >= start for t in fresh["published_at"]]]
+    st.markdown(f"**New and changed briefings** since {since:%d %b}")
+    if fresh.empty:
+        st.caption("No brief was published in that time.")
+    for row in fresh.itertuples():
+        st.page_link(
+            "app_pages/campaigns.py",
+            label=f"{row.name} — v{row.published_version}, {widgets.local_time(row.published_at)}",
+            icon=":material/campaign:",
+            query_params={"campaign": str(row.id)},
+        )
+    active = frame[frame["status"] == "active"]
+    if not active.empty:
+        st.markdown("**Active campaigns:** " + ", ".join(active["name"]))
+
+
+def free_note(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: date) -> None:
+    """A step that is only notes."""
+    st.caption("Write it down below: product news, persona updates, anything both teams need.")
+
+
+def actions_review(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: date) -> None:
+    """The open actions of earlier meetings: done, carried over or dropped (with a reason)."""
+    with session(engine) as s:
+        todo = actions.actions_for_review(s, meeting.id)
+        reviews = {r.action_id: r for r in actions.reviews_in(s, meeting.id)}
+        names = meetings.display_names(s, [a.owner for a in todo])
+    if not todo:
+        st.success("No open actions from earlier meetings.")
+        return
+    can = allowed(actor, "action.update") and not meetings.is_closed(meeting)
+    late = sum(1 for a in todo if a.status == "open" and a.due_date < meeting.held_on)
+    st.markdown(f"**{len(todo)} action(s) to review** · {late} overdue")
+    for a in todo:
+        review = reviews.get(a.id)
+        overdue = a.status == "open" and a.due_date < meeting.held_on
+        with st.container(border=True):
+            left, right = st.columns([3, 2])
+            flag = ":red-badge[overdue] " if overdue else ""
+            carried = f" · carried {a.carried_over}×" if a.carried_over else ""
+            left.markdown(
+                f"{flag}**{a.title}**  \n{names.get(a.owner, a.owner)} · due {a.due_date:%d %b}"
+                f"{carried}" + (f" · metric: {actions.metric_label(a.metric)}" if a.metric else "")
+            )
+            if review:
+                left.markdown(
+                    f"**{OUTCOME_WORD[review.outcome]}**"
+                    + (f" — {review.note}" if review.note else "")
+                )
+            with right:
+                _review_buttons(engine, actor, meeting, a.id, can)
+
+
+def _review_buttons(engine: Engine, actor: Actor, meeting: Meeting, action_id: int, can: bool):
+    reason = st.text_input(
+        "Reason (to drop)",
+        key=f"drop_reason_{action_id}",
+        label_visibility="collapsed",
+        placeholder="Reason, if you drop it",
+    )
+    cols = st.columns(3)
+    for col, outcome, label in zip(
+        cols, ("done", "carried", "dropped"), ("Done", "Carry over", "Drop"), strict=True
+    ):
+        if col.button(label, key=f"review_{outcome}_{action_id}", disabled=not can):
+            widgets.save(
+                engine,
+                f"Marked {OUTCOME_WORD[outcome]}.",
+                lambda s, o=outcome: actions.review_action(
+                    s,
+                    actor=actor,
+                    action_id=action_id,
+                    meeting_id=meeting.id,
+                    outcome=o,
+                    note=reason,
+                    now=_now(),
+                ),
+                rerun=True,
+            )
+
+
+def new_actions(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: date) -> None:
+    """Capture actions with owner, due date and the metric (and period) they address."""
+    with session(engine) as s:
+        owners = dict(actions.owner_choices(s))
+        made = actions.actions_created_in(s, meeting.id)
+    for a in made:
+        st.markdown(
+            f"- **{a.title}** — {owners.get(a.owner, a.owner)}, due {a.due_date:%d %b %Y}"
+            + (f" · {actions.metric_label(a.metric)}" if a.metric else "")
+        )
+    can = allowed(actor, "meeting.run") and not meetings.is_closed(meeting)
+    metrics = {m.key: f"{m.label} ({m.side})" for m in sla.METRICS}
+    with st.form(f"new_action_{meeting.id}", clear_on_submit=True):
+        title = st.text_input("What will be done?", key="action_title", max_chars=300)
+        c1, c2, c3, c4 = st.columns([2, 1, 2, 1])
+        owner = c1.selectbox("Owner", list(owners), format_func=owners.get, key="action_owner")
+        due = c2.date_input("Due", value=meeting.held_on + timedelta(days=7), key="action_due")
+        metric = c3.selectbox(
+            "Metric it addresses",
+            [None, *metrics],
+            format_func=lambda k: metrics.get(k, "—"),
+            key="action_metric",
+        )
+        kind = c4.selectbox("Period", ["week", "month", "quarter"], key="action_period")
+        if st.form_submit_button("Add the action", disabled=not can, type="primary"):
+            widgets.save(
+                engine,
+                "Action added: it is reviewed at the next meeting.",
+                lambda s: actions.add_action(
+                    s,
+                    actor=actor,
+                    title=title,
+                    owner=owner,
+                    due_date=due,
+                    metric=metric,
+                    period_kind=kind if metric else None,
+                    period_start=period_containing(kind, day).start if metric else None,
+                    meeting_id=meeting.id,
+                    today=meeting.held_on,
+                ),
+                rerun=True,
+            )
+
+
+def decisions(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: date) -> None:
+    """Decisions as their own records: text, who decided, linked metric or SLA version."""
+    with session(engine) as s:
+        frame = meetings.decisions_for(s, meeting.id)
+    for row in frame.itertuples():
+        link = f" · {actions.metric_label(row.metric)}" if row.metric else ""
+        link += f" · SLA v{int(row.sla_version)}" if pd.notna(row.sla_version) else ""
+        st.markdown(f"- **{row.text}** — {row.decided_by}{link}")
+    can = allowed(actor, "meeting.run") and (
+        not meetings.is_closed(meeting) or allowed(actor, "meeting.correct_closed")
+    )
+    metrics = {m.key: m.label for m in sla.METRICS}
+    with st.form(f"decision_{meeting.id}_{step['key']}", clear_on_submit=True):
+        text = st.text_area("Decision", key=f"decision_text_{step['key']}", max_chars=2000)
+        c1, c2, c3 = st.columns([2, 2, 1])
+        who = c1.text_input("Decided by", key=f"decision_by_{step['key']}", max_chars=200)
+        metric = c2.selectbox(
+            "Linked metric",
+            [None, *metrics],
+            format_func=lambda k: metrics.get(k, "—"),
+            key=f"decision_metric_{step['key']}",
+        )
+        version = c3.number_input(
+            "SLA version", min_value=1, value=None, step=1, key=f"decision_sla_{step['key']}"
+        )
+        if st.form_submit_button("Record the decision", disabled=not can):
+            widgets.save(
+                engine,
+                "Decision recorded.",
+                lambda s: meetings.add_decision(
+                    s,
+                    actor=actor,
+                    meeting_id=meeting.id,
+                    text=text,
+                    decided_by=who,
+                    decided_on=meeting.held_on,
+                    metric=metric,
+                    sla_version=int(version) if version else None,
+                ),
+                rerun=True,
+            )
+    if step["kind"] == "decisions":
+        st.markdown("**Course change?** Propose a new SLA version (admin and leadership):")
+        sla_views.agreement_panel(engine, actor, "month", day)
+
+
+def wrap_up(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: date) -> None:
+    """Decisions, each attendee's 1–10 rating, and closing the meeting into its minutes."""
+    decisions(engine, actor, meeting, step, day)
+    closed = meetings.is_closed(meeting)
+    with session(engine) as s:
+        average, count = meetings.rating_summary(s, meeting.id)
+        mine = meetings.rating_of(s, meeting.id, actor.username)
+    st.markdown(
+        "**How was this meeting?** "
+        + (f"{average:.1f} / 10 from {count} rating(s)" if count else "no ratings yet")
+    )
+    rating = st.slider(
+        "Your rating", 1, 10, value=mine or 7, key=f"rating_{meeting.id}", disabled=closed
+    )
+    if st.button("Save my rating", key=f"rate_{meeting.id}", disabled=closed):
+        widgets.save(
+            engine,
+            "Thanks — rating saved.",
+            lambda s: meetings.rate_meeting(s, actor=actor, meeting_id=meeting.id, rating=rating),
+            rerun=True,
+        )
+    if closed:
+        st.success("This meeting is closed: its minutes are on the Meetings page.")
+        return
+    st.divider()
+    sure = st.checkbox(
+        "Everything is captured — close the meeting and write the minutes",
+        key=f"close_sure_{meeting.id}",
+    )
+    if st.button("Close the meeting", key=f"close_{meeting.id}", disabled=not sure, type="primary"):
+        widgets.save(
+            engine,
+            "Closed: the minutes are written and the open actions carried over.",
+            lambda s: meetings.close_meeting(s, actor=actor, meeting_id=meeting.id, now=_now()),
+            rerun=True,
+        )
+
+
+def trends(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: date) -> None:
+    """Month by month: the trailing 13 months of the scorecard."""
+    sla_views.scorecard(engine, actor, "month", day)
+
+
+def sla_history(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: date) -> None:
+    """Every SLA version, its targets, who proposed and who confirmed it."""
+    history = sla_data.history(engine)
+    if not history:
+        st.info("No SLA agreement yet.")
+        return
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "version": h["version"],
+                    "from": h["effective_from"],
+                    "state": h["state"],
+                    "why": h["reason"],
+                    "proposed by": h["proposed_by"],
+                    "marketing confirmed": h["marketing_confirmed"],
+                    "sales confirmed": h["sales_confirmed"],
+                    "what changed": "; ".join(str(c) for c in h["changes"] or []),
+                }
+                for h in history
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+
+RENDERERS = {
+    "scorecard": scorecard,
+    "sla_challenges": sla_challenges,
+    "lead_quality": lead_quality,
+    "campaigns": campaign_news,
+    "free_note": free_note,
+    "actions_review": actions_review,
+    "new_actions": new_actions,
+    "wrap_up": wrap_up,
+    "trends": trends,
+    "sla_history": sla_history,
+    "decisions": decisions,
+}
+
+
+def render(engine: Engine, actor: Actor, meeting: Meeting, step: dict) -> None:
+    """Show one agenda step."""
+    day = meetings.scorecard_day(meeting.held_on)
+    RENDERERS.get(step["kind"], free_note)(engine, actor, meeting, step, day)
