@@ -44,7 +44,7 @@ if allowed(actor, "audit.read"):
 if admin:
     pages["Admin"] = admin
 
-navigation = st.navigation(pages)
+navigation = st.navigation(pages, expanded=True)
 with resources.database_guard():
     frame.sidebar_and_banner(engine)
     navigation.run()

@@ -34,7 +34,11 @@ COLUMNS = {
 
 def _table(frame: pd.DataFrame, key: str) -> None:
     st.dataframe(
-        frame.assign(days_overdue=frame["days_overdue"].where(frame["overdue"])),
+        frame.assign(
+            days_overdue=pd.to_numeric(frame["days_overdue"], errors="coerce").where(
+                frame["overdue"].astype(bool)
+            )
+        ),
         column_order=list(COLUMNS),
         column_config=COLUMNS,
         hide_index=True,
