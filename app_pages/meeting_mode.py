@@ -8,7 +8,8 @@ engine = frame.engine()
 actor = frame.actor()
 
 meeting_mode.projector_style()
-meeting = meeting_mode.chosen_meeting(engine, frame.as_of())
+as_of = frame.as_of()
+meeting = meeting_mode.chosen_meeting(engine, as_of)
 if meeting is None:
     st.title("Meeting mode")
     st.info("No meeting is planned. Plan one on the Meetings page.", icon=":material/event:")
@@ -16,4 +17,4 @@ if meeting is None:
     st.stop()
 meeting_mode.header(engine, actor, meeting)
 step = meeting_mode.navigation(meeting, meeting_mode.agenda(meeting))
-meeting_mode.step_screen(engine, actor, meeting, step)
+meeting_mode.step_screen(engine, actor, meeting, step, as_of)

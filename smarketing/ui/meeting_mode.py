@@ -61,29 +61,32 @@ def projector_style() -> None:
 
 
 def header(engine: Engine, actor: Actor, meeting: Meeting) -> None:
-    """Title, state, start button, and the way back to the Meetings page."""
-    left, right = st.columns([4, 1])
-    left.markdown(f"# {meeting.title}")
-    with right:
+    """Title, state, start button and the way back to the Meetings page, on one row."""
+    title, action, leave = st.columns([5, 2, 2], vertical_alignment="center")
+    title.markdown(f"## {meeting.title}")
+    with leave:
         st.page_link("app_pages/meetings.py", label="Leave meeting mode", icon=":material/close:")
-    if meeting.status == "planned":
-        if st.button(
-            "Start the meeting",
-            key="meeting_start",
-            type="primary",
-            icon=":material/play_arrow:",
-            disabled=not allowed(actor, "meeting.run"),
-        ):
-            widgets.save(
-                engine,
-                "The meeting is running.",
-                lambda s: meetings.start_meeting(
-                    s, actor=actor, meeting_id=meeting.id, now=datetime.now(UTC)
-                ),
-                rerun=True,
-            )
-    elif meeting.status == "closed":
-        st.info("This meeting is closed: read-only, as in its minutes.", icon=":material/lock:")
+    with action:
+        if meeting.status == "planned":
+            if st.button(
+                "Start the meeting",
+                key="meeting_start",
+                type="primary",
+                icon=":material/play_arrow:",
+                disabled=not allowed(actor, "meeting.run"),
+            ):
+                widgets.save(
+                    engine,
+                    "The meeting is running.",
+                    lambda s: meetings.start_meeting(
+                        s, actor=actor, meeting_id=meeting.id, now=datetime.now(UTC)
+                    ),
+                    rerun=True,
+                )
+        elif meeting.status == "closed":
+            st.markdown(":gray-badge[:material/lock: closed — read-only]")
+        else:
+            st.markdown(":green-badge[:material/radio_button_checked: running]")
 
 
 def _go(meeting_id: int, step: int) -> None:
@@ -92,7 +95,7 @@ def _go(meeting_id: int, step: int) -> None:
 
 def navigation(meeting: Meeting, steps: list[dict]) -> dict:
     """The agenda strip, previous/next and the timer; returns the step on screen."""
-    clock = meeting_timer.clock(meeting.id)
+    clock = meeting_timer.clock(meeting.id, running=meeting.status == "running")
     clock.step = min(clock.step, len(steps) - 1)
     step = steps[clock.step]
     strip = st.columns(len(steps))
@@ -104,9 +107,12 @@ def navigation(meeting: Meeting, steps: list[dict]) -> dict:
             on_click=_go,
             args=(meeting.id, i),
             width="stretch",
+            wrap=True,
         )
-    st.markdown(f"## Step {clock.step + 1} of {len(steps)} · {step['title']}")
-    prev, timer, pause, nxt = st.columns([1, 2, 1, 1], vertical_alignment="center")
+    heading, prev, timer, pause, nxt = st.columns(
+        [4, 1.3, 2, 1.3, 1.3], vertical_alignment="center"
+    )
+    heading.markdown(f"### Step {clock.step + 1} of {len(steps)} · {step['title']}")
     prev.button(
         "◀ Previous",
         key="step_prev",
@@ -117,7 +123,7 @@ def navigation(meeting: Meeting, steps: list[dict]) -> dict:
         width="stretch",
     )
     with timer:
-        meeting_timer.ticking(meeting.id, int(step["minutes"]))
+        meeting_timer.ticking(meeting.id, int(step["minutes"]), meeting.status == "running")
     pause.button(
         "Resume timer" if clock.paused else "Pause timer",
         key="step_pause",
@@ -137,9 +143,9 @@ def navigation(meeting: Meeting, steps: list[dict]) -> dict:
     return step
 
 
-def step_screen(engine: Engine, actor: Actor, meeting: Meeting, step: dict) -> None:
+def step_screen(engine: Engine, actor: Actor, meeting: Meeting, step: dict, as_of) -> None:
     """The step's content above the notes (everyone's, then yours)."""
-    meeting_steps.render(engine, actor, meeting, step)
+    meeting_steps.render(engine, actor, meeting, step, as_of)
     st.divider()
     st.markdown("### Notes")
     meeting_notes.others(engine, actor, meeting, step)

@@ -382,7 +382,8 @@ RENDERERS = {
 }
 
 
-def render(engine: Engine, actor: Actor, meeting: Meeting, step: dict) -> None:
-    """Show one agenda step."""
-    day = meetings.scorecard_day(meeting.held_on)
+def render(engine: Engine, actor: Actor, meeting: Meeting, step: dict, as_of: date) -> None:
+    """Show one agenda step; figures count up to the day before the meeting (or the as-of
+    day, when that is earlier)."""
+    day = min(meetings.scorecard_day(meeting.held_on), as_of)
     RENDERERS.get(step["kind"], free_note)(engine, actor, meeting, step, day)

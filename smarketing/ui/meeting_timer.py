@@ -48,13 +48,15 @@ class MeetingClock:
         self.since = None
 
 
-def clock(meeting_id: int) -> MeetingClock:
-    """This meeting's clock in the session (created on first use)."""
+def clock(meeting_id: int, *, running: bool = True) -> MeetingClock:
+    """This meeting's clock in the session (created on first use); it starts ticking once
+    the meeting runs."""
     key = f"meeting_clock_{meeting_id}"
     if key not in st.session_state:
         st.session_state[key] = MeetingClock()
     c = st.session_state[key]
-    c.start(time.time())
+    if running:
+        c.start(time.time())
     return c
 
 
@@ -65,16 +67,16 @@ def mmss(seconds: float) -> str:
 
 
 @st.fragment(run_every=1.0)
-def ticking(meeting_id: int, planned_minutes: int) -> None:
+def ticking(meeting_id: int, planned_minutes: int, running: bool = True) -> None:
     """The current step's time against its plan, refreshed every second."""
-    c = clock(meeting_id)
+    c = clock(meeting_id, running=running)
     spent = c.elapsed(c.step, time.time())
     planned = planned_minutes * 60
     over = spent > planned
     colour = "red" if over else ("orange" if spent > 0.8 * planned else "green")
-    state = " · paused" if c.paused else ""
+    state = " · paused" if c.paused else ("" if running else " · not started")
     st.markdown(
-        f"### :{colour}[⏱ {mmss(spent)}] / {planned_minutes} min"
+        f"### :{colour}[:material/timer: {mmss(spent)}] / {planned_minutes} min"
         + (" · **over time**" if over else "")
         + state
     )

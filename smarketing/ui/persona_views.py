@@ -68,14 +68,21 @@ def figures(perf: pd.DataFrame, name: str) -> None:
         st.caption("No leads with this persona in either quarter.")
         return
     r = row.iloc[0]
-    lines = ["| | This quarter | Last quarter | Change |", "|---|---:|---:|---:|"]
+    rows = []
     for key, label, fmt, _ in FIGURES:
         now, before = r[f"{key}_this"], r[f"{key}_last"]
         change = "—"
         if not (now is None or before is None or pd.isna(now) or pd.isna(before)):
             change = f"{(now - before) * 100:+.0f} pts" if "%" in fmt else f"{now - before:+,.0f}"
-        lines.append(f"| {label} | {_figure(now, fmt)} | {_figure(before, fmt)} | {change} |")
-    st.markdown("\n".join(lines))
+        rows.append(
+            {
+                "figure": label,
+                "this quarter": _figure(now, fmt),
+                "last quarter": _figure(before, fmt),
+                "change": change,
+            }
+        )
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     st.caption(" ".join(f"**{label}:** {text}" for _, label, _, text in FIGURES))
 
 
