@@ -7,17 +7,26 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import event, inspect
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy import event, inspect, text
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DatabaseError, DBAPIError, OperationalError
 from sqlmodel import Session, create_engine, select
 
 from smarketing import config
-from smarketing.errors import DatabaseUnavailable, InvalidInput
+from smarketing.errors import (
+    DatabaseBusy,
+    DatabaseConnectionLost,
+    DatabaseUnavailable,
+    InvalidInput,
+)
 from smarketing.models import Setting, utcnow
 
 MIGRATIONS = config.ROOT / "migrations"
 BUSY_TIMEOUT_MS = 5000
+#: Seconds to wait for a PostgreSQL server to answer a new connection (unless the URL sets it).
+CONNECT_TIMEOUT_S = 10
+#: The hint every "fix the URL" message ends with.
+URL_HINT = "SMARKETING_DATABASE_URL (or --db)"
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -43,8 +52,14 @@ def make_engine(url: str | None = None) -> Engine:
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
+                why = (
+                    "a file is in the way"
+                    if isinstance(exc, FileExistsError | NotADirectoryError)
+                    else exc.strerror
+                )
                 raise DatabaseUnavailable(
-                    f"cannot create the database folder {folder}: {exc.strerror}"
+                    f"cannot create the folder {folder} for the SQLite database ({why}): "
+                    f"create it, or set {URL_HINT} to a file in a folder this user may write"
                 ) from exc
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         if database and database != ":memory:":
@@ -52,7 +67,12 @@ def make_engine(url: str | None = None) -> Engine:
         else:
             event.listen(engine, "connect", lambda c, r: c.execute("PRAGMA foreign_keys=ON"))
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    connect_args = {}
+    libpq = parsed.get_driver_name() in {"psycopg", "psycopg2"}
+    if libpq and "connect_timeout" not in parsed.query:  # a host that never answers
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
+    # pre-ping: a connection the server dropped (restart, failover) is replaced on checkout
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
 def _alembic_config(engine: Engine):
@@ -70,10 +90,172 @@ def upgrade_to_head(engine: Engine) -> None:
 
     try:
         command.upgrade(_alembic_config(engine), "head")
-    except OperationalError as exc:
-        raise DatabaseUnavailable(
-            f"cannot open or migrate the database at {engine.url.render_as_string()}: {exc.orig}"
+        _check_writable(engine)
+    except DBAPIError as exc:
+        problem = unavailable(exc, engine.url)
+        if problem is None and not isinstance(exc, OperationalError):
+            raise
+        raise problem or DatabaseUnavailable(
+            f"cannot open or migrate the database at {url_for_display(engine.url)}: "
+            f"{_one_line(exc.orig)}"
         ) from exc
+
+
+def _check_writable(engine: Engine) -> None:
+    """Fail now, not at the first login, when the database can be read but not written."""
+    with engine.connect() as conn, conn.begin() as transaction:
+        conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+        transaction.rollback()
+
+
+def _one_line(error: object) -> str:
+    return " ".join(str(error).split())
+
+
+def _writable(path: Path) -> bool:
+    """True when this process may write ``path`` (as root too: the effective capabilities)."""
+    effective = os.access in os.supports_effective_ids
+    return os.access(path, os.W_OK, effective_ids=effective)
+
+
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file of a SQLite URL (also ``file:`` URIs); None for memory or other databases."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in {"", ":memory:"}:
+        return None
+    if database.startswith("file:"):
+        database = database.removeprefix("file:").split("?", 1)[0]
+        if not database or database == ":memory:" or parsed.query.get("mode") == "memory":
+            return None
+    return Path(database).resolve()
+
+
+def _sqlite_problem(message: str, path: Path, url: URL) -> DatabaseUnavailable | None:
+    text_ = message.lower()
+    folder = path.parent
+    if "locked" in text_:
+        return DatabaseBusy(
+            f"the database {path} is busy: another process has held a lock on it for more "
+            f"than {BUSY_TIMEOUT_MS / 1000:g} s (a long import, a backup or an open sqlite3 "
+            "shell?); try again in a moment"
+        )
+    if "readonly" in text_ or "read-only" in text_:
+        if url.query.get("mode") == "ro":
+            return DatabaseUnavailable(
+                f"the database URL opens {path} read-only (mode=ro); Smarketing writes (logins, "
+                f"imports, notes): remove mode=ro from {URL_HINT}"
+            )
+        if path.exists() and not _writable(path):
+            return DatabaseUnavailable(
+                f"the database file {path} is read-only for this user: make it writable "
+                f"(chmod u+w, or chown it to the user that runs Smarketing)"
+            )
+        if not _writable(folder):
+            return DatabaseUnavailable(
+                f"the folder {folder} of the database is read-only for this user, and SQLite "
+                f"must write {path.name}-wal and {path.name}-shm there: make the folder writable"
+            )
+        return DatabaseUnavailable(
+            f"the database {path} cannot be written ({message}): check the file system is "
+            "not mounted read-only"
+        )
+    if "unable to open" in text_ or "cannot open" in text_:
+        if path.is_dir():
+            return DatabaseUnavailable(
+                f"{path} is a folder, not a SQLite database file: set {URL_HINT} to a file path"
+            )
+        if not folder.is_dir():
+            return DatabaseUnavailable(
+                f"cannot open the database {path}: the folder {folder} does not exist; "
+                f"create it, or set {URL_HINT} to a file in an existing folder"
+            )
+        if not _writable(folder):
+            return DatabaseUnavailable(
+                f"cannot open the database {path}: the folder {folder} is read-only for this "
+                f"user, and SQLite must create files there ({path.name}, {path.name}-wal, "
+                f"{path.name}-shm): make the folder writable"
+            )
+        return DatabaseUnavailable(
+            f"cannot open the database {path} ({message}): check that this user may read and "
+            "write the file and its folder"
+        )
+    if "not a database" in text_ or "malformed" in text_ or "encrypted" in text_:
+        return DatabaseUnavailable(
+            f"{path} is not a usable SQLite database ({message}): set {URL_HINT} to the right "
+            "file, or move this one away to start afresh (`python -m smarketing restore` puts "
+            "a backup back)"
+        )
+    if "disk is full" in text_ or "disk i/o" in text_:
+        return DatabaseUnavailable(
+            f"the disk holding {path} failed ({message}): free space or check the disk, then "
+            "try again (SQLite's WAL mode does not work on network file systems)"
+        )
+    return None
+
+
+#: PostgreSQL error codes (SQLSTATE) that mean "busy now, may work in a moment".
+_PG_BUSY = {"40001", "40P01", "55P03", "57014", "53300"}
+#: Connection-level SQLSTATEs: admin/crash shutdown, cannot connect now.
+_PG_GONE = {"57P01", "57P02", "57P03"}
+
+
+def _server_problem(exc: DBAPIError, url: URL) -> DatabaseUnavailable | None:
+    shown = url_for_display(url)
+    message = _one_line(exc.orig)
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    if sqlstate in _PG_BUSY:
+        return DatabaseBusy(f"the database at {shown} is busy ({message}); try again in a moment")
+    if sqlstate == "25006":
+        return DatabaseUnavailable(
+            f"the database at {shown} is read-only ({message}): point {URL_HINT} at the "
+            "primary server, not a standby"
+        )
+    if sqlstate == "53100":
+        return DatabaseUnavailable(f"the database server at {shown} is out of disk ({message})")
+    if message.startswith("connection failed:") or "could not connect" in message:
+        reason = message.rsplit(" failed: ", 1)[-1].split(" Is the server running")[0]
+        if "too many" in reason:
+            return DatabaseBusy(
+                f"the database server at {shown} has no free connections ({reason}); try "
+                "again in a moment"
+            )
+        if "FATAL" in reason and not any(
+            word in reason for word in ("starting up", "shutting down", "recovery")
+        ):
+            return DatabaseUnavailable(
+                f"the database server at {shown} refused the connection ({reason}): check the "
+                f"user, password and database name in {URL_HINT}"
+            )
+        return DatabaseConnectionLost(
+            f"the database server at {shown} does not answer ({reason}): check that it is "
+            f"running and that the host and port in {URL_HINT} are right"
+        )
+    if (
+        exc.connection_invalidated
+        or sqlstate in _PG_GONE
+        or sqlstate.startswith("08")
+        or (isinstance(exc, OperationalError) and not sqlstate)
+    ):
+        return DatabaseConnectionLost(
+            f"the database connection was lost: the server at {shown} ended it ({message}); "
+            "it may be restarting"
+        )
+    return None
+
+
+def unavailable(exc: BaseException, url: str | URL | None = None) -> DatabaseUnavailable | None:
+    """What a database error means for a person (busy, gone, read-only, not a database …),
+    or None when it is not about the database being unusable (a bug: let it raise)."""
+    if not isinstance(exc, DBAPIError):
+        return None
+    url = make_url(url or config.database_url())
+    path = sqlite_file(url)
+    if url.get_backend_name() == "sqlite":
+        if path is None or not isinstance(exc, DatabaseError):
+            return None
+        return _sqlite_problem(_one_line(exc.orig), path, url)
+    return _server_problem(exc, url)
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -127,7 +309,7 @@ def bump_data_version(session: Session) -> None:
     set_setting(session, "data_version", str(value))
 
 
-def url_for_display(url: str | None = None) -> str:
+def url_for_display(url: str | URL | None = None) -> str:
     """The database URL with any password hidden."""
     return make_url(url or config.database_url()).render_as_string(hide_password=True)
 

@@ -19,3 +19,11 @@ class NotFound(SmarketingError):
 
 class DatabaseUnavailable(SmarketingError):
     """The database cannot be opened or written."""
+
+
+class DatabaseBusy(DatabaseUnavailable):
+    """Someone else holds a lock longer than the app waits: the same step may work soon."""
+
+
+class DatabaseConnectionLost(DatabaseUnavailable):
+    """The database server does not answer or dropped the connection: retry when it is back."""

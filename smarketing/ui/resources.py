@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import streamlit as st
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from smarketing import config, db, demo, stage_counts
-from smarketing.errors import SmarketingError
+from smarketing.errors import (
+    DatabaseBusy,
+    DatabaseConnectionLost,
+    DatabaseUnavailable,
+    SmarketingError,
+)
 from smarketing.permissions import SYSTEM_ACTOR
 
 _first_start_lock = threading.Lock()
+RETRY_KEY = "_smarketing_database_retry"
+#: In a message: an existing code span, a URL or an absolute path (shown as code).
+_LITERAL = re.compile(r"`[^`]*`|(?<![\w`])(?:[a-z][\w+.-]*://|/)[^\s`]*[^\s`.,;:)]", re.I)
+_MARKDOWN_SIGNS = re.compile(r"([\\`*_\[\]<>$~|#!{}])")
 
 
 @st.cache_resource(show_spinner=False)
@@ -28,9 +41,63 @@ def engine() -> Engine:
     """The migrated engine for the configured URL; a clear message (and stop) if unusable."""
     try:
         return _engine(config.database_url())
+    except DatabaseUnavailable as exc:
+        show_database_problem(exc)
+        st.stop()
     except SmarketingError as exc:
         st.error(f"The database cannot be used: {exc}", icon=":material/error:")
-        st.caption("Check SMARKETING_DATABASE_URL and the folder's permissions, then reload.")
+        st.caption("Check SMARKETING_DATABASE_URL, then reload the page.")
+        st.stop()
+
+
+def _as_markdown(message: str) -> str:
+    """A plain-text message for st.error: paths and URLs as code, other Markdown signs inert."""
+    parts, start = [], 0
+    for match in _LITERAL.finditer(message):
+        parts.append(_MARKDOWN_SIGNS.sub(r"\\\1", message[start : match.start()]))
+        literal = match.group()
+        parts.append(literal if literal.startswith("`") else f"`{literal}`")
+        start = match.end()
+    parts.append(_MARKDOWN_SIGNS.sub(r"\\\1", message[start:]))
+    return "".join(parts)
+
+
+def show_database_problem(problem: DatabaseUnavailable) -> None:
+    """Say what is wrong with the database and what to do; a Retry button when it may pass."""
+    text = _as_markdown(str(problem)) + "."
+    if isinstance(problem, DatabaseConnectionLost):
+        st.error(
+            f"{text[:1].upper()}{text[1:]}\n\nSmarketing reconnects on the next run once the "
+            "server is back: press **Retry**.",
+            icon=":material/cloud_off:",
+        )
+    elif isinstance(problem, DatabaseBusy):
+        st.warning(
+            f"{text[:1].upper()}{text[1:]}\n\nPress **Retry** to try again.",
+            icon=":material/hourglass_top:",
+        )
+    else:
+        st.error(f"The database cannot be used: {text}", icon=":material/error:")
+        st.caption("Fix this, then reload the page.")
+        return
+    st.button("Retry", key=RETRY_KEY, type="primary", icon=":material/refresh:")
+
+
+@contextmanager
+def database_guard() -> Iterator[None]:
+    """Run the block; if the database is busy, gone or unusable, say so and stop the run
+    (a Retry button when it may pass) instead of showing a traceback. Other errors raise."""
+    try:
+        yield
+    except DBAPIError as exc:
+        problem = db.unavailable(exc, config.database_url())
+        if problem is None:
+            raise
+        print(f"Smarketing: database problem: {problem}", file=sys.stderr, flush=True)
+        show_database_problem(problem)
+        st.stop()
+    except DatabaseUnavailable as exc:
+        show_database_problem(exc)
         st.stop()
 
 
