@@ -483,3 +483,44 @@ def stage_flow_chart(frame: pd.DataFrame) -> alt.LayerChart:
         .encode(x=alt.X("x:Q", scale=xs, axis=None), y=alt.Y("y:Q", scale=ys, axis=None))
     )
     return alt.layer(boxes, names, arrow).properties(height=110, width="container")
+
+
+def action_effect_chart(frame: pd.DataFrame, title: str) -> alt.LayerChart:
+    """Bars of the metric per period, before (grey) and after (blue) the action was agreed,
+    the period still running lighter, the target as a red tick (frame:
+    ``actions.action_effect``)."""
+    phases = {"before": "before the action", "after": "after the action"}
+    data = frame.assign(
+        when=frame["phase"].map(phases),
+        counted=frame["complete"].map({True: "complete", False: "so far"}),
+    )
+    x = alt.X("label:N", sort=None, title=None, axis=alt.Axis(labelAngle=0, labelOverlap=True))
+    bars = (
+        alt.Chart(data, title=alt.Title(title, anchor="start"))
+        .mark_bar()
+        .encode(
+            x=x,
+            y=alt.Y("value:Q", title=frame.attrs["metric_label"]),
+            color=alt.Color(
+                "when:N",
+                scale=alt.Scale(domain=list(phases.values()), range=["#8FA3B3", "#0072B2"]),
+                legend=alt.Legend(title=None, orient="top"),
+            ),
+            opacity=alt.Opacity(
+                "counted:N",
+                scale=alt.Scale(domain=["complete", "so far"], range=[1.0, 0.4]),
+                legend=None,
+            ),
+            tooltip=[
+                alt.Tooltip("label:N", title="Period"),
+                alt.Tooltip("value:Q", title="Value", format=",.3~f"),
+                alt.Tooltip("target:Q", title="Target", format=",.3~f"),
+                alt.Tooltip("status:N", title="Status"),
+                alt.Tooltip("counted:N", title="Counted"),
+            ],
+        )
+    )
+    target = (
+        alt.Chart(data).mark_tick(color="#C0262D", thickness=3).encode(x=x, y=alt.Y("target:Q"))
+    )
+    return alt.layer(bars, target).properties(height=260)

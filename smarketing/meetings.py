@@ -273,10 +273,16 @@ def create_meeting(
 
 def plan_next_meeting(session: Session, *, actor: Actor, kind: str, today: date) -> Meeting:
     """The next meeting of this kind not yet closed, planning it on its usual day if there
-    is none (see :func:`next_meeting_day`)."""
-    return next_meeting(session, today=today, kind=kind) or create_meeting(
-        session, actor=actor, kind=kind, held_on=next_meeting_day(kind, today)
-    )
+    is none (see :func:`next_meeting_day`); when that day's meeting has already been held,
+    the one after it."""
+    found = next_meeting(session, today=today, kind=kind)
+    if found is not None:
+        return found
+    day = next_meeting_day(kind, today)
+    held = select(Meeting.id).where(Meeting.kind == checked_kind(kind), Meeting.held_on == day)
+    if session.exec(held).first() is not None:
+        day = next_meeting_day(kind, day + timedelta(days=1))
+    return create_meeting(session, actor=actor, kind=kind, held_on=day)
 
 
 def _open_for(actor: Actor, meeting: Meeting) -> None:

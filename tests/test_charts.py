@@ -116,3 +116,42 @@ def test_contact_histogram_marks_deadline_median_and_p90():
     spec = contact_histogram(bins, response_hours=2, median=0.8, p90=2.5).to_dict()
     marks = [v["what"] for v in next(d for d in spec["datasets"].values() if d and "what" in d[0])]
     assert marks == ["deadline 2 h", "median 0.8 h", "90th pct 2.5 h"]
+
+
+def test_stage_flow_chart_draws_one_box_per_stage_coloured_by_team():
+    from smarketing.charts import TEAM_COLOURS, stage_flow_chart
+
+    frame = pd.DataFrame(
+        {
+            "term": ["Lead", "MQL", "SQL", "Customer"],
+            "owner_team": ["marketing"] * 2 + ["sales", "both"],
+        }
+    )
+    spec = stage_flow_chart(frame).to_dict()
+    boxes = spec["layer"][0]
+    assert boxes["encoding"]["color"]["scale"]["range"] == list(TEAM_COLOURS.values())
+    data = spec["datasets"][boxes["data"]["name"]] if "name" in boxes.get("data", {}) else None
+    rows = data or next(iter(spec["datasets"].values()))
+    assert [r["term"] for r in rows] == ["Lead", "MQL", "SQL", "Customer"]
+    assert all(r["x"] < r["x2"] for r in rows)
+
+
+def test_action_effect_chart_colours_before_and_after():
+    from smarketing.charts import action_effect_chart
+
+    frame = pd.DataFrame(
+        {
+            "period_start": ["2026-11-02", "2026-11-09"],
+            "label": ["W45", "W46 (so far)"],
+            "value": [3.0, None],
+            "target": [2.8, 2.8],
+            "status": ["green", "early"],
+            "phase": ["before", "after"],
+            "complete": [True, False],
+        }
+    )
+    frame.attrs["metric_label"] = "MQLs delivered"
+    spec = action_effect_chart(frame, "MQLs per week").to_dict()
+    bars = spec["layer"][0]
+    assert bars["encoding"]["color"]["field"] == "when"
+    assert bars["encoding"]["opacity"]["scale"]["domain"] == ["complete", "so far"]

@@ -625,3 +625,17 @@ def test_carried_actions_show_up_in_the_minutes_of_each_meeting(data):
     assert "(overdue)" in texts[1]
     assert "✔ Done: Tag every rejected MQL" in texts[2]
     assert data.get(Action, action.id).carried_over == 1
+
+
+def test_planning_after_todays_meeting_was_held_plans_the_next_one(session):
+    from smarketing.models import Meeting
+
+    monday = date(2026, 11, 16)
+    session.add(
+        Meeting(kind="weekly", title="held", held_on=monday, status="closed", created_by="x")
+    )
+    session.commit()
+    planned = meetings.plan_next_meeting(session, actor=MARIA, kind="weekly", today=monday)
+    assert planned.held_on == date(2026, 11, 23)
+    again = meetings.plan_next_meeting(session, actor=MARIA, kind="weekly", today=monday)
+    assert again.id == planned.id

@@ -90,7 +90,7 @@ def header(engine: Engine, actor: Actor, meeting: Meeting) -> None:
 
 
 def _go(meeting_id: int, step: int) -> None:
-    meeting_timer.clock(meeting_id).go(step, time.time())
+    meeting_timer.clock(meeting_id, running=False).go(step, time.time())
 
 
 def navigation(meeting: Meeting, steps: list[dict]) -> dict:
@@ -110,7 +110,7 @@ def navigation(meeting: Meeting, steps: list[dict]) -> dict:
             wrap=True,
         )
     heading, prev, timer, pause, nxt = st.columns(
-        [4, 1.3, 2, 1.3, 1.3], vertical_alignment="center"
+        [3, 1.7, 1.8, 1.3, 1.7], vertical_alignment="center"
     )
     heading.markdown(f"### Step {clock.step + 1} of {len(steps)} · {step['title']}")
     prev.button(
@@ -128,6 +128,7 @@ def navigation(meeting: Meeting, steps: list[dict]) -> dict:
         "Resume timer" if clock.paused else "Pause timer",
         key="step_pause",
         on_click=lambda: meeting_timer.clock(meeting.id).toggle_pause(time.time()),
+        disabled=meeting.status != "running",
         width="stretch",
     )
     nxt.button(

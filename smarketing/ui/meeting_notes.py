@@ -23,6 +23,12 @@ def _keys(meeting_id: int, step: str) -> tuple[str, str, str, str]:
     return f"note_{base}", f"note_rev_{base}", f"note_state_{base}", f"note_conflict_{base}"
 
 
+def _unsaved_key(meeting_id: int, step: str) -> str:
+    """Where text that could not be saved waits: a widget's own key is dropped from the
+    session when the widget is not on screen (another step, another page)."""
+    return f"note_unsaved_{meeting_id}_{step}"
+
+
 def _save(engine: Engine, actor: Actor, meeting_id: int, step: str) -> None:
     text_key, rev_key, state_key, conflict_key = _keys(meeting_id, step)
     body = st.session_state.get(text_key, "")
@@ -38,18 +44,22 @@ def _save(engine: Engine, actor: Actor, meeting_id: int, step: str) -> None:
                 now=datetime.now(UTC),
             )
     except meetings.NoteConflict as exc:
+        st.session_state[_unsaved_key(meeting_id, step)] = body
         st.session_state[conflict_key] = exc
         st.session_state[state_key] = ("conflict", str(exc))
     except SmarketingError as exc:
+        st.session_state[_unsaved_key(meeting_id, step)] = body
         st.session_state[state_key] = ("error", str(exc))
     except SQLAlchemyError as exc:  # disk full, database locked, connection lost …
+        st.session_state[_unsaved_key(meeting_id, step)] = body
         reason = str(getattr(exc, "orig", exc)).splitlines()[0]
         st.session_state[state_key] = (
             "error",
             f"Not saved — the database refused the write ({reason}). Your text is still in "
-            "the box: it is saved when you leave the field again.",
+            "the box: press “Try saving again”, or edit it and leave the box.",
         )
     else:
+        st.session_state.pop(_unsaved_key(meeting_id, step), None)
         st.session_state[rev_key] = note.revision
         st.session_state.pop(conflict_key, None)
         st.session_state[state_key] = ("saved", f"Saved at {widgets.local_time(note.updated_at)}")
@@ -63,6 +73,7 @@ def _resolve(engine: Engine, actor: Actor, meeting_id: int, step: str, keep_mine
         _save(engine, actor, meeting_id, step)
     else:
         st.session_state[text_key] = conflict.stored_body
+        st.session_state.pop(_unsaved_key(meeting_id, step), None)
         st.session_state[state_key] = ("saved", "Took the text saved in your other window.")
 
 
@@ -71,6 +82,9 @@ def my_note(engine: Engine, actor: Actor, meeting: Meeting, step: dict) -> None:
     text_key, rev_key, state_key, conflict_key = _keys(meeting.id, step["key"])
     closed = meetings.is_closed(meeting)
     can = allowed(actor, "meeting.correct_closed") if closed else allowed(actor, "meeting.run")
+    unsaved = st.session_state.get(_unsaved_key(meeting.id, step["key"]))
+    if text_key not in st.session_state and unsaved is not None:
+        st.session_state[text_key] = unsaved  # its revision stays the one it was typed on
     if text_key not in st.session_state:
         with session(engine) as s:
             stored = meetings.note_of(
@@ -92,6 +106,14 @@ def my_note(engine: Engine, actor: Actor, meeting: Meeting, step: dict) -> None:
         st.caption(f"✔ {state[1]}")
     elif state and state[0] == "error":
         st.error(state[1], icon=":material/error:")
+        st.button(
+            "Try saving again",
+            key=f"retry_{text_key}",
+            icon=":material/refresh:",
+            disabled=not can,
+            on_click=_save,
+            args=(engine, actor, meeting.id, step["key"]),
+        )
     conflict = st.session_state.get(conflict_key)
     if conflict is not None:
         st.warning(str(conflict), icon=":material/sync_problem:")

@@ -24,10 +24,12 @@ class MeetingClock:
         return self.spent.get(step, 0.0) + max(running, 0.0)
 
     def go(self, step: int, now: float) -> None:
-        """Move to ``step``, banking the time of the step being left."""
+        """Move to ``step``, banking the time of the step being left; a clock that is not
+        running (meeting not started, or paused) stays stopped."""
+        running = self.since is not None and not self.paused
         self._bank(now)
         self.step = step
-        self.since = None if self.paused else now
+        self.since = now if running else None
 
     def toggle_pause(self, now: float) -> None:
         """Pause or resume the current step's timer."""

@@ -8,6 +8,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -134,3 +137,88 @@ def settle(page) -> None:
     page.wait_for_selector(IDLE, timeout=30000)
     page.wait_for_timeout(500)
     page.wait_for_selector(IDLE, timeout=30000)
+
+
+@contextmanager
+def streamlit_app(url: str, folder: Path, **extra_env: str) -> Iterator[str]:
+    """`streamlit run app.py` on a free 127.0.0.1 port against the database ``url``, no demo
+    written at start; yields the base URL and stops the server afterwards."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "SMARKETING_DATABASE_URL": url,
+        "SMARKETING_DATA_DIR": str(folder / "data"),
+        "SMARKETING_NO_DEMO": "1",
+        "SMARKETING_COOKIE_KEY": "e2e-" + "y" * 60,
+        **extra_env,
+    }
+    command = [sys.executable, "-m", "streamlit", "run", "app.py"]
+    command += ["--server.address", "127.0.0.1", "--server.port", str(port)]
+    command += ["--server.headless", "true", "--server.fileWatcherType", "none"]
+    command += ["--browser.gatherUsageStats", "false"]
+    with open(folder / "server.log", "w") as log:
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                        if r.read() == b"ok":
+                            break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        pytest.fail(f"streamlit did not start; see {folder / 'server.log'}")
+                    time.sleep(0.3)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@dataclass(frozen=True)
+class DemoServer:
+    """The app serving the demo company: its base URL and its database URL."""
+
+    base: str
+    database_url: str
+
+
+@pytest.fixture(scope="module")
+def demo_company_server(tmp_path_factory):
+    """The app on the demo company (its story ending on tests.conftest.NOW: closed weekly
+    and monthly meetings, the next weekly meeting planned), with ada (admin), mia
+    (marketing), sam (sales) and lea (leadership); the password is PASSWORD."""
+    from smarketing.demo import build_demo
+    from tests.conftest import NOW
+
+    _require_browser()
+    folder = tmp_path_factory.mktemp("e2e_demo")
+    url = f"sqlite:///{folder / 'demo.db'}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SMARKETING_TIMEZONE", "Europe/Oslo")
+        engine = make_engine(url)
+        upgrade_to_head(engine)
+        with Session(engine) as s:
+            for name, role in (
+                ("ada", "admin"),
+                ("mia", "marketing"),
+                ("sam", "sales"),
+                ("lea", "leadership"),
+            ):
+                users.add_user(
+                    s,
+                    actor=CLI_ACTOR,
+                    username=name,
+                    name=name.title(),
+                    email=f"{name}@example.com",
+                    roles=[role],
+                    password=PASSWORD,
+                )
+        build_demo(engine, leads=800, months=3, now=NOW, seed=5)
+        engine.dispose()
+    with streamlit_app(url, folder, SMARKETING_TIMEZONE="Europe/Oslo") as base:
+        yield DemoServer(base=base, database_url=url)
