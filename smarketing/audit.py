@@ -48,11 +48,13 @@ def audit_log(
     if since:
         query = query.where(AuditEntry.at >= since)
     if text:
-        like = f"%{text.lower()}%"
+        # contains(autoescape=True): %, _ and \ are plain characters on every database
+        # (PostgreSQL's LIKE treats \ as an escape and fails on a trailing one)
+        needle = text.lower()
         query = query.where(
-            func.lower(AuditEntry.action).like(like)
-            | func.lower(AuditEntry.entity).like(like)
-            | func.lower(AuditEntry.detail).like(like)
+            func.lower(AuditEntry.action).contains(needle, autoescape=True)
+            | func.lower(AuditEntry.entity).contains(needle, autoescape=True)
+            | func.lower(AuditEntry.detail).contains(needle, autoescape=True)
         )
     query = query.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
     rows = session.exec(query.offset(offset).limit(limit)).all()

@@ -66,7 +66,7 @@ def causes_for(session: Session, period: Period) -> pd.DataFrame:
     rows = session.exec(
         select(SlaCause)
         .where(SlaCause.period_kind == period.kind.value, SlaCause.period_start == period.start)
-        .order_by(col(SlaCause.created_at))
+        .order_by(col(SlaCause.created_at), col(SlaCause.id))
     ).all()
     return pd.DataFrame(
         [

@@ -135,7 +135,7 @@ def overdue_mqls(
     rows = session.execute(
         select(t.id, t.first_name, t.last_name, t.company, t.owner, t.source, t.mql_at)
         .where(condition)
-        .order_by(t.mql_at)
+        .order_by(t.mql_at, t.id)  # the id settles ties the same way on every database
         .limit(limit)
     ).all()
     frame = pd.DataFrame(

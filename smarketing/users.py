@@ -360,6 +360,8 @@ def locked_usernames(session: Session, now: datetime | None = None) -> list[str]
     now = now or utcnow()
     return [
         u.username
-        for u in session.exec(select(User).where(User.locked_until != None)).all()  # noqa: E711
+        for u in session.exec(
+            select(User).where(User.locked_until != None).order_by(User.username)  # noqa: E711
+        ).all()
         if is_locked(u, now)
     ]

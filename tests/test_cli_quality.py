@@ -11,7 +11,9 @@ import json
 
 import pytest
 
+from smarketing import db
 from smarketing.cli import main
+from smarketing.db import make_engine
 from tests.test_quality import EXPECTED, TOTAL, seed
 
 NOVEMBER = ["--from", "2026-11-01", "--to", "2026-11-30"]
@@ -162,14 +164,16 @@ def test_usage_errors_are_one_line_exit_2(capsys, db_url, argv, message):
     assert "usage:" not in err and "Traceback" not in err
 
 
-def test_from_after_to_is_a_usage_error(capsys, db_url, tmp_path):
+def test_from_after_to_is_a_usage_error(capsys, db_url):
     code, out, err = run(
         capsys, "report", "quality", "--by", "source", "--from", "2026-11-30", "--to",
         "2026-11-01", "--db", db_url,
     )  # fmt: skip
     assert (code, out) == (2, "")
     assert err == "error: --from 2026-11-30 is after --to 2026-11-01\n"
-    assert not (tmp_path / "test.db").exists()  # refused before the database was opened
+    engine = make_engine(db_url)
+    assert db.current_revision(engine) is None  # refused before the database was opened
+    engine.dispose()
 
 
 def test_dimension_is_forgiving_about_case(capsys, db_url, data):

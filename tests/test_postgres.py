@@ -22,10 +22,13 @@ from smarketing.demo import build_demo
 SERVER = os.environ.get("SMARKETING_TEST_POSTGRES_URL", "")
 NOW = datetime(2026, 11, 18, 12, tzinfo=UTC)
 
-pytestmark = pytest.mark.skipif(
-    not SERVER and os.environ.get("SMARKETING_REQUIRE_POSTGRES") != "1",
-    reason="set SMARKETING_TEST_POSTGRES_URL to a PostgreSQL server to run these",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not SERVER and os.environ.get("SMARKETING_REQUIRE_POSTGRES") != "1",
+        reason="set SMARKETING_TEST_POSTGRES_URL to a PostgreSQL server to run these",
+    ),
+    pytest.mark.sqlite_only("compares SQLite with PostgreSQL itself, in the SQLite pass"),
+]
 
 
 @pytest.fixture

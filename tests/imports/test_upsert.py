@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlmodel import Session
 
 from smarketing.db import data_version
@@ -498,16 +498,18 @@ def test_a_stored_first_contact_before_the_mql_is_replaced(engine, session):
 
 
 def _raw_lead(engine, external_id: str) -> dict:
-    """A lead's row as SQLite stores it (text, not Python types), without id and key."""
+    """A lead's row as the database returns it untyped (SQLite: text, not Python types),
+    without id and key."""
     with engine.connect() as conn:
         row = (
-            conn.exec_driver_sql("SELECT * FROM lead WHERE external_id = ?", (external_id,))
+            conn.execute(text("SELECT * FROM lead WHERE external_id = :key"), {"key": external_id})
             .mappings()
             .one()
         )
     return {k: v for k, v in row.items() if k not in ("id", "external_id")}
 
 
+@pytest.mark.sqlite_only("the compiled-once insert is SQLite's fast path; compares stored text")
 def test_the_fast_insert_stores_exactly_what_core_stores(engine):
     when = datetime(2026, 9, 1, 9, 30, 15, 123456, tzinfo=UTC)
     values = dict(

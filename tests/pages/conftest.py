@@ -29,9 +29,10 @@ PEOPLE = {
 
 
 @pytest.fixture(autouse=True)
-def app_env(tmp_path, monkeypatch):
-    """A fresh SQLite file, no demo, a fixed cookie key and setup code; caches cleared."""
-    url = f"sqlite:///{tmp_path / 'app.db'}"
+def app_env(tmp_path, monkeypatch, new_database_url):
+    """A fresh database (SQLite file or PostgreSQL, see tests/databases.py), no demo, a fixed
+    cookie key and setup code; caches cleared."""
+    url = new_database_url("app", migrated=True)
     monkeypatch.setenv("SMARKETING_DATABASE_URL", url)
     monkeypatch.setenv("SMARKETING_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SMARKETING_NO_DEMO", "1")
