@@ -124,7 +124,7 @@ def test_a_lock_held_too_long_is_busy_at_start_and_in_use(tmp_path, short_busy_t
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another process writing, e.g. a long import
     try:
-        with pytest.raises(DatabaseBusy, match="busy: another process has held a lock"):
+        with pytest.raises(DatabaseBusy, match="busy: another writer has held its lock"):
             db.upgrade_to_head(db.make_engine(url))  # a second app process starting
         with Session(engine) as s, pytest.raises(DBAPIError) as raised:
             db.set_setting(s, "x", "1")

@@ -84,7 +84,7 @@ def test_a_lock_held_beyond_the_busy_timeout_is_busy_then_retry_works(people, ap
     try:
         at = login_through_form(at, "mia", PASSWORD)  # logging in records the login: a write
         assert not at.exception
-        assert "is busy: another process has held a lock" in at.warning[0].value
+        assert "is busy: another writer has held its lock" in at.warning[0].value
         assert str(path) in at.warning[0].value
         assert retry_button(at) is not None
     finally:
