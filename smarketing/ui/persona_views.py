@@ -82,14 +82,24 @@ def figures(perf: pd.DataFrame, name: str) -> None:
                 "change": change,
             }
         )
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "figure": st.column_config.TextColumn("", width="small"),
+            "this quarter": st.column_config.TextColumn("This qtr", width="small"),
+            "last quarter": st.column_config.TextColumn("Last qtr", width="small"),
+            "change": st.column_config.TextColumn("Change", width="small"),
+        },
+    )
     st.caption(" ".join(f"**{label}:** {text}" for _, label, _, text in FIGURES))
 
 
 def card(engine: Engine, actor: Actor, p: Persona, perf: pd.DataFrame) -> None:
     """One persona card with its performance beside it."""
     with st.container(border=True):
-        left, right = st.columns([3, 2], gap="large")
+        left, right = st.columns([5, 4], gap="medium")
         with left:
             archived = " :gray-badge[archived]" if p.archived else ""
             st.markdown(f"### {p.icon} {p.name}{archived}")
