@@ -18,6 +18,7 @@ from smarketing import config, users
 from smarketing.errors import SmarketingError
 from smarketing.models import utcnow
 from smarketing.permissions import Actor
+from smarketing.safe_text import safe_markdown as safe
 from smarketing.ui.resources import session
 
 FLASH = "_smarketing_flash"
@@ -220,7 +221,7 @@ def gate(engine: Engine) -> Actor:
     roles = known[username]["roles"]
     st.session_state["roles"] = roles
     with st.sidebar:
-        st.markdown(f"**{known[username]['name']}**  \n{', '.join(roles)}")
+        st.markdown(f"**{safe(known[username]['name'])}**  \n{', '.join(roles)}")
         authenticator.logout("Log out", location="sidebar", key="logout_button")
     if not st.session_state.get("authentication_status"):
         st.session_state.pop(AUTH_AT, None)

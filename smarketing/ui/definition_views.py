@@ -13,6 +13,7 @@ from smarketing import charts, config, definitions
 from smarketing.models import Definition
 from smarketing.periods import period_containing
 from smarketing.permissions import Actor
+from smarketing.safe_text import safe_markdown as safe
 from smarketing.ui import widgets
 from smarketing.ui.resources import data_version, session
 
@@ -78,7 +79,7 @@ def _rule(engine: Engine, d: Definition, as_of: date) -> None:
 def card(engine: Engine, actor: Actor, d: Definition, as_of: date) -> None:
     """One definition: term, owner, text, rule count, history and the edit form."""
     with st.container(border=True):
-        st.markdown(f"#### {d.term} {TEAM_BADGE.get(d.owner_team, d.owner_team)}")
+        st.markdown(f"#### {safe(d.term)} {TEAM_BADGE.get(d.owner_team, d.owner_team)}")
         st.caption(_agreed(d))
         widgets.user_markdown(d.body, "No text yet.")
         _rule(engine, d, as_of)

@@ -14,6 +14,7 @@ from smarketing import meetings
 from smarketing.errors import NotFound
 from smarketing.models import Meeting
 from smarketing.permissions import Actor, allowed
+from smarketing.safe_text import safe_markdown as safe
 from smarketing.ui import meeting_notes, meeting_steps, meeting_timer, widgets
 from smarketing.ui.resources import session
 
@@ -63,7 +64,7 @@ def projector_style() -> None:
 def header(engine: Engine, actor: Actor, meeting: Meeting) -> None:
     """Title, state, start button and the way back to the Meetings page, on one row."""
     title, action, leave = st.columns([5, 2, 2], vertical_alignment="center")
-    title.markdown(f"## {meeting.title}")
+    title.markdown(f"## {safe(meeting.title)}")
     with leave:
         st.page_link("app_pages/meetings.py", label="Leave meeting mode", icon=":material/close:")
     with action:

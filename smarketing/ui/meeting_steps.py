@@ -17,6 +17,7 @@ from smarketing.movements import movements
 from smarketing.periods import period_containing
 from smarketing.permissions import Actor, allowed
 from smarketing.quality import Cohort
+from smarketing.safe_text import safe_markdown as safe
 from smarketing.ui import quality_views, sla_data, sla_views, widgets
 from smarketing.ui.resources import session
 
@@ -73,7 +74,7 @@ def sla_challenges(engine: Engine, actor: Actor, meeting: Meeting, step: dict, d
                 f"{figure(m.kind, m.actual)}"
             )
             for row in mine.itertuples():
-                st.markdown(f"**{row.category}** — {row.author}: {row.text}")
+                st.markdown(f"**{row.category}** — {row.author}: {safe(row.text)}")
             if mine.empty:
                 st.warning("No cause recorded yet: why did this happen?", icon=":material/help:")
                 sla_views.cause_form(engine, actor, m, report.period, suffix=f"_{kind}")
@@ -167,13 +168,14 @@ def actions_review(engine: Engine, actor: Actor, meeting: Meeting, step: dict, d
             flag = ":red-badge[overdue] " if overdue else ""
             carried = f" · carried {a.carried_over}×" if a.carried_over else ""
             left.markdown(
-                f"{flag}**{a.title}**  \n{names.get(a.owner, a.owner)} · due {a.due_date:%d %b}"
+                f"{flag}**{safe(a.title)}**  \n{names.get(a.owner, a.owner)} · "
+                f"due {a.due_date:%d %b}"
                 f"{carried}" + (f" · metric: {actions.metric_label(a.metric)}" if a.metric else "")
             )
             if review:
                 left.markdown(
                     f"**{OUTCOME_WORD[review.outcome]}**"
-                    + (f" — {review.note}" if review.note else "")
+                    + (f" — {safe(review.note)}" if review.note else "")
                 )
             with right:
                 _review_buttons(engine, actor, meeting, a.id, can)
@@ -214,7 +216,7 @@ def new_actions(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day:
         made = actions.actions_created_in(s, meeting.id)
     for a in made:
         st.markdown(
-            f"- **{a.title}** — {owners.get(a.owner, a.owner)}, due {a.due_date:%d %b %Y}"
+            f"- **{safe(a.title)}** — {owners.get(a.owner, a.owner)}, due {a.due_date:%d %b %Y}"
             + (f" · {actions.metric_label(a.metric)}" if a.metric else "")
         )
     can = allowed(actor, "meeting.run") and not meetings.is_closed(meeting)
@@ -258,7 +260,7 @@ def decisions(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: d
     for row in frame.itertuples():
         link = f" · {actions.metric_label(row.metric)}" if row.metric else ""
         link += f" · SLA v{int(row.sla_version)}" if pd.notna(row.sla_version) else ""
-        st.markdown(f"- **{row.text}** — {row.decided_by}{link}")
+        st.markdown(f"- **{safe(row.text)}** — {safe(row.decided_by)}{link}")
     can = allowed(actor, "meeting.run") and (
         not meetings.is_closed(meeting) or allowed(actor, "meeting.correct_closed")
     )

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from smarketing import agenda, meetings, minutes
 from smarketing.permissions import Actor, allowed
+from smarketing.safe_text import safe_markdown as safe
 from smarketing.ui import widgets
 from smarketing.ui.resources import session
 
@@ -28,7 +29,7 @@ def next_meetings(engine: Engine, actor: Actor, as_of: date) -> None:
         with st.container(border=True):
             left, right = st.columns([3, 1], vertical_alignment="center")
             left.markdown(
-                f"**{m.title}** · {m.held_on:%A %d %B %Y} · {m.status} · "
+                f"**{safe(m.title)}** · {m.held_on:%A %d %B %Y} · {m.status} · "
                 f"{agenda.planned_minutes(meetings.agenda_of(m))} min planned"
             )
             with right:

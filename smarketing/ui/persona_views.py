@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from smarketing import config, personas
 from smarketing.models import Persona
 from smarketing.permissions import Actor, allowed
+from smarketing.safe_text import safe_markdown as safe
 from smarketing.ui import widgets
 from smarketing.ui.resources import data_version, session
 
@@ -102,8 +103,9 @@ def card(engine: Engine, actor: Actor, p: Persona, perf: pd.DataFrame) -> None:
         left, right = st.columns([5, 4], gap="medium")
         with left:
             archived = " :gray-badge[archived]" if p.archived else ""
-            st.markdown(f"### {p.icon} {p.name}{archived}")
-            st.markdown(f"**{p.role or 'Role not set'}** · {p.seniority or 'seniority not set'}")
+            st.markdown(f"### {safe(p.icon)} {safe(p.name)}{archived}")
+            role, seniority = p.role or "Role not set", p.seniority or "seniority not set"
+            st.markdown(f"**{safe(role)}** · {safe(seniority)}")
             for field, label in SECTIONS:
                 st.markdown(f"**{label}**")
                 widgets.user_markdown(getattr(p, field), "—")
@@ -132,7 +134,8 @@ def _versions(engine: Engine, p: Persona) -> None:
     chosen = next(v for v in versions if v.version == picked)
     st.caption(f"Saved by {chosen.saved_by} on {widgets.local_time(chosen.saved_at)}")
     fields = personas.version_fields(chosen)
-    st.markdown(f"**{fields.get('icon', '')} {fields.get('name', '')}** · {fields.get('role', '')}")
+    icon, name, role = (safe(fields.get(k, "")) for k in ("icon", "name", "role"))
+    st.markdown(f"**{icon} {name}** · {role}")
     for field, label in SECTIONS:
         st.markdown(f"**{label}**")
         widgets.user_markdown(fields.get(field, ""), "—")
