@@ -23,6 +23,7 @@ from smarketing.agreements import (
     current_targets,
     propose_agreement,
 )
+from smarketing.cli_args import iso_date, iso_datetime
 from smarketing.errors import InvalidInput, PermissionDenied, SmarketingError
 from smarketing.models import Role, Team
 from smarketing.periods import PeriodKind, parse_kind, period_containing, today_local
@@ -40,22 +41,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
         print(f"error: {message}", file=sys.stderr)
         raise SystemExit(2)
-
-
-def _iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid date {text!r}: use YYYY-MM-DD") from None
-
-
-def _iso_datetime(text: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"invalid time {text!r}: use ISO 8601, e.g. 2026-11-18T12:00 or 2026-11-18T12:00Z"
-        ) from None
 
 
 def _period_kind(text: str) -> PeriodKind:
@@ -178,7 +163,7 @@ def _add_report(sub, common) -> None:
     )
     sla.add_argument(
         "--date",
-        type=_iso_date,
+        type=iso_date,
         metavar="YYYY-MM-DD",
         help="the as-of day (default: today in the business timezone, $SMARKETING_TIMEZONE)",
     )
@@ -190,7 +175,7 @@ def _add_report(sub, common) -> None:
     )
     sla.add_argument(
         "--now",
-        type=_iso_datetime,
+        type=iso_datetime,
         metavar="ISO-DATETIME",
         help="the current time, for reproducible scripts and tests (default: the real time; "
         "without an offset it is read in the business timezone). It bounds which first-"
@@ -214,7 +199,7 @@ def _add_report(sub, common) -> None:
     quality.add_argument(
         "--from",
         dest="date_from",
-        type=_iso_date,
+        type=iso_date,
         required=True,
         metavar="YYYY-MM-DD",
         help="first day of the cohort (created_at, local day)",
@@ -222,7 +207,7 @@ def _add_report(sub, common) -> None:
     quality.add_argument(
         "--to",
         dest="date_to",
-        type=_iso_date,
+        type=iso_date,
         required=True,
         metavar="YYYY-MM-DD",
         help="last day of the cohort, inclusive",
@@ -249,7 +234,7 @@ def _add_sla(sub, common) -> None:
         "the agreement in effect on the effective date; with none in effect, give them all. "
         "The version is in effect once a marketing user and a sales user have confirmed it.",
     )
-    put.add_argument("--effective-from", type=_iso_date, required=True, metavar="YYYY-MM-DD")
+    put.add_argument("--effective-from", type=iso_date, required=True, metavar="YYYY-MM-DD")
     put.add_argument("--reason", required=True, help="why the agreement changes (kept)")
     for option, key in TARGET_OPTIONS.items():
         put.add_argument(

@@ -16,6 +16,7 @@ import pandas as pd
 from sqlmodel import Session
 
 from smarketing import config
+from smarketing.cli_args import iso_datetime
 from smarketing.hot_leads import HOT_HOURS_DEFAULT, SILENCE_DAYS, hot_leads
 from smarketing.leads import NONE_LABEL, activity_label
 
@@ -34,15 +35,6 @@ def _hours(text: str) -> float:
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"invalid hours {text!r}: a number more than 0")
     return value
-
-
-def _iso_datetime(text: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"invalid time {text!r}: use ISO 8601, e.g. 2026-11-18T12:00 or 2026-11-18T12:00Z"
-        ) from None
 
 
 def _webhook_url(text: str) -> str:
@@ -83,7 +75,7 @@ def add_parser(sub, common) -> None:
     )
     p.add_argument(
         "--now",
-        type=_iso_datetime,
+        type=iso_datetime,
         metavar="ISO-DATETIME",
         help="the current time, for reproducible scripts and tests (default: the real time; "
         "without an offset it is read in the business timezone)",

@@ -6,12 +6,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlmodel import Session
 
 from smarketing import config
+from smarketing.cli_args import iso_date, iso_datetime
 from smarketing.errors import NotFound
 from smarketing.meetings import search_meetings
 from smarketing.minutes import minutes_markdown
@@ -35,22 +36,6 @@ def _meeting_id(text: str) -> int:
     return value
 
 
-def _iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid date {text!r}: use YYYY-MM-DD") from None
-
-
-def _iso_datetime(text: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"invalid time {text!r}: use ISO 8601, e.g. 2026-11-18T12:00 or 2026-11-18T12:00Z"
-        ) from None
-
-
 def add_parser(sub, common) -> None:
     """Register `minutes` and `meetings list`."""
     p = sub.add_parser(
@@ -64,7 +49,7 @@ def add_parser(sub, common) -> None:
     p.add_argument("--output", type=Path, metavar="FILE", help="write the Markdown to FILE")
     p.add_argument(
         "--now",
-        type=_iso_datetime,
+        type=iso_datetime,
         metavar="ISO-DATETIME",
         help="for draft minutes: the time of the live scorecard (default: the real time; "
         "without an offset it is read in the business timezone)",
@@ -80,8 +65,8 @@ def add_parser(sub, common) -> None:
     )
     q.add_argument("--kind", choices=("weekly", "monthly"))
     q.add_argument("--search", metavar="TEXT", help="text in the title, notes, decisions, minutes")
-    q.add_argument("--from", dest="date_from", type=_iso_date, metavar="YYYY-MM-DD")
-    q.add_argument("--to", dest="date_to", type=_iso_date, metavar="YYYY-MM-DD")
+    q.add_argument("--from", dest="date_from", type=iso_date, metavar="YYYY-MM-DD")
+    q.add_argument("--to", dest="date_to", type=iso_date, metavar="YYYY-MM-DD")
     q.add_argument("--format", choices=("text", "json"), default="text")
 
 
