@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
+from scripts.browser_tour import server_env, streamlit_server
 from smarketing import users
 from smarketing.db import make_engine, upgrade_to_head
 from smarketing.permissions import CLI_ACTOR
@@ -41,12 +37,6 @@ def _require_browser() -> None:
         pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium to run browser tests")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The app served by `streamlit run` with one user per role; yields its URL."""
@@ -67,57 +57,9 @@ def server(tmp_path_factory):
                 password=PASSWORD,
             )
     engine.dispose()
-    port = _free_port()
-    env = {
-        **os.environ,
-        "SMARKETING_DATABASE_URL": url,
-        "SMARKETING_DATA_DIR": str(folder / "data"),
-        "SMARKETING_NO_DEMO": "1",
-        "SMARKETING_COOKIE_KEY": "e2e-" + "x" * 60,
-    }
-    log = open(folder / "server.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--server.fileWatcherType",
-            "none",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                if r.read() == b"ok":
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail(f"streamlit did not start; see {folder / 'server.log'}")
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    env = server_env(url, folder / "data", "e2e-" + "x" * 60)
+    with streamlit_server(env, folder / "server.log") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -143,40 +85,9 @@ def settle(page) -> None:
 def streamlit_app(url: str, folder: Path, **extra_env: str) -> Iterator[str]:
     """`streamlit run app.py` on a free 127.0.0.1 port against the database ``url``, no demo
     written at start; yields the base URL and stops the server afterwards."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "SMARKETING_DATABASE_URL": url,
-        "SMARKETING_DATA_DIR": str(folder / "data"),
-        "SMARKETING_NO_DEMO": "1",
-        "SMARKETING_COOKIE_KEY": "e2e-" + "y" * 60,
-        **extra_env,
-    }
-    command = [sys.executable, "-m", "streamlit", "run", "app.py"]
-    command += ["--server.address", "127.0.0.1", "--server.port", str(port)]
-    command += ["--server.headless", "true", "--server.fileWatcherType", "none"]
-    command += ["--browser.gatherUsageStats", "false"]
-    with open(folder / "server.log", "w") as log:
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                        if r.read() == b"ok":
-                            break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        pytest.fail(f"streamlit did not start; see {folder / 'server.log'}")
-                    time.sleep(0.3)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    env = {**server_env(url, folder / "data", "e2e-" + "y" * 60), **extra_env}
+    with streamlit_server(env, folder / "server.log") as base:
+        yield base
 
 
 @dataclass(frozen=True)
