@@ -10,7 +10,14 @@ class PermissionDenied(SmarketingError):
 
 
 class InvalidInput(SmarketingError):
-    """The input is wrong; the message says what and where."""
+    """The input is wrong; the message says what and where.
+
+    ``problems`` lists every problem found when there are several (a form shows them all
+    at once); the message then joins them."""
+
+    def __init__(self, message: str = "", *, problems: list[str] | tuple[str, ...] = ()):
+        self.problems = list(problems) or [message]
+        super().__init__(message or "; ".join(self.problems))
 
 
 class NotFound(SmarketingError):

@@ -29,6 +29,27 @@ from smarketing.sla import FALLBACK_RESPONSE_HOURS
 #: Stages, earliest first; a lead's stage is the furthest one it reached. A verdict
 #: (accepted or rejected) sits between MQL and SQL.
 LEAD_STAGES = ("lead", "mql", "accepted", "rejected", "sql", "opportunity", "customer")
+#: Human names of the stages (LEAD_STAGES) and of the lifecycle fields (LIFECYCLE_FIELDS).
+STAGE_LABELS: dict[str, str] = {
+    "lead": "Lead",
+    "mql": "MQL",
+    "accepted": "Accepted by sales",
+    "rejected": "Rejected by sales",
+    "sql": "SQL",
+    "opportunity": "Opportunity",
+    "customer": "Customer",
+}
+LIFECYCLE_LABELS: dict[str, str] = {
+    "created_at": "Became a lead",
+    "mql_at": "MQL",
+    "accepted_at": "Accepted by sales",
+    "rejected_at": "Rejected by sales",
+    "first_contact_at": "First contact",
+    "sql_at": "SQL",
+    "opportunity_at": "Opportunity",
+    "customer_at": "Customer",
+    "lost_at": "Lost",
+}
 #: A missing owner/source/campaign/persona, as shown and as chosen in a filter.
 NONE_LABEL = "(none)"
 #: The breakdown dimensions the list can be filtered by.

@@ -63,13 +63,21 @@ def allowed(actor: Actor | None, action: str) -> bool:
     return bool(actor.roles & {r.value for r in PERMISSIONS[action][0]})
 
 
+def refusal(actor: Actor | None, action: str) -> str | None:
+    """Why the actor may not perform the action (None when they may): which roles may."""
+    if allowed(actor, action):
+        return None
+    roles, meaning = PERMISSIONS[action]
+    who = ", ".join(sorted(r.value for r in roles))
+    mine = ", ".join(sorted(actor.roles)) if actor and actor.roles else "none"
+    return f"Only {who} may {meaning} (your roles: {mine})."
+
+
 def require(actor: Actor | None, action: str) -> None:
     """Raise PermissionDenied unless the actor may perform the action."""
-    if not allowed(actor, action):
-        roles, meaning = PERMISSIONS[action]
-        who = ", ".join(sorted(r.value for r in roles))
-        mine = ", ".join(sorted(actor.roles)) if actor and actor.roles else "none"
-        raise PermissionDenied(f"Only {who} may {meaning} (your roles: {mine}).")
+    reason = refusal(actor, action)
+    if reason is not None:
+        raise PermissionDenied(reason)
 
 
 def permission_table() -> list[dict[str, str]]:

@@ -53,13 +53,22 @@ def checked_setup_code(code: str) -> str:
     return code
 
 
-def _check_password(password: str) -> None:
+def password_problems(password: str) -> list[str]:
+    """What is wrong with a new password (empty when it is acceptable)."""
+    problems = []
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"the password must have at least {MIN_PASSWORD} characters")
+        problems.append(f"the password must have at least {MIN_PASSWORD} characters")
     if password != password.strip():
-        raise InvalidInput("the password must not start or end with a space")
+        problems.append("the password must not start or end with a space")
     if len(password.encode()) > 72:
-        raise InvalidInput("the password must be at most 72 bytes long")
+        problems.append("the password must be at most 72 bytes long")
+    return problems
+
+
+def _check_password(password: str) -> None:
+    problems = password_problems(password)
+    if problems:
+        raise InvalidInput(problems=problems)
 
 
 def _clean_roles(roles: Iterable[str]) -> str:
@@ -74,15 +83,24 @@ def _clean_roles(roles: Iterable[str]) -> str:
     return ",".join(r.value for r in Role if r.value in names)
 
 
-def _check_identity(username: str, name: str, email: str) -> None:
+def identity_problems(username: str, name: str, email: str) -> list[str]:
+    """What is wrong with a new account's username, name and e-mail (empty when fine)."""
+    problems = []
     if not USERNAME_RE.match(username):
-        raise InvalidInput(
+        problems.append(
             "the username must be 2–64 characters: lower-case letters, digits, '.', '_' or '-'"
         )
     if not name.strip():
-        raise InvalidInput("the name must not be empty")
+        problems.append("the name must not be empty")
     if not EMAIL_RE.match(email):
-        raise InvalidInput(f"{email!r} is not an e-mail address")
+        problems.append(f"{email!r} is not an e-mail address" if email else "give an e-mail")
+    return problems
+
+
+def _check_identity(username: str, name: str, email: str) -> None:
+    problems = identity_problems(username, name, email)
+    if problems:
+        raise InvalidInput(problems=problems)
 
 
 def _get(session: Session, username: str) -> User:
@@ -104,8 +122,9 @@ def get_user(session: Session, username: str) -> User:
 
 def _insert_user(session, username, name, email, roles, password) -> User:
     username = username.strip().lower()
-    _check_identity(username, name, email.strip())
-    _check_password(password)
+    problems = identity_problems(username, name, email.strip()) + password_problems(password)
+    if problems:
+        raise InvalidInput(problems=problems)
     if session.exec(select(User).where(User.username == username)).first():
         raise InvalidInput(f"a user named {username!r} already exists")
     user = User(
@@ -146,14 +165,25 @@ def create_first_admin(
     name: str,
     email: str,
     password: str,
+    repeat: str | None = None,
 ) -> User:
-    """Create the first admin, allowed only while no user exists and with the console's code."""
+    """Create the first admin, allowed only while no user exists and with the console's code.
+
+    Every problem with the form is reported at once (``InvalidInput.problems``); a wrong
+    code alone is a PermissionDenied. ``repeat`` is the password typed a second time."""
     if user_count(session) > 0:
         raise PermissionDenied("an admin already exists; ask them for an account")
+    problems = identity_problems(username.strip().lower(), name, email.strip())
+    problems += password_problems(password)
+    if repeat is not None and repeat != password:
+        problems.append("the two passwords differ")
     if not secrets.compare_digest(setup_code.strip().encode(), expected_code.encode()):
-        raise PermissionDenied(
-            "the setup code is wrong: copy it from the console where the app was started"
-        )
+        wrong = "the setup code is wrong: copy it from the console where the app was started"
+        if not problems:
+            raise PermissionDenied(wrong)
+        problems.insert(0, wrong)
+    if problems:
+        raise InvalidInput(problems=problems)
     user = _insert_user(session, username, name, email, [Role.admin], password)
     audit.record(session, user.username, "user.first_admin", "user", user.username)
     session.commit()

@@ -15,7 +15,7 @@ from streamlit.errors import StreamlitSecretNotFoundError
 from streamlit_authenticator.utilities import LoginError
 
 from smarketing import config, users
-from smarketing.errors import SmarketingError
+from smarketing.errors import InvalidInput, SmarketingError
 from smarketing.models import utcnow
 from smarketing.permissions import Actor
 from smarketing.safe_text import safe_markdown as safe
@@ -75,9 +75,6 @@ def _first_admin_form(engine: Engine) -> None:
         submitted = st.form_submit_button("Create admin", type="primary")
     if not submitted:
         return
-    if password != repeat:
-        st.error("The two passwords differ.")
-        return
     try:
         with session(engine) as s:
             user = users.create_first_admin(
@@ -88,11 +85,16 @@ def _first_admin_form(engine: Engine) -> None:
                 name=name,
                 email=email,
                 password=password,
+                repeat=repeat,
             )
-    except SmarketingError as exc:
-        st.error(str(exc))
+    except InvalidInput as exc:
+        listed = "\n".join(f"- {safe(p[:1].upper() + p[1:])}." for p in exc.problems)
+        column.error(f"Please correct:\n{listed}", icon=":material/error:")
         return
-    st.session_state[FLASH] = f"Admin **{user.username}** created. Log in below."
+    except SmarketingError as exc:
+        column.error(str(exc), icon=":material/error:")
+        return
+    st.session_state[FLASH] = f"Admin **{safe(user.username)}** created. Log in below."
     st.rerun()
 
 
@@ -190,8 +192,8 @@ def gate(engine: Engine) -> Actor:
         st.session_state.pop(AUTH_AT, None)
         st.title("Smarketing")
         st.caption("Marketing and sales, one team: the SLA, lead quality and meetings.")
-        if FLASH in st.session_state:
-            st.success(st.session_state.pop(FLASH))
+        if FLASH in st.session_state:  # kept until the login: the page reruns by itself
+            st.success(st.session_state[FLASH], icon=":material/check_circle:")
     _login_form(authenticator)
     with session(engine) as s:
         for username, count in _failed_attempts(credentials).items():
@@ -218,6 +220,7 @@ def gate(engine: Engine) -> Actor:
         if not users.session_still_valid(s, username, st.session_state[AUTH_AT][1]):
             st.session_state.pop(AUTH_AT, None)
             _forget_login(authenticator, "Your password was changed: please log in again.")
+    st.session_state.pop(FLASH, None)
     roles = known[username]["roles"]
     st.session_state["roles"] = roles
     with st.sidebar:

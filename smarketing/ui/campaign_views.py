@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from smarketing import campaigns, charts, config, quality, sla
-from smarketing.permissions import Actor, allowed
+from smarketing.permissions import Actor, allowed, refusal
 from smarketing.ui import sla_views, widgets
 from smarketing.ui.resources import data_version, session
 
@@ -238,7 +238,7 @@ def waiting(engine: Engine, name: str) -> None:
 
 
 def _editor(engine: Engine, actor: Actor, campaign_id: int | None, d: dict) -> None:
-    can = allowed(actor, "campaign.edit")
+    why = refusal(actor, "campaign.edit")
     key = campaign_id or "new"
     with st.form(f"campaign_form_{key}"):
         c1, c2, c3 = st.columns([2, 1, 1])
@@ -261,7 +261,7 @@ def _editor(engine: Engine, actor: Actor, campaign_id: int | None, d: dict) -> N
             values[field] = st.text_area(
                 f"{label} (Markdown)", value=d.get(field, ""), key=f"cp_{field}_{key}", height=100
             )
-        if st.form_submit_button("Save draft", disabled=not can, type="primary"):
+        if st.form_submit_button("Save draft", disabled=why is not None, help=why, type="primary"):
             widgets.save(
                 engine,
                 "Draft saved. Sales sees it once you publish it.",
@@ -288,6 +288,7 @@ def edit_tabs(engine: Engine, actor: Actor, content: dict) -> None:
         if st.button(
             "Publish the draft to sales",
             disabled=not changes,
+            help=None if changes else "Nothing to publish: the draft is the published brief.",
             key=f"cp_publish_{cid}",
             icon=":material/send:",
             type="primary",

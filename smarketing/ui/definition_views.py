@@ -142,8 +142,9 @@ def _form(engine: Engine, actor: Actor, d: Definition | None, as_of: date | None
         if d
         else any(definitions.can_edit(actor, t) for t in TEAMS)
     )
-    if not can:
-        st.caption("Only the owner team (or an admin) may change this definition.")
+    why = None if can else "Only the owner team (or an admin) may change this definition."
+    if why:
+        st.caption(why)
     with st.form(f"definition_{key}"):
         term = st.text_input(
             "Term", value=d.term if d else "", key=f"def_term_{key}", max_chars=200
@@ -172,7 +173,7 @@ def _form(engine: Engine, actor: Actor, d: Definition | None, as_of: date | None
             "Agreed by", value=d.agreed_by if d else "", key=f"def_by_{key}", max_chars=300
         )
         label = "Save as a new version" if d else "Add the term"
-        if st.form_submit_button(label, disabled=not can, type="primary"):
+        if st.form_submit_button(label, disabled=why is not None, help=why, type="primary"):
             widgets.save(
                 engine,
                 "Saved; the earlier version stays in the history." if d else "Term added.",

@@ -11,11 +11,45 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from smarketing import config, hot_leads, leads, verdicts
-from smarketing.permissions import Actor, allowed
+from smarketing.permissions import Actor, refusal
+from smarketing.safe_text import safe_markdown as safe
 from smarketing.ui import resources, widgets
 from smarketing.ui.resources import session
 
 PER_PAGE = 50
+LIST_LABELS = {
+    "id": "No.",
+    "name": "Name",
+    "company": "Company",
+    "stage": "Stage",
+    "owner": "Owner",
+    "source": "Source",
+    "campaign": "Campaign",
+    "persona": "Persona",
+    "created_at": "Became a lead",
+    "mql_at": "MQL",
+    "verdict": "Verdict",
+    "first_contact_at": "First contact",
+}
+TIMELINE_LABELS = {"occurred_at": "When", "label": "What", "detail": "Detail", "actor": "By"}
+VERDICT_LABELS = {
+    "verdict": "Verdict",
+    "reason": "Reason",
+    "comment": "Comment",
+    "decided_by": "By",
+    "decided_at": "When",
+}
+HOT_LABELS = {
+    "name": "Name",
+    "company": "Company",
+    "owner": "Owner",
+    "reason": "Why hot",
+    "trigger_kind": "What they did",
+    "trigger_detail": "Detail",
+    "trigger_at": "When",
+}
+VERDICT_KEYS = ("verdict_choice", "verdict_reason", "verdict_comment")
+CONTACT_KEYS = ("contact_attempt", "contact_note")
 ANY = "any"
 KIND_COLOURS = {
     "Page view": "#56B4E9",
@@ -43,7 +77,12 @@ def filters(engine: Engine) -> leads.LeadFilter:
     """The filter widgets; returns what they select."""
     options = _options(engine, config.database_url(), resources.data_version(engine))
     c1, c2, c3, c4, c5 = st.columns(5)
-    stage = c1.selectbox("Stage", [ANY, *leads.LEAD_STAGES], key="leads_stage")
+    stage = c1.selectbox(
+        "Stage",
+        [ANY, *leads.LEAD_STAGES],
+        format_func=lambda v: leads.STAGE_LABELS.get(v, v),
+        key="leads_stage",
+    )
     picked = {}
     for column, name in zip((c2, c3, c4, c5), leads.FILTER_DIMENSIONS, strict=True):
         picked[name] = column.selectbox(
@@ -73,7 +112,10 @@ def lead_list(engine: Engine, flt: leads.LeadFilter) -> pd.DataFrame:
             frame, total = leads.lead_page(s, flt, page=wanted, per_page=PER_PAGE, now=now())
     c1, c2 = st.columns([1, 4])
     page = c1.number_input("Page", min_value=1, max_value=pages, value=1, step=1, key="leads_page")
-    c2.markdown(f"**{total:,}** leads match · page {int(page)} of {pages} · {PER_PAGE} per page")
+    c2.markdown(
+        f"**{total:,}** {'lead matches' if total == 1 else 'leads match'} · page {int(page)} "
+        f"of {pages} · {PER_PAGE} per page"
+    )
     if frame.empty:
         st.info("No lead matches these filters.")
         return frame
@@ -81,12 +123,13 @@ def lead_list(engine: Engine, flt: leads.LeadFilter) -> pd.DataFrame:
         created_at=frame["created_at"].map(widgets.local_time),
         mql_at=frame["mql_at"].map(widgets.local_time),
         first_contact_at=frame["first_contact_at"].map(widgets.local_time),
+        stage=frame["stage"].map(lambda v: leads.STAGE_LABELS.get(v, v)),
+        verdict=frame["verdict"].map(lambda v: v.capitalize() if isinstance(v, str) else v),
     )
-    st.dataframe(
-        shown.drop(columns=["email"]),
-        hide_index=True,
-        width="stretch",
-        column_config={"id": st.column_config.NumberColumn("id", format="%d")},
+    widgets.table(
+        shown,
+        LIST_LABELS,
+        column_config={"No.": st.column_config.NumberColumn(format="%d", width="small")},
     )
     return frame
 
@@ -132,61 +175,83 @@ def lead_story(engine: Engine, lead_id: int) -> dict:
         detail = leads.lead_detail(s, lead_id)
         events = leads.timeline(s, lead_id)
     st.subheader(f"{detail['name']} — {detail['company'] or 'no company'}")
-    st.caption(
-        f"{detail['title'] or ''} · {detail['email'] or 'no e-mail'} · owner "
-        f"{detail['owner']} · source {detail['source']} · campaign {detail['campaign']} "
-        f"· persona {detail['persona']} · stage **{detail['stage']}**"
-    )
+    facts = [
+        detail["title"],
+        detail["email"] or "no e-mail",
+        f"owner {detail['owner']}",
+        f"source {detail['source']}",
+        f"campaign {detail['campaign']}",
+        f"persona {detail['persona']}",
+        f"stage **{leads.STAGE_LABELS.get(detail['stage'], detail['stage'])}**",
+    ]
+    st.caption(" · ".join(safe(f) for f in facts if f))
     life = pd.DataFrame(
         [
-            {"stage": k.removesuffix("_at").replace("_", " "), "when": widgets.local_time(v)}
+            {"stage": leads.LIFECYCLE_LABELS[k], "when": widgets.local_time(v)}
             for k, v in detail["lifecycle"].items()
             if v is not None
-        ]
+        ],
+        columns=["stage", "when"],
     )
     c1, c2 = st.columns(2)
-    c1.markdown("**Lifecycle**")
-    c1.dataframe(life, hide_index=True, width="stretch")
-    c2.markdown("**Verdicts** (newest first)")
-    if detail["verdicts"]:
-        c2.dataframe(
-            pd.DataFrame(detail["verdicts"]).assign(
-                decided_at=lambda f: f["decided_at"].map(widgets.local_time)
-            ),
-            hide_index=True,
-            width="stretch",
-        )
-    else:
-        c2.caption("No verdict yet.")
-    st.markdown(f"**Activity timeline** — {len(events)} activities")
+    with c1:
+        st.markdown("**Lifecycle**")
+        widgets.table(life, {"stage": "Stage", "when": "When"})
+    with c2:
+        st.markdown("**Verdicts** (newest first)")
+        if detail["verdicts"]:
+            history = pd.DataFrame(detail["verdicts"])
+            widgets.table(
+                history.assign(
+                    verdict=history["verdict"].str.capitalize(),
+                    decided_at=history["decided_at"].map(widgets.local_time),
+                    comment=history["comment"].replace("", None),
+                ),
+                VERDICT_LABELS,
+            )
+        else:
+            st.caption("No verdict yet.")
+    st.markdown(f"**Activity timeline** — {widgets.plural(len(events), 'activity', 'activities')}")
     if not events.empty:
         st.altair_chart(timeline_chart(events), width="stretch")
-        st.dataframe(
-            events.assign(occurred_at=events["occurred_at"].map(widgets.local_time)).drop(
-                columns=["kind", "sales"]
+        widgets.table(
+            events.assign(
+                occurred_at=events["occurred_at"].map(widgets.local_time),
+                detail=events["detail"].replace("", None),
             ),
-            hide_index=True,
-            width="stretch",
+            TIMELINE_LABELS,
         )
     return detail
 
 
 def verdict_form(engine: Engine, actor: Actor, detail: dict) -> None:
     """Accept or reject an MQL (sales and admin); a rejection needs a reason."""
-    can = allowed(actor, "lead.verdict") and detail["is_mql"]
+    why = refusal(actor, "lead.verdict") or (
+        None if detail["is_mql"] else "Verdicts are given on MQLs; this lead is not an MQL yet."
+    )
     with session(engine) as s:
         reasons = verdicts.rejection_reasons(s)
     with st.form(f"verdict_{detail['id']}"):
         st.markdown("**Sales' verdict**" + ("" if detail["is_mql"] else " — not an MQL yet"))
         choice = st.radio(
-            "Verdict", ["accepted", "rejected"], horizontal=True, key="verdict_choice"
+            "Verdict",
+            ["accepted", "rejected"],
+            index=None,
+            horizontal=True,
+            format_func=str.capitalize,
+            key="verdict_choice",
         )
-        reason = st.selectbox("Reason (for a rejection)", ["", *reasons], key="verdict_reason")
+        reason = st.selectbox(
+            "Reason (for a rejection)", reasons, index=None, placeholder="—", key="verdict_reason"
+        )
         comment = st.text_input("Comment", key="verdict_comment")
-        if st.form_submit_button("Save verdict", disabled=not can):
+        if st.form_submit_button("Save verdict", disabled=why is not None, help=why):
+            if choice is None:
+                st.error("Choose **Accepted** or **Rejected** first.", icon=":material/error:")
+                return
             widgets.save(
                 engine,
-                "Verdict saved; the history keeps the earlier ones.",
+                f"Verdict saved: {choice}. The history keeps the earlier ones.",
                 lambda s: verdicts.record_verdict(
                     s,
                     actor=actor,
@@ -195,24 +260,26 @@ def verdict_form(engine: Engine, actor: Actor, detail: dict) -> None:
                     reason=reason or None,
                     comment=comment,
                 ),
+                clear=VERDICT_KEYS,
             )
 
 
 def contact_form(engine: Engine, actor: Actor, detail: dict) -> None:
     """Record a first contact or a contact attempt (sales and admin)."""
-    can = allowed(actor, "lead.contact")
+    why = refusal(actor, "lead.contact")
     with st.form(f"contact_{detail['id']}"):
         st.markdown("**Contact**")
         kind = st.selectbox("How", list(verdicts.CONTACT_KINDS), key="contact_kind")
         attempt = st.checkbox("Only an attempt (no answer)", key="contact_attempt")
         note = st.text_input("Note", key="contact_note")
-        if st.form_submit_button("Record contact", disabled=not can):
+        if st.form_submit_button("Record contact", disabled=why is not None, help=why):
             widgets.save(
                 engine,
-                "Contact recorded.",
+                "Contact attempt recorded." if attempt else "Contact recorded.",
                 lambda s: verdicts.record_contact(
                     s, actor=actor, lead_id=detail["id"], kind=kind, detail=note, attempt=attempt
                 ),
+                clear=CONTACT_KEYS,
             )
 
 
@@ -224,11 +291,9 @@ def hot_panel(engine: Engine) -> None:
     if hot.empty:
         st.caption("No lead has come back in the last 48 hours.")
         return
-    shown = hot.assign(trigger_at=hot["trigger_at"].map(widgets.local_time))
-    st.dataframe(
-        shown[
-            ["name", "company", "owner", "reason", "trigger_kind", "trigger_detail", "trigger_at"]
-        ],
-        hide_index=True,
-        width="stretch",
+    shown = hot.assign(
+        trigger_at=hot["trigger_at"].map(widgets.local_time),
+        trigger_kind=hot["trigger_kind"].map(leads.activity_label),
+        trigger_detail=hot["trigger_detail"].replace("", None),
     )
+    widgets.table(shown, HOT_LABELS)

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from smarketing import config, personas
 from smarketing.models import Persona
-from smarketing.permissions import Actor, allowed
+from smarketing.permissions import Actor, refusal
 from smarketing.safe_text import safe_markdown as safe
 from smarketing.ui import widgets
 from smarketing.ui.resources import data_version, session
@@ -142,9 +142,15 @@ def _versions(engine: Engine, p: Persona) -> None:
 
 
 def _archive(engine: Engine, actor: Actor, p: Persona) -> None:
-    can = allowed(actor, "persona.edit")
+    why = refusal(actor, "persona.edit")
     label = "Bring back" if p.archived else "Archive"
-    if st.button(label, key=f"persona_archive_{p.id}", disabled=not can, icon=":material/archive:"):
+    if st.button(
+        label,
+        key=f"persona_archive_{p.id}",
+        disabled=why is not None,
+        help=why,
+        icon=":material/archive:",
+    ):
         widgets.save(
             engine,
             f"{p.name} is {'back' if p.archived else 'archived; leads keep their persona'}.",
@@ -157,8 +163,8 @@ def _archive(engine: Engine, actor: Actor, p: Persona) -> None:
 
 def _form(engine: Engine, actor: Actor, p: Persona | None) -> None:
     key = p.id if p else "new"
-    can = allowed(actor, "persona.edit")
-    if not can:
+    why = refusal(actor, "persona.edit")
+    if why:
         st.caption("Marketing and admins edit persona cards.")
     with st.form(f"persona_form_{key}"):
         c1, c2 = st.columns([3, 1])
@@ -179,7 +185,7 @@ def _form(engine: Engine, actor: Actor, p: Persona | None) -> None:
                 height=100,
             )
         label = "Save as a new version" if p else "Add the persona"
-        if st.form_submit_button(label, disabled=not can, type="primary"):
+        if st.form_submit_button(label, disabled=why is not None, help=why, type="primary"):
             widgets.save(
                 engine,
                 "Saved; earlier versions stay readable." if p else "Persona added.",

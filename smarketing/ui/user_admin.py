@@ -8,22 +8,17 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from smarketing import users
-from smarketing.errors import SmarketingError
 from smarketing.models import Role
 from smarketing.permissions import Actor, allowed
+from smarketing.ui import widgets
 from smarketing.ui.resources import session
 
 ROLES = [r.value for r in Role]
+NEW_USER_KEYS = ("new_username", "new_name", "new_email", "new_roles", "new_password")
 
 
-def _run(engine: Engine, done: str, write: Callable) -> None:
-    try:
-        with session(engine) as s:
-            write(s)
-    except SmarketingError as exc:
-        st.error(str(exc))
-    else:
-        st.success(done)
+def _run(engine: Engine, done: str, write: Callable, clear: tuple[str, ...] = ()) -> None:
+    widgets.save(engine, done, write, clear=clear)
 
 
 def add_user_form(engine: Engine, actor: Actor) -> None:
@@ -57,6 +52,7 @@ def add_user_form(engine: Engine, actor: Actor) -> None:
                 roles=roles,
                 password=password,
             ),
+            clear=NEW_USER_KEYS,
         )
 
 

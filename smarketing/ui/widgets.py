@@ -56,6 +56,38 @@ def stage_tiles(frame: pd.DataFrame) -> None:
         )
 
 
+EMPTY = "—"
+
+
+def table(
+    frame: pd.DataFrame,
+    labels: dict[str, str],
+    *,
+    column_config: dict | None = None,
+    height: int | str = "auto",
+    key: str | None = None,
+) -> None:
+    """Show the columns named in ``labels`` (in that order) under their human labels, with
+    every empty cell as "—" (never "None"); ``column_config`` is keyed by the labels."""
+    shown = frame[list(labels)].rename(columns=labels)
+    for name in shown.columns:
+        if shown[name].isna().any():
+            shown[name] = shown[name].astype(object).where(shown[name].notna(), EMPTY)
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        height=height,
+        column_config=column_config,
+        key=key,
+    )
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """'1 activity', '3 activities': the count with the right form of the noun."""
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
 def user_markdown(text: str | None, empty: str = "") -> None:
     """Render text a person typed as Markdown with any raw HTML made inert."""
     if text and text.strip():
@@ -67,12 +99,16 @@ def user_markdown(text: str | None, empty: str = "") -> None:
 FLASH_KEY = "_flash"
 
 
-def save(engine: Engine, done: str, write, *, rerun: bool = False) -> bool:
+def save(
+    engine: Engine, done: str, write, *, rerun: bool = True, clear: tuple[str, ...] = ()
+) -> bool:
     """Run ``write(session)``; show ``done`` or the domain's message. True when it saved.
 
-    Widgets keep what the person typed either way, so a refused save loses nothing. With
-    ``rerun`` a successful save reruns the page (so it shows the new data) and ``done`` is
-    shown at the top of the next run.
+    A refused save shows the domain's message and keeps every widget as the person left
+    it, so nothing typed is lost. A successful save empties the widgets named in ``clear``
+    and reruns the page, so everything on it shows the new data (every write bumps the data
+    version that keys the cached aggregates); ``done`` is shown at the top of that run.
+    ``rerun=False`` is for a save whose caller reruns or stops itself.
     """
     try:
         with session(engine) as s:
@@ -80,6 +116,8 @@ def save(engine: Engine, done: str, write, *, rerun: bool = False) -> bool:
     except SmarketingError as exc:
         st.error(str(exc), icon=":material/error:")
         return False
+    for key in clear:
+        st.session_state.pop(key, None)
     if rerun:
         st.session_state[FLASH_KEY] = done
         st.rerun()

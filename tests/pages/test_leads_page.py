@@ -53,7 +53,7 @@ def open_leads(username):
 
 
 def list_frame(at):
-    return next(d.value for d in at.dataframe if "stage" in d.value.columns)
+    return next(d.value for d in at.dataframe if "Stage" in d.value.columns and "No." in d.value)
 
 
 @pytest.mark.parametrize("username", list(PEOPLE))
@@ -71,7 +71,7 @@ def test_filters_narrow_the_list(people, some_leads):
     assert "**31** leads match" in texts(at)
     at.text_input(key="leads_text").input("fjord").run()
     frame = list_frame(at)
-    assert frame["name"].tolist() == ["Kari Nordmann"]
+    assert frame["Name"].tolist() == ["Kari Nordmann"]
     at.number_input(key="leads_page").set_value(2).run()  # past the end: clamped
     assert not at.exception
 
@@ -82,7 +82,7 @@ def test_sales_records_a_verdict_and_leadership_cannot(people, some_leads, app_e
     assert at.button(key=f"FormSubmitter:verdict_{some_leads}-Save verdict").disabled
     at = open_leads("sam")
     at.text_input(key="leads_text").input("fjord").run()
-    assert "Activity timeline** — 1 activities" in texts(at)
+    assert "Activity timeline** — 1 activity" in texts(at)
     at.radio(key="verdict_choice").set_value("rejected")
     at.selectbox(key="verdict_reason").select("Wrong persona")
     at.button(key=f"FormSubmitter:verdict_{some_leads}-Save verdict").click().run()
@@ -103,3 +103,71 @@ def test_rejection_without_reason_is_refused(people, some_leads):
     at.radio(key="verdict_choice").set_value("rejected")
     at.button(key=f"FormSubmitter:verdict_{some_leads}-Save verdict").click().run()
     assert any("reason" in e.value for e in at.error)
+
+
+def frame_with(at, column):
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def test_the_screen_shows_a_saved_verdict_at_once(people, some_leads):
+    """After "Verdict saved" the same screen shows the verdict, the new stage and the new count
+    (it used to say "No verdict yet", stage mql and "1 lead matches" until a reload)."""
+    at = open_leads("sam")
+    at.toggle(key="leads_waiting").set_value(True).run()
+    assert "**1** lead matches" in texts(at)
+    assert "No verdict yet." in texts(at)
+    assert "stage **MQL**" in texts(at)
+    assert at.radio(key="verdict_choice").value is None  # nothing preselected
+    at.radio(key="verdict_choice").set_value("accepted")
+    at.button(key=f"FormSubmitter:verdict_{some_leads}-Save verdict").click().run()
+    assert not at.exception
+    shown = texts(at)
+    assert "Verdict saved: accepted." in shown
+    assert "**0** leads match" in shown  # no longer waiting for a verdict
+    at.toggle(key="leads_waiting").set_value(False).run()
+    at.text_input(key="leads_text").input("fjord").run()
+    shown = texts(at)
+    assert "No verdict yet." not in shown
+    assert "stage **Accepted by sales**" in shown
+    assert frame_with(at, "Verdict")["Verdict"].tolist() == ["Accepted"]
+    assert at.radio(key="verdict_choice").value is None  # the form is empty again
+
+
+def test_the_screen_shows_a_recorded_contact_at_once(people, some_leads):
+    at = open_leads("sam")
+    at.text_input(key="leads_text").input("fjord").run()
+    assert "Activity timeline** — 1 activity" in texts(at)
+    at.text_input(key="contact_note").input("Booked a demo")
+    at.button(key=f"FormSubmitter:contact_{some_leads}-Record contact").click().run()
+    assert not at.exception
+    shown = texts(at)
+    assert "Contact recorded." in shown
+    assert "Activity timeline** — 2 activities" in shown
+    timeline = frame_with(at, "What")
+    assert "Booked a demo" in timeline["Detail"].tolist()
+    assert at.text_input(key="contact_note").value == ""
+
+
+def test_a_verdict_without_a_choice_is_refused_and_keeps_the_comment(people, some_leads):
+    at = open_leads("sam")
+    at.text_input(key="leads_text").input("fjord").run()
+    at.text_input(key="verdict_comment").input("Called twice")
+    at.button(key=f"FormSubmitter:verdict_{some_leads}-Save verdict").click().run()
+    assert any("Choose **Accepted** or **Rejected**" in e.value for e in at.error)
+    assert at.text_input(key="verdict_comment").value == "Called twice"
+
+
+def test_disabled_verdict_button_says_why(people, some_leads):
+    at = open_leads("lea")
+    at.text_input(key="leads_text").input("fjord").run()
+    button = at.button(key=f"FormSubmitter:verdict_{some_leads}-Save verdict")
+    assert button.disabled
+    assert "Only admin, sales may accept or reject an MQL" in button.help
+
+
+def test_no_raw_column_name_or_none_in_the_leads_tables(people, some_leads):
+    at = open_leads("sam")
+    at.text_input(key="leads_text").input("fjord").run()
+    for frame in (d.value for d in at.dataframe):
+        assert not [c for c in frame.columns if "_" in str(c)], frame.columns
+        assert not frame.isna().any().any(), frame

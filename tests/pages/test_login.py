@@ -48,6 +48,39 @@ def test_first_admin_then_login():
     assert "Overview" in [t.value for t in at.title]
 
 
+def test_first_admin_confirmation_stays_until_the_login():
+    """The login cookie's component reruns the page right away: the confirmation must survive
+    that rerun (it used to be gone before anyone could read it)."""
+    at = fill_first_admin(new_app().run(), SETUP_CODE)
+    at = at.run()
+    at = at.run()
+    assert "Admin **kari** created. Log in below." in texts(at)
+    at = login_through_form(at, "kari", PASSWORD).run()
+    assert "created. Log in below" not in texts(at)
+
+
+def test_first_admin_form_shows_every_problem_at_once():
+    at = new_app().run()
+    at.text_input(key="setup_code").input("a guess")
+    at.text_input(key="first_username").input("Kari N")
+    at.text_input(key="first_email").input("kari-at-example")
+    at.text_input(key="first_password").input("short")
+    at.text_input(key="first_repeat").input("shorter")
+    at.button[0].click()
+    at.run()
+    [error] = [e.value for e in at.error]
+    for expected in (
+        "setup code is wrong",
+        "username must be 2–64 characters",
+        "name must not be empty",
+        "is not an e-mail address",
+        "at least 8 characters",
+        "two passwords differ",
+    ):
+        assert expected in error, expected
+    assert at.text_input(key="first_username").value == "Kari N"  # nothing typed is lost
+
+
 def test_login_form_with_real_user(people):
     at = new_app().run()
     assert [t.value for t in at.text_input][:2] == ["", ""]
