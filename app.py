@@ -5,7 +5,7 @@ import streamlit as st
 from smarketing.permissions import allowed
 from smarketing.ui import auth, frame, resources
 
-st.set_page_config(page_title="Smarketing", page_icon=":material/handshake:", layout="wide")
+st.set_page_config(page_title="Smarketing", page_icon=frame.FAVICON, layout="wide")
 
 engine = resources.engine()
 with resources.database_guard():  # a busy or lost database: a message and Retry, no traceback
@@ -35,15 +35,12 @@ pages = {
     ],
 }
 admin = []
-if allowed(actor, "import.run"):
-    admin.append(st.Page("app_pages/admin_import.py", title="Import", icon=":material/upload:"))
-if allowed(actor, "users.manage"):
-    admin.append(st.Page("app_pages/admin_users.py", title="Users", icon=":material/group:"))
-if allowed(actor, "audit.read"):
-    admin.append(st.Page("app_pages/admin_audit.py", title="Audit log", icon=":material/history:"))
-if admin:
-    pages["Admin"] = admin
-
+for script, title, icon, action in frame.ADMIN_PAGES:
+    if allowed(actor, action):
+        admin.append(st.Page(script, title=title, icon=icon))
+    else:  # reached by its address: say which role it needs instead of showing the Overview
+        admin.append(frame.refused_page(script, title, action))
+pages["Admin"] = admin
 navigation = st.navigation(pages, expanded=True)
 with resources.database_guard():
     frame.sidebar_and_banner(engine)

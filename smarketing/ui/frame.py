@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import streamlit as st
 from sqlalchemy.engine import Engine
@@ -10,10 +11,18 @@ from sqlalchemy.engine import Engine
 from smarketing import config
 from smarketing.errors import PermissionDenied
 from smarketing.periods import today_local
-from smarketing.permissions import Actor, require
+from smarketing.permissions import PERMISSIONS, Actor, require
 from smarketing.ui import resources, widgets
 
 AS_OF_KEY = "as_of"
+#: The browser tab's icon, shipped with the app (a material icon would load from a font host).
+FAVICON = str(Path(__file__).with_name("favicon.png"))
+#: (script, title, icon, the permission that opens it) of the Admin section.
+ADMIN_PAGES = (
+    ("app_pages/admin_import.py", "Import", ":material/upload:", "import.run"),
+    ("app_pages/admin_users.py", "Users", ":material/group:", "users.manage"),
+    ("app_pages/admin_audit.py", "Audit log", ":material/history:", "audit.read"),
+)
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 
 
@@ -86,3 +95,21 @@ def actor_allowed_to(action: str) -> Actor:
 def engine():
     """The app's engine (migrated, cached)."""
     return resources.engine()
+
+
+def refused_page(script: str, title: str, action: str) -> st.Page:
+    """A hidden stand-in for a page the user's roles do not open: reached by its address, it
+    says which role it needs (instead of silently showing the Overview)."""
+    roles = " or ".join(sorted(r.value for r in PERMISSIONS[action][0]))
+
+    def refused() -> None:
+        st.title(title)
+        st.error(
+            f"You need the **{roles}** role to open {title}. Ask an admin if you should have it.",
+            icon=":material/lock:",
+        )
+        st.page_link(
+            "app_pages/overview.py", label="Go to the Overview", icon=":material/dashboard:"
+        )
+
+    return st.Page(refused, title=title, url_path=Path(script).stem, visibility="hidden")

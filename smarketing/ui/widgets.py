@@ -15,11 +15,10 @@ from smarketing.ui.resources import session
 
 
 def demo_banner(is_demo: bool) -> None:
-    """The banner every page shows while the demo company is in the database."""
+    """The one-line banner every page shows while the demo company is in the database."""
     if is_demo:
         st.warning(
-            "**Demo data** — a generated company, not yours. It goes away with the first real "
-            "CRM import or `python -m smarketing demo --clear`.",
+            "**Demo data** — a generated company, not yours, until your first CRM import.",
             icon=":material/science:",
         )
 

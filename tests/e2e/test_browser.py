@@ -105,3 +105,42 @@ def test_upload_a_crm_export(server, browser, tmp_path):
     assert page.locator('[data-testid="stException"]').count() == 0
     page.screenshot(path=str(tmp_path / "import.png"), full_page=True)
     context.close()
+
+
+def test_a_page_without_the_role_says_which_role_it_needs(server, browser):
+    """sam (sales) opening /admin_users by its address used to land silently on the Overview."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.goto(server)
+    settle(page)
+    log_in(page, "sam")
+    page.get_by_role("heading", name="Overview").wait_for(timeout=20000)
+    assert page.get_by_role("link", name="Users").count() == 0  # not in the navigation
+    page.goto(f"{server}/admin_users")
+    settle(page)
+    page.get_by_text("You need the admin role to open Users").wait_for(timeout=20000)
+    assert page.get_by_role("heading", name="Overview").count() == 0
+    context.close()
+
+
+def test_the_page_icon_is_served_by_the_app(server, browser):
+    """The tab icon came from fonts.gstatic.com and failed offline: it is shipped now."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda r: (
+            outside.append(r.url) if not r.url.startswith(("http://127.0.0.1", "data:")) else None
+        ),
+    )
+    page.goto(server)
+    settle(page)
+    log_in(page, "ada")
+    page.get_by_role("heading", name="Overview").wait_for(timeout=20000)
+    icon = page.locator("link[rel='shortcut icon']").get_attribute("href")
+    assert icon and "gstatic" not in icon
+    response = page.request.get(icon if icon.startswith("http") else f"{server}/{icon.lstrip('/')}")
+    assert response.ok and response.headers["content-type"].startswith("image/")
+    assert outside == []  # nothing is fetched from outside 127.0.0.1
+    context.close()
