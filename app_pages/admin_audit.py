@@ -27,7 +27,8 @@ with resources.session(engine) as s:
 if rows.empty:
     st.info("No audit entries match.")
 else:
-    st.dataframe(
-        rows.assign(at=rows["at"].map(widgets.local_time)), hide_index=True, width="stretch"
+    widgets.table(
+        rows.assign(at=rows["at"].map(widgets.local_time), detail=rows["detail"].replace("", None)),
+        {"at": "When", "who": "Who", "action": "Action", "what": "What", "detail": "Detail"},
     )
     st.caption(f"Newest first, {PAGE} per page. Times in {config.timezone_name()}.")

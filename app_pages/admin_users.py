@@ -1,5 +1,6 @@
 """Admin → Users: who can log in, with which roles."""
 
+import pandas as pd
 import streamlit as st
 
 from smarketing import users
@@ -12,10 +13,8 @@ actor = frame.actor_allowed_to("users.manage")
 st.title("Users")
 with resources.session(engine) as s:
     table = users.users_table(s)
-st.dataframe(
-    table.assign(**{"last login": table["last login"].map(widgets.local_time)}),
-    hide_index=True,
-    width="stretch",
+widgets.table(
+    table.assign(last_login=table["last_login"].map(widgets.local_time)), user_admin.USER_LABELS
 )
 
 add, change, rights, reasons = st.tabs(
@@ -26,6 +25,6 @@ with add:
 with change:
     user_admin.change_user_form(engine, actor, table["username"].tolist())
 with rights:
-    st.dataframe(permission_table(), hide_index=True, width="stretch")
+    widgets.table(pd.DataFrame(permission_table()), user_admin.PERMISSION_LABELS)
 with reasons:
     user_admin.rejection_reasons_form(engine, actor)

@@ -348,7 +348,10 @@ def _cmd_users(args) -> int:
                 if table.empty:
                     print("no users yet")
                 else:
-                    print(table.drop(columns=["last login"]).to_string(index=False))
+                    shown = table.drop(columns=["last_login"]).rename(
+                        columns=lambda c: c.replace("_", " ")
+                    )
+                    print(shown.to_string(index=False))
             case "set-password":
                 users.set_password(
                     s,

@@ -271,13 +271,13 @@ def users_table(session: Session, now: datetime | None = None) -> pd.DataFrame:
                 "email": u.email,
                 "roles": ", ".join(u.role_list),
                 "state": "disabled" if u.disabled else ("locked" if locked else "active"),
-                "notes written": notes.get(u.username, 0),
-                "last login": u.last_login_at,
+                "notes_written": notes.get(u.username, 0),
+                "last_login": u.last_login_at,
             }
         )
     return pd.DataFrame(
         rows,
-        columns=["username", "name", "email", "roles", "state", "notes written", "last login"],
+        columns=["username", "name", "email", "roles", "state", "notes_written", "last_login"],
     )
 
 

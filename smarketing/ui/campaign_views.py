@@ -60,40 +60,39 @@ def pick(frame: pd.DataFrame) -> int | None:
     return chosen
 
 
+OVERVIEW_LABELS = {
+    "new": "New",
+    "name": "Campaign",
+    "state": "Status",
+    "start": "Start",
+    "end": "End",
+    "channel": "Channel",
+    "persona": "Persona",
+    "offer": "Offer",
+    "brief_status": "Brief",
+    "published_version": "Version",
+}
+
+
+def _day(value) -> str | None:
+    return None if value is None or pd.isna(value) else f"{value:%d %b %Y}"
+
+
 def overview_table(frame: pd.DataFrame) -> None:
     """All listed campaigns as a table."""
     shown = frame.assign(
         new=frame["new_for_you"].map({True: "🆕", False: ""}),
         state=[f"{STATUS_ICON.get(s, '')} {s}" for s in frame["status"]],
+        start=frame["start_date"].map(_day),
+        end=frame["end_date"].map(_day),
+        offer=frame["offer"].replace("", None),
+        brief_status=frame["brief_status"].str.capitalize(),
+        published_version=frame["published_version"].map(
+            lambda v: None if v is None or pd.isna(v) else f"v{int(v)}"
+        ),
     )
-    st.dataframe(
-        shown,
-        column_order=[
-            "new",
-            "name",
-            "state",
-            "start_date",
-            "end_date",
-            "channel",
-            "persona",
-            "offer",
-            "brief_status",
-            "published_version",
-        ],
-        column_config={
-            "new": st.column_config.TextColumn("", width="small"),
-            "name": "Campaign",
-            "state": "Status",
-            "start_date": st.column_config.DateColumn("Start", format="DD MMM YYYY"),
-            "end_date": st.column_config.DateColumn("End", format="DD MMM YYYY"),
-            "channel": "Channel",
-            "persona": "Persona",
-            "offer": "Offer",
-            "brief_status": "Brief",
-            "published_version": st.column_config.NumberColumn("Version", format="%d"),
-        },
-        hide_index=True,
-        width="stretch",
+    widgets.table(
+        shown, OVERVIEW_LABELS, column_config={"New": st.column_config.TextColumn(width="small")}
     )
 
 
@@ -221,19 +220,20 @@ def waiting(engine: Engine, name: str) -> None:
     if frame.empty:
         st.caption("Nobody is waiting. 👍")
         return
-    st.dataframe(
+    widgets.table(
         frame.assign(mql=frame["mql_at"].map(widgets.local_time)),
-        column_order=["name", "company", "owner", "mql", "hours_waiting", "past_deadline"],
-        column_config={
+        {
             "name": "Lead",
             "company": "Company",
             "owner": "Owner",
             "mql": "MQL since",
-            "hours_waiting": st.column_config.NumberColumn("Hours waiting", format="%.1f"),
-            "past_deadline": st.column_config.CheckboxColumn("Late"),
+            "hours_waiting": "Hours waiting",
+            "past_deadline": "Late",
         },
-        hide_index=True,
-        width="stretch",
+        column_config={
+            "Hours waiting": st.column_config.NumberColumn(format="%.1f"),
+            "Late": st.column_config.CheckboxColumn(),
+        },
     )
 
 

@@ -102,37 +102,60 @@ def _history(engine: Engine, key: str) -> None:
             f"({change['changed_by']}, {widgets.local_time(change['changed_at'])})"
         )
         if change["fields"]:
-            st.dataframe(
+            widgets.table(
                 pd.DataFrame(
                     [
-                        {"field": f, "before": str(old), "after": str(new)}
+                        {
+                            "field": FIELD_LABELS.get(f, f),
+                            "before": None if old in (None, "") else str(old),
+                            "after": None if new in (None, "") else str(new),
+                        }
                         for f, (old, new) in change["fields"].items()
                     ]
                 ),
-                hide_index=True,
-                width="stretch",
+                {"field": "What", "before": "Before", "after": "After"},
             )
         if change["body_diff"]:
             st.code(change["body_diff"], language="diff")
-    st.dataframe(
+    widgets.table(
         pd.DataFrame(
             [
                 {
                     "version": v.version,
                     "term": v.term,
                     "owner": v.owner_team,
-                    "agreed on": v.agreed_on,
-                    "agreed by": v.agreed_by,
-                    "saved by": v.created_by,
-                    "saved at": widgets.local_time(v.created_at),
-                    "text": v.body,
+                    "agreed_on": f"{v.agreed_on:%d %b %Y}" if v.agreed_on else None,
+                    "agreed_by": v.agreed_by or None,
+                    "saved_by": v.created_by,
+                    "saved_at": widgets.local_time(v.created_at),
+                    "text": v.body or None,
                 }
                 for v in versions
             ]
         ),
-        hide_index=True,
-        width="stretch",
+        HISTORY_LABELS,
     )
+
+
+#: Human names of the versioned fields and of the history's columns.
+FIELD_LABELS = {
+    "term": "Term",
+    "owner_team": "Owner team",
+    "body": "Definition",
+    "rule": "Measurable rule",
+    "agreed_on": "Agreed on",
+    "agreed_by": "Agreed by",
+}
+HISTORY_LABELS = {
+    "version": "Version",
+    "term": "Term",
+    "owner": "Owner team",
+    "agreed_on": "Agreed on",
+    "agreed_by": "Agreed by",
+    "saved_by": "Saved by",
+    "saved_at": "Saved at",
+    "text": "Definition",
+}
 
 
 def _form(engine: Engine, actor: Actor, d: Definition | None, as_of: date | None = None) -> None:

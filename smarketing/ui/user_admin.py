@@ -14,6 +14,16 @@ from smarketing.ui import widgets
 from smarketing.ui.resources import session
 
 ROLES = [r.value for r in Role]
+USER_LABELS = {
+    "username": "Username",
+    "name": "Name",
+    "email": "E-mail",
+    "roles": "Roles",
+    "state": "State",
+    "notes_written": "Notes written",
+    "last_login": "Last login",
+}
+PERMISSION_LABELS = {"what": "Who may…", **{r: r.capitalize() for r in ROLES}}
 NEW_USER_KEYS = ("new_username", "new_name", "new_email", "new_roles", "new_password")
 
 

@@ -22,10 +22,13 @@ def test_admin_adds_user_through_form(people, app_env):
     assert "Added **nina**" in texts(at)
     with Session(app_env) as s:
         assert users.get_user(s, "nina").role_list == ["sales"]
+    # the same screen lists the new user, and the form is empty for the next one
+    assert "nina" in set(at.dataframe[0].value["Username"])
+    assert at.text_input(key="new_username").value == ""
     at.switch_page("app_pages/admin_audit.py").run()
     assert not at.exception
     shown = at.dataframe[0].value
-    assert "user.add" in set(shown["action"])
+    assert "user.add" in set(shown["Action"])
 
 
 def test_bad_input_keeps_what_was_typed(people):
@@ -48,6 +51,11 @@ def test_admin_disables_user(people, app_env):
     at.selectbox(key="edit_user").select("sam").run()
     at.button(key="toggle_sam").click().run()
     assert "Disabled **sam**" in texts(at)
+    # the screen shows the new state at once (it said "active" until a reload)
+    assert "Account is **disabled**." in texts(at)
+    assert at.button(key="toggle_sam").label == "Enable"
+    users_shown = at.dataframe[0].value
+    assert users_shown.loc[users_shown["Username"] == "sam", "State"].tolist() == ["disabled"]
     with Session(app_env) as s:
         assert users.get_user(s, "sam").disabled
 
