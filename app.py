@@ -5,7 +5,12 @@ import streamlit as st
 from smarketing.permissions import allowed
 from smarketing.ui import auth, frame, resources
 
-st.set_page_config(page_title="Smarketing", page_icon=frame.FAVICON, layout="wide")
+st.set_page_config(
+    page_title="Smarketing",
+    page_icon=frame.FAVICON,
+    layout="wide",
+    initial_sidebar_state=frame.SIDEBAR_WIDTH,
+)
 
 engine = resources.engine()
 with resources.database_guard():  # a busy or lost database: a message and Retry, no traceback

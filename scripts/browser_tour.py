@@ -235,15 +235,18 @@ def chromium() -> Iterator:
             browser.close()
 
 
-def new_context(browser):
-    """A fresh context (no cookies) with a 1280x720 light-mode viewport."""
-    return browser.new_context(
-        viewport=VIEWPORT,
+def new_context(browser, viewport: dict[str, int] | None = None):
+    """A fresh context (no cookies) with a light-mode viewport (default 1280x720) that records
+    every text drawn on a canvas (charts and tables draw their text there, out of the DOM)."""
+    context = browser.new_context(
+        viewport=viewport or VIEWPORT,
         color_scheme="light",
         reduced_motion="reduce",
         locale="en-GB",
         timezone_id="Europe/Oslo",
     )
+    context.add_init_script(_RECORD_CANVAS_TEXT_JS)
+    return context
 
 
 def emoji_font_installed() -> bool | None:
@@ -339,6 +342,112 @@ _MAIN_HEIGHT_JS = """
 """
 
 
+#: Keep every text drawn on a canvas (Vega charts, the data grid) in window.__canvasTexts.
+_RECORD_CANVAS_TEXT_JS = """
+(() => {
+  window.__canvasTexts = new Set();
+  const proto = CanvasRenderingContext2D.prototype;
+  const fill = proto.fillText;
+  proto.fillText = function (text, ...rest) {
+    window.__canvasTexts.add(String(text));
+    return fill.call(this, text, ...rest);
+  };
+})();
+"""
+
+#: Every text a chart or table drew: on a canvas (recorded) or as SVG text (Vega's SVG).
+_DRAWN_TEXTS_JS = """
+() => [...(window.__canvasTexts || []),
+       ...[...document.querySelectorAll('[data-testid="stMain"] svg text')]
+         .map((t) => t.textContent)]
+"""
+
+#: The visible text of the main area without icons (a Material icon's name is text) and
+#: without code blocks, one entry per line.
+_MAIN_TEXT_JS = """
+() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  if (!main) return [];
+  const copy = main.cloneNode(true);
+  copy.querySelectorAll('[aria-hidden="true"], [data-testid="stIconMaterial"], code, pre, '
+    + 'style, script').forEach((el) => el.remove());
+  return copy.innerText.split('\\n').map((line) => line.trim()).filter(Boolean);
+}
+"""
+
+#: Elements of the main area that stick out of it, and boxes whose content is wider than the
+#: box (a table or block that scrolls or clips sideways), as short descriptions.
+_OVERFLOW_JS = """
+() => {
+  const main = document.querySelector('[data-testid="stMainBlockContainer"]');
+  if (!main) return [];
+  const edge = main.getBoundingClientRect().right + 1;
+  const visible = (el) => el.offsetParent !== null && el.getClientRects().length > 0;
+  const name = (el) => {
+    const block = el.closest('[data-testid^="st"]') || el;
+    const id = block.getAttribute('data-testid') || el.tagName.toLowerCase();
+    const label = (block.innerText || '').trim().split('\\n')[0];
+    return `${id} "${label.slice(0, 40)}"`;
+  };
+  const found = new Set();
+  // a block of the page that reaches past the page's right edge
+  const blocks = main.querySelectorAll('[data-testid="stElementContainer"], '
+    + '[data-testid="stHorizontalBlock"], [data-testid="stVegaLiteChart"]');
+  for (const el of blocks) {
+    if (!visible(el)) continue;
+    const box = el.getBoundingClientRect();
+    if (box.width > 0 && box.right > edge) {
+      found.add(`${name(el)} sticks out ${Math.round(box.right - edge)} px`);
+    }
+  }
+  // a table whose columns are wider than the table (some scroll out of sight)
+  for (const grid of main.querySelectorAll('[data-testid="stDataFrame"]')) {
+    const scroller = grid.querySelector('.dvn-scroller');
+    if (!scroller || !visible(grid)) continue;
+    const hidden = scroller.scrollWidth - scroller.clientWidth;
+    if (hidden > 2) found.add(`${name(grid)} hides ${hidden} px of columns (scrolls sideways)`);
+  }
+  // a chart drawn wider than its place
+  for (const chart of main.querySelectorAll('[data-testid="stVegaLiteChart"]')) {
+    const marks = chart.querySelector('canvas.marks, svg.marks');
+    if (!marks || !visible(chart)) continue;
+    const over = marks.getBoundingClientRect().width - chart.getBoundingClientRect().width;
+    if (over > 2) found.add(`${name(chart)} is drawn ${Math.round(over)} px wider than its place`);
+  }
+  return [...found];
+}
+"""
+
+#: A status symbol after a figure ("12 …" = too early to judge), not a cut-off text.
+_EARLY_FIGURE = re.compile(r"^[\d.,%h\s–-]*\s…$")
+#: A whole label that is a program's name for a field (mql_at, trigger_kind, external_id).
+_RAW_NAME = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
+_EMPTY_WORDS = {"None", "nan", "NaN", "NaT", "null", "<NA>"}
+
+
+def text_problems(page) -> list[str]:
+    """Cut-off chart texts ("…"), raw field names and "None"/"NaN" shown as values, in the
+    canvas texts (charts and tables) and the page's own text."""
+    drawn = page.evaluate(_DRAWN_TEXTS_JS)
+    lines = page.evaluate(_MAIN_TEXT_JS)
+    found = []
+    cut = sorted({t for t in drawn if t.endswith("…") and not _EARLY_FIGURE.match(t)})
+    if cut:
+        found.append(f"cut-off text in a chart or table: {cut[:5]}")
+    raw = sorted({t.strip() for t in [*drawn, *lines] if _RAW_NAME.match(t.strip())})
+    if raw:
+        found.append(f"raw field names on screen: {raw[:8]}")
+    empty = sorted({t.strip() for t in [*drawn, *lines] if t.strip() in _EMPTY_WORDS})
+    if empty:
+        found.append(f"{empty} shown for an empty value")
+    return found
+
+
+def layout_problems(page) -> list[str]:
+    """Elements wider than their container on the current viewport (empty: fine)."""
+    return [f"too wide: {what}" for what in page.evaluate(_OVERFLOW_JS)[:6]]
+
+
 def _title(link) -> str:
     return link.evaluate(_LABEL_JS)
 
@@ -415,11 +524,14 @@ def visit(page, link: NavLink, as_of: date | None, shot_dir: Path | None) -> Pag
         errors.append(str(exc))
 
     page.on("pageerror", on_error)
+    page.evaluate("() => window.__canvasTexts && window.__canvasTexts.clear()")
     try:
         seen.how = open_page(page, link, as_of)
     except Exception as exc:  # still look and screenshot what is there
         seen.problems.append(f"did not settle: {type(exc).__name__}: {str(exc).splitlines()[0]}")
     seen.problems.extend(problems_on(page))
+    seen.problems.extend(text_problems(page))
+    seen.problems.extend(layout_problems(page))
     active = page.locator(ACTIVE_NAV_LINK)
     if active.count() and _title(active.first) != link.title:
         seen.problems.append(f"the navigation marks {_title(active.first)!r} as the current page")
@@ -433,8 +545,8 @@ def visit(page, link: NavLink, as_of: date | None, shot_dir: Path | None) -> Pag
         seen.notes.append("warning: " + " ".join(_title(warnings.nth(i)).split())[:200])
     seen.notes.extend(f"JavaScript error: {e[:200]}" for e in errors)
     height = page.evaluate(_MAIN_HEIGHT_JS)
-    if height > VIEWPORT["height"]:
-        seen.notes.append(f"{height} px tall: the screenshot shows the top 720 px")
+    if height > page.viewport_size["height"]:
+        seen.notes.append(f"{height} px tall: the screenshot shows the top of it")
     if shot_dir is not None:
         seen.screenshot = shot_dir / f"{link.slug}.png"
         page.screenshot(path=str(seen.screenshot), animations="disabled")

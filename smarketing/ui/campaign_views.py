@@ -61,17 +61,15 @@ def pick(frame: pd.DataFrame) -> int | None:
 
 
 OVERVIEW_LABELS = {
-    "new": "New",
     "name": "Campaign",
+    "new": "New",
     "state": "Status",
     "start": "Start",
     "end": "End",
     "channel": "Channel",
-    "persona": "Persona",
-    "offer": "Offer",
     "brief_status": "Brief",
-    "published_version": "Version",
 }
+OVERVIEW_MORE = {"persona": "Persona", "offer": "Offer", "published_version": "Version"}
 
 
 def _day(value) -> str | None:
@@ -92,7 +90,11 @@ def overview_table(frame: pd.DataFrame) -> None:
         ),
     )
     widgets.table(
-        shown, OVERVIEW_LABELS, column_config={"New": st.column_config.TextColumn(width="small")}
+        shown,
+        OVERVIEW_LABELS,
+        more=OVERVIEW_MORE,
+        key="campaign_overview",
+        column_config={"New": st.column_config.TextColumn(width=50)},
     )
 
 
@@ -222,17 +224,12 @@ def waiting(engine: Engine, name: str) -> None:
         return
     widgets.table(
         frame.assign(mql=frame["mql_at"].map(widgets.local_time)),
-        {
-            "name": "Lead",
-            "company": "Company",
-            "owner": "Owner",
-            "mql": "MQL since",
-            "hours_waiting": "Hours waiting",
-            "past_deadline": "Late",
-        },
+        {"name": "Lead", "owner": "Owner", "hours_waiting": "Hours", "past_deadline": "Late"},
+        more={"company": "Company", "mql": "MQL since"},
+        key="campaign_waiting",
         column_config={
-            "Hours waiting": st.column_config.NumberColumn(format="%.1f"),
-            "Late": st.column_config.CheckboxColumn(),
+            "Hours": st.column_config.NumberColumn(format="%.1f", width=60),
+            "Late": st.column_config.CheckboxColumn(width=45),
         },
     )
 

@@ -17,6 +17,8 @@ from smarketing.ui import resources, widgets
 AS_OF_KEY = "as_of"
 #: The browser tab's icon, shipped with the app (a material icon would load from a font host).
 FAVICON = str(Path(__file__).with_name("favicon.png"))
+#: The sidebar's width in pixels: room for the longest page title, the rest for the figures.
+SIDEBAR_WIDTH = 236
 #: (script, title, icon, the permission that opens it) of the Admin section.
 ADMIN_PAGES = (
     ("app_pages/admin_import.py", "Import", ":material/upload:", "import.run"),

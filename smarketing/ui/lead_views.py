@@ -18,18 +18,21 @@ from smarketing.ui.resources import session
 
 PER_PAGE = 50
 LIST_LABELS = {
-    "id": "No.",
     "name": "Name",
     "company": "Company",
     "stage": "Stage",
     "owner": "Owner",
     "source": "Source",
+    "mql_at": "MQL",
+    "first_contact_at": "First contact",
+}
+LIST_MORE = {
     "campaign": "Campaign",
     "persona": "Persona",
     "created_at": "Became a lead",
-    "mql_at": "MQL",
     "verdict": "Verdict",
-    "first_contact_at": "First contact",
+    "email": "E-mail",
+    "id": "No.",
 }
 TIMELINE_LABELS = {"occurred_at": "When", "label": "What", "detail": "Detail", "actor": "By"}
 VERDICT_LABELS = {
@@ -41,13 +44,12 @@ VERDICT_LABELS = {
 }
 HOT_LABELS = {
     "name": "Name",
-    "company": "Company",
     "owner": "Owner",
+    "did": "What they did",
     "reason": "Why hot",
-    "trigger_kind": "What they did",
-    "trigger_detail": "Detail",
     "trigger_at": "When",
 }
+HOT_MORE = {"company": "Company"}
 VERDICT_KEYS = ("verdict_choice", "verdict_reason", "verdict_comment")
 CONTACT_KEYS = ("contact_attempt", "contact_note")
 ANY = "any"
@@ -120,16 +122,23 @@ def lead_list(engine: Engine, flt: leads.LeadFilter) -> pd.DataFrame:
         st.info("No lead matches these filters.")
         return frame
     shown = frame.assign(
-        created_at=frame["created_at"].map(widgets.local_time),
-        mql_at=frame["mql_at"].map(widgets.local_time),
-        first_contact_at=frame["first_contact_at"].map(widgets.local_time),
+        created_at=frame["created_at"].map(widgets.local_day),
+        mql_at=frame["mql_at"].map(widgets.local_day),
+        first_contact_at=frame["first_contact_at"].map(widgets.local_day),
         stage=frame["stage"].map(lambda v: leads.STAGE_LABELS.get(v, v)),
         verdict=frame["verdict"].map(lambda v: v.capitalize() if isinstance(v, str) else v),
+        id=frame["id"].map(lambda v: f"#{v}"),
     )
     widgets.table(
         shown,
         LIST_LABELS,
-        column_config={"No.": st.column_config.NumberColumn(format="%d", width="small")},
+        more=LIST_MORE,
+        key="lead_list",
+        column_config={
+            "Stage": st.column_config.TextColumn(width=110),
+            "MQL": st.column_config.TextColumn(width=95),
+            "First contact": st.column_config.TextColumn(width=95),
+        },
     )
     return frame
 
@@ -291,9 +300,9 @@ def hot_panel(engine: Engine) -> None:
     if hot.empty:
         st.caption("No lead has come back in the last 48 hours.")
         return
-    shown = hot.assign(
-        trigger_at=hot["trigger_at"].map(widgets.local_time),
-        trigger_kind=hot["trigger_kind"].map(leads.activity_label),
-        trigger_detail=hot["trigger_detail"].replace("", None),
-    )
-    widgets.table(shown, HOT_LABELS)
+    did = [
+        f"{leads.activity_label(kind)}: {detail}" if detail else leads.activity_label(kind)
+        for kind, detail in zip(hot["trigger_kind"], hot["trigger_detail"], strict=True)
+    ]
+    shown = hot.assign(trigger_at=hot["trigger_at"].map(widgets.local_time), did=did)
+    widgets.table(shown, HOT_LABELS, more=HOT_MORE, key="hot_leads")

@@ -30,6 +30,13 @@ def local_time(moment: datetime | None, empty: str = "—") -> str:
     return moment.astimezone(config.business_tz()).strftime("%a %d %b %Y %H:%M")
 
 
+def local_day(moment: datetime | None, empty: str | None = None) -> str | None:
+    """An instant's day as '07 Dec 2026' in the business timezone (``empty`` for None)."""
+    if moment is None or pd.isna(moment):
+        return empty
+    return moment.astimezone(config.business_tz()).strftime("%d %b %Y")
+
+
 def as_of_caption(data_as_of: datetime | None, as_of: date) -> None:
     """Where the figures stand: the as-of day, the newest data, the timezone."""
     st.caption(
@@ -62,24 +69,46 @@ def table(
     frame: pd.DataFrame,
     labels: dict[str, str],
     *,
+    more: dict[str, str] | None = None,
+    key: str | None = None,
     column_config: dict | None = None,
     height: int | str = "auto",
-    key: str | None = None,
 ) -> None:
-    """Show the columns named in ``labels`` (in that order) under their human labels, with
-    every empty cell as "—" (never "None"); ``column_config`` is keyed by the labels."""
-    shown = frame[list(labels)].rename(columns=labels)
+    """Show the columns named in ``labels`` (in that order) under their human labels, the
+    first one pinned, every empty cell as "—" (never "None"); ``column_config`` is keyed by
+    the labels.
+
+    ``more`` are columns that would make the table wider than a 1280-pixel screen: they are
+    offered in a "Columns" picker above the table (remembered for the session under ``key``),
+    and a line under the table names the ones not shown, so no column is hidden without a
+    hint."""
+    chosen: list[str] = []
+    if more:
+        remembered = f"_columns_{key}"
+        with st.popover("Columns", icon=":material/view_column:"):
+            chosen = st.multiselect(
+                "Also show",
+                list(more),
+                default=st.session_state.get(remembered, []),
+                format_func=more.get,
+                key=f"{remembered}_picker",
+            )
+        st.session_state[remembered] = chosen
+    shown_labels = {**labels, **{c: more[c] for c in chosen}} if more else labels
+    shown = frame[list(shown_labels)].rename(columns=shown_labels)
     for name in shown.columns:
         if shown[name].isna().any():
             shown[name] = shown[name].astype(object).where(shown[name].notna(), EMPTY)
+    first = next(iter(shown_labels.values()))
+    config = {first: st.column_config.Column(pinned=True), **(column_config or {})}
+    if first in (column_config or {}):
+        config[first] = column_config[first]
     st.dataframe(
-        shown,
-        hide_index=True,
-        width="stretch",
-        height=height,
-        column_config=column_config,
-        key=key,
+        shown, hide_index=True, width="stretch", height=height, column_config=config, key=key
     )
+    if more and len(chosen) < len(more):
+        left = [more[c] for c in more if c not in chosen]
+        st.caption(f"More columns under **Columns**: {', '.join(left)}.")
 
 
 def plural(count: int, one: str, many: str | None = None) -> str:
