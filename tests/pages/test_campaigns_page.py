@@ -63,6 +63,9 @@ def test_sales_never_sees_draft_text_and_sees_what_is_new(people, demo):
     mia.button(key=f"cp_publish_{cid}").click().run()
     assert not mia.exception
     assert "Published" in texts(mia)
+    # the same screen shows the new version at once (no reload)
+    assert "unpublished changes" not in texts(mia)
+    assert "The draft is the same as the published brief." in texts(mia)
 
     at = open_campaigns("sam")
     shown = texts(at)

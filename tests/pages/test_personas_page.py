@@ -52,6 +52,20 @@ def test_marketing_edits_a_card_as_a_new_version(people, demo):
         versions = personas.persona_versions(s, card.id)
     assert [v.version for v in versions] == [2, 1]
     assert "<script>" not in texts(at), "user text is rendered without raw HTML"
+    # the same screen shows the new version at once (no reload)
+    assert "Version 2, saved by mia" in texts(at)
+    assert "Win the board over" in texts(at)
+
+
+def test_archiving_shows_at_once(people, demo):
+    at = open_personas("mia")
+    with Session(demo) as s:
+        card = personas.persona_cards(s)[0]
+    at.selectbox(key="personas_pick").select(card.name).run()
+    at.button(key=f"persona_archive_{card.id}").click().run()
+    assert not at.exception
+    assert "archived; leads keep their persona" in texts(at)
+    assert card.name not in at.selectbox(key="personas_pick").options
 
 
 def test_archived_persona_hidden_until_asked(people, demo):

@@ -66,6 +66,9 @@ def test_marketing_edits_mql_and_the_history_keeps_both(people, demo):
     assert history[1].version == 2
     shown = texts(at)
     assert "<img" not in shown and "&lt;img" in shown, "raw HTML comes out inert"
+    # the same screen shows the new version at once (no reload)
+    assert "version 3 · saved by mia" in shown
+    assert "and more" in shown
 
 
 def test_a_refused_edit_keeps_the_typed_text(people, demo):
