@@ -198,10 +198,16 @@ class RemovalPlan:
         c = self.count
         lines = []
         if c("lead"):
-            line = (
-                f"{_n(c('lead'), 'demo lead')} with their {_n(c('lead_activity'), 'activity')}, "
-                f"{_n(c('verdict'), 'verdict')} and {_n(c('lead_change'), 'stage change')}"
-            )
+            on_them = [
+                _n(c(t), word)
+                for t, word in (
+                    ("lead_activity", "activity"),
+                    ("verdict", "verdict"),
+                    ("lead_change", "stage change"),
+                )
+                if c(t)
+            ]
+            line = _n(c("lead"), "demo lead") + (f" with their {_and(on_them)}" if on_them else "")
             yours = [
                 _n(n, word)
                 for n, word in ((self.your_verdicts, "verdict"), (self.your_contacts, "contact"))

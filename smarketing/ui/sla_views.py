@@ -114,11 +114,8 @@ def agreement_caption(report: sla.SlaReport) -> None:
     p = report.period
     progress = f"{p.label()} · day {p.elapsed_days} of {p.days}"
     a = report.agreement
-    if a is None:
-        st.caption(
-            f"{progress} · no SLA agreement was in effect on {p.start:%d %b %Y}: "
-            "no targets, no statuses."
-        )
+    if a is None:  # the page says so just below (no_agreement_notice)
+        st.caption(f"{progress} · no SLA agreement in effect on {p.start:%d %b %Y}")
     else:
         st.caption(
             f"{progress} · targets from SLA agreement v{a.version}, in effect since "
