@@ -472,3 +472,34 @@ def test_only_an_admin_may_remove_the_demo(built):
     with pytest.raises(PermissionDenied):
         demo.clear_demo(built, actor=MIA)
     assert counts(built)["lead"] == 300
+
+
+def test_a_row_added_between_plan_and_removal_stops_it(built, monkeypatch):
+    """A note written on a demo meeting after the plan was made (the plan would delete the
+    meeting under it): the removal stops with a message and nothing changes."""
+    before = counts(built)
+    planned = removal.removal_plan
+
+    def plan_then_a_note(session, **kwargs):
+        plan = planned(session, **kwargs)
+        doomed = min(plan.remove_ids["meeting"])
+        session.execute(
+            insert(MeetingNote.__table__).values(
+                meeting_id=doomed,
+                step="scorecard",
+                author="mia",
+                body="Typed meanwhile.",
+                revision=1,
+                created_at=NOW,
+                updated_at=NOW,
+                is_demo=False,
+            )
+        )
+        return plan
+
+    monkeypatch.setattr(removal, "removal_plan", plan_then_a_note)
+    with pytest.raises(removal.DemoChangedMeanwhile, match="nothing was removed"):
+        demo.clear_demo(built, actor=CLI_ACTOR)
+    assert counts(built) == before
+    with Session(built) as s:
+        assert demo.has_demo(s)

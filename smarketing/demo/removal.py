@@ -37,6 +37,7 @@ from datetime import date
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from smarketing import audit
@@ -653,6 +654,12 @@ class DemoChangedMeanwhile(InvalidInput):
     """The data changed between the plan and the removal; nothing was removed."""
 
 
+CHANGED_MEANWHILE = (
+    "someone changed the data while the demo company was being removed, so nothing was "
+    "removed: look at what goes and what stays again, then confirm once more"
+)
+
+
 def _chunks(ids: set[int]):
     ordered = sorted(ids)
     for lo in range(0, len(ordered), ID_CHUNK):
@@ -692,13 +699,12 @@ def clear_demo(engine: Engine, *, actor: Actor, keep_starting_point: bool = True
     with engine.begin() as conn:
         with Session(bind=conn) as s:
             plan = removal_plan(s, keep_starting_point=keep_starting_point)
-        deleted = _carry_out(conn, plan)
-        differs = {t: (plan.count(t), n) for t, n in deleted.items() if n != plan.count(t)}
-        if differs:
-            raise DemoChangedMeanwhile(
-                "someone changed the data while the demo company was being removed; nothing "
-                "was removed: look at the plan again and confirm once more"
-            )
+        try:
+            deleted = _carry_out(conn, plan)
+        except IntegrityError as exc:  # a row added meanwhile hangs off a row planned to go
+            raise DemoChangedMeanwhile(CHANGED_MEANWHILE) from exc
+        if any(n != plan.count(t) for t, n in deleted.items()):
+            raise DemoChangedMeanwhile(CHANGED_MEANWHILE)
         with Session(bind=conn) as s:
             set_setting(s, DEMO_SETTING, "0")
             audit.record(

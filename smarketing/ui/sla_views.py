@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 import pandas as pd
 import streamlit as st
@@ -69,7 +70,9 @@ def _open_agreement() -> None:
     st.session_state[SECTION_KEY] = "Agreement"
 
 
-def no_agreement_notice(reports: list[sla.SlaReport], *, link: str | None = "page") -> None:
+def no_agreement_notice(
+    reports: list[sla.SlaReport], *, link: Literal["page", "section"] | None = "page"
+) -> None:
     """One line instead of a scorecard of "no data": no agreement is in force for these
     periods, and the way to the agreement form: ``link="page"`` a link to the SLA page's
     Agreement view, ``"section"`` (on the SLA page) a button that opens it, None neither."""
