@@ -71,52 +71,30 @@ from smarketing.permissions import Actor, require
 #: Ids per DELETE/UPDATE statement (well under every database's parameter limit).
 ID_CHUNK = 500
 
-#: Every table the removal touches, in the order rows are deleted (children first).
-TABLES = (
-    "action_review",
-    "meeting_note",
-    "meeting_rating",
-    "decision",
-    "action",
-    "meeting",
-    "sla_confirmation",
-    "sla_agreement",
-    "sla_cause",
-    "brief_view",
-    "brief_version",
-    "campaign",
-    "persona_version",
-    "persona",
-    "definition",
-    "lead_activity",
-    "verdict",
-    "lead_change",
-    "lead",
+#: Every model the removal touches, in the order rows are deleted (children first).
+ORDER = (
+    ActionReview,
+    MeetingNote,
+    MeetingRating,
+    Decision,
+    Action,
+    Meeting,
+    SlaConfirmation,
+    SlaAgreement,
+    SlaCause,
+    BriefView,
+    BriefVersion,
+    Campaign,
+    PersonaVersion,
+    Persona,
+    Definition,
+    LeadActivity,
+    Verdict,
+    LeadChange,
+    Lead,
 )
-MODELS = {
-    m.__tablename__: m
-    for m in (
-        ActionReview,
-        MeetingNote,
-        MeetingRating,
-        Decision,
-        Action,
-        Meeting,
-        SlaConfirmation,
-        SlaAgreement,
-        SlaCause,
-        BriefView,
-        BriefVersion,
-        Campaign,
-        PersonaVersion,
-        Persona,
-        Definition,
-        LeadActivity,
-        Verdict,
-        LeadChange,
-        Lead,
-    )
-}
+TABLES = tuple(m.__tablename__ for m in ORDER)
+MODELS = {m.__tablename__: m for m in ORDER}
 #: The tables that hang off a lead: they go with a demo lead, whoever wrote the row.
 LEAD_TABLES = ("lead_activity", "verdict", "lead_change")
 #: The tables whose untouched demo rows can stay as the team's starting point.
