@@ -3,7 +3,7 @@
 import streamlit as st
 
 from smarketing import charts, config, sla, stage_counts
-from smarketing.ui import action_views, frame, lead_views, resources, sla_data, widgets
+from smarketing.ui import action_views, frame, lead_views, resources, sla_data, sla_views, widgets
 
 engine = resources.engine()
 as_of = frame.as_of()
@@ -13,13 +13,17 @@ weekly = resources.weekly_counts(engine, config.database_url(), version, as_of)
 
 st.title("Overview")
 widgets.as_of_caption(frame.facts(engine)["as_of"], as_of)
-scorecard = sla.scorecard_frame([sla_data.report(engine, k, as_of) for k in ("week", "month")])
+reports = [sla_data.report(engine, k, as_of) for k in ("week", "month")]
 st.subheader("The SLA: this week and this month")
-st.altair_chart(charts.scorecard_chart(scorecard, font_size=17, row_height=48), width="stretch")
-st.caption(
-    "✔ on track · ▲ at risk · ✖ off track · … too early to judge · – no data. "
-    "Details, targets and causes on the SLA page."
-)
+if sla_views.has_agreement(reports):
+    scorecard = sla.scorecard_frame(reports)
+    st.altair_chart(charts.scorecard_chart(scorecard, font_size=17, row_height=48), width="stretch")
+    st.caption(
+        "✔ on track · ▲ at risk · ✖ off track · … too early to judge · – no data. "
+        "Details, targets and causes on the SLA page."
+    )
+else:  # nothing to measure against: say so and lead to the agreement form
+    sla_views.no_agreement_notice(reports)
 for kind, title in (("week", "This week"), ("month", "This month")):
     rows = counts[counts["period_kind"] == kind]
     st.subheader(f"{title} · {rows['period'].iloc[0]}")

@@ -18,12 +18,19 @@ kind = (
 report = sla_data.report(engine, kind, as_of)
 sla_views.agreement_caption(report)
 widgets.as_of_caption(frame.facts(engine)["as_of"], as_of)
+if report.agreement is None:
+    sla_views.no_agreement_notice([report], link="section")
 sla_views.two_sided_card(report)
 sla_views.why_boxes(engine, actor, report, kind, as_of)
 
 st.divider()
 section = (
-    st.segmented_control("Show", list(sla_views.SECTIONS), default="Pacing", key="sla_section")
-    or "Pacing"
+    st.segmented_control(
+        "Show",
+        list(sla_views.SECTIONS),
+        default=sla_views.section_default(),  # ?section=agreement opens the agreement form
+        key=sla_views.SECTION_KEY,
+    )
+    or sla_views.DEFAULT_SECTION
 )
 sla_views.SECTIONS[section](engine, actor, kind, as_of)

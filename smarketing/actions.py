@@ -17,6 +17,7 @@ from sqlalchemy import and_, case, false, or_
 from sqlmodel import Session, col, select
 
 from smarketing import audit
+from smarketing.adoption import adopt
 from smarketing.db import bump_data_version
 from smarketing.errors import InvalidInput, NotFound
 from smarketing.models import (
@@ -328,6 +329,7 @@ def add_action(
                 period = period_containing(kind, period_start)
     if problems:
         raise InvalidInput("; ".join(problems))
+    adopt(session, meeting)  # an action agreed in a demo meeting makes it the team's meeting
     action = Action(
         title=title,
         owner=owner,
@@ -429,6 +431,7 @@ def review_action(
         delta = (outcome == "carried") - (before == "carried")
         action.carried_over = max(0, action.carried_over + delta)
     _set_status(action, STATUS_AFTER[outcome], note, now)
+    adopt(session, action, meeting, review)
     session.add(review)
     session.add(action)
     audit.record(
@@ -468,6 +471,7 @@ def set_action_status(
         raise InvalidInput(f"action {action_id} is already {status}")
     before = action.status
     _set_status(action, status, reason, now)
+    adopt(session, action)
     session.add(action)
     audit.record(
         session,
@@ -498,12 +502,14 @@ def carry_over(
             continue
         review = reviews.get(action.id)
         if review is None:
+            # automatic, not a person's verdict on the action: a demo action stays demo
             review = ActionReview(
                 action_id=action.id,
                 meeting_id=meeting.id,
                 outcome="carried",
                 reviewed_by=actor_name,
                 reviewed_at=at,
+                is_demo=action.is_demo,
             )
         elif review.outcome != "carried":  # marked done/dropped, then reopened elsewhere
             review.outcome = "carried"

@@ -9,6 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from smarketing import audit
+from smarketing.adoption import adopt, adopt_all
 from smarketing.db import bump_data_version
 from smarketing.errors import InvalidInput, NotFound, PermissionDenied
 from smarketing.models import SlaAgreement, SlaConfirmation, SlaTargets, Team
@@ -83,6 +84,9 @@ def confirm_agreement(session: Session, *, actor: Actor, version: int, team: str
         raise InvalidInput(f"version {version} is already confirmed for {team}")
     if any(c.username == actor.username for c in confirmations):
         raise PermissionDenied("the two sides must be confirmed by two different people")
+    # a person's confirmation makes a demo version (and its confirmations) the team's own
+    adopt(session, agreement)
+    adopt_all(session, SlaConfirmation, SlaConfirmation.agreement_id == agreement.id)
     session.add(SlaConfirmation(agreement_id=agreement.id, team=team, username=actor.username))
     if len(confirmations) == 1:
         agreement.in_effect = True

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from smarketing import audit, config
+from smarketing.adoption import adopt, adopt_all
 from smarketing.agreements import agreement_for
 from smarketing.db import bump_data_version
 from smarketing.errors import InvalidInput, NotFound
@@ -571,6 +572,9 @@ def save_draft(
             setattr(campaign, name, values[name])
         campaign.updated_by = actor.username
         campaign.updated_at = at
+        # an edit makes a demo campaign, with its published briefs, the team's own
+        adopt(session, campaign)
+        adopt_all(session, BriefVersion, BriefVersion.campaign_id == campaign.id)
     campaign.brief_status = _brief_status(session, campaign)
     session.add(campaign)
     try:
@@ -622,13 +626,14 @@ def publish_brief(
             "change the draft before publishing again"
         )
     number = (latest.version if latest else 0) + 1
+    adopt(session, campaign)  # publishing makes a demo campaign and its briefs the team's own
+    adopt_all(session, BriefVersion, BriefVersion.campaign_id == campaign_id)
     version = BriefVersion(
         campaign_id=campaign_id,
         version=number,
         data=json.dumps(snapshot, ensure_ascii=False),
         published_by=actor.username,
         published_at=at,
-        is_demo=campaign.is_demo,
     )
     session.add(version)
     campaign.brief_status = BriefStatus.published.value

@@ -111,7 +111,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--leads", type=int, help="total leads (default about 500 a month)")
     p.add_argument("--months", type=int, default=12, help="months of history (default 12)")
     p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
-    p.add_argument("--clear", action="store_true", help="remove the demo data, keep users")
+    p.add_argument(
+        "--clear",
+        action="store_true",
+        help="remove the demo company: print what goes and what stays, then remove it (what "
+        "people made or changed stays, and so do users and settings)",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="with --clear: only print what would be removed and kept",
+    )
+    p.add_argument(
+        "--no-starting-point",
+        action="store_true",
+        help="with --clear: also remove the demo's definitions, personas and SLA agreement "
+        "(kept as your starting point by default) where nobody changed them",
+    )
 
     p = sub.add_parser("users", help="manage users: add, list, set-password, disable, enable")
     users_sub = p.add_subparsers(dest="users_command", metavar="ACTION", required=True)
@@ -306,10 +322,24 @@ def _cmd_init(args) -> int:
 
 
 def _cmd_demo(args) -> int:
+    if (args.dry_run or args.no_starting_point) and not args.clear:
+        print("error: --dry-run and --no-starting-point go with --clear", file=sys.stderr)
+        return 2
     engine = _engine(args)
     if args.clear:
-        deleted = demo.clear_demo(engine, actor=CLI_ACTOR)
-        print(f"removed the demo company ({sum(deleted.values())} rows); users and settings kept")
+        keep = not args.no_starting_point
+        if args.dry_run:
+            with Session(engine) as s:
+                there = demo.has_demo(s)
+                plan = demo.removal_plan(s, keep_starting_point=keep)
+            if not there:
+                print("note: the database holds no demo company", file=sys.stderr)
+            print(plan.text(dry_run=True))
+            print("dry run: nothing was removed")
+            return 0
+        plan = demo.clear_demo(engine, actor=CLI_ACTOR, keep_starting_point=keep)
+        print(plan.text())
+        print(f"removed the demo company ({sum(plan.removed.values()):,} rows)")
         return 0
     started = time.perf_counter()
     summary = demo.build_demo(

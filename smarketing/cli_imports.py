@@ -68,7 +68,15 @@ def add_parser(sub, common) -> None:
         q.add_argument(
             "--remove-demo",
             action="store_true",
-            help="remove the demo company first (needed while it is in the database)",
+            help="remove the demo company first (needed while it is in the database); what "
+            "people made or changed stays, and the demo's definitions, personas and SLA "
+            "agreement stay as your starting point",
+        )
+        q.add_argument(
+            "--no-starting-point",
+            action="store_true",
+            help="with --remove-demo: also remove the demo's definitions, personas and SLA "
+            "agreement where nobody changed them",
         )
 
 
@@ -86,6 +94,20 @@ def _mapping(path: Path | None) -> dict[str, str] | None:
     return mapping
 
 
+def _print_removal_plan(engine, keep_starting_point: bool) -> None:
+    """For a dry run with --remove-demo: what removing the demo company would do."""
+    from sqlmodel import Session
+
+    from smarketing.demo import has_demo, removal_plan
+
+    with Session(engine) as s:
+        if not has_demo(s):
+            return
+        plan = removal_plan(s, keep_starting_point=keep_starting_point)
+    print("The demo company would be removed first.")
+    print(plan.text(dry_run=True))
+
+
 def run(args, engine_for, progress) -> int:
     """Read, report problems, then import (or dry-run) and write the rejected rows (the
     reader's and the database's); 2 when the file cannot be read."""
@@ -99,6 +121,9 @@ def run(args, engine_for, progress) -> int:
         stored_source_systems,
     )
 
+    if args.no_starting_point and not args.remove_demo:
+        print("error: --no-starting-point goes with --remove-demo", file=sys.stderr)
+        return 2  # a usage error, as argparse's
     try:
         data = args.file.read_bytes()
     except OSError as exc:
@@ -147,14 +172,21 @@ def run(args, engine_for, progress) -> int:
     if len(parsed.errors) > 20:
         print(f"rejected: … and {len(parsed.errors) - 20} more rows", file=sys.stderr)
     action = import_leads if args.import_kind == "leads" else import_activities
+    keep = not args.no_starting_point
+    if args.dry_run and args.remove_demo:
+        _print_removal_plan(engine, keep)
     result = action(
         engine,
         parsed,
         actor=CLI_ACTOR,
         dry_run=args.dry_run,
         remove_demo=args.remove_demo,
+        keep_starting_point=keep,
         progress=None if args.dry_run else progress,
     )
+    if result.demo_removal is not None:
+        print("The demo company was removed first.")
+        print(result.demo_removal.text())
     unmatched = getattr(result, "unmatched", [])
     for error in unmatched[:20]:
         print(f"rejected: {error}", file=sys.stderr)

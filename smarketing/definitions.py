@@ -23,6 +23,7 @@ from sqlalchemy.sql.expression import ColumnElement
 from sqlmodel import Session, col, select
 
 from smarketing import audit
+from smarketing.adoption import adopt_all
 from smarketing.db import bump_data_version
 from smarketing.errors import InvalidInput, NotFound, PermissionDenied
 from smarketing.models import Definition, Lead, Team
@@ -197,6 +198,8 @@ def save_definition(
                 f"nothing changed in “{previous.term}”: edit the text, rule, owner team or "
                 "agreement before saving a new version"
             )
+        # a person's version makes the whole history of the term the team's own
+        adopt_all(session, Definition, Definition.key == previous.key)
         row = Definition(
             key=previous.key,
             version=previous.version + 1,

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from smarketing import audit, config
+from smarketing.adoption import adopt
 from smarketing.agenda import (
     agenda_json,
     agenda_template,
@@ -318,6 +319,7 @@ def set_agenda(session: Session, *, actor: Actor, meeting_id: int, steps: list[d
         )
     before_steps = agenda_of(meeting)
     meeting.agenda = agenda_json(checked)
+    adopt(session, meeting)
     session.add(meeting)
     audit.record(
         session,
@@ -345,6 +347,7 @@ def start_meeting(session: Session, *, actor: Actor, meeting_id: int, now: datet
     meeting.status = MeetingStatus.running
     meeting.started_at = meeting.started_at or now
     meeting.facilitator = meeting.facilitator or actor.username
+    adopt(session, meeting)
     session.add(meeting)
     audit.record(session, actor.username, "meeting.start", "meeting", meeting.id)
     session.commit()
@@ -425,6 +428,7 @@ def save_note(
     old_body = stored.body if stored else ""
     if stored is not None and stored.body == body:
         return stored  # nothing changed (e.g. the same autosave twice)
+    adopt(session, meeting)
     if stored is None:
         note = MeetingNote(
             meeting_id=meeting.id,
@@ -455,7 +459,7 @@ def save_note(
         changed = session.execute(
             update(t)
             .where(t.c.id == stored.id, t.c.revision == expected)
-            .values(body=body, revision=expected + 1, updated_at=now)
+            .values(body=body, revision=expected + 1, updated_at=now, is_demo=False)
         ).rowcount
         if changed != 1:  # saved elsewhere between our read and our write
             raise _conflict(session, meeting.id, step, title, author, body, expected)
@@ -537,6 +541,7 @@ def add_decision(
         ).first()
         if found is None:
             raise InvalidInput(f"there is no SLA agreement version {sla_version}")
+    adopt(session, meeting)
     decision = Decision(
         meeting_id=meeting.id,
         text=text,
@@ -613,6 +618,7 @@ def rate_meeting(session: Session, *, actor: Actor, meeting_id: int, rating: int
         meeting_id=meeting.id, username=actor.username, rating=rating
     )
     row.rating = rating
+    adopt(session, meeting, row)
     session.add(row)
     try:
         session.commit()
@@ -620,6 +626,7 @@ def rate_meeting(session: Session, *, actor: Actor, meeting_id: int, rating: int
         session.rollback()
         row = session.exec(query).one()
         row.rating = rating
+        adopt(session, meeting, row)
         session.add(row)
         session.commit()
     return row
@@ -792,6 +799,7 @@ def close_meeting(session: Session, *, actor: Actor, meeting_id: int, now: datet
                 closed_at=now,
                 closed_by=actor.username,
                 scorecard=json.dumps(snapshot, ensure_ascii=False),
+                is_demo=False,  # a person closed it: the team's own meeting now
             )
         ).rowcount
         if claimed != 1:
@@ -837,6 +845,7 @@ def correct_closed_meeting(
     if not is_closed(meeting):
         raise InvalidInput(f"{meeting.title!r} is not closed: change it in the meeting itself")
     old_title, old_minutes = meeting.title, meeting.minutes or ""
+    adopt(session, meeting)
     if title is not None:
         meeting.title = _checked_title(title)
     _rewrite_minutes(session, meeting)

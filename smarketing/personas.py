@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from smarketing import audit
+from smarketing.adoption import adopt, adopt_all
 from smarketing.db import bump_data_version
 from smarketing.errors import InvalidInput, NotFound
 from smarketing.models import Campaign, Lead, Persona, PersonaVersion, utcnow
@@ -230,6 +231,9 @@ def save_persona(
         persona.version += 1
         persona.updated_by = actor.username
         persona.updated_at = saved_at
+        # an edit makes a demo card, with its earlier versions, the team's own
+        adopt(session, persona)
+        adopt_all(session, PersonaVersion, PersonaVersion.persona_id == persona.id)
     session.add(persona)
     try:
         session.flush()
@@ -245,7 +249,6 @@ def save_persona(
             data=json.dumps(values, ensure_ascii=False),
             saved_by=actor.username,
             saved_at=saved_at,
-            is_demo=persona.is_demo,
         )
     )
     audit.record(
@@ -282,6 +285,8 @@ def set_archived(
     persona.archived = bool(archived)
     persona.updated_by = actor.username
     persona.updated_at = now or utcnow()
+    adopt(session, persona)
+    adopt_all(session, PersonaVersion, PersonaVersion.persona_id == persona.id)
     session.add(persona)
     audit.record(
         session,

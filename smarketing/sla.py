@@ -489,28 +489,40 @@ def trailing_periods(kind: PeriodKind | str, as_of: date, count: int = 13) -> li
     return periods
 
 
-def scorecard_frame(reports: list[SlaReport], *, short: bool = False) -> pd.DataFrame:
-    """Long frame for the scorecard: one row per (period, metric); ``short`` headings
-    ('W47', 'Nov 26') for many columns."""
+def _cell_text(report: SlaReport, m: MetricResult, short: bool) -> tuple[str, str]:
+    """(cell text, status text) of one metric: '41 ✔' and '✔ on track'; without an
+    agreement the measured figure with '· no agreement' ('41 –' when short), not 'no data'."""
     from smarketing.formatting import figure, status_label
 
+    if report.agreement is None and m.actual is not None:
+        value = figure(m.kind, m.actual)
+        text = f"{value} –" if short else f"{value} · no agreement"
+        return text, f"{STATUS_TEXT[Status.no_data][0]} no agreement"
+    if m.status is Status.no_data:
+        return "no data", status_label(m.status)
+    return f"{figure(m.kind, m.actual)} {STATUS_TEXT[m.status][0]}", status_label(m.status)
+
+
+def scorecard_frame(reports: list[SlaReport], *, short: bool = False) -> pd.DataFrame:
+    """Long frame for the scorecard: one row per (period, metric); ``short`` headings
+    ('W47', 'Nov 26') for many columns. A period without an agreement shows its figures
+    with "no agreement" (there is nothing to judge them by)."""
     rows = []
     for report in reports:
         label = report.period.short_label() if short else report.period.label()
         if report.period.as_of < report.period.end:
             label += "*" if short else " (so far)"
         for m in report.metrics:
+            text, status_text = _cell_text(report, m, short)
             rows.append(
                 {
                     "period": label,
                     "period_start": report.period.start,
                     "metric": m.key,
                     "metric_label": f"{m.side.title()} · {m.label}",
-                    "text": "no data"
-                    if m.status is Status.no_data
-                    else f"{figure(m.kind, m.actual)} {STATUS_TEXT[m.status][0]}",
+                    "text": text,
                     "status": m.status.value,
-                    "status_text": status_label(m.status),
+                    "status_text": status_text,
                 }
             )
     return pd.DataFrame(rows)

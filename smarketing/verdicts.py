@@ -172,8 +172,7 @@ def record_verdict(
         comment=comment,
         decided_by=actor.username,
         decided_at=decided_at,
-        is_demo=lead.is_demo,
-    )
+    )  # a person's verdict, never demo data (on a demo lead it still goes with the lead)
     session.add(row)
     session.flush()
     newest = _newest_verdict(session, lead_id)  # a back-dated verdict does not win
@@ -235,8 +234,7 @@ def record_contact(
         detail=text,
         occurred_at=at,
         actor=actor.username,
-        is_demo=lead.is_demo,
-    )
+    )  # a person's contact, never demo data (on a demo lead it still goes with the lead)
     session.add(activity)
     old = lead.first_contact_at
     counts = not attempt and lead.mql_at is not None and at >= lead.mql_at

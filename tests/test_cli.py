@@ -10,7 +10,7 @@ from sqlmodel import Session, func, select
 from smarketing import users
 from smarketing.cli import main
 from smarketing.db import make_engine
-from smarketing.models import Lead, User
+from smarketing.models import Definition, Lead, SlaAgreement, User
 
 
 def run(capsys, *argv, stdin: str | None = None, monkeypatch=None):
@@ -184,3 +184,47 @@ def test_demo_clear_keeps_users(capsys, monkeypatch, db_url):
     with Session(engine) as s:
         assert s.exec(select(func.count()).select_from(Lead)).one() == 0
         assert [u.username for u in s.exec(select(User))] == ["kari"]
+
+
+def _count(db_url, model) -> int:
+    with Session(make_engine(db_url)) as s:
+        return s.exec(select(func.count()).select_from(model)).one()
+
+
+def test_demo_clear_prints_the_plan_first_and_dry_run_only_prints_it(capsys, db_url):
+    run(capsys, "demo", "--leads", "300", "--months", "3", "--db", db_url)
+    leads = _count(db_url, Lead)
+
+    code, out, _ = run(capsys, "demo", "--clear", "--dry-run", "--db", db_url)
+    assert code == 0
+    assert out.startswith("Would remove (demo data nobody touched):\n")
+    assert f"  - {leads} demo leads with their " in out
+    assert "Would keep (made or changed by your team):\n  - nothing" in out
+    assert "Would keep as your starting point:" in out
+    assert "the SLA agreement v2 (with v1 before it)" in out
+    assert out.rstrip().endswith("dry run: nothing was removed")
+    assert _count(db_url, Lead) == leads  # nothing removed
+
+    code, out, _ = run(capsys, "demo", "--clear", "--db", db_url)
+    assert code == 0 and out.startswith("Removed (demo data nobody touched):\n")
+    assert "Kept as your starting point:" in out and "removed the demo company (" in out
+    assert _count(db_url, Lead) == 0
+    assert _count(db_url, Definition) > 0 and _count(db_url, SlaAgreement) == 2
+
+
+def test_demo_clear_without_the_starting_point(capsys, db_url):
+    run(capsys, "demo", "--leads", "300", "--months", "3", "--db", db_url)
+    code, out, _ = run(capsys, "demo", "--clear", "--no-starting-point", "--db", db_url)
+    assert code == 0 and "starting point" not in out
+    assert "the demo SLA agreement (v1 and v2)" in out
+    assert _count(db_url, Definition) == 0 and _count(db_url, SlaAgreement) == 0
+
+
+@pytest.mark.parametrize("option", ["--dry-run", "--no-starting-point"])
+def test_demo_clear_options_need_clear(capsys, db_url, option):
+    code, out, err = run(capsys, "demo", option, "--db", db_url)
+    assert (
+        code == 2
+        and out == ""
+        and err == "error: --dry-run and --no-starting-point go with --clear\n"
+    )

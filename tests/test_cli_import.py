@@ -19,7 +19,7 @@ from smarketing.cli import main
 from smarketing.db import make_engine
 from smarketing.demo import build_demo, has_demo
 from smarketing.imports import reading
-from smarketing.models import ImportRun, Lead, LeadActivity
+from smarketing.models import ImportRun, Lead, LeadActivity, SlaAgreement
 from tests.conftest import NOW
 
 MQL = "Became a Marketing Qualified Lead Date"
@@ -187,12 +187,42 @@ def test_the_demo_company_blocks_the_import_until_removed(capsys, db, tmp_path):
     with Session(make_engine(db)) as s:
         assert has_demo(s)
 
+    code, out, err = run(
+        capsys, "import", "leads", source, "--remove-demo", "--dry-run", "--db", db
+    )
+    assert code == 0, err
+    assert out.startswith("The demo company would be removed first.\nWould remove ")
+    assert f"  - {demo_leads} demo leads with their " in out
+    assert "Would keep as your starting point:" in out and "2 would be inserted" in out
+    assert count(db, Lead) == demo_leads
+
     code, out, err = run(capsys, "import", "leads", source, "--remove-demo", "--db", db)
     assert code == 0, err
     assert "2 were inserted" in out
+    assert "The demo company was removed first.\nRemoved (demo data nobody touched):" in out
+    assert "Kept as your starting point:" in out  # the default keeps the starting point
     with Session(make_engine(db)) as s:
         assert not has_demo(s)
+    assert count(db, SlaAgreement) == 2
     assert sorted(stored(db)) == ["101", "103"]
+
+
+def test_remove_demo_without_the_starting_point(capsys, db, tmp_path):
+    build_demo(make_engine(db), leads=200, months=2, now=NOW)
+    source = write(tmp_path, "contacts.csv", HUBSPOT)
+    code, out, err = run(
+        capsys, "import", "leads", source, "--remove-demo", "--no-starting-point", "--db", db
+    )
+    assert code == 0, err
+    assert "the demo SLA agreement (v1 and v2)" in out and "starting point" not in out
+    assert count(db, SlaAgreement) == 0
+
+
+def test_no_starting_point_goes_with_remove_demo(capsys, db, tmp_path):
+    source = write(tmp_path, "contacts.csv", HUBSPOT)
+    code, out, err = run(capsys, "import", "leads", source, "--no-starting-point", "--db", db)
+    assert code == 2 and out == ""
+    assert err == "error: --no-starting-point goes with --remove-demo\n"
 
 
 def test_a_demo_dry_run_needs_no_confirmation(capsys, db, tmp_path):

@@ -432,14 +432,15 @@ def test_reference_data_is_complete(built):
         assert summary.decisions == _count(s, model=Decision)
 
 
-def test_clear_demo_removes_the_demo_and_keeps_users_and_settings(built):
+def test_clear_demo_removes_the_untouched_demo_and_keeps_users_and_settings(built):
     engine, _ = built
     with Session(engine) as s:
         s.add(User(username="anna", name="Anna", email="anna@example.com", password_hash="x"))
         set_setting(s, "theme", "dark")
         s.commit()
         version = data_version(s)
-    deleted = demo.clear_demo(engine, actor=CLI_ACTOR)
+    # nobody touched the demo: without the starting point nothing of it is left
+    deleted = demo.clear_demo(engine, actor=CLI_ACTOR, keep_starting_point=False).removed
     assert deleted["lead"] == SMALL
     assert deleted["lead_activity"] > SMALL
     with Session(engine) as s:

@@ -27,6 +27,7 @@ from smarketing.sla import (
     METRICS,
     Status,
     count_target,
+    scorecard_frame,
     sla_report,
     status_of,
     trailing_periods,
@@ -195,6 +196,19 @@ def test_no_agreement_means_no_targets(session):
     assert rep.agreement is None and rep.to_json()["agreement"] is None
     assert rep.metric("mqls_delivered").actual == 1
     assert {m.status for m in rep.metrics} == {Status.no_data}
+
+
+def test_scorecard_cells_without_an_agreement_show_the_figure_not_no_data(session):
+    """Issue 13: 41 leads and no agreement read "41 · no agreement", not "no data"."""
+    add_lead(session, "X", "2026-11-02 09:00", mql_at="2026-11-02 10:00")
+    rep = report(session, "month")
+    cells = scorecard_frame([rep]).set_index("metric")
+    assert cells.loc["mqls_delivered", "text"] == "1 · no agreement"
+    assert cells.loc["mqls_delivered", "status_text"] == "– no agreement"
+    assert cells.loc["mql_acceptance_rate", "text"] == "no data"  # no verdict: nothing measured
+    short = scorecard_frame([rep], short=True).set_index("metric")
+    assert short.loc["mqls_delivered", "text"] == "1 –"
+    assert rep.to_json()["metrics"][0]["status"] == "no_data"  # the JSON contract is unchanged
 
 
 def test_json_report_shape(data):

@@ -1,7 +1,8 @@
 """The demo company: a reproducible, generated data set that tells the story of
 ``docs/demo-company.md`` (a Norwegian B2B software firm, its SLA, meetings and leads).
 
-Every row written here has ``is_demo=True``; :func:`clear_demo` removes them again.
+Every row written here has ``is_demo=True``; :func:`clear_demo` removes them again, except
+what a person made or touched (``removal``: :func:`removal_plan` says what goes and stays).
 Leads, activities and verdicts are generated with numpy and written with SQLAlchemy Core
 in chunks, inside one transaction, so a failure leaves no half demo behind.
 
@@ -9,17 +10,18 @@ The parts: ``story`` (time frame, calendar, cast, personas/sources/offers by nam
 ``names`` (who the leads are), ``sampling`` (random helpers), ``leads`` and ``activities``
 (the numpy generation and bulk write), ``personas``, ``definitions``, ``campaigns`` (the
 cards and briefs), ``sla`` and ``meetings`` (agreements, meetings, notes, decisions,
-actions, causes), ``inserts`` (Core writes) and ``build`` (build, clear, has).
+actions, causes), ``inserts`` (Core writes), ``build`` (build, has) and ``removal`` (the
+plan and the removal).
 """
 
 from smarketing.demo.build import (
     DEMO_SETTING,
     DemoSummary,
     build_demo,
-    clear_demo,
     default_leads,
     has_demo,
 )
+from smarketing.demo.removal import RemovalPlan, clear_demo, removal_plan
 from smarketing.demo.story import EBOOK
 
 #: Leads generated and written per step; read from here each time :func:`build_demo` runs.
@@ -30,8 +32,10 @@ __all__ = [
     "DEMO_SETTING",
     "EBOOK",
     "DemoSummary",
+    "RemovalPlan",
     "build_demo",
     "clear_demo",
     "default_leads",
     "has_demo",
+    "removal_plan",
 ]

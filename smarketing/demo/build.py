@@ -1,5 +1,5 @@
-"""Building and clearing the demo company: :func:`build_demo` writes every part in one
-transaction, :func:`clear_demo` removes it again, :func:`has_demo` tells whether it is there."""
+"""Building the demo company: :func:`build_demo` writes every part in one transaction,
+:func:`has_demo` tells whether it is there (removing it: :mod:`smarketing.demo.removal`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from random import Random
 
 import numpy as np
-from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from sqlmodel import select as sm_select
@@ -25,25 +24,7 @@ from smarketing.demo.sla import write_agreements
 from smarketing.demo.story import Progress, make_story
 from smarketing.errors import InvalidInput
 from smarketing.models import (
-    Action,
-    ActionReview,
-    BriefVersion,
-    BriefView,
-    Campaign,
-    Decision,
-    Definition,
     Lead,
-    LeadActivity,
-    LeadChange,
-    Meeting,
-    MeetingNote,
-    MeetingRating,
-    Persona,
-    PersonaVersion,
-    SlaAgreement,
-    SlaCause,
-    SlaConfirmation,
-    Verdict,
 )
 from smarketing.permissions import SYSTEM_ACTOR, Actor, require
 
@@ -163,51 +144,3 @@ def build_demo(
         decisions=counts["decisions"],
         seconds=round(time.perf_counter() - started, 3),
     )
-
-
-def clear_demo(engine: Engine, *, actor: Actor) -> dict[str, int]:
-    """Delete every demo row (and rows hanging off demo rows), children before parents;
-    keeps users, the audit log and settings. Returns rows deleted per table."""
-    require(actor, "demo.manage")
-
-    def ids(model):
-        t = model.__table__
-        return select(t.c.id).where(t.c.is_demo.is_(True))
-
-    plan = [
-        (LeadActivity, "lead_id", Lead),
-        (Verdict, "lead_id", Lead),
-        (LeadChange, "lead_id", Lead),
-        (PersonaVersion, "persona_id", Persona),
-        (BriefVersion, "campaign_id", Campaign),
-        (BriefView, "campaign_id", Campaign),
-        (SlaConfirmation, "agreement_id", SlaAgreement),
-        (SlaCause, None, None),
-        (ActionReview, "meeting_id", Meeting),
-        (ActionReview, "action_id", Action),
-        (MeetingNote, "meeting_id", Meeting),
-        (MeetingRating, "meeting_id", Meeting),
-        (Decision, "meeting_id", Meeting),
-        (Action, "meeting_id", Meeting),
-        (Meeting, None, None),
-        (SlaAgreement, None, None),
-        (Campaign, None, None),
-        (Persona, None, None),
-        (Definition, None, None),
-        (Lead, None, None),
-    ]
-    deleted: dict[str, int] = {}
-    with engine.begin() as conn:
-        for model, fk, parent in plan:
-            t = model.__table__
-            cond = t.c.is_demo.is_(True) if "is_demo" in t.c else None
-            if fk is not None:
-                by_parent = t.c[fk].in_(ids(parent))
-                cond = by_parent if cond is None else cond | by_parent
-            deleted[t.name] = conn.execute(delete(t).where(cond)).rowcount or 0
-        with Session(bind=conn) as s:
-            set_setting(s, DEMO_SETTING, "0")
-            audit.record(s, actor.username, "demo.clear", "demo", rows=sum(deleted.values()))
-            bump_data_version(s)
-            s.flush()
-    return deleted

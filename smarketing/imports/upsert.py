@@ -76,8 +76,10 @@ run row, nothing written.
 
 Demo company: while it is in the database, a real import raises
 :class:`DemoDataPresent` unless ``remove_demo=True``, which clears it first (its own
-transaction; users and settings are kept; needs the ``demo.manage`` permission). A dry
-run ignores the demo question and compares with the non-demo leads only.
+transaction, :func:`smarketing.demo.clear_demo`: what people made or changed stays, and with
+``keep_starting_point`` the demo's definitions, personas and SLA agreement too; needs the
+``demo.manage`` permission; ``ImportResult.demo_removal`` says what went and what stayed). A
+dry run ignores the demo question and compares with the non-demo leads only.
 """
 
 from __future__ import annotations
@@ -102,7 +104,7 @@ from sqlmodel import select as sm_select
 
 from smarketing import audit
 from smarketing.db import bump_data_version
-from smarketing.demo import clear_demo, has_demo
+from smarketing.demo import RemovalPlan, clear_demo, has_demo
 from smarketing.errors import InvalidInput
 from smarketing.imports.activities import SOURCE_SYSTEMS
 from smarketing.imports.records import (
@@ -200,6 +202,8 @@ class ImportResult:
     seconds: float
     #: Rows the upsert rejected itself (unknown lead id of an activity, duplicate id…).
     unmatched: list[RowError] = field(default_factory=list)
+    #: What removing the demo company first removed and kept (None: it was not there).
+    demo_removal: RemovalPlan | None = None
 
     @property
     def summary(self) -> str:
@@ -270,18 +274,20 @@ def _report(progress: Progress | None) -> Progress:
     return progress
 
 
-def _prepare_demo(engine: Engine, actor: Actor, remove_demo: bool) -> None:
+def _prepare_demo(
+    engine: Engine, actor: Actor, remove_demo: bool, keep_starting_point: bool
+) -> RemovalPlan | None:
     with Session(engine) as s:
         present = has_demo(s)
     if not present:
-        return
+        return None
     if not remove_demo:
         raise DemoDataPresent(
             "The database still holds the demo company. A real import removes it first: "
             "confirm the removal on the Import page, or run the command again with "
             "--remove-demo."
         )
-    clear_demo(engine, actor=actor)
+    return clear_demo(engine, actor=actor, keep_starting_point=keep_starting_point)
 
 
 def _start_run(conn: Connection, parsed: ParsedFile, actor: Actor, now: datetime) -> int:
@@ -992,6 +998,7 @@ def import_leads(
     actor: Actor,
     dry_run: bool = False,
     remove_demo: bool = False,
+    keep_starting_point: bool = True,
     progress: Progress | None = None,
     now: datetime | None = None,
 ) -> ImportResult:
@@ -1005,8 +1012,7 @@ def import_leads(
     _check_kind(parsed, "leads")
     now = _check_now(now)
     report = _report(progress)
-    if not dry_run:
-        _prepare_demo(engine, actor, remove_demo)
+    removal = None if dry_run else _prepare_demo(engine, actor, remove_demo, keep_starting_point)
 
     def work(conn: Connection, run_id: int | None) -> ImportResult:
         batch_size = max(1, BATCH)
@@ -1098,7 +1104,9 @@ def import_leads(
             unmatched=sorted(unmatched, key=lambda e: e.row),
         )
 
-    return _run(engine, parsed, actor, dry_run, now, work)
+    result = _run(engine, parsed, actor, dry_run, now, work)
+    result.demo_removal = removal
+    return result
 
 
 # --- activities ---------------------------------------------------------------------------
@@ -1197,6 +1205,7 @@ def import_activities(
     actor: Actor,
     dry_run: bool = False,
     remove_demo: bool = False,
+    keep_starting_point: bool = True,
     progress: Progress | None = None,
     now: datetime | None = None,
 ) -> ImportResult:
@@ -1206,8 +1215,7 @@ def import_activities(
     _check_kind(parsed, "activities")
     now = _check_now(now)
     report = _report(progress)
-    if not dry_run:
-        _prepare_demo(engine, actor, remove_demo)
+    removal = None if dry_run else _prepare_demo(engine, actor, remove_demo, keep_starting_point)
 
     def work(conn: Connection, run_id: int | None) -> ImportResult:
         batch_size = max(1, BATCH)
@@ -1336,7 +1344,9 @@ def import_activities(
             unmatched=sorted(unmatched, key=lambda e: e.row),
         )
 
-    return _run(engine, parsed, actor, dry_run, now, work)
+    result = _run(engine, parsed, actor, dry_run, now, work)
+    result.demo_removal = removal
+    return result
 
 
 # --- the run log --------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from smarketing.errors import SmarketingError
 from smarketing.imports import activities, reading, rejects, upsert
 from smarketing.imports.records import LEAD_FIELDS, ParsedFile, RowError, UnreadableFile
 from smarketing.permissions import Actor, allowed
-from smarketing.ui import widgets
+from smarketing.ui import demo_views, widgets
 from smarketing.ui.resources import session
 
 PARSED = "_import_parsed"
@@ -190,17 +190,9 @@ def dry_run_and_import(
         f"**Dry run:** {preview.inserted:,} would be inserted, {preview.updated:,} updated, "
         f"{preview.unchanged:,} unchanged, {preview.rejected:,} rejected."
     )
-    remove_demo = False
+    remove_demo, keep_start = False, True
     if demo_present:
-        may = allowed(actor, "demo.manage")
-        remove_demo = st.checkbox(
-            "Remove the demo company before importing (users and settings are kept)",
-            key="import_remove_demo",
-            disabled=not may,
-            help=None
-            if may
-            else "Only an admin may remove the demo company: ask one to run the first import.",
-        )
+        remove_demo, keep_start = demo_views.removal_choice(engine, actor)
     can = allowed(actor, "import.run") and (remove_demo or not demo_present)
     if not st.button(
         f"Import {parsed.file_name}", type="primary", disabled=not can, key="import_go"
@@ -213,6 +205,7 @@ def dry_run_and_import(
             parsed,
             actor=actor,
             remove_demo=remove_demo,
+            keep_starting_point=keep_start,
             progress=lambda f, t: bar.progress(min(f, 1.0), text=t),
         )
     except SmarketingError as exc:
@@ -221,11 +214,17 @@ def dry_run_and_import(
         return
     bar.empty()
     st.session_state.pop(PARSED, None)
-    st.success(
+    done = (
         f"Imported: {result.inserted:,} inserted, {result.updated:,} updated, "
         f"{result.unchanged:,} unchanged, {result.rejected:,} rejected "
         f"({result.seconds:.1f} s)."
     )
+    if result.demo_removal is not None:
+        done += "\n\n" + demo_views.removed_text(result.demo_removal)
+    # rerun, so the whole screen shows the new state (no demo banner, the new counts);
+    # the message is shown at the top of that run
+    st.session_state[widgets.FLASH_KEY] = done
+    st.rerun()
 
 
 def runs(engine: Engine) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 import pandas as pd
 import streamlit as st
@@ -19,6 +20,11 @@ from smarketing.ui.resources import session
 
 BADGE = {"green": "green", "amber": "orange", "red": "red", "early": "gray", "no_data": "gray"}
 SIDES = (("marketing", "Marketing promises"), ("sales", "Sales promises"))
+SLA_PAGE = "app_pages/sla.py"
+#: The SLA page's detail section picker, and the address parameter that opens a section
+#: (``?section=agreement``: the Overview links to the agreement form that way).
+SECTION_KEY, SECTION_PARAM = "sla_section", "section"
+DEFAULT_SECTION = "Pacing"
 
 
 def badge(status: sla.Status) -> str:
@@ -29,7 +35,13 @@ def badge(status: sla.Status) -> str:
 def _tile(m: sla.MetricResult, compact: bool) -> None:
     with st.container(border=True):
         st.metric(f"{m.label}", figure(m.kind, m.actual), help=m.definition)
-        st.markdown(f"{badge(m.status)}" + ("" if compact else f"  \n{target_line(m)}"))
+        # a measured figure without an agreement has nothing to be judged by, not "no data"
+        shown = (
+            ":gray-badge[– no agreement]"
+            if m.target is None and m.actual is not None
+            else badge(m.status)
+        )
+        st.markdown(shown + ("" if compact else f"  \n{target_line(m)}"))
 
 
 def two_sided_card(report: sla.SlaReport, *, compact: bool = False) -> None:
@@ -49,16 +61,64 @@ def two_sided_card(report: sla.SlaReport, *, compact: bool = False) -> None:
                         _tile(m, compact)
 
 
+def has_agreement(reports: list[sla.SlaReport]) -> bool:
+    """True when an SLA agreement sets the targets of at least one of the periods."""
+    return any(r.agreement is not None for r in reports)
+
+
+def _open_agreement() -> None:
+    st.session_state[SECTION_KEY] = "Agreement"
+
+
+def no_agreement_notice(
+    reports: list[sla.SlaReport], *, link: Literal["page", "section"] | None = "page"
+) -> None:
+    """One line instead of a scorecard of "no data": no agreement is in force for these
+    periods, and the way to the agreement form: ``link="page"`` a link to the SLA page's
+    Agreement view, ``"section"`` (on the SLA page) a button that opens it, None neither."""
+    periods = " and ".join(r.period.label() for r in reports)
+    st.info(
+        f"**No SLA agreement is in force** for {periods}: the figures have no targets to be "
+        "measured against. Propose the agreement; it counts once marketing and sales have "
+        "both confirmed it.",
+        icon=":material/handshake:",
+    )
+    if link == "section":
+        st.button(
+            "Open the agreement form",
+            key="open_agreement",
+            icon=":material/arrow_downward:",
+            on_click=_open_agreement,
+        )
+    elif link == "page":
+        st.page_link(
+            SLA_PAGE,
+            label="Set up the SLA agreement",
+            icon=":material/arrow_forward:",
+            query_params={SECTION_PARAM: "agreement"},
+        )
+
+
+def section_default() -> str | None:
+    """The section picker's default: the one an address asks for (``?section=agreement``,
+    taken once, then dropped from the address), else Pacing; None once the picker holds a
+    choice (it keeps it)."""
+    asked = st.query_params.get(SECTION_PARAM)
+    if asked is not None:
+        st.query_params.pop(SECTION_PARAM, None)
+        found = next((name for name in SECTIONS if name.lower() == asked.strip().lower()), None)
+        if found:
+            st.session_state[SECTION_KEY] = found
+    return None if SECTION_KEY in st.session_state else DEFAULT_SECTION
+
+
 def agreement_caption(report: sla.SlaReport) -> None:
     """Which agreement sets the targets, and the period's progress."""
     p = report.period
     progress = f"{p.label()} · day {p.elapsed_days} of {p.days}"
     a = report.agreement
-    if a is None:
-        st.caption(
-            f"{progress} · no SLA agreement was in effect on {p.start:%d %b %Y}: "
-            "no targets, no statuses."
-        )
+    if a is None:  # the page says so just below (no_agreement_notice)
+        st.caption(f"{progress} · no SLA agreement in effect on {p.start:%d %b %Y}")
     else:
         st.caption(
             f"{progress} · targets from SLA agreement v{a.version}, in effect since "
@@ -109,11 +169,15 @@ def cause_form(
 def scorecard(engine: Engine, actor: Actor, kind: str, as_of: date) -> None:
     """The trailing scorecard: rows = metrics, columns = periods, cells by status."""
     st.markdown(f"**The last 13 {kind}s**")
-    frame = sla.scorecard_frame(sla_data.trailing(engine, kind, as_of), short=True)
+    reports = sla_data.trailing(engine, kind, as_of)
+    if not has_agreement(reports):
+        no_agreement_notice(reports[-1:], link=None)
+        return
+    frame = sla.scorecard_frame(reports, short=True)
     st.altair_chart(charts.scorecard_chart(frame), width="stretch")
     st.caption(
-        "✔ on track · ▲ at risk · ✖ off track · … too early to judge · – no data · "
-        "* so far (the period is still running)"
+        "✔ on track · ▲ at risk · ✖ off track · … too early to judge · – no data (or no "
+        "agreement yet) · * so far (the period is still running)"
     )
 
 

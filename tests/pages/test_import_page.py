@@ -118,3 +118,64 @@ def test_activities_choose_the_crm_of_the_lead_ids(people, app_env):
     assert not at.exception
     assert "Imported: 1 inserted, 1 updated" in texts(at)
     assert activity_count(app_env) == 1
+
+
+def test_the_first_import_shows_what_removing_the_demo_keeps_then_the_new_state(people, app_env):
+    """Issue 13: the confirmation lists what goes and what stays (the team's meeting among
+    it), and after the import the screen shows the new state at once: no demo banner."""
+    from datetime import UTC, datetime
+
+    from smarketing import demo, meetings
+    from smarketing.models import Meeting
+    from smarketing.permissions import Actor
+    from tests.conftest import NOW
+
+    demo.build_demo(app_env, leads=300, months=3, now=NOW, seed=7)
+    with Session(app_env, expire_on_commit=False) as s:  # the team runs the planned meeting
+        planned = meetings.next_meeting(s, today=NOW.date(), kind="weekly")
+        mia = Actor.of("mia", {"marketing"})
+        at = datetime(2026, 11, 23, 8, tzinfo=UTC)
+        meetings.start_meeting(s, actor=mia, meeting_id=planned.id, now=at)
+        meetings.save_note(
+            s,
+            actor=mia,
+            meeting_id=planned.id,
+            step="scorecard",
+            body="Behind plan.",
+            expected_revision=None,
+            now=at,
+        )
+    at = upload(open_import())
+    assert not at.exception
+    page = texts(at)
+    assert "Demo data" in page
+    assert "Removed — demo data nobody touched" in page and "300 demo leads with their" in page
+    assert "Kept — made or changed by your team" in page
+    assert "your meeting of 23 Nov 2026 (“Weekly smarketing — week 48”) with 1 note" in page
+    assert "Kept as your starting point" in page and "the SLA agreement v2" in page
+    keep = at.checkbox(key="import_keep_start")
+    assert keep.value is True
+    assert keep.label == (
+        "Keep the demo's definitions, personas, agenda templates and SLA agreement as a "
+        "starting point"
+    )
+    assert at.button(key="import_go").disabled  # not before the removal is confirmed
+
+    keep.uncheck().run()  # without the starting point the plan says the agreement goes
+    page = texts(at)
+    assert "Kept as your starting point" not in page
+    assert "the demo SLA agreement (v1 and v2)" in page
+    at.checkbox(key="import_keep_start").check().run()
+
+    at.checkbox(key="import_remove_demo").check().run()
+    at.button(key="import_go").click().run()
+    assert not at.exception
+    page = texts(at)
+    assert "Imported: 2 inserted" in page
+    assert "The demo company was removed (" in page
+    assert "Demo data" not in page  # the banner is gone in the same screen
+    assert "The demo company is still in the database" not in page
+    assert "Dry run:** 0 would be inserted, 0 updated, 2 unchanged" in page  # the new state
+    assert lead_count(app_env) == 2
+    with Session(app_env) as s:
+        assert s.get(Meeting, planned.id) is not None

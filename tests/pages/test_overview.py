@@ -95,3 +95,34 @@ def test_unusable_as_of_in_the_link_is_ignored(people, query):
     assert not at.exception
     assert "Overview" in [t.value for t in at.title]
     assert at.session_state["as_of"].isoformat() != query
+
+
+def test_without_an_agreement_the_overview_says_so_and_links_to_the_form(people, dataset):
+    """Issue 13: no SLA agreement in force → one clear line and a link to the agreement form
+    (the SLA page opened on its Agreement view), not a scorecard full of "no data"."""
+    at = logged_in("mia", ["marketing"])
+    assert not at.exception
+    page = texts(at)
+    assert (
+        "**No SLA agreement is in force** for week 47 2026 and November 2026: the figures "
+        "have no targets to be measured against." in page
+    )
+    assert not [c for c in at.get("arrow_vega_lite_chart") if "no data" in str(c.proto)]
+    (link,) = at.page_link
+    assert link.value == "Set up the SLA agreement"
+    assert link.proto.page == "sla"  # the SLA page's URL path
+    assert link.proto.query_string == "section=agreement"
+    assert [m.value for m in at.metric][:4] == ["3", "2", "1", "1"]  # the figures still show
+
+
+def test_with_an_agreement_the_overview_shows_the_scorecard(people, dataset, app_env):
+    from datetime import date
+
+    from tests.factories import add_sla_agreement
+
+    with Session(app_env) as s:
+        add_sla_agreement(s, 1, date(2026, 10, 1))
+    at = logged_in("mia", ["marketing"])
+    assert "No SLA agreement is in force" not in texts(at)
+    assert not at.page_link
+    assert "✔ on track · ▲ at risk" in texts(at)

@@ -183,3 +183,32 @@ def test_both_teams_confirm_then_in_effect(people, sla_data, app_env):
 def test_every_section_renders(people, sla_data, section):
     at = open_sla("lea", section=section)
     assert not at.exception
+
+
+def test_the_agreement_link_opens_the_agreement_view(people, sla_data):
+    """The Overview's "Set up the SLA agreement" link: ?section=agreement opens the form."""
+    at = logged_in("lea", PEOPLE["lea"], as_of=date(2026, 11, 15))
+    at.query_params["section"] = "agreement"
+    at.switch_page("app_pages/sla.py").run()
+    assert not at.exception
+    assert at.button_group(key="sla_section").value == "Agreement"
+    assert "#### Propose a new version" in texts(at)
+    assert "section" not in at.query_params  # taken once: the picker is free again
+    at.button_group(key="sla_section").set_value("Pacing").run()
+    assert "#### Propose a new version" not in texts(at)
+
+
+def test_without_an_agreement_the_sla_page_says_so_and_opens_the_form(people, app_env):
+    with Session(app_env) as s:  # a lead, no agreement
+        add_lead(s, "L1", "2026-11-01 09:00", mql_at="2026-11-02 10:00")
+    at = open_sla("lea")
+    assert not at.exception
+    page = texts(at)
+    assert "**No SLA agreement is in force** for November 2026" in page
+    # measured figures are not "no data": MQLs, SQLs, customers and contacted in time (0 of 1
+    # due) are there; acceptance, median first contact and close rate have no data indeed
+    assert page.count(":gray-badge[– no agreement]") == 4
+    assert page.count(":gray-badge[– no data]") == 3
+    at.button(key="open_agreement").click().run()
+    assert at.button_group(key="sla_section").value == "Agreement"
+    assert "No SLA agreement yet: propose the first version below." in texts(at)
