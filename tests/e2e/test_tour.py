@@ -2,8 +2,10 @@
 
 For each role: log in through the form, read the page links from the sidebar navigation (so
 pages added later are toured without editing this test), open each, wait until it has
-settled and assert that it shows no exception box, no error alert and no "Traceback"; save a
-1280x720 screenshot of each into the test's tmp_path. The helpers are shared with
+settled and assert that it shows no exception box, no error alert and no "Traceback", no
+cut-off chart text, no raw field name or "None" on screen and nothing wider than its box;
+save a 1280x720 screenshot of each into the test's tmp_path. The admin, who sees every page,
+tours once more on a 1920x1080 screen. The helpers are shared with
 scripts/screenshots.py (scripts/browser_tour.py).
 """
 
@@ -80,3 +82,13 @@ def test_every_page_as(role, demo_server, browser, tmp_path):
     if MEETING_MODE in titles:  # the wall screen, at the projector's 1280x720
         shot = next(v.screenshot for v in visits if v.link.title == MEETING_MODE)
         assert tour.png_size(shot) == (1280, 720)
+
+
+def test_every_page_fits_a_1920_screen(demo_server, browser, tmp_path):
+    context = tour.new_context(browser, {"width": 1920, "height": 1080})
+    page = context.new_page()
+    tour.log_in(page, demo_server, LOGINS["admin"], PASSWORD, AS_OF)
+    visits = [tour.visit(page, link, AS_OF, tmp_path) for link in tour.nav_links(page, demo_server)]
+    context.close()
+    report = "\n".join(f"{v.link.title}: {'; '.join(v.problems)}" for v in visits if v.problems)
+    assert not report, f"at 1920x1080:\n{report}\n(screenshots in {tmp_path})"

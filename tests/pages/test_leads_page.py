@@ -53,7 +53,7 @@ def open_leads(username):
 
 
 def list_frame(at):
-    return next(d.value for d in at.dataframe if "Stage" in d.value.columns and "No." in d.value)
+    return next(d.value for d in at.dataframe if {"Stage", "First contact"} <= set(d.value.columns))
 
 
 @pytest.mark.parametrize("username", list(PEOPLE))
