@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import config, hot_leads, leads, verdicts
+from smarketing import config, hot_leads, leads, reasons, verdicts
 from smarketing.permissions import Actor, allowed
 from smarketing.ui import resources, widgets
 from smarketing.ui.resources import session
@@ -175,13 +175,18 @@ def verdict_form(engine: Engine, actor: Actor, detail: dict) -> None:
     """Accept or reject an MQL (sales and admin); a rejection needs a reason."""
     can = allowed(actor, "lead.verdict") and detail["is_mql"]
     with session(engine) as s:
-        reasons = verdicts.rejection_reasons(s)
+        picks = {r.key: r.label for r in reasons.choices(s)}
     with st.form(f"verdict_{detail['id']}"):
         st.markdown("**Sales' verdict**" + ("" if detail["is_mql"] else " — not an MQL yet"))
         choice = st.radio(
             "Verdict", ["accepted", "rejected"], horizontal=True, key="verdict_choice"
         )
-        reason = st.selectbox("Reason (for a rejection)", ["", *reasons], key="verdict_reason")
+        reason = st.selectbox(
+            "Reason (for a rejection)",
+            ["", *picks],
+            format_func=lambda key: picks.get(key, ""),
+            key="verdict_reason",
+        )
         comment = st.text_input("Comment", key="verdict_comment")
         if st.form_submit_button("Save verdict", disabled=not can):
             widgets.save(

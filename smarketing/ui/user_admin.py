@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import users
+from smarketing import reasons, users
 from smarketing.errors import SmarketingError
 from smarketing.models import Role
 from smarketing.permissions import Actor, allowed
@@ -100,25 +101,72 @@ def change_user_form(engine: Engine, actor: Actor, usernames: list[str]) -> None
 
 
 def rejection_reasons_form(engine: Engine, actor: Actor) -> None:
-    """The list sales picks a rejection reason from (one per line)."""
-    from smarketing import verdicts
-
+    """The managed list of rejection reasons: rename, add (last row), retire."""
     with session(engine) as s:
-        current = verdicts.rejection_reasons(s)
+        listed = reasons.reasons(s)
+        used = reasons.usage(s)
+    if st.session_state.pop(_SAVED, False):
+        st.success("Rejection reasons saved.")
+    st.caption(
+        "The reasons sales picks from when rejecting an MQL. Rename a reason in place "
+        "(its verdicts follow: they store the reason, not its wording); add one in the "
+        "empty last row; tick *Retired* to stop offering one — its verdicts keep showing "
+        "it. Imports and the demo are matched onto this list."
+    )
+    frame = pd.DataFrame(
+        {
+            "Reason": [r.label for r in listed],
+            "Retired": [r.retired for r in listed],
+            "Verdicts": [used.get(r.key, 0) for r in listed],
+            "Note": [NOTES.get(r.key, "") for r in listed],
+        }
+    )
     with st.form("reasons_form"):
-        text = st.text_area(
-            "Rejection reasons, one per line",
-            value="\n".join(current),
-            height=220,
-            key="reasons_text",
+        edited = st.data_editor(
+            frame,
+            hide_index=True,
+            width="stretch",
+            num_rows="add",
+            key="reasons_editor",
+            disabled=["Verdicts", "Note"],
+            column_config={
+                "Reason": st.column_config.TextColumn(
+                    "Reason", required=True, max_chars=reasons.LABEL_MAX
+                ),
+                "Retired": st.column_config.CheckboxColumn(
+                    "Retired", default=False, help="no longer offered for new verdicts"
+                ),
+                "Verdicts": st.column_config.NumberColumn(
+                    "Verdicts", help="verdicts that gave this reason", format="%d"
+                ),
+                "Note": st.column_config.TextColumn("Note"),
+            },
         )
-        st.caption(
-            "Verdicts already given keep their reason; the list only changes what "
-            "sales can pick from now on."
-        )
-        if st.form_submit_button("Save the list", disabled=not allowed(actor, "users.manage")):
-            _run(
-                engine,
-                "Rejection reasons saved.",
-                lambda s: verdicts.set_rejection_reasons(s, actor=actor, reasons=text.splitlines()),
+        saved = st.form_submit_button("Save the list", disabled=not allowed(actor, "users.manage"))
+    if saved:
+        keys = [r.key for r in listed]
+        rows = [
+            reasons.Edit(
+                key=keys[i] if isinstance(i, int) and i < len(keys) else None,
+                label="" if pd.isna(row["Reason"]) else str(row["Reason"]),
+                retired=bool(row["Retired"]) if not pd.isna(row["Retired"]) else False,
             )
+            for i, row in edited.iterrows()
+        ]
+        try:
+            with session(engine) as s:
+                reasons.save(s, actor=actor, rows=rows)
+        except SmarketingError as exc:
+            st.error(str(exc))
+        else:  # show the stored list (new reasons with their counts), not the edits
+            st.session_state.pop("reasons_editor", None)
+            st.session_state[_SAVED] = True
+            st.rerun()
+
+
+_SAVED = "_reasons_saved"
+#: What the built-in reasons are for (shown beside them in the list).
+NOTES = {
+    reasons.OTHER: "needs a comment saying what it was; unknown CRM reasons land here",
+    reasons.UNSPECIFIED: "set by imports when the CRM gives no reason; not offered to sales",
+}

@@ -182,15 +182,21 @@ def test_crm_rejection_becomes_a_verdict_when_there_is_none(engine, session):
     stored = leads(session)
     verdicts = {v.lead_id: v for v in session.exec(select(Verdict)).scalars()}
     old, new = verdicts[stored["101"].id], verdicts[stored["104"].id]
-    assert (old.verdict, old.reason, old.decided_by) == (
+    assert (old.verdict, old.reason, old.comment, old.decided_by) == (
         "rejected",
-        "rejected in CRM",
+        "unspecified",
+        "Rejected in HubSpot, no reason given",
         "import:mia",
     )
-    assert (new.verdict, new.reason, new.decided_at) == ("rejected", "No budget", LATER)
+    assert (new.verdict, new.reason, new.comment, new.decided_at) == (
+        "rejected",
+        "no_budget",
+        "",
+        LATER,
+    )
     assert stored["101"].rejected_at == LATER
-    assert stored["101"].rejection_reason == "rejected in CRM"
-    assert stored["104"].rejection_reason == "No budget"
+    assert stored["101"].rejection_reason == "unspecified"
+    assert stored["104"].rejection_reason == "no_budget"
     # The verdict is not a stage: no history rows for it.
     assert count(session, LeadChange) == 0
     # Once there is a verdict, a re-import adds none.
@@ -537,7 +543,7 @@ def test_the_fast_insert_stores_exactly_what_core_stores(engine):
         only = {"external_id": "only", **values, "rejected_at": NOW}
         conn.execute(
             insert(Lead.__table__),
-            [{**only, "source_system": "hubspot", "rejection_reason": "rejected in CRM"}],
+            [{**only, "source_system": "hubspot", "rejection_reason": "unspecified"}],
         )
     stored = _raw_lead(engine, "fast")
     assert stored == _raw_lead(engine, "core")
@@ -549,7 +555,7 @@ def test_the_fast_insert_stores_exactly_what_core_stores(engine):
     assert stored["updated_at"] == stored["rejected_at"] == "2026-11-18 12:00:00.000000"
     assert (stored["is_demo"], stored["first_name"], stored["title"]) == (0, "Åse", "")
     assert (stored["score"], stored["deal_value"], stored["accepted_at"]) == (42, 1234.5, None)
-    assert stored["rejection_reason"] == "rejected in CRM"
+    assert stored["rejection_reason"] == "unspecified"
 
 
 def test_the_fast_and_the_checked_path_store_the_same(engine, session, monkeypatch):
