@@ -28,6 +28,7 @@ from smarketing.imports.dates import parse_datetimes
 from smarketing.imports.formats import (
     GENERIC_COLUMNS,
     GENERIC_REJECTED,
+    NOT_IMPORTED,
     SPECS,
     TARGETS,
     default_mapping,
@@ -35,6 +36,9 @@ from smarketing.imports.formats import (
     fields_covered,
     header_key,
     id_headers,
+    loose_key,
+    merge_mapping,
+    target_of,
 )
 from smarketing.imports.normalise import (
     HUBSPOT_SOURCES,
@@ -306,24 +310,36 @@ def _zone(tz: str | ZoneInfo | None) -> ZoneInfo:
 
 
 def _check_mapping(
-    mapping: dict[str, str], columns: list[str], name: str, targets: tuple[str, ...]
+    mapping: dict[str, str],
+    columns: list[str],
+    name: str,
+    targets: tuple[str, ...],
+    *,
+    keep_ignored: bool = False,
 ) -> dict[str, str]:
-    """A mapping given by a person: known columns and targets; empty target = ignore."""
+    """A mapping given by a person: known columns and targets; empty target = ignore
+    (kept as "" with ``keep_ignored``). A target may be named by its label too ("Owner",
+    "Became MQL"), for lead files."""
     by_key = {header_key(c): c for c in columns}
     out: dict[str, str] = {}
     for column, target in mapping.items():
-        if not target:
-            continue
         actual = column if column in columns else by_key.get(header_key(column))
         if actual is None:
             raise UnreadableFile(
                 f"{name}: the mapping names column {column!r}, which the file does not have"
             )
+        if not target or loose_key(target) == loose_key(NOT_IMPORTED):
+            if keep_ignored:
+                out[actual] = ""
+            continue
         if target not in targets:
-            raise UnreadableFile(
-                f"{name}: the mapping sends column {column!r} to {target!r}, which is not a "
-                f"field; expected one of {', '.join(targets)}"
-            )
+            named = target_of(target) if targets == TARGETS else None
+            if named is None:
+                raise UnreadableFile(
+                    f"{name}: the mapping sends column {column!r} to {target!r}, which is not "
+                    f"a field; expected one of {', '.join(targets)}"
+                )
+            target = named
         out[actual] = target
     return out
 
@@ -423,13 +439,16 @@ def read_leads(
     format: str = "auto",
     mapping: dict[str, str] | None = None,
     tz: str | None = None,
+    changes: dict[str, str] | None = None,
 ) -> ParsedFile:
     """Read a lead export into valid ``LeadRecord``s and rejected rows.
 
     ``format`` is ``auto`` (detected from the headers) or one of ``FORMATS``; ``mapping``
     (file column -> lead field or helper target) replaces the format's default mapping;
-    ``tz`` is the timezone of times written without an offset (default the business
-    timezone). Raises ``UnreadableFile`` when the file cannot be read at all.
+    ``changes`` (same form, "" = not imported) are applied on top of it instead
+    (``formats.merge_mapping``), for any format; ``tz`` is the timezone of times written
+    without an offset (default the business timezone). Raises ``UnreadableFile`` when the
+    file cannot be read at all.
     """
     zone = _zone(tz)
     table = _load(data, file_name)
@@ -440,6 +459,9 @@ def read_leads(
         used = _check_mapping(mapping, columns, file_name, TARGETS)
     else:
         used = default_mapping(fmt, columns)
+    if changes:
+        mine = _check_mapping(changes, columns, file_name, TARGETS, keep_ignored=True)
+        used = merge_mapping(used, mine)
     if "external_id" not in used.values():
         raise UnreadableFile(
             f"{file_name}: no record id column: expected one of {', '.join(id_headers(fmt))}"
