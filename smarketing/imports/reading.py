@@ -94,6 +94,15 @@ DATE_FIELDS = (*STAGE_ORDER, "lost_at", "first_contact_at")
 #: A later stage may be stamped up to this much before an earlier one (CRMs stamp stages
 #: set in one save a few milliseconds apart) without the row being rejected.
 STAGE_TOLERANCE = pd.Timedelta(minutes=1)
+#: The words of the file note that lists the columns no field takes (``ParsedFile.warnings``).
+UNMAPPED_NOTE = "column(s) not imported"
+#: What the notes call the stage dates.
+STAGE_WORDS = {
+    "mql_at": "an MQL date",
+    "sql_at": "an SQL date",
+    "opportunity_at": "an opportunity date",
+    "customer_at": "a customer date",
+}
 #: Columns a rejects file adds; ignored (not reported as unmapped) when it is re-imported.
 REJECTS_COLUMN = "error"
 DATE_HINT = "expected e.g. 2026-01-15 10:00, 15.01.2026 10:00, 1/15/2026 3:05 PM or Unix ms"
@@ -350,7 +359,7 @@ def _unmapped_warning(columns: list[str], mapping: dict[str, str]) -> list[str]:
         return []
     listed = ", ".join(rest[:_MAX_LISTED])
     more = f" and {len(rest) - _MAX_LISTED} more" if len(rest) > _MAX_LISTED else ""
-    return [f"{len(rest)} column(s) not imported (no matching field): {listed}{more}"]
+    return [f"{len(rest)} {UNMAPPED_NOTE} (no matching field): {listed}{more}"]
 
 
 # --- rows ------------------------------------------------------------------------------------
@@ -749,7 +758,7 @@ class _LeadRows:
                 continue
             gap = rank.ge(level).fillna(False) & self.values[target].isna()
             if gap.any():
-                notes.append(f"{int(gap.sum())} without {target}")
+                notes.append(f"{int(gap.sum())} without {STAGE_WORDS[target]}")
         if notes:
             column = self.by_target["lifecycle_stage"][0]
             self.warnings.append(
@@ -812,10 +821,10 @@ class _LeadRows:
                 "hubspot": "'Became a Marketing Qualified Lead Date'",
                 "salesforce": "'MQL Date' or 'MQL_Date__c' (Salesforce has no MQL date by default)",
                 "pipedrive": "Pipedrive leads have no MQL date; add a column 'MQL Date'",
-                "generic": "map a column to mql_at",
+                "generic": "map a column to “Became MQL (date)”",
             }[self.fmt]
             warnings.append(
-                f"no MQL date column ({hint}): mql_at stays empty, so these leads do not "
+                f"no MQL date column ({hint}): the leads' MQL date stays empty, so they do not "
                 "count as MQLs"
             )
         warnings.extend(self.warnings)

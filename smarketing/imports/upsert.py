@@ -129,6 +129,7 @@ from smarketing.models import (
     LeadActivity,
     LeadChange,
     RejectionReason,
+    User,
     Verdict,
     VerdictKind,
 )
@@ -1441,18 +1442,26 @@ RUN_COLUMNS = [
 
 
 def import_runs(session: Session, limit: int = 50) -> pd.DataFrame:
-    """The newest import runs first, for the Admin page."""
+    """The newest import runs first, for the Admin page; "who" is the person's name (the
+    username when the run was not a user's, e.g. ``cli``)."""
     query = (
         sm_select(ImportRun)
         .order_by(col(ImportRun.started_at).desc(), col(ImportRun.id).desc())
         .limit(limit)
     )
     rows = session.exec(query).all()
+    names = dict(
+        session.exec(
+            sm_select(User.username, User.name).where(
+                col(User.username).in_({r.actor for r in rows})
+            )
+        ).all()
+    )
     return pd.DataFrame(
         [
             {
                 "when": r.started_at,
-                "who": r.actor,
+                "who": names.get(r.actor) or r.actor,
                 "file": r.file_name,
                 "kind": r.kind,
                 "format": r.format,

@@ -165,6 +165,7 @@ def mapping_editor(
         frame,
         hide_index=True,
         width="stretch",
+        height=min(35 * (len(columns) + 1) + 3, 35 * 21 + 3),  # every column, up to 20
         key=MAPPING,
         disabled=["File column"],
         column_config={
@@ -189,6 +190,8 @@ def mapping_editor(
 def problems(parsed: ParsedFile, unmatched: list[RowError]) -> None:
     """File notes, rejected rows with row/column/reason, and the rejects download."""
     for warning in parsed.warnings:
+        if reading.UNMAPPED_NOTE in warning:
+            continue  # the preview already says which columns are not imported, and why
         st.info(warning, icon=":material/info:")
     errors = rejects.all_errors(parsed, unmatched)
     if not errors:

@@ -107,18 +107,21 @@ def rejection_reasons_form(engine: Engine, actor: Actor) -> None:
         used = reasons.usage(s)
     if st.session_state.pop(_SAVED, False):
         st.success("Rejection reasons saved.")
+    other = next((r.label for r in listed if r.key == reasons.OTHER), "Other")
+    unspecified = next((r.label for r in listed if r.key == reasons.UNSPECIFIED), "")
     st.caption(
         "The reasons sales picks from when rejecting an MQL. Rename a reason in place "
         "(its verdicts follow: they store the reason, not its wording); add one in the "
         "empty last row; tick *Retired* to stop offering one — its verdicts keep showing "
-        "it. Imports and the demo are matched onto this list."
+        f"it. Imports and the demo are matched onto this list. “{other}” needs a comment "
+        "saying what it was; CRM reasons that match no reason land there. "
+        f"“{unspecified}” is set by imports when the CRM gives none; sales never picks it."
     )
     frame = pd.DataFrame(
         {
             "Reason": [r.label for r in listed],
             "Retired": [r.retired for r in listed],
             "Verdicts": [used.get(r.key, 0) for r in listed],
-            "Note": [NOTES.get(r.key, "") for r in listed],
         }
     )
     with st.form("reasons_form"):
@@ -128,10 +131,10 @@ def rejection_reasons_form(engine: Engine, actor: Actor) -> None:
             width="stretch",
             num_rows="add",
             key="reasons_editor",
-            disabled=["Verdicts", "Note"],
+            disabled=["Verdicts"],
             column_config={
                 "Reason": st.column_config.TextColumn(
-                    "Reason", required=True, max_chars=reasons.LABEL_MAX
+                    "Reason", required=True, max_chars=reasons.LABEL_MAX, width="large"
                 ),
                 "Retired": st.column_config.CheckboxColumn(
                     "Retired", default=False, help="no longer offered for new verdicts"
@@ -139,7 +142,6 @@ def rejection_reasons_form(engine: Engine, actor: Actor) -> None:
                 "Verdicts": st.column_config.NumberColumn(
                     "Verdicts", help="verdicts that gave this reason", format="%d"
                 ),
-                "Note": st.column_config.TextColumn("Note"),
             },
         )
         saved = st.form_submit_button("Save the list", disabled=not allowed(actor, "users.manage"))
@@ -165,8 +167,3 @@ def rejection_reasons_form(engine: Engine, actor: Actor) -> None:
 
 
 _SAVED = "_reasons_saved"
-#: What the built-in reasons are for (shown beside them in the list).
-NOTES = {
-    reasons.OTHER: "needs a comment saying what it was; unknown CRM reasons land here",
-    reasons.UNSPECIFIED: "set by imports when the CRM gives no reason; not offered to sales",
-}

@@ -58,7 +58,7 @@ def test_admin_edits_the_rejection_reasons(people, app_env):
     at = logged_in("ada", ["admin"])
     at.switch_page("app_pages/admin_users.py").run()
     shown = at.data_editor(key="reasons_editor").value
-    assert list(shown.columns) == ["Reason", "Retired", "Verdicts", "Note"]
+    assert list(shown.columns) == ["Reason", "Retired", "Verdicts"]
     assert shown["Reason"].tolist()[:4] == [
         "Wrong persona",
         "No budget",

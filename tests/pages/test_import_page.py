@@ -154,6 +154,9 @@ def test_hubspot_owner_is_the_owner_and_the_preview_says_so_in_words(people, app
     assert "'Price too high' (1)" in page
     at.button(key="import_go").click().run()
     assert owners(app_env) == {"201": "Lars Berg", "202": "Lars Berg"}
+    # the runs table speaks words: the person's name, the format's name
+    run = next(d.value for d in at.dataframe if "rows read" in d.value.columns).iloc[0]
+    assert (run["who"], run["format"]) == ("Ada", "HubSpot contacts")
 
 
 def test_the_mapping_of_a_hubspot_file_can_be_changed(people, app_env):
