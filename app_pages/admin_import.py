@@ -9,7 +9,13 @@ actor = frame.actor_allowed_to("import.run")
 
 st.title("Import")
 kind = (
-    st.segmented_control("What", ["leads", "activities"], default="leads", key="import_kind")
+    st.segmented_control(
+        "What",
+        ["leads", "activities"],
+        default="leads",
+        key="import_kind",
+        format_func=str.capitalize,
+    )
     or "leads"
 )
 upload = st.file_uploader(

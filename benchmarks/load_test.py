@@ -107,6 +107,7 @@ from smarketing import (
     minutes,
     personas,
     quality,
+    reasons,
     sla,
     sla_detail,
     stage_counts,
@@ -127,6 +128,9 @@ from smarketing.models import (
 from smarketing.movements import movements
 from smarketing.periods import local_midnight_utc, period_containing, today_local
 from smarketing.permissions import CLI_ACTOR, Actor
+
+#: The rejection reasons the simulated sales people pick (keys of the managed list).
+LOAD_REASONS = ("wrong_persona", "no_budget", "bad_data", "not_reachable")
 
 PASSWORD = "load test password"
 #: Roles handed out in turn (for 20 users: 8 sales, 7 marketing, 3 leadership, 2 admin).
@@ -529,7 +533,7 @@ def page_leads(s: Session, ctx: Context, user: LoadUser, rng: random.Random, rec
         lead_id = int(frame["id"].iloc[0 if rng.random() < 0.5 else rng.randrange(len(frame))])
         leads.lead_detail(s, lead_id)
         leads.timeline(s, lead_id)
-        verdicts.rejection_reasons(s)
+        reasons.choices(s)
 
 
 def page_campaigns(s: Session, ctx: Context, user: LoadUser, rng: random.Random, rec) -> None:
@@ -768,16 +772,10 @@ class Worker:
         current, reason_now = self.ctx.lead_verdicts[lead_id]
         if current == "accepted" or (current == "" and self.rng.random() < 0.4):
             verdict = "rejected"
-            reason = self.rng.choice(["Wrong persona", "No budget", "Bad data", "Not reachable"])
+            reason = self.rng.choice(LOAD_REASONS)
         elif current == "rejected" and self.rng.random() < 0.3:
             verdict = "rejected"
-            reason = self.rng.choice(
-                [
-                    r
-                    for r in ("Wrong persona", "No budget", "Bad data", "Not reachable")
-                    if r != reason_now
-                ]
-            )
+            reason = self.rng.choice([r for r in LOAD_REASONS if r != reason_now])
         else:
             verdict, reason = "accepted", None
         self.writes += 1
@@ -791,7 +789,7 @@ class Worker:
         )
 
         def write(s: Session) -> None:
-            verdicts.rejection_reasons(s)  # the form's choices
+            reasons.choices(s)  # the form's choices
             row = verdicts.record_verdict(
                 s,
                 actor=self.user.actor,

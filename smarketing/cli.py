@@ -28,7 +28,14 @@ from smarketing.errors import InvalidInput, PermissionDenied, SmarketingError
 from smarketing.models import Role, Team
 from smarketing.periods import PeriodKind, parse_kind, period_containing, today_local
 from smarketing.permissions import CLI_ACTOR, Actor, require
-from smarketing.quality import DIMENSIONS, Cohort, breakdown, breakdown_csv, parse_dimension
+from smarketing.quality import (
+    DIMENSIONS,
+    Cohort,
+    breakdown,
+    breakdown_csv,
+    parse_dimension,
+    reason_totals,
+)
 from smarketing.quality import report_from as quality_report_from
 from smarketing.quality_text import quality_text
 from smarketing.sla import sla_report
@@ -420,12 +427,13 @@ def _report_quality(args) -> int:
     engine = _engine(args)
     with Session(engine) as s:
         frame = breakdown(s, cohort, args.by)
+        reasons = reason_totals(s, cohort) if args.format == "text" else None
     if args.format == "json":
         print(json.dumps(quality_report_from(frame, cohort, args.by), indent=2, ensure_ascii=False))
     elif args.format == "csv":
         print(breakdown_csv(frame), end="")
     else:
-        print(quality_text(frame, cohort, args.by))
+        print(quality_text(frame, cohort, args.by, reasons))
     return 0
 
 

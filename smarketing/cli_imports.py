@@ -43,12 +43,30 @@ def add_parser(sub, common) -> None:
                 "e.g. 'Record ID' = hubspot; a header naming no CRM, like lead_id, is read "
                 "as the only CRM whose leads are in the database, else csv)",
             )
-        q.add_argument(
-            "--mapping",
-            type=Path,
-            metavar="MAPPING.json",
-            help='column mapping for a generic CSV: {"File column": "lead field"}',
-        )
+        if kind == "leads":
+            q.add_argument(
+                "--mapping",
+                type=Path,
+                metavar="MAPPING.json",
+                help="changes to the detected column mapping, for any format: "
+                '{"File column": "field"}; a field by name (owner, mql_at) or label '
+                '(Owner, Became MQL), "" = not imported. Columns not named keep what '
+                "was detected; see them with --show-mapping",
+            )
+            q.add_argument(
+                "--show-mapping",
+                action="store_true",
+                help="print which column is imported into which field (and which are not) "
+                "and stop; nothing is written",
+            )
+        else:
+            q.add_argument(
+                "--mapping",
+                type=Path,
+                metavar="MAPPING.json",
+                help='the column mapping: {"File column": "lead_external_id|occurred_at|'
+                'kind|detail|actor"}',
+            )
         q.add_argument(
             "--tz",
             metavar="ZONE",
@@ -108,6 +126,21 @@ def _print_removal_plan(engine, keep_starting_point: bool) -> None:
     print(plan.text(dry_run=True))
 
 
+def _mapping_text(parsed) -> str:
+    """How the file's columns are read, one line each, for a person."""
+    from smarketing.imports.formats import column_uses
+
+    columns = [str(c) for c in parsed.raw_rows.columns]
+    uses = column_uses(parsed.format, columns, parsed.mapping)
+    lines = [f"How the columns of {parsed.file_name} are read ({parsed.format}):"]
+    for use in uses:
+        line = f"  {use.column!r} → {use.field}"
+        if use.note:
+            line += f" ({use.note})"
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def run(args, engine_for, progress) -> int:
     """Read, report problems, then import (or dry-run) and write the rejected rows (the
     reader's and the database's); 2 when the file cannot be read."""
@@ -131,18 +164,23 @@ def run(args, engine_for, progress) -> int:
         return UNREADABLE
     try:
         if args.import_kind == "leads":
-            mapping = _mapping(args.mapping)
+            changes = _mapping(args.mapping)
             try:
                 parsed = read_leads(
-                    data, args.file.name, format=args.format, mapping=mapping, tz=args.tz
+                    data, args.file.name, format=args.format, changes=changes, tz=args.tz
                 )
             except UnreadableFile:
-                if mapping is None or args.format != "auto":
+                if changes is None or args.format != "auto":
                     raise
-                # no CRM recognised from the headers: a --mapping is for a generic CSV
+                # no CRM recognised from the headers (no id column of any): the mapping
+                # names the columns of a generic CSV
                 parsed = read_leads(
-                    data, args.file.name, format="generic", mapping=mapping, tz=args.tz
+                    data, args.file.name, format="generic", changes=changes, tz=args.tz
                 )
+            if args.show_mapping or args.dry_run:
+                print(_mapping_text(parsed))
+            if args.show_mapping:
+                return 0
         else:
             parsed = read_activities(
                 data,
@@ -188,6 +226,8 @@ def run(args, engine_for, progress) -> int:
         print("The demo company was removed first.")
         print(result.demo_removal.text())
     unmatched = getattr(result, "unmatched", [])
+    if getattr(result, "reason_note", None):
+        print(f"note: {result.reason_note}", file=sys.stderr)
     for error in unmatched[:20]:
         print(f"rejected: {error}", file=sys.stderr)
     if len(unmatched) > 20:

@@ -26,7 +26,7 @@ from smarketing import audit
 from smarketing.adoption import adopt_all
 from smarketing.db import bump_data_version
 from smarketing.errors import InvalidInput, NotFound, PermissionDenied
-from smarketing.models import Definition, Lead, Team
+from smarketing.models import Definition, Lead, RejectionReason, Team
 from smarketing.permissions import Actor, allowed, require
 from smarketing.quality import Cohort
 
@@ -435,11 +435,16 @@ def _condition(clause: Clause) -> ColumnElement[bool]:
         free = [email.like(f"%@{domain}") for domain in FREE_MAIL_DOMAINS]
         return and_(email.like("%_@_%"), not_(or_(*free)))
     if clause.kind == "not_rejected_for":
-        reason = func.lower(func.coalesce(t.rejection_reason, ""))
-        matches = [
-            reason.like(func.lower(literal(f"%{_like_escaped(r)}%")), escape="/")
-            for r in clause.value
-        ]
+        # a lead stores the reason's key; the words match its label (or the key itself)
+        stored = func.coalesce(t.rejection_reason, "")
+        listed = RejectionReason.__table__.c
+        matches = []
+        for word in clause.value:
+            pattern = func.lower(literal(f"%{_like_escaped(word)}%"))
+            labelled = sa_select(listed.key).where(
+                func.lower(listed.label).like(pattern, escape="/")
+            )
+            matches += [func.lower(stored).like(pattern, escape="/"), stored.in_(labelled)]
         return not_(or_(*matches))
     column = getattr(t, clause.field)
     return func.lower(func.trim(func.coalesce(column, ""))) == func.lower(literal(clause.value))

@@ -24,6 +24,8 @@ from smarketing.models import (
     Verdict,
 )
 from smarketing.periods import today_local
+from smarketing.reasons import label_of
+from smarketing.reasons import labels as reason_labels
 from smarketing.sla import FALLBACK_RESPONSE_HOURS
 
 #: Stages, earliest first; a lead's stage is the furthest one it reached. A verdict
@@ -310,7 +312,7 @@ def filter_options(session: Session) -> dict[str, list[str]]:
 
 def lead_detail(session: Session, lead_id: int) -> dict:
     """Profile, lifecycle timestamps, stage and verdict, the verdict history and the
-    stage-change history (both newest first) of one lead."""
+    stage-change history (both newest first) of one lead. Reasons are their labels."""
     lead = session.get(Lead, lead_id)
     if lead is None:
         raise NotFound(f"there is no lead with id {lead_id}")
@@ -322,6 +324,7 @@ def lead_detail(session: Session, lead_id: int) -> dict:
         .where(Verdict.lead_id == lead_id)
         .order_by(Verdict.decided_at.desc(), Verdict.id.desc())
     ).scalars()
+    known = reason_labels(session)
     changes = session.execute(
         select(LeadChange)
         .where(LeadChange.lead_id == lead_id)
@@ -348,13 +351,15 @@ def lead_detail(session: Session, lead_id: int) -> dict:
         "is_demo": lead.is_demo,
         "stage": stage,
         "verdict": verdict,
-        "rejection_reason": lead.rejection_reason if verdict == "rejected" else None,
+        "rejection_reason": label_of(lead.rejection_reason, known)
+        if verdict == "rejected"
+        else None,
         "is_mql": lead.mql_at is not None,
         "lifecycle": {f: getattr(lead, f) for f in LIFECYCLE_FIELDS},
         "verdicts": [
             {
                 "verdict": v.verdict,
-                "reason": v.reason,
+                "reason": label_of(v.reason, known),
                 "comment": v.comment,
                 "decided_by": v.decided_by,
                 "decided_at": v.decided_at,

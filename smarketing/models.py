@@ -134,6 +134,7 @@ class LeadBase(SQLModel):
     mql_at: datetime | None = None
     accepted_at: datetime | None = None
     rejected_at: datetime | None = None
+    #: the key of a RejectionReason (not its label), like Verdict.reason
     rejection_reason: str | None = Field(default=None, max_length=100)
     first_contact_at: datetime | None = None
     sql_at: datetime | None = None
@@ -201,11 +202,26 @@ class Verdict(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     lead_id: int = Field(foreign_key="lead.id")
     verdict: str = Field(max_length=16)
+    #: the key of a RejectionReason (labels are shown through it); None when accepted
     reason: str | None = Field(default=None, max_length=100)
     comment: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     decided_by: str = Field(max_length=64)
     decided_at: datetime = Field(default_factory=utcnow)
     is_demo: bool = False
+
+
+class RejectionReason(SQLModel, table=True):
+    """One entry of the managed list of rejection reasons. Verdicts and leads store the
+    stable ``key``; the ``label`` is what people read and an admin may rename it. A retired
+    reason is no longer offered for new verdicts but stays readable on old ones."""
+
+    __tablename__ = "rejection_reason"
+    key: str = Field(primary_key=True, max_length=64)
+    label: str = Field(max_length=100)
+    position: int = 0
+    retired: bool = False
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by: str = Field(default="", max_length=64)
 
 
 # --- shared language, personas, campaigns -------------------------------------------------

@@ -33,6 +33,7 @@ from smarketing import config
 from smarketing.errors import InvalidInput
 from smarketing.models import Lead
 from smarketing.periods import local_midnight_utc
+from smarketing.reasons import labels as reason_labels
 
 #: The breakdown dimensions (Lead columns), in the order the page offers them.
 DIMENSIONS = ("source", "campaign", "persona", "owner", "segment", "first_conversion")
@@ -377,9 +378,11 @@ def funnel_frame(counts: dict[str, int]) -> pd.DataFrame:
 
 
 def rejection_reasons(session: Session, cohort: Cohort, by: str) -> pd.DataFrame:
-    """Rejected leads of the cohort per (value, reason): columns value, reason, count,
-    share (of that value's rejections, 4 decimals). Values with the most rejections
-    first; within a value the commonest reason first."""
+    """Rejected leads of the cohort per (value, reason): columns value, reason_key, reason
+    (the label people read), count, share (of that value's rejections, 4 decimals).
+    Grouped by the reason's key, so one reason is one category whatever its label; a
+    rejection without a reason is "(none)". Values with the most rejections first; within
+    a value the commonest reason first."""
     t = Lead.__table__.c
     column = getattr(t, parse_dimension(by))
     result = session.execute(
@@ -387,12 +390,14 @@ def rejection_reasons(session: Session, cohort: Cohort, by: str) -> pd.DataFrame
         .where(*_in_cohort(cohort), t.rejected_at.is_not(None))
         .group_by(column, t.rejection_reason)
     ).all()
+    known = reason_labels(session)
     merged: dict[tuple[str, str], int] = {}
-    for stored, reason, n in result:
-        key = (shown(stored), shown(reason))
-        merged[key] = merged.get(key, 0) + int(n)
+    for stored, key, n in result:
+        group = (shown(stored), (key or "").strip() or NONE_VALUE)
+        merged[group] = merged.get(group, 0) + int(n)
     frame = pd.DataFrame.from_records(
-        [(v, r, n) for (v, r), n in merged.items()], columns=["value", "reason", "count"]
+        [(v, k, known.get(k, k), n) for (v, k), n in merged.items()],
+        columns=["value", "reason_key", "reason", "count"],
     )
     per_value = frame.groupby("value")["count"].transform("sum")
     frame["share"] = (frame["count"] / per_value).round(RATE_DIGITS)
@@ -401,6 +406,29 @@ def rejection_reasons(session: Session, cohort: Cohort, by: str) -> pd.DataFrame
         ["_value_total", "value", "count", "reason"], ascending=[False, True, False, True]
     )
     return frame.drop(columns=["_value_total"]).reset_index(drop=True)
+
+
+def reason_totals(session: Session, cohort: Cohort) -> pd.DataFrame:
+    """The cohort's rejected leads per reason, commonest first: reason_key, reason (the
+    label), count, share of all rejections (4 decimals)."""
+    t = Lead.__table__.c
+    rows = session.execute(
+        select(t.rejection_reason, func.count())
+        .where(*_in_cohort(cohort), t.rejected_at.is_not(None))
+        .group_by(t.rejection_reason)
+    ).all()
+    known = reason_labels(session)
+    merged: dict[str, int] = {}
+    for key, n in rows:
+        group = (key or "").strip() or NONE_VALUE
+        merged[group] = merged.get(group, 0) + int(n)
+    frame = pd.DataFrame.from_records(
+        [(k, known.get(k, k), n) for k, n in merged.items()],
+        columns=["reason_key", "reason", "count"],
+    )
+    total = int(frame["count"].sum())
+    frame["share"] = (frame["count"] / total).round(RATE_DIGITS) if total else 0.0
+    return frame.sort_values(["count", "reason"], ascending=[False, True]).reset_index(drop=True)
 
 
 # --- monthly cohort heatmap ---------------------------------------------------------------

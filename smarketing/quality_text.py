@@ -29,9 +29,28 @@ def _rate(value) -> str:
     return NONE if value is None or pd.isna(value) else percent(float(value))
 
 
-def quality_text(frame: pd.DataFrame, cohort: Cohort, by: str) -> str:
+def reasons_text(totals: pd.DataFrame) -> list[str]:
+    """The lines of "why sales rejected leads" from a ``quality.reason_totals`` frame:
+    each reason's label (grouped by its key), count and share; none when nothing was."""
+    if totals.empty:
+        return []
+    rows = [
+        [r["reason"], f"{int(r['count']):,}", percent(float(r["share"]))]
+        for r in totals.to_dict("records")
+    ]
+    return [
+        "Why sales rejected leads (their current verdict):",
+        "",
+        *table(("reason", "rejected", "share"), rows, right={1, 2}),
+    ]
+
+
+def quality_text(
+    frame: pd.DataFrame, cohort: Cohort, by: str, reasons: pd.DataFrame | None = None
+) -> str:
     """A ``quality.breakdown`` frame as a fixed-width table, total row last; values with
-    fewer than 30 leads are marked with an asterisk."""
+    fewer than 30 leads are marked with an asterisk. With ``reasons`` (``reason_totals``),
+    the rejection reasons follow the table."""
     rows = []
     for r in frame.to_dict("records"):
         mark = " *" if r["small_sample"] and not r["is_total"] else ""
@@ -62,5 +81,6 @@ def quality_text(frame: pd.DataFrame, cohort: Cohort, by: str) -> str:
             *lines,
             "",
             *notes,
+            *(["", *reasons_text(reasons)] if reasons is not None and not reasons.empty else []),
         ]
     )

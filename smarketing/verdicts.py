@@ -8,13 +8,12 @@ after ``mql_at`` may become the lead's ``first_contact_at``.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
-from smarketing import audit
-from smarketing.db import bump_data_version, get_setting, set_setting
+from smarketing import audit, reasons
+from smarketing.db import bump_data_version
 from smarketing.errors import InvalidInput, NotFound
 from smarketing.models import (
     SALES_ACTIVITY_KINDS,
@@ -27,69 +26,12 @@ from smarketing.models import (
 )
 from smarketing.permissions import Actor, require
 
-#: The rejection reasons until an admin sets the list (Setting "rejection_reasons").
-REJECTION_REASONS = (
-    "Wrong persona",
-    "No budget",
-    "Bad data",
-    "Student / competitor",
-    "Duplicate",
-    "Not reachable",
-    "Other",
-)
-SETTING_KEY = "rejection_reasons"
 #: The reason that only means something with a comment saying what it was.
-OTHER_REASON = "Other"
+OTHER_REASON = reasons.OTHER
 REASON_MAX = 100  # Verdict.reason / Lead.rejection_reason column length
 DETAIL_MAX = 500  # LeadActivity.detail column length
 ATTEMPT_PREFIX = "Attempt: "
 CONTACT_KINDS = tuple(k.value for k in SALES_ACTIVITY_KINDS)
-
-
-# --- the list of rejection reasons --------------------------------------------------------
-
-
-def rejection_reasons(session: Session) -> list[str]:
-    """The rejection reasons sales chooses from (the stored list, else the default one)."""
-    raw = get_setting(session, SETTING_KEY)
-    if raw:
-        try:
-            stored = json.loads(raw)
-        except ValueError:
-            stored = None
-        if isinstance(stored, list) and stored and all(isinstance(r, str) for r in stored):
-            return stored
-    return list(REJECTION_REASONS)
-
-
-def set_rejection_reasons(session: Session, *, actor: Actor, reasons: list[str]) -> list[str]:
-    """Store a new list of rejection reasons (admin); blanks and repeats are dropped.
-
-    Past verdicts keep the reason they were given, also one no longer on the list."""
-    require(actor, "users.manage")
-    cleaned: list[str] = []
-    for reason in reasons:
-        text = " ".join(str(reason).split())
-        if len(text) > REASON_MAX:
-            raise InvalidInput(f"a reason may be at most {REASON_MAX} characters: {text[:40]!r}…")
-        if text and text.lower() not in {c.lower() for c in cleaned}:
-            cleaned.append(text)
-    if not cleaned:
-        raise InvalidInput("give at least one rejection reason")
-    before = rejection_reasons(session)
-    set_setting(session, SETTING_KEY, json.dumps(cleaned, ensure_ascii=False))
-    audit.record(
-        session,
-        actor.username,
-        "lead.rejection_reasons",
-        "setting",
-        SETTING_KEY,
-        old=before,
-        new=cleaned,
-    )
-    bump_data_version(session)
-    session.commit()
-    return cleaned
 
 
 # --- verdicts -----------------------------------------------------------------------------
@@ -118,15 +60,27 @@ def _newest_verdict(session: Session, lead_id: int) -> Verdict | None:
     ).first()
 
 
-def _canonical_reason(session: Session, reason: str | None) -> str:
-    allowed = rejection_reasons(session)
-    text = " ".join((reason or "").split())
-    if not text:
-        raise InvalidInput("a rejection needs a reason: choose one of " + ", ".join(allowed))
-    for option in allowed:
-        if option.lower() == text.lower():
-            return option
-    raise InvalidInput(f"{text!r} is not a rejection reason: choose one of " + ", ".join(allowed))
+def _reason_key(session: Session, reason: str | None) -> str:
+    """The key of the reason given for a rejection: a key or a label of the list sales
+    picks from (case, spaces and punctuation forgiven)."""
+    allowed = reasons.choices(session)
+    listed = ", ".join(r.label for r in allowed)
+    if not " ".join((reason or "").split()):
+        raise InvalidInput("a rejection needs a reason: choose one of " + listed)
+    key = reasons.match(reason, allowed)
+    if key is None:
+        other = reasons.match(reason, reasons.reasons(session))
+        if other in reasons.NOT_PICKABLE:
+            raise InvalidInput(
+                f"{reason!r} is set by imports when the CRM gives no reason, not picked: "
+                "choose one of " + listed
+            )
+        if other is not None:
+            raise InvalidInput(
+                f"{reason!r} is no longer offered as a rejection reason: choose one of " + listed
+            )
+        raise InvalidInput(f"{reason!r} is not a rejection reason: choose one of " + listed)
+    return key
 
 
 def record_verdict(
@@ -140,8 +94,9 @@ def record_verdict(
     now: datetime | None = None,
 ) -> Verdict:
     """Accept or reject an MQL (sales, admin). A rejection needs a reason from the list
-    ("Other" also a comment); an accepted verdict keeps no reason. Repeating the current
-    verdict unchanged is refused; a different one is stored as a new row."""
+    (its key or label; "Other" also a comment) and stores the reason's key; an accepted
+    verdict keeps no reason. Repeating the current verdict unchanged is refused; a
+    different one is stored as a new row."""
     require(actor, "lead.verdict")
     try:
         kind = VerdictKind(verdict)
@@ -152,15 +107,17 @@ def record_verdict(
         raise InvalidInput(f"lead {lead_id} is not an MQL yet: sales gives a verdict on MQLs only")
     comment = (comment or "").strip()
     if kind is VerdictKind.rejected:
-        reason = _canonical_reason(session, reason)
+        reason = _reason_key(session, reason)
         if reason == OTHER_REASON and not comment:
-            raise InvalidInput(f"with the reason {OTHER_REASON!r}, say in the comment what it was")
+            other = reasons.labels(session).get(OTHER_REASON, "Other")
+            raise InvalidInput(f"with the reason {other!r}, say in the comment what it was")
     else:
         reason = None
     decided_at = _aware(now, "verdict's time")
     current = _newest_verdict(session, lead_id)
     if current is not None and current.verdict == kind.value and current.reason == reason:
-        said = kind.value + (f" ({reason})" if reason else "")
+        label = reasons.label_of(reason, reasons.labels(session))
+        said = kind.value + (f" ({label})" if label else "")
         raise InvalidInput(
             f"lead {lead_id} is already {said} by {current.decided_by} on "
             f"{current.decided_at:%Y-%m-%d}: nothing to change"

@@ -191,7 +191,8 @@ def test_the_demo_company_blocks_the_import_until_removed(capsys, db, tmp_path):
         capsys, "import", "leads", source, "--remove-demo", "--dry-run", "--db", db
     )
     assert code == 0, err
-    assert out.startswith("The demo company would be removed first.\nWould remove ")
+    assert out.startswith("How the columns of contacts.csv are read (hubspot):")
+    assert "The demo company would be removed first.\nWould remove " in out
     assert f"  - {demo_leads} demo leads with their " in out
     assert "Would keep as your starting point:" in out and "2 would be inserted" in out
     assert count(db, Lead) == demo_leads
@@ -405,3 +406,65 @@ def test_spellings_of_a_second_import_follow_the_first(capsys, db, tmp_path):
     assert code == 0
     assert "1 were inserted, 0 updated, 1 unchanged" in out
     assert {lead.source for lead in stored(db).values()} == {"Organic Search", "Direct Traffic"}
+
+
+OLD_HUBSPOT = (
+    "Record ID,First Name,Create Date,HubSpot Owner,Team Lead,Phone Number,Lead Status\n"
+    "201,Kari,2026-09-01 09:00,Lars Berg,Mia Dahl,+47 1,New\n"
+    "202,Ola,2026-09-02 09:00,Lars Berg,Sam Solberg,+47 2,Unqualified\n"
+)
+
+
+def test_hubspot_owner_is_imported_as_the_owner(capsys, db, tmp_path):
+    """Issue 13, defect 7: older HubSpot exports call the owner "HubSpot Owner"."""
+    source = write(tmp_path, "contacts.csv", OLD_HUBSPOT)
+    code, _, err = run(capsys, "import", "leads", source, "--db", db)
+    assert code == 0, err
+    assert "HubSpot Owner" not in err  # not among the columns "not imported"
+    assert {k: lead.owner for k, lead in stored(db).items()} == {
+        "201": "Lars Berg",
+        "202": "Lars Berg",
+    }
+
+
+def test_show_mapping_says_in_words_what_is_imported_and_writes_nothing(capsys, db, tmp_path):
+    source = write(tmp_path, "contacts.csv", OLD_HUBSPOT)
+    code, out, _ = run(capsys, "import", "leads", source, "--show-mapping", "--db", db)
+    assert code == 0
+    assert out.splitlines() == [
+        "How the columns of contacts.csv are read (hubspot):",
+        "  'Record ID' → Record ID (the CRM's id)",
+        "  'First Name' → First name",
+        "  'Create Date' → Created (date)",
+        "  'HubSpot Owner' → Owner",
+        "  'Team Lead' → not imported (no matching field: choose one in the mapping if it "
+        "holds one)",
+        "  'Phone Number' → not imported (a HubSpot column smarketing does not use)",
+        "  'Lead Status' → Lead status (a rejected status is a rejection)",
+    ]
+    assert stored(db) == {}
+
+
+def test_a_mapping_changes_the_detected_one_of_a_hubspot_file(capsys, db, tmp_path):
+    source = write(tmp_path, "contacts.csv", OLD_HUBSPOT)
+    # the field by its label or its name; "" leaves a column out
+    mapping = write(
+        tmp_path, "mapping.json", json.dumps({"Team Lead": "Owner", "Phone Number": ""})
+    )
+    code, out, err = run(
+        capsys, "import", "leads", source, "--mapping", mapping, "--dry-run", "--db", db
+    )
+    assert code == 0, err
+    assert "  'Team Lead' → Owner" in out
+    assert "  'HubSpot Owner' → not imported (left out in the mapping)" in out
+    assert "contacts.csv (hubspot, 2 rows): 2 would be inserted" in out
+    code, _, err = run(capsys, "import", "leads", source, "--mapping", mapping, "--db", db)
+    assert code == 0, err
+    assert {k: lead.owner for k, lead in stored(db).items()} == {
+        "201": "Mia Dahl",
+        "202": "Sam Solberg",
+    }
+    # a field that does not exist is one clear line, exit 2
+    bad = write(tmp_path, "bad.json", json.dumps({"Team Lead": "Boss"}))
+    code, _, err = run(capsys, "import", "leads", source, "--mapping", bad, "--db", db)
+    assert code == 2 and "sends column 'Team Lead' to 'Boss', which is not a field" in err

@@ -189,3 +189,14 @@ def test_help_lists_quality(capsys):
         main(["report", "--help"])
     assert exit_info.value.code == 0
     assert "quality" in capsys.readouterr().out
+
+
+def test_report_text_ends_with_the_rejection_reasons_by_label(capsys, db_url, data):
+    """The leads store reason keys; the report shows each reason's label once."""
+    code, out, _ = run(capsys, "report", "quality", "--by", "source", *NOVEMBER, "--db", db_url)
+    assert code == 0
+    tail = out[out.index("Why sales rejected leads") :].splitlines()
+    # L3 no budget, L6 wrong persona, L7 no reason (Z1's bad data is October's)
+    assert [line.split("  ")[0] for line in tail[4:]] == ["(none)", "No budget", "Wrong persona"]
+    assert tail[4].split()[-3:] == ["1", "33.3", "%"]
+    assert "no_budget" not in out

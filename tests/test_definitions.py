@@ -445,7 +445,7 @@ def _leads(session):
         email="cy@firma.no",
         mql_at="2026-11-04 10:00",
         rejected_at="2026-11-05 10:00",
-        rejection_reason="Student / competitor",
+        rejection_reason="student_competitor",  # leads store the reason's key
     )
     add_lead(
         session,
@@ -455,7 +455,7 @@ def _leads(session):
         email="di@firma.no",
         mql_at="2026-11-05 10:00",
         rejected_at="2026-11-05 12:00",
-        rejection_reason="No budget",
+        rejection_reason="no_budget",
         source="webinar ",
     )
     add_lead(session, "L5", "2026-11-06 09:00", score=40, email="ed@firma.no")
@@ -500,8 +500,11 @@ def _leads(session):
         ("company e-mail", 8, 1),  # all but L2, L7 (none), L8; notgmail.com is a company
         ("source is webinar", 2, 3),  # L1 L4 (case and spaces forgiven); not: L2 L3 L6
         ("score > 60 and score <= 70", 4, 3),  # L1 L3 L9 L11; not: L2 L4 L6 (no score)
-        ("not no budget", 10, 1),  # all but L4
-        ("not no_budget", 11, 0),  # "_" is a letter here, not a LIKE wildcard
+        ("not no budget", 10, 1),  # all but L4: the words match the reason's label
+        ("not no_budget", 10, 1),  # … or its key
+        ("not Budget", 10, 1),  # a part of the label, any case
+        ("not wrong persona", 11, 0),  # nobody was rejected for it
+        ("not 50%", 11, 0),  # "%" is a character here, not a LIKE wildcard
         ("score < 60", 2, 5),  # L5 L13; no MQL: L6 has no score, so meets neither side
     ],
 )

@@ -277,7 +277,7 @@ def test_the_story_is_in_the_data(built):
                 .group_by(Lead.rejection_reason)
             ).all()
         )
-        assert max(reasons, key=reasons.get) == "student/competitor"
+        assert max(reasons, key=reasons.get) == "student_competitor"
 
         # the e-book is the top first conversion; the LinkedIn campaign underdelivers
         conv = dict(
@@ -430,6 +430,41 @@ def test_reference_data_is_complete(built):
         assert summary.meetings == _count(s, model=Meeting)
         assert summary.actions == _count(s, model=Action)
         assert summary.decisions == _count(s, model=Decision)
+
+
+def test_the_demos_rejection_reasons_are_the_lists_one_category_each(built):
+    """Issue 13, defect 8: the demo wrote "student/competitor" while sales picked
+    "Student / competitor" — two chart categories for one reason. Now both store the key."""
+    from smarketing import quality, reasons, verdicts
+
+    engine, _ = built
+    with Session(engine) as s:
+        listed = {r.key: r.label for r in reasons.reasons(s)}
+        stored = set(s.exec(select(Verdict.reason).distinct()).all()) | set(
+            s.exec(select(Lead.rejection_reason).distinct()).all()
+        )
+        assert stored - {None} <= set(listed)
+        # a verdict picked from the list today lands in the demo's category
+        mql = s.exec(
+            select(Lead).where(Lead.mql_at.is_not(None), Lead.rejected_at.is_(None)).limit(1)
+        ).one()
+        verdicts.record_verdict(
+            s,
+            actor=Actor.of("sam", {"sales"}),
+            lead_id=mql.id,
+            verdict="rejected",
+            reason="Student / competitor",
+            now=NOW,
+        )
+        cohort = quality.Cohort(date(2025, 1, 1), TODAY)
+        by_source = quality.rejection_reasons(s, cohort, "source")
+        totals = quality.reason_totals(s, cohort)
+    # one category per reason: the labels are the list's, each key once per value
+    assert set(by_source["reason"]) <= set(listed.values())
+    assert not by_source.duplicated(["value", "reason"]).any()
+    assert totals["reason"].is_unique and totals["reason_key"].is_unique
+    assert "Student / competitor" in set(totals["reason"])
+    assert "student/competitor" not in set(by_source["reason"])
 
 
 def test_clear_demo_removes_the_untouched_demo_and_keeps_users_and_settings(built):

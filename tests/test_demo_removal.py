@@ -254,9 +254,11 @@ def expected_after(before: dict, facts: dict, keep_starting_point: bool) -> dict
         "persona_version": before["persona_version"] if start else facts["persona_versions"] + 1,
         "sla_agreement": before["sla_agreement"] if start else 1,
         "sla_confirmation": before["sla_confirmation"] if start else 2,
-        # never touched: users, settings; the audit log gets one row for the removal
+        # never touched: users, settings, the list of rejection reasons; the audit log gets
+        # one row for the removal
         "user": before["user"],
         "setting": before["setting"],
+        "rejection_reason": before["rejection_reason"],
         "audit_log": before["audit_log"] + 1,
         "import_run": before["import_run"],
     }

@@ -73,7 +73,7 @@ def seed(session) -> None:
              opportunity_at="2026-11-20 10:00")  # fmt: skip
     add_lead(session, "L3", "2026-11-04 09:00", source="web", persona="Henrik", owner="anna",
              segment="Mid", first_conversion="demo", mql_at="2026-11-05 09:00",
-             rejected_at="2026-11-06 09:00", rejection_reason="no budget")  # fmt: skip
+             rejected_at="2026-11-06 09:00", rejection_reason="no_budget")  # fmt: skip
     add_lead(session, "L4", "2026-11-05 09:00", source="web", segment="Mid",
              first_conversion="demo")  # fmt: skip
     add_lead(session, "L5", "2026-11-06 09:00", source="events", campaign="Fair",
@@ -82,7 +82,7 @@ def seed(session) -> None:
              sql_at="2026-11-15 09:00")  # fmt: skip
     add_lead(session, "L6", "2026-11-07 09:00", source="events", campaign="Fair",
              persona="Henrik", owner="bob", segment="Ent", mql_at="2026-11-08 09:00",
-             rejected_at="2026-11-09 09:00", rejection_reason="wrong persona")  # fmt: skip
+             rejected_at="2026-11-09 09:00", rejection_reason="wrong_persona")  # fmt: skip
     add_lead(session, "L7", "2026-11-08 09:00", source="events", campaign="  ", persona="",
              owner="bob", first_conversion="webinar", mql_at="2026-11-09 09:00",
              rejected_at="2026-11-10 09:00")  # fmt: skip
@@ -94,7 +94,7 @@ def seed(session) -> None:
              customer_at="2027-01-10 09:00")  # fmt: skip
     add_lead(session, "L10", "2026-11-30 23:30", source="ads", first_conversion="ebook")
     add_lead(session, "Z1", "2026-10-31 23:30", source="web", mql_at="2026-11-02 09:00",
-             rejected_at="2026-11-03 09:00", rejection_reason="bad data")  # fmt: skip
+             rejected_at="2026-11-03 09:00", rejection_reason="bad_data")  # fmt: skip
     add_lead(session, "Z2", "2026-12-01 00:30", source="web", mql_at="2026-12-02 09:00",
              accepted_at="2026-12-03 09:00", sql_at="2026-12-10 09:00",
              opportunity_at="2026-12-15 09:00", customer_at="2027-01-01 00:30")  # fmt: skip
@@ -320,21 +320,27 @@ def test_funnel_from_a_breakdown_is_the_same_without_a_query(data, value):
 
 def test_rejection_reasons(data):
     frame = rejection_reasons(data, NOVEMBER, "source")
-    assert list(frame.columns) == ["value", "reason", "count", "share"]
-    # Z1's "bad data" is October's; L7 has no reason
+    assert list(frame.columns) == ["value", "reason_key", "reason", "count", "share"]
+    # Z1's "bad data" is October's; L7 has no reason; leads store keys, the frame has labels
     assert [tuple(r) for r in frame.itertuples(index=False)] == [
-        ("events", "(none)", 1, 0.5),
-        ("events", "wrong persona", 1, 0.5),
-        ("web", "no budget", 1, 1.0),
+        ("events", "(none)", "(none)", 1, 0.5),
+        ("events", "wrong_persona", "Wrong persona", 1, 0.5),
+        ("web", "no_budget", "No budget", 1, 1.0),
     ]
     by_persona = rejection_reasons(data, NOVEMBER, "persona")
     assert by_persona[["value", "reason"]].values.tolist() == [
-        ["Henrik", "no budget"],
-        ["Henrik", "wrong persona"],
+        ["Henrik", "No budget"],
+        ["Henrik", "Wrong persona"],
         ["(none)", "(none)"],
     ]
     empty = rejection_reasons(data, Cohort(date(2025, 1, 1), date(2025, 1, 1)), "source")
-    assert empty.empty and list(empty.columns) == ["value", "reason", "count", "share"]
+    assert empty.empty and list(empty.columns) == [
+        "value",
+        "reason_key",
+        "reason",
+        "count",
+        "share",
+    ]
 
 
 def test_cohort_heatmap(data):
@@ -478,11 +484,11 @@ def test_conversion_bar_chart_without_denominator(data):
 
 def test_rejection_reasons_chart(data):
     spec = rejection_reasons_chart(rejection_reasons(data, NOVEMBER, "source")).to_dict()
-    assert [v["reason"] for v in _values(spec)] == ["(none)", "wrong persona", "no budget"]
+    assert [v["reason"] for v in _values(spec)] == ["(none)", "Wrong persona", "No budget"]
     enc = spec["encoding"]
     assert enc["x"]["field"] == "count" and enc["x"]["type"] == "quantitative"
     assert enc["y"]["sort"] == ["events", "web"]
-    assert enc["color"]["scale"]["domain"] == ["no budget", "wrong persona", "(none)"]
+    assert enc["color"]["scale"]["domain"] == ["No budget", "Wrong persona", "(none)"]
     assert enc["color"]["scale"]["range"][-1] == "#9E9E9E"  # no reason: grey
 
 

@@ -15,13 +15,7 @@ from smarketing.models import AuditEntry, Lead, LeadActivity, LeadChange, Verdic
 from smarketing.periods import period_containing
 from smarketing.permissions import Actor
 from smarketing.sla import sla_report
-from smarketing.verdicts import (
-    REJECTION_REASONS,
-    record_contact,
-    record_verdict,
-    rejection_reasons,
-    set_rejection_reasons,
-)
+from smarketing.verdicts import record_contact, record_verdict
 from tests.factories import add_lead, oslo
 
 SAM = Actor.of("sam", {"sales"})
@@ -91,7 +85,8 @@ def test_only_an_mql_gets_a_verdict(session):
     [
         ("rejected", None, "", "a rejection needs a reason: choose one of Wrong persona"),
         ("rejected", "  ", "", "needs a reason"),
-        ("rejected", "Too expensive", "", "'Too expensive' is not a rejection reason"),
+        ("rejected", "The weather", "", "'The weather' is not a rejection reason"),
+        ("rejected", "No reason given", "", "'No reason given' is set by imports"),
         ("rejected", "Other", "", "say in the comment what it was"),
         ("maybe", None, "", "a verdict is 'accepted' or 'rejected'"),
     ],
@@ -102,15 +97,22 @@ def test_bad_verdicts_are_refused(session, mql, kind, reason, comment, message):
     assert history(session, mql) == []
 
 
-def test_rejection_stores_the_canonical_reason(session, mql):
+def test_rejection_stores_the_reasons_key(session, mql):
     row = verdict(session, mql, "rejected", "  no BUDGET ", comment=" Next year ", now=NOW)
-    assert (row.reason, row.comment) == ("No budget", "Next year")
+    assert (row.reason, row.comment) == ("no_budget", "Next year")
     session.refresh(mql)
-    assert (mql.rejected_at, mql.rejection_reason, mql.accepted_at) == (NOW, "No budget", None)
+    assert (mql.rejected_at, mql.rejection_reason, mql.accepted_at) == (NOW, "no_budget", None)
+
+
+@pytest.mark.parametrize(
+    "given", ["student_competitor", "Student / competitor", "student/competitor", "Competitor"]
+)
+def test_a_reason_is_given_by_key_label_or_another_spelling(session, mql, given):
+    assert verdict(session, mql, "rejected", given).reason == "student_competitor"
 
 
 def test_other_with_a_comment_is_fine(session, mql):
-    assert verdict(session, mql, "rejected", "Other", comment="Moved abroad").reason == "Other"
+    assert verdict(session, mql, "rejected", "Other", comment="Moved abroad").reason == "other"
 
 
 def test_an_accepted_verdict_keeps_no_reason(session, mql):
@@ -122,17 +124,17 @@ def test_changing_a_verdict_keeps_the_history(session, mql):
     verdict(session, mql, "accepted", now=t1)
     verdict(session, mql, "rejected", "Wrong persona", now=t2)
     session.refresh(mql)
-    assert (mql.accepted_at, mql.rejected_at, mql.rejection_reason) == (None, t2, "Wrong persona")
+    assert (mql.accepted_at, mql.rejected_at, mql.rejection_reason) == (None, t2, "wrong_persona")
     verdict(session, mql, "rejected", "Duplicate", actor=ADA, now=t3)  # a different reason
     session.refresh(mql)
-    assert (mql.rejected_at, mql.rejection_reason) == (t3, "Duplicate")
+    assert (mql.rejected_at, mql.rejection_reason) == (t3, "duplicate")
     verdict(session, mql, "accepted", now=NOW)
     session.refresh(mql)
     assert (mql.accepted_at, mql.rejected_at, mql.rejection_reason) == (NOW, None, None)
     assert history(session, mql) == [
         ("accepted", None, "sam"),
-        ("rejected", "Wrong persona", "sam"),
-        ("rejected", "Duplicate", "ada"),
+        ("rejected", "wrong_persona", "sam"),
+        ("rejected", "duplicate", "ada"),
         ("accepted", None, "sam"),
     ]
 
@@ -165,7 +167,7 @@ def test_a_verdict_is_audited_and_bumps_the_data_version(session, mql):
     assert (entry.actor, entry.entity, entry.entity_id) == ("sam", "lead", str(mql.id))
     assert json.loads(entry.detail) == {
         "verdict": "rejected",
-        "reason": "Not reachable",
+        "reason": "not_reachable",
         "comment": "Three calls",
         "previous": None,
     }
@@ -188,47 +190,20 @@ def test_an_accepted_verdict_shows_in_the_acceptance_rate(session, mql):
     assert rate() == (0, 2, 0.0)
 
 
-# --- the list of reasons --------------------------------------------------------------------
+# --- the list of reasons (more in test_reasons.py) -----------------------------------------
 
 
-def test_reasons_default_then_set_by_an_admin(session, mql):
-    assert rejection_reasons(session) == list(REJECTION_REASONS)
-    stored = set_rejection_reasons(
-        session, actor=ADA, reasons=["  Wrong  persona", "Competitor", "", "competitor"]
-    )
-    assert stored == ["Wrong persona", "Competitor"]
-    assert rejection_reasons(session) == ["Wrong persona", "Competitor"]
-    assert verdict(session, mql, "rejected", "competitor").reason == "Competitor"
-    with pytest.raises(InvalidInput, match="'No budget' is not a rejection reason"):
-        verdict(session, mql, "rejected", "No budget")
-    entry = session.exec(
-        select(AuditEntry).where(AuditEntry.action == "lead.rejection_reasons")
-    ).one()
-    assert json.loads(entry.detail)["new"] == ["Wrong persona", "Competitor"]
+def test_a_retired_reason_is_not_offered_but_old_verdicts_keep_it(session, mql):
+    from smarketing import reasons
 
-
-@pytest.mark.parametrize("actor", [SAM, MIA, LEA])
-def test_only_an_admin_sets_the_reasons(session, actor):
-    with pytest.raises(PermissionDenied):
-        set_rejection_reasons(session, actor=actor, reasons=["Spam"])
-    assert rejection_reasons(session) == list(REJECTION_REASONS)
-
-
-@pytest.mark.parametrize(
-    ("reasons", "message"),
-    [([], "at least one"), (["", "  "], "at least one"), (["x" * 101], "at most 100")],
-)
-def test_bad_reason_lists_are_refused(session, reasons, message):
-    with pytest.raises(InvalidInput, match=message):
-        set_rejection_reasons(session, actor=ADA, reasons=reasons)
-
-
-def test_a_broken_stored_list_falls_back_to_the_default(session):
-    from smarketing.db import set_setting
-
-    set_setting(session, "rejection_reasons", "not json")
-    session.commit()
-    assert rejection_reasons(session) == list(REJECTION_REASONS)
+    verdict(session, mql, "rejected", "Duplicate", now=oslo("2026-11-17 10:00"))
+    rows = [reasons.Edit(r.key, r.label, r.key == "duplicate") for r in reasons.reasons(session)]
+    reasons.save(session, actor=ADA, rows=rows)
+    verdict(session, mql, "accepted", now=oslo("2026-11-17 11:00"))
+    with pytest.raises(InvalidInput, match="'Duplicate' is no longer offered"):
+        verdict(session, mql, "rejected", "Duplicate", now=NOW)
+    assert history(session, mql)[0] == ("rejected", "duplicate", "sam")
+    assert reasons.labels(session)["duplicate"] == "Duplicate"
 
 
 # --- contacts -------------------------------------------------------------------------------

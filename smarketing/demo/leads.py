@@ -84,13 +84,15 @@ OFFER_BY_SOURCE = np.array(
     ]
 )
 
+#: Keys of the managed rejection-reason list (smarketing.reasons.DEFAULTS), never labels:
+#: the demo's verdicts group with the reasons sales picks from.
 REASONS = [
-    "wrong persona",
-    "no budget",
-    "bad data",
-    "student/competitor",
+    "wrong_persona",
+    "no_budget",
+    "bad_data",
+    "student_competitor",
     "duplicate",
-    "not reachable",
+    "not_reachable",
 ]
 R_WRONG, R_BUDGET, R_BAD, R_STUDENT, R_DUP, R_UNREACHABLE = range(6)
 REASON_W = np.array([0.18, 0.22, 0.12, 0.10, 0.13, 0.25])

@@ -27,6 +27,14 @@ TARGET_ALIASES = {
     "timestamp": "occurred_at",
 }
 TARGETS_ACCEPTED = (*TARGETS, *TARGET_ALIASES)
+#: What each target is called on the Import page.
+TARGET_LABELS = {
+    "lead_external_id": "Lead's record ID",
+    "occurred_at": "When (date and time)",
+    "kind": "Kind of activity",
+    "detail": "Detail",
+    "actor": "Who (the sales person)",
+}
 
 #: Header names (compared by letters and digits only), best first.
 COLUMNS: dict[str, tuple[str, ...]] = {

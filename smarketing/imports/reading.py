@@ -28,6 +28,7 @@ from smarketing.imports.dates import parse_datetimes
 from smarketing.imports.formats import (
     GENERIC_COLUMNS,
     GENERIC_REJECTED,
+    NOT_IMPORTED,
     SPECS,
     TARGETS,
     default_mapping,
@@ -35,6 +36,9 @@ from smarketing.imports.formats import (
     fields_covered,
     header_key,
     id_headers,
+    loose_key,
+    merge_mapping,
+    target_of,
 )
 from smarketing.imports.normalise import (
     HUBSPOT_SOURCES,
@@ -90,6 +94,15 @@ DATE_FIELDS = (*STAGE_ORDER, "lost_at", "first_contact_at")
 #: A later stage may be stamped up to this much before an earlier one (CRMs stamp stages
 #: set in one save a few milliseconds apart) without the row being rejected.
 STAGE_TOLERANCE = pd.Timedelta(minutes=1)
+#: The words of the file note that lists the columns no field takes (``ParsedFile.warnings``).
+UNMAPPED_NOTE = "column(s) not imported"
+#: What the notes call the stage dates.
+STAGE_WORDS = {
+    "mql_at": "an MQL date",
+    "sql_at": "an SQL date",
+    "opportunity_at": "an opportunity date",
+    "customer_at": "a customer date",
+}
 #: Columns a rejects file adds; ignored (not reported as unmapped) when it is re-imported.
 REJECTS_COLUMN = "error"
 DATE_HINT = "expected e.g. 2026-01-15 10:00, 15.01.2026 10:00, 1/15/2026 3:05 PM or Unix ms"
@@ -306,24 +319,36 @@ def _zone(tz: str | ZoneInfo | None) -> ZoneInfo:
 
 
 def _check_mapping(
-    mapping: dict[str, str], columns: list[str], name: str, targets: tuple[str, ...]
+    mapping: dict[str, str],
+    columns: list[str],
+    name: str,
+    targets: tuple[str, ...],
+    *,
+    keep_ignored: bool = False,
 ) -> dict[str, str]:
-    """A mapping given by a person: known columns and targets; empty target = ignore."""
+    """A mapping given by a person: known columns and targets; empty target = ignore
+    (kept as "" with ``keep_ignored``). A target may be named by its label too ("Owner",
+    "Became MQL"), for lead files."""
     by_key = {header_key(c): c for c in columns}
     out: dict[str, str] = {}
     for column, target in mapping.items():
-        if not target:
-            continue
         actual = column if column in columns else by_key.get(header_key(column))
         if actual is None:
             raise UnreadableFile(
                 f"{name}: the mapping names column {column!r}, which the file does not have"
             )
+        if not target or loose_key(target) == loose_key(NOT_IMPORTED):
+            if keep_ignored:
+                out[actual] = ""
+            continue
         if target not in targets:
-            raise UnreadableFile(
-                f"{name}: the mapping sends column {column!r} to {target!r}, which is not a "
-                f"field; expected one of {', '.join(targets)}"
-            )
+            named = target_of(target) if targets == TARGETS else None
+            if named is None:
+                raise UnreadableFile(
+                    f"{name}: the mapping sends column {column!r} to {target!r}, which is not "
+                    f"a field; expected one of {', '.join(targets)}"
+                )
+            target = named
         out[actual] = target
     return out
 
@@ -334,7 +359,7 @@ def _unmapped_warning(columns: list[str], mapping: dict[str, str]) -> list[str]:
         return []
     listed = ", ".join(rest[:_MAX_LISTED])
     more = f" and {len(rest) - _MAX_LISTED} more" if len(rest) > _MAX_LISTED else ""
-    return [f"{len(rest)} column(s) not imported (no matching field): {listed}{more}"]
+    return [f"{len(rest)} {UNMAPPED_NOTE} (no matching field): {listed}{more}"]
 
 
 # --- rows ------------------------------------------------------------------------------------
@@ -423,13 +448,16 @@ def read_leads(
     format: str = "auto",
     mapping: dict[str, str] | None = None,
     tz: str | None = None,
+    changes: dict[str, str] | None = None,
 ) -> ParsedFile:
     """Read a lead export into valid ``LeadRecord``s and rejected rows.
 
     ``format`` is ``auto`` (detected from the headers) or one of ``FORMATS``; ``mapping``
     (file column -> lead field or helper target) replaces the format's default mapping;
-    ``tz`` is the timezone of times written without an offset (default the business
-    timezone). Raises ``UnreadableFile`` when the file cannot be read at all.
+    ``changes`` (same form, "" = not imported) are applied on top of it instead
+    (``formats.merge_mapping``), for any format; ``tz`` is the timezone of times written
+    without an offset (default the business timezone). Raises ``UnreadableFile`` when the
+    file cannot be read at all.
     """
     zone = _zone(tz)
     table = _load(data, file_name)
@@ -440,6 +468,9 @@ def read_leads(
         used = _check_mapping(mapping, columns, file_name, TARGETS)
     else:
         used = default_mapping(fmt, columns)
+    if changes:
+        mine = _check_mapping(changes, columns, file_name, TARGETS, keep_ignored=True)
+        used = merge_mapping(used, mine)
     if "external_id" not in used.values():
         raise UnreadableFile(
             f"{file_name}: no record id column: expected one of {', '.join(id_headers(fmt))}"
@@ -727,7 +758,7 @@ class _LeadRows:
                 continue
             gap = rank.ge(level).fillna(False) & self.values[target].isna()
             if gap.any():
-                notes.append(f"{int(gap.sum())} without {target}")
+                notes.append(f"{int(gap.sum())} without {STAGE_WORDS[target]}")
         if notes:
             column = self.by_target["lifecycle_stage"][0]
             self.warnings.append(
@@ -790,10 +821,10 @@ class _LeadRows:
                 "hubspot": "'Became a Marketing Qualified Lead Date'",
                 "salesforce": "'MQL Date' or 'MQL_Date__c' (Salesforce has no MQL date by default)",
                 "pipedrive": "Pipedrive leads have no MQL date; add a column 'MQL Date'",
-                "generic": "map a column to mql_at",
+                "generic": "map a column to “Became MQL (date)”",
             }[self.fmt]
             warnings.append(
-                f"no MQL date column ({hint}): mql_at stays empty, so these leads do not "
+                f"no MQL date column ({hint}): the leads' MQL date stays empty, so they do not "
                 "count as MQLs"
             )
         warnings.extend(self.warnings)

@@ -30,9 +30,17 @@ Rules for leads (:func:`import_leads`):
 * **App data wins.** Verdict fields (``accepted_at``, ``rejected_at``,
   ``rejection_reason``) are not import fields. A record the CRM marks as rejected
   (``crm_rejected``) creates a rejected :class:`~smarketing.models.Verdict`
-  (``decided_by="import:<user>"``, reason from the CRM or "rejected in CRM",
-  ``decided_at=now``) and sets the lead's ``rejected_at``/``rejection_reason`` only when
-  the lead has no verdict at all yet (no verdict row and neither verdict time set).
+  (``decided_by="import:<user>"``, ``decided_at=now``) and sets the lead's
+  ``rejected_at``/``rejection_reason`` only when the lead has no verdict at all yet (no
+  verdict row and neither verdict time set).
+* **Reasons.** The CRM's reason text is matched onto the managed list of rejection
+  reasons (``smarketing.reasons.match``: "student/competitor" and "Competitor" are
+  ``student_competitor``) and its *key* is stored. A status alone ("Unqualified",
+  "Closed - Not Converted", "Lost", "Archived") is ``unspecified`` ("No reason given").
+  Text on no reason of the list is stored as ``other`` and counted in
+  ``ImportResult.unknown_reasons`` (the page and the command line report it, the dry run
+  too, so reasons can be added to the list first). Where the CRM's text differs from the
+  label, the verdict's comment keeps it ("In HubSpot: Price too high").
 * **First contact.** A first contact counts only at or after the lead's ``mql_at`` (a
   touch before the MQL is no response to it; docs/metrics.md), so an import never stores
   one earlier than ``mql_at`` (the file's or, when the file has none, the stored one). An
@@ -122,10 +130,13 @@ from smarketing.models import (
     Lead,
     LeadActivity,
     LeadChange,
+    RejectionReason,
+    User,
     Verdict,
     VerdictKind,
 )
 from smarketing.permissions import Actor, require
+from smarketing.reasons import DEFAULTS, OTHER, UNSPECIFIED, Reason, match, normal
 
 Progress = Callable[[float, str], None]
 
@@ -144,7 +155,8 @@ TRACKED_FIELDS = (
     "persona",
     "segment",
 )
-DEFAULT_REJECTION_REASON = "rejected in CRM"
+#: How a CRM is named in the comment of a verdict an import creates.
+CRM_NAMES = {"hubspot": "HubSpot", "salesforce": "Salesforce", "pipedrive": "Pipedrive"}
 #: Lead fields whose values group the reports; a file's spelling of a value the database
 #: already holds (compared case-insensitively) is replaced by the stored spelling.
 GROUPING_FIELDS = ("source", "campaign", "persona", "owner", "segment", "first_conversion")
@@ -179,7 +191,6 @@ _MAX_LENGTH = {
 _ACTIVITY_KINDS = frozenset(k.value for k in ActivityKind)
 _SALES_KINDS = tuple(k.value for k in SALES_ACTIVITY_KINDS)
 _DETAIL_MAX = _ACTIVITY.c.detail.type.length or 500
-_REASON_MAX = _VERDICT.c.reason.type.length or 100
 _CHANGE_TEXT_MAX = _CHANGE.c.new_value.type.length or 200
 
 
@@ -205,6 +216,10 @@ class ImportResult:
     #: What removing the demo company first removed and kept (None: it was not there).
     demo_removal: RemovalPlan | None = None
 
+    #: CRM rejection reasons on no reason of the list, and how many new verdicts had
+    #: each: stored as "Other" with the CRM's text in the comment.
+    unknown_reasons: dict[str, int] = field(default_factory=dict)
+
     @property
     def summary(self) -> str:
         """One line for a person: the counts."""
@@ -219,6 +234,22 @@ class ImportResult:
         if self.stage_changes:
             extras.append(f"{self.stage_changes:,} field changes in the history")
         return text + (f" ({'; '.join(extras)})" if extras else "")
+
+    @property
+    def reason_note(self) -> str | None:
+        """A sentence about CRM reasons that are on no reason of the list, or None."""
+        if not self.unknown_reasons:
+            return None
+        listed = sorted(self.unknown_reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+        shown = ", ".join(f"{text!r} ({n:,})" for text, n in listed[:10])
+        more = f" and {len(listed) - 10} more" if len(listed) > 10 else ""
+        verb = "would be" if self.dry_run else "were"
+        return (
+            f"{len(listed)} CRM rejection reason(s) match no reason of the list: {shown}{more}. "
+            f"Those verdicts {verb} stored as 'Other' with the CRM's text in the comment; to "
+            "keep them apart, add the reasons under Admin → Users → Rejection reasons "
+            "before importing."
+        )
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -645,7 +676,8 @@ class _LeadPlan:
     """What one batch of lead records means for the database."""
 
     inserts: list[tuple[LeadRecord, str, dict]] = field(default_factory=list)
-    new_verdicts: dict[str, str] = field(default_factory=dict)  # external id -> reason
+    #: external id -> (reason key, verdict comment) of new leads the CRM rejected
+    new_verdicts: dict[str, tuple[str, str]] = field(default_factory=dict)
     updates: dict[frozenset, list[dict]] = field(default_factory=lambda: defaultdict(list))
     changes: list[dict] = field(default_factory=list)
     verdicts: list[dict] = field(default_factory=list)
@@ -701,21 +733,63 @@ def _sales_times(conn: Connection, lead_ids: Sequence[int]) -> dict[int, list[da
     return out
 
 
-def _verdict_row(lead_id: int, reason: str, actor: Actor, now: datetime) -> dict:
+def _verdict_row(lead_id: int, reason: tuple[str, str], actor: Actor, now: datetime) -> dict:
+    key, comment = reason
     return {
         "lead_id": lead_id,
         "verdict": VerdictKind.rejected.value,
-        "reason": reason,
-        "comment": "",
+        "reason": key,
+        "comment": comment,
         "decided_by": f"import:{actor.username}"[:64],
         "decided_at": now,
         "is_demo": False,
     }
 
 
-def _reason(rec: LeadRecord) -> str:
-    reason = (rec.crm_rejection_reason or "").strip() or DEFAULT_REJECTION_REASON
-    return reason[:_REASON_MAX]
+class _ReasonMap:
+    """A CRM's rejection reason (or status) -> (key of the managed list, verdict comment).
+
+    Matched like every reason text (``smarketing.reasons.match``: case, spaces and
+    punctuation ignored, built-in other spellings); a status alone ("Unqualified") is
+    "No reason given"; text on no reason becomes "Other" and is counted in ``unknown``.
+    The comment keeps the CRM's own text where it differs from the label."""
+
+    def __init__(self, conn: Connection, source_system: str) -> None:
+        rows = conn.execute(
+            select(
+                RejectionReason.__table__.c.key,
+                RejectionReason.__table__.c.label,
+                RejectionReason.__table__.c.retired,
+            )
+        ).all()
+        self.listed = [Reason(k, label, bool(r)) for k, label, r in rows] or [
+            Reason(k, label) for k, label in DEFAULTS
+        ]
+        self.labels = {r.key: r.label for r in self.listed}
+        self.crm = CRM_NAMES.get(source_system, "the CRM")
+        self.unknown: dict[str, int] = defaultdict(int)
+        self._cache: dict[str, tuple[str, str]] = {}
+
+    def __call__(self, rec: LeadRecord) -> tuple[str, str]:
+        text = " ".join((rec.crm_rejection_reason or "").split())
+        if text not in self._cache:
+            key = match(text, self.listed) if text else UNSPECIFIED
+            if key is None:
+                key = OTHER
+            if not text:
+                comment = f"Rejected in {self.crm}, no reason given"
+            elif normal(text) == normal(self.labels.get(key, "")):
+                comment = ""
+            else:
+                comment = f"In {self.crm}: {text}"
+            self._cache[text] = (key, comment[:2000])
+        return self._cache[text]
+
+    def note(self, rec: LeadRecord) -> None:
+        """Count a new verdict whose CRM text is on no reason."""
+        text = " ".join((rec.crm_rejection_reason or "").split())
+        if self(rec)[0] == OTHER and match(text, self.listed) is None:
+            self.unknown[text] += 1
 
 
 def _plan_leads(
@@ -726,6 +800,7 @@ def _plan_leads(
     actor: Actor,
     now: datetime,
     run_id: int | None,
+    reasons: _ReasonMap,
 ) -> _LeadPlan:
     plan = _LeadPlan()
     for rec, key, values in batch:
@@ -733,7 +808,8 @@ def _plan_leads(
         if stored is None:
             plan.inserts.append((rec, key, values))
             if rec.crm_rejected:
-                plan.new_verdicts[key] = _reason(rec)
+                plan.new_verdicts[key] = reasons(rec)
+                reasons.note(rec)
             continue
         changed: dict[str, object] = {}
         for name, value in values.items():
@@ -768,9 +844,10 @@ def _plan_leads(
             and stored["accepted_at"] is None
             and stored["rejected_at"] is None
         ):
-            reason = _reason(rec)
+            reason = reasons(rec)
+            reasons.note(rec)
             changed["rejected_at"] = now
-            changed["rejection_reason"] = reason
+            changed["rejection_reason"] = reason[0]
             plan.verdicts.append(_verdict_row(lead_id, reason, actor, now))
             with_verdict.add(lead_id)
         if not changed:
@@ -831,10 +908,13 @@ def _lead_rows(
     source_system: str,
     now: datetime,
     given: dict[str, list] | None = None,
+    reason_keys: dict[str, str] | None = None,
 ) -> _ColumnRows:
     """The new leads as rows of every lead column (values of absent fields: the column
     default), column by column. ``given`` are the inserts' values already taken apart
-    column by column (None where absent), when the caller has them."""
+    column by column (None where absent), when the caller has them; ``reason_keys`` the
+    rejection reason's key per external id of the leads the CRM rejected."""
+    reason_keys = reason_keys or {}
     values = [v for _r, _k, v in inserts]
     present = set(given) if given is not None else set().union(set(), *values)
     columns: dict[str, list | _Same] = {}
@@ -856,7 +936,9 @@ def _lead_rows(
         elif name == "rejected_at":
             columns[name] = [now if r.crm_rejected else None for r, _k, _v in inserts]
         elif name == "rejection_reason":
-            columns[name] = [_reason(r) if r.crm_rejected else None for r, _k, _v in inserts]
+            columns[name] = [
+                reason_keys.get(k, UNSPECIFIED) if r.crm_rejected else None for r, k, _v in inserts
+            ]
         elif name in present and name in _IMPORT_SET:
             columns[name] = [v.get(name, default) for v in values]
         else:
@@ -943,7 +1025,8 @@ def _write_leads(
     now: datetime,
     given: dict[str, list] | None = None,
 ) -> None:
-    _insert_batch(conn, _LEAD, _lead_rows(plan.inserts, source_system, now, given))
+    keys = {k: reason[0] for k, reason in plan.new_verdicts.items()}
+    _insert_batch(conn, _LEAD, _lead_rows(plan.inserts, source_system, now, given, keys))
     if plan.new_verdicts:
         new_ids = _existing_leads(conn, source_system, list(plan.new_verdicts), ())
         plan.verdicts += [
@@ -1027,6 +1110,7 @@ def import_leads(
         if {"mql_at", "first_contact_at"} & set(fields):
             wanted += [f for f in ("mql_at", "first_contact_at") if f not in fields]
         spellings = _stored_spellings(conn, [f for f in GROUPING_FIELDS if f in fields])
+        reasons = _ReasonMap(conn, parsed.source_system)
         seen: dict[str, int] = {}
         unmatched: list[RowError] = []
         counts = dict(inserted=0, updated=0, unchanged=0, verdicts=0, changes=0)
@@ -1074,7 +1158,7 @@ def import_leads(
                 and values["mql_at"] != existing[key]["mql_at"]
             ]
             times = _sales_times(conn, new_mql) if new_mql else {}
-            plan = _plan_leads(batch, existing, with_verdict, times, actor, now, run_id)
+            plan = _plan_leads(batch, existing, with_verdict, times, actor, now, run_id, reasons)
             counts["inserted"] += len(plan.inserts)
             counts["updated"] += plan.updated
             counts["unchanged"] += plan.unchanged
@@ -1102,6 +1186,7 @@ def import_leads(
             dry_run=dry_run,
             seconds=0.0,
             unmatched=sorted(unmatched, key=lambda e: e.row),
+            unknown_reasons=dict(reasons.unknown),
         )
 
     result = _run(engine, parsed, actor, dry_run, now, work)
@@ -1368,18 +1453,26 @@ RUN_COLUMNS = [
 
 
 def import_runs(session: Session, limit: int = 50) -> pd.DataFrame:
-    """The newest import runs first, for the Admin page."""
+    """The newest import runs first, for the Admin page; "who" is the person's name (the
+    username when the run was not a user's, e.g. ``cli``)."""
     query = (
         sm_select(ImportRun)
         .order_by(col(ImportRun.started_at).desc(), col(ImportRun.id).desc())
         .limit(limit)
     )
     rows = session.exec(query).all()
+    names = dict(
+        session.exec(
+            sm_select(User.username, User.name).where(
+                col(User.username).in_({r.actor for r in rows})
+            )
+        ).all()
+    )
     return pd.DataFrame(
         [
             {
                 "when": r.started_at,
-                "who": r.actor,
+                "who": names.get(r.actor) or r.actor,
                 "file": r.file_name,
                 "kind": r.kind,
                 "format": r.format,

@@ -12,14 +12,16 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from smarketing import config
 from smarketing.errors import SmarketingError
-from smarketing.imports import activities, reading, rejects, upsert
-from smarketing.imports.records import LEAD_FIELDS, ParsedFile, RowError, UnreadableFile
+from smarketing.imports import activities, formats, reading, rejects, upsert
+from smarketing.imports.records import ParsedFile, RowError, UnreadableFile
 from smarketing.permissions import Actor, allowed
+from smarketing.safe_text import safe_markdown
 from smarketing.ui import demo_views, widgets
 from smarketing.ui.resources import session
 
 PARSED = "_import_parsed"
-IGNORE = "(ignore)"
+#: The editor's choice for a column that is left out.
+NOT_IMPORTED = "— not imported"
 
 
 def _parse(
@@ -58,19 +60,39 @@ def _crm_default(engine: Engine | None, guess: str) -> str:
         return guess
 
 
+#: The formats as people name them.
+FORMAT_NAMES = {
+    "hubspot": "HubSpot contacts",
+    "salesforce": "Salesforce leads or contacts",
+    "pipedrive": "Pipedrive leads, people or deals",
+    "generic": "Any other CSV",
+    "activities": "Activities",
+}
+#: The CRMs of an activities file's lead ids, as people name them.
+CRM_NAMES = {
+    "hubspot": "HubSpot",
+    "salesforce": "Salesforce",
+    "pipedrive": "Pipedrive",
+    "csv": "A CSV of our own (no CRM)",
+}
+MAPPING = "import_mapping"
+_MAPPING_FOR = "_import_mapping_for"
+
+
 def options(
     data: bytes, name: str, kind: str, engine: Engine | None = None
 ) -> tuple[str, dict | None, str, str | None] | None:
     """Preview the file and let the person confirm format, mapping and timezone (leads)
-    or the CRM of the lead ids (activities): ``(format, mapping, tz, crm)`` for
-    :func:`parse_or_stop`, ``crm`` None for leads. With ``engine`` an activities file
-    whose header names no CRM preselects the one CRM whose leads are stored."""
+    or the CRM of the lead ids and the mapping (activities): ``(format, mapping, tz,
+    crm)`` for :func:`parse_or_stop`, ``crm`` None for leads, ``mapping`` None when the
+    person kept the detected one. With ``engine`` an activities file whose header names
+    no CRM preselects the one CRM whose leads are stored."""
     try:
         first, detected, used = reading.preview(data, name, kind=kind)
     except UnreadableFile as exc:
         st.error(str(exc), icon=":material/block:")
         return None
-    st.markdown(f"**Preview** — first {len(first)} rows of *{name}*")
+    st.markdown(f"**Preview** — first {len(first)} rows of *{safe_markdown(name)}*")
     st.dataframe(first, hide_index=True, width="stretch")
     c1, c2 = st.columns(2)
     fmt = "auto"
@@ -84,8 +106,9 @@ def options(
             choices,
             index=choices.index(default),
             key="import_crm",
-            help=f"Guessed from the lead-id header: {guess}. Activities are matched to the "
-            "leads imported from this CRM.",
+            format_func=CRM_NAMES.get,
+            help=f"Guessed from the lead-id header: {CRM_NAMES[guess]}. Activities are "
+            "matched to the leads imported from this CRM.",
         )
     if kind == "leads":
         choices = list(reading.FORMATS)
@@ -94,58 +117,86 @@ def options(
             choices,
             index=choices.index(detected) if detected in choices else 0,
             key="import_format",
-            help=f"Detected from the headers: {detected}",
+            format_func=FORMAT_NAMES.get,
+            help=f"Detected from the headers: {FORMAT_NAMES.get(detected, detected)}",
         )
     tz = c2.text_input(
         "Timezone of times without an offset", value=config.timezone_name(), key="import_tz"
     )
-    chosen = None
-    if kind == "leads" and fmt == "generic":
-        chosen = _mapping_editor(
-            first.columns.tolist(), reading.default_mapping(fmt, list(first.columns))
+    columns = [str(c) for c in first.columns]
+    if kind == "leads":
+        default = reading.default_mapping(fmt, columns)
+        labels = {t: formats.target_label(t) for t in formats.TARGETS}
+    else:
+        default = used
+        labels = dict(activities.TARGET_LABELS)
+    chosen = mapping_editor(columns, default, labels, signature=(name, kind, fmt))
+    if kind == "leads":
+        first_line, second_line = formats.mapping_in_words(
+            formats.column_uses(fmt, columns, chosen)
         )
-    elif kind == "leads":
-        with st.expander("How the columns are read"):
-            used = reading.default_mapping(fmt, list(first.columns))
-            st.dataframe(
-                pd.DataFrame({"file column": list(used), "read as": list(used.values())}),
-                hide_index=True,
-                width="stretch",
-            )
-    return fmt, chosen, tz, crm
+        st.caption(safe_markdown(first_line))
+        st.caption(safe_markdown(second_line))
+    return fmt, (None if chosen == default else chosen), tz, crm
 
 
-def _mapping_editor(columns: list[str], default: dict[str, str]) -> dict[str, str]:
-    st.markdown("**Column mapping** — which lead field each column holds")
+def mapping_editor(
+    columns: list[str], default: dict[str, str], labels: dict[str, str], signature: tuple
+) -> dict[str, str]:
+    """The column mapping as a table the person edits, prefilled from detection: each file
+    column and the field it is imported into (or "not imported"). Returns ``{file column:
+    target}`` in the order of the defaults (the first column of a field wins), then the
+    person's additions."""
+    if st.session_state.get(_MAPPING_FOR) != signature:  # another file or format
+        st.session_state.pop(MAPPING, None)
+        st.session_state[_MAPPING_FOR] = signature
+    st.markdown("**Columns** — which field each column is imported into")
+    by_label = {label: target for target, label in labels.items()}
     frame = pd.DataFrame(
-        {"file column": columns, "lead field": [default.get(c, IGNORE) for c in columns]}
+        {
+            "File column": columns,
+            "Imported as": [
+                labels.get(default[c], default[c]) if c in default else NOT_IMPORTED
+                for c in columns
+            ],
+        }
     )
     edited = st.data_editor(
         frame,
         hide_index=True,
         width="stretch",
-        key="import_mapping",
-        disabled=["file column"],
+        height=min(35 * (len(columns) + 1) + 3, 35 * 21 + 3),  # every column, up to 20
+        key=MAPPING,
+        disabled=["File column"],
         column_config={
-            "lead field": st.column_config.SelectboxColumn(
-                options=[IGNORE, *LEAD_FIELDS, "crm_status"], required=True
-            )
+            "File column": st.column_config.TextColumn("File column"),
+            "Imported as": st.column_config.SelectboxColumn(
+                "Imported as",
+                options=[NOT_IMPORTED, *labels.values()],
+                required=True,
+                help="Pick the field this column holds, or “not imported”.",
+            ),
         },
     )
-    return {
-        r["file column"]: r["lead field"]
-        for r in edited.to_dict("records")
-        if r["lead field"] != IGNORE
+    picked = {
+        row["File column"]: by_label[row["Imported as"]]
+        for row in edited.to_dict("records")
+        if row["Imported as"] in by_label
     }
+    kept = {c: t for c, t in default.items() if picked.get(c) == t}
+    return {**kept, **{c: t for c, t in picked.items() if c not in kept}}
 
 
 def problems(parsed: ParsedFile, unmatched: list[RowError]) -> None:
     """File notes, rejected rows with row/column/reason, and the rejects download."""
     for warning in parsed.warnings:
+        if reading.UNMAPPED_NOTE in warning:
+            continue  # the preview already says which columns are not imported, and why
         st.info(warning, icon=":material/info:")
     errors = rejects.all_errors(parsed, unmatched)
     if not errors:
-        st.success(f"All {parsed.rows_read:,} rows are valid ({parsed.format}).")
+        what = FORMAT_NAMES.get(parsed.format, parsed.format)
+        st.success(f"All {parsed.rows_read:,} rows are valid ({what}).")
         return
     count = len({e.row for e in errors})
     st.warning(
@@ -153,7 +204,7 @@ def problems(parsed: ParsedFile, unmatched: list[RowError]) -> None:
         icon=":material/warning:",
     )
     shown = pd.DataFrame(
-        [{"row": e.row, "column": e.column or "", "reason": e.reason} for e in errors[:200]]
+        [{"Row": e.row, "Column": e.column or "—", "Why": e.reason} for e in errors[:200]]
     )
     st.dataframe(shown, hide_index=True, width="stretch")
     st.download_button(
@@ -179,6 +230,8 @@ def dry_run_and_import(
         st.error(str(exc))
         return
     problems(parsed, preview.unmatched)
+    if getattr(preview, "reason_note", None):
+        st.info(preview.reason_note, icon=":material/info:")
     unknown = f"no {parsed.source_system} lead with id"
     if kind == "activities" and any(e.reason.startswith(unknown) for e in preview.unmatched):
         st.info(
@@ -237,6 +290,10 @@ def runs(engine: Engine) -> None:
     when = [c for c in table.columns if c in ("when", "started_at", "at")]
     if when:
         table = table.assign(**{when[0]: table[when[0]].map(widgets.local_time)})
+    if "format" in table.columns:
+        table = table.assign(format=table["format"].map(lambda f: FORMAT_NAMES.get(f, f)))
+    if "message" in table.columns:
+        table = table.assign(message=table["message"].map(lambda m: m or "—"))
     st.dataframe(table, hide_index=True, width="stretch")
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import config, hot_leads, leads, verdicts
+from smarketing import config, hot_leads, leads, reasons, verdicts
 from smarketing.permissions import Actor, refusal
 from smarketing.safe_text import safe_markdown as safe
 from smarketing.ui import resources, widgets
@@ -239,7 +239,7 @@ def verdict_form(engine: Engine, actor: Actor, detail: dict) -> None:
         None if detail["is_mql"] else "Verdicts are given on MQLs; this lead is not an MQL yet."
     )
     with session(engine) as s:
-        reasons = verdicts.rejection_reasons(s)
+        picks = {r.key: r.label for r in reasons.choices(s)}
     with st.form(f"verdict_{detail['id']}"):
         st.markdown("**Sales' verdict**" + ("" if detail["is_mql"] else " — not an MQL yet"))
         choice = st.radio(
@@ -251,7 +251,12 @@ def verdict_form(engine: Engine, actor: Actor, detail: dict) -> None:
             key="verdict_choice",
         )
         reason = st.selectbox(
-            "Reason (for a rejection)", reasons, index=None, placeholder="—", key="verdict_reason"
+            "Reason (for a rejection)",
+            list(picks),
+            index=None,
+            placeholder="—",
+            format_func=lambda key: picks.get(key, key),
+            key="verdict_reason",
         )
         comment = st.text_input("Comment", key="verdict_comment")
         if st.form_submit_button("Save verdict", disabled=why is not None, help=why):

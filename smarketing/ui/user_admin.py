@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import users
+from smarketing import reasons, users
 from smarketing.models import Role
 from smarketing.permissions import Actor, allowed
 from smarketing.ui import widgets
@@ -106,25 +107,62 @@ def change_user_form(engine: Engine, actor: Actor, usernames: list[str]) -> None
 
 
 def rejection_reasons_form(engine: Engine, actor: Actor) -> None:
-    """The list sales picks a rejection reason from (one per line)."""
-    from smarketing import verdicts
-
+    """The managed list of rejection reasons: rename, add (last row), retire."""
     with session(engine) as s:
-        current = verdicts.rejection_reasons(s)
+        listed = reasons.reasons(s)
+        used = reasons.usage(s)
+    other = next((r.label for r in listed if r.key == reasons.OTHER), "Other")
+    unspecified = next((r.label for r in listed if r.key == reasons.UNSPECIFIED), "")
+    st.caption(
+        "The reasons sales picks from when rejecting an MQL. Rename a reason in place "
+        "(its verdicts follow: they store the reason, not its wording); add one in the "
+        "empty last row; tick *Retired* to stop offering one — its verdicts keep showing "
+        f"it. Imports and the demo are matched onto this list. “{other}” needs a comment "
+        "saying what it was; CRM reasons that match no reason land there. "
+        f"“{unspecified}” is set by imports when the CRM gives none; sales never picks it."
+    )
+    frame = pd.DataFrame(
+        {
+            "Reason": [r.label for r in listed],
+            "Retired": [r.retired for r in listed],
+            "Verdicts": [used.get(r.key, 0) for r in listed],
+        }
+    )
     with st.form("reasons_form"):
-        text = st.text_area(
-            "Rejection reasons, one per line",
-            value="\n".join(current),
-            height=220,
-            key="reasons_text",
+        edited = st.data_editor(
+            frame,
+            hide_index=True,
+            width="stretch",
+            num_rows="add",
+            key="reasons_editor",
+            disabled=["Verdicts"],
+            column_config={
+                "Reason": st.column_config.TextColumn(
+                    "Reason", required=True, max_chars=reasons.LABEL_MAX, width="large"
+                ),
+                "Retired": st.column_config.CheckboxColumn(
+                    "Retired", default=False, help="no longer offered for new verdicts"
+                ),
+                "Verdicts": st.column_config.NumberColumn(
+                    "Verdicts", help="verdicts that gave this reason", format="%d"
+                ),
+            },
         )
-        st.caption(
-            "Verdicts already given keep their reason; the list only changes what "
-            "sales can pick from now on."
-        )
-        if st.form_submit_button("Save the list", disabled=not allowed(actor, "users.manage")):
-            _run(
-                engine,
-                "Rejection reasons saved.",
-                lambda s: verdicts.set_rejection_reasons(s, actor=actor, reasons=text.splitlines()),
+        saved = st.form_submit_button("Save the list", disabled=not allowed(actor, "users.manage"))
+    if saved:
+        keys = [r.key for r in listed]
+        rows = [
+            reasons.Edit(
+                key=keys[i] if isinstance(i, int) and i < len(keys) else None,
+                label="" if pd.isna(row["Reason"]) else str(row["Reason"]),
+                retired=bool(row["Retired"]) if not pd.isna(row["Retired"]) else False,
             )
+            for i, row in edited.iterrows()
+        ]
+        # once saved, show the stored list (new reasons with their counts), not the edits
+        _run(
+            engine,
+            "Rejection reasons saved.",
+            lambda s: reasons.save(s, actor=actor, rows=rows),
+            clear=("reasons_editor",),
+        )

@@ -122,7 +122,7 @@ def test_lifecycle_stage_without_its_date_is_a_warning():
     )
     parsed = read_leads(data, "stages.csv")
     assert len(parsed.records) == 2
-    assert any("1 without customer_at" in w for w in parsed.warnings)
+    assert any("1 without a customer date" in w for w in parsed.warnings)
 
 
 SALESFORCE_REPORT = csv_bytes(

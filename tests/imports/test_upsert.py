@@ -182,15 +182,21 @@ def test_crm_rejection_becomes_a_verdict_when_there_is_none(engine, session):
     stored = leads(session)
     verdicts = {v.lead_id: v for v in session.exec(select(Verdict)).scalars()}
     old, new = verdicts[stored["101"].id], verdicts[stored["104"].id]
-    assert (old.verdict, old.reason, old.decided_by) == (
+    assert (old.verdict, old.reason, old.comment, old.decided_by) == (
         "rejected",
-        "rejected in CRM",
+        "unspecified",
+        "Rejected in HubSpot, no reason given",
         "import:mia",
     )
-    assert (new.verdict, new.reason, new.decided_at) == ("rejected", "No budget", LATER)
+    assert (new.verdict, new.reason, new.comment, new.decided_at) == (
+        "rejected",
+        "no_budget",
+        "",
+        LATER,
+    )
     assert stored["101"].rejected_at == LATER
-    assert stored["101"].rejection_reason == "rejected in CRM"
-    assert stored["104"].rejection_reason == "No budget"
+    assert stored["101"].rejection_reason == "unspecified"
+    assert stored["104"].rejection_reason == "no_budget"
     # The verdict is not a stage: no history rows for it.
     assert count(session, LeadChange) == 0
     # Once there is a verdict, a re-import adds none.
@@ -537,7 +543,7 @@ def test_the_fast_insert_stores_exactly_what_core_stores(engine):
         only = {"external_id": "only", **values, "rejected_at": NOW}
         conn.execute(
             insert(Lead.__table__),
-            [{**only, "source_system": "hubspot", "rejection_reason": "rejected in CRM"}],
+            [{**only, "source_system": "hubspot", "rejection_reason": "unspecified"}],
         )
     stored = _raw_lead(engine, "fast")
     assert stored == _raw_lead(engine, "core")
@@ -549,7 +555,7 @@ def test_the_fast_insert_stores_exactly_what_core_stores(engine):
     assert stored["updated_at"] == stored["rejected_at"] == "2026-11-18 12:00:00.000000"
     assert (stored["is_demo"], stored["first_name"], stored["title"]) == (0, "Åse", "")
     assert (stored["score"], stored["deal_value"], stored["accepted_at"]) == (42, 1234.5, None)
-    assert stored["rejection_reason"] == "rejected in CRM"
+    assert stored["rejection_reason"] == "unspecified"
 
 
 def test_the_fast_and_the_checked_path_store_the_same(engine, session, monkeypatch):
@@ -583,3 +589,40 @@ def test_the_core_path_is_used_when_the_insert_cannot_be_prepared(engine, sessio
     assert result.inserted == 3
     stored = leads(session)
     assert stored["101"].mql_at == at(2) and stored["103"].score == 40
+
+
+def test_crm_reasons_are_mapped_onto_the_list_of_reasons(engine, session):
+    """Issue 13, defect 8: a CRM's spellings land on the list's keys, one category each;
+    a status alone is "No reason given"; a reason on no reason is "Other", kept in the
+    comment and reported (by the dry run too)."""
+    file = leads_file(
+        rec("1", 2, rejected=True, reason="student/competitor", created_at=at(1), mql_at=at(2)),
+        rec("2", 3, rejected=True, reason="Student / Competitor", created_at=at(1), mql_at=at(2)),
+        rec("3", 4, rejected=True, reason="Competitor", created_at=at(1), mql_at=at(2)),
+        rec("4", 5, rejected=True, reason="Unqualified", created_at=at(1), mql_at=at(2)),
+        rec("5", 6, rejected=True, reason="Price too high", created_at=at(1), mql_at=at(2)),
+        rec("6", 7, rejected=True, reason="price too high", created_at=at(1), mql_at=at(2)),
+    )
+    dry = import_leads(engine, file, actor=ADMIN, dry_run=True, now=NOW)
+    assert dry.unknown_reasons == {"Price too high": 1, "price too high": 1}
+    assert (
+        "'Price too high' (1)" in dry.reason_note
+        and "would be stored as 'Other'" in dry.reason_note
+    )
+    result = import_leads(engine, file, actor=ADMIN, now=NOW)
+    assert result.verdicts_added == 6 and result.unknown_reasons == dry.unknown_reasons
+    stored = leads(session)
+    verdicts = {v.lead_id: v for v in session.exec(select(Verdict)).scalars()}
+    got = {k: (verdicts[lead.id].reason, verdicts[lead.id].comment) for k, lead in stored.items()}
+    assert got == {
+        # the label itself in another spelling: nothing to keep in the comment
+        "1": ("student_competitor", ""),
+        "2": ("student_competitor", ""),
+        "3": ("student_competitor", "In HubSpot: Competitor"),
+        "4": ("unspecified", "In HubSpot: Unqualified"),
+        "5": ("other", "In HubSpot: Price too high"),
+        "6": ("other", "In HubSpot: price too high"),
+    }
+    assert {k: lead.rejection_reason for k, lead in stored.items()} == {
+        k: reason for k, (reason, _comment) in got.items()
+    }

@@ -61,12 +61,44 @@ def test_admin_disables_user(people, app_env):
 
 
 def test_admin_edits_the_rejection_reasons(people, app_env):
-    from smarketing import verdicts
+    from smarketing import reasons
 
     at = logged_in("ada", ["admin"])
     at.switch_page("app_pages/admin_users.py").run()
-    at.text_area(key="reasons_text").input("Wrong persona\nNo budget\nCompetitor")
+    shown = at.data_editor(key="reasons_editor").value
+    assert list(shown.columns) == ["Reason", "Retired", "Verdicts"]
+    assert shown["Reason"].tolist()[:4] == [
+        "Wrong persona",
+        "No budget",
+        "Bad data",
+        "Student / competitor",
+    ]
+    # rename "No budget", retire "Duplicate" (row 4), add "Bad timing"
+    at.session_state["reasons_editor"] = {
+        "edited_rows": {1: {"Reason": "Budget frozen"}, 4: {"Retired": True}},
+        "added_rows": [{"Reason": "Bad timing"}],
+        "deleted_rows": [],
+    }
     at.button(key="FormSubmitter:reasons_form-Save the list").click().run()
-    assert "Rejection reasons saved" in texts(at)
+    assert not at.exception
+    assert "Rejection reasons saved." in texts(at)
     with Session(app_env) as s:
-        assert verdicts.rejection_reasons(s) == ["Wrong persona", "No budget", "Competitor"]
+        listed = {r.key: r for r in reasons.reasons(s)}
+    assert listed["no_budget"].label == "Budget frozen"
+    assert listed["duplicate"].retired and listed["bad_timing"].label == "Bad timing"
+    # the screen shows the stored list, not the edits
+    shown = at.data_editor(key="reasons_editor").value
+    assert "Bad timing" in shown["Reason"].tolist()
+    assert "No budget" not in shown["Reason"].tolist()
+
+
+def test_emptying_a_reason_is_refused_with_what_to_do(people, app_env):
+    at = logged_in("ada", ["admin"])
+    at.switch_page("app_pages/admin_users.py").run()
+    at.session_state["reasons_editor"] = {
+        "edited_rows": {0: {"Reason": ""}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.button(key="FormSubmitter:reasons_form-Save the list").click().run()
+    assert "needs a label (retire it instead of emptying it)" in texts(at)

@@ -41,8 +41,8 @@ def test_preview_dry_run_and_import(people, app_env):
     assert "Preview" in page and "1 of 3 rows are rejected" in page
     assert at.selectbox(key="import_format").value == "hubspot"
     assert "Dry run:** 2 would be inserted, 0 updated, 0 unchanged, 1 rejected" in page
-    rejected = next(d.value for d in at.dataframe if "reason" in d.value.columns)
-    assert rejected.iloc[0]["row"] == 4 and rejected.iloc[0]["column"] == "Create Date"
+    rejected = next(d.value for d in at.dataframe if "Why" in d.value.columns)
+    assert rejected.iloc[0]["Row"] == 4 and rejected.iloc[0]["Column"] == "Create Date"
     assert lead_count(app_env) == 0  # the dry run wrote nothing
     at.button(key="import_go").click().run()
     assert not at.exception
@@ -105,14 +105,19 @@ def test_activities_choose_the_crm_of_the_lead_ids(people, app_env):
     crm = at.selectbox(key="import_crm")
     # the header (lead_id) names no CRM; the database holds HubSpot leads only
     assert crm.value == "hubspot"
-    assert list(crm.options) == ["hubspot", "salesforce", "pipedrive", "csv"]
+    assert list(crm.options) == [
+        "HubSpot",
+        "Salesforce",
+        "Pipedrive",
+        "A CSV of our own (no CRM)",
+    ]
     assert "Dry run:** 1 would be inserted, 1 updated, 0 unchanged, 0 rejected" in texts(at)
     crm.set_value("csv").run()
     page = texts(at)
     assert "Dry run:** 0 would be inserted, 0 updated, 0 unchanged, 1 rejected" in page
     assert "choose that CRM under *CRM of the lead ids*" in page
-    rejected = next(d.value for d in at.dataframe if "reason" in d.value.columns)
-    assert rejected.iloc[0]["reason"] == "no csv lead with id '101'"
+    rejected = next(d.value for d in at.dataframe if "Why" in d.value.columns)
+    assert rejected.iloc[0]["Why"] == "no csv lead with id '101'"
     at.selectbox(key="import_crm").set_value("hubspot").run()
     at.button(key="import_go").click().run()
     assert not at.exception
@@ -179,3 +184,59 @@ def test_the_first_import_shows_what_removing_the_demo_keeps_then_the_new_state(
     assert lead_count(app_env) == 2
     with Session(app_env) as s:
         assert s.get(Meeting, planned.id) is not None
+
+
+OLD_HUBSPOT = (
+    b"Record ID,First Name,Create Date,HubSpot Owner,Team Lead,Phone Number,Lead Status,"
+    b"Rejection Reason\n"
+    b"201,Kari,2026-11-02 09:00,Lars Berg,Mia Dahl,+47 1,New,\n"
+    b"202,Ola,2026-11-02 10:00,Lars Berg,Sam Solberg,+47 2,Unqualified,Price too high\n"
+)
+
+
+def owners(engine) -> dict[str, str | None]:
+    with Session(engine) as s:
+        return {lead.external_id: lead.owner for lead in s.exec(select(Lead)).all()}
+
+
+def test_hubspot_owner_is_the_owner_and_the_preview_says_so_in_words(people, app_env):
+    """Issue 13, defect 7: "HubSpot Owner" (older exports' label) was "not imported"."""
+    at = upload(open_import(), data=OLD_HUBSPOT)
+    assert not at.exception
+    assert at.selectbox(key="import_format").value == "hubspot"
+    table = at.data_editor(key="import_mapping").value.set_index("File column")
+    assert table.loc["HubSpot Owner", "Imported as"] == "Owner"
+    assert table.loc["Phone Number", "Imported as"] == "— not imported"
+    page = texts(at)
+    assert "'HubSpot Owner' → Owner" in page
+    assert "Not imported: 'Team Lead' (no matching field" in page
+    assert "'Phone Number' (a HubSpot column smarketing does not use)" in page
+    # the CRM's reason that is on no reason of the list is reported before the import
+    assert "'Price too high' (1)" in page
+    at.button(key="import_go").click().run()
+    assert owners(app_env) == {"201": "Lars Berg", "202": "Lars Berg"}
+    # the runs table speaks words: the person's name, the format's name
+    run = next(d.value for d in at.dataframe if "rows read" in d.value.columns).iloc[0]
+    assert (run["who"], run["format"]) == ("Ada", "HubSpot contacts")
+
+
+def test_the_mapping_of_a_hubspot_file_can_be_changed(people, app_env):
+    at = upload(open_import(), data=OLD_HUBSPOT)
+    rows = at.data_editor(key="import_mapping").value["File column"].tolist()
+    at.session_state["import_mapping"] = {
+        "edited_rows": {
+            rows.index("Team Lead"): {"Imported as": "Owner"},
+            rows.index("HubSpot Owner"): {"Imported as": "— not imported"},
+        },
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    assert not at.exception
+    page = texts(at)
+    assert "'Team Lead' → Owner" in page
+    assert "'HubSpot Owner' (left out in the mapping)" in page
+    assert "Dry run:** 2 would be inserted" in page
+    at.button(key="import_go").click().run()
+    assert not at.exception
+    assert owners(app_env) == {"201": "Mia Dahl", "202": "Sam Solberg"}

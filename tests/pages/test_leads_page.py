@@ -84,7 +84,9 @@ def test_sales_records_a_verdict_and_leadership_cannot(people, some_leads, app_e
     at.text_input(key="leads_text").input("fjord").run()
     assert "Activity timeline** — 1 activity" in texts(at)
     at.radio(key="verdict_choice").set_value("rejected")
-    at.selectbox(key="verdict_reason").select("Wrong persona")
+    assert "Student / competitor" in at.selectbox(key="verdict_reason").options  # labels shown
+    assert "No reason given" not in at.selectbox(key="verdict_reason").options  # imports only
+    at.selectbox(key="verdict_reason").select("wrong_persona")
     at.button(key=f"FormSubmitter:verdict_{some_leads}-Save verdict").click().run()
     assert not at.exception
     assert "Verdict saved" in texts(at)
@@ -92,9 +94,14 @@ def test_sales_records_a_verdict_and_leadership_cannot(people, some_leads, app_e
         verdict = s.exec(select(Verdict)).one()
         assert (verdict.verdict, verdict.reason, verdict.decided_by) == (
             "rejected",
-            "Wrong persona",
+            "wrong_persona",
             "sam",
         )
+    # the history shows the reason's label, not its key
+    at = open_leads("sam")
+    at.text_input(key="leads_text").input("fjord").run()
+    history = frame_with(at, "Reason")
+    assert history["Reason"].tolist() == ["Wrong persona"]
 
 
 def test_rejection_without_reason_is_refused(people, some_leads):

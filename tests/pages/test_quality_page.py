@@ -35,7 +35,7 @@ def cohort(app_env):
             source="Paid search",
             mql_at="2026-11-04 10:00",
             rejected_at="2026-11-04 12:00",
-            rejection_reason="Student / competitor",
+            rejection_reason="student_competitor",
             first_conversion="E-book",
         )
         add_lead(s, "Q4", "2026-11-05 09:00", first_conversion="E-book")  # no source
