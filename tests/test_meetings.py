@@ -9,7 +9,7 @@ at the suite's NOW (Wednesday 18 November, 12:00 UTC).
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlmodel import Session, select
@@ -151,7 +151,7 @@ def test_next_and_latest_open_meetings(data):
     assert meetings.next_meeting(data, today=MONDAY, kind="monthly") == monthly
     assert meetings.next_meeting(data, today=date(2026, 11, 17)) == second
     assert meetings.latest_open_meeting(data, kind="weekly") == second
-    meetings.start_meeting(data, actor=SAM, meeting_id=first.id, now=NOW)
+    meetings.start_meeting(data, actor=SAM, meeting_id=first.id, now=NOW, on_another_day=True)
     assert meetings.latest_open_meeting(data) == first  # the running one comes first
     meetings.close_meeting(data, actor=SAM, meeting_id=first.id, now=NOW)
     assert meetings.next_meeting(data, today=MONDAY) == second
@@ -207,10 +207,13 @@ def test_a_step_with_notes_stays_on_the_agenda(weekly, data):
 
 
 def test_starting_a_meeting(weekly, data):
-    started = meetings.start_meeting(data, actor=SAM, meeting_id=weekly.id, now=NOW)
-    assert (started.status, started.started_at) == ("running", NOW)
+    at_ten = datetime(2026, 11, 16, 9, tzinfo=UTC)  # 10:00 in Oslo on the planned Monday
+    version = data_version(data)
+    started = meetings.start_meeting(data, actor=SAM, meeting_id=weekly.id, now=at_ten)
+    assert (started.status, started.started_at) == ("running", at_ten)
+    assert data_version(data) > version
     later = meetings.start_meeting(data, actor=MARIA, meeting_id=weekly.id, now=NOW + timedelta(1))
-    assert later.started_at == NOW  # starting twice keeps the first start
+    assert later.started_at == at_ten  # starting twice keeps the first start
     with pytest.raises(InvalidInput, match="timezone-aware"):
         meetings.start_meeting(data, actor=SAM, meeting_id=weekly.id, now=NOW.replace(tzinfo=None))
     meetings.close_meeting(data, actor=SAM, meeting_id=weekly.id, now=NOW)
@@ -396,7 +399,8 @@ def test_closing_freezes_the_scorecard_carries_actions_and_writes_minutes(data):
         now=NOW - timedelta(days=9),
     )
     meetings.close_meeting(data, actor=MARIA, meeting_id=earlier.id, now=NOW - timedelta(days=9))
-    weekly = meetings.create_meeting(data, actor=MARIA, kind="weekly", held_on=MONDAY)
+    weekly = meetings.next_meeting(data, today=date(2026, 11, 10), kind="weekly")
+    assert weekly.held_on == MONDAY, "closing a meeting plans the next one in its rhythm"
     version = data_version(data)
 
     closed = meetings.close_meeting(data, actor=SAM, meeting_id=weekly.id, now=NOW)
@@ -562,7 +566,8 @@ def history(data):
     mon = meetings.create_meeting(data, actor=MARIA, kind="monthly", held_on=date(2026, 11, 2))
     decide(data, w45, text="Route MQLs Round-Robin from Monday")
     note(data, SAM, w46, "Score 100%ok, MQLs_in_time", None)
-    meetings.close_meeting(data, actor=MARIA, meeting_id=w45.id, now=NOW)
+    at_w45 = datetime(2026, 11, 2, 12, tzinfo=UTC)  # closed on its day: w46 is already ahead
+    meetings.close_meeting(data, actor=MARIA, meeting_id=w45.id, now=at_w45)
     return w45, w46, mon
 
 
@@ -608,7 +613,9 @@ def test_carried_actions_show_up_in_the_minutes_of_each_meeting(data):
     )
     meetings.close_meeting(data, actor=MARIA, meeting_id=ids[0], now=NOW - timedelta(days=16))
     meetings.close_meeting(data, actor=MARIA, meeting_id=ids[1], now=NOW - timedelta(days=9))
-    meetings.start_meeting(data, actor=MARIA, meeting_id=ids[2], now=NOW - timedelta(days=2))
+    meetings.start_meeting(
+        data, actor=MARIA, meeting_id=ids[2], now=NOW - timedelta(days=2), on_another_day=True
+    )
     actions.review_action(
         data,
         actor=MARIA,

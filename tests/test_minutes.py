@@ -49,9 +49,9 @@ def story(session):
     done = act("Publish the webinar brief", "maria", date(2026, 11, 6), w45, NOV_2)
     dropped = act("Test a shorter form", "kari", date(2026, 11, 6), w45, NOV_2)
     act("Start win/loss interviews", "sam", date(2026, 11, 6), w45, NOV_2)
+    w46 = meetings.create_meeting(session, actor=SAM, kind="weekly", held_on=NOV_9)
     meetings.close_meeting(session, actor=MARIA, meeting_id=w45.id, now=AT_2)
 
-    w46 = meetings.create_meeting(session, actor=SAM, kind="weekly", held_on=NOV_9)
     meetings.start_meeting(session, actor=SAM, meeting_id=w46.id, now=AT_9)
     for action, outcome, note in (
         (done, "done", "Sent on Thursday"),
@@ -113,7 +113,7 @@ def story(session):
     meetings.rate_meeting(session, actor=MARIA, meeting_id=w46.id, rating=7)
     meetings.rate_meeting(session, actor=KARI, meeting_id=w46.id, rating=10)
     meetings.close_meeting(session, actor=SAM, meeting_id=w46.id, now=AT_9)
-    w47 = meetings.create_meeting(session, actor=MARIA, kind="weekly", held_on=NOV_16)
+    w47 = meetings.next_meeting(session, today=NOV_16, kind="weekly")  # planned at the close
     return session, w45, w46, w47
 
 
