@@ -6,6 +6,7 @@ import pandas as pd
 from sqlmodel import Session, col, select
 
 from smarketing import audit
+from smarketing.db import bump_data_version
 from smarketing.errors import InvalidInput
 from smarketing.models import SlaCause
 from smarketing.periods import Period
@@ -57,6 +58,7 @@ def record_cause(
         period=f"{period.kind.value} {period.start}",
         category=category,
     )
+    bump_data_version(session)
     session.commit()
     return cause
 

@@ -95,15 +95,14 @@ def cause_form(
         category = st.selectbox("Category", causes.CATEGORIES, key=f"cause_cat_{key}")
         text = st.text_area("What happened?", key=f"cause_text_{key}", max_chars=2000)
         if st.form_submit_button("Record cause", disabled=not can):
-            try:
-                with session(engine) as s:
-                    causes.record_cause(
-                        s, actor=actor, metric=m.key, period=period, category=category, text=text
-                    )
-            except SmarketingError as exc:
-                st.error(str(exc))
-            else:
-                st.success("Cause recorded: it will be shown in the meeting.")
+            widgets.save(  # rerun: the cause shows at once where "no cause yet" stood
+                engine,
+                "Cause recorded: it is shown with the metric and in the meeting's minutes.",
+                lambda s: causes.record_cause(
+                    s, actor=actor, metric=m.key, period=period, category=category, text=text
+                ),
+                rerun=True,
+            )
 
 
 def scorecard(engine: Engine, actor: Actor, kind: str, as_of: date) -> None:

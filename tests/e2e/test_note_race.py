@@ -13,7 +13,12 @@ from sqlmodel import Session, select
 from smarketing.db import make_engine
 from smarketing.models import MeetingNote
 from tests.e2e.conftest import PASSWORD, settle
-from tests.e2e.test_meeting_mode import STEPS, no_focus, planned_weekly_meeting
+from tests.e2e.test_meeting_mode import (
+    STEPS,
+    no_focus,
+    planned_weekly_meeting,
+    start_the_meeting,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -57,8 +62,7 @@ def test_fast_stepping_never_empties_or_invents_a_note(demo_company_server, brow
     page.get_by_role("heading", name="Overview").wait_for(timeout=30000)
     page.goto(f"{demo_company_server.base}/meeting_mode?meeting={meeting.id}")
     settle(page)
-    page.get_by_role("button", name="Start the meeting").click()
-    settle(page)
+    start_the_meeting(page)
 
     typed: dict[int, str] = {}
     type_note(page, "Step one: the webinar MQLs waited two days.")
