@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pandas as pd
 from sqlmodel import Session, col, select
 
@@ -25,9 +27,17 @@ MAX_TEXT = 2000
 
 
 def record_cause(
-    session: Session, *, actor: Actor, metric: str, period: Period, category: str, text: str
+    session: Session,
+    *,
+    actor: Actor,
+    metric: str,
+    period: Period,
+    category: str,
+    text: str,
+    now: datetime | None = None,
 ) -> SlaCause:
-    """Keep a cause for a metric in a period (everyone logged in may record one)."""
+    """Keep a cause for a metric in a period (everyone logged in may record one); ``now``:
+    when it was recorded (default the clock)."""
     from smarketing.sla import METRIC_BY_KEY
 
     require(actor, "sla.record_cause")
@@ -48,6 +58,10 @@ def record_cause(
         text=text,
         author=actor.username,
     )
+    if now is not None:
+        if now.utcoffset() is None:
+            raise InvalidInput(f"now must be a timezone-aware time (got {now!r})")
+        cause.created_at = now.astimezone(UTC)
     session.add(cause)
     audit.record(
         session,
