@@ -118,7 +118,7 @@ def _save(engine: Engine, actor: Actor, meeting_id: int, step: str, *, clear=Fal
             st.session_state[text_key] = ""
             st.session_state[state_key] = (
                 "saved",
-                "Your note is deleted (the audit log keeps it).",
+                "Note deleted (the audit log keeps it).",
             )
         else:
             when = widgets.local_time(note.updated_at)

@@ -102,22 +102,22 @@ def lead_quality(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day
     if frame.empty:
         st.caption("Too few leads to compare.")
     else:
+        columns = [
+            "dimension_label",
+            "value",
+            "leads_now",
+            "leads_before",
+            "leads_change",
+            "acceptance_now",
+            "acceptance_before",
+        ]
         shown = frame.assign(
             acceptance_now=[_percent(v) for v in frame["acceptance_now"]],
             acceptance_before=[_percent(v) for v in frame["acceptance_before"]],
             value=[v if isinstance(v, str) and v else "(none)" for v in frame["value"]],
-        )
+        )[columns]
         st.dataframe(
             shown,
-            column_order=[
-                "dimension_label",
-                "value",
-                "leads_now",
-                "leads_before",
-                "leads_change",
-                "acceptance_now",
-                "acceptance_before",
-            ],
             column_config={
                 "dimension_label": "By",
                 "value": "Value",

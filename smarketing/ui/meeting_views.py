@@ -115,8 +115,8 @@ def attendee_editor(engine: Engine, actor: Actor, meeting: Meeting) -> None:
     pickable = _pickable(engine)
     with session(engine) as s:
         listed = meetings.attendee_frame(s, meeting.id)
-    users = [u for u in listed["username"] if u]
-    guests = list(listed.loc[listed["is_guest"], "guest_name"])
+    users = [u for u in listed["username"] if isinstance(u, str) and u]
+    guests = [g for g in listed.loc[listed["is_guest"], "guest_name"] if isinstance(g, str)]
     options = list(dict.fromkeys([*pickable, *users]))
     with st.form(f"attendees_{meeting.id}"):
         picked = st.multiselect(
@@ -224,7 +224,10 @@ def decisions_log(engine: Engine) -> None:
             "decided_on": frame["decided_on"],
             "text": frame["text"],
             "decided_by": [people.people_text(names, v) for v in frame["decided_by"]],
-            "metric": [actions.metric_label(m) or "—" for m in frame["metric"]],
+            "metric": [
+                actions.metric_label(m) if isinstance(m, str) and m else "—"
+                for m in frame["metric"]
+            ],
             "sla_version": [
                 "—" if pd.isna(v) else f"version {int(v)}" for v in frame["sla_version"]
             ],
