@@ -270,18 +270,16 @@ def _propose_form(engine: Engine, actor: Actor, today: date, latest: dict | None
         effective = c2.date_input("Effective from", value=today.replace(day=1), key="t_from")
         reason = st.text_area("Why this change?", key="t_reason")
         if st.form_submit_button("Propose version", disabled=not can, type="primary"):
-            try:
-                with session(engine) as s:
-                    made = agreements.propose_agreement(
-                        s, actor=actor, targets=values, effective_from=effective, reason=reason
-                    )
-            except SmarketingError as exc:
-                st.error(str(exc))
-            else:
-                st.success(
-                    f"Version {made.version} proposed: it takes effect when marketing and "
-                    "sales have both confirmed it."
-                )
+            number = (latest["version"] + 1) if latest else 1  # propose takes the next one
+            widgets.save(  # rerun: the new version shows in the history above at once
+                engine,
+                f"Version {number} proposed: it takes effect when marketing and sales have "
+                "both confirmed it.",
+                lambda s: agreements.propose_agreement(
+                    s, actor=actor, targets=values, effective_from=effective, reason=reason
+                ),
+                rerun=True,
+            )
 
 
 #: The SLA page's detail sections; only the one shown is computed.

@@ -283,3 +283,21 @@ def test_meeting_mode_on_a_closed_meeting_is_its_minutes_for_every_role(demo):
             t for t in at.toggle if t.key == f"{meeting_mode.CORRECTING}_{demo.closed.id}"
         ]
         assert bool(correcting) == (username == "ada")
+
+
+def test_a_proposed_sla_version_shows_in_the_monthly_meeting_at_once(demo, app_env):
+    with Session(app_env, expire_on_commit=False) as s:
+        monthly = meetings.create_meeting(
+            s, actor=ADMIN, kind="monthly", held_on=date(2026, 12, 7), now=NOW
+        )
+    at = open_mode("lea", monthly.id)
+    go_to(at, 3)  # decisions on course changes, with the proposal form
+    [history] = [f.value for f in at.dataframe if "version" in f.value.columns]
+    versions = list(history["version"])
+    at.text_area(key="t_reason").input("Two more webinars a month")
+    at.button(key="FormSubmitter:propose_sla-Propose version").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    new = max(versions) + 1
+    assert f"Version {new} proposed" in texts(at)
+    [history] = [f.value for f in at.dataframe if "version" in f.value.columns]
+    assert history["version"].iloc[0] == new
