@@ -31,10 +31,14 @@ SEPARATOR = ", "
 
 
 def cast(session: Session) -> dict[str, str]:
-    """The stored cast (username -> name); empty when none is stored."""
+    """The stored cast (username -> name); empty when none is stored. A demo company written
+    before the cast was stored is named from the story while it is in the database."""
     raw = get_setting(session, CAST_SETTING)
     if not raw:
-        return {}
+        from smarketing.demo.build import DEMO_SETTING  # the demo package imports this module
+        from smarketing.demo.story import PEOPLE
+
+        return dict(PEOPLE) if get_setting(session, DEMO_SETTING) == "1" else {}
     try:
         value = json.loads(raw)
     except ValueError:

@@ -90,3 +90,12 @@ def test_stored_people_read_as_names_and_old_free_text_as_written(users):
     old = "Maria Moe (marketing), Sam Solberg (sales)"  # typed before people were picked
     assert people.people_text(names, old) == old
     assert people.people_text(names, "") == "—"
+
+
+def test_a_demo_written_before_the_cast_was_stored_is_named_from_the_story(session):
+    from smarketing.db import set_setting
+
+    set_setting(session, "demo_company", "1")  # the demo's own flag, no cast setting
+    assert people.display_name(session, "erik.s") == "Erik Strand"
+    set_setting(session, "demo_company", "0")  # removed: nothing left to name
+    assert people.display_name(session, "erik.s") == "erik.s"
