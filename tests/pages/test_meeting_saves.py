@@ -301,3 +301,18 @@ def test_a_proposed_sla_version_shows_in_the_monthly_meeting_at_once(demo, app_e
     assert f"Version {new} proposed" in texts(at)
     [history] = [f.value for f in at.dataframe if "version" in f.value.columns]
     assert history["version"].iloc[0] == new
+
+
+def test_a_saved_agenda_template_shows_its_new_total_at_once(people):
+    at = logged_in("mia", PEOPLE["mia"], as_of=AS_OF)
+    at.session_state["tpl_editor_weekly"] = {
+        "edited_rows": {0: {"minutes": 10}},  # the scorecard: 5 -> 10 minutes
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.switch_page("app_pages/meetings.py").run()
+    assert "40 minutes planned." in texts(at)
+    at.button(key="tpl_save_weekly").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "Template saved: the next meetings use it." in texts(at)
+    assert "45 minutes planned." in texts(at) and "40 minutes planned." not in texts(at)
