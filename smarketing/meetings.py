@@ -878,20 +878,20 @@ def rate_meeting(
     if username != actor.username:
         _require_facilitator(session, actor, meeting)
     for attempt in (1, 2):
-        row, before = _upsert_rating(session, meeting, username, rating)
-        _ensure_attendee(session, actor, meeting, username=username)
-        audit.record(
-            session,
-            actor.username,
-            "meeting.rate",
-            "meeting",
-            meeting.id,
-            person=username,
-            rating=rating,
-            replaces=before,
-        )
-        bump_data_version(session)
         try:
+            row, before = _upsert_rating(session, meeting, username, rating)
+            _ensure_attendee(session, actor, meeting, username=username)
+            audit.record(
+                session,
+                actor.username,
+                "meeting.rate",
+                "meeting",
+                meeting.id,
+                person=username,
+                rating=rating,
+                replaces=before,
+            )
+            bump_data_version(session)
             session.commit()
         except IntegrityError:  # the same person rated from another tab a moment ago
             session.rollback()
