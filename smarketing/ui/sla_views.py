@@ -8,11 +8,12 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import agreements, causes, charts, sla
+from smarketing import agreements, causes, charts, people, sla
 from smarketing.errors import SmarketingError
 from smarketing.formatting import figure, status_label, target_line, targets_text
 from smarketing.periods import Period
 from smarketing.permissions import Actor, allowed
+from smarketing.safe_text import safe_markdown
 from smarketing.sla_text import change_text
 from smarketing.ui import sla_data, widgets
 from smarketing.ui.resources import session
@@ -185,6 +186,15 @@ def agreement_panel(engine: Engine, actor: Actor, kind: str, today: date) -> Non
         if row["state"] != "in effect":
             _confirm_row(engine, actor, row)
     if rows:
+        with session(engine) as s:  # people by name, not username
+            who = people.display_names(
+                s,
+                [
+                    r[k]
+                    for r in rows
+                    for k in ("proposed_by", "marketing_confirmed", "sales_confirmed")
+                ],
+            )
         table = pd.DataFrame(
             {
                 "version": [r["version"] for r in rows],
@@ -194,10 +204,14 @@ def agreement_panel(engine: Engine, actor: Actor, kind: str, today: date) -> Non
                 "changed": [", ".join(change_text(*c) for c in r["changes"]) or "—" for r in rows],
                 "why": [r["reason"] for r in rows],
                 "proposed": [
-                    f"{r['proposed_by']}, {widgets.local_time(r['proposed_at'])}" for r in rows
+                    f"{people.name_in(who, r['proposed_by'])}, "
+                    f"{widgets.local_time(r['proposed_at'])}"
+                    for r in rows
                 ],
-                "marketing confirmed": [r["marketing_confirmed"] or "—" for r in rows],
-                "sales confirmed": [r["sales_confirmed"] or "—" for r in rows],
+                "marketing confirmed": [
+                    people.name_in(who, r["marketing_confirmed"]) for r in rows
+                ],
+                "sales confirmed": [people.name_in(who, r["sales_confirmed"]) for r in rows],
             }
         )
         st.dataframe(table, hide_index=True, width="stretch")
@@ -216,7 +230,9 @@ def _confirm_row(engine: Engine, actor: Actor, row: dict) -> None:
     for column, team in zip(columns, ("marketing", "sales"), strict=True):
         done = row[f"{team}_confirmed"]
         if done:
-            column.markdown(f"{team.title()}: confirmed by {done}")
+            with session(engine) as s:
+                name = people.display_name(s, done)
+            column.markdown(f"{team.title()}: confirmed by {safe_markdown(name)}")
             continue
         can = allowed(actor, f"sla.confirm_{team}")
         if column.button(
