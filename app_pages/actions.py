@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from smarketing.safe_text import safe_markdown as safe
 from smarketing.ui import action_views, frame
 
 engine = frame.engine()
@@ -20,9 +21,9 @@ if action_id is not None:
     row = table[table["id"] == action_id].iloc[0]
     left, right = st.columns([1, 2], gap="large")
     with left:
-        st.markdown(f"**#{action_id} {row['title']}**")
+        st.markdown(f"**#{action_id} {safe(row['title'])}**")
         if row["drop_reason"]:
-            st.caption(f"Dropped because: {row['drop_reason']}")
+            st.caption(f"Dropped because: {safe(row['drop_reason'])}")
         action_views.update_form(engine, actor, row)
     with right:
         action_views.effect(engine, action_id, as_of)

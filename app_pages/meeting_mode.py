@@ -2,19 +2,22 @@
 
 import streamlit as st
 
-from smarketing.ui import frame, meeting_mode
+from smarketing.ui import frame, meeting_mode, meeting_views
 
 engine = frame.engine()
 actor = frame.actor()
 
 meeting_mode.projector_style()
 as_of = frame.as_of()
-meeting = meeting_mode.chosen_meeting(engine, as_of)
+meeting = meeting_mode.chosen_meeting(engine, actor, as_of)
 if meeting is None:
     st.title("Meeting mode")
     st.info("No meeting is planned. Plan one on the Meetings page.", icon=":material/event:")
     st.page_link("app_pages/meetings.py", label="Meetings", icon=":material/groups:")
     st.stop()
 meeting_mode.header(engine, actor, meeting)
+if meeting_mode.shows_minutes(actor, meeting):  # a closed meeting: its minutes
+    meeting_views.minutes_view(engine, meeting.id)
+    st.stop()
 step = meeting_mode.navigation(meeting, meeting_mode.agenda(meeting))
 meeting_mode.step_screen(engine, actor, meeting, step, as_of)

@@ -371,7 +371,11 @@ def prepare(args, work: Path) -> Context:
             title=f"Load test meeting {stamp}",
         )
         meetings.start_meeting(
-            s, actor=people[0].actor, meeting_id=meeting.id, now=datetime.now(UTC)
+            s,
+            actor=people[0].actor,
+            meeting_id=meeting.id,
+            now=datetime.now(UTC),
+            on_another_day=day != as_of,  # today's slot was taken: a later day
         )
         steps = [step["key"] for step in meetings.agenda_of(meeting)]
         # MQLs whose newest verdict is not in the future (a verdict written now wins)

@@ -30,6 +30,7 @@ from smarketing.models import (
     User,
     utcnow,
 )
+from smarketing.people import display_names
 from smarketing.periods import (
     Period,
     PeriodKind,
@@ -170,6 +171,15 @@ def reviews_in(session: Session, meeting_id: int) -> list[ActionReview]:
     )
 
 
+def owners_in_use(session: Session) -> list[tuple[str, str]]:
+    """(username, name) of everyone who owns an action or may own one (enabled users), by
+    name — the Actions page's owner filter (the demo's cast owns actions too)."""
+    owners = session.exec(select(Action.owner).distinct()).all()
+    users = [u for u, _ in owner_choices(session)]
+    names = display_names(session, [*owners, *users])
+    return sorted(names.items(), key=lambda item: (item[1].lower(), item[0]))
+
+
 def owner_choices(session: Session) -> list[tuple[str, str]]:
     """(username, display name) of every enabled user, by name: who can own an action."""
     rows = session.exec(
@@ -203,10 +213,8 @@ def action_list(
             f"unknown status {status!r}; use one of " + ", ".join(s.value for s in ActionStatus)
         )
     is_open = col(Action.status) == ActionStatus.open
-    query = (
-        select(Action, User.name, Meeting.title)
-        .join(User, col(User.username) == col(Action.owner), isouter=True)
-        .join(Meeting, col(Meeting.id) == col(Action.meeting_id), isouter=True)
+    query = select(Action, Meeting.title).join(
+        Meeting, col(Meeting.id) == col(Action.meeting_id), isouter=True
     )
     if owner:
         query = query.where(Action.owner == owner)
@@ -220,9 +228,11 @@ def action_list(
         col(Action.due_date),
         col(Action.id),
     )
+    found = session.exec(query).all()
+    names = display_names(session, [action.owner for action, _ in found])
     rows = [
-        _list_row(action, owner_name, meeting_title, as_of)
-        for action, owner_name, meeting_title in session.exec(query).all()
+        _list_row(action, names.get(action.owner), meeting_title, as_of)
+        for action, meeting_title in found
     ]
     frame = pd.DataFrame(rows, columns=LIST_COLUMNS)
     frame["meeting_id"] = frame["meeting_id"].astype("Int64")  # None stays missing, not NaN

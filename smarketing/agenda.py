@@ -35,6 +35,20 @@ STEP_KINDS: dict[str, str] = {
     "sla_history": "The SLA agreement's versions and how the periods did against them.",
     "decisions": "Decisions on course changes, including proposing a new SLA version.",
 }
+#: A person's name for each kind of step (the template editor's "Shows" column).
+STEP_KIND_TITLES: dict[str, str] = {
+    "scorecard": "Scorecard",
+    "sla_challenges": "SLA challenges",
+    "lead_quality": "Lead quality",
+    "campaigns": "Campaign news",
+    "free_note": "Notes only",
+    "actions_review": "Actions review",
+    "new_actions": "New actions",
+    "wrap_up": "Wrap-up",
+    "trends": "Trends by month",
+    "sla_history": "SLA history",
+    "decisions": "Decisions",
+}
 #: The kind of step that closes every agenda (exactly once, last).
 WRAP_UP = "wrap_up"
 

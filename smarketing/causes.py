@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pandas as pd
 from sqlmodel import Session, col, select
 
 from smarketing import audit
+from smarketing.db import bump_data_version
 from smarketing.errors import InvalidInput
 from smarketing.models import SlaCause
 from smarketing.periods import Period
@@ -24,9 +27,17 @@ MAX_TEXT = 2000
 
 
 def record_cause(
-    session: Session, *, actor: Actor, metric: str, period: Period, category: str, text: str
+    session: Session,
+    *,
+    actor: Actor,
+    metric: str,
+    period: Period,
+    category: str,
+    text: str,
+    now: datetime | None = None,
 ) -> SlaCause:
-    """Keep a cause for a metric in a period (everyone logged in may record one)."""
+    """Keep a cause for a metric in a period (everyone logged in may record one); ``now``:
+    when it was recorded (default the clock)."""
     from smarketing.sla import METRIC_BY_KEY
 
     require(actor, "sla.record_cause")
@@ -47,6 +58,10 @@ def record_cause(
         text=text,
         author=actor.username,
     )
+    if now is not None:
+        if now.utcoffset() is None:
+            raise InvalidInput(f"now must be a timezone-aware time (got {now!r})")
+        cause.created_at = now.astimezone(UTC)
     session.add(cause)
     audit.record(
         session,
@@ -57,6 +72,7 @@ def record_cause(
         period=f"{period.kind.value} {period.start}",
         category=category,
     )
+    bump_data_version(session)
     session.commit()
     return cause
 

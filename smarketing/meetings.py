@@ -18,7 +18,7 @@ from sqlalchemy import case, exists, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from smarketing import audit, config
+from smarketing import audit, config, people
 from smarketing.adoption import adopt
 from smarketing.agenda import (
     agenda_json,
@@ -33,14 +33,14 @@ from smarketing.errors import InvalidInput, NotFound, PermissionDenied
 from smarketing.models import (
     Decision,
     Meeting,
+    MeetingAttendee,
     MeetingKind,
     MeetingNote,
     MeetingRating,
     MeetingStatus,
     SlaAgreement,
-    User,
 )
-from smarketing.periods import Period, PeriodKind, period_containing
+from smarketing.periods import Period, PeriodKind, local_date, period_containing
 from smarketing.permissions import Actor, allowed, require
 from smarketing.sla import (
     FALLBACK_RESPONSE_HOURS,
@@ -122,6 +122,20 @@ class NoteConflict(InvalidInput):
         )
 
 
+class EmptyNote(InvalidInput):
+    """An empty text would have replaced a written note; nothing was written. Carries the
+    stored note, so the page can put its text back in the box."""
+
+    def __init__(self, *, step: str, step_title: str, stored: MeetingNote):
+        self.step = step
+        self.stored_body = stored.body
+        self.stored_revision = stored.revision
+        super().__init__(
+            f"your note on {step_title!r} is kept as saved: an empty box does not delete it. "
+            "To delete it, use “Delete my note”."
+        )
+
+
 # --- reading -----------------------------------------------------------------------------
 
 
@@ -198,13 +212,27 @@ def default_title(kind: str, held_on: date) -> str:
 
 
 def display_names(session: Session, usernames: Sequence[str]) -> dict[str, str]:
-    """Username → the user's full name (usernames without an account stay as they are)."""
-    wanted = sorted({u for u in usernames if u})
-    if not wanted:
-        return {}
-    rows = session.exec(select(User.username, User.name).where(col(User.username).in_(wanted)))
-    found = dict(rows.all())
-    return {u: found.get(u) or u for u in wanted}
+    """Username → the person's name (see :mod:`smarketing.people`; unknown ones stay)."""
+    return people.display_names(session, usernames)
+
+
+def upcoming_meetings(session: Session, *, today: date) -> list[Meeting]:
+    """Meetings still ahead: not closed and held today or later, or running; by day."""
+    query = select(Meeting).where(
+        Meeting.status != MeetingStatus.closed,
+        or_(Meeting.held_on >= today, Meeting.status == MeetingStatus.running),
+    )
+    return list(session.exec(query.order_by(col(Meeting.held_on), col(Meeting.id))))
+
+
+def _is_past(today: date):
+    """SQL: the meeting is past on ``today`` — closed (whatever its day), or held before."""
+    return or_(Meeting.status == MeetingStatus.closed, Meeting.held_on < today)
+
+
+def latest_past_day(session: Session, *, today: date) -> date | None:
+    """The day of the newest past meeting (a meeting closed early may be dated after today)."""
+    return session.exec(select(func.max(Meeting.held_on)).where(_is_past(today))).one()
 
 
 # --- planning, agenda, start --------------------------------------------------------------
@@ -217,6 +245,49 @@ def _checked_title(title: str) -> str:
     if len(text) > MAX_TITLE:
         raise InvalidInput(f"keep the title to {MAX_TITLE} characters (it has {len(text)})")
     return text
+
+
+def _serialise_planning(session: Session) -> None:
+    """Take the lock that planning runs under before looking for a twin: the data-version
+    row (an UPDATE: SQLite's write lock, PostgreSQL's row lock, held until commit), so two
+    processes planning at once run one after the other and the second sees the first's."""
+    bump_data_version(session)
+
+
+def _twin(session: Session, kind: str, held_on: date) -> Meeting | None:
+    return session.exec(
+        select(Meeting).where(Meeting.kind == kind, Meeting.held_on == held_on)
+    ).first()
+
+
+def _insert_meeting(
+    session: Session,
+    *,
+    actor: Actor,
+    kind: str,
+    held_on: date,
+    title: str,
+    facilitator: str,
+    now: datetime | None,
+    how: str = "meeting.create",
+) -> Meeting:
+    meeting = Meeting(
+        kind=kind,
+        title=title,
+        held_on=held_on,
+        status=MeetingStatus.planned,
+        agenda=agenda_json(agenda_template(session, kind)),
+        facilitator=facilitator,
+        created_by=actor.username,
+    )
+    if now is not None:
+        meeting.created_at = _aware(now)
+    session.add(meeting)
+    session.flush()
+    audit.record(
+        session, actor.username, how, "meeting", meeting.id, kind=kind, held_on=held_on, title=title
+    )
+    return meeting
 
 
 def create_meeting(
@@ -236,38 +307,23 @@ def create_meeting(
     if not isinstance(held_on, date) or isinstance(held_on, datetime):
         raise InvalidInput(f"the meeting day must be a date (got {held_on!r})")
     title = _checked_title(title if title is not None else default_title(kind, held_on))
-    twin = session.exec(
-        select(Meeting).where(Meeting.kind == kind, Meeting.held_on == held_on)
-    ).first()
+    _serialise_planning(session)
+    twin = _twin(session, kind, held_on)
     if twin is not None:
+        session.rollback()
         raise InvalidInput(
             f"there is already a {kind} meeting on {held_on.isoformat()} "
             f"(#{twin.id} {twin.title!r}): open that one instead"
         )
-    meeting = Meeting(
-        kind=kind,
-        title=title,
-        held_on=held_on,
-        status=MeetingStatus.planned,
-        agenda=agenda_json(agenda_template(session, kind)),
-        facilitator=(facilitator or actor.username).strip(),
-        created_by=actor.username,
-    )
-    if now is not None:
-        meeting.created_at = _aware(now)
-    session.add(meeting)
-    session.flush()
-    audit.record(
+    meeting = _insert_meeting(
         session,
-        actor.username,
-        "meeting.create",
-        "meeting",
-        meeting.id,
+        actor=actor,
         kind=kind,
         held_on=held_on,
         title=title,
+        facilitator=(facilitator or actor.username).strip(),
+        now=now,
     )
-    bump_data_version(session)
     session.commit()
     return meeting
 
@@ -284,6 +340,86 @@ def plan_next_meeting(session: Session, *, actor: Actor, kind: str, today: date)
     if session.exec(held).first() is not None:
         day = next_meeting_day(kind, day + timedelta(days=1))
     return create_meeting(session, actor=actor, kind=kind, held_on=day)
+
+
+def following_day(kind: str, held_on: date) -> date:
+    """The day after ``held_on`` in the meeting's rhythm: weekly one week later (its
+    weekday); monthly the same weekday of the next month, in the same week of the month
+    (the first Monday stays the first Monday; a fifth one becomes the month's last)."""
+    kind = checked_kind(kind)
+    if kind == MeetingKind.weekly:
+        return held_on + timedelta(days=7)
+    nth = (held_on.day - 1) // 7  # 0: first, 1: second, …
+    first = (held_on.replace(day=1) + timedelta(days=32)).replace(day=1)
+    day = first + timedelta(days=(held_on.weekday() - first.weekday()) % 7 + 7 * nth)
+    while day.month != first.month:  # no fifth such weekday: the last one
+        day -= timedelta(days=7)
+    return day
+
+
+def _plan_after(
+    session: Session, *, actor: Actor, kind: str, last: Meeting, today: date
+) -> Meeting | None:
+    """Under the planning lock: the first day in the rhythm after ``last`` that is today
+    or later and free, planned with ``last``'s facilitator — unless a meeting of the kind is
+    already ahead (not closed, after ``last`` and today or later). No commit."""
+    ahead = session.exec(
+        select(Meeting.id).where(
+            Meeting.kind == kind,
+            Meeting.status != MeetingStatus.closed,
+            Meeting.held_on > last.held_on,
+            Meeting.held_on >= today,
+        )
+    ).first()
+    if ahead is not None:
+        return None
+    day = following_day(kind, last.held_on)
+    while day < today or _twin(session, kind, day) is not None:
+        day = following_day(kind, day)
+    return _insert_meeting(
+        session,
+        actor=actor,
+        kind=kind,
+        held_on=day,
+        title=default_title(kind, day),
+        facilitator=last.facilitator or actor.username,
+        now=None,
+        how="meeting.plan_recurring",
+    )
+
+
+def plan_recurring(session: Session, *, actor: Actor, today: date) -> list[Meeting]:
+    """Recurring meetings plan themselves: for each kind that has meetings but none planned
+    from ``today`` on, plan the next one in the rhythm of the latest (see
+    :func:`following_day`). Idempotent, and safe when two processes run it at once (they
+    take the planning lock in turn, the second finds the first's meeting). Returns what it
+    planned (usually nothing)."""
+    require(actor, "meeting.run")
+
+    def wanted() -> list[tuple[str, Meeting]]:
+        out = []
+        for kind in MeetingKind:
+            latest = session.exec(
+                select(Meeting)
+                .where(Meeting.kind == kind.value)
+                .order_by(col(Meeting.held_on).desc(), col(Meeting.id).desc())
+            ).first()
+            if latest is None:
+                continue  # a kind recurs once its first meeting is planned
+            if next_meeting(session, today=today, kind=kind.value) is None:
+                out.append((kind.value, latest))
+        return out
+
+    if not wanted():  # the usual case: nothing to plan, nothing written
+        return []
+    _serialise_planning(session)
+    planned = []
+    for kind, latest in wanted():
+        made = _plan_after(session, actor=actor, kind=kind, last=latest, today=today)
+        if made is not None:
+            planned.append(made)
+    session.commit()
+    return planned
 
 
 def _open_for(actor: Actor, meeting: Meeting) -> None:
@@ -330,13 +466,42 @@ def set_agenda(session: Session, *, actor: Actor, meeting_id: int, steps: list[d
         old=before_steps,
         new=checked,
     )
+    bump_data_version(session)
     session.commit()
     return meeting
 
 
-def start_meeting(session: Session, *, actor: Actor, meeting_id: int, now: datetime) -> Meeting:
+class OtherDay(InvalidInput):
+    """The meeting is started on another day than planned: the caller asks the person once
+    and starts it with ``on_another_day=True``."""
+
+    def __init__(self, meeting: Meeting, today: date):
+        self.planned = meeting.held_on
+        self.today = today
+        super().__init__(
+            f"{meeting.title!r} is planned for {_day_text(meeting.held_on)} — start it today, "
+            f"{_day_text(today)}?"
+        )
+
+
+def _day_text(day: date) -> str:
+    """'Monday 7 Dec'."""
+    return f"{day:%A} {day.day} {day:%b}"
+
+
+def start_meeting(
+    session: Session,
+    *,
+    actor: Actor,
+    meeting_id: int,
+    now: datetime,
+    on_another_day: bool = False,
+) -> Meeting:
     """Mark the meeting running (it keeps its first start time; starting twice is harmless);
-    the actor facilitates unless someone already does."""
+    the actor facilitates unless someone already does. On another local day than planned it
+    raises :class:`OtherDay` unless ``on_another_day`` (the person said yes); the meeting
+    keeps its planned day (its scorecard and its place in the rhythm), and the minutes say
+    when it was held."""
     require(actor, "meeting.run")
     now = _aware(now)
     meeting = meeting_by_id(session, meeting_id)
@@ -344,12 +509,60 @@ def start_meeting(session: Session, *, actor: Actor, meeting_id: int, now: datet
         raise InvalidInput(f"{meeting.title!r} is already closed; open its minutes instead")
     if meeting.status == MeetingStatus.running:
         return meeting
+    today = local_date(now)
+    if today != meeting.held_on and not on_another_day:
+        raise OtherDay(meeting, today)
     meeting.status = MeetingStatus.running
     meeting.started_at = meeting.started_at or now
     meeting.facilitator = meeting.facilitator or actor.username
     adopt(session, meeting)
     session.add(meeting)
-    audit.record(session, actor.username, "meeting.start", "meeting", meeting.id)
+    audit.record(
+        session,
+        actor.username,
+        "meeting.start",
+        "meeting",
+        meeting.id,
+        **(
+            {"planned_for": meeting.held_on, "started_on": today}
+            if today != meeting.held_on
+            else {}
+        ),
+    )
+    bump_data_version(session)
+    session.commit()
+    return meeting
+
+
+def set_facilitator(session: Session, *, actor: Actor, meeting_id: int, username: str) -> Meeting:
+    """Who facilitates the meeting (and records everyone's ratings); not once closed
+    (admins may correct). Audited."""
+    require(actor, "meeting.run")
+    meeting = meeting_by_id(session, meeting_id)
+    _open_for(actor, meeting)
+    username = str(username or "").strip()
+    if not username:
+        raise InvalidInput("pick who facilitates the meeting")
+    if username not in people.directory(session):
+        raise InvalidInput(f"{username!r} is not a person the app knows: pick a user")
+    before = meeting.facilitator
+    if before == username:
+        return meeting
+    meeting.facilitator = username
+    adopt(session, meeting)
+    session.add(meeting)
+    audit.record(
+        session,
+        actor.username,
+        "meeting.facilitator",
+        "meeting",
+        meeting.id,
+        old=before,
+        new=username,
+    )
+    if is_closed(meeting):
+        _rewrite_minutes(session, meeting)
+    bump_data_version(session)
     session.commit()
     return meeting
 
@@ -392,7 +605,8 @@ def save_note(
     expected_revision: int | None,
     now: datetime,
     author: str | None = None,
-) -> MeetingNote:
+    clear: bool = False,
+) -> MeetingNote | None:
     """Save the author's note on one agenda step and return it with its new revision.
 
     ``expected_revision`` is the revision the author's editor started from (None or 0 for a
@@ -401,6 +615,11 @@ def save_note(
     authors have their own rows and never conflict. Saving the same text again is a no-op.
     On a closed meeting only an admin may write (audited with old and new text; the minutes
     are rewritten from the frozen scorecard); only an admin may write as another ``author``.
+
+    An empty text (or only spaces) never creates a note (returns the stored one, None when
+    there is none) and never replaces a written one: that raises :class:`EmptyNote`, unless
+    ``clear`` says the person deliberately deleted their note — then the note is emptied
+    (revision + 1) and the deleted text kept in the audit log.
     """
     require(actor, "meeting.run")
     now = _aware(now)
@@ -428,6 +647,13 @@ def save_note(
     old_body = stored.body if stored else ""
     if stored is not None and stored.body == body:
         return stored  # nothing changed (e.g. the same autosave twice)
+    empty = not body.strip()
+    if clear and not empty:
+        raise InvalidInput("clearing a note saves an empty text: empty the box first")
+    if empty and (stored is None or not stored.body.strip()):
+        return stored  # nothing written, nothing to keep: an empty note is never created
+    if empty and not clear:
+        raise EmptyNote(step=step, step_title=title, stored=stored)
     adopt(session, meeting)
     if stored is None:
         note = MeetingNote(
@@ -465,6 +691,17 @@ def save_note(
             raise _conflict(session, meeting.id, step, title, author, body, expected)
         session.refresh(stored)
         note = stored
+    if clear:
+        audit.record(
+            session,
+            actor.username,
+            "meeting.clear_note",
+            "meeting",
+            meeting.id,
+            step=step,
+            author=author,
+            old=old_body,
+        )
     if is_closed(meeting):
         audit.record(
             session,
@@ -506,7 +743,7 @@ def add_decision(
     actor: Actor,
     meeting_id: int,
     text: str,
-    decided_by: str,
+    decided_by: str | Sequence[str],
     decided_on: date,
     metric: str | None = None,
     sla_version: int | None = None,
@@ -514,7 +751,9 @@ def add_decision(
 ) -> Decision:
     """Record a decision taken in a meeting, optionally linked to an SLA metric or agreement
     version (on a closed meeting: admin only, audited, the minutes rewritten); ``now``: when
-    it was recorded (default the clock)."""
+    it was recorded (default the clock). ``decided_by`` is the people picked (usernames, or
+    names of people without an account; stored with :func:`smarketing.people.join_people`)
+    or, as before, a free text such as 'marketing and sales'."""
     from smarketing.sla import METRIC_BY_KEY
 
     require(actor, "meeting.run")
@@ -525,7 +764,10 @@ def add_decision(
         raise InvalidInput("write the decision: it needs a few words")
     if len(text) > MAX_DECISION:
         raise InvalidInput(f"keep the decision to {MAX_DECISION} characters (it has {len(text)})")
-    decided_by = " ".join(str(decided_by or "").split())
+    if isinstance(decided_by, str):
+        decided_by = " ".join(decided_by.split())
+    else:
+        decided_by = people.join_people(list(decided_by or []), limit=MAX_DECIDED_BY)
     if not decided_by:
         raise InvalidInput("say who decided (a person, or e.g. 'marketing and sales')")
     if len(decided_by) > MAX_DECIDED_BY:
@@ -603,43 +845,305 @@ def decisions_for(session: Session, meeting_id: int | None = None) -> pd.DataFra
     return pd.DataFrame(rows, columns=DECISION_COLUMNS)
 
 
-def rate_meeting(session: Session, *, actor: Actor, meeting_id: int, rating: int) -> MeetingRating:
-    """The actor's 1–10 rating of the meeting (rating again replaces it); not once closed."""
+def _checked_rating(rating: int) -> int:
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 10:
+        raise InvalidInput(f"rate the meeting with a whole number from 1 to 10 (got {rating!r})")
+    return rating
+
+
+def _upsert_rating(session: Session, meeting: Meeting, username: str, rating: int):
+    query = select(MeetingRating).where(
+        MeetingRating.meeting_id == meeting.id, MeetingRating.username == username
+    )
+    row = session.exec(query).first() or MeetingRating(
+        meeting_id=meeting.id, username=username, rating=rating
+    )
+    before = row.rating if row.id is not None else None
+    row.rating = rating
+    session.add(row)
+    return row, before
+
+
+def rate_meeting(
+    session: Session,
+    *,
+    actor: Actor,
+    meeting_id: int,
+    rating: int,
+    username: str | None = None,
+) -> MeetingRating:
+    """A 1–10 rating of the meeting (rating again replaces it); not once closed. Without
+    ``username`` the actor rates it; the facilitator (or an admin) may record the rating of
+    any attendee with an account (``username``) — see :func:`rate_attendee` for guests. The
+    person rated is on the attendee list afterwards. Audited."""
     require(actor, "meeting.run")
     meeting = meeting_by_id(session, meeting_id)
     if is_closed(meeting):
         raise InvalidInput(f"{meeting.title!r} is closed: ratings are given before it closes")
-    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 10:
-        raise InvalidInput(f"rate the meeting with a whole number from 1 to 10 (got {rating!r})")
-    query = select(MeetingRating).where(
-        MeetingRating.meeting_id == meeting.id, MeetingRating.username == actor.username
+    rating = _checked_rating(rating)
+    username = (username or actor.username).strip()
+    if username != actor.username:
+        _require_facilitator(session, actor, meeting)
+    for attempt in (1, 2):
+        try:
+            row, before = _upsert_rating(session, meeting, username, rating)
+            attendee = _ensure_attendee(session, actor, meeting, username=username)
+            adopt(session, meeting, row, attendee)
+            audit.record(
+                session,
+                actor.username,
+                "meeting.rate",
+                "meeting",
+                meeting.id,
+                person=username,
+                rating=rating,
+                replaces=before,
+            )
+            bump_data_version(session)
+            session.commit()
+        except IntegrityError:  # the same person rated from another tab a moment ago
+            session.rollback()
+            if attempt == 2:
+                raise
+            continue
+        return row
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _require_facilitator(session: Session, actor: Actor, meeting: Meeting) -> None:
+    """Only the facilitator (or an admin) records other people's ratings."""
+    if actor.username == meeting.facilitator or allowed(actor, "meeting.correct_closed"):
+        return
+    raise PermissionDenied(
+        "only the meeting's facilitator records other people's ratings (the facilitator is "
+        f"{people.display_name(session, meeting.facilitator)}): rate it yourself, or take over as "
+        "facilitator"
     )
-    row = session.exec(query).first() or MeetingRating(
-        meeting_id=meeting.id, username=actor.username, rating=rating
-    )
-    row.rating = rating
-    adopt(session, meeting, row)
+
+
+# --- attendees ----------------------------------------------------------------------------
+
+MAX_GUEST = 100
+ATTENDEE_COLUMNS = ["id", "username", "guest_name", "name", "rating", "is_guest"]
+
+
+def _guest(name: str) -> str:
+    text = " ".join(str(name or "").split())
+    if not text:
+        raise InvalidInput("write the guest's name")
+    if len(text) > MAX_GUEST:
+        raise InvalidInput(f"keep a guest's name to {MAX_GUEST} characters (it has {len(text)})")
+    if "," in text:
+        raise InvalidInput(f"one guest per entry, without a comma (got {text!r})")
+    return text
+
+
+def _ensure_attendee(
+    session: Session, actor: Actor, meeting: Meeting, *, username: str
+) -> MeetingAttendee:
+    found = session.exec(
+        select(MeetingAttendee).where(
+            MeetingAttendee.meeting_id == meeting.id, MeetingAttendee.username == username
+        )
+    ).first()
+    if found is not None:
+        return found
+    row = MeetingAttendee(meeting_id=meeting.id, username=username, added_by=actor.username)
     session.add(row)
-    try:
-        session.commit()
-    except IntegrityError:  # the same user rated from another tab a moment ago
-        session.rollback()
-        row = session.exec(query).one()
-        row.rating = rating
-        adopt(session, meeting, row)
-        session.add(row)
-        session.commit()
+    session.flush()
     return row
 
 
+def attendees_of(session: Session, meeting_id: int) -> list[MeetingAttendee]:
+    """The meeting's attendee list as stored, in the order people were added."""
+    return list(
+        session.exec(
+            select(MeetingAttendee)
+            .where(MeetingAttendee.meeting_id == meeting_id)
+            .order_by(col(MeetingAttendee.id))
+        ).all()
+    )
+
+
+def attendee_frame(session: Session, meeting_id: int) -> pd.DataFrame:
+    """The attendees with their names and ratings, by name: id, username (None for a
+    guest), guest_name, name, rating (None when not rated), is_guest."""
+    rows = attendees_of(session, meeting_id)
+    names = people.display_names(session, [a.username for a in rows])
+    ratings = dict(
+        session.exec(
+            select(MeetingRating.username, MeetingRating.rating).where(
+                MeetingRating.meeting_id == meeting_id
+            )
+        ).all()
+    )
+    frame = pd.DataFrame(
+        [
+            {
+                "id": a.id,
+                "username": a.username,
+                "guest_name": a.guest_name,
+                "name": names.get(a.username, a.username) if a.username else a.guest_name,
+                "rating": ratings.get(a.username) if a.username else a.rating,
+                "is_guest": a.username is None,
+            }
+            for a in rows
+        ],
+        columns=ATTENDEE_COLUMNS,
+    )
+    frame["rating"] = frame["rating"].astype("Int64")
+    return frame.sort_values("name", key=lambda c: c.str.lower(), kind="stable").reset_index(
+        drop=True
+    )
+
+
+def set_attendees(
+    session: Session,
+    *,
+    actor: Actor,
+    meeting_id: int,
+    usernames: Sequence[str],
+    guests: Sequence[str] = (),
+) -> list[MeetingAttendee]:
+    """Make the attendee list exactly these people (users or the demo's cast by username,
+    guests by name); who was added and removed is audited, with a removed guest's rating.
+    Not once closed (admins may correct)."""
+    require(actor, "meeting.run")
+    meeting = meeting_by_id(session, meeting_id)
+    _open_for(actor, meeting)
+    known = people.directory(session)
+    wanted_users = list(dict.fromkeys(str(u).strip() for u in usernames if str(u).strip()))
+    unknown = [u for u in wanted_users if u not in known or u in people.APP_ACTORS]
+    if unknown:
+        raise InvalidInput(
+            "pick attendees from the app's people; add anyone else as a guest by name "
+            f"(unknown: {', '.join(unknown)})"
+        )
+    wanted_guests: dict[str, str] = {}
+    for g in guests:
+        if str(g or "").strip():
+            name = _guest(g)
+            wanted_guests.setdefault(name.casefold(), name)
+    current = attendees_of(session, meeting.id)
+    added, removed = [], []
+    for a in current:
+        keep = (
+            a.username in wanted_users
+            if a.username
+            else (a.guest_name or "").casefold() in wanted_guests
+        )
+        if not keep:
+            removed.append({"person": a.username or a.guest_name, "rating": a.rating})
+            session.delete(a)
+    have_users = {a.username for a in current if a.username}
+    have_guests = {(a.guest_name or "").casefold() for a in current if not a.username}
+    for u in wanted_users:
+        if u not in have_users:
+            session.add(MeetingAttendee(meeting_id=meeting.id, username=u, added_by=actor.username))
+            added.append(u)
+    for key, name in wanted_guests.items():
+        if key not in have_guests:
+            session.add(
+                MeetingAttendee(meeting_id=meeting.id, guest_name=name, added_by=actor.username)
+            )
+            added.append(name)
+    if not added and not removed:
+        return current
+    adopt(session, meeting)
+    session.flush()
+    audit.record(
+        session,
+        actor.username,
+        "meeting.attendees",
+        "meeting",
+        meeting.id,
+        added=added,
+        removed=removed,
+    )
+    if is_closed(meeting):
+        _rewrite_minutes(session, meeting)
+    bump_data_version(session)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise InvalidInput(
+            "the attendee list changed in another window at the same moment: look again and "
+            "save once more"
+        ) from None
+    return attendees_of(session, meeting.id)
+
+
+def rate_attendee(
+    session: Session, *, actor: Actor, meeting_id: int, attendee_id: int, rating: int | None
+) -> None:
+    """The facilitator records (or, with None, removes) one attendee's 1–10 rating — a
+    user's as their MeetingRating, a guest's on the attendee row. People may rate
+    themselves; anyone else's rating needs the facilitator (or an admin). Audited."""
+    require(actor, "meeting.run")
+    meeting = meeting_by_id(session, meeting_id)
+    if is_closed(meeting):
+        raise InvalidInput(f"{meeting.title!r} is closed: ratings are given before it closes")
+    attendee = session.get(MeetingAttendee, attendee_id)
+    if attendee is None or attendee.meeting_id != meeting.id:
+        raise NotFound(f"attendee {attendee_id} is not on the list of {meeting.title!r}")
+    if attendee.username != actor.username:
+        _require_facilitator(session, actor, meeting)
+    if rating is not None:
+        rating = _checked_rating(rating)
+    if attendee.username:
+        if rating is None:
+            row = session.exec(
+                select(MeetingRating).where(
+                    MeetingRating.meeting_id == meeting.id,
+                    MeetingRating.username == attendee.username,
+                )
+            ).first()
+            before = row.rating if row else None
+            if row is not None:
+                session.delete(row)
+        else:
+            _, before = _upsert_rating(session, meeting, attendee.username, rating)
+    else:
+        before, attendee.rating = attendee.rating, rating
+        session.add(attendee)
+    if before == rating:
+        session.rollback()
+        return
+    adopt(session, meeting, attendee)
+    audit.record(
+        session,
+        actor.username,
+        "meeting.rate",
+        "meeting",
+        meeting.id,
+        person=attendee.username or attendee.guest_name,
+        guest=attendee.username is None,
+        rating=rating,
+        replaces=before,
+    )
+    bump_data_version(session)
+    session.commit()
+
+
 def rating_summary(session: Session, meeting_id: int) -> tuple[float | None, int]:
-    """(average rating, number of ratings) of a meeting; (None, 0) before the first one."""
-    average, count = session.exec(
+    """(average rating, number of ratings) of a meeting — users' and guests' — and
+    (None, 0) before the first one."""
+    users_avg, users_n = session.exec(
         select(func.avg(MeetingRating.rating), func.count(MeetingRating.id)).where(
             MeetingRating.meeting_id == meeting_id
         )
     ).one()
-    return (None if average is None else round(float(average), 1)), int(count)
+    guests_avg, guests_n = session.exec(
+        select(func.avg(MeetingAttendee.rating), func.count(MeetingAttendee.rating)).where(
+            MeetingAttendee.meeting_id == meeting_id, col(MeetingAttendee.username).is_(None)
+        )
+    ).one()
+    count = int(users_n) + int(guests_n)
+    if not count:
+        return None, 0
+    total = float(users_avg or 0) * int(users_n) + float(guests_avg or 0) * int(guests_n)
+    return round(total / count, 1), count
 
 
 def rating_of(session: Session, meeting_id: int, username: str) -> int | None:
@@ -780,7 +1284,9 @@ def _rewrite_minutes(session: Session, meeting: Meeting) -> None:
 
 def close_meeting(session: Session, *, actor: Actor, meeting_id: int, now: datetime) -> Meeting:
     """Close the meeting in one transaction: freeze the scorecard as it stands at ``now``,
-    carry every reviewed action still open over to the next meeting, write the minutes."""
+    carry every reviewed action still open over to the next meeting, write the minutes, and
+    plan the next meeting of its kind in its rhythm (see :func:`following_day`) unless one
+    is already planned after it."""
     from smarketing import actions
 
     require(actor, "meeting.run")
@@ -817,6 +1323,14 @@ def close_meeting(session: Session, *, actor: Actor, meeting_id: int, now: datet
             meeting.id,
             title=meeting.title,
             carried_over=carried,
+        )
+        _serialise_planning(session)
+        _plan_after(
+            session,
+            actor=actor,
+            kind=meeting.kind,
+            last=meeting,
+            today=max(meeting.held_on, local_date(now)),
         )
         bump_data_version(session)
         session.commit()
@@ -882,11 +1396,16 @@ def search_meetings(
     start: date | None = None,
     end: date | None = None,
     kind: str | None = None,
+    past_on: date | None = None,
 ) -> pd.DataFrame:
     """Meetings held from ``start`` through ``end`` whose title, notes, decisions or minutes
     contain ``text`` (any case), newest first: id, held_on, kind, title, status, found_in
-    (where the text was found, e.g. 'notes, decisions'; empty without a text)."""
+    (where the text was found, e.g. 'notes, decisions'; empty without a text). With
+    ``past_on``, only the meetings past on that day: closed (whatever their day: a meeting
+    closed before its planned day is past) or held before it."""
     query = select(Meeting.id, Meeting.held_on, Meeting.kind, Meeting.title, Meeting.status)
+    if past_on is not None:
+        query = query.where(_is_past(past_on))
     if kind:
         query = query.where(Meeting.kind == checked_kind(kind))
     if start is not None:

@@ -7,18 +7,21 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, func, select
 
 from smarketing import config
 from smarketing.errors import InvalidInput
 from smarketing.formatting import figure, status_label
 from smarketing.meetings import (
+    REPORT_KINDS,
     agenda_of,
-    display_names,
+    attendees_of,
     frozen_scorecard,
     is_closed,
     meeting_by_id,
     rating_summary,
+    scorecard_day,
     scorecard_snapshot,
 )
 from smarketing.models import (
@@ -29,8 +32,10 @@ from smarketing.models import (
     MeetingKind,
     MeetingNote,
     MeetingRating,
+    SlaCause,
 )
-from smarketing.periods import period_containing
+from smarketing.people import display_names, people_in, people_text
+from smarketing.periods import local_date, period_containing
 from smarketing.sla import METRIC_BY_KEY
 
 KIND_TEXT = {
@@ -110,9 +115,30 @@ def scorecard_markdown(snapshot: dict) -> list[str]:
 
 
 def _attendees(meeting: Meeting, notes: list[MeetingNote], raters: list[str]) -> list[str]:
-    people = [meeting.facilitator] if meeting.facilitator else []
-    people += [n.author for n in notes if n.body.strip()]
-    return list(dict.fromkeys(p for p in [*people, *raters] if p))
+    """Usernames of who was there: the facilitator, the attendee list, note writers, raters."""
+    found = [meeting.facilitator] if meeting.facilitator else []
+    found += [n.author for n in notes if n.body.strip()]
+    return list(dict.fromkeys(p for p in [*found, *raters] if p))
+
+
+def _causes(session: Session, meeting: Meeting) -> list[SlaCause]:
+    """The "why?" causes recorded for the periods the meeting discussed (its scorecard's
+    periods) up to its close — e.g. in its SLA challenges step."""
+    day = scorecard_day(meeting.held_on)
+    periods = [period_containing(k, day) for k in REPORT_KINDS[meeting.kind]]
+    query = select(SlaCause).where(
+        or_(
+            *(
+                and_(SlaCause.period_kind == p.kind.value, SlaCause.period_start == p.start)
+                for p in periods
+            )
+        )
+    )
+    if is_closed(meeting) and meeting.closed_at is not None:
+        query = query.where(SlaCause.created_at <= meeting.closed_at)
+    order = {p.kind.value: i for i, p in enumerate(periods)}
+    rows = session.exec(query.order_by(col(SlaCause.created_at), col(SlaCause.id))).all()
+    return sorted(rows, key=lambda c: order.get(c.period_kind, len(order)))
 
 
 def _carried_counts(session: Session, meeting: Meeting, action_ids: list[int]) -> dict[int, int]:
@@ -158,8 +184,10 @@ def minutes_markdown(
     """The meeting's minutes in Markdown.
 
     A closed meeting shows its frozen scorecard; an open one is marked as a draft and, when
-    ``now`` is given, shows the scorecard as it stands at ``now``. ``people`` names usernames
-    that have no user account (the demo's cast)."""
+    ``now`` is given, shows the scorecard as it stands at ``now``. People are named from
+    :mod:`smarketing.people`; ``people`` names usernames beyond that directory (the demo's
+    cast while the demo is being written)."""
+    cast = people
     from smarketing import actions as action_store
 
     meeting = meeting_by_id(session, meeting_id)
@@ -194,10 +222,17 @@ def minutes_markdown(
         ]
     created = action_store.actions_created_in(session, meeting.id)
 
-    attendees = _attendees(meeting, notes, raters)
+    listed = attendees_of(session, meeting.id)
+    attendees = _attendees(meeting, notes, [a.username for a in listed if a.username] + raters)
+    guests = [a.guest_name for a in listed if not a.username and a.guest_name]
+    causes = _causes(session, meeting)
     owners = [a.owner for a in (*reviewed.values(), *to_review, *created)]
-    names = display_names(session, [*attendees, *owners, meeting.closed_by or ""])
-    names = {**(people or {}), **{u: n for u, n in names.items() if n != u}}
+    deciders = people_in(d.decided_by for d in decisions)
+    names = display_names(
+        session,
+        [*attendees, *owners, *deciders, *(c.author for c in causes), meeting.closed_by or ""],
+    )
+    names = {**(cast or {}), **{u: n for u, n in names.items() if n != u}}
 
     def who(username: str | None) -> str:
         return names.get(username or "", username or "–")
@@ -213,8 +248,14 @@ def minutes_markdown(
         f"- **Date:** {_day(meeting.held_on)}",
         f"- **Meeting:** {KIND_TEXT.get(meeting.kind, meeting.kind)}",
         f"- **Facilitator:** {who(meeting.facilitator)}",
-        "- **Attendees:** " + (", ".join(sorted(who(p) for p in attendees)) or "–"),
+        "- **Attendees:** "
+        + (", ".join(sorted([*(who(p) for p in attendees), *guests], key=str.lower)) or "–"),
     ]
+    if meeting.started_at is not None and local_date(meeting.started_at) != meeting.held_on:
+        lines.append(
+            f"- **Held:** {_day(local_date(meeting.started_at))}, started "
+            f"{_local(meeting.started_at)[-5:]} (planned for {_day(meeting.held_on)})"
+        )
     if closed and meeting.closed_at is not None:
         lines.append(
             f"- **Closed:** {_local(meeting.closed_at)} ({config.timezone_name()}) by "
@@ -236,6 +277,16 @@ def minutes_markdown(
     else:
         lines.append("_The scorecard is frozen when the meeting closes._")
 
+    lines += ["", "## Why? Causes recorded", ""]
+    if not causes:
+        lines.append("_No causes recorded for these periods._")
+    for c in causes:
+        label = _period_text(c.period_kind, c.period_start) or c.period_kind
+        text = " ".join(c.text.split())
+        lines.append(
+            f"- **{_metric_text(c.metric)}** · {label} — {c.category}: {text} ({who(c.author)})"
+        )
+
     lines += ["", "## Notes"]
     by_step: dict[str, list[MeetingNote]] = {}
     for n in notes:
@@ -253,7 +304,8 @@ def minutes_markdown(
     if not decisions:
         lines.append("_No decisions._")
     for number, d in enumerate(decisions, start=1):
-        extra = [f"decided by {d.decided_by} on {_short_day(d.decided_on)}"]
+        by = people_text(names, d.decided_by, empty="–")
+        extra = [f"decided by {by} on {_short_day(d.decided_on)}"]
         if d.metric:
             extra.append(f"metric: {_metric_text(d.metric)}")
         if d.sla_version is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -422,6 +422,30 @@ class MeetingNote(SQLModel, table=True):
     revision: int = 1
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    is_demo: bool = False
+
+
+class MeetingAttendee(SQLModel, table=True):
+    """One person at a meeting: a user (``username``) or a guest without an account
+    (``guest_name``). A guest's 1–10 rating is kept here; a user's is a MeetingRating."""
+
+    __tablename__ = "meeting_attendee"
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "username", name="uq_attendee_user"),
+        UniqueConstraint("meeting_id", "guest_name", name="uq_attendee_guest"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    #: removing a meeting removes its attendee list with it (the audit log keeps who)
+    meeting_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("meeting.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    username: str | None = Field(default=None, max_length=64)
+    guest_name: str | None = Field(default=None, max_length=100)
+    rating: int | None = Field(default=None, ge=1, le=10)
+    added_by: str = Field(max_length=64)
+    added_at: datetime = Field(default_factory=utcnow)
     is_demo: bool = False
 
 

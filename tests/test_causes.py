@@ -45,3 +45,17 @@ def test_bad_causes_are_refused(session, metric, category, text, message):
     with pytest.raises(InvalidInput, match=message):
         record_cause(session, actor=SAM, metric=metric, period=WEEK, category=category, text=text)
     assert causes_for(session, WEEK).empty
+
+
+def test_recording_a_cause_bumps_the_data_version_and_keeps_its_time(session):
+    from datetime import UTC, datetime
+
+    from smarketing.db import data_version
+
+    before = data_version(session)
+    at = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    cause = record_cause(
+        session, actor=SAM, metric="sqls", period=WEEK, category="Other", text="Why", now=at
+    )
+    assert data_version(session) == before + 1, "cached figures and screens refresh"
+    assert cause.created_at == at

@@ -26,7 +26,8 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 @pytest.fixture
 def closed(session, db_url):
-    """A closed weekly meeting with a note (week 47) and a planned monthly one."""
+    """A closed weekly meeting with a note (week 47), the next weekly one its close planned
+    (week 48), and a planned monthly one."""
     add_sla_dataset(session)
     weekly = meetings.create_meeting(
         session, actor=MARIA, kind="weekly", held_on=date(2026, 11, 16), now=NOW
@@ -109,7 +110,8 @@ def test_meetings_list_and_search(closed, capsys, db_url):
     lines = out.splitlines()
     assert lines[0].split() == ["id", "date", "kind", "title", "status"]
     assert lines[1].split()[:3] == [str(monthly.id), "2026-12-07", "monthly"]
-    assert lines[2].split()[:3] == [str(weekly.id), "2026-11-16", "weekly"]
+    assert lines[2].split()[1:3] == ["2026-11-23", "weekly"]  # planned when week 47 closed
+    assert lines[3].split()[:3] == [str(weekly.id), "2026-11-16", "weekly"]
     code, out, _ = run(capsys, "meetings", "list", "--db", db_url, "--search", "seven mqls")
     assert code == 0 and "found in" in out.splitlines()[0] and "notes, minutes" in out
     assert len(out.splitlines()) == 2
@@ -118,7 +120,8 @@ def test_meetings_list_and_search(closed, capsys, db_url):
     code, out, _ = run(
         capsys, "meetings", "list", "--db", db_url, "--kind", "weekly", "--format", "json"
     )
-    assert json.loads(out) == [
+    assert [m["held_on"] for m in json.loads(out)] == ["2026-11-23", "2026-11-16"]
+    assert json.loads(out)[1:] == [
         {
             "id": weekly.id,
             "held_on": "2026-11-16",

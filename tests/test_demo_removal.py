@@ -235,10 +235,12 @@ def expected_after(before: dict, facts: dict, keep_starting_point: bool) -> dict
         "lead_change": 0,
         # the meeting the team ran, with its 2 notes, decision, new action, 2 ratings and the
         # review of the demo action Sam marked done (the automatic carry-overs were demo)
-        "meeting": 1,
+        # and the next weekly meeting, planned when they closed it
+        "meeting": 2,
         "meeting_note": 2,
         "decision": 1,
         "meeting_rating": 2,
+        "meeting_attendee": 2,  # who rated is on the attendee list
         "action": 2,  # the new one and the reviewed demo one
         "action_review": 1,
         "sla_cause": 1,
@@ -355,7 +357,8 @@ def test_the_plan_in_words(built):
     assert removed[0].endswith("(including 1 verdict and 1 contact your team recorded on them)")
     assert plan.kept_lines() == [
         "your meeting of 23 Nov 2026 (“Weekly smarketing — week 48”) with 2 notes, 1 decision, "
-        "1 action, 2 ratings and 1 action review",
+        "1 action, 2 ratings, 2 attendees and 1 action review",
+        "your meeting planned for 30 Nov 2026 (“Weekly smarketing — week 49”)",
         "1 demo action your team reviewed or closed (it stays on the action list, without the "
         "demo meeting it came from)",
         "1 definition your team wrote or edited (Marketing-qualified lead (MQL)), with all its "

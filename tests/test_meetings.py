@@ -9,7 +9,7 @@ at the suite's NOW (Wednesday 18 November, 12:00 UTC).
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlmodel import Session, select
@@ -151,7 +151,7 @@ def test_next_and_latest_open_meetings(data):
     assert meetings.next_meeting(data, today=MONDAY, kind="monthly") == monthly
     assert meetings.next_meeting(data, today=date(2026, 11, 17)) == second
     assert meetings.latest_open_meeting(data, kind="weekly") == second
-    meetings.start_meeting(data, actor=SAM, meeting_id=first.id, now=NOW)
+    meetings.start_meeting(data, actor=SAM, meeting_id=first.id, now=NOW, on_another_day=True)
     assert meetings.latest_open_meeting(data) == first  # the running one comes first
     meetings.close_meeting(data, actor=SAM, meeting_id=first.id, now=NOW)
     assert meetings.next_meeting(data, today=MONDAY) == second
@@ -207,10 +207,13 @@ def test_a_step_with_notes_stays_on_the_agenda(weekly, data):
 
 
 def test_starting_a_meeting(weekly, data):
-    started = meetings.start_meeting(data, actor=SAM, meeting_id=weekly.id, now=NOW)
-    assert (started.status, started.started_at) == ("running", NOW)
+    at_ten = datetime(2026, 11, 16, 9, tzinfo=UTC)  # 10:00 in Oslo on the planned Monday
+    version = data_version(data)
+    started = meetings.start_meeting(data, actor=SAM, meeting_id=weekly.id, now=at_ten)
+    assert (started.status, started.started_at) == ("running", at_ten)
+    assert data_version(data) > version
     later = meetings.start_meeting(data, actor=MARIA, meeting_id=weekly.id, now=NOW + timedelta(1))
-    assert later.started_at == NOW  # starting twice keeps the first start
+    assert later.started_at == at_ten  # starting twice keeps the first start
     with pytest.raises(InvalidInput, match="timezone-aware"):
         meetings.start_meeting(data, actor=SAM, meeting_id=weekly.id, now=NOW.replace(tzinfo=None))
     meetings.close_meeting(data, actor=SAM, meeting_id=weekly.id, now=NOW)
@@ -396,7 +399,8 @@ def test_closing_freezes_the_scorecard_carries_actions_and_writes_minutes(data):
         now=NOW - timedelta(days=9),
     )
     meetings.close_meeting(data, actor=MARIA, meeting_id=earlier.id, now=NOW - timedelta(days=9))
-    weekly = meetings.create_meeting(data, actor=MARIA, kind="weekly", held_on=MONDAY)
+    weekly = meetings.next_meeting(data, today=date(2026, 11, 10), kind="weekly")
+    assert weekly.held_on == MONDAY, "closing a meeting plans the next one in its rhythm"
     version = data_version(data)
 
     closed = meetings.close_meeting(data, actor=SAM, meeting_id=weekly.id, now=NOW)
@@ -562,7 +566,8 @@ def history(data):
     mon = meetings.create_meeting(data, actor=MARIA, kind="monthly", held_on=date(2026, 11, 2))
     decide(data, w45, text="Route MQLs Round-Robin from Monday")
     note(data, SAM, w46, "Score 100%ok, MQLs_in_time", None)
-    meetings.close_meeting(data, actor=MARIA, meeting_id=w45.id, now=NOW)
+    at_w45 = datetime(2026, 11, 2, 12, tzinfo=UTC)  # closed on its day: w46 is already ahead
+    meetings.close_meeting(data, actor=MARIA, meeting_id=w45.id, now=at_w45)
     return w45, w46, mon
 
 
@@ -608,7 +613,9 @@ def test_carried_actions_show_up_in_the_minutes_of_each_meeting(data):
     )
     meetings.close_meeting(data, actor=MARIA, meeting_id=ids[0], now=NOW - timedelta(days=16))
     meetings.close_meeting(data, actor=MARIA, meeting_id=ids[1], now=NOW - timedelta(days=9))
-    meetings.start_meeting(data, actor=MARIA, meeting_id=ids[2], now=NOW - timedelta(days=2))
+    meetings.start_meeting(
+        data, actor=MARIA, meeting_id=ids[2], now=NOW - timedelta(days=2), on_another_day=True
+    )
     actions.review_action(
         data,
         actor=MARIA,
@@ -639,3 +646,296 @@ def test_planning_after_todays_meeting_was_held_plans_the_next_one(session):
     assert planned.held_on == date(2026, 11, 23)
     again = meetings.plan_next_meeting(session, actor=MARIA, kind="weekly", today=monday)
     assert again.id == planned.id
+
+
+# --- an empty save (issue 13, defect 3) ----------------------------------------------------
+
+
+@pytest.mark.parametrize("empty", ["", "   \n "])
+def test_an_empty_save_never_creates_a_note(weekly, data, empty):
+    assert note(data, SAM, weekly, empty, None) is None
+    assert data.exec(select(MeetingNote)).all() == []
+
+
+def test_an_empty_save_never_replaces_a_written_note(weekly, data):
+    note(data, MARIA, weekly, "Webinar MQLs waited two days", None)
+    with pytest.raises(meetings.EmptyNote) as err:  # e.g. a stale, empty box on step change
+        note(data, MARIA, weekly, "", 1)
+    assert isinstance(err.value, InvalidInput)
+    assert (err.value.stored_body, err.value.stored_revision) == (
+        "Webinar MQLs waited two days",
+        1,
+    )
+    assert "an empty box does not delete it" in str(err.value)
+    stored = meetings.note_of(data, meeting_id=weekly.id, step="scorecard", author="maria")
+    assert (stored.body, stored.revision) == ("Webinar MQLs waited two days", 1)
+
+
+def test_a_note_is_emptied_only_when_the_person_deletes_it(weekly, data):
+    note(data, MARIA, weekly, "Draft: blame the webinar list", None)
+    with pytest.raises(InvalidInput, match="empty the box first"):
+        note(data, MARIA, weekly, "something", 1, clear=True)
+    with pytest.raises(meetings.NoteConflict):  # deleting from a stale tab changes nothing
+        note(data, MARIA, weekly, "", 0, clear=True)
+    cleared = note(data, MARIA, weekly, "", 1, clear=True)
+    assert (cleared.body, cleared.revision) == ("", 2)
+    [entry] = audit_rows(data, "meeting.clear_note")
+    assert entry.actor == "maria" and "Draft: blame the webinar list" in entry.detail
+    assert note(data, MARIA, weekly, "", 2, clear=True).revision == 2  # already empty
+    assert note(data, MARIA, weekly, "Written again", 2).revision == 3
+
+
+# --- the meeting's day (issue 13, defect 4) -------------------------------------------------
+
+SUNDAY_6_DEC = datetime(2026, 12, 6, 16, tzinfo=UTC)  # 17:00 in Oslo
+
+
+@pytest.fixture
+def monday_7_dec(data) -> Meeting:
+    return meetings.create_meeting(
+        data, actor=MARIA, kind="weekly", held_on=date(2026, 12, 7), now=NOW
+    )
+
+
+def test_starting_on_another_day_than_planned_asks_once(monday_7_dec, data):
+    with pytest.raises(meetings.OtherDay) as err:
+        meetings.start_meeting(data, actor=SAM, meeting_id=monday_7_dec.id, now=SUNDAY_6_DEC)
+    assert str(err.value) == (
+        "'Weekly smarketing — week 50' is planned for Monday 7 Dec — start it today, Sunday 6 Dec?"
+    )
+    assert (err.value.planned, err.value.today) == (date(2026, 12, 7), date(2026, 12, 6))
+    assert meetings.meeting_by_id(data, monday_7_dec.id).status == "planned"
+    started = meetings.start_meeting(
+        data, actor=SAM, meeting_id=monday_7_dec.id, now=SUNDAY_6_DEC, on_another_day=True
+    )
+    assert (started.status, started.held_on) == ("running", date(2026, 12, 7))
+    entry = audit_rows(data, "meeting.start")[-1]
+    assert '"planned_for": "2026-12-07"' in entry.detail and "2026-12-06" in entry.detail
+    # running: starting again asks nothing
+    assert meetings.start_meeting(data, actor=SAM, meeting_id=started.id, now=NOW).id == started.id
+
+
+def test_a_meeting_closed_before_its_day_is_listed_with_the_past_ones(monday_7_dec, data):
+    meetings.start_meeting(
+        data, actor=SAM, meeting_id=monday_7_dec.id, now=SUNDAY_6_DEC, on_another_day=True
+    )
+    meetings.close_meeting(data, actor=SAM, meeting_id=monday_7_dec.id, now=SUNDAY_6_DEC)
+    sunday = date(2026, 12, 6)
+    past = meetings.search_meetings(data, past_on=sunday, end=sunday)
+    assert monday_7_dec.id not in set(past["id"]), "'to today' alone would hide it"
+    assert meetings.latest_past_day(data, today=sunday) == date(2026, 12, 7)
+    past = meetings.search_meetings(data, past_on=sunday, end=date(2026, 12, 7))
+    assert list(past["id"]) == [monday_7_dec.id]
+    ahead = meetings.upcoming_meetings(data, today=sunday)
+    assert [(m.held_on, m.status) for m in ahead] == [(date(2026, 12, 14), "planned")]
+    text = meetings.meeting_by_id(data, monday_7_dec.id).minutes
+    assert "- **Date:** Monday 7 December 2026" in text
+    held = "- **Held:** Sunday 6 December 2026, started 17:00 (planned for Monday 7 December"
+    assert held in text
+
+
+def test_past_meetings_are_the_closed_ones_and_those_dated_before_today(data):
+    held = meetings.create_meeting(data, actor=MARIA, kind="weekly", held_on=date(2026, 11, 9))
+    forgotten = meetings.create_meeting(
+        data, actor=MARIA, kind="monthly", held_on=date(2026, 11, 2)
+    )
+    ahead = meetings.create_meeting(data, actor=MARIA, kind="weekly", held_on=MONDAY)
+    meetings.close_meeting(data, actor=MARIA, meeting_id=held.id, now=NOW - timedelta(days=9))
+    today = date(2026, 11, 12)
+    assert list(meetings.search_meetings(data, past_on=today)["id"]) == [held.id, forgotten.id]
+    assert [m.id for m in meetings.upcoming_meetings(data, today=today)] == [ahead.id]
+
+
+# --- recurring meetings plan themselves (issue 13, defect 12) ------------------------------
+
+
+@pytest.mark.parametrize(
+    "kind, held_on, expected",
+    [
+        ("weekly", date(2026, 11, 16), date(2026, 11, 23)),  # Monday: next Monday
+        ("weekly", date(2026, 11, 18), date(2026, 11, 25)),  # a Wednesday team: Wednesday
+        ("monthly", date(2026, 11, 2), date(2026, 12, 7)),  # first Monday: first Monday
+        ("monthly", date(2026, 12, 7), date(2027, 1, 4)),  # across the new year
+        ("monthly", date(2026, 11, 10), date(2026, 12, 8)),  # second Tuesday
+        ("monthly", date(2026, 11, 30), date(2026, 12, 28)),  # fifth Monday: the last one
+    ],
+)
+def test_the_next_day_in_the_rhythm(kind, held_on, expected):
+    assert meetings.following_day(kind, held_on) == expected
+
+
+def test_closing_plans_the_next_meeting_once(weekly, data):
+    meetings.set_facilitator(data, actor=MARIA, meeting_id=weekly.id, username="sam")
+    meetings.close_meeting(data, actor=MARIA, meeting_id=weekly.id, now=NOW)
+    [following] = meetings.upcoming_meetings(data, today=date(2026, 11, 19))
+    assert (following.kind, following.held_on, following.status) == (
+        "weekly",
+        date(2026, 11, 23),
+        "planned",
+    )
+    assert following.facilitator == "sam", "the facilitator carries on"
+    assert following.title == "Weekly smarketing — week 48"
+    assert audit_rows(data, "meeting.plan_recurring")[0].entity_id == str(following.id)
+    assert meetings.plan_recurring(data, actor=SAM, today=date(2026, 11, 19)) == []
+
+
+def test_closing_keeps_a_meeting_already_planned_after_it(weekly, data):
+    later = meetings.create_meeting(data, actor=MARIA, kind="weekly", held_on=date(2026, 11, 30))
+    meetings.close_meeting(data, actor=MARIA, meeting_id=weekly.id, now=NOW)
+    assert [m.id for m in meetings.upcoming_meetings(data, today=NOW.date())] == [later.id]
+
+
+def test_a_kind_without_meetings_plans_nothing(data):
+    assert meetings.plan_recurring(data, actor=SAM, today=MONDAY) == []
+    assert data.exec(select(Meeting)).all() == []
+
+
+def test_recurring_meetings_plan_themselves_when_none_is_ahead(data):
+    weekly = meetings.create_meeting(data, actor=MARIA, kind="weekly", held_on=date(2026, 11, 4))
+    monthly = meetings.create_meeting(
+        data, actor=MARIA, kind="monthly", held_on=date(2026, 11, 2), facilitator="ada"
+    )
+    version = data_version(data)
+    today = date(2026, 11, 18)  # three weeks on: the Wednesday rhythm continues from today
+    planned = meetings.plan_recurring(data, actor=SAM, today=today)
+    assert [(m.kind, m.held_on, m.facilitator) for m in planned] == [
+        ("weekly", date(2026, 11, 18), "maria"),
+        ("monthly", date(2026, 12, 7), "ada"),
+    ]
+    assert data_version(data) > version
+    assert meetings.plan_recurring(data, actor=SAM, today=today) == []  # idempotent
+    assert {m.id for m in meetings.meetings(data)} >= {weekly.id, monthly.id}
+    assert len(meetings.meetings(data)) == 4
+    with pytest.raises(PermissionDenied):
+        meetings.plan_recurring(data, actor=NOBODY, today=date(2027, 1, 1))
+
+
+def _plan_in_a_process(url: str, today: date, barrier, out) -> None:
+    from smarketing.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        barrier.wait(timeout=30)
+        with Session(engine) as s:
+            out.put([m.id for m in meetings.plan_recurring(s, actor=SAM, today=today)])
+    except Exception as exc:  # reported to the test
+        out.put(repr(exc))
+    finally:
+        engine.dispose()
+
+
+def test_two_processes_planning_at_once_plan_one_meeting(data, db_url):
+    import multiprocessing
+
+    meetings.create_meeting(data, actor=MARIA, kind="weekly", held_on=date(2026, 11, 2))
+    context = multiprocessing.get_context("fork")
+    for week in range(3):  # three rounds: each time both find nothing ahead
+        today = date(2026, 11, 9) + timedelta(weeks=week)
+        barrier, out = context.Barrier(2), context.Queue()
+        workers = [
+            context.Process(target=_plan_in_a_process, args=(db_url, today, barrier, out))
+            for _ in range(2)
+        ]
+        for w in workers:
+            w.start()
+        results = [out.get(timeout=60) for _ in workers]
+        for w in workers:
+            w.join(timeout=60)
+        assert all(isinstance(r, list) for r in results), results
+        assert sorted(len(r) for r in results) == [0, 1], results
+        data.expire_all()
+        days = [m.held_on for m in meetings.meetings(data, kind="weekly")]
+        assert len(days) == len(set(days)) == week + 2, days
+
+
+# --- attendees, ratings, decided by (issue 13, defect 12) ---------------------------------
+
+
+def test_the_attendee_list_holds_users_and_guests(weekly, data):
+    people_ = meetings.set_attendees(
+        data,
+        actor=SAM,
+        meeting_id=weekly.id,
+        usernames=["maria", "sam", "maria"],
+        guests=["Ole  Olsen", "ole olsen", " "],
+    )
+    assert [(a.username, a.guest_name) for a in people_] == [
+        ("maria", None),
+        ("sam", None),
+        (None, "Ole Olsen"),
+    ]
+    frame = meetings.attendee_frame(data, weekly.id)
+    assert list(frame["name"]) == ["Maria Moe", "Ole Olsen", "Sam Solberg"]
+    assert list(frame["is_guest"]) == [False, True, False]
+    meetings.set_attendees(data, actor=SAM, meeting_id=weekly.id, usernames=["sam"], guests=[])
+    assert [a.username for a in meetings.attendees_of(data, weekly.id)] == ["sam"]
+    entry = audit_rows(data, "meeting.attendees")[-1]
+    assert entry.actor == "sam" and "Ole Olsen" in entry.detail and "maria" in entry.detail
+
+
+@pytest.mark.parametrize(
+    "usernames, guests, error, message",
+    [
+        (["nobody"], [], InvalidInput, "unknown: nobody"),
+        (["cli"], [], InvalidInput, "unknown: cli"),
+        ([], ["Tom, the intern"], InvalidInput, "without a comma"),
+        ([], ["x" * 101], InvalidInput, "100 characters"),
+    ],
+)
+def test_bad_attendees_are_refused(weekly, data, usernames, guests, error, message):
+    with pytest.raises(error, match=message):
+        meetings.set_attendees(
+            data, actor=SAM, meeting_id=weekly.id, usernames=usernames, guests=guests
+        )
+    assert meetings.attendees_of(data, weekly.id) == []
+
+
+def test_the_facilitator_records_everyones_rating(weekly, data):
+    meetings.set_attendees(
+        data, actor=MARIA, meeting_id=weekly.id, usernames=["maria", "sam"], guests=["Ole Olsen"]
+    )
+    ids = {r.name: int(r.id) for r in meetings.attendee_frame(data, weekly.id).itertuples()}
+    assert weekly.facilitator == "maria"
+    for name, rating in (("Sam Solberg", 6), ("Ole Olsen", 9), ("Maria Moe", 8)):
+        meetings.rate_attendee(
+            data, actor=MARIA, meeting_id=weekly.id, attendee_id=ids[name], rating=rating
+        )
+    assert meetings.rating_of(data, weekly.id, "sam") == 6  # a user's rating is theirs
+    frame = meetings.attendee_frame(data, weekly.id)
+    assert dict(zip(frame["name"], frame["rating"], strict=True)) == {
+        "Maria Moe": 8,
+        "Ole Olsen": 9,
+        "Sam Solberg": 6,
+    }
+    assert meetings.rating_summary(data, weekly.id) == (7.7, 3)
+    with pytest.raises(PermissionDenied, match="only the meeting's facilitator"):
+        meetings.rate_attendee(
+            data, actor=SAM, meeting_id=weekly.id, attendee_id=ids["Ole Olsen"], rating=1
+        )
+    meetings.rate_attendee(  # everyone may rate for themselves
+        data, actor=SAM, meeting_id=weekly.id, attendee_id=ids["Sam Solberg"], rating=7
+    )
+    meetings.rate_attendee(  # and the facilitator may take a rating back
+        data, actor=MARIA, meeting_id=weekly.id, attendee_id=ids["Ole Olsen"], rating=None
+    )
+    assert meetings.rating_summary(data, weekly.id) == (7.5, 2)
+    assert [e.actor for e in audit_rows(data, "meeting.rate")] == ["maria"] * 3 + ["sam", "maria"]
+    meetings.rate_meeting(data, actor=MARIA, meeting_id=weekly.id, rating=10, username="ada")
+    assert meetings.rating_of(data, weekly.id, "ada") == 10
+    assert "ada" in {a.username for a in meetings.attendees_of(data, weekly.id)}
+    meetings.set_facilitator(data, actor=SAM, meeting_id=weekly.id, username="sam")
+    with pytest.raises(PermissionDenied):
+        meetings.rate_meeting(data, actor=MARIA, meeting_id=weekly.id, rating=3, username="ada")
+
+
+def test_decided_by_picks_people_and_old_free_text_stays_readable(weekly, data):
+    decide(data, weekly, decided_by=["maria", "sam", "Ole Olsen"])
+    decide(data, weekly, text="Keep SLA version 1", decided_by="Marketing and sales")
+    frame = meetings.decisions_for(data, weekly.id)
+    assert list(frame["decided_by"]) == ["maria, sam, Ole Olsen", "Marketing and sales"]
+    meetings.close_meeting(data, actor=MARIA, meeting_id=weekly.id, now=NOW)
+    text = meetings.meeting_by_id(data, weekly.id).minutes
+    assert "Round-robin routing — decided by Maria Moe, Sam Solberg, Ole Olsen on 16 Nov" in text
+    assert "Keep SLA version 1 — decided by Marketing and sales on 16 Nov" in text
+    with pytest.raises(InvalidInput, match="at least one person"):
+        decide(data, weekly, actor=ADA, decided_by=[])

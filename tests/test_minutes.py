@@ -3,13 +3,14 @@ attendees and the rating; a meeting not closed yet gets draft minutes."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from smarketing import actions, meetings
+from smarketing import actions, causes, meetings
 from smarketing.minutes import minutes_markdown
 from smarketing.models import User
+from smarketing.periods import period_containing
 from smarketing.permissions import Actor
 from tests.conftest import NOW
 from tests.factories import add_sla_dataset
@@ -49,9 +50,9 @@ def story(session):
     done = act("Publish the webinar brief", "maria", date(2026, 11, 6), w45, NOV_2)
     dropped = act("Test a shorter form", "kari", date(2026, 11, 6), w45, NOV_2)
     act("Start win/loss interviews", "sam", date(2026, 11, 6), w45, NOV_2)
+    w46 = meetings.create_meeting(session, actor=SAM, kind="weekly", held_on=NOV_9)
     meetings.close_meeting(session, actor=MARIA, meeting_id=w45.id, now=AT_2)
 
-    w46 = meetings.create_meeting(session, actor=SAM, kind="weekly", held_on=NOV_9)
     meetings.start_meeting(session, actor=SAM, meeting_id=w46.id, now=AT_9)
     for action, outcome, note in (
         (done, "done", "Sent on Thursday"),
@@ -112,8 +113,36 @@ def story(session):
     act("Tag rejected MQLs", "kari", date(2026, 11, 20), w46, NOV_9)
     meetings.rate_meeting(session, actor=MARIA, meeting_id=w46.id, rating=7)
     meetings.rate_meeting(session, actor=KARI, meeting_id=w46.id, rating=10)
+    meetings.set_attendees(
+        session, actor=SAM, meeting_id=w46.id, usernames=["maria", "kari"], guests=["Ole Olsen"]
+    )
+    # "why?" causes: two for the periods week 46 discussed (week 45 and November), one for
+    # a week it did not discuss
+    for metric, kind, day, text in (
+        ("contacted_within_sla_rate", "week", NOV_2, "Kari was on leave; nobody covered."),
+        ("mqls_delivered", "month", NOV_2, "The webinar moved to December."),
+        ("sqls", "week", date(2026, 10, 26), "Not this meeting's period."),
+    ):
+        causes.record_cause(
+            session,
+            actor=SAM,
+            metric=metric,
+            period=period_containing(kind, day),
+            category="Staffing / capacity",
+            text=text,
+            now=AT_9,
+        )
     meetings.close_meeting(session, actor=SAM, meeting_id=w46.id, now=AT_9)
-    w47 = meetings.create_meeting(session, actor=MARIA, kind="weekly", held_on=NOV_16)
+    causes.record_cause(  # after the close: not in its minutes
+        session,
+        actor=SAM,
+        metric="sqls",
+        period=period_containing("week", NOV_2),
+        category="Other",
+        text="Recorded a week later.",
+        now=AT_9 + timedelta(days=7),
+    )
+    w47 = meetings.next_meeting(session, today=NOV_16, kind="weekly")  # planned at the close
     return session, w45, w46, w47
 
 
@@ -127,7 +156,7 @@ def test_the_minutes_hold_every_note_decision_and_action(story):
         "- **Date:** Monday 9 November 2026",
         "- **Meeting:** weekly smarketing meeting",
         "- **Facilitator:** Sam Solberg",
-        "- **Attendees:** Kari N, Maria Moe, Sam Solberg",
+        "- **Attendees:** Kari N, Maria Moe, Ole Olsen, Sam Solberg",
         "- **Closed:** 2026-11-09 13:00 (Europe/Oslo) by Sam Solberg",
         "As it stood when the meeting closed (2026-11-09 13:00).",
         # notes, with their authors, under their steps
@@ -152,6 +181,22 @@ def test_the_minutes_hold_every_note_decision_and_action(story):
         assert expected in text, expected
     # notes follow the agenda: scorecard before campaigns before the wrap-up
     assert text.index("### 1. Scorecard") < text.index("### 4. Campaigns") < text.index("Wrap-up")
+
+
+def test_the_minutes_hold_the_causes_recorded_for_the_periods_discussed(story):
+    """Issue 13, defect 5: the "why?" causes recorded in the SLA step are in the minutes."""
+    session, _, w46, _ = story
+    text = minutes_markdown(session, w46.id)
+    assert text == w46.minutes
+    section = text.split("## Why? Causes recorded\n\n")[1].split("\n\n## ")[0]
+    assert section.splitlines() == [
+        "- **Contacted in time** · week 45 2026 — Staffing / capacity: Kari was on leave; "
+        "nobody covered. (Sam Solberg)",
+        "- **MQLs delivered** · November 2026 — Staffing / capacity: The webinar moved to "
+        "December. (Sam Solberg)",
+    ]
+    assert "Not this meeting's period." not in text and "Recorded a week later." not in text
+    assert text.index("## Scorecard") < text.index("## Why? Causes") < text.index("## Notes")
 
 
 def test_the_minutes_show_the_frozen_scorecard(story):

@@ -16,7 +16,7 @@ The matching rules are copied here (not imported) so that this revision keeps do
 it did when the app's rules change later.
 
 Revision ID: 0004
-Revises: 0002 (the integrator re-chains it onto 0003)
+Revises: 0003
 Create Date: 2026-12-01
 """
 
@@ -33,7 +33,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0004'
-down_revision: str | None = '0002'
+down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -21,11 +21,12 @@ from smarketing.demo.leads import write_leads
 from smarketing.demo.meetings import write_meetings
 from smarketing.demo.personas import write_personas
 from smarketing.demo.sla import write_agreements
-from smarketing.demo.story import Progress, make_story
+from smarketing.demo.story import PEOPLE, Progress, make_story
 from smarketing.errors import InvalidInput
 from smarketing.models import (
     Lead,
 )
+from smarketing.people import store_cast
 from smarketing.permissions import SYSTEM_ACTOR, Actor, require
 
 #: Setting key; its value is "1" while the demo company is in the database.
@@ -127,6 +128,7 @@ def build_demo(
         counts = write_meetings(conn, st, rnd, stats)
         with Session(bind=conn) as s:
             set_setting(s, DEMO_SETTING, "1")
+            store_cast(s, PEOPLE)  # names for the cast's usernames, kept after a removal
             bump_data_version(s)
             audit.record(s, actor.username, "demo.build", "demo", leads=leads, seed=seed)
             s.flush()

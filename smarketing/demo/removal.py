@@ -56,6 +56,7 @@ from smarketing.models import (
     LeadActivity,
     LeadChange,
     Meeting,
+    MeetingAttendee,
     MeetingNote,
     MeetingRating,
     MeetingStatus,
@@ -76,6 +77,7 @@ ORDER = (
     ActionReview,
     MeetingNote,
     MeetingRating,
+    MeetingAttendee,
     Decision,
     Action,
     Meeting,
@@ -120,6 +122,7 @@ class KeptMeeting:
     title: str
     held_on: date
     counts: dict[str, int]
+    planned: bool = False
 
 
 @dataclass
@@ -199,6 +202,7 @@ class RemovalPlan:
             _n(c(t), word)
             for t, word in (
                 ("meeting_note", "note"),
+                ("meeting_attendee", "attendee"),
                 ("meeting_rating", "rating"),
                 ("decision", "decision"),
                 ("action", "action"),
@@ -241,11 +245,17 @@ class RemovalPlan:
                     ("decision", "decision"),
                     ("action", "action"),
                     ("meeting_rating", "rating"),
+                    ("meeting_attendee", "attendee"),
                     ("action_review", "action review"),
                 )
                 if m.counts.get(t)
             ]
-            line = f"your meeting of {m.held_on.day} {m.held_on:%b %Y} (“{m.title}”)"
+            when = f"{m.held_on.day} {m.held_on:%b %Y}"
+            line = (
+                f"your meeting planned for {when} (“{m.title}”)"
+                if m.planned
+                else f"your meeting of {when} (“{m.title}”)"
+            )
             lines.append(line + (f" with {_and(inside)}" if inside else ""))
         if len(self.kept_meetings) > len(shown):
             lines.append(f"{_n(len(self.kept_meetings) - len(shown), 'more meeting')} of yours")
@@ -412,6 +422,7 @@ class _Graph:
         }
         self.notes = r(session, MeetingNote, "id", "meeting_id", "is_demo")
         self.ratings = r(session, MeetingRating, "id", "meeting_id", "is_demo")
+        self.attendees = r(session, MeetingAttendee, "id", "meeting_id", "is_demo")
         self.decisions = r(session, Decision, "id", "meeting_id", "sla_version", "is_demo")
         self.actions = r(session, Action, "id", "meeting_id", "is_demo")
         self.reviews = r(session, ActionReview, "id", "action_id", "meeting_id", "is_demo")
@@ -428,6 +439,7 @@ class _Graph:
             "meeting": list(self.meetings.values()),
             "meeting_note": self.notes,
             "meeting_rating": self.ratings,
+            "meeting_attendee": self.attendees,
             "decision": self.decisions,
             "action": self.actions,
             "action_review": self.reviews,
@@ -471,6 +483,7 @@ class _Graph:
             for table, rows in (
                 ("meeting_note", self.notes),
                 ("meeting_rating", self.ratings),
+                ("meeting_attendee", self.attendees),
                 ("decision", self.decisions),
             ):
                 for row in rows:
@@ -503,6 +516,7 @@ class _Graph:
             for table, rows in (
                 ("meeting_note", self.notes),
                 ("meeting_rating", self.ratings),
+                ("meeting_attendee", self.attendees),
                 ("decision", self.decisions),
                 ("action", self.actions),
             ):
@@ -584,6 +598,7 @@ def _describe(session: Session, plan: RemovalPlan, g: _Graph, start: dict[str, s
     for table, rows in (
         ("meeting_note", g.notes),
         ("meeting_rating", g.ratings),
+        ("meeting_attendee", g.attendees),
         ("decision", g.decisions),
         ("action", g.actions),
         ("action_review", g.reviews),
@@ -592,7 +607,8 @@ def _describe(session: Session, plan: RemovalPlan, g: _Graph, start: dict[str, s
             if g.is_kept(table, row.id) and g.is_kept("meeting", row.meeting_id):
                 counts[row.meeting_id][table] += 1
     plan.kept_meetings = [
-        KeptMeeting(m.id, m.title, m.held_on, dict(counts[m.id])) for m in kept_meetings
+        KeptMeeting(m.id, m.title, m.held_on, dict(counts[m.id]), m.status == MeetingStatus.planned)
+        for m in kept_meetings
     ]
     plan.detached_actions = len(plan.detach_ids)
     plan.other_actions = sum(

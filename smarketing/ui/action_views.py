@@ -14,6 +14,7 @@ from smarketing.formatting import figure
 from smarketing.permissions import Actor, allowed
 from smarketing.ui import widgets
 from smarketing.ui.resources import session
+from smarketing.wording import plural
 
 ANY = "anyone"
 STATUSES = ("open", "done", "dropped")
@@ -23,22 +24,31 @@ COLUMNS = {
     "due_date": st.column_config.DateColumn("Due", format="DD MMM YYYY"),
     "status": "Status",
     "overdue": st.column_config.CheckboxColumn("Overdue"),
-    "days_overdue": st.column_config.NumberColumn("Days late", format="%d"),
+    "days_late": "Days late",
     "carried_over": st.column_config.NumberColumn(
         "Carried", format="%d", help="How many meetings carried it over still open."
     ),
     "metric_label": "Metric",
     "meeting_title": "Agreed in",
 }
+EMPTY = "—"
+
+
+def _shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """The list as people read it: days late only for overdue actions, "—" for nothing."""
+    return frame.assign(
+        days_late=[
+            str(int(days)) if late else EMPTY
+            for days, late in zip(frame["days_overdue"], frame["overdue"], strict=True)
+        ],
+        metric_label=[m if isinstance(m, str) and m else EMPTY for m in frame["metric_label"]],
+        meeting_title=[t if isinstance(t, str) and t else EMPTY for t in frame["meeting_title"]],
+    )
 
 
 def _table(frame: pd.DataFrame, key: str) -> None:
     st.dataframe(
-        frame.assign(
-            days_overdue=pd.to_numeric(frame["days_overdue"], errors="coerce").where(
-                frame["overdue"].astype(bool)
-            )
-        ),
+        _shown(frame),
         column_order=list(COLUMNS),
         column_config=COLUMNS,
         hide_index=True,
@@ -50,13 +60,13 @@ def _table(frame: pd.DataFrame, key: str) -> None:
 def filters(engine: Engine, actor: Actor) -> dict:
     """Owner, status and overdue filters; returns the chosen values."""
     with session(engine) as s:
-        owners = actions.owner_choices(s)
+        owners = actions.owners_in_use(s)
     names = dict(owners)
     c1, c2, c3 = st.columns([2, 2, 1])
     owner = c1.selectbox(
         "Owner",
         [ANY, *names],
-        format_func=lambda u: u if u == ANY else f"{names[u]} ({u})",
+        format_func=lambda u: "Anyone" if u == ANY else names[u],
         key="actions_owner",
     )
     status = c2.segmented_control(
@@ -76,7 +86,10 @@ def action_table(engine: Engine, chosen: dict, as_of: date) -> pd.DataFrame:
             overdue_on=as_of if chosen["overdue"] else None,
             as_of=as_of,
         )
-    st.markdown(f"**{len(frame)} action(s)** · overdue = open and past its due date on {as_of}")
+    st.markdown(
+        f"**{plural(len(frame), 'action')}** · overdue = open and past its due date on "
+        f"{as_of:%d %b %Y}"
+    )
     if frame.empty:
         st.caption("No action matches.")
     else:
@@ -88,9 +101,7 @@ def pick(frame: pd.DataFrame) -> int | None:
     """Choose one action of the list to update or to see its effect."""
     if frame.empty:
         return None
-    labels = {
-        int(r.id): f"#{r.id} {r.title} · {r.owner_name or r.owner}" for r in frame.itertuples()
-    }
+    labels = {int(r.id): f"#{r.id} {r.title} · {r.owner_name}" for r in frame.itertuples()}
     return st.selectbox(
         "Action", list(labels), format_func=labels.get, key="actions_pick", index=None,
         placeholder="Pick an action to update it or see whether it helped",
@@ -141,7 +152,7 @@ def effect(engine: Engine, action_id: int, as_of: date) -> None:
     before, after = figure(kind, summary["mean_before"]), figure(kind, summary["mean_after"])
     st.markdown(
         f"**Did it help?** {word[summary['verdict']]} — mean {before} over "
-        f"{summary['periods_before']} period(s) before, {after} over "
+        f"{plural(summary['periods_before'], 'period')} before, {after} over "
         f"{summary['periods_after']} after ({frame.attrs['better']} is better)."
     )
 

@@ -5,17 +5,16 @@ step against its planned minutes."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 import streamlit as st
 from sqlalchemy.engine import Engine
 
 from smarketing import meetings
-from smarketing.errors import NotFound
+from smarketing.errors import NotFound, SmarketingError
 from smarketing.models import Meeting
 from smarketing.permissions import Actor, allowed
 from smarketing.safe_text import safe_markdown as safe
-from smarketing.ui import meeting_notes, meeting_steps, meeting_timer, widgets
+from smarketing.ui import meeting_notes, meeting_steps, meeting_timer, meeting_views, widgets
 from smarketing.ui.resources import session
 
 #: Projector styling: bigger type, stronger contrast, no sidebar (static CSS, no user text).
@@ -33,10 +32,15 @@ section[data-testid="stSidebar"], div[data-testid="stSidebarCollapsedControl"] {
 </style>
 """
 MEETING_KEY = "meeting_mode_id"
+#: Session key: (meeting id, question) while "start it on another day?" waits for an answer.
+ASK_KEY = "meeting_start_other_day"
+#: Session key prefix of an admin's "correct this closed meeting" switch.
+CORRECTING = "meeting_correcting"
 
 
-def chosen_meeting(engine: Engine, as_of) -> Meeting | None:
-    """The meeting from ``?meeting=ID``, the session, or the next open one."""
+def chosen_meeting(engine: Engine, actor: Actor, as_of) -> Meeting | None:
+    """The meeting from ``?meeting=ID`` or the session; else the running one, else the
+    next one (recurring meetings are planned first if none is ahead), else the newest open."""
     wanted = st.query_params.get("meeting") or st.session_state.get(MEETING_KEY)
     with session(engine) as s:
         if wanted:
@@ -46,8 +50,12 @@ def chosen_meeting(engine: Engine, as_of) -> Meeting | None:
                 st.warning(f"There is no meeting {wanted!r}; showing the next one instead.")
             else:
                 return _remember(meeting)
-        meeting = meetings.latest_open_meeting(s) or meetings.next_meeting(s, today=as_of)
-    return _remember(meeting) if meeting else None
+    meeting_views.plan_recurring(engine, actor)
+    with session(engine) as s:
+        resume = meetings.latest_open_meeting(s)  # a running one first
+        if resume is None or resume.status != "running":
+            resume = meetings.next_meeting(s, today=as_of) or resume
+    return _remember(resume) if resume else None
 
 
 def _remember(meeting: Meeting) -> Meeting:
@@ -62,7 +70,8 @@ def projector_style() -> None:
 
 
 def header(engine: Engine, actor: Actor, meeting: Meeting) -> None:
-    """Title, state, start button and the way back to the Meetings page, on one row."""
+    """Title, state, start button and the way back to the Meetings page, on one row; for a
+    closed meeting, admins get a switch to correct it."""
     title, action, leave = st.columns([5, 2, 2], vertical_alignment="center")
     title.markdown(f"## {safe(meeting.title)}")
     with leave:
@@ -76,18 +85,63 @@ def header(engine: Engine, actor: Actor, meeting: Meeting) -> None:
                 icon=":material/play_arrow:",
                 disabled=not allowed(actor, "meeting.run"),
             ):
-                widgets.save(
-                    engine,
-                    "The meeting is running.",
-                    lambda s: meetings.start_meeting(
-                        s, actor=actor, meeting_id=meeting.id, now=datetime.now(UTC)
-                    ),
-                    rerun=True,
-                )
+                _start(engine, actor, meeting, on_another_day=False)
         elif meeting.status == "closed":
             st.markdown(":gray-badge[:material/lock: closed — read-only]")
+            if allowed(actor, "meeting.correct_closed"):
+                st.toggle(
+                    "Correct it (admin)",
+                    key=f"{CORRECTING}_{meeting.id}",
+                    help="Open the closed meeting's steps to correct notes and decisions; "
+                    "every correction is audited and rewrites the minutes.",
+                )
         else:
             st.markdown(":green-badge[:material/radio_button_checked: running]")
+    _other_day_question(engine, actor, meeting)
+
+
+def _start(engine: Engine, actor: Actor, meeting: Meeting, *, on_another_day: bool) -> None:
+    try:
+        with session(engine) as s:
+            meetings.start_meeting(
+                s,
+                actor=actor,
+                meeting_id=meeting.id,
+                now=widgets.now(),
+                on_another_day=on_another_day,
+            )
+    except meetings.OtherDay as exc:  # ask once
+        st.session_state[ASK_KEY] = (meeting.id, str(exc))
+        st.rerun()
+    except SmarketingError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    st.session_state.pop(ASK_KEY, None)
+    st.session_state[widgets.FLASH_KEY] = "The meeting is running."
+    st.rerun()
+
+
+def _other_day_question(engine: Engine, actor: Actor, meeting: Meeting) -> None:
+    """'Planned for Monday 7 Dec — start it today, Sunday 6 Dec?' with yes and no."""
+    asked = st.session_state.get(ASK_KEY)
+    if not asked or asked[0] != meeting.id or meeting.status != "planned":
+        return
+    with st.container(border=True):
+        st.warning(asked[1], icon=":material/event_busy:")
+        yes, no = st.columns(2)
+        if yes.button("Start it today", key="meeting_start_today", type="primary"):
+            _start(engine, actor, meeting, on_another_day=True)
+        if no.button("Not now", key="meeting_start_not_now"):
+            st.session_state.pop(ASK_KEY, None)
+            st.rerun()
+
+
+def shows_minutes(actor: Actor, meeting: Meeting) -> bool:
+    """A closed meeting shows its minutes — unless an admin switched on corrections."""
+    if not meetings.is_closed(meeting):
+        return False
+    correcting = st.session_state.get(f"{CORRECTING}_{meeting.id}", False)
+    return not (correcting and allowed(actor, "meeting.correct_closed"))
 
 
 def _go(meeting_id: int, step: int) -> None:
@@ -110,9 +164,10 @@ def navigation(meeting: Meeting, steps: list[dict]) -> dict:
             width="stretch",
             wrap=True,
         )
-    heading, prev, timer, pause, nxt = st.columns(
-        [3, 1.7, 1.8, 1.3, 1.7], vertical_alignment="center"
-    )
+    closed = meetings.is_closed(meeting)
+    widths = [3, 1.7, 1.7] if closed else [3, 1.7, 1.8, 1.3, 1.7]
+    columns = st.columns(widths, vertical_alignment="center")
+    heading, prev, nxt = columns[0], columns[1], columns[-1]
     heading.markdown(f"### Step {clock.step + 1} of {len(steps)} · {step['title']}")
     prev.button(
         "◀ Previous",
@@ -123,15 +178,16 @@ def navigation(meeting: Meeting, steps: list[dict]) -> dict:
         shortcut="PageUp",
         width="stretch",
     )
-    with timer:
-        meeting_timer.ticking(meeting.id, int(step["minutes"]), meeting.status == "running")
-    pause.button(
-        "Resume timer" if clock.paused else "Pause timer",
-        key="step_pause",
-        on_click=lambda: meeting_timer.clock(meeting.id).toggle_pause(time.time()),
-        disabled=meeting.status != "running",
-        width="stretch",
-    )
+    if not closed:  # a closed meeting has no running time
+        with columns[2]:
+            meeting_timer.ticking(meeting.id, int(step["minutes"]), meeting.status == "running")
+        columns[3].button(
+            "Resume timer" if clock.paused else "Pause timer",
+            key="step_pause",
+            on_click=lambda: meeting_timer.clock(meeting.id).toggle_pause(time.time()),
+            disabled=meeting.status != "running",
+            width="stretch",
+        )
     nxt.button(
         "Next ▶",
         key="step_next",

@@ -1,26 +1,46 @@
 """Meeting notes that save as they are typed: one editor per person and step, saved when the
 field is left (or Ctrl+Enter), never overwriting anyone — a conflict from another window of
-the same person is shown with both texts; a failed save keeps the text and says so."""
+the same person is shown with both texts; a failed save keeps the text and says so.
+
+Stale values. When the facilitator steps quickly (PageDown/PageUp), the browser can send the
+value of a note box that is no longer on screen — the box of the step just left, with the
+text it was loaded with, or empty — and Streamlit calls that box's ``on_change`` as if the
+person had typed it (the widget's state was dropped when it left the screen, so any value
+counts as a change). That once wrote an empty revision over a saved note, and empty notes
+on steps nobody wrote on. So:
+
+- every time a box is (re)loaded from the database it gets a new widget key (a generation),
+  and the run that shows it records which box is on screen;
+- a change is saved only if it comes from the box that was on screen in the run the person
+  interacted with, and only if it differs from what that box was loaded with or last saved;
+- the domain never lets an empty text replace a note, or create one, unless the person
+  pressed "Delete my note" (see :func:`smarketing.meetings.save_note`).
+"""
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
 
 import streamlit as st
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from smarketing import meetings
+from smarketing import meetings, people
 from smarketing.errors import SmarketingError
 from smarketing.models import Meeting
 from smarketing.permissions import Actor, allowed
 from smarketing.ui import widgets
 from smarketing.ui.resources import session
 
+#: Session key: (meeting id, step key, generation) of the note box the last run showed.
+ON_SCREEN = "note_on_screen"
+
+
+def _base(meeting_id: int, step: str) -> str:
+    return f"note_{meeting_id}_{step}"
+
 
 def _keys(meeting_id: int, step: str) -> tuple[str, str, str, str]:
-    base = f"{meeting_id}_{step}"
-    return f"note_{base}", f"note_rev_{base}", f"note_state_{base}", f"note_conflict_{base}"
+    base = _base(meeting_id, step)
+    return f"note_rev_{base}", f"note_state_{base}", f"note_conflict_{base}", f"note_gen_{base}"
 
 
 def _unsaved_key(meeting_id: int, step: str) -> str:
@@ -29,9 +49,34 @@ def _unsaved_key(meeting_id: int, step: str) -> str:
     return f"note_unsaved_{meeting_id}_{step}"
 
 
-def _save(engine: Engine, actor: Actor, meeting_id: int, step: str) -> None:
-    text_key, rev_key, state_key, conflict_key = _keys(meeting_id, step)
-    body = st.session_state.get(text_key, "")
+def _saved_key(meeting_id: int, step: str) -> str:
+    """The text the box was loaded with or last saved: what the database holds for us."""
+    return f"note_saved_{meeting_id}_{step}"
+
+
+def box_key(meeting_id: int, step: str, generation: int) -> str:
+    """The widget key of one load of a note box."""
+    return f"{_base(meeting_id, step)}_{generation}"
+
+
+def current_box_key(meeting_id: int, step: str) -> str | None:
+    """The widget key of the note box now on screen for this step (None before the first)."""
+    generation = st.session_state.get(_keys(meeting_id, step)[3])
+    return None if generation is None else box_key(meeting_id, step, generation)
+
+
+def _saved(meeting_id: int, step: str, body: str, revision: int | None) -> None:
+    rev_key, _, conflict_key, _ = _keys(meeting_id, step)
+    st.session_state.pop(_unsaved_key(meeting_id, step), None)
+    st.session_state[_saved_key(meeting_id, step)] = body
+    st.session_state[rev_key] = revision
+    st.session_state.pop(conflict_key, None)
+
+
+def _save(engine: Engine, actor: Actor, meeting_id: int, step: str, *, clear=False) -> None:
+    rev_key, state_key, conflict_key, _ = _keys(meeting_id, step)
+    text_key = current_box_key(meeting_id, step)
+    body = "" if clear else st.session_state.get(text_key, "")
     try:
         with session(engine) as s:
             note = meetings.save_note(
@@ -41,8 +86,13 @@ def _save(engine: Engine, actor: Actor, meeting_id: int, step: str) -> None:
                 step=step,
                 body=body,
                 expected_revision=st.session_state.get(rev_key),
-                now=datetime.now(UTC),
+                now=widgets.now(),
+                clear=clear,
             )
+    except meetings.EmptyNote as exc:  # the box was emptied: the saved note stays, and shows
+        st.session_state[text_key] = exc.stored_body
+        _saved(meeting_id, step, exc.stored_body, exc.stored_revision)
+        st.session_state[state_key] = ("kept", str(exc))
     except meetings.NoteConflict as exc:
         st.session_state[_unsaved_key(meeting_id, step)] = body
         st.session_state[conflict_key] = exc
@@ -59,60 +109,120 @@ def _save(engine: Engine, actor: Actor, meeting_id: int, step: str) -> None:
             "the box: press “Try saving again”, or edit it and leave the box.",
         )
     else:
-        st.session_state.pop(_unsaved_key(meeting_id, step), None)
-        st.session_state[rev_key] = note.revision
-        st.session_state.pop(conflict_key, None)
-        st.session_state[state_key] = ("saved", f"Saved at {widgets.local_time(note.updated_at)}")
+        if note is None:  # an empty box on a step without a note: nothing to keep
+            _saved(meeting_id, step, "", None)
+            st.session_state.pop(state_key, None)
+            return
+        _saved(meeting_id, step, note.body, note.revision)
+        if clear:
+            st.session_state[text_key] = ""
+            st.session_state[state_key] = (
+                "saved",
+                "Note deleted (the audit log keeps it).",
+            )
+        else:
+            when = widgets.local_time(note.updated_at)
+            st.session_state[state_key] = ("saved", f"Saved at {when}")
+
+
+def _typed(engine: Engine, actor: Actor, meeting_id: int, step: str, generation: int) -> None:
+    """The box's on_change: save what the person typed — but not a stale value the browser
+    sent for a box that is no longer on screen, or the text the box already holds."""
+    if st.session_state.get(ON_SCREEN) != (meeting_id, step, generation):
+        return  # a box of a step left behind (or an earlier load of this one)
+    body = st.session_state.get(box_key(meeting_id, step, generation), "")
+    if body == st.session_state.get(_saved_key(meeting_id, step)):
+        return  # what the database already holds: nothing typed
+    _save(engine, actor, meeting_id, step)
+
+
+def _retry(engine: Engine, actor: Actor, meeting_id: int, step: str) -> None:
+    _save(engine, actor, meeting_id, step)
+
+
+def _delete(engine: Engine, actor: Actor, meeting_id: int, step: str) -> None:
+    _save(engine, actor, meeting_id, step, clear=True)
 
 
 def _resolve(engine: Engine, actor: Actor, meeting_id: int, step: str, keep_mine: bool) -> None:
-    text_key, rev_key, state_key, conflict_key = _keys(meeting_id, step)
+    rev_key, state_key, conflict_key, _ = _keys(meeting_id, step)
     conflict = st.session_state.pop(conflict_key)
     st.session_state[rev_key] = conflict.stored_revision
+    st.session_state[_saved_key(meeting_id, step)] = conflict.stored_body
     if keep_mine:
         _save(engine, actor, meeting_id, step)
     else:
-        st.session_state[text_key] = conflict.stored_body
+        st.session_state[current_box_key(meeting_id, step)] = conflict.stored_body
         st.session_state.pop(_unsaved_key(meeting_id, step), None)
         st.session_state[state_key] = ("saved", "Took the text saved in your other window.")
 
 
-def my_note(engine: Engine, actor: Actor, meeting: Meeting, step: dict) -> None:
-    """The logged-in person's note on this step, saved as it is typed."""
-    text_key, rev_key, state_key, conflict_key = _keys(meeting.id, step["key"])
-    closed = meetings.is_closed(meeting)
-    can = allowed(actor, "meeting.correct_closed") if closed else allowed(actor, "meeting.run")
-    unsaved = st.session_state.get(_unsaved_key(meeting.id, step["key"]))
-    if text_key not in st.session_state and unsaved is not None:
-        st.session_state[text_key] = unsaved  # its revision stays the one it was typed on
-    if text_key not in st.session_state:
-        with session(engine) as s:
-            stored = meetings.note_of(
-                s, meeting_id=meeting.id, step=step["key"], author=actor.username
-            )
+def _load(engine: Engine, actor: Actor, meeting: Meeting, step: str) -> str:
+    """A fresh load of the box: a new generation, filled with the unsaved text if a save
+    failed (its revision stays the one it was typed on), else with the stored note."""
+    rev_key, _, _, gen_key = _keys(meeting.id, step)
+    generation = st.session_state.get(gen_key, 0) + 1
+    st.session_state[gen_key] = generation
+    text_key = box_key(meeting.id, step, generation)
+    unsaved = st.session_state.get(_unsaved_key(meeting.id, step))
+    with session(engine) as s:
+        stored = meetings.note_of(s, meeting_id=meeting.id, step=step, author=actor.username)
+    if unsaved is not None:
+        st.session_state[text_key] = unsaved
+    else:
         st.session_state[text_key] = stored.body if stored else ""
         st.session_state[rev_key] = stored.revision if stored else None
+    st.session_state[_saved_key(meeting.id, step)] = stored.body if stored else ""
+    return text_key
+
+
+def my_note(engine: Engine, actor: Actor, meeting: Meeting, step: dict) -> None:
+    """The logged-in person's note on this step, saved as it is typed."""
+    key = step["key"]
+    _, state_key, conflict_key, gen_key = _keys(meeting.id, key)
+    base = _base(meeting.id, key)
+    closed = meetings.is_closed(meeting)
+    can = allowed(actor, "meeting.correct_closed") if closed else allowed(actor, "meeting.run")
+    generation = st.session_state.get(gen_key)
+    text_key = None if generation is None else box_key(meeting.id, key, generation)
+    on_screen = st.session_state.get(ON_SCREEN) == (meeting.id, key, generation)
+    if text_key is None or not on_screen or text_key not in st.session_state:
+        text_key = _load(engine, actor, meeting, key)  # a new visit: a new box
+        generation = st.session_state[gen_key]
+    st.session_state[ON_SCREEN] = (meeting.id, key, generation)
     st.text_area(
         "Your notes on this step (saved as you type — when you leave the box)",
         key=text_key,
         height=140,
         disabled=not can,
-        on_change=_save,
-        args=(engine, actor, meeting.id, step["key"]),
-        help="Each person has their own note per step, so nobody overwrites anyone.",
+        on_change=_typed,
+        args=(engine, actor, meeting.id, key, generation),
+        help="Each person has their own note per step, so nobody overwrites anyone. An "
+        "emptied box does not delete your note: use “Delete my note”.",
     )
     state = st.session_state.get(state_key)
     if state and state[0] == "saved":
         st.caption(f"✔ {state[1]}")
+    elif state and state[0] == "kept":
+        st.info(state[1], icon=":material/info:")
     elif state and state[0] == "error":
         st.error(state[1], icon=":material/error:")
         st.button(
             "Try saving again",
-            key=f"retry_{text_key}",
+            key=f"retry_{base}",
             icon=":material/refresh:",
             disabled=not can,
-            on_click=_save,
-            args=(engine, actor, meeting.id, step["key"]),
+            on_click=_retry,
+            args=(engine, actor, meeting.id, key),
+        )
+    if (st.session_state.get(_saved_key(meeting.id, key)) or "").strip() and can:
+        st.button(
+            "Delete my note",
+            key=f"delete_{base}",
+            icon=":material/delete:",
+            on_click=_delete,
+            args=(engine, actor, meeting.id, key),
+            help="Empties your note on this step; the audit log keeps the text.",
         )
     conflict = st.session_state.get(conflict_key)
     if conflict is not None:
@@ -122,15 +232,15 @@ def my_note(engine: Engine, actor: Actor, meeting: Meeting, step: dict) -> None:
         a, b = st.columns(2)
         a.button(
             "Keep what I typed here",
-            key=f"keep_{text_key}",
+            key=f"keep_{base}",
             on_click=_resolve,
-            args=(engine, actor, meeting.id, step["key"], True),
+            args=(engine, actor, meeting.id, key, True),
         )
         b.button(
             "Take the saved text",
-            key=f"take_{text_key}",
+            key=f"take_{base}",
             on_click=_resolve,
-            args=(engine, actor, meeting.id, step["key"], False),
+            args=(engine, actor, meeting.id, key, False),
         )
     if closed and not can:
         st.caption("The meeting is closed: its notes are part of the minutes (admins can correct).")
@@ -140,7 +250,7 @@ def others(engine: Engine, actor: Actor, meeting: Meeting, step: dict) -> None:
     """Everyone else's notes on this step."""
     with session(engine) as s:
         frame = meetings.notes_for(s, meeting.id)
-        names = meetings.display_names(s, list(frame["author"].unique()))
+        names = people.display_names(s, list(frame["author"].unique()))
     rows = frame[(frame["step"] == step["key"]) & (frame["author"] != actor.username)]
     for row in rows.itertuples():
         if row.body.strip():

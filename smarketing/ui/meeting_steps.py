@@ -4,13 +4,13 @@ meeting)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import actions, campaigns, charts, config, meetings, sla
+from smarketing import actions, campaigns, charts, config, meetings, people, sla
 from smarketing.formatting import figure
 from smarketing.models import Meeting
 from smarketing.movements import movements
@@ -18,14 +18,20 @@ from smarketing.periods import period_containing
 from smarketing.permissions import Actor, allowed
 from smarketing.quality import Cohort
 from smarketing.safe_text import safe_markdown as safe
-from smarketing.ui import quality_views, sla_data, sla_views, widgets
+from smarketing.ui import meeting_views, quality_views, sla_data, sla_views, widgets
 from smarketing.ui.resources import session
+from smarketing.wording import plural
 
 OUTCOME_WORD = {"done": "✔ done", "carried": "↻ carried over", "dropped": "✖ dropped"}
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return widgets.now()
+
+
+def _percent(value) -> str:
+    """'64 %' style share, '—' when there is none."""
+    return "—" if value is None or pd.isna(value) else f"{value:.0%}"
 
 
 def _reports(engine: Engine, meeting: Meeting, day: date) -> list[sla.SlaReport]:
@@ -64,6 +70,8 @@ def sla_challenges(engine: Engine, actor: Actor, meeting: Meeting, step: dict, d
     for report in _reports(engine, meeting, day):
         kind = str(report.period.kind)
         recorded = sla_data.period_causes(engine, kind, day)
+        with session(engine) as s:
+            names = people.display_names(s, list(recorded["author"]))
         for m in report.metrics:
             if m.status not in (sla.Status.red, sla.Status.amber):
                 continue
@@ -74,7 +82,8 @@ def sla_challenges(engine: Engine, actor: Actor, meeting: Meeting, step: dict, d
                 f"{figure(m.kind, m.actual)}"
             )
             for row in mine.itertuples():
-                st.markdown(f"**{row.category}** — {row.author}: {safe(row.text)}")
+                who = people.name_in(names, row.author)
+                st.markdown(f"**{safe(row.category)}** — {safe(who)}: {safe(row.text)}")
             if mine.empty:
                 st.warning("No cause recorded yet: why did this happen?", icon=":material/help:")
                 sla_views.cause_form(engine, actor, m, report.period, suffix=f"_{kind}")
@@ -93,25 +102,30 @@ def lead_quality(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day
     if frame.empty:
         st.caption("Too few leads to compare.")
     else:
+        columns = [
+            "dimension_label",
+            "value",
+            "leads_now",
+            "leads_before",
+            "leads_change",
+            "acceptance_now",
+            "acceptance_before",
+        ]
+        shown = frame.assign(
+            acceptance_now=[_percent(v) for v in frame["acceptance_now"]],
+            acceptance_before=[_percent(v) for v in frame["acceptance_before"]],
+            value=[v if isinstance(v, str) and v else "(none)" for v in frame["value"]],
+        )[columns]
         st.dataframe(
-            frame,
-            column_order=[
-                "dimension_label",
-                "value",
-                "leads_now",
-                "leads_before",
-                "leads_change",
-                "acceptance_now",
-                "acceptance_before",
-            ],
+            shown,
             column_config={
                 "dimension_label": "By",
                 "value": "Value",
                 "leads_now": st.column_config.NumberColumn("Leads now", format="%d"),
                 "leads_before": st.column_config.NumberColumn("Before", format="%d"),
                 "leads_change": st.column_config.NumberColumn("Change", format="%+d"),
-                "acceptance_now": st.column_config.NumberColumn("Accepted now", format="percent"),
-                "acceptance_before": st.column_config.NumberColumn("Before", format="percent"),
+                "acceptance_now": "Accepted now",
+                "acceptance_before": "Accepted before",
             },
             hide_index=True,
             width="stretch",
@@ -153,13 +167,15 @@ def actions_review(engine: Engine, actor: Actor, meeting: Meeting, step: dict, d
     with session(engine) as s:
         todo = actions.actions_for_review(s, meeting.id)
         reviews = {r.action_id: r for r in actions.reviews_in(s, meeting.id)}
-        names = meetings.display_names(s, [a.owner for a in todo])
+        names = people.display_names(
+            s, [a.owner for a in todo] + [r.reviewed_by for r in reviews.values()]
+        )
     if not todo:
         st.success("No open actions from earlier meetings.")
         return
     can = allowed(actor, "action.update") and not meetings.is_closed(meeting)
     late = sum(1 for a in todo if a.status == "open" and a.due_date < meeting.held_on)
-    st.markdown(f"**{len(todo)} action(s) to review** · {late} overdue")
+    st.markdown(f"**{plural(len(todo), 'action')} to review** · {late} overdue")
     for a in todo:
         review = reviews.get(a.id)
         overdue = a.status == "open" and a.due_date < meeting.held_on
@@ -168,13 +184,14 @@ def actions_review(engine: Engine, actor: Actor, meeting: Meeting, step: dict, d
             flag = ":red-badge[overdue] " if overdue else ""
             carried = f" · carried {a.carried_over}×" if a.carried_over else ""
             left.markdown(
-                f"{flag}**{safe(a.title)}**  \n{names.get(a.owner, a.owner)} · "
+                f"{flag}**{safe(a.title)}**  \n{safe(people.name_in(names, a.owner))} · "
                 f"due {a.due_date:%d %b}"
                 f"{carried}" + (f" · metric: {actions.metric_label(a.metric)}" if a.metric else "")
             )
             if review:
+                by = people.name_in(names, review.reviewed_by)
                 left.markdown(
-                    f"**{OUTCOME_WORD[review.outcome]}**"
+                    f"**{OUTCOME_WORD[review.outcome]}** by {safe(by)}"
                     + (f" — {safe(review.note)}" if review.note else "")
                 )
             with right:
@@ -214,9 +231,11 @@ def new_actions(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day:
     with session(engine) as s:
         owners = dict(actions.owner_choices(s))
         made = actions.actions_created_in(s, meeting.id)
+        names = people.display_names(s, [a.owner for a in made])
     for a in made:
+        who = people.name_in(names, a.owner)
         st.markdown(
-            f"- **{safe(a.title)}** — {owners.get(a.owner, a.owner)}, due {a.due_date:%d %b %Y}"
+            f"- **{safe(a.title)}** — {safe(who)}, due {a.due_date:%d %b %Y}"
             + (f" · {actions.metric_label(a.metric)}" if a.metric else "")
         )
     can = allowed(actor, "meeting.run") and not meetings.is_closed(meeting)
@@ -253,22 +272,47 @@ def new_actions(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day:
             )
 
 
+def _decider_choices(engine: Engine, meeting: Meeting) -> dict[str, str]:
+    """Who can be picked as 'decided by': the attendees first, then the other people."""
+    with session(engine) as s:
+        listed = meetings.attendee_frame(s, meeting.id)
+        known = people.directory(s)
+    choices = {
+        (row.username or row.guest_name): row.name for row in listed.itertuples() if row.name
+    }
+    others = sorted(
+        ((u, n) for u, n in known.items() if u not in people.APP_ACTORS and u not in choices),
+        key=lambda item: item[1].lower(),
+    )
+    return {**choices, **dict(others)}
+
+
 def decisions(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: date) -> None:
     """Decisions as their own records: text, who decided, linked metric or SLA version."""
     with session(engine) as s:
         frame = meetings.decisions_for(s, meeting.id)
+        names = people.display_names(s, people.people_in(frame["decided_by"]))
     for row in frame.itertuples():
         link = f" · {actions.metric_label(row.metric)}" if row.metric else ""
         link += f" · SLA v{int(row.sla_version)}" if pd.notna(row.sla_version) else ""
-        st.markdown(f"- **{safe(row.text)}** — {safe(row.decided_by)}{link}")
+        by = people.people_text(names, row.decided_by)
+        st.markdown(f"- **{safe(row.text)}** — {safe(by)}{link}")
     can = allowed(actor, "meeting.run") and (
         not meetings.is_closed(meeting) or allowed(actor, "meeting.correct_closed")
     )
     metrics = {m.key: m.label for m in sla.METRICS}
+    choices = _decider_choices(engine, meeting)
     with st.form(f"decision_{meeting.id}_{step['key']}", clear_on_submit=True):
         text = st.text_area("Decision", key=f"decision_text_{step['key']}", max_chars=2000)
         c1, c2, c3 = st.columns([2, 2, 1])
-        who = c1.text_input("Decided by", key=f"decision_by_{step['key']}", max_chars=200)
+        who = c1.multiselect(
+            "Decided by",
+            list(choices),
+            format_func=lambda u: choices.get(u, u),
+            accept_new_options=True,
+            key=f"decision_by_{step['key']}",
+            placeholder="Pick people (or type, e.g. “both teams”)",
+        )
         metric = c2.selectbox(
             "Linked metric",
             [None, *metrics],
@@ -287,7 +331,7 @@ def decisions(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: d
                     actor=actor,
                     meeting_id=meeting.id,
                     text=text,
-                    decided_by=who,
+                    decided_by=list(who),
                     decided_on=meeting.held_on,
                     metric=metric,
                     sla_version=int(version) if version else None,
@@ -299,30 +343,79 @@ def decisions(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: d
         sla_views.agreement_panel(engine, actor, "month", day)
 
 
-def wrap_up(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: date) -> None:
-    """Decisions, each attendee's 1–10 rating, and closing the meeting into its minutes."""
-    decisions(engine, actor, meeting, step, day)
-    closed = meetings.is_closed(meeting)
+RATINGS = [None, *range(1, 11)]
+
+
+def _ratings(engine: Engine, actor: Actor, meeting: Meeting) -> None:
+    """Every attendee's 1–10 rating: the facilitator (or an admin) records anyone's from the
+    projector laptop; everyone else rates for themselves."""
     with session(engine) as s:
         average, count = meetings.rating_summary(s, meeting.id)
         mine = meetings.rating_of(s, meeting.id, actor.username)
+        listed = meetings.attendee_frame(s, meeting.id)
+        facilitator = people.display_name(s, meeting.facilitator)
     st.markdown(
         "**How was this meeting?** "
-        + (f"{average:.1f} / 10 from {count} rating(s)" if count else "no ratings yet")
+        + (f"{average:.1f} / 10 from {plural(count, 'rating')}" if count else "no ratings yet")
     )
-    rating = st.slider(
-        "Your rating", 1, 10, value=mine or 7, key=f"rating_{meeting.id}", disabled=closed
-    )
-    if st.button("Save my rating", key=f"rate_{meeting.id}", disabled=closed):
+    if meetings.is_closed(meeting):
+        return
+    records_all = actor.username == meeting.facilitator or allowed(actor, "meeting.correct_closed")
+    if records_all and not listed.empty:
+        with st.form(f"ratings_{meeting.id}"):
+            st.caption(f"Attendees' ratings, recorded by the facilitator ({facilitator}).")
+            picked = {}
+            columns = st.columns(min(len(listed), 4))
+            for i, row in enumerate(listed.itertuples()):
+                current = None if pd.isna(row.rating) else int(row.rating)
+                picked[int(row.id)] = (
+                    current,
+                    columns[i % len(columns)].selectbox(
+                        row.name,
+                        RATINGS,
+                        index=RATINGS.index(current),
+                        format_func=lambda r: "—" if r is None else str(r),
+                        key=f"rating_of_{meeting.id}_{row.id}",
+                    ),
+                )
+            if st.form_submit_button("Save the ratings"):
+
+                def write(s):
+                    for attendee_id, (before, rating) in picked.items():
+                        if rating != before:
+                            meetings.rate_attendee(
+                                s,
+                                actor=actor,
+                                meeting_id=meeting.id,
+                                attendee_id=attendee_id,
+                                rating=rating,
+                            )
+
+                widgets.save(engine, "Ratings saved.", write, rerun=True)
+        return
+    if records_all:
+        st.caption("List the attendees (Meetings page, or below) to record everyone's rating.")
+    else:
+        st.caption(f"The facilitator ({facilitator}) can record everyone's ratings.")
+    rating = st.slider("Your rating", 1, 10, value=mine or 7, key=f"rating_{meeting.id}")
+    if st.button("Save my rating", key=f"rate_{meeting.id}"):
         widgets.save(
             engine,
             "Thanks — rating saved.",
             lambda s: meetings.rate_meeting(s, actor=actor, meeting_id=meeting.id, rating=rating),
             rerun=True,
         )
-    if closed:
-        st.success("This meeting is closed: its minutes are on the Meetings page.")
+
+
+def wrap_up(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: date) -> None:
+    """Decisions, the attendees and their 1–10 ratings, and closing the meeting into its
+    minutes."""
+    decisions(engine, actor, meeting, step, day)
+    _ratings(engine, actor, meeting)
+    if meetings.is_closed(meeting):
         return
+    with st.expander("Attendees and facilitator", icon=":material/group:"):
+        meeting_views.attendee_editor(engine, actor, meeting)
     st.divider()
     sure = st.checkbox(
         "Everything is captured — close the meeting and write the minutes",
@@ -331,7 +424,8 @@ def wrap_up(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: dat
     if st.button("Close the meeting", key=f"close_{meeting.id}", disabled=not sure, type="primary"):
         widgets.save(
             engine,
-            "Closed: the minutes are written and the open actions carried over.",
+            "Closed: the minutes are written, the open actions carried over and the next "
+            "meeting planned.",
             lambda s: meetings.close_meeting(s, actor=actor, meeting_id=meeting.id, now=_now()),
             rerun=True,
         )
@@ -348,18 +442,27 @@ def sla_history(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day:
     if not history:
         st.info("No SLA agreement yet.")
         return
+    with session(engine) as s:
+        names = people.display_names(
+            s,
+            [
+                u
+                for h in history
+                for u in (h["proposed_by"], h["marketing_confirmed"], h["sales_confirmed"])
+            ],
+        )
     st.dataframe(
         pd.DataFrame(
             [
                 {
-                    "version": h["version"],
-                    "from": h["effective_from"],
-                    "state": h["state"],
-                    "why": h["reason"],
-                    "proposed by": h["proposed_by"],
-                    "marketing confirmed": h["marketing_confirmed"],
-                    "sales confirmed": h["sales_confirmed"],
-                    "what changed": "; ".join(str(c) for c in h["changes"] or []),
+                    "Version": h["version"],
+                    "In effect from": h["effective_from"],
+                    "State": h["state"],
+                    "Why": h["reason"] or "—",
+                    "Proposed by": people.name_in(names, h["proposed_by"]),
+                    "Confirmed for marketing": people.name_in(names, h["marketing_confirmed"]),
+                    "Confirmed for sales": people.name_in(names, h["sales_confirmed"]),
+                    "What changed": "; ".join(str(c) for c in h["changes"] or []) or "—",
                 }
                 for h in history
             ]

@@ -9,11 +9,12 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import agreements, causes, charts, sla
+from smarketing import agreements, causes, charts, people, sla
 from smarketing.errors import SmarketingError
 from smarketing.formatting import figure, status_label, target_line, targets_text
 from smarketing.periods import Period
 from smarketing.permissions import Actor, allowed
+from smarketing.safe_text import safe_markdown
 from smarketing.sla_text import change_text
 from smarketing.ui import sla_data, widgets
 from smarketing.ui.resources import session
@@ -155,15 +156,14 @@ def cause_form(
         category = st.selectbox("Category", causes.CATEGORIES, key=f"cause_cat_{key}")
         text = st.text_area("What happened?", key=f"cause_text_{key}", max_chars=2000)
         if st.form_submit_button("Record cause", disabled=not can):
-            try:
-                with session(engine) as s:
-                    causes.record_cause(
-                        s, actor=actor, metric=m.key, period=period, category=category, text=text
-                    )
-            except SmarketingError as exc:
-                st.error(str(exc))
-            else:
-                st.success("Cause recorded: it will be shown in the meeting.")
+            widgets.save(  # rerun: the cause shows at once where "no cause yet" stood
+                engine,
+                "Cause recorded: it is shown with the metric and in the meeting's minutes.",
+                lambda s: causes.record_cause(
+                    s, actor=actor, metric=m.key, period=period, category=category, text=text
+                ),
+                rerun=True,
+            )
 
 
 def scorecard(engine: Engine, actor: Actor, kind: str, as_of: date) -> None:
@@ -250,6 +250,15 @@ def agreement_panel(engine: Engine, actor: Actor, kind: str, today: date) -> Non
         if row["state"] != "in effect":
             _confirm_row(engine, actor, row)
     if rows:
+        with session(engine) as s:  # people by name, not username
+            who = people.display_names(
+                s,
+                [
+                    r[k]
+                    for r in rows
+                    for k in ("proposed_by", "marketing_confirmed", "sales_confirmed")
+                ],
+            )
         table = pd.DataFrame(
             {
                 "version": [r["version"] for r in rows],
@@ -259,10 +268,14 @@ def agreement_panel(engine: Engine, actor: Actor, kind: str, today: date) -> Non
                 "changed": [", ".join(change_text(*c) for c in r["changes"]) or "—" for r in rows],
                 "why": [r["reason"] for r in rows],
                 "proposed": [
-                    f"{r['proposed_by']}, {widgets.local_time(r['proposed_at'])}" for r in rows
+                    f"{people.name_in(who, r['proposed_by'])}, "
+                    f"{widgets.local_time(r['proposed_at'])}"
+                    for r in rows
                 ],
-                "marketing confirmed": [r["marketing_confirmed"] or "—" for r in rows],
-                "sales confirmed": [r["sales_confirmed"] or "—" for r in rows],
+                "marketing confirmed": [
+                    people.name_in(who, r["marketing_confirmed"]) for r in rows
+                ],
+                "sales confirmed": [people.name_in(who, r["sales_confirmed"]) for r in rows],
             }
         )
         st.dataframe(table, hide_index=True, width="stretch")
@@ -281,7 +294,9 @@ def _confirm_row(engine: Engine, actor: Actor, row: dict) -> None:
     for column, team in zip(columns, ("marketing", "sales"), strict=True):
         done = row[f"{team}_confirmed"]
         if done:
-            column.markdown(f"{team.title()}: confirmed by {done}")
+            with session(engine) as s:
+                name = people.display_name(s, done)
+            column.markdown(f"{team.title()}: confirmed by {safe_markdown(name)}")
             continue
         can = allowed(actor, f"sla.confirm_{team}")
         if column.button(
@@ -335,18 +350,16 @@ def _propose_form(engine: Engine, actor: Actor, today: date, latest: dict | None
         effective = c2.date_input("Effective from", value=today.replace(day=1), key="t_from")
         reason = st.text_area("Why this change?", key="t_reason")
         if st.form_submit_button("Propose version", disabled=not can, type="primary"):
-            try:
-                with session(engine) as s:
-                    made = agreements.propose_agreement(
-                        s, actor=actor, targets=values, effective_from=effective, reason=reason
-                    )
-            except SmarketingError as exc:
-                st.error(str(exc))
-            else:
-                st.success(
-                    f"Version {made.version} proposed: it takes effect when marketing and "
-                    "sales have both confirmed it."
-                )
+            number = (latest["version"] + 1) if latest else 1  # propose takes the next one
+            widgets.save(  # rerun: the new version shows in the history above at once
+                engine,
+                f"Version {number} proposed: it takes effect when marketing and sales have "
+                "both confirmed it.",
+                lambda s: agreements.propose_agreement(
+                    s, actor=actor, targets=values, effective_from=effective, reason=reason
+                ),
+                rerun=True,
+            )
 
 
 #: The SLA page's detail sections; only the one shown is computed.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pandas as pd
 import streamlit as st
@@ -158,3 +158,13 @@ def flash() -> None:
     message = st.session_state.pop(FLASH_KEY, None)
     if message:
         st.success(message, icon=":material/check_circle:")
+
+
+def now() -> datetime:
+    """The current time (UTC). The one clock of the meeting screens: page tests pin it."""
+    return datetime.now(UTC)
+
+
+def today() -> date:
+    """Today in the business timezone, by :func:`now`."""
+    return now().astimezone(config.business_tz()).date()
