@@ -115,7 +115,7 @@ def test_contact_histogram_marks_deadline_median_and_p90():
     )
     spec = contact_histogram(bins, response_hours=2, median=0.8, p90=2.5).to_dict()
     marks = [v["what"] for v in next(d for d in spec["datasets"].values() if d and "what" in d[0])]
-    assert marks == ["deadline 2 h", "median 0.8 h", "90th pct 2.5 h"]
+    assert marks == ["deadline 2.0 h", "median 0.8 h", "90th pct 2.5 h"]
 
 
 def test_stage_flow_chart_draws_one_box_per_stage_coloured_by_team():

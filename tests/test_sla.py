@@ -66,6 +66,7 @@ def test_month(data):
         "forecast": 14.0,
         "needed_per_day": 0.33,
         "status": "green",
+        "reason": None,
     }
     assert got["mql_acceptance_rate"] == {
         "key": "mql_acceptance_rate",
@@ -75,6 +76,7 @@ def test_month(data):
         "numerator": 3,
         "denominator": 4,
         "status": "amber",
+        "reason": None,
     }
     assert got["contacted_within_sla_rate"] == {
         "key": "contacted_within_sla_rate",
@@ -84,6 +86,7 @@ def test_month(data):
         "numerator": 2,
         "denominator": 6,
         "status": "red",
+        "reason": None,
     }
     assert got["median_first_contact_hours"] == {
         "key": "median_first_contact_hours",
@@ -92,6 +95,7 @@ def test_month(data):
         "target": 4.0,
         "denominator": 3,
         "status": "green",
+        "reason": None,
     }
     assert got["sqls"] == {
         "key": "sqls",
@@ -103,6 +107,7 @@ def test_month(data):
         "forecast": 4.0,
         "needed_per_day": 0.2,
         "status": "red",
+        "reason": None,
     }
     assert got["close_rate"] == {
         "key": "close_rate",
@@ -112,6 +117,7 @@ def test_month(data):
         "numerator": 1,
         "denominator": 2,
         "status": "green",
+        "reason": None,
     }
     assert got["customers"] == {
         "key": "customers",
@@ -123,6 +129,7 @@ def test_month(data):
         "forecast": 2.0,
         "needed_per_day": 0.07,
         "status": "green",
+        "reason": None,
     }
 
 
@@ -144,6 +151,7 @@ def test_week(data):
         "target": 4.0,
         "denominator": 0,
         "status": "no_data",
+        "reason": "no MQL of this period has had a first contact yet",
     }
     assert (got["sqls"]["actual"], got["sqls"]["pace"]) == (2, 1.7143)
     assert (got["customers"]["actual"], got["close_rate"]["actual"]) == (1, 0.5)

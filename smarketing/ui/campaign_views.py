@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from smarketing import campaigns, charts, config, quality, sla
+from smarketing.formatting import EMPTY, count, hours, percent
 from smarketing.permissions import Actor, allowed
 from smarketing.ui import sla_views, widgets
 from smarketing.ui.resources import data_version, session
@@ -198,17 +199,24 @@ def funnel(engine: Engine, name: str) -> None:
     st.vega_lite_chart(charts.funnel_chart(frame, "next").to_dict(), width="stretch")
     follow = f["follow_up"]
     if follow["due"]:
+        counted = (
+            f"{count(follow['in_time'])} of {count(follow['due'])}"
+            if follow["in_time"] is not None
+            else f"{count(follow['due'])}"
+        )
         st.metric(
             "MQLs contacted in time",
-            f"{follow['rate']:.0%}",
+            percent(follow["rate"]),
             help=(
-                f"{follow['in_time']:,} of {follow['due']:,} MQLs whose {follow['hours']:g}-hour "
-                "deadline has passed were contacted by then. Target "
-                + (f"{follow['target']:.0%}." if follow["target"] is not None else "not set.")
+                f"{counted} MQLs whose {hours(follow['hours'])} deadline has passed were "
+                "contacted by then. Target "
+                + (f"{percent(follow['target'])}." if follow["target"] is not None else "not set.")
             ),
             border=True,
         )
         st.markdown(sla_views.badge(sla.Status(follow["status"])))
+        if follow.get("reason"):
+            st.caption(f"{EMPTY} {follow['reason']}")
     else:
         st.caption("No MQL of this campaign has reached its response deadline yet.")
 

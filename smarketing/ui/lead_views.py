@@ -5,27 +5,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import config, hot_leads, leads, verdicts
+from smarketing import charts, config, hot_leads, leads, verdicts
 from smarketing.permissions import Actor, allowed
 from smarketing.ui import resources, widgets
 from smarketing.ui.resources import session
 
 PER_PAGE = 50
 ANY = "any"
-KIND_COLOURS = {
-    "Page view": "#56B4E9",
-    "Download": "#0072B2",
-    "Form": "#009E73",
-    "E-mail click": "#E69F00",
-    "E-mail": "#D55E00",
-    "Call": "#CC79A7",
-    "Meeting": "#000000",
-}
 
 
 def now() -> datetime:
@@ -100,32 +90,6 @@ def pick_lead(frame: pd.DataFrame) -> int | None:
     return labels.get(chosen)
 
 
-def timeline_chart(frame: pd.DataFrame) -> alt.Chart:
-    """Activities on a time axis, one row per kind, coloured by kind."""
-    data = frame.assign(when=pd.to_datetime(frame["occurred_at"], utc=True))
-    kinds = [k for k in KIND_COLOURS if k in set(data["label"])]
-    return (
-        alt.Chart(data)
-        .mark_circle(size=140, opacity=0.85)
-        .encode(
-            x=alt.X("when:T", title=None, axis=alt.Axis(format="%d %b %Y", labelFontSize=12)),
-            y=alt.Y("label:N", title=None, sort=kinds, axis=alt.Axis(labelFontSize=13)),
-            color=alt.Color(
-                "label:N",
-                scale=alt.Scale(domain=kinds, range=[KIND_COLOURS[k] for k in kinds]),
-                legend=None,
-            ),
-            tooltip=[
-                alt.Tooltip("when:T", title="When", format="%a %d %b %Y %H:%M"),
-                alt.Tooltip("label:N", title="What"),
-                alt.Tooltip("detail:N"),
-                alt.Tooltip("actor:N", title="By"),
-            ],
-        )
-        .properties(height=40 * max(len(kinds), 2) + 40)
-    )
-
-
 def lead_story(engine: Engine, lead_id: int) -> dict:
     """Profile, lifecycle, verdict history and the activity timeline of one lead."""
     with session(engine) as s:
@@ -160,7 +124,7 @@ def lead_story(engine: Engine, lead_id: int) -> dict:
         c2.caption("No verdict yet.")
     st.markdown(f"**Activity timeline** — {len(events)} activities")
     if not events.empty:
-        st.altair_chart(timeline_chart(events), width="stretch")
+        st.altair_chart(charts.timeline_chart(events), width="stretch")
         st.dataframe(
             events.assign(occurred_at=events["occurred_at"].map(widgets.local_time)).drop(
                 columns=["kind", "sales"]

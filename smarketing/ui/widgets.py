@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from smarketing import config
 from smarketing.errors import SmarketingError
+from smarketing.formatting import count, is_empty, percent
 from smarketing.safe_text import safe_markdown
 from smarketing.ui.resources import session
 
@@ -43,13 +44,11 @@ def stage_tiles(frame: pd.DataFrame) -> None:
     """One metric tile per stage: count, change against the like-for-like previous period."""
     columns = st.columns(len(frame))
     for column, row in zip(columns, frame.itertuples(index=False), strict=True):
-        pct = (
-            "" if row.change_pct is None or pd.isna(row.change_pct) else f" ({row.change_pct:+.0%})"
-        )
+        pct = "" if is_empty(row.change_pct) else f" ({percent(row.change_pct, signed=True)})"
         column.metric(
             row.label,
-            f"{row.current:,}",
-            delta=f"{row.change:+,}{pct} vs {row.previous:,}",
+            count(row.current),
+            delta=f"{count(row.change, signed=True)}{pct} vs {count(row.previous)}",
             delta_color="normal",
             help=f"{row.definition} Compared with {row.compared_with}.",
             border=True,

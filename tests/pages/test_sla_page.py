@@ -90,7 +90,7 @@ def test_month_figures_and_status_words(people, sla_data):
     at = open_sla("mia")
     values = {m.label: m.value for m in at.metric}
     assert values["MQLs delivered"] == "3"
-    assert values["Contacted in time"] == "33.3%"  # 1 of 3 due MQLs within 4 h
+    assert values["Contacted in time"] == "33.3 %"  # 1 of 3 due MQLs within 4 h
     assert values["Median first contact"] == "4.0 h"
     page = texts(at)
     assert "✖ off track" in page and "✔ on track" in page
