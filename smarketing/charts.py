@@ -146,7 +146,7 @@ def time_ticks(first: datetime, last: datetime, *, whole_days: bool = False) -> 
         first, last = last, first
     span = last - first
     if span <= HOURLY_UP_TO and not whole_days:
-        pad = max(span * 0.05, timedelta(minutes=30))
+        pad = max(span * 0.05, timedelta(hours=1))
         low, high = first - pad, last + pad
         hours = (high - low).total_seconds() / 3600
         step = next((s for s in HOUR_STEPS if hours / s <= MAX_TICKS), HOUR_STEPS[-1])
@@ -195,6 +195,7 @@ def weekly_stage_chart(frame: pd.DataFrame, label: str) -> alt.Chart:
     the week still running is drawn lighter and marked "so far"."""
     data = frame[frame["label"] == label].sort_values("week_start")
     data = data.assign(
+        week_start=pd.to_datetime(data["week_start"]).dt.strftime("%Y-%m-%d"),
         week_of=pd.to_datetime(data["week_start"]).dt.strftime("%d %b"),
         state=data["partial"].map({True: "so far", False: "full week"}),
         count_text=[count(v) for v in data["count"]],
