@@ -368,9 +368,10 @@ def scorecard_chart(frame: pd.DataFrame, *, font_size: int = 12, row_height: int
                 orient="bottom",
                 anchor="start",
                 fontSize=13,
+                lineHeight=18,
                 fontWeight="normal",
                 color="#333333",
-                offset=10,
+                offset=12,
                 limit=0,
             )
         )

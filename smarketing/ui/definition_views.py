@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import charts, config, definitions
+from smarketing import charts, config, definitions, formatting
 from smarketing.models import Definition
 from smarketing.periods import period_containing
 from smarketing.permissions import Actor
@@ -68,7 +68,7 @@ def _rule(engine: Engine, d: Definition, as_of: date) -> None:
         unknown = ", ".join(f"“{c}”" for c in count.parsed.unknown)
         st.caption(f"Not measurable from CRM data: {unknown}.")
         return
-    share = f" ({count.meeting / count.leads:.0%})" if count.leads else ""
+    share = f" ({formatting.percent(count.meeting / count.leads)})" if count.leads else ""
     st.markdown(
         f"This month ({month.start:%d %b}–{as_of:%d %b}): **{count.meeting:,} of {count.leads:,} "
         f"new leads**{share} meet the rule · {count.mqls_meeting:,} of them are MQLs · "
