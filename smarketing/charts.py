@@ -621,8 +621,12 @@ def conversion_bar_chart(frame: pd.DataFrame, metric: str) -> alt.LayerChart:
 
 def rejection_reasons_chart(frame: pd.DataFrame) -> alt.Chart:
     """Stacked bars of rejected leads per dimension value, split by reason (frame:
-    ``quality.rejection_reasons``: value, reason, count, share); commonest reason first.
-    One band of ``BAR_STEP`` pixels per value, however short the chart's container."""
+    ``quality.rejection_reasons``: value, reason, count, share; a ``reason_label`` or
+    ``label`` column, when the reasons are stored as keys, is what the chart writes);
+    commonest reason first. One band of ``BAR_STEP`` pixels per value, however short the
+    chart's container."""
+    shown = next((c for c in ("reason_label", "label") if c in frame.columns), "reason")
+    frame = frame.assign(reason=frame[shown].map(str))
     totals = frame.groupby("reason")["count"].sum().sort_values(ascending=False, kind="stable")
     reasons = [r for r in totals.index if r != "(none)"]
     colours = [REASON_COLOURS[i % len(REASON_COLOURS)] for i in range(len(reasons))]

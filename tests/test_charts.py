@@ -481,3 +481,19 @@ def test_the_quality_table_and_its_chart_write_the_same_figures():
     funnel = charts.funnel_chart(quality.funnel_from(frame), "cumulative").to_dict()
     texts = {v["stage"]: v["text"] for v in next(iter(funnel["datasets"].values()))}
     assert texts["mqls"] == f"{shown['mqls'].iloc[-1]:,} · {shown['lead_to_mql'].iloc[-1]}"
+
+
+def test_rejection_reasons_chart_writes_the_label_when_reasons_are_keys():
+    """Reasons may be stored as stable keys with a label beside them: the chart shows the
+    label, and one reason stays one category however it was spelled."""
+    frame = _reasons().assign(
+        reason=["student_competitor", "not_reachable", "wrong_persona", "no_budget"],
+        reason_label=["Student / competitor", "Not reachable", "Wrong persona", "No budget"],
+    )
+    spec = charts.rejection_reasons_chart(frame).to_dict()
+    assert spec["encoding"]["color"]["scale"]["domain"] == [
+        "Student / competitor",
+        "Not reachable",
+        "No budget",
+        "Wrong persona",
+    ]

@@ -237,7 +237,7 @@ def waiting(engine: Engine, name: str) -> None:
             "company": "Company",
             "owner": "Owner",
             "mql": "MQL since",
-            "hours_waiting": st.column_config.NumberColumn("Hours waiting", format="%.1f"),
+            "hours_waiting": st.column_config.NumberColumn("Hours waiting", format="%.1f h"),
             "past_deadline": st.column_config.CheckboxColumn("Late"),
         },
         hide_index=True,
