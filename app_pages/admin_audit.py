@@ -3,7 +3,7 @@
 import streamlit as st
 
 from smarketing import audit, config
-from smarketing.ui import frame, resources, widgets
+from smarketing.ui import frame, resources, tables, widgets
 
 engine = resources.engine()
 frame.actor_allowed_to("audit.read")
@@ -27,7 +27,7 @@ with resources.session(engine) as s:
 if rows.empty:
     st.info("No audit entries match.")
 else:
-    widgets.table(
+    tables.show(
         rows.assign(at=rows["at"].map(widgets.local_time), detail=rows["detail"].replace("", None)),
         {"at": "When", "who": "Who", "action": "Action", "what": "What", "detail": "Detail"},
     )

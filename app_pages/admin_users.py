@@ -5,7 +5,7 @@ import streamlit as st
 
 from smarketing import users
 from smarketing.permissions import permission_table
-from smarketing.ui import frame, resources, user_admin, widgets
+from smarketing.ui import frame, resources, tables, user_admin, widgets
 
 engine = resources.engine()
 actor = frame.actor_allowed_to("users.manage")
@@ -13,7 +13,7 @@ actor = frame.actor_allowed_to("users.manage")
 st.title("Users")
 with resources.session(engine) as s:
     table = users.users_table(s)
-widgets.table(
+tables.show(
     table.assign(last_login=table["last_login"].map(widgets.local_time)), user_admin.USER_LABELS
 )
 
@@ -25,6 +25,6 @@ with add:
 with change:
     user_admin.change_user_form(engine, actor, table["username"].tolist())
 with rights:
-    widgets.table(pd.DataFrame(permission_table()), user_admin.PERMISSION_LABELS)
+    tables.show(pd.DataFrame(permission_table()), user_admin.PERMISSION_LABELS)
 with reasons:
     user_admin.rejection_reasons_form(engine, actor)

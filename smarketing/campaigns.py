@@ -24,6 +24,7 @@ from sqlmodel import Session, col
 from smarketing import audit, config
 from smarketing.adoption import adopt, adopt_all
 from smarketing.agreements import agreement_for
+from smarketing.coverage import coverage
 from smarketing.db import bump_data_version
 from smarketing.errors import InvalidInput, NotFound
 from smarketing.leads import NONE_LABEL, display_name
@@ -770,7 +771,10 @@ def campaign_funnel(session: Session, campaign_name: str, *, now: datetime) -> d
     after mql_at) by the deadline; ``rate`` = in_time ÷ due (None when none is due);
     ``target`` = contacted_within_sla_target and ``hours`` = response_hours of the agreement
     in effect on ``now``'s day (target None, hours 24 without one); ``status`` (sla.Status)
-    by the SLA's bands (no_data without a due MQL or a target).
+    by the SLA's bands (no_data without a due MQL or a target); ``reason`` why the rate is
+    missing although MQLs are due (the store holds no first contact at all), else None.
+    Without any verdict in the store, accepted, rejected and acceptance are None and
+    ``unmeasured`` ({key: reason}) says why; ``unmeasured`` is {} otherwise.
     """
     t = Lead.__table__.c
     segments = _deadline_segments(session)
@@ -792,7 +796,14 @@ def campaign_funnel(session: Session, campaign_name: str, *, now: datetime) -> d
     n_due, n_in_time = int(row[-2]), int(row[-1])
     agreement = agreement_for(session, today_local(now))
     target = None if agreement is None else agreement.contacted_within_sla_target
-    rate = _ratio(n_in_time, n_due)
+    held = coverage(session)
+    contact_gap = held.first_contact_gap
+    rate = None if contact_gap else _ratio(n_in_time, n_due)
+    unmeasured = {}
+    if held.verdict_gap:
+        counts |= {"accepted": None, "rejected": None}
+        unmeasured = dict.fromkeys(("accepted", "rejected", "acceptance"), held.verdict_gap)
+    decided = None if counts["accepted"] is None else counts["accepted"] + counts["rejected"]
     lead_target = session.execute(
         select(Campaign.lead_target).where(Campaign.name == campaign_name)
     ).scalar_one_or_none()
@@ -800,16 +811,18 @@ def campaign_funnel(session: Session, campaign_name: str, *, now: datetime) -> d
         "campaign": campaign_name,
         "lead_target": lead_target,
         **counts,
-        "acceptance": _ratio(counts["accepted"], counts["accepted"] + counts["rejected"]),
+        "acceptance": None if decided is None else _ratio(counts["accepted"], decided),
         "mql_to_sql": _ratio(counts["sqls"], counts["mqls"]),
         "follow_up": {
             "due": n_due,
-            "in_time": n_in_time,
+            "in_time": None if contact_gap else n_in_time,
             "rate": rate,
             "target": target,
             "hours": agreement.response_hours if agreement else FALLBACK_RESPONSE_HOURS,
             "status": status_of(METRIC_BY_KEY["contacted_within_sla_rate"], rate, target),
+            "reason": contact_gap if n_due else None,
         },
+        "unmeasured": unmeasured,
         "as_of": now,
     }
 

@@ -1,9 +1,32 @@
-"""Altair chart builders: DataFrame in, alt.Chart out (validated in tests via to_dict)."""
+"""Altair chart builders: DataFrame in, alt.Chart out (validated in tests via to_dict).
+
+Every builder follows the same rules, so no chart on any page collapses, overlaps or cuts
+its text (tests/test_charts.py checks each one):
+
+- ``autosize`` is ``fit-x``: the chart fills the width of its container, and its height is
+  the plotting area's. (Streamlit's default, ``fit``, squeezes the title, legend and axes
+  into the given height too: a short bar chart with a legend drew zero-height bars.)
+- Bars and rows on a discrete axis get a fixed band per value (``alt.Step``), so two labels
+  never share one band; category labels may be ``CATEGORY_LABEL_LIMIT`` pixels wide.
+- Titles are short, wrapped into lines of at most ``TITLE_CHARS`` characters and never
+  truncated (``limit`` 0): they fit the narrowest column a chart is shown in (about
+  270 px, the campaign page at 1280 px).
+- A time axis carries explicit ticks from ``time_ticks``: hours when the data spans a day,
+  days over a few weeks, months beyond, each labelled so no two ticks read the same.
+- Figures in labels and tooltips are written by ``smarketing.formatting`` (the same text
+  as in the tables); axis ticks use the Vega expression that writes the same style.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
 import altair as alt
 import pandas as pd
+
+from smarketing import config
+from smarketing.formatting import EMPTY, count, decimal, figure, hours, percent, vega_percent
 
 #: Colour-blind-safe palette (Okabe-Ito) for the funnel stages, readable on a projector.
 STAGE_COLOURS = {
@@ -13,6 +36,158 @@ STAGE_COLOURS = {
     "Customers": "#CC79A7",
 }
 AXIS = {"labelFontSize": 13, "titleFontSize": 14}
+#: Widest label on a category axis, in pixels (Streamlit's theme cuts them at 100).
+CATEGORY_LABEL_LIMIT = 220
+CATEGORY_AXIS = {**AXIS, "labelLimit": CATEGORY_LABEL_LIMIT}
+#: The longest line of a chart title, in characters (16 px bold: at most about 250 px).
+TITLE_CHARS = 32
+TITLE_SIZE = 16
+#: Band per bar or row on a discrete axis, in pixels (two 13 px labels never meet).
+BAR_STEP = 34
+#: Fit the container's width; the height is the plotting area's (see the module docstring).
+FIT_X = alt.AutoSizeParams(type="fit-x", contains="padding")
+
+
+def wrapped(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` characters, broken between words."""
+    lines: list[str] = []
+    for word in str(text).split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def title(text: str) -> alt.Title:
+    """A chart title that is never cut: at most ``TITLE_CHARS`` per line, no limit."""
+    lines = wrapped(text, TITLE_CHARS)
+    return alt.Title(
+        lines if len(lines) > 1 else lines[0],
+        fontSize=TITLE_SIZE,
+        anchor="start",
+        limit=0,
+    )
+
+
+def _fit(chart):
+    """The chart filling its container's width (``fit-x``, see the module docstring)."""
+    return chart.properties(autosize=FIT_X)
+
+
+# --- time axes ----------------------------------------------------------------------------
+
+#: Tick steps tried, smallest first, until at most MAX_TICKS ticks remain.
+HOUR_STEPS = (1, 2, 3, 6, 12)
+DAY_STEPS = (1, 2, 7, 14)
+MONTH_STEPS = (1, 2, 3, 6, 12)
+MAX_TICKS = 8
+#: Widest span shown with hourly ticks, and with daily ticks.
+HOURLY_UP_TO = timedelta(hours=36)
+DAILY_UP_TO = timedelta(days=120)
+#: ISO text of a wall-clock time that Vega reads as UTC (the chart shows it as written).
+WALL_CLOCK = "%Y-%m-%dT%H:%M:%SZ"
+
+
+@dataclass(frozen=True)
+class TimeTicks:
+    """Explicit ticks of a time axis, in business wall-clock time (naive datetimes)."""
+
+    values: list[datetime]
+    format: str  # strftime and d3-time-format alike
+    domain: tuple[datetime, datetime]
+
+    def labels(self) -> list[str]:
+        """The tick labels as the chart writes them."""
+        return [v.strftime(self.format) for v in self.values]
+
+    def axis(self, **kwargs) -> alt.Axis:
+        """An axis with exactly these ticks and labels."""
+        return alt.Axis(
+            values=[_vega_time(v) for v in self.values],
+            format=self.format,
+            labelOverlap=True,
+            labelFlush=False,
+            **kwargs,
+        )
+
+    def scale(self) -> alt.Scale:
+        """A UTC time scale over the domain (the data is wall-clock time written as UTC)."""
+        low, high = self.domain
+        return alt.Scale(type="utc", domain=[_vega_time(low), _vega_time(high)], nice=False)
+
+
+def _vega_time(moment: datetime) -> alt.DateTime:
+    return alt.DateTime(
+        year=moment.year,
+        month=moment.month,
+        date=moment.day,
+        hours=moment.hour,
+        minutes=moment.minute,
+        utc=True,
+    )
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time())
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def time_ticks(first: datetime, last: datetime, *, whole_days: bool = False) -> TimeTicks:
+    """Ticks for data from ``first`` to ``last`` (naive wall-clock times): hourly steps
+    ("%H:%M", with the day when it changes) up to 36 hours, daily steps ("%d %b") up to
+    120 days, monthly steps ("%b %Y") beyond; at most ``MAX_TICKS`` ticks, all distinct.
+    ``whole_days`` (data by day): never finer than a day."""
+    if last < first:
+        first, last = last, first
+    span = last - first
+    if span <= HOURLY_UP_TO and not whole_days:
+        pad = max(span * 0.05, timedelta(hours=1))
+        low, high = first - pad, last + pad
+        hours = (high - low).total_seconds() / 3600
+        step = next((s for s in HOUR_STEPS if hours / s <= MAX_TICKS), HOUR_STEPS[-1])
+        tick = low.replace(minute=0, second=0, microsecond=0)
+        tick += timedelta(hours=(-tick.hour) % step)
+        if tick < low:
+            tick += timedelta(hours=step)
+        values = []
+        while tick <= high:
+            values.append(tick)
+            tick += timedelta(hours=step)
+        fmt = "%H:%M" if low.date() == high.date() else "%d %b %H:%M"
+        return TimeTicks(values, fmt, (low, high))
+    first_day, last_day = first.date(), last.date()
+    if (last_day - first_day) <= DAILY_UP_TO:
+        low = _midnight(first_day) - timedelta(hours=12)
+        high = _midnight(last_day) + timedelta(hours=12 if whole_days else 36)
+        days = (last_day - first_day).days + 1
+        step = next((s for s in DAY_STEPS if days / s <= MAX_TICKS), DAY_STEPS[-1])
+        values = [_midnight(first_day + timedelta(days=i)) for i in range(0, days, step)]
+        fmt = "%d %b" if first_day.year == last_day.year else "%d %b %Y"
+        return TimeTicks(values, fmt, (low, high))
+    months = (last_day.year - first_day.year) * 12 + last_day.month - first_day.month + 1
+    step = next((s for s in MONTH_STEPS if months / s <= MAX_TICKS), MONTH_STEPS[-1])
+    start = first_day.replace(day=1)
+    values = [_midnight(_add_months(start, i)) for i in range(0, months, step)]
+    low = _midnight(start)
+    return TimeTicks(values, "%b %Y", (low, _midnight(_add_months(last_day, 1))))
+
+
+def wall_clock(moments) -> pd.Series:
+    """Aware instants as naive wall-clock times in the business timezone."""
+    series = pd.to_datetime(pd.Series(moments), utc=True)
+    return series.dt.tz_convert(config.business_tz()).dt.tz_localize(None)
+
+
+def _wall_text(values: pd.Series) -> list[str]:
+    return [v.strftime(WALL_CLOCK) for v in values]
+
+
+# --- Overview and SLA ---------------------------------------------------------------------
 
 
 def weekly_stage_chart(frame: pd.DataFrame, label: str) -> alt.Chart:
@@ -20,11 +195,13 @@ def weekly_stage_chart(frame: pd.DataFrame, label: str) -> alt.Chart:
     the week still running is drawn lighter and marked "so far"."""
     data = frame[frame["label"] == label].sort_values("week_start")
     data = data.assign(
+        week_start=pd.to_datetime(data["week_start"]).dt.strftime("%Y-%m-%d"),
         week_of=pd.to_datetime(data["week_start"]).dt.strftime("%d %b"),
         state=data["partial"].map({True: "so far", False: "full week"}),
+        count_text=[count(v) for v in data["count"]],
     )
-    return (
-        alt.Chart(data, title=alt.Title(label, fontSize=16, anchor="start"))
+    return _fit(
+        alt.Chart(data, title=title(label))
         .mark_bar(color=STAGE_COLOURS.get(label, "#0072B2"))
         .encode(
             x=alt.X(
@@ -33,7 +210,11 @@ def weekly_stage_chart(frame: pd.DataFrame, label: str) -> alt.Chart:
                 title="week starting",
                 axis=alt.Axis(**AXIS, labelAngle=0, labelOverlap=True),
             ),
-            y=alt.Y("count:Q", title=None, axis=alt.Axis(**AXIS, tickMinStep=1)),
+            y=alt.Y(
+                "count:Q",
+                title=None,
+                axis=alt.Axis(**AXIS, tickMinStep=1, format=",d"),
+            ),
             opacity=alt.Opacity(
                 "state:N",
                 scale=alt.Scale(domain=["full week", "so far"], range=[1.0, 0.4]),
@@ -41,11 +222,11 @@ def weekly_stage_chart(frame: pd.DataFrame, label: str) -> alt.Chart:
             ),
             tooltip=[
                 alt.Tooltip("week:N", title="Week"),
-                alt.Tooltip("count:Q", title=label),
+                alt.Tooltip("count_text:N", title=label),
                 alt.Tooltip("state:N", title="Counted"),
             ],
         )
-        .properties(height=220)
+        .properties(height=200)
     )
 
 
@@ -79,15 +260,22 @@ def pacing_chart(frame: pd.DataFrame, label: str) -> alt.Chart:
     }
     dashes = {"actual": [1, 0], "expected": [1, 0], "target": [6, 4], "forecast": [6, 4]}
     present = [s for s in SERIES if s in set(frame["series"])]
-    data = frame.assign(day=pd.to_datetime(frame["day"]))
-    return (
-        alt.Chart(
-            data, title=alt.Title(f"{label}: cumulative, day by day", fontSize=16, anchor="start")
-        )
-        .mark_line(strokeWidth=3, point=False)
+    days = pd.to_datetime(frame["day"])
+    ticks = time_ticks(days.min(), days.max(), whole_days=True)
+    data = frame.assign(
+        day=_wall_text(days),
+        day_text=days.dt.strftime("%a %d %b"),
+        value_text=[
+            decimal(v, 1) if s in ("expected", "forecast") else count(v)
+            for s, v in zip(frame["series"], frame["value"], strict=True)
+        ],
+    )
+    return _fit(
+        alt.Chart(data, title=title(f"{label}, day by day"))
+        .mark_line(strokeWidth=3, point=len(ticks.values) == 1)
         .encode(
-            x=alt.X("day:T", title=None, axis=alt.Axis(format="%d %b", **AXIS)),
-            y=alt.Y("value:Q", title=label, axis=alt.Axis(**AXIS)),
+            x=alt.X("day:T", title=None, scale=ticks.scale(), axis=ticks.axis(**AXIS)),
+            y=alt.Y("value:Q", title=label, axis=alt.Axis(**AXIS, format=",d")),
             color=alt.Color(
                 "series:N",
                 scale=alt.Scale(domain=present, range=[colours[s] for s in present]),
@@ -99,20 +287,41 @@ def pacing_chart(frame: pd.DataFrame, label: str) -> alt.Chart:
                 legend=None,
             ),
             tooltip=[
-                alt.Tooltip("day:T", format="%a %d %b"),
+                alt.Tooltip("day_text:N", title="Day"),
                 alt.Tooltip("series:N"),
-                alt.Tooltip("value:Q", format=",.1f"),
+                alt.Tooltip("value_text:N", title=label),
             ],
         )
-        .properties(height=300)
+        .properties(height=280)
     )
+
+
+#: Characters per line of a note under a chart (13 px: fits a 390 px wide phone).
+NOTE_CHARS = 58
+
+
+def missing_notes(frame: pd.DataFrame) -> list[str]:
+    """'— <metrics>: <reason>' for every input the store lacks, from a scorecard frame's
+    ``missing`` column (metric labels in the frame's order)."""
+    if "missing" not in frame.columns:
+        return []
+    by_reason: dict[str, list[str]] = {}
+    for label, reason in zip(frame["metric_label"], frame["missing"], strict=True):
+        if reason and label not in by_reason.setdefault(reason, []):
+            by_reason[reason].append(label)
+    return [f"{EMPTY} {', '.join(labels)}: {reason}" for reason, labels in by_reason.items()]
 
 
 def scorecard_chart(frame: pd.DataFrame, *, font_size: int = 12, row_height: int = 36) -> alt.Chart:
     """Rows = metrics, columns = periods, each cell coloured by status and showing the value
-    with the status symbol (columns: period, metric_label, text, status, status_text)."""
+    with the status symbol, "—" where it was not measured (columns: period, metric_label,
+    text, status, status_text; optionally reason, why there is no status, shown on hover,
+    and missing, an input the store lacks, noted under the grid)."""
     periods = list(dict.fromkeys(frame["period"]))
     metrics = list(dict.fromkeys(frame["metric_label"]))
+    if "reason" not in frame.columns:
+        frame = frame.assign(reason="")
+    notes = [line for note in missing_notes(frame) for line in wrapped(note, NOTE_CHARS)]
     base = alt.Chart(frame).encode(
         x=alt.X(
             "period:O",
@@ -138,6 +347,7 @@ def scorecard_chart(frame: pd.DataFrame, *, font_size: int = 12, row_height: int
             alt.Tooltip("metric_label:N", title="Metric"),
             alt.Tooltip("text:N", title="Actual"),
             alt.Tooltip("status_text:N", title="Status"),
+            alt.Tooltip("reason:N", title="Why"),
         ],
     )
     text = base.mark_text(fontSize=font_size, fontWeight="bold").encode(
@@ -150,11 +360,22 @@ def scorecard_chart(frame: pd.DataFrame, *, font_size: int = 12, row_height: int
             legend=None,
         ),
     )
-    return (
-        (cells + text)
-        .properties(height=row_height * len(metrics) + 20)
-        .resolve_scale(color="independent")
-    )
+    chart = (cells + text).properties(height=row_height * len(metrics))
+    if notes:
+        chart = chart.properties(
+            title=alt.Title(
+                notes,
+                orient="bottom",
+                anchor="start",
+                fontSize=13,
+                lineHeight=18,
+                fontWeight="normal",
+                color="#333333",
+                offset=12,
+                limit=0,
+            )
+        )
+    return _fit(chart.resolve_scale(color="independent"))
 
 
 def contact_histogram(
@@ -166,6 +387,7 @@ def contact_histogram(
     data = bins.assign(
         upper=bins["upper"].fillna(bins["lower"] + step),
         when=bins["late"].map({True: "after the deadline", False: "within the deadline"}),
+        count_text=[count(v) for v in bins["count"]],
     )
     bars = (
         alt.Chart(data)
@@ -173,7 +395,7 @@ def contact_histogram(
         .encode(
             x=alt.X("lower:Q", title="hours from MQL to first contact", axis=alt.Axis(**AXIS)),
             x2=alt.X2("upper:Q"),
-            y=alt.Y("count:Q", title="MQLs", axis=alt.Axis(**AXIS)),
+            y=alt.Y("count:Q", title="MQLs", axis=alt.Axis(**AXIS, format=",d", tickMinStep=1)),
             y2=alt.Y2Datum(0),
             color=alt.Color(
                 "when:N",
@@ -183,15 +405,18 @@ def contact_histogram(
                 ),
                 legend=alt.Legend(title=None, orient="top", labelFontSize=13),
             ),
-            tooltip=[alt.Tooltip("label:N", title="Delay"), alt.Tooltip("count:Q", title="MQLs")],
+            tooltip=[
+                alt.Tooltip("label:N", title="Delay"),
+                alt.Tooltip("count_text:N", title="MQLs"),
+            ],
         )
     )
-    marks = [{"hours": response_hours, "what": f"deadline {response_hours:g} h"}]
+    marks = [{"hours": response_hours, "what": f"deadline {hours(response_hours)}"}]
     if median is not None:
-        marks.append({"hours": median, "what": f"median {median:.1f} h"})
+        marks.append({"hours": median, "what": f"median {hours(median)}"})
     if p90 is not None:
         marks.append(
-            {"hours": min(p90, float(data["upper"].max())), "what": f"90th pct {p90:.1f} h"}
+            {"hours": min(p90, float(data["upper"].max())), "what": f"90th pct {hours(p90)}"}
         )
     rules = (
         alt.Chart(pd.DataFrame(marks))
@@ -205,7 +430,34 @@ def contact_histogram(
         .mark_text(align="left", dx=4, fontSize=13, fontWeight="bold")
         .encode(x=alt.X("hours:Q"), y=alt.Y("y:Q", scale=None, axis=None), text=alt.Text("what:N"))
     )
-    return alt.layer(bars, rules, labels).properties(height=280)
+    return _fit(alt.layer(bars, rules, labels).properties(height=260))
+
+
+# --- bar labels ----------------------------------------------------------------------------
+
+#: A bar at least this share of the longest one carries its label inside (right-aligned),
+#: a shorter one just after its end: the label never runs past the chart.
+INSIDE_FROM = 0.5
+
+
+def _bar_labels(base: alt.Chart, *, at: str, ink: str) -> list[alt.Chart]:
+    """Two text layers for horizontal bars: long bars labelled inside in ``ink`` (a colour
+    field), short bars (and empty ones) labelled after their end in black."""
+    inside = base.transform_filter(alt.datum.inside).mark_text(
+        align="right", dx=-5, fontSize=13, fontWeight="bold"
+    )
+    outside = base.transform_filter(~alt.datum.inside).mark_text(align="left", dx=4, fontSize=13)
+    return [
+        inside.encode(
+            x=alt.X(f"{at}:Q"), text=alt.Text("text:N"), color=alt.Color(f"{ink}:N", scale=None)
+        ),
+        outside.encode(x=alt.X(f"{at}:Q"), text=alt.Text("text:N")),
+    ]
+
+
+def _inside(values: list[float | None]) -> list[bool]:
+    top = max((v for v in values if v is not None), default=0.0)
+    return [bool(top) and v is not None and v >= INSIDE_FROM * top for v in values]
 
 
 # --- lead quality (smarketing.quality frames) ---------------------------------------------
@@ -219,10 +471,19 @@ FUNNEL_COLOURS = {
     "opportunities": "#D55E00",
     "customers": "#CC79A7",
 }
-#: Funnel modes: frame column shown and the words after the percentage.
+#: Text colour on each stage's bar (contrast at least 4.5:1).
+FUNNEL_INK = {
+    "leads": "white",
+    "mqls": "black",
+    "accepted": "black",
+    "sqls": "black",
+    "opportunities": "black",
+    "customers": "black",
+}
+#: Funnel modes: frame column shown, the words after the percentage, and the chart title.
 FUNNEL_MODES = {
-    "next": ("next_step", "of the stage before"),
-    "cumulative": ("cumulative", "of leads"),
+    "next": ("next_step", "of the stage before", "Funnel: % of the stage before"),
+    "cumulative": ("cumulative", "of leads", "Funnel: % of leads"),
 }
 #: Colours for rejection reasons (in order of frequency); "(none)" is always grey.
 REASON_COLOURS = ["#D55E00", "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442"]
@@ -230,37 +491,51 @@ NO_REASON_COLOUR = "#9E9E9E"
 SAMPLE_OPACITY = {"n≥30": 1.0, "n<30": 0.35}
 
 
-def _percent(value) -> str:
-    return f"{value * 100:.1f} %"
+def funnel_text(count_value, rate, reason: str | None = None) -> str:
+    """A funnel bar's label: '67 · 41.4 %', '162' without a conversion, '— <reason>' when
+    the stage was not measured."""
+    if count_value is None or pd.isna(count_value):
+        return f"{EMPTY} {reason}" if reason else EMPTY
+    return count(count_value) if pd.isna(rate) else f"{count(count_value)} · {percent(rate)}"
 
 
 def funnel_chart(frame: pd.DataFrame, mode: str = "next") -> alt.LayerChart:
     """Horizontal funnel bars (one per stage, length = count) labelled with the count and the
-    conversion of ``mode``: "next" (from the stage before) or "cumulative" (from leads).
-    Frame: ``quality.funnel`` (stage, label, count, next_step, cumulative)."""
+    conversion of ``mode``: "next" (from the stage before) or "cumulative" (from leads); a
+    stage that was not measured (no verdicts) has no bar and reads "— <reason>".
+    Frame: ``quality.funnel`` (stage, label, count, next_step, cumulative[, reason])."""
     if mode not in FUNNEL_MODES:
         raise ValueError(f"unknown funnel mode {mode!r}; use one of {', '.join(FUNNEL_MODES)}")
-    column, words = FUNNEL_MODES[mode]
+    column, words, heading = FUNNEL_MODES[mode]
     stages = list(frame["stage"])
-    data = frame.assign(  # float columns: altair writes NaN as null, but object None as NaN
-        next_step=pd.Series(frame["next_step"], dtype=float),
-        cumulative=pd.Series(frame["cumulative"], dtype=float),
-        shown=pd.Series(frame[column], dtype=float),
-        text=[
-            f"{int(c):,}" if pd.isna(r) else f"{int(c):,} · {_percent(r)}"
-            for c, r in zip(frame["count"], frame[column], strict=True)
-        ],
+    reasons = list(frame["reason"]) if "reason" in frame.columns else [None] * len(frame)
+    counts = [None if pd.isna(c) else float(c) for c in frame["count"]]
+    rates = [None if pd.isna(r) else float(r) for r in frame[column]]
+    data = pd.DataFrame(
+        {
+            "stage": stages,
+            "label": list(frame["label"]),
+            "count": pd.Series(counts, dtype=float),  # NaN → null (object None → NaN)
+            "at": [c or 0.0 for c in counts],
+            "count_text": [count(c) for c in counts],
+            "rate_text": [percent(r) for r in rates],
+            "text": [
+                funnel_text(c, r, why) for c, r, why in zip(counts, rates, reasons, strict=True)
+            ],
+            "inside": _inside(counts),
+            "ink": [FUNNEL_INK.get(s, "white") for s in stages],
+        }
     )
     base = alt.Chart(data).encode(
-        y=alt.Y(
-            "label:N",
-            sort=list(frame["label"]),
-            title=None,
-            axis=alt.Axis(**AXIS, labelLimit=200),
-        )
+        y=alt.Y("label:N", sort=list(frame["label"]), title=None, axis=alt.Axis(**CATEGORY_AXIS))
     )
     bars = base.mark_bar().encode(
-        x=alt.X("count:Q", title="leads of the cohort", axis=alt.Axis(**AXIS, tickMinStep=1)),
+        x=alt.X(
+            "count:Q",
+            title="leads",
+            axis=alt.Axis(**AXIS, tickMinStep=1, format=",d"),
+            scale=alt.Scale(zero=True),
+        ),
         color=alt.Color(
             "stage:N",
             scale=alt.Scale(
@@ -270,16 +545,14 @@ def funnel_chart(frame: pd.DataFrame, mode: str = "next") -> alt.LayerChart:
         ),
         tooltip=[
             alt.Tooltip("label:N", title="Stage"),
-            alt.Tooltip("count:Q", title="Leads", format=","),
-            alt.Tooltip("shown:Q", title=f"Conversion {words}", format=".1%"),
+            alt.Tooltip("count_text:N", title="Leads"),
+            alt.Tooltip("rate_text:N", title=f"Conversion {words}"),
         ],
     )
-    labels = base.mark_text(align="left", dx=4, fontSize=13).encode(
-        x=alt.X("count:Q"), text=alt.Text("text:N")
-    )
-    title = f"Funnel: conversion {words}"
-    return alt.layer(bars, labels).properties(
-        title=alt.Title(title, fontSize=16, anchor="start"), height=40 * len(stages) + 20
+    return _fit(
+        alt.layer(bars, *_bar_labels(base, at="at", ink="ink"))
+        .properties(title=title(heading), height=alt.Step(BAR_STEP))
+        .resolve_scale(color="independent")
     )
 
 
@@ -295,10 +568,10 @@ def conversion_bar_chart(frame: pd.DataFrame, metric: str) -> alt.LayerChart:
     rows = frame[~frame["is_total"]] if "is_total" in frame.columns else frame
     values = [None if pd.isna(v) else float(v) for v in rows[metric]]
     small = [bool(s) for s in rows["small_sample"]]
+    shown = decimal if per_100 else percent
 
     def label(v: float | None, is_small: bool) -> str:
-        text = "no data" if v is None else (f"{v:.1f}" if per_100 else _percent(v))
-        return f"{text} · n<30" if is_small else text
+        return f"{shown(v)} · n<30" if is_small else shown(v)
 
     data = pd.DataFrame(
         {
@@ -306,22 +579,27 @@ def conversion_bar_chart(frame: pd.DataFrame, metric: str) -> alt.LayerChart:
             "metric": pd.Series(values, dtype=float),  # NaN → null (object None → NaN)
             "at": [v or 0.0 for v in values],
             "leads": [int(n) for n in rows["leads"]],
+            "leads_text": [count(n) for n in rows["leads"]],
+            "metric_text": [shown(v) for v in values],
             "sample": ["n<30" if s else "n≥30" for s in small],
             "text": [label(v, s) for v, s in zip(values, small, strict=True)],
+            "inside": _inside(values),
+            "ink": ["white"] * len(values),
         }
     )
-    order = data.assign(key=data["metric"].map(lambda v: -1.0 if v is None else v))
+    order = data.assign(key=[-1.0 if v is None else v for v in values])
     order = order.sort_values(["key", "leads", "value"], ascending=[False, False, True])
-    title, _ = COLUMN_HELP[metric]
+    heading, _ = COLUMN_HELP[metric]
     base = alt.Chart(data).encode(
-        y=alt.Y("value:N", sort=list(order["value"]), title=None, axis=alt.Axis(**AXIS))
+        y=alt.Y("value:N", sort=list(order["value"]), title=None, axis=alt.Axis(**CATEGORY_AXIS))
+    )
+    axis = (
+        alt.Axis(**AXIS, format=",.1~f")
+        if per_100
+        else alt.Axis(**AXIS, labelExpr=vega_percent("datum.value", trim=True))
     )
     bars = base.mark_bar(color="#0072B2").encode(
-        x=alt.X(
-            "metric:Q",
-            title=title,
-            axis=alt.Axis(**AXIS, format=",.1f" if per_100 else ".0%"),
-        ),
+        x=alt.X("metric:Q", title=heading, axis=axis, scale=alt.Scale(zero=True)),
         opacity=alt.Opacity(
             "sample:N",
             scale=alt.Scale(domain=list(SAMPLE_OPACITY), range=list(SAMPLE_OPACITY.values())),
@@ -329,54 +607,69 @@ def conversion_bar_chart(frame: pd.DataFrame, metric: str) -> alt.LayerChart:
         ),
         tooltip=[
             alt.Tooltip("value:N", title="Value"),
-            alt.Tooltip("metric:Q", title=title, format=",.2f" if per_100 else ".1%"),
-            alt.Tooltip("leads:Q", title="Leads", format=","),
+            alt.Tooltip("metric_text:N", title=heading),
+            alt.Tooltip("leads_text:N", title="Leads"),
             alt.Tooltip("sample:N", title="Sample"),
         ],
     )
-    labels = base.mark_text(align="left", dx=4, fontSize=13).encode(
-        x=alt.X("at:Q"), text=alt.Text("text:N")
-    )
-    return alt.layer(bars, labels).properties(
-        title=alt.Title(title, fontSize=16, anchor="start"), height=28 * len(data) + 40
+    return _fit(
+        alt.layer(bars, *_bar_labels(base, at="at", ink="ink"))
+        .properties(title=title(heading), height=alt.Step(BAR_STEP))
+        .resolve_scale(color="independent")
     )
 
 
 def rejection_reasons_chart(frame: pd.DataFrame) -> alt.Chart:
     """Stacked bars of rejected leads per dimension value, split by reason (frame:
-    ``quality.rejection_reasons``: value, reason, count, share); commonest reason first."""
+    ``quality.rejection_reasons``: value, reason, count, share; a ``reason_label`` or
+    ``label`` column, when the reasons are stored as keys, is what the chart writes);
+    commonest reason first. One band of ``BAR_STEP`` pixels per value, however short the
+    chart's container."""
+    shown = next((c for c in ("reason_label", "label") if c in frame.columns), "reason")
+    frame = frame.assign(reason=frame[shown].map(str))
     totals = frame.groupby("reason")["count"].sum().sort_values(ascending=False, kind="stable")
     reasons = [r for r in totals.index if r != "(none)"]
     colours = [REASON_COLOURS[i % len(REASON_COLOURS)] for i in range(len(reasons))]
     if "(none)" in totals.index:
         reasons.append("(none)")
         colours.append(NO_REASON_COLOUR)
-    data = frame.assign(order=frame["reason"].map({r: i for i, r in enumerate(reasons)}))
-    return (
-        alt.Chart(data, title=alt.Title("Rejection reasons", fontSize=16, anchor="start"))
+    data = frame.assign(
+        order=frame["reason"].map({r: i for i, r in enumerate(reasons)}),
+        count_text=[count(v) for v in frame["count"]],
+        share_text=[percent(v) for v in frame["share"]],
+    )
+    return _fit(
+        alt.Chart(data, title=title("Rejection reasons"))
         .mark_bar()
         .encode(
             y=alt.Y(
                 "value:N",
                 sort=list(dict.fromkeys(frame["value"])),
                 title=None,
-                axis=alt.Axis(**AXIS),
+                axis=alt.Axis(**CATEGORY_AXIS),
             ),
-            x=alt.X("count:Q", title="rejected leads", axis=alt.Axis(**AXIS, tickMinStep=1)),
+            x=alt.X(
+                "count:Q",
+                title="rejected leads",
+                axis=alt.Axis(**AXIS, tickMinStep=1, format=",d"),
+                scale=alt.Scale(zero=True),
+            ),
             color=alt.Color(
                 "reason:N",
                 scale=alt.Scale(domain=reasons, range=colours),
-                legend=alt.Legend(title="Reason", orient="top", labelFontSize=13),
+                legend=alt.Legend(
+                    title="Reason", orient="top", columns=3, labelFontSize=13, labelLimit=200
+                ),
             ),
             order=alt.Order("order:Q"),
             tooltip=[
                 alt.Tooltip("value:N", title="Value"),
                 alt.Tooltip("reason:N", title="Reason"),
-                alt.Tooltip("count:Q", title="Rejected"),
-                alt.Tooltip("share:Q", title="Share of its rejections", format=".0%"),
+                alt.Tooltip("count_text:N", title="Rejected"),
+                alt.Tooltip("share_text:N", title="Share of its rejections"),
             ],
         )
-        .properties(height=32 * max(frame["value"].nunique(), 1) + 20)
+        .properties(height=alt.Step(BAR_STEP))
     )
 
 
@@ -389,7 +682,9 @@ def cohort_heatmap_chart(frame: pd.DataFrame) -> alt.LayerChart:
     data = frame.assign(
         cohort_month=frame["cohort_month"].map(str),
         share=pd.Series(shares, index=frame.index, dtype=float),
-        text=["" if s is None else f"{s * 100:.0f} %" for s in shares],
+        text=["" if s is None else percent(s) for s in shares],
+        leads_text=[count(v) for v in frame["leads"]],
+        customers_text=[count(v) for v in frame["customers"]],
         ink=["white" if s is not None and s > top / 2 else "black" for s in shares],
     )
     cohorts = list(dict.fromkeys(frame["cohort"]))
@@ -405,20 +700,28 @@ def cohort_heatmap_chart(frame: pd.DataFrame) -> alt.LayerChart:
         color=alt.Color(
             "share:Q",
             scale=alt.Scale(scheme="blues", domain=[0, top]),
-            legend=alt.Legend(title="reached customer", format=".0%", orient="right"),
+            legend=alt.Legend(
+                title="reached customer",
+                orient="right",
+                labelExpr=vega_percent("datum.value", trim=True),
+            ),
         ),
         tooltip=[
             alt.Tooltip("cohort:N", title="Cohort"),
             alt.Tooltip("months_since:O", title="Months since creation"),
-            alt.Tooltip("leads:Q", title="Leads", format=","),
-            alt.Tooltip("customers:Q", title="Customers by then", format=","),
-            alt.Tooltip("share:Q", title="Share", format=".1%"),
+            alt.Tooltip("leads_text:N", title="Leads"),
+            alt.Tooltip("customers_text:N", title="Customers by then"),
+            alt.Tooltip("text:N", title="Share"),
         ],
     )
-    text = base.mark_text(fontSize=12).encode(
+    text = base.mark_text(fontSize=11).encode(
         text=alt.Text("text:N"), color=alt.Color("ink:N", scale=None)
     )
-    return alt.layer(cells, text).properties(height=26 * len(cohorts) + 30)
+    return _fit(
+        alt.layer(cells, text)
+        .properties(height=26 * len(cohorts))
+        .resolve_scale(color="independent")  # the ink is not on the colour scale
+    )
 
 
 #: Owner-team colours for the shared language (Okabe-Ito, white text readable on each).
@@ -426,36 +729,33 @@ TEAM_COLOURS = {"marketing": "#0072B2", "sales": "#D55E00", "both": "#6A3D9A"}
 
 
 def _wrapped(text: str, width: int = 12) -> list[str]:
-    lines: list[str] = []
-    for word in str(text).split():
-        if lines and len(lines[-1]) + 1 + len(word) <= width:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return lines or [""]
+    return wrapped(text, width)
 
 
 def stage_flow_chart(frame: pd.DataFrame) -> alt.LayerChart:
     """The funnel stages in order as boxes joined by arrows, each coloured by its owner team
     (legend on the right). Frame: term, owner_team (in stage order)."""
-    count = len(frame)
+    count_ = len(frame)
     data = pd.DataFrame(
         {
-            "x": [10.0 * i for i in range(count)],
-            "x2": [10.0 * i + 8.4 for i in range(count)],
-            "mid": [10.0 * i + 4.2 for i in range(count)],
-            "bottom": [0.0] * count,
-            "top": [1.0] * count,
-            "name_y": [0.5] * count,
+            "x": [10.0 * i for i in range(count_)],
+            "x2": [10.0 * i + 8.4 for i in range(count_)],
+            "mid": [10.0 * i + 4.2 for i in range(count_)],
+            "bottom": [0.0] * count_,
+            "top": [1.0] * count_,
+            "name_y": [0.5] * count_,
             "label": ["\n".join(_wrapped(t)) for t in frame["term"]],
             "term": list(frame["term"]),
             "team": list(frame["owner_team"]),
         }
     )
     arrows = pd.DataFrame(
-        {"x": [10.0 * i + 9.2 for i in range(max(count - 1, 0))], "y": [0.5] * max(count - 1, 0)}
+        {
+            "x": [10.0 * i + 9.2 for i in range(max(count_ - 1, 0))],
+            "y": [0.5] * max(count_ - 1, 0),
+        }
     )
-    xs = alt.Scale(domain=[-0.2, 10 * count - 1.4], nice=False, zero=False)
+    xs = alt.Scale(domain=[-0.2, 10 * count_ - 1.4], nice=False, zero=False)
     ys = alt.Scale(domain=[0, 1], nice=False)
     base = alt.Chart(data)
     boxes = base.mark_rect(cornerRadius=8).encode(
@@ -482,25 +782,39 @@ def stage_flow_chart(frame: pd.DataFrame) -> alt.LayerChart:
         .mark_text(text="▶", fontSize=18, color="#444444", baseline="middle")
         .encode(x=alt.X("x:Q", scale=xs, axis=None), y=alt.Y("y:Q", scale=ys, axis=None))
     )
-    return alt.layer(boxes, names, arrow).properties(height=110, width="container")
+    return _fit(alt.layer(boxes, names, arrow).properties(height=110, width="container"))
 
 
-def action_effect_chart(frame: pd.DataFrame, title: str) -> alt.LayerChart:
+def action_effect_chart(frame: pd.DataFrame, heading: str) -> alt.LayerChart:
     """Bars of the metric per period, before (grey) and after (blue) the action was agreed,
     the period still running lighter, the target as a red tick (frame:
-    ``actions.action_effect``)."""
+    ``actions.action_effect``; its ``attrs["kind"]`` — count, rate or hours — formats the
+    values)."""
+    kind = frame.attrs.get("kind")
+    shown = (lambda v: figure(kind, v)) if kind in ("count", "rate", "hours") else decimal
     phases = {"before": "before the action", "after": "after the action"}
     data = frame.assign(
         when=frame["phase"].map(phases),
         counted=frame["complete"].map({True: "complete", False: "so far"}),
+        value_text=[shown(v) for v in frame["value"]],
+        target_text=[shown(v) for v in frame["target"]],
     )
-    x = alt.X("label:N", sort=None, title=None, axis=alt.Axis(labelAngle=0, labelOverlap=True))
+    y_axis = {
+        "rate": alt.Axis(labelExpr=vega_percent("datum.value", trim=True)),
+        "count": alt.Axis(format=",d", tickMinStep=1),
+    }.get(kind, alt.Axis(format=",.1~f"))
+    x = alt.X(
+        "label:N",
+        sort=None,
+        title=None,
+        axis=alt.Axis(labelAngle=0, labelOverlap=True, labelLimit=120),
+    )
     bars = (
-        alt.Chart(data, title=alt.Title(title, anchor="start"))
+        alt.Chart(data, title=title(heading))
         .mark_bar()
         .encode(
             x=x,
-            y=alt.Y("value:Q", title=frame.attrs["metric_label"]),
+            y=alt.Y("value:Q", title=frame.attrs["metric_label"], axis=y_axis),
             color=alt.Color(
                 "when:N",
                 scale=alt.Scale(domain=list(phases.values()), range=["#8FA3B3", "#0072B2"]),
@@ -513,8 +827,8 @@ def action_effect_chart(frame: pd.DataFrame, title: str) -> alt.LayerChart:
             ),
             tooltip=[
                 alt.Tooltip("label:N", title="Period"),
-                alt.Tooltip("value:Q", title="Value", format=",.3~f"),
-                alt.Tooltip("target:Q", title="Target", format=",.3~f"),
+                alt.Tooltip("value_text:N", title="Value"),
+                alt.Tooltip("target_text:N", title="Target"),
                 alt.Tooltip("status:N", title="Status"),
                 alt.Tooltip("counted:N", title="Counted"),
             ],
@@ -523,4 +837,56 @@ def action_effect_chart(frame: pd.DataFrame, title: str) -> alt.LayerChart:
     target = (
         alt.Chart(data).mark_tick(color="#C0262D", thickness=3).encode(x=x, y=alt.Y("target:Q"))
     )
-    return alt.layer(bars, target).properties(height=260)
+    return _fit(alt.layer(bars, target).properties(height=240))
+
+
+# --- a lead's timeline --------------------------------------------------------------------
+
+#: Colour per activity label (Okabe-Ito).
+KIND_COLOURS = {
+    "Page view": "#56B4E9",
+    "Download": "#0072B2",
+    "Form": "#009E73",
+    "E-mail click": "#E69F00",
+    "E-mail": "#D55E00",
+    "Call": "#CC79A7",
+    "Meeting": "#000000",
+}
+
+
+def timeline_chart(frame: pd.DataFrame) -> alt.Chart:
+    """A lead's activities on a time axis in the business timezone, one row per kind,
+    coloured by kind (frame: ``leads.timeline``: occurred_at, kind, label, detail, actor).
+    The axis ticks follow the span: hours within a day or so, days over weeks."""
+    local = wall_clock(frame["occurred_at"]).reset_index(drop=True)
+    data = frame.reset_index(drop=True).assign(
+        when=_wall_text(local),
+        when_text=local.dt.strftime("%a %d %b %Y %H:%M"),
+        actor=[EMPTY if pd.isna(a) or not str(a).strip() else a for a in frame["actor"]],
+    )
+    data = data.drop(columns=["occurred_at"])
+    ticks = time_ticks(local.min(), local.max())
+    kinds = [k for k in KIND_COLOURS if k in set(data["label"])]
+    kinds += [k for k in dict.fromkeys(data["label"]) if k not in kinds]
+    return _fit(
+        alt.Chart(data)
+        .mark_circle(size=140, opacity=0.85)
+        .encode(
+            x=alt.X("when:T", title=None, scale=ticks.scale(), axis=ticks.axis(labelFontSize=12)),
+            y=alt.Y("label:N", title=None, sort=kinds, axis=alt.Axis(**CATEGORY_AXIS)),
+            color=alt.Color(
+                "label:N",
+                scale=alt.Scale(
+                    domain=kinds, range=[KIND_COLOURS.get(k, "#555555") for k in kinds]
+                ),
+                legend=None,
+            ),
+            tooltip=[
+                alt.Tooltip("when_text:N", title="When"),
+                alt.Tooltip("label:N", title="What"),
+                alt.Tooltip("detail:N", title="Detail"),
+                alt.Tooltip("actor:N", title="By"),
+            ],
+        )
+        .properties(height=alt.Step(BAR_STEP))
+    )

@@ -28,7 +28,7 @@ MOVEMENT_COLUMNS = [
 
 
 def _acceptance(row: pd.Series | None) -> float | None:
-    if row is None:
+    if row is None or row["accepted"] is None:  # no value, or no verdict in the store
         return None
     decided = int(row["accepted"]) + int(row["rejected"])
     return None if not decided else int(row["accepted"]) / decided

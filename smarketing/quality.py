@@ -30,6 +30,7 @@ from sqlalchemy.sql.expression import ColumnElement
 from sqlmodel import Session
 
 from smarketing import config
+from smarketing.coverage import NO_VERDICTS, has_verdicts
 from smarketing.errors import InvalidInput
 from smarketing.models import Lead
 from smarketing.periods import local_midnight_utc
@@ -83,6 +84,8 @@ BREAKDOWN_COLUMNS = (
     "small_sample",
     "is_total",
 )
+#: Columns that need sales' verdicts: unmeasured (None, shown "—") while the store has none.
+VERDICT_COLUMNS = ("accepted", "rejected", "mql_to_accepted")
 #: The keys of one row of the JSON report, in the contract's order.
 REPORT_KEYS = ("value", *COUNT_COLUMNS, *(name for name, _, _ in CONTRACT_RATES))
 #: Columns a conversion chart can show (all fractions, except customers per 100 leads).
@@ -198,15 +201,19 @@ def _count_expressions() -> list[ColumnElement]:
     ]
 
 
-def _ratio(numerator: int, denominator: int, digits: int = RATE_DIGITS) -> float | None:
-    return None if not denominator else round(numerator / denominator, digits)
+def _ratio(numerator: int | None, denominator: int | None, digits: int = RATE_DIGITS):
+    """numerator ÷ denominator rounded; None without a denominator or an unmeasured part."""
+    if numerator is None or not denominator:
+        return None
+    return round(numerator / denominator, digits)
 
 
 def _with_rates(counts: dict) -> dict:
     row = dict(counts)
     for name, numerator, denominator in CONTRACT_RATES:
         row[name] = _ratio(counts[numerator], counts[denominator])
-    row["mql_to_accepted"] = _ratio(counts["accepted"], counts["accepted"] + counts["rejected"])
+    decided = None if counts["accepted"] is None else counts["accepted"] + counts["rejected"]
+    row["mql_to_accepted"] = _ratio(counts["accepted"], decided)
     row["customers_per_100_leads"] = (
         round(100 * counts["customers"] / counts["leads"], PER_100_DIGITS)
         if counts["leads"]
@@ -217,8 +224,12 @@ def _with_rates(counts: dict) -> dict:
 
 
 def _frame(rows: list[dict], columns) -> pd.DataFrame:
-    """A frame whose rate columns keep None (not NaN) where the denominator is 0."""
+    """A frame whose rate columns keep None (not NaN) where the denominator is 0, and whose
+    verdict counts keep None where they are unmeasured."""
     frame = pd.DataFrame.from_records(rows, columns=list(columns))
+    for name in ("accepted", "rejected"):
+        if name in frame.columns and any(r[name] is None for r in rows):
+            frame[name] = pd.Series([r[name] for r in rows], index=frame.index, dtype=object)
     for name in CONVERSION_METRICS:
         if name in frame.columns:
             frame[name] = pd.Series(
@@ -239,6 +250,7 @@ def breakdown(session: Session, cohort: Cohort, by: str) -> pd.DataFrame:
     opportunities, customers, lead_to_mql, mql_to_sql, sql_to_customer, mql_to_accepted,
     customers_per_100_leads, small_sample, is_total. Rates are fractions rounded to 4
     decimals (None where the denominator is 0); rows by leads (most first), then value.
+    While the store holds no verdict at all, ``VERDICT_COLUMNS`` are None (unmeasured).
     """
     return breakdowns(session, cohort, [by])[parse_dimension(by)]
 
@@ -263,19 +275,42 @@ def breakdowns(
             sums = merged[name].setdefault(shown(stored), [0] * len(COUNT_COLUMNS))
             for i, n in enumerate(counts):
                 sums[i] += n
-    return {name: _breakdown_frame(merged[name]) for name in names}
+    verdicts = has_verdicts(session)
+    return {name: _breakdown_frame(merged[name], verdicts=verdicts) for name in names}
 
 
-def _breakdown_frame(merged: dict[str, list[int]]) -> pd.DataFrame:
+def _unmeasured(counts: dict, verdicts: bool) -> dict:
+    """The counts with the verdict counts None when the store holds no verdict."""
+    return counts if verdicts else counts | {"accepted": None, "rejected": None}
+
+
+def _breakdown_frame(merged: dict[str, list[int]], *, verdicts: bool = True) -> pd.DataFrame:
     rows = [
-        _with_rates({"value": value, **dict(zip(COUNT_COLUMNS, sums, strict=True))})
+        _with_rates(
+            _unmeasured({"value": value, **dict(zip(COUNT_COLUMNS, sums, strict=True))}, verdicts)
+        )
         | {"is_total": False}
         for value, sums in merged.items()
     ]
     rows.sort(key=lambda r: (-r["leads"], r["value"]))
-    total = {name: sum(r[name] for r in rows) for name in COUNT_COLUMNS}
-    rows.append(_with_rates({"value": TOTAL_VALUE, **total}) | {"is_total": True})
+    total = {name: sum(r[name] or 0 for r in rows) for name in COUNT_COLUMNS}
+    rows.append(
+        _with_rates(_unmeasured({"value": TOTAL_VALUE, **total}, verdicts)) | {"is_total": True}
+    )
     return _frame(rows, BREAKDOWN_COLUMNS)
+
+
+def unmeasured(frame: pd.DataFrame) -> dict[str, str]:
+    """{column: why it is empty} for the columns of a ``breakdown`` (or funnel) frame whose
+    inputs the store lacks: the verdict columns while no verdict is recorded or imported."""
+    if "is_total" in frame.columns:
+        total = frame[frame["is_total"].astype(bool)]
+        if not total.empty and total["accepted"].iloc[0] is None:
+            return {c: NO_VERDICTS for c in VERDICT_COLUMNS if c in frame.columns}
+        return {}
+    if "reason" in frame.columns:
+        return {r.stage: r.reason for r in frame.itertuples() if r.reason}
+    return {}
 
 
 def _json_row(row: dict) -> dict:
@@ -283,7 +318,7 @@ def _json_row(row: dict) -> dict:
     for key in REPORT_KEYS:
         value = row[key]
         if key in COUNT_COLUMNS:
-            value = int(value)
+            value = None if value is None or pd.isna(value) else int(value)
         elif key != "value":
             value = None if value is None or pd.isna(value) else float(value)
         out[key] = value
@@ -302,6 +337,7 @@ def report_from(frame: pd.DataFrame, cohort: Cohort, by: str) -> dict:
         "dimension": parse_dimension(by),
         "rows": [_json_row(r) for r in records if not r["is_total"]],
         "total": _json_row(next(r for r in records if r["is_total"])),
+        "unmeasured": {k: v for k, v in unmeasured(frame).items() if k in REPORT_KEYS},
     }
 
 
@@ -311,7 +347,9 @@ def quality_report(session: Session, cohort: Cohort, by: str) -> dict:
     ``{"cohort": {"from", "to", "timezone"}, "dimension": by, "rows": [row, …],
     "total": row}`` where a row is ``{"value", "leads", "mqls", "accepted", "rejected",
     "sqls", "opportunities", "customers", "lead_to_mql", "mql_to_sql", "sql_to_customer"}``
-    (rows in the order of ``breakdown``; the total row's value is "total").
+    (rows in the order of ``breakdown``; the total row's value is "total"), and
+    ``"unmeasured": {key: reason}`` for the keys that are null because the store lacks their
+    inputs (``accepted`` and ``rejected`` while no verdict is recorded or imported; ``{}``).
     """
     return report_from(breakdown(session, cohort, by), cohort, by)
 
@@ -331,7 +369,8 @@ def funnel(
     optionally for the leads whose dimension ``by`` has ``value`` ("(none)" for missing).
 
     Columns: stage, label, count, next_step (count ÷ the stage before; None for leads and
-    where the stage before is 0), cumulative (count ÷ leads; None without leads).
+    where the stage before is 0), cumulative (count ÷ leads; None without leads), reason
+    (why a stage's count is None: the accepted stage while the store holds no verdict).
     """
     if (by is None) != (value is None):
         raise InvalidInput("the funnel of one value needs both the dimension and the value")
@@ -339,7 +378,7 @@ def funnel(
     if by is not None:
         query = query.where(dimension_value(by) == value)
     counts = dict(zip(COUNT_COLUMNS, (int(v) for v in session.execute(query).one()), strict=True))
-    return funnel_frame(counts)
+    return funnel_frame(_unmeasured(counts, has_verdicts(session)))
 
 
 def funnel_from(frame: pd.DataFrame, value: str | None = None) -> pd.DataFrame:
@@ -347,14 +386,18 @@ def funnel_from(frame: pd.DataFrame, value: str | None = None) -> pd.DataFrame:
     frame as ``funnel`` without another query (all zeros for a value not in the frame)."""
     is_total = frame["is_total"].astype(bool)
     match = frame[is_total] if value is None else frame[~is_total & (frame["value"] == value)]
+    verdicts = not unmeasured(frame)
     if match.empty:
-        return funnel_frame(dict.fromkeys(COUNT_COLUMNS, 0))
+        return funnel_frame(_unmeasured(dict.fromkeys(COUNT_COLUMNS, 0), verdicts))
     row = match.iloc[0]
-    return funnel_frame({name: int(row[name]) for name in COUNT_COLUMNS})
+    counts = {name: None if row[name] is None else int(row[name]) for name in COUNT_COLUMNS}
+    return funnel_frame(counts)
 
 
-def funnel_frame(counts: dict[str, int]) -> pd.DataFrame:
-    """The funnel frame (stage, label, count, next_step, cumulative) of stage counts."""
+def funnel_frame(counts: dict[str, int | None]) -> pd.DataFrame:
+    """The funnel frame (stage, label, count, next_step, cumulative, reason) of stage
+    counts; an ``accepted`` of None (no verdict in the store) is unmeasured: its count and
+    conversions and the SQLs' next-step conversion are None, its reason says why."""
     rows, previous = [], None
     for key, label, _ in FUNNEL_STAGES:
         count = counts[key]
@@ -365,11 +408,15 @@ def funnel_frame(counts: dict[str, int]) -> pd.DataFrame:
                 "count": count,
                 "next_step": None if previous is None else _ratio(count, previous),
                 "cumulative": _ratio(count, counts["leads"]),
+                "reason": NO_VERDICTS if count is None else None,
             }
         )
         previous = count
+        if previous is None:  # the stage after an unmeasured one has no next-step conversion
+            previous = 0
     frame = pd.DataFrame.from_records(rows)
-    for name in ("next_step", "cumulative"):
+    kept = ("next_step", "cumulative", "reason", *(("count",) if None in counts.values() else ()))
+    for name in kept:
         frame[name] = pd.Series([r[name] for r in rows], dtype=object)
     return frame
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 
 from smarketing import config
-from smarketing.quality import DIMENSION_LABELS, SMALL_SAMPLE, Cohort
-from smarketing.sla_text import NONE, percent, table
+from smarketing.formatting import count, percent
+from smarketing.quality import DIMENSION_LABELS, SMALL_SAMPLE, Cohort, unmeasured
+from smarketing.sla_text import NONE, table
 
 HEADER = (
     "value",
@@ -23,10 +24,6 @@ HEADER = (
 )
 COUNTS = ("leads", "mqls", "accepted", "rejected", "sqls", "opportunities", "customers")
 RATES = ("lead_to_mql", "mql_to_sql", "sql_to_customer")
-
-
-def _rate(value) -> str:
-    return NONE if value is None or pd.isna(value) else percent(float(value))
 
 
 def reasons_text(totals: pd.DataFrame) -> list[str]:
@@ -57,8 +54,8 @@ def quality_text(
         rows.append(
             [
                 f"{r['value']}{mark}",
-                *(f"{int(r[c]):,}" for c in COUNTS),
-                *(_rate(r[c]) for c in RATES),
+                *(count(r[c]) for c in COUNTS),
+                *(percent(r[c]) for c in RATES),
             ]
         )
     lines = table(HEADER, rows, right=set(range(1, len(HEADER))))
@@ -73,6 +70,10 @@ def quality_text(
         notes.insert(0, f"* fewer than {SMALL_SAMPLE} leads: too few to draw conclusions from")
     if total == 0:
         notes.insert(0, "No leads were created in these days.")
+    gaps = unmeasured(frame)
+    for reason in dict.fromkeys(gaps.values()):
+        names = " and ".join(c for c in COUNTS if gaps.get(c) == reason)
+        notes.append(f"{NONE} {names}: {reason}.")
     return "\n".join(
         [
             f"Lead quality by {DIMENSION_LABELS[by].lower()} · leads created "

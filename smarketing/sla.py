@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from smarketing import config
 from smarketing.agreements import agreement_for
+from smarketing.coverage import INPUT_GAPS, Coverage, coverage
 from smarketing.models import Lead, SlaAgreement
 from smarketing.periods import Period, PeriodKind, period_containing
 from smarketing.sql_time import EPSILON_HOURS, hours_between
@@ -167,6 +168,19 @@ class WindowFigures:
     sqls: int = 0
     customers: int = 0
     median_hours: float | None = None
+    #: which inputs the whole store holds (first contacts, verdicts)
+    coverage: Coverage = field(default_factory=Coverage)
+
+
+#: Why a metric has no value although its inputs exist (status no_data).
+EMPTY_REASONS = {
+    "mql_acceptance_rate": "no MQL of this period has a verdict yet",
+    "contacted_within_sla_rate": "no MQL of this period has reached its contact deadline yet",
+    "median_first_contact_hours": "no MQL of this period has had a first contact yet",
+    "close_rate": "no SQL in this period",
+}
+#: Why a metric has a value but no status: nothing to compare it with.
+NO_AGREEMENT = "no SLA agreement in effect: no target to compare with"
 
 
 @dataclass
@@ -186,6 +200,13 @@ class MetricResult:
     needed_per_day: float | None = None
     numerator: int | None = None
     denominator: int | None = None
+    #: why the status is no_data (missing inputs, an empty denominator, no agreement)
+    reason: str | None = None
+
+    @property
+    def input_missing(self) -> bool:
+        """True when the store lacks this metric's inputs altogether (shown as '—')."""
+        return self.reason in INPUT_GAPS
 
     def to_json(self) -> dict:
         """The metric as in docs/metrics.md's JSON report."""
@@ -202,6 +223,7 @@ class MetricResult:
         else:
             out |= {"denominator": self.denominator}
         out["status"] = self.status.value
+        out["reason"] = self.reason
         return out
 
 
@@ -272,8 +294,13 @@ def count_if(condition):
 
 def window_figures(session: Session, windows: list[Window]) -> list[WindowFigures]:
     """Raw counts for every window: per window, three indexed range scans (MQLs, SQLs,
-    customers) and one ordered read of the middle first-contact delay(s)."""
-    return [_one_window(session, w) for w in windows]
+    customers) and one ordered read of the middle first-contact delay(s); and, once, which
+    inputs the store holds at all (``coverage``)."""
+    held = coverage(session)
+    out = [_one_window(session, w) for w in windows]
+    for figures in out:
+        figures.coverage = held
+    return out
 
 
 def _one_window(session: Session, w: Window) -> WindowFigures:
@@ -373,7 +400,9 @@ def _r(value: float | None, digits: int) -> float | None:
 
 def _count_metric(metric: MetricDef, actual: int, period: Period, monthly: float | None):
     if monthly is None:
-        return MetricResult(**_base(metric), actual=actual, target=None, status=Status.no_data)
+        return MetricResult(
+            **_base(metric), actual=actual, target=None, status=Status.no_data, reason=NO_AGREEMENT
+        )
     target, expected = count_target(period, monthly)
     pace = actual / expected if expected > 0 else None
     forecast = actual / period.elapsed_days * period.days if period.elapsed_days else None
@@ -393,15 +422,33 @@ def _count_metric(metric: MetricDef, actual: int, period: Period, monthly: float
     )
 
 
-def _rate_metric(metric: MetricDef, numerator: int, denominator: int, target: float | None):
-    actual = numerator / denominator if denominator else None
+def _reason(metric: MetricDef, actual, target, gap: str | None = None) -> str | None:
+    """Why a metric's status is no_data: missing inputs, else an empty denominator, else
+    no agreement; None when it has a status."""
+    if gap:
+        return gap
+    if actual is None:
+        return EMPTY_REASONS.get(metric.key)
+    return NO_AGREEMENT if target is None else None
+
+
+def _rate_metric(
+    metric: MetricDef,
+    numerator: int,
+    denominator: int,
+    target: float | None,
+    gap: str | None = None,
+):
+    """A rate; ``gap`` (inputs missing from the whole store) leaves it unmeasured."""
+    actual = numerator / denominator if denominator and not gap else None
     return MetricResult(
         **_base(metric),
         actual=_r(actual, 4),
         target=target,
-        numerator=numerator,
+        numerator=None if gap else numerator,
         denominator=denominator,
         status=status_of(metric, actual, target),
+        reason=_reason(metric, actual, target, gap),
     )
 
 
@@ -425,7 +472,9 @@ def metrics_from(
         return None if agreement is None else getattr(agreement, key)
 
     m = METRIC_BY_KEY
-    median = figures.median_hours
+    contact_gap = figures.coverage.first_contact_gap
+    median = None if contact_gap else figures.median_hours
+    median_def = m["median_first_contact_hours"]
     return [
         _count_metric(m["mqls_delivered"], figures.mqls, period, target("mql_target")),
         _rate_metric(
@@ -433,19 +482,22 @@ def metrics_from(
             figures.accepted,
             figures.decided,
             target("acceptance_rate_target"),
+            figures.coverage.verdict_gap,
         ),
         _rate_metric(
             m["contacted_within_sla_rate"],
             figures.on_time,
             figures.due,
             target("contacted_within_sla_target"),
+            contact_gap,
         ),
         MetricResult(
-            **_base(m["median_first_contact_hours"]),
+            **_base(median_def),
             actual=_r(median, 2),
             target=target("response_hours"),
             denominator=figures.contacted,
-            status=status_of(m["median_first_contact_hours"], median, target("response_hours")),
+            status=status_of(median_def, median, target("response_hours")),
+            reason=_reason(median_def, median, target("response_hours"), contact_gap),
         ),
         _count_metric(m["sqls"], figures.sqls, period, target("sql_target")),
         _rate_metric(m["close_rate"], figures.customers, figures.sqls, target("close_rate_target")),
@@ -490,23 +542,27 @@ def trailing_periods(kind: PeriodKind | str, as_of: date, count: int = 13) -> li
 
 
 def _cell_text(report: SlaReport, m: MetricResult, short: bool) -> tuple[str, str]:
-    """(cell text, status text) of one metric: '41 ✔' and '✔ on track'; without an
-    agreement the measured figure with '· no agreement' ('41 –' when short), not 'no data'."""
-    from smarketing.formatting import figure, status_label
+    """(cell text, status text) of one metric: '41 ✔' and '✔ on track'; "—" where the metric
+    has no value; without an agreement the measured figure with '· no agreement' ('41 –'
+    when short), not "—"."""
+    from smarketing.formatting import EMPTY, figure, status_label
 
     if report.agreement is None and m.actual is not None:
         value = figure(m.kind, m.actual)
         text = f"{value} –" if short else f"{value} · no agreement"
         return text, f"{STATUS_TEXT[Status.no_data][0]} no agreement"
-    if m.status is Status.no_data:
-        return "no data", status_label(m.status)
+    if m.actual is None:
+        return EMPTY, status_label(m.status)
     return f"{figure(m.kind, m.actual)} {STATUS_TEXT[m.status][0]}", status_label(m.status)
 
 
 def scorecard_frame(reports: list[SlaReport], *, short: bool = False) -> pd.DataFrame:
     """Long frame for the scorecard: one row per (period, metric); ``short`` headings
-    ('W47', 'Nov 26') for many columns. A period without an agreement shows its figures
-    with "no agreement" (there is nothing to judge them by)."""
+    ('W47', 'Nov 26') for many columns. ``text`` is the value and status symbol, "—" where
+    the metric has no value; a period without an agreement shows its figures with "no
+    agreement" (there is nothing to judge them by). ``reason`` says why a status is no_data,
+    ``missing`` only when the store lacks the metric's inputs altogether (the chart notes it
+    under the grid)."""
     rows = []
     for report in reports:
         label = report.period.short_label() if short else report.period.label()
@@ -523,6 +579,19 @@ def scorecard_frame(reports: list[SlaReport], *, short: bool = False) -> pd.Data
                     "text": text,
                     "status": m.status.value,
                     "status_text": status_text,
+                    "reason": m.reason or "",
+                    "missing": m.reason if m.input_missing else "",
                 }
             )
     return pd.DataFrame(rows)
+
+
+def missing_inputs(reports: list[SlaReport]) -> list[str]:
+    """One line per kind of missing input, naming the metrics it leaves unmeasured:
+    'Contacted in time and Median first contact: — no first-contact data imported yet: …'."""
+    labels: dict[str, list[str]] = {}
+    for report in reports:
+        for m in report.metrics:
+            if m.input_missing and m.label not in labels.setdefault(m.reason, []):
+                labels[m.reason].append(m.label)
+    return [f"{' and '.join(names)}: — {reason}" for reason, names in labels.items()]

@@ -9,24 +9,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from smarketing import config
+from smarketing import config, formatting
 from smarketing.agreements import TARGET_LIMITS
-from smarketing.formatting import status_label
+from smarketing.formatting import EMPTY, status_label
 from smarketing.sla import MetricResult, SlaReport
 
 #: Shown where a figure does not apply (pace of a rate) or is missing (no target).
-NONE = "—"
+NONE = EMPTY
 SIDES = ("marketing", "sales", "both")
 
 
 def percent(value: float | None) -> str:
-    """0.7512 → '75.1 %'."""
-    return NONE if value is None else f"{value * 100:.1f} %"
+    """0.7512 → '75.1 %' (``formatting.percent``)."""
+    return formatting.percent(value)
 
 
 def one_decimal(value: float | None, unit: str = "") -> str:
     """4 → '4.0', with an optional unit: '4.0 h'."""
-    return NONE if value is None else f"{value:.1f}{' ' + unit if unit else ''}"
+    if formatting.is_empty(value):
+        return NONE
+    return formatting.decimal(value, 1) + (f" {unit}" if unit else "")
 
 
 def plain(value: object) -> str:
@@ -45,14 +47,29 @@ def change_text(field: str, old: object, new: object) -> str:
     return f"{field} {plain(old)} → {plain(new)}"
 
 
+#: A person's words for each target, and the kind of figure it is.
+TARGET_LABELS = {
+    "mql_target": ("MQLs per month", "count"),
+    "acceptance_rate_target": ("acceptance", "rate"),
+    "response_hours": ("response time", "hours"),
+    "contacted_within_sla_target": ("contacted in time", "rate"),
+    "sql_target": ("SQLs per month", "count"),
+    "close_rate_target": ("close rate", "rate"),
+    "customer_target": ("customers per month", "count"),
+}
+
+
+def change_label(field: str, old: object, new: object) -> str:
+    """A change in a person's words: 'MQLs per month 140 → 150', 'acceptance 70.0 % →
+    75.0 %' (other fields as ``change_text``)."""
+    if field not in TARGET_LABELS:
+        return change_text(field, old, new)
+    label, kind = TARGET_LABELS[field]
+    return f"{label} {formatting.figure(kind, old)} → {formatting.figure(kind, new)}"
+
+
 def _actual(m: MetricResult) -> str:
-    if m.actual is None:
-        return NONE
-    if m.kind == "count":
-        return str(int(m.actual))
-    if m.kind == "rate":
-        return percent(m.actual)
-    return one_decimal(m.actual, "h")
+    return formatting.figure(m.kind, m.actual)
 
 
 def _target(m: MetricResult) -> str:
@@ -128,6 +145,9 @@ def report_text(report: SlaReport) -> str:
         "pace = actual ÷ expected to date; forecast = actual ÷ elapsed days × days "
         "(counts only); targets of counts are pro-rated to the period",
     ]
+    unmeasured = [f"{m.label}: {m.reason}" for m in report.metrics if m.actual is None]
+    if unmeasured:
+        lines += ["", f"{NONE} not measured:", *(f"  {line}" for line in unmeasured)]
     return "\n".join(lines)
 
 

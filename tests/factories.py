@@ -99,3 +99,35 @@ def add_sla_dataset(session: Session) -> Session:
     )
     add_lead(session, "L9", "2026-10-31 20:00", mql_at=datetime(2026, 10, 31, 23, 30, tzinfo=UTC))
     return session
+
+
+def add_contacts_only_dataset(session: Session) -> Session:
+    """What a HubSpot contacts export leaves: agreement v1 and leads with lifecycle dates,
+    but no first contact, no verdict and no sales activity anywhere in the store.
+
+    As of Sunday 15 Nov 2026 ("now" 16 Nov 00:30, Oslo): four MQLs in November, all past
+    their 4-hour deadline (C1–C4, source web/ads, campaign "Webinar"), one SQL and one
+    customer (C5, created in September), and one lead that never became an MQL (C6).
+    """
+    add_sla_agreement(session, 1, date(2026, 10, 1))
+    for i, (day, source) in enumerate((("02", "web"), ("03", "web"), ("04", "ads"), ("05", "ads"))):
+        add_lead(
+            session,
+            f"C{i + 1}",
+            f"2026-11-{day} 08:00",
+            mql_at=f"2026-11-{day} 09:00",
+            source=source,
+            campaign="Webinar",
+        )
+    add_lead(
+        session,
+        "C5",
+        "2026-09-01 10:00",
+        mql_at="2026-09-02 10:00",
+        sql_at="2026-11-10 10:00",
+        customer_at="2026-11-14 10:00",
+        source="web",
+        campaign="Webinar",
+    )
+    add_lead(session, "C6", "2026-11-06 08:00", source="web")
+    return session

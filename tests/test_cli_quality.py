@@ -46,7 +46,8 @@ def test_report_json(capsys, db_url, data):
     )
     assert (code, err) == (0, "")
     report = json.loads(out)
-    assert list(report) == ["cohort", "dimension", "rows", "total"]
+    assert list(report) == ["cohort", "dimension", "rows", "total", "unmeasured"]
+    assert report["unmeasured"] == {}  # the dataset has verdicts
     assert report["cohort"] == {"from": "2026-11-01", "to": "2026-11-30", "timezone": "Europe/Oslo"}
     assert report["dimension"] == "source"
     assert report["rows"][0] == {

@@ -123,6 +123,7 @@ def test_report_json_for_the_hand_made_month(capsys, db_url, data):
         "forecast": 14.0,
         "needed_per_day": 0.33,
         "status": "green",
+        "reason": None,
     }
     assert list(mqls) == [
         "key",
@@ -134,6 +135,7 @@ def test_report_json_for_the_hand_made_month(capsys, db_url, data):
         "forecast",
         "needed_per_day",
         "status",
+        "reason",
     ]
     in_time = got["metrics"][2]
     assert in_time == {
@@ -144,6 +146,7 @@ def test_report_json_for_the_hand_made_month(capsys, db_url, data):
         "numerator": 2,
         "denominator": 6,
         "status": "red",
+        "reason": None,
     }
     assert list(in_time) == [
         "key",
@@ -153,6 +156,7 @@ def test_report_json_for_the_hand_made_month(capsys, db_url, data):
         "numerator",
         "denominator",
         "status",
+        "reason",
     ]
     assert isinstance(mqls["actual"], int)
     # exactly json.dumps(report.to_json(), indent=2, ensure_ascii=False)

@@ -271,12 +271,12 @@ def test_breakdown_csv(data):
 
 
 def funnel_rows(frame) -> list[tuple]:
-    return [tuple(r) for r in frame.itertuples(index=False)]
+    return [tuple(r)[:5] for r in frame.itertuples(index=False)]  # without the reason
 
 
 def test_funnel_next_step_and_cumulative(data):
     frame = funnel(data, NOVEMBER)
-    assert list(frame.columns) == ["stage", "label", "count", "next_step", "cumulative"]
+    assert list(frame.columns) == ["stage", "label", "count", "next_step", "cumulative", "reason"]
     assert funnel_rows(frame) == [
         ("leads", "Leads", 10, None, 1.0),
         ("mqls", "MQLs", 7, 0.7, 0.7),
@@ -428,7 +428,7 @@ def _values(spec: dict) -> list[dict]:
 )
 def test_funnel_chart(data, mode, texts):
     spec = funnel_chart(funnel(data, NOVEMBER), mode).to_dict()
-    bars, labels = spec["layer"]
+    bars, inside, outside = spec["layer"]
     assert bars["encoding"]["x"]["field"] == "count"
     assert bars["encoding"]["x"]["type"] == "quantitative"
     assert bars["encoding"]["y"]["type"] == "nominal"
@@ -441,7 +441,8 @@ def test_funnel_chart(data, mode, texts):
         "Customers",
     ]
     assert bars["encoding"]["color"]["scale"]["range"] == list(FUNNEL_COLOURS.values())
-    assert labels["encoding"]["text"] == {"field": "text", "type": "nominal"}
+    for labels in (inside, outside):
+        assert labels["encoding"]["text"] == {"field": "text", "type": "nominal"}
     assert [v["text"] for v in _values(spec)] == texts
 
 
@@ -456,7 +457,7 @@ def test_conversion_bar_chart_marks_small_samples(session):
     add_lead(session, "S1", "2026-11-10 09:00", source="small")
     frame = breakdown(session, NOVEMBER, "source")
     spec = conversion_bar_chart(frame, "lead_to_mql").to_dict()
-    bars, _ = spec["layer"]
+    bars, *_ = spec["layer"]
     assert bars["encoding"]["x"] == {
         **bars["encoding"]["x"],
         "field": "metric",
@@ -474,10 +475,10 @@ def test_conversion_bar_chart_marks_small_samples(session):
 def test_conversion_bar_chart_without_denominator(data):
     spec = conversion_bar_chart(breakdown(data, NOVEMBER, "source"), "mql_to_sql").to_dict()
     values = {v["value"]: (v["metric"], v["text"]) for v in _values(spec)}
-    assert values["(none)"] == (None, "no data · n<30")
+    assert values["(none)"] == (None, "— · n<30")
     assert spec["layer"][0]["encoding"]["y"]["sort"] == ["ads", "web", "events", "(none)"]
     per_100 = conversion_bar_chart(breakdown(data, NOVEMBER, "source"), "customers_per_100_leads")
-    assert {v["value"]: v["text"] for v in _values(per_100.to_dict())}["web"] == "25.0 · n<30"
+    assert {v["value"]: v["text"] for v in _values(per_100.to_dict())}["web"] == "25.00 · n<30"
     with pytest.raises(ValueError):
         conversion_bar_chart(breakdown(data, NOVEMBER, "source"), "leads")
 
@@ -501,5 +502,5 @@ def test_cohort_heatmap_chart(data):
     assert cells["encoding"]["x"]["type"] == "ordinal"
     assert cells["encoding"]["y"]["sort"] == ["Oct 2026", "Nov 2026", "Dec 2026", "Jan 2027"]
     labels = [(v["cohort"], v["months_since"], v["text"]) for v in _values(spec)]
-    assert ("Nov 2026", 2, "20 %") in labels
+    assert ("Nov 2026", 2, "20.0 %") in labels
     assert ("Jan 2027", 0, "") in labels

@@ -67,6 +67,7 @@ def test_month(data):
         "forecast": 14.0,
         "needed_per_day": 0.33,
         "status": "green",
+        "reason": None,
     }
     assert got["mql_acceptance_rate"] == {
         "key": "mql_acceptance_rate",
@@ -76,6 +77,7 @@ def test_month(data):
         "numerator": 3,
         "denominator": 4,
         "status": "amber",
+        "reason": None,
     }
     assert got["contacted_within_sla_rate"] == {
         "key": "contacted_within_sla_rate",
@@ -85,6 +87,7 @@ def test_month(data):
         "numerator": 2,
         "denominator": 6,
         "status": "red",
+        "reason": None,
     }
     assert got["median_first_contact_hours"] == {
         "key": "median_first_contact_hours",
@@ -93,6 +96,7 @@ def test_month(data):
         "target": 4.0,
         "denominator": 3,
         "status": "green",
+        "reason": None,
     }
     assert got["sqls"] == {
         "key": "sqls",
@@ -104,6 +108,7 @@ def test_month(data):
         "forecast": 4.0,
         "needed_per_day": 0.2,
         "status": "red",
+        "reason": None,
     }
     assert got["close_rate"] == {
         "key": "close_rate",
@@ -113,6 +118,7 @@ def test_month(data):
         "numerator": 1,
         "denominator": 2,
         "status": "green",
+        "reason": None,
     }
     assert got["customers"] == {
         "key": "customers",
@@ -124,6 +130,7 @@ def test_month(data):
         "forecast": 2.0,
         "needed_per_day": 0.07,
         "status": "green",
+        "reason": None,
     }
 
 
@@ -145,6 +152,7 @@ def test_week(data):
         "target": 4.0,
         "denominator": 0,
         "status": "no_data",
+        "reason": "no MQL of this period has had a first contact yet",
     }
     assert (got["sqls"]["actual"], got["sqls"]["pace"]) == (2, 1.7143)
     assert (got["customers"]["actual"], got["close_rate"]["actual"]) == (1, 0.5)
@@ -205,7 +213,7 @@ def test_scorecard_cells_without_an_agreement_show_the_figure_not_no_data(sessio
     cells = scorecard_frame([rep]).set_index("metric")
     assert cells.loc["mqls_delivered", "text"] == "1 · no agreement"
     assert cells.loc["mqls_delivered", "status_text"] == "– no agreement"
-    assert cells.loc["mql_acceptance_rate", "text"] == "no data"  # no verdict: nothing measured
+    assert cells.loc["mql_acceptance_rate", "text"] == "—"  # no verdict: nothing measured
     short = scorecard_frame([rep], short=True).set_index("metric")
     assert short.loc["mqls_delivered", "text"] == "1 –"
     assert rep.to_json()["metrics"][0]["status"] == "no_data"  # the JSON contract is unchanged

@@ -10,11 +10,10 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from smarketing import actions, charts
-from smarketing.formatting import figure
+from smarketing.formatting import figure, plural
 from smarketing.permissions import Actor, allowed
 from smarketing.ui import widgets
 from smarketing.ui.resources import session
-from smarketing.wording import plural
 
 ANY = "anyone"
 STATUSES = ("open", "done", "dropped")

@@ -11,8 +11,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from smarketing import campaigns, charts, config, quality, sla
+from smarketing.formatting import EMPTY, count, hours, percent
 from smarketing.permissions import Actor, allowed, refusal
-from smarketing.ui import sla_views, widgets
+from smarketing.ui import sla_views, tables, widgets
 from smarketing.ui.resources import data_version, session
 
 STATUS_ICON = {"active": "🟢", "upcoming": "🗓️", "ended": "⏹️"}
@@ -62,7 +63,7 @@ def pick(frame: pd.DataFrame) -> int | None:
 
 OVERVIEW_LABELS = {
     "name": "Campaign",
-    "new": "New",
+    "new": tables.Col("New", width=50),
     "state": "Status",
     "start": "Start",
     "end": "End",
@@ -89,13 +90,7 @@ def overview_table(frame: pd.DataFrame) -> None:
             lambda v: None if v is None or pd.isna(v) else f"v{int(v)}"
         ),
     )
-    widgets.table(
-        shown,
-        OVERVIEW_LABELS,
-        more=OVERVIEW_MORE,
-        key="campaign_overview",
-        column_config={"New": st.column_config.TextColumn(width=50)},
-    )
+    tables.show(shown, OVERVIEW_LABELS, more=OVERVIEW_MORE, key="campaign_overview")
 
 
 def brief_for(engine: Engine, actor: Actor, campaign_id: int) -> dict | None:
@@ -199,17 +194,24 @@ def funnel(engine: Engine, name: str) -> None:
     st.vega_lite_chart(charts.funnel_chart(frame, "next").to_dict(), width="stretch")
     follow = f["follow_up"]
     if follow["due"]:
+        counted = (
+            f"{count(follow['in_time'])} of {count(follow['due'])}"
+            if follow["in_time"] is not None
+            else f"{count(follow['due'])}"
+        )
         st.metric(
             "MQLs contacted in time",
-            f"{follow['rate']:.0%}",
+            percent(follow["rate"]),
             help=(
-                f"{follow['in_time']:,} of {follow['due']:,} MQLs whose {follow['hours']:g}-hour "
-                "deadline has passed were contacted by then. Target "
-                + (f"{follow['target']:.0%}." if follow["target"] is not None else "not set.")
+                f"{counted} MQLs whose {hours(follow['hours'])} deadline has passed were "
+                "contacted by then. Target "
+                + (f"{percent(follow['target'])}." if follow["target"] is not None else "not set.")
             ),
             border=True,
         )
         st.markdown(sla_views.badge(sla.Status(follow["status"])))
+        if follow.get("reason"):
+            st.caption(f"{EMPTY} {follow['reason']}")
     else:
         st.caption("No MQL of this campaign has reached its response deadline yet.")
 
@@ -222,15 +224,16 @@ def waiting(engine: Engine, name: str) -> None:
     if frame.empty:
         st.caption("Nobody is waiting. 👍")
         return
-    widgets.table(
+    tables.show(
         frame.assign(mql=frame["mql_at"].map(widgets.local_time)),
-        {"name": "Lead", "owner": "Owner", "hours_waiting": "Hours", "past_deadline": "Late"},
+        {
+            "name": "Lead",
+            "owner": "Owner",
+            "hours_waiting": tables.Col("Hours", "hours", width=65),
+            "past_deadline": tables.Col("Late", "bool", width=45),
+        },
         more={"company": "Company", "mql": "MQL since"},
         key="campaign_waiting",
-        column_config={
-            "Hours": st.column_config.NumberColumn(format="%.1f", width=60),
-            "Late": st.column_config.CheckboxColumn(width=45),
-        },
     )
 
 

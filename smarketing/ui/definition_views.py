@@ -9,12 +9,12 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import charts, config, definitions
+from smarketing import charts, config, definitions, formatting
 from smarketing.models import Definition
 from smarketing.periods import period_containing
 from smarketing.permissions import Actor
 from smarketing.safe_text import safe_markdown as safe
-from smarketing.ui import widgets
+from smarketing.ui import tables, widgets
 from smarketing.ui.resources import data_version, session
 
 TEAMS = ("marketing", "sales", "both")
@@ -68,7 +68,7 @@ def _rule(engine: Engine, d: Definition, as_of: date) -> None:
         unknown = ", ".join(f"“{c}”" for c in count.parsed.unknown)
         st.caption(f"Not measurable from CRM data: {unknown}.")
         return
-    share = f" ({count.meeting / count.leads:.0%})" if count.leads else ""
+    share = f" ({formatting.percent(count.meeting / count.leads)})" if count.leads else ""
     st.markdown(
         f"This month ({month.start:%d %b}–{as_of:%d %b}): **{count.meeting:,} of {count.leads:,} "
         f"new leads**{share} meet the rule · {count.mqls_meeting:,} of them are MQLs · "
@@ -102,7 +102,7 @@ def _history(engine: Engine, key: str) -> None:
             f"({change['changed_by']}, {widgets.local_time(change['changed_at'])})"
         )
         if change["fields"]:
-            widgets.table(
+            tables.show(
                 pd.DataFrame(
                     [
                         {
@@ -117,7 +117,7 @@ def _history(engine: Engine, key: str) -> None:
             )
         if change["body_diff"]:
             st.code(change["body_diff"], language="diff")
-    widgets.table(
+    tables.show(
         pd.DataFrame(
             [
                 {

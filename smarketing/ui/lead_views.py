@@ -5,26 +5,26 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import config, hot_leads, leads, reasons, verdicts
+from smarketing import charts, config, hot_leads, leads, reasons, verdicts
+from smarketing.formatting import plural
 from smarketing.permissions import Actor, refusal
 from smarketing.safe_text import safe_markdown as safe
-from smarketing.ui import resources, widgets
+from smarketing.ui import resources, tables, widgets
 from smarketing.ui.resources import session
 
 PER_PAGE = 50
 LIST_LABELS = {
     "name": "Name",
     "company": "Company",
-    "stage": "Stage",
+    "stage": tables.Col("Stage", width=110),
     "owner": "Owner",
     "source": "Source",
-    "mql_at": "MQL",
-    "first_contact_at": "First contact",
+    "mql_at": tables.Col("MQL", width=95),
+    "first_contact_at": tables.Col("First contact", width=95),
 }
 LIST_MORE = {
     "campaign": "Campaign",
@@ -53,15 +53,6 @@ HOT_MORE = {"company": "Company"}
 VERDICT_KEYS = ("verdict_choice", "verdict_reason", "verdict_comment")
 CONTACT_KEYS = ("contact_attempt", "contact_note")
 ANY = "any"
-KIND_COLOURS = {
-    "Page view": "#56B4E9",
-    "Download": "#0072B2",
-    "Form": "#009E73",
-    "E-mail click": "#E69F00",
-    "E-mail": "#D55E00",
-    "Call": "#CC79A7",
-    "Meeting": "#000000",
-}
 
 
 def now() -> datetime:
@@ -129,17 +120,7 @@ def lead_list(engine: Engine, flt: leads.LeadFilter) -> pd.DataFrame:
         verdict=frame["verdict"].map(lambda v: v.capitalize() if isinstance(v, str) else v),
         id=frame["id"].map(lambda v: f"#{v}"),
     )
-    widgets.table(
-        shown,
-        LIST_LABELS,
-        more=LIST_MORE,
-        key="lead_list",
-        column_config={
-            "Stage": st.column_config.TextColumn(width=110),
-            "MQL": st.column_config.TextColumn(width=95),
-            "First contact": st.column_config.TextColumn(width=95),
-        },
-    )
+    tables.show(shown, LIST_LABELS, more=LIST_MORE, key="lead_list")
     return frame
 
 
@@ -150,32 +131,6 @@ def pick_lead(frame: pd.DataFrame) -> int | None:
     labels = {f"{r.name} · {r.company or '—'} (#{r.id})": int(r.id) for r in frame.itertuples()}
     chosen = st.selectbox("Open a lead", list(labels), key="leads_open")
     return labels.get(chosen)
-
-
-def timeline_chart(frame: pd.DataFrame) -> alt.Chart:
-    """Activities on a time axis, one row per kind, coloured by kind."""
-    data = frame.assign(when=pd.to_datetime(frame["occurred_at"], utc=True))
-    kinds = [k for k in KIND_COLOURS if k in set(data["label"])]
-    return (
-        alt.Chart(data)
-        .mark_circle(size=140, opacity=0.85)
-        .encode(
-            x=alt.X("when:T", title=None, axis=alt.Axis(format="%d %b %Y", labelFontSize=12)),
-            y=alt.Y("label:N", title=None, sort=kinds, axis=alt.Axis(labelFontSize=13)),
-            color=alt.Color(
-                "label:N",
-                scale=alt.Scale(domain=kinds, range=[KIND_COLOURS[k] for k in kinds]),
-                legend=None,
-            ),
-            tooltip=[
-                alt.Tooltip("when:T", title="When", format="%a %d %b %Y %H:%M"),
-                alt.Tooltip("label:N", title="What"),
-                alt.Tooltip("detail:N"),
-                alt.Tooltip("actor:N", title="By"),
-            ],
-        )
-        .properties(height=40 * max(len(kinds), 2) + 40)
-    )
 
 
 def lead_story(engine: Engine, lead_id: int) -> dict:
@@ -205,12 +160,12 @@ def lead_story(engine: Engine, lead_id: int) -> dict:
     c1, c2 = st.columns(2)
     with c1:
         st.markdown("**Lifecycle**")
-        widgets.table(life, {"stage": "Stage", "when": "When"})
+        tables.show(life, {"stage": "Stage", "when": "When"})
     with c2:
         st.markdown("**Verdicts** (newest first)")
         if detail["verdicts"]:
             history = pd.DataFrame(detail["verdicts"])
-            widgets.table(
+            tables.show(
                 history.assign(
                     verdict=history["verdict"].str.capitalize(),
                     decided_at=history["decided_at"].map(widgets.local_time),
@@ -220,10 +175,10 @@ def lead_story(engine: Engine, lead_id: int) -> dict:
             )
         else:
             st.caption("No verdict yet.")
-    st.markdown(f"**Activity timeline** — {widgets.plural(len(events), 'activity', 'activities')}")
+    st.markdown(f"**Activity timeline** — {plural(len(events), 'activity', 'activities')}")
     if not events.empty:
-        st.altair_chart(timeline_chart(events), width="stretch")
-        widgets.table(
+        st.altair_chart(charts.timeline_chart(events), width="stretch")
+        tables.show(
             events.assign(
                 occurred_at=events["occurred_at"].map(widgets.local_time),
                 detail=events["detail"].replace("", None),
@@ -310,4 +265,4 @@ def hot_panel(engine: Engine) -> None:
         for kind, detail in zip(hot["trigger_kind"], hot["trigger_detail"], strict=True)
     ]
     shown = hot.assign(trigger_at=hot["trigger_at"].map(widgets.local_time), did=did)
-    widgets.table(shown, HOT_LABELS, more=HOT_MORE, key="hot_leads")
+    tables.show(shown, HOT_LABELS, more=HOT_MORE, key="hot_leads")

@@ -11,7 +11,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from smarketing import actions, campaigns, charts, config, meetings, people, sla
-from smarketing.formatting import figure
+from smarketing.formatting import figure, plural
 from smarketing.models import Meeting
 from smarketing.movements import movements
 from smarketing.periods import period_containing
@@ -20,7 +20,6 @@ from smarketing.quality import Cohort
 from smarketing.safe_text import safe_markdown as safe
 from smarketing.ui import meeting_views, quality_views, sla_data, sla_views, widgets
 from smarketing.ui.resources import session
-from smarketing.wording import plural
 
 OUTCOME_WORD = {"done": "✔ done", "carried": "↻ carried over", "dropped": "✖ dropped"}
 

@@ -11,12 +11,12 @@ from sqlalchemy.engine import Engine
 
 from smarketing import actions, agenda, meetings, minutes, people
 from smarketing.errors import SmarketingError
+from smarketing.formatting import plural
 from smarketing.models import Meeting
 from smarketing.permissions import Actor, allowed
 from smarketing.safe_text import safe_markdown as safe
 from smarketing.ui import widgets
 from smarketing.ui.resources import session
-from smarketing.wording import plural
 
 KINDS = {"weekly": "Weekly smarketing", "monthly": "Leadership monthly"}
 STATUS = {"planned": "planned", "running": "running now", "closed": "closed"}

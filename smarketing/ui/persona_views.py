@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import config, personas
+from smarketing import config, formatting, personas
 from smarketing.models import Persona
 from smarketing.permissions import Actor, refusal
 from smarketing.safe_text import safe_markdown as safe
@@ -27,16 +27,16 @@ SECTIONS = [
     ("recognise", "How to recognise them in a lead"),
 ]
 FIGURES = [
-    ("leads", "Leads", "{:,.0f}", "Leads created in the quarter with this persona."),
-    ("mqls", "MQLs", "{:,.0f}", "Of those leads, how many became MQLs."),
+    ("leads", "Leads", "count", "Leads created in the quarter with this persona."),
+    ("mqls", "MQLs", "count", "Of those leads, how many became MQLs."),
     (
         "acceptance",
         "Accepted",
-        "{:.0%}",
+        "percent",
         "Accepted ÷ (accepted + rejected) among those leads' verdicts.",
     ),
-    ("mql_to_sql", "MQL→SQL", "{:.0%}", "SQLs ÷ MQLs among those leads."),
-    ("customers", "Customers", "{:,.0f}", "Of those leads, how many became customers."),
+    ("mql_to_sql", "MQL→SQL", "percent", "SQLs ÷ MQLs among those leads."),
+    ("customers", "Customers", "count", "Of those leads, how many became customers."),
 ]
 
 
@@ -57,8 +57,8 @@ def cards(engine: Engine, *, include_archived: bool) -> list[Persona]:
         return personas.persona_cards(s, include_archived=include_archived)
 
 
-def _figure(value, fmt: str) -> str:
-    return "—" if value is None or pd.isna(value) else fmt.format(value)
+def _figure(value, kind: str) -> str:
+    return formatting.FORMATTERS[kind](value)
 
 
 def figures(perf: pd.DataFrame, name: str) -> None:
@@ -74,7 +74,13 @@ def figures(perf: pd.DataFrame, name: str) -> None:
         now, before = r[f"{key}_this"], r[f"{key}_last"]
         change = "—"
         if not (now is None or before is None or pd.isna(now) or pd.isna(before)):
-            change = f"{(now - before) * 100:+.0f} pts" if "%" in fmt else f"{now - before:+,.0f}"
+            change = (
+                f"{formatting.decimal((now - before) * 100, 1)} pts"
+                if fmt == "percent"
+                else formatting.count(now - before, signed=True)
+            )
+            if fmt == "percent" and now >= before:
+                change = "+" + change
         rows.append(
             {
                 "figure": label,

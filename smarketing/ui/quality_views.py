@@ -9,9 +9,19 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import charts, config, quality
+from smarketing import charts, config, coverage, quality
 from smarketing.errors import SmarketingError
+from smarketing.formatting import EMPTY
+from smarketing.ui import tables
 from smarketing.ui.resources import data_version, session
+
+#: How each column of a breakdown is shown (kinds of ``tables.Col``).
+COLUMN_KINDS = {
+    **dict.fromkeys(quality.COUNT_COLUMNS, "count"),
+    **dict.fromkeys(("lead_to_mql", "mql_to_sql", "sql_to_customer", "mql_to_accepted"), "percent"),
+    "customers_per_100_leads": "decimal",
+    "small_sample": "bool",
+}
 
 
 def _key(engine: Engine) -> tuple[str, int]:
@@ -29,6 +39,12 @@ def _breakdowns(_engine: Engine, key, start: date, end: date, by: str):
 def _reasons(_engine: Engine, key, start: date, end: date, by: str):
     with session(_engine) as s:
         return quality.rejection_reasons(s, quality.Cohort(start, end), by)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _has_verdicts(_engine: Engine, key) -> bool:
+    with session(_engine) as s:
+        return coverage.has_verdicts(s)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -65,19 +81,29 @@ def frames(engine: Engine, cohort: quality.Cohort, by: str) -> dict[str, pd.Data
     return _breakdowns(engine, _key(engine), cohort.start, cohort.end, by)
 
 
+def breakdown_columns(by: str) -> dict[str, tables.Col]:
+    """The breakdown table's columns: the dimension's values, then every figure with its
+    label and definition."""
+    columns = {"value": tables.Col(quality.DIMENSION_LABELS[by])}
+    for column in quality.BREAKDOWN_COLUMNS:
+        if column in quality.COLUMN_HELP:
+            label, definition = quality.COLUMN_HELP[column]
+            columns[column] = tables.Col(label, COLUMN_KINDS[column], definition)
+    return columns
+
+
+def unmeasured_note(frame: pd.DataFrame) -> None:
+    """'— Accepted, Rejected and MQL → accepted: no verdicts recorded or imported yet'."""
+    gaps = quality.unmeasured(frame)
+    for reason in dict.fromkeys(gaps.values()):
+        names = [quality.COLUMN_HELP[c][0] for c, why in gaps.items() if why == reason]
+        st.caption(f"{EMPTY} {', '.join(names)}: {reason}.")
+
+
 def table(frame: pd.DataFrame, cohort: quality.Cohort, by: str) -> None:
     """The breakdown table with definitions on the headings, and its CSV download."""
-    config_ = {"value": st.column_config.TextColumn(quality.DIMENSION_LABELS[by])}
-    for column, (label, definition) in quality.COLUMN_HELP.items():
-        if column in ("lead_to_mql", "mql_to_sql", "sql_to_customer", "mql_to_accepted"):
-            config_[column] = st.column_config.NumberColumn(
-                label, help=definition, format="percent"
-            )
-        else:
-            config_[column] = st.column_config.Column(label, help=definition)
-    st.dataframe(
-        frame.drop(columns=["is_total"]), hide_index=True, width="stretch", column_config=config_
-    )
+    tables.show(frame, breakdown_columns(by))
+    unmeasured_note(frame)
     st.download_button(
         "Download as CSV",
         quality.breakdown_csv(frame).encode("utf-8"),
@@ -107,6 +133,10 @@ def conversion(frame: pd.DataFrame, by: str) -> None:
         format_func=lambda m: quality.COLUMN_HELP[m][0],
     )
     st.altair_chart(charts.conversion_bar_chart(frame, metric), width="stretch")
+    if metric in quality.unmeasured(frame):
+        st.caption(
+            f"{EMPTY} {quality.COLUMN_HELP[metric][0]}: {quality.unmeasured(frame)[metric]}."
+        )
     st.caption(
         f"Lighter bars marked n<30: fewer than {quality.SMALL_SAMPLE} leads — too "
         "few to draw conclusions from."
@@ -117,7 +147,10 @@ def reasons(engine: Engine, cohort: quality.Cohort, by: str) -> None:
     """Why sales rejected the cohort's MQLs, per value of the dimension."""
     frame = _reasons(engine, _key(engine), cohort.start, cohort.end, by)
     if frame.empty:
-        st.info("No MQL of this cohort has been rejected.")
+        if not _has_verdicts(engine, _key(engine)):
+            st.info(f"{EMPTY} {coverage.NO_VERDICTS}.")
+        else:
+            st.info("No MQL of this cohort has been rejected.")
         return
     st.altair_chart(charts.rejection_reasons_chart(frame), width="stretch")
 
@@ -131,16 +164,9 @@ def heatmap(engine: Engine, cohort: quality.Cohort) -> None:
 def offers(frame: pd.DataFrame) -> None:
     """Which lead-generating activities convert best: offers by customers per 100 leads."""
     ranked = quality.rank_offers(frame)
-    st.dataframe(
-        ranked,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "value": "Offer (first conversion)",
-            "customers_per_100_leads": st.column_config.NumberColumn(
-                "Customers per 100 leads", format="%.2f"
-            ),
-            "small_sample": st.column_config.CheckboxColumn("n<30"),
-        },
-    )
+    columns = {"rank": tables.Col("Rank", "count"), "value": tables.Col("Offer (first conversion)")}
+    for column in quality.OFFER_COLUMNS[2:]:
+        label, definition = quality.COLUMN_HELP[column]
+        columns[column] = tables.Col(label, COLUMN_KINDS[column], definition)
+    tables.show(ranked, columns)
     st.altair_chart(charts.conversion_bar_chart(frame, "customers_per_100_leads"), width="stretch")

@@ -11,12 +11,12 @@ from sqlalchemy.engine import Engine
 
 from smarketing import agreements, causes, charts, people, sla
 from smarketing.errors import SmarketingError
-from smarketing.formatting import figure, status_label, target_line, targets_text
+from smarketing.formatting import EMPTY, figure, plural, status_label, target_line, targets_text
 from smarketing.periods import Period
 from smarketing.permissions import Actor, allowed
 from smarketing.safe_text import safe_markdown
-from smarketing.sla_text import change_text
-from smarketing.ui import sla_data, widgets
+from smarketing.sla_text import change_label
+from smarketing.ui import sla_data, tables, widgets
 from smarketing.ui.resources import session
 
 BADGE = {"green": "green", "amber": "orange", "red": "red", "early": "gray", "no_data": "gray"}
@@ -43,6 +43,8 @@ def _tile(m: sla.MetricResult, compact: bool) -> None:
             else badge(m.status)
         )
         st.markdown(shown + ("" if compact else f"  \n{target_line(m)}"))
+        if m.actual is None and m.reason:  # "—" with the reason, never a made-up zero
+            st.caption(f"{EMPTY} {m.reason}")
 
 
 def two_sided_card(report: sla.SlaReport, *, compact: bool = False) -> None:
@@ -137,7 +139,7 @@ def why_boxes(engine: Engine, actor: Actor, report: sla.SlaReport, kind: str, as
     for m in red:
         mine = recorded[recorded["metric"] == m.key]
         with st.expander(
-            f"✖ {m.label}: {figure(m.kind, m.actual)} · {len(mine)} cause(s) recorded",
+            f"✖ {m.label}: {figure(m.kind, m.actual)} · {plural(len(mine), 'cause')} recorded",
             expanded=mine.empty,
         ):
             for row in mine.itertuples():
@@ -204,6 +206,10 @@ def pacing(engine: Engine, actor: Actor, kind: str, as_of: date) -> None:
 
 def distribution(engine: Engine, actor: Actor, kind: str, as_of: date) -> None:
     """Histogram of first-contact delays with deadline, median and 90th percentile."""
+    median = sla_data.report(engine, kind, as_of).metric("median_first_contact_hours")
+    if median.input_missing:
+        st.info(f"{EMPTY} {median.reason}.")
+        return
     dist = sla_data.distribution(engine, kind, as_of)
     if dist.contacted == 0:
         st.info("No MQL of this period has had a first contact yet.")
@@ -215,32 +221,38 @@ def distribution(engine: Engine, actor: Actor, kind: str, as_of: date) -> None:
         width="stretch",
     )
     st.caption(
-        f"{dist.contacted:,} MQLs with a first contact · median "
+        f"{plural(dist.contacted, 'MQL')} with a first contact · median "
         f"{figure('hours', dist.median)} · 90th percentile {figure('hours', dist.p90)} "
-        f"(nearest rank) · deadline {dist.response_hours:g} h"
+        f"(nearest rank) · deadline {figure('hours', dist.response_hours)}"
     )
+
+
+#: The overdue MQLs table's columns.
+OVERDUE_COLUMNS = {
+    "lead": tables.Col("Lead"),
+    "company": tables.Col("Company"),
+    "owner": tables.Col("Owner"),
+    "source": tables.Col("Source"),
+    "mql_at": tables.Col("MQL at", "time"),
+    "hours_overdue": tables.Col("Hours overdue", "hours", "Hours past the contact deadline."),
+}
 
 
 def overdue(engine: Engine, actor: Actor, kind: str, as_of: date) -> None:
     """MQLs past their deadline and still not contacted."""
+    in_time = sla_data.report(engine, kind, as_of).metric("contacted_within_sla_rate")
+    if in_time.input_missing:  # every MQL would look overdue
+        st.info(f"{EMPTY} {in_time.reason}.")
+        return
     frame, total = sla_data.overdue(engine, kind, as_of)
     if total == 0:
         st.success("No MQL of this period is past its deadline without a first contact.")
         return
     st.markdown(
-        f"**{total:,}** MQLs past the deadline without a first contact"
+        f"**{plural(total, 'MQL')}** past the deadline without a first contact"
         + (f" — the {len(frame)} most overdue:" if total > len(frame) else ":")
     )
-    shown = frame.assign(mql_at=frame["mql_at"].map(widgets.local_time))
-    st.dataframe(
-        shown,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "mql_at": "MQL at",
-            "hours_overdue": st.column_config.NumberColumn("hours overdue", format="%.1f"),
-        },
-    )
+    tables.show(frame, OVERDUE_COLUMNS)
 
 
 def agreement_panel(engine: Engine, actor: Actor, kind: str, today: date) -> None:
@@ -262,26 +274,38 @@ def agreement_panel(engine: Engine, actor: Actor, kind: str, today: date) -> Non
         table = pd.DataFrame(
             {
                 "version": [r["version"] for r in rows],
-                "from": [r["effective_from"] for r in rows],
+                "from": [f"{r['effective_from']:%d %b %Y}" for r in rows],
                 "state": [r["state"] for r in rows],
                 "targets": [targets_text(r) for r in rows],
-                "changed": [", ".join(change_text(*c) for c in r["changes"]) or "—" for r in rows],
+                "changed": [", ".join(change_label(*c) for c in r["changes"]) for r in rows],
                 "why": [r["reason"] for r in rows],
                 "proposed": [
                     f"{people.name_in(who, r['proposed_by'])}, "
                     f"{widgets.local_time(r['proposed_at'])}"
                     for r in rows
                 ],
-                "marketing confirmed": [
-                    people.name_in(who, r["marketing_confirmed"]) for r in rows
-                ],
-                "sales confirmed": [people.name_in(who, r["sales_confirmed"]) for r in rows],
+                "marketing": [people.name_in(who, r["marketing_confirmed"]) for r in rows],
+                "sales": [people.name_in(who, r["sales_confirmed"]) for r in rows],
             }
         )
-        st.dataframe(table, hide_index=True, width="stretch")
+        tables.show(table, AGREEMENT_COLUMNS)
     else:
         st.info("No SLA agreement yet: propose the first version below.")
     _propose_form(engine, actor, today, rows[0] if rows else None)
+
+
+#: The agreement history table's columns.
+AGREEMENT_COLUMNS = {
+    "version": tables.Col("Version", "count"),
+    "from": tables.Col("In effect from"),
+    "state": tables.Col("State"),
+    "targets": tables.Col("Targets (per month)"),
+    "changed": tables.Col("What changed"),
+    "why": tables.Col("Why"),
+    "proposed": tables.Col("Proposed by"),
+    "marketing": tables.Col("Marketing confirmed"),
+    "sales": tables.Col("Sales confirmed"),
+}
 
 
 def _confirm_row(engine: Engine, actor: Actor, row: dict) -> None:

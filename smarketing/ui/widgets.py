@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from smarketing import config
 from smarketing.errors import SmarketingError
+from smarketing.formatting import count, is_empty, percent
 from smarketing.safe_text import safe_markdown
 from smarketing.ui.resources import session
 
@@ -49,71 +50,15 @@ def stage_tiles(frame: pd.DataFrame) -> None:
     """One metric tile per stage: count, change against the like-for-like previous period."""
     columns = st.columns(len(frame))
     for column, row in zip(columns, frame.itertuples(index=False), strict=True):
-        pct = (
-            "" if row.change_pct is None or pd.isna(row.change_pct) else f" ({row.change_pct:+.0%})"
-        )
+        pct = "" if is_empty(row.change_pct) else f" ({percent(row.change_pct, signed=True)})"
         column.metric(
             row.label,
-            f"{row.current:,}",
-            delta=f"{row.change:+,}{pct} vs {row.previous:,}",
+            count(row.current),
+            delta=f"{count(row.change, signed=True)}{pct} vs {count(row.previous)}",
             delta_color="normal",
             help=f"{row.definition} Compared with {row.compared_with}.",
             border=True,
         )
-
-
-EMPTY = "—"
-
-
-def table(
-    frame: pd.DataFrame,
-    labels: dict[str, str],
-    *,
-    more: dict[str, str] | None = None,
-    key: str | None = None,
-    column_config: dict | None = None,
-    height: int | str = "auto",
-) -> None:
-    """Show the columns named in ``labels`` (in that order) under their human labels, the
-    first one pinned, every empty cell as "—" (never "None"); ``column_config`` is keyed by
-    the labels.
-
-    ``more`` are columns that would make the table wider than a 1280-pixel screen: they are
-    offered in a "Columns" picker above the table (remembered for the session under ``key``),
-    and a line under the table names the ones not shown, so no column is hidden without a
-    hint."""
-    chosen: list[str] = []
-    if more:
-        remembered = f"_columns_{key}"
-        with st.popover("Columns", icon=":material/view_column:"):
-            chosen = st.multiselect(
-                "Also show",
-                list(more),
-                default=st.session_state.get(remembered, []),
-                format_func=more.get,
-                key=f"{remembered}_picker",
-            )
-        st.session_state[remembered] = chosen
-    shown_labels = {**labels, **{c: more[c] for c in chosen}} if more else labels
-    shown = frame[list(shown_labels)].rename(columns=shown_labels)
-    for name in shown.columns:
-        if shown[name].isna().any():
-            shown[name] = shown[name].astype(object).where(shown[name].notna(), EMPTY)
-    first = next(iter(shown_labels.values()))
-    config = {first: st.column_config.Column(pinned=True), **(column_config or {})}
-    if first in (column_config or {}):
-        config[first] = column_config[first]
-    st.dataframe(
-        shown, hide_index=True, width="stretch", height=height, column_config=config, key=key
-    )
-    if more and len(chosen) < len(more):
-        left = [more[c] for c in more if c not in chosen]
-        st.caption(f"More columns under **Columns**: {', '.join(left)}.")
-
-
-def plural(count: int, one: str, many: str | None = None) -> str:
-    """'1 activity', '3 activities': the count with the right form of the noun."""
-    return f"{count:,} {one if count == 1 else (many or one + 's')}"
 
 
 def user_markdown(text: str | None, empty: str = "") -> None:

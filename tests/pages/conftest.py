@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 from sqlmodel import Session
@@ -88,6 +89,24 @@ def login_through_form(at: AppTest, username: str, password: str) -> AppTest:
     at.text_input[1].input(password)
     at.button[0].click()
     return at.run()
+
+
+def as_shown(table) -> pd.DataFrame:
+    """An ``at.dataframe`` element as a person sees it: the columns under the labels of its
+    column config, hidden ones left out, in the configured order."""
+    import json
+
+    frame = table.value
+    config = json.loads(table.proto.columns or "{}")
+    order = list(table.proto.column_order) or list(frame.columns)
+    keep = [c for c in order if not (config.get(str(c)) or {}).get("hidden")]
+    labels = {c: (config.get(str(c)) or {}).get("label") or c for c in keep}
+    return frame[keep].rename(columns=labels)
+
+
+def shown_tables(at: AppTest) -> list[pd.DataFrame]:
+    """Every table of the run, as shown (see ``as_shown``)."""
+    return [as_shown(t) for t in at.dataframe]
 
 
 def texts(at: AppTest) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from smarketing import users
-from tests.pages.conftest import logged_in, texts
+from tests.pages.conftest import as_shown, logged_in, texts
 
 
 def test_admin_adds_user_through_form(people, app_env):
@@ -23,11 +23,11 @@ def test_admin_adds_user_through_form(people, app_env):
     with Session(app_env) as s:
         assert users.get_user(s, "nina").role_list == ["sales"]
     # the same screen lists the new user, and the form is empty for the next one
-    assert "nina" in set(at.dataframe[0].value["Username"])
+    assert "nina" in set(as_shown(at.dataframe[0])["Username"])
     assert at.text_input(key="new_username").value == ""
     at.switch_page("app_pages/admin_audit.py").run()
     assert not at.exception
-    shown = at.dataframe[0].value
+    shown = as_shown(at.dataframe[0])
     assert "user.add" in set(shown["Action"])
 
 
@@ -54,7 +54,7 @@ def test_admin_disables_user(people, app_env):
     # the screen shows the new state at once (it said "active" until a reload)
     assert "Account is **disabled**." in texts(at)
     assert at.button(key="toggle_sam").label == "Enable"
-    users_shown = at.dataframe[0].value
+    users_shown = as_shown(at.dataframe[0])
     assert users_shown.loc[users_shown["Username"] == "sam", "State"].tolist() == ["disabled"]
     with Session(app_env) as s:
         assert users.get_user(s, "sam").disabled

@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from smarketing.models import LeadActivity, Verdict
 from tests.factories import add_lead, oslo
-from tests.pages.conftest import PEOPLE, logged_in, texts
+from tests.pages.conftest import PEOPLE, logged_in, shown_tables, texts
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def open_leads(username):
 
 
 def list_frame(at):
-    return next(d.value for d in at.dataframe if {"Stage", "First contact"} <= set(d.value.columns))
+    return next(f for f in shown_tables(at) if {"Stage", "First contact"} <= set(f.columns))
 
 
 @pytest.mark.parametrize("username", list(PEOPLE))
@@ -113,7 +113,7 @@ def test_rejection_without_reason_is_refused(people, some_leads):
 
 
 def frame_with(at, column):
-    return next(d.value for d in at.dataframe if column in d.value.columns)
+    return next(f for f in shown_tables(at) if column in f.columns)
 
 
 def test_the_screen_shows_a_saved_verdict_at_once(people, some_leads):
@@ -175,6 +175,6 @@ def test_disabled_verdict_button_says_why(people, some_leads):
 def test_no_raw_column_name_or_none_in_the_leads_tables(people, some_leads):
     at = open_leads("sam")
     at.text_input(key="leads_text").input("fjord").run()
-    for frame in (d.value for d in at.dataframe):
+    for frame in shown_tables(at):
         assert not [c for c in frame.columns if "_" in str(c)], frame.columns
         assert not frame.isna().any().any(), frame

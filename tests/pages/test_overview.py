@@ -34,11 +34,11 @@ def test_overview_renders_for_every_role(people, dataset, username):
     tiles = metrics(at)
     # week 47 (16–18 Nov) against 9–11 Nov, then November 1–18 against October 1–18
     assert tiles == [
-        ("New leads", "3", "+2 (+200%) vs 1"),
-        ("MQLs", "2", "+1 (+100%) vs 1"),
+        ("New leads", "3", "+2 (+200.0 %) vs 1"),
+        ("MQLs", "2", "+1 (+100.0 %) vs 1"),
         ("SQLs", "1", "+1 vs 0"),
         ("Customers", "1", "+1 vs 0"),
-        ("New leads", "4", "+3 (+300%) vs 1"),
+        ("New leads", "4", "+3 (+300.0 %) vs 1"),
         ("MQLs", "3", "+3 vs 0"),
         ("SQLs", "1", "+1 vs 0"),
         ("Customers", "1", "+1 vs 0"),

@@ -1,0 +1,122 @@
+"""The one number style (smarketing/formatting.py): percentages, counts, hours, empty."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from smarketing import formatting
+from smarketing.formatting import (
+    EMPTY,
+    count,
+    decimal,
+    display_frame,
+    figure,
+    hours,
+    percent,
+    plural,
+    vega_percent,
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (0.4375, "43.8 %"),  # one decimal, a space before the sign
+        (0.2524, "25.2 %"),  # the table once said 25.24%
+        (0.0625, "6.3 %"),  # a tie rounds away from zero, as JavaScript's toFixed
+        (1.0, "100.0 %"),
+        (0.0, "0.0 %"),
+        (-0.00001, "0.0 %"),  # never "-0.0 %"
+        (12.345, "1,234.5 %"),
+        (None, EMPTY),
+        (math.nan, EMPTY),
+        (pd.NA, EMPTY),
+    ],
+)
+def test_percent(value, text):
+    assert percent(value) == text
+
+
+def test_signed_percent_and_count():
+    assert percent(0.125, signed=True) == "+12.5 %"
+    assert percent(-0.05, signed=True) == "-5.0 %"
+    assert count(12, signed=True) == "+12"
+    assert count(-3, signed=True) == "-3"
+    assert count(0, signed=True) == "+0"
+
+
+@pytest.mark.parametrize(
+    ("function", "value", "text"),
+    [
+        (count, 1234, "1,234"),
+        (count, 1234567.0, "1,234,567"),
+        (count, 2.5, "3"),  # half away from zero
+        (count, None, EMPTY),
+        (hours, 1.46, "1.5 h"),
+        (hours, 2, "2.0 h"),
+        (hours, None, EMPTY),
+        (decimal, 3.254, "3.25"),
+        (decimal, 1234.5, "1,234.50"),
+        (decimal, None, EMPTY),
+    ],
+)
+def test_counts_hours_decimals(function, value, text):
+    assert function(value) == text
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "text"),
+    [
+        ("count", 150, "150"),
+        ("count", 38.71, "38.7"),  # a pro-rated target
+        ("rate", 0.8, "80.0 %"),
+        ("hours", 4, "4.0 h"),
+        ("rate", None, EMPTY),
+    ],
+)
+def test_figure(kind, value, text):
+    assert figure(kind, value) == text
+
+
+def test_plural():
+    assert plural(1, "cause") == "1 cause"
+    assert plural(0, "cause") == "0 causes"
+    assert plural(2, "activity", "activities") == "2 activities"
+    assert plural(1204, "MQL") == "1,204 MQLs"
+
+
+def test_display_frame_writes_every_figure_and_dashes_the_empty_ones():
+    frame = pd.DataFrame(
+        {
+            "value": ["web", None],
+            "leads": [1234, 5],
+            "rate": pd.Series([0.25, None], dtype=object),
+            "hours": [1.25, float("nan")],
+        }
+    )
+    shown = display_frame(frame, {"value": "text", "leads": "count", "rate": "percent"})
+    assert shown[["value", "leads", "rate"]].to_dict("list") == {
+        "value": ["web", EMPTY],
+        "leads": ["1,234", "5"],
+        "rate": ["25.0 %", EMPTY],
+    }
+    assert shown["hours"].equals(frame["hours"])  # not asked for: left alone
+
+
+def test_vega_percent_writes_the_same_style():
+    """The Vega expression uses d3-format's '.1%' (toFixed on value × 100, as ``percent``
+    rounds) and puts the space before the sign; null becomes the dash."""
+    expression = vega_percent("datum.value")
+    assert "format(datum.value, '.1%')" in expression
+    assert "replace(" in expression and "' %'" in expression
+    assert f"'{EMPTY}'" in expression
+    assert "'.1~%'" in vega_percent("datum.value", trim=True)
+
+
+def test_the_count_column_format_matches_count():
+    # sprintf-js "%,d" (Streamlit's NumberColumn) groups thousands with commas, like count()
+    assert formatting.COLUMN_COUNT == "%,d"
+    assert formatting.VEGA_COUNT == ",d"
