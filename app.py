@@ -48,5 +48,6 @@ for script, title, icon, action in frame.ADMIN_PAGES:
 pages["Admin"] = admin
 navigation = st.navigation(pages, expanded=True)
 with resources.database_guard():
-    frame.sidebar_and_banner(engine)
+    # the wall screen (meeting mode) gets the frame in one thin line, to leave it the height
+    frame.sidebar_and_banner(engine, compact=navigation.url_path == frame.WALL_SCREEN)
     navigation.run()

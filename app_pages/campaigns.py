@@ -18,7 +18,7 @@ content = campaign_views.brief_for(engine, actor, campaign_id) if campaign_id el
 if content is not None:
     brief_col, live_col = st.columns([3, 2], gap="large")
     with brief_col:
-        campaign_views.brief_header(content)
+        campaign_views.brief_header(engine, content)
         shown = content["published"] or content["draft"]
         if content["published"]:
             campaign_views.whats_new(engine, actor, content)

@@ -418,6 +418,30 @@ _OVERFLOW_JS = """
 }
 """
 
+#: Texts drawn on top of each other in a chart (Vega's SVG): pairs, as short descriptions.
+_OVERLAP_JS = """
+() => {
+  const found = [];
+  for (const svg of document.querySelectorAll('[data-testid="stMain"] svg.marks')) {
+    const boxes = [...svg.querySelectorAll('text')]
+      .filter((t) => t.textContent.trim() && t.getClientRects().length
+        && !t.closest('[opacity="0"]') && getComputedStyle(t).opacity !== '0'
+        && getComputedStyle(t).visibility !== 'hidden')
+      .map((t) => [t.textContent.trim(), t.getBoundingClientRect()]);
+    for (let i = 0; i < boxes.length; i++) {
+      for (let j = i + 1; j < boxes.length; j++) {
+        const [a, r] = boxes[i];
+        const [b, q] = boxes[j];
+        const w = Math.min(r.right, q.right) - Math.max(r.left, q.left);
+        const h = Math.min(r.bottom, q.bottom) - Math.max(r.top, q.top);
+        if (w > 2 && h > 2) found.push(`"${a.slice(0, 30)}" and "${b.slice(0, 30)}"`);
+      }
+    }
+  }
+  return found;
+}
+"""
+
 #: A status symbol after a figure ("12 …" = too early to judge), not a cut-off text.
 _EARLY_FIGURE = re.compile(r"^[\d.,%h\s–-]*\s…$")
 #: A whole label that is a program's name for a field (mql_at, trigger_kind, external_id).
@@ -444,8 +468,13 @@ def text_problems(page) -> list[str]:
 
 
 def layout_problems(page) -> list[str]:
-    """Elements wider than their container on the current viewport (empty: fine)."""
-    return [f"too wide: {what}" for what in page.evaluate(_OVERFLOW_JS)[:6]]
+    """Elements wider than their container and chart texts drawn over each other, on the
+    current viewport (empty: fine)."""
+    found = [f"too wide: {what}" for what in page.evaluate(_OVERFLOW_JS)[:6]]
+    overlaps = page.evaluate(_OVERLAP_JS)
+    if overlaps:
+        found.append(f"chart texts overlap: {'; '.join(overlaps[:4])}")
+    return found
 
 
 def _title(link) -> str:

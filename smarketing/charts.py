@@ -312,6 +312,12 @@ def missing_notes(frame: pd.DataFrame) -> list[str]:
     return [f"{EMPTY} {', '.join(labels)}: {reason}" for reason, labels in by_reason.items()]
 
 
+#: Below this plot width (pixels: a phone) the scorecard's type shrinks.
+NARROW = 520
+#: Axis labels a room must read: darker than the theme's grey.
+LABEL_COLOUR = "#262730"
+
+
 def scorecard_chart(frame: pd.DataFrame, *, font_size: int = 12, row_height: int = 36) -> alt.Chart:
     """Rows = metrics, columns = periods, each cell coloured by status and showing the value
     with the status symbol, "—" where it was not measured (columns: period, metric_label,
@@ -322,18 +328,37 @@ def scorecard_chart(frame: pd.DataFrame, *, font_size: int = 12, row_height: int
     if "reason" not in frame.columns:
         frame = frame.assign(reason="")
     notes = [line for note in missing_notes(frame) for line in wrapped(note, NOTE_CHARS)]
+    # on a phone (a plot narrower than NARROW px) the type shrinks and "(so far)" gets its
+    # own line, so the cells and headings never overlap
+    small = max(10, round(font_size * 0.62))
+    size = {"expr": f"width < {NARROW} ? {small} : {font_size}"}
+    heading = (
+        f"width < {NARROW} && indexof(datum.label, ' (so far)') > 0 ? "
+        "[replace(datum.label, ' (so far)', ''), '(so far)'] : datum.label"
+    )
     base = alt.Chart(frame).encode(
         x=alt.X(
             "period:O",
             sort=periods,
             title=None,
-            axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=font_size, labelLimit=400),
+            axis=alt.Axis(
+                orient="top",
+                labelAngle=0,
+                labelFontSize=size,
+                labelLimit=400,
+                labelExpr=heading,
+                labelColor=LABEL_COLOUR,
+            ),
         ),
         y=alt.Y(
             "metric_label:O",
             sort=metrics,
             title=None,
-            axis=alt.Axis(labelFontSize=font_size + 1, labelLimit=320),
+            axis=alt.Axis(
+                labelFontSize={"expr": f"width < {NARROW} ? {small} : {font_size + 1}"},
+                labelLimit=320,
+                labelColor=LABEL_COLOUR,
+            ),
         ),
     )
     cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
@@ -350,7 +375,7 @@ def scorecard_chart(frame: pd.DataFrame, *, font_size: int = 12, row_height: int
             alt.Tooltip("reason:N", title="Why"),
         ],
     )
-    text = base.mark_text(fontSize=font_size, fontWeight="bold").encode(
+    text = base.mark_text(fontSize=size, fontWeight="bold").encode(
         text=alt.Text("text:N"),
         color=alt.Color(
             "status:N",

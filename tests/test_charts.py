@@ -91,7 +91,12 @@ def test_scorecard_chart_colours_and_texts():
     assert cells["mark"]["type"] == "rect"
     assert cells["encoding"]["color"]["scale"]["range"] == list(STATUS_COLOURS.values())
     assert text["encoding"]["text"]["field"] == "text"
-    assert text["mark"]["fontSize"] == 17
+    # 17 px on a screen; on a phone (a plot under 520 px) smaller type and "(so far)" on its
+    # own line, so cells and headings cannot overlap (they did at 390 px)
+    assert text["mark"]["fontSize"] == {"expr": "width < 520 ? 11 : 17"}
+    x_axis = cells["encoding"]["x"]["axis"]
+    assert x_axis["labelFontSize"] == {"expr": "width < 520 ? 11 : 17"}
+    assert "'(so far)'" in x_axis["labelExpr"] and "width < 520" in x_axis["labelExpr"]
     assert cells["encoding"]["x"]["sort"] == ["week 46 2026", "week 47 2026 (so far)"]
 
 

@@ -12,48 +12,39 @@ from sqlalchemy.engine import Engine
 from smarketing import actions, charts
 from smarketing.formatting import figure, plural
 from smarketing.permissions import Actor, allowed
-from smarketing.ui import widgets
+from smarketing.ui import tables, widgets
 from smarketing.ui.resources import session
 
 ANY = "anyone"
 STATUSES = ("open", "done", "dropped")
 COLUMNS = {
-    "title": "Action",
-    "owner_name": "Owner",
-    "due_date": st.column_config.DateColumn("Due", format="DD MMM YYYY"),
-    "status": "Status",
-    "overdue": st.column_config.CheckboxColumn("Overdue"),
-    "days_late": "Days late",
-    "carried_over": st.column_config.NumberColumn(
-        "Carried", format="%d", help="How many meetings carried it over still open."
-    ),
-    "metric_label": "Metric",
-    "meeting_title": "Agreed in",
+    "title": tables.Col("Action"),
+    "owner_name": tables.Col("Owner"),
+    "due": tables.Col("Due", width=105),
+    "status": tables.Col("Status", width=80),
+    "days_late": tables.Col("Days late", "count", width=80),
+    "metric_label": tables.Col("Metric"),
 }
-EMPTY = "—"
+#: Columns offered under "Columns" (all of them would not fit a 1280-pixel screen).
+MORE = {
+    "carried_over": tables.Col("Carried", "count", "How many meetings carried it over still open."),
+    "meeting_title": tables.Col("Agreed in"),
+}
 
 
 def _shown(frame: pd.DataFrame) -> pd.DataFrame:
     """The list as people read it: days late only for overdue actions, "—" for nothing."""
     return frame.assign(
+        due=[f"{d:%d %b %Y}" for d in frame["due_date"]],
         days_late=[
-            str(int(days)) if late else EMPTY
+            int(days) if late else None
             for days, late in zip(frame["days_overdue"], frame["overdue"], strict=True)
         ],
-        metric_label=[m if isinstance(m, str) and m else EMPTY for m in frame["metric_label"]],
-        meeting_title=[t if isinstance(t, str) and t else EMPTY for t in frame["meeting_title"]],
     )
 
 
 def _table(frame: pd.DataFrame, key: str) -> None:
-    st.dataframe(
-        _shown(frame),
-        column_order=list(COLUMNS),
-        column_config=COLUMNS,
-        hide_index=True,
-        width="stretch",
-        key=key,
-    )
+    tables.show(_shown(frame), COLUMNS, more=MORE, key=key)
 
 
 def filters(engine: Engine, actor: Actor) -> dict:

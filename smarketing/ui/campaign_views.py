@@ -99,7 +99,7 @@ def brief_for(engine: Engine, actor: Actor, campaign_id: int) -> dict | None:
         return campaigns.brief_for(s, campaign_id, actor=actor)
 
 
-def brief_header(content: dict) -> None:
+def brief_header(engine: Engine, content: dict) -> None:
     """Campaign name, channel, persona, dates, and which version this is."""
     shown = content["published"] or content["draft"]
     st.subheader(content["name"])
@@ -108,7 +108,7 @@ def brief_header(content: dict) -> None:
     )
     pub = content["published"]
     version = (
-        f"brief v{pub['version']}, published by {pub['published_by']} "
+        f"brief v{pub['version']}, published by {widgets.person(engine, pub['published_by'])} "
         f"on {widgets.local_time(pub['published_at'])}"
         if pub
         else "brief not published yet"
@@ -321,7 +321,7 @@ def versions(engine: Engine, campaign_id: int) -> None:
         return
     for row in rows:
         with st.expander(
-            f"Version {row['version']} · {row['published_by']} · "
+            f"Version {row['version']} · {widgets.person(engine, row['published_by'])} · "
             f"{widgets.local_time(row['published_at'])}"
         ):
             brief(row["data"])

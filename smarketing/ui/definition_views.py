@@ -49,10 +49,11 @@ def stage_diagram(defs: list[Definition]) -> None:
     st.vega_lite_chart(charts.stage_flow_chart(frame).to_dict(), width="stretch")
 
 
-def _agreed(d: Definition) -> str:
+def _agreed(engine: Engine, d: Definition) -> str:
     when = d.agreed_on.strftime("%d %b %Y") if d.agreed_on else "not yet agreed"
     who = f" by {d.agreed_by}" if d.agreed_by else ""
-    return f"Agreed {when}{who} · version {d.version} · saved by {d.created_by}"
+    saved = widgets.person(engine, d.created_by)
+    return f"Agreed {when}{who} · version {d.version} · saved by {saved}"
 
 
 def _rule(engine: Engine, d: Definition, as_of: date) -> None:
@@ -80,7 +81,7 @@ def card(engine: Engine, actor: Actor, d: Definition, as_of: date) -> None:
     """One definition: term, owner, text, rule count, history and the edit form."""
     with st.container(border=True):
         st.markdown(f"#### {safe(d.term)} {TEAM_BADGE.get(d.owner_team, d.owner_team)}")
-        st.caption(_agreed(d))
+        st.caption(_agreed(engine, d))
         widgets.user_markdown(d.body, "No text yet.")
         _rule(engine, d, as_of)
         history, edit = st.columns(2)
@@ -99,7 +100,8 @@ def _history(engine: Engine, key: str) -> None:
     else:
         st.markdown(
             f"**What version {change['version']} changed** "
-            f"({change['changed_by']}, {widgets.local_time(change['changed_at'])})"
+            f"({widgets.person(engine, change['changed_by'])}, "
+            f"{widgets.local_time(change['changed_at'])})"
         )
         if change["fields"]:
             tables.show(
@@ -126,7 +128,7 @@ def _history(engine: Engine, key: str) -> None:
                     "owner": v.owner_team,
                     "agreed_on": f"{v.agreed_on:%d %b %Y}" if v.agreed_on else None,
                     "agreed_by": v.agreed_by or None,
-                    "saved_by": v.created_by,
+                    "saved_by": widgets.person(engine, v.created_by),
                     "saved_at": widgets.local_time(v.created_at),
                     "text": v.body or None,
                 }

@@ -19,6 +19,8 @@ AS_OF_KEY = "as_of"
 FAVICON = str(Path(__file__).with_name("favicon.png"))
 #: The sidebar's width in pixels: room for the longest page title, the rest for the figures.
 SIDEBAR_WIDTH = 236
+#: The address of meeting mode, the page for the wall screen.
+WALL_SCREEN = "meeting_mode"
 #: (script, title, icon, the permission that opens it) of the Admin section.
 ADMIN_PAGES = (
     ("app_pages/admin_import.py", "Import", ":material/upload:", "import.run"),
@@ -54,8 +56,9 @@ def facts(engine: Engine) -> dict:
     return resources.store_facts(engine, config.database_url(), resources.data_version(engine))
 
 
-def sidebar_and_banner(engine: Engine) -> None:
-    """Render the shared sidebar controls and, while demo data is present, the banner."""
+def sidebar_and_banner(engine: Engine, *, compact: bool = False) -> None:
+    """Render the shared sidebar controls and, while demo data is present, the banner
+    (``compact``: a one-line badge, and a save's message as a toast)."""
     as_of()
     with st.sidebar:
         st.date_input(
@@ -71,8 +74,8 @@ def sidebar_and_banner(engine: Engine) -> None:
         st.query_params.pop("as_of", None)
     else:  # the address is a link to exactly these figures
         st.query_params["as_of"] = chosen.isoformat()
-    widgets.demo_banner(facts(engine)["demo"])
-    widgets.flash()
+    widgets.demo_banner(facts(engine)["demo"], compact=compact)
+    widgets.flash(toast=compact)
 
 
 def actor() -> Actor:

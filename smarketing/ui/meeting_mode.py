@@ -20,8 +20,13 @@ from smarketing.ui.resources import session
 #: Projector styling: bigger type, stronger contrast, no sidebar (static CSS, no user text).
 PROJECTOR_CSS = """
 <style>
-section[data-testid="stSidebar"], div[data-testid="stSidebarCollapsedControl"] {display: none;}
-.stMainBlockContainer {max-width: 100%; padding: 1.2rem 2.2rem 3rem 2.2rem;}
+section[data-testid="stSidebar"], div[data-testid="stSidebarCollapsedControl"],
+header[data-testid="stHeader"] {display: none;}
+.stMainBlockContainer {max-width: 100%; padding: 0.5rem 2.2rem 3rem 2.2rem !important;}
+.stMainBlockContainer [data-testid="stVerticalBlock"] {gap: 0.55rem;}
+.st-key-agenda_strip button {padding: 0.2rem 0.55rem; min-height: 2.1rem;}
+.stElementContainer:has(> div > iframe.stCustomComponentV1) {height: 0; overflow: hidden;}
+.st-key-agenda_strip button p {font-size: 0.95rem; white-space: nowrap;}
 .stMainBlockContainer p, .stMainBlockContainer li, .stMainBlockContainer label p {
   font-size: 1.3rem; line-height: 1.5; color: #111;}
 .stMainBlockContainer h1 {font-size: 2.6rem;}
@@ -73,7 +78,7 @@ def header(engine: Engine, actor: Actor, meeting: Meeting) -> None:
     """Title, state, start button and the way back to the Meetings page, on one row; for a
     closed meeting, admins get a switch to correct it."""
     title, action, leave = st.columns([5, 2, 2], vertical_alignment="center")
-    title.markdown(f"## {safe(meeting.title)}")
+    title.markdown(f"### {safe(meeting.title)}")
     with leave:
         st.page_link("app_pages/meetings.py", label="Leave meeting mode", icon=":material/close:")
     with action:
@@ -153,22 +158,12 @@ def navigation(meeting: Meeting, steps: list[dict]) -> dict:
     clock = meeting_timer.clock(meeting.id, running=meeting.status == "running")
     clock.step = min(clock.step, len(steps) - 1)
     step = steps[clock.step]
-    strip = st.columns(len(steps))
-    for i, (col, s) in enumerate(zip(strip, steps, strict=True)):
-        col.button(
-            f"{i + 1}. {s['title']}",
-            key=f"agenda_{i}",
-            type="primary" if i == clock.step else "secondary",
-            on_click=_go,
-            args=(meeting.id, i),
-            width="stretch",
-            wrap=True,
-        )
+    _agenda_strip(meeting, steps, clock.step)
     closed = meetings.is_closed(meeting)
     widths = [3, 1.7, 1.7] if closed else [3, 1.7, 1.8, 1.3, 1.7]
     columns = st.columns(widths, vertical_alignment="center")
     heading, prev, nxt = columns[0], columns[1], columns[-1]
-    heading.markdown(f"### Step {clock.step + 1} of {len(steps)} · {step['title']}")
+    heading.markdown(f"#### Step {clock.step + 1} of {len(steps)} · {step['title']}")
     prev.button(
         "◀ Previous",
         key="step_prev",
@@ -201,8 +196,38 @@ def navigation(meeting: Meeting, steps: list[dict]) -> dict:
     return step
 
 
+STRIP_KEY = "agenda_strip"
+
+
+def _agenda_strip(meeting: Meeting, steps: list[dict], current: int) -> None:
+    """Every step in one line, the current one marked; a click goes there."""
+    st.session_state[STRIP_KEY] = current  # the strip follows PageUp/PageDown and the timer
+
+    def picked() -> None:
+        chosen = st.session_state.get(STRIP_KEY)
+        if chosen is not None:  # a click on the current step only deselects it
+            _go(meeting.id, chosen)
+
+    st.segmented_control(
+        "Agenda",
+        list(range(len(steps))),
+        format_func=lambda i: f"{i + 1}. {steps[i]['title']}",
+        key=STRIP_KEY,
+        on_change=picked,
+        label_visibility="collapsed",
+        width="stretch",
+    )
+
+
 def step_screen(engine: Engine, actor: Actor, meeting: Meeting, step: dict, as_of) -> None:
-    """The step's content above the notes (everyone's, then yours)."""
+    """The step's content above the notes (everyone's, then yours); the next step's figures
+    are computed meanwhile, so PageDown shows them at once."""
+    steps = agenda(meeting)
+    keys = [s["key"] for s in steps]
+    at = keys.index(step["key"]) if step["key"] in keys else len(steps) - 1
+    following = steps[at + 1] if at + 1 < len(steps) else None
+    if following is not None:
+        meeting_steps.prefetch(engine, meeting, following, as_of)
     meeting_steps.render(engine, actor, meeting, step, as_of)
     st.divider()
     st.markdown("### Notes")

@@ -18,8 +18,15 @@ from smarketing.periods import period_containing
 from smarketing.permissions import Actor, allowed
 from smarketing.quality import Cohort
 from smarketing.safe_text import safe_markdown as safe
-from smarketing.ui import meeting_views, quality_views, sla_data, sla_views, widgets
-from smarketing.ui.resources import session
+from smarketing.ui import (
+    meeting_prefetch,
+    meeting_views,
+    quality_views,
+    sla_data,
+    sla_views,
+    widgets,
+)
+from smarketing.ui.resources import data_key, session
 
 OUTCOME_WORD = {"done": "✔ done", "carried": "↻ carried over", "dropped": "✖ dropped"}
 
@@ -90,13 +97,23 @@ def sla_challenges(engine: Engine, actor: Actor, meeting: Meeting, step: dict, d
         st.success("Every metric is green (or too early to judge). 🎉")
 
 
-def lead_quality(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: date) -> None:
-    """The biggest movements by source, campaign and persona, and why sales rejected leads."""
+def _cohorts(meeting: Meeting, day: date) -> tuple[Cohort, Cohort]:
+    """The lead-quality step's cohorts: the last week (month) and the one before."""
     span = 28 if meeting.kind == "monthly" else 7
     now = Cohort(day - timedelta(days=span - 1), day)
-    before = Cohort(now.start - timedelta(days=span), now.start - timedelta(days=1))
-    with session(engine) as s:
-        frame = movements(s, now, before)
+    return now, Cohort(now.start - timedelta(days=span), now.start - timedelta(days=1))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _movements(_engine: Engine, key, now: Cohort, before: Cohort) -> pd.DataFrame:
+    with session(_engine) as s:
+        return movements(s, now, before)
+
+
+def lead_quality(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: date) -> None:
+    """The biggest movements by source, campaign and persona, and why sales rejected leads."""
+    now, before = _cohorts(meeting, day)
+    frame = _movements(engine, data_key(engine), now, before)
     st.markdown(f"**Biggest movements** · leads created {now.label()} against {before.label()}")
     if frame.empty:
         st.caption("Too few leads to compare.")
@@ -469,6 +486,33 @@ def sla_history(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day:
         hide_index=True,
         width="stretch",
     )
+
+
+def _scorecard_figures(engine: Engine, meeting: Meeting, day: date) -> None:
+    _reports(engine, meeting, day)
+    sla_data.trailing(engine, "month" if meeting.kind == "monthly" else "week", day)
+
+
+def _lead_quality_figures(engine: Engine, meeting: Meeting, day: date) -> None:
+    now, before = _cohorts(meeting, day)
+    _movements(engine, data_key(engine), now, before)
+    quality_views.reasons_figures(engine, now, "source")
+
+
+#: What each kind of step computes (into the caches) before it is drawn: meeting mode
+#: computes the next step's while the room reads the current one.
+FIGURES = {
+    "scorecard": _scorecard_figures,
+    "sla_challenges": _reports,
+    "lead_quality": _lead_quality_figures,
+    "trends": lambda engine, meeting, day: sla_data.trailing(engine, "month", day),
+}
+
+
+def prefetch(engine: Engine, meeting: Meeting, step: dict, as_of: date) -> None:
+    """Start computing ``step``'s figures in the background (see meeting_prefetch)."""
+    day = min(meetings.scorecard_day(meeting.held_on), as_of)
+    meeting_prefetch.start(FIGURES.get(step["kind"]), engine, meeting, day)
 
 
 RENDERERS = {

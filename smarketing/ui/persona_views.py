@@ -118,7 +118,7 @@ def card(engine: Engine, actor: Actor, p: Persona, perf: pd.DataFrame) -> None:
         with right:
             figures(perf, p.name)
             st.caption(
-                f"Version {p.version}, saved by {p.updated_by} "
+                f"Version {p.version}, saved by {widgets.person(engine, p.updated_by)} "
                 f"on {widgets.local_time(p.updated_at)}"
             )
             with st.popover("Versions", icon=":material/history:"):
@@ -138,7 +138,8 @@ def _versions(engine: Engine, p: Persona) -> None:
         key=f"persona_version_{p.id}",
     )
     chosen = next(v for v in versions if v.version == picked)
-    st.caption(f"Saved by {chosen.saved_by} on {widgets.local_time(chosen.saved_at)}")
+    who = widgets.person(engine, chosen.saved_by)
+    st.caption(f"Saved by {who} on {widgets.local_time(chosen.saved_at)}")
     fields = personas.version_fields(chosen)
     icon, name, role = (safe(fields.get(k, "")) for k in ("icon", "name", "role"))
     st.markdown(f"**{icon} {name}** · {role}")

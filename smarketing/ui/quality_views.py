@@ -9,11 +9,11 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import charts, config, coverage, quality
+from smarketing import charts, coverage, quality
 from smarketing.errors import SmarketingError
 from smarketing.formatting import EMPTY
 from smarketing.ui import tables
-from smarketing.ui.resources import data_version, session
+from smarketing.ui.resources import data_key, session
 
 #: How each column of a breakdown is shown (kinds of ``tables.Col``).
 COLUMN_KINDS = {
@@ -22,10 +22,6 @@ COLUMN_KINDS = {
     "customers_per_100_leads": "decimal",
     "small_sample": "bool",
 }
-
-
-def _key(engine: Engine) -> tuple[str, int]:
-    return config.database_url(), data_version(engine)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -78,7 +74,7 @@ def pickers(as_of: date) -> tuple[quality.Cohort, str] | None:
 
 def frames(engine: Engine, cohort: quality.Cohort, by: str) -> dict[str, pd.DataFrame]:
     """Cached breakdowns of the chosen dimension and of the offers."""
-    return _breakdowns(engine, _key(engine), cohort.start, cohort.end, by)
+    return _breakdowns(engine, data_key(engine), cohort.start, cohort.end, by)
 
 
 def breakdown_columns(by: str) -> dict[str, tables.Col]:
@@ -100,9 +96,16 @@ def unmeasured_note(frame: pd.DataFrame) -> None:
         st.caption(f"{EMPTY} {', '.join(names)}: {reason}.")
 
 
+#: Breakdown columns offered under "Columns" (all of them make the table wider than a 1280
+#: pixel screen); the CSV download always has every column.
+MORE_COLUMNS = ("rejected", "opportunities", "mql_to_accepted", "customers_per_100_leads")
+
+
 def table(frame: pd.DataFrame, cohort: quality.Cohort, by: str) -> None:
     """The breakdown table with definitions on the headings, and its CSV download."""
-    tables.show(frame, breakdown_columns(by))
+    columns = breakdown_columns(by)
+    more = {name: columns.pop(name) for name in MORE_COLUMNS if name in columns}
+    tables.show(frame, columns, more=more, key="quality_breakdown")
     unmeasured_note(frame)
     st.download_button(
         "Download as CSV",
@@ -143,11 +146,16 @@ def conversion(frame: pd.DataFrame, by: str) -> None:
     )
 
 
+def reasons_figures(engine: Engine, cohort: quality.Cohort, by: str) -> pd.DataFrame:
+    """Cached: why sales rejected the cohort's MQLs, per value of the dimension."""
+    return _reasons(engine, data_key(engine), cohort.start, cohort.end, by)
+
+
 def reasons(engine: Engine, cohort: quality.Cohort, by: str) -> None:
     """Why sales rejected the cohort's MQLs, per value of the dimension."""
-    frame = _reasons(engine, _key(engine), cohort.start, cohort.end, by)
+    frame = reasons_figures(engine, cohort, by)
     if frame.empty:
-        if not _has_verdicts(engine, _key(engine)):
+        if not _has_verdicts(engine, data_key(engine)):
             st.info(f"{EMPTY} {coverage.NO_VERDICTS}.")
         else:
             st.info("No MQL of this cohort has been rejected.")
@@ -157,7 +165,7 @@ def reasons(engine: Engine, cohort: quality.Cohort, by: str) -> None:
 
 def heatmap(engine: Engine, cohort: quality.Cohort) -> None:
     """Monthly cohorts: the share that became customers, month by month."""
-    frame = _heatmap(engine, _key(engine), cohort.start, cohort.end)
+    frame = _heatmap(engine, data_key(engine), cohort.start, cohort.end)
     st.altair_chart(charts.cohort_heatmap_chart(frame), width="stretch")
 
 

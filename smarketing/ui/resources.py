@@ -138,6 +138,12 @@ def data_version(engine: Engine) -> int:
         return db.data_version(s)
 
 
+def data_key(engine: Engine) -> tuple[str, int]:
+    """The part of every cached aggregate's key that says which data it counts: the
+    database and its data version (every write bumps it)."""
+    return config.database_url(), data_version(engine)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def overview_counts(_engine: Engine, url: str, version: int, as_of: date):
     """Cached stage counts for the week and month of ``as_of``."""

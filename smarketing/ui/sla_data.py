@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import agreements, causes, charts, config, sla, sla_detail
+from smarketing import agreements, causes, charts, sla, sla_detail
 from smarketing.periods import local_midnight_utc, period_containing
-from smarketing.ui.resources import data_version, session
+from smarketing.ui.resources import data_key, session
 
 
 def now_minute() -> datetime:
@@ -24,10 +24,6 @@ def _now_for(as_of: date) -> datetime:
     return min(end, now_minute())
 
 
-def _key(engine: Engine) -> tuple[str, int]:
-    return config.database_url(), data_version(engine)
-
-
 @st.cache_data(show_spinner=False, max_entries=256)
 def _reports(_engine: Engine, key, kind: str, as_of: date, count: int, now: datetime):
     with session(_engine) as s:
@@ -36,12 +32,12 @@ def _reports(_engine: Engine, key, kind: str, as_of: date, count: int, now: date
 
 def report(engine: Engine, kind: str, as_of: date) -> sla.SlaReport:
     """The SLA report of the period of ``kind`` containing ``as_of``."""
-    return _reports(engine, _key(engine), kind, as_of, 1, _now_for(as_of))[0]
+    return _reports(engine, data_key(engine), kind, as_of, 1, _now_for(as_of))[0]
 
 
 def trailing(engine: Engine, kind: str, as_of: date, count: int = 13) -> list[sla.SlaReport]:
     """Reports of the ``count`` periods up to the one containing ``as_of``."""
-    return _reports(engine, _key(engine), kind, as_of, count, _now_for(as_of))
+    return _reports(engine, data_key(engine), kind, as_of, count, _now_for(as_of))
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
@@ -53,7 +49,7 @@ def _pacing(_engine: Engine, key, kind: str, as_of: date, metric: str, now: date
 
 def pacing(engine: Engine, kind: str, as_of: date, metric: str):
     """Daily cumulative actual, expected, target and forecast of a count metric."""
-    return _pacing(engine, _key(engine), kind, as_of, metric, _now_for(as_of))
+    return _pacing(engine, data_key(engine), kind, as_of, metric, _now_for(as_of))
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
@@ -64,7 +60,7 @@ def _pacing_spec(_engine: Engine, key, kind: str, as_of: date, metric: str, labe
 
 def pacing_spec(engine: Engine, kind: str, as_of: date, metric: str, label: str) -> dict:
     """The pacing chart as a ready Vega-Lite spec (built and validated once per data)."""
-    return _pacing_spec(engine, _key(engine), kind, as_of, metric, label, _now_for(as_of))
+    return _pacing_spec(engine, data_key(engine), kind, as_of, metric, label, _now_for(as_of))
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
@@ -76,7 +72,7 @@ def _distribution(_engine: Engine, key, kind: str, as_of: date, now: datetime):
 
 def distribution(engine: Engine, kind: str, as_of: date) -> sla_detail.ContactDistribution:
     """First-contact delays of the period's MQLs, binned, with median and 90th percentile."""
-    return _distribution(engine, _key(engine), kind, as_of, _now_for(as_of))
+    return _distribution(engine, data_key(engine), kind, as_of, _now_for(as_of))
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
@@ -88,7 +84,7 @@ def _overdue(_engine: Engine, key, kind: str, as_of: date, now: datetime):
 
 def overdue(engine: Engine, kind: str, as_of: date):
     """(the most overdue uncontacted MQLs, how many in all)."""
-    return _overdue(engine, _key(engine), kind, as_of, _now_for(as_of))
+    return _overdue(engine, data_key(engine), kind, as_of, _now_for(as_of))
 
 
 def period_causes(engine: Engine, kind: str, as_of: date):

@@ -8,20 +8,29 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import config
+from smarketing import config, people
 from smarketing.errors import SmarketingError
 from smarketing.formatting import count, is_empty, percent
 from smarketing.safe_text import safe_markdown
 from smarketing.ui.resources import session
 
 
-def demo_banner(is_demo: bool) -> None:
-    """The one-line banner every page shows while the demo company is in the database."""
-    if is_demo:
+def demo_banner(is_demo: bool, *, compact: bool = False) -> None:
+    """The one-line banner every page shows while the demo company is in the database
+    (``compact``: a badge, for the wall screen)."""
+    if is_demo and compact:
+        st.markdown(":orange-badge[:material/science: **Demo data** — a generated company]")
+    elif is_demo:
         st.warning(
             "**Demo data** — a generated company, not yours, until your first CRM import.",
             icon=":material/science:",
         )
+
+
+def person(engine: Engine, username: str | None) -> str:
+    """A person's name (a user's, or the demo cast's) for their username."""
+    with session(engine) as s:
+        return people.display_name(s, username)
 
 
 def local_time(moment: datetime | None, empty: str = "—") -> str:
@@ -98,10 +107,13 @@ def save(
     return True
 
 
-def flash() -> None:
-    """Show (once) the message a save left before it reran the page."""
+def flash(*, toast: bool = False) -> None:
+    """Show (once) the message a save left before it reran the page (as a toast, which takes
+    no room, with ``toast``)."""
     message = st.session_state.pop(FLASH_KEY, None)
-    if message:
+    if message and toast:
+        st.toast(message, icon=":material/check_circle:")
+    elif message:
         st.success(message, icon=":material/check_circle:")
 
 

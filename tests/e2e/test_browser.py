@@ -144,3 +144,21 @@ def test_the_page_icon_is_served_by_the_app(server, browser):
     assert response.ok and response.headers["content-type"].startswith("image/")
     assert outside == []  # nothing is fetched from outside 127.0.0.1
     context.close()
+
+
+def test_the_overview_scorecard_reads_on_a_phone(demo_company_server, browser):
+    """At 390 px wide the SLA table's cells and headings were drawn over each other."""
+    from scripts import browser_tour as tour
+
+    context = tour.new_context(browser, {"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(demo_company_server.base)
+    settle(page)
+    log_in(page, "ada")
+    page.get_by_role("heading", name="Overview").wait_for(timeout=20000)
+    tour.settle(page)
+    assert page.get_by_text("The SLA: this week and this month").count() == 1
+    problems = [p for p in tour.layout_problems(page) if "overlap" in p]
+    problems += [p for p in tour.text_problems(page) if "cut-off" in p]
+    assert not problems, problems
+    context.close()

@@ -122,6 +122,12 @@ def test_the_facilitator_walks_the_whole_agenda_on_the_wall_screen(
     # the timer starts with the meeting, then ticks by itself: a second look, a few
     # seconds later, shows more time
     start_the_meeting(page)
+    settle(page)
+    to_top(page)
+    # the whole scorecard (all seven rows) is on the 1280x720 screen without scrolling
+    scorecard = page.locator('[data-testid="stVegaLiteChart"]').first.bounding_box()
+    assert scorecard and scorecard["y"] >= 0, scorecard
+    assert scorecard["y"] + scorecard["height"] <= 720, f"the scorecard ends at {scorecard}"
     page.get_by_text("running").first.wait_for(timeout=10000)
     first = timer_seconds(page)
     page.wait_for_timeout(2500)

@@ -115,4 +115,5 @@ def texts(at: AppTest) -> str:
     parts += [e.value for e in at.caption] + [e.value for e in at.subheader]
     parts += [e.value for e in at.error] + [e.value for e in at.warning]
     parts += [e.value for e in at.success] + [e.value for e in at.info]
+    parts += [e.value for e in at.toast]
     return "\n".join(str(p) for p in parts)

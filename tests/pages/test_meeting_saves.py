@@ -316,3 +316,24 @@ def test_a_saved_agenda_template_shows_its_new_total_at_once(people):
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert "Template saved: the next meetings use it." in texts(at)
     assert "45 minutes planned." in texts(at) and "40 minutes planned." not in texts(at)
+
+
+# --- the next step is computed while the room reads this one (defect 11) ---------------------
+
+
+def test_the_next_steps_figures_are_computed_before_pagedown(demo, monkeypatch):
+    """On step 2 (SLA challenges) the lead-quality movements of step 3 are computed in the
+    background; PageDown then draws step 3 without computing them again."""
+    from smarketing.ui import meeting_prefetch, meeting_steps
+
+    calls = []
+    real = meeting_steps.movements
+    monkeypatch.setattr(meeting_steps, "movements", lambda *args: calls.append(args) or real(*args))
+    at = open_mode("mia", demo.planned.id)
+    go_to(at, 1)  # SLA challenges: the lead quality step is next
+    meeting_prefetch.wait(timeout=60)
+    assert len(calls) == 1, "the next step's figures were computed in the background"
+    at.button(key="step_next").click().run()
+    assert not at.exception
+    assert "Biggest movements" in texts(at)
+    assert len(calls) == 1, "step 3 was drawn from what the prefetch computed"

@@ -155,7 +155,7 @@ def stored_note(engine, meeting_id: int, step: str, author: str) -> MeetingNote 
 
 def go_to(at, index: int):
     """Jump to agenda step ``index`` (0-based) with the agenda strip."""
-    at.button(key=f"agenda_{index}").click().run()
+    at.button_group(key="agenda_strip").set_value(index).run()
     assert not at.exception
     return at
 

@@ -53,7 +53,7 @@ def test_marketing_edits_a_card_as_a_new_version(people, demo):
     assert [v.version for v in versions] == [2, 1]
     assert "<script>" not in texts(at), "user text is rendered without raw HTML"
     # the same screen shows the new version at once (no reload)
-    assert "Version 2, saved by mia" in texts(at)
+    assert "Version 2, saved by Mia" in texts(at)  # by name, not username
     assert "Win the board over" in texts(at)
 
 

@@ -57,7 +57,12 @@ def test_source_breakdown_counts(people, cohort):
     rows = table.set_index("value")
     assert rows.loc["Webinar", "leads"] == 2 and rows.loc["Webinar", "customers"] == 1
     assert rows.loc["(none)", "leads"] == 1
-    assert rows.loc["total", "leads"] == 4 and rows.loc["total", "rejected"] == 1
+    assert rows.loc["total", "leads"] == 4 and rows.loc["total", "accepted"] == 1
+    assert "rejected" not in table.columns  # offered under "Columns", so the table fits
+    assert "More columns under **Columns**: Rejected, Opportunities" in texts(at)
+    at.multiselect(key="_columns_quality_breakdown_picker").select("rejected").run()
+    table = next(d.value for d in at.dataframe if "leads" in d.value.columns)
+    assert table.set_index("value").loc["total", "rejected"] == 1
 
 
 @pytest.mark.parametrize("by", DIMENSIONS)

@@ -67,7 +67,7 @@ def test_marketing_edits_mql_and_the_history_keeps_both(people, demo):
     shown = texts(at)
     assert "<img" not in shown and "&lt;img" in shown, "raw HTML comes out inert"
     # the same screen shows the new version at once (no reload)
-    assert "version 3 · saved by mia" in shown
+    assert "version 3 · saved by Mia" in shown  # by name, not username
     assert "and more" in shown
 
 
