@@ -65,6 +65,7 @@ def propose_agreement(
         effective_from=effective_from,
         **checked.model_dump(),
     )
+    bump_data_version(session)
     session.commit()
     return agreement
 

@@ -324,6 +324,7 @@ def create_meeting(
         facilitator=(facilitator or actor.username).strip(),
         now=now,
     )
+    bump_data_version(session)
     session.commit()
     return meeting
 
@@ -418,6 +419,7 @@ def plan_recurring(session: Session, *, actor: Actor, today: date) -> list[Meeti
         made = _plan_after(session, actor=actor, kind=kind, last=latest, today=today)
         if made is not None:
             planned.append(made)
+    bump_data_version(session)
     session.commit()
     return planned
 

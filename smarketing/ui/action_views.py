@@ -119,7 +119,6 @@ def update_form(engine: Engine, actor: Actor, row: pd.Series) -> None:
                     reason=reason,
                     now=datetime.now(UTC),
                 ),
-                rerun=True,
             )
 
 

@@ -268,7 +268,6 @@ def _editor(engine: Engine, actor: Actor, campaign_id: int | None, d: dict) -> N
                 lambda s: campaigns.save_draft(
                     s, actor=actor, campaign_id=campaign_id, fields=values
                 ),
-                rerun=True,
             )
 
 
@@ -297,7 +296,6 @@ def edit_tabs(engine: Engine, actor: Actor, content: dict) -> None:
                 engine,
                 "Published: sales sees the new version, marked as new.",
                 lambda s: campaigns.publish_brief(s, actor=actor, campaign_id=cid),
-                rerun=True,
             )
         if changes:
             brief(content["draft"], draft=True)

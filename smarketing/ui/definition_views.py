@@ -215,7 +215,6 @@ def _form(engine: Engine, actor: Actor, d: Definition | None, as_of: date | None
                     category=d.category if d else "term",
                     base_version=d.version if d else None,
                 ),
-                rerun=True,
             )
 
 

@@ -238,7 +238,6 @@ def _review_buttons(engine: Engine, actor: Actor, meeting: Meeting, action_id: i
                     note=reason,
                     now=_now(),
                 ),
-                rerun=True,
             )
 
 
@@ -256,7 +255,8 @@ def new_actions(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day:
         )
     can = allowed(actor, "meeting.run") and not meetings.is_closed(meeting)
     metrics = {m.key: f"{m.label} ({m.side})" for m in sla.METRICS}
-    with st.form(f"new_action_{meeting.id}", clear_on_submit=True):
+    # the form empties only once the action is saved: a refused one keeps what was typed
+    with st.form(f"new_action_{meeting.id}"):
         title = st.text_input("What will be done?", key="action_title", max_chars=300)
         c1, c2, c3, c4 = st.columns([2, 1, 2, 1])
         owner = c1.selectbox("Owner", list(owners), format_func=owners.get, key="action_owner")
@@ -284,7 +284,7 @@ def new_actions(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day:
                     meeting_id=meeting.id,
                     today=meeting.held_on,
                 ),
-                rerun=True,
+                clear=("action_title", "action_metric"),
             )
 
 
@@ -318,7 +318,8 @@ def decisions(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: d
     )
     metrics = {m.key: m.label for m in sla.METRICS}
     choices = _decider_choices(engine, meeting)
-    with st.form(f"decision_{meeting.id}_{step['key']}", clear_on_submit=True):
+    # the form empties only once the decision is saved: a refused one keeps what was typed
+    with st.form(f"decision_{meeting.id}_{step['key']}"):
         text = st.text_area("Decision", key=f"decision_text_{step['key']}", max_chars=2000)
         c1, c2, c3 = st.columns([2, 2, 1])
         who = c1.multiselect(
@@ -352,7 +353,9 @@ def decisions(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: d
                     metric=metric,
                     sla_version=int(version) if version else None,
                 ),
-                rerun=True,
+                clear=tuple(
+                    f"decision_{part}_{step['key']}" for part in ("text", "by", "metric", "sla")
+                ),
             )
     if step["kind"] == "decisions":
         st.markdown("**Course change?** Propose a new SLA version (admin and leadership):")
@@ -407,7 +410,7 @@ def _ratings(engine: Engine, actor: Actor, meeting: Meeting) -> None:
                                 rating=rating,
                             )
 
-                widgets.save(engine, "Ratings saved.", write, rerun=True)
+                widgets.save(engine, "Ratings saved.", write)
         return
     if records_all:
         st.caption("List the attendees (Meetings page, or below) to record everyone's rating.")
@@ -419,7 +422,6 @@ def _ratings(engine: Engine, actor: Actor, meeting: Meeting) -> None:
             engine,
             "Thanks — rating saved.",
             lambda s: meetings.rate_meeting(s, actor=actor, meeting_id=meeting.id, rating=rating),
-            rerun=True,
         )
 
 
@@ -443,7 +445,6 @@ def wrap_up(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: dat
             "Closed: the minutes are written, the open actions carried over and the next "
             "meeting planned.",
             lambda s: meetings.close_meeting(s, actor=actor, meeting_id=meeting.id, now=_now()),
-            rerun=True,
         )
 
 

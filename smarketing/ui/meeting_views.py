@@ -82,7 +82,6 @@ def next_meetings(engine: Engine, actor: Actor, as_of: date) -> None:
                 engine,
                 "Planned (if it was not already).",
                 lambda s, k=kind: meetings.plan_next_meeting(s, actor=actor, kind=k, today=as_of),
-                rerun=True,
             )
     with st.expander("Another meeting", icon=":material/add:"), st.form("meeting_create"):
         c1, c2, c3 = st.columns([1, 1, 2])
@@ -96,7 +95,6 @@ def next_meetings(engine: Engine, actor: Actor, as_of: date) -> None:
                 lambda s: meetings.create_meeting(
                     s, actor=actor, kind=kind, held_on=day, title=title or None
                 ),
-                rerun=True,
             )
 
 
@@ -155,7 +153,7 @@ def attendee_editor(engine: Engine, actor: Actor, meeting: Meeting) -> None:
                         s, actor=actor, meeting_id=meeting.id, username=facilitator
                     )
 
-            widgets.save(engine, "Attendees saved.", write, rerun=True)
+            widgets.save(engine, "Attendees saved.", write)
 
 
 def search(engine: Engine, as_of: date) -> int | None:
@@ -293,7 +291,6 @@ def template_editor(engine: Engine, actor: Actor) -> None:
             engine,
             "Template saved: the next meetings use it.",
             lambda s: agenda.save_agenda_template(s, actor=actor, kind=kind, steps=rows),
-            rerun=True,
         )
     with st.expander("What each kind of step shows"):
         for name, text in agenda.STEP_KINDS.items():

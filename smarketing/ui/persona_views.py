@@ -164,7 +164,6 @@ def _archive(engine: Engine, actor: Actor, p: Persona) -> None:
             lambda s: personas.set_archived(
                 s, actor=actor, persona_id=p.id, archived=not p.archived
             ),
-            rerun=True,
         )
 
 
@@ -199,7 +198,6 @@ def _form(engine: Engine, actor: Actor, p: Persona | None) -> None:
                 lambda s: personas.save_persona(
                     s, actor=actor, persona_id=p.id if p else None, fields=values
                 ),
-                rerun=True,
             )
 
 

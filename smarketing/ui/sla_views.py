@@ -164,7 +164,6 @@ def cause_form(
                 lambda s: causes.record_cause(
                     s, actor=actor, metric=m.key, period=period, category=category, text=text
                 ),
-                rerun=True,
             )
 
 
@@ -382,7 +381,6 @@ def _propose_form(engine: Engine, actor: Actor, today: date, latest: dict | None
                 lambda s: agreements.propose_agreement(
                     s, actor=actor, targets=values, effective_from=effective, reason=reason
                 ),
-                rerun=True,
             )
 
 

@@ -337,3 +337,24 @@ def test_the_next_steps_figures_are_computed_before_pagedown(demo, monkeypatch):
     assert not at.exception
     assert "Biggest movements" in texts(at)
     assert len(calls) == 1, "step 3 was drawn from what the prefetch computed"
+
+
+def test_a_refused_decision_keeps_what_was_typed(demo):
+    """The decision and new-action forms emptied themselves on submit, also when the save
+    was refused: what was typed in the meeting was gone."""
+    at = open_mode("mia", demo.planned.id)
+    go_to(at, 7)  # wrap-up: decisions
+    step = next(t.key for t in at.text_area if t.key and t.key.startswith("decision_text_"))
+    suffix = step.removeprefix("decision_text_")
+    at.text_area(key=step).input("   ")  # no decision written: refused by the domain
+    at.selectbox(key=f"decision_metric_{suffix}").select("sqls")
+    next(b for b in at.button if b.label == "Record the decision").click().run()
+    assert at.error, "the refusal is shown"
+    assert at.selectbox(key=f"decision_metric_{suffix}").value == "sqls", "still chosen"
+    at.text_area(key=step).input("Webinars twice a month")
+    at.multiselect(key=f"decision_by_{suffix}").select("mia")
+    next(b for b in at.button if b.label == "Record the decision").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert "Webinars twice a month" in texts(at)
+    assert at.text_area(key=step).value == "", "emptied once saved"
+    assert at.selectbox(key=f"decision_metric_{suffix}").value is None
