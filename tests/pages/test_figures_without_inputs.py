@@ -76,6 +76,10 @@ def test_overview_scorecard_cells_are_dashes_with_the_reason_beneath(people, con
 
 def test_quality_table_and_funnel_show_a_dash_for_verdicts(people, contacts_only):
     at = _open("app_pages/quality.py", as_of=date(2026, 11, 30))
+    # every column (rejected and MQL → accepted are offered under "Columns")
+    at.multiselect(key="_columns_quality_breakdown_picker").set_value(
+        ["rejected", "opportunities", "mql_to_accepted", "customers_per_100_leads"]
+    ).run()
     table = next(d for d in at.dataframe if "accepted" in d.value.columns).value
     total = table.set_index("value").loc["total"]
     assert (total["accepted"], total["rejected"], total["mql_to_accepted"]) == ("—", "—", "—")
@@ -105,6 +109,7 @@ def _labels(frame) -> dict[str, str]:
 def test_quality_tables_have_human_labels_and_no_none(people, contacts_only):
     at = _open("app_pages/quality.py", as_of=date(2026, 11, 30))
     at.button_group(key="quality_section").set_value("Best offers").run()
+    at.multiselect(key="_columns_quality_breakdown_picker").set_value(["mql_to_accepted"]).run()
     breakdown, offers = at.dataframe
     assert _labels(breakdown)["value"] == "Source"
     assert _labels(breakdown)["mql_to_accepted"] == "MQL → accepted"
