@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from smarketing import config
 from smarketing.errors import SmarketingError
+from smarketing.formatting import plural
 from smarketing.imports import activities, formats, reading, rejects, upsert
 from smarketing.imports.records import ParsedFile, RowError, UnreadableFile
 from smarketing.permissions import Actor, allowed
@@ -20,6 +21,8 @@ from smarketing.ui import demo_views, widgets
 from smarketing.ui.resources import session
 
 PARSED = "_import_parsed"
+#: About how many file columns the preview shows side by side on a 1280-pixel screen.
+PREVIEW_FITS = 7
 #: The editor's choice for a column that is left out.
 NOT_IMPORTED = "— not imported"
 
@@ -92,8 +95,19 @@ def options(
     except UnreadableFile as exc:
         st.error(str(exc), icon=":material/block:")
         return None
-    st.markdown(f"**Preview** — first {len(first)} rows of *{safe_markdown(name)}*")
-    st.dataframe(first, hide_index=True, width="stretch")
+    columns = len(first.columns)
+    st.markdown(
+        f"**Preview** — first {len(first)} rows of *{safe_markdown(name)}*, "
+        f"{plural(columns, 'column')} as in the file"
+        + (" (scroll sideways for all of them)" if columns > PREVIEW_FITS else "")
+    )
+    first_column = str(first.columns[0]) if columns else None
+    st.dataframe(
+        first,
+        hide_index=True,
+        width="stretch",
+        column_config={first_column: st.column_config.Column(pinned=True)} if columns else None,
+    )
     c1, c2 = st.columns(2)
     fmt = "auto"
     crm = None
