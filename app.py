@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from smarketing.permissions import allowed
+from smarketing.auth.permissions import allowed
 from smarketing.ui import auth, frame, resources
 
 st.set_page_config(

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from smarketing import audit, config, people
+from smarketing import config
+from smarketing.auth import audit, people
 from smarketing.ui import frame, resources, tables, widgets
 
 engine = resources.engine()

@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from smarketing import users
-from smarketing.permissions import permission_table
+from smarketing.auth import users
+from smarketing.auth.permissions import permission_table
 from smarketing.ui import frame, resources, tables, user_admin, widgets
 
 engine = resources.engine()

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from smarketing import charts, config, sla, stage_counts
+from smarketing import charts, config
+from smarketing.quality import stage_counts
+from smarketing.sla import metrics as sla
 from smarketing.ui import action_views, frame, lead_views, resources, sla_data, sla_views, widgets
 
 engine = resources.engine()

@@ -3,7 +3,7 @@ accepts and closes."""
 
 import streamlit as st
 
-from smarketing.quality import DIMENSION_LABELS
+from smarketing.quality.cohorts import DIMENSION_LABELS
 from smarketing.ui import frame, quality_views
 
 engine = frame.engine()

@@ -45,9 +45,10 @@ def build(path: Path, size: int) -> None:
     """The demo company of ``size`` leads, its story ending now, and a user ``bench``."""
     from sqlmodel import Session
 
-    from smarketing import demo, users
-    from smarketing.db import make_engine, upgrade_to_head
-    from smarketing.permissions import CLI_ACTOR
+    from smarketing import demo
+    from smarketing.auth import users
+    from smarketing.auth.permissions import CLI_ACTOR
+    from smarketing.store.db import make_engine, upgrade_to_head
 
     engine = make_engine(f"sqlite:///{path}")
     upgrade_to_head(engine)
@@ -93,9 +94,9 @@ def measure(db: Path, clock: str, repeat: int) -> dict:
     from sqlmodel import Session
     from streamlit.testing.v1 import AppTest
 
-    from smarketing import meetings
-    from smarketing.db import make_engine
-    from smarketing.permissions import Actor
+    from smarketing.auth.permissions import Actor
+    from smarketing.meetings import meeting as meetings
+    from smarketing.store.db import make_engine
 
     engine = make_engine(os.environ["SMARKETING_DATABASE_URL"])
     with Session(engine) as s:

@@ -46,10 +46,10 @@ def _prepare(db: Path) -> int:
     from sqlalchemy import func
     from sqlmodel import Session, select
 
-    from smarketing import users
-    from smarketing.db import make_engine, upgrade_to_head
-    from smarketing.models import Lead, User
-    from smarketing.permissions import CLI_ACTOR
+    from smarketing.auth import users
+    from smarketing.auth.permissions import CLI_ACTOR
+    from smarketing.store.db import make_engine, upgrade_to_head
+    from smarketing.store.models import Lead, User
 
     engine = make_engine(f"sqlite:///{db}")
     upgrade_to_head(engine)

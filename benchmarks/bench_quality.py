@@ -81,7 +81,8 @@ from bench_sla import (
 from sqlalchemy import text
 from sqlmodel import Session
 
-from smarketing import leads, quality
+from smarketing.quality import cohorts as quality
+from smarketing.quality import leads
 
 QUALITY_PAGE = "app_pages/quality.py"
 LEADS_PAGE = "app_pages/leads.py"
@@ -451,7 +452,7 @@ def measure(size: int, url: str, repeat: int, timeline_repeat: int, profiling: b
     os.environ.setdefault("SMARKETING_COOKIE_KEY", "b" * 64)
     from streamlit.testing.v1 import AppTest  # noqa: F401  (import cost outside the timings)
 
-    from smarketing.db import make_engine
+    from smarketing.store.db import make_engine
 
     engine = make_engine(url)
     with engine.connect() as c:

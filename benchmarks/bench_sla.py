@@ -49,10 +49,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from smarketing import demo, stage_counts, users
-from smarketing.db import make_engine, upgrade_to_head
-from smarketing.periods import period_containing
-from smarketing.permissions import CLI_ACTOR
+from smarketing import demo
+from smarketing.auth import users
+from smarketing.auth.permissions import CLI_ACTOR
+from smarketing.quality import stage_counts
+from smarketing.sla.periods import period_containing
+from smarketing.store.db import make_engine, upgrade_to_head
 
 ROOT = Path(__file__).resolve().parents[1]
 #: One fixed "now" for every size, so the figures are comparable.
@@ -134,7 +136,7 @@ def ensure_database(path: Path, size: int) -> float | None:
 
 def report_once(engine):
     """The month's SLA report, computed and serialised as `report sla --format json` does."""
-    from smarketing.sla import sla_report
+    from smarketing.sla.metrics import sla_report
 
     with Session(engine) as s:
         report = sla_report(s, period_containing("month", NOW.date()), now=NOW)

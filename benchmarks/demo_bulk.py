@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from smarketing.db import make_engine, upgrade_to_head
 from smarketing.demo import build_demo
+from smarketing.store.db import make_engine, upgrade_to_head
 
 
 def _peak_rss_mb() -> float:

@@ -93,29 +93,22 @@ for folder in (ROOT, ROOT / "benchmarks"):
 from sqlalchemy import event, func, update
 from sqlmodel import Session, select
 
-from smarketing import (
-    actions,
-    agenda,
-    agreements,
-    campaigns,
-    causes,
-    db,
-    demo,
-    hot_leads,
-    leads,
-    meetings,
-    minutes,
-    personas,
-    quality,
-    reasons,
-    sla,
-    sla_detail,
-    stage_counts,
-    users,
-    verdicts,
-)
+from smarketing import demo
+from smarketing.auth import users
+from smarketing.auth.permissions import CLI_ACTOR, Actor
+from smarketing.content import campaigns, personas
 from smarketing.errors import InvalidInput
-from smarketing.models import (
+from smarketing.meetings import actions, agenda, minutes
+from smarketing.meetings import meeting as meetings
+from smarketing.quality import cohorts as quality
+from smarketing.quality import hot_leads, leads, reasons, stage_counts, verdicts
+from smarketing.quality.movements import movements
+from smarketing.sla import agreements, causes
+from smarketing.sla import first_contact as sla_detail
+from smarketing.sla import metrics as sla
+from smarketing.sla.periods import local_midnight_utc, period_containing, today_local
+from smarketing.store import db
+from smarketing.store.models import (
     Action,
     BriefView,
     Lead,
@@ -125,9 +118,6 @@ from smarketing.models import (
     Setting,
     Verdict,
 )
-from smarketing.movements import movements
-from smarketing.periods import local_midnight_utc, period_containing, today_local
-from smarketing.permissions import CLI_ACTOR, Actor
 
 #: The rejection reasons the simulated sales people pick (keys of the managed list).
 LOAD_REASONS = ("wrong_persona", "no_budget", "bad_data", "not_reachable")
@@ -846,8 +836,8 @@ class Worker:
 
 def importer(ctx: Context, rec: Recorder) -> None:
     """The Import page, again and again: read, dry run, import (export and variant in turn)."""
-    from smarketing.imports.reading import read_leads
-    from smarketing.imports.upsert import import_leads
+    from smarketing.data_in.reading import read_leads
+    from smarketing.data_in.upsert import import_leads
 
     actor = ctx.importer.actor
     turn = 0

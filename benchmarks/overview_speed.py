@@ -21,10 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlmodel import Session
 
-from smarketing import demo, stage_counts, users
-from smarketing.db import make_engine, upgrade_to_head
-from smarketing.periods import today_local
-from smarketing.permissions import CLI_ACTOR
+from smarketing import demo
+from smarketing.auth import users
+from smarketing.auth.permissions import CLI_ACTOR
+from smarketing.quality import stage_counts
+from smarketing.sla.periods import today_local
+from smarketing.store.db import make_engine, upgrade_to_head
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)

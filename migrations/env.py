@@ -3,8 +3,8 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import smarketing.models  # noqa: F401  (registers every table on SQLModel.metadata)
-from smarketing.db import make_engine
+import smarketing.store.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from smarketing.store.db import make_engine
 
 target_metadata = SQLModel.metadata
 

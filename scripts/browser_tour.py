@@ -30,9 +30,10 @@ from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 from sqlmodel import Session
 
-from smarketing import config, demo, users
-from smarketing.db import make_engine, upgrade_to_head
-from smarketing.permissions import CLI_ACTOR
+from smarketing import config, demo
+from smarketing.auth import users
+from smarketing.auth.permissions import CLI_ACTOR
+from smarketing.store.db import make_engine, upgrade_to_head
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"

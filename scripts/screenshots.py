@@ -25,7 +25,7 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scripts import browser_tour as tour
-from smarketing.periods import today_local
+from smarketing.sla.periods import today_local
 
 
 def _day(text: str) -> date:

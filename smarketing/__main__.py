@@ -2,6 +2,6 @@
 
 import sys
 
-from smarketing.cli import main
+from smarketing.cli.main import main
 
 sys.exit(main())

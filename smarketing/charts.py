@@ -585,7 +585,7 @@ def conversion_bar_chart(frame: pd.DataFrame, metric: str) -> alt.LayerChart:
     """One bar per dimension value of a conversion (a column of ``quality.breakdown``: a
     fraction, or ``customers_per_100_leads``), best first; values with fewer than 30 leads
     are drawn lighter and labelled "n<30". The total row is left out."""
-    from smarketing.quality import COLUMN_HELP, CONVERSION_METRICS
+    from smarketing.quality.cohorts import COLUMN_HELP, CONVERSION_METRICS
 
     if metric not in CONVERSION_METRICS:
         raise ValueError(f"unknown metric {metric!r}; use one of {', '.join(CONVERSION_METRICS)}")

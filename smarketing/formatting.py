@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 if TYPE_CHECKING:
-    from smarketing.sla import MetricResult, Status
+    from smarketing.sla.metrics import MetricResult, Status
 
 #: Shown for a figure that is empty or was not measured.
 EMPTY = "—"
@@ -147,7 +147,7 @@ def no_nan(values) -> list[float | None]:
 
 def status_label(status: Status | str) -> str:
     """Symbol and word, e.g. '✔ on track', so colour is never the only signal."""
-    from smarketing.sla import STATUS_TEXT, Status
+    from smarketing.sla.metrics import STATUS_TEXT, Status
 
     symbol, word = STATUS_TEXT[Status(status)]
     return f"{symbol} {word}"

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import Session
 
-from smarketing.db import make_engine, upgrade_to_head
+from smarketing.store.db import make_engine, upgrade_to_head
 from tests.databases import BACKENDS, PostgresDatabases, backend, on_postgres, postgres_server
 
 #: The fixed "now" of the test suite; no test reads the wall clock.

@@ -15,7 +15,7 @@ import uuid
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
-from smarketing.db import make_engine, upgrade_to_head
+from smarketing.store.db import make_engine, upgrade_to_head
 
 BACKENDS = ("sqlite", "postgresql")
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from smarketing.models import Lead, SlaAgreement
+from smarketing.store.models import Lead, SlaAgreement
 
 OSLO = ZoneInfo("Europe/Oslo")
 

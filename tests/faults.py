@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from smarketing.db import make_engine, upgrade_to_head
+from smarketing.store.db import make_engine, upgrade_to_head
 
 #: The PostgreSQL server the fault tests create their databases on (as tests/test_postgres.py).
 POSTGRES = os.environ.get("SMARKETING_TEST_POSTGRES_URL", "").strip()

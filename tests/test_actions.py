@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 from sqlmodel import select
 
-from smarketing import actions
-from smarketing.db import data_version
+from smarketing.auth.permissions import Actor
 from smarketing.errors import InvalidInput, NotFound, PermissionDenied
-from smarketing.models import ActionReview, AuditEntry, Meeting, User
-from smarketing.permissions import Actor
+from smarketing.meetings import actions
+from smarketing.store.db import data_version
+from smarketing.store.models import ActionReview, AuditEntry, Meeting, User
 from tests.factories import add_lead, add_sla_agreement, oslo
 
 ADA = Actor.of("ada", {"admin"})

@@ -8,11 +8,11 @@ import json
 import pytest
 from sqlmodel import select
 
-from smarketing import agenda
-from smarketing.db import get_setting
+from smarketing.auth.permissions import Actor
 from smarketing.errors import InvalidInput, PermissionDenied
-from smarketing.models import AuditEntry
-from smarketing.permissions import Actor
+from smarketing.meetings import agenda
+from smarketing.store.db import get_setting
+from smarketing.store.models import AuditEntry
 
 MIA = Actor.of("mia", {"marketing"})
 

@@ -7,10 +7,10 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
-from smarketing import agreements
+from smarketing.auth.permissions import Actor
 from smarketing.errors import InvalidInput, PermissionDenied
-from smarketing.models import AuditEntry
-from smarketing.permissions import Actor
+from smarketing.sla import agreements
+from smarketing.store.models import AuditEntry
 
 LEA = Actor.of("lea", {"leadership"})
 MIA = Actor.of("mia", {"marketing"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smarketing import audit
+from smarketing.auth import audit
 
 
 @pytest.fixture

@@ -20,8 +20,9 @@ from alembic import command
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from smarketing import db, demo
-from smarketing.backup import (
+from smarketing import demo
+from smarketing.errors import DatabaseUnavailable, InvalidInput
+from smarketing.ops.backup import (
     BackupError,
     InvalidBackup,
     RestoreCancelled,
@@ -31,8 +32,8 @@ from smarketing.backup import (
     restore_sqlite,
     slugify,
 )
-from smarketing.errors import DatabaseUnavailable, InvalidInput
-from smarketing.models import (
+from smarketing.store import db
+from smarketing.store.models import (
     Action,
     ActionReview,
     AuditEntry,

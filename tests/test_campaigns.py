@@ -30,7 +30,8 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from smarketing import demo
-from smarketing.campaigns import (
+from smarketing.auth.permissions import Actor
+from smarketing.content.campaigns import (
     BRIEF_FIELDS,
     LIST_COLUMNS,
     PUBLISHED_FIELDS,
@@ -47,12 +48,11 @@ from smarketing.campaigns import (
     seen_version,
     waiting_for_contact,
 )
-from smarketing.db import data_version
+from smarketing.content.personas import persona_by_name, save_persona, set_archived
 from smarketing.errors import InvalidInput, NotFound, PermissionDenied
-from smarketing.models import AuditEntry, BriefVersion, BriefView, Campaign
-from smarketing.permissions import Actor
-from smarketing.personas import persona_by_name, save_persona, set_archived
-from smarketing.sla import Status
+from smarketing.sla.metrics import Status
+from smarketing.store.db import data_version
+from smarketing.store.models import AuditEntry, BriefVersion, BriefView, Campaign
 from tests.conftest import NOW as DEMO_NOW
 from tests.factories import add_lead, add_sla_agreement, oslo
 

@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
-from smarketing.causes import causes_for, record_cause
+from smarketing.auth.permissions import Actor
 from smarketing.errors import InvalidInput
-from smarketing.periods import period_containing
-from smarketing.permissions import Actor
+from smarketing.sla.causes import causes_for, record_cause
+from smarketing.sla.periods import period_containing
 
 SAM = Actor.of("sam", {"sales"})
 WEEK = period_containing("week", date(2026, 11, 18))
@@ -50,7 +50,7 @@ def test_bad_causes_are_refused(session, metric, category, text, message):
 def test_recording_a_cause_bumps_the_data_version_and_keeps_its_time(session):
     from datetime import UTC, datetime
 
-    from smarketing.db import data_version
+    from smarketing.store.db import data_version
 
     before = data_version(session)
     at = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)

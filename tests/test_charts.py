@@ -8,7 +8,7 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from smarketing import charts, formatting, quality
+from smarketing import charts, formatting
 from smarketing.charts import (
     BAR_STEP,
     CATEGORY_LABEL_LIMIT,
@@ -18,6 +18,7 @@ from smarketing.charts import (
     time_ticks,
     weekly_stage_chart,
 )
+from smarketing.quality import cohorts as quality
 
 
 def test_weekly_stage_chart():

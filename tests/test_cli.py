@@ -7,10 +7,10 @@ import io
 import pytest
 from sqlmodel import Session, func, select
 
-from smarketing import users
-from smarketing.cli import main
-from smarketing.db import make_engine
-from smarketing.models import Definition, Lead, SlaAgreement, User
+from smarketing.auth import users
+from smarketing.cli.main import main
+from smarketing.store.db import make_engine
+from smarketing.store.models import Definition, Lead, SlaAgreement, User
 
 
 def run(capsys, *argv, stdin: str | None = None, monkeypatch=None):

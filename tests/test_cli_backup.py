@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from smarketing import db
-from smarketing.cli import main
-from smarketing.models import Decision
+from smarketing.cli.main import main
+from smarketing.store import db
+from smarketing.store.models import Decision
 
 
 class _Terminal(io.StringIO):

@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from smarketing import cli_hot_leads
-from smarketing.models import Lead, LeadActivity
+from smarketing.cli import hot_leads as cli_hot_leads
+from smarketing.store.models import Lead, LeadActivity
 
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
 DAY, HOUR = timedelta(days=1), timedelta(hours=1)

@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from smarketing import cli_imports
-from smarketing.cli import main
-from smarketing.db import make_engine
+from smarketing.cli import imports as cli_imports
+from smarketing.cli.main import main
+from smarketing.data_in import reading
 from smarketing.demo import build_demo, has_demo
-from smarketing.imports import reading
-from smarketing.models import ImportRun, Lead, LeadActivity, SlaAgreement
+from smarketing.store.db import make_engine
+from smarketing.store.models import ImportRun, Lead, LeadActivity, SlaAgreement
 from tests.conftest import NOW
 
 MQL = "Became a Marketing Qualified Lead Date"
@@ -390,7 +390,7 @@ def test_activities_crm_option_and_default(capsys, db, tmp_path):
 
 
 def test_the_cli_offers_the_readers_crms():
-    from smarketing.imports import activities
+    from smarketing.data_in import activities
 
     assert cli_imports.CRMS == activities.SOURCE_SYSTEMS
 

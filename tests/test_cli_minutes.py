@@ -8,10 +8,10 @@ from datetime import date
 
 import pytest
 
-from smarketing import meetings
-from smarketing.cli import main
-from smarketing.minutes import minutes_markdown
-from smarketing.permissions import Actor
+from smarketing.auth.permissions import Actor
+from smarketing.cli.main import main
+from smarketing.meetings import meeting as meetings
+from smarketing.meetings.minutes import minutes_markdown
 from tests.conftest import NOW
 from tests.factories import add_sla_dataset
 

@@ -11,9 +11,9 @@ import json
 
 import pytest
 
-from smarketing import db
-from smarketing.cli import main
-from smarketing.db import make_engine
+from smarketing.cli.main import main
+from smarketing.store import db
+from smarketing.store.db import make_engine
 from tests.test_quality import EXPECTED, TOTAL, seed
 
 NOVEMBER = ["--from", "2026-11-01", "--to", "2026-11-30"]

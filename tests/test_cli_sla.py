@@ -13,10 +13,10 @@ import json
 import pytest
 from sqlmodel import Session, func, select
 
-from smarketing import users
-from smarketing.cli import main
-from smarketing.models import SlaAgreement
-from smarketing.permissions import CLI_ACTOR
+from smarketing.auth import users
+from smarketing.auth.permissions import CLI_ACTOR
+from smarketing.cli.main import main
+from smarketing.store.models import SlaAgreement
 from tests.factories import SLA_V1, add_sla_dataset
 
 NOW = "2026-11-16T00:30+01:00"

@@ -18,13 +18,16 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
-from smarketing import campaigns, charts, quality, sla_text
-from smarketing.cli import main
-from smarketing.coverage import NO_FIRST_CONTACTS, NO_VERDICTS, coverage
-from smarketing.models import Lead, LeadActivity, Verdict
-from smarketing.periods import period_containing
-from smarketing.quality_text import quality_text
-from smarketing.sla import missing_inputs, scorecard_frame, sla_report
+from smarketing import charts
+from smarketing.cli.main import main
+from smarketing.content import campaigns
+from smarketing.quality import cohorts as quality
+from smarketing.quality.text import quality_text
+from smarketing.sla import text as sla_text
+from smarketing.sla.coverage import NO_FIRST_CONTACTS, NO_VERDICTS, coverage
+from smarketing.sla.metrics import missing_inputs, scorecard_frame, sla_report
+from smarketing.sla.periods import period_containing
+from smarketing.store.models import Lead, LeadActivity, Verdict
 from tests.factories import add_contacts_only_dataset, add_lead, oslo
 
 NOW = oslo("2026-11-16 00:30")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from smarketing import db
+from smarketing.store import db
 
 
 @pytest.mark.sqlite_only("WAL, busy_timeout and foreign_keys are SQLite PRAGMAs")

@@ -13,10 +13,10 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
-from smarketing import db
-from smarketing.cli import main
+from smarketing.cli.main import main
 from smarketing.errors import DatabaseBusy, DatabaseConnectionLost, DatabaseUnavailable
-from smarketing.models import Setting
+from smarketing.store import db
+from smarketing.store.models import Setting
 from tests.faults import (
     START_FAULTS,
     PostgresDatabase,

@@ -8,12 +8,13 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from smarketing import definitions, demo
-from smarketing.db import data_version
-from smarketing.definitions import parse_rule, rule_count, save_definition
+from smarketing import demo
+from smarketing.auth.permissions import Actor
+from smarketing.content import definitions
+from smarketing.content.definitions import parse_rule, rule_count, save_definition
 from smarketing.errors import InvalidInput, NotFound, PermissionDenied
-from smarketing.models import AuditEntry, Definition
-from smarketing.permissions import Actor
+from smarketing.store.db import data_version
+from smarketing.store.models import AuditEntry, Definition
 from tests.conftest import NOW
 from tests.factories import add_lead
 

@@ -14,8 +14,12 @@ from sqlmodel import Session, SQLModel, select
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from smarketing import demo
-from smarketing.causes import CATEGORIES
-from smarketing.db import (
+from smarketing.auth.permissions import CLI_ACTOR, Actor
+from smarketing.errors import InvalidInput, PermissionDenied
+from smarketing.sla.causes import CATEGORIES
+from smarketing.sla.metrics import Status, sla_report
+from smarketing.sla.periods import period_containing
+from smarketing.store.db import (
     data_version,
     get_setting,
     is_sqlite,
@@ -23,8 +27,7 @@ from smarketing.db import (
     set_setting,
     upgrade_to_head,
 )
-from smarketing.errors import InvalidInput, PermissionDenied
-from smarketing.models import (
+from smarketing.store.models import (
     Action,
     BriefVersion,
     Campaign,
@@ -43,9 +46,6 @@ from smarketing.models import (
     User,
     Verdict,
 )
-from smarketing.periods import period_containing
-from smarketing.permissions import CLI_ACTOR, Actor
-from smarketing.sla import Status, sla_report
 from tests.conftest import NOW
 
 SMALL = 3000
@@ -435,7 +435,8 @@ def test_reference_data_is_complete(built):
 def test_the_demos_rejection_reasons_are_the_lists_one_category_each(built):
     """Issue 13, defect 8: the demo wrote "student/competitor" while sales picked
     "Student / competitor" — two chart categories for one reason. Now both store the key."""
-    from smarketing import quality, reasons, verdicts
+    from smarketing.quality import cohorts as quality
+    from smarketing.quality import reasons, verdicts
 
     engine, _ = built
     with Session(engine) as s:

@@ -14,21 +14,18 @@ import pytest
 from sqlalchemy import func, insert
 from sqlmodel import Session, SQLModel, select
 
-from smarketing import (
-    actions,
-    agreements,
-    campaigns,
-    causes,
-    definitions,
-    demo,
-    meetings,
-    personas,
-    users,
-    verdicts,
-)
+from smarketing import demo
+from smarketing.auth import users
+from smarketing.auth.permissions import CLI_ACTOR, Actor
+from smarketing.content import campaigns, definitions, personas
 from smarketing.demo import removal
 from smarketing.errors import PermissionDenied
-from smarketing.models import (
+from smarketing.meetings import actions
+from smarketing.meetings import meeting as meetings
+from smarketing.quality import verdicts
+from smarketing.sla import agreements, causes
+from smarketing.sla.periods import period_containing
+from smarketing.store.models import (
     Action,
     ActionReview,
     AuditEntry,
@@ -42,8 +39,6 @@ from smarketing.models import (
     PersonaVersion,
     SlaAgreement,
 )
-from smarketing.periods import period_containing
-from smarketing.permissions import CLI_ACTOR, Actor
 from tests.conftest import NOW
 
 MIA = Actor.of("mia", {"marketing"})

@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import Session, select
 
-from smarketing.db import make_engine, upgrade_to_head
 from smarketing.errors import InvalidInput
-from smarketing.hot_leads import HOT_COLUMNS, hot_leads
-from smarketing.models import Lead, LeadActivity
+from smarketing.quality.hot_leads import HOT_COLUMNS, hot_leads
+from smarketing.store.db import make_engine, upgrade_to_head
+from smarketing.store.models import Lead, LeadActivity
 
 NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
 DAY, HOUR = timedelta(days=1), timedelta(hours=1)

@@ -21,8 +21,9 @@ from datetime import date
 import pandas as pd
 import pytest
 
+from smarketing.auth.permissions import Actor
 from smarketing.errors import InvalidInput, NotFound
-from smarketing.leads import (
+from smarketing.quality.leads import (
     LEAD_STAGES,
     PAGE_COLUMNS,
     TIMELINE_COLUMNS,
@@ -32,9 +33,8 @@ from smarketing.leads import (
     lead_page,
     timeline,
 )
-from smarketing.models import Lead, LeadActivity, LeadChange, SlaAgreement
-from smarketing.permissions import Actor
-from smarketing.verdicts import record_verdict
+from smarketing.quality.verdicts import record_verdict
+from smarketing.store.models import Lead, LeadActivity, LeadChange, SlaAgreement
 from tests.factories import add_lead, oslo
 
 NOW = oslo("2026-11-18 13:00")

@@ -14,14 +14,15 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from smarketing import actions, agenda, meetings
-from smarketing.db import data_version
+from smarketing.auth.permissions import Actor
 from smarketing.errors import InvalidInput, NotFound, PermissionDenied
-from smarketing.minutes import minutes_markdown
-from smarketing.models import Action, ActionReview, AuditEntry, Meeting, MeetingNote, User
-from smarketing.periods import period_containing
-from smarketing.permissions import Actor
-from smarketing.sla import sla_report
+from smarketing.meetings import actions, agenda
+from smarketing.meetings import meeting as meetings
+from smarketing.meetings.minutes import minutes_markdown
+from smarketing.sla.metrics import sla_report
+from smarketing.sla.periods import period_containing
+from smarketing.store.db import data_version
+from smarketing.store.models import Action, ActionReview, AuditEntry, Meeting, MeetingNote, User
 from tests.conftest import NOW
 from tests.factories import add_lead, add_sla_dataset
 
@@ -635,7 +636,7 @@ def test_carried_actions_show_up_in_the_minutes_of_each_meeting(data):
 
 
 def test_planning_after_todays_meeting_was_held_plans_the_next_one(session):
-    from smarketing.models import Meeting
+    from smarketing.store.models import Meeting
 
     monday = date(2026, 11, 16)
     session.add(
@@ -811,7 +812,7 @@ def test_recurring_meetings_plan_themselves_when_none_is_ahead(data):
 
 
 def _plan_in_a_process(url: str, today: date, barrier, out) -> None:
-    from smarketing.db import make_engine
+    from smarketing.store.db import make_engine
 
     engine = make_engine(url)
     try:

@@ -7,11 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from smarketing import actions, causes, meetings
-from smarketing.minutes import minutes_markdown
-from smarketing.models import User
-from smarketing.periods import period_containing
-from smarketing.permissions import Actor
+from smarketing.auth.permissions import Actor
+from smarketing.meetings import actions
+from smarketing.meetings import meeting as meetings
+from smarketing.meetings.minutes import minutes_markdown
+from smarketing.sla import causes
+from smarketing.sla.periods import period_containing
+from smarketing.store.models import User
 from tests.conftest import NOW
 from tests.factories import add_sla_dataset
 

@@ -9,8 +9,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import Session, SQLModel, select
 
-from smarketing import models as m
-from smarketing.db import current_revision
+from smarketing.store import models as m
+from smarketing.store.db import current_revision
 
 
 def test_migrations_match_models(engine):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from smarketing.movements import movements
-from smarketing.quality import Cohort
+from smarketing.quality.cohorts import Cohort
+from smarketing.quality.movements import movements
 from tests.factories import add_lead
 
 BEFORE = Cohort(date(2026, 11, 2), date(2026, 11, 8))

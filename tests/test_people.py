@@ -7,12 +7,12 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session
 
-from smarketing import people
+from smarketing.auth import people
+from smarketing.auth.permissions import CLI_ACTOR
 from smarketing.demo import build_demo, clear_demo
 from smarketing.demo.story import PEOPLE as CAST
 from smarketing.errors import InvalidInput
-from smarketing.models import User
-from smarketing.permissions import CLI_ACTOR
+from smarketing.store.models import User
 from tests.conftest import NOW
 
 
@@ -93,7 +93,7 @@ def test_stored_people_read_as_names_and_old_free_text_as_written(users):
 
 
 def test_a_demo_written_before_the_cast_was_stored_is_named_from_the_story(session):
-    from smarketing.db import set_setting
+    from smarketing.store.db import set_setting
 
     set_setting(session, "demo_company", "1")  # the demo's own flag, no cast setting
     assert people.display_name(session, "erik.s") == "Erik Strand"

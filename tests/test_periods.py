@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from smarketing.errors import InvalidInput
-from smarketing.periods import period_containing, previous_period
+from smarketing.sla.periods import period_containing, previous_period
 
 
 @pytest.mark.parametrize(
@@ -87,7 +87,7 @@ def test_quarter_boundaries(as_of, start, end):
 
 
 def test_as_of_before_and_after_the_period():
-    from smarketing.periods import Period, PeriodKind
+    from smarketing.sla.periods import Period, PeriodKind
 
     before = Period(PeriodKind.month, date(2026, 11, 1), date(2026, 11, 30), date(2026, 10, 20))
     assert (before.elapsed_days, before.elapsed_fraction, before.remaining_days) == (0, 0, 30)
@@ -97,7 +97,7 @@ def test_as_of_before_and_after_the_period():
 
 
 def test_2330_utc_on_the_last_day_of_a_month_belongs_to_the_next_month_in_oslo():
-    from smarketing.periods import local_date
+    from smarketing.sla.periods import local_date
 
     assert local_date(datetime(2026, 10, 31, 23, 30, tzinfo=UTC)) == date(2026, 11, 1)
     start, _ = period_containing("month", date(2026, 11, 1)).window()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from smarketing.auth.permissions import PERMISSIONS, Actor, allowed, permission_table, require
 from smarketing.errors import PermissionDenied
-from smarketing.permissions import PERMISSIONS, Actor, allowed, permission_table, require
 
 
 @pytest.mark.parametrize(

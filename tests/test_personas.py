@@ -26,12 +26,8 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from smarketing.db import data_version
-from smarketing.errors import InvalidInput, NotFound, PermissionDenied
-from smarketing.leads import lead_detail
-from smarketing.models import AuditEntry, Lead, Persona, PersonaBase, PersonaVersion
-from smarketing.permissions import Actor
-from smarketing.personas import (
+from smarketing.auth.permissions import Actor
+from smarketing.content.personas import (
     PERFORMANCE_COLUMNS,
     PERSONA_FIELDS,
     persona_by_name,
@@ -42,6 +38,10 @@ from smarketing.personas import (
     set_archived,
     version_fields,
 )
+from smarketing.errors import InvalidInput, NotFound, PermissionDenied
+from smarketing.quality.leads import lead_detail
+from smarketing.store.db import data_version
+from smarketing.store.models import AuditEntry, Lead, Persona, PersonaBase, PersonaVersion
 from tests.factories import add_lead, oslo
 
 AS_OF = date(2026, 11, 18)

@@ -15,9 +15,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
-from smarketing import sla, sla_detail, stage_counts
-from smarketing.db import make_engine, upgrade_to_head
 from smarketing.demo import build_demo
+from smarketing.quality import stage_counts
+from smarketing.sla import first_contact as sla_detail
+from smarketing.sla import metrics as sla
+from smarketing.store.db import make_engine, upgrade_to_head
 
 SERVER = os.environ.get("SMARKETING_TEST_POSTGRES_URL", "")
 NOW = datetime(2026, 11, 18, 12, tzinfo=UTC)

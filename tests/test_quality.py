@@ -38,8 +38,7 @@ from smarketing.charts import (
     rejection_reasons_chart,
 )
 from smarketing.errors import InvalidInput
-from smarketing.models import Lead
-from smarketing.quality import (
+from smarketing.quality.cohorts import (
     BREAKDOWN_COLUMNS,
     DIMENSIONS,
     OFFER_COLUMNS,
@@ -56,6 +55,7 @@ from smarketing.quality import (
     rank_offers,
     rejection_reasons,
 )
+from smarketing.store.models import Lead
 from tests.factories import add_lead
 
 NOVEMBER = Cohort(date(2026, 11, 1), date(2026, 11, 30))

@@ -11,12 +11,12 @@ import sqlalchemy as sa
 from alembic import command
 from sqlmodel import select
 
-from smarketing import reasons
-from smarketing.db import _alembic_config, data_version, make_engine, set_setting
+from smarketing.auth.permissions import Actor
 from smarketing.errors import InvalidInput, PermissionDenied
-from smarketing.models import AuditEntry, RejectionReason
-from smarketing.permissions import Actor
-from smarketing.reasons import Edit
+from smarketing.quality import reasons
+from smarketing.quality.reasons import Edit
+from smarketing.store.db import _alembic_config, data_version, make_engine, set_setting
+from smarketing.store.models import AuditEntry, RejectionReason
 
 ADA = Actor.of("ada", {"admin"})
 SAM = Actor.of("sam", {"sales"})
@@ -196,7 +196,7 @@ def test_the_migration_turns_stored_labels_into_keys_and_back(db_url):
         "Competitor only",  # on the admin's list, a reason of its own
     ]
     with engine.begin() as conn:
-        from smarketing.models import Setting
+        from smarketing.store.models import Setting
 
         conn.execute(
             sa.insert(Setting.__table__).values(

@@ -22,8 +22,7 @@ from datetime import date
 
 import pytest
 
-from smarketing.periods import period_containing
-from smarketing.sla import (
+from smarketing.sla.metrics import (
     METRICS,
     Status,
     count_target,
@@ -32,6 +31,7 @@ from smarketing.sla import (
     status_of,
     trailing_periods,
 )
+from smarketing.sla.periods import period_containing
 from tests.factories import SLA_V1, add_lead, add_sla_agreement, add_sla_dataset, oslo
 
 NOW = oslo("2026-11-16 00:30")
@@ -251,7 +251,7 @@ def test_json_report_shape(data):
     ],
 )
 def test_prorated_target(first, days, expected):
-    from smarketing.sla import prorated
+    from smarketing.sla.metrics import prorated
 
     assert prorated(12, first, days) == pytest.approx(expected)
 
@@ -295,7 +295,7 @@ def test_trailing_periods():
 
 
 def test_trailing_reports_match_single_reports(data):
-    from smarketing.sla import sla_reports
+    from smarketing.sla.metrics import sla_reports
 
     periods = trailing_periods("week", AS_OF, 4)
     many = sla_reports(data, periods, now=NOW)
@@ -318,7 +318,7 @@ def test_median_of_an_even_count_is_the_mean_of_the_middle_two(session):
 
 
 def test_ninetieth_percentile_is_the_nearest_rank(session):
-    from smarketing.sla import Window, first_contact_quantile
+    from smarketing.sla.metrics import Window, first_contact_quantile
 
     for i in range(10):  # delays 1..10 h: ceil(0.9 × 10) = 9th value
         add_lead(

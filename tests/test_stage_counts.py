@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from smarketing.stage_counts import data_as_of, overview_counts, weekly_stage_counts
+from smarketing.quality.stage_counts import data_as_of, overview_counts, weekly_stage_counts
 from tests.factories import add_lead, oslo
 
 AS_OF = date(2026, 11, 18)

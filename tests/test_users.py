@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from smarketing import users
+from smarketing.auth import users
+from smarketing.auth.permissions import Actor
 from smarketing.errors import InvalidInput, NotFound, PermissionDenied
-from smarketing.models import AuditEntry
-from smarketing.permissions import Actor
+from smarketing.store.models import AuditEntry
 from tests.conftest import NOW
 
 ADMIN = Actor.of("root", {"admin"})

@@ -9,13 +9,13 @@ from datetime import date, datetime
 import pytest
 from sqlmodel import select
 
-from smarketing.db import data_version
+from smarketing.auth.permissions import Actor
 from smarketing.errors import InvalidInput, NotFound, PermissionDenied
-from smarketing.models import AuditEntry, Lead, LeadActivity, LeadChange, Verdict
-from smarketing.periods import period_containing
-from smarketing.permissions import Actor
-from smarketing.sla import sla_report
-from smarketing.verdicts import record_contact, record_verdict
+from smarketing.quality.verdicts import record_contact, record_verdict
+from smarketing.sla.metrics import sla_report
+from smarketing.sla.periods import period_containing
+from smarketing.store.db import data_version
+from smarketing.store.models import AuditEntry, Lead, LeadActivity, LeadChange, Verdict
 from tests.factories import add_lead, oslo
 
 SAM = Actor.of("sam", {"sales"})
@@ -194,7 +194,7 @@ def test_an_accepted_verdict_shows_in_the_acceptance_rate(session, mql):
 
 
 def test_a_retired_reason_is_not_offered_but_old_verdicts_keep_it(session, mql):
-    from smarketing import reasons
+    from smarketing.quality import reasons
 
     verdict(session, mql, "rejected", "Duplicate", now=oslo("2026-11-17 10:00"))
     rows = [reasons.Edit(r.key, r.label, r.key == "duplicate") for r in reasons.reasons(session)]

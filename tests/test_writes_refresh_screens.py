@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1] / "smarketing"
 #: Writes that change nothing any screen caches: accounts and logins (read fresh each run).
 EXEMPT = {
-    ("users.py", name)
+    ("auth/users.py", name)
     for name in ("add_user", "set_password", "set_roles", "set_disabled", "update_profile")
 }
 

@@ -13,8 +13,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from sqlmodel import select as sm_select
 
-from smarketing import audit
-from smarketing.db import bump_data_version, get_setting, set_setting
+from smarketing.auth import audit
+from smarketing.auth.people import store_cast
+from smarketing.auth.permissions import SYSTEM_ACTOR, Actor, require
 from smarketing.demo.campaigns import write_campaigns
 from smarketing.demo.definitions import write_definitions
 from smarketing.demo.leads import write_leads
@@ -23,11 +24,10 @@ from smarketing.demo.personas import write_personas
 from smarketing.demo.sla import write_agreements
 from smarketing.demo.story import PEOPLE, Progress, make_story
 from smarketing.errors import InvalidInput
-from smarketing.models import (
+from smarketing.store.db import bump_data_version, get_setting, set_setting
+from smarketing.store.models import (
     Lead,
 )
-from smarketing.people import store_cast
-from smarketing.permissions import SYSTEM_ACTOR, Actor, require
 
 #: Setting key; its value is "1" while the demo company is in the database.
 DEMO_SETTING = "demo_company"

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 from smarketing.demo.inserts import insert_one
 from smarketing.demo.names import fold
 from smarketing.demo.story import CONTENT_LEAD, OFFERS, SOURCES, CampaignPlan, Story
-from smarketing.models import BriefVersion, Campaign
+from smarketing.store.models import BriefVersion, Campaign
 
 
 def _brief(plan: CampaignPlan) -> dict:

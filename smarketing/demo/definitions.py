@@ -15,7 +15,7 @@ from smarketing.demo.story import (
     SALES_MANAGER,
     Story,
 )
-from smarketing.models import Definition
+from smarketing.store.models import Definition
 
 
 def _definitions(st: Story) -> list[dict]:

@@ -41,7 +41,7 @@ from smarketing.demo.story import (
     Progress,
     Story,
 )
-from smarketing.models import Lead, LeadActivity, Verdict
+from smarketing.store.models import Lead, LeadActivity, Verdict
 
 SOURCE_SYSTEM = "demo"
 HOT_LEADS = 7  # leads that come back in the last 48 hours after 14+ silent days

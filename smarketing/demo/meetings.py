@@ -11,7 +11,6 @@ import numpy as np
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from smarketing.agenda import agenda_json, default_agenda
 from smarketing.demo.inserts import insert_columns, insert_one
 from smarketing.demo.sla import SLA_V1, SLA_V2, v2_decided_on
 from smarketing.demo.story import (
@@ -29,9 +28,12 @@ from smarketing.demo.story import (
     add_months,
     monday_of,
 )
-from smarketing.meetings import scorecard_snapshots
-from smarketing.minutes import minutes_markdown
-from smarketing.models import (
+from smarketing.meetings.agenda import agenda_json, default_agenda
+from smarketing.meetings.meeting import scorecard_snapshots
+from smarketing.meetings.minutes import minutes_markdown
+from smarketing.sla.metrics import Status, sla_report
+from smarketing.sla.periods import period_containing
+from smarketing.store.models import (
     Action,
     ActionReview,
     Decision,
@@ -40,8 +42,6 @@ from smarketing.models import (
     MeetingRating,
     SlaCause,
 )
-from smarketing.periods import period_containing
-from smarketing.sla import Status, sla_report
 
 WEEKLY_AGENDA = default_agenda("weekly")
 MONTHLY_AGENDA = default_agenda("monthly")

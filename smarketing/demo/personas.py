@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from smarketing.demo.inserts import insert_one
 from smarketing.demo.story import HEAD_OF_MARKETING, Story
-from smarketing.models import Persona, PersonaVersion
+from smarketing.store.models import Persona, PersonaVersion
 
 PERSONA_CARDS = [
     {

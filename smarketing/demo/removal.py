@@ -40,11 +40,12 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from smarketing import audit
-from smarketing.db import bump_data_version, set_setting
+from smarketing.auth import audit
+from smarketing.auth.permissions import Actor, require
 from smarketing.demo.build import DEMO_SETTING
 from smarketing.errors import InvalidInput
-from smarketing.models import (
+from smarketing.store.db import bump_data_version, set_setting
+from smarketing.store.models import (
     Action,
     ActionReview,
     BriefVersion,
@@ -67,7 +68,6 @@ from smarketing.models import (
     SlaConfirmation,
     Verdict,
 )
-from smarketing.permissions import Actor, require
 
 #: Ids per DELETE/UPDATE statement (well under every database's parameter limit).
 ID_CHUNK = 500

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from smarketing.demo.inserts import insert_one
 from smarketing.demo.story import HEAD_OF_MARKETING, SALES_MANAGER, Story, add_months
-from smarketing.models import SlaAgreement, SlaConfirmation
+from smarketing.store.models import SlaAgreement, SlaConfirmation
 
 SLA_V1 = {
     "mql_target": 140,

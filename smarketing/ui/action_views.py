@@ -9,9 +9,10 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import actions, charts
+from smarketing import charts
+from smarketing.auth.permissions import Actor, allowed
 from smarketing.formatting import figure, plural
-from smarketing.permissions import Actor, allowed
+from smarketing.meetings import actions
 from smarketing.ui import tables, widgets
 from smarketing.ui.resources import session
 

@@ -14,11 +14,12 @@ from sqlalchemy.engine import Engine
 from streamlit.errors import StreamlitSecretNotFoundError
 from streamlit_authenticator.utilities import LoginError
 
-from smarketing import config, users
+from smarketing import config
+from smarketing.auth import users
+from smarketing.auth.permissions import Actor
 from smarketing.errors import InvalidInput, SmarketingError
-from smarketing.models import utcnow
-from smarketing.permissions import Actor
 from smarketing.safe_text import safe_markdown as safe
+from smarketing.store.models import utcnow
 from smarketing.ui.resources import session
 
 FLASH = "_smarketing_flash"

@@ -10,9 +10,12 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from smarketing import campaigns, charts, config, quality, sla
+from smarketing import charts, config
+from smarketing.auth.permissions import Actor, allowed, refusal
+from smarketing.content import campaigns
 from smarketing.formatting import EMPTY, count, hours, percent
-from smarketing.permissions import Actor, allowed, refusal
+from smarketing.quality import cohorts as quality
+from smarketing.sla import metrics as sla
 from smarketing.ui import sla_views, tables, widgets
 from smarketing.ui.resources import data_version, session
 

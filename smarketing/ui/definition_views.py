@@ -9,11 +9,12 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import charts, config, definitions, formatting
-from smarketing.models import Definition
-from smarketing.periods import period_containing
-from smarketing.permissions import Actor
+from smarketing import charts, config, formatting
+from smarketing.auth.permissions import Actor
+from smarketing.content import definitions
 from smarketing.safe_text import safe_markdown as safe
+from smarketing.sla.periods import period_containing
+from smarketing.store.models import Definition
 from smarketing.ui import tables, widgets
 from smarketing.ui.resources import data_version, session
 

@@ -7,7 +7,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from smarketing import demo
-from smarketing.permissions import Actor, allowed
+from smarketing.auth.permissions import Actor, allowed
 from smarketing.safe_text import safe_markdown
 from smarketing.ui.resources import session
 

@@ -9,9 +9,9 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from smarketing import config
+from smarketing.auth.permissions import PERMISSIONS, Actor, require
 from smarketing.errors import PermissionDenied
-from smarketing.periods import today_local
-from smarketing.permissions import PERMISSIONS, Actor, require
+from smarketing.sla.periods import today_local
 from smarketing.ui import resources, widgets
 
 AS_OF_KEY = "as_of"

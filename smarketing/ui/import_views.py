@@ -11,11 +11,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from smarketing import config
+from smarketing.auth.permissions import Actor, allowed
+from smarketing.data_in import activities, formats, reading, rejects, upsert
+from smarketing.data_in.records import ParsedFile, RowError, UnreadableFile
 from smarketing.errors import SmarketingError
 from smarketing.formatting import plural
-from smarketing.imports import activities, formats, reading, rejects, upsert
-from smarketing.imports.records import ParsedFile, RowError, UnreadableFile
-from smarketing.permissions import Actor, allowed
 from smarketing.safe_text import safe_markdown
 from smarketing.ui import demo_views, widgets
 from smarketing.ui.resources import session

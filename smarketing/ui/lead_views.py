@@ -9,9 +9,10 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import charts, config, hot_leads, leads, reasons, verdicts
+from smarketing import charts, config
+from smarketing.auth.permissions import Actor, refusal
 from smarketing.formatting import plural
-from smarketing.permissions import Actor, refusal
+from smarketing.quality import hot_leads, leads, reasons, verdicts
 from smarketing.safe_text import safe_markdown as safe
 from smarketing.ui import resources, tables, widgets
 from smarketing.ui.resources import session

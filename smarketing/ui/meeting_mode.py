@@ -9,11 +9,11 @@ import time
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import meetings
+from smarketing.auth.permissions import Actor, allowed
 from smarketing.errors import NotFound, SmarketingError
-from smarketing.models import Meeting
-from smarketing.permissions import Actor, allowed
+from smarketing.meetings import meeting as meetings
 from smarketing.safe_text import safe_markdown as safe
+from smarketing.store.models import Meeting
 from smarketing.ui import meeting_notes, meeting_steps, meeting_timer, meeting_views, widgets
 from smarketing.ui.resources import session
 

@@ -23,10 +23,11 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from smarketing import meetings, people
+from smarketing.auth import people
+from smarketing.auth.permissions import Actor, allowed
 from smarketing.errors import SmarketingError
-from smarketing.models import Meeting
-from smarketing.permissions import Actor, allowed
+from smarketing.meetings import meeting as meetings
+from smarketing.store.models import Meeting
 from smarketing.ui import widgets
 from smarketing.ui.resources import session
 

@@ -15,7 +15,7 @@ from datetime import date
 
 from sqlalchemy.engine import Engine
 
-from smarketing.models import Meeting
+from smarketing.store.models import Meeting
 
 _lock = threading.Lock()
 _threads: list[threading.Thread] = []

@@ -10,14 +10,19 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import actions, campaigns, charts, config, meetings, people, sla
+from smarketing import charts, config
+from smarketing.auth import people
+from smarketing.auth.permissions import Actor, allowed
+from smarketing.content import campaigns
 from smarketing.formatting import figure, plural
-from smarketing.models import Meeting
-from smarketing.movements import movements
-from smarketing.periods import period_containing
-from smarketing.permissions import Actor, allowed
-from smarketing.quality import Cohort
+from smarketing.meetings import actions
+from smarketing.meetings import meeting as meetings
+from smarketing.quality.cohorts import Cohort
+from smarketing.quality.movements import movements
 from smarketing.safe_text import safe_markdown as safe
+from smarketing.sla import metrics as sla
+from smarketing.sla.periods import period_containing
+from smarketing.store.models import Meeting
 from smarketing.ui import (
     meeting_prefetch,
     meeting_views,

@@ -9,12 +9,14 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import actions, agenda, meetings, minutes, people
+from smarketing.auth import people
+from smarketing.auth.permissions import Actor, allowed
 from smarketing.errors import SmarketingError
 from smarketing.formatting import plural
-from smarketing.models import Meeting
-from smarketing.permissions import Actor, allowed
+from smarketing.meetings import actions, agenda, minutes
+from smarketing.meetings import meeting as meetings
 from smarketing.safe_text import safe_markdown as safe
+from smarketing.store.models import Meeting
 from smarketing.ui import widgets
 from smarketing.ui.resources import session
 

@@ -9,10 +9,11 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import config, formatting, personas
-from smarketing.models import Persona
-from smarketing.permissions import Actor, refusal
+from smarketing import config, formatting
+from smarketing.auth.permissions import Actor, refusal
+from smarketing.content import personas
 from smarketing.safe_text import safe_markdown as safe
+from smarketing.store.models import Persona
 from smarketing.ui import widgets
 from smarketing.ui.resources import data_version, session
 

@@ -9,9 +9,11 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import charts, coverage, quality
+from smarketing import charts
 from smarketing.errors import SmarketingError
 from smarketing.formatting import EMPTY
+from smarketing.quality import cohorts as quality
+from smarketing.sla import coverage
 from smarketing.ui import tables
 from smarketing.ui.resources import data_key, session
 

@@ -14,14 +14,16 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from smarketing import config, db, demo, stage_counts
+from smarketing import config, demo
+from smarketing.auth.permissions import SYSTEM_ACTOR
 from smarketing.errors import (
     DatabaseBusy,
     DatabaseConnectionLost,
     DatabaseUnavailable,
     SmarketingError,
 )
-from smarketing.permissions import SYSTEM_ACTOR
+from smarketing.quality import stage_counts
+from smarketing.store import db
 
 _first_start_lock = threading.Lock()
 RETRY_KEY = "_smarketing_database_retry"

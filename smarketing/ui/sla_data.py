@@ -7,8 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import agreements, causes, charts, sla, sla_detail
-from smarketing.periods import local_midnight_utc, period_containing
+from smarketing import charts
+from smarketing.sla import agreements, causes
+from smarketing.sla import first_contact as sla_detail
+from smarketing.sla import metrics as sla
+from smarketing.sla.periods import local_midnight_utc, period_containing
 from smarketing.ui.resources import data_key, session
 
 

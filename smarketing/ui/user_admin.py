@@ -8,9 +8,10 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import reasons, users
-from smarketing.models import Role
-from smarketing.permissions import Actor, allowed
+from smarketing.auth import users
+from smarketing.auth.permissions import Actor, allowed
+from smarketing.quality import reasons
+from smarketing.store.models import Role
 from smarketing.ui import widgets
 from smarketing.ui.resources import session
 

@@ -8,7 +8,8 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import config, people
+from smarketing import config
+from smarketing.auth import people
 from smarketing.errors import SmarketingError
 from smarketing.formatting import count, is_empty, percent
 from smarketing.safe_text import safe_markdown

@@ -12,9 +12,9 @@ import pytest
 from sqlmodel import Session
 
 from scripts.browser_tour import server_env, streamlit_server
-from smarketing import users
-from smarketing.db import make_engine, upgrade_to_head
-from smarketing.permissions import CLI_ACTOR
+from smarketing.auth import users
+from smarketing.auth.permissions import CLI_ACTOR
+from smarketing.store.db import make_engine, upgrade_to_head
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"

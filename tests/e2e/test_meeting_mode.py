@@ -10,8 +10,8 @@ import struct
 import pytest
 from sqlmodel import Session
 
-from smarketing import meetings
-from smarketing.db import make_engine
+from smarketing.meetings import meeting as meetings
+from smarketing.store.db import make_engine
 from tests.e2e.conftest import PASSWORD, settle
 
 pytestmark = pytest.mark.browser

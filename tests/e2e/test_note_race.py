@@ -10,8 +10,8 @@ import re
 import pytest
 from sqlmodel import Session, select
 
-from smarketing.db import make_engine
-from smarketing.models import MeetingNote
+from smarketing.store.db import make_engine
+from smarketing.store.models import MeetingNote
 from tests.e2e.conftest import PASSWORD, settle
 from tests.e2e.test_meeting_mode import (
     STEPS,

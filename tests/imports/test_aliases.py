@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from smarketing.imports.formats import (
+from smarketing.data_in.formats import (
     GENERIC_COLUMNS,
     SPECS,
     TARGETS,
@@ -18,7 +18,7 @@ from smarketing.imports.formats import (
     merge_mapping,
     target_of,
 )
-from smarketing.imports.reading import read_leads
+from smarketing.data_in.reading import read_leads
 
 #: (format, header as an export writes it, field) — the ones people meet, by CRM.
 ALIASES = [

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from smarketing.data_in.reading import read_activities
+from smarketing.data_in.records import ActivityRecord, UnreadableFile
 from smarketing.errors import InvalidInput
-from smarketing.imports.reading import read_activities
-from smarketing.imports.records import ActivityRecord, UnreadableFile
-from smarketing.models import ActivityKind
+from smarketing.store.models import ActivityKind
 
 
 def data(*rows: str) -> bytes:

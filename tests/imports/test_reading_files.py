@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from smarketing.imports.reading import preview, read_leads
-from smarketing.imports.records import UnreadableFile
+from smarketing.data_in.reading import preview, read_leads
+from smarketing.data_in.records import UnreadableFile
 
 HEADER = "Record ID,First Name,Last Name,Company Name,Create Date"
 
@@ -184,7 +184,7 @@ def test_the_fast_reader_reads_what_pandas_reads_or_leaves_the_file_to_it(text):
 
     import pandas as pd
 
-    from smarketing.imports.reading import _read_arrow
+    from smarketing.data_in.reading import _read_arrow
 
     delimiter = ";" if ";" in text.split("\n", 1)[0] else ","
     fast = _read_arrow(text, delimiter)

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from smarketing.data_in.reading import FORMATS, default_mapping, detect_format, read_leads
+from smarketing.data_in.records import UnreadableFile
 from smarketing.errors import InvalidInput
-from smarketing.imports.reading import FORMATS, default_mapping, detect_format, read_leads
-from smarketing.imports.records import UnreadableFile
 
 
 def csv_bytes(*rows: str) -> bytes:
@@ -333,7 +333,7 @@ def test_a_bad_mapping_is_refused():
 
 
 def test_fields_covered_tells_an_empty_cell_from_a_missing_column():
-    from smarketing.imports.reading import fields_covered
+    from smarketing.data_in.reading import fields_covered
 
     pipedrive = read_leads(PIPEDRIVE, "pipedrive.csv")
     covered = fields_covered(pipedrive.mapping)

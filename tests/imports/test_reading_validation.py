@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from smarketing.imports.dates import parse_datetimes
-from smarketing.imports.normalise import employees_to_segment, parse_numbers
-from smarketing.imports.reading import read_leads
+from smarketing.data_in.dates import parse_datetimes
+from smarketing.data_in.normalise import employees_to_segment, parse_numbers
+from smarketing.data_in.reading import read_leads
 
 HEADER = (
     "Record ID,First Name,Create Date,Became a Marketing Qualified Lead Date,"

@@ -11,14 +11,14 @@ import pytest
 from sqlalchemy import func, insert, select, text
 from sqlmodel import Session
 
-from smarketing.db import data_version
+from smarketing.auth.permissions import Actor
+from smarketing.data_in import upsert
+from smarketing.data_in.records import LeadRecord, ParsedFile, RowError
+from smarketing.data_in.upsert import DemoDataPresent, import_leads, import_runs
 from smarketing.demo import build_demo, has_demo
 from smarketing.errors import InvalidInput, PermissionDenied
-from smarketing.imports import upsert
-from smarketing.imports.records import LeadRecord, ParsedFile, RowError
-from smarketing.imports.upsert import DemoDataPresent, import_leads, import_runs
-from smarketing.models import AuditEntry, ImportRun, Lead, LeadChange, User, Verdict
-from smarketing.permissions import Actor
+from smarketing.store.db import data_version
+from smarketing.store.models import AuditEntry, ImportRun, Lead, LeadChange, User, Verdict
 from tests.conftest import NOW
 
 ADMIN = Actor.of("anna", ["admin"])

@@ -8,15 +8,15 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from smarketing.errors import PermissionDenied
-from smarketing.imports.records import ActivityRecord, ParsedFile, RowError
-from smarketing.imports.upsert import (
+from smarketing.data_in.records import ActivityRecord, ParsedFile, RowError
+from smarketing.data_in.upsert import (
     default_source_system,
     import_activities,
     import_leads,
     stored_source_systems,
 )
-from smarketing.models import ImportRun, Lead, LeadActivity, LeadChange
+from smarketing.errors import PermissionDenied
+from smarketing.store.models import ImportRun, Lead, LeadActivity, LeadChange
 from tests.conftest import NOW
 from tests.imports.test_upsert import ADMIN, SALES, at, count, leads, leads_file, rec
 
@@ -222,7 +222,7 @@ def test_the_default_crm_of_an_activities_file(engine):
 
 
 def test_rejects_frame_without_raw_rows_has_the_reasons(engine, two_leads):
-    from smarketing.imports.rejects import rejects_frame
+    from smarketing.data_in.rejects import rejects_frame
 
     result = import_activities(engine, sample(), actor=ADMIN, dry_run=True, now=LATER)
     frame = rejects_frame(sample(), result.unmatched)  # built by hand: no raw rows

@@ -11,9 +11,9 @@ import streamlit as st
 from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
 
-from smarketing import users
-from smarketing.db import make_engine, upgrade_to_head
-from smarketing.permissions import CLI_ACTOR
+from smarketing.auth import users
+from smarketing.auth.permissions import CLI_ACTOR
+from smarketing.store.db import make_engine, upgrade_to_head
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 AS_OF = date(2026, 11, 18)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from smarketing import users
+from smarketing.auth import users
 from tests.pages.conftest import as_shown, logged_in, texts
 
 
@@ -61,7 +61,7 @@ def test_admin_disables_user(people, app_env):
 
 
 def test_admin_edits_the_rejection_reasons(people, app_env):
-    from smarketing import reasons
+    from smarketing.quality import reasons
 
     at = logged_in("ada", ["admin"])
     at.switch_page("app_pages/admin_users.py").run()

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import Session
 
-from smarketing import campaigns
+from smarketing.auth.permissions import Actor
+from smarketing.content import campaigns
 from smarketing.demo import build_demo
-from smarketing.permissions import Actor
 from tests.pages.conftest import PEOPLE, logged_in, texts
 
 NOW = datetime(2026, 11, 18, 12, tzinfo=UTC)

@@ -11,8 +11,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
-from smarketing import db, users
-from smarketing.permissions import CLI_ACTOR
+from smarketing.auth import users
+from smarketing.auth.permissions import CLI_ACTOR
+from smarketing.store import db
 from smarketing.ui.resources import RETRY_KEY
 from tests.faults import (
     START_FAULTS,

@@ -11,9 +11,9 @@ from datetime import date
 import pytest
 from sqlmodel import Session
 
-from smarketing.causes import CATEGORIES
-from smarketing.coverage import NO_FIRST_CONTACTS, NO_VERDICTS
-from smarketing.models import SlaCause
+from smarketing.sla.causes import CATEGORIES
+from smarketing.sla.coverage import NO_FIRST_CONTACTS, NO_VERDICTS
+from smarketing.store.models import SlaCause
 from tests.factories import add_contacts_only_dataset, add_lead
 from tests.pages.conftest import PEOPLE, logged_in, texts
 

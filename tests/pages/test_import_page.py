@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, func, select
 
-from smarketing.db import set_setting
-from smarketing.models import ImportRun, Lead
+from smarketing.store.db import set_setting
+from smarketing.store.models import ImportRun, Lead
 from tests.pages.conftest import logged_in, texts
 
 HUBSPOT = (
@@ -90,7 +90,7 @@ ACTIVITIES = b"lead_id,timestamp,kind,detail\n101,2026-11-04 09:00,call,first ca
 
 
 def activity_count(engine) -> int:
-    from smarketing.models import LeadActivity
+    from smarketing.store.models import LeadActivity
 
     with Session(engine) as s:
         return s.exec(select(func.count()).select_from(LeadActivity)).one()
@@ -130,9 +130,10 @@ def test_the_first_import_shows_what_removing_the_demo_keeps_then_the_new_state(
     it), and after the import the screen shows the new state at once: no demo banner."""
     from datetime import UTC, datetime
 
-    from smarketing import demo, meetings
-    from smarketing.models import Meeting
-    from smarketing.permissions import Actor
+    from smarketing import demo
+    from smarketing.auth.permissions import Actor
+    from smarketing.meetings import meeting as meetings
+    from smarketing.store.models import Meeting
     from tests.conftest import NOW
 
     demo.build_demo(app_env, leads=300, months=3, now=NOW, seed=7)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from smarketing.models import LeadActivity, Verdict
+from smarketing.store.models import LeadActivity, Verdict
 from tests.factories import add_lead, oslo
 from tests.pages.conftest import PEOPLE, logged_in, shown_tables, texts
 

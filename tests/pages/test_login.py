@@ -148,8 +148,8 @@ def test_each_role_sees_its_navigation(people, username):
 def test_disabled_user_is_logged_out(people, app_env):
     from sqlmodel import Session
 
-    from smarketing import users
-    from smarketing.permissions import CLI_ACTOR
+    from smarketing.auth import users
+    from smarketing.auth.permissions import CLI_ACTOR
 
     at = logged_in("sam", ["sales"])
     with Session(app_env) as s:
@@ -166,8 +166,8 @@ def test_disabled_user_is_logged_out(people, app_env):
 def test_password_reset_ends_open_session(people, app_env):
     from sqlmodel import Session
 
-    from smarketing import users
-    from smarketing.permissions import CLI_ACTOR
+    from smarketing.auth import users
+    from smarketing.auth.permissions import CLI_ACTOR
 
     at = logged_in("sam", ["sales"])
     assert "Overview" in [t.value for t in at.title]
@@ -188,7 +188,7 @@ def test_roles_come_from_the_database_not_the_session(people):
 def test_user_added_by_cli_can_log_in(app_env, monkeypatch, capsys):
     import io
 
-    from smarketing.cli import main
+    from smarketing.cli.main import main
 
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
     assert (

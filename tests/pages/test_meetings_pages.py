@@ -13,11 +13,14 @@ import pytest
 from sqlalchemy import event, text
 from sqlmodel import Session, select
 
-from smarketing import actions, db, meetings, users
-from smarketing.db import make_engine, upgrade_to_head
+from smarketing.auth import users
+from smarketing.auth.permissions import CLI_ACTOR, Actor
 from smarketing.demo import build_demo
-from smarketing.models import Action, AuditEntry, Meeting, MeetingNote
-from smarketing.permissions import CLI_ACTOR, Actor
+from smarketing.meetings import actions
+from smarketing.meetings import meeting as meetings
+from smarketing.store import db
+from smarketing.store.db import make_engine, upgrade_to_head
+from smarketing.store.models import Action, AuditEntry, Meeting, MeetingNote
 from smarketing.ui import meeting_mode, meeting_timer, resources, widgets
 from tests.databases import on_postgres
 from tests.pages.conftest import PASSWORD, PEOPLE, logged_in, texts

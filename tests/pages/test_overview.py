@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session
 
-from smarketing.db import set_setting
+from smarketing.store.db import set_setting
 from tests.factories import add_lead
 from tests.pages.conftest import PEOPLE, logged_in, texts
 

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlmodel import Session
 
-from smarketing.quality import DIMENSIONS
+from smarketing.quality.cohorts import DIMENSIONS
 from tests.factories import add_lead
 from tests.pages.conftest import PEOPLE, logged_in, texts
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import Session
 
-from smarketing import definitions
+from smarketing.content import definitions
 from smarketing.demo import build_demo
 from tests.pages.conftest import PEOPLE, logged_in, texts
 

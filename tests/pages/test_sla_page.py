@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlmodel import Session, select
 
-from smarketing.models import SlaAgreement, SlaCause
+from smarketing.store.models import SlaAgreement, SlaCause
 from tests.factories import SLA_V1, add_lead
 from tests.pages.conftest import PEOPLE, logged_in, texts
 
@@ -157,8 +157,8 @@ def test_invalid_targets_are_refused_with_a_message(people, sla_data, app_env):
 
 
 def test_both_teams_confirm_then_in_effect(people, sla_data, app_env):
-    from smarketing import agreements
-    from smarketing.permissions import Actor
+    from smarketing.auth.permissions import Actor
+    from smarketing.sla import agreements
 
     with Session(app_env) as s:
         agreements.propose_agreement(

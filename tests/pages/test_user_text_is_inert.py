@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime
 
 from sqlmodel import Session
 
-from smarketing import campaigns, definitions, meetings
-from smarketing.permissions import Actor
+from smarketing.auth.permissions import Actor
+from smarketing.content import campaigns, definitions
+from smarketing.meetings import meeting as meetings
 from tests.pages.conftest import PEOPLE, logged_in
 
 MIA = Actor.of("mia", {"marketing"})

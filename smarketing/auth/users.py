@@ -1,0 +1,397 @@
+"""Users, roles, passwords, the first-admin setup and the failed-login lockout."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+import bcrypt
+import pandas as pd
+from sqlalchemy import func, update
+from sqlmodel import Session, select
+
+from smarketing.auth import audit
+from smarketing.auth.permissions import Actor, require
+from smarketing.errors import InvalidInput, NotFound, PermissionDenied
+from smarketing.store.models import MeetingNote, Role, User, utcnow
+
+MAX_FAILED_LOGINS = 5
+LOCK_MINUTES = 15
+MIN_PASSWORD = 8
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def hash_password(password: str) -> str:
+    """A bcrypt hash of the password (the format streamlit-authenticator checks)."""
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
+
+
+def password_matches(password: str, password_hash: str) -> bool:
+    """True when the password matches the stored bcrypt hash."""
+    try:
+        return bcrypt.checkpw(password.encode(), password_hash.encode())
+    except ValueError:
+        return False
+
+
+MIN_SETUP_CODE = 16
+
+
+def new_setup_code() -> str:
+    """A fresh one-time code for creating the first admin (printed to the server console)."""
+    return secrets.token_urlsafe(12)
+
+
+def checked_setup_code(code: str) -> str:
+    """A setup code given by the operator (SMARKETING_SETUP_CODE), if long enough."""
+    code = code.strip()
+    if len(code) < MIN_SETUP_CODE:
+        raise InvalidInput(f"SMARKETING_SETUP_CODE must have at least {MIN_SETUP_CODE} characters")
+    return code
+
+
+def password_problems(password: str) -> list[str]:
+    """What is wrong with a new password (empty when it is acceptable)."""
+    problems = []
+    if len(password) < MIN_PASSWORD:
+        problems.append(f"the password must have at least {MIN_PASSWORD} characters")
+    if password != password.strip():
+        problems.append("the password must not start or end with a space")
+    if len(password.encode()) > 72:
+        problems.append("the password must be at most 72 bytes long")
+    return problems
+
+
+def _check_password(password: str) -> None:
+    problems = password_problems(password)
+    if problems:
+        raise InvalidInput(problems=problems)
+
+
+def _clean_roles(roles: Iterable[str]) -> str:
+    names = [str(r).strip().lower() for r in roles if str(r).strip()]
+    if not names:
+        raise InvalidInput("give at least one role: " + ", ".join(r.value for r in Role))
+    unknown = sorted(set(names) - {r.value for r in Role})
+    if unknown:
+        raise InvalidInput(
+            f"unknown role {', '.join(unknown)}; roles are " + ", ".join(r.value for r in Role)
+        )
+    return ",".join(r.value for r in Role if r.value in names)
+
+
+def identity_problems(username: str, name: str, email: str) -> list[str]:
+    """What is wrong with a new account's username, name and e-mail (empty when fine)."""
+    problems = []
+    if not USERNAME_RE.match(username):
+        problems.append(
+            "the username must be 2–64 characters: lower-case letters, digits, '.', '_' or '-'"
+        )
+    if not name.strip():
+        problems.append("the name must not be empty")
+    if not EMAIL_RE.match(email):
+        problems.append(f"{email!r} is not an e-mail address" if email else "give an e-mail")
+    return problems
+
+
+def _check_identity(username: str, name: str, email: str) -> None:
+    problems = identity_problems(username, name, email)
+    if problems:
+        raise InvalidInput(problems=problems)
+
+
+def _get(session: Session, username: str) -> User:
+    user = session.exec(select(User).where(User.username == username.strip().lower())).first()
+    if user is None:
+        raise NotFound(f"no user named {username!r}")
+    return user
+
+
+def user_count(session: Session) -> int:
+    """How many users exist (disabled ones included)."""
+    return session.exec(select(func.count()).select_from(User)).one()
+
+
+def get_user(session: Session, username: str) -> User:
+    """The user with this username, or NotFound."""
+    return _get(session, username)
+
+
+def _insert_user(session, username, name, email, roles, password) -> User:
+    username = username.strip().lower()
+    problems = identity_problems(username, name, email.strip()) + password_problems(password)
+    if problems:
+        raise InvalidInput(problems=problems)
+    if session.exec(select(User).where(User.username == username)).first():
+        raise InvalidInput(f"a user named {username!r} already exists")
+    user = User(
+        username=username,
+        name=name.strip(),
+        email=email.strip(),
+        roles=_clean_roles(roles),
+        password_hash=hash_password(password),
+    )
+    session.add(user)
+    return user
+
+
+def add_user(
+    session: Session,
+    *,
+    actor: Actor,
+    username: str,
+    name: str,
+    email: str,
+    roles: Iterable[str],
+    password: str,
+) -> User:
+    """Create a user (admin only); commits."""
+    require(actor, "users.manage")
+    user = _insert_user(session, username, name, email, roles, password)
+    audit.record(session, actor.username, "user.add", "user", user.username, roles=user.roles)
+    session.commit()
+    return user
+
+
+def create_first_admin(
+    session: Session,
+    *,
+    setup_code: str,
+    expected_code: str,
+    username: str,
+    name: str,
+    email: str,
+    password: str,
+    repeat: str | None = None,
+) -> User:
+    """Create the first admin, allowed only while no user exists and with the console's code.
+
+    Every problem with the form is reported at once (``InvalidInput.problems``); a wrong
+    code alone is a PermissionDenied. ``repeat`` is the password typed a second time."""
+    if user_count(session) > 0:
+        raise PermissionDenied("an admin already exists; ask them for an account")
+    problems = identity_problems(username.strip().lower(), name, email.strip())
+    problems += password_problems(password)
+    if repeat is not None and repeat != password:
+        problems.append("the two passwords differ")
+    if not secrets.compare_digest(setup_code.strip().encode(), expected_code.encode()):
+        wrong = "the setup code is wrong: copy it from the console where the app was started"
+        if not problems:
+            raise PermissionDenied(wrong)
+        problems.insert(0, wrong)
+    if problems:
+        raise InvalidInput(problems=problems)
+    user = _insert_user(session, username, name, email, [Role.admin], password)
+    audit.record(session, user.username, "user.first_admin", "user", user.username)
+    session.commit()
+    return user
+
+
+def set_password(session: Session, *, actor: Actor, username: str, password: str) -> None:
+    """Reset a user's password (admin, or the user themself); unlocks the account; commits."""
+    user = _get(session, username)
+    if actor.username != user.username:
+        require(actor, "users.manage")
+    _check_password(password)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+    user.failed_logins = 0
+    user.locked_until = None
+    session.add(user)
+    audit.record(session, actor.username, "user.set_password", "user", user.username)
+    session.commit()
+
+
+def set_roles(session: Session, *, actor: Actor, username: str, roles: Iterable[str]) -> None:
+    """Replace a user's roles (admin only; the last active admin keeps the admin role)."""
+    require(actor, "users.manage")
+    user = _get(session, username)
+    new = _clean_roles(roles)
+    if Role.admin.value in user.role_list and Role.admin.value not in new.split(","):
+        _keep_one_admin(session, user)
+    old, user.roles = user.roles, new
+    session.add(user)
+    audit.record(session, actor.username, "user.set_roles", "user", user.username, old=old, new=new)
+    session.commit()
+
+
+def _keep_one_admin(session: Session, leaving: User) -> None:
+    admins = [
+        u
+        for u in session.exec(select(User).where(User.disabled == False)).all()  # noqa: E712
+        if Role.admin.value in u.role_list and u.id != leaving.id
+    ]
+    if not admins:
+        raise InvalidInput("this is the last active admin: make someone else admin first")
+
+
+def set_disabled(session: Session, *, actor: Actor, username: str, disabled: bool = True) -> None:
+    """Disable (or re-enable) a user; users are never deleted, so their notes keep an author."""
+    require(actor, "users.manage")
+    user = _get(session, username)
+    if disabled and user.username == actor.username:
+        raise InvalidInput("you cannot disable your own account")
+    if disabled and Role.admin.value in user.role_list:
+        _keep_one_admin(session, user)
+    user.disabled = disabled
+    session.add(user)
+    audit.record(
+        session, actor.username, "user.disable" if disabled else "user.enable", "user", username
+    )
+    session.commit()
+
+
+def update_profile(session: Session, *, actor: Actor, username: str, name: str, email: str) -> None:
+    """Change a user's display name and e-mail (admin only)."""
+    require(actor, "users.manage")
+    user = _get(session, username)
+    _check_identity(user.username, name, email.strip())
+    user.name, user.email = name.strip(), email.strip()
+    session.add(user)
+    audit.record(session, actor.username, "user.update", "user", username, name=name, email=email)
+    session.commit()
+
+
+def users_table(session: Session, now: datetime | None = None) -> pd.DataFrame:
+    """All users with roles, state and how many notes each wrote."""
+    now = now or utcnow()
+    notes = dict(
+        session.exec(select(MeetingNote.author, func.count()).group_by(MeetingNote.author)).all()
+    )
+    rows = []
+    for u in session.exec(select(User).order_by(User.username)).all():
+        locked = u.locked_until is not None and u.locked_until > now
+        rows.append(
+            {
+                "username": u.username,
+                "name": u.name,
+                "email": u.email,
+                "roles": ", ".join(u.role_list),
+                "state": "disabled" if u.disabled else ("locked" if locked else "active"),
+                "notes_written": notes.get(u.username, 0),
+                "last_login": u.last_login_at,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=["username", "name", "email", "roles", "state", "notes_written", "last_login"],
+    )
+
+
+# --- login support ------------------------------------------------------------------------
+
+
+def is_locked(user: User, now: datetime) -> bool:
+    """True while the user is locked out after too many failed logins."""
+    return user.locked_until is not None and user.locked_until > now
+
+
+def login_credentials(session: Session, now: datetime | None = None) -> dict:
+    """A fresh credentials dict for streamlit-authenticator: active users, pre-hashed.
+
+    A locked user carries ``failed_login_attempts = MAX_FAILED_LOGINS`` so the library
+    refuses the login; the lock itself lives in the database with an expiry.
+    """
+    now = now or utcnow()
+    users = {}
+    for u in session.exec(select(User).where(User.disabled == False)).all():  # noqa: E712
+        users[u.username] = {
+            "name": u.name,
+            "email": u.email,
+            "password": u.password_hash,
+            "roles": u.role_list,
+            "failed_login_attempts": MAX_FAILED_LOGINS if is_locked(u, now) else 0,
+            "logged_in": False,
+        }
+    return {"usernames": users}
+
+
+def record_failed_login(session: Session, username: str, now: datetime | None = None) -> bool:
+    """Count a failed login atomically; lock the user for LOCK_MINUTES at MAX_FAILED_LOGINS.
+
+    One SQL UPDATE per failure, so parallel guesses from many sessions all count.
+    Returns True when the user is locked now.
+    """
+    now = now or utcnow()
+    table = User.__table__
+    expired = (table.c.locked_until != None) & (table.c.locked_until <= now)  # noqa: E711
+    session.execute(  # an expired lock starts the count again
+        update(table)
+        .where(table.c.username == username, expired)
+        .values(failed_logins=0, locked_until=None)
+    )
+    count = session.execute(
+        update(table)
+        .where(table.c.username == username)
+        .values(failed_logins=table.c.failed_logins + 1)
+        .returning(table.c.failed_logins)
+    ).scalar_one_or_none()
+    if count is None:
+        session.rollback()
+        return False
+    if count >= MAX_FAILED_LOGINS:
+        newly = session.execute(
+            update(table)
+            .where(table.c.username == username, table.c.locked_until == None)  # noqa: E711
+            .values(locked_until=now + timedelta(minutes=LOCK_MINUTES))
+        ).rowcount
+        if newly:
+            audit.record(
+                session,
+                "system",
+                "user.locked",
+                "user",
+                username,
+                failures=count,
+                minutes=LOCK_MINUTES,
+            )
+    session.commit()
+    return count >= MAX_FAILED_LOGINS
+
+
+def record_login(
+    session: Session, username: str, now: datetime | None = None, *, with_password: bool
+) -> None:
+    """Note a login. Only a password login resets the failure count: a login by cookie
+    must not lift a lock that someone else's guesses caused."""
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None:
+        return
+    user.last_login_at = now or utcnow()
+    if with_password:
+        user.failed_logins, user.locked_until = 0, None
+    session.add(user)
+    session.commit()
+
+
+def session_still_valid(
+    session: Session, username: str, authenticated_at: datetime, now: datetime | None = None
+) -> bool:
+    """False when the user is gone, disabled, or changed password after ``authenticated_at``
+    (a password reset ends every open session and cookie)."""
+    user = session.exec(select(User).where(User.username == username)).first()
+    return user is not None and not user.disabled and user.password_changed_at <= authenticated_at
+
+
+def lock_minutes_left(session: Session, username: str, now: datetime | None = None) -> int:
+    """Whole minutes until the user's lock expires (0 when not locked)."""
+    now = now or utcnow()
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None or not is_locked(user, now):
+        return 0
+    return max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+
+
+def locked_usernames(session: Session, now: datetime | None = None) -> list[str]:
+    """Usernames locked out right now."""
+    now = now or utcnow()
+    return [
+        u.username
+        for u in session.exec(
+            select(User).where(User.locked_until != None).order_by(User.username)  # noqa: E711
+        ).all()
+        if is_locked(u, now)
+    ]

@@ -1,0 +1,207 @@
+"""`python -m smarketing hot-leads`: the hot leads for schedulers, optionally posted to a
+Slack- or Teams-compatible incoming webhook as one message."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import pandas as pd
+from sqlmodel import Session
+
+from smarketing import config
+from smarketing.cli.args import iso_datetime
+from smarketing.quality.hot_leads import HOT_HOURS_DEFAULT, SILENCE_DAYS, hot_leads
+from smarketing.quality.leads import NONE_LABEL, activity_label
+
+WEBHOOK_TIMEOUT = 10  # seconds
+#: Hot leads listed in one chat message; the rest are counted ("… and 12 more").
+MESSAGE_MAX_LEADS = 50
+#: Exit code when the webhook could not be reached or did not answer 2xx.
+WEBHOOK_FAILED = 1
+
+
+def _hours(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"invalid hours {text!r}: a number more than 0")
+    return value
+
+
+def _webhook_url(text: str) -> str:
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise argparse.ArgumentTypeError(f"invalid webhook {text!r}: an http(s):// URL")
+    return text.strip()
+
+
+def add_parser(sub, common) -> None:
+    """Register `hot-leads`."""
+    p = sub.add_parser(
+        "hot-leads",
+        parents=[common],
+        help="list hot leads (for schedulers); optionally post them to a chat webhook",
+        description=f"Leads that did something in the last HOURS after at least {SILENCE_DAYS} "
+        "days of silence, or after being rejected or lost.",
+    )
+    p.add_argument(
+        "--since",
+        type=_hours,
+        default=float(HOT_HOURS_DEFAULT),
+        metavar="HOURS",
+        help=f"look back this many hours, up to --now (default {HOT_HOURS_DEFAULT})",
+    )
+    p.add_argument(
+        "--format",
+        choices=["text", "json"],
+        default="text",
+        help="text: one line per lead (default); json: a list of objects",
+    )
+    p.add_argument(
+        "--webhook",
+        type=_webhook_url,
+        metavar="URL",
+        help='also POST them as one message {"text": …} to this incoming webhook '
+        "(Slack, Teams); nothing is posted when there are no hot leads",
+    )
+    p.add_argument(
+        "--now",
+        type=iso_datetime,
+        metavar="ISO-DATETIME",
+        help="the current time, for reproducible scripts and tests (default: the real time; "
+        "without an offset it is read in the business timezone)",
+    )
+
+
+def _now(value: datetime | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=config.business_tz())
+    return value
+
+
+def _local(moment: datetime) -> str:
+    return moment.astimezone(config.business_tz()).strftime("%Y-%m-%d %H:%M")
+
+
+def _hours_text(hours: float) -> str:
+    return f"{hours:g} hours" if hours != 1 else "hour"
+
+
+def as_json(frame: pd.DataFrame) -> list[dict]:
+    """The hot leads as JSON-ready objects (times ISO 8601 UTC)."""
+    out = []
+    for row in frame.itertuples(index=False):
+        silent = None if pd.isna(row.silent_days) else int(row.silent_days)
+        out.append(
+            {
+                "lead_id": int(row.lead_id),
+                "name": row.name,
+                "company": row.company,
+                "owner": None if row.owner == NONE_LABEL else row.owner,
+                "trigger_kind": row.trigger_kind,
+                "trigger_detail": row.trigger_detail,
+                "trigger_at": row.trigger_at.to_pydatetime().astimezone(UTC).isoformat(),
+                "reason": row.reason,
+                "silent_days": silent,
+            }
+        )
+    return out
+
+
+def as_text(
+    frame: pd.DataFrame, *, now: datetime, since_hours: float, limit: int | None = None
+) -> str:
+    """A readable message: a heading line, then one line per hot lead (at most ``limit``,
+    then a line counting the others)."""
+    tz = config.timezone_name()
+    span = f"the last {_hours_text(since_hours)} up to {_local(now)} {tz}"
+    if frame.empty:
+        return f"No hot leads in {span}."
+    heading = f"{len(frame)} hot lead{'s' if len(frame) != 1 else ''} in {span}:"
+    lines = [heading]
+    shown = frame if limit is None else frame.head(limit)
+    for row in shown.itertuples(index=False):
+        who = row.name + (f" ({row.company})" if row.company else "")
+        what = activity_label(row.trigger_kind)
+        if row.trigger_detail:
+            what += f" “{row.trigger_detail}”"
+        owner = "no owner" if row.owner == NONE_LABEL else row.owner
+        lines.append(
+            f"• {who}: {row.reason}. {what} at {_local(row.trigger_at)}. "
+            f"Owner: {owner}. Lead #{row.lead_id}"
+        )
+    if len(shown) < len(frame):
+        lines.append(f"… and {len(frame) - len(shown)} more: run `python -m smarketing hot-leads`.")
+    return "\n".join(lines)
+
+
+def _where(url: str) -> str:
+    """The webhook's scheme and host: its path is a secret and never printed."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def post_webhook(url: str, text: str, *, timeout: float = WEBHOOK_TIMEOUT) -> str | None:
+    """POST ``{"text": text}`` as JSON; None when the webhook answered 2xx, else the error."""
+    body = json.dumps({"text": text}, ensure_ascii=False).encode("utf-8")
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status = response.status
+            if 200 <= status < 300:
+                return None
+            return f"webhook answered {status} {response.reason} ({_where(url)})"
+    except urllib.error.HTTPError as exc:
+        answer = exc.read(200).decode("utf-8", "replace").strip()
+        return f"webhook answered {exc.code} {exc.reason} ({_where(url)})" + (
+            f": {answer}" if answer else ""
+        )
+    except urllib.error.URLError as exc:
+        return f"cannot reach the webhook at {_where(url)}: {exc.reason}"
+    except TimeoutError:
+        return f"the webhook at {_where(url)} did not answer within {timeout:g} s"
+    except OSError as exc:
+        return f"cannot reach the webhook at {_where(url)}: {exc}"
+
+
+def run(args, engine_for) -> int:
+    """Print the hot leads (text or JSON), then post them to the webhook if one is given;
+    1 when the post fails."""
+    now = _now(args.now)
+    engine = engine_for(args)
+    with Session(engine) as session:
+        frame = hot_leads(session, now=now, since_hours=args.since)
+    if args.format == "json":
+        print(json.dumps(as_json(frame), indent=2, ensure_ascii=False))
+    else:
+        print(as_text(frame, now=now, since_hours=args.since))
+    if not args.webhook:
+        return 0
+    if frame.empty:
+        print("no hot leads: nothing posted to the webhook", file=sys.stderr)
+        return 0
+    message = as_text(frame, now=now, since_hours=args.since, limit=MESSAGE_MAX_LEADS)
+    error = post_webhook(args.webhook, message)
+    if error:
+        print(f"error: {error}", file=sys.stderr)
+        return WEBHOOK_FAILED
+    print(
+        f"posted {len(frame)} hot lead(s) to the webhook at {_where(args.webhook)}", file=sys.stderr
+    )
+    return 0

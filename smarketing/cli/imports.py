@@ -1,0 +1,256 @@
+"""`python -m smarketing import leads|activities FILE …`: CRM exports from the shell."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from smarketing.auth.permissions import CLI_ACTOR
+from smarketing.errors import InvalidInput
+
+#: the readers' formats (smarketing.imports.reading.FORMATS; a test keeps the two equal)
+FORMATS = ("hubspot", "salesforce", "pipedrive", "generic")
+#: the CRMs an activities file's lead ids may belong to (activities.SOURCE_SYSTEMS; a test
+#: keeps the two equal)
+CRMS = ("hubspot", "salesforce", "pipedrive", "csv")
+#: exit code when the file could not be read at all (rejected rows are not a failure)
+UNREADABLE = 2
+
+
+def add_parser(sub, common) -> None:
+    """Register `import leads` and `import activities`."""
+    p = sub.add_parser("import", help="import a CRM export: leads or activities")
+    kinds = p.add_subparsers(dest="import_kind", metavar="KIND", required=True)
+    for kind, text in (
+        ("leads", "a lead/contact export (HubSpot, Salesforce, Pipedrive, CSV)"),
+        ("activities", "one row per activity: lead id, time, kind, detail"),
+    ):
+        q = kinds.add_parser(kind, parents=[common], help=text)
+        q.add_argument("file", type=Path, help="the CSV file")
+        if kind == "leads":
+            q.add_argument(
+                "--format",
+                choices=("auto", *FORMATS),
+                default="auto",
+                help="the export's format (default: detected from the headers)",
+            )
+        else:
+            q.add_argument(
+                "--crm",
+                choices=CRMS,
+                help="the CRM the lead ids belong to (default: from the lead-id header, "
+                "e.g. 'Record ID' = hubspot; a header naming no CRM, like lead_id, is read "
+                "as the only CRM whose leads are in the database, else csv)",
+            )
+        if kind == "leads":
+            q.add_argument(
+                "--mapping",
+                type=Path,
+                metavar="MAPPING.json",
+                help="changes to the detected column mapping, for any format: "
+                '{"File column": "field"}; a field by name (owner, mql_at) or label '
+                '(Owner, Became MQL), "" = not imported. Columns not named keep what '
+                "was detected; see them with --show-mapping",
+            )
+            q.add_argument(
+                "--show-mapping",
+                action="store_true",
+                help="print which column is imported into which field (and which are not) "
+                "and stop; nothing is written",
+            )
+        else:
+            q.add_argument(
+                "--mapping",
+                type=Path,
+                metavar="MAPPING.json",
+                help='the column mapping: {"File column": "lead_external_id|occurred_at|'
+                'kind|detail|actor"}',
+            )
+        q.add_argument(
+            "--tz",
+            metavar="ZONE",
+            help="timezone of times without an offset (default: the business one)",
+        )
+        q.add_argument(
+            "--rejects",
+            type=Path,
+            metavar="OUT.csv",
+            help="write the rejected rows here, with an extra 'error' column",
+        )
+        q.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="show what would be inserted, updated and rejected; write nothing",
+        )
+        q.add_argument(
+            "--remove-demo",
+            action="store_true",
+            help="remove the demo company first (needed while it is in the database); what "
+            "people made or changed stays, and the demo's definitions, personas and SLA "
+            "agreement stay as your starting point",
+        )
+        q.add_argument(
+            "--no-starting-point",
+            action="store_true",
+            help="with --remove-demo: also remove the demo's definitions, personas and SLA "
+            "agreement where nobody changed them",
+        )
+
+
+def _mapping(path: Path | None) -> dict[str, str] | None:
+    if path is None:
+        return None
+    try:
+        mapping = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(f"cannot read the mapping {path}: {exc}") from exc
+    if not isinstance(mapping, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
+    ):
+        raise InvalidInput(f'{path} must be a JSON object like {{"File column": "lead field"}}')
+    return mapping
+
+
+def _print_removal_plan(engine, keep_starting_point: bool) -> None:
+    """For a dry run with --remove-demo: what removing the demo company would do."""
+    from sqlmodel import Session
+
+    from smarketing.demo import has_demo, removal_plan
+
+    with Session(engine) as s:
+        if not has_demo(s):
+            return
+        plan = removal_plan(s, keep_starting_point=keep_starting_point)
+    print("The demo company would be removed first.")
+    print(plan.text(dry_run=True))
+
+
+def _mapping_text(parsed) -> str:
+    """How the file's columns are read, one line each, for a person."""
+    from smarketing.data_in.formats import column_uses
+
+    columns = [str(c) for c in parsed.raw_rows.columns]
+    uses = column_uses(parsed.format, columns, parsed.mapping)
+    lines = [f"How the columns of {parsed.file_name} are read ({parsed.format}):"]
+    for use in uses:
+        line = f"  {use.column!r} → {use.field}"
+        if use.note:
+            line += f" ({use.note})"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def run(args, engine_for, progress) -> int:
+    """Read, report problems, then import (or dry-run) and write the rejected rows (the
+    reader's and the database's); 2 when the file cannot be read."""
+    from smarketing.data_in.reading import read_activities, read_leads
+    from smarketing.data_in.records import UnreadableFile
+    from smarketing.data_in.rejects import rejects_frame
+    from smarketing.data_in.upsert import (
+        default_source_system,
+        import_activities,
+        import_leads,
+        stored_source_systems,
+    )
+
+    if args.no_starting_point and not args.remove_demo:
+        print("error: --no-starting-point goes with --remove-demo", file=sys.stderr)
+        return 2  # a usage error, as argparse's
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return UNREADABLE
+    try:
+        if args.import_kind == "leads":
+            changes = _mapping(args.mapping)
+            try:
+                parsed = read_leads(
+                    data, args.file.name, format=args.format, changes=changes, tz=args.tz
+                )
+            except UnreadableFile:
+                if changes is None or args.format != "auto":
+                    raise
+                # no CRM recognised from the headers (no id column of any): the mapping
+                # names the columns of a generic CSV
+                parsed = read_leads(
+                    data, args.file.name, format="generic", changes=changes, tz=args.tz
+                )
+            if args.show_mapping or args.dry_run:
+                print(_mapping_text(parsed))
+            if args.show_mapping:
+                return 0
+        else:
+            parsed = read_activities(
+                data,
+                args.file.name,
+                tz=args.tz,
+                mapping=_mapping(args.mapping),
+                source_system=args.crm,
+            )
+    except UnreadableFile as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return UNREADABLE
+    engine = engine_for(args)
+    if args.import_kind == "activities" and args.crm is None:
+        guess = parsed.source_system
+        parsed.source_system = default_source_system(guess, stored_source_systems(engine))
+        if parsed.source_system != guess:
+            print(
+                f"note: the lead ids are read as {parsed.source_system} ids (the header "
+                f"names no CRM and only {parsed.source_system} leads are in the database); "
+                "choose another with --crm",
+                file=sys.stderr,
+            )
+    for warning in parsed.warnings:
+        print(f"note: {warning}", file=sys.stderr)
+    for error in parsed.errors[:20]:
+        print(f"rejected: {error}", file=sys.stderr)
+    if len(parsed.errors) > 20:
+        print(f"rejected: … and {len(parsed.errors) - 20} more rows", file=sys.stderr)
+    action = import_leads if args.import_kind == "leads" else import_activities
+    keep = not args.no_starting_point
+    if args.dry_run and args.remove_demo:
+        _print_removal_plan(engine, keep)
+    result = action(
+        engine,
+        parsed,
+        actor=CLI_ACTOR,
+        dry_run=args.dry_run,
+        remove_demo=args.remove_demo,
+        keep_starting_point=keep,
+        progress=None if args.dry_run else progress,
+    )
+    if result.demo_removal is not None:
+        print("The demo company was removed first.")
+        print(result.demo_removal.text())
+    unmatched = getattr(result, "unmatched", [])
+    if getattr(result, "reason_note", None):
+        print(f"note: {result.reason_note}", file=sys.stderr)
+    for error in unmatched[:20]:
+        print(f"rejected: {error}", file=sys.stderr)
+    if len(unmatched) > 20:
+        print(f"rejected: … and {len(unmatched) - 20} more rows", file=sys.stderr)
+    if args.import_kind == "activities" and any(
+        e.reason.startswith(f"no {parsed.source_system} lead with id") for e in unmatched
+    ):
+        others = ", ".join(c for c in CRMS if c != parsed.source_system)
+        print(
+            f"hint: the lead ids were matched against {parsed.source_system} leads; if they "
+            f"are another CRM's ids, run again with --crm ({others})",
+            file=sys.stderr,
+        )
+    if args.rejects:
+        table = rejects_frame(parsed, unmatched)
+        if not table.empty:
+            table.to_csv(args.rejects, index=False)
+            print(f"rejected rows written to {args.rejects}", file=sys.stderr)
+    verb = "would be" if args.dry_run else "were"
+    print(
+        f"{parsed.file_name} ({parsed.format}, {parsed.rows_read} rows): "
+        f"{result.inserted} {verb} inserted, {result.updated} updated, "
+        f"{result.unchanged} unchanged, {result.rejected} rejected"
+        + ("" if args.dry_run else f" in {result.seconds:.1f} s")
+    )
+    return 0

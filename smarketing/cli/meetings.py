@@ -1,0 +1,132 @@
+"""`python -m smarketing minutes MEETING_ID` (the minutes as Markdown) and
+`python -m smarketing meetings list` (past and planned meetings, searchable)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlmodel import Session
+
+from smarketing import config
+from smarketing.cli.args import iso_date, iso_datetime
+from smarketing.errors import NotFound
+from smarketing.meetings.meeting import search_meetings
+from smarketing.meetings.minutes import minutes_markdown
+
+#: the commands this module runs (cli.COMMANDS sends them to :func:`run`)
+COMMANDS = ("minutes", "meetings")
+#: exit code of a usage error (an unknown meeting id), like argparse's
+USAGE = 2
+
+
+def _meeting_id(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"invalid meeting id {text!r}: a whole number "
+            "(see `python -m smarketing meetings list`)"
+        )
+    return value
+
+
+def add_parser(sub, common) -> None:
+    """Register `minutes` and `meetings list`."""
+    p = sub.add_parser(
+        "minutes",
+        parents=[common],
+        help="print (or --output) a meeting's minutes as Markdown",
+        description="The minutes of a closed meeting, with the scorecard frozen when it "
+        "closed; for a meeting not closed yet, draft minutes with the scorecard as of --now.",
+    )
+    p.add_argument("meeting_id", type=_meeting_id, metavar="MEETING_ID")
+    p.add_argument("--output", type=Path, metavar="FILE", help="write the Markdown to FILE")
+    p.add_argument(
+        "--now",
+        type=iso_datetime,
+        metavar="ISO-DATETIME",
+        help="for draft minutes: the time of the live scorecard (default: the real time; "
+        "without an offset it is read in the business timezone)",
+    )
+    p = sub.add_parser("meetings", help="meetings: list and search")
+    actions = p.add_subparsers(dest="meetings_command", metavar="ACTION", required=True)
+    q = actions.add_parser(
+        "list",
+        parents=[common],
+        help="meetings newest first, optionally searched by text and date",
+        description="Meetings newest first. --search matches title, notes, decisions and "
+        "minutes, in any case.",
+    )
+    q.add_argument("--kind", choices=("weekly", "monthly"))
+    q.add_argument("--search", metavar="TEXT", help="text in the title, notes, decisions, minutes")
+    q.add_argument("--from", dest="date_from", type=iso_date, metavar="YYYY-MM-DD")
+    q.add_argument("--to", dest="date_to", type=iso_date, metavar="YYYY-MM-DD")
+    q.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def _now(value: datetime | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=config.business_tz())
+    return value
+
+
+def _minutes(args, engine) -> int:
+    with Session(engine) as session:
+        try:
+            text = minutes_markdown(session, args.meeting_id, now=_now(args.now))
+        except NotFound as exc:
+            print(f"error: {exc} (see `python -m smarketing meetings list`)", file=sys.stderr)
+            return USAGE
+    if args.output is None:
+        print(text, end="")
+        return 0
+    try:
+        args.output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"wrote the minutes of meeting {args.meeting_id} to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _list(args, engine) -> int:
+    with Session(engine) as session:
+        frame = search_meetings(
+            session, text=args.search, start=args.date_from, end=args.date_to, kind=args.kind
+        )
+    if args.format == "json":
+        records = [
+            {**row, "held_on": row["held_on"].isoformat()} for row in frame.to_dict("records")
+        ]
+        print(json.dumps(records, indent=2, ensure_ascii=False))
+        return 0
+    if frame.empty:
+        print("no meetings" + (f" matching {args.search!r}" if args.search else ""))
+        return 0
+    shown = frame.rename(columns={"held_on": "date", "found_in": "found in"})
+    if not args.search:
+        shown = shown.drop(columns=["found in"])
+    print(shown.to_string(index=False))
+    return 0
+
+
+def run(args, engine_for) -> int:
+    """Run `minutes` or `meetings list`; an unknown meeting id exits 2."""
+    if args.command == "meetings":
+        date_from, date_to = args.date_from, args.date_to
+        if date_from and date_to and date_from > date_to:
+            print(
+                f"error: --from {date_from.isoformat()} is after --to {date_to.isoformat()}",
+                file=sys.stderr,
+            )
+            return USAGE
+        return _list(args, engine_for(args))
+    return _minutes(args, engine_for(args))

@@ -1,0 +1,936 @@
+"""Campaigns and their briefings for sales, beside each campaign's live funnel.
+
+A campaign row holds the **draft** of its brief (the BriefFields), which marketing edits
+freely (``save_draft``); ``publish_brief`` freezes the draft as the next
+:class:`~smarketing.models.BriefVersion`, together with the campaign's name, persona and
+dates. Sales and leadership only ever read published versions: ``brief_for`` decides, per
+actor, what may be read, so a page cannot show draft text by mistake. ``BriefView``
+remembers the newest version each person has seen ("new for you", ``changes_since``).
+
+Leads refer to a campaign by its name (``Lead.campaign``), so a campaign whose name leads
+use cannot be renamed, and the funnel figures are looked up by name.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
+
+from smarketing import config
+from smarketing.auth import audit
+from smarketing.auth.permissions import Actor, allowed, require
+from smarketing.content.personas import persona_by_name
+from smarketing.errors import InvalidInput, NotFound
+from smarketing.quality.leads import NONE_LABEL, display_name
+from smarketing.sla.agreements import agreement_for
+from smarketing.sla.coverage import coverage
+from smarketing.sla.metrics import (
+    FALLBACK_RESPONSE_HOURS,
+    METRIC_BY_KEY,
+    contacted_after_mql,
+    count_if,
+    status_of,
+)
+from smarketing.sla.periods import local_midnight_utc, today_local
+from smarketing.store.adoption import adopt, adopt_all
+from smarketing.store.db import bump_data_version
+from smarketing.store.models import (
+    BriefStatus,
+    BriefVersion,
+    BriefView,
+    Campaign,
+    Lead,
+    SlaAgreement,
+    utcnow,
+)
+from smarketing.store.sql_time import EPSILON_HOURS, hours_between
+
+#: The brief's text fields, in reading order, with their labels.
+BRIEF_FIELDS: list[tuple[str, str]] = [
+    ("goal", "Goal"),
+    ("offer", "Offer"),
+    ("key_message", "Key message"),
+    ("talking_points", "Talking points"),
+    ("objections", "Objections and answers"),
+    ("timeline", "Timeline"),
+    ("links", "Links"),
+    ("sales_cta", "Call to action for sales"),
+]
+#: The campaign facts frozen with every published version, with their labels.
+HEADER_FIELDS: list[tuple[str, str]] = [
+    ("name", "Campaign name"),
+    ("persona", "Persona"),
+    ("start_date", "Start date"),
+    ("end_date", "End date"),
+]
+#: What a published version holds (and ``changes_since`` compares), in this order.
+PUBLISHED_FIELDS: list[tuple[str, str]] = HEADER_FIELDS + BRIEF_FIELDS
+BRIEF_NAMES = tuple(name for name, _ in BRIEF_FIELDS)
+LABELS = dict(PUBLISHED_FIELDS) | {"channel": "Channel", "lead_target": "Lead target"}
+#: A brief cannot be published while one of these is empty.
+REQUIRED_TO_PUBLISH = ("goal", "key_message", "sales_cta")
+#: Every field ``save_draft`` accepts.
+EDITABLE = ("name", "channel", "persona", "start_date", "end_date", "lead_target", *BRIEF_NAMES)
+TEXT_MAX = 10_000
+#: Longest value per text field: the column lengths, 10,000 characters for long texts.
+MAX_LENGTH = {"name": 200, "channel": 100, "persona": 100, "offer": 200, "key_message": 500} | {
+    name: TEXT_MAX for name in BRIEF_NAMES if name not in ("offer", "key_message")
+}
+CAMPAIGN_STATUSES = ("active", "upcoming", "ended")
+LIST_COLUMNS = [
+    "id",
+    "name",
+    "channel",
+    "persona",
+    "offer",
+    "start_date",
+    "end_date",
+    "status",
+    "lead_target",
+    "brief_status",
+    "published_version",
+    "published_at",
+    "seen_version",
+    "new_for_you",
+]
+WAITING_COLUMNS = [
+    "id",
+    "name",
+    "company",
+    "owner",
+    "mql_at",
+    "hours_waiting",
+    "response_hours",
+    "past_deadline",
+]
+MAX_WAITING = 500
+#: The counts of ``campaign_funnel``: name -> lead column (COUNT of rows where it is set).
+FUNNEL_COUNTS = {
+    "leads": "id",
+    "mqls": "mql_at",
+    "accepted": "accepted_at",
+    "rejected": "rejected_at",
+    "sqls": "sql_at",
+    "opportunities": "opportunity_at",
+    "customers": "customer_at",
+}
+
+
+# --- snapshots: the comparable content of a draft or a published version ------------------
+
+
+def _iso(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _snapshot(campaign: Campaign) -> dict:
+    """The draft as a published version would store it (JSON-ready)."""
+    return {
+        "name": campaign.name,
+        "persona": campaign.persona or None,
+        "start_date": _iso(campaign.start_date),
+        "end_date": _iso(campaign.end_date),
+        **{name: getattr(campaign, name) or "" for name in BRIEF_NAMES},
+    }
+
+
+def _stored(version: BriefVersion) -> dict:
+    """A published version's data in the shape of ``_snapshot`` (missing keys filled)."""
+    try:
+        raw = json.loads(version.data or "{}")
+    except ValueError:
+        raw = {}
+    if not isinstance(raw, dict):
+        raw = {}
+    out = {name: raw.get(name) or None for name in ("name", "persona", "start_date", "end_date")}
+    out["name"] = out["name"] or ""
+    return out | {name: raw.get(name) or "" for name in BRIEF_NAMES}
+
+
+def _readable(snapshot: dict) -> dict:
+    """A snapshot with its dates as ``date`` objects."""
+    out = dict(snapshot)
+    for key in ("start_date", "end_date"):
+        try:
+            out[key] = date.fromisoformat(out[key]) if out[key] else None
+        except (TypeError, ValueError):
+            out[key] = None
+    return out
+
+
+def _differences(old: dict, new: dict) -> list[str]:
+    return [label for name, label in PUBLISHED_FIELDS if old.get(name) != new.get(name)]
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def _campaign(session: Session, campaign_id: int) -> Campaign:
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound(f"there is no campaign with id {campaign_id}")
+    return campaign
+
+
+def _latest(session: Session, campaign_id: int) -> BriefVersion | None:
+    return (
+        session.execute(
+            select(BriefVersion)
+            .where(BriefVersion.campaign_id == campaign_id)
+            .order_by(col(BriefVersion.version).desc())
+            .limit(1)
+        )
+        .scalars()
+        .first()
+    )
+
+
+def _version(session: Session, campaign_id: int, version: int) -> BriefVersion | None:
+    return (
+        session.execute(
+            select(BriefVersion).where(
+                BriefVersion.campaign_id == campaign_id, BriefVersion.version == version
+            )
+        )
+        .scalars()
+        .first()
+    )
+
+
+def campaign_status(start: date | None, end: date | None, as_of: date) -> str:
+    """'active' (start ≤ as_of ≤ end, or no end), 'ended' (end < as_of), else 'upcoming'
+    (also a campaign without a start date)."""
+    if end is not None and end < as_of:
+        return "ended"
+    if start is not None and start <= as_of:
+        return "active"
+    return "upcoming"
+
+
+def _list_order(row: dict) -> tuple:
+    start, end, name = row["start_date"], row["end_date"], row["name"].casefold()
+    if row["status"] == "active":  # the most recently started first
+        return (0, -start.toordinal(), name)
+    if row["status"] == "upcoming":  # the soonest first, unscheduled last
+        return (1, start.toordinal() if start else date.max.toordinal(), name)
+    return (2, -end.toordinal(), name)  # ended: the most recently ended first
+
+
+def campaign_list(session: Session, *, actor: Actor, as_of: date) -> pd.DataFrame:
+    """One row per campaign: active ones first (most recently started first), then upcoming
+    (soonest first), then ended (most recently ended first).
+
+    Columns ``LIST_COLUMNS``: id, name, channel, persona, offer, start_date, end_date,
+    status (active / upcoming / ended on ``as_of``), lead_target, brief_status (draft /
+    published), published_version (0 = never published), published_at (None when never),
+    seen_version (the newest version the actor has seen, 0 = none; the argument of
+    ``changes_since``), new_for_you (published_version > seen_version).
+
+    For people who may not edit campaigns (sales, leadership) only campaigns with a
+    published brief are listed, and persona, offer and dates are the published version's,
+    so no draft text shows; for editors they are the draft's.
+    """
+    username, include_drafts = actor.username, allowed(actor, "campaign.edit")
+    latest_numbers = (
+        select(BriefVersion.campaign_id, func.max(BriefVersion.version).label("version"))
+        .group_by(BriefVersion.campaign_id)
+        .subquery()
+    )
+    latest = {
+        v.campaign_id: v
+        for v in session.execute(
+            select(BriefVersion).join(
+                latest_numbers,
+                and_(
+                    BriefVersion.campaign_id == latest_numbers.c.campaign_id,
+                    BriefVersion.version == latest_numbers.c.version,
+                ),
+            )
+        ).scalars()
+    }
+    seen = dict(
+        session.execute(
+            select(BriefView.campaign_id, BriefView.seen_version).where(
+                BriefView.username == username
+            )
+        ).all()
+    )
+    rows = []
+    for c in session.execute(select(Campaign)).scalars():
+        version = latest.get(c.id)
+        if version is None and not include_drafts:
+            continue
+        shown = _readable(_snapshot(c) if include_drafts else _stored(version))
+        published = version.version if version else 0
+        rows.append(
+            {
+                "id": c.id,
+                "name": c.name,
+                "channel": c.channel,
+                "persona": shown["persona"],
+                "offer": shown["offer"],
+                "start_date": shown["start_date"],
+                "end_date": shown["end_date"],
+                "status": campaign_status(shown["start_date"], shown["end_date"], as_of),
+                "lead_target": c.lead_target,
+                "brief_status": c.brief_status,
+                "published_version": published,
+                "published_at": version.published_at if version else None,
+                "seen_version": int(seen.get(c.id) or 0),
+                "new_for_you": published > int(seen.get(c.id) or 0),
+            }
+        )
+    rows.sort(key=_list_order)
+    frame = pd.DataFrame.from_records(rows, columns=LIST_COLUMNS)
+    frame["new_for_you"] = frame["new_for_you"].astype(bool)
+    frame["published_version"] = frame["published_version"].astype(int)
+    frame["lead_target"] = pd.Series([r["lead_target"] for r in rows], dtype=object)
+    return frame
+
+
+def _published_brief(campaign: Campaign, version: BriefVersion) -> dict:
+    return {
+        "campaign_id": campaign.id,
+        **_readable(_stored(version)),
+        "channel": campaign.channel,
+        "version": version.version,
+        "published_by": version.published_by,
+        "published_at": version.published_at,
+    }
+
+
+def _draft_brief(campaign: Campaign) -> dict:
+    return {
+        "campaign_id": campaign.id,
+        **_readable(_snapshot(campaign)),
+        "channel": campaign.channel,
+        "version": None,
+        "published_by": None,
+        "published_at": None,
+        "lead_target": campaign.lead_target,
+        "updated_by": campaign.updated_by,
+        "updated_at": campaign.updated_at,
+    }
+
+
+def brief_for(session: Session, campaign_id: int, *, actor: Actor | None) -> dict | None:
+    """What ``actor`` may read of a campaign's brief (NotFound for an unknown campaign).
+
+    People who may edit campaigns (``campaign.edit``) read the draft and the latest
+    published version; everyone else only the latest published version — never draft
+    text — and None when the brief was never published. The result:
+    ``{"campaign_id", "name", "channel", "lead_target", "brief_status", "brief_version"
+    (latest published, 0 = none), "can_edit", "published": brief | None, "draft": brief |
+    None (None unless can_edit), "unpublished_changes": [labels of fields where the draft
+    differs from the published version] (always [] unless can_edit)}``.
+
+    A *brief* is a flat dict: campaign_id, name, persona, start_date, end_date (dates),
+    the BRIEF_FIELDS texts, channel, version (None for the draft), published_by,
+    published_at (None for the draft; the draft also has lead_target, updated_by,
+    updated_at) — the input of ``brief_markdown``.
+    """
+    campaign = _campaign(session, campaign_id)
+    latest = _latest(session, campaign_id)
+    published = None if latest is None else _published_brief(campaign, latest)
+    can_edit = allowed(actor, "campaign.edit")
+    if not can_edit and published is None:
+        return None
+    draft = _draft_brief(campaign) if can_edit else None
+    changes: list[str] = []
+    if can_edit:
+        changes = (
+            _differences(_stored(latest), _snapshot(campaign))
+            if latest is not None
+            else [label for name, label in PUBLISHED_FIELDS if _snapshot(campaign)[name]]
+        )
+    return {
+        "campaign_id": campaign.id,
+        "name": (draft or published)["name"],
+        "channel": campaign.channel,
+        "lead_target": campaign.lead_target,
+        "brief_status": campaign.brief_status if can_edit else BriefStatus.published.value,
+        "brief_version": latest.version if latest else 0,
+        "can_edit": can_edit,
+        "published": published,
+        "draft": draft,
+        "unpublished_changes": changes,
+    }
+
+
+def brief_versions(session: Session, campaign_id: int) -> list[dict]:
+    """Every published version, newest first: {"version", "published_by", "published_at",
+    "data"} where data holds name, persona, start_date, end_date (dates) and the texts."""
+    _campaign(session, campaign_id)
+    versions = session.execute(
+        select(BriefVersion)
+        .where(BriefVersion.campaign_id == campaign_id)
+        .order_by(col(BriefVersion.version).desc())
+    ).scalars()
+    return [
+        {
+            "version": v.version,
+            "published_by": v.published_by,
+            "published_at": v.published_at,
+            "data": _readable(_stored(v)),
+        }
+        for v in versions
+    ]
+
+
+def changes_since(session: Session, campaign_id: int, seen_version: int) -> list[str]:
+    """Labels of the fields (PUBLISHED_FIELDS order) that differ between the version the
+    person saw and the latest published one: every label when they never saw one (0), none
+    when they saw the latest or nothing is published."""
+    _campaign(session, campaign_id)
+    latest = _latest(session, campaign_id)
+    if latest is None or seen_version >= latest.version:
+        return []
+    seen = _version(session, campaign_id, seen_version) if seen_version > 0 else None
+    if seen is None:
+        return [label for _, label in PUBLISHED_FIELDS]
+    return _differences(_stored(seen), _stored(latest))
+
+
+def seen_version(session: Session, campaign_id: int, username: str) -> int:
+    """The newest version of the brief this person has seen (0 = none)."""
+    value = session.execute(
+        select(BriefView.seen_version).where(
+            BriefView.campaign_id == campaign_id, BriefView.username == username
+        )
+    ).scalar_one_or_none()
+    return int(value or 0)
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def _parse_date(name: str, raw) -> date | None:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return date.fromisoformat(raw.strip())
+        except ValueError:
+            pass
+    raise InvalidInput(f"{LABELS[name]} must be a date like 2026-11-01 (got {raw!r})")
+
+
+def _parse_target(raw) -> int | None:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    value = raw
+    if isinstance(raw, str):
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            value = None
+    elif isinstance(raw, float) and raw.is_integer():
+        value = int(raw)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInput(f"Lead target must be a whole number of leads, 0 or more (got {raw!r})")
+    return value
+
+
+def _editable(campaign: Campaign | None) -> dict:
+    if campaign is None:
+        return dict.fromkeys(EDITABLE, "") | {
+            "persona": None,
+            "start_date": None,
+            "end_date": None,
+            "lead_target": None,
+        }
+    return {name: getattr(campaign, name) for name in EDITABLE} | {
+        "persona": campaign.persona or None
+    }
+
+
+def _cleaned(session: Session, fields: dict, current: dict) -> dict:
+    """``current`` with the given fields applied and checked (InvalidInput names the field)."""
+    unknown = sorted(set(fields) - set(EDITABLE))
+    if unknown:
+        raise InvalidInput(
+            "unknown campaign field(s) "
+            + ", ".join(repr(u) for u in unknown)
+            + "; use "
+            + ", ".join(EDITABLE)
+        )
+    values = dict(current)
+    problems = []
+    for name, raw in fields.items():
+        if name in ("start_date", "end_date"):
+            values[name] = _parse_date(name, raw)
+        elif name == "lead_target":
+            values[name] = _parse_target(raw)
+        elif raw is not None and not isinstance(raw, str):
+            problems.append(f"{LABELS[name]} must be text (got {type(raw).__name__})")
+        else:
+            values[name] = (raw or "").strip()
+    values["persona"] = values["persona"] or None
+    if not values["name"]:
+        problems.append("Campaign name is empty: give the campaign a name (1–200 characters)")
+    for name, limit in MAX_LENGTH.items():
+        if values[name] and len(values[name]) > limit:
+            problems.append(
+                f"{LABELS[name]} is {len(values[name]):,} characters long; "
+                f"at most {limit:,} are allowed"
+            )
+    start, end = values["start_date"], values["end_date"]
+    if start is not None and end is not None and end < start:
+        problems.append(f"End date {end.isoformat()} is before the start date {start.isoformat()}")
+    if problems:
+        raise InvalidInput("; ".join(problems))
+    if values["persona"] != current["persona"] and values["persona"] is not None:
+        values["persona"] = _current_persona(session, values["persona"])
+    return values
+
+
+def _current_persona(session: Session, name: str) -> str:
+    """The card's exact name for a chosen persona, or InvalidInput."""
+    card = persona_by_name(session, name)
+    if card is None:
+        raise InvalidInput(
+            f"Persona: there is no persona card called {name!r}; choose an existing "
+            "persona or leave it empty"
+        )
+    if card.archived:
+        raise InvalidInput(
+            f"Persona: {card.name!r} is archived; choose a current persona or bring the card "
+            "back on the Personas page"
+        )
+    return card.name
+
+
+def _check_name(session: Session, name: str, campaign_id: int | None) -> None:
+    for other_id, other in session.execute(select(Campaign.id, Campaign.name)).all():
+        if other_id != campaign_id and other.casefold() == name.casefold():
+            raise InvalidInput(
+                f"Campaign name: there is already a campaign called {other!r} (names are "
+                "compared ignoring case); choose another name"
+            )
+
+
+def _refuse_rename(session: Session, old: str, new: str) -> None:
+    leads = session.execute(
+        select(func.count()).select_from(Lead).where(Lead.campaign == old)
+    ).scalar_one()
+    if leads:
+        raise InvalidInput(
+            f"Campaign name: {leads:,} lead{'s' if leads != 1 else ''} use the campaign name "
+            f"{old!r}, so it cannot become {new!r} (its funnel would lose them). Keep the "
+            "name, or create a new campaign for the new name."
+        )
+
+
+def _brief_status(session: Session, campaign: Campaign) -> str:
+    latest = _latest(session, campaign.id) if campaign.id is not None else None
+    if latest is not None and _stored(latest) == _snapshot(campaign):
+        return BriefStatus.published.value
+    return BriefStatus.draft.value
+
+
+def save_draft(
+    session: Session,
+    *,
+    actor: Actor,
+    campaign_id: int | None,
+    fields: dict,
+    now: datetime | None = None,
+) -> Campaign:
+    """Create a campaign (``campaign_id`` None) or edit its draft (marketing, admin).
+
+    ``fields`` holds any of ``EDITABLE``: name, channel, persona (an existing, not
+    archived persona card, or empty), start_date, end_date (dates or 'YYYY-MM-DD'),
+    lead_target and the BRIEF_FIELDS texts; an edit starts from the campaign as it is.
+    Published versions are untouched: ``brief_status`` becomes 'draft' when the draft
+    differs from the latest published version, else 'published'. Refused with InvalidInput
+    when a field is wrong, the name is taken, nothing changed, or the campaign is renamed
+    while leads use its name.
+    """
+    require(actor, "campaign.edit")
+    at = now or utcnow()
+    campaign = None if campaign_id is None else _campaign(session, campaign_id)
+    current = _editable(campaign)
+    values = _cleaned(session, fields, current)
+    _check_name(session, values["name"], campaign_id)
+    if campaign is None:
+        campaign = Campaign(**values, updated_by=actor.username, updated_at=at)
+        changed = [name for name in EDITABLE if values[name] not in (None, "")]
+    else:
+        changed = [name for name in EDITABLE if values[name] != current[name]]
+        if not changed:
+            raise InvalidInput(f"nothing changed in the draft of {campaign.name!r}")
+        if values["name"] != campaign.name:
+            _refuse_rename(session, campaign.name, values["name"])
+        for name in changed:
+            setattr(campaign, name, values[name])
+        campaign.updated_by = actor.username
+        campaign.updated_at = at
+        # an edit makes a demo campaign, with its published briefs, the team's own
+        adopt(session, campaign)
+        adopt_all(session, BriefVersion, BriefVersion.campaign_id == campaign.id)
+    campaign.brief_status = _brief_status(session, campaign)
+    session.add(campaign)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a campaign of that name was saved at the same moment
+        session.rollback()
+        raise InvalidInput(
+            f"Campaign name: there is already a campaign called {values['name']!r}; "
+            "choose another name"
+        ) from exc
+    audit.record(
+        session,
+        actor.username,
+        "campaign.create" if campaign_id is None else "campaign.edit",
+        "campaign",
+        campaign.id,
+        name=campaign.name,
+        changed=changed,
+        brief_status=campaign.brief_status,
+    )
+    bump_data_version(session)
+    session.commit()
+    return campaign
+
+
+def publish_brief(
+    session: Session, *, actor: Actor, campaign_id: int, now: datetime | None = None
+) -> BriefVersion:
+    """Publish the draft as version n+1 (marketing, admin): from then on sales reads it.
+
+    Refused when goal, key message or call to action is empty, or when the draft is
+    identical to the latest published version. The publisher counts as having seen it.
+    """
+    require(actor, "campaign.edit")
+    at = now or utcnow()
+    campaign = _campaign(session, campaign_id)
+    missing = [LABELS[name] for name in REQUIRED_TO_PUBLISH if not getattr(campaign, name).strip()]
+    if missing:
+        raise InvalidInput(
+            f"the brief of {campaign.name!r} cannot be published without: "
+            + ", ".join(missing)
+            + " (fill them in and save the draft first)"
+        )
+    latest = _latest(session, campaign_id)
+    snapshot = _snapshot(campaign)
+    if latest is not None and _stored(latest) == snapshot:
+        raise InvalidInput(
+            f"version {latest.version} of {campaign.name!r} already says exactly this: "
+            "change the draft before publishing again"
+        )
+    number = (latest.version if latest else 0) + 1
+    adopt(session, campaign)  # publishing makes a demo campaign and its briefs the team's own
+    adopt_all(session, BriefVersion, BriefVersion.campaign_id == campaign_id)
+    version = BriefVersion(
+        campaign_id=campaign_id,
+        version=number,
+        data=json.dumps(snapshot, ensure_ascii=False),
+        published_by=actor.username,
+        published_at=at,
+    )
+    session.add(version)
+    campaign.brief_status = BriefStatus.published.value
+    campaign.brief_version = number
+    session.add(campaign)
+    _set_seen(session, campaign_id, actor.username, number, at)
+    audit.record(
+        session,
+        actor.username,
+        "campaign.publish",
+        "campaign",
+        campaign_id,
+        name=campaign.name,
+        version=number,
+        changed=_differences(_stored(latest), snapshot) if latest else None,
+    )
+    bump_data_version(session)
+    try:
+        session.commit()
+    except IntegrityError as exc:  # someone published the same version number just now
+        session.rollback()
+        raise InvalidInput(
+            f"someone else has just published {campaign.name!r}: reload and check the draft"
+        ) from exc
+    return version
+
+
+def _set_seen(session: Session, campaign_id: int, username: str, version: int, at: datetime):
+    view = (
+        session.execute(
+            select(BriefView).where(
+                BriefView.campaign_id == campaign_id, BriefView.username == username
+            )
+        )
+        .scalars()
+        .first()
+    )
+    if view is None:
+        view = BriefView(campaign_id=campaign_id, username=username)
+    view.seen_version = max(view.seen_version or 0, version)
+    view.seen_at = at
+    session.add(view)
+
+
+def mark_seen(
+    session: Session, *, campaign_id: int, username: str, now: datetime | None = None
+) -> None:
+    """Remember that ``username`` has read the latest published brief (any logged-in person;
+    not audited and no data-version bump: reading changes no figure). Nothing to remember
+    while the brief was never published."""
+    if not (username or "").strip():
+        raise InvalidInput("who has read the brief? the username is empty")
+    _campaign(session, campaign_id)
+    latest = _latest(session, campaign_id)
+    if latest is None:
+        return
+    at = now or utcnow()
+    _set_seen(session, campaign_id, username, latest.version, at)
+    try:
+        session.commit()
+    except IntegrityError:  # the same person in two tabs at the same moment: update theirs
+        session.rollback()
+        _set_seen(session, campaign_id, username, latest.version, at)
+        session.commit()
+
+
+# --- the live funnel ----------------------------------------------------------------------
+
+
+def _deadline_segments(session: Session) -> list[tuple[datetime | None, datetime | None, float]]:
+    """[(from, to, response hours)]: UTC ranges of ``mql_at`` and the response hours of the
+    agreement in effect on that local day (as ``agreement_for``), the fallback before any."""
+    agreements = (
+        session.execute(
+            select(SlaAgreement)
+            .where(SlaAgreement.in_effect == True)  # noqa: E712
+            .order_by(SlaAgreement.effective_from, SlaAgreement.version)
+        )
+        .scalars()
+        .all()
+    )
+    by_day: dict[date, float] = {}
+    for a in agreements:  # the highest version wins on a shared day, as in agreement_for
+        by_day[a.effective_from] = float(a.response_hours)
+    tz = config.business_tz()
+    starts = [(local_midnight_utc(day, tz), hours) for day, hours in sorted(by_day.items())]
+    segments: list[tuple[datetime | None, datetime | None, float]] = []
+    previous: datetime | None = None
+    hours = FALLBACK_RESPONSE_HOURS
+    for start, next_hours in starts:
+        segments.append((previous, start, hours))
+        previous, hours = start, next_hours
+    segments.append((previous, None, hours))
+    return segments
+
+
+def _hours_expr(mql_at, segments):
+    """SQL: the response hours that apply to a lead's ``mql_at``."""
+    if len(segments) == 1:
+        return literal(segments[0][2])
+    return case(
+        *((mql_at >= low, hours) for low, _, hours in reversed(segments) if low is not None),
+        else_=segments[0][2],
+    )
+
+
+def _due(mql_at, segments, now: datetime):
+    """SQL: the MQL's response deadline (mql_at + its response hours) has passed by ``now``."""
+    parts = []
+    for low, high, hours in segments:
+        bounds = [mql_at <= now - timedelta(hours=hours)]
+        if low is not None:
+            bounds.append(mql_at >= low)
+        if high is not None:
+            bounds.append(mql_at < high)
+        parts.append(and_(*bounds))
+    return or_(*parts)
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return None if not denominator else round(numerator / denominator, 4)
+
+
+def campaign_funnel(session: Session, campaign_name: str, *, now: datetime) -> dict:
+    """All-time figures of the leads whose campaign is ``campaign_name``, in one query.
+
+    ``{"campaign", "lead_target" (None for a name without a campaign), "leads", "mqls",
+    "accepted", "rejected", "sqls", "opportunities", "customers", "acceptance", "mql_to_sql",
+    "follow_up": {...}, "as_of"}``. A lead counts at a stage if the timestamp is set;
+    acceptance = accepted ÷ (accepted + rejected), mql_to_sql = SQLs ÷ MQLs (None without a
+    denominator). ``follow_up``, the response SLA of its MQLs: ``due`` = MQLs whose deadline
+    (mql_at + response_hours of the agreement in effect on the MQL's local day, 24 h before
+    any agreement) has passed by ``now``; ``in_time`` = of those, first contacted (at or
+    after mql_at) by the deadline; ``rate`` = in_time ÷ due (None when none is due);
+    ``target`` = contacted_within_sla_target and ``hours`` = response_hours of the agreement
+    in effect on ``now``'s day (target None, hours 24 without one); ``status`` (sla.Status)
+    by the SLA's bands (no_data without a due MQL or a target); ``reason`` why the rate is
+    missing although MQLs are due (the store holds no first contact at all), else None.
+    Without any verdict in the store, accepted, rejected and acceptance are None and
+    ``unmeasured`` ({key: reason}) says why; ``unmeasured`` is {} otherwise.
+    """
+    t = Lead.__table__.c
+    segments = _deadline_segments(session)
+    due = _due(t.mql_at, segments, now)
+    in_time = and_(
+        due,
+        contacted_after_mql(t),
+        hours_between(t.mql_at, t.first_contact_at)
+        <= _hours_expr(t.mql_at, segments) + EPSILON_HOURS,
+    )
+    row = session.execute(
+        select(
+            *(func.count(getattr(t, column)) for column in FUNNEL_COUNTS.values()),
+            count_if(due),
+            count_if(in_time),
+        ).where(t.campaign == campaign_name)
+    ).one()
+    counts = dict(zip(FUNNEL_COUNTS, (int(v) for v in row[:-2]), strict=True))
+    n_due, n_in_time = int(row[-2]), int(row[-1])
+    agreement = agreement_for(session, today_local(now))
+    target = None if agreement is None else agreement.contacted_within_sla_target
+    held = coverage(session)
+    contact_gap = held.first_contact_gap
+    rate = None if contact_gap else _ratio(n_in_time, n_due)
+    unmeasured = {}
+    if held.verdict_gap:
+        counts |= {"accepted": None, "rejected": None}
+        unmeasured = dict.fromkeys(("accepted", "rejected", "acceptance"), held.verdict_gap)
+    decided = None if counts["accepted"] is None else counts["accepted"] + counts["rejected"]
+    lead_target = session.execute(
+        select(Campaign.lead_target).where(Campaign.name == campaign_name)
+    ).scalar_one_or_none()
+    return {
+        "campaign": campaign_name,
+        "lead_target": lead_target,
+        **counts,
+        "acceptance": None if decided is None else _ratio(counts["accepted"], decided),
+        "mql_to_sql": _ratio(counts["sqls"], counts["mqls"]),
+        "follow_up": {
+            "due": n_due,
+            "in_time": None if contact_gap else n_in_time,
+            "rate": rate,
+            "target": target,
+            "hours": agreement.response_hours if agreement else FALLBACK_RESPONSE_HOURS,
+            "status": status_of(METRIC_BY_KEY["contacted_within_sla_rate"], rate, target),
+            "reason": contact_gap if n_due else None,
+        },
+        "unmeasured": unmeasured,
+        "as_of": now,
+    }
+
+
+def waiting_for_contact(
+    session: Session, campaign_name: str, *, now: datetime, limit: int = 50
+) -> pd.DataFrame:
+    """The campaign's MQLs that sales has not contacted by ``now`` and not rejected, the
+    longest waiting first (at most ``limit``).
+
+    Columns ``WAITING_COLUMNS``: id, name, company, owner ("(none)" when missing), mql_at,
+    hours_waiting (since mql_at, 1 decimal), response_hours (of the agreement in effect on
+    the MQL's day), past_deadline (hours_waiting > response_hours).
+    """
+    if not 1 <= limit <= MAX_WAITING:
+        raise InvalidInput(f"show 1 to {MAX_WAITING} waiting leads (got {limit})")
+    t = Lead.__table__.c
+    segments = _deadline_segments(session)
+    contacted = and_(contacted_after_mql(t), t.first_contact_at <= now)  # as leads.py
+    rows = session.execute(
+        select(
+            t.id,
+            t.first_name,
+            t.last_name,
+            t.company,
+            t.owner,
+            t.mql_at,
+            _hours_expr(t.mql_at, segments).label("response_hours"),
+        )
+        .where(
+            t.campaign == campaign_name,
+            t.mql_at.is_not(None),
+            t.mql_at <= now,
+            or_(t.rejected_at.is_(None), t.rejected_at > now),
+            ~contacted,
+        )
+        .order_by(t.mql_at, t.id)
+        .limit(limit)
+    ).all()
+    records = []
+    for r in rows:
+        waited = (now - r.mql_at).total_seconds() / 3600
+        records.append(
+            {
+                "id": r.id,
+                "name": display_name(r.first_name, r.last_name, r.id),
+                "company": r.company,
+                "owner": r.owner or NONE_LABEL,
+                "mql_at": r.mql_at,
+                "hours_waiting": round(waited, 1),
+                "response_hours": float(r.response_hours),
+                "past_deadline": waited > float(r.response_hours) + EPSILON_HOURS,
+            }
+        )
+    frame = pd.DataFrame.from_records(records, columns=WAITING_COLUMNS)
+    frame["mql_at"] = pd.to_datetime(frame["mql_at"], utc=True)
+    frame["past_deadline"] = frame["past_deadline"].astype(bool)
+    return frame
+
+
+# --- export -------------------------------------------------------------------------------
+
+
+def _day(value) -> str:
+    if value in (None, ""):
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    return f"{value.day} {value:%b %Y}"
+
+
+def _dates(start, end) -> str:
+    if not start and not end:
+        return "not scheduled"
+    if not end:
+        return f"from {_day(start)}, no end date"
+    if not start:
+        return f"until {_day(end)}"
+    return f"{_day(start)} – {_day(end)}"
+
+
+def brief_markdown(brief: dict) -> str:
+    """The brief as a Markdown document to paste into an e-mail: a title with the campaign
+    name; channel, persona, dates, version and who published it when (in the business
+    timezone); then every BRIEF_FIELDS section in order, "(not filled in)" where empty.
+
+    ``brief`` is a brief dict (``brief_for(...)["published"]`` or ``["draft"]``); a whole
+    ``brief_for`` result exports its published version (its draft when never published).
+    """
+    if "published" in brief or "draft" in brief:
+        brief = brief.get("published") or brief.get("draft") or {}
+    tz = config.business_tz()
+    if brief.get("version"):
+        at = brief.get("published_at")
+        when = f" on {at.astimezone(tz):%d %b %Y %H:%M} ({config.timezone_name()})" if at else ""
+        version = f"version {brief['version']}, published by {brief.get('published_by')}{when}"
+    else:
+        version = "draft, not published"
+    lines = [
+        f"# Campaign brief: {brief.get('name') or '(unnamed campaign)'}",
+        "",
+        f"- **Channel:** {brief.get('channel') or '(none)'}",
+        f"- **Persona:** {brief.get('persona') or '(none)'}",
+        f"- **Dates:** {_dates(brief.get('start_date'), brief.get('end_date'))}",
+        f"- **Brief:** {version}",
+    ]
+    for name, label in BRIEF_FIELDS:
+        text = (brief.get(name) or "").strip()
+        lines += ["", f"## {label}", "", text or "_(not filled in)_"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,387 @@
+"""The minutes of a meeting as Markdown, built from the stored rows and the FROZEN
+scorecard (never recomputed from leads): the page, the download and
+``python -m smarketing minutes MEETING_ID`` all print this text.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import and_, or_
+from sqlmodel import Session, col, func, select
+
+from smarketing import config
+from smarketing.auth.people import display_names, people_in, people_text
+from smarketing.errors import InvalidInput
+from smarketing.formatting import figure, status_label
+from smarketing.meetings.meeting import (
+    REPORT_KINDS,
+    agenda_of,
+    attendees_of,
+    frozen_scorecard,
+    is_closed,
+    meeting_by_id,
+    rating_summary,
+    scorecard_day,
+    scorecard_snapshot,
+)
+from smarketing.sla.metrics import METRIC_BY_KEY
+from smarketing.sla.periods import local_date, period_containing
+from smarketing.store.models import (
+    Action,
+    ActionReview,
+    Decision,
+    Meeting,
+    MeetingKind,
+    MeetingNote,
+    MeetingRating,
+    SlaCause,
+)
+
+KIND_TEXT = {
+    MeetingKind.weekly: "weekly smarketing meeting",
+    MeetingKind.monthly: "monthly leadership meeting",
+}
+OUTCOME_TEXT = {"done": "✔ Done", "carried": "↻ Carried over", "dropped": "✖ Dropped"}
+
+
+def _cell(text: object) -> str:
+    """Text safe inside a Markdown table cell."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _day(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def _short_day(day: date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+def _local(moment: datetime) -> str:
+    return f"{moment.astimezone(config.business_tz()):%Y-%m-%d %H:%M}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(_cell(h) for h in header) + " |"]
+    lines.append("|" + "|".join("---" for _ in header) + "|")
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def _metric_cell(m: dict) -> str:
+    if m.get("status") == "no_data" and m.get("actual") is None:
+        return "– no data"
+    kind = m.get("kind", "count")
+    actual = figure(kind, m.get("actual"))
+    if m.get("target") is None:
+        return f"{actual} · no agreement"
+    target = figure(kind, m["target"])
+    target = f"≤ {target}" if kind == "hours" else target
+    return f"{actual} · target {target} · {status_label(m['status'])}"
+
+
+def scorecard_markdown(snapshot: dict) -> list[str]:
+    """The frozen scorecard as Markdown lines: the period reports side by side, then the
+    trailing scorecard (rows = metrics, columns = periods)."""
+    lines: list[str] = []
+    reports = snapshot.get("reports") or []
+    if reports:
+        header = ["Metric"] + [
+            r.get("label", r["period"]["start"]) + (" (so far)" if r.get("so_far") else "")
+            for r in reports
+        ]
+        rows = []
+        for i, m in enumerate(reports[0]["metrics"]):
+            label = f"{m.get('side', '').title()} · {m.get('label', m['key'])}"
+            rows.append([label] + [_metric_cell(r["metrics"][i]) for r in reports])
+        lines += _table(header, rows)
+        versions = sorted(
+            {r["agreement"]["version"] for r in reports if r.get("agreement")}, key=int
+        )
+        if versions:
+            lines += ["", "SLA version " + ", ".join(str(v) for v in versions) + " in effect."]
+    trailing = (snapshot.get("trailing") or {}).get("rows") or []
+    if trailing:
+        periods = list(dict.fromkeys(r["period"] for r in trailing))
+        metrics = list(dict.fromkeys(r["metric_label"] for r in trailing))
+        cells = {(r["metric_label"], r["period"]): r["text"] for r in trailing}
+        kind = (snapshot.get("trailing") or {}).get("kind", "period")
+        lines += ["", f"**The last {len(periods)} {kind}s** (* = so far)", ""]
+        lines += _table(
+            ["Metric", *periods], [[m] + [cells.get((m, p), "") for p in periods] for m in metrics]
+        )
+    return lines
+
+
+def _attendees(meeting: Meeting, notes: list[MeetingNote], raters: list[str]) -> list[str]:
+    """Usernames of who was there: the facilitator, the attendee list, note writers, raters."""
+    found = [meeting.facilitator] if meeting.facilitator else []
+    found += [n.author for n in notes if n.body.strip()]
+    return list(dict.fromkeys(p for p in [*found, *raters] if p))
+
+
+def _causes(session: Session, meeting: Meeting) -> list[SlaCause]:
+    """The "why?" causes recorded for the periods the meeting discussed (its scorecard's
+    periods) up to its close — e.g. in its SLA challenges step."""
+    day = scorecard_day(meeting.held_on)
+    periods = [period_containing(k, day) for k in REPORT_KINDS[meeting.kind]]
+    query = select(SlaCause).where(
+        or_(
+            *(
+                and_(SlaCause.period_kind == p.kind.value, SlaCause.period_start == p.start)
+                for p in periods
+            )
+        )
+    )
+    if is_closed(meeting) and meeting.closed_at is not None:
+        query = query.where(SlaCause.created_at <= meeting.closed_at)
+    order = {p.kind.value: i for i, p in enumerate(periods)}
+    rows = session.exec(query.order_by(col(SlaCause.created_at), col(SlaCause.id))).all()
+    return sorted(rows, key=lambda c: order.get(c.period_kind, len(order)))
+
+
+def _carried_counts(session: Session, meeting: Meeting, action_ids: list[int]) -> dict[int, int]:
+    """How often each action had been carried over up to and including this meeting."""
+    if not action_ids:
+        return {}
+    rows = session.exec(
+        select(ActionReview.action_id, func.count())
+        .join(Meeting, Meeting.id == ActionReview.meeting_id)
+        .where(
+            col(ActionReview.action_id).in_(action_ids),
+            ActionReview.outcome == "carried",
+            Meeting.held_on <= meeting.held_on,
+        )
+        .group_by(ActionReview.action_id)
+    ).all()
+    return dict(rows)
+
+
+def _period_text(kind: str | None, start: date | None) -> str:
+    if not kind or start is None:
+        return ""
+    try:
+        return period_containing(kind, start).label()
+    except InvalidInput:
+        return f"{kind} {start.isoformat()}"
+
+
+def _metric_text(key: str | None) -> str:
+    if not key:
+        return ""
+    metric = METRIC_BY_KEY.get(key)
+    return metric.label if metric else key
+
+
+def minutes_markdown(
+    session: Session,
+    meeting_id: int,
+    *,
+    now: datetime | None = None,
+    people: dict[str, str] | None = None,
+) -> str:
+    """The meeting's minutes in Markdown.
+
+    A closed meeting shows its frozen scorecard; an open one is marked as a draft and, when
+    ``now`` is given, shows the scorecard as it stands at ``now``. People are named from
+    :mod:`smarketing.people`; ``people`` names usernames beyond that directory (the demo's
+    cast while the demo is being written)."""
+    cast = people
+    from smarketing.meetings import actions as action_store
+
+    meeting = meeting_by_id(session, meeting_id)
+    closed = is_closed(meeting)
+    steps = agenda_of(meeting)
+    notes = list(
+        session.exec(
+            select(MeetingNote)
+            .where(MeetingNote.meeting_id == meeting.id)
+            .order_by(col(MeetingNote.created_at), col(MeetingNote.id))
+        ).all()
+    )
+    raters = list(
+        session.exec(
+            select(MeetingRating.username)
+            .where(MeetingRating.meeting_id == meeting.id)
+            .order_by(col(MeetingRating.username))
+        ).all()
+    )
+    decisions = list(
+        session.exec(
+            select(Decision).where(Decision.meeting_id == meeting.id).order_by(col(Decision.id))
+        ).all()
+    )
+    reviews = action_store.reviews_in(session, meeting.id)
+    reviewed = {a.id: a for a in _actions(session, [r.action_id for r in reviews])}
+    to_review = []
+    if not closed:
+        done_ids = set(reviewed)
+        to_review = [
+            a for a in action_store.actions_for_review(session, meeting.id) if a.id not in done_ids
+        ]
+    created = action_store.actions_created_in(session, meeting.id)
+
+    listed = attendees_of(session, meeting.id)
+    attendees = _attendees(meeting, notes, [a.username for a in listed if a.username] + raters)
+    guests = [a.guest_name for a in listed if not a.username and a.guest_name]
+    causes = _causes(session, meeting)
+    owners = [a.owner for a in (*reviewed.values(), *to_review, *created)]
+    deciders = people_in(d.decided_by for d in decisions)
+    names = display_names(
+        session,
+        [*attendees, *owners, *deciders, *(c.author for c in causes), meeting.closed_by or ""],
+    )
+    names = {**(cast or {}), **{u: n for u, n in names.items() if n != u}}
+
+    def who(username: str | None) -> str:
+        return names.get(username or "", username or "–")
+
+    lines = [f"# {meeting.title}" + ("" if closed else " (draft)"), ""]
+    if not closed:
+        lines += [
+            "> **Draft minutes**: this meeting is not closed yet, so everything below may "
+            "still change; the scorecard is frozen when the meeting closes.",
+            "",
+        ]
+    lines += [
+        f"- **Date:** {_day(meeting.held_on)}",
+        f"- **Meeting:** {KIND_TEXT.get(meeting.kind, meeting.kind)}",
+        f"- **Facilitator:** {who(meeting.facilitator)}",
+        "- **Attendees:** "
+        + (", ".join(sorted([*(who(p) for p in attendees), *guests], key=str.lower)) or "–"),
+    ]
+    if meeting.started_at is not None and local_date(meeting.started_at) != meeting.held_on:
+        lines.append(
+            f"- **Held:** {_day(local_date(meeting.started_at))}, started "
+            f"{_local(meeting.started_at)[-5:]} (planned for {_day(meeting.held_on)})"
+        )
+    if closed and meeting.closed_at is not None:
+        lines.append(
+            f"- **Closed:** {_local(meeting.closed_at)} ({config.timezone_name()}) by "
+            f"{who(meeting.closed_by)}"
+        )
+
+    lines += ["", "## Scorecard", ""]
+    snapshot = frozen_scorecard(meeting)
+    if closed and snapshot:
+        computed = datetime.fromisoformat(snapshot["computed_at"])
+        lines += [f"As it stood when the meeting closed ({_local(computed)}).", ""]
+        lines += scorecard_markdown(snapshot)
+    elif closed:
+        lines.append("_No scorecard was frozen for this meeting._")
+    elif now is not None:
+        live = scorecard_snapshot(session, kind=meeting.kind, held_on=meeting.held_on, now=now)
+        lines += [f"As it stands now ({_local(now)}); frozen when the meeting closes.", ""]
+        lines += scorecard_markdown(live)
+    else:
+        lines.append("_The scorecard is frozen when the meeting closes._")
+
+    lines += ["", "## Why? Causes recorded", ""]
+    if not causes:
+        lines.append("_No causes recorded for these periods._")
+    for c in causes:
+        label = _period_text(c.period_kind, c.period_start) or c.period_kind
+        text = " ".join(c.text.split())
+        lines.append(
+            f"- **{_metric_text(c.metric)}** · {label} — {c.category}: {text} ({who(c.author)})"
+        )
+
+    lines += ["", "## Notes"]
+    by_step: dict[str, list[MeetingNote]] = {}
+    for n in notes:
+        if n.body.strip():
+            by_step.setdefault(n.step, []).append(n)
+    keys = [s["key"] for s in steps]
+    for number, step in enumerate(steps, start=1):
+        lines += ["", f"### {number}. {step['title']}", ""]
+        lines += _notes_lines(by_step.get(step["key"], []), who)
+    for key in [k for k in by_step if k not in keys]:
+        lines += ["", f"### Other notes ({key})", ""]
+        lines += _notes_lines(by_step[key], who)
+
+    lines += ["", "## Decisions", ""]
+    if not decisions:
+        lines.append("_No decisions._")
+    for number, d in enumerate(decisions, start=1):
+        by = people_text(names, d.decided_by, empty="–")
+        extra = [f"decided by {by} on {_short_day(d.decided_on)}"]
+        if d.metric:
+            extra.append(f"metric: {_metric_text(d.metric)}")
+        if d.sla_version is not None:
+            extra.append(f"SLA version {d.sla_version}")
+        text = d.text.strip().replace("\n", "\n   ")
+        lines.append(f"{number}. {text} — " + " · ".join(extra))
+
+    lines += ["", "## Actions review", ""]
+    counts = _carried_counts(session, meeting, list(reviewed))
+    if not reviews and not to_review:
+        lines.append("_No actions to review._")
+    for r in reviews:
+        a = reviewed.get(r.action_id)
+        if a is None:
+            continue
+        label = OUTCOME_TEXT.get(r.outcome, r.outcome)
+        if r.outcome == "carried":
+            label += f" ({counts.get(a.id, 1)}×)"
+        line = f"- {label}: {a.title} — {who(a.owner)}, due {_short_day(a.due_date)}"
+        if r.outcome == "carried" and a.due_date < meeting.held_on:
+            line += " (overdue)"
+        if r.outcome == "dropped":
+            reason = (r.note or a.drop_reason or "").strip()
+            line += f". Reason: {reason}" if reason else ""
+        elif r.note.strip():
+            line += f". {r.note.strip()}"
+        lines.append(line)
+    for a in to_review:
+        overdue = " (overdue)" if a.due_date < meeting.held_on else ""
+        lines.append(
+            f"- ○ To review: {a.title} — {who(a.owner)}, due {_short_day(a.due_date)}{overdue}"
+            + (f", carried over {a.carried_over}×" if a.carried_over else "")
+        )
+
+    lines += ["", "## New actions", ""]
+    if created:
+        lines += _table(
+            ["Action", "Owner", "Due", "Metric", "Period"],
+            [
+                [
+                    a.title,
+                    who(a.owner),
+                    _short_day(a.due_date),
+                    _metric_text(a.metric) or "–",
+                    _period_text(a.period_kind, a.period_start) or "–",
+                ]
+                for a in created
+            ],
+        )
+    else:
+        lines.append("_No new actions._")
+
+    average, count = rating_summary(session, meeting.id)
+    lines += ["", "## Rating", ""]
+    if count:
+        plural = "s" if count > 1 else ""
+        lines.append(f"{average:.1f} / 10 on average from {count} rating{plural}.")
+    else:
+        lines.append("_No ratings._")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _actions(session: Session, ids: list[int]) -> list[Action]:
+    if not ids:
+        return []
+    return list(session.exec(select(Action).where(col(Action.id).in_(ids))).all())
+
+
+def _notes_lines(notes: list[MeetingNote], who) -> list[str]:
+    if not notes:
+        return ["_No notes._"]
+    out = []
+    for n in notes:
+        body = n.body.strip()
+        if "\n" in body:
+            out += [f"**{who(n.author)}:**", "", body, ""]
+        else:
+            out += [f"**{who(n.author)}:** {body}", ""]
+    return out[:-1] if out and out[-1] == "" else out

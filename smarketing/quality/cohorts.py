@@ -1,0 +1,608 @@
+"""Lead quality of a cohort (docs/metrics.md, "Lead quality (cohorts)"), in SQL aggregates.
+
+A **cohort** is the set of leads with ``created_at`` in [start, end] (local days in the
+business timezone, inclusive). A lead counts at a stage if the stage's timestamp is set,
+whenever it happened. Every function here runs one or two grouped queries over the
+cohort's ``created_at`` range (indexed) and returns a small frame; none loads the leads.
+At 1M leads (SQLite, 12-month cohort) the page's queries take about 1.5 s together:
+``breakdowns`` of its dimension and the offers in one scan (~1.1 s), the rejection
+reasons (~0.25 s), the heatmap (~0.1 s); the funnel comes from the table (``funnel_from``).
+
+Portability (the same SQL on SQLite and PostgreSQL): stages are counted with
+``COUNT(column)`` (rows where the timestamp is set); dimension values are grouped as
+stored and the few groups that mean "missing" (NULL, empty, blank) are merged afterwards
+into "(none)", which is also about a third cheaper than grouping on a trimmed expression;
+computed buckets (heatmap months) are grouped in a subquery, so no bound parameter is
+repeated in GROUP BY.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from itertools import pairwise
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlalchemy import case, func, select
+from sqlalchemy.sql.expression import ColumnElement
+from sqlmodel import Session
+
+from smarketing import config
+from smarketing.errors import InvalidInput
+from smarketing.quality.reasons import labels as reason_labels
+from smarketing.sla.coverage import NO_VERDICTS, has_verdicts
+from smarketing.sla.periods import local_midnight_utc
+from smarketing.store.models import Lead
+
+#: The breakdown dimensions (Lead columns), in the order the page offers them.
+DIMENSIONS = ("source", "campaign", "persona", "owner", "segment", "first_conversion")
+DIMENSION_LABELS = {
+    "source": "Source",
+    "campaign": "Campaign",
+    "persona": "Persona",
+    "owner": "Owner",
+    "segment": "Segment",
+    "first_conversion": "First conversion (offer)",
+}
+#: Shown for a missing (NULL, empty or blank) dimension value or rejection reason.
+NONE_VALUE = "(none)"
+#: The ``value`` of the total row of a breakdown.
+TOTAL_VALUE = "total"
+#: Values with fewer leads than this are flagged ``small_sample``: too few to compare.
+SMALL_SAMPLE = 30
+#: Widest cohort heatmap, in months (one CASE branch per month).
+MAX_HEATMAP_MONTHS = 120
+RATE_DIGITS = 4
+PER_100_DIGITS = 2
+
+#: Counted per value: (column, lead timestamp that must be set; None = every lead).
+COUNTS = (
+    ("leads", None),
+    ("mqls", "mql_at"),
+    ("accepted", "accepted_at"),
+    ("rejected", "rejected_at"),
+    ("sqls", "sql_at"),
+    ("opportunities", "opportunity_at"),
+    ("customers", "customer_at"),
+)
+COUNT_COLUMNS = tuple(name for name, _ in COUNTS)
+#: The next-step conversions of the contract: (column, numerator, denominator).
+CONTRACT_RATES = (
+    ("lead_to_mql", "mqls", "leads"),
+    ("mql_to_sql", "sqls", "mqls"),
+    ("sql_to_customer", "customers", "sqls"),
+)
+#: Every column of ``breakdown`` in order (the JSON report keeps only the contract's).
+BREAKDOWN_COLUMNS = (
+    "value",
+    *COUNT_COLUMNS,
+    *(name for name, _, _ in CONTRACT_RATES),
+    "mql_to_accepted",
+    "customers_per_100_leads",
+    "small_sample",
+    "is_total",
+)
+#: Columns that need sales' verdicts: unmeasured (None, shown "—") while the store has none.
+VERDICT_COLUMNS = ("accepted", "rejected", "mql_to_accepted")
+#: The keys of one row of the JSON report, in the contract's order.
+REPORT_KEYS = ("value", *COUNT_COLUMNS, *(name for name, _, _ in CONTRACT_RATES))
+#: Columns a conversion chart can show (all fractions, except customers per 100 leads).
+CONVERSION_METRICS = (
+    "lead_to_mql",
+    "mql_to_sql",
+    "sql_to_customer",
+    "mql_to_accepted",
+    "customers_per_100_leads",
+)
+
+#: Label and definition of every figure, for table headings and ``help=`` tooltips.
+COLUMN_HELP = {
+    "leads": ("Leads", "Leads created in the cohort's days (local, inclusive)."),
+    "mqls": ("MQLs", "Leads of the cohort with `mql_at` set, whenever it happened."),
+    "accepted": ("Accepted", "Leads of the cohort that sales accepted (`accepted_at` set)."),
+    "rejected": ("Rejected", "Leads of the cohort that sales rejected (`rejected_at` set)."),
+    "sqls": ("SQLs", "Leads of the cohort with `sql_at` set, whenever it happened."),
+    "opportunities": ("Opportunities", "Leads of the cohort with `opportunity_at` set."),
+    "customers": ("Customers", "Leads of the cohort with `customer_at` set (won)."),
+    "lead_to_mql": ("Lead → MQL", "MQLs ÷ leads; empty when there are no leads."),
+    "mql_to_sql": ("MQL → SQL", "SQLs ÷ MQLs; empty when there are no MQLs."),
+    "sql_to_customer": ("SQL → customer", "Customers ÷ SQLs; empty when there are no SQLs."),
+    "mql_to_accepted": (
+        "MQL → accepted",
+        "Accepted ÷ (accepted + rejected): the share of decided MQLs sales accepted; "
+        "empty when none is decided.",
+    ),
+    "customers_per_100_leads": ("Customers per 100 leads", "100 × customers ÷ leads."),
+    "small_sample": (
+        "n<30",
+        f"Fewer than {SMALL_SAMPLE} leads: too few to draw conclusions from.",
+    ),
+}
+
+#: The funnel's stages: (key, label, lead timestamp; None = every lead of the cohort).
+FUNNEL_STAGES = (
+    ("leads", "Leads", None),
+    ("mqls", "MQLs", "mql_at"),
+    ("accepted", "Accepted", "accepted_at"),
+    ("sqls", "SQLs", "sql_at"),
+    ("opportunities", "Opportunities", "opportunity_at"),
+    ("customers", "Customers", "customer_at"),
+)
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """Leads created from local day ``start`` through ``end`` (inclusive)."""
+
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.start > self.end:
+            raise InvalidInput(
+                f"the cohort starts on {self.start.isoformat()}, after its end "
+                f"{self.end.isoformat()}: the first day must not be after the last"
+            )
+
+    @property
+    def days(self) -> int:
+        """Number of local days in the cohort."""
+        return (self.end - self.start).days + 1
+
+    def window(self, tz: ZoneInfo | None = None) -> tuple[datetime, datetime]:
+        """UTC [from, to): local midnight at ``start`` up to local midnight after ``end``."""
+        tz = tz or config.business_tz()
+        return local_midnight_utc(self.start, tz), local_midnight_utc(
+            self.end + timedelta(days=1), tz
+        )
+
+    def label(self) -> str:
+        """'2026-01-01 – 2026-03-31'."""
+        return f"{self.start.isoformat()} – {self.end.isoformat()}"
+
+
+def parse_dimension(name: str) -> str:
+    """A dimension from its name (case and spaces forgiven), or a clear InvalidInput."""
+    key = str(name).strip().lower().replace(" ", "_").replace("-", "_")
+    if key not in DIMENSIONS:
+        raise InvalidInput(f"unknown dimension {name!r}; use one of " + ", ".join(DIMENSIONS))
+    return key
+
+
+# --- SQL ----------------------------------------------------------------------------------
+
+
+def shown(value: str | None) -> str:
+    """A stored dimension value or reason as shown: trimmed, "(none)" when missing/blank."""
+    text = (value or "").strip(" ")
+    return text or NONE_VALUE
+
+
+def dimension_value(by: str) -> ColumnElement:
+    """The SQL expression of a dimension's value as ``shown`` ("(none)" when missing)."""
+    column = getattr(Lead.__table__.c, parse_dimension(by))
+    return func.coalesce(func.nullif(func.trim(column), ""), NONE_VALUE)
+
+
+def _in_cohort(cohort: Cohort):
+    t = Lead.__table__.c
+    start, end = cohort.window()
+    return (t.created_at >= start, t.created_at < end)
+
+
+def _count_expressions() -> list[ColumnElement]:
+    """COUNT(*) for leads, COUNT(stage timestamp) for every stage (set = reached)."""
+    t = Lead.__table__.c
+    return [
+        func.count().label(name) if column is None else func.count(getattr(t, column)).label(name)
+        for name, column in COUNTS
+    ]
+
+
+def _ratio(numerator: int | None, denominator: int | None, digits: int = RATE_DIGITS):
+    """numerator ÷ denominator rounded; None without a denominator or an unmeasured part."""
+    if numerator is None or not denominator:
+        return None
+    return round(numerator / denominator, digits)
+
+
+def _with_rates(counts: dict) -> dict:
+    row = dict(counts)
+    for name, numerator, denominator in CONTRACT_RATES:
+        row[name] = _ratio(counts[numerator], counts[denominator])
+    decided = None if counts["accepted"] is None else counts["accepted"] + counts["rejected"]
+    row["mql_to_accepted"] = _ratio(counts["accepted"], decided)
+    row["customers_per_100_leads"] = (
+        round(100 * counts["customers"] / counts["leads"], PER_100_DIGITS)
+        if counts["leads"]
+        else None
+    )
+    row["small_sample"] = counts["leads"] < SMALL_SAMPLE
+    return row
+
+
+def _frame(rows: list[dict], columns) -> pd.DataFrame:
+    """A frame whose rate columns keep None (not NaN) where the denominator is 0, and whose
+    verdict counts keep None where they are unmeasured."""
+    frame = pd.DataFrame.from_records(rows, columns=list(columns))
+    for name in ("accepted", "rejected"):
+        if name in frame.columns and any(r[name] is None for r in rows):
+            frame[name] = pd.Series([r[name] for r in rows], index=frame.index, dtype=object)
+    for name in CONVERSION_METRICS:
+        if name in frame.columns:
+            frame[name] = pd.Series(
+                [None if pd.isna(v) else float(v) for v in frame[name]],
+                index=frame.index,
+                dtype=object,
+            )
+    return frame
+
+
+# --- the cohort table ---------------------------------------------------------------------
+
+
+def breakdown(session: Session, cohort: Cohort, by: str) -> pd.DataFrame:
+    """Per value of the dimension: stage counts and conversions, then a ``total`` row.
+
+    Columns ``BREAKDOWN_COLUMNS``: value, leads, mqls, accepted, rejected, sqls,
+    opportunities, customers, lead_to_mql, mql_to_sql, sql_to_customer, mql_to_accepted,
+    customers_per_100_leads, small_sample, is_total. Rates are fractions rounded to 4
+    decimals (None where the denominator is 0); rows by leads (most first), then value.
+    While the store holds no verdict at all, ``VERDICT_COLUMNS`` are None (unmeasured).
+    """
+    return breakdowns(session, cohort, [by])[parse_dimension(by)]
+
+
+def breakdowns(
+    session: Session, cohort: Cohort, dimensions: Sequence[str]
+) -> dict[str, pd.DataFrame]:
+    """``breakdown`` of several dimensions from one scan of the cohort: {dimension: frame}.
+
+    The query groups by the combination of the dimensions, so keep it to two or three
+    (the page asks for its dimension and ``first_conversion`` for the offers at once).
+    """
+    names = list(dict.fromkeys(parse_dimension(d) for d in dimensions))
+    columns = [getattr(Lead.__table__.c, name) for name in names]
+    result = session.execute(
+        select(*columns, *_count_expressions()).where(*_in_cohort(cohort)).group_by(*columns)
+    ).all()
+    merged: dict[str, dict[str, list[int]]] = {name: {} for name in names}
+    for row in result:
+        counts = [int(n) for n in row[len(names) :]]
+        for name, stored in zip(names, row[: len(names)], strict=True):
+            sums = merged[name].setdefault(shown(stored), [0] * len(COUNT_COLUMNS))
+            for i, n in enumerate(counts):
+                sums[i] += n
+    verdicts = has_verdicts(session)
+    return {name: _breakdown_frame(merged[name], verdicts=verdicts) for name in names}
+
+
+def _unmeasured(counts: dict, verdicts: bool) -> dict:
+    """The counts with the verdict counts None when the store holds no verdict."""
+    return counts if verdicts else counts | {"accepted": None, "rejected": None}
+
+
+def _breakdown_frame(merged: dict[str, list[int]], *, verdicts: bool = True) -> pd.DataFrame:
+    rows = [
+        _with_rates(
+            _unmeasured({"value": value, **dict(zip(COUNT_COLUMNS, sums, strict=True))}, verdicts)
+        )
+        | {"is_total": False}
+        for value, sums in merged.items()
+    ]
+    rows.sort(key=lambda r: (-r["leads"], r["value"]))
+    total = {name: sum(r[name] or 0 for r in rows) for name in COUNT_COLUMNS}
+    rows.append(
+        _with_rates(_unmeasured({"value": TOTAL_VALUE, **total}, verdicts)) | {"is_total": True}
+    )
+    return _frame(rows, BREAKDOWN_COLUMNS)
+
+
+def unmeasured(frame: pd.DataFrame) -> dict[str, str]:
+    """{column: why it is empty} for the columns of a ``breakdown`` (or funnel) frame whose
+    inputs the store lacks: the verdict columns while no verdict is recorded or imported."""
+    if "is_total" in frame.columns:
+        total = frame[frame["is_total"].astype(bool)]
+        if not total.empty and total["accepted"].iloc[0] is None:
+            return {c: NO_VERDICTS for c in VERDICT_COLUMNS if c in frame.columns}
+        return {}
+    if "reason" in frame.columns:
+        return {r.stage: r.reason for r in frame.itertuples() if r.reason}
+    return {}
+
+
+def _json_row(row: dict) -> dict:
+    out = {}
+    for key in REPORT_KEYS:
+        value = row[key]
+        if key in COUNT_COLUMNS:
+            value = None if value is None or pd.isna(value) else int(value)
+        elif key != "value":
+            value = None if value is None or pd.isna(value) else float(value)
+        out[key] = value
+    return out
+
+
+def report_from(frame: pd.DataFrame, cohort: Cohort, by: str) -> dict:
+    """The JSON report object of a ``breakdown`` frame (see ``quality_report``)."""
+    records = frame.to_dict("records")
+    return {
+        "cohort": {
+            "from": cohort.start.isoformat(),
+            "to": cohort.end.isoformat(),
+            "timezone": config.timezone_name(),
+        },
+        "dimension": parse_dimension(by),
+        "rows": [_json_row(r) for r in records if not r["is_total"]],
+        "total": _json_row(next(r for r in records if r["is_total"])),
+        "unmeasured": {k: v for k, v in unmeasured(frame).items() if k in REPORT_KEYS},
+    }
+
+
+def quality_report(session: Session, cohort: Cohort, by: str) -> dict:
+    """The object of `report quality --format json`:
+
+    ``{"cohort": {"from", "to", "timezone"}, "dimension": by, "rows": [row, …],
+    "total": row}`` where a row is ``{"value", "leads", "mqls", "accepted", "rejected",
+    "sqls", "opportunities", "customers", "lead_to_mql", "mql_to_sql", "sql_to_customer"}``
+    (rows in the order of ``breakdown``; the total row's value is "total"), and
+    ``"unmeasured": {key: reason}`` for the keys that are null because the store lacks their
+    inputs (``accepted`` and ``rejected`` while no verdict is recorded or imported; ``{}``).
+    """
+    return report_from(breakdown(session, cohort, by), cohort, by)
+
+
+def breakdown_csv(frame: pd.DataFrame) -> str:
+    """A ``breakdown`` frame as CSV (total row last, no ``is_total``; empty = no value)."""
+    return frame.drop(columns=["is_total"]).to_csv(index=False, lineterminator="\n")
+
+
+# --- funnel -------------------------------------------------------------------------------
+
+
+def funnel(
+    session: Session, cohort: Cohort, *, by: str | None = None, value: str | None = None
+) -> pd.DataFrame:
+    """The cohort's funnel, leads → MQLs → accepted → SQLs → opportunities → customers,
+    optionally for the leads whose dimension ``by`` has ``value`` ("(none)" for missing).
+
+    Columns: stage, label, count, next_step (count ÷ the stage before; None for leads and
+    where the stage before is 0), cumulative (count ÷ leads; None without leads), reason
+    (why a stage's count is None: the accepted stage while the store holds no verdict).
+    """
+    if (by is None) != (value is None):
+        raise InvalidInput("the funnel of one value needs both the dimension and the value")
+    query = select(*_count_expressions()).where(*_in_cohort(cohort))
+    if by is not None:
+        query = query.where(dimension_value(by) == value)
+    counts = dict(zip(COUNT_COLUMNS, (int(v) for v in session.execute(query).one()), strict=True))
+    return funnel_frame(_unmeasured(counts, has_verdicts(session)))
+
+
+def funnel_from(frame: pd.DataFrame, value: str | None = None) -> pd.DataFrame:
+    """The funnel of one value of a ``breakdown`` frame (None: its total row), the same
+    frame as ``funnel`` without another query (all zeros for a value not in the frame)."""
+    is_total = frame["is_total"].astype(bool)
+    match = frame[is_total] if value is None else frame[~is_total & (frame["value"] == value)]
+    verdicts = not unmeasured(frame)
+    if match.empty:
+        return funnel_frame(_unmeasured(dict.fromkeys(COUNT_COLUMNS, 0), verdicts))
+    row = match.iloc[0]
+    counts = {name: None if row[name] is None else int(row[name]) for name in COUNT_COLUMNS}
+    return funnel_frame(counts)
+
+
+def funnel_frame(counts: dict[str, int | None]) -> pd.DataFrame:
+    """The funnel frame (stage, label, count, next_step, cumulative, reason) of stage
+    counts; an ``accepted`` of None (no verdict in the store) is unmeasured: its count and
+    conversions and the SQLs' next-step conversion are None, its reason says why."""
+    rows, previous = [], None
+    for key, label, _ in FUNNEL_STAGES:
+        count = counts[key]
+        rows.append(
+            {
+                "stage": key,
+                "label": label,
+                "count": count,
+                "next_step": None if previous is None else _ratio(count, previous),
+                "cumulative": _ratio(count, counts["leads"]),
+                "reason": NO_VERDICTS if count is None else None,
+            }
+        )
+        previous = count
+        if previous is None:  # the stage after an unmeasured one has no next-step conversion
+            previous = 0
+    frame = pd.DataFrame.from_records(rows)
+    kept = ("next_step", "cumulative", "reason", *(("count",) if None in counts.values() else ()))
+    for name in kept:
+        frame[name] = pd.Series([r[name] for r in rows], dtype=object)
+    return frame
+
+
+# --- rejection reasons --------------------------------------------------------------------
+
+
+def rejection_reasons(session: Session, cohort: Cohort, by: str) -> pd.DataFrame:
+    """Rejected leads of the cohort per (value, reason): columns value, reason_key, reason
+    (the label people read), count, share (of that value's rejections, 4 decimals).
+    Grouped by the reason's key, so one reason is one category whatever its label; a
+    rejection without a reason is "(none)". Values with the most rejections first; within
+    a value the commonest reason first."""
+    t = Lead.__table__.c
+    column = getattr(t, parse_dimension(by))
+    result = session.execute(
+        select(column, t.rejection_reason, func.count())
+        .where(*_in_cohort(cohort), t.rejected_at.is_not(None))
+        .group_by(column, t.rejection_reason)
+    ).all()
+    known = reason_labels(session)
+    merged: dict[tuple[str, str], int] = {}
+    for stored, key, n in result:
+        group = (shown(stored), (key or "").strip() or NONE_VALUE)
+        merged[group] = merged.get(group, 0) + int(n)
+    frame = pd.DataFrame.from_records(
+        [(v, k, known.get(k, k), n) for (v, k), n in merged.items()],
+        columns=["value", "reason_key", "reason", "count"],
+    )
+    per_value = frame.groupby("value")["count"].transform("sum")
+    frame["share"] = (frame["count"] / per_value).round(RATE_DIGITS)
+    frame["_value_total"] = per_value
+    frame = frame.sort_values(
+        ["_value_total", "value", "count", "reason"], ascending=[False, True, False, True]
+    )
+    return frame.drop(columns=["_value_total"]).reset_index(drop=True)
+
+
+def reason_totals(session: Session, cohort: Cohort) -> pd.DataFrame:
+    """The cohort's rejected leads per reason, commonest first: reason_key, reason (the
+    label), count, share of all rejections (4 decimals)."""
+    t = Lead.__table__.c
+    rows = session.execute(
+        select(t.rejection_reason, func.count())
+        .where(*_in_cohort(cohort), t.rejected_at.is_not(None))
+        .group_by(t.rejection_reason)
+    ).all()
+    known = reason_labels(session)
+    merged: dict[str, int] = {}
+    for key, n in rows:
+        group = (key or "").strip() or NONE_VALUE
+        merged[group] = merged.get(group, 0) + int(n)
+    frame = pd.DataFrame.from_records(
+        [(k, known.get(k, k), n) for k, n in merged.items()],
+        columns=["reason_key", "reason", "count"],
+    )
+    total = int(frame["count"].sum())
+    frame["share"] = (frame["count"] / total).round(RATE_DIGITS) if total else 0.0
+    return frame.sort_values(["count", "reason"], ascending=[False, True]).reset_index(drop=True)
+
+
+# --- monthly cohort heatmap ---------------------------------------------------------------
+
+
+def _month_starts(first: date, count: int) -> list[date]:
+    months = []
+    year, month = first.year, first.month
+    for _ in range(count):
+        months.append(date(year, month, 1))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _month_bucket(column, bounds: list[datetime]) -> ColumnElement:
+    """Index i of the month whose [bounds[i], bounds[i+1]) holds the column (callers keep
+    the column within [bounds[0], bounds[-1]))."""
+    return case(
+        *((column < bound, i) for i, bound in enumerate(bounds[1:])),
+        else_=None,
+    )
+
+
+def cohort_heatmap(session: Session, start_month: date, end_month: date) -> pd.DataFrame:
+    """Monthly cohorts × months since creation → share of the cohort's leads that had
+    become customers by the end of that month.
+
+    Cohort months run from ``start_month`` through ``end_month`` (any day of a month picks
+    the month; local months in the business timezone). A cohort's customers in its own
+    month are month 0; offsets run up to ``end_month``, so the table is a triangle (a win
+    after ``end_month`` is not counted; nor is a ``customer_at`` before ``start_month``,
+    which would be before the lead was created).
+    Columns: cohort_month (first day), cohort ('Jan 2026'), months_since, leads,
+    customers (reached customer by then, cumulative), share (4 decimals; None without leads).
+    """
+    first, last = start_month.replace(day=1), end_month.replace(day=1)
+    if first > last:
+        raise InvalidInput(
+            f"the heatmap starts in {first:%B %Y}, after its last month {last:%B %Y}"
+        )
+    count = (last.year - first.year) * 12 + last.month - first.month + 1
+    if count > MAX_HEATMAP_MONTHS:
+        raise InvalidInput(f"the heatmap covers at most {MAX_HEATMAP_MONTHS} months")
+    months = _month_starts(first, count + 1)
+    tz = config.business_tz()
+    bounds = [local_midnight_utc(m, tz) for m in months]
+    t = Lead.__table__.c
+    # leads per cohort month: one indexed range count per month, in one statement
+    per_month = [
+        select(func.count())
+        .select_from(Lead)
+        .where(t.created_at >= low, t.created_at < high)
+        .scalar_subquery()
+        for low, high in pairwise(bounds)
+    ]
+    leads = [int(n) for n in session.execute(select(*per_month)).one()]
+    # customers per (cohort month, month won): the few rows of the customer_at index range
+    won_rows = select(
+        _month_bucket(t.created_at, bounds).label("cohort_idx"),
+        _month_bucket(t.customer_at, bounds).label("customer_idx"),
+    ).where(
+        t.created_at >= bounds[0],
+        t.created_at < bounds[-1],
+        t.customer_at >= bounds[0],
+        t.customer_at < bounds[-1],
+    )
+    won_rows = won_rows.subquery("won")
+    won = [[0] * count for _ in range(count)]  # won[cohort][offset]: customers in that month
+    for cohort_idx, customer_idx, n in session.execute(
+        select(won_rows.c.cohort_idx, won_rows.c.customer_idx, func.count()).group_by(
+            won_rows.c.cohort_idx, won_rows.c.customer_idx
+        )
+    ):
+        won[cohort_idx][max(customer_idx - cohort_idx, 0)] += int(n)
+    rows = []
+    for i in range(count):
+        reached = 0
+        for offset in range(count - i):
+            reached += won[i][offset]
+            rows.append(
+                {
+                    "cohort_month": months[i],
+                    "cohort": months[i].strftime("%b %Y"),
+                    "months_since": offset,
+                    "leads": leads[i],
+                    "customers": reached,
+                    "share": _ratio(reached, leads[i]),
+                }
+            )
+    frame = pd.DataFrame.from_records(
+        rows, columns=["cohort_month", "cohort", "months_since", "leads", "customers", "share"]
+    )
+    frame["share"] = pd.Series([r["share"] for r in rows], index=frame.index, dtype=object)
+    return frame
+
+
+# --- offers -------------------------------------------------------------------------------
+
+OFFER_COLUMNS = (
+    "rank",
+    "value",
+    "leads",
+    "mqls",
+    "sqls",
+    "customers",
+    "customers_per_100_leads",
+    "small_sample",
+)
+
+
+def offers_ranked(session: Session, cohort: Cohort) -> pd.DataFrame:
+    """First conversions (offers) of the cohort ranked by customers per 100 leads.
+
+    Columns ``OFFER_COLUMNS``: rank, value, leads, mqls, sqls, customers,
+    customers_per_100_leads, small_sample. Offers with at least 30 leads rank first;
+    small samples follow, ranked the same way among themselves, so that five lucky
+    leads never top the list. Ties: more leads first, then by name.
+    """
+    return rank_offers(breakdown(session, cohort, "first_conversion"))
+
+
+def rank_offers(frame: pd.DataFrame) -> pd.DataFrame:
+    """``offers_ranked`` from a ``breakdown(…, "first_conversion")`` frame (no query)."""
+    frame = frame[~frame["is_total"]].copy()
+    frame["_rate"] = frame["customers_per_100_leads"].astype(float)
+    frame = frame.sort_values(
+        ["small_sample", "_rate", "leads", "value"], ascending=[True, False, False, True]
+    ).reset_index(drop=True)
+    frame["rank"] = range(1, len(frame) + 1)
+    return frame[list(OFFER_COLUMNS)]

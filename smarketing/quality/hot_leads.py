@@ -1,0 +1,163 @@
+"""Hot leads: leads that come back after weeks of silence, or after a rejection or a loss.
+
+A lead is hot when one of its own activities (page view, download, form, e-mail click —
+not a sales touch) happened in the last ``since_hours`` up to ``now``, both ends
+included, and either
+
+* its previous activity of any kind was at least :data:`SILENCE_DAYS` days before it
+  (exactly 14 days counts), or
+* the lead was rejected (``rejected_at``) or lost (``lost_at``) before it.
+
+A lead whose first activity ever falls in the window is new, not back: it is hot only
+when it was already rejected or lost. Each hot lead is listed once, with the earliest
+activity in the window that made it hot (the one that broke the silence).
+
+All in SQL: the lead's own activities in the window (an indexed time range), each with a
+correlated MAX over the same lead's earlier activities (the ``(lead_id, occurred_at)``
+index), the conditions, and ROW_NUMBER to keep one row per lead.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import and_, func, or_, select
+from sqlmodel import Session
+
+from smarketing.errors import InvalidInput
+from smarketing.quality.leads import NONE_LABEL, SALES_KINDS, display_name
+from smarketing.store.models import Lead, LeadActivity
+from smarketing.store.sql_time import EPSILON_HOURS, hours_between
+
+HOT_HOURS_DEFAULT = 48
+SILENCE_DAYS = 14
+HOT_COLUMNS = [
+    "lead_id",
+    "name",
+    "company",
+    "owner",
+    "trigger_kind",
+    "trigger_detail",
+    "trigger_at",
+    "reason",
+    "silent_days",
+]
+DEFINITION = (
+    f"A lead is hot when it did something itself (page view, download, form, e-mail click) "
+    f"in the last {HOT_HOURS_DEFAULT} hours after at least {SILENCE_DAYS} days without any "
+    "activity, or for the first time since sales rejected it or it was lost."
+)
+
+
+def hot_leads(
+    session: Session, *, now: datetime, since_hours: float = HOT_HOURS_DEFAULT
+) -> pd.DataFrame:
+    """The hot leads as of ``now``, newest trigger first (columns HOT_COLUMNS)."""
+    if not (isinstance(since_hours, int | float) and math.isfinite(since_hours)) or (
+        since_hours <= 0
+    ):
+        raise InvalidInput(f"hours to look back must be more than 0 (got {since_hours!r})")
+    if now.tzinfo is None:
+        raise InvalidInput(f"'now' needs a timezone (got {now.isoformat()})")
+    since = now - timedelta(hours=since_hours)
+    a = LeadActivity.__table__.alias("a")
+    b = LeadActivity.__table__.alias("b")
+    lead = Lead.__table__.c
+    previous = (
+        select(func.max(b.c.occurred_at))
+        .where(b.c.lead_id == a.c.lead_id, b.c.occurred_at < a.c.occurred_at)
+        .scalar_subquery()
+    )
+    recent = (
+        select(
+            a.c.id,
+            a.c.lead_id,
+            a.c.kind,
+            a.c.detail,
+            a.c.occurred_at,
+            previous.label("previous_at"),
+        )
+        .where(
+            a.c.occurred_at >= since,
+            a.c.occurred_at <= now,
+            a.c.kind.not_in(SALES_KINDS),
+        )
+        .subquery("recent")
+    )
+    r = recent.c
+    silent_hours = hours_between(r.previous_at, r.occurred_at)
+    rejected = _first_since(lead.rejected_at, r)
+    lost = _first_since(lead.lost_at, r)
+    silent = and_(r.previous_at.is_not(None), silent_hours >= SILENCE_DAYS * 24 - EPSILON_HOURS)
+    ranked = (
+        select(
+            r.lead_id,
+            lead.first_name,
+            lead.last_name,
+            lead.company,
+            lead.owner,
+            r.kind,
+            r.detail,
+            r.occurred_at,
+            silent_hours.label("silent_hours"),
+            lost.label("lost"),
+            rejected.label("rejected"),
+            func.row_number()
+            .over(partition_by=r.lead_id, order_by=(r.occurred_at, r.id))
+            .label("rank"),
+        )
+        .join_from(recent, Lead.__table__, lead.id == r.lead_id)
+        .where(or_(silent, rejected, lost))
+        .subquery("ranked")
+    )
+    h = ranked.c
+    rows = session.execute(
+        select(ranked).where(h.rank == 1).order_by(h.occurred_at.desc(), h.lead_id)
+    ).all()
+    frame = pd.DataFrame(
+        [
+            {
+                "lead_id": row.lead_id,
+                "name": display_name(row.first_name, row.last_name, row.lead_id),
+                "company": row.company,
+                "owner": row.owner or NONE_LABEL,
+                "trigger_kind": row.kind,
+                "trigger_detail": row.detail,
+                "trigger_at": row.occurred_at,
+                "reason": _reason(row),
+                "silent_days": _days(row.silent_hours),
+            }
+            for row in rows
+        ],
+        columns=HOT_COLUMNS,
+    )
+    frame["trigger_at"] = pd.to_datetime(frame["trigger_at"], utc=True)
+    frame["silent_days"] = frame["silent_days"].astype("Int64")
+    return frame
+
+
+def _first_since(moment, r):
+    """The activity is the lead's first one after ``moment`` (a rejection or a loss)."""
+    return and_(
+        moment.is_not(None),
+        moment < r.occurred_at,
+        or_(r.previous_at.is_(None), r.previous_at <= moment),
+    )
+
+
+def _days(hours: float | None) -> int | None:
+    """Whole days of silence (rounded down, with the SQL tolerance), None without a
+    previous activity."""
+    if hours is None:
+        return None
+    return math.floor(hours / 24 + EPSILON_HOURS)
+
+
+def _reason(row) -> str:
+    if row.lost:
+        return "lost lead came back"
+    if row.rejected:
+        return "rejected lead came back"
+    return f"back after {_days(row.silent_hours)} days"
