@@ -13,7 +13,7 @@ from sqlmodel import Session, col, func, select
 from smarketing import config
 from smarketing.auth.people import display_names, people_in, people_text
 from smarketing.errors import InvalidInput
-from smarketing.formatting import figure, status_label
+from smarketing.formatting import figure
 from smarketing.meetings.meeting import (
     REPORT_KINDS,
     agenda_of,
@@ -25,7 +25,7 @@ from smarketing.meetings.meeting import (
     scorecard_day,
     scorecard_snapshot,
 )
-from smarketing.sla.metrics import METRIC_BY_KEY
+from smarketing.sla.metrics import METRIC_BY_KEY, status_label
 from smarketing.sla.periods import local_date, period_containing
 from smarketing.store.models import (
     Action,

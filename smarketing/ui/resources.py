@@ -36,6 +36,8 @@ _MARKDOWN_SIGNS = re.compile(r"([\\`*_\[\]<>$~|#!{}])")
 def _engine(url: str) -> Engine:
     engine = db.make_engine(url)
     db.upgrade_to_head(engine)
+    with Session(engine) as s:  # a demo written before its cast was stored: name its people
+        demo.ensure_cast(s)
     return engine
 
 
