@@ -52,8 +52,8 @@ def as_of() -> date:
 
 
 def facts(engine: Engine, key: tuple[str, int] | None = None) -> dict:
-    """Cached facts about the store (newest timestamp, lead count, demo flag); ``key`` is
-    the data key (``resources.data_key``) when the page has read it already."""
+    """Cached facts about the store (newest timestamp, demo flag); ``key`` is the data key
+    (``resources.data_key``) when the page has read it already."""
     return resources.store_facts(engine, *(key or resources.data_key(engine)))
 
 
