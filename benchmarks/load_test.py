@@ -454,7 +454,6 @@ def page_frame(s: Session, user: LoadUser, authenticated_at: datetime) -> None:
     users.session_still_valid(s, user.username, authenticated_at)
     db.data_version(s)
     stage_counts.data_as_of(s)
-    stage_counts.lead_total(s)
     demo.has_demo(s)
 
 

@@ -164,10 +164,6 @@ def weekly_counts(_engine: Engine, url: str, version: int, as_of: date, weeks: i
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def store_facts(_engine: Engine, url: str, version: int) -> dict:
-    """Cached facts for the frame: newest timestamp, lead count, demo flag."""
+    """Cached facts for the frame: the newest timestamp and the demo flag."""
     with session(_engine) as s:
-        return {
-            "as_of": stage_counts.data_as_of(s),
-            "leads": stage_counts.lead_total(s),
-            "demo": demo.has_demo(s),
-        }
+        return {"as_of": stage_counts.data_as_of(s), "demo": demo.has_demo(s)}
