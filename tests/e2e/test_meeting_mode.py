@@ -10,6 +10,7 @@ import struct
 import pytest
 from sqlmodel import Session
 
+from scripts.browser_tour import wait_for_cookie
 from smarketing.meetings import meeting as meetings
 from smarketing.store.db import make_engine
 from tests.e2e.conftest import PASSWORD, settle
@@ -111,6 +112,7 @@ def test_the_facilitator_walks_the_whole_agenda_on_the_wall_screen(
     page.get_by_role("button", name="Login").click()
     settle(page)
     page.get_by_role("heading", name="Overview").wait_for(timeout=30000)
+    wait_for_cookie(context, present=True)  # written after the page shows
 
     page.goto(f"{demo_company_server.base}/meeting_mode?meeting={meeting.id}")
     settle(page)

@@ -10,6 +10,7 @@ import re
 import pytest
 from sqlmodel import Session, select
 
+from scripts.browser_tour import wait_for_cookie
 from smarketing.meetings import meeting as meetings
 from smarketing.store.db import make_engine
 from smarketing.store.models import MeetingNote
@@ -61,6 +62,7 @@ def test_fast_stepping_never_empties_or_invents_a_note(demo_company_server, brow
     page.get_by_role("button", name="Login").click()
     settle(page)
     page.get_by_role("heading", name="Overview").wait_for(timeout=30000)
+    wait_for_cookie(context, present=True)  # written after the page shows
     page.goto(f"{demo_company_server.base}/meeting_mode?meeting={meeting.id}")
     settle(page)
     start_the_meeting(page)
