@@ -95,7 +95,7 @@ def measure(db: Path, clock: str, repeat: int) -> dict:
     from streamlit.testing.v1 import AppTest
 
     from smarketing.auth.permissions import Actor
-    from smarketing.meetings import meeting as meetings
+    from smarketing.meetings import records as meetings
     from smarketing.store.db import make_engine
 
     engine = make_engine(os.environ["SMARKETING_DATABASE_URL"])

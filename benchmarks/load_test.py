@@ -99,7 +99,7 @@ from smarketing.auth.permissions import CLI_ACTOR, Actor
 from smarketing.content import campaigns, personas
 from smarketing.errors import InvalidInput
 from smarketing.meetings import actions, agenda, minutes
-from smarketing.meetings import meeting as meetings
+from smarketing.meetings import records as meetings
 from smarketing.quality import cohorts as quality
 from smarketing.quality import hot_leads, leads, reasons, stage_counts, verdicts
 from smarketing.quality.movements import movements

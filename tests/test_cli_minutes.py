@@ -10,7 +10,7 @@ import pytest
 
 from smarketing.auth.permissions import Actor
 from smarketing.cli.main import main
-from smarketing.meetings import meeting as meetings
+from smarketing.meetings import records as meetings
 from smarketing.meetings.minutes import minutes_markdown
 from tests.conftest import NOW
 from tests.factories import add_sla_dataset

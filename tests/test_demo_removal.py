@@ -21,7 +21,7 @@ from smarketing.content import campaigns, definitions, personas
 from smarketing.demo import removal
 from smarketing.errors import PermissionDenied
 from smarketing.meetings import actions
-from smarketing.meetings import meeting as meetings
+from smarketing.meetings import records as meetings
 from smarketing.quality import verdicts
 from smarketing.sla import agreements, causes
 from smarketing.sla.periods import period_containing

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from smarketing.auth.permissions import Actor
 from smarketing.errors import InvalidInput, NotFound, PermissionDenied
 from smarketing.meetings import actions, agenda
-from smarketing.meetings import meeting as meetings
+from smarketing.meetings import records as meetings
 from smarketing.meetings.minutes import minutes_markdown
 from smarketing.sla.metrics import sla_report
 from smarketing.sla.periods import period_containing

@@ -9,7 +9,7 @@ import pytest
 
 from smarketing.auth.permissions import Actor
 from smarketing.meetings import actions
-from smarketing.meetings import meeting as meetings
+from smarketing.meetings import records as meetings
 from smarketing.meetings.minutes import minutes_markdown
 from smarketing.sla import causes
 from smarketing.sla.periods import period_containing

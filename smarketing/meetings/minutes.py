@@ -14,7 +14,7 @@ from smarketing import config
 from smarketing.auth.people import display_names, people_in, people_text
 from smarketing.errors import InvalidInput
 from smarketing.formatting import figure, status_label
-from smarketing.meetings.meeting import (
+from smarketing.meetings.records import (
     REPORT_KINDS,
     agenda_of,
     attendees_of,

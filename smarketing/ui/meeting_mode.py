@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from smarketing.auth.permissions import Actor, allowed
 from smarketing.errors import NotFound, SmarketingError
-from smarketing.meetings import meeting as meetings
+from smarketing.meetings import records as meetings
 from smarketing.safe_text import safe_markdown as safe
 from smarketing.store.models import Meeting
 from smarketing.ui import meeting_notes, meeting_steps, meeting_timer, meeting_views, widgets

@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from smarketing.auth import people
 from smarketing.auth.permissions import Actor, allowed
 from smarketing.errors import SmarketingError
-from smarketing.meetings import meeting as meetings
+from smarketing.meetings import records as meetings
 from smarketing.store.models import Meeting
 from smarketing.ui import widgets
 from smarketing.ui.resources import session

@@ -16,7 +16,7 @@ from smarketing.auth.permissions import Actor, allowed
 from smarketing.content import campaigns
 from smarketing.formatting import figure, plural
 from smarketing.meetings import actions
-from smarketing.meetings import meeting as meetings
+from smarketing.meetings import records as meetings
 from smarketing.quality.cohorts import Cohort
 from smarketing.quality.movements import movements
 from smarketing.safe_text import safe_markdown as safe

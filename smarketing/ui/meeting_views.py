@@ -14,7 +14,7 @@ from smarketing.auth.permissions import Actor, allowed
 from smarketing.errors import SmarketingError
 from smarketing.formatting import plural
 from smarketing.meetings import actions, agenda, minutes
-from smarketing.meetings import meeting as meetings
+from smarketing.meetings import records as meetings
 from smarketing.safe_text import safe_markdown as safe
 from smarketing.store.models import Meeting
 from smarketing.ui import widgets

@@ -10,7 +10,7 @@ import struct
 import pytest
 from sqlmodel import Session
 
-from smarketing.meetings import meeting as meetings
+from smarketing.meetings import records as meetings
 from smarketing.store.db import make_engine
 from tests.e2e.conftest import PASSWORD, settle
 

@@ -10,7 +10,7 @@ import re
 import pytest
 from sqlmodel import Session, select
 
-from smarketing.meetings import meeting as meetings
+from smarketing.meetings import records as meetings
 from smarketing.store.db import make_engine
 from smarketing.store.models import MeetingNote
 from tests.e2e.conftest import PASSWORD, settle

@@ -132,7 +132,7 @@ def test_the_first_import_shows_what_removing_the_demo_keeps_then_the_new_state(
 
     from smarketing import demo
     from smarketing.auth.permissions import Actor
-    from smarketing.meetings import meeting as meetings
+    from smarketing.meetings import records as meetings
     from smarketing.store.models import Meeting
     from tests.conftest import NOW
 

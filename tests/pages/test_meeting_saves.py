@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import Session
 
-from smarketing.meetings import meeting as meetings
+from smarketing.meetings import records as meetings
 from smarketing.ui import meeting_mode, widgets
 from tests.pages.conftest import PEOPLE, logged_in, texts
 from tests.pages.test_meetings_pages import (

@@ -17,7 +17,7 @@ from smarketing.auth import users
 from smarketing.auth.permissions import CLI_ACTOR, Actor
 from smarketing.demo import build_demo
 from smarketing.meetings import actions
-from smarketing.meetings import meeting as meetings
+from smarketing.meetings import records as meetings
 from smarketing.store import db
 from smarketing.store.db import make_engine, upgrade_to_head
 from smarketing.store.models import Action, AuditEntry, Meeting, MeetingNote

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from smarketing.auth.permissions import Actor
 from smarketing.content import campaigns, definitions
-from smarketing.meetings import meeting as meetings
+from smarketing.meetings import records as meetings
 from tests.pages.conftest import PEOPLE, logged_in
 
 MIA = Actor.of("mia", {"marketing"})
