@@ -30,7 +30,7 @@ from smarketing.demo.story import (
 )
 from smarketing.meetings.agenda import agenda_json, default_agenda
 from smarketing.meetings.minutes import minutes_markdown
-from smarketing.meetings.records import scorecard_snapshots
+from smarketing.meetings.scorecard import scorecard_snapshots
 from smarketing.sla.metrics import Status, sla_report
 from smarketing.sla.periods import period_containing
 from smarketing.store.models import (

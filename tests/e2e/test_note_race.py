@@ -10,7 +10,7 @@ import re
 import pytest
 from sqlmodel import Session, select
 
-from smarketing.meetings import records as meetings
+from smarketing.meetings import records
 from smarketing.store.db import make_engine
 from smarketing.store.models import MeetingNote
 from tests.e2e.conftest import PASSWORD, settle
@@ -95,7 +95,7 @@ def test_fast_stepping_never_empties_or_invents_a_note(demo_company_server, brow
     context.close()
 
     stored = {n.step: n for n in notes_of(demo_company_server.database_url, meeting.id)}
-    keys = [s["key"] for s in meetings.agenda_of(meeting)]
+    keys = [s["key"] for s in records.agenda_of(meeting)]
     expected = {keys[step - 1]: text for step, text in typed.items()}
     found = {step: n.body for step, n in stored.items() if n.author == "mia"}
     assert found == expected
