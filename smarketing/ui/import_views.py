@@ -12,7 +12,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from smarketing import config
 from smarketing.auth.permissions import Actor, allowed
-from smarketing.data_in import activities, formats, reading, rejects, upsert
+from smarketing.data_in import activities, formats, reading, rejects
+from smarketing.data_in import planning as upsert
 from smarketing.data_in.records import ParsedFile, RowError, UnreadableFile
 from smarketing.errors import SmarketingError
 from smarketing.formatting import plural

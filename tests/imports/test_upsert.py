@@ -12,9 +12,9 @@ from sqlalchemy import func, insert, select, text
 from sqlmodel import Session
 
 from smarketing.auth.permissions import Actor
-from smarketing.data_in import upsert
+from smarketing.data_in import planning as upsert
+from smarketing.data_in.planning import DemoDataPresent, import_leads, import_runs
 from smarketing.data_in.records import LeadRecord, ParsedFile, RowError
-from smarketing.data_in.upsert import DemoDataPresent, import_leads, import_runs
 from smarketing.demo import build_demo, has_demo
 from smarketing.errors import InvalidInput, PermissionDenied
 from smarketing.store.db import data_version
