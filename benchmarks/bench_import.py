@@ -370,8 +370,8 @@ def _peak_rss_mb() -> float:
 def child(step: str, csv_path: str, db_path: str) -> int:
     """Run one step and print its measurements as one JSON line on stdout."""
     from smarketing.auth.permissions import CLI_ACTOR
-    from smarketing.data_in.planning import import_leads
     from smarketing.data_in.reading import read_leads
+    from smarketing.data_in.upsert import import_leads
     from smarketing.store.db import make_engine, upgrade_to_head
 
     engine = None

@@ -836,8 +836,8 @@ class Worker:
 
 def importer(ctx: Context, rec: Recorder) -> None:
     """The Import page, again and again: read, dry run, import (export and variant in turn)."""
-    from smarketing.data_in.planning import import_leads
     from smarketing.data_in.reading import read_leads
+    from smarketing.data_in.upsert import import_leads
 
     actor = ctx.importer.actor
     turn = 0

@@ -1,0 +1,297 @@
+"""Importing a parsed CRM export: ``import_leads`` and ``import_activities``, and the rules
+they follow. Each plans the file batch by batch (:mod:`smarketing.data_in.planning`: what
+every row becomes) and writes the plan (:mod:`smarketing.data_in.writing`: the transaction,
+the inserts and updates, the import run); a dry run only plans.
+
+A reader hands over a :class:`~smarketing.data_in.records.ParsedFile`; this module stores
+it. Everything is written with SQLAlchemy on the model tables (the one path for timestamps;
+never ``DataFrame.to_sql``), in batches of :data:`BATCH` records, inside ONE transaction per
+file. Known leads are looked up per batch with ``IN (...)`` lists of at most
+:data:`~smarketing.data_in.planning.IN_CHUNK` ids and compared in Python. Updates, history,
+verdicts and activities go through Core ``update``/``insert`` executemany; new leads, the
+bulk of a first import, go through the INSERT compiled once for the dialect, with every
+value converted by its column type's own bind processor and the tuples handed to the DBAPI's
+``executemany`` (SQLite; other dialects take the Core path): the same stored text, without
+Core's per-row parameter handling (see :func:`smarketing.data_in.writing._insert_columns`).
+
+Rules for leads (:func:`import_leads`):
+
+* **Matching.** A record is the lead with the same ``(source_system, external_id)``
+  (``uq_lead_record``); ``source_system`` is the file's (``ParsedFile.source_system``).
+  Demo leads are never matched.
+* **Insert.** An unknown id becomes a new lead (``is_demo=False``, ``updated_at=now``).
+  A new lead without ``created_at`` gets the earliest stage time of its row; a row with
+  no time at all cannot become a lead and is rejected.
+* **Update.** For a known id every field present in the record's ``values`` is compared
+  with the stored value; the differing ones are written and ``updated_at`` is bumped.
+  Fields absent from the record (or given as ``None``) are left alone: an export without
+  an MQL column never wipes ``mql_at``. Identical rows count as *unchanged*.
+* **History.** Each changed field among the stage times (``STAGE_ORDER``),
+  ``first_contact_at``, ``lost_at``, ``owner``, ``source``, ``campaign``, ``persona`` and
+  ``segment`` gets one :class:`~smarketing.store.models.LeadChange` row (old/new as ISO text,
+  ``changed_by`` the importing user, ``import_run_id`` the run). New leads have none.
+* **App data wins.** Verdict fields (``accepted_at``, ``rejected_at``,
+  ``rejection_reason``) are not import fields. A record the CRM marks as rejected
+  (``crm_rejected``) creates a rejected :class:`~smarketing.store.models.Verdict`
+  (``decided_by="import:<user>"``, ``decided_at=now``) and sets the lead's
+  ``rejected_at``/``rejection_reason`` only when the lead has no verdict at all yet (no
+  verdict row and neither verdict time set).
+* **Reasons.** The CRM's reason text is matched onto the managed list of rejection
+  reasons (``smarketing.quality.reasons.match``: "student/competitor" and "Competitor" are
+  ``student_competitor``) and its *key* is stored. A status alone ("Unqualified",
+  "Closed - Not Converted", "Lost", "Archived") is ``unspecified`` ("No reason given").
+  Text on no reason of the list is stored as ``other`` and counted in
+  ``ImportResult.unknown_reasons`` (the page and the command line report it, the dry run
+  too, so reasons can be added to the list first). Where the CRM's text differs from the
+  label, the verdict's comment keeps it ("In HubSpot: Price too high").
+* **First contact.** A first contact counts only at or after the lead's ``mql_at`` (a
+  touch before the MQL is no response to it; docs/metrics.md), so an import never stores
+  one earlier than ``mql_at`` (the file's or, when the file has none, the stored one). An
+  import may set ``first_contact_at`` when it is empty, when the stored one is earlier
+  than ``mql_at`` (it is then none), or when the new value is *earlier* than the stored
+  one; it never moves a valid first contact later. A first contact recorded in the app
+  therefore survives every re-import, unless the CRM knows of an earlier sales touch
+  (which is then, by definition, the first contact). When the file sets or changes a
+  known lead's ``mql_at``, the earliest sales activity already stored for the lead at or
+  after the new ``mql_at`` is a candidate too (the activities import could not derive it
+  while ``mql_at`` was empty): the same rule as for activities, below, in the same
+  transaction; it is part of that lead's update (one *updated* lead, a ``LeadChange`` for
+  ``first_contact_at``).
+* **Spelling of grouping values.** Before writing, each of ``source``, ``campaign``,
+  ``persona``, ``owner``, ``segment`` and ``first_conversion`` is compared
+  case-insensitively (whitespace collapsed) with the spellings already stored for that
+  field in non-demo leads (one grouped query per field and import); a match is written
+  in the stored spelling, so the first spelling ever stored wins (``google`` after
+  ``Google`` is stored as ``Google``). The readers already use one spelling per file.
+* **Rows the upsert rejects itself** (a reader should already have caught them): no id, an
+  id seen earlier in the same file, a value of the wrong type or too long for its column,
+  a time without a timezone. They are returned in ``ImportResult.unmatched`` and counted
+  as rejected, together with the reader's ``ParsedFile.errors``.
+
+Rules for activities (:func:`import_activities`): each row is matched to the lead with
+the file's ``source_system`` and the row's ``lead_external_id``; unknown ids are rejected
+(``ImportResult.unmatched``). An activity already stored (same lead, time, kind and
+detail) is *unchanged*; the rest are inserted. Afterwards, for the leads that got new
+activities, ``first_contact_at`` is derived as the earliest sales activity
+(``SALES_ACTIVITY_KINDS``) at or after ``mql_at`` (a grouped ``MIN`` in SQL) and written
+under the same rule as above: when empty or earlier than ``mql_at``, or when earlier than
+the stored value. Each derived value counts as an *updated* lead and gets a
+``LeadChange`` row.
+
+Runs: every real import writes an :class:`~smarketing.store.models.ImportRun` (status "done")
+plus an audit entry and bumps the data version, in the same transaction as the data. If
+anything fails, the data transaction rolls back (the database is as it was) and a
+"failed" run with the error is written in a small transaction of its own, so the failure
+shows on the Admin page; the error is re-raised. A dry run only reads: same counts, no
+run row, nothing written.
+
+Demo company: while it is in the database, a real import raises
+:class:`DemoDataPresent` unless ``remove_demo=True``, which clears it first (its own
+transaction, :func:`smarketing.demo.clear_demo`: what people made or changed stays, and with
+``keep_starting_point`` the demo's definitions, personas and SLA agreement too; needs the
+``demo.manage`` permission; ``ImportResult.demo_removal`` says what went and what stayed). A
+dry run ignores the demo question and compares with the non-demo leads only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session
+
+from smarketing.auth.permissions import Actor, require
+from smarketing.data_in.planning import (
+    ActivityPlanner,
+    LeadPlanner,
+    chunks,
+    first_contact_changes,
+    first_contacts,
+)
+from smarketing.data_in.records import ParsedFile
+from smarketing.data_in.writing import (
+    ImportResult,
+    run_import,
+    write_activities,
+    write_first_contacts,
+    write_leads,
+)
+from smarketing.demo import RemovalPlan, clear_demo, has_demo
+from smarketing.errors import InvalidInput
+
+Progress = Callable[[float, str], None]
+
+#: Records looked up, compared and written per step (read at call time; tests turn it down).
+BATCH = 5_000
+
+
+class DemoDataPresent(InvalidInput):
+    """A real import into a database that still holds the demo company."""
+
+
+def _check_now(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(UTC)
+    if now.utcoffset() is None:
+        raise InvalidInput("now must be timezone-aware (UTC)")
+    return now.astimezone(UTC)
+
+
+def _check_kind(parsed: ParsedFile, kind: str) -> None:
+    if parsed.kind != kind:
+        raise InvalidInput(
+            f"{parsed.file_name} was read as a {parsed.kind} file; it cannot be imported as {kind}"
+        )
+    if not parsed.source_system:
+        raise InvalidInput(f"{parsed.file_name}: the file's source system is not known")
+
+
+def _report(progress: Progress | None) -> Progress:
+    if progress is None:
+        return lambda _f, _t: None
+    return progress
+
+
+def _prepare_demo(
+    engine: Engine, actor: Actor, remove_demo: bool, keep_starting_point: bool
+) -> RemovalPlan | None:
+    with Session(engine) as s:
+        present = has_demo(s)
+    if not present:
+        return None
+    if not remove_demo:
+        raise DemoDataPresent(
+            "The database still holds the demo company. A real import removes it first: "
+            "confirm the removal on the Import page, or run the command again with "
+            "--remove-demo."
+        )
+    return clear_demo(engine, actor=actor, keep_starting_point=keep_starting_point)
+
+
+def import_leads(
+    engine: Engine,
+    parsed: ParsedFile,
+    *,
+    actor: Actor,
+    dry_run: bool = False,
+    remove_demo: bool = False,
+    keep_starting_point: bool = True,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+) -> ImportResult:
+    """Insert new leads and update known ones from a parsed lead export (one transaction).
+
+    See the module docstring for the rules. Raises PermissionDenied without the
+    ``import.run`` permission and :class:`DemoDataPresent` while the demo company is in
+    the database (unless ``remove_demo``, or for a dry run).
+    """
+    require(actor, "import.run")
+    _check_kind(parsed, "leads")
+    now = _check_now(now)
+    report = _report(progress)
+    removal = None if dry_run else _prepare_demo(engine, actor, remove_demo, keep_starting_point)
+
+    def work(conn: Connection, run_id: int | None) -> ImportResult:
+        batch_size = max(1, BATCH)
+        records: list = parsed.records
+        total = len(records)
+        report(0.0, f"Importing {total:,} leads…")
+        planner = LeadPlanner(conn, parsed, actor, now, run_id)
+        counts = dict(inserted=0, updated=0, unchanged=0, verdicts=0, changes=0)
+        done = 0
+        for part in chunks(records, batch_size):
+            plan, given = planner.plan(part)
+            counts["inserted"] += len(plan.inserts)
+            counts["updated"] += plan.updated
+            counts["unchanged"] += plan.unchanged
+            counts["verdicts"] += len(plan.verdicts) + len(plan.new_verdicts)
+            counts["changes"] += len(plan.changes)
+            if not dry_run:
+                write_leads(conn, plan, parsed.source_system, actor, now, given)
+            done += len(part)
+            report(0.98 * done / max(total, 1), f"{done:,} of {total:,} leads")
+        report(1.0, "Import done" if not dry_run else "Dry run done")
+        return ImportResult(
+            run_id=None,
+            inserted=counts["inserted"],
+            updated=counts["updated"],
+            unchanged=counts["unchanged"],
+            rejected=len(parsed.errors) + len(planner.unmatched),
+            verdicts_added=counts["verdicts"],
+            stage_changes=counts["changes"],
+            dry_run=dry_run,
+            seconds=0.0,
+            unmatched=sorted(planner.unmatched, key=lambda e: e.row),
+            unknown_reasons=dict(planner.reasons.unknown),
+        )
+
+    result = run_import(engine, parsed, actor, dry_run, now, work)
+    result.demo_removal = removal
+    return result
+
+
+def import_activities(
+    engine: Engine,
+    parsed: ParsedFile,
+    *,
+    actor: Actor,
+    dry_run: bool = False,
+    remove_demo: bool = False,
+    keep_starting_point: bool = True,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+) -> ImportResult:
+    """Insert the activities of a parsed activities export and derive first contacts
+    (one transaction). See the module docstring for the rules."""
+    require(actor, "import.run")
+    _check_kind(parsed, "activities")
+    now = _check_now(now)
+    report = _report(progress)
+    removal = None if dry_run else _prepare_demo(engine, actor, remove_demo, keep_starting_point)
+
+    def work(conn: Connection, run_id: int | None) -> ImportResult:
+        batch_size = max(1, BATCH)
+        records: list = parsed.records
+        total = len(records)
+        report(0.0, f"Importing {total:,} activities…")
+        planner = ActivityPlanner(conn, parsed, keep_pending=dry_run)
+        inserted = done = 0
+        for part in chunks(records, batch_size):
+            rows = planner.plan(part)
+            if not dry_run:
+                write_activities(conn, rows)
+            inserted += len(rows)
+            done += len(part)
+            report(0.9 * done / max(total, 1), f"{done:,} of {total:,} activities")
+        report(0.92, "Deriving first contacts…")
+        derived = first_contacts(conn, sorted(planner.touched), planner.pending)
+        if derived and not dry_run:
+            changes = first_contact_changes(derived, actor, now, run_id)
+            write_first_contacts(conn, derived, changes, now)
+        report(1.0, "Import done" if not dry_run else "Dry run done")
+        return ImportResult(
+            run_id=None,
+            inserted=inserted,
+            updated=len(derived),
+            unchanged=planner.unchanged,
+            rejected=len(parsed.errors) + len(planner.unmatched),
+            verdicts_added=0,
+            stage_changes=len(derived),
+            dry_run=dry_run,
+            seconds=0.0,
+            unmatched=sorted(planner.unmatched, key=lambda e: e.row),
+        )
+
+    result = run_import(engine, parsed, actor, dry_run, now, work)
+    result.demo_removal = removal
+    return result
+
+
+__all__ = [
+    "BATCH",
+    "DemoDataPresent",
+    "ImportResult",
+    "import_activities",
+    "import_leads",
+]
