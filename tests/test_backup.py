@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 
 from smarketing import demo
 from smarketing.errors import DatabaseUnavailable, InvalidInput
-from smarketing.ops.backup import (
+from smarketing.ops.export import (
     BackupError,
     InvalidBackup,
     RestoreCancelled,
