@@ -97,6 +97,7 @@ from smarketing import demo
 from smarketing.auth import people, users
 from smarketing.auth.permissions import CLI_ACTOR, Actor
 from smarketing.content import campaigns, personas
+from smarketing.content.campaign_funnel import campaign_funnel, waiting_for_contact
 from smarketing.errors import InvalidInput
 from smarketing.meetings import actions, agenda, minutes, planning, records, running, scorecard
 from smarketing.meetings.notes import NoteConflict, save_note
@@ -546,8 +547,8 @@ def page_campaigns(s: Session, ctx: Context, user: LoadUser, rng: random.Random,
             with rec.lock:
                 rec.ledger.brief_views[(cid, actor.username)] = content["brief_version"]
     minute = datetime.now(UTC).replace(second=0, microsecond=0)
-    campaigns.campaign_funnel(s, content["name"], now=minute)
-    campaigns.waiting_for_contact(s, content["name"], now=datetime.now(UTC))
+    campaign_funnel(s, content["name"], now=minute)
+    waiting_for_contact(s, content["name"], now=datetime.now(UTC))
     if content["can_edit"]:
         campaigns.brief_versions(s, cid)
 
