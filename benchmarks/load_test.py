@@ -22,7 +22,7 @@ What it does
 3. **Runs the users.** One thread per user, as Streamlit runs one script thread per
    browser session, all on ONE shared engine (the app's ``st.cache_resource`` engine, with
    its default connection pool), a new ``Session`` per operation. Each user logs in
-   (``users.record_login``) and then loops over a weighted mix of operations, pausing a
+   (``logins.record_login``) and then loops over a weighted mix of operations, pausing a
    random 0-2x ``--think`` seconds between them:
 
    * page reads: Overview, SLA, Lead quality, Leads (list + one lead's story), Campaigns,
@@ -94,7 +94,7 @@ from sqlalchemy import event, func, update
 from sqlmodel import Session, select
 
 from smarketing import demo
-from smarketing.auth import people, users
+from smarketing.auth import logins, people, users
 from smarketing.auth.permissions import CLI_ACTOR, Actor
 from smarketing.content import campaigns, personas
 from smarketing.content.campaign_funnel import campaign_funnel, waiting_for_contact
@@ -451,8 +451,8 @@ def _pick(rng: random.Random, weights: dict[str, int]) -> str:
 def page_frame(s: Session, user: LoadUser, authenticated_at: datetime) -> None:
     """app.py's frame around every page: the login gate and the store facts."""
     users.user_count(s)
-    users.login_credentials(s)
-    users.session_still_valid(s, user.username, authenticated_at)
+    logins.login_credentials(s)
+    logins.session_still_valid(s, user.username, authenticated_at)
     db.data_version(s)
     stage_counts.data_as_of(s)
     stage_counts.lead_total(s)
@@ -683,7 +683,7 @@ class Worker:
         return outcome
 
     def login(self, s: Session) -> None:
-        users.record_login(s, self.user.username, with_password=True)
+        logins.record_login(s, self.user.username, with_password=True)
 
     def run(self) -> None:
         time.sleep(self.rng.uniform(0, self.think))
