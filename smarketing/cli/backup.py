@@ -13,7 +13,9 @@ from sqlmodel import Session
 
 from smarketing import config
 from smarketing.errors import DatabaseUnavailable
-from smarketing.ops.backup import BackupInfo, backup_sqlite, export_zip, restore_sqlite, sqlite_path
+from smarketing.ops.backup import BackupInfo, backup_sqlite, sqlite_path
+from smarketing.ops.export import export_zip
+from smarketing.ops.restore import restore_sqlite
 from smarketing.store import db
 
 #: the commands this module runs (cli.COMMANDS sends them to :func:`run`)

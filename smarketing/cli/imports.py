@@ -144,15 +144,11 @@ def _mapping_text(parsed) -> str:
 def run(args, engine_for, progress) -> int:
     """Read, report problems, then import (or dry-run) and write the rejected rows (the
     reader's and the database's); 2 when the file cannot be read."""
+    from smarketing.data_in.planning import default_source_system, stored_source_systems
     from smarketing.data_in.reading import read_activities, read_leads
     from smarketing.data_in.records import UnreadableFile
     from smarketing.data_in.rejects import rejects_frame
-    from smarketing.data_in.upsert import (
-        default_source_system,
-        import_activities,
-        import_leads,
-        stored_source_systems,
-    )
+    from smarketing.data_in.upsert import import_activities, import_leads
 
     if args.no_starting_point and not args.remove_demo:
         print("error: --no-starting-point goes with --remove-demo", file=sys.stderr)

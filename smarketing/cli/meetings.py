@@ -14,8 +14,8 @@ from sqlmodel import Session
 from smarketing import config
 from smarketing.cli.args import iso_date, iso_datetime
 from smarketing.errors import NotFound
-from smarketing.meetings.meeting import search_meetings
 from smarketing.meetings.minutes import minutes_markdown
+from smarketing.meetings.records import search_meetings
 
 #: the commands this module runs (cli.COMMANDS sends them to :func:`run`)
 COMMANDS = ("minutes", "meetings")

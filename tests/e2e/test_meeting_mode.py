@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session
 
 from scripts.browser_tour import wait_for_cookie
-from smarketing.meetings import meeting as meetings
+from smarketing.meetings import records
 from smarketing.store.db import make_engine
 from tests.e2e.conftest import PASSWORD, settle
 
@@ -44,7 +44,7 @@ def planned_weekly_meeting(database_url: str):
     engine = make_engine(database_url)
     try:
         with Session(engine) as s:
-            [meeting] = [m for m in meetings.meetings(s, kind="weekly") if m.status == "planned"]
+            [meeting] = [m for m in records.meetings(s, kind="weekly") if m.status == "planned"]
             return meeting
     finally:
         engine.dispose()
@@ -54,7 +54,7 @@ def stored_note(database_url: str, meeting_id: int, step: str, author: str) -> s
     engine = make_engine(database_url)
     try:
         with Session(engine) as s:
-            note = meetings.note_of(s, meeting_id=meeting_id, step=step, author=author)
+            note = records.note_of(s, meeting_id=meeting_id, step=step, author=author)
             return note.body if note else None
     finally:
         engine.dispose()

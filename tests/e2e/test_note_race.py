@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session, select
 
 from scripts.browser_tour import wait_for_cookie
-from smarketing.meetings import meeting as meetings
+from smarketing.meetings import records
 from smarketing.store.db import make_engine
 from smarketing.store.models import MeetingNote
 from tests.e2e.conftest import PASSWORD, settle
@@ -97,7 +97,7 @@ def test_fast_stepping_never_empties_or_invents_a_note(demo_company_server, brow
     context.close()
 
     stored = {n.step: n for n in notes_of(demo_company_server.database_url, meeting.id)}
-    keys = [s["key"] for s in meetings.agenda_of(meeting)]
+    keys = [s["key"] for s in records.agenda_of(meeting)]
     expected = {keys[step - 1]: text for step, text in typed.items()}
     found = {step: n.body for step, n in stored.items() if n.author == "mia"}
     assert found == expected
