@@ -5,12 +5,15 @@ equal to the domain's."""
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 from smarketing.cli import hot_leads, report, sla, users
+from smarketing.cli.args import started
 from smarketing.cli.main import GROUPS, build_parser
 from smarketing.quality import cohorts
 from smarketing.quality import hot_leads as quality_hot_leads
@@ -130,3 +133,37 @@ def test_the_parsers_copies_are_the_domains():
     assert report.DIMENSIONS == cohorts.DIMENSIONS
     assert hot_leads.HOT_HOURS_DEFAULT == quality_hot_leads.HOT_HOURS_DEFAULT
     assert hot_leads.SILENCE_DAYS == quality_hot_leads.SILENCE_DAYS
+
+
+def test_the_collector_is_off_for_the_start_up_only(db_url, session):
+    """`python -m smarketing` switches the garbage collector off while it imports and back
+    on once the command has what it needs: a long import or demo build collects as usual."""
+    add_sla_dataset(session)
+    argv = ["smarketing", "report", "sla", "--format", "json", "--db", db_url]
+    out = python(
+        textwrap.dedent(
+            f"""
+            import contextlib, gc, io, runpy, sys
+            import smarketing.cli.report as report
+
+            seen, run = [], report.run
+
+            def spy(args, engine_for):  # the collector as the command starts, and then
+                seen.append(gc.isenabled())  # once its engine is ready
+                return run(args, lambda a: [engine_for(a), seen.append(gc.isenabled())][0])
+
+            report.run = spy
+            sys.argv = {argv!r}
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+                runpy.run_module("smarketing", run_name="__main__")
+            print(seen)
+            """
+        )
+    )
+    assert out.strip() == "[False, True]"
+
+
+def test_started_changes_nothing_when_the_collector_is_on():
+    assert gc.isenabled()
+    started()
+    assert gc.isenabled() and gc.get_freeze_count() == 0

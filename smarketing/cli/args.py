@@ -8,6 +8,7 @@ imported when it runs (``engine_for`` imports the store)."""
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
@@ -72,7 +73,18 @@ def engine_for(args: argparse.Namespace) -> Engine:
 
     engine = db.make_engine(args.db or config.database_url())
     db.upgrade_to_head(engine)
+    started()
     return engine
+
+
+def started() -> None:
+    """The command has imported what it needs: when `python -m smarketing` switched the
+    garbage collector off for the start-up (``smarketing/__main__.py``), what the start-up
+    made is frozen (it lives to the end and is never walked again) and the collector is
+    switched back on for what the command makes. Nothing changes when it was on."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def progress_printer():

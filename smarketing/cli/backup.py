@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from smarketing import config
+from smarketing.cli.args import started
 from smarketing.errors import DatabaseUnavailable
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ def _backup(args) -> int:
     from smarketing.ops.backup import backup_sqlite, sqlite_path
     from smarketing.store import db
 
+    started()
     url = args.db or config.database_url()
     sqlite_path(url, args.out)  # PostgreSQL: the pg_dump command, before anything is printed
     _say(f"backing up {db.url_for_display(url)} to {args.out} …")
@@ -87,6 +89,7 @@ def _backup(args) -> int:
 def _restore(args) -> int:
     from smarketing.ops.backup import restore_sqlite, sqlite_path
 
+    started()
     url = args.db or config.database_url()
     target = sqlite_path(url, args.backup, restoring=True)
     if not args.yes and not sys.stdin.isatty():

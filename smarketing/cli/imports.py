@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from smarketing.cli.args import progress_printer
+from smarketing.cli.args import progress_printer, started
 from smarketing.errors import InvalidInput
 
 COMMANDS = ("import",)
@@ -157,6 +157,7 @@ def run(args, engine_for, progress=None) -> int:
         stored_source_systems,
     )
 
+    started()  # a large file is read before the engine is made
     if args.no_starting_point and not args.remove_demo:
         print("error: --no-starting-point goes with --remove-demo", file=sys.stderr)
         return 2  # a usage error, as argparse's
