@@ -2,6 +2,7 @@
 
 usage: python benchmarks/bench_cli.py [--sizes 10000 100000 1000000] [--keep DIR]
                                       [--repeat 5] [--now ISO] [--date YYYY-MM-DD]
+                                      [--no-parts]
 
 Prints the median of --repeat whole-process runs (from spawning the process to its exit;
 each command runs once before, not counted, so the files are in the OS cache) of
@@ -34,6 +35,7 @@ month is a whole one; --now defaults to the newest lead's time.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -130,7 +132,9 @@ def report_argv(path: Path, period: str, as_of: date, now: datetime) -> list[str
 
 
 def phases(argv: list[str], repeat: int) -> dict[str, float]:
-    """Seconds of each part of `report sla` in this process (which must be fresh)."""
+    """Seconds of each part of `report sla` in this process (which must be fresh), with the
+    garbage collector off for the start-up as `python -m smarketing` has it."""
+    gc.disable()  # as smarketing/__main__.py; engine_for turns it back on
     times = {}
     started = time.perf_counter()
     from smarketing.cli.main import build_parser
@@ -201,6 +205,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--now", type=datetime.fromisoformat, help="default: the newest lead")
     parser.add_argument("--date", type=date.fromisoformat, help="default: a whole month")
+    parser.add_argument(
+        "--no-parts",
+        action="store_true",
+        help="only the whole-process table (e.g. for an older checkout)",
+    )
     parser.add_argument("--phases", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phases:
@@ -242,6 +251,8 @@ def main() -> None:
             ]
             print(f"| `{label}` | " + " | ".join(cells) + " |", flush=True)
 
+        if args.no_parts:
+            return
         print(f"\n`report sla --format json` (month) inside one process, median of {args.repeat}")
         print("processes, cached .pyc (seconds)\n")
         parts = {
