@@ -87,7 +87,8 @@ def _backup(args) -> int:
 
 
 def _restore(args) -> int:
-    from smarketing.ops.backup import restore_sqlite, sqlite_path
+    from smarketing.ops.backup import sqlite_path
+    from smarketing.ops.restore import restore_sqlite
 
     started()
     url = args.db or config.database_url()
@@ -129,7 +130,7 @@ def _export(args, engine_for) -> int:
     from sqlalchemy.exc import ArgumentError
     from sqlmodel import Session
 
-    from smarketing.ops.backup import export_zip
+    from smarketing.ops.export import export_zip
     from smarketing.store import db
 
     try:

@@ -147,15 +147,11 @@ def run(args, engine_for, progress=None) -> int:
     reader's and the database's); 2 when the file cannot be read. ``progress`` (default: a
     bar on stderr) follows the writing."""
     from smarketing.auth.permissions import CLI_ACTOR
+    from smarketing.data_in.planning import default_source_system, stored_source_systems
     from smarketing.data_in.reading import read_activities, read_leads
     from smarketing.data_in.records import UnreadableFile
     from smarketing.data_in.rejects import rejects_frame
-    from smarketing.data_in.upsert import (
-        default_source_system,
-        import_activities,
-        import_leads,
-        stored_source_systems,
-    )
+    from smarketing.data_in.upsert import import_activities, import_leads
 
     started()  # a large file is read before the engine is made
     if args.no_starting_point and not args.remove_demo:

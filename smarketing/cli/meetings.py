@@ -90,7 +90,7 @@ def _minutes(args, engine) -> int:
 def _list(args, engine) -> int:
     from sqlmodel import Session
 
-    from smarketing.meetings.meeting import search_meetings
+    from smarketing.meetings.records import search_meetings
 
     with Session(engine) as session:
         frame = search_meetings(

@@ -548,7 +548,7 @@ def _cell_text(report: SlaReport, m: MetricResult, short: bool) -> tuple[str, st
     """(cell text, status text) of one metric: '41 ✔' and '✔ on track'; "—" where the metric
     has no value; without an agreement the measured figure with '· no agreement' ('41 –'
     when short), not "—"."""
-    from smarketing.formatting import EMPTY, figure, status_label
+    from smarketing.formatting import EMPTY, figure
 
     if report.agreement is None and m.actual is not None:
         value = figure(m.kind, m.actual)
@@ -600,3 +600,9 @@ def missing_inputs(reports: list[SlaReport]) -> list[str]:
             if m.input_missing and m.label not in labels.setdefault(m.reason, []):
                 labels[m.reason].append(m.label)
     return [f"{' and '.join(names)}: — {reason}" for reason, names in labels.items()]
+
+
+def status_label(status: Status | str) -> str:
+    """Symbol and word, e.g. '✔ on track', so colour is never the only signal."""
+    symbol, word = STATUS_TEXT[Status(status)]
+    return f"{symbol} {word}"
