@@ -17,8 +17,10 @@ Machine formats (the JSON reports, the numeric fields of CSV reports) stay plain
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Shown for a figure that is empty or was not measured.
 EMPTY = "—"
@@ -39,6 +41,12 @@ def is_empty(value: object) -> bool:
     """None, NaN, NA or NaT: a value that is not there."""
     if value is None:
         return True
+    if isinstance(value, float):  # also NumPy's float64
+        return value != value
+    if isinstance(value, str | int):  # also bool (NumPy's int64 is no int: pandas decides)
+        return False
+    import pandas as pd  # NA, NaT, NumPy and Decimal values (the CLI's reports have none)
+
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
@@ -109,6 +117,8 @@ def figure(kind: str, value: float | None) -> str:
 def display_frame(frame: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
     """A copy of ``frame`` for a table: every column of ``kinds`` written as text by its
     kind (``FORMATTERS``), '—' where empty; other columns as they are."""
+    import pandas as pd
+
     out = frame.copy()
     for column, kind in kinds.items():
         if column in out.columns:

@@ -13,8 +13,8 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import and_, case, func, or_, select
 from sqlmodel import Session
 
@@ -24,6 +24,9 @@ from smarketing.sla.coverage import INPUT_GAPS, Coverage, coverage
 from smarketing.sla.periods import Period, PeriodKind, period_containing
 from smarketing.store.models import Lead, SlaAgreement
 from smarketing.store.sql_time import EPSILON_HOURS, hours_between
+
+if TYPE_CHECKING:
+    import pandas as pd  # imported where a frame is made: the report itself needs none
 
 
 class Status(StrEnum):
@@ -563,6 +566,8 @@ def scorecard_frame(reports: list[SlaReport], *, short: bool = False) -> pd.Data
     agreement" (there is nothing to judge them by). ``reason`` says why a status is no_data,
     ``missing`` only when the store lacks the metric's inputs altogether (the chart notes it
     under the grid)."""
+    import pandas as pd
+
     rows = []
     for report in reports:
         label = report.period.short_label() if short else report.period.label()
