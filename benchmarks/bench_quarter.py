@@ -10,7 +10,8 @@ the daily rollups when the schema has them; not timed), so give it a copy you ma
 Per database it times, for each figure and period (median of --repeat runs after one
 warm-up run, so the OS cache is warm):
 
-* app s     -- the app's own function in a new ``Session`` each run: ``sla_report``,
+* app s     -- the app's own function in a new ``Session`` each run (its result brought to
+               the compared form afterwards, untimed): ``sla_report``,
                ``sla_reports`` of the trailing 13 periods (the scorecard),
                ``quality.breakdowns`` (the Lead quality page's one query: the dimension
                and the offers), ``quality.funnel``, ``quality.rejection_reasons``,
@@ -200,45 +201,70 @@ def heat_from(leads: list[int], won: dict[tuple[int, int], int]) -> list[tuple]:
 # --- the app ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Later:
+    """An app function's own result, and how to bring it to the compared form (not timed:
+    the app's time is its function's, as a page calls it)."""
+
+    value: object
+    convert: Callable
+
+
+def _heat(frame) -> list[tuple]:
+    months = sorted(frame["cohort_month"].unique())
+    index = {m: i for i, m in enumerate(months)}
+    return [
+        (index[r.cohort_month], int(r.months_since), int(r.leads), int(r.customers))
+        for r in frame.itertuples()
+    ]
+
+
+def _distribution(d) -> tuple:
+    return (
+        tuple(int(n) for n in d.bins["count"]),
+        None if d.median is None else round(d.median, 2),
+        None if d.p90 is None else round(d.p90, 2),
+    )
+
+
 class App:
+    """The app's functions, each in a new ``Session``."""
+
     def __init__(self, engine, now: datetime):
         self.engine, self.now = engine, now
 
     def sla(self, period: Period):
         with Session(self.engine) as s:
-            return from_report(sla.sla_report(s, period, now=self.now))
+            return Later(sla.sla_report(s, period, now=self.now), from_report)
 
     def scorecard(self, periods: list[Period]):
         with Session(self.engine) as s:
-            return [from_report(r) for r in sla.sla_reports(s, periods, now=self.now)]
+            reports = sla.sla_reports(s, periods, now=self.now)
+        return Later(reports, lambda rs: [from_report(r) for r in rs])
 
     def breakdown(self, cohort: quality.Cohort):
         with Session(self.engine) as s:
-            return from_breakdowns(quality.breakdowns(s, cohort, list(DIMS)))
+            return Later(quality.breakdowns(s, cohort, list(DIMS)), from_breakdowns)
 
     def funnel(self, cohort: quality.Cohort):
         with Session(self.engine) as s:
             frame = quality.funnel(s, cohort)
-            return tuple(int(v) for v in frame["count"])
+        return Later(frame, lambda f: tuple(int(v) for v in f["count"]))
 
     def reasons(self, cohort: quality.Cohort):
         with Session(self.engine) as s:
             frame = quality.rejection_reasons(s, cohort, "source")
-            return {(r.value, r.reason_key): int(r.count) for r in frame.itertuples()}
+        return Later(
+            frame, lambda f: {(r.value, r.reason_key): int(r.count) for r in f.itertuples()}
+        )
 
     def heatmap(self, first: date, last: date):
         with Session(self.engine) as s:
-            frame = quality.cohort_heatmap(s, first, last)
-        months = sorted(frame["cohort_month"].unique())
-        index = {m: i for i, m in enumerate(months)}
-        return [
-            (index[r.cohort_month], int(r.months_since), int(r.leads), int(r.customers))
-            for r in frame.itertuples()
-        ]
+            return Later(quality.cohort_heatmap(s, first, last), _heat)
 
     def pacing(self, period: Period):
         with Session(self.engine) as s:
-            return tuple(sla_detail.daily_counts(s, period, "mql_at"))
+            return Later(sla_detail.daily_counts(s, period, "mql_at"), tuple)
 
     def report(self, period: Period) -> sla.SlaReport:
         """The period's report, the input of the SLA page's details (not timed)."""
@@ -247,16 +273,11 @@ class App:
 
     def distribution(self, report: sla.SlaReport):
         with Session(self.engine) as s:
-            d = sla_detail.contact_distribution(s, report)
-        return (
-            tuple(int(n) for n in d.bins["count"]),
-            None if d.median is None else round(d.median, 2),
-            None if d.p90 is None else round(d.p90, 2),
-        )
+            return Later(sla_detail.contact_distribution(s, report), _distribution)
 
     def overdue(self, report: sla.SlaReport):
         with Session(self.engine) as s:
-            return sla_detail.overdue_mqls(s, report, now=self.now)[1]
+            return Later(sla_detail.overdue_mqls(s, report, now=self.now), lambda r: r[1])
 
 
 # --- hand-written SQL (SQLite and DuckDB) --------------------------------------------------
@@ -530,14 +551,18 @@ def duck_connection(path: Path):
 # --- measuring ----------------------------------------------------------------------------
 
 
+def _done(result):
+    return result.convert(result.value) if isinstance(result, Later) else result
+
+
 def timed(fn: Callable, repeat: int):
-    result = fn()  # warm-up (OS cache, statement caches)
+    result = _done(fn())  # warm-up (OS cache, statement caches)
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
         again = fn()
         times.append(time.perf_counter() - started)
-        if again != result:
+        if _done(again) != result:
             raise SystemExit(f"{fn}: a repeated run gave another result")
     return statistics.median(times), result
 

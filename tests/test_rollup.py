@@ -34,6 +34,7 @@ from smarketing.store import rollup
 from smarketing.store.db import bump_data_version, make_engine, upgrade_to_head
 from smarketing.store.models import Lead, RollupLog, Setting
 from tests.conftest import NOW
+from tests.factories import add_lead, add_sla_agreement, oslo
 from tests.imports.test_upsert import ADMIN, at, leads_file, rec
 from tests.imports.test_upsert_activities import act, activities_file
 
@@ -356,6 +357,69 @@ def test_quality_figures_equal_the_direct_count(demo, period):
             for r in rows.to_dict("records")
         }
         assert got == _direct_cohort(demo, cohort, by), by
+
+
+def _direct_overdue(session: Session, report, now) -> int:
+    start, end = report.period.window()
+    cutoff = min(end, now)
+    hours = report.agreement.response_hours if report.agreement else 24.0
+    t = Lead.__table__.c
+    return session.execute(
+        select(func.count()).where(
+            t.mql_at >= start,
+            t.mql_at < end,
+            t.mql_at <= cutoff - timedelta(hours=hours),
+            (t.first_contact_at.is_(None))
+            | (t.first_contact_at > cutoff)
+            | (t.first_contact_at < t.mql_at),
+        )
+    ).scalar_one()
+
+
+def test_overdue_counts_contacts_after_the_cutoff(engine, session):
+    """October 2026 in Oslo, 4 response hours. A never contacted, B in time, C contacted in
+    November, D at 00:30 on 1 November (23:30 UTC on 31 October: the cutoff's UTC date,
+    after it), E contacted before it became an MQL, F not due by the end, G contacted on 20
+    October at 16:00 (after a cutoff at 15:00 that day)."""
+    add_sla_agreement(session, 1, date(2026, 1, 1))
+    add_lead(session, "A", "2026-10-05 08:00", mql_at="2026-10-05 09:00")
+    add_lead(session, "B", "2026-10-05 08:00", mql_at="2026-10-05 09:00",
+             first_contact_at="2026-10-05 10:00")  # fmt: skip
+    add_lead(session, "C", "2026-10-20 08:00", mql_at="2026-10-20 09:00",
+             first_contact_at="2026-11-03 10:00")  # fmt: skip
+    add_lead(session, "D", "2026-10-30 08:00", mql_at="2026-10-30 09:00",
+             first_contact_at="2026-11-01 00:30")  # fmt: skip
+    add_lead(session, "E", "2026-10-09 08:00", mql_at="2026-10-10 09:00",
+             first_contact_at="2026-10-09 12:00")  # fmt: skip
+    add_lead(session, "F", "2026-10-31 08:00", mql_at="2026-10-31 21:00")
+    add_lead(session, "G", "2026-10-12 08:00", mql_at="2026-10-12 09:00",
+             first_contact_at="2026-10-20 16:00")  # fmt: skip
+    bump_data_version(session)
+    session.commit()
+    assert_in_step(engine)
+    october = Period(PeriodKind.month, date(2026, 10, 1), date(2026, 10, 31), date(2026, 10, 31))
+
+    def overdue(now):
+        report = sla.sla_report(session, october, now=now)
+        frame, total = sla_detail.overdue_mqls(session, report, now=now)
+        assert total == _direct_overdue(session, report, now)
+        listed = sorted(session.get(Lead, int(x.lstrip("#"))).external_id for x in frame["lead"])
+        return total, listed
+
+    assert overdue(NOW) == (4, ["A", "C", "D", "E"])
+    assert overdue(oslo("2026-10-20 15:00")) == (4, ["A", "C", "E", "G"])  # C: the cut day
+
+
+@pytest.mark.parametrize("period", PERIODS, ids=lambda p: f"{p.kind}-{p.start}")
+def test_overdue_count_equals_the_direct_count(demo, period):
+    """With the cutoff at the end, at 'now', and inside the window at an odd minute (some
+    contacts of the cutoff's own date come after it)."""
+    start, end = period.window()
+    for now in (NOW, end - timedelta(hours=10, minutes=23), start + timedelta(hours=30)):
+        report = sla.sla_report(demo, period, now=now)
+        assert sla_detail.overdue_mqls(demo, report, now=now)[1] == _direct_overdue(
+            demo, report, now
+        ), now
 
 
 def test_pacing_and_distribution_equal_the_direct_count(demo):

@@ -1,14 +1,17 @@
 """daily rollups of the leads, the triggers that keep them in step, covering indexes
 
 Creates the rollup tables of ``smarketing.store.rollup`` (``rollup_day``, ``rollup_span``,
-``rollup_span_coarse``, ``rollup_cohort``, ``rollup_reason``, ``rollup_won``) and
+``rollup_span_coarse``, ``rollup_contact``, ``rollup_cohort``, ``rollup_reason``,
+``rollup_won``) and
 ``rollup_log``, where triggers on ``lead`` write the counted fields of every inserted
 (+1), deleted (-1) or changed lead (-1 before, +1 after; only when a counted field
 changed): row triggers on SQLite, statement triggers with transition tables on
 PostgreSQL. Adds the partial expression index ``ix_lead_contact_span`` (first-contact delay
 in hours, mql_at, first_contact_at; where first_contact_at >= mql_at) that exact medians
 read, and widens ``ix_lead_mql_at`` by ``first_contact_at`` and ``ix_lead_customer_at`` by
-``created_at`` so that deadline, overdue and heatmap counts read only the index.
+``created_at`` so that deadline, overdue and heatmap counts read only the index; adds
+``ix_lead_first_contact_at`` (first_contact_at, mql_at) for the overdue count's contacts
+just after its cutoff.
 
 The rollups are empty here: ``upgrade_to_head`` builds them afterwards for the business
 timezone (``rollup.ensure``); until then every figure is computed from ``lead``.
@@ -140,6 +143,12 @@ def upgrade() -> None:
     sa.Column('n', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('day', 'coarse')
     )
+    op.create_table('rollup_contact',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('contact_day', sa.Date(), nullable=False),
+    sa.Column('n', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('day', 'contact_day')
+    )
     op.create_table('rollup_cohort',
     sa.Column('dimension', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
@@ -194,6 +203,8 @@ def upgrade() -> None:
     op.create_index('ix_lead_mql_at', 'lead', ['mql_at', 'first_contact_at'], unique=False)
     op.drop_index('ix_lead_customer_at', table_name='lead')
     op.create_index('ix_lead_customer_at', 'lead', ['customer_at', 'created_at'], unique=False)
+    op.create_index('ix_lead_first_contact_at', 'lead', ['first_contact_at', 'mql_at'],
+                    unique=False)
     op.execute(span_index(dialect))
     for statement in TRIGGERS[dialect]():
         op.execute(statement)
@@ -207,6 +218,7 @@ def downgrade() -> None:
         for name in ("lead_rollup_log_new", "lead_rollup_log_old", "lead_rollup_log_changed"):
             op.execute(f"DROP FUNCTION IF EXISTS {name}()")
     op.execute("DROP INDEX IF EXISTS ix_lead_contact_span")
+    op.drop_index('ix_lead_first_contact_at', table_name='lead')
     op.drop_index('ix_lead_customer_at', table_name='lead')
     op.create_index('ix_lead_customer_at', 'lead', ['customer_at'], unique=False)
     op.drop_index('ix_lead_mql_at', table_name='lead')
@@ -215,6 +227,7 @@ def downgrade() -> None:
     op.drop_table('rollup_won')
     op.drop_table('rollup_reason')
     op.drop_table('rollup_cohort')
+    op.drop_table('rollup_contact')
     op.drop_table('rollup_span_coarse')
     op.drop_index('ix_rollup_span_coarse', table_name='rollup_span')
     op.drop_table('rollup_span')

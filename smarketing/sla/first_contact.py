@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from itertools import accumulate
 
 import pandas as pd
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlmodel import Session
 
+from smarketing import config
 from smarketing.sla.metrics import (
     METRIC_BY_KEY,
     SlaReport,
@@ -161,24 +163,12 @@ def overdue_mqls(
     start, end = report.period.window()
     cutoff = min(end, now)
     hours = report.agreement.response_hours if report.agreement else 24.0
-    t = Lead.__table__.c
-    condition = and_(
-        t.mql_at >= start,
-        t.mql_at < end,
-        t.mql_at <= cutoff - timedelta(hours=hours),
-        or_(
-            t.first_contact_at.is_(None),
-            t.first_contact_at > cutoff,
-            t.first_contact_at < t.mql_at,
-        ),
-    )
-    total = session.execute(select(func.count()).where(condition)).scalar_one()
-    rows = session.execute(
-        select(t.id, t.first_name, t.last_name, t.company, t.owner, t.source, t.mql_at)
-        .where(condition)
-        .order_by(t.mql_at, t.id)  # the id settles ties the same way on every database
-        .limit(limit)
-    ).all()
+    params = {"start": start, "end": end, "deadline": cutoff - timedelta(hours=hours),
+              "cutoff": cutoff}  # fmt: skip
+    total = _overdue_total(session, start, end, cutoff, hours)
+    if total is None:  # not a window of whole local days: counted on lead
+        total = session.execute(_overdue_statement(None), params).scalar_one()
+    rows = session.execute(_overdue_statement(limit), params).all()
     frame = pd.DataFrame(
         [
             {
@@ -194,3 +184,97 @@ def overdue_mqls(
         columns=["lead", "company", "owner", "source", "mql_at", "hours_overdue"],
     )
     return frame, int(total)
+
+
+@functools.cache
+def _overdue_statement(limit: int | None):
+    """The overdue MQLs of [``:start``, ``:end``) due by ``:deadline`` and not contacted by
+    ``:cutoff``: their count (``limit`` None), or the first ``limit`` of them (built once)."""
+    t = Lead.__table__.c
+    cutoff = bindparam("cutoff", type_=t.mql_at.type)
+    condition = and_(
+        t.mql_at >= bindparam("start", type_=t.mql_at.type),
+        t.mql_at < bindparam("end", type_=t.mql_at.type),
+        t.mql_at <= bindparam("deadline", type_=t.mql_at.type),
+        or_(
+            t.first_contact_at.is_(None),
+            t.first_contact_at > cutoff,
+            t.first_contact_at < t.mql_at,
+        ),
+    )
+    if limit is None:
+        return select(func.count()).where(condition)
+    return (
+        select(t.id, t.first_name, t.last_name, t.company, t.owner, t.source, t.mql_at)
+        .where(condition)
+        .order_by(t.mql_at, t.id)  # the id settles ties the same way on every database
+        .limit(limit)
+    )
+
+
+@functools.cache
+def _overdue_tails():
+    """The overdue MQLs no day total gives: those of [``:start``, ``:split_at``) contacted
+    after ``:cutoff`` but on its UTC date (before ``:next_day``), read from
+    ``ix_lead_first_contact_at``; and those of the day the deadline cuts (``:split_at``
+    through ``:deadline``) not contacted by the cutoff."""
+    t = Lead.__table__.c
+    cutoff, split_at = bindparam("cutoff", type_=t.mql_at.type), bindparam("split_at")
+    late = select(func.count()).where(
+        t.first_contact_at > cutoff,
+        t.first_contact_at < bindparam("next_day"),
+        t.first_contact_at >= t.mql_at,
+        t.mql_at >= bindparam("start"),
+        t.mql_at < split_at,
+    )
+    cut = select(func.count()).where(
+        t.mql_at >= split_at,
+        t.mql_at <= bindparam("deadline"),
+        or_(
+            t.first_contact_at.is_(None), t.first_contact_at > cutoff, t.first_contact_at < t.mql_at
+        ),
+    )
+    return select(late.scalar_subquery(), cut.scalar_subquery())
+
+
+def _overdue_total(
+    session: Session, start: datetime, end: datetime, cutoff: datetime, hours: float
+) -> int | None:
+    """How many MQLs of [start, end) are past their deadline (``cutoff`` - ``hours``) and
+    without a first contact at or before ``cutoff``, from the daily rollups: per whole day
+    before the day the deadline cuts, the MQLs never contacted (or before ``mql_at``) and
+    those contacted after the cutoff (UTC dates after its date, and the few on its date
+    after it from the index); the day it cuts from ``lead``. None when the window is not
+    made of whole local days."""
+    tz = config.business_tz()
+    days = rollup.window_days(start, end, tz)
+    if days is None:
+        return None
+    first, last = days
+    deadline = cutoff - timedelta(hours=hours)
+    if deadline < start:
+        return 0
+    split = last + timedelta(days=1) if deadline >= end else rollup.local_day(deadline, tz)
+    # the days before split are wholly due (split = first: none, and split_at = start)
+    split_at = rollup.midnight(split, tz) if split <= last else end
+    on = cutoff.astimezone(UTC).date()
+    total = 0
+    if split > first:
+        reader = rollup.Reader(session, tz)
+        before = split - timedelta(days=1)
+        mqls, contacted = rollup.DAY_COUNTS.index("mqls"), rollup.DAY_COUNTS.index("contacted")
+        for counts in reader.day_counts(first, before).values():
+            total += counts[mqls] - counts[contacted]
+        total += reader.late_contacts(first, before, on)
+    late, cut = session.execute(
+        _overdue_tails(),
+        {
+            "cutoff": cutoff,
+            "next_day": datetime.combine(on + timedelta(days=1), time(0), UTC),
+            "start": start,
+            "split_at": split_at,
+            # no day cut (the deadline is at or after the end): an empty range
+            "deadline": deadline if split <= last else start - timedelta(seconds=1),
+        },
+    ).one()
+    return total + int(late) + int(cut)

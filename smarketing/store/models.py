@@ -164,6 +164,8 @@ class Lead(LeadBase, table=True):
         Index("ix_lead_sql_at", "sql_at"),
         # with created_at: the cohort heatmap's customers read only the index
         Index("ix_lead_customer_at", "customer_at", "created_at"),
+        # the overdue count reads the contacts just after its cutoff from here
+        Index("ix_lead_first_contact_at", "first_contact_at", "mql_at"),
         Index("ix_lead_campaign", "campaign"),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -206,6 +208,16 @@ class RollupSpanCoarse(SQLModel, table=True):
     __tablename__ = "rollup_span_coarse"
     day: date = Field(primary_key=True)
     coarse: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    n: int
+
+
+class RollupContact(SQLModel, table=True):
+    """Contacted MQLs per local MQL day and UTC date of the first contact (the overdue
+    count: those contacted after its cutoff)."""
+
+    __tablename__ = "rollup_contact"
+    day: date = Field(primary_key=True)
+    contact_day: date = Field(primary_key=True)
     n: int
 
 

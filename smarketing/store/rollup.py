@@ -17,6 +17,10 @@ its counts are sums of per-day counts:
   the few delays of that fine bucket in the window from the ``ix_lead_contact_span``
   index, in order. "Contacted in time" counts the buckets below the deadline the same way
   and reads the delays near it;
+* ``rollup_contact``: per MQL day and UTC date of the first contact, the contacted MQLs
+  (the overdue count: those contacted after a cutoff are the dates after the cutoff's,
+  plus the few contacts of the cutoff's own date after it, read from
+  ``ix_lead_first_contact_at``);
 * ``rollup_cohort``: per created day, dimension (``COHORT_DIMENSIONS``) and stored value,
   the stage counts of docs/metrics.md's lead quality; ``rollup_reason``: per created day,
   dimension, value and rejection reason, the rejected leads; ``rollup_won``: per created
@@ -70,6 +74,7 @@ from smarketing import config
 from smarketing.store.models import (
     Lead,
     RollupCohort,
+    RollupContact,
     RollupDay,
     RollupLog,
     RollupReason,
@@ -81,7 +86,8 @@ from smarketing.store.models import (
 from smarketing.store.sql_time import hours_between
 
 #: The rollup tables (each keyed by a local ``day`` first).
-TABLES = (RollupDay, RollupSpan, RollupSpanCoarse, RollupCohort, RollupReason, RollupWon)
+TABLES = (RollupDay, RollupSpan, RollupSpanCoarse, RollupContact, RollupCohort, RollupReason,
+          RollupWon)  # fmt: skip
 #: Bumped when what the rollups hold changes (a rebuild follows at the next start).
 SCHEME = "1"
 #: The setting that says which scheme and timezone the rollups were built for.
@@ -149,6 +155,25 @@ def _bucket_sqlite(element, compiler, **kw) -> str:
 @compiles(span_bucket)
 def _bucket_default(element, compiler, **kw) -> str:
     return _bucket_sql(element, compiler, lambda x: f"CAST(FLOOR({x}) AS INTEGER)", **kw)
+
+
+class utc_date(FunctionElement):
+    """The UTC calendar date of a timestamp."""
+
+    type = Date()
+    inherit_cache = True
+    name = "utc_date"
+
+
+@compiles(utc_date, "sqlite")
+def _utc_date_sqlite(element, compiler, **kw) -> str:
+    return f"date({compiler.process(next(iter(element.clauses)), **kw)})"
+
+
+@compiles(utc_date)
+def _utc_date_default(element, compiler, **kw) -> str:
+    value = compiler.process(next(iter(element.clauses)), **kw)
+    return f"CAST(({value} AT TIME ZONE 'UTC') AS DATE)"
 
 
 def coarse_of(fine: int) -> int:
@@ -222,6 +247,11 @@ def _days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
+def _date(value) -> date:
+    """A date from a driver's date (or its text)."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
 def _aware(value) -> datetime:
     if isinstance(value, str):  # an aggregate over a SQLite DATETIME comes back as text
         value = datetime.fromisoformat(value)
@@ -253,6 +283,8 @@ class Computed:
 
     days: dict[date, list[int]] = field(default_factory=dict)  # day -> DAY_COUNTS
     spans: dict[tuple[date, int], int] = field(default_factory=dict)  # (day, fine) -> n
+    #: (MQL day, UTC date of the first contact) -> contacted MQLs
+    contacts: dict[tuple[date, date], int] = field(default_factory=dict)
     cohorts: dict[tuple[str, date, str], list[int]] = field(default_factory=dict)
     reasons: dict[tuple[str, date, str, str], int] = field(default_factory=dict)
     won: dict[tuple[date, date], int] = field(default_factory=dict)  # (day, month won) -> n
@@ -346,6 +378,16 @@ def _compute(conn, source, out: Computed, *, sla: bool, cohorts: bool, tz: ZoneI
                 counts[index["contacted"]] += int(n)
                 key = (day, int(bucket))
                 out.spans[key] = out.spans.get(key, 0) + int(n)
+        rows = source.rows(
+            "mql_at", utc_date(t.first_contact_at).label("cday"), where=[contacted(source.t)]
+        )
+        for day, cday, n in conn.execute(
+            select(rows.c.day, rows.c.cday, _weighted(rows))
+            .where(rows.c.day.is_not(None))
+            .group_by(rows.c.day, rows.c.cday)
+        ):
+            key = (day, _date(cday))
+            out.contacts[key] = out.contacts.get(key, 0) + int(n)
         for name, key in (
             ("leads", "created_at"),
             ("sqls", "sql_at"),
@@ -432,6 +474,9 @@ def _rows_of(computed: Computed) -> dict:
         ],
         RollupSpan: span_rows,
         RollupSpanCoarse: [{"day": d, "coarse": c, "n": n} for (d, c), n in coarse.items()],
+        RollupContact: [
+            {"day": d, "contact_day": c, "n": n} for (d, c), n in computed.contacts.items()
+        ],
         RollupCohort: [
             {"dimension": dim, "day": d, "value": v, **dict(zip(names, counts, strict=True))}
             for (dim, d, v), counts in computed.cohorts.items()
@@ -616,9 +661,12 @@ def _statement(name: str, excluding: bool):
             where.append(t.day.not_in(bindparam("live", expanding=True, type_=Date())))
         return t, where
 
-    if name == "state":
-        t = Setting.__table__.c
-        return select(t.value).where(t.key == STATE_KEY)
+    if name == "state":  # the state, and whether the change log holds anything
+        t, log = Setting.__table__.c, RollupLog.__table__.c
+        return select(
+            select(t.value).where(t.key == STATE_KEY).scalar_subquery(),
+            select(log.id).limit(1).scalar_subquery(),
+        )
     if name == "days":
         t, where = days(RollupDay)
         return select(t.day, *[t[c] for c in DAY_COUNTS]).where(*where)
@@ -638,6 +686,10 @@ def _statement(name: str, excluding: bool):
         t, where = days(RollupReason)
         where.append(t.dimension == bindparam("dimension"))
         return select(t.value, t.reason, func.sum(t.n)).where(*where).group_by(t.value, t.reason)
+    if name == "late":
+        t, where = days(RollupContact)
+        where.append(t.contact_day > bindparam("after", type_=Date()))
+        return select(func.coalesce(func.sum(t.n), 0)).where(*where)
     if name == "won":
         t, where = days(RollupWon)
         return select(t.day, t.month, t.n).where(*where)
@@ -651,11 +703,11 @@ class Reader:
     def __init__(self, session, tz: ZoneInfo | None = None):
         self.conn = _connection(session)
         self.tz = tz or config.business_tz()
-        built = self.conn.execute(_statement("state", False)).scalar() == state(self.tz.key)
+        built, logged = self.conn.execute(_statement("state", False)).one()
         #: days to compute from ``lead``; None = all of them
         self.dirty: set[date] | None = None
-        if built:
-            self.dirty = pending_days(self.conn, self.tz)
+        if built == state(self.tz.key):
+            self.dirty = pending_days(self.conn, self.tz) if logged is not None else set()
         self._sla_memo: dict[date, Computed] = {}
         self._cohort_memo: dict[date, Computed] = {}
 
@@ -688,6 +740,8 @@ class Reader:
                 memo[d].days[d] = counts
             for key, n in computed.spans.items():
                 memo[key[0]].spans[key] = n
+            for key, n in computed.contacts.items():
+                memo[key[0]].contacts[key] = n
             for key, counts in computed.cohorts.items():
                 memo[key[1]].cohorts[key] = counts
             for key, n in computed.reasons.items():
@@ -748,6 +802,16 @@ class Reader:
                     if split is not None and day < split:
                         sums[1] += n
         return out
+
+    def late_contacts(self, first: date, last: date, after: date) -> int:
+        """Contacted MQLs of the days whose first contact's UTC date is after ``after``."""
+        if first > last:
+            return 0
+        live = self._live_days(first, last)
+        total = sum(int(r[0]) for r in self._rows("late", first, last, live, after=after))
+        for c in self._live(live, cohorts=False):
+            total += sum(n for (_day, cday), n in c.contacts.items() if cday > after)
+        return total
 
     # -- cohorts --
 
