@@ -75,7 +75,9 @@ TS = ("created_at", "mql_at", "accepted_at", "rejected_at", "first_contact_at", 
       "opportunity_at", "customer_at")  # fmt: skip
 DIMS = ("source", "first_conversion")
 LOADED = ("id", *TS, "rejection_reason", "source", "campaign", "persona", "owner", "segment",
-          "first_conversion")  # fmt: skip
+          "first_conversion", "first_name", "last_name", "company")  # fmt: skip
+#: how many overdue MQLs the SLA page lists (``overdue_mqls``' limit)
+OVERDUE_LISTED = 50
 
 
 # --- periods ------------------------------------------------------------------------------
@@ -227,6 +229,13 @@ def _distribution(d) -> tuple:
     )
 
 
+def _overdue(result) -> tuple:
+    """(how many, the listed MQLs' names, companies and MQL times as naive UTC)."""
+    frame, total = result
+    listed = tuple((r.lead, r.company, naive(r.mql_at.to_pydatetime())) for r in frame.itertuples())
+    return total, listed
+
+
 class App:
     """The app's functions, each in a new ``Session``."""
 
@@ -277,7 +286,7 @@ class App:
 
     def overdue(self, report: sla.SlaReport):
         with Session(self.engine) as s:
-            return Later(sla_detail.overdue_mqls(s, report, now=self.now), lambda r: r[1])
+            return Later(sla_detail.overdue_mqls(s, report, now=self.now), _overdue)
 
 
 # --- hand-written SQL (SQLite and DuckDB) --------------------------------------------------
@@ -518,15 +527,25 @@ class Sql:
         return bins, r(median), r(p90)
 
     def overdue(self, w: Win, cutoff: datetime):
+        """The count, and the first 50 (by MQL time, then id) as the page lists them."""
         conn = self.connect()
         a, b, d, c = self.p(w.start), self.p(w.end), self.p(w.deadline), self.p(cutoff)
-        return int(self.run(
+        where = ("WHERE mql_at >= ? AND mql_at < ? AND mql_at <= ? "
+                 "AND (first_contact_at IS NULL OR first_contact_at > ? "
+                 "OR first_contact_at < mql_at)")  # fmt: skip
+        total = int(self.run(conn, f"SELECT count(*) FROM lead {where}", (a, b, d, c))[0][0])
+        rows = self.run(
             conn,
-            "SELECT count(*) FROM lead WHERE mql_at >= ? AND mql_at < ? AND mql_at <= ? "
-            "AND (first_contact_at IS NULL OR first_contact_at > ? "
-            "OR first_contact_at < mql_at)",
-            (a, b, d, c),
-        )[0][0])  # fmt: skip
+            f"SELECT id, first_name, last_name, company, mql_at FROM lead {where} "
+            "ORDER BY mql_at, id LIMIT ?",
+            (a, b, d, c, OVERDUE_LISTED),
+        )
+        listed = []
+        for id_, first, last, company, mql_at in rows:
+            name = f"{first} {last}".strip() or f"#{id_}"
+            moment = mql_at if self.duck else datetime.fromisoformat(mql_at)
+            listed.append((name, company, moment))
+        return total, tuple(listed)
 
 
 def duck_connection(path: Path):
