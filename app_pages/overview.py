@@ -2,20 +2,20 @@
 
 import streamlit as st
 
-from smarketing import charts, config
+from smarketing import charts
 from smarketing.quality import stage_counts
 from smarketing.sla import metrics as sla
 from smarketing.ui import action_views, frame, lead_views, resources, sla_data, sla_views, widgets
 
 engine = resources.engine()
 as_of = frame.as_of()
-version = resources.data_version(engine)
-counts = resources.overview_counts(engine, config.database_url(), version, as_of)
-weekly = resources.weekly_counts(engine, config.database_url(), version, as_of)
+key = resources.data_key(engine)  # read once: every figure below counts the same data
+counts = resources.overview_counts(engine, *key, as_of)
+weekly = resources.weekly_counts(engine, *key, as_of)
 
 st.title("Overview")
-widgets.as_of_caption(frame.facts(engine)["as_of"], as_of)
-reports = [sla_data.report(engine, k, as_of) for k in ("week", "month")]
+widgets.as_of_caption(frame.facts(engine, key)["as_of"], as_of)
+reports = [sla_data.report(engine, k, as_of, key) for k in ("week", "month")]
 st.subheader("The SLA: this week and this month")
 if sla_views.has_agreement(reports):
     scorecard = sla.scorecard_frame(reports)
@@ -32,7 +32,7 @@ for kind, title in (("week", "This week"), ("month", "This month")):
     widgets.stage_tiles(rows)
 st.caption(stage_counts.COMPARISON_NOTE)
 
-lead_views.hot_panel(engine)
+lead_views.hot_panel(engine, key)
 action_views.mine(engine, frame.actor(), as_of)
 
 st.subheader("The last 13 weeks")

@@ -95,22 +95,22 @@ def measure(db: Path, clock: str, repeat: int) -> dict:
     from streamlit.testing.v1 import AppTest
 
     from smarketing.auth.permissions import Actor
-    from smarketing.meetings import meeting as meetings
+    from smarketing.meetings import records, running
     from smarketing.store.db import make_engine
 
     engine = make_engine(os.environ["SMARKETING_DATABASE_URL"])
     with Session(engine) as s:
-        planned = [m for m in meetings.meetings(s, kind="weekly") if m.status != "closed"]
+        planned = [m for m in records.meetings(s, kind="weekly") if m.status != "closed"]
         meeting = planned[0]
         if meeting.status == "planned":
-            meetings.start_meeting(
+            running.start_meeting(
                 s,
                 actor=Actor.of("bench", {"admin"}),
                 meeting_id=meeting.id,
                 now=datetime.now(UTC),
                 on_another_day=True,
             )
-        steps = len(meetings.agenda_of(meeting))
+        steps = len(records.agenda_of(meeting))
         held_on = meeting.held_on
     engine.dispose()
     as_of = held_on + timedelta(days=2) if clock == "fixed" else date.today()

@@ -15,14 +15,14 @@ What it does
    ignore that flag, so they read the same rows.
 2. **Creates the users** (``users.add_user``) with realistic roles: for 20 users 8 sales,
    7 marketing, 3 leadership, 2 admin. It plans one weekly meeting for the test (the
-   "current meeting", ``meetings.create_meeting`` + ``start_meeting``) and writes a
+   "current meeting", ``planning.create_meeting`` + ``start_meeting``) and writes a
    HubSpot contacts export of ``--import-rows`` rows (``bench_import``'s generator, with its
    2 % bad rows, Record IDs new to the database) plus a variant of it in which 10 % of the
    job titles differ (only titles that are there: an empty cell never clears a value).
 3. **Runs the users.** One thread per user, as Streamlit runs one script thread per
    browser session, all on ONE shared engine (the app's ``st.cache_resource`` engine, with
    its default connection pool), a new ``Session`` per operation. Each user logs in
-   (``users.record_login``) and then loops over a weighted mix of operations, pausing a
+   (``logins.record_login``) and then loops over a weighted mix of operations, pausing a
    random 0-2x ``--think`` seconds between them:
 
    * page reads: Overview, SLA, Lead quality, Leads (list + one lead's story), Campaigns,
@@ -36,7 +36,7 @@ What it does
      Where a page has sections, the user picks one like a person would (weighted towards
      the default). The Campaigns page's "what's new" write (``campaigns.mark_seen``) is
      part of its read, as on the page;
-   * note saves on the current meeting (``meetings.save_note``): each user writes on two
+   * note saves on the current meeting (``save_note``): each user writes on two
      agenda steps, so every step has several authors; a user re-saves their own note with
      the revision their last save returned. About 1 in 20 note saves is deliberately stale
      (a second browser tab: the revision before the last one) and must raise
@@ -94,12 +94,13 @@ from sqlalchemy import event, func, update
 from sqlmodel import Session, select
 
 from smarketing import demo
-from smarketing.auth import users
+from smarketing.auth import logins, people, users
 from smarketing.auth.permissions import CLI_ACTOR, Actor
 from smarketing.content import campaigns, personas
+from smarketing.content.campaign_funnel import campaign_funnel, waiting_for_contact
 from smarketing.errors import InvalidInput
-from smarketing.meetings import actions, agenda, minutes
-from smarketing.meetings import meeting as meetings
+from smarketing.meetings import actions, agenda, minutes, planning, records, running, scorecard
+from smarketing.meetings.notes import NoteConflict, save_note
 from smarketing.quality import cohorts as quality
 from smarketing.quality import hot_leads, leads, reasons, stage_counts, verdicts
 from smarketing.quality.movements import movements
@@ -353,21 +354,21 @@ def prepare(args, work: Path) -> Context:
             select(Meeting.id).where(Meeting.kind == MeetingKind.weekly, Meeting.held_on == day)
         ).first():
             day += timedelta(days=1)
-        meeting = meetings.create_meeting(
+        meeting = planning.create_meeting(
             s,
             actor=people[0].actor,
             kind="weekly",
             held_on=day,
             title=f"Load test meeting {stamp}",
         )
-        meetings.start_meeting(
+        running.start_meeting(
             s,
             actor=people[0].actor,
             meeting_id=meeting.id,
             now=datetime.now(UTC),
             on_another_day=day != as_of,  # today's slot was taken: a later day
         )
-        steps = [step["key"] for step in meetings.agenda_of(meeting)]
+        steps = [step["key"] for step in records.agenda_of(meeting)]
         # MQLs whose newest verdict is not in the future (a verdict written now wins)
         prep_now = datetime.now(UTC)
         newest = (
@@ -450,11 +451,10 @@ def _pick(rng: random.Random, weights: dict[str, int]) -> str:
 def page_frame(s: Session, user: LoadUser, authenticated_at: datetime) -> None:
     """app.py's frame around every page: the login gate and the store facts."""
     users.user_count(s)
-    users.login_credentials(s)
-    users.session_still_valid(s, user.username, authenticated_at)
+    logins.login_credentials(s)
+    logins.session_still_valid(s, user.username, authenticated_at)
     db.data_version(s)
     stage_counts.data_as_of(s)
-    stage_counts.lead_total(s)
     demo.has_demo(s)
 
 
@@ -546,8 +546,8 @@ def page_campaigns(s: Session, ctx: Context, user: LoadUser, rng: random.Random,
             with rec.lock:
                 rec.ledger.brief_views[(cid, actor.username)] = content["brief_version"]
     minute = datetime.now(UTC).replace(second=0, microsecond=0)
-    campaigns.campaign_funnel(s, content["name"], now=minute)
-    campaigns.waiting_for_contact(s, content["name"], now=datetime.now(UTC))
+    campaign_funnel(s, content["name"], now=minute)
+    waiting_for_contact(s, content["name"], now=datetime.now(UTC))
     if content["can_edit"]:
         campaigns.brief_versions(s, cid)
 
@@ -562,14 +562,14 @@ def page_personas(s: Session, ctx: Context, user: LoadUser, rng: random.Random, 
 def page_meetings(s: Session, ctx: Context, user: LoadUser, rng: random.Random, rec) -> None:
     """app_pages/meetings.py: all four tabs run: next meetings, past meetings with the
     picked one's minutes, the decisions log, the agenda template."""
-    [m for m in meetings.meetings(s) if not meetings.is_closed(m)]
-    found = meetings.search_meetings(s, start=ctx.as_of - timedelta(days=365), end=ctx.as_of)
+    [m for m in records.meetings(s) if not records.is_closed(m)]
+    found = records.search_meetings(s, start=ctx.as_of - timedelta(days=365), end=ctx.as_of)
     if not found.empty:  # the newest is picked; people often pick an older one
         picked = int(found["id"].iloc[0 if rng.random() < 0.5 else rng.randrange(len(found))])
-        meeting = meetings.meeting_by_id(s, picked)
+        meeting = records.meeting_by_id(s, picked)
         if not meeting.minutes:
             minutes.minutes_markdown(s, picked)
-    meetings.decisions_for(s)
+    records.decisions_for(s)
     agenda.agenda_template(s, "weekly")
 
 
@@ -583,12 +583,12 @@ def _reports(s: Session, kinds, day: date, count: int = 1) -> list[sla.SlaReport
 def page_meeting_mode(s: Session, ctx: Context, user: LoadUser, rng: random.Random, rec) -> None:
     """app_pages/meeting_mode.py on the test's meeting (``?meeting=ID``): one agenda step
     (half the time a step the user writes on), then everyone's notes and the user's own."""
-    meeting = meetings.meeting_by_id(s, ctx.meeting_id)
-    steps = meetings.agenda_of(meeting)
+    meeting = records.meeting_by_id(s, ctx.meeting_id)
+    steps = records.agenda_of(meeting)
     keys = [x["key"] for x in steps]
     key = rng.choice(user.steps) if rng.random() < 0.5 else rng.choice(keys)
     step = steps[keys.index(key)]
-    day = min(meetings.scorecard_day(meeting.held_on), ctx.as_of)
+    day = min(scorecard.scorecard_day(meeting.held_on), ctx.as_of)
     kinds = ("month", "quarter") if meeting.kind == "monthly" else ("week", "month")
     kind = step["kind"]
     if kind == "scorecard":
@@ -609,22 +609,22 @@ def page_meeting_mode(s: Session, ctx: Context, user: LoadUser, rng: random.Rand
     elif kind == "actions_review":
         todo = actions.actions_for_review(s, meeting.id)
         actions.reviews_in(s, meeting.id)
-        meetings.display_names(s, [a.owner for a in todo])
+        people.display_names(s, [a.owner for a in todo])
     elif kind == "new_actions":
         actions.owner_choices(s)
         actions.actions_created_in(s, meeting.id)
     elif kind in ("decisions", "wrap_up"):
-        meetings.decisions_for(s, meeting.id)
+        records.decisions_for(s, meeting.id)
         if kind == "wrap_up":
-            meetings.rating_summary(s, meeting.id)
-            meetings.rating_of(s, meeting.id, user.username)
+            records.rating_summary(s, meeting.id)
+            records.rating_of(s, meeting.id, user.username)
     elif kind == "trends":
         sla.scorecard_frame(_reports(s, ["month"], day, 13), short=True)
     elif kind == "sla_history":
         agreements.agreement_history(s)
-    notes = meetings.notes_for(s, meeting.id)  # everyone else's notes on the step
-    meetings.display_names(s, list(notes["author"].unique()))
-    meetings.note_of(s, meeting_id=meeting.id, step=key, author=user.username)
+    notes = records.notes_for(s, meeting.id)  # everyone else's notes on the step
+    people.display_names(s, list(notes["author"].unique()))
+    records.note_of(s, meeting_id=meeting.id, step=key, author=user.username)
 
 
 PAGES = {
@@ -670,7 +670,7 @@ class Worker:
                 s.connection()  # check out the connection first, to time the wait for it
                 wait = time.perf_counter() - started
                 outcome = work(s) or "ok"
-        except meetings.NoteConflict as exc:
+        except NoteConflict as exc:
             outcome, message = "error", "unexpected NoteConflict: " + _message(exc)
         except InvalidInput as exc:
             outcome, message = "refused", _message(exc)
@@ -682,7 +682,7 @@ class Worker:
         return outcome
 
     def login(self, s: Session) -> None:
-        users.record_login(s, self.user.username, with_password=True)
+        logins.record_login(s, self.user.username, with_password=True)
 
     def run(self) -> None:
         time.sleep(self.rng.uniform(0, self.think))
@@ -716,7 +716,7 @@ class Worker:
         key = (self.user.username, step)
 
         def save(s: Session) -> None:
-            note = meetings.save_note(
+            note = save_note(
                 s,
                 actor=self.user.actor,
                 meeting_id=self.ctx.meeting_id,
@@ -739,7 +739,7 @@ class Worker:
         """After a failed save the page would reload the note: take its stored revision."""
         try:
             with _session(self.ctx.engine) as s:
-                note = meetings.note_of(
+                note = records.note_of(
                     s, meeting_id=self.ctx.meeting_id, step=step, author=self.user.username
                 )
             self.revisions[step] = note.revision if note else 0
@@ -748,7 +748,7 @@ class Worker:
 
     def _stale(self, s: Session, step: str, revision: int) -> str:
         try:
-            meetings.save_note(
+            save_note(
                 s,
                 actor=self.user.actor,
                 meeting_id=self.ctx.meeting_id,
@@ -757,7 +757,7 @@ class Worker:
                 expected_revision=revision - 1,
                 now=datetime.now(UTC),
             )
-        except meetings.NoteConflict:
+        except NoteConflict:
             return "conflict"
         raise RuntimeError(f"a save from revision {revision - 1} overwrote revision {revision}")
 

@@ -19,10 +19,8 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 if TYPE_CHECKING:
-    from smarketing.sla.metrics import MetricResult, Status
+    import pandas as pd
 
 #: Shown for a figure that is empty or was not measured.
 EMPTY = "—"
@@ -43,6 +41,12 @@ def is_empty(value: object) -> bool:
     """None, NaN, NA or NaT: a value that is not there."""
     if value is None:
         return True
+    if isinstance(value, float):  # also NumPy's float64
+        return value != value
+    if isinstance(value, str | int):  # also bool (NumPy's int64 is no int: pandas decides)
+        return False
+    import pandas as pd  # NA, NaT, NumPy and Decimal values (the CLI's reports have none)
+
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
@@ -113,6 +117,8 @@ def figure(kind: str, value: float | None) -> str:
 def display_frame(frame: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
     """A copy of ``frame`` for a table: every column of ``kinds`` written as text by its
     kind (``FORMATTERS``), '—' where empty; other columns as they are."""
+    import pandas as pd
+
     out = frame.copy()
     for column, kind in kinds.items():
         if column in out.columns:
@@ -140,47 +146,3 @@ def vega_percent(expression: str = "datum.value", *, trim: bool = False) -> str:
 def no_nan(values) -> list[float | None]:
     """Floats with None for every empty value (Vega-Lite reads NaN as a number)."""
     return [None if is_empty(v) else float(v) for v in values]
-
-
-# --- statuses and SLA lines ---------------------------------------------------------------
-
-
-def status_label(status: Status | str) -> str:
-    """Symbol and word, e.g. '✔ on track', so colour is never the only signal."""
-    from smarketing.sla.metrics import STATUS_TEXT, Status
-
-    symbol, word = STATUS_TEXT[Status(status)]
-    return f"{symbol} {word}"
-
-
-def target_line(m: MetricResult) -> str:
-    """'target 150 · pace 93.3 % · forecast 140' for counts, 'target 70.0 %' for rates."""
-    if m.target is None:
-        return "no agreement in effect"
-    if m.kind == "count":
-        parts = [f"target {figure('count', m.target)}"]
-        if m.pace is not None:
-            parts.append(f"pace {percent(m.pace)}")
-        if m.forecast is not None:
-            parts.append(f"forecast {count(m.forecast)}")
-        return " · ".join(parts)
-    if m.kind == "hours":
-        return f"target ≤ {hours(m.target)}"
-    extra = (
-        f" · {count(m.numerator)} of {count(m.denominator)}"
-        if m.denominator and m.numerator is not None
-        else ""
-    )
-    return f"target {percent(m.target)}{extra}"
-
-
-def targets_text(targets: dict) -> str:
-    """'150 MQLs · 70.0 % accepted · 2.0 h · 80.0 % in time · 55 SQLs · 20.0 % close ·
-    8 customers'."""
-    return (
-        f"{count(targets['mql_target'])} MQLs · {percent(targets['acceptance_rate_target'])} "
-        f"accepted · {hours(targets['response_hours'])} · "
-        f"{percent(targets['contacted_within_sla_target'])} in time · "
-        f"{count(targets['sql_target'])} SQLs · {percent(targets['close_rate_target'])} close · "
-        f"{count(targets['customer_target'])} customers"
-    )

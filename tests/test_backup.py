@@ -22,16 +22,10 @@ from sqlmodel import Session, select
 
 from smarketing import demo
 from smarketing.errors import DatabaseUnavailable, InvalidInput
-from smarketing.ops.backup import (
-    BackupError,
-    InvalidBackup,
-    RestoreCancelled,
-    UseDatabaseTools,
-    backup_sqlite,
-    export_zip,
-    restore_sqlite,
-    slugify,
-)
+from smarketing.ops.backup import InvalidBackup, UseDatabaseTools, backup_sqlite
+from smarketing.ops.export import export_zip, slugify
+from smarketing.ops.files import BackupError
+from smarketing.ops.restore import RestoreCancelled, restore_sqlite
 from smarketing.store import db
 from smarketing.store.models import (
     Action,

@@ -31,22 +31,20 @@ from sqlmodel import Session, select
 
 from smarketing import demo
 from smarketing.auth.permissions import Actor
+from smarketing.content.campaign_funnel import WAITING_COLUMNS, campaign_funnel, waiting_for_contact
 from smarketing.content.campaigns import (
     BRIEF_FIELDS,
     LIST_COLUMNS,
     PUBLISHED_FIELDS,
-    WAITING_COLUMNS,
     brief_for,
     brief_markdown,
     brief_versions,
-    campaign_funnel,
     campaign_list,
     changes_since,
     mark_seen,
     publish_brief,
     save_draft,
     seen_version,
-    waiting_for_contact,
 )
 from smarketing.content.personas import persona_by_name, save_persona, set_archived
 from smarketing.errors import InvalidInput, NotFound, PermissionDenied

@@ -7,7 +7,7 @@ import io
 import pytest
 from sqlmodel import Session, func, select
 
-from smarketing.auth import users
+from smarketing.auth import logins, users
 from smarketing.cli.main import main
 from smarketing.store.db import make_engine
 from smarketing.store.models import Definition, Lead, SlaAgreement, User
@@ -59,7 +59,7 @@ def test_users_add_list_and_password(capsys, monkeypatch, db_url):
     assert "added kari (admin,marketing)" in out
     engine = make_engine(db_url)
     with Session(engine) as s:
-        creds = users.login_credentials(s)["usernames"]["kari"]
+        creds = logins.login_credentials(s)["usernames"]["kari"]
         assert creds["roles"] == ["admin", "marketing"]
         assert users.password_matches("long enough pw", creds["password"])
     code, out, _ = run(capsys, "users", "list", "--db", db_url)

@@ -10,7 +10,7 @@ import pytest
 
 from smarketing.auth.permissions import Actor
 from smarketing.cli.main import main
-from smarketing.meetings import meeting as meetings
+from smarketing.meetings import closing, notes, planning
 from smarketing.meetings.minutes import minutes_markdown
 from tests.conftest import NOW
 from tests.factories import add_sla_dataset
@@ -29,10 +29,10 @@ def closed(session, db_url):
     """A closed weekly meeting with a note (week 47), the next weekly one its close planned
     (week 48), and a planned monthly one."""
     add_sla_dataset(session)
-    weekly = meetings.create_meeting(
+    weekly = planning.create_meeting(
         session, actor=MARIA, kind="weekly", held_on=date(2026, 11, 16), now=NOW
     )
-    meetings.save_note(
+    notes.save_note(
         session,
         actor=MARIA,
         meeting_id=weekly.id,
@@ -41,8 +41,8 @@ def closed(session, db_url):
         expected_revision=None,
         now=NOW,
     )
-    meetings.close_meeting(session, actor=MARIA, meeting_id=weekly.id, now=NOW)
-    monthly = meetings.create_meeting(
+    closing.close_meeting(session, actor=MARIA, meeting_id=weekly.id, now=NOW)
+    monthly = planning.create_meeting(
         session, actor=MARIA, kind="monthly", held_on=date(2026, 12, 7), now=NOW
     )
     return session, weekly, monthly

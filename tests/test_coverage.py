@@ -20,7 +20,7 @@ from sqlmodel import select
 
 from smarketing import charts
 from smarketing.cli.main import main
-from smarketing.content import campaigns
+from smarketing.content.campaign_funnel import campaign_funnel
 from smarketing.quality import cohorts as quality
 from smarketing.quality.text import quality_text
 from smarketing.sla import text as sla_text
@@ -188,7 +188,7 @@ def test_quality_report_json_csv_and_text(data):
 
 
 def test_campaign_funnel_without_contacts_and_verdicts(data):
-    f = campaigns.campaign_funnel(data, "Webinar", now=NOW)
+    f = campaign_funnel(data, "Webinar", now=NOW)
     assert (f["accepted"], f["rejected"], f["acceptance"]) == (None, None, None)
     assert f["unmeasured"] == dict.fromkeys(("accepted", "rejected", "acceptance"), NO_VERDICTS)
     follow = f["follow_up"]

@@ -61,3 +61,81 @@ def test_data_version_bumps_are_atomic_across_sessions(engine):
         assert db.data_version(s) == start + 2
         db.bump_data_version(s)
         assert db.data_version(s) == start + 3, "the session sees its own bump"
+
+
+# --- the schema check at start: alembic only when there is something to do ---------------
+
+
+def test_the_head_read_from_the_files_is_alembics_head():
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(db._alembic_config(None))
+    assert db.head_revision() == script.get_current_head()
+
+
+def _migration(folder, name: str, revision: str, down: str) -> None:
+    (folder / f"{name}.py").write_text(
+        f'"""{name}\n\nRevision ID: {revision}\n"""\n\n'
+        f"revision: str = {revision!r}\ndown_revision: str | None = {down}\n",
+        encoding="utf-8",
+    )
+
+
+@pytest.mark.parametrize(
+    ("files", "head"),
+    [
+        ([("a", "0001", "None"), ("b", "0002", "'0001'")], "0002"),  # one line: its newest
+        (
+            [("a", "0001", "None"), ("b", "0002", "'0001'"), ("c", "0003", "'0001'")],
+            None,
+        ),  # a branch
+        ([("a", "0001", "None"), ("b", "0002", "('0001', '0003')")], None),  # a merge
+        ([("a", "0001", "None"), ("b", "0002", "'0009'")], None),  # a parent that is not there
+        ([("a", "0001", "some_name")], None),  # not a plain string
+    ],
+)
+def test_head_revision_is_none_unless_the_files_are_one_line(tmp_path, files, head):
+    for name, revision, down in files:
+        _migration(tmp_path, name, revision, down)
+    assert db.head_revision(tmp_path) == head
+
+
+@pytest.fixture
+def alembic_runs(monkeypatch):
+    """Counts the runs of alembic's upgrade (each still runs)."""
+    from alembic import command
+
+    runs = []
+    upgrade = command.upgrade
+
+    def counted(config, revision, **kwargs):
+        runs.append(revision)
+        return upgrade(config, revision, **kwargs)
+
+    monkeypatch.setattr(command, "upgrade", counted)
+    return runs
+
+
+def test_a_database_at_head_is_checked_without_alembic(engine, alembic_runs):
+    db.upgrade_to_head(engine)
+    db.upgrade_to_head(db.make_engine(str(engine.url)))  # another process starting
+    assert alembic_runs == []
+
+
+def test_a_database_behind_head_is_upgraded_by_alembic(db_url, alembic_runs):
+    from alembic import command
+
+    engine = db.make_engine(db_url)
+    command.upgrade(db._alembic_config(engine), "0003")
+    alembic_runs.clear()
+    db.upgrade_to_head(engine)
+    assert alembic_runs == ["head"]
+    assert db.current_revision(engine) == db.head_revision()
+    engine.dispose()
+
+
+def test_a_new_database_is_created_by_alembic(db_url, alembic_runs):
+    engine = db.make_engine(db_url)
+    db.upgrade_to_head(engine)
+    assert alembic_runs == ["head"] and db.has_table(engine, "lead")
+    engine.dispose()

@@ -10,8 +10,9 @@ from sqlmodel import select
 
 from smarketing import demo
 from smarketing.auth.permissions import Actor
-from smarketing.content import definitions
-from smarketing.content.definitions import parse_rule, rule_count, save_definition
+from smarketing.content import definitions, rules
+from smarketing.content.definitions import save_definition
+from smarketing.content.rules import parse_rule, rule_count
 from smarketing.errors import InvalidInput, NotFound, PermissionDenied
 from smarketing.store.db import data_version
 from smarketing.store.models import AuditEntry, Definition
@@ -394,9 +395,7 @@ def test_clauses_read_as_words():
 
 
 def test_the_free_mail_list_covers_the_usual_domains():
-    assert {"gmail.com", "outlook.com", "online.no", "proton.me"} <= set(
-        definitions.FREE_MAIL_DOMAINS
-    )
+    assert {"gmail.com", "outlook.com", "online.no", "proton.me"} <= set(rules.FREE_MAIL_DOMAINS)
 
 
 def _leads(session):
@@ -543,7 +542,7 @@ def test_rule_count_refuses_a_window_that_ends_before_it_starts(session):
 
 def test_rule_condition_refuses_an_unmeasurable_rule():
     with pytest.raises(InvalidInput, match="not understood: “budget confirmed”"):
-        definitions.rule_condition(parse_rule("score >= 1 and budget confirmed"))
+        rules.rule_condition(parse_rule("score >= 1 and budget confirmed"))
 
 
 def test_the_demo_mql_rule_is_measurable_and_counts_a_plausible_share(engine, session):

@@ -20,8 +20,7 @@ from smarketing.auth.permissions import CLI_ACTOR, Actor
 from smarketing.content import campaigns, definitions, personas
 from smarketing.demo import removal
 from smarketing.errors import PermissionDenied
-from smarketing.meetings import actions
-from smarketing.meetings import meeting as meetings
+from smarketing.meetings import actions, attendance, closing, notes, records, running
 from smarketing.quality import verdicts
 from smarketing.sla import agreements, causes
 from smarketing.sla.periods import period_containing
@@ -107,11 +106,11 @@ def work_on_the_demo(engine) -> dict:
     facts: dict = {}
     with Session(engine, expire_on_commit=False) as s:
         # the planned weekly meeting, run in meeting mode
-        planned = meetings.next_meeting(s, today=NOW.date(), kind="weekly")
+        planned = records.next_meeting(s, today=NOW.date(), kind="weekly")
         assert planned.held_on == MEETING_DAY and planned.is_demo
         mid = facts["meeting"] = planned.id
-        meetings.start_meeting(s, actor=MIA, meeting_id=mid, now=STARTED)
-        meetings.save_note(
+        running.start_meeting(s, actor=MIA, meeting_id=mid, now=STARTED)
+        notes.save_note(
             s,
             actor=MIA,
             meeting_id=mid,
@@ -120,7 +119,7 @@ def work_on_the_demo(engine) -> dict:
             expected_revision=None,
             now=STARTED,
         )
-        meetings.save_note(
+        notes.save_note(
             s,
             actor=SAM,
             meeting_id=mid,
@@ -129,7 +128,7 @@ def work_on_the_demo(engine) -> dict:
             expected_revision=None,
             now=STARTED,
         )
-        meetings.add_decision(
+        running.add_decision(
             s,
             actor=MIA,
             meeting_id=mid,
@@ -154,9 +153,9 @@ def work_on_the_demo(engine) -> dict:
         actions.review_action(
             s, actor=SAM, action_id=up[0].id, meeting_id=mid, outcome="done", now=STARTED
         )
-        meetings.rate_meeting(s, actor=MIA, meeting_id=mid, rating=8)
-        meetings.rate_meeting(s, actor=SAM, meeting_id=mid, rating=7)
-        meetings.close_meeting(s, actor=MIA, meeting_id=mid, now=STARTED + timedelta(hours=1))
+        attendance.rate_meeting(s, actor=MIA, meeting_id=mid, rating=8)
+        attendance.rate_meeting(s, actor=SAM, meeting_id=mid, rating=7)
+        closing.close_meeting(s, actor=MIA, meeting_id=mid, now=STARTED + timedelta(hours=1))
 
         # a definition, a persona, a campaign brief
         newest = definitions._newest(s, EDITED_DEFINITION)
@@ -382,11 +381,11 @@ def test_rows_written_before_adoption_keep_their_demo_parents(built):
         old = s.exec(
             select(Meeting).where(Meeting.status == "closed").order_by(Meeting.held_on)
         ).first()
-        demo_notes = len(meetings.notes_for(s, old.id))
+        demo_notes = len(records.notes_for(s, old.id))
         ingrid = personas.persona_by_name(s, "IT Lead Ingrid")
         icp = definitions._newest(s, "icp")
         action = s.exec(select(Action).where(Action.status == "open")).first()
-        late = meetings.next_meeting(s, today=NOW.date(), kind="weekly")  # planned, demo
+        late = records.next_meeting(s, today=NOW.date(), kind="weekly")  # planned, demo
     with built.begin() as conn:  # raw rows, as an older version wrote them: not adopted
         conn.execute(
             insert(MeetingNote.__table__).values(
@@ -434,7 +433,7 @@ def test_rows_written_before_adoption_keep_their_demo_parents(built):
     demo.clear_demo(built, actor=CLI_ACTOR, keep_starting_point=False)
     with Session(built) as s:
         kept = s.get(Meeting, old.id)
-        assert kept is not None and len(meetings.notes_for(s, old.id)) == demo_notes + 1
+        assert kept is not None and len(records.notes_for(s, old.id)) == demo_notes + 1
         assert personas.persona_by_name(s, "IT Lead Ingrid") is not None
         assert len(definitions.definition_history(s, "icp")) == icp.version + 1
         assert s.get(Action, action.id) is not None and s.get(Meeting, late.id) is not None

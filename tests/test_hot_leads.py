@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlmodel import Session, select
 
 from smarketing.errors import InvalidInput
@@ -175,6 +175,36 @@ def test_one_row_per_lead_with_the_activity_that_broke_the_silence(session):
 def test_no_hot_leads_is_an_empty_frame(session):
     frame = hot_leads(session, now=NOW)
     assert frame.empty and list(frame.columns) == HOT_COLUMNS
+
+
+def test_one_statement_for_every_kind_of_hot_lead(session):
+    """Issue 14: the hot leads are one statement, whatever makes them hot (each activity's
+    previous one and its lead's rejection and loss are looked up once, in that statement)."""
+    quiet, rejected, lost, busy = (lead(session, x) for x in ("Q", "R", "L", "B"))
+    rejected.rejected_at, lost.lost_at = NOW - 3 * DAY, NOW - 50 * DAY
+    for row, before in ((quiet, 20 * DAY), (rejected, 4 * DAY), (lost, 60 * DAY), (busy, DAY)):
+        act(session, row, NOW - before)
+        act(session, row, NOW - 3 * HOUR)
+        act(session, row, NOW - 2 * HOUR)
+    session.commit()
+    sent = []
+    engine = session.get_bind()
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        frame = hot_leads(session, now=NOW)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert len(sent) == 1
+    assert dict(zip(frame["name"], frame["reason"], strict=True)) == {
+        "Q Test": "back after 19 days",
+        "R Test": "rejected lead came back",
+        "L Test": "lost lead came back",
+    }
+    assert frame["trigger_at"].tolist() == [NOW - 3 * HOUR] * 3
 
 
 @pytest.mark.parametrize("hours", [0, -1, float("nan")])

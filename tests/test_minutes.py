@@ -8,8 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from smarketing.auth.permissions import Actor
-from smarketing.meetings import actions
-from smarketing.meetings import meeting as meetings
+from smarketing.meetings import actions, attendance, closing, notes, planning, records, running
 from smarketing.meetings.minutes import minutes_markdown
 from smarketing.sla import causes
 from smarketing.sla.periods import period_containing
@@ -34,7 +33,7 @@ def story(session):
         session.add(User(username=username, name=name, email="x@x.no", password_hash="x"))
     session.commit()
     add_sla_dataset(session)
-    w45 = meetings.create_meeting(session, actor=MARIA, kind="weekly", held_on=NOV_2)
+    w45 = planning.create_meeting(session, actor=MARIA, kind="weekly", held_on=NOV_2)
 
     def act(title, owner, due, meeting, today, **kw):
         return actions.add_action(
@@ -52,10 +51,10 @@ def story(session):
     done = act("Publish the webinar brief", "maria", date(2026, 11, 6), w45, NOV_2)
     dropped = act("Test a shorter form", "kari", date(2026, 11, 6), w45, NOV_2)
     act("Start win/loss interviews", "sam", date(2026, 11, 6), w45, NOV_2)
-    w46 = meetings.create_meeting(session, actor=SAM, kind="weekly", held_on=NOV_9)
-    meetings.close_meeting(session, actor=MARIA, meeting_id=w45.id, now=AT_2)
+    w46 = planning.create_meeting(session, actor=SAM, kind="weekly", held_on=NOV_9)
+    closing.close_meeting(session, actor=MARIA, meeting_id=w45.id, now=AT_2)
 
-    meetings.start_meeting(session, actor=SAM, meeting_id=w46.id, now=AT_9)
+    running.start_meeting(session, actor=SAM, meeting_id=w46.id, now=AT_9)
     for action, outcome, note in (
         (done, "done", "Sent on Thursday"),
         (dropped, "dropped", "The campaign ended"),
@@ -75,7 +74,7 @@ def story(session):
         (KARI, "campaigns", "Webinar sign-ups ahead of plan."),
         (SAM, "personas_news", ""),  # an emptied note is no note
     ):
-        meetings.save_note(
+        notes.save_note(
             session,
             actor=actor,
             meeting_id=w46.id,
@@ -84,7 +83,7 @@ def story(session):
             expected_revision=None,
             now=AT_9,
         )
-    meetings.add_decision(
+    running.add_decision(
         session,
         actor=SAM,
         meeting_id=w46.id,
@@ -93,7 +92,7 @@ def story(session):
         decided_on=NOV_9,
         metric="median_first_contact_hours",
     )
-    meetings.add_decision(
+    running.add_decision(
         session,
         actor=SAM,
         meeting_id=w46.id,
@@ -113,9 +112,9 @@ def story(session):
         period_start=NOV_9,
     )
     act("Tag rejected MQLs", "kari", date(2026, 11, 20), w46, NOV_9)
-    meetings.rate_meeting(session, actor=MARIA, meeting_id=w46.id, rating=7)
-    meetings.rate_meeting(session, actor=KARI, meeting_id=w46.id, rating=10)
-    meetings.set_attendees(
+    attendance.rate_meeting(session, actor=MARIA, meeting_id=w46.id, rating=7)
+    attendance.rate_meeting(session, actor=KARI, meeting_id=w46.id, rating=10)
+    attendance.set_attendees(
         session, actor=SAM, meeting_id=w46.id, usernames=["maria", "kari"], guests=["Ole Olsen"]
     )
     # "why?" causes: two for the periods week 46 discussed (week 45 and November), one for
@@ -134,7 +133,7 @@ def story(session):
             text=text,
             now=AT_9,
         )
-    meetings.close_meeting(session, actor=SAM, meeting_id=w46.id, now=AT_9)
+    closing.close_meeting(session, actor=SAM, meeting_id=w46.id, now=AT_9)
     causes.record_cause(  # after the close: not in its minutes
         session,
         actor=SAM,
@@ -144,7 +143,7 @@ def story(session):
         text="Recorded a week later.",
         now=AT_9 + timedelta(days=7),
     )
-    w47 = meetings.next_meeting(session, today=NOV_16, kind="weekly")  # planned at the close
+    w47 = records.next_meeting(session, today=NOV_16, kind="weekly")  # planned at the close
     return session, w45, w46, w47
 
 
@@ -218,7 +217,7 @@ def test_the_minutes_show_the_frozen_scorecard(story):
 
 def test_an_open_meeting_gets_draft_minutes(story):
     session, _, _, w47 = story
-    meetings.save_note(
+    notes.save_note(
         session,
         actor=MARIA,
         meeting_id=w47.id,
@@ -246,7 +245,7 @@ def test_an_open_meeting_gets_draft_minutes(story):
 
 def test_usernames_without_an_account_can_be_named(story):
     session, w45, _, _ = story
-    monthly = meetings.create_meeting(
+    monthly = planning.create_meeting(
         session, actor=MARIA, kind="monthly", held_on=NOV_2, facilitator="erik.s"
     )
     cast = {"erik.s": "Erik Strand", "maria": "Someone Else"}

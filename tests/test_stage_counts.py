@@ -6,6 +6,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from sqlalchemy import event
 
 from smarketing.quality.stage_counts import data_as_of, overview_counts, weekly_stage_counts
 from tests.factories import add_lead, oslo
@@ -82,3 +83,84 @@ def test_data_as_of_is_newest_timestamp(dataset):
 def test_empty_store(session):
     assert data_as_of(session) is None
     assert overview_counts(session, AS_OF)["current"].sum() == 0
+
+
+@pytest.fixture
+def statements(session):
+    """The SQL statements the session's engine sends while the test runs."""
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    yield sent
+    event.remove(engine, "before_cursor_execute", record)
+
+
+def test_thirteen_weeks_in_one_statement(dataset, statements):
+    """Issue 14: the Overview's 13 weeks × 4 stages were 52 statements; now one, with the
+    same counts (counted by hand from the dataset, the week of 26 Oct holding lead 8 at
+    local midnight of 1 Nov; lead 4 is after the as-of day)."""
+    dataset.commit()
+    statements.clear()
+    frame = weekly_stage_counts(dataset, AS_OF)
+    assert len(statements) == 1
+    assert len(frame) == 13 * 4
+    assert frame.week_start.min() == date(2026, 8, 24)
+    assert frame[frame.partial].week_start.unique().tolist() == [date(2026, 11, 16)]
+    found = {(r.week_start, r.stage): r.count for r in frame.itertuples() if r.count}
+    assert found == {
+        (date(2026, 10, 5), "leads"): 1,
+        (date(2026, 10, 5), "mqls"): 1,
+        (date(2026, 10, 19), "leads"): 1,
+        (date(2026, 10, 26), "leads"): 1,
+        (date(2026, 11, 9), "leads"): 2,
+        (date(2026, 11, 9), "mqls"): 1,
+        (date(2026, 11, 9), "sqls"): 1,
+        (date(2026, 11, 16), "leads"): 2,
+        (date(2026, 11, 16), "mqls"): 1,
+        (date(2026, 11, 16), "sqls"): 1,
+        (date(2026, 11, 16), "customers"): 1,
+    }
+    assert frame[frame.week_start == date(2026, 11, 16)].week.unique().tolist() == ["week 47 2026"]
+
+
+@pytest.mark.parametrize(
+    ("as_of", "edges", "expected"),
+    [
+        # summer time ends on Sunday 25 Oct 2026: Monday 26 Oct starts at 23:00 UTC on the 25th
+        (
+            date(2026, 10, 28),
+            ["2026-10-25 23:59", "2026-10-26 00:00", "2026-10-18 23:59", "2026-10-19 00:00"],
+            {date(2026, 10, 12): 1, date(2026, 10, 19): 2, date(2026, 10, 26): 1},
+        ),
+        # summer time starts on Sunday 29 Mar 2026: Monday 30 Mar starts at 22:00 UTC
+        (
+            date(2026, 3, 30),
+            ["2026-03-29 23:59", "2026-03-30 00:00", "2026-03-23 00:00", "2026-03-22 23:59"],
+            {date(2026, 3, 16): 1, date(2026, 3, 23): 2, date(2026, 3, 30): 1},
+        ),
+    ],
+)
+def test_weeks_start_at_local_midnight_across_summer_time(session, as_of, edges, expected):
+    """A week runs from Monday 00:00 to Monday 00:00 in the business timezone, also in the
+    weeks where the clocks change (the windows are the period helpers' own)."""
+    for i, created in enumerate(edges):
+        add_lead(session, f"E{i}", created)
+    frame = weekly_stage_counts(session, as_of, weeks=3)
+    leads = frame[frame.stage == "leads"].set_index("week_start")["count"].to_dict()
+    assert leads == expected
+
+
+def test_overview_counts_and_newest_data_in_one_statement_each(dataset, statements):
+    """Issue 14: the week, the month and the periods they are compared with were 16
+    statements and the newest timestamp 5; now one each."""
+    dataset.commit()
+    statements.clear()
+    overview_counts(dataset, AS_OF)
+    assert len(statements) == 1
+    statements.clear()
+    data_as_of(dataset)
+    assert len(statements) == 1

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from smarketing.auth import users
+from smarketing.auth import logins, users
 from smarketing.auth.permissions import Actor
 from smarketing.errors import InvalidInput, NotFound, PermissionDenied
 from smarketing.store.models import AuditEntry
@@ -130,25 +130,27 @@ def test_setup_codes_are_random():
 def test_lockout_after_five_failures_expires_after_fifteen_minutes(session):
     add(session)
     for attempt in range(1, 6):
-        locked = users.record_failed_login(session, "sam", NOW + timedelta(seconds=attempt))
+        locked = logins.record_failed_login(session, "sam", NOW + timedelta(seconds=attempt))
         assert locked is (attempt == 5)
-    creds = users.login_credentials(session, NOW + timedelta(minutes=1))
-    assert creds["usernames"]["sam"]["failed_login_attempts"] == users.MAX_FAILED_LOGINS
-    assert users.lock_minutes_left(session, "sam", NOW + timedelta(minutes=1)) == 15
+    creds = logins.login_credentials(session, NOW + timedelta(minutes=1))
+    assert creds["usernames"]["sam"]["failed_login_attempts"] == logins.MAX_FAILED_LOGINS
+    assert logins.lock_minutes_left(session, "sam", NOW + timedelta(minutes=1)) == 15
     later = NOW + timedelta(minutes=16)
-    assert users.login_credentials(session, later)["usernames"]["sam"]["failed_login_attempts"] == 0
+    assert (
+        logins.login_credentials(session, later)["usernames"]["sam"]["failed_login_attempts"] == 0
+    )
     # after expiry the count starts again from zero
-    assert users.record_failed_login(session, "sam", later) is False
+    assert logins.record_failed_login(session, "sam", later) is False
     assert users.get_user(session, "sam").failed_logins == 1
 
 
 def test_password_login_resets_count_but_cookie_login_does_not(session):
     add(session)
     for attempt in range(5):
-        users.record_failed_login(session, "sam", NOW + timedelta(seconds=attempt))
-    users.record_login(session, "sam", NOW, with_password=False)  # by cookie: lock stays
-    assert users.lock_minutes_left(session, "sam", NOW + timedelta(minutes=1)) == 15
-    users.record_login(session, "sam", NOW, with_password=True)
+        logins.record_failed_login(session, "sam", NOW + timedelta(seconds=attempt))
+    logins.record_login(session, "sam", NOW, with_password=False)  # by cookie: lock stays
+    assert logins.lock_minutes_left(session, "sam", NOW + timedelta(minutes=1)) == 15
+    logins.record_login(session, "sam", NOW, with_password=True)
     user = users.get_user(session, "sam")
     assert (user.failed_logins, user.locked_until, user.last_login_at) == (0, None, NOW)
 
@@ -164,14 +166,14 @@ def test_parallel_failures_all_count(engine):
 
     def fail(_):
         with Session(engine) as s:
-            return users.record_failed_login(s, "sam", NOW)
+            return logins.record_failed_login(s, "sam", NOW)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(fail, range(12)))
     with Session(engine) as s:
         user = users.get_user(s, "sam")
         assert user.failed_logins == 12
-        assert user.locked_until == NOW + timedelta(minutes=users.LOCK_MINUTES)
+        assert user.locked_until == NOW + timedelta(minutes=logins.LOCK_MINUTES)
         locks = s.exec(select(AuditEntry).where(AuditEntry.action == "user.locked")).all()
         assert len(locks) == 1 and locks[0].actor == "system"
     assert results.count(True) == 8  # failures 5..12 each see the lock
@@ -180,13 +182,13 @@ def test_parallel_failures_all_count(engine):
 def test_password_change_ends_older_sessions(session):
     add(session)
     before = users.get_user(session, "sam").password_changed_at
-    assert users.session_still_valid(session, "sam", before)
+    assert logins.session_still_valid(session, "sam", before)
     users.set_password(session, actor=ADMIN, username="sam", password="brand new pw")
     changed = users.get_user(session, "sam").password_changed_at
     assert changed > before
-    assert not users.session_still_valid(session, "sam", before)
-    assert users.session_still_valid(session, "sam", changed)
-    assert not users.session_still_valid(session, "nobody", changed)
+    assert not logins.session_still_valid(session, "sam", before)
+    assert logins.session_still_valid(session, "sam", changed)
+    assert not logins.session_still_valid(session, "nobody", changed)
 
 
 def test_setup_code_from_environment_must_be_long():
@@ -211,11 +213,11 @@ def test_non_ascii_setup_code_is_just_wrong(session):
 def test_disabled_users_cannot_log_in_and_are_never_deleted(session):
     add(session)
     users.set_disabled(session, actor=ADMIN, username="sam")
-    assert "sam" not in users.login_credentials(session, NOW)["usernames"]
+    assert "sam" not in logins.login_credentials(session, NOW)["usernames"]
     table = users.users_table(session, NOW)
     assert table.set_index("username").loc["sam", "state"] == "disabled"
     users.set_disabled(session, actor=ADMIN, username="sam", disabled=False)
-    assert "sam" in users.login_credentials(session, NOW)["usernames"]
+    assert "sam" in logins.login_credentials(session, NOW)["usernames"]
 
 
 def test_last_admin_is_protected(session):

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from smarketing.store.models import AuditEntry
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def record(
@@ -42,6 +45,8 @@ def audit_log(
     offset: int = 0,
 ) -> pd.DataFrame:
     """The newest audit rows first, filtered; at most ``limit`` rows."""
+    import pandas as pd  # here, not at the top: every write records, only this needs pandas
+
     query = select(AuditEntry)
     if actor:
         query = query.where(AuditEntry.actor == actor)

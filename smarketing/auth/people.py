@@ -31,14 +31,12 @@ SEPARATOR = ", "
 
 
 def cast(session: Session) -> dict[str, str]:
-    """The stored cast (username -> name); empty when none is stored. A demo company written
-    before the cast was stored is named from the story while it is in the database."""
+    """The stored cast (username -> name); empty when none is stored. (A demo company
+    written before the cast was stored gets it at the app's next start:
+    ``smarketing.demo.build.ensure_cast``.)"""
     raw = get_setting(session, CAST_SETTING)
     if not raw:
-        from smarketing.demo.build import DEMO_SETTING  # the demo package imports this module
-        from smarketing.demo.story import PEOPLE
-
-        return dict(PEOPLE) if get_setting(session, DEMO_SETTING) == "1" else {}
+        return {}
     try:
         value = json.loads(raw)
     except ValueError:

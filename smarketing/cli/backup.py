@@ -6,17 +6,16 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-from sqlmodel import Session
+from typing import TYPE_CHECKING
 
 from smarketing import config
+from smarketing.cli.args import started
 from smarketing.errors import DatabaseUnavailable
-from smarketing.ops.backup import BackupInfo, backup_sqlite, export_zip, restore_sqlite, sqlite_path
-from smarketing.store import db
 
-#: the commands this module runs (cli.COMMANDS sends them to :func:`run`)
+if TYPE_CHECKING:
+    from smarketing.ops.backup import BackupInfo
+
+#: the commands this module adds and runs
 COMMANDS = ("backup", "restore", "export")
 #: exit code of a usage error, like argparse's
 USAGE = 2
@@ -71,6 +70,10 @@ def _say(text: str) -> None:
 
 
 def _backup(args) -> int:
+    from smarketing.ops.backup import backup_sqlite, sqlite_path
+    from smarketing.store import db
+
+    started()
     url = args.db or config.database_url()
     sqlite_path(url, args.out)  # PostgreSQL: the pg_dump command, before anything is printed
     _say(f"backing up {db.url_for_display(url)} to {args.out} …")
@@ -84,6 +87,10 @@ def _backup(args) -> int:
 
 
 def _restore(args) -> int:
+    from smarketing.ops.backup import sqlite_path
+    from smarketing.ops.restore import restore_sqlite
+
+    started()
     url = args.db or config.database_url()
     target = sqlite_path(url, args.backup, restoring=True)
     if not args.yes and not sys.stdin.isatty():
@@ -119,6 +126,13 @@ def _restore(args) -> int:
 
 
 def _export(args, engine_for) -> int:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+    from sqlmodel import Session
+
+    from smarketing.ops.export import export_zip
+    from smarketing.store import db
+
     try:
         url = make_url(args.db or config.database_url())
     except ArgumentError:

@@ -7,19 +7,21 @@ import argparse
 import json
 import math
 import sys
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import pandas as pd
-from sqlmodel import Session
-
 from smarketing import config
-from smarketing.cli.args import iso_datetime
-from smarketing.quality.hot_leads import HOT_HOURS_DEFAULT, SILENCE_DAYS, hot_leads
-from smarketing.quality.leads import NONE_LABEL, activity_label
+from smarketing.cli.args import iso_datetime, now_from
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+COMMANDS = ("hot-leads",)
+#: smarketing.quality.hot_leads.HOT_HOURS_DEFAULT and SILENCE_DAYS, for the help (copied so
+#: the parser needs no pandas; a test keeps them equal)
+HOT_HOURS_DEFAULT = 48
+SILENCE_DAYS = 14
 WEBHOOK_TIMEOUT = 10  # seconds
 #: Hot leads listed in one chat message; the rest are counted ("… and 12 more").
 MESSAGE_MAX_LEADS = 50
@@ -82,14 +84,6 @@ def add_parser(sub, common) -> None:
     )
 
 
-def _now(value: datetime | None) -> datetime:
-    if value is None:
-        return datetime.now(UTC)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=config.business_tz())
-    return value
-
-
 def _local(moment: datetime) -> str:
     return moment.astimezone(config.business_tz()).strftime("%Y-%m-%d %H:%M")
 
@@ -100,6 +94,10 @@ def _hours_text(hours: float) -> str:
 
 def as_json(frame: pd.DataFrame) -> list[dict]:
     """The hot leads as JSON-ready objects (times ISO 8601 UTC)."""
+    import pandas as pd
+
+    from smarketing.quality.leads import NONE_LABEL
+
     out = []
     for row in frame.itertuples(index=False):
         silent = None if pd.isna(row.silent_days) else int(row.silent_days)
@@ -124,6 +122,8 @@ def as_text(
 ) -> str:
     """A readable message: a heading line, then one line per hot lead (at most ``limit``,
     then a line counting the others)."""
+    from smarketing.quality.leads import NONE_LABEL, activity_label
+
     tz = config.timezone_name()
     span = f"the last {_hours_text(since_hours)} up to {_local(now)} {tz}"
     if frame.empty:
@@ -154,6 +154,9 @@ def _where(url: str) -> str:
 
 def post_webhook(url: str, text: str, *, timeout: float = WEBHOOK_TIMEOUT) -> str | None:
     """POST ``{"text": text}`` as JSON; None when the webhook answered 2xx, else the error."""
+    import urllib.error
+    import urllib.request
+
     body = json.dumps({"text": text}, ensure_ascii=False).encode("utf-8")
     request = urllib.request.Request(
         url,
@@ -183,7 +186,11 @@ def post_webhook(url: str, text: str, *, timeout: float = WEBHOOK_TIMEOUT) -> st
 def run(args, engine_for) -> int:
     """Print the hot leads (text or JSON), then post them to the webhook if one is given;
     1 when the post fails."""
-    now = _now(args.now)
+    from sqlmodel import Session
+
+    from smarketing.quality.hot_leads import hot_leads
+
+    now = now_from(args.now)
     engine = engine_for(args)
     with Session(engine) as session:
         frame = hot_leads(session, now=now, since_hours=args.since)

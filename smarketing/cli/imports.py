@@ -6,10 +6,11 @@ import json
 import sys
 from pathlib import Path
 
-from smarketing.auth.permissions import CLI_ACTOR
+from smarketing.cli.args import progress_printer, started
 from smarketing.errors import InvalidInput
 
-#: the readers' formats (smarketing.imports.reading.FORMATS; a test keeps the two equal)
+COMMANDS = ("import",)
+#: the readers' formats (smarketing.data_in.reading.FORMATS; a test keeps the two equal)
 FORMATS = ("hubspot", "salesforce", "pipedrive", "generic")
 #: the CRMs an activities file's lead ids may belong to (activities.SOURCE_SYSTEMS; a test
 #: keeps the two equal)
@@ -141,19 +142,18 @@ def _mapping_text(parsed) -> str:
     return "\n".join(lines)
 
 
-def run(args, engine_for, progress) -> int:
+def run(args, engine_for, progress=None) -> int:
     """Read, report problems, then import (or dry-run) and write the rejected rows (the
-    reader's and the database's); 2 when the file cannot be read."""
+    reader's and the database's); 2 when the file cannot be read. ``progress`` (default: a
+    bar on stderr) follows the writing."""
+    from smarketing.auth.permissions import CLI_ACTOR
+    from smarketing.data_in.planning import default_source_system, stored_source_systems
     from smarketing.data_in.reading import read_activities, read_leads
     from smarketing.data_in.records import UnreadableFile
     from smarketing.data_in.rejects import rejects_frame
-    from smarketing.data_in.upsert import (
-        default_source_system,
-        import_activities,
-        import_leads,
-        stored_source_systems,
-    )
+    from smarketing.data_in.upsert import import_activities, import_leads
 
+    started()  # a large file is read before the engine is made
     if args.no_starting_point and not args.remove_demo:
         print("error: --no-starting-point goes with --remove-demo", file=sys.stderr)
         return 2  # a usage error, as argparse's
@@ -220,7 +220,7 @@ def run(args, engine_for, progress) -> int:
         dry_run=args.dry_run,
         remove_demo=args.remove_demo,
         keep_starting_point=keep,
-        progress=None if args.dry_run else progress,
+        progress=None if args.dry_run else (progress or progress_printer()),
     )
     if result.demo_removal is not None:
         print("The demo company was removed first.")

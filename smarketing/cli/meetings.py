@@ -6,18 +6,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlmodel import Session
-
-from smarketing import config
-from smarketing.cli.args import iso_date, iso_datetime
+from smarketing.cli.args import iso_date, iso_datetime, now_from
 from smarketing.errors import NotFound
-from smarketing.meetings.meeting import search_meetings
-from smarketing.meetings.minutes import minutes_markdown
 
-#: the commands this module runs (cli.COMMANDS sends them to :func:`run`)
+#: the commands this module adds and runs
 COMMANDS = ("minutes", "meetings")
 #: exit code of a usage error (an unknown meeting id), like argparse's
 USAGE = 2
@@ -70,18 +64,14 @@ def add_parser(sub, common) -> None:
     q.add_argument("--format", choices=("text", "json"), default="text")
 
 
-def _now(value: datetime | None) -> datetime:
-    if value is None:
-        return datetime.now(UTC)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=config.business_tz())
-    return value
-
-
 def _minutes(args, engine) -> int:
+    from sqlmodel import Session
+
+    from smarketing.meetings.minutes import minutes_markdown
+
     with Session(engine) as session:
         try:
-            text = minutes_markdown(session, args.meeting_id, now=_now(args.now))
+            text = minutes_markdown(session, args.meeting_id, now=now_from(args.now))
         except NotFound as exc:
             print(f"error: {exc} (see `python -m smarketing meetings list`)", file=sys.stderr)
             return USAGE
@@ -98,6 +88,10 @@ def _minutes(args, engine) -> int:
 
 
 def _list(args, engine) -> int:
+    from sqlmodel import Session
+
+    from smarketing.meetings.records import search_meetings
+
     with Session(engine) as session:
         frame = search_meetings(
             session, text=args.search, start=args.date_from, end=args.date_to, kind=args.kind

@@ -12,6 +12,8 @@ The parts: ``story`` (time frame, calendar, cast, personas/sources/offers by nam
 cards and briefs), ``sla`` and ``meetings`` (agreements, meetings, notes, decisions,
 actions, causes), ``inserts`` (Core writes), ``build`` (build, has) and ``removal`` (the
 plan and the removal).
+
+May import: meetings, content, quality, sla, auth, store and the base modules.
 """
 
 from smarketing.demo.build import (
@@ -19,6 +21,7 @@ from smarketing.demo.build import (
     DemoSummary,
     build_demo,
     default_leads,
+    ensure_cast,
     has_demo,
 )
 from smarketing.demo.removal import RemovalPlan, clear_demo, removal_plan
@@ -36,6 +39,7 @@ __all__ = [
     "build_demo",
     "clear_demo",
     "default_leads",
+    "ensure_cast",
     "has_demo",
     "removal_plan",
 ]

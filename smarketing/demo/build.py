@@ -14,7 +14,7 @@ from sqlmodel import Session
 from sqlmodel import select as sm_select
 
 from smarketing.auth import audit
-from smarketing.auth.people import store_cast
+from smarketing.auth.people import CAST_SETTING, store_cast
 from smarketing.auth.permissions import SYSTEM_ACTOR, Actor, require
 from smarketing.demo.campaigns import write_campaigns
 from smarketing.demo.definitions import write_definitions
@@ -56,6 +56,16 @@ def has_demo(session: Session) -> bool:
         return True
     query = sm_select(Lead.id).where(Lead.is_demo == True).limit(1)  # noqa: E712
     return session.exec(query).first() is not None
+
+
+def ensure_cast(session: Session) -> bool:
+    """Store the demo's cast (names for its usernames) when the demo company is in the
+    database but was written before the cast was stored; True when it stored it. Commits."""
+    if get_setting(session, DEMO_SETTING) != "1" or get_setting(session, CAST_SETTING):
+        return False
+    store_cast(session, PEOPLE)
+    session.commit()
+    return True
 
 
 def default_leads(months: int = 12, now: datetime | None = None) -> int:

@@ -29,8 +29,8 @@ from smarketing.demo.story import (
     monday_of,
 )
 from smarketing.meetings.agenda import agenda_json, default_agenda
-from smarketing.meetings.meeting import scorecard_snapshots
 from smarketing.meetings.minutes import minutes_markdown
+from smarketing.meetings.scorecard import scorecard_snapshots
 from smarketing.sla.metrics import Status, sla_report
 from smarketing.sla.periods import period_containing
 from smarketing.store.models import (

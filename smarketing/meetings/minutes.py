@@ -13,19 +13,22 @@ from sqlmodel import Session, col, func, select
 from smarketing import config
 from smarketing.auth.people import display_names, people_in, people_text
 from smarketing.errors import InvalidInput
-from smarketing.formatting import figure, status_label
-from smarketing.meetings.meeting import (
-    REPORT_KINDS,
+from smarketing.formatting import figure
+from smarketing.meetings import actions as action_store
+from smarketing.meetings.records import (
     agenda_of,
     attendees_of,
-    frozen_scorecard,
     is_closed,
     meeting_by_id,
     rating_summary,
+)
+from smarketing.meetings.scorecard import (
+    REPORT_KINDS,
+    frozen_scorecard,
     scorecard_day,
     scorecard_snapshot,
 )
-from smarketing.sla.metrics import METRIC_BY_KEY
+from smarketing.sla.metrics import METRIC_BY_KEY, status_label
 from smarketing.sla.periods import local_date, period_containing
 from smarketing.store.models import (
     Action,
@@ -188,8 +191,6 @@ def minutes_markdown(
     :mod:`smarketing.people`; ``people`` names usernames beyond that directory (the demo's
     cast while the demo is being written)."""
     cast = people
-    from smarketing.meetings import actions as action_store
-
     meeting = meeting_by_id(session, meeting_id)
     closed = is_closed(meeting)
     steps = agenda_of(meeting)
@@ -385,3 +386,11 @@ def _notes_lines(notes: list[MeetingNote], who) -> list[str]:
         else:
             out += [f"**{who(n.author)}:** {body}", ""]
     return out[:-1] if out and out[-1] == "" else out
+
+
+def rewrite_minutes(session: Session, meeting: Meeting) -> None:
+    """Write the meeting's minutes from the stored rows and the frozen scorecard (no commit):
+    on close, and after every correction of a closed meeting."""
+    session.flush()
+    meeting.minutes = minutes_markdown(session, meeting.id)
+    session.add(meeting)

@@ -1,4 +1,5 @@
 """Running the app: backups, restore and the export of what people wrote.
 
-May import: every domain package (meetings down to store), not data_in, cli or ui.
+May import: meetings, content, quality, sla, auth, store and the base modules (not demo,
+data_in, cli or ui).
 """

@@ -12,9 +12,11 @@ A lead whose first activity ever falls in the window is new, not back: it is hot
 when it was already rejected or lost. Each hot lead is listed once, with the earliest
 activity in the window that made it hot (the one that broke the silence).
 
-All in SQL: the lead's own activities in the window (an indexed time range), each with a
-correlated MAX over the same lead's earlier activities (the ``(lead_id, occurred_at)``
-index), the conditions, and ROW_NUMBER to keep one row per lead.
+All in SQL, one statement: the lead's own activities in the window (an indexed time
+range), each with a correlated MAX over the same lead's earlier activities (the
+``(lead_id, occurred_at)`` index) and its lead's rejection and loss (primary-key lookups),
+materialised once; then the conditions, ROW_NUMBER to keep one row per lead, and the
+names and owners of only those leads.
 """
 
 from __future__ import annotations
@@ -78,26 +80,25 @@ def hot_leads(
             a.c.detail,
             a.c.occurred_at,
             previous.label("previous_at"),
+            _lead_value(lead.rejected_at, a).label("rejected_at"),
+            _lead_value(lead.lost_at, a).label("lost_at"),
         )
         .where(
             a.c.occurred_at >= since,
             a.c.occurred_at <= now,
             a.c.kind.not_in(SALES_KINDS),
         )
-        .subquery("recent")
+        .cte("recent")
+        .prefix_with("MATERIALIZED")  # computed once per activity, not once per use
     )
     r = recent.c
     silent_hours = hours_between(r.previous_at, r.occurred_at)
-    rejected = _first_since(lead.rejected_at, r)
-    lost = _first_since(lead.lost_at, r)
+    rejected = _first_since(r.rejected_at, r)
+    lost = _first_since(r.lost_at, r)
     silent = and_(r.previous_at.is_not(None), silent_hours >= SILENCE_DAYS * 24 - EPSILON_HOURS)
     ranked = (
         select(
             r.lead_id,
-            lead.first_name,
-            lead.last_name,
-            lead.company,
-            lead.owner,
             r.kind,
             r.detail,
             r.occurred_at,
@@ -108,13 +109,15 @@ def hot_leads(
             .over(partition_by=r.lead_id, order_by=(r.occurred_at, r.id))
             .label("rank"),
         )
-        .join_from(recent, Lead.__table__, lead.id == r.lead_id)
         .where(or_(silent, rejected, lost))
         .subquery("ranked")
     )
     h = ranked.c
     rows = session.execute(
-        select(ranked).where(h.rank == 1).order_by(h.occurred_at.desc(), h.lead_id)
+        select(ranked, lead.first_name, lead.last_name, lead.company, lead.owner)
+        .join_from(ranked, Lead.__table__, lead.id == h.lead_id)
+        .where(h.rank == 1)
+        .order_by(h.occurred_at.desc(), h.lead_id)
     ).all()
     frame = pd.DataFrame(
         [
@@ -136,6 +139,12 @@ def hot_leads(
     frame["trigger_at"] = pd.to_datetime(frame["trigger_at"], utc=True)
     frame["silent_days"] = frame["silent_days"].astype("Int64")
     return frame
+
+
+def _lead_value(column, activity):
+    """The activity's lead's ``column``: a primary-key lookup per activity (a join would let
+    PostgreSQL hash the whole lead table for the few activities of the window)."""
+    return select(column).where(Lead.__table__.c.id == activity.c.lead_id).scalar_subquery()
 
 
 def _first_since(moment, r):

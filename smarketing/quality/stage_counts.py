@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import Integer, func, literal, literal_column, select, union_all
+from sqlmodel import Session
 
 from smarketing.sla.periods import Period, PeriodKind, period_containing, previous_period
 from smarketing.store.models import Lead, LeadActivity
@@ -39,25 +40,56 @@ COMPARISON_NOTE = (
 )
 
 
+def window_counts(
+    session: Session, windows: Sequence[tuple[datetime, datetime]]
+) -> list[dict[str, int]]:
+    """Leads reaching each stage inside each UTC window ``[from, to)``, in one statement.
+
+    The windows (local-midnight bounds from :meth:`Period.window`, so the business
+    timezone's days stay exactly as elsewhere) are a small table of constants; each of its
+    rows counts every stage with an indexed range count. Windows may overlap."""
+    if not windows:
+        return []
+    bound = Lead.__table__.c.created_at.type
+    rows = [
+        select(
+            literal_column(str(i), Integer).label("idx"),
+            literal(start, bound).label("window_from"),
+            literal(end, bound).label("window_to"),
+        )
+        for i, (start, end) in enumerate(windows)
+    ]
+    w = (rows[0] if len(rows) == 1 else union_all(*rows)).cte("stage_window")
+    columns = [
+        select(func.count())
+        .select_from(Lead)
+        .where(getattr(Lead, stage.column) >= w.c.window_from)
+        .where(getattr(Lead, stage.column) < w.c.window_to)
+        .scalar_subquery()
+        .label(stage.key)
+        for stage in STAGES
+    ]
+    found = session.execute(select(w.c.idx, *columns).order_by(w.c.idx)).all()
+    return [{stage.key: int(getattr(row, stage.key)) for stage in STAGES} for row in found]
+
+
 def stage_counts(session: Session, period: Period) -> dict[str, int]:
-    """Leads reaching each stage inside the period's window (one indexed count per stage)."""
-    start, end = period.window()
-    counts = {}
-    for stage in STAGES:
-        column = getattr(Lead, stage.column)
-        query = select(func.count()).select_from(Lead).where(column >= start, column < end)
-        counts[stage.key] = int(session.exec(query).one())
-    return counts
+    """Leads reaching each stage inside the period's window."""
+    return window_counts(session, [period.window()])[0]
 
 
 def overview_counts(session: Session, as_of: date) -> pd.DataFrame:
     """Stage counts for the week and the month containing ``as_of``, with the change
-    against the previous period up to the same elapsed day."""
-    rows = []
+    against the previous period up to the same elapsed day (one statement)."""
+    pairs = []
     for kind in (PeriodKind.week, PeriodKind.month):
         current = period_containing(kind, as_of)
-        previous = previous_period(current)
-        now_counts, prev_counts = stage_counts(session, current), stage_counts(session, previous)
+        pairs.append((kind, current, previous_period(current)))
+    windows = [p.window() for _, current, previous in pairs for p in (current, previous)]
+    counts = window_counts(session, windows)
+    rows = []
+    for i, (kind, current, previous) in enumerate(pairs):
+        now_counts, prev_counts = counts[2 * i], counts[2 * i + 1]
         for stage in STAGES:
             cur, prev = now_counts[stage.key], prev_counts[stage.key]
             rows.append(
@@ -79,19 +111,22 @@ def overview_counts(session: Session, as_of: date) -> pd.DataFrame:
 
 def weekly_stage_counts(session: Session, as_of: date, *, weeks: int = 13) -> pd.DataFrame:
     """Stage counts of the ``weeks`` ISO weeks ending with the week of ``as_of``
-    (the last one up to ``as_of``); columns week_start, stage, label, count."""
+    (the last one up to ``as_of``); columns week_start, week, partial, stage, label, count.
+    One statement for all the weeks (see :func:`window_counts`)."""
     current = period_containing(PeriodKind.week, as_of)
-    rows = []
+    periods = []
     for back in range(weeks - 1, -1, -1):
         start = current.start - timedelta(days=7 * back)
-        week = Period(
-            PeriodKind.week, start, start + timedelta(days=6), min(as_of, start + timedelta(days=6))
-        )
-        counts = stage_counts(session, week)
+        end = start + timedelta(days=6)
+        periods.append(Period(PeriodKind.week, start, end, min(as_of, end)))
+    rows = []
+    for week, counts in zip(
+        periods, window_counts(session, [w.window() for w in periods]), strict=True
+    ):
         for stage in STAGES:
             rows.append(
                 {
-                    "week_start": start,
+                    "week_start": week.start,
                     "week": week.label(),
                     "partial": week.elapsed_days < 7,
                     "stage": stage.key,
@@ -103,21 +138,20 @@ def weekly_stage_counts(session: Session, as_of: date, *, weeks: int = 13) -> pd
 
 
 def data_as_of(session: Session) -> datetime | None:
-    """The newest timestamp in the store (leads' stages and activities), or None when empty."""
-    candidates = [
-        session.exec(select(func.max(column))).one()
-        for column in (
-            Lead.created_at,
-            Lead.mql_at,
-            Lead.sql_at,
-            Lead.customer_at,
-            LeadActivity.occurred_at,
-        )
-    ]
-    candidates = [c for c in candidates if c is not None]
+    """The newest timestamp in the store (leads' stages and activities), or None when empty
+    (one statement: an indexed MAX per column)."""
+    columns = (
+        Lead.created_at,
+        Lead.mql_at,
+        Lead.sql_at,
+        Lead.customer_at,
+        LeadActivity.occurred_at,
+    )
+    newest = [select(func.max(column)).scalar_subquery() for column in columns]
+    candidates = [c for c in session.execute(select(*newest)).one() if c is not None]
     return max(candidates) if candidates else None
 
 
 def lead_total(session: Session) -> int:
     """How many leads the store holds."""
-    return int(session.exec(select(func.count()).select_from(Lead)).one())
+    return int(session.execute(select(func.count()).select_from(Lead)).scalar_one())

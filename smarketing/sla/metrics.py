@@ -14,8 +14,8 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlmodel import Session
 
@@ -26,6 +26,9 @@ from smarketing.sla.periods import Period, PeriodKind, period_containing
 from smarketing.store import rollup
 from smarketing.store.models import Lead, SlaAgreement
 from smarketing.store.sql_time import EPSILON_HOURS, hours_between
+
+if TYPE_CHECKING:
+    import pandas as pd  # imported where a frame is made: the report itself needs none
 
 
 class Status(StrEnum):
@@ -780,7 +783,7 @@ def _cell_text(report: SlaReport, m: MetricResult, short: bool) -> tuple[str, st
     """(cell text, status text) of one metric: '41 ✔' and '✔ on track'; "—" where the metric
     has no value; without an agreement the measured figure with '· no agreement' ('41 –'
     when short), not "—"."""
-    from smarketing.formatting import EMPTY, figure, status_label
+    from smarketing.formatting import EMPTY, figure
 
     if report.agreement is None and m.actual is not None:
         value = figure(m.kind, m.actual)
@@ -798,6 +801,8 @@ def scorecard_frame(reports: list[SlaReport], *, short: bool = False) -> pd.Data
     agreement" (there is nothing to judge them by). ``reason`` says why a status is no_data,
     ``missing`` only when the store lacks the metric's inputs altogether (the chart notes it
     under the grid)."""
+    import pandas as pd
+
     rows = []
     for report in reports:
         label = report.period.short_label() if short else report.period.label()
@@ -830,3 +835,9 @@ def missing_inputs(reports: list[SlaReport]) -> list[str]:
             if m.input_missing and m.label not in labels.setdefault(m.reason, []):
                 labels[m.reason].append(m.label)
     return [f"{' and '.join(names)}: — {reason}" for reason, names in labels.items()]
+
+
+def status_label(status: Status | str) -> str:
+    """Symbol and word, e.g. '✔ on track', so colour is never the only signal."""
+    symbol, word = STATUS_TEXT[Status(status)]
+    return f"{symbol} {word}"

@@ -10,18 +10,13 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from smarketing import config, formatting
-from smarketing.formatting import EMPTY, status_label
+from smarketing.formatting import EMPTY, count, figure, hours, percent
 from smarketing.sla.agreements import TARGET_LIMITS
-from smarketing.sla.metrics import MetricResult, SlaReport
+from smarketing.sla.metrics import MetricResult, SlaReport, status_label
 
 #: Shown where a figure does not apply (pace of a rate) or is missing (no target).
 NONE = EMPTY
 SIDES = ("marketing", "sales", "both")
-
-
-def percent(value: float | None) -> str:
-    """0.7512 → '75.1 %' (``formatting.percent``)."""
-    return formatting.percent(value)
 
 
 def one_decimal(value: float | None, unit: str = "") -> str:
@@ -177,3 +172,36 @@ def history_text(history: list[dict]) -> str:
             )
         )
     return "\n\n".join(blocks)
+
+
+def target_line(m: MetricResult) -> str:
+    """'target 150 · pace 93.3 % · forecast 140' for counts, 'target 70.0 %' for rates."""
+    if m.target is None:
+        return "no agreement in effect"
+    if m.kind == "count":
+        parts = [f"target {figure('count', m.target)}"]
+        if m.pace is not None:
+            parts.append(f"pace {percent(m.pace)}")
+        if m.forecast is not None:
+            parts.append(f"forecast {count(m.forecast)}")
+        return " · ".join(parts)
+    if m.kind == "hours":
+        return f"target ≤ {hours(m.target)}"
+    extra = (
+        f" · {count(m.numerator)} of {count(m.denominator)}"
+        if m.denominator and m.numerator is not None
+        else ""
+    )
+    return f"target {percent(m.target)}{extra}"
+
+
+def targets_text(targets: dict) -> str:
+    """'150 MQLs · 70.0 % accepted · 2.0 h · 80.0 % in time · 55 SQLs · 20.0 % close ·
+    8 customers'."""
+    return (
+        f"{count(targets['mql_target'])} MQLs · {percent(targets['acceptance_rate_target'])} "
+        f"accepted · {hours(targets['response_hours'])} · "
+        f"{percent(targets['contacted_within_sla_target'])} in time · "
+        f"{count(targets['sql_target'])} SQLs · {percent(targets['close_rate_target'])} close · "
+        f"{count(targets['customer_target'])} customers"
+    )

@@ -406,9 +406,7 @@ def _compute(conn, source, out: Computed, *, sla: bool, cohorts: bool, tz: ZoneI
 
 def _compute_cohorts(conn, source, out: Computed, tz: ZoneInfo) -> None:
     """The cohort, reason and won rows: one pass grouped by every dimension, split per
-    dimension in pandas."""
-    import pandas as pd
-
+    dimension in pandas (imported only then: a start that builds nothing needs no pandas)."""
     t = source.t.c
     stages = [name for _, name in COHORT_COUNTS if name is not None]
     keys = [*COHORT_DIMENSIONS, "rejection_reason"]
@@ -421,6 +419,8 @@ def _compute_cohorts(conn, source, out: Computed, tz: ZoneInfo) -> None:
     ).all()
     names = [name for name, _ in COHORT_COUNTS]
     if result:
+        import pandas as pd
+
         frame = pd.DataFrame.from_records(result, columns=["day", *keys, *names])
         for k in keys:
             frame[k] = frame[k].fillna("")
@@ -618,12 +618,17 @@ def refresh(conn) -> int:
 
 
 def ensure(engine: Engine) -> int | None:
-    """Build the rollups when they are missing or built for another timezone, else apply
-    any logged changes; returns the days built or changes applied (None: nothing due)."""
+    """Build the rollups when they are missing or built for another timezone (at every
+    start: one query when nothing is due); returns the days built, or None. Changes still
+    in the log (a write that did not bump the data version) wait for the next write's
+    ``refresh``; readers count their days on ``lead`` meanwhile."""
+    with engine.connect() as conn:
+        if _state_row(conn) == state():
+            return None
     with engine.begin() as conn:
-        if _state_row(conn) != state():
+        if _state_row(conn, lock=True) != state():
             return rebuild(conn)
-        return refresh(conn) or None
+        return None
 
 
 def pending_days(conn, tz: ZoneInfo) -> set[date]:

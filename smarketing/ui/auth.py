@@ -15,7 +15,7 @@ from streamlit.errors import StreamlitSecretNotFoundError
 from streamlit_authenticator.utilities import LoginError
 
 from smarketing import config
-from smarketing.auth import users
+from smarketing.auth import logins, users
 from smarketing.auth.permissions import Actor
 from smarketing.errors import InvalidInput, SmarketingError
 from smarketing.safe_text import safe_markdown as safe
@@ -136,7 +136,7 @@ def _login_form(authenticator: stauth.Authenticate) -> None:
         with place:
             authenticator.login(
                 location="main",
-                max_login_attempts=users.MAX_FAILED_LOGINS,
+                max_login_attempts=logins.MAX_FAILED_LOGINS,
                 key="login",
                 fields={
                     "Form name": "Log in",
@@ -149,8 +149,8 @@ def _login_form(authenticator: stauth.Authenticate) -> None:
     except LoginError as exc:
         if "attempts" in str(exc):
             st.error(
-                f"This username is locked after {users.MAX_FAILED_LOGINS} failed logins. Try "
-                f"again in up to {users.LOCK_MINUTES} minutes, or ask an admin to reset the "
+                f"This username is locked after {logins.MAX_FAILED_LOGINS} failed logins. Try "
+                f"again in up to {logins.LOCK_MINUTES} minutes, or ask an admin to reset the "
                 "password."
             )
         elif "not authorized" in str(exc):
@@ -180,7 +180,7 @@ def gate(engine: Engine) -> Actor:
         if users.user_count(s) == 0:
             _first_admin_form(engine)
             st.stop()
-        credentials = users.login_credentials(s)
+        credentials = logins.login_credentials(s)
     before = _failed_attempts(credentials)
     authenticator = _authenticator(credentials)
     known = credentials["usernames"]
@@ -198,10 +198,10 @@ def gate(engine: Engine) -> Actor:
     _login_form(authenticator)
     with session(engine) as s:
         for username, count in _failed_attempts(credentials).items():
-            if count > before.get(username, 0) and users.record_failed_login(s, username):
+            if count > before.get(username, 0) and logins.record_failed_login(s, username):
                 st.error(
                     f"Too many failed logins: **{username}** is locked for "
-                    f"{users.LOCK_MINUTES} minutes."
+                    f"{logins.LOCK_MINUTES} minutes."
                 )
                 st.stop()
     status = st.session_state.get("authentication_status")
@@ -213,12 +213,12 @@ def gate(engine: Engine) -> Actor:
     with session(engine) as s:
         if st.session_state.get(AUTH_AT, (None,))[0] != username:
             with_password = bool(st.session_state.get(FORM_LOGIN))
-            if with_password and users.lock_minutes_left(s, username):
+            if with_password and logins.lock_minutes_left(s, username):
                 # a guess in another session locked the user while this form was checked
                 _forget_login(authenticator, "This username is locked: try again later.")
             st.session_state[AUTH_AT] = (username, _authenticated_at(authenticator))
-            users.record_login(s, username, with_password=with_password)
-        if not users.session_still_valid(s, username, st.session_state[AUTH_AT][1]):
+            logins.record_login(s, username, with_password=with_password)
+        if not logins.session_still_valid(s, username, st.session_state[AUTH_AT][1]):
             st.session_state.pop(AUTH_AT, None)
             _forget_login(authenticator, "Your password was changed: please log in again.")
     st.session_state.pop(FLASH, None)

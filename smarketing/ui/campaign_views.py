@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from smarketing import charts, config
 from smarketing.auth.permissions import Actor, allowed, refusal
 from smarketing.content import campaigns
+from smarketing.content.campaign_funnel import campaign_funnel, waiting_for_contact
 from smarketing.formatting import EMPTY, count, hours, percent
 from smarketing.quality import cohorts as quality
 from smarketing.sla import metrics as sla
@@ -185,7 +186,7 @@ def export(content: dict) -> None:
 @st.cache_data(show_spinner=False, max_entries=64, ttl=300)
 def _funnel(_engine: Engine, url: str, version: int, name: str, minute: str) -> dict:
     with session(_engine) as s:
-        return campaigns.campaign_funnel(s, name, now=datetime.fromisoformat(minute))
+        return campaign_funnel(s, name, now=datetime.fromisoformat(minute))
 
 
 def funnel(engine: Engine, name: str) -> None:
@@ -222,7 +223,7 @@ def funnel(engine: Engine, name: str) -> None:
 def waiting(engine: Engine, name: str) -> None:
     """The campaign's MQLs still waiting for a first contact, oldest first."""
     with session(engine) as s:
-        frame = campaigns.waiting_for_contact(s, name, now=now())
+        frame = waiting_for_contact(s, name, now=now())
     st.markdown(f"**Waiting for first contact** · {len(frame)}")
     if frame.empty:
         st.caption("Nobody is waiting. 👍")

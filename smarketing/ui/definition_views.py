@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from smarketing import charts, config, formatting
 from smarketing.auth.permissions import Actor
-from smarketing.content import definitions
+from smarketing.content import definitions, rules
 from smarketing.safe_text import safe_markdown as safe
 from smarketing.sla.periods import period_containing
 from smarketing.store.models import Definition
@@ -29,7 +29,7 @@ TEAM_BADGE = {
 @st.cache_data(show_spinner=False, max_entries=64)
 def _rule_count(_engine: Engine, url: str, version: int, rule: str, start: date, as_of: date):
     with session(_engine) as s:
-        return definitions.rule_count(s, rule, month_start=start, as_of=as_of)
+        return rules.rule_count(s, rule, month_start=start, as_of=as_of)
 
 
 def current(engine: Engine) -> list[Definition]:

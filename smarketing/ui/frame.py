@@ -51,9 +51,10 @@ def as_of() -> date:
     return st.session_state[AS_OF_KEY]
 
 
-def facts(engine: Engine) -> dict:
-    """Cached facts about the store (newest timestamp, lead count, demo flag)."""
-    return resources.store_facts(engine, config.database_url(), resources.data_version(engine))
+def facts(engine: Engine, key: tuple[str, int] | None = None) -> dict:
+    """Cached facts about the store (newest timestamp, demo flag); ``key`` is the data key
+    (``resources.data_key``) when the page has read it already."""
+    return resources.store_facts(engine, *(key or resources.data_key(engine)))
 
 
 def sidebar_and_banner(engine: Engine, *, compact: bool = False) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from smarketing import config
 from smarketing.auth.permissions import Actor, allowed
-from smarketing.data_in import activities, formats, reading, rejects, upsert
+from smarketing.data_in import activities, formats, planning, reading, rejects, upsert, writing
 from smarketing.data_in.records import ParsedFile, RowError, UnreadableFile
 from smarketing.errors import SmarketingError
 from smarketing.formatting import plural
@@ -58,7 +58,7 @@ def _crm_default(engine: Engine | None, guess: str) -> str:
     if engine is None:
         return guess
     try:
-        return upsert.default_source_system(guess, upsert.stored_source_systems(engine))
+        return planning.default_source_system(guess, planning.stored_source_systems(engine))
     except SQLAlchemyError:
         return guess
 
@@ -297,7 +297,7 @@ def dry_run_and_import(
 def runs(engine: Engine) -> None:
     """Every import run, newest first."""
     with session(engine) as s:
-        table = upsert.import_runs(s)
+        table = writing.import_runs(s)
     if table.empty:
         st.caption("No import has run yet.")
         return

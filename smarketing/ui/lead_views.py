@@ -54,6 +54,8 @@ HOT_MORE = {"company": "Company"}
 VERDICT_KEYS = ("verdict_choice", "verdict_reason", "verdict_comment")
 CONTACT_KEYS = ("contact_attempt", "contact_note")
 ANY = "any"
+#: Hot leads are cached per minute (part of the key) and data version; older entries expire.
+HOT_TTL_SECONDS = 60
 
 
 def now() -> datetime:
@@ -253,10 +255,27 @@ def contact_form(engine: Engine, actor: Actor, detail: dict) -> None:
             )
 
 
-def hot_panel(engine: Engine) -> None:
+def now_minute() -> datetime:
+    """The start of the current minute: the "now" of the hot leads (so they can be cached)."""
+    return now().replace(second=0, microsecond=0)
+
+
+@st.cache_data(show_spinner=False, ttl=HOT_TTL_SECONDS, max_entries=8)
+def _hot(_engine: Engine, key: tuple[str, int], minute: datetime) -> pd.DataFrame:
+    with session(_engine) as s:
+        return hot_leads.hot_leads(s, now=minute)
+
+
+def hot_now(engine: Engine, key: tuple[str, int] | None = None) -> pd.DataFrame:
+    """The hot leads as of the current minute, cached per minute and data version: a write
+    (an import, a verdict) shows at once, and the 48-hour window moves on every minute.
+    ``key``: the data key (``resources.data_key``) when the page has read it already."""
+    return _hot(engine, key or resources.data_key(engine), now_minute())
+
+
+def hot_panel(engine: Engine, key: tuple[str, int] | None = None) -> None:
     """Leads that came back in the last 48 hours, with what they did and their owner."""
-    with session(engine) as s:
-        hot = hot_leads.hot_leads(s, now=now())
+    hot = hot_now(engine, key)
     st.subheader(f"Hot leads · {len(hot)}", help=hot_leads.DEFINITION)
     if hot.empty:
         st.caption("No lead has come back in the last 48 hours.")

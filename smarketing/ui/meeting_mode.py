@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from smarketing.auth.permissions import Actor, allowed
 from smarketing.errors import NotFound, SmarketingError
-from smarketing.meetings import meeting as meetings
+from smarketing.meetings import records, running
 from smarketing.safe_text import safe_markdown as safe
 from smarketing.store.models import Meeting
 from smarketing.ui import meeting_notes, meeting_steps, meeting_timer, meeting_views, widgets
@@ -50,16 +50,16 @@ def chosen_meeting(engine: Engine, actor: Actor, as_of) -> Meeting | None:
     with session(engine) as s:
         if wanted:
             try:
-                meeting = meetings.meeting_by_id(s, int(wanted))
+                meeting = records.meeting_by_id(s, int(wanted))
             except (NotFound, ValueError):
                 st.warning(f"There is no meeting {wanted!r}; showing the next one instead.")
             else:
                 return _remember(meeting)
     meeting_views.plan_recurring(engine, actor)
     with session(engine) as s:
-        resume = meetings.latest_open_meeting(s)  # a running one first
+        resume = records.latest_open_meeting(s)  # a running one first
         if resume is None or resume.status != "running":
-            resume = meetings.next_meeting(s, today=as_of) or resume
+            resume = records.next_meeting(s, today=as_of) or resume
     return _remember(resume) if resume else None
 
 
@@ -108,14 +108,14 @@ def header(engine: Engine, actor: Actor, meeting: Meeting) -> None:
 def _start(engine: Engine, actor: Actor, meeting: Meeting, *, on_another_day: bool) -> None:
     try:
         with session(engine) as s:
-            meetings.start_meeting(
+            running.start_meeting(
                 s,
                 actor=actor,
                 meeting_id=meeting.id,
                 now=widgets.now(),
                 on_another_day=on_another_day,
             )
-    except meetings.OtherDay as exc:  # ask once
+    except running.OtherDay as exc:  # ask once
         st.session_state[ASK_KEY] = (meeting.id, str(exc))
         st.rerun()
     except SmarketingError as exc:
@@ -143,7 +143,7 @@ def _other_day_question(engine: Engine, actor: Actor, meeting: Meeting) -> None:
 
 def shows_minutes(actor: Actor, meeting: Meeting) -> bool:
     """A closed meeting shows its minutes — unless an admin switched on corrections."""
-    if not meetings.is_closed(meeting):
+    if not records.is_closed(meeting):
         return False
     correcting = st.session_state.get(f"{CORRECTING}_{meeting.id}", False)
     return not (correcting and allowed(actor, "meeting.correct_closed"))
@@ -159,7 +159,7 @@ def navigation(meeting: Meeting, steps: list[dict]) -> dict:
     clock.step = min(clock.step, len(steps) - 1)
     step = steps[clock.step]
     _agenda_strip(meeting, steps, clock.step)
-    closed = meetings.is_closed(meeting)
+    closed = records.is_closed(meeting)
     widths = [3, 1.7, 1.7] if closed else [3, 1.7, 1.8, 1.3, 1.7]
     columns = st.columns(widths, vertical_alignment="center")
     heading, prev, nxt = columns[0], columns[1], columns[-1]
@@ -237,4 +237,4 @@ def step_screen(engine: Engine, actor: Actor, meeting: Meeting, step: dict, as_o
 
 def agenda(meeting: Meeting) -> list[dict]:
     """The meeting's agenda steps."""
-    return meetings.agenda_of(meeting)
+    return records.agenda_of(meeting)

@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from smarketing.auth import people
 from smarketing.auth.permissions import Actor, allowed
 from smarketing.errors import SmarketingError
-from smarketing.meetings import meeting as meetings
+from smarketing.meetings import notes, records
 from smarketing.store.models import Meeting
 from smarketing.ui import widgets
 from smarketing.ui.resources import session
@@ -80,7 +80,7 @@ def _save(engine: Engine, actor: Actor, meeting_id: int, step: str, *, clear=Fal
     body = "" if clear else st.session_state.get(text_key, "")
     try:
         with session(engine) as s:
-            note = meetings.save_note(
+            note = notes.save_note(
                 s,
                 actor=actor,
                 meeting_id=meeting_id,
@@ -90,11 +90,11 @@ def _save(engine: Engine, actor: Actor, meeting_id: int, step: str, *, clear=Fal
                 now=widgets.now(),
                 clear=clear,
             )
-    except meetings.EmptyNote as exc:  # the box was emptied: the saved note stays, and shows
+    except notes.EmptyNote as exc:  # the box was emptied: the saved note stays, and shows
         st.session_state[text_key] = exc.stored_body
         _saved(meeting_id, step, exc.stored_body, exc.stored_revision)
         st.session_state[state_key] = ("kept", str(exc))
-    except meetings.NoteConflict as exc:
+    except notes.NoteConflict as exc:
         st.session_state[_unsaved_key(meeting_id, step)] = body
         st.session_state[conflict_key] = exc
         st.session_state[state_key] = ("conflict", str(exc))
@@ -167,7 +167,7 @@ def _load(engine: Engine, actor: Actor, meeting: Meeting, step: str) -> str:
     text_key = box_key(meeting.id, step, generation)
     unsaved = st.session_state.get(_unsaved_key(meeting.id, step))
     with session(engine) as s:
-        stored = meetings.note_of(s, meeting_id=meeting.id, step=step, author=actor.username)
+        stored = records.note_of(s, meeting_id=meeting.id, step=step, author=actor.username)
     if unsaved is not None:
         st.session_state[text_key] = unsaved
     else:
@@ -182,7 +182,7 @@ def my_note(engine: Engine, actor: Actor, meeting: Meeting, step: dict) -> None:
     key = step["key"]
     _, state_key, conflict_key, gen_key = _keys(meeting.id, key)
     base = _base(meeting.id, key)
-    closed = meetings.is_closed(meeting)
+    closed = records.is_closed(meeting)
     can = allowed(actor, "meeting.correct_closed") if closed else allowed(actor, "meeting.run")
     generation = st.session_state.get(gen_key)
     text_key = None if generation is None else box_key(meeting.id, key, generation)
@@ -250,7 +250,7 @@ def my_note(engine: Engine, actor: Actor, meeting: Meeting, step: dict) -> None:
 def others(engine: Engine, actor: Actor, meeting: Meeting, step: dict) -> None:
     """Everyone else's notes on this step."""
     with session(engine) as s:
-        frame = meetings.notes_for(s, meeting.id)
+        frame = records.notes_for(s, meeting.id)
         names = people.display_names(s, list(frame["author"].unique()))
     rows = frame[(frame["step"] == step["key"]) & (frame["author"] != actor.username)]
     for row in rows.itertuples():

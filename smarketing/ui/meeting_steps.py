@@ -15,8 +15,8 @@ from smarketing.auth import people
 from smarketing.auth.permissions import Actor, allowed
 from smarketing.content import campaigns
 from smarketing.formatting import figure, plural
-from smarketing.meetings import actions
-from smarketing.meetings import meeting as meetings
+from smarketing.meetings import actions, attendance, closing, records, running
+from smarketing.meetings.scorecard import frozen_scorecard, scorecard_day, snapshot_frame
 from smarketing.quality.cohorts import Cohort
 from smarketing.quality.movements import movements
 from smarketing.safe_text import safe_markdown as safe
@@ -52,11 +52,11 @@ def _reports(engine: Engine, meeting: Meeting, day: date) -> list[sla.SlaReport]
 
 def scorecard(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: date) -> None:
     """The two-sided scorecard as it stands, then the trailing periods."""
-    frozen = meetings.frozen_scorecard(meeting)
+    frozen = frozen_scorecard(meeting)
     if frozen:
         st.caption(f"Frozen when the meeting closed ({frozen['computed_at'][:16]} UTC).")
         st.vega_lite_chart(
-            charts.scorecard_chart(meetings.snapshot_frame(frozen), font_size=16).to_dict(),
+            charts.scorecard_chart(snapshot_frame(frozen), font_size=16).to_dict(),
             width="stretch",
         )
         return
@@ -194,7 +194,7 @@ def actions_review(engine: Engine, actor: Actor, meeting: Meeting, step: dict, d
     if not todo:
         st.success("No open actions from earlier meetings.")
         return
-    can = allowed(actor, "action.update") and not meetings.is_closed(meeting)
+    can = allowed(actor, "action.update") and not records.is_closed(meeting)
     late = sum(1 for a in todo if a.status == "open" and a.due_date < meeting.held_on)
     st.markdown(f"**{plural(len(todo), 'action')} to review** · {late} overdue")
     for a in todo:
@@ -258,7 +258,7 @@ def new_actions(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day:
             f"- **{safe(a.title)}** — {safe(who)}, due {a.due_date:%d %b %Y}"
             + (f" · {actions.metric_label(a.metric)}" if a.metric else "")
         )
-    can = allowed(actor, "meeting.run") and not meetings.is_closed(meeting)
+    can = allowed(actor, "meeting.run") and not records.is_closed(meeting)
     metrics = {m.key: f"{m.label} ({m.side})" for m in sla.METRICS}
     # the form empties only once the action is saved: a refused one keeps what was typed
     with st.form(f"new_action_{meeting.id}"):
@@ -296,7 +296,7 @@ def new_actions(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day:
 def _decider_choices(engine: Engine, meeting: Meeting) -> dict[str, str]:
     """Who can be picked as 'decided by': the attendees first, then the other people."""
     with session(engine) as s:
-        listed = meetings.attendee_frame(s, meeting.id)
+        listed = records.attendee_frame(s, meeting.id)
         known = people.directory(s)
     choices = {
         (row.username or row.guest_name): row.name for row in listed.itertuples() if row.name
@@ -311,7 +311,7 @@ def _decider_choices(engine: Engine, meeting: Meeting) -> dict[str, str]:
 def decisions(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: date) -> None:
     """Decisions as their own records: text, who decided, linked metric or SLA version."""
     with session(engine) as s:
-        frame = meetings.decisions_for(s, meeting.id)
+        frame = records.decisions_for(s, meeting.id)
         names = people.display_names(s, people.people_in(frame["decided_by"]))
     for row in frame.itertuples():
         link = f" · {actions.metric_label(row.metric)}" if row.metric else ""
@@ -319,7 +319,7 @@ def decisions(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: d
         by = people.people_text(names, row.decided_by)
         st.markdown(f"- **{safe(row.text)}** — {safe(by)}{link}")
     can = allowed(actor, "meeting.run") and (
-        not meetings.is_closed(meeting) or allowed(actor, "meeting.correct_closed")
+        not records.is_closed(meeting) or allowed(actor, "meeting.correct_closed")
     )
     metrics = {m.key: m.label for m in sla.METRICS}
     choices = _decider_choices(engine, meeting)
@@ -348,7 +348,7 @@ def decisions(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: d
             widgets.save(
                 engine,
                 "Decision recorded.",
-                lambda s: meetings.add_decision(
+                lambda s: running.add_decision(
                     s,
                     actor=actor,
                     meeting_id=meeting.id,
@@ -374,15 +374,15 @@ def _ratings(engine: Engine, actor: Actor, meeting: Meeting) -> None:
     """Every attendee's 1–10 rating: the facilitator (or an admin) records anyone's from the
     projector laptop; everyone else rates for themselves."""
     with session(engine) as s:
-        average, count = meetings.rating_summary(s, meeting.id)
-        mine = meetings.rating_of(s, meeting.id, actor.username)
-        listed = meetings.attendee_frame(s, meeting.id)
+        average, count = records.rating_summary(s, meeting.id)
+        mine = records.rating_of(s, meeting.id, actor.username)
+        listed = records.attendee_frame(s, meeting.id)
         facilitator = people.display_name(s, meeting.facilitator)
     st.markdown(
         "**How was this meeting?** "
         + (f"{average:.1f} / 10 from {plural(count, 'rating')}" if count else "no ratings yet")
     )
-    if meetings.is_closed(meeting):
+    if records.is_closed(meeting):
         return
     records_all = actor.username == meeting.facilitator or allowed(actor, "meeting.correct_closed")
     if records_all and not listed.empty:
@@ -407,7 +407,7 @@ def _ratings(engine: Engine, actor: Actor, meeting: Meeting) -> None:
                 def write(s):
                     for attendee_id, (before, rating) in picked.items():
                         if rating != before:
-                            meetings.rate_attendee(
+                            attendance.rate_attendee(
                                 s,
                                 actor=actor,
                                 meeting_id=meeting.id,
@@ -426,7 +426,7 @@ def _ratings(engine: Engine, actor: Actor, meeting: Meeting) -> None:
         widgets.save(
             engine,
             "Thanks — rating saved.",
-            lambda s: meetings.rate_meeting(s, actor=actor, meeting_id=meeting.id, rating=rating),
+            lambda s: attendance.rate_meeting(s, actor=actor, meeting_id=meeting.id, rating=rating),
         )
 
 
@@ -435,7 +435,7 @@ def wrap_up(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: dat
     minutes."""
     decisions(engine, actor, meeting, step, day)
     _ratings(engine, actor, meeting)
-    if meetings.is_closed(meeting):
+    if records.is_closed(meeting):
         return
     with st.expander("Attendees and facilitator", icon=":material/group:"):
         meeting_views.attendee_editor(engine, actor, meeting)
@@ -449,7 +449,7 @@ def wrap_up(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: dat
             engine,
             "Closed: the minutes are written, the open actions carried over and the next "
             "meeting planned.",
-            lambda s: meetings.close_meeting(s, actor=actor, meeting_id=meeting.id, now=_now()),
+            lambda s: closing.close_meeting(s, actor=actor, meeting_id=meeting.id, now=_now()),
         )
 
 
@@ -517,7 +517,7 @@ FIGURES = {
 
 def prefetch(engine: Engine, meeting: Meeting, step: dict, as_of: date) -> None:
     """Start computing ``step``'s figures in the background (see meeting_prefetch)."""
-    day = min(meetings.scorecard_day(meeting.held_on), as_of)
+    day = min(scorecard_day(meeting.held_on), as_of)
     meeting_prefetch.start(FIGURES.get(step["kind"]), engine, meeting, day)
 
 
@@ -539,5 +539,5 @@ RENDERERS = {
 def render(engine: Engine, actor: Actor, meeting: Meeting, step: dict, as_of: date) -> None:
     """Show one agenda step; figures count up to the day before the meeting (or the as-of
     day, when that is earlier)."""
-    day = min(meetings.scorecard_day(meeting.held_on), as_of)
+    day = min(scorecard_day(meeting.held_on), as_of)
     RENDERERS.get(step["kind"], free_note)(engine, actor, meeting, step, day)

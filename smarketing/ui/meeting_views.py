@@ -13,8 +13,7 @@ from smarketing.auth import people
 from smarketing.auth.permissions import Actor, allowed
 from smarketing.errors import SmarketingError
 from smarketing.formatting import plural
-from smarketing.meetings import actions, agenda, minutes
-from smarketing.meetings import meeting as meetings
+from smarketing.meetings import actions, agenda, attendance, minutes, planning, records, running
 from smarketing.safe_text import safe_markdown as safe
 from smarketing.store.models import Meeting
 from smarketing.ui import widgets
@@ -30,7 +29,7 @@ def plan_recurring(engine: Engine, actor: Actor) -> None:
         return
     try:
         with session(engine) as s:
-            made = meetings.plan_recurring(s, actor=actor, today=widgets.today())
+            made = planning.plan_recurring(s, actor=actor, today=widgets.today())
     except SmarketingError as exc:
         st.warning(f"The next meetings could not be planned: {exc}", icon=":material/event:")
         return
@@ -41,7 +40,7 @@ def plan_recurring(engine: Engine, actor: Actor) -> None:
 def _people_line(engine: Engine, meeting: Meeting) -> str:
     with session(engine) as s:
         facilitator = people.display_name(s, meeting.facilitator)
-        names = list(meetings.attendee_frame(s, meeting.id)["name"])
+        names = list(records.attendee_frame(s, meeting.id)["name"])
     who = ", ".join(names) if names else "no attendees listed yet"
     return f"Facilitator: {facilitator} · Attendees: {who}"
 
@@ -51,7 +50,7 @@ def next_meetings(engine: Engine, actor: Actor, as_of: date) -> None:
     next ones (recurring meetings plan themselves once one of their kind exists)."""
     plan_recurring(engine, actor)
     with session(engine) as s:
-        ahead = meetings.upcoming_meetings(s, today=as_of)
+        ahead = records.upcoming_meetings(s, today=as_of)
     can = allowed(actor, "meeting.run")
     if not ahead:
         st.info("No meeting is planned.", icon=":material/event:")
@@ -60,7 +59,7 @@ def next_meetings(engine: Engine, actor: Actor, as_of: date) -> None:
             left, right = st.columns([3, 1], vertical_alignment="center")
             left.markdown(
                 f"**{safe(m.title)}** · {m.held_on:%A %d %B %Y} · {STATUS.get(m.status, m.status)}"
-                f" · {agenda.planned_minutes(meetings.agenda_of(m))} min planned"
+                f" · {agenda.planned_minutes(records.agenda_of(m))} min planned"
             )
             left.caption(_people_line(engine, m))
             with right:
@@ -83,7 +82,7 @@ def next_meetings(engine: Engine, actor: Actor, as_of: date) -> None:
             widgets.save(
                 engine,
                 "Planned (if it was not already).",
-                lambda s, k=kind: meetings.plan_next_meeting(s, actor=actor, kind=k, today=as_of),
+                lambda s, k=kind: planning.plan_next_meeting(s, actor=actor, kind=k, today=as_of),
             )
     with st.expander("Another meeting", icon=":material/add:"), st.form("meeting_create"):
         c1, c2, c3 = st.columns([1, 1, 2])
@@ -94,7 +93,7 @@ def next_meetings(engine: Engine, actor: Actor, as_of: date) -> None:
             widgets.save(
                 engine,
                 "Meeting created with the agenda template.",
-                lambda s: meetings.create_meeting(
+                lambda s: planning.create_meeting(
                     s, actor=actor, kind=kind, held_on=day, title=title or None
                 ),
             )
@@ -110,11 +109,11 @@ def _pickable(engine: Engine) -> dict[str, str]:
 
 def attendee_editor(engine: Engine, actor: Actor, meeting: Meeting) -> None:
     """Who attends (people of the app, plus guests by name) and who facilitates."""
-    closed = meetings.is_closed(meeting)
+    closed = records.is_closed(meeting)
     can = allowed(actor, "meeting.correct_closed" if closed else "meeting.run")
     pickable = _pickable(engine)
     with session(engine) as s:
-        listed = meetings.attendee_frame(s, meeting.id)
+        listed = records.attendee_frame(s, meeting.id)
     users = [u for u in listed["username"] if isinstance(u, str) and u]
     guests = [g for g in listed.loc[listed["is_guest"], "guest_name"] if isinstance(g, str)]
     options = list(dict.fromkeys([*pickable, *users]))
@@ -147,11 +146,11 @@ def attendee_editor(engine: Engine, actor: Actor, meeting: Meeting) -> None:
         if st.form_submit_button("Save the attendees", disabled=not can):
 
             def write(s):
-                meetings.set_attendees(
+                attendance.set_attendees(
                     s, actor=actor, meeting_id=meeting.id, usernames=picked, guests=typed
                 )
                 if facilitator and facilitator != meeting.facilitator:
-                    meetings.set_facilitator(
+                    running.set_facilitator(
                         s, actor=actor, meeting_id=meeting.id, username=facilitator
                     )
 
@@ -162,7 +161,7 @@ def search(engine: Engine, as_of: date) -> int | None:
     """Search past meetings — closed ones (whatever their day) and any held before the as-of
     day — by text and date; returns the picked meeting's id."""
     with session(engine) as s:
-        newest = meetings.latest_past_day(s, today=as_of)
+        newest = records.latest_past_day(s, today=as_of)
     c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
     text = c1.text_input("Search notes, decisions and minutes", key="mt_search")
     start = c2.date_input("From", value=as_of - timedelta(days=365), key="mt_from")
@@ -174,7 +173,7 @@ def search(engine: Engine, as_of: date) -> int | None:
         key="mt_search_kind",
     )
     with session(engine) as s:
-        found = meetings.search_meetings(
+        found = records.search_meetings(
             s,
             text=text or None,
             start=start,
@@ -197,7 +196,7 @@ def search(engine: Engine, as_of: date) -> int | None:
 def minutes_view(engine: Engine, meeting_id: int) -> None:
     """The minutes (frozen for a closed meeting, a draft otherwise) and a Markdown download."""
     with session(engine) as s:
-        meeting = meetings.meeting_by_id(s, meeting_id)
+        meeting = records.meeting_by_id(s, meeting_id)
         text = meeting.minutes if meeting.minutes else minutes.minutes_markdown(s, meeting_id)
     st.download_button(
         "Download the minutes (Markdown)",
@@ -214,7 +213,7 @@ def minutes_view(engine: Engine, meeting_id: int) -> None:
 def decisions_log(engine: Engine) -> None:
     """Every decision, newest first, people by name."""
     with session(engine) as s:
-        frame = meetings.decisions_for(s)
+        frame = records.decisions_for(s)
         names = people.display_names(s, people.people_in(frame["decided_by"]))
     if frame.empty:
         st.info("No decisions recorded yet.")

@@ -36,6 +36,8 @@ _MARKDOWN_SIGNS = re.compile(r"([\\`*_\[\]<>$~|#!{}])")
 def _engine(url: str) -> Engine:
     engine = db.make_engine(url)
     db.upgrade_to_head(engine)
+    with Session(engine) as s:  # a demo written before its cast was stored: name its people
+        demo.ensure_cast(s)
     return engine
 
 
@@ -162,10 +164,6 @@ def weekly_counts(_engine: Engine, url: str, version: int, as_of: date, weeks: i
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def store_facts(_engine: Engine, url: str, version: int) -> dict:
-    """Cached facts for the frame: newest timestamp, lead count, demo flag."""
+    """Cached facts for the frame: the newest timestamp and the demo flag."""
     with session(_engine) as s:
-        return {
-            "as_of": stage_counts.data_as_of(s),
-            "leads": stage_counts.lead_total(s),
-            "demo": demo.has_demo(s),
-        }
+        return {"as_of": stage_counts.data_as_of(s), "demo": demo.has_demo(s)}

@@ -33,9 +33,10 @@ def _reports(_engine: Engine, key, kind: str, as_of: date, count: int, now: date
         return sla.sla_reports(s, sla.trailing_periods(kind, as_of, count), now=now)
 
 
-def report(engine: Engine, kind: str, as_of: date) -> sla.SlaReport:
-    """The SLA report of the period of ``kind`` containing ``as_of``."""
-    return _reports(engine, data_key(engine), kind, as_of, 1, _now_for(as_of))[0]
+def report(engine: Engine, kind: str, as_of: date, key=None) -> sla.SlaReport:
+    """The SLA report of the period of ``kind`` containing ``as_of`` (``key``: the data key,
+    when the page has read it already)."""
+    return _reports(engine, key or data_key(engine), kind, as_of, 1, _now_for(as_of))[0]
 
 
 def trailing(engine: Engine, kind: str, as_of: date, count: int = 13) -> list[sla.SlaReport]:

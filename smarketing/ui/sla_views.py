@@ -13,12 +13,13 @@ from smarketing import charts
 from smarketing.auth import people
 from smarketing.auth.permissions import Actor, allowed
 from smarketing.errors import SmarketingError
-from smarketing.formatting import EMPTY, figure, plural, status_label, target_line, targets_text
+from smarketing.formatting import EMPTY, figure, plural
 from smarketing.safe_text import safe_markdown
 from smarketing.sla import agreements, causes
 from smarketing.sla import metrics as sla
+from smarketing.sla.metrics import status_label
 from smarketing.sla.periods import Period
-from smarketing.sla.text import change_label
+from smarketing.sla.text import change_label, target_line, targets_text
 from smarketing.ui import sla_data, tables, widgets
 from smarketing.ui.resources import session
 

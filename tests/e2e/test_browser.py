@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
+from scripts.browser_tour import wait_for_cookie
 from tests.e2e.conftest import PASSWORD, settle
 
 pytestmark = pytest.mark.browser
-
-
-def cookie_names(context) -> set[str]:
-    return {c["name"] for c in context.cookies()}
-
-
-def wait_for_cookie(context, present: bool, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if ("smarketing_auth" in cookie_names(context)) is present:
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"cookie {'never set' if present else 'never removed'}")
 
 
 def log_in(page, username: str) -> None:
@@ -116,6 +102,7 @@ def test_a_page_without_the_role_says_which_role_it_needs(server, browser):
     log_in(page, "sam")
     page.get_by_role("heading", name="Overview").wait_for(timeout=20000)
     assert page.get_by_role("link", name="Users").count() == 0  # not in the navigation
+    wait_for_cookie(context, present=True)  # the login cookie is written after the page shows
     page.goto(f"{server}/admin_users")
     settle(page)
     page.get_by_text("You need the admin role to open Users").wait_for(timeout=20000)

@@ -10,7 +10,8 @@ import struct
 import pytest
 from sqlmodel import Session
 
-from smarketing.meetings import meeting as meetings
+from scripts.browser_tour import wait_for_cookie
+from smarketing.meetings import records
 from smarketing.store.db import make_engine
 from tests.e2e.conftest import PASSWORD, settle
 
@@ -43,7 +44,7 @@ def planned_weekly_meeting(database_url: str):
     engine = make_engine(database_url)
     try:
         with Session(engine) as s:
-            [meeting] = [m for m in meetings.meetings(s, kind="weekly") if m.status == "planned"]
+            [meeting] = [m for m in records.meetings(s, kind="weekly") if m.status == "planned"]
             return meeting
     finally:
         engine.dispose()
@@ -53,7 +54,7 @@ def stored_note(database_url: str, meeting_id: int, step: str, author: str) -> s
     engine = make_engine(database_url)
     try:
         with Session(engine) as s:
-            note = meetings.note_of(s, meeting_id=meeting_id, step=step, author=author)
+            note = records.note_of(s, meeting_id=meeting_id, step=step, author=author)
             return note.body if note else None
     finally:
         engine.dispose()
@@ -111,6 +112,7 @@ def test_the_facilitator_walks_the_whole_agenda_on_the_wall_screen(
     page.get_by_role("button", name="Login").click()
     settle(page)
     page.get_by_role("heading", name="Overview").wait_for(timeout=30000)
+    wait_for_cookie(context, present=True)  # written after the page shows
 
     page.goto(f"{demo_company_server.base}/meeting_mode?meeting={meeting.id}")
     settle(page)

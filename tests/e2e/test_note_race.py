@@ -10,7 +10,8 @@ import re
 import pytest
 from sqlmodel import Session, select
 
-from smarketing.meetings import meeting as meetings
+from scripts.browser_tour import wait_for_cookie
+from smarketing.meetings import records
 from smarketing.store.db import make_engine
 from smarketing.store.models import MeetingNote
 from tests.e2e.conftest import PASSWORD, settle
@@ -61,6 +62,7 @@ def test_fast_stepping_never_empties_or_invents_a_note(demo_company_server, brow
     page.get_by_role("button", name="Login").click()
     settle(page)
     page.get_by_role("heading", name="Overview").wait_for(timeout=30000)
+    wait_for_cookie(context, present=True)  # written after the page shows
     page.goto(f"{demo_company_server.base}/meeting_mode?meeting={meeting.id}")
     settle(page)
     start_the_meeting(page)
@@ -95,7 +97,7 @@ def test_fast_stepping_never_empties_or_invents_a_note(demo_company_server, brow
     context.close()
 
     stored = {n.step: n for n in notes_of(demo_company_server.database_url, meeting.id)}
-    keys = [s["key"] for s in meetings.agenda_of(meeting)]
+    keys = [s["key"] for s in records.agenda_of(meeting)]
     expected = {keys[step - 1]: text for step, text in typed.items()}
     found = {step: n.body for step, n in stored.items() if n.author == "mia"}
     assert found == expected

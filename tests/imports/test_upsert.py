@@ -12,9 +12,10 @@ from sqlalchemy import func, insert, select, text
 from sqlmodel import Session
 
 from smarketing.auth.permissions import Actor
-from smarketing.data_in import upsert
+from smarketing.data_in import planning, upsert, writing
 from smarketing.data_in.records import LeadRecord, ParsedFile, RowError
-from smarketing.data_in.upsert import DemoDataPresent, import_leads, import_runs
+from smarketing.data_in.upsert import DemoDataPresent, import_leads
+from smarketing.data_in.writing import import_runs
 from smarketing.demo import build_demo, has_demo
 from smarketing.errors import InvalidInput, PermissionDenied
 from smarketing.store.db import data_version
@@ -225,7 +226,7 @@ def test_a_failure_half_way_leaves_the_database_as_it_was(engine, session, monke
         engine, leads_file(rec("100", created_at=at(1), owner="kari")), actor=ADMIN, now=NOW
     )
     monkeypatch.setattr(upsert, "BATCH", 2)
-    real = upsert._insert_batch
+    real = writing._insert_batch
     lead_batches = []
 
     def flaky(conn, table, rows):
@@ -235,7 +236,7 @@ def test_a_failure_half_way_leaves_the_database_as_it_was(engine, session, monke
                 raise RuntimeError("disk on fire")
         real(conn, table, rows)
 
-    monkeypatch.setattr(upsert, "_insert_batch", flaky)
+    monkeypatch.setattr(writing, "_insert_batch", flaky)
     file = leads_file(
         rec("100", 2, created_at=at(1), owner="per"),  # an update in the first batch
         *(rec(str(200 + i), 3 + i, created_at=at(2)) for i in range(5)),
@@ -533,11 +534,11 @@ def test_the_fast_insert_stores_exactly_what_core_stores(engine):
     def new_lead(key):
         return (rec(key, rejected=True, **values), key, {"external_id": key, **values})
 
-    fast = upsert._lead_rows([new_lead("fast")], "hubspot", NOW)
-    core = upsert._lead_rows([new_lead("core")], "hubspot", NOW).as_dicts()
+    fast = writing._lead_rows([new_lead("fast")], "hubspot", NOW)
+    core = writing._lead_rows([new_lead("core")], "hubspot", NOW).as_dicts()
     with engine.begin() as conn:
-        assert upsert._prepared_insert(Lead.__table__, tuple(fast.columns), conn.dialect)
-        upsert._insert_batch(conn, Lead.__table__, fast)  # compiled once, DBAPI executemany
+        assert writing._prepared_insert(Lead.__table__, tuple(fast.columns), conn.dialect)
+        writing._insert_batch(conn, Lead.__table__, fast)  # compiled once, DBAPI executemany
         conn.execute(insert(Lead.__table__), core)  # SQLAlchemy Core
         # as the Core path wrote it before: only the file's fields, the rest defaults
         only = {"external_id": "only", **values, "rejected_at": NOW}
@@ -573,8 +574,8 @@ def test_the_fast_and_the_checked_path_store_the_same(engine, session, monkeypat
     import_leads(engine, file("a"), actor=ADMIN, now=NOW)
     odd = file("b")
     odd.records[1].values["score"] = np.int64(1)  # not a plain int: the checked path
-    assert upsert._clean_fast(odd.records) is None
-    assert upsert._clean_fast(file("c").records) is not None
+    assert planning._clean_fast(odd.records) is None
+    assert planning._clean_fast(file("c").records) is not None
     import_leads(engine, odd, actor=ADMIN, now=NOW)
     stored = leads(session)
     for i in range(3):
@@ -584,7 +585,7 @@ def test_the_fast_and_the_checked_path_store_the_same(engine, session, monkeypat
 
 
 def test_the_core_path_is_used_when_the_insert_cannot_be_prepared(engine, session, monkeypatch):
-    monkeypatch.setattr(upsert, "_prepared_insert", lambda *a: None)
+    monkeypatch.setattr(writing, "_prepared_insert", lambda *a: None)
     result = import_leads(engine, three(), actor=ADMIN, now=NOW)
     assert result.inserted == 3
     stored = leads(session)

@@ -8,13 +8,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from smarketing.data_in.planning import default_source_system, stored_source_systems
 from smarketing.data_in.records import ActivityRecord, ParsedFile, RowError
-from smarketing.data_in.upsert import (
-    default_source_system,
-    import_activities,
-    import_leads,
-    stored_source_systems,
-)
+from smarketing.data_in.upsert import import_activities, import_leads
 from smarketing.errors import PermissionDenied
 from smarketing.store.models import ImportRun, Lead, LeadActivity, LeadChange
 from tests.conftest import NOW

@@ -132,17 +132,17 @@ def test_the_first_import_shows_what_removing_the_demo_keeps_then_the_new_state(
 
     from smarketing import demo
     from smarketing.auth.permissions import Actor
-    from smarketing.meetings import meeting as meetings
+    from smarketing.meetings import notes, records, running
     from smarketing.store.models import Meeting
     from tests.conftest import NOW
 
     demo.build_demo(app_env, leads=300, months=3, now=NOW, seed=7)
     with Session(app_env, expire_on_commit=False) as s:  # the team runs the planned meeting
-        planned = meetings.next_meeting(s, today=NOW.date(), kind="weekly")
+        planned = records.next_meeting(s, today=NOW.date(), kind="weekly")
         mia = Actor.of("mia", {"marketing"})
         at = datetime(2026, 11, 23, 8, tzinfo=UTC)
-        meetings.start_meeting(s, actor=mia, meeting_id=planned.id, now=at)
-        meetings.save_note(
+        running.start_meeting(s, actor=mia, meeting_id=planned.id, now=at)
+        notes.save_note(
             s,
             actor=mia,
             meeting_id=planned.id,

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import Session
 
-from smarketing.meetings import meeting as meetings
+from smarketing.meetings import attendance, closing, planning, records, running
 from smarketing.ui import meeting_mode, widgets
 from tests.pages.conftest import PEOPLE, logged_in, texts
 from tests.pages.test_meetings_pages import (
@@ -101,7 +101,7 @@ def test_saving_the_attendees_shows_them_at_once(demo, app_env):
     assert "Attendees saved." in texts(at)
     assert "Facilitator: Mia · Attendees: Maria Moe, Mia, Ole Olsen" in texts(at)
     with Session(app_env) as s:
-        assert meetings.meeting_by_id(s, mid).facilitator == "mia"
+        assert records.meeting_by_id(s, mid).facilitator == "mia"
 
 
 def test_a_meeting_closed_before_its_day_is_in_the_past_meetings(demo, app_env):
@@ -109,10 +109,10 @@ def test_a_meeting_closed_before_its_day_is_in_the_past_meetings(demo, app_env):
     sunday = date(2026, 11, 22)
     at_five = datetime(2026, 11, 22, 16, tzinfo=UTC)
     with Session(app_env) as s:
-        meetings.start_meeting(
+        running.start_meeting(
             s, actor=ADMIN, meeting_id=demo.planned.id, now=at_five, on_another_day=True
         )
-        meetings.close_meeting(s, actor=ADMIN, meeting_id=demo.planned.id, now=at_five)
+        closing.close_meeting(s, actor=ADMIN, meeting_id=demo.planned.id, now=at_five)
     at = meetings_page("sam", as_of=sunday)
     assert at.selectbox(key="mt_pick").value == demo.planned.id, "the newest past meeting"
     assert f"# {demo.planned.title}\n" in texts(at)
@@ -143,12 +143,12 @@ def test_starting_on_another_day_asks_once(demo, app_env):
     at.button(key="meeting_start_not_now").click().run()
     assert question not in texts(at)
     with Session(app_env) as s:
-        assert meetings.meeting_by_id(s, mid).status == "planned"
+        assert records.meeting_by_id(s, mid).status == "planned"
     at.button(key="meeting_start").click().run()
     at.button(key="meeting_start_today").click().run()
     assert "The meeting is running." in texts(at) and question not in texts(at)
     with Session(app_env) as s:
-        started = meetings.meeting_by_id(s, mid)
+        started = records.meeting_by_id(s, mid)
     assert (started.status, started.held_on) == ("running", date(2026, 11, 23))
 
 
@@ -221,11 +221,11 @@ def test_a_recorded_cause_replaces_the_prompt_at_once(demo):
 def test_the_facilitator_records_everyones_rating_on_the_projector(demo, app_env):
     mid = demo.planned.id
     with Session(app_env) as s:
-        meetings.set_attendees(
+        attendance.set_attendees(
             s, actor=ADMIN, meeting_id=mid, usernames=["mia", "sam"], guests=["Ole Olsen"]
         )
-        meetings.set_facilitator(s, actor=ADMIN, meeting_id=mid, username="mia")
-        ids = {r.name: int(r.id) for r in meetings.attendee_frame(s, mid).itertuples()}
+        running.set_facilitator(s, actor=ADMIN, meeting_id=mid, username="mia")
+        ids = {r.name: int(r.id) for r in records.attendee_frame(s, mid).itertuples()}
     at = open_mode("mia", mid)
     go_to(at, 7)
     assert "no ratings yet" in texts(at)
@@ -287,7 +287,7 @@ def test_meeting_mode_on_a_closed_meeting_is_its_minutes_for_every_role(demo):
 
 def test_a_proposed_sla_version_shows_in_the_monthly_meeting_at_once(demo, app_env):
     with Session(app_env, expire_on_commit=False) as s:
-        monthly = meetings.create_meeting(
+        monthly = planning.create_meeting(
             s, actor=ADMIN, kind="monthly", held_on=date(2026, 12, 7), now=NOW
         )
     at = open_mode("lea", monthly.id)

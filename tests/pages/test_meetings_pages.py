@@ -16,8 +16,7 @@ from sqlmodel import Session, select
 from smarketing.auth import users
 from smarketing.auth.permissions import CLI_ACTOR, Actor
 from smarketing.demo import build_demo
-from smarketing.meetings import actions
-from smarketing.meetings import meeting as meetings
+from smarketing.meetings import actions, closing, planning, records
 from smarketing.store import db
 from smarketing.store.db import make_engine, upgrade_to_head
 from smarketing.store.models import Action, AuditEntry, Meeting, MeetingNote
@@ -108,8 +107,8 @@ def demo(app_env, sqlite_template) -> Demo:
         source.close()
         target.close()
     with Session(app_env, expire_on_commit=False) as s:
-        weekly = meetings.meetings(s, kind="weekly")
-        monthly = meetings.meetings(s, kind="monthly")
+        weekly = records.meetings(s, kind="weekly")
+        monthly = records.meetings(s, kind="monthly")
     planned = [m for m in weekly if m.status == "planned"]
     closed = [m for m in weekly if m.status == "closed"]
     assert len(planned) == 1 and closed and monthly[0].status == "closed"
@@ -153,7 +152,7 @@ def box(at, meeting_id: int, step: str):
 
 def stored_note(engine, meeting_id: int, step: str, author: str) -> MeetingNote | None:
     with Session(engine) as s:
-        return meetings.note_of(s, meeting_id=meeting_id, step=step, author=author)
+        return records.note_of(s, meeting_id=meeting_id, step=step, author=author)
 
 
 def go_to(at, index: int):
@@ -227,7 +226,7 @@ def test_meeting_mode_renders_every_step_of_the_planned_weekly_meeting(demo):
 
 def test_meeting_mode_renders_every_step_of_a_monthly_meeting_from_its_address(demo, app_env):
     with Session(app_env, expire_on_commit=False) as s:
-        planned = meetings.create_meeting(
+        planned = planning.create_meeting(
             s, actor=ADMIN, kind="monthly", held_on=date(2026, 12, 7), now=NOW
         )
     at = logged_in("lea", PEOPLE["lea"])
@@ -624,7 +623,7 @@ def test_a_weekly_meeting_from_the_review_to_the_minutes_and_the_carry_over(
 
     next_day = day + timedelta(days=7)  # closing planned the next one, a week later
     with Session(app_env) as s:
-        following = meetings.next_meeting(s, today=next_day, kind="weekly")
+        following = records.next_meeting(s, today=next_day, kind="weekly")
     assert following.held_on == next_day
     assert f"**{following.title}** · Monday 30 November 2026 · planned" in texts(at)
 
@@ -640,14 +639,14 @@ def test_planning_the_next_weekly_meeting_right_after_closing_todays(demo, app_e
     day = demo.planned.held_on
     with Session(app_env) as s:
         closed_at = datetime(2026, 11, 23, 9, 55, tzinfo=UTC)
-        meetings.close_meeting(s, actor=ADMIN, meeting_id=demo.planned.id, now=closed_at)
-        planned = meetings.next_meeting(s, today=day, kind="weekly")  # planned by the close
+        closing.close_meeting(s, actor=ADMIN, meeting_id=demo.planned.id, now=closed_at)
+        planned = records.next_meeting(s, today=day, kind="weekly")  # planned by the close
     at = logged_in("mia", PEOPLE["mia"], as_of=day)
     at.switch_page("app_pages/meetings.py").run()
     at.button(key="plan_weekly").click().run()
     assert not at.error, errors(at)
     with Session(app_env) as s:
-        following = meetings.next_meeting(s, today=day, kind="weekly")
+        following = records.next_meeting(s, today=day, kind="weekly")
     assert following.id == planned.id and following.held_on == day + timedelta(days=7)
 
 

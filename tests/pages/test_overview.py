@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-import pytest
-from sqlmodel import Session
+from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 
-from smarketing.store.db import set_setting
-from tests.factories import add_lead
-from tests.pages.conftest import PEOPLE, logged_in, texts
+import pytest
+import streamlit as st
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from smarketing.quality import hot_leads
+from smarketing.store.db import bump_data_version, set_setting
+from smarketing.store.models import Lead, LeadActivity
+from smarketing.ui import lead_views
+from tests.factories import add_lead, add_sla_agreement
+from tests.pages.conftest import PEOPLE, logged_in, shown_tables, texts
 
 
 @pytest.fixture
@@ -126,3 +135,99 @@ def test_with_an_agreement_the_overview_shows_the_scorecard(people, dataset, app
     assert "No SLA agreement is in force" not in texts(at)
     assert not at.page_link
     assert "✔ on track · ▲ at risk" in texts(at)
+
+
+# --- issue 14: statements per run and the hot leads' cache --------------------------------
+
+
+@pytest.fixture
+def statements():
+    """The SQL statements every engine sends while the test runs (the app's own engine
+    included)."""
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    yield sent
+    event.remove(Engine, "before_cursor_execute", record)
+
+
+#: Upper bounds on the statements of one Overview run (with an SLA agreement). Measured on
+#: this dataset: 33 on the first run of a process (the migration check and the login's
+#: record included), 28 after a write emptied the cached aggregates (16 of them the SLA's
+#: week and month), 6 warm (the login check 3, the data version 2, the person's actions 1).
+#: Before issue 14: 107 / 102 / 10 (52 of them the 13 weeks, 16 the week and the month).
+COLD, FRESH_DATA, WARM = 40, 34, 8
+
+
+def test_statements_per_overview_run(people, dataset, app_env, statements):
+    """Issue 14: the Overview sent 52 statements for its 13 weeks and queried the hot leads
+    on every run; a regression past these bounds fails here."""
+    with Session(app_env) as s:
+        add_sla_agreement(s, 1, date(2026, 10, 1))
+    statements.clear()
+    at = logged_in("mia", ["marketing"])  # every cache empty: the first run of a new process
+    assert not at.exception
+    cold = len(statements)
+    statements.clear()
+    at.run()
+    warm = len(statements)
+    st.cache_data.clear()  # as after a write: every aggregate is counted again
+    statements.clear()
+    at.run()
+    fresh = len(statements)
+    assert [m.value for m in at.metric][:4] == ["3", "2", "1", "1"]
+    assert cold <= COLD and fresh <= FRESH_DATA and warm <= WARM, (cold, fresh, warm)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The hot leads' clock, pinned (``clock.now = ...`` moves it) and the hot-lead
+    queries counted (``clock.queries``)."""
+    clock = SimpleNamespace(now=datetime(2026, 11, 18, 12, 0, 10, tzinfo=UTC), queries=[])
+    real = hot_leads.hot_leads
+
+    def counted(session, *, now, **kw):
+        clock.queries.append(now)
+        return real(session, now=now, **kw)
+
+    monkeypatch.setattr(lead_views, "now", lambda: clock.now)
+    monkeypatch.setattr(hot_leads, "hot_leads", counted)
+    return clock
+
+
+def test_hot_leads_are_cached_per_minute_and_data_version(people, dataset, app_env, clock):
+    """Issue 14: the hot-leads panel was queried on every run. It is cached for the current
+    minute and data version: a rerun in the same minute reads nothing, a write shows at
+    once, and the next minute counts again (the 48 hours move on)."""
+
+    def add_activity(external_id: str, *times: datetime) -> None:
+        with Session(app_env) as s:
+            lead = s.exec(select(Lead).where(Lead.external_id == external_id)).one()
+            for when in times:
+                s.add(LeadActivity(lead_id=lead.id, kind="form", detail="Demo", occurred_at=when))
+            bump_data_version(s)  # as every write does
+            s.commit()
+
+    noon = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
+    add_activity("5", noon - timedelta(days=30), noon - timedelta(hours=2))
+    at = logged_in("mia", ["marketing"])
+    assert "Hot leads · 1" in texts(at)
+    assert clock.queries == [noon]  # counted up to the start of the minute
+
+    clock.now = noon + timedelta(seconds=50)
+    at.run()
+    assert "Hot leads · 1" in texts(at) and len(clock.queries) == 1  # same minute: cached
+
+    add_activity("4", noon - timedelta(days=20), noon - timedelta(minutes=5))
+    at.run()
+    assert "Hot leads · 2" in texts(at) and len(clock.queries) == 2  # a write: at once
+
+    clock.now = noon + timedelta(minutes=1, seconds=5)
+    at.run()
+    assert clock.queries[-1] == noon + timedelta(minutes=1)  # the next minute: again
+    assert len(clock.queries) == 3
+    (panel,) = [t for t in shown_tables(at) if "Why hot" in t.columns]
+    assert panel["Why hot"].tolist() == ["back after 19 days", "back after 29 days"]

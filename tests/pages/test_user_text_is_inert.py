@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from smarketing.auth.permissions import Actor
 from smarketing.content import campaigns, definitions
-from smarketing.meetings import meeting as meetings
+from smarketing.meetings import notes, planning, records
 from tests.pages.conftest import PEOPLE, logged_in
 
 MIA = Actor.of("mia", {"marketing"})
@@ -51,11 +51,11 @@ def test_brief_note_and_definition_render_inert(people, app_env):
             agreed_on=date(2026, 11, 1),
             agreed_by="both teams",
         )
-        meeting = meetings.create_meeting(
+        meeting = planning.create_meeting(
             s, actor=MIA, kind="weekly", held_on=date(2026, 11, 16), now=NOW
         )
-        step = meetings.agenda_of(meeting)[0]["key"]
-        meetings.save_note(
+        step = records.agenda_of(meeting)[0]["key"]
+        notes.save_note(
             s,
             actor=SAM,
             meeting_id=meeting.id,
