@@ -62,6 +62,8 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
+    union_all,
     values,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -355,53 +357,53 @@ def _weighted(rows, column_name: str | None = None, condition=None) -> ColumnEle
 def _compute(conn, source, out: Computed, *, sla: bool, cohorts: bool, tz: ZoneInfo) -> None:
     t = source.t.c
     if sla:
-        fine = case((contacted(source.t), span_bucket(contact_span(source.t))), else_=None)
-        rows = source.rows("mql_at", fine.label("fine"), t.accepted_at, t.rejected_at)
-        decided = or_(rows.c.accepted_at.is_not(None), rows.c.rejected_at.is_not(None))
-        index = {name: i for i, name in enumerate(DAY_COUNTS)}
-        for day, bucket, n, n_decided, n_accepted in conn.execute(
-            select(
-                rows.c.day,
-                rows.c.fine,
-                _weighted(rows),
-                _weighted(rows, condition=decided),
-                _weighted(rows, "accepted_at"),
-            )
-            .where(rows.c.day.is_not(None))
-            .group_by(rows.c.day, rows.c.fine)
-        ):
-            counts = out.day(day)
-            counts[index["mqls"]] += int(n)
-            counts[index["decided"]] += int(n_decided)
-            counts[index["accepted"]] += int(n_accepted)
-            if bucket is not None:
-                counts[index["contacted"]] += int(n)
-                key = (day, int(bucket))
-                out.spans[key] = out.spans.get(key, 0) + int(n)
-        rows = source.rows(
-            "mql_at", utc_date(t.first_contact_at).label("cday"), where=[contacted(source.t)]
-        )
-        for day, cday, n in conn.execute(
-            select(rows.c.day, rows.c.cday, _weighted(rows))
-            .where(rows.c.day.is_not(None))
-            .group_by(rows.c.day, rows.c.cday)
-        ):
-            key = (day, _date(cday))
-            out.contacts[key] = out.contacts.get(key, 0) + int(n)
-        for name, key in (
-            ("leads", "created_at"),
-            ("sqls", "sql_at"),
-            ("customers", "customer_at"),
-        ):
-            rows = source.rows(key)
-            for day, n in conn.execute(
-                select(rows.c.day, _weighted(rows))
-                .where(rows.c.day.is_not(None))
-                .group_by(rows.c.day)
-            ):
-                out.day(day)[index[name]] += int(n)
+        _compute_sla(conn, source, t, out)
     if cohorts:
         _compute_cohorts(conn, source, out, tz)
+
+
+def _compute_sla(conn, source, t, out: Computed) -> None:
+    """The day, delay-bucket and contact-date rows, in two statements: the MQLs grouped by
+    day, delay bucket and UTC contact date; the leads, SQLs and customers per day."""
+    index = {name: i for i, name in enumerate(DAY_COUNTS)}
+    fine = case((contacted(source.t), span_bucket(contact_span(source.t))), else_=None)
+    cday = case((contacted(source.t), utc_date(t.first_contact_at)), else_=None)
+    rows = source.rows(
+        "mql_at", fine.label("fine"), cday.label("cday"), t.accepted_at, t.rejected_at
+    )
+    decided = or_(rows.c.accepted_at.is_not(None), rows.c.rejected_at.is_not(None))
+    for day, bucket, contact_day, n, n_decided, n_accepted in conn.execute(
+        select(
+            rows.c.day,
+            rows.c.fine,
+            rows.c.cday,
+            _weighted(rows),
+            _weighted(rows, condition=decided),
+            _weighted(rows, "accepted_at"),
+        )
+        .where(rows.c.day.is_not(None))
+        .group_by(rows.c.day, rows.c.fine, rows.c.cday)
+    ):
+        counts = out.day(day)
+        counts[index["mqls"]] += int(n)
+        counts[index["decided"]] += int(n_decided)
+        counts[index["accepted"]] += int(n_accepted)
+        if bucket is not None:
+            counts[index["contacted"]] += int(n)
+            key = (day, int(bucket))
+            out.spans[key] = out.spans.get(key, 0) + int(n)
+            contact = (day, _date(contact_day))
+            out.contacts[contact] = out.contacts.get(contact, 0) + int(n)
+    parts = []
+    for name, key in (("leads", "created_at"), ("sqls", "sql_at"), ("customers", "customer_at")):
+        rows = source.rows(key)
+        parts.append(
+            select(literal(index[name]).label("i"), rows.c.day, _weighted(rows))
+            .where(rows.c.day.is_not(None))
+            .group_by(rows.c.day)
+        )
+    for i, day, n in conn.execute(union_all(*parts)):
+        out.day(_date(day))[int(i)] += int(n)
 
 
 def _compute_cohorts(conn, source, out: Computed, tz: ZoneInfo) -> None:
@@ -631,15 +633,6 @@ def ensure(engine: Engine) -> int | None:
         return None
 
 
-def pending_days(conn, tz: ZoneInfo) -> set[date]:
-    """The local days whose rollup rows logged changes have not reached yet."""
-    c = RollupLog.__table__.c
-    days: set[date] = set()
-    for row in conn.execute(select(*[c[k] for k in KEYED]).distinct()):
-        days |= {local_day(_aware(v), tz) for v in row if v is not None}
-    return days
-
-
 # --- reading ------------------------------------------------------------------------------
 #
 # The statements are built once with bind parameters: a figure over a day or a quarter runs
@@ -666,12 +659,14 @@ def _statement(name: str, excluding: bool):
             where.append(t.day.not_in(bindparam("live", expanding=True, type_=Date())))
         return t, where
 
-    if name == "state":  # the state, and whether the change log holds anything
-        t, log = Setting.__table__.c, RollupLog.__table__.c
+    if name == "state":  # the state, beside each distinct set of the log's day keys
+        t, c = Setting.__table__.c, RollupLog.__table__.c
+        logged = select(*[c[k] for k in KEYED]).distinct().subquery("logged")
+        anchor = select(literal(1).label("one")).subquery("anchor")
         return select(
             select(t.value).where(t.key == STATE_KEY).scalar_subquery(),
-            select(log.id).limit(1).scalar_subquery(),
-        )
+            *[logged.c[k] for k in KEYED],
+        ).select_from(anchor.outerjoin(logged, true()))
     if name == "days":
         t, where = days(RollupDay)
         return select(t.day, *[t[c] for c in DAY_COUNTS]).where(*where)
@@ -708,11 +703,13 @@ class Reader:
     def __init__(self, session, tz: ZoneInfo | None = None):
         self.conn = _connection(session)
         self.tz = tz or config.business_tz()
-        built, logged = self.conn.execute(_statement("state", False)).one()
+        rows = self.conn.execute(_statement("state", False)).all()
         #: days to compute from ``lead``; None = all of them
         self.dirty: set[date] | None = None
-        if built == state(self.tz.key):
-            self.dirty = pending_days(self.conn, self.tz) if logged is not None else set()
+        if rows[0][0] == state(self.tz.key):  # the days logged changes have not reached
+            self.dirty = {
+                local_day(_aware(v), self.tz) for row in rows for v in row[1:] if v is not None
+            }
         self._sla_memo: dict[date, Computed] = {}
         self._cohort_memo: dict[date, Computed] = {}
 
