@@ -118,6 +118,9 @@ SPAN_PIECES = ((0.0, 60.0, 0), (4.0, 12.0, 240), (24.0, 2.0, 480), (168.0, 1 / 1
 EDGE_SLACK = 1e-6
 #: Days per statement when rollups are computed (bind parameters stay well below limits).
 DAYS_PER_QUERY = 400
+#: Days per statement for the cohort rows (grouped by every dimension at once, split in
+#: pandas: a month at a time keeps a rebuild at 1M leads to a few hundred MB).
+COHORT_DAYS_PER_QUERY = 31
 #: The lead timestamps whose local day keys a rollup row.
 KEYED = ("created_at", "mql_at", "sql_at", "customer_at")
 #: A refresh with more logged changes than this rebuilds instead (cheaper then).
@@ -453,8 +456,13 @@ def compute(conn, days: Sequence[date], tz: ZoneInfo, *, sla: bool = True,
             cohorts: bool = True) -> Computed:  # fmt: skip
     """The rollup rows of ``days`` counted on ``lead`` (no write)."""
     out = Computed()
-    for part in _chunks(sorted(set(days)), DAYS_PER_QUERY):
-        _compute(conn, _LeadSource(part, tz), out, sla=sla, cohorts=cohorts, tz=tz)
+    ordered = sorted(set(days))
+    if sla:
+        for part in _chunks(ordered, DAYS_PER_QUERY):
+            _compute(conn, _LeadSource(part, tz), out, sla=True, cohorts=False, tz=tz)
+    if cohorts:
+        for part in _chunks(ordered, COHORT_DAYS_PER_QUERY):
+            _compute(conn, _LeadSource(part, tz), out, sla=False, cohorts=True, tz=tz)
     return out
 
 
