@@ -225,6 +225,33 @@ def test_contacts_by_hand_and_by_import(engine, session, mqls):
     assert_in_step(engine)
 
 
+@pytest.mark.parametrize("recount_at", [0, 10**9], ids=["recount-the-days", "add-the-changes"])
+def test_a_long_log_recounts_its_days_and_a_short_one_adds_up(
+    engine, session, mqls, monkeypatch, recount_at
+):
+    """A bulk write (more logged changes than RECOUNT_AT) recounts the days its changes
+    touch, before and after, on ``lead``; a small one adds the changes up: both in step."""
+    monkeypatch.setattr(rollup, "RECOUNT_AT", recount_at)
+    import_leads(
+        engine,
+        leads_file(  # 201 moves to other days (created, MQL), gains a customer date
+            rec("201", 2, created_at=at(12, 23), mql_at=at(13), customer_at=at(30), owner="sam"),
+            rec("202", 3, created_at=at(7), mql_at=at(8, 23), source="events", owner="sam"),
+            rec("203", 4, created_at=at(2, 23), mql_at=at(3), sql_at=at(5)),
+        ),
+        actor=ADMIN,
+        now=NOW + timedelta(days=1),
+    )
+    assert_in_step(engine)
+    record_verdict(session, actor=SAM, lead_id=mqls["202"].id, verdict="rejected",
+                   reason="budget", now=at(9))  # fmt: skip
+    assert_in_step(engine)
+    session.delete(session.exec(select(Lead).where(Lead.external_id == "203")).scalar_one())
+    bump_data_version(session)
+    session.commit()
+    assert_in_step(engine)
+
+
 def test_a_deleted_lead_leaves_the_rollups(engine, session, mqls):
     session.delete(session.get(Lead, mqls["202"].id))
     bump_data_version(session)
