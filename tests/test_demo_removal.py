@@ -51,6 +51,7 @@ EDITED_PERSONA = "Founder Frida"
 EDITED_CAMPAIGN = "Webinar: the weekly smarketing meeting"
 EDITED_DEFINITION = "mql"
 ALL_TABLES = sorted(t.name for t in SQLModel.metadata.sorted_tables)
+ROLLUP_TABLES = [t.name for t in SQLModel.metadata.sorted_tables if t.name.startswith("rollup_")]
 DEMO_TABLES = [t for t in SQLModel.metadata.sorted_tables if "is_demo" in t.c]
 
 
@@ -227,6 +228,8 @@ def expected_after(before: dict, facts: dict, keep_starting_point: bool) -> dict
         "lead_activity": 0,
         "verdict": 0,
         "lead_change": 0,
+        # no lead left: no daily rollup row, nothing in their change log
+        **{name: 0 for name in ROLLUP_TABLES},
         # the meeting the team ran, with its 2 notes, decision, new action, 2 ratings and the
         # review of the demo action Sam marked done (the automatic carry-overs were demo)
         # and the next weekly meeting, planned when they closed it

@@ -107,6 +107,16 @@ def agreement_for(session: Session, day: date) -> SlaAgreement | None:
     ).first()
 
 
+def agreements_for(session: Session, days: list[date]) -> list[SlaAgreement | None]:
+    """``agreement_for`` of each day, from one query (the agreements are few)."""
+    confirmed = session.exec(
+        select(SlaAgreement)
+        .where(SlaAgreement.in_effect == True)  # noqa: E712
+        .order_by(col(SlaAgreement.effective_from).desc(), col(SlaAgreement.version).desc())
+    ).all()
+    return [next((a for a in confirmed if a.effective_from <= day), None) for day in days]
+
+
 def agreement_history(session: Session) -> list[dict]:
     """Every version, newest first, with its targets, who proposed and confirmed it, and
     what changed from the version before."""

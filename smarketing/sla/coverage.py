@@ -9,6 +9,7 @@ in time really is at 0 %.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from sqlalchemy import exists, or_, select
@@ -42,27 +43,43 @@ class Coverage:
         return None if self.verdicts else NO_VERDICTS
 
 
-def _any(session: Session, *conditions) -> bool:
-    return bool(session.execute(select(exists().where(*conditions))).scalar())
+def _first_contacts_held():
+    """EXISTS: a lead with a first contact, or a stored sales activity (attempts included)."""
+    t, a = Lead.__table__.c, LeadActivity.__table__.c
+    return or_(
+        exists().where(t.first_contact_at.is_not(None)),
+        exists().where(a.kind.in_([k.value for k in SALES_ACTIVITY_KINDS])),
+    )
+
+
+def _verdicts_held():
+    """EXISTS: a lead accepted or rejected, or a stored verdict row."""
+    t = Lead.__table__.c
+    return or_(
+        exists().where(or_(t.accepted_at.is_not(None), t.rejected_at.is_not(None))),
+        exists().where(Verdict.__table__.c.id.is_not(None)),
+    )
+
+
+@functools.cache
+def _statement(*held: str):
+    """SELECT of the EXISTS named (built once: every figure asks)."""
+    parts = {"contacts": _first_contacts_held, "verdicts": _verdicts_held}
+    return select(*[parts[name]() for name in held])
 
 
 def has_first_contacts(session: Session) -> bool:
     """True when any lead has a first contact or any sales activity (call, e-mail, meeting,
     attempts included) is stored."""
-    t, a = Lead.__table__.c, LeadActivity.__table__.c
-    return _any(session, t.first_contact_at.is_not(None)) or _any(
-        session, a.kind.in_([k.value for k in SALES_ACTIVITY_KINDS])
-    )
+    return bool(session.execute(_statement("contacts")).scalar())
 
 
 def has_verdicts(session: Session) -> bool:
     """True when any lead is accepted or rejected, or any verdict row is stored."""
-    t = Lead.__table__.c
-    return _any(session, or_(t.accepted_at.is_not(None), t.rejected_at.is_not(None))) or _any(
-        session, Verdict.__table__.c.id.is_not(None)
-    )
+    return bool(session.execute(_statement("verdicts")).scalar())
 
 
 def coverage(session: Session) -> Coverage:
-    """What the store holds now (a few EXISTS queries)."""
-    return Coverage(first_contacts=has_first_contacts(session), verdicts=has_verdicts(session))
+    """What the store holds now (one statement of a few EXISTS)."""
+    contacts, verdicts = session.execute(_statement("contacts", "verdicts")).one()
+    return Coverage(first_contacts=bool(contacts), verdicts=bool(verdicts))

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from itertools import accumulate
 
 import pandas as pd
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlmodel import Session
 
+from smarketing import config
 from smarketing.sla.metrics import (
     METRIC_BY_KEY,
     SlaReport,
@@ -20,6 +22,7 @@ from smarketing.sla.metrics import (
     prorated,
 )
 from smarketing.sla.periods import Period, local_midnight_utc
+from smarketing.store import rollup
 from smarketing.store.models import Lead
 from smarketing.store.sql_time import hours_between
 
@@ -27,11 +30,22 @@ from smarketing.store.sql_time import hours_between
 COUNT_COLUMNS = {"mqls_delivered": "mql_at", "sqls": "sql_at", "customers": "customer_at"}
 
 
+#: lead column -> its count in the daily rollup
+ROLLED_UP = {"mql_at": "mqls", "sql_at": "sqls", "customer_at": "customers", "created_at": "leads"}
+
+
 def daily_counts(session: Session, period: Period, column: str) -> list[int]:
-    """Leads with ``column`` on each local day of the period up to the as-of day."""
+    """Leads with ``column`` on each local day of the period up to the as-of day (from the
+    daily rollup for the columns it counts)."""
     days = period.elapsed_days
     if days == 0:
         return []
+    if column in ROLLED_UP:
+        last = period.start + timedelta(days=days - 1)
+        per_day = rollup.Reader(session).day_counts(period.start, last)
+        i = rollup.DAY_COUNTS.index(ROLLED_UP[column])
+        zero = (0,) * len(rollup.DAY_COUNTS)
+        return [int(per_day.get(period.start + timedelta(days=k), zero)[i]) for k in range(days)]
     c = getattr(Lead.__table__.c, column)
     tz_days = [period.start + timedelta(days=i) for i in range(days + 1)]
     edges = [local_midnight_utc(d) for d in tz_days]
@@ -87,15 +101,17 @@ def contact_distribution(
     hours = report.agreement.response_hours if report.agreement else 24.0
     step = bin_hours or (0.5 if hours <= 4 else 1.0)
     edges = [step * i for i in range(int(3 * hours / step) + 1)]
-    t = Lead.__table__.c
-    span = hours_between(t.mql_at, t.first_contact_at)
-    bucket = case(*[(span < e, i) for i, e in enumerate(edges[1:])], else_=len(edges) - 1)
-    rows = session.execute(
-        select(bucket, func.count())
-        .where(t.mql_at >= start, t.mql_at < end, contacted_after_mql(t))
-        .group_by(bucket)
-    ).all()
-    found = {int(b): int(n) for b, n in rows}
+    found = _rolled_bins(session, report.period, edges)
+    if found is None:
+        t = Lead.__table__.c
+        span = hours_between(t.mql_at, t.first_contact_at)
+        bucket = case(*[(span < e, i) for i, e in enumerate(edges[1:])], else_=len(edges) - 1)
+        rows = session.execute(
+            select(bucket, func.count())
+            .where(t.mql_at >= start, t.mql_at < end, contacted_after_mql(t))
+            .group_by(bucket)
+        ).all()
+        found = {int(b): int(n) for b, n in rows}
     bins = []
     for i, lower in enumerate(edges):
         last = i == len(edges) - 1
@@ -112,6 +128,33 @@ def contact_distribution(
     )
 
 
+def _coarse_edge(hours: float) -> int | None:
+    """The coarse delay bucket starting exactly at ``hours`` (a multiple of half an hour
+    below a week, where ``span_bucket`` cuts with exact arithmetic), else None."""
+    if 0 <= hours < 168 and (2 * hours) == int(2 * hours):
+        for start, rate, first in reversed(rollup.SPAN_PIECES[:3]):
+            if hours >= start:
+                return rollup.coarse_of(first + int((hours - start) * rate))
+    return None
+
+
+def _rolled_bins(session: Session, period: Period, edges: list[float]) -> dict[int, int] | None:
+    """{bin: contacted MQLs} of the period's window from the coarse delay rollup, when every
+    bin edge is the edge of a coarse bucket (``span < edge`` then means "a bucket below its
+    bucket"); None otherwise (the caller counts on ``lead``)."""
+    firsts = [_coarse_edge(e) for e in edges[1:]]
+    if any(f is None for f in firsts):
+        return None
+    last = period.window_end_day
+    found: dict[int, int] = {}
+    if last < period.start:
+        return found
+    for c, (n, _) in rollup.Reader(session).coarse_counts(period.start, last).items():
+        b = next((i for i, first in enumerate(firsts) if c < first), len(firsts))
+        found[b] = found.get(b, 0) + n
+    return found
+
+
 def overdue_mqls(
     session: Session, report: SlaReport, *, now: datetime, limit: int = 50
 ) -> tuple[pd.DataFrame, int]:
@@ -120,24 +163,12 @@ def overdue_mqls(
     start, end = report.period.window()
     cutoff = min(end, now)
     hours = report.agreement.response_hours if report.agreement else 24.0
-    t = Lead.__table__.c
-    condition = and_(
-        t.mql_at >= start,
-        t.mql_at < end,
-        t.mql_at <= cutoff - timedelta(hours=hours),
-        or_(
-            t.first_contact_at.is_(None),
-            t.first_contact_at > cutoff,
-            t.first_contact_at < t.mql_at,
-        ),
-    )
-    total = session.execute(select(func.count()).where(condition)).scalar_one()
-    rows = session.execute(
-        select(t.id, t.first_name, t.last_name, t.company, t.owner, t.source, t.mql_at)
-        .where(condition)
-        .order_by(t.mql_at, t.id)  # the id settles ties the same way on every database
-        .limit(limit)
-    ).all()
+    params = {"start": start, "end": end, "deadline": cutoff - timedelta(hours=hours),
+              "cutoff": cutoff}  # fmt: skip
+    total = _overdue_total(session, start, end, cutoff, hours)
+    if total is None:  # not a window of whole local days: counted on lead
+        total = session.execute(_overdue_statement(None), params).scalar_one()
+    rows = session.execute(_overdue_statement(limit), params).all()
     frame = pd.DataFrame(
         [
             {
@@ -153,3 +184,97 @@ def overdue_mqls(
         columns=["lead", "company", "owner", "source", "mql_at", "hours_overdue"],
     )
     return frame, int(total)
+
+
+@functools.cache
+def _overdue_statement(limit: int | None):
+    """The overdue MQLs of [``:start``, ``:end``) due by ``:deadline`` and not contacted by
+    ``:cutoff``: their count (``limit`` None), or the first ``limit`` of them (built once)."""
+    t = Lead.__table__.c
+    cutoff = bindparam("cutoff", type_=t.mql_at.type)
+    condition = and_(
+        t.mql_at >= bindparam("start", type_=t.mql_at.type),
+        t.mql_at < bindparam("end", type_=t.mql_at.type),
+        t.mql_at <= bindparam("deadline", type_=t.mql_at.type),
+        or_(
+            t.first_contact_at.is_(None),
+            t.first_contact_at > cutoff,
+            t.first_contact_at < t.mql_at,
+        ),
+    )
+    if limit is None:
+        return select(func.count()).where(condition)
+    return (
+        select(t.id, t.first_name, t.last_name, t.company, t.owner, t.source, t.mql_at)
+        .where(condition)
+        .order_by(t.mql_at, t.id)  # the id settles ties the same way on every database
+        .limit(limit)
+    )
+
+
+@functools.cache
+def _overdue_tails():
+    """The overdue MQLs no day total gives: those of [``:start``, ``:split_at``) contacted
+    after ``:cutoff`` but on its UTC date (before ``:next_day``), read from
+    ``ix_lead_first_contact_at``; and those of the day the deadline cuts (``:split_at``
+    through ``:deadline``) not contacted by the cutoff."""
+    t = Lead.__table__.c
+    cutoff, split_at = bindparam("cutoff", type_=t.mql_at.type), bindparam("split_at")
+    late = select(func.count()).where(
+        t.first_contact_at > cutoff,
+        t.first_contact_at < bindparam("next_day"),
+        t.first_contact_at >= t.mql_at,
+        t.mql_at >= bindparam("start"),
+        t.mql_at < split_at,
+    )
+    cut = select(func.count()).where(
+        t.mql_at >= split_at,
+        t.mql_at <= bindparam("deadline"),
+        or_(
+            t.first_contact_at.is_(None), t.first_contact_at > cutoff, t.first_contact_at < t.mql_at
+        ),
+    )
+    return select(late.scalar_subquery(), cut.scalar_subquery())
+
+
+def _overdue_total(
+    session: Session, start: datetime, end: datetime, cutoff: datetime, hours: float
+) -> int | None:
+    """How many MQLs of [start, end) are past their deadline (``cutoff`` - ``hours``) and
+    without a first contact at or before ``cutoff``, from the daily rollups: per whole day
+    before the day the deadline cuts, the MQLs never contacted (or before ``mql_at``) and
+    those contacted after the cutoff (UTC dates after its date, and the few on its date
+    after it from the index); the day it cuts from ``lead``. None when the window is not
+    made of whole local days."""
+    tz = config.business_tz()
+    days = rollup.window_days(start, end, tz)
+    if days is None:
+        return None
+    first, last = days
+    deadline = cutoff - timedelta(hours=hours)
+    if deadline < start:
+        return 0
+    split = last + timedelta(days=1) if deadline >= end else rollup.local_day(deadline, tz)
+    # the days before split are wholly due (split = first: none, and split_at = start)
+    split_at = rollup.midnight(split, tz) if split <= last else end
+    on = cutoff.astimezone(UTC).date()
+    total = 0
+    if split > first:
+        reader = rollup.Reader(session, tz)
+        before = split - timedelta(days=1)
+        mqls, contacted = rollup.DAY_COUNTS.index("mqls"), rollup.DAY_COUNTS.index("contacted")
+        for counts in reader.day_counts(first, before).values():
+            total += counts[mqls] - counts[contacted]
+        total += reader.late_contacts(first, before, on)
+    late, cut = session.execute(
+        _overdue_tails(),
+        {
+            "cutoff": cutoff,
+            "next_day": datetime.combine(on + timedelta(days=1), time(0), UTC),
+            "start": start,
+            "split_at": split_at,
+            # no day cut (the deadline is at or after the end): an empty range
+            "deadline": deadline if split <= last else start - timedelta(seconds=1),
+        },
+    ).one()
+    return total + int(late) + int(cut)

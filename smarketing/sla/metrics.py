@@ -9,19 +9,21 @@ the seven metrics with targets, pace, forecast and status.
 from __future__ import annotations
 
 import calendar
+import functools
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlmodel import Session
 
 from smarketing import config
-from smarketing.sla.agreements import agreement_for
+from smarketing.sla.agreements import agreements_for
 from smarketing.sla.coverage import INPUT_GAPS, Coverage, coverage
 from smarketing.sla.periods import Period, PeriodKind, period_containing
+from smarketing.store import rollup
 from smarketing.store.models import Lead, SlaAgreement
 from smarketing.store.sql_time import EPSILON_HOURS, hours_between
 
@@ -296,14 +298,227 @@ def count_if(condition):
 
 
 def window_figures(session: Session, windows: list[Window]) -> list[WindowFigures]:
-    """Raw counts for every window: per window, three indexed range scans (MQLs, SQLs,
-    customers) and one ordered read of the middle first-contact delay(s); and, once, which
-    inputs the store holds at all (``coverage``)."""
+    """Raw counts for every window; and, once, which inputs the store holds at all
+    (``coverage``).
+
+    A window of whole local days (every period's) is summed from the daily rollups
+    (``store.rollup``): the counts of its days, the first-contact delays per bucket for
+    "contacted in time" and the median, and from ``lead`` only what no day total can give
+    (the MQLs of the day the deadline cuts, the few delays next to the deadline and next to
+    the middle rank). Any other window is counted on ``lead`` (``_one_window``)."""
     held = coverage(session)
-    out = [_one_window(session, w) for w in windows]
-    for figures in out:
+    tz = config.business_tz()
+    spans = [rollup.window_days(w.start, w.end, tz) for w in windows]
+    whole = [d for d in spans if d is not None]
+    reader, per_day = None, {}
+    if whole:
+        reader = rollup.Reader(session, tz)
+        per_day = reader.day_counts(min(d[0] for d in whole), max(d[1] for d in whole))
+    out = []
+    for w, days in zip(windows, spans, strict=True):
+        if days is None:
+            figures = _one_window(session, w)
+        else:
+            figures = _rolled_window(session, reader, per_day, w, days, tz)
         figures.coverage = held
+        out.append(figures)
     return out
+
+
+_DAY = {name: i for i, name in enumerate(rollup.DAY_COUNTS)}
+
+
+def _day_sums(per_day: dict, first: date, last: date, before: date | None = None) -> list[int]:
+    """DAY_COUNTS summed over the days from ``first`` through ``last`` (and before ``before``)."""
+    sums = [0] * len(rollup.DAY_COUNTS)
+    for day, counts in per_day.items():
+        if first <= day <= last and (before is None or day < before):
+            for i, n in enumerate(counts):
+                sums[i] += n
+    return sums
+
+
+def _bucket_of(hours: float) -> int:
+    """The fine delay bucket of ``hours`` as Python computes it (``rollup.SPAN_PIECES``); only
+    used to choose where to stop trusting the buckets, one bucket early."""
+    for start, rate, first in reversed(rollup.SPAN_PIECES):
+        if hours >= start:
+            return first + math.floor((hours - start) * rate)
+    return 0
+
+
+@functools.cache
+def _bucket_values():
+    """The delays of fine bucket ``:fine`` among the MQLs of [``:start``, ``:end``), in order,
+    ``:take`` of them from ``:skip`` on: a range of ``ix_lead_contact_span`` (the bucket's
+    edges with some slack), then the bucket itself, so that it matches the rollups exactly."""
+    t = Lead.__table__.c
+    span = rollup.contact_span()
+    return (
+        select(span)
+        .where(
+            rollup.contacted(),
+            span >= bindparam("lower"),
+            span < bindparam("upper"),
+            rollup.span_bucket(span) == bindparam("fine"),
+            t.mql_at >= bindparam("start"),
+            t.mql_at < bindparam("end"),
+        )
+        .order_by(span)
+        .offset(bindparam("skip"))
+        .limit(bindparam("take"))
+    )
+
+
+@functools.cache
+def _deadline_counts(cut: bool):
+    """Counts next to the deadline: the contacted MQLs of [``:start``, ``:split_at``) in
+    buckets from ``:low`` on (delay from ``:lower``) within ``:limit`` hours; with ``cut``
+    also the MQLs of [``:split_at``, ``:deadline``] and those of them contacted in time."""
+    t = Lead.__table__.c
+    span = rollup.contact_span()
+    limit, split_at = bindparam("limit"), bindparam("split_at")
+    near = select(func.count()).where(
+        rollup.contacted(),
+        span >= bindparam("lower"),
+        span <= limit,
+        rollup.span_bucket(span) >= bindparam("low"),
+        t.mql_at >= bindparam("start"),
+        t.mql_at < split_at,
+    )
+    columns = [near.scalar_subquery()]
+    if cut:
+        in_cut = and_(t.mql_at >= split_at, t.mql_at <= bindparam("deadline"))
+        columns.append(select(func.count()).where(in_cut).scalar_subquery())
+        columns.append(
+            select(func.count())
+            .where(in_cut, contacted_after_mql(t), span <= limit)
+            .scalar_subquery()
+        )
+    return select(*columns)
+
+
+def _rolled_window(session, reader, per_day, w: Window, days, tz) -> WindowFigures:
+    first, last = days
+    sums = _day_sums(per_day, first, last)
+    figures = WindowFigures(
+        mqls=sums[_DAY["mqls"]],
+        decided=sums[_DAY["decided"]],
+        accepted=sums[_DAY["accepted"]],
+        contacted=sums[_DAY["contacted"]],
+        sqls=sums[_DAY["sqls"]],
+        customers=sums[_DAY["customers"]],
+    )
+    deadline = w.cutoff - timedelta(hours=w.response_hours)
+    limit = w.response_hours + EPSILON_HOURS
+    # split: the first day not wholly due (its MQLs up to the deadline are counted on lead)
+    if deadline >= w.end:
+        split = last + timedelta(days=1)
+    elif deadline < w.start:
+        split = None
+    else:
+        split = rollup.local_day(deadline, tz)
+    coarse = reader.coarse_counts(first, last, split) if figures.contacted or split else {}
+    # the ranks of the median, and where "contacted in time" stops trusting the buckets
+    n = figures.contacted
+    ranks = sorted({(n - 1) // 2, n // 2}) if n else []
+    low = max(_bucket_of(limit) - 1, 0) if split is not None else None
+    wanted = {c for c in (_coarse_of_rank(coarse, r) for r in ranks)}
+    if low is not None:
+        wanted.add(rollup.coarse_of(low))
+    fine = reader.fine_counts(first, last, wanted, split) if wanted else {}
+    if split is not None:
+        figures.due, figures.on_time = _due(session, per_day, w, days, split, deadline, limit,
+                                            coarse, fine, low, tz)  # fmt: skip
+    if ranks:
+        values = _values_at(session, w, coarse, fine, ranks)
+        figures.median_hours = _median_of(values, n) if values is not None else None
+        if values is None:  # the rollups and lead disagreed (a write in between): count again
+            figures.median_hours = _quantile(session, w, 0.5, n)
+    return figures
+
+
+def _coarse_of_rank(coarse: dict, rank: int) -> int:
+    seen = 0
+    for c in sorted(coarse):
+        seen += coarse[c][0]
+        if rank < seen:
+            return c
+    return max(coarse, default=0)
+
+
+def _due(session, per_day, w, days, split, deadline, limit, coarse, fine, low, tz):
+    """(due, on time): MQLs of the window whose deadline has passed, and those of them
+    contacted within the response hours."""
+    first, last = days
+    before = _day_sums(per_day, first, last, split)
+    due = before[_DAY["mqls"]]
+    # delays in buckets below ``low`` are all within the limit: from the rollups
+    low_coarse = rollup.coarse_of(low)
+    on_time = sum(v[1] for c, v in coarse.items() if c < low_coarse)
+    on_time += sum(v[1] for f, v in fine.items() if rollup.coarse_of(f) == low_coarse and f < low)
+    split_at = rollup.midnight(split, tz) if split <= last else w.end
+    cut = split <= last  # the day the deadline cuts: its MQLs up to the deadline
+    params = {
+        "lower": rollup.bucket_edges(low)[0] - rollup.EDGE_SLACK,
+        "limit": limit,
+        "low": low,
+        "start": w.start,
+        "split_at": split_at,
+    }
+    if cut:
+        params["deadline"] = deadline
+    row = session.execute(_deadline_counts(cut), params).one()
+    on_time += int(row[0])
+    if cut:
+        due += int(row[1])
+        on_time += int(row[2])
+    return due, on_time
+
+
+def _values_at(session, w: Window, coarse: dict, fine: dict, ranks: list[int]) -> list | None:
+    """The delays at the given 0-based ranks (ascending) over the window's contacted MQLs:
+    the rollups place each rank in a fine bucket, ``ix_lead_contact_span`` reads that bucket's
+    delays in the window in order. None when the two disagree."""
+    places: dict[int, list[int]] = {}  # fine bucket -> offsets within it
+    for rank in ranks:
+        seen = 0
+        for c in sorted(coarse):
+            if rank < seen + coarse[c][0]:
+                break
+            seen += coarse[c][0]
+        else:
+            return None
+        for f in sorted(k for k in fine if rollup.coarse_of(k) == c):
+            if rank < seen + fine[f][0]:
+                places.setdefault(f, []).append(rank - seen)
+                break
+            seen += fine[f][0]
+        else:
+            return None
+    values = []
+    for f, offsets in sorted(places.items()):
+        lower, upper = rollup.bucket_edges(f)
+        params = {
+            "lower": lower - rollup.EDGE_SLACK,
+            "upper": upper + rollup.EDGE_SLACK,
+            "fine": f,
+            "start": w.start,
+            "end": w.end,
+            "skip": min(offsets),
+            "take": max(offsets) - min(offsets) + 1,
+        }
+        got = session.execute(_bucket_values(), params).scalars().all()
+        if len(got) != max(offsets) - min(offsets) + 1:
+            return None
+        values += [got[o - min(offsets)] for o in offsets]
+    return values
+
+
+def _median_of(values: list, n: int) -> float:
+    """The median from the values at ranks (n-1)//2 and n//2 (one value when n is odd)."""
+    middle = values[:1] if n % 2 else values
+    return sum(middle) / len(middle)
 
 
 def _one_window(session: Session, w: Window) -> WindowFigures:
@@ -355,14 +570,34 @@ def _quantile(session: Session, w: Window, q: float, n: int) -> float | None:
 
 
 def first_contact_quantile(session: Session, windows: list[Window], q: float) -> list[float | None]:
-    """Per window, the q-quantile of first-contact hours over MQLs with a first contact."""
-    t = Lead.__table__.c
+    """Per window, the q-quantile of first-contact hours over MQLs with a first contact:
+    the median (mean of the middle two for even n) for q = 0.5, else the nearest rank
+    ceil(q·n). Whole-day windows rank through the rollups (see ``window_figures``)."""
+    tz = config.business_tz()
+    reader = None
     out = []
     for w in windows:
-        n = session.execute(
-            select(func.count()).where(_between(t.mql_at, w), contacted_after_mql(t))
-        ).scalar_one()
-        out.append(_quantile(session, w, q, int(n)))
+        days = rollup.window_days(w.start, w.end, tz)
+        if days is None:
+            t = Lead.__table__.c
+            n = session.execute(
+                select(func.count()).where(_between(t.mql_at, w), contacted_after_mql(t))
+            ).scalar_one()
+            out.append(_quantile(session, w, q, int(n)))
+            continue
+        reader = reader or rollup.Reader(session, tz)
+        coarse = reader.coarse_counts(*days)
+        n = sum(v[0] for v in coarse.values())
+        if n == 0:
+            out.append(None)
+            continue
+        ranks = sorted({(n - 1) // 2, n // 2}) if q == 0.5 else [max(math.ceil(q * n) - 1, 0)]
+        wanted = {_coarse_of_rank(coarse, r) for r in ranks}
+        values = _values_at(session, w, coarse, reader.fine_counts(*days, wanted), ranks)
+        if values is None:
+            out.append(_quantile(session, w, q, n))
+        else:
+            out.append(_median_of(values, n) if q == 0.5 else values[0])
     return out
 
 
@@ -520,7 +755,7 @@ def _window(period: Period, agreement: SlaAgreement | None, now: datetime) -> Wi
 
 def sla_reports(session: Session, periods: list[Period], *, now: datetime) -> list[SlaReport]:
     """One report per period (each with the agreement in effect at its start)."""
-    agreements = [agreement_for(session, p.start) for p in periods]
+    agreements = agreements_for(session, [p.start for p in periods])
     windows = [_window(p, a, now) for p, a in zip(periods, agreements, strict=True)]
     figures = window_figures(session, windows)
     return [

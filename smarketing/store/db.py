@@ -21,6 +21,7 @@ from smarketing.errors import (
     DatabaseUnavailable,
     InvalidInput,
 )
+from smarketing.store import rollup
 from smarketing.store.models import Setting, utcnow
 
 MIGRATIONS = config.ROOT / "migrations"
@@ -154,6 +155,7 @@ def upgrade_to_head(engine: Engine) -> None:
 
             command.upgrade(_alembic_config(engine), "head")
         _check_writable(engine)
+        rollup.ensure(engine)
     except DBAPIError as exc:
         problem = unavailable(exc, engine.url)
         if problem is None and not isinstance(exc, OperationalError):
@@ -369,8 +371,11 @@ def bump_data_version(session: Session) -> None:
     """Mark the data as changed so cached aggregates are recomputed (no commit).
 
     One atomic UPDATE (value + 1 in SQL), so two writes at the same moment move the counter
-    by two — a read-then-write lost bumps on PostgreSQL under load."""
+    by two — a read-then-write lost bumps on PostgreSQL under load. First, in the same
+    transaction, the daily rollups catch up with the leads this write changed
+    (``rollup.refresh``): every write path bumps, so every write path keeps them in step."""
     session.flush()
+    rollup.refresh(session.connection())
     bumped = session.execute(
         update(Setting)
         .where(Setting.key == "data_version")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -159,14 +159,132 @@ class Lead(LeadBase, table=True):
     __table_args__ = (
         UniqueConstraint("source_system", "external_id", name="uq_lead_record"),
         Index("ix_lead_created_at", "created_at"),
-        Index("ix_lead_mql_at", "mql_at"),
+        # with first_contact_at: the SLA's deadline and overdue counts read only the index
+        Index("ix_lead_mql_at", "mql_at", "first_contact_at"),
         Index("ix_lead_sql_at", "sql_at"),
-        Index("ix_lead_customer_at", "customer_at"),
+        # with created_at: the cohort heatmap's customers read only the index
+        Index("ix_lead_customer_at", "customer_at", "created_at"),
+        # the overdue count reads the contacts just after its cutoff from here
+        Index("ix_lead_first_contact_at", "first_contact_at", "mql_at"),
         Index("ix_lead_campaign", "campaign"),
     )
     id: int | None = Field(default=None, primary_key=True)
     is_demo: bool = Field(default=False, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+# --- daily rollups of the leads (smarketing.store.rollup; kept in step by triggers) ------
+
+
+class RollupDay(SQLModel, table=True):
+    """Per local day: leads created; MQLs (by ``mql_at``) with a verdict, accepted and
+    contacted; SQLs (by ``sql_at``); customers (by ``customer_at``)."""
+
+    __tablename__ = "rollup_day"
+    day: date = Field(primary_key=True)
+    leads: int = 0
+    mqls: int = 0
+    decided: int = 0
+    accepted: int = 0
+    contacted: int = 0
+    sqls: int = 0
+    customers: int = 0
+
+
+class RollupSpan(SQLModel, table=True):
+    """Contacted MQLs per local MQL day and fine bucket of first-contact delay."""
+
+    __tablename__ = "rollup_span"
+    __table_args__ = (Index("ix_rollup_span_coarse", "coarse", "day"),)
+    day: date = Field(primary_key=True)
+    fine: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    coarse: int
+    n: int
+
+
+class RollupSpanCoarse(SQLModel, table=True):
+    """Contacted MQLs per local MQL day and coarse bucket (16 fine buckets)."""
+
+    __tablename__ = "rollup_span_coarse"
+    day: date = Field(primary_key=True)
+    coarse: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    n: int
+
+
+class RollupContact(SQLModel, table=True):
+    """Contacted MQLs per local MQL day and UTC date of the first contact (the overdue
+    count: those contacted after its cutoff)."""
+
+    __tablename__ = "rollup_contact"
+    day: date = Field(primary_key=True)
+    contact_day: date = Field(primary_key=True)
+    n: int
+
+
+class RollupCohort(SQLModel, table=True):
+    """Stage counts of the leads created on a local day, per dimension and stored value
+    ('' for none)."""
+
+    __tablename__ = "rollup_cohort"
+    dimension: str = Field(primary_key=True, max_length=32)
+    day: date = Field(primary_key=True)
+    value: str = Field(primary_key=True, max_length=200)
+    leads: int = 0
+    mqls: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    sqls: int = 0
+    opportunities: int = 0
+    customers: int = 0
+
+
+class RollupReason(SQLModel, table=True):
+    """Rejected leads created on a local day, per dimension, stored value and reason key
+    ('' for none)."""
+
+    __tablename__ = "rollup_reason"
+    dimension: str = Field(primary_key=True, max_length=32)
+    day: date = Field(primary_key=True)
+    value: str = Field(primary_key=True, max_length=200)
+    reason: str = Field(primary_key=True, max_length=100)
+    n: int
+
+
+class RollupWon(SQLModel, table=True):
+    """Customers among the leads created on a local day, per local month (its first day) in
+    which they became customers: the cohort heatmap."""
+
+    __tablename__ = "rollup_won"
+    day: date = Field(primary_key=True)
+    month: date = Field(primary_key=True)
+    n: int
+
+
+class RollupLog(SQLModel, table=True):
+    """A change to ``lead`` not yet in the rollups, written by the triggers on ``lead``: the
+    lead's counted fields before (``sign`` -1) or after (+1) an insert, update or delete.
+    ``writer`` is 0 on SQLite and the transaction id on PostgreSQL, so that a transaction
+    takes its own changes and never waits on another's."""
+
+    __tablename__ = "rollup_log"
+    id: int | None = Field(default=None, primary_key=True)
+    writer: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    sign: int
+    created_at: datetime | None = None
+    mql_at: datetime | None = None
+    accepted_at: datetime | None = None
+    rejected_at: datetime | None = None
+    rejection_reason: str | None = Field(default=None, max_length=100)
+    first_contact_at: datetime | None = None
+    sql_at: datetime | None = None
+    opportunity_at: datetime | None = None
+    customer_at: datetime | None = None
+    source: str | None = Field(default=None, max_length=100)
+    campaign: str | None = Field(default=None, max_length=200)
+    persona: str | None = Field(default=None, max_length=100)
+    owner: str | None = Field(default=None, max_length=100)
+    segment: str | None = Field(default=None, max_length=100)
+    first_conversion: str | None = Field(default=None, max_length=200)
 
 
 class LeadActivity(SQLModel, table=True):
