@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 
 import smarketing.store.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from smarketing.store.db import make_engine
+from smarketing.store.models import compared_with_models
 
 target_metadata = SQLModel.metadata
 
@@ -17,6 +18,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_object=compared_with_models,
         )
         context.run_migrations()
 
