@@ -15,6 +15,11 @@ def log_in(page, username: str) -> None:
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Login").click()
     settle(page)
+    page.locator('[data-testid="stSidebarNav"]').wait_for(state="attached", timeout=30000)
+    # the cookie component writes the login cookie and reruns the page after it shows:
+    # a click before that rerun can be lost (CI, under load)
+    wait_for_cookie(page.context, present=True)
+    settle(page)
 
 
 def test_login_reload_deep_link_logout(server, browser, tmp_path):
@@ -81,6 +86,7 @@ def test_upload_a_crm_export(server, browser, tmp_path):
     log_in(page, "ada")
     page.get_by_role("link", name="Import").click()
     settle(page)
+    page.get_by_role("heading", name="Import", exact=True).wait_for(timeout=30000)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(export))
     settle(page)
     page.get_by_text("1 of 3 rows are rejected").wait_for(timeout=20000)
