@@ -16,12 +16,25 @@
 # Link and image targets (inline ``](…)`` and reference ``]: …``) whose scheme is
 # javascript:, vbscript: or data: become ``#``, however written (case, spaces, control
 # characters, backslashes); since ``&`` is escaped, entities cannot spell a scheme either.
+#
+# Images: a browser fetches every image it renders, so an image typed by a person would make
+# every reader's browser request it (tracking, blind GETs into the internal network). Outside
+# sure code, every ``![`` that opens an image (inline, full, collapsed or shortcut reference)
+# becomes a link ``[🖼 image: alt (host)](target)`` that opens only on a click; an image is
+# kept only when it is an inline image (or a reference image, rewritten inline) with a plain
+# ``http(s)://`` or ``//`` address on a host of ``SMARKETING_IMAGE_HOSTS`` and an alt text and
+# title simple enough that every renderer ends the image where we do. Any other ``![`` gets
+# its ``!`` escaped, so no image can form where our reading and the renderer's differ.
 
 from __future__ import annotations
 
 import re
 import string
 import unicodedata
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from smarketing import config
 
 #: Link targets with these schemes are replaced by ``#``.
 BLOCKED_SCHEMES = ("javascript", "vbscript", "data")
@@ -36,19 +49,34 @@ _BLOCKED = re.compile("(?:" + "|".join(BLOCKED_SCHEMES) + "):")
 _AUTOLINK = re.compile(r"<(?:https?://|mailto:)[^\s<>`\"']*>", re.IGNORECASE)
 _CONTAINER_PREFIX = re.compile(r"(?:[ \t]*(?:>|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t])))*")
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+#: Cut-offs that a code span opened earlier on the line swallows (``]:`` may be a reference
+#: definition, read before any code span, so it always cuts off).
+_SWALLOWED_CUTOFFS = ("](", "$", ":", "www.")
+_DEFINITION = re.compile(r"\[((?:[^\[\]\\]|\\.){1,999})\]:[ \t]*\n?[ \t]*(<[^<>\n]*>|[^\s<]\S*)")
+#: What an image kept on an allowed host may look like: plain alt text, a plain address.
+_PLAIN_ALT = re.compile(r"[\w \t.,;'\"?()/+#%=-]*")
+_PLAIN_URL = re.compile(
+    r"(?:https?:)?//([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?(?:[/?#][\w.~:/?#@&=+,;%-]*)?",
+    re.IGNORECASE,
+)
+_PLAIN_TITLE = re.compile(r'"[^"\\\n<>&`$\[\]]*"')
+_AUTHORITY = re.compile(r"(?:(?:https?|ftp|wss?):[/\\]*|[/\\]{2})([^/\\?#]*)", re.IGNORECASE)
+_HOST_SHOWN = re.compile(r"[^a-z0-9.:-]")
 
 
-def safe_markdown(text: str) -> str:
-    """The Markdown with raw HTML escaped outside code and script link targets made ``#``."""
+def safe_markdown(text: str, *, image_hosts: frozenset[str] | None = None) -> str:
+    """The Markdown with raw HTML escaped outside code, script link targets made ``#`` and
+    images from hosts not in ``image_hosts`` (default: ``SMARKETING_IMAGE_HOSTS``) made links."""
+    hosts = config.image_hosts() if image_hosts is None else image_hosts
     lines = (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    out: list[str] = []
+    out: list[str | tuple[str, bool]] = []
     paragraph: list[str] = []
     fence: tuple[str, int] | None = None
     unsure = False  # once set, nothing more is left as code
 
     def flush() -> None:
         if paragraph:
-            out.append(_paragraph("\n".join(paragraph), code_spans=not unsure))
+            out.append((neutralise_link_targets("\n".join(paragraph)), not unsure))
             paragraph.clear()
 
     for line in lines:
@@ -75,7 +103,13 @@ def safe_markdown(text: str) -> str:
             continue
         paragraph.append(line)
     flush()
-    return "\n".join(out)
+    definitions = _definitions(block[0] for block in out if isinstance(block, tuple))
+    return "\n".join(
+        block
+        if isinstance(block, str)
+        else _paragraph(block[0], code_spans=block[1], images=_Images(hosts, definitions))
+        for block in out
+    )
 
 
 def _closes(line: str, fence: tuple[str, int]) -> bool:
@@ -84,26 +118,273 @@ def _closes(line: str, fence: tuple[str, int]) -> bool:
     return re.fullmatch(rf" {{0,3}}{re.escape(char)}{{{length},}}[ \t]*", line) is not None
 
 
-def _paragraph(text: str, *, code_spans: bool) -> str:
-    """One block of non-blank lines, its links neutralised and its HTML escaped."""
-    text = neutralise_link_targets(text)
-    spans = _sure_code_spans(text) if code_spans else []
-    autolinks = {m.start() for m in _AUTOLINK.finditer(text)}
-    autolink_ends = {m.end() - 1 for m in _AUTOLINK.finditer(text)}
-    markers = _quote_markers(text)
-    out, pos = [], 0
-    for start, end in [*spans, (len(text), len(text))]:
-        for i in range(pos, start):
+def _paragraph(text: str, *, code_spans: bool, images: _Images) -> str:
+    """One block of non-blank lines (links already neutralised): HTML escaped, images made
+    links unless allowed."""
+    return _Walker(text, _sure_code_spans(text) if code_spans else [], images).run(0, len(text))
+
+
+@dataclass(frozen=True)
+class _Images:
+    """What decides an image's fate: the allowed hosts and the text's reference definitions."""
+
+    hosts: frozenset[str]
+    definitions: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class _Image:
+    """An image read at ``start`` (the ``!``): its alt text is ``text[alt[0]:alt[1]]``."""
+
+    start: int
+    alt: tuple[int, int]
+    end: int  # after the whole image
+    target: str
+    title: str | None  # the raw title with its quotes, for inline images
+    reference: str | None  # the label text to refer by (full, collapsed or shortcut)
+    collapsed: bool = False
+
+
+class _Walker:
+    """Writes a paragraph out: code spans as they are, HTML escaped, images handled."""
+
+    def __init__(self, text: str, spans: list[tuple[int, int]], images: _Images) -> None:
+        self.text, self.images = text, images
+        self.spans = dict(spans)
+        self.autolinks = {m.start() for m in _AUTOLINK.finditer(text)}
+        self.autolink_ends = {m.end() - 1 for m in _AUTOLINK.finditer(text)}
+        self.markers = _quote_markers(text)
+
+    def run(self, start: int, end: int, *, label: bool = False) -> str:
+        """``text[start:end]`` written out; in a ``label`` brackets are escaped (no link or
+        image can form inside), elsewhere each ``![`` is an allowed image, a link or ``\\!``."""
+        text, out, i, plain_from = self.text, [], start, start
+        while i < end:
+            if i in self.spans:
+                out.append(text[i : self.spans[i]])
+                i = plain_from = self.spans[i]
+                continue
             char = text[i]
-            if (char == "<" and i in autolinks) or (
-                char == ">" and (i in markers or i in autolink_ends)
+            escaped = _backslashes_before(text, i, plain_from) % 2 == 1
+            if label and char in "[]" and not escaped:
+                out.append("\\" + char)
+            elif not label and char == "!" and not escaped and _opens_image(text, i, end):
+                image = self._image(i, end) if text[i + 1] == "[" else None
+                if image is None:  # "!![" too: the link written after it must stay a link
+                    out.append("\\!")
+                else:
+                    out.append(self._rewrite(image))
+                    i = image.end
+                    continue
+            elif (char == "<" and i in self.autolinks) or (
+                char == ">" and (i in self.markers or i in self.autolink_ends)
             ):
                 out.append(char)
             else:
                 out.append(_ESCAPES.get(char, char))
-        out.append(text[start:end])
-        pos = end
-    return "".join(out)
+            i += 1
+        return "".join(out)
+
+    def _rewrite(self, image: _Image) -> str:
+        """The image as written out: kept when allowed, else a link naming its host."""
+        text = self.text
+        alt = text[image.alt[0] : image.alt[1]]
+        if self._allowed(image, alt):
+            title = f" {image.title}" if image.title else ""
+            return f"![{alt}]({_escape(image.target)}{title})"
+        shown = self.run(*image.alt, label=True).strip()
+        label = f"[🖼 image{': ' + shown if shown else ''} ({host_shown(image.target)})]"
+        if image.reference is None:  # inline: keep "(target …)" as the link's
+            return label + self.run(image.alt[1] + 1, image.end)
+        if image.collapsed or text[image.alt[1] + 1 : image.alt[1] + 2] != "[":
+            return f"{label}[{self.run(*image.alt)}]"  # shortcut or collapsed: refer by alt
+        return label + self.run(image.alt[1] + 1, image.end)
+
+    def _allowed(self, image: _Image, alt: str) -> bool:
+        """True when the image may load: plain, and every address it may have is allowed."""
+        if not _PLAIN_ALT.fullmatch(alt) or "www." in alt.lower():
+            return False
+        if image.title and not _PLAIN_TITLE.fullmatch(image.title):
+            return False
+        if image.reference is not None and self.text[image.end : image.end + 1] == "(":
+            return False  # where our inline reading failed, another renderer's may not
+        targets = (
+            [image.target]
+            if image.reference is None
+            else self.images.definitions.get(_label_key(image.reference), [])
+        )
+        return bool(targets) and all(_allowed_address(t, self.images.hosts) for t in targets)
+
+    def _image(self, start: int, end: int) -> _Image | None:
+        """The image whose ``!`` is at ``start``, read as CommonMark reads it; None if none."""
+        text = self.text
+        close = _closing_bracket(text, start + 1, end, self.spans)
+        if close is None:
+            return None
+        alt = (start + 2, close)
+        after = close + 1
+        if text[after : after + 1] == "(":
+            inline = _inline_target(text, after + 1, end)
+            if inline is not None:
+                target, title, stop = inline
+                return _Image(start, alt, stop, target, title or "", None)
+        if text[after : after + 1] == "[":
+            label_end = _closing_bracket(text, after, end, self.spans, nested=False)
+            if label_end is None:
+                return None
+            label = text[after + 1 : label_end]
+            collapsed = not label.strip()
+            reference = text[alt[0] : alt[1]] if collapsed else label
+            found = self.images.definitions.get(_label_key(reference))
+            if not found or (collapsed and "[" in reference):
+                return None
+            return _Image(start, alt, label_end + 1, found[0], None, reference, collapsed)
+        reference = text[alt[0] : alt[1]]
+        found = self.images.definitions.get(_label_key(reference))
+        if not found or "[" in reference or "]" in reference:
+            return None
+        return _Image(start, alt, after, found[0], None, reference)
+
+
+def _opens_image(text: str, i: int, end: int) -> bool:
+    """True when the ``!`` at ``i`` starts ``![`` or a run ``!…![``."""
+    j = i + 1
+    while j < end and text[j] == "!":
+        j += 1
+    return text[j : j + 1] == "["
+
+
+def _backslashes_before(text: str, i: int, start: int) -> int:
+    """How many backslashes stand right before ``text[i]``, not looking before ``start``."""
+    count = 0
+    while i - count - 1 >= start and text[i - count - 1] == "\\":
+        count += 1
+    return count
+
+
+def _closing_bracket(
+    text: str, opening: int, end: int, spans: dict[int, int], *, nested: bool = True
+) -> int | None:
+    """Where the ``]`` closing the ``[`` at ``opening`` is (code spans and escapes skipped)."""
+    depth, i = 0, opening
+    while i < end:
+        if i in spans:
+            i = spans[i]
+            continue
+        char = text[i]
+        if char == "\\" and i + 1 < end and text[i + 1] in _PUNCTUATION:
+            i += 2
+            continue
+        if char == "[":
+            if depth and not nested:
+                return None
+            depth += 1
+        elif char == "]":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return None
+
+
+def _inline_target(text: str, start: int, end: int) -> tuple[str, str | None, int] | None:
+    """(target, raw title or None, end after ``)``) of an inline ``(target "title")``."""
+    i = _skip_space(text, start, end)
+    if text.startswith("<", i):
+        close = i + 1
+        while close < end and text[close] not in "<>\n":
+            close += 2 if text[close] == "\\" else 1
+        if close >= end or text[close] != ">":
+            return None
+        target, i = text[i + 1 : close], close + 1
+    else:
+        first, depth = i, 0
+        while i < end and not text[i].isspace() and ord(text[i]) >= 32:
+            if text[i] == "\\" and i + 1 < end and text[i + 1] in _PUNCTUATION:
+                i += 2
+                continue
+            if text[i] == "(":
+                depth += 1
+            elif text[i] == ")":
+                if depth == 0:
+                    break
+                depth -= 1
+            i += 1
+        if depth:
+            return None
+        target = text[first:i]
+    spaced = _skip_space(text, i, end)
+    title = None
+    if spaced < end and text[spaced] in "\"'(" and spaced > i:
+        closer = {"(": ")"}.get(text[spaced], text[spaced])
+        j = spaced + 1
+        while j < end and text[j] != closer:
+            if text[j] == "\\":
+                j += 1
+            elif text[j] == "(" and closer == ")":
+                return None
+            j += 1
+        if j >= end:
+            return None
+        title, spaced = text[spaced : j + 1], _skip_space(text, j + 1, end)
+    if spaced < end and text[spaced] == ")":
+        return target, title, spaced + 1
+    return None
+
+
+def _skip_space(text: str, i: int, end: int) -> int:
+    """The first index from ``i`` that is not a space, a tab or a single line break."""
+    breaks = 0
+    while i < end and text[i] in " \t\n":
+        breaks += text[i] == "\n"
+        if breaks > 1:
+            break
+        i += 1
+    return i
+
+
+def _definitions(paragraphs) -> dict[str, list[str]]:
+    """Every ``[label]: target`` that may be a reference definition, by label, in order."""
+    found: dict[str, list[str]] = {}
+    for paragraph in paragraphs:
+        for match in _DEFINITION.finditer(paragraph):
+            target = match.group(2)
+            if target.startswith("<"):
+                target = target[1:-1]
+            found.setdefault(_label_key(match.group(1)), []).append(target)
+    return found
+
+
+def _label_key(label: str) -> str:
+    """A reference label as CommonMark matches it: case folded, white space collapsed."""
+    return " ".join(label.split()).casefold()
+
+
+def _allowed_address(target: str, hosts: frozenset[str]) -> bool:
+    """True when ``target`` is a plain http(s) or ``//`` address on one of ``hosts``."""
+    match = _PLAIN_URL.fullmatch(target)
+    if not match or not hosts:
+        return False
+    host = match.group(1).lower().rstrip(".")
+    return host in hosts or (match.group(2) is not None and f"{host}:{match.group(2)}" in hosts)
+
+
+def host_shown(target: str) -> str:
+    """The host a browser would ask for ``target``, as shown in place of an image."""
+    target = target.strip().strip("<>")
+    if target == "#":
+        return "address removed"
+    authority = _AUTHORITY.match(target)
+    if authority:
+        host = authority.group(1).rsplit("@", 1)[-1].lower()
+        return _HOST_SHOWN.sub("", host) or "no host"
+    scheme = urlsplit(target).scheme if ":" in target else ""
+    return f"{scheme}: address" if scheme.isalpha() else "relative address"
+
+
+def _escape(text: str) -> str:
+    """``text`` with ``&``, ``<`` and ``>`` escaped."""
+    return "".join(_ESCAPES.get(c, c) for c in text)
 
 
 def _quote_markers(text: str) -> set[int]:
@@ -136,8 +417,12 @@ def _sure_code_spans(text: str) -> list[tuple[int, int]]:
         spans += [(offset + a, offset + b) for a, b in whole]
         offset += len(line) + 1
     masked = _AUTOLINK.sub(lambda m: "<" + "x" * (len(m.group(0)) - 2) + ">", text)
-    cutoff = _CUTOFF.search(masked)
-    limit = cutoff.start() if cutoff else len(text)
+    limit = len(text)
+    for cutoff in _CUTOFF.finditer(masked):
+        inside = any(a < cutoff.start() < b for a, b in spans if a < cutoff.start())
+        if not (inside and cutoff.group(0).lower().startswith(_SWALLOWED_CUTOFFS)):
+            limit = cutoff.start()
+            break
     return [(a, b) for a, b in spans if b <= limit]
 
 
