@@ -32,7 +32,7 @@ import re
 import string
 import unicodedata
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from smarketing import config
 
@@ -62,6 +62,8 @@ _PLAIN_URL = re.compile(
 _PLAIN_TITLE = re.compile(r'"[^"\\\n<>&`$\[\]]*"')
 _AUTHORITY = re.compile(r"(?:(?:https?|ftp|wss?):[/\\]*|[/\\]{2})([^/\\?#]*)", re.IGNORECASE)
 _HOST_SHOWN = re.compile(r"[^a-z0-9.:-]")
+#: Characters an address keeps as they are when it is written without angle brackets.
+_URL_SAFE = "/:?#[]@!$&'*+,;=%~._-"
 
 
 def safe_markdown(text: str, *, image_hosts: frozenset[str] | None = None) -> str:
@@ -195,6 +197,10 @@ class _Walker:
         shown = self.run(*image.alt, label=True).strip()
         label = f"[🖼 image{': ' + shown if shown else ''} ({host_shown(image.target)})]"
         if image.reference is None:  # inline: keep "(target …)" as the link's
+            if text[image.alt[1] + 2 :].lstrip(" \t\n").startswith("<"):
+                # a <target> would be escaped into text: write it without the brackets
+                title = f" {_escape(image.title)}" if image.title else ""
+                return f"{label}({_escape(quote(image.target, safe=_URL_SAFE))}{title})"
             return label + self.run(image.alt[1] + 1, image.end)
         if image.collapsed or text[image.alt[1] + 1 : image.alt[1] + 2] != "[":
             return f"{label}[{self.run(*image.alt)}]"  # shortcut or collapsed: refer by alt

@@ -186,6 +186,11 @@ NO_HOSTS: frozenset[str] = frozenset()
         ),
         ("![x](//h.example/p.png)", "[🖼 image: x (h.example)](//h.example/p.png)"),
         ("![](http://h.example/p)", "[🖼 image (h.example)](http://h.example/p)"),
+        # an angle-bracket address, with spaces, becomes a plain (percent-encoded) one
+        (
+            '![x](<http://h.example/a b(1).png> "T")',
+            '[🖼 image: x (h.example)](http://h.example/a%20b%281%29.png "T")',
+        ),
         # nested brackets in the alt are escaped: no link or image inside the label
         (
             "![a [b] c](http://h.example/p)",
