@@ -38,6 +38,7 @@ from smarketing import config
 
 #: Link targets with these schemes are replaced by ``#``.
 BLOCKED_SCHEMES = ("javascript", "vbscript", "data")
+_LONGEST_SCHEME = max(len(s) for s in BLOCKED_SCHEMES) + 1  # with its ":"
 
 _PUNCTUATION = frozenset(string.punctuation)
 _FENCE_OPEN = re.compile(r"(`{3,})[^`]*|(~{3,}).*")
@@ -61,6 +62,12 @@ _PLAIN_URL = re.compile(
 )
 _PLAIN_TITLE = re.compile(r'"[^"\\\n<>&`$\[\]]*"')
 _AUTHORITY = re.compile(r"(?:(?:https?|ftp|wss?):[/\\]*|[/\\]{2})([^/\\?#]*)", re.IGNORECASE)
+#: A reference label has at most 999 characters (CommonMark); a longer one is no image here.
+_MAX_LABEL = 1000
+_URL_ATOM = r"(?:[^\x00-\x20\x7f()\\]|\\[!-/:-@\[-`{-~]|\\)"
+_PLAIN_TARGET = re.compile(rf"(?:{_URL_ATOM}|\({_URL_ATOM}*\))*")
+_ANGLE_TARGET = re.compile(r"<(?:[^<>\n\\]|\\.)*>")
+_TITLE = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|\((?:[^()\\]|\\.)*\)', re.DOTALL)
 _HOST_SHOWN = re.compile(r"[^a-z0-9.:-]")
 #: Characters an address keeps as they are when it is written without angle brackets.
 _URL_SAFE = "/:?#[]@!$&'*+,;=%~._-"
@@ -156,6 +163,7 @@ class _Walker:
         self.autolinks = {m.start() for m in _AUTOLINK.finditer(text)}
         self.autolink_ends = {m.end() - 1 for m in _AUTOLINK.finditer(text)}
         self.markers = _quote_markers(text)
+        self.closing = _bracket_pairs(text, self.spans)
 
     def run(self, start: int, end: int, *, label: bool = False) -> str:
         """``text[start:end]`` written out; in a ``label`` brackets are escaped (no link or
@@ -167,17 +175,22 @@ class _Walker:
                 i = plain_from = self.spans[i]
                 continue
             char = text[i]
-            escaped = _backslashes_before(text, i, plain_from) % 2 == 1
+            escaped = char in "[]!" and _backslashes_before(text, i, plain_from) % 2 == 1
             if label and char in "[]" and not escaped:
                 out.append("\\" + char)
-            elif not label and char == "!" and not escaped and _opens_image(text, i, end):
-                image = self._image(i, end) if text[i + 1] == "[" else None
-                if image is None:  # "!![" too: the link written after it must stay a link
-                    out.append("\\!")
-                else:
-                    out.append(self._rewrite(image))
-                    i = image.end
+            elif not label and char == "!" and not escaped:
+                run = i + 1
+                while run < end and text[run] == "!" and run not in self.spans:
+                    run += 1
+                if text[run : run + 1] != "[" or run in self.spans:
+                    out.append(text[i:run])  # no image follows
+                    i = run
                     continue
+                out.append("\\!" * (run - 1 - i))  # so the link made of the image stays one
+                image = self._image(run - 1, end)
+                out.append("\\!" if image is None else self._rewrite(image))
+                i = run if image is None else image.end
+                continue
             elif (char == "<" and i in self.autolinks) or (
                 char == ">" and (i in self.markers or i in self.autolink_ends)
             ):
@@ -224,8 +237,8 @@ class _Walker:
     def _image(self, start: int, end: int) -> _Image | None:
         """The image whose ``!`` is at ``start``, read as CommonMark reads it; None if none."""
         text = self.text
-        close = _closing_bracket(text, start + 1, end, self.spans)
-        if close is None:
+        close = self.closing.get(start + 1)
+        if close is None or close >= end:
             return None
         alt = (start + 2, close)
         after = close + 1
@@ -235,8 +248,13 @@ class _Walker:
                 target, title, stop = inline
                 return _Image(start, alt, stop, target, title or "", None)
         if text[after : after + 1] == "[":
-            label_end = _closing_bracket(text, after, end, self.spans, nested=False)
-            if label_end is None:
+            label_end = self.closing.get(after)
+            if (
+                label_end is None
+                or label_end >= end
+                or label_end - after > _MAX_LABEL
+                or "[" in text[after + 1 : label_end]
+            ):
                 return None
             label = text[after + 1 : label_end]
             collapsed = not label.strip()
@@ -252,14 +270,6 @@ class _Walker:
         return _Image(start, alt, after, found[0], None, reference)
 
 
-def _opens_image(text: str, i: int, end: int) -> bool:
-    """True when the ``!`` at ``i`` starts ``![`` or a run ``!…![``."""
-    j = i + 1
-    while j < end and text[j] == "!":
-        j += 1
-    return text[j : j + 1] == "["
-
-
 def _backslashes_before(text: str, i: int, start: int) -> int:
     """How many backslashes stand right before ``text[i]``, not looking before ``start``."""
     count = 0
@@ -268,71 +278,43 @@ def _backslashes_before(text: str, i: int, start: int) -> int:
     return count
 
 
-def _closing_bracket(
-    text: str, opening: int, end: int, spans: dict[int, int], *, nested: bool = True
-) -> int | None:
-    """Where the ``]`` closing the ``[`` at ``opening`` is (code spans and escapes skipped)."""
-    depth, i = 0, opening
-    while i < end:
+def _bracket_pairs(text: str, spans: dict[int, int]) -> dict[int, int]:
+    """Each ``[`` that is closed mapped to its ``]`` (balanced; code spans and backslash
+    escapes skipped), found in one pass."""
+    pairs, openers, i, n = {}, [], 0, len(text)
+    while i < n:
         if i in spans:
             i = spans[i]
             continue
         char = text[i]
-        if char == "\\" and i + 1 < end and text[i + 1] in _PUNCTUATION:
+        if char == "\\" and i + 1 < n and text[i + 1] in _PUNCTUATION:
             i += 2
             continue
         if char == "[":
-            if depth and not nested:
-                return None
-            depth += 1
-        elif char == "]":
-            depth -= 1
-            if depth == 0:
-                return i
+            openers.append(i)
+        elif char == "]" and openers:
+            pairs[openers.pop()] = i
         i += 1
-    return None
+    return pairs
 
 
 def _inline_target(text: str, start: int, end: int) -> tuple[str, str | None, int] | None:
-    """(target, raw title or None, end after ``)``) of an inline ``(target "title")``."""
+    """(target, raw title or None, end after ``)``) of an inline ``(target "title")``; read by
+    regular expressions, so a text of many ``![a](`` stays fast (parentheses in a target
+    nest one level here: a deeper one is not read as an image, and its "!" is escaped)."""
     i = _skip_space(text, start, end)
-    if text.startswith("<", i):
-        close = i + 1
-        while close < end and text[close] not in "<>\n":
-            close += 2 if text[close] == "\\" else 1
-        if close >= end or text[close] != ">":
-            return None
-        target, i = text[i + 1 : close], close + 1
-    else:
-        first, depth = i, 0
-        while i < end and not text[i].isspace() and ord(text[i]) >= 32:
-            if text[i] == "\\" and i + 1 < end and text[i + 1] in _PUNCTUATION:
-                i += 2
-                continue
-            if text[i] == "(":
-                depth += 1
-            elif text[i] == ")":
-                if depth == 0:
-                    break
-                depth -= 1
-            i += 1
-        if depth:
-            return None
-        target = text[first:i]
+    angle = text.startswith("<", i)
+    found = (_ANGLE_TARGET if angle else _PLAIN_TARGET).match(text, i, end)
+    if found is None:
+        return None
+    target = found.group(0)[1:-1] if angle else found.group(0)
+    i = found.end()
     spaced = _skip_space(text, i, end)
     title = None
-    if spaced < end and text[spaced] in "\"'(" and spaced > i:
-        closer = {"(": ")"}.get(text[spaced], text[spaced])
-        j = spaced + 1
-        while j < end and text[j] != closer:
-            if text[j] == "\\":
-                j += 1
-            elif text[j] == "(" and closer == ")":
-                return None
-            j += 1
-        if j >= end:
-            return None
-        title, spaced = text[spaced : j + 1], _skip_space(text, j + 1, end)
+    if spaced > i:
+        quoted = _TITLE.match(text, spaced, end)
+        if quoted:
+            title, spaced = quoted.group(0), _skip_space(text, quoted.end(), end)
     if spaced < end and text[spaced] == ")":
         return target, title, spaced + 1
     return None
@@ -472,32 +454,57 @@ def neutralise_link_targets(text: str) -> str:
             start += 1
         if start < pos:
             continue
-        end = _target_end(text, start)
-        if _is_blocked(text[start:end]):
+        if _blocked_at(text, start):
             out += [text[pos:start], "#"]
-            pos = end
+            pos = _target_end(text, start)
     out.append(text[pos:])
     return "".join(out)
 
 
-def _target_end(text: str, start: int) -> int:
-    """Where a link target starting at ``start`` ends (``<…>`` or up to space / unpaired ``)``)."""
+def _target_end(text: str, start: int, *, kept_limit: int | None = None) -> int:
+    """Where a link target starting at ``start`` ends (``<…>`` or up to space / unpaired ``)``);
+    with ``kept_limit``, sooner: once that many characters a browser reads in a scheme
+    (:func:`_kept`) are passed."""
     if text.startswith("<", start):
-        close = text.find(">", start)
-        line_end = text.find("\n", start)
-        ends = [e for e in (close + 1 if close >= 0 else -1, line_end) if e > start]
-        return min(ends) if ends else len(text)
-    i, depth = start, 0
-    while i < len(text):
+        if kept_limit is None:
+            close = text.find(">", start)
+            line_end = text.find("\n", start)
+            ends = [e for e in (close + 1 if close >= 0 else -1, line_end) if e > start]
+            return min(ends) if ends else len(text)
+        i, kept = start, 0
+        while i < len(text) and kept < kept_limit:
+            char = text[i]
+            if char == "\n" and i > start:
+                return i
+            i += 1
+            if char == ">":
+                return i
+            kept += _kept(char)
+        return i
+    i, depth, kept = start, 0, 0
+    while i < len(text) and (kept_limit is None or kept < kept_limit):
         char = text[i]
         if char == "\\" and i + 1 < len(text):
+            kept += _kept(text[i + 1])
             i += 2
             continue
         if char.isspace() or (char == ")" and depth == 0):
             break
         depth += {"(": 1, ")": -1}.get(char, 0)
+        kept += _kept(char)
         i += 1
     return i
+
+
+def _blocked_at(text: str, start: int) -> bool:
+    """True when the target at ``start`` is blocked (:func:`_is_blocked`), reading only as far
+    as its scheme: many targets in one text cost about as much as the text once."""
+    return _is_blocked(text[start : _target_end(text, start, kept_limit=_LONGEST_SCHEME)])
+
+
+def _kept(char: str) -> bool:
+    """True for a character a browser reads in a scheme (see :func:`_is_blocked`)."""
+    return char not in "\\<" and not char.isspace() and unicodedata.category(char)[0] not in "CZ"
 
 
 def _is_blocked(target: str) -> bool:
