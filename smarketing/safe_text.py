@@ -12,7 +12,8 @@
 #   line (so nothing pairs across lines), pairs the same when the line is split at every
 #   ``|`` (table cells), and before anything that may swallow backticks as raw text: a link
 #   destination or title, a ``$`` (math), a directive ``:name``, a bare URL (``<https://…>``
-#   autolinks hold no backticks, so they may come first).
+#   autolinks hold no backticks, so they may come first); such a sign inside an earlier code
+#   span is code itself, except ``]:``, which may open a reference definition.
 # Link and image targets (inline ``](…)`` and reference ``]: …``) whose scheme is
 # javascript:, vbscript: or data: become ``#``, however written (case, spaces, control
 # characters, backslashes); since ``&`` is escaped, entities cannot spell a scheme either.
