@@ -71,7 +71,7 @@ def cookie_key(secrets_value: str | None = None) -> str:
         return key
     path = data_dir() / "cookie_key"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # private, as store makes it
         temporary = path.with_name(f".cookie_key.{os.getpid()}.{secrets.token_hex(4)}")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
