@@ -11,6 +11,7 @@ engine = resources.engine()
 actor = frame.actor_allowed_to("users.manage")
 
 st.title("Users")
+resources.file_mode_warning(full=True)
 with resources.session(engine) as s:
     table = users.users_table(s)
 tables.show(

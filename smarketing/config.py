@@ -26,6 +26,16 @@ def database_url() -> str:
     return url or f"sqlite:///{data_dir() / 'smarketing.db'}"
 
 
+def image_hosts() -> frozenset[str]:
+    """Hosts whose images user Markdown may show (``SMARKETING_IMAGE_HOSTS``, comma-separated).
+
+    An entry is a host name (any port) or ``host:port``, compared without case; empty by
+    default, so no image typed by a person is fetched by anyone's browser.
+    """
+    raw = os.environ.get("SMARKETING_IMAGE_HOSTS", "")
+    return frozenset(h.strip().lower().rstrip(".") for h in raw.split(",") if h.strip())
+
+
 def timezone_name() -> str:
     """Name of the business timezone used for display and period cuts."""
     return os.environ.get("SMARKETING_TIMEZONE", "").strip() or "Europe/Oslo"
@@ -61,7 +71,7 @@ def cookie_key(secrets_value: str | None = None) -> str:
         return key
     path = data_dir() / "cookie_key"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # private, as store makes it
         temporary = path.with_name(f".cookie_key.{os.getpid()}.{secrets.token_hex(4)}")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:

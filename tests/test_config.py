@@ -15,6 +15,7 @@ def test_generated_cookie_key_is_random_private_and_stable(db_url, tmp_path):
     path = tmp_path / "data" / "cookie_key"
     assert len(key) == 64
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700  # the data folder it made
     assert config.cookie_key() == key  # kept across restarts
     path.unlink()
     assert config.cookie_key() != key  # a new install gets a new key

@@ -73,8 +73,19 @@ def engine_for(args: argparse.Namespace) -> Engine:
 
     engine = db.make_engine(args.db or config.database_url())
     db.upgrade_to_head(engine)
+    warn_file_modes(engine.url)
     started()
     return engine
+
+
+def warn_file_modes(url) -> None:
+    """One line on stderr per private file (database, its WAL, backups kept beside it, the
+    data folder, the cookie key) that group or others may read, with the chmod that fixes it.
+    Nothing for PostgreSQL."""
+    from smarketing.store import db
+
+    for problem in db.mode_problems(url):
+        print(f"warning: {problem}", file=sys.stderr, flush=True)
 
 
 def started() -> None:

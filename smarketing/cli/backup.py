@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from smarketing import config
-from smarketing.cli.args import started
+from smarketing.cli.args import started, warn_file_modes
 from smarketing.errors import DatabaseUnavailable
 
 if TYPE_CHECKING:
@@ -76,6 +76,7 @@ def _backup(args) -> int:
     started()
     url = args.db or config.database_url()
     sqlite_path(url, args.out)  # PostgreSQL: the pg_dump command, before anything is printed
+    warn_file_modes(url)
     _say(f"backing up {db.url_for_display(url)} to {args.out} …")
     result = backup_sqlite(url, args.out, overwrite=args.overwrite)
     print(
@@ -93,6 +94,7 @@ def _restore(args) -> int:
     started()
     url = args.db or config.database_url()
     target = sqlite_path(url, args.backup, restoring=True)
+    warn_file_modes(url)
     if not args.yes and not sys.stdin.isatty():
         print(
             f"error: restore replaces the database {target}: confirm with --yes "

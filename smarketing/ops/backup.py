@@ -16,6 +16,7 @@ from sqlalchemy.exc import ArgumentError
 from smarketing import config
 from smarketing.errors import DatabaseUnavailable, InvalidInput
 from smarketing.ops.files import BackupError, check_out, publish, remove, temp_beside
+from smarketing.store.file_modes import create_private
 
 BUSY_TIMEOUT_S = 30
 
@@ -161,6 +162,7 @@ def online_copy(source: Path, tmp: Path, *, check: bool) -> BackupInfo | None:
     snapshot, writers are not blocked in WAL mode); check it when asked."""
     src = open_sqlite(source)
     try:
+        create_private(tmp)  # 0600 before SQLite creates it (it would be 0644, and its journal)
         dst = sqlite3.connect(tmp, isolation_level=None)
         try:
             src.backup(dst)

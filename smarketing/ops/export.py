@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 from smarketing import config
 from smarketing.ops.files import BackupError, check_out, publish, remove, temp_beside
 from smarketing.store import db
+from smarketing.store.file_modes import open_private
 from smarketing.store.models import (
     Action,
     ActionReview,
@@ -475,7 +476,7 @@ def export_zip(
     campaigns = {c.id: c for c in session.exec(select(Campaign).order_by(Campaign.name))}
     tmp = temp_beside(out)
     try:
-        with tmp.open("wb") as fh:
+        with open_private(tmp) as fh:
             z = _Zip(fh, now)
             _write_csvs(z, session, definitions, personas, campaigns)
             _write_markdown(z, session, definitions, personas, campaigns, as_of)

@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 from smarketing.errors import InvalidInput, SmarketingError
+from smarketing.store.file_modes import private_folder
 
 
 class BackupError(SmarketingError):
@@ -77,7 +78,7 @@ def check_out(out: Path, *, overwrite: bool, example: str) -> Path:
     if out.exists() and not overwrite:
         raise _exists_error(out)
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(out.parent)
     except OSError as exc:
         raise BackupError(f"cannot create the folder {out.parent}: {exc.strerror}") from exc
     return out

@@ -5,7 +5,6 @@ file in atomically; refused while the app has the database open."""
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 import time
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from smarketing.ops.backup import (
 )
 from smarketing.ops.files import BackupError, fsync, publish, remove, sidecars, temp_beside
 from smarketing.store import db
+from smarketing.store.file_modes import copy_private, private_folder
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -74,10 +74,10 @@ def _stage(backup: Path, staging: Path) -> BackupInfo:
                 f"{backup} is not a SQLite database (a backup made by `python -m smarketing "
                 "backup` is one)"
             )
-    shutil.copyfile(backup, staging)
+    copy_private(backup, staging)
     wal = Path(f"{backup}-wal")
     if wal.is_file():  # a copy taken with cp next to its WAL
-        shutil.copyfile(wal, f"{staging}-wal")
+        copy_private(wal, f"{staging}-wal")
     try:
         conn = open_sqlite(staging)
         try:
@@ -141,9 +141,9 @@ def _safety_copy(target: Path, now: datetime) -> Path:
             online_copy(target, tmp, check=False)
         except sqlite3.Error:  # a damaged database: keep its bytes as they are
             remove(tmp)
-            shutil.copyfile(target, tmp)
+            copy_private(target, tmp)
             if Path(f"{target}-wal").is_file():
-                shutil.copyfile(f"{target}-wal", f"{path}-wal")
+                copy_private(f"{target}-wal", f"{path}-wal")
         publish(tmp, path, overwrite=False)
     finally:
         remove(tmp)
@@ -217,7 +217,7 @@ def restore_sqlite(
     if isinstance(url, Engine):
         url.dispose()  # pooled connections would keep the old file open
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(target.parent)
     except OSError as exc:
         raise BackupError(f"cannot create the folder {target.parent}: {exc.strerror}") from exc
     _refuse_if_in_use(target)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
 import re
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from smarketing.errors import (
     DatabaseUnavailable,
     InvalidInput,
 )
-from smarketing.store import rollup
+from smarketing.store import file_modes, rollup
 from smarketing.store.models import Setting, utcnow
 
 MIGRATIONS = config.ROOT / "migrations"
@@ -57,7 +58,7 @@ def make_engine(url: str | None = None) -> Engine:
         if database and database != ":memory:" and not database.startswith("file:"):
             folder = Path(database).resolve().parent
             try:
-                folder.mkdir(parents=True, exist_ok=True)
+                file_modes.private_folder(folder)
             except OSError as exc:
                 why = (
                     "a file is in the way"
@@ -68,6 +69,8 @@ def make_engine(url: str | None = None) -> Engine:
                     f"cannot create the folder {folder} for the SQLite database ({why}): "
                     f"create it, or set {URL_HINT} to a file in a folder this user may write"
                 ) from exc
+            if "mode" not in parsed.query:  # mode=ro/memory: SQLite must not get a new file
+                _create_private_database(Path(database).resolve())
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
@@ -94,6 +97,24 @@ def make_engine(url: str | None = None) -> Engine:
         pool_size=POOL_SIZE,
         max_overflow=MAX_OVERFLOW,
     )
+
+
+def _create_private_database(path: Path) -> None:
+    """Create a new SQLite file with mode 0600 before SQLite does (it would make it 0644 and
+    give its -wal and -shm files the same mode); a new database in the data folder also makes
+    that folder 0700. Where the file cannot be made, SQLite's own error says why later."""
+    try:
+        created = file_modes.create_private(path)
+    except OSError:
+        return
+    if created and path.parent == config.data_dir().resolve():
+        with contextlib.suppress(OSError):
+            path.parent.chmod(file_modes.PRIVATE_DIR)
+
+
+def mode_problems(url: str | URL | None = None) -> list[file_modes.ModeProblem]:
+    """The private files of this store open to group or others (none for PostgreSQL)."""
+    return file_modes.mode_problems(sqlite_file(url or config.database_url()), config.data_dir())
 
 
 def _alembic_config(engine: Engine):

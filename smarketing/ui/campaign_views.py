@@ -16,6 +16,7 @@ from smarketing.content import campaigns
 from smarketing.content.campaign_funnel import campaign_funnel, waiting_for_contact
 from smarketing.formatting import EMPTY, count, hours, percent
 from smarketing.quality import cohorts as quality
+from smarketing.safe_text import safe_markdown as safe
 from smarketing.sla import metrics as sla
 from smarketing.ui import sla_views, tables, widgets
 from smarketing.ui.resources import data_version, session
@@ -106,18 +107,20 @@ def brief_for(engine: Engine, actor: Actor, campaign_id: int) -> dict | None:
 def brief_header(engine: Engine, content: dict) -> None:
     """Campaign name, channel, persona, dates, and which version this is."""
     shown = content["published"] or content["draft"]
-    st.subheader(content["name"])
+    st.subheader(safe(content["name"]))
     dates = " – ".join(
         f"{d:%d %b %Y}" for d in (shown.get("start_date"), shown.get("end_date")) if d
     )
     pub = content["published"]
     version = (
-        f"brief v{pub['version']}, published by {widgets.person(engine, pub['published_by'])} "
+        f"brief v{pub['version']}, "
+        f"published by {safe(widgets.person(engine, pub['published_by']))} "
         f"on {widgets.local_time(pub['published_at'])}"
         if pub
         else "brief not published yet"
     )
-    st.caption(f"{content['channel'] or 'no channel'} · {dates or 'no dates'} · {version}")
+    channel = safe(content["channel"]) if content["channel"] else "no channel"
+    st.caption(f"{channel} · {dates or 'no dates'} · {version}")
     if content["can_edit"] and content["unpublished_changes"]:
         st.warning(
             "The draft has unpublished changes: " + ", ".join(content["unpublished_changes"]),
@@ -160,7 +163,7 @@ def brief(data: dict, *, draft: bool = False) -> None:
     if persona:
         st.page_link(
             "app_pages/personas.py",
-            label=f"Target persona: {persona} — open the card",
+            label=f"Target persona: {safe(persona)} — open the card",
             icon=":material/person:",
             query_params={"persona": persona},
         )
@@ -323,7 +326,7 @@ def versions(engine: Engine, campaign_id: int) -> None:
         return
     for row in rows:
         with st.expander(
-            f"Version {row['version']} · {widgets.person(engine, row['published_by'])} · "
+            f"Version {row['version']} · {safe(widgets.person(engine, row['published_by']))} · "
             f"{widgets.local_time(row['published_at'])}"
         ):
             brief(row["data"])

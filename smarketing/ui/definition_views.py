@@ -52,8 +52,8 @@ def stage_diagram(defs: list[Definition]) -> None:
 
 def _agreed(engine: Engine, d: Definition) -> str:
     when = d.agreed_on.strftime("%d %b %Y") if d.agreed_on else "not yet agreed"
-    who = f" by {d.agreed_by}" if d.agreed_by else ""
-    saved = widgets.person(engine, d.created_by)
+    who = f" by {safe(d.agreed_by)}" if d.agreed_by else ""
+    saved = safe(widgets.person(engine, d.created_by))
     return f"Agreed {when}{who} · version {d.version} · saved by {saved}"
 
 
@@ -67,7 +67,7 @@ def _rule(engine: Engine, d: Definition, as_of: date) -> None:
         engine, config.database_url(), data_version(engine), d.rule, month.start, as_of
     )
     if count.leads is None:
-        unknown = ", ".join(f"“{c}”" for c in count.parsed.unknown)
+        unknown = ", ".join(f"“{safe(c)}”" for c in count.parsed.unknown)
         st.caption(f"Not measurable from CRM data: {unknown}.")
         return
     share = f" ({formatting.percent(count.meeting / count.leads)})" if count.leads else ""
@@ -101,7 +101,7 @@ def _history(engine: Engine, key: str) -> None:
     else:
         st.markdown(
             f"**What version {change['version']} changed** "
-            f"({widgets.person(engine, change['changed_by'])}, "
+            f"({safe(widgets.person(engine, change['changed_by']))}, "
             f"{widgets.local_time(change['changed_at'])})"
         )
         if change["fields"]:

@@ -9,7 +9,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from smarketing import config
-from smarketing.auth.permissions import PERMISSIONS, Actor, require
+from smarketing.auth.permissions import PERMISSIONS, Actor, allowed, require
 from smarketing.errors import PermissionDenied
 from smarketing.sla.periods import today_local
 from smarketing.ui import resources, widgets
@@ -77,6 +77,8 @@ def sidebar_and_banner(engine: Engine, *, compact: bool = False) -> None:
         st.query_params["as_of"] = chosen.isoformat()
     widgets.demo_banner(facts(engine)["demo"], compact=compact)
     widgets.flash(toast=compact)
+    if not compact and allowed(actor(), "users.manage"):
+        resources.file_mode_warning(full=False)
 
 
 def actor() -> Actor:

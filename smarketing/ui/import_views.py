@@ -43,7 +43,7 @@ def _parse(
     cached = st.session_state.get(PARSED)
     if cached and cached[0] == key:
         return cached[1]
-    with st.spinner(f"Reading {name}…"):
+    with st.spinner(f"Reading {safe_markdown(name)}…"):
         if kind == "leads":
             parsed = reading.read_leads(data, name, format=fmt, mapping=mapping, tz=tz)
         else:
@@ -261,9 +261,8 @@ def dry_run_and_import(
     if demo_present:
         remove_demo, keep_start = demo_views.removal_choice(engine, actor)
     can = allowed(actor, "import.run") and (remove_demo or not demo_present)
-    if not st.button(
-        f"Import {parsed.file_name}", type="primary", disabled=not can, key="import_go"
-    ):
+    label = f"Import {safe_markdown(parsed.file_name)}"
+    if not st.button(label, type="primary", disabled=not can, key="import_go"):
         return
     bar = st.progress(0.0, text="Importing…")
     try:

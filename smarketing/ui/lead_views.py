@@ -141,7 +141,7 @@ def lead_story(engine: Engine, lead_id: int) -> dict:
     with session(engine) as s:
         detail = leads.lead_detail(s, lead_id)
         events = leads.timeline(s, lead_id)
-    st.subheader(f"{detail['name']} — {detail['company'] or 'no company'}")
+    st.subheader(f"{safe(detail['name'])} — {safe(detail['company'] or 'no company')}")
     facts = [
         detail["title"],
         detail["email"] or "no e-mail",

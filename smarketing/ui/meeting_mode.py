@@ -163,7 +163,7 @@ def navigation(meeting: Meeting, steps: list[dict]) -> dict:
     widths = [3, 1.7, 1.7] if closed else [3, 1.7, 1.8, 1.3, 1.7]
     columns = st.columns(widths, vertical_alignment="center")
     heading, prev, nxt = columns[0], columns[1], columns[-1]
-    heading.markdown(f"#### Step {clock.step + 1} of {len(steps)} · {step['title']}")
+    heading.markdown(f"#### Step {clock.step + 1} of {len(steps)} · {safe(step['title'])}")
     prev.button(
         "◀ Previous",
         key="step_prev",
@@ -211,7 +211,7 @@ def _agenda_strip(meeting: Meeting, steps: list[dict], current: int) -> None:
     st.segmented_control(
         "Agenda",
         list(range(len(steps))),
-        format_func=lambda i: f"{i + 1}. {steps[i]['title']}",
+        format_func=lambda i: f"{i + 1}. {safe(steps[i]['title'])}",
         key=STRIP_KEY,
         on_change=picked,
         label_visibility="collapsed",

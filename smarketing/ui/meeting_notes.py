@@ -27,6 +27,7 @@ from smarketing.auth import people
 from smarketing.auth.permissions import Actor, allowed
 from smarketing.errors import SmarketingError
 from smarketing.meetings import notes, records
+from smarketing.safe_text import safe_markdown as safe
 from smarketing.store.models import Meeting
 from smarketing.ui import widgets
 from smarketing.ui.resources import session
@@ -257,6 +258,7 @@ def others(engine: Engine, actor: Actor, meeting: Meeting, step: dict) -> None:
         if row.body.strip():
             with st.container(border=True):
                 st.caption(
-                    f"{names.get(row.author, row.author)} · {widgets.local_time(row.updated_at)}"
+                    f"{safe(names.get(row.author, row.author))} · "
+                    f"{widgets.local_time(row.updated_at)}"
                 )
                 widgets.user_markdown(row.body)

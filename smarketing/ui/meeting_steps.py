@@ -169,7 +169,8 @@ def campaign_news(engine: Engine, actor: Actor, meeting: Meeting, step: dict, da
     for row in fresh.itertuples():
         st.page_link(
             "app_pages/campaigns.py",
-            label=f"{row.name} — v{row.published_version}, {widgets.local_time(row.published_at)}",
+            label=f"{safe(row.name)} — v{row.published_version}, "
+            f"{widgets.local_time(row.published_at)}",
             icon=":material/campaign:",
             query_params={"campaign": str(row.id)},
         )
@@ -387,7 +388,7 @@ def _ratings(engine: Engine, actor: Actor, meeting: Meeting) -> None:
     records_all = actor.username == meeting.facilitator or allowed(actor, "meeting.correct_closed")
     if records_all and not listed.empty:
         with st.form(f"ratings_{meeting.id}"):
-            st.caption(f"Attendees' ratings, recorded by the facilitator ({facilitator}).")
+            st.caption(f"Attendees' ratings, recorded by the facilitator ({safe(facilitator)}).")
             picked = {}
             columns = st.columns(min(len(listed), 4))
             for i, row in enumerate(listed.itertuples()):
@@ -420,7 +421,7 @@ def _ratings(engine: Engine, actor: Actor, meeting: Meeting) -> None:
     if records_all:
         st.caption("List the attendees (Meetings page, or below) to record everyone's rating.")
     else:
-        st.caption(f"The facilitator ({facilitator}) can record everyone's ratings.")
+        st.caption(f"The facilitator ({safe(facilitator)}) can record everyone's ratings.")
     rating = st.slider("Your rating", 1, 10, value=mine or 7, key=f"rating_{meeting.id}")
     if st.button("Save my rating", key=f"rate_{meeting.id}"):
         widgets.save(

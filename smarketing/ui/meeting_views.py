@@ -34,15 +34,15 @@ def plan_recurring(engine: Engine, actor: Actor) -> None:
         st.warning(f"The next meetings could not be planned: {exc}", icon=":material/event:")
         return
     for m in made:
-        st.toast(f"Planned the next meeting: {m.title}, {m.held_on:%A %d %B}.")
+        st.toast(f"Planned the next meeting: {safe(m.title)}, {m.held_on:%A %d %B}.")
 
 
 def _people_line(engine: Engine, meeting: Meeting) -> str:
     with session(engine) as s:
         facilitator = people.display_name(s, meeting.facilitator)
         names = list(records.attendee_frame(s, meeting.id)["name"])
-    who = ", ".join(names) if names else "no attendees listed yet"
-    return f"Facilitator: {facilitator} · Attendees: {who}"
+    who = ", ".join(safe(n) for n in names) if names else "no attendees listed yet"
+    return f"Facilitator: {safe(facilitator)} · Attendees: {who}"
 
 
 def next_meetings(engine: Engine, actor: Actor, as_of: date) -> None:

@@ -119,7 +119,7 @@ def card(engine: Engine, actor: Actor, p: Persona, perf: pd.DataFrame) -> None:
         with right:
             figures(perf, p.name)
             st.caption(
-                f"Version {p.version}, saved by {widgets.person(engine, p.updated_by)} "
+                f"Version {p.version}, saved by {safe(widgets.person(engine, p.updated_by))} "
                 f"on {widgets.local_time(p.updated_at)}"
             )
             with st.popover("Versions", icon=":material/history:"):
@@ -139,7 +139,7 @@ def _versions(engine: Engine, p: Persona) -> None:
         key=f"persona_version_{p.id}",
     )
     chosen = next(v for v in versions if v.version == picked)
-    who = widgets.person(engine, chosen.saved_by)
+    who = safe(widgets.person(engine, chosen.saved_by))
     st.caption(f"Saved by {who} on {widgets.local_time(chosen.saved_at)}")
     fields = personas.version_fields(chosen)
     icon, name, role = (safe(fields.get(k, "")) for k in ("icon", "name", "role"))
@@ -161,7 +161,7 @@ def _archive(engine: Engine, actor: Actor, p: Persona) -> None:
     ):
         widgets.save(
             engine,
-            f"{p.name} is {'back' if p.archived else 'archived; leads keep their persona'}.",
+            f"{safe(p.name)} is {'back' if p.archived else 'archived; leads keep their persona'}.",
             lambda s: personas.set_archived(
                 s, actor=actor, persona_id=p.id, archived=not p.archived
             ),

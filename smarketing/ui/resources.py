@@ -38,7 +38,36 @@ def _engine(url: str) -> Engine:
     db.upgrade_to_head(engine)
     with Session(engine) as s:  # a demo written before its cast was stored: name its people
         demo.ensure_cast(s)
+    for problem in db.mode_problems(url):  # once per process, in the server's console
+        print(f"Smarketing: warning: {problem}", file=sys.stderr, flush=True)
     return engine
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def file_mode_problems(url: str) -> list[str]:
+    """The private files open to group or others, each with the chmod that fixes it (checked
+    again at most every 5 minutes, so a fix shows soon without a stat on every run)."""
+    return [str(problem) for problem in db.mode_problems(url)]
+
+
+def file_mode_warning(*, full: bool) -> None:
+    """For an admin: private files open to other users of the server — one line in the
+    sidebar (``full=False``), or each file with its chmod (the Users page)."""
+    problems = file_mode_problems(config.database_url())
+    if not problems:
+        return
+    if not full:
+        st.sidebar.warning(
+            f"{len(problems)} data file{'s' if len(problems) > 1 else ''} readable by other "
+            "users of the server: see **Admin → Users**.",
+            icon=":material/lock_open:",
+        )
+        return
+    listed = "\n".join(f"- {_as_markdown(p[:1].upper() + p[1:])}." for p in problems)
+    st.warning(
+        f"**Data files readable by other users of the server**\n\n{listed}",
+        icon=":material/lock_open:",
+    )
 
 
 def engine() -> Engine:

@@ -147,7 +147,10 @@ def why_boxes(engine: Engine, actor: Actor, report: sla.SlaReport, kind: str, as
             expanded=mine.empty,
         ):
             for row in mine.itertuples():
-                st.markdown(f"**{row.category}** — {row.author}, {widgets.local_time(row.at)}")
+                st.markdown(
+                    f"**{safe_markdown(row.category)}** — {safe_markdown(row.author)}, "
+                    f"{widgets.local_time(row.at)}"
+                )
                 st.text(row.text)
             cause_form(engine, actor, m, report.period)
 
