@@ -137,7 +137,7 @@ THROTTLE_COLUMNS = ["kind", "key", "failures", "last_failure_at", "blocked_until
 
 def throttles(session: Session, now: datetime) -> pd.DataFrame:
     """Usernames and addresses with failed logins in the current window (or still waiting),
-    most failures first."""
+    most failures first; ``wait_s``: whole seconds left of the delay (0 when none)."""
     table = LoginThrottle.__table__
     rows = session.execute(
         select(*[table.c[c] for c in THROTTLE_COLUMNS])
@@ -145,9 +145,9 @@ def throttles(session: Session, now: datetime) -> pd.DataFrame:
         .order_by(table.c.failures.desc(), table.c.kind, table.c.key)
     ).all()
     frame = pd.DataFrame([dict(r._mapping) for r in rows], columns=THROTTLE_COLUMNS)
-    frame["blocked_until"] = [
-        u if u is not None and u > now else None for u in frame["blocked_until"]
-    ]
+    until = [u if u is not None and u > now else None for u in frame["blocked_until"]]
+    frame["blocked_until"] = until
+    frame["wait_s"] = [math.ceil((u - now).total_seconds()) if u else 0 for u in until]
     return frame
 
 
