@@ -35,6 +35,9 @@ FLASH = "_smarketing_flash"
 SESSION = "_smarketing_session"
 #: why the last session ended, shown above the login form
 ENDED = "_smarketing_ended"
+#: set while a submitted login is being checked: when the database was busy or away, the
+#: guard's Retry checks the same form again (instead of showing it anew)
+PENDING = "_smarketing_login_pending"
 LOGIN_STATE = ("authentication_status", "username", "name", "roles", "email")
 
 
@@ -207,17 +210,19 @@ def _login_form(engine: Engine, authenticator: stauth.Authenticate, now: datetim
             "Password", type="password", key="login_password", autocomplete="current-password"
         )
         submitted = st.form_submit_button("Login", type="primary")
-    if not submitted:
+    if not (st.session_state.pop(PENDING, False) or submitted):
         st.stop()
     if not username.strip() or not password:
         column.error("Enter your username and password.")
         st.stop()
     address, agent = _client()
+    st.session_state[PENDING] = True
     with session(engine) as s:
         answer = logins.attempt_login(
             s, username=username, password=password, address=address, now=now
         )
         if answer.user is None:
+            st.session_state.pop(PENDING, None)
             column.error(answer.message, icon=":material/error:")
             st.stop()
         user = answer.user
@@ -234,8 +239,9 @@ def _login_form(engine: Engine, authenticator: stauth.Authenticate, now: datetim
             SESSION: started.id,
         }
     st.session_state.update(state)
-    st.session_state.pop(ENDED, None)
-    _set_cookie(authenticator, user.username, started)
+    for key in (PENDING, ENDED):
+        st.session_state.pop(key, None)
+    _set_cookie(authenticator, state["username"], started)
 
 
 def _log_out(engine: Engine, info: dict) -> None:
