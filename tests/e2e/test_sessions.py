@@ -55,3 +55,38 @@ def test_a_copied_cookie_is_dead_after_logout(server, browser):
     # and the dead cookie is removed from the replaying browser
     wait_for_cookie(replay, present=False)
     replay.close()
+
+
+def test_the_cookie_is_secure_when_configured(browser, tmp_path):
+    """SMARKETING_COOKIE_SECURE=1 (an app behind HTTPS): the cookie is marked Secure (chromium
+    keeps Secure cookies written on http://127.0.0.1, a secure context)."""
+    from sqlmodel import Session
+
+    from smarketing.auth import users
+    from smarketing.auth.permissions import CLI_ACTOR
+    from smarketing.store.db import make_engine, upgrade_to_head
+    from tests.e2e.conftest import PASSWORD, streamlit_app
+
+    url = f"sqlite:///{tmp_path / 'secure.db'}"
+    engine = make_engine(url)
+    upgrade_to_head(engine)
+    with Session(engine) as s:
+        users.add_user(
+            s,
+            actor=CLI_ACTOR,
+            username="sam",
+            name="Sam",
+            email="sam@example.com",
+            roles=["sales"],
+            password=PASSWORD,
+        )
+    engine.dispose()
+    with streamlit_app(url, tmp_path, SMARKETING_COOKIE_SECURE="1") as base:
+        context = browser.new_context(viewport={"width": 1280, "height": 720})
+        page = context.new_page()
+        page.goto(base)
+        settle(page)
+        log_in(page, "sam")
+        cookie = login_cookie(context)
+        assert (cookie["secure"], cookie["sameSite"]) == (True, "Strict")
+        context.close()
