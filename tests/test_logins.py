@@ -220,3 +220,37 @@ def cheap_hashes(monkeypatch):
     logins._stand_in_hash.cache_clear()
     yield
     logins._stand_in_hash.cache_clear()
+
+
+def test_migration_0006_keeps_the_users_and_goes_back(db_url):
+    """0006 drops the lockout columns (keeping every user) and adds the session and throttle
+    tables; its downgrade gives the columns back."""
+    import sqlalchemy as sa
+    from alembic import command
+
+    from smarketing.store.db import _alembic_config, make_engine
+
+    engine = make_engine(db_url)
+    config = _alembic_config(engine)
+    command.upgrade(config, "0005")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                'INSERT INTO "user" (username, name, email, roles, password_hash, disabled, '
+                "failed_logins, locked_until, created_at, password_changed_at) VALUES "
+                "('kari', 'Kari', 'k@example.com', 'admin', 'h', false, 3, NULL, :at, :at)"
+            ),
+            {"at": NOW},
+        )
+    command.upgrade(config, "0006")
+    columns = {c["name"] for c in sa.inspect(engine).get_columns("user")}
+    assert {"failed_logins", "locked_until"} & columns == set()
+    assert {"login_session", "login_throttle"} <= set(sa.inspect(engine).get_table_names())
+    with engine.connect() as conn:
+        assert conn.execute(sa.text('SELECT username FROM "user"')).scalars().all() == ["kari"]
+    command.downgrade(config, "0005")
+    columns = {c["name"] for c in sa.inspect(engine).get_columns("user")}
+    assert {"failed_logins", "locked_until"} <= columns
+    assert "login_session" not in sa.inspect(engine).get_table_names()
+    command.upgrade(config, "head")
+    engine.dispose()
