@@ -18,13 +18,15 @@ tables.show(
     table.assign(last_login=table["last_login"].map(widgets.local_time)), user_admin.USER_LABELS
 )
 
-add, change, rights, reasons = st.tabs(
-    ["Add a user", "Change a user", "Who may do what", "Rejection reasons"]
+add, change, failed, rights, reasons = st.tabs(
+    ["Add a user", "Change a user", "Failed logins", "Who may do what", "Rejection reasons"]
 )
 with add:
     user_admin.add_user_form(engine, actor)
 with change:
     user_admin.change_user_form(engine, actor, table["username"].tolist())
+with failed:
+    user_admin.throttles_panel(engine, actor)
 with rights:
     tables.show(pd.DataFrame(permission_table()), user_admin.PERMISSION_LABELS)
 with reasons:

@@ -97,6 +97,8 @@ def measure(db: Path, clock: str, repeat: int) -> dict:
     from smarketing.auth.permissions import Actor
     from smarketing.meetings import records, running
     from smarketing.store.db import make_engine
+    from smarketing.ui.auth import SESSION
+    from tests.pages.conftest import open_session
 
     engine = make_engine(os.environ["SMARKETING_DATABASE_URL"])
     with Session(engine) as s:
@@ -127,6 +129,7 @@ def measure(db: Path, clock: str, repeat: int) -> dict:
         at.session_state["roles"] = ["admin"]
         at.session_state["as_of"] = as_of
         at.session_state["meeting_mode_id"] = meeting.id
+        at.session_state[SESSION] = open_session("bench")  # an open login session
         at.run()
         started = time.perf_counter()
         at.switch_page("app_pages/meeting_mode.py").run()

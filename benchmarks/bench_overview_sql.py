@@ -118,12 +118,16 @@ class Counter:
 def _app(as_of: date):
     from streamlit.testing.v1 import AppTest
 
+    from smarketing.ui.auth import SESSION
+    from tests.pages.conftest import open_session
+
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
     at.session_state["authentication_status"] = True
     at.session_state["username"] = "bench"
     at.session_state["name"] = "Bench Mark"
     at.session_state["roles"] = ["admin"]
     at.session_state["as_of"] = as_of
+    at.session_state[SESSION] = open_session("bench")  # an open login session
     return at
 
 

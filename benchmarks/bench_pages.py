@@ -77,6 +77,9 @@ def _measure(db: Path, repeat: int, as_of: date) -> dict:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
+    from smarketing.ui.auth import SESSION
+    from tests.pages.conftest import open_session
+
     leads = _prepare(db)
     out = {"db": db.name, "leads": leads, "pages": {}}
     for title, path in PAGES.items():
@@ -90,6 +93,7 @@ def _measure(db: Path, repeat: int, as_of: date) -> dict:
             at.session_state["name"] = "Bench Mark"
             at.session_state["roles"] = ["admin"]
             at.session_state["as_of"] = as_of
+            at.session_state[SESSION] = open_session("bench")  # an open login session
             at.run()
             st.cache_data.clear()
             start = time.perf_counter()

@@ -174,12 +174,16 @@ def cli_seconds(url: str) -> float:
 def logged_in(path: Path):
     from streamlit.testing.v1 import AppTest
 
+    from smarketing.ui.auth import SESSION
+    from tests.pages.conftest import open_session
+
     at = AppTest.from_file(str(path), default_timeout=600)
     at.session_state["authentication_status"] = True
     at.session_state["username"] = "bench"
     at.session_state["name"] = "Bench"
     at.session_state["roles"] = ["admin"]
     at.session_state["as_of"] = NOW.date()
+    at.session_state[SESSION] = open_session("bench")  # an open login session
     return at
 
 

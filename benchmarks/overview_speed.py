@@ -40,6 +40,9 @@ def page_seconds(url: str) -> tuple[float, float]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
+    from smarketing.ui.auth import SESSION
+    from tests.pages.conftest import open_session
+
     os.environ["SMARKETING_DATABASE_URL"] = url
     os.environ["SMARKETING_NO_DEMO"] = "1"
     os.environ.setdefault("SMARKETING_COOKIE_KEY", "b" * 64)
@@ -53,6 +56,7 @@ def page_seconds(url: str) -> tuple[float, float]:
         at.session_state["name"] = "Bench"
         at.session_state["roles"] = ["admin"]
         at.session_state["as_of"] = NOW.date()
+        at.session_state[SESSION] = open_session("bench")  # an open login session
         started = time.perf_counter()
         at.run()
         times.append(time.perf_counter() - started)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -13,6 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = ROOT / "data"
 COOKIE_NAME = "smarketing_auth"
 COOKIE_EXPIRY_DAYS = 1.0
+#: A login session ends after this long without a page run (SMARKETING_SESSION_IDLE_HOURS).
+SESSION_IDLE_HOURS = 8.0
 
 
 def data_dir() -> Path:
@@ -89,3 +92,33 @@ def cookie_key(secrets_value: str | None = None) -> str:
             "to generate a new one (everyone logs in again)"
         )
     return key
+
+
+def _hours(name: str, default: float) -> timedelta:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return timedelta(hours=default)
+    try:
+        hours = float(raw)
+    except ValueError:
+        hours = -1.0
+    if not 0 < hours <= 24 * 366:
+        raise InvalidInput(f"{name}={raw!r} must be a number of hours above 0 (e.g. {default:g})")
+    return timedelta(hours=hours)
+
+
+def session_idle() -> timedelta:
+    """How long a login session lives without a page run (default 8 hours)."""
+    return _hours("SMARKETING_SESSION_IDLE_HOURS", SESSION_IDLE_HOURS)
+
+
+def session_max_age() -> timedelta:
+    """How long a login session (and its cookie) lives at most, however busy (default the
+    cookie's day)."""
+    return _hours("SMARKETING_SESSION_MAX_HOURS", COOKIE_EXPIRY_DAYS * 24)
+
+
+def cookie_secure() -> bool:
+    """True when the login cookie is marked Secure (sent over HTTPS only):
+    SMARKETING_COOKIE_SECURE=1, for an app served only behind HTTPS."""
+    return os.environ.get("SMARKETING_COOKIE_SECURE", "").strip().lower() in {"1", "true", "yes"}

@@ -32,7 +32,7 @@ def test_help_lists_commands(capsys):
 
 def test_init_creates_schema(capsys, db_url):
     code, out, _ = run(capsys, "init", "--db", db_url)
-    assert code == 0 and "database ready" in out and "0005" in out
+    assert code == 0 and "database ready" in out and "0006" in out
 
 
 def test_users_add_list_and_password(capsys, monkeypatch, db_url):
@@ -75,7 +75,7 @@ def test_users_add_list_and_password(capsys, monkeypatch, db_url):
         stdin="another long pw\n",
         monkeypatch=monkeypatch,
     )
-    assert code == 0
+    assert code == 0 and "password of kari changed; their open sessions are ended" in out
     with Session(engine) as s:
         assert users.password_matches("another long pw", users.get_user(s, "kari").password_hash)
     code, _, err = run(capsys, "users", "disable", "kari", "--db", db_url)
@@ -98,7 +98,7 @@ def test_users_add_list_and_password(capsys, monkeypatch, db_url):
         monkeypatch=monkeypatch,
     )
     code, out, _ = run(capsys, "users", "disable", "sam", "--db", db_url)
-    assert code == 0 and "sam disabled" in out
+    assert code == 0 and "sam disabled; their open sessions are ended" in out
 
 
 @pytest.mark.parametrize(

@@ -41,3 +41,28 @@ def test_unknown_timezone_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("SMARKETING_TIMEZONE", "Europe/Atlantis")
     with pytest.raises(InvalidInput, match="not a known timezone"):
         config.business_tz()
+
+
+def test_session_timeouts_from_the_environment(monkeypatch):
+    from datetime import timedelta
+
+    monkeypatch.delenv("SMARKETING_SESSION_IDLE_HOURS", raising=False)
+    monkeypatch.delenv("SMARKETING_SESSION_MAX_HOURS", raising=False)
+    assert config.session_idle() == timedelta(hours=8)
+    assert config.session_max_age() == timedelta(hours=24)  # the cookie's day
+    monkeypatch.setenv("SMARKETING_SESSION_IDLE_HOURS", "0.5")
+    monkeypatch.setenv("SMARKETING_SESSION_MAX_HOURS", "12")
+    assert config.session_idle() == timedelta(minutes=30)
+    assert config.session_max_age() == timedelta(hours=12)
+    for bad in ("0", "-1", "eight", "nan"):
+        monkeypatch.setenv("SMARKETING_SESSION_IDLE_HOURS", bad)
+        with pytest.raises(InvalidInput, match="SMARKETING_SESSION_IDLE_HOURS"):
+            config.session_idle()
+
+
+@pytest.mark.parametrize(
+    ("value", "secure"), [("", False), ("0", False), ("1", True), ("yes", True)]
+)
+def test_secure_cookie_flag(monkeypatch, value, secure):
+    monkeypatch.setenv("SMARKETING_COOKIE_SECURE", value)
+    assert config.cookie_secure() is secure

@@ -1,8 +1,7 @@
-"""Users: validation, roles, first admin, lockout kept in the database."""
+"""Users: validation, roles, first admin (logins and their throttle: tests/test_logins.py;
+sessions: tests/test_sessions.py)."""
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 import pytest
 from sqlmodel import select
@@ -11,7 +10,6 @@ from smarketing.auth import logins, users
 from smarketing.auth.permissions import Actor
 from smarketing.errors import InvalidInput, NotFound, PermissionDenied
 from smarketing.store.models import AuditEntry
-from tests.conftest import NOW
 
 ADMIN = Actor.of("root", {"admin"})
 
@@ -127,70 +125,6 @@ def test_setup_codes_are_random():
     assert len({users.new_setup_code() for _ in range(20)}) == 20
 
 
-def test_lockout_after_five_failures_expires_after_fifteen_minutes(session):
-    add(session)
-    for attempt in range(1, 6):
-        locked = logins.record_failed_login(session, "sam", NOW + timedelta(seconds=attempt))
-        assert locked is (attempt == 5)
-    creds = logins.login_credentials(session, NOW + timedelta(minutes=1))
-    assert creds["usernames"]["sam"]["failed_login_attempts"] == logins.MAX_FAILED_LOGINS
-    assert logins.lock_minutes_left(session, "sam", NOW + timedelta(minutes=1)) == 15
-    later = NOW + timedelta(minutes=16)
-    assert (
-        logins.login_credentials(session, later)["usernames"]["sam"]["failed_login_attempts"] == 0
-    )
-    # after expiry the count starts again from zero
-    assert logins.record_failed_login(session, "sam", later) is False
-    assert users.get_user(session, "sam").failed_logins == 1
-
-
-def test_password_login_resets_count_but_cookie_login_does_not(session):
-    add(session)
-    for attempt in range(5):
-        logins.record_failed_login(session, "sam", NOW + timedelta(seconds=attempt))
-    logins.record_login(session, "sam", NOW, with_password=False)  # by cookie: lock stays
-    assert logins.lock_minutes_left(session, "sam", NOW + timedelta(minutes=1)) == 15
-    logins.record_login(session, "sam", NOW, with_password=True)
-    user = users.get_user(session, "sam")
-    assert (user.failed_logins, user.locked_until, user.last_login_at) == (0, None, NOW)
-
-
-def test_parallel_failures_all_count(engine):
-    """Guesses from many sessions at once: every one is counted, the lock holds."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from sqlmodel import Session
-
-    with Session(engine) as s:
-        add(s)
-
-    def fail(_):
-        with Session(engine) as s:
-            return logins.record_failed_login(s, "sam", NOW)
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(fail, range(12)))
-    with Session(engine) as s:
-        user = users.get_user(s, "sam")
-        assert user.failed_logins == 12
-        assert user.locked_until == NOW + timedelta(minutes=logins.LOCK_MINUTES)
-        locks = s.exec(select(AuditEntry).where(AuditEntry.action == "user.locked")).all()
-        assert len(locks) == 1 and locks[0].actor == "system"
-    assert results.count(True) == 8  # failures 5..12 each see the lock
-
-
-def test_password_change_ends_older_sessions(session):
-    add(session)
-    before = users.get_user(session, "sam").password_changed_at
-    assert logins.session_still_valid(session, "sam", before)
-    users.set_password(session, actor=ADMIN, username="sam", password="brand new pw")
-    changed = users.get_user(session, "sam").password_changed_at
-    assert changed > before
-    assert not logins.session_still_valid(session, "sam", before)
-    assert logins.session_still_valid(session, "sam", changed)
-    assert not logins.session_still_valid(session, "nobody", changed)
-
-
 def test_setup_code_from_environment_must_be_long():
     with pytest.raises(InvalidInput, match="at least 16"):
         users.checked_setup_code("short")
@@ -213,11 +147,11 @@ def test_non_ascii_setup_code_is_just_wrong(session):
 def test_disabled_users_cannot_log_in_and_are_never_deleted(session):
     add(session)
     users.set_disabled(session, actor=ADMIN, username="sam")
-    assert "sam" not in logins.login_credentials(session, NOW)["usernames"]
-    table = users.users_table(session, NOW)
+    assert "sam" not in logins.login_credentials(session)["usernames"]
+    table = users.users_table(session)
     assert table.set_index("username").loc["sam", "state"] == "disabled"
     users.set_disabled(session, actor=ADMIN, username="sam", disabled=False)
-    assert "sam" in logins.login_credentials(session, NOW)["usernames"]
+    assert "sam" in logins.login_credentials(session)["usernames"]
 
 
 def test_last_admin_is_protected(session):

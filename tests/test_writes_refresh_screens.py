@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1] / "smarketing"
 EXEMPT = {
     ("auth/users.py", name)
     for name in ("add_user", "set_password", "set_roles", "set_disabled", "update_profile")
-}
+} | {("auth/sessions.py", "end_session"), ("auth/throttle.py", "clear")}
 
 
 def _writes() -> list[tuple[str, str, bool]]:

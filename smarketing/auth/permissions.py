@@ -14,7 +14,10 @@ A, M, S, L = Role.admin, Role.marketing, Role.sales, Role.leadership
 
 #: action -> (roles allowed, what it means for a person). The README's table is built from this.
 PERMISSIONS: dict[str, tuple[frozenset[Role], str]] = {
-    "users.manage": (frozenset({A}), "add users, change roles, reset passwords, disable"),
+    "users.manage": (
+        frozenset({A}),
+        "add users, change roles, reset passwords, disable, end sessions, clear failed logins",
+    ),
     "audit.read": (frozenset({A}), "read the audit log"),
     "demo.manage": (frozenset({A}), "write or clear the demo company"),
     "import.run": (frozenset({A, M}), "import CRM exports"),

@@ -1,5 +1,5 @@
-"""Users, roles, passwords and the first-admin setup (logging in and the lockout:
-:mod:`smarketing.auth.logins`)."""
+"""Users, roles, passwords and the first-admin setup (logging in and its throttle:
+:mod:`smarketing.auth.logins`; open sessions: :mod:`smarketing.auth.sessions`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from smarketing.auth import audit
+from smarketing.auth import audit, sessions, throttle
 from smarketing.auth.permissions import Actor, require
 from smarketing.errors import InvalidInput, NotFound, PermissionDenied
 from smarketing.store.models import MeetingNote, Role, User, utcnow
@@ -189,18 +189,24 @@ def create_first_admin(
     return user
 
 
-def set_password(session: Session, *, actor: Actor, username: str, password: str) -> None:
-    """Reset a user's password (admin, or the user themself); unlocks the account; commits."""
+def set_password(
+    session: Session, *, actor: Actor, username: str, password: str, now: datetime | None = None
+) -> None:
+    """Reset a user's password (admin, or the user themself): ends all the user's open
+    sessions and clears the username's failed logins; commits."""
     user = _get(session, username)
     if actor.username != user.username:
         require(actor, "users.manage")
     _check_password(password)
+    now = now or utcnow()
     user.password_hash = hash_password(password)
-    user.password_changed_at = utcnow()
-    user.failed_logins = 0
-    user.locked_until = None
+    user.password_changed_at = now
     session.add(user)
-    audit.record(session, actor.username, "user.set_password", "user", user.username)
+    ended = sessions.revoke_all(session, user.username, by=actor.username, why="password", now=now)
+    throttle.forget_username(session, user.username)
+    audit.record(
+        session, actor.username, "user.set_password", "user", user.username, sessions_ended=ended
+    )
     session.commit()
 
 
@@ -227,8 +233,16 @@ def _keep_one_admin(session: Session, leaving: User) -> None:
         raise InvalidInput("this is the last active admin: make someone else admin first")
 
 
-def set_disabled(session: Session, *, actor: Actor, username: str, disabled: bool = True) -> None:
-    """Disable (or re-enable) a user; users are never deleted, so their notes keep an author."""
+def set_disabled(
+    session: Session,
+    *,
+    actor: Actor,
+    username: str,
+    disabled: bool = True,
+    now: datetime | None = None,
+) -> None:
+    """Disable (or re-enable) a user; disabling ends the user's open sessions. Users are
+    never deleted, so their notes keep an author."""
     require(actor, "users.manage")
     user = _get(session, username)
     if disabled and user.username == actor.username:
@@ -237,8 +251,18 @@ def set_disabled(session: Session, *, actor: Actor, username: str, disabled: boo
         _keep_one_admin(session, user)
     user.disabled = disabled
     session.add(user)
+    detail = {}
+    if disabled:
+        detail["sessions_ended"] = sessions.revoke_all(
+            session, user.username, by=actor.username, why="disabled", now=now or utcnow()
+        )
     audit.record(
-        session, actor.username, "user.disable" if disabled else "user.enable", "user", username
+        session,
+        actor.username,
+        "user.disable" if disabled else "user.enable",
+        "user",
+        user.username,
+        **detail,
     )
     session.commit()
 
@@ -254,22 +278,20 @@ def update_profile(session: Session, *, actor: Actor, username: str, name: str, 
     session.commit()
 
 
-def users_table(session: Session, now: datetime | None = None) -> pd.DataFrame:
+def users_table(session: Session) -> pd.DataFrame:
     """All users with roles, state and how many notes each wrote."""
-    now = now or utcnow()
     notes = dict(
         session.exec(select(MeetingNote.author, func.count()).group_by(MeetingNote.author)).all()
     )
     rows = []
     for u in session.exec(select(User).order_by(User.username)).all():
-        locked = u.locked_until is not None and u.locked_until > now
         rows.append(
             {
                 "username": u.username,
                 "name": u.name,
                 "email": u.email,
                 "roles": ", ".join(u.role_list),
-                "state": "disabled" if u.disabled else ("locked" if locked else "active"),
+                "state": "disabled" if u.disabled else "active",
                 "notes_written": notes.get(u.username, 0),
                 "last_login": u.last_login_at,
             }

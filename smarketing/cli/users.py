@@ -88,7 +88,7 @@ def run(args, engine_for) -> int:
                     username=args.username,
                     password=_password(args.password_stdin),
                 )
-                print(f"password of {args.username} changed; the account is unlocked")
+                print(f"password of {args.username} changed; their open sessions are ended")
             case "disable" | "enable":
                 users.set_disabled(
                     s,
@@ -96,5 +96,6 @@ def run(args, engine_for) -> int:
                     username=args.username,
                     disabled=args.users_command == "disable",
                 )
-                print(f"{args.username} {args.users_command}d")
+                ended = "; their open sessions are ended" if args.users_command == "disable" else ""
+                print(f"{args.username} {args.users_command}d{ended}")
     return 0

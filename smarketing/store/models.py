@@ -107,8 +107,6 @@ class User(UserBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     password_hash: str = Field(max_length=200)
     disabled: bool = False
-    failed_logins: int = 0
-    locked_until: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     password_changed_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
@@ -117,6 +115,41 @@ class User(UserBase, table=True):
     def role_list(self) -> list[str]:
         """The user's roles as a list."""
         return [r for r in self.roles.split(",") if r]
+
+
+class LoginSession(SQLModel, table=True):
+    """One login (form): the server-side session its cookie carries (``smarketing.auth.sessions``).
+
+    Only a hash of the session secret is stored; the secret itself travels in the signed
+    login cookie. A session ends when it is revoked (logout, password reset, disabling, an
+    admin's "End"), idle for longer than the idle timeout, or past ``expires_at``."""
+
+    __tablename__ = "login_session"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, index=True)
+    secret_hash: str = Field(
+        max_length=64, unique=True, index=True, description="sha256 of the secret, hex"
+    )
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    address: str | None = Field(default=None, max_length=64)
+    user_agent: str | None = Field(default=None, max_length=300)
+    revoked_at: datetime | None = None
+    revoked_by: str | None = Field(default=None, max_length=64)
+    revoked_why: str | None = Field(default=None, max_length=32)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed logins per username (existing or not) or per client address, and the delay
+    they impose (``smarketing.auth.logins``)."""
+
+    __tablename__ = "login_throttle"
+    kind: str = Field(primary_key=True, max_length=16, description="username or address")
+    key: str = Field(primary_key=True, max_length=100)
+    failures: int = 0
+    last_failure_at: datetime
+    blocked_until: datetime | None = None
 
 
 class AuditEntry(SQLModel, table=True):

@@ -1,11 +1,19 @@
-"""The login gate: first-admin setup, login with a database-backed lockout, logout."""
+"""The login gate: first-admin setup, the login form (checked and throttled by
+``smarketing.auth.logins``), login by cookie into a server-side session
+(``smarketing.auth.sessions``), logout.
+
+The login cookie is streamlit-authenticator's JWT, signed with the cookie key, written by
+its cookie component; the app writes it itself after a form login to add the ``sid`` claim,
+the secret of the session it opened. The library logs a returning browser in from the
+cookie; the gate then accepts that login only while the session is open, and checks the
+session again on every run (an admin's "End", a logout in another tab, a password reset or
+the idle timeout end it within one click)."""
 
 from __future__ import annotations
 
 import os
 import sys
-from contextlib import nullcontext
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import jwt
 import streamlit as st
@@ -15,7 +23,7 @@ from streamlit.errors import StreamlitSecretNotFoundError
 from streamlit_authenticator.utilities import LoginError
 
 from smarketing import config
-from smarketing.auth import logins, users
+from smarketing.auth import logins, sessions, users
 from smarketing.auth.permissions import Actor
 from smarketing.errors import InvalidInput, SmarketingError
 from smarketing.safe_text import safe_markdown as safe
@@ -23,8 +31,14 @@ from smarketing.store.models import utcnow
 from smarketing.ui.resources import session
 
 FLASH = "_smarketing_flash"
-FORM_LOGIN = "_smarketing_form_login"
-AUTH_AT = "_smarketing_authenticated"
+#: the id of this browser tab's login session (smarketing.auth.sessions)
+SESSION = "_smarketing_session"
+#: why the last session ended, shown above the login form
+ENDED = "_smarketing_ended"
+#: set while a submitted login is being checked: when the database was busy or away, the
+#: guard's Retry checks the same form again (instead of showing it anew)
+PENDING = "_smarketing_login_pending"
+LOGIN_STATE = ("authentication_status", "username", "name", "roles", "email")
 
 
 @st.cache_resource(show_spinner=False)
@@ -99,16 +113,30 @@ def _first_admin_form(engine: Engine) -> None:
     st.rerun()
 
 
-def _failed_attempts(credentials: dict) -> dict[str, int]:
-    return {u: d.get("failed_login_attempts", 0) for u, d in credentials["usernames"].items()}
+def _client() -> tuple[str | None, str | None]:
+    """The client's address (None on localhost) and user agent, if known (AppTest fills
+    both with mocks: anything but text counts as unknown)."""
+    address = st.context.ip_address
+    try:
+        agent = st.context.headers.get("User-Agent")
+    except (AttributeError, RuntimeError):
+        agent = None
+    return (
+        address if isinstance(address, str) else None,
+        agent if isinstance(agent, str) else None,
+    )
 
 
-def _forget_login(authenticator: stauth.Authenticate, message: str) -> None:
-    for key in ("authentication_status", "username", "name", "roles", "email"):
+def _end_login(authenticator: stauth.Authenticate, message: str) -> None:
+    """Forget this tab's login and delete the cookie; the login form comes next, with
+    ``message`` above it."""
+    for key in (*LOGIN_STATE, SESSION):
         st.session_state.pop(key, None)
+    # the library reads the cookie this tab connected with on every run: this flag makes it
+    # stop, so the ended login does not come back before the browser has dropped the cookie
+    st.session_state["logout"] = True
     authenticator.cookie_controller.delete_cookie()
-    st.error(message)
-    st.stop()
+    st.session_state[ENDED] = message
 
 
 def _authenticator(credentials: dict) -> stauth.Authenticate:
@@ -121,57 +149,104 @@ def _authenticator(credentials: dict) -> stauth.Authenticate:
         credentials,
         config.COOKIE_NAME,
         key,
-        config.COOKIE_EXPIRY_DAYS,
+        config.session_max_age().total_seconds() / 86400,
         auto_hash=False,
         login_sleep_time=0,
     )
 
 
-def _login_form(authenticator: stauth.Authenticate) -> None:
-    """Render the login form (or log in from the cookie); handle the library's refusals."""
-    place = (
-        nullcontext() if st.session_state.get("authentication_status") else st.columns([2, 3])[0]
+def _set_cookie(authenticator: stauth.Authenticate, username: str, started) -> None:
+    """Write the login cookie: the library's JWT (username, exp_date) plus ``sid``, the
+    session's secret. SameSite=Strict; Secure when SMARKETING_COOKIE_SECURE=1."""
+    model = authenticator.cookie_controller.cookie_model
+    token = jwt.encode(
+        {"username": username, "exp_date": started.expires_at.timestamp(), "sid": started.secret},
+        model.cookie_key,
+        algorithm="HS256",
     )
+    model.cookie_manager.set(
+        config.COOKIE_NAME,
+        token,
+        expires_at=started.expires_at,
+        secure=True if config.cookie_secure() else None,
+    )
+
+
+def _cookie_login(engine: Engine, authenticator: stauth.Authenticate, now: datetime) -> None:
+    """Log in from the cookie, if there is one and its session is open."""
     try:
-        with place:
-            authenticator.login(
-                location="main",
-                max_login_attempts=logins.MAX_FAILED_LOGINS,
-                key="login",
-                fields={
-                    "Form name": "Log in",
-                    "Username": "Username",
-                    "Password": "Password",
-                    "Login": "Login",
-                },
-                callback=lambda info: st.session_state.update({FORM_LOGIN: info["username"]}),
-            )
-    except LoginError as exc:
-        if "attempts" in str(exc):
-            st.error(
-                f"This username is locked after {logins.MAX_FAILED_LOGINS} failed logins. Try "
-                f"again in up to {logins.LOCK_MINUTES} minutes, or ask an admin to reset the "
-                "password."
-            )
-        elif "not authorized" in str(exc):
-            _forget_login(authenticator, "That account no longer exists or is disabled.")
-        else:
-            st.error(str(exc))
-        st.stop()
+        authenticator.login(location="unrendered", key="login")
+        token = authenticator.cookie_controller.get_cookie() or {}
+    except LoginError:
+        _end_login(authenticator, "That account no longer exists or is disabled.")
+        return
     except jwt.InvalidTokenError:
-        _forget_login(authenticator, "Your login cookie is not valid here. Please log in.")
+        _end_login(authenticator, "Your login cookie is not valid here. Please log in.")
+        return
+    if not st.session_state.get("authentication_status"):
+        return
+    with session(engine) as s:
+        found = sessions.by_secret(s, token.get("sid"))
+        why = sessions.ended_why(s, found, st.session_state["username"], now)
+    if why:
+        _end_login(authenticator, sessions.ENDED[why])
+    else:
+        st.session_state[SESSION] = found
 
 
-def _authenticated_at(authenticator: stauth.Authenticate) -> datetime:
-    """When this login happened: now for a password login, the cookie's issue time otherwise."""
-    if st.session_state.pop(FORM_LOGIN, None):
-        return utcnow()
-    token = authenticator.cookie_controller.get_cookie() or {}
-    expires = token.get("exp_date")
-    if not expires:
-        return utcnow()
-    issued = datetime.fromtimestamp(float(expires), UTC)
-    return issued - timedelta(days=config.COOKIE_EXPIRY_DAYS)
+def _login_form(engine: Engine, authenticator: stauth.Authenticate, now: datetime) -> None:
+    """The login page; returns only once the form logged someone in."""
+    st.title("Smarketing")
+    st.caption("Marketing and sales, one team: the SLA, lead quality and meetings.")
+    if FLASH in st.session_state:  # kept until the login: the page reruns by itself
+        st.success(st.session_state[FLASH], icon=":material/check_circle:")
+    if ENDED in st.session_state:
+        st.info(st.session_state[ENDED], icon=":material/logout:")
+    column = st.columns([2, 3])[0]
+    with column.form("login"):
+        st.subheader("Log in")
+        username = st.text_input("Username", key="login_username", autocomplete="username")
+        password = st.text_input(
+            "Password", type="password", key="login_password", autocomplete="current-password"
+        )
+        submitted = st.form_submit_button("Login", type="primary")
+    if not (st.session_state.pop(PENDING, False) or submitted):
+        st.stop()
+    if not username.strip() or not password:
+        column.error("Enter your username and password.")
+        st.stop()
+    address, agent = _client()
+    st.session_state[PENDING] = True
+    with session(engine) as s:
+        answer = logins.attempt_login(
+            s, username=username, password=password, address=address, now=now
+        )
+        if answer.user is None:
+            st.session_state.pop(PENDING, None)
+            column.error(answer.message, icon=":material/error:")
+            st.stop()
+        user = answer.user
+        started = sessions.start(
+            s, username=user.username, now=now, address=address, user_agent=agent
+        )
+        state = {
+            "authentication_status": True,
+            "username": user.username,
+            "name": user.name,
+            "email": user.email,
+            "roles": user.role_list,
+            "logout": None,
+            SESSION: started.id,
+        }
+    st.session_state.update(state)
+    for key in (PENDING, ENDED):
+        st.session_state.pop(key, None)
+    _set_cookie(authenticator, state["username"], started)
+
+
+def _log_out(engine: Engine, info: dict) -> None:
+    with session(engine) as s:
+        sessions.log_out(s, st.session_state.pop(SESSION, None), info["username"], utcnow())
 
 
 def gate(engine: Engine) -> Actor:
@@ -181,54 +256,35 @@ def gate(engine: Engine) -> Actor:
             _first_admin_form(engine)
             st.stop()
         credentials = logins.login_credentials(s)
-    before = _failed_attempts(credentials)
     authenticator = _authenticator(credentials)
     known = credentials["usernames"]
-    if (
-        st.session_state.get("authentication_status")
-        and st.session_state.get("username") not in known
-    ):
-        _forget_login(authenticator, "Your account is disabled. Ask an admin.")
+    now = utcnow()
+    if st.session_state.get("authentication_status"):
+        username = st.session_state.get("username")
+        if username not in known:
+            _end_login(authenticator, sessions.ENDED["disabled"])
+        else:
+            with session(engine) as s:
+                why = sessions.ended_why(s, st.session_state.get(SESSION), username, now)
+            if why:
+                _end_login(authenticator, sessions.ENDED[why])
+    else:
+        _cookie_login(engine, authenticator, now)
     if not st.session_state.get("authentication_status"):
-        st.session_state.pop(AUTH_AT, None)
-        st.title("Smarketing")
-        st.caption("Marketing and sales, one team: the SLA, lead quality and meetings.")
-        if FLASH in st.session_state:  # kept until the login: the page reruns by itself
-            st.success(st.session_state[FLASH], icon=":material/check_circle:")
-    _login_form(authenticator)
-    with session(engine) as s:
-        for username, count in _failed_attempts(credentials).items():
-            if count > before.get(username, 0) and logins.record_failed_login(s, username):
-                st.error(
-                    f"Too many failed logins: **{username}** is locked for "
-                    f"{logins.LOCK_MINUTES} minutes."
-                )
-                st.stop()
-    status = st.session_state.get("authentication_status")
-    if status is False:
-        st.error("Wrong username or password.")
-    if not status:
-        st.stop()
-    username = st.session_state["username"]
-    with session(engine) as s:
-        if st.session_state.get(AUTH_AT, (None,))[0] != username:
-            with_password = bool(st.session_state.get(FORM_LOGIN))
-            if with_password and logins.lock_minutes_left(s, username):
-                # a guess in another session locked the user while this form was checked
-                _forget_login(authenticator, "This username is locked: try again later.")
-            st.session_state[AUTH_AT] = (username, _authenticated_at(authenticator))
-            logins.record_login(s, username, with_password=with_password)
-        if not logins.session_still_valid(s, username, st.session_state[AUTH_AT][1]):
-            st.session_state.pop(AUTH_AT, None)
-            _forget_login(authenticator, "Your password was changed: please log in again.")
+        _login_form(engine, authenticator, now)
     st.session_state.pop(FLASH, None)
+    username = st.session_state["username"]
     roles = known[username]["roles"]
     st.session_state["roles"] = roles
     with st.sidebar:
         st.markdown(f"**{safe(known[username]['name'])}**  \n{', '.join(roles)}")
-        authenticator.logout("Log out", location="sidebar", key="logout_button")
+        authenticator.logout(
+            "Log out",
+            location="sidebar",
+            key="logout_button",
+            callback=lambda info: _log_out(engine, info),
+        )
     if not st.session_state.get("authentication_status"):
-        st.session_state.pop(AUTH_AT, None)
         st.info("You are logged out.")
         st.button("Log in again", key="login_again")
         st.stop()

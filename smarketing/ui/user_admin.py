@@ -1,4 +1,5 @@
-"""Admin → Users forms: add, change roles, reset password, disable/enable."""
+"""Admin → Users forms: add, change roles, reset password, disable/enable, end a user's
+open sessions, clear failed logins."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing.auth import users
+from smarketing.auth import sessions, throttle, users
 from smarketing.auth.permissions import Actor, allowed
 from smarketing.quality import reasons
+from smarketing.safe_text import safe_markdown as safe
 from smarketing.store.models import Role
 from smarketing.ui import widgets
 from smarketing.ui.resources import session
@@ -90,7 +92,7 @@ def change_user_form(engine: Engine, actor: Actor, usernames: list[str]) -> None
         if st.form_submit_button("Reset password", disabled=not can):
             _run(
                 engine,
-                "Password reset; the account is unlocked.",
+                "Password reset; the user's open sessions are ended.",
                 lambda s: users.set_password(s, actor=actor, username=picked, password=password),
             )
     with c3:
@@ -105,6 +107,79 @@ def change_user_form(engine: Engine, actor: Actor, usernames: list[str]) -> None
                 ),
             )
         st.caption("Users are never deleted: their notes and verdicts keep their author.")
+    sessions_panel(engine, actor, picked)
+
+
+def sessions_panel(engine: Engine, actor: Actor, username: str) -> None:
+    """The user's open sessions (one per login and browser), each with an "End" button."""
+    can = allowed(actor, "users.manage")
+    now = widgets.now()
+    with session(engine) as s:
+        table = sessions.open_sessions(s, now, username=username)
+    st.subheader("Open sessions")
+    if table.empty:
+        st.caption(f"**{safe(username)}** has no open session.")
+        return
+    st.caption(
+        "One row per login (a browser, with all its tabs). *End* logs that browser out at its "
+        "next click, and its login cookie stops working, also where it was copied. Resetting "
+        "the password or disabling the account ends them all."
+    )
+    for row in table.itertuples():
+        text, button = st.columns([6, 1], vertical_alignment="center")
+        where = safe(row.address) if row.address else "address unknown"
+        text.markdown(
+            f"Logged in **{widgets.local_time(row.created_at)}** · last seen "
+            f"{widgets.local_time(row.last_seen_at)} · from {where}"
+        )
+        text.caption(safe(row.agent) if row.agent else "Browser unknown")
+        if button.button("End", key=f"end_session_{row.id}", disabled=not can):
+            _run(
+                engine,
+                f"Ended a session of **{safe(username)}**.",
+                lambda s, sid=row.id: sessions.end_session(
+                    s, actor=actor, session_id=sid, now=widgets.now()
+                ),
+            )
+
+
+KIND_LABELS = {throttle.USERNAME: "Username", throttle.ADDRESS: "Address"}
+
+
+def throttles_panel(engine: Engine, actor: Actor) -> None:
+    """Usernames and client addresses with recent failed logins, each with a "Clear" button."""
+    can = allowed(actor, "users.manage")
+    now = widgets.now()
+    with session(engine) as s:
+        table = throttle.throttles(s, now)
+    minutes = int(throttle.WINDOW.total_seconds() // 60)
+    st.caption(
+        f"Failed logins of the last {minutes} minutes, per username (existing or not) and per "
+        f"client address. After {throttle.FREE_FAILURES[throttle.USERNAME]} failures for a "
+        f"username (or {throttle.FREE_FAILURES[throttle.ADDRESS]} from an address) each try "
+        f"waits longer: 1 s, 2 s, 4 s … up to {int(throttle.MAX_DELAY.total_seconds())} s. "
+        "Nobody is locked out. *Clear* forgets the failures at once (e.g. after a user "
+        "forgot their password and an admin reset it)."
+    )
+    if table.empty:
+        st.caption("No failed logins right now.")
+        return
+    for row in table.itertuples():
+        text, button = st.columns([6, 1], vertical_alignment="center")
+        wait = f" · waits **{row.wait_s} s**" if row.wait_s else ""
+        text.markdown(
+            f"{KIND_LABELS.get(row.kind, row.kind)} **{safe(row.key)}** · {row.failures} failed "
+            f"login{'' if row.failures == 1 else 's'}, the last "
+            f"{widgets.local_time(row.last_failure_at)}{wait}"
+        )
+        if button.button("Clear", key=f"clear_{row.kind}_{row.key}", disabled=not can):
+            _run(
+                engine,
+                f"Cleared the failed logins of {safe(row.key)}.",
+                lambda s, kind=row.kind, key=row.key: throttle.clear(
+                    s, actor=actor, kind=kind, key=key
+                ),
+            )
 
 
 def rejection_reasons_form(engine: Engine, actor: Actor) -> None:

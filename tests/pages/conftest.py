@@ -72,14 +72,34 @@ def new_app() -> AppTest:
     return AppTest.from_file(APP, default_timeout=30)
 
 
+def open_session(username: str) -> int:
+    """A login session for the user, opened now in the app's database (the one the app
+    checks on every run); its id."""
+    import os
+
+    from smarketing.auth import sessions
+    from smarketing.store.models import utcnow
+
+    engine = make_engine(os.environ["SMARKETING_DATABASE_URL"])
+    try:
+        with Session(engine) as s:
+            return sessions.start(s, username=username, now=utcnow()).id
+    finally:
+        engine.dispose()
+
+
 def logged_in(username: str, roles: list[str], as_of: date = AS_OF) -> AppTest:
-    """An app run as if the user had logged in (session state seeded), as of AS_OF."""
+    """An app run as if the user had logged in (session state seeded with an open login
+    session), as of AS_OF."""
+    from smarketing.ui.auth import SESSION
+
     at = new_app()
     at.session_state["authentication_status"] = True
     at.session_state["username"] = username
     at.session_state["name"] = username.title()
     at.session_state["roles"] = roles
     at.session_state["as_of"] = as_of
+    at.session_state[SESSION] = open_session(username)
     return at.run()
 
 

@@ -1,4 +1,4 @@
-"""Login, first admin, lockout and role-based navigation through AppTest."""
+"""Login, first admin, throttling, sessions and role-based navigation through AppTest."""
 
 from __future__ import annotations
 
@@ -96,15 +96,37 @@ def test_wrong_password_shows_error(people):
     assert "Overview" not in [t.value for t in at.title]
 
 
-def test_five_failures_lock_the_username(people):
+@pytest.mark.parametrize("username", ["sam", "nobody"])
+def test_the_same_answer_for_known_and_unknown_usernames(people, username):
+    """Five wrong passwords for a real user and for an invented one: the same words, and the
+    same wait after the fifth (it used to say "locked" only for the real one)."""
     at = new_app().run()
-    for _ in range(5):
-        at = login_through_form(at, "sam", "wrong password")
-    assert "locked" in texts(at)
-    # the right password no longer helps: the lock is in the database, not in this session
-    at = login_through_form(new_app().run(), "sam", PASSWORD)
-    assert "locked" in texts(at)
+    for _ in range(4):
+        at = login_through_form(at, username, "wrong password")
+        assert [e.value for e in at.error] == ["Wrong username or password."]
+    at = login_through_form(at, username, "wrong password")
+    assert [e.value for e in at.error] == [
+        "Wrong username or password. Wait 1 s before the next try."
+    ]
+    assert "locked" not in texts(at)
+
+
+@pytest.mark.parametrize("username", ["sam", "nobody"])
+def test_during_a_delay_the_right_password_gets_the_same_answer(people, app_env, username):
+    from sqlmodel import Session
+
+    from smarketing.auth import throttle
+    from smarketing.store.models import utcnow
+
+    with Session(app_env) as s:  # ten failures just now: the capped delay of 30 s
+        for _ in range(10):
+            throttle.record_failure(s, username, None, utcnow())
+    at = login_through_form(new_app().run(), username, PASSWORD)
+    [error] = [e.value for e in at.error]
+    assert error.startswith("Wrong username or password. Wait ")
+    assert error.endswith(" s before the next try.")
     assert not at.session_state["authentication_status"]
+    assert "Overview" not in [t.value for t in at.title]
 
 
 PAGES = {
@@ -212,3 +234,55 @@ def test_user_added_by_cli_can_log_in(app_env, monkeypatch, capsys):
     assert not at.exception
     assert "Overview" in [t.value for t in at.title]
     assert at.session_state["roles"] == ["marketing"]
+
+
+def test_a_form_login_opens_a_session_and_logout_ends_it(people, app_env):
+    from sqlmodel import Session, select
+
+    from smarketing.store.models import LoginSession
+    from smarketing.ui.auth import SESSION
+
+    at = login_through_form(new_app().run(), "mia", PASSWORD)
+    assert "Overview" in [t.value for t in at.title]
+    with Session(app_env) as s:
+        [row] = s.exec(select(LoginSession)).all()
+    assert (row.username, row.revoked_at) == ("mia", None)
+    assert at.session_state[SESSION] == row.id
+    at.button(key="logout_button").click().run()
+    assert "You are logged out." in texts(at)
+    with Session(app_env) as s:
+        row = s.get(LoginSession, row.id)
+    assert (row.revoked_by, row.revoked_why) == ("mia", "logout")
+
+
+def test_a_session_ended_by_an_admin_shows_the_login_form(people, app_env):
+    from sqlmodel import Session
+
+    from smarketing.auth import sessions
+    from smarketing.auth.permissions import Actor
+    from smarketing.store.models import utcnow
+    from smarketing.ui.auth import SESSION
+
+    at = logged_in("sam", ["sales"])
+    assert "Overview" in [t.value for t in at.title]
+    with Session(app_env) as s:
+        sessions.end_session(
+            s, actor=Actor.of("ada", {"admin"}), session_id=at.session_state[SESSION], now=utcnow()
+        )
+    at.run()
+    assert "An admin ended your session" in texts(at)
+    assert "Overview" not in [t.value for t in at.title]
+    assert at.button[0].label == "Login"  # the form, not a dead end
+    at = login_through_form(at, "sam", PASSWORD)
+    assert "Overview" in [t.value for t in at.title]
+
+
+def test_an_authenticated_state_without_a_session_is_refused(people):
+    """Only a login (form, or cookie with an open session) opens the app."""
+    at = new_app()
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = "ada"
+    at.session_state["roles"] = ["admin"]
+    at.run()
+    assert "Overview" not in [t.value for t in at.title]
+    assert "Your session has ended" in texts(at)

@@ -76,7 +76,8 @@ def test_empty_store_renders(people):
 
 
 def logged_in_with_link(query: str):
-    from tests.pages.conftest import new_app
+    from smarketing.ui.auth import SESSION
+    from tests.pages.conftest import new_app, open_session
 
     at = new_app()
     at.query_params["as_of"] = query
@@ -85,6 +86,7 @@ def logged_in_with_link(query: str):
         "username": "mia",
         "name": "Mia",
         "roles": ["marketing"],
+        SESSION: open_session("mia"),
     }.items():
         at.session_state[key] = value
     return at.run()

@@ -1,0 +1,162 @@
+"""Login throttling: failed logins per username (existing or not) and per client address,
+kept in the database, with growing delays instead of a lock.
+
+After ``FREE_FAILURES`` failures within ``WINDOW`` each further failure makes the next try
+wait longer: 1 s, 2 s, 4 s, … up to ``MAX_DELAY``. A try during the delay is refused
+without looking at the password. Nothing here depends on whether the username exists, so
+the delays cannot tell a real username from an invented one, and an outsider cannot lock
+anyone out: the worst they cause is a wait of MAX_DELAY per try.
+
+Every count is raised by one atomic upsert (``INSERT … ON CONFLICT DO UPDATE``), so parallel
+tries from several sessions and app processes all count, on SQLite and PostgreSQL. Times
+are passed in (``now``): the rules are tested without sleeping.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import case, delete, or_
+from sqlmodel import Session, select
+
+from smarketing.auth import audit
+from smarketing.auth.permissions import Actor, require
+from smarketing.errors import NotFound
+from smarketing.store.models import LoginThrottle
+
+USERNAME, ADDRESS = "username", "address"
+#: failures within WINDOW before delays start: per username, and per client address (higher:
+#: everybody in an office behind one NAT or proxy shares an address)
+FREE_FAILURES = {USERNAME: 5, ADDRESS: 20}
+#: a count starts again after this long without a failure
+WINDOW = timedelta(minutes=15)
+FIRST_DELAY = timedelta(seconds=1)
+MAX_DELAY = timedelta(seconds=30)
+#: the address used when the client's is not known (AppTest, some proxies)
+UNKNOWN_ADDRESS = "unknown"
+KEY_MAX = 100
+
+
+def delay_after(failures: int, kind: str) -> timedelta:
+    """The wait imposed after ``failures`` failures in the window (zero below the free ones)."""
+    over = failures - FREE_FAILURES[kind]
+    if over < 0:
+        return timedelta(0)
+    return min(FIRST_DELAY * 2 ** min(over, 16), MAX_DELAY)
+
+
+def keys(username: str, address: str | None) -> list[tuple[str, str]]:
+    """The throttle rows a login try counts against: its username and its client address."""
+    return [
+        (USERNAME, username.strip().lower()[:KEY_MAX]),
+        (ADDRESS, (address or "").strip()[:KEY_MAX] or UNKNOWN_ADDRESS),
+    ]
+
+
+def _matches(pairs: list[tuple[str, str]]):
+    table = LoginThrottle.__table__
+    return or_(*[(table.c.kind == kind) & (table.c.key == key) for kind, key in pairs])
+
+
+def wait_seconds(session: Session, username: str, address: str | None, now: datetime) -> int:
+    """Whole seconds (rounded up) before this username may be tried from this address."""
+    table = LoginThrottle.__table__
+    until = session.execute(
+        select(table.c.blocked_until).where(
+            _matches(keys(username, address)), table.c.blocked_until > now
+        )
+    ).scalars()
+    left = max(((u - now).total_seconds() for u in until), default=0.0)
+    return math.ceil(left) if left > 0 else 0
+
+
+def _upsert(session: Session):
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def _forget_stale(session: Session, now: datetime) -> None:
+    table = LoginThrottle.__table__
+    session.execute(
+        delete(table).where(
+            table.c.last_failure_at <= now - WINDOW,
+            or_(table.c.blocked_until.is_(None), table.c.blocked_until <= now),
+        )
+    )
+
+
+def record_failure(session: Session, username: str, address: str | None, now: datetime) -> int:
+    """Count one failed login against its username and its address; commits. Returns the
+    seconds to wait before the next try (0 while failures are still free)."""
+    table = LoginThrottle.__table__
+    insert = _upsert(session)
+    _forget_stale(session, now)
+    for kind, key in keys(username, address):
+        stmt = insert(table).values(kind=kind, key=key, failures=1, last_failure_at=now)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["kind", "key"],
+            set_={
+                "failures": case(
+                    (table.c.last_failure_at <= now - WINDOW, 1), else_=table.c.failures + 1
+                ),
+                "last_failure_at": now,
+            },
+        ).returning(table.c.failures)
+        failures = session.execute(stmt).scalar_one()
+        delay = delay_after(failures, kind)
+        if delay:
+            until = now + delay
+            session.execute(
+                table.update()
+                .where(
+                    table.c.kind == kind,
+                    table.c.key == key,
+                    or_(table.c.blocked_until.is_(None), table.c.blocked_until < until),
+                )
+                .values(blocked_until=until)
+            )
+        if failures == FREE_FAILURES[kind]:
+            audit.record(session, "system", "login.throttled", kind, key[:64], failures=failures)
+    session.commit()
+    return wait_seconds(session, username, address, now)
+
+
+def forget_username(session: Session, username: str) -> None:
+    """Drop the username's count (a good login, a password reset); no commit."""
+    table = LoginThrottle.__table__
+    session.execute(delete(table).where(_matches(keys(username, None)[:1])))
+
+
+THROTTLE_COLUMNS = ["kind", "key", "failures", "last_failure_at", "blocked_until"]
+
+
+def throttles(session: Session, now: datetime) -> pd.DataFrame:
+    """Usernames and addresses with failed logins in the current window (or still waiting),
+    most failures first; ``wait_s``: whole seconds left of the delay (0 when none)."""
+    table = LoginThrottle.__table__
+    rows = session.execute(
+        select(*[table.c[c] for c in THROTTLE_COLUMNS])
+        .where(or_(table.c.last_failure_at > now - WINDOW, table.c.blocked_until > now))
+        .order_by(table.c.failures.desc(), table.c.kind, table.c.key)
+    ).all()
+    frame = pd.DataFrame([dict(r._mapping) for r in rows], columns=THROTTLE_COLUMNS)
+    until = [u if u is not None and u > now else None for u in frame["blocked_until"]]
+    frame["blocked_until"] = until
+    frame["wait_s"] = [math.ceil((u - now).total_seconds()) if u else 0 for u in until]
+    return frame
+
+
+def clear(session: Session, *, actor: Actor, kind: str, key: str) -> None:
+    """An admin clears a username's or an address's failed logins (and its delay); audited."""
+    require(actor, "users.manage")
+    table = LoginThrottle.__table__
+    gone = session.execute(delete(table).where(table.c.kind == kind, table.c.key == key)).rowcount
+    if not gone:
+        raise NotFound(f"no failed logins recorded for {kind} {key!r}")
+    audit.record(session, actor.username, "login.throttle_cleared", kind, key[:64])
+    session.commit()

@@ -1,0 +1,92 @@
+"""Logout ends the session on the server: a login cookie copied before "Log out" opens
+nothing afterwards, in a real browser."""
+
+from __future__ import annotations
+
+import pytest
+
+from scripts.browser_tour import COOKIE_NAME, wait_for_cookie
+from tests.e2e.conftest import settle
+from tests.e2e.test_browser import log_in
+
+pytestmark = pytest.mark.browser
+
+
+def login_cookie(context) -> dict:
+    [cookie] = [c for c in context.cookies() if c["name"] == COOKIE_NAME]
+    return cookie
+
+
+def open_with_cookie(browser, server: str, cookie: dict):
+    """A fresh browser (no cookies but ``cookie``) on the app; returns its context and page."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    context.add_cookies([cookie])
+    page = context.new_page()
+    page.goto(server)
+    settle(page)
+    return context, page
+
+
+def test_a_copied_cookie_is_dead_after_logout(server, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.goto(server)
+    settle(page)
+    log_in(page, "sam")
+    page.get_by_role("heading", name="Overview").wait_for(timeout=20000)
+    cookie = login_cookie(context)
+    assert cookie["sameSite"] == "Strict"
+
+    # while the session is open the copy logs in (so the refusal below is the server's)
+    other, other_page = open_with_cookie(browser, server, cookie)
+    other_page.get_by_role("heading", name="Overview").wait_for(timeout=20000)
+    other.close()
+
+    page.get_by_role("button", name="Log out").click()
+    settle(page)
+    wait_for_cookie(context, present=False)
+    context.close()
+
+    replay, replay_page = open_with_cookie(browser, server, cookie)
+    replay_page.get_by_role("button", name="Login").wait_for(timeout=20000)
+    replay_page.get_by_text("You logged out: please log in again.").wait_for(timeout=10000)
+    assert replay_page.get_by_role("heading", name="Overview").count() == 0
+    assert replay_page.locator('[data-testid="stSidebarNav"]').count() == 0
+    # and the dead cookie is removed from the replaying browser
+    wait_for_cookie(replay, present=False)
+    replay.close()
+
+
+def test_the_cookie_is_secure_when_configured(browser, tmp_path):
+    """SMARKETING_COOKIE_SECURE=1 (an app behind HTTPS): the cookie is marked Secure (chromium
+    keeps Secure cookies written on http://127.0.0.1, a secure context)."""
+    from sqlmodel import Session
+
+    from smarketing.auth import users
+    from smarketing.auth.permissions import CLI_ACTOR
+    from smarketing.store.db import make_engine, upgrade_to_head
+    from tests.e2e.conftest import PASSWORD, streamlit_app
+
+    url = f"sqlite:///{tmp_path / 'secure.db'}"
+    engine = make_engine(url)
+    upgrade_to_head(engine)
+    with Session(engine) as s:
+        users.add_user(
+            s,
+            actor=CLI_ACTOR,
+            username="sam",
+            name="Sam",
+            email="sam@example.com",
+            roles=["sales"],
+            password=PASSWORD,
+        )
+    engine.dispose()
+    with streamlit_app(url, tmp_path, SMARKETING_COOKIE_SECURE="1") as base:
+        context = browser.new_context(viewport={"width": 1280, "height": 720})
+        page = context.new_page()
+        page.goto(base)
+        settle(page)
+        log_in(page, "sam")
+        cookie = login_cookie(context)
+        assert (cookie["secure"], cookie["sameSite"]) == (True, "Strict")
+        context.close()
