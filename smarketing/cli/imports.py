@@ -150,7 +150,7 @@ def run(args, engine_for, progress=None) -> int:
     from smarketing.data_in.planning import default_source_system, stored_source_systems
     from smarketing.data_in.reading import read_activities, read_leads
     from smarketing.data_in.records import UnreadableFile
-    from smarketing.data_in.rejects import rejects_frame
+    from smarketing.data_in.rejects import rejects_csv
     from smarketing.data_in.upsert import import_activities, import_leads
 
     started()  # a large file is read before the engine is made
@@ -242,9 +242,9 @@ def run(args, engine_for, progress=None) -> int:
             file=sys.stderr,
         )
     if args.rejects:
-        table = rejects_frame(parsed, unmatched)
-        if not table.empty:
-            table.to_csv(args.rejects, index=False)
+        rejected = rejects_csv(parsed, unmatched)
+        if rejected:
+            args.rejects.write_bytes(rejected)
             print(f"rejected rows written to {args.rejects}", file=sys.stderr)
     verb = "would be" if args.dry_run else "were"
     print(

@@ -223,7 +223,7 @@ def problems(parsed: ParsedFile, unmatched: list[RowError]) -> None:
     st.dataframe(shown, hide_index=True, width="stretch")
     st.download_button(
         "Download the rejected rows (CSV with an 'error' column)",
-        rejects.rejects_frame(parsed, unmatched).to_csv(index=False).encode("utf-8"),
+        rejects.rejects_csv(parsed, unmatched),
         file_name=f"rejected-{parsed.file_name}",
         mime="text/csv",
         key="import_rejects",
