@@ -10,10 +10,12 @@ from collections import defaultdict
 import pandas as pd
 
 from smarketing import safe_csv
-from smarketing.data_in.records import ParsedFile, RowError
+from smarketing.data_in.records import ParsedFile, RowError, RowWarning
 
 #: The column a rejects table adds (the readers ignore it when the file is imported again).
 ERROR_COLUMN = "error"
+#: The columns of the warnings table.
+WARNING_COLUMNS = ["row", "column", "value", "warning"]
 
 
 def all_errors(parsed: ParsedFile, unmatched: list[RowError]) -> list[RowError]:
@@ -61,3 +63,17 @@ def rejects_csv(parsed: ParsedFile, unmatched: list[RowError]) -> bytes:
     row was rejected."""
     frame = rejects_frame(parsed, unmatched)
     return safe_csv.frame_csv_bytes(frame) if len(frame) else b""
+
+
+def warnings_frame(warnings: list[RowWarning]) -> pd.DataFrame:
+    """The rows imported with a warning (``ImportResult.warnings``): row, column, the cell
+    as in the file, and the warning, in file order."""
+    return pd.DataFrame(
+        [(w.row, w.column or "", w.value, w.message) for w in warnings], columns=WARNING_COLUMNS
+    )
+
+
+def warnings_csv(warnings: list[RowWarning]) -> bytes:
+    """:func:`warnings_frame` as UTF-8 CSV, formula-safe (``--warnings`` on the command line,
+    the Import page's download); ``b""`` without warnings."""
+    return safe_csv.frame_csv_bytes(warnings_frame(warnings)) if warnings else b""
