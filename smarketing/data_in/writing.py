@@ -159,6 +159,7 @@ def _finish_run(
             unchanged=result.unchanged,
             rejected=result.rejected,
             verdicts_added=result.verdicts_added,
+            rows_with_warnings=result.warned_rows,
         )
         bump_data_version(s)
         s.flush()

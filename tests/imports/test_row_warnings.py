@@ -25,7 +25,7 @@ from smarketing.data_in.records import RowWarning
 from smarketing.data_in.rejects import warnings_csv
 from smarketing.data_in.upsert import import_activities, import_leads
 from smarketing.errors import InvalidInput
-from smarketing.store.models import Lead, LeadActivity, LeadChange
+from smarketing.store.models import AuditEntry, ImportRun, Lead, LeadActivity, LeadChange
 from tests.conftest import NOW
 from tests.factories import add_lead
 
@@ -68,6 +68,20 @@ def test_future_dates_are_warned_about_per_row_and_imported(engine):
     assert stored["101"].mql_at == datetime(2099, 1, 1, 9, 0, tzinfo=UTC)  # imported as it is
     assert stored["103"].created_at == datetime(2026, 11, 19, 12, 1, tzinfo=UTC)
     assert str(done.warnings[0]) == f"row 2, column '{MQL}': {LATER}"
+    with Session(engine) as s:  # the run log and the audit entry count them
+        assert s.exec(select(ImportRun)).scalars().one().message.endswith("(2 rows with warnings)")
+        entry = s.exec(select(AuditEntry).where(AuditEntry.action == "import.leads")).scalars()
+        assert '"rows_with_warnings": 2' in entry.one().detail
+
+
+def test_a_file_built_by_hand_shows_the_value_in_local_time(engine):
+    """Without the reader's raw rows (a ParsedFile built by a connector) the warning's value
+    is the date in the business timezone."""
+    from tests.imports.test_upsert import leads_file, rec
+
+    far = datetime(2099, 1, 1, 9, tzinfo=UTC)
+    result = import_leads(engine, leads_file(rec("9", 2, created_at=far)), actor=ADMIN, now=NOW)
+    assert result.warnings == [RowWarning(2, "Create Date", "2099-01-01 10:00", LATER)]
 
 
 def test_the_horizon_is_configurable(engine, monkeypatch):
