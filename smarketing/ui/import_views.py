@@ -248,7 +248,16 @@ def row_warnings(parsed: ParsedFile, warnings: list[RowWarning]) -> None:
             for w in warnings[:200]
         ]
     )
-    st.dataframe(shown, hide_index=True, width="stretch")
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Row": st.column_config.NumberColumn(width="small"),
+            "Value": st.column_config.TextColumn(width="medium"),
+            "Warning": st.column_config.TextColumn(width="large"),
+        },
+    )
     st.download_button(
         "Download the warnings (CSV)",
         rejects.warnings_csv(warnings),
