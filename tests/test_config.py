@@ -40,3 +40,13 @@ def test_unknown_timezone_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("SMARKETING_TIMEZONE", "Europe/Atlantis")
     with pytest.raises(InvalidInput, match="not a known timezone"):
         config.business_tz()
+
+
+def test_import_future_days_default_and_setting(monkeypatch):
+    monkeypatch.delenv("SMARKETING_IMPORT_FUTURE_DAYS", raising=False)
+    assert config.import_future_days() == 1.0
+    monkeypatch.setenv("SMARKETING_IMPORT_FUTURE_DAYS", " 0.5 ")
+    assert config.import_future_days() == 0.5
+    monkeypatch.setenv("SMARKETING_IMPORT_FUTURE_DAYS", "a week")
+    with pytest.raises(InvalidInput, match="must be a number of days from 0 to 36500"):
+        config.import_future_days()
