@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from datetime import timedelta
@@ -53,6 +54,28 @@ def business_tz() -> ZoneInfo:
         raise InvalidInput(
             f"SMARKETING_TIMEZONE={name!r} is not a known timezone (e.g. Europe/Oslo)"
         ) from exc
+
+
+#: An imported date later than this many days after the import is reported (a warning).
+DEFAULT_IMPORT_FUTURE_DAYS = 1.0
+
+
+def import_future_days() -> float:
+    """How far after the import an imported date may lie before the import warns about it
+    (``SMARKETING_IMPORT_FUTURE_DAYS``, days, may be fractional; default 1)."""
+    raw = os.environ.get("SMARKETING_IMPORT_FUTURE_DAYS", "").strip()
+    if not raw:
+        return DEFAULT_IMPORT_FUTURE_DAYS
+    try:
+        days = float(raw)
+    except ValueError:
+        days = math.nan
+    if not (math.isfinite(days) and 0 <= days <= 36_500):
+        raise InvalidInput(
+            f"SMARKETING_IMPORT_FUTURE_DAYS={raw!r} must be a number of days from 0 to 36500 "
+            f"(default {DEFAULT_IMPORT_FUTURE_DAYS:g})"
+        )
+    return days
 
 
 MIN_COOKIE_KEY = 32

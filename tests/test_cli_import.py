@@ -468,3 +468,68 @@ def test_a_mapping_changes_the_detected_one_of_a_hubspot_file(capsys, db, tmp_pa
     bad = write(tmp_path, "bad.json", json.dumps({"Team Lead": "Boss"}))
     code, _, err = run(capsys, "import", "leads", source, "--mapping", bad, "--db", db)
     assert code == 2 and "sends column 'Team Lead' to 'Boss', which is not a field" in err
+
+
+# --- warnings (issue 15) ---------------------------------------------------------------------
+
+FAR = (
+    f"Record ID,First Name,Last Name,Create Date,{MQL}\n"
+    "101,Ola,Nordmann,2026-11-01 09:00,2099-01-01 10:00\n"
+    "102,Kari,Hansen,2026-11-02 09:00,2026-11-03 10:00\n"
+)
+
+
+def test_a_date_far_in_the_future_is_a_warning_and_the_row_is_imported(capsys, db, tmp_path):
+    source = write(tmp_path, "contacts.csv", FAR)
+    listed = tmp_path / "warnings.csv"
+    now = ["--now", "2026-11-18T12:00Z"]
+    code, out, err = run(
+        capsys, "import", "leads", source, "--dry-run", "--warnings", listed, *now, "--db", db
+    )
+    assert code == 0
+    line = (
+        f"warning: row 2, column '{MQL}': a date in the future: later than 2026-11-19 13:00 "
+        "(1 day after the import); the row is imported with this date — check it in the CRM"
+    )
+    assert line in err.splitlines()
+    assert "contacts.csv (hubspot, 2 rows): 2 would be inserted, 0 updated, 0 unchanged, " in out
+    assert "0 rejected, 1 with warnings\n" in out
+    rows = listed.read_bytes().decode("utf-8").splitlines()
+    assert rows[0] == "row,column,value,warning"
+    assert rows[1].startswith(f"2,{MQL},2099-01-01 10:00,a date in the future")
+    assert count(db, Lead) == 0
+    code, out, err = run(capsys, "import", "leads", source, *now, "--db", db)
+    assert code == 0 and line in err.splitlines()
+    assert "2 were inserted, 0 updated, 0 unchanged, 0 rejected, 1 with warnings in " in out
+    assert stored(db)["101"].mql_at == datetime(2099, 1, 1, 9, 0, tzinfo=UTC)
+
+
+def test_the_horizon_follows_now_and_the_setting(capsys, db, tmp_path, monkeypatch):
+    source = write(tmp_path, "contacts.csv", FAR)
+    code, _, err = run(
+        capsys, "import", "leads", source, "--dry-run", "--now", "2099-01-01T00:00Z", "--db", db
+    )
+    assert code == 0 and "warning:" not in err  # 2099-01-01 10:00 is within a day of that now
+    monkeypatch.setenv("SMARKETING_IMPORT_FUTURE_DAYS", "0")
+    code, _, err = run(
+        capsys, "import", "leads", source, "--dry-run", "--now", "2099-01-01T00:00Z", "--db", db
+    )
+    assert code == 0 and "(0 days after the import)" in err
+
+
+def test_a_misread_name_is_kept_and_reported_by_the_dry_run(capsys, db, tmp_path):
+    good = write(tmp_path, "good.csv", "Record ID,First Name,Last Name,Create Date\n"
+                 "7,Ærlend,Bråten,2026-11-01 09:00\n")  # fmt: skip
+    assert run(capsys, "import", "leads", good, "--db", db)[0] == 0
+    misread = write(tmp_path, "bad.csv", "Record ID,First Name,Last Name,Create Date\n"
+                    "7,Ã†rlend,BrÃ¥ten,2026-11-01 09:00\n")  # fmt: skip
+    code, out, err = run(capsys, "import", "leads", misread, "--dry-run", "--db", db)
+    assert code == 0
+    assert (
+        "warning: row 2, column 'Last Name': lead 7 (Ærlend Bråten): 'Bråten' → 'BrÃ¥ten' looks "
+        "like the stored last name misread (UTF-8 read as cp1252); the stored 'Bråten' is kept "
+        "and this change is not imported — check the file's encoding"
+    ) in err.splitlines()
+    assert "0 would be inserted, 0 updated, 1 unchanged, 0 rejected, 1 with warnings" in out
+    run(capsys, "import", "leads", misread, "--db", db)
+    assert (stored(db)["7"].first_name, stored(db)["7"].last_name) == ("Ærlend", "Bråten")

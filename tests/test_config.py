@@ -66,3 +66,13 @@ def test_session_timeouts_from_the_environment(monkeypatch):
 def test_secure_cookie_flag(monkeypatch, value, secure):
     monkeypatch.setenv("SMARKETING_COOKIE_SECURE", value)
     assert config.cookie_secure() is secure
+
+
+def test_import_future_days_default_and_setting(monkeypatch):
+    monkeypatch.delenv("SMARKETING_IMPORT_FUTURE_DAYS", raising=False)
+    assert config.import_future_days() == 1.0
+    monkeypatch.setenv("SMARKETING_IMPORT_FUTURE_DAYS", " 0.5 ")
+    assert config.import_future_days() == 0.5
+    monkeypatch.setenv("SMARKETING_IMPORT_FUTURE_DAYS", "a week")
+    with pytest.raises(InvalidInput, match="must be a number of days from 0 to 36500"):
+        config.import_future_days()

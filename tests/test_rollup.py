@@ -59,8 +59,7 @@ def _table_rows(conn, model) -> dict:
 
 def _expected_rows(conn) -> dict:
     """{model: {primary key: counts}} counted afresh on ``lead`` (rows of zeros left out)."""
-    span = rollup._span(conn, Lead.__table__)
-    days = rollup._days(*span) if span else []
+    days = sorted(_by_hand(conn))  # the days of the leads' dates, counted in Python
     computed = rollup.compute(conn, days, config.business_tz())
     out = {}
     for model, rows in rollup._rows_of(computed).items():
@@ -174,6 +173,47 @@ def test_import_insert_and_update(engine):
         now=NOW + timedelta(days=1),
     )
     assert lead_count(engine) == 5
+    assert_in_step(engine)
+
+
+def test_dates_years_apart_refresh_only_their_own_days(engine, monkeypatch):
+    """Issue 15: one lead with an MQL date in 2099 beside today's leads made the refresh
+    count every day in between (27,000 days, two minutes inside the import's write
+    transaction); it counts the days the changes fall on, and stays exact."""
+    from datetime import UTC, datetime
+
+    counted: list[int] = []
+    compute = rollup._compute
+
+    def counting(conn, source, *args, **kwargs):
+        if isinstance(source, rollup._LogSource):  # a refresh (not a check's recount)
+            counted.append(len(source.days))
+        return compute(conn, source, *args, **kwargs)
+
+    monkeypatch.setattr(rollup, "_compute", counting)
+    far = datetime(2099, 1, 1, 9, tzinfo=UTC)
+    import_leads(
+        engine,
+        leads_file(
+            rec("101", 2, created_at=at(1), mql_at=far, source="google"),
+            rec("102", 3, created_at=datetime(1970, 1, 2, tzinfo=UTC), mql_at=at(2)),
+            rec("103", 4, created_at=at(3), mql_at=at(4), sql_at=far, customer_at=far),
+        ),
+        actor=ADMIN,
+        now=NOW,
+    )
+    assert_in_step(engine)
+    assert sum(counted) < 40, counted  # a few days around each date, not 47,000
+    with engine.begin() as conn:  # a rebuild, too, counts only the days with dates
+        assert rollup.rebuild(conn) < 40
+    assert_in_step(engine)
+    import_leads(  # and back: the 2099 dates moved to September
+        engine,
+        leads_file(rec("101", 2, created_at=at(1), mql_at=at(2)), rec("103", 3,
+                   created_at=at(3), mql_at=at(4), sql_at=at(6), customer_at=at(20))),
+        actor=ADMIN,
+        now=NOW,
+    )  # fmt: skip
     assert_in_step(engine)
 
 

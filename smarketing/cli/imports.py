@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from smarketing.cli.args import progress_printer, started
+from smarketing.cli.args import iso_datetime, now_from, progress_printer, started
 from smarketing.errors import InvalidInput
 
 COMMANDS = ("import",)
@@ -80,6 +80,21 @@ def add_parser(sub, common) -> None:
             help="write the rejected rows here, with an extra 'error' column",
         )
         q.add_argument(
+            "--warnings",
+            type=Path,
+            metavar="OUT.csv",
+            help="write the rows imported with a warning here (row, column, value, warning): "
+            "dates far in the future, names that look misread",
+        )
+        q.add_argument(
+            "--now",
+            type=iso_datetime,
+            metavar="TIME",
+            help="the import's time (ISO 8601; default: now): what it stamps on the leads, "
+            "and the start of the horizon for dates in the future "
+            "(SMARKETING_IMPORT_FUTURE_DAYS, default 1 day)",
+        )
+        q.add_argument(
             "--dry-run",
             action="store_true",
             help="show what would be inserted, updated and rejected; write nothing",
@@ -150,7 +165,7 @@ def run(args, engine_for, progress=None) -> int:
     from smarketing.data_in.planning import default_source_system, stored_source_systems
     from smarketing.data_in.reading import read_activities, read_leads
     from smarketing.data_in.records import UnreadableFile
-    from smarketing.data_in.rejects import rejects_frame
+    from smarketing.data_in.rejects import rejects_csv, warnings_csv
     from smarketing.data_in.upsert import import_activities, import_leads
 
     started()  # a large file is read before the engine is made
@@ -221,6 +236,7 @@ def run(args, engine_for, progress=None) -> int:
         remove_demo=args.remove_demo,
         keep_starting_point=keep,
         progress=None if args.dry_run else (progress or progress_printer()),
+        now=now_from(args.now),
     )
     if result.demo_removal is not None:
         print("The demo company was removed first.")
@@ -241,16 +257,27 @@ def run(args, engine_for, progress=None) -> int:
             f"are another CRM's ids, run again with --crm ({others})",
             file=sys.stderr,
         )
+    warnings = result.warnings
+    for warning in warnings[:20]:
+        print(f"warning: {warning}", file=sys.stderr)
+    if len(warnings) > 20:
+        print(f"warning: … and {len(warnings) - 20} more", file=sys.stderr)
+    if args.warnings:
+        listed = warnings_csv(warnings)
+        if listed:
+            args.warnings.write_bytes(listed)
+            print(f"warnings written to {args.warnings}", file=sys.stderr)
     if args.rejects:
-        table = rejects_frame(parsed, unmatched)
-        if not table.empty:
-            table.to_csv(args.rejects, index=False)
+        rejected = rejects_csv(parsed, unmatched)
+        if rejected:
+            args.rejects.write_bytes(rejected)
             print(f"rejected rows written to {args.rejects}", file=sys.stderr)
     verb = "would be" if args.dry_run else "were"
     print(
         f"{parsed.file_name} ({parsed.format}, {parsed.rows_read} rows): "
         f"{result.inserted} {verb} inserted, {result.updated} updated, "
         f"{result.unchanged} unchanged, {result.rejected} rejected"
+        + (f", {result.warned_rows} with warnings" if warnings else "")
         + ("" if args.dry_run else f" in {result.seconds:.1f} s")
     )
     return 0

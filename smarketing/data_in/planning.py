@@ -12,13 +12,14 @@ import operator
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import repeat
 
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
+from smarketing import config
 from smarketing.auth.permissions import Actor
 from smarketing.data_in.activities import SOURCE_SYSTEMS
 from smarketing.data_in.records import (
@@ -28,6 +29,7 @@ from smarketing.data_in.records import (
     LeadRecord,
     ParsedFile,
     RowError,
+    RowWarning,
 )
 from smarketing.quality.reasons import DEFAULTS, OTHER, UNSPECIFIED, Reason, match, normal
 from smarketing.store.models import (
@@ -119,6 +121,108 @@ def _columns_of(parsed: ParsedFile) -> dict[str, str]:
     for column, fld in (parsed.mapping or {}).items():
         out.setdefault(fld, column)
     return out
+
+
+# --- warnings: rows imported with something to check --------------------------------------
+
+#: cp1252 as browsers and most tools read it: its five undefined bytes as Latin-1 controls.
+_CP1252 = tuple(bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in range(256))
+#: The encodings a UTF-8 file is misread as, in the order they are named in a warning.
+MISREAD_ENCODINGS = ("cp1252", "latin-1")
+
+
+def _misread(text: str, encoding: str) -> str:
+    """``text`` written as UTF-8 and read back as ``encoding`` (``Bråten`` -> ``BrÃ¥ten``)."""
+    data = text.encode("utf-8")
+    if encoding == "latin-1":
+        return data.decode("latin-1")
+    return "".join(map(_CP1252.__getitem__, data))
+
+
+def misread_as(old: str, new: str) -> str | None:
+    """The encoding (``cp1252`` or ``latin-1``) that turns ``old``, written as UTF-8, into
+    ``new`` — once (``Bråten`` -> ``BrÃ¥ten``, ``Ærlend`` -> ``Ã†rlend``) or twice
+    (``BrÃƒÂ¥ten``); None when ``new`` is no such misreading of ``old``. Text without
+    letters beyond ASCII reads the same in every one of them, so it is never one."""
+    if old.isascii() or new.isascii() or len(new) <= len(old):
+        return None
+    for encoding in MISREAD_ENCODINGS:
+        once = _misread(old, encoding)
+        if new == once or new == _misread(once, encoding):
+            return encoding
+    return None
+
+
+def _days(days: float) -> str:
+    return f"{days:g} day" + ("" if days == 1 else "s")
+
+
+class RowWarnings:
+    """The warnings of one import, row by row, each with the file's own cell: dates later
+    than the horizon (``SMARKETING_IMPORT_FUTURE_DAYS`` after the import's ``now``), and
+    updates that would replace a stored text with a misread form of itself."""
+
+    def __init__(self, parsed: ParsedFile, columns: dict[str, str], now: datetime) -> None:
+        self.raw = parsed.raw_rows
+        self.columns = columns
+        self.days = config.import_future_days()
+        self.horizon = now + timedelta(days=self.days)
+        self._local_horizon = self.horizon.astimezone(config.business_tz())
+        self.found: list[RowWarning] = []
+
+    def sorted(self) -> list[RowWarning]:
+        """The warnings in file order (a row's in the order they were found)."""
+        return sorted(self.found, key=lambda w: w.row)
+
+    def _cell(self, row: int, column: str | None, value: object) -> str:
+        """The cell as in the file (the value as text when the reader kept no raw rows)."""
+        raw = self.raw
+        if column is not None and column in raw.columns and row in raw.index:
+            cell = raw.at[row, column]
+            if isinstance(cell, str):
+                return cell
+        if isinstance(value, datetime):
+            return value.astimezone(config.business_tz()).strftime("%Y-%m-%d %H:%M")
+        return "" if value is None else str(value)
+
+    def future(self, rec_row: int, values: dict, names: Sequence[str]) -> None:
+        """A warning per date of ``names`` in ``values`` later than the horizon."""
+        horizon = self.horizon
+        for name in names:
+            value = values.get(name)
+            if value is None or not value > horizon:
+                continue
+            column = self.columns.get(name)
+            self.found.append(
+                RowWarning(
+                    rec_row,
+                    column,
+                    self._cell(rec_row, column, value),
+                    f"a date in the future: later than {self._local_horizon:%Y-%m-%d %H:%M} "
+                    f"({_days(self.days)} after the import); the row is imported with this "
+                    "date — check it in the CRM",
+                )
+            )
+
+    def misread(
+        self, rec: LeadRecord, key: str, stored: dict, name: str, new: str, encoding: str
+    ) -> None:
+        """A warning for an update of ``name`` that is not applied: ``new`` is the stored
+        value misread (UTF-8 read as ``encoding``)."""
+        old = stored[name]
+        person = " ".join(str(stored[f]) for f in ("first_name", "last_name") if stored.get(f))
+        lead = f"lead {key}" + (f" ({person})" if person else "")
+        column = self.columns.get(name)
+        self.found.append(
+            RowWarning(
+                rec.row,
+                column,
+                self._cell(rec.row, column, new),
+                f"{lead}: {old!r} → {new!r} looks like the stored {name.replace('_', ' ')} "
+                f"misread (UTF-8 read as {encoding}); the stored {old!r} is kept and this "
+                "change is not imported — check the file's encoding",
+            )
+        )
 
 
 # --- leads --------------------------------------------------------------------------------
@@ -474,6 +578,7 @@ def _plan_leads(
     now: datetime,
     run_id: int | None,
     reasons: _ReasonMap,
+    warnings: RowWarnings,
 ) -> LeadPlan:
     plan = LeadPlan()
     for rec, key, values in batch:
@@ -486,8 +591,14 @@ def _plan_leads(
             continue
         changed: dict[str, object] = {}
         for name, value in values.items():
-            if name == "first_contact_at" or stored[name] == value:
+            old = stored[name]
+            if name == "first_contact_at" or old == value:
                 continue  # the first contact follows its own rule (below)
+            if type(value) is str and type(old) is str and not value.isascii():
+                encoding = misread_as(old, value)
+                if encoding is not None:  # "Bråten" -> "BrÃ¥ten": keep the stored one
+                    warnings.misread(rec, key, stored, name, value, encoding)
+                    continue
             changed[name] = value
         lead_id = stored["id"]
         if "first_contact_at" in stored:  # the file has a first-contact or an MQL column
@@ -598,6 +709,9 @@ class LeadPlanner:
         self.reasons = _ReasonMap(conn, parsed.source_system)
         self.seen: dict[str, int] = {}
         self.unmatched: list[RowError] = []
+        self.warnings = RowWarnings(parsed, self.columns, now)
+        #: the file's date fields, checked against the horizon
+        self.dates = [f for f in LEAD_FIELDS if f in _TIME_FIELDS and f in fields]
 
     def plan(self, part: Sequence[LeadRecord]) -> tuple[LeadPlan, dict[str, list] | None]:
         """What one batch means for the database, and the batch's values column by column
@@ -625,11 +739,22 @@ class LeadPlanner:
             existing_leads(conn, self.source_system, keys, self.wanted) if self.lookup else {}
         )
         kept = []
+        dates, future = self.dates, self.warnings.future
+        if given is not None and dates:  # clean columns: look row by row only when needed
+            horizon = self.warnings.horizon
+            dates = [
+                name
+                for name in dates
+                if name in given and max(filter(None, given[name]), default=horizon) > horizon
+            ]
         for rec, key, values in batch:
+            own = values  # the row's own dates (before a new lead's are completed)
             if key not in existing:
                 values = _prepare_new(rec, values, columns, unmatched)
                 if values is None:
                     continue
+            if dates:
+                future(rec.row, own, dates)
             kept.append((rec, key, values))
         batch = kept
         rejected_ids = [
@@ -647,7 +772,15 @@ class LeadPlanner:
         ]
         times = _sales_times(conn, new_mql) if new_mql else {}
         plan = _plan_leads(
-            batch, existing, with_verdict, times, self.actor, self.now, self.run_id, self.reasons
+            batch,
+            existing,
+            with_verdict,
+            times,
+            self.actor,
+            self.now,
+            self.run_id,
+            self.reasons,
+            self.warnings,
         )
         # the clean columns serve the insert as they are when every record of the
         # batch is new and kept unchanged (a first import)
@@ -690,14 +823,23 @@ class ActivityPlanner:
     seen earlier in the file (same lead, time, kind and detail), is *unchanged*, the rest
     are new. Remembers the leads that got a new sales activity (``touched``: their first
     contact is derived afterwards) and, with ``keep_pending`` (the dry run, which writes
-    nothing), those activities' times (``pending``)."""
+    nothing), those activities' times (``pending``). An activity later than the horizon
+    after ``now`` is imported with a warning (``warnings``)."""
 
-    def __init__(self, conn: Connection, parsed: ParsedFile, *, keep_pending: bool) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        parsed: ParsedFile,
+        *,
+        keep_pending: bool,
+        now: datetime | None = None,
+    ) -> None:
         self.conn = conn
         self.source_system = parsed.source_system
         self.columns = _columns_of(parsed)
         self.keep_pending = keep_pending
         self.unmatched: list[RowError] = []
+        self.warnings = RowWarnings(parsed, self.columns, now or datetime.now(UTC))
         self.unchanged = 0
         self.touched: set[int] = set()  # leads that got a new sales activity
         self.pending: dict[int, list[datetime]] = defaultdict(list)
@@ -755,6 +897,8 @@ class ActivityPlanner:
                     )
                 )
                 continue
+            if at > self.warnings.horizon:
+                self.warnings.future(rec.row, {"occurred_at": at}, ("occurred_at",))
             key = (lead_id, at, kind, detail)
             if key in stored:
                 self.unchanged += 1

@@ -57,6 +57,23 @@ class RowError:
         return f"{where}: {self.reason}"
 
 
+@dataclass(frozen=True)
+class RowWarning:
+    """Something to check about one row that is imported all the same (a date far in the
+    future) or imported without one of its changes (a name that is a misread form of the
+    stored one). ``row`` as in :class:`RowError`; ``column`` the file's column; ``value``
+    the cell as in the file; ``message`` says what was done and what to check."""
+
+    row: int
+    column: str | None
+    value: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" + (f", column {self.column!r}" if self.column else "")
+        return f"{where}: {self.message}"
+
+
 @dataclass
 class LeadRecord:
     """One valid lead row. ``values`` maps LEAD_FIELDS names to clean values (missing

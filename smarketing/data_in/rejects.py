@@ -1,6 +1,7 @@
 """The rejected rows of one import, as one table: the reader's rejects (with their original
 cells) plus the rows only the database could judge (e.g. an activity for an unknown lead),
-also with their original cells, so the table can be fixed and imported again."""
+also with their original cells, so the table can be fixed and imported again; and the
+rows imported with a warning, as a table of their own."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from collections import defaultdict
 
 import pandas as pd
 
-from smarketing.data_in.records import ParsedFile, RowError
+from smarketing import safe_csv
+from smarketing.data_in.records import ParsedFile, RowError, RowWarning
 
 #: The column a rejects table adds (the readers ignore it when the file is imported again).
 ERROR_COLUMN = "error"
+#: The columns of the warnings table.
+WARNING_COLUMNS = ["row", "column", "value", "warning"]
 
 
 def all_errors(parsed: ParsedFile, unmatched: list[RowError]) -> list[RowError]:
@@ -50,3 +54,26 @@ def rejects_frame(parsed: ParsedFile, unmatched: list[RowError]) -> pd.DataFrame
     out = pd.concat([frame, more])
     columns = [c for c in out.columns if c != ERROR_COLUMN] + [ERROR_COLUMN]
     return out[columns].sort_index()
+
+
+def rejects_csv(parsed: ParsedFile, unmatched: list[RowError]) -> bytes:
+    """The rejects file (:func:`rejects_frame`) as UTF-8 CSV, formula-safe: a cell such as
+    ``=HYPERLINK(…)`` is written ``'=HYPERLINK(…)`` (:mod:`smarketing.safe_csv`). The
+    ``--rejects`` file of the command line and the Import page's download; ``b""`` when no
+    row was rejected."""
+    frame = rejects_frame(parsed, unmatched)
+    return safe_csv.frame_csv_bytes(frame) if len(frame) else b""
+
+
+def warnings_frame(warnings: list[RowWarning]) -> pd.DataFrame:
+    """The rows imported with a warning (``ImportResult.warnings``): row, column, the cell
+    as in the file, and the warning, in file order."""
+    return pd.DataFrame(
+        [(w.row, w.column or "", w.value, w.message) for w in warnings], columns=WARNING_COLUMNS
+    )
+
+
+def warnings_csv(warnings: list[RowWarning]) -> bytes:
+    """:func:`warnings_frame` as UTF-8 CSV, formula-safe (``--warnings`` on the command line,
+    the Import page's download); ``b""`` without warnings."""
+    return safe_csv.frame_csv_bytes(warnings_frame(warnings)) if warnings else b""

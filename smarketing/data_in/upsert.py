@@ -63,6 +63,13 @@ Rules for leads (:func:`import_leads`):
   field in non-demo leads (one grouped query per field and import); a match is written
   in the stored spelling, so the first spelling ever stored wins (``google`` after
   ``Google`` is stored as ``Google``). The readers already use one spelling per file.
+* **Misread text.** A known lead's text field is not changed to a misread form of its
+  stored value (the stored text written as UTF-8 and read as cp1252 or Latin-1, once or
+  twice: ``Bråten`` -> ``BrÃ¥ten``; ``planning.misread_as``): the stored value stays, and
+  ``ImportResult.warnings`` names the lead, the column and old -> new.
+* **Dates in the future.** A row's date later than the horizon (``now`` plus
+  ``config.import_future_days()``, ``SMARKETING_IMPORT_FUTURE_DAYS``, default one day) is
+  imported as it is, with a warning in ``ImportResult.warnings`` (activities too).
 * **Rows the upsert rejects itself** (a reader should already have caught them): no id, an
   id seen earlier in the same file, a value of the wrong type or too long for its column,
   a time without a timezone. They are returned in ``ImportResult.unmatched`` and counted
@@ -224,6 +231,7 @@ def import_leads(
             seconds=0.0,
             unmatched=sorted(planner.unmatched, key=lambda e: e.row),
             unknown_reasons=dict(planner.reasons.unknown),
+            warnings=planner.warnings.sorted(),
         )
 
     result = run_import(engine, parsed, actor, dry_run, now, work)
@@ -255,7 +263,7 @@ def import_activities(
         records: list = parsed.records
         total = len(records)
         report(0.0, f"Importing {total:,} activities…")
-        planner = ActivityPlanner(conn, parsed, keep_pending=dry_run)
+        planner = ActivityPlanner(conn, parsed, keep_pending=dry_run, now=now)
         inserted = done = 0
         for part in chunks(records, batch_size):
             rows = planner.plan(part)
@@ -281,6 +289,7 @@ def import_activities(
             dry_run=dry_run,
             seconds=0.0,
             unmatched=sorted(planner.unmatched, key=lambda e: e.row),
+            warnings=planner.warnings.sorted(),
         )
 
     result = run_import(engine, parsed, actor, dry_run, now, work)

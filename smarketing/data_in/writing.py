@@ -21,7 +21,7 @@ from sqlmodel import select as sm_select
 from smarketing.auth import audit
 from smarketing.auth.permissions import Actor
 from smarketing.data_in.planning import IMPORT_FIELDS, LeadPlan, existing_leads, verdict_row
-from smarketing.data_in.records import LeadRecord, ParsedFile, RowError
+from smarketing.data_in.records import LeadRecord, ParsedFile, RowError, RowWarning
 from smarketing.demo import RemovalPlan
 from smarketing.quality.reasons import UNSPECIFIED
 from smarketing.store.db import bump_data_version
@@ -58,6 +58,15 @@ class ImportResult:
     #: CRM rejection reasons on no reason of the list, and how many new verdicts had
     #: each: stored as "Other" with the CRM's text in the comment.
     unknown_reasons: dict[str, int] = field(default_factory=dict)
+    #: Rows imported with something to check, in file order: a date later than the
+    #: horizon after the import (the row is imported), an update that would replace a
+    #: stored text with a misread form of itself (that change is not imported).
+    warnings: list[RowWarning] = field(default_factory=list)
+
+    @property
+    def warned_rows(self) -> int:
+        """How many rows have at least one warning."""
+        return len({w.row for w in self.warnings})
 
     @property
     def summary(self) -> str:
@@ -72,6 +81,10 @@ class ImportResult:
             extras.append(f"{self.verdicts_added:,} rejected verdicts from CRM statuses")
         if self.stage_changes:
             extras.append(f"{self.stage_changes:,} field changes in the history")
+        if self.warnings:
+            extras.append(
+                f"{self.warned_rows:,} row{'' if self.warned_rows == 1 else 's'} with warnings"
+            )
         return text + (f" ({'; '.join(extras)})" if extras else "")
 
     @property
@@ -146,6 +159,7 @@ def _finish_run(
             unchanged=result.unchanged,
             rejected=result.rejected,
             verdicts_added=result.verdicts_added,
+            rows_with_warnings=result.warned_rows,
         )
         bump_data_version(s)
         s.flush()

@@ -3,7 +3,6 @@ personas and briefs as CSV and Markdown in one zip (:func:`export_zip`)."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -17,7 +16,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from smarketing import config
+from smarketing import config, safe_csv
 from smarketing.ops.files import BackupError, check_out, publish, remove, temp_beside
 from smarketing.store import db
 from smarketing.store.file_modes import open_private
@@ -55,8 +54,6 @@ class ExportResult:
         return [f for f in self.files if f.endswith(".md")]
 
 
-#: Text that a spreadsheet would run as a formula starts with one of these.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PERSONA_FIELDS = list(PersonaBase.model_fields)
 BRIEF_FIELDS = list(BriefFields.model_fields)
 PERSONA_SECTIONS = {
@@ -108,7 +105,8 @@ def slugify(text: str, fallback: str = "untitled") -> str:
 
 
 def _cell(value: object) -> object:
-    """A CSV cell: ISO times in UTC, ISO dates, yes/no, text safe from spreadsheet formulas."""
+    """A CSV cell: ISO times in UTC, ISO dates, yes/no (the writer, :mod:`smarketing.safe_csv`,
+    keeps text safe from spreadsheet formulas)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -118,8 +116,6 @@ def _cell(value: object) -> object:
         return moment.astimezone(UTC).isoformat(timespec="seconds")
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
     return value
 
 
@@ -153,11 +149,11 @@ class _Zip:
         return info
 
     def csv(self, name: str, header: list[str], rows: Iterable[Iterable], what: str) -> None:
-        """Write a CSV (UTF-8 with BOM) row by row."""
+        """Write a CSV (UTF-8 with BOM) row by row, formula-safe (:mod:`smarketing.safe_csv`)."""
         count = 0
         with self.zip.open(self._info(name), "w") as raw:
             text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-            writer = csv.writer(text)
+            writer = safe_csv.writer(text)
             writer.writerow(header)
             for row in rows:
                 writer.writerow([_cell(v) for v in row])

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from sqlmodel import Session
 
-from smarketing import config
+from smarketing import config, safe_csv
 from smarketing.errors import InvalidInput
 from smarketing.quality.reasons import labels as reason_labels
 from smarketing.sla.coverage import NO_VERDICTS, has_verdicts
@@ -335,8 +335,10 @@ def quality_report(session: Session, cohort: Cohort, by: str) -> dict:
 
 
 def breakdown_csv(frame: pd.DataFrame) -> str:
-    """A ``breakdown`` frame as CSV (total row last, no ``is_total``; empty = no value)."""
-    return frame.drop(columns=["is_total"]).to_csv(index=False, lineterminator="\n")
+    """A ``breakdown`` frame as CSV (total row last, no ``is_total``; empty = no value),
+    formula-safe: a value such as a source name ``=HYPERLINK(…)`` is written as text
+    (:mod:`smarketing.safe_csv`), the counts and rates as numbers."""
+    return safe_csv.frame_csv(frame.drop(columns=["is_total"]))
 
 
 # --- funnel -------------------------------------------------------------------------------

@@ -331,7 +331,8 @@ class _LogSource:
         self.t = RollupLog.__table__
 
     def _day_case(self, col, days: Sequence[date]):
-        """The day of ``col`` among consecutive ``days`` (NULL outside), in log2 steps."""
+        """The day of ``col`` among the ascending ``days`` (NULL outside them; they need not
+        be consecutive), in log2 steps."""
         if len(days) == 1:
             first, after = midnight(days[0], self.tz), midnight(days[0] + timedelta(1), self.tz)
             return case((and_(col >= first, col < after), literal(days[0], Date())), else_=None)
@@ -562,20 +563,6 @@ def _set_state(conn, value: str) -> None:
         conn.execute(insert(table).values(key=STATE_KEY, value=value, updated_at=utcnow()))
 
 
-def _span(conn, table, columns=KEYED) -> tuple[date, date] | None:
-    """(first, last) local day of the timestamps ``columns`` of ``table``; None when empty."""
-    tz = config.business_tz()
-    c = table.c
-    row = conn.execute(
-        select(*[func.min(c[k]) for k in columns], *[func.max(c[k]) for k in columns])
-    ).one()
-    lows = [_aware(v) for v in row[: len(columns)] if v is not None]
-    highs = [_aware(v) for v in row[len(columns) :] if v is not None]
-    if not lows:
-        return None
-    return local_day(min(lows), tz), local_day(max(highs), tz)
-
-
 def rebuild(conn) -> int:
     """Build every rollup afresh for the configured timezone; returns the days written."""
     tz = config.business_tz()
@@ -585,8 +572,7 @@ def rebuild(conn) -> int:
     conn.execute(delete(RollupLog))
     for model in TABLES:
         conn.execute(delete(model))
-    span = _span(conn, Lead.__table__)
-    days = _days(*span) if span else []
+    days = _days_of(conn, Lead.__table__, true())  # not every day between 1970 and 2099
     _insert(conn, compute(conn, days, tz))
     _set_state(conn, state())
     return len(days)
@@ -604,18 +590,22 @@ def _claimed(conn):
     return or_(own, log.id.in_(others)) if others else own
 
 
+def _days_of(conn, table, where) -> list[date]:
+    """The local days (ascending, with a neighbour or two) that the keyed timestamps of
+    ``table``'s rows ``where`` fall on: only those days, however far apart they are."""
+    c = table.c
+    utc_days: set[date] = set()
+    for key in KEYED:
+        found = select(utc_date(c[key])).where(where, c[key].is_not(None)).distinct()
+        utc_days |= {_date(d) for d in conn.execute(found).scalars()}
+    # a UTC date overlaps the local day before, its own and the one after (any timezone)
+    return sorted({d + timedelta(days=k) for d in utc_days for k in (-1, 0, 1)})
+
+
 def _logged_days(conn, claimed, tz: ZoneInfo) -> list[date]:
     """The local days whose rollup rows the claimed log rows change: every day that one of
     their keyed timestamps (before or after the change) falls on."""
-    log = RollupLog.__table__.c
-    utc_days: set[date] = set()
-    for key in KEYED:
-        found = select(utc_date(log[key])).where(claimed, log[key].is_not(None)).distinct()
-        utc_days |= {_date(d) for d in conn.execute(found).scalars()}
-    # a UTC date overlaps the local day before, its own and the one after (any timezone)
-    near = {d + timedelta(days=k) for d in utc_days for k in (-1, 0, 1)}
-    first, last = (min(near), max(near)) if near else (None, None)
-    return [d for d in sorted(near) if first <= d <= last]
+    return _days_of(conn, RollupLog.__table__, claimed)
 
 
 def _recount(conn, days: Sequence[date], tz: ZoneInfo) -> None:
@@ -645,10 +635,12 @@ def refresh(conn) -> int:
         _recount(conn, _logged_days(conn, claimed, tz), tz)
         conn.execute(delete(log).where(claimed))
         return count
-    span = _span(conn, select(log).where(claimed).subquery())
-    if span is not None:
+    # only the days the changes fall on, not every day between the first and the last: a
+    # lead dated 2099 (or 1970) beside today's would make that 27,000 days (two minutes)
+    days = _logged_days(conn, claimed, tz)
+    if days:
         delta = Computed()
-        for part in _chunks(_days(*span), DAYS_PER_QUERY):
+        for part in _chunks(days, DAYS_PER_QUERY):
             _compute(conn, _LogSource(part, tz, claimed), delta, sla=True, cohorts=True, tz=tz)
         _add(conn, delta)
     conn.execute(delete(log).where(claimed))

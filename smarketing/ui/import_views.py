@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from smarketing import config
 from smarketing.auth.permissions import Actor, allowed
 from smarketing.data_in import activities, formats, planning, reading, rejects, upsert, writing
-from smarketing.data_in.records import ParsedFile, RowError, UnreadableFile
+from smarketing.data_in.records import ParsedFile, RowError, RowWarning, UnreadableFile
 from smarketing.errors import SmarketingError
 from smarketing.formatting import plural
 from smarketing.safe_text import safe_markdown
@@ -223,10 +223,47 @@ def problems(parsed: ParsedFile, unmatched: list[RowError]) -> None:
     st.dataframe(shown, hide_index=True, width="stretch")
     st.download_button(
         "Download the rejected rows (CSV with an 'error' column)",
-        rejects.rejects_frame(parsed, unmatched).to_csv(index=False).encode("utf-8"),
+        rejects.rejects_csv(parsed, unmatched),
         file_name=f"rejected-{parsed.file_name}",
         mime="text/csv",
         key="import_rejects",
+    )
+
+
+def row_warnings(parsed: ParsedFile, warnings: list[RowWarning]) -> None:
+    """The rows imported with a warning (dates far in the future, names that look misread):
+    row, column, value and what to check, and their download."""
+    if not warnings:
+        return
+    rows = len({w.row for w in warnings})
+    st.warning(
+        f"{plural(rows, 'row')} {'has' if rows == 1 else 'have'} a warning: "
+        f"{'it is' if rows == 1 else 'they are'} imported all the same (a name that looks "
+        "misread keeps its stored spelling). Check them in the CRM.",
+        icon=":material/warning:",
+    )
+    shown = pd.DataFrame(
+        [
+            {"Row": w.row, "Column": w.column or "—", "Value": w.value, "Warning": w.message}
+            for w in warnings[:200]
+        ]
+    )
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Row": st.column_config.NumberColumn(width="small"),
+            "Value": st.column_config.TextColumn(width="medium"),
+            "Warning": st.column_config.TextColumn(width="large"),
+        },
+    )
+    st.download_button(
+        "Download the warnings (CSV)",
+        rejects.warnings_csv(warnings),
+        file_name=f"warnings-{parsed.file_name}",
+        mime="text/csv",
+        key="import_warnings",
     )
 
 
@@ -239,11 +276,12 @@ def dry_run_and_import(
 ) -> None:
     """Show what would happen, ask about the demo company, then import with a progress bar."""
     try:
-        preview = _action(kind)(engine, parsed, actor=actor, dry_run=True)
+        preview = _action(kind)(engine, parsed, actor=actor, dry_run=True, now=widgets.now())
     except SmarketingError as exc:
         st.error(str(exc))
         return
     problems(parsed, preview.unmatched)
+    row_warnings(parsed, preview.warnings)
     if getattr(preview, "reason_note", None):
         st.info(preview.reason_note, icon=":material/info:")
     unknown = f"no {parsed.source_system} lead with id"
@@ -255,7 +293,8 @@ def dry_run_and_import(
         )
     st.markdown(
         f"**Dry run:** {preview.inserted:,} would be inserted, {preview.updated:,} updated, "
-        f"{preview.unchanged:,} unchanged, {preview.rejected:,} rejected."
+        f"{preview.unchanged:,} unchanged, {preview.rejected:,} rejected"
+        + (f", {preview.warned_rows:,} with warnings." if preview.warnings else ".")
     )
     remove_demo, keep_start = False, True
     if demo_present:
@@ -273,6 +312,7 @@ def dry_run_and_import(
             remove_demo=remove_demo,
             keep_starting_point=keep_start,
             progress=lambda f, t: bar.progress(min(f, 1.0), text=t),
+            now=widgets.now(),
         )
     except SmarketingError as exc:
         bar.empty()
@@ -282,9 +322,15 @@ def dry_run_and_import(
     st.session_state.pop(PARSED, None)
     done = (
         f"Imported: {result.inserted:,} inserted, {result.updated:,} updated, "
-        f"{result.unchanged:,} unchanged, {result.rejected:,} rejected "
-        f"({result.seconds:.1f} s)."
+        f"{result.unchanged:,} unchanged, {result.rejected:,} rejected"
+        + (f", {result.warned_rows:,} with warnings" if result.warnings else "")
+        + f" ({result.seconds:.1f} s)."
     )
+    if result.warnings:
+        done += (
+            "\n\nThe rows with warnings were imported (a name that looked misread kept its "
+            "stored spelling); the dry run below lists them while the file is selected."
+        )
     if result.demo_removal is not None:
         done += "\n\n" + demo_views.removed_text(result.demo_removal)
     # rerun, so the whole screen shows the new state (no demo banner, the new counts);

@@ -137,3 +137,34 @@ def texts(at: AppTest) -> str:
     parts += [e.value for e in at.success] + [e.value for e in at.info]
     parts += [e.value for e in at.toast]
     return "\n".join(str(p) for p in parts)
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """``data(button) -> bytes``: what a download button of this test's runs hands the
+    browser. AppTest keeps a download's bytes in the media storage of its run's mock
+    runtime; this records those storages so a test can read the file at the button's URL."""
+    from streamlit.runtime.media_file_storage import MediaFileStorageError
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+    from streamlit.testing.v1 import app_test
+
+    stores: list[MemoryMediaFileStorage] = []
+
+    class Recorded(MemoryMediaFileStorage):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            stores.append(self)
+
+    monkeypatch.setattr(app_test, "MemoryMediaFileStorage", Recorded)
+
+    def data(button) -> bytes:
+        name = button.proto.url.rsplit("/", 1)[-1]
+        assert name, "an eager download has a URL"
+        for store in reversed(stores):
+            try:
+                return bytes(store.get_file(name).content)
+            except MediaFileStorageError:
+                continue
+        raise AssertionError(f"no file behind {button.proto.url!r}")
+
+    return data

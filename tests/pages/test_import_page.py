@@ -241,3 +241,35 @@ def test_the_mapping_of_a_hubspot_file_can_be_changed(people, app_env):
     at.button(key="import_go").click().run()
     assert not at.exception
     assert owners(app_env) == {"201": "Mia Dahl", "202": "Sam Solberg"}
+
+
+def test_future_dates_are_listed_with_their_download_and_imported(
+    people, app_env, monkeypatch, downloads
+):
+    """Issue 15, item 9: a warning per row in the dry run, its CSV beside the rejected rows,
+    the count in the import's result; the rows are imported."""
+    from datetime import UTC, datetime
+
+    from smarketing.ui import widgets
+    from tests.test_safe_csv import parse
+
+    monkeypatch.setattr(widgets, "now", lambda: datetime(2026, 11, 18, 12, tzinfo=UTC))
+    data = HUBSPOT.replace(b"2026-11-03 10:00", b"2099-01-01 10:00")
+    at = upload(open_import(), data=data)
+    assert not at.exception
+    page = texts(at)
+    assert "1 row has a warning: it is imported all the same" in page
+    assert "Dry run:** 2 would be inserted, 0 updated, 0 unchanged, 1 rejected, 1 with warn" in page
+    shown = next(d.value for d in at.dataframe if "Warning" in d.value.columns)
+    assert shown.iloc[0][["Row", "Column", "Value"]].tolist() == [
+        2, "Became a Marketing Qualified Lead Date", "2099-01-01 10:00"
+    ]  # fmt: skip
+    assert "later than 2026-11-19 13:00 (1 day after the import)" in shown.iloc[0]["Warning"]
+    button = next(b for b in at.get("download_button") if b.proto.id.endswith("import_warnings"))
+    rows = parse(downloads(button).decode("utf-8"))
+    assert rows[0] == ["row", "column", "value", "warning"]
+    assert rows[1][:3] == ["2", "Became a Marketing Qualified Lead Date", "2099-01-01 10:00"]
+    at.button(key="import_go").click().run()
+    assert not at.exception
+    assert "Imported: 2 inserted, 0 updated, 0 unchanged, 1 rejected, 1 with warnings" in texts(at)
+    assert lead_count(app_env) == 2
