@@ -249,6 +249,20 @@ def _log_out(engine: Engine, info: dict) -> None:
         sessions.log_out(s, st.session_state.pop(SESSION, None), info["username"], utcnow())
 
 
+def session_is_open(engine: Engine, username: str) -> bool:
+    """True while this tab is logged in as ``username`` and its login session is open.
+
+    For widget callbacks that write: Streamlit runs a callback before the script, so before
+    ``gate`` has checked the session of this run; a tab left open after a logout elsewhere,
+    a password reset, disabling, an admin's "End" or the idle timeout must not write."""
+    if not st.session_state.get("authentication_status"):
+        return False
+    if st.session_state.get("username") != username:
+        return False
+    with session(engine) as s:
+        return sessions.ended_why(s, st.session_state.get(SESSION), username, utcnow()) is None
+
+
 def gate(engine: Engine) -> Actor:
     """The logged-in actor; otherwise render the first-admin or login form and stop."""
     with session(engine) as s:
