@@ -7,6 +7,12 @@ without looking at the password. Nothing here depends on whether the username ex
 the delays cannot tell a real username from an invented one, and an outsider cannot lock
 anyone out: the worst they cause is a wait of MAX_DELAY per try.
 
+Only a known client address is counted: an unknown one (a browser on the server itself, or
+every browser behind a reverse proxy on the same host) would be one count that all clients
+share, so an outsider's guesses would make everybody wait. Behind a reverse proxy,
+``SMARKETING_FORWARDED_FOR=1`` takes the client's address from the last entry of the
+``X-Forwarded-For`` header the proxy appends (:func:`client_address`).
+
 Every count is raised by one atomic upsert (``INSERT … ON CONFLICT DO UPDATE``), so parallel
 tries from several sessions and app processes all count, on SQLite and PostgreSQL. Times
 are passed in (``now``): the rules are tested without sleeping.
@@ -14,6 +20,7 @@ are passed in (``now``): the rules are tested without sleeping.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from datetime import datetime, timedelta
 
@@ -34,8 +41,6 @@ FREE_FAILURES = {USERNAME: 5, ADDRESS: 20}
 WINDOW = timedelta(minutes=15)
 FIRST_DELAY = timedelta(seconds=1)
 MAX_DELAY = timedelta(seconds=30)
-#: the address used when the client's is not known (AppTest, some proxies)
-UNKNOWN_ADDRESS = "unknown"
 KEY_MAX = 100
 
 
@@ -47,12 +52,31 @@ def delay_after(failures: int, kind: str) -> timedelta:
     return min(FIRST_DELAY * 2 ** min(over, 16), MAX_DELAY)
 
 
+def client_address(
+    peer: str | None, forwarded_for: str | None, *, trust_forwarded: bool
+) -> str | None:
+    """The client's address for the throttle: the connection's (``peer``, None when it is
+    the server itself) or, when the app is reached only through a reverse proxy
+    (``trust_forwarded``), the last address of ``X-Forwarded-For`` — the one the proxy
+    appended; the entries before it are whatever the client sent. Anything that is not an
+    IP address counts as unknown."""
+    if trust_forwarded:
+        peer = (forwarded_for or "").rsplit(",", 1)[-1].strip() or None
+    if not peer:
+        return None
+    try:
+        return str(ipaddress.ip_address(peer.strip()))
+    except ValueError:
+        return None
+
+
 def keys(username: str, address: str | None) -> list[tuple[str, str]]:
-    """The throttle rows a login try counts against: its username and its client address."""
-    return [
-        (USERNAME, username.strip().lower()[:KEY_MAX]),
-        (ADDRESS, (address or "").strip()[:KEY_MAX] or UNKNOWN_ADDRESS),
-    ]
+    """The throttle rows a login try counts against: its username and, when known, its
+    client address."""
+    found = [(USERNAME, username.strip().lower()[:KEY_MAX])]
+    if address and address.strip():
+        found.append((ADDRESS, address.strip()[:KEY_MAX]))
+    return found
 
 
 def _matches(pairs: list[tuple[str, str]]):
