@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from smarketing.auth import logins, throttle, users
+from smarketing.auth import logins, sessions, throttle, users
 from smarketing.auth.permissions import Actor
 from smarketing.errors import NotFound, PermissionDenied
 from smarketing.store.models import AuditEntry, LoginThrottle
@@ -123,6 +123,39 @@ def test_the_throttle_is_per_username_and_per_address(session):
     refused = attempt(session, "mia", PASSWORD, address="10.6.6.6", at=at)
     assert (refused.user, refused.wait) == (None, 1)
     assert attempt(session, "mia", PASSWORD, address="10.6.6.7", at=at).user is not None
+
+
+def guess_until_capped(session, at):
+    """An outsider's wrong guesses at sam from 203.0.113.9, each once the delay before it has
+    run out, until the delay is capped; one second after the last guess (29 s to wait)."""
+    wait = 0
+    while wait < throttle.MAX_DELAY.total_seconds():
+        at += timedelta(seconds=wait)
+        wait = attempt(session, "sam", address="203.0.113.9", at=at).wait
+    return at + timedelta(seconds=1)
+
+
+def test_an_outsider_guessing_a_username_does_not_keep_its_owner_out(session):
+    add(session)
+    with_session = sessions.start(session, username="sam", now=NOW, address="10.0.0.7")
+    sessions.log_out(session, with_session.id, "sam", NOW)
+    at = guess_until_capped(session, NOW + timedelta(days=2))
+    assert attempt(session, "sam", PASSWORD, address="203.0.113.9", at=at).wait == 29
+    assert attempt(session, "sam", PASSWORD, address="10.9.9.9", at=at).wait == 29
+    # from where sam logged in before, the username's delay does not apply
+    assert attempt(session, "sam", PASSWORD, address="10.0.0.7", at=at).user is not None
+    # ... for 30 days after that login
+    late = guess_until_capped(session, NOW + timedelta(days=31))
+    assert attempt(session, "sam", PASSWORD, address="10.0.0.7", at=late).wait == 29
+
+
+def test_a_known_address_still_has_its_own_delay(session):
+    add(session)
+    sessions.start(session, username="sam", now=NOW, address="10.0.0.7")
+    at = NOW + timedelta(minutes=1)
+    for i in range(throttle.FREE_FAILURES["address"]):
+        attempt(session, f"guess{i}", address="10.0.0.7", at=at)
+    assert attempt(session, "sam", PASSWORD, address="10.0.0.7", at=at).wait == 1
 
 
 def test_an_unknown_address_is_not_counted(session):

@@ -84,13 +84,24 @@ def _matches(pairs: list[tuple[str, str]]):
     return or_(*[(table.c.kind == kind) & (table.c.key == key) for kind, key in pairs])
 
 
-def wait_seconds(session: Session, username: str, address: str | None, now: datetime) -> int:
-    """Whole seconds (rounded up) before this username may be tried from this address."""
+def wait_seconds(
+    session: Session,
+    username: str,
+    address: str | None,
+    now: datetime,
+    *,
+    username_delay: bool = True,
+) -> int:
+    """Whole seconds (rounded up) before this username may be tried from this address
+    (``username_delay=False``: only the address's delay counts)."""
     table = LoginThrottle.__table__
+    pairs = keys(username, address)
+    if not username_delay:
+        pairs = pairs[1:]
+    if not pairs:
+        return 0
     until = session.execute(
-        select(table.c.blocked_until).where(
-            _matches(keys(username, address)), table.c.blocked_until > now
-        )
+        select(table.c.blocked_until).where(_matches(pairs), table.c.blocked_until > now)
     ).scalars()
     left = max(((u - now).total_seconds() for u in until), default=0.0)
     return math.ceil(left) if left > 0 else 0
