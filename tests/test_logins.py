@@ -262,6 +262,45 @@ def test_parallel_failures_all_count(engine):
     assert max(waits) == 30  # the twelfth failure sees the capped delay
 
 
+def test_parallel_tries_get_no_more_password_checks_than_the_free_ones(engine, monkeypatch):
+    """Tries from many sessions at once: each is counted before its password is checked,
+    so no more than the free tries are checked, however many arrive together (before, every
+    try that arrived before the first failure was written got its check)."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    with Session(engine) as s:
+        add(s)
+    checked, lock = [], threading.Lock()
+
+    def slow_check(password, hashed):
+        with lock:
+            checked.append(password)
+        time.sleep(0.05)  # a bcrypt check takes time: the others arrive meanwhile
+        return False
+
+    monkeypatch.setattr(users, "password_matches", slow_check)
+
+    def guess(i):
+        with Session(engine) as s:
+            return attempt(s, "sam", f"guess {i}", address=f"10.0.0.{i}").message
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        messages = list(pool.map(guess, range(16)))
+    assert len(checked) == throttle.FREE_FAILURES["username"]
+    assert all(m.startswith(WRONG) for m in messages)
+    with Session(engine) as s:
+        assert s.get(LoginThrottle, ("username", "sam")).failures == 5
+
+
+def test_a_good_login_leaves_no_count_for_its_address(session):
+    add(session)
+    assert attempt(session, "sam", PASSWORD, address="10.0.0.7").user is not None
+    assert session.exec(select(LoginThrottle)).all() == []
+    assert throttle.throttles(session, NOW).empty
+
+
 @pytest.fixture(autouse=True)
 def cheap_hashes(monkeypatch):
     """bcrypt at its lowest cost: the rules are the same, the tests 50 times faster."""

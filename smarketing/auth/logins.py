@@ -57,15 +57,15 @@ def attempt_login(
     # outsider who keeps guessing at it cannot keep its owner out (the address's own delay
     # still applies)
     usual = sessions.known_address(session, name, address, now)
-    wait = throttle.wait_seconds(session, name, address, now, username_delay=not usual)
+    wait = throttle.begin_try(session, name, address, now, username_delay=not usual)
     if wait:
         return LoginAnswer(None, refusal(wait), wait)
     user = session.exec(select(User).where(User.username == name)).first()
     matches = users.password_matches(password, user.password_hash if user else _stand_in_hash())
-    if user is None or user.disabled or not matches:
-        wait = throttle.record_failure(session, name, address, now)
+    if user is None or user.disabled or not matches:  # counted already by begin_try
+        wait = throttle.wait_seconds(session, name, address, now, username_delay=not usual)
         return LoginAnswer(None, refusal(wait), wait)
-    throttle.forget_username(session, name)
+    throttle.succeeded(session, name, address)
     user.last_login_at = now
     session.add(user)
     session.commit()

@@ -13,8 +13,11 @@ share, so an outsider's guesses would make everybody wait. Behind a reverse prox
 ``SMARKETING_FORWARDED_FOR=1`` takes the client's address from the last entry of the
 ``X-Forwarded-For`` header the proxy appends (:func:`client_address`).
 
-Every count is raised by one atomic upsert (``INSERT … ON CONFLICT DO UPDATE``), so parallel
-tries from several sessions and app processes all count, on SQLite and PostgreSQL. Times
+A try is counted before its password is checked (:func:`begin_try`, :func:`succeeded` takes
+it back), with the key's row held by an atomic upsert (``INSERT … ON CONFLICT DO UPDATE``)
+while it is judged and counted: parallel tries from several sessions and app processes all
+count, on SQLite and PostgreSQL, and a burst of them gets no more password checks than the
+free ones. Times
 are passed in (``now``): the rules are tested without sleeping.
 """
 
@@ -125,38 +128,96 @@ def _forget_stale(session: Session, now: datetime) -> None:
     )
 
 
-def record_failure(session: Session, username: str, address: str | None, now: datetime) -> int:
-    """Count one failed login against its username and its address; commits. Returns the
-    seconds to wait before the next try (0 while failures are still free)."""
+def _lock(session: Session, pairs: list[tuple[str, str]], now: datetime) -> None:
+    """Hold the throttle rows of these keys until the transaction ends, made if missing (as a
+    count that has run out): one atomic upsert each, which waits for any other try holding
+    the row (PostgreSQL's row lock, SQLite's write lock). So the tries of one key are
+    judged and counted one after another, across sessions and app processes."""
     table = LoginThrottle.__table__
     insert = _upsert(session)
-    _forget_stale(session, now)
-    for kind, key in keys(username, address):
-        stmt = insert(table).values(kind=kind, key=key, failures=1, last_failure_at=now)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["kind", "key"],
-            set_={
-                "failures": case(
-                    (table.c.last_failure_at <= now - WINDOW, 1), else_=table.c.failures + 1
-                ),
-                "last_failure_at": now,
-            },
-        ).returning(table.c.failures)
-        failures = session.execute(stmt).scalar_one()
-        delay = delay_after(failures, kind)
-        if delay:
-            until = now + delay
-            session.execute(
-                table.update()
-                .where(
-                    table.c.kind == kind,
-                    table.c.key == key,
-                    or_(table.c.blocked_until.is_(None), table.c.blocked_until < until),
-                )
-                .values(blocked_until=until)
+    for kind, key in pairs:
+        stmt = insert(table).values(kind=kind, key=key, failures=0, last_failure_at=now - WINDOW)
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["kind", "key"], set_={"failures": table.c.failures}
             )
+        )
+
+
+def _count(session: Session, pairs: list[tuple[str, str]], now: datetime) -> None:
+    """Count one failure against each of these rows (held by :func:`_lock`): the count
+    starts again after WINDOW without a failure; the delay it imposes extends the row's."""
+    table = LoginThrottle.__table__
+    for kind, key in pairs:
+        where = (table.c.kind == kind) & (table.c.key == key)
+        row = session.execute(
+            select(table.c.failures, table.c.last_failure_at, table.c.blocked_until).where(where)
+        ).one()
+        failures = 1 if row.last_failure_at <= now - WINDOW else row.failures + 1
+        delay, until = delay_after(failures, kind), row.blocked_until
+        if delay and (until is None or until < now + delay):
+            until = now + delay
+        session.execute(
+            table.update()
+            .where(where)
+            .values(failures=failures, last_failure_at=now, blocked_until=until)
+        )
         if failures == FREE_FAILURES[kind]:
             audit.record(session, "system", "login.throttled", kind, key[:64], failures=failures)
+
+
+def begin_try(
+    session: Session,
+    username: str,
+    address: str | None,
+    now: datetime,
+    *,
+    username_delay: bool = True,
+) -> int:
+    """Start a login try, before its password is checked; commits. While a delay runs (the
+    username's, unless ``username_delay`` is False, or the address's) the try is refused:
+    returns the whole seconds to wait. Otherwise the try is counted as a failure at once
+    (:func:`succeeded` takes it back) and 0 is returned: tries arriving together are each
+    counted before any password is checked, so no more than the free ones are checked."""
+    pairs = keys(username, address)
+    _forget_stale(session, now)
+    _lock(session, pairs, now)
+    wait = wait_seconds(session, username, address, now, username_delay=username_delay)
+    if not wait:
+        _count(session, pairs, now)
+    session.commit()
+    return wait
+
+
+def succeeded(session: Session, username: str, address: str | None) -> None:
+    """The try begun by :func:`begin_try` was a good login: the username's count goes, the
+    address's loses this try (and its delay once it is back under the free failures); no
+    commit."""
+    table = LoginThrottle.__table__
+    forget_username(session, username)
+    for kind, key in keys(username, address)[1:]:
+        where = (table.c.kind == kind) & (table.c.key == key)
+        session.execute(
+            table.update()
+            .where(where)
+            .values(
+                failures=table.c.failures - 1,
+                blocked_until=case(
+                    (table.c.failures - 1 < FREE_FAILURES[kind], None),
+                    else_=table.c.blocked_until,
+                ),
+            )
+        )
+        session.execute(delete(table).where(where, table.c.failures <= 0))
+
+
+def record_failure(session: Session, username: str, address: str | None, now: datetime) -> int:
+    """Count one failed login against its username and its address, whatever delay runs;
+    commits. Returns the seconds to wait before the next try (0 while failures are free)."""
+    pairs = keys(username, address)
+    _forget_stale(session, now)
+    _lock(session, pairs, now)
+    _count(session, pairs, now)
     session.commit()
     return wait_seconds(session, username, address, now)
 
