@@ -145,3 +145,10 @@ def cookie_secure() -> bool:
     """True when the login cookie is marked Secure (sent over HTTPS only):
     SMARKETING_COOKIE_SECURE=1, for an app served only behind HTTPS."""
     return os.environ.get("SMARKETING_COOKIE_SECURE", "").strip().lower() in {"1", "true", "yes"}
+
+
+def forwarded_for() -> bool:
+    """True when the app is reached only through a reverse proxy that appends the client's
+    address to ``X-Forwarded-For`` (SMARKETING_FORWARDED_FOR=1): the login throttle and the
+    sessions list then use that address instead of the proxy's."""
+    return os.environ.get("SMARKETING_FORWARDED_FOR", "").strip().lower() in {"1", "true", "yes"}

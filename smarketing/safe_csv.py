@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 
 #: Text that a spreadsheet would run as a formula starts with one of these.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: A cell as :func:`neutralise` wrote it (a regular expression): ``'`` then a formula start.
+#: Readers of files the app wrote (the rejects file, fixed and imported again) take the
+#: ``'`` off such a cell (``smarketing.data_in.normalise.clean_text``).
+NEUTRALISED = "'[" + "".join("\\" + c if c in "-\\]^" else c for c in FORMULA_START) + "]"
 #: The line end of every CSV written (see the module docstring).
 LINE_END = "\r\n"
 

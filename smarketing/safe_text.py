@@ -70,6 +70,8 @@ _PLAIN_TARGET = re.compile(rf"(?:{_URL_ATOM}|\({_URL_ATOM}*\))*")
 _ANGLE_TARGET = re.compile(r"<(?:[^<>\n\\]|\\.)*>")
 _TITLE = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|\((?:[^()\\]|\\.)*\)', re.DOTALL)
 _HOST_SHOWN = re.compile(r"[^a-z0-9.:-]")
+#: A backslash escape in a link destination: the renderer keeps the character only.
+_BACKSLASH_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 #: Characters an address keeps as they are when it is written without angle brackets.
 _URL_SAFE = "/:?#[]@!$&'*+,;=%~._-"
 
@@ -360,7 +362,7 @@ def _allowed_address(target: str, hosts: frozenset[str]) -> bool:
 
 def host_shown(target: str) -> str:
     """The host a browser would ask for ``target``, as shown in place of an image."""
-    target = target.strip().strip("<>")
+    target = _BACKSLASH_ESCAPE.sub(r"\1", target.strip().strip("<>"))  # as the renderer does
     if target == "#":
         return "address removed"
     authority = _AUTHORITY.match(target)

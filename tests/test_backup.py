@@ -202,7 +202,7 @@ def test_postgresql_gives_the_pg_dump_and_pg_restore_commands(tmp_path, restorin
             backup_sqlite(PG_URL, target)
     message = str(info.value)
     shown = "'postgresql://smk:***@db.example.com:5432/smarketing'"
-    assert f"pg_dump --format=custom --file {target} {shown}" in message
+    assert f"(umask 077 && pg_dump --format=custom --file {target} {shown})" in message
     assert f"pg_restore --clean --if-exists --no-owner --dbname {shown} {target}" in message
     assert "s3cret" not in message and "psycopg" not in message
     assert "PGPASSWORD" in message

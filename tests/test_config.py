@@ -68,6 +68,12 @@ def test_secure_cookie_flag(monkeypatch, value, secure):
     assert config.cookie_secure() is secure
 
 
+@pytest.mark.parametrize(("value", "trusted"), [("", False), ("1", True), ("no", False)])
+def test_forwarded_for_flag(monkeypatch, value, trusted):
+    monkeypatch.setenv("SMARKETING_FORWARDED_FOR", value)
+    assert config.forwarded_for() is trusted
+
+
 def test_import_future_days_default_and_setting(monkeypatch):
     monkeypatch.delenv("SMARKETING_IMPORT_FUTURE_DAYS", raising=False)
     assert config.import_future_days() == 1.0

@@ -141,8 +141,28 @@ def test_no_file_checks_for_postgresql_or_memory(url, tmp_path, monkeypatch):
     assert list(data.iterdir()) == []
 
 
-def test_private_files_keep_their_mode_whatever_the_umask(tmp_path):
-    os.umask(0o000)
+@pytest.fixture
+def no_umask():
+    """umask 0 for one test (then the one before it again)."""
+    before = os.umask(0o000)
+    yield
+    os.umask(before)
+
+
+def test_new_folders_are_made_0700_not_made_then_narrowed(tmp_path, monkeypatch, no_umask):
+    made = []
+    real = os.mkdir
+
+    def mkdir(path, mode=0o777, *args, **kwargs):
+        made.append((str(path), mode))
+        return real(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "mkdir", mkdir)
+    file_modes.private_folder(tmp_path / "p" / "q")
+    assert made == [(str(tmp_path / "p"), 0o700), (str(tmp_path / "p" / "q"), 0o700)]
+
+
+def test_private_files_keep_their_mode_whatever_the_umask(tmp_path, no_umask):
     file_modes.private_folder(tmp_path / "a" / "b")
     assert mode(tmp_path / "a") == mode(tmp_path / "a" / "b") == 0o700
     assert file_modes.create_private(tmp_path / "x.db")

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from smarketing.auth import logins, throttle, users
+from smarketing.auth import logins, sessions, throttle, users
 from smarketing.auth.permissions import Actor
 from smarketing.errors import NotFound, PermissionDenied
 from smarketing.store.models import AuditEntry, LoginThrottle
@@ -125,12 +125,64 @@ def test_the_throttle_is_per_username_and_per_address(session):
     assert attempt(session, "mia", PASSWORD, address="10.6.6.7", at=at).user is not None
 
 
-def test_an_unknown_address_is_one_address(session):
+def guess_until_capped(session, at):
+    """An outsider's wrong guesses at sam from 203.0.113.9, each once the delay before it has
+    run out, until the delay is capped; one second after the last guess (29 s to wait)."""
+    wait = 0
+    while wait < throttle.MAX_DELAY.total_seconds():
+        at += timedelta(seconds=wait)
+        wait = attempt(session, "sam", address="203.0.113.9", at=at).wait
+    return at + timedelta(seconds=1)
+
+
+def test_an_outsider_guessing_a_username_does_not_keep_its_owner_out(session):
     add(session)
+    with_session = sessions.start(session, username="sam", now=NOW, address="10.0.0.7")
+    sessions.log_out(session, with_session.id, "sam", NOW)
+    at = guess_until_capped(session, NOW + timedelta(days=2))
+    assert attempt(session, "sam", PASSWORD, address="203.0.113.9", at=at).wait == 29
+    assert attempt(session, "sam", PASSWORD, address="10.9.9.9", at=at).wait == 29
+    # from where sam logged in before, the username's delay does not apply
+    assert attempt(session, "sam", PASSWORD, address="10.0.0.7", at=at).user is not None
+    # ... for 30 days after that login
+    late = guess_until_capped(session, NOW + timedelta(days=31))
+    assert attempt(session, "sam", PASSWORD, address="10.0.0.7", at=late).wait == 29
+
+
+def test_a_known_address_still_has_its_own_delay(session):
+    add(session)
+    sessions.start(session, username="sam", now=NOW, address="10.0.0.7")
+    at = NOW + timedelta(minutes=1)
     for i in range(throttle.FREE_FAILURES["address"]):
+        attempt(session, f"guess{i}", address="10.0.0.7", at=at)
+    assert attempt(session, "sam", PASSWORD, address="10.0.0.7", at=at).wait == 1
+
+
+def test_an_unknown_address_is_not_counted(session):
+    # every browser behind a reverse proxy on the same host has no address of its own: one
+    # count for all of them would let an outsider's guesses make everybody wait
+    add(session)
+    for i in range(throttle.FREE_FAILURES["address"] + 5):
         attempt(session, f"guess{i}", address=None)
-    assert attempt(session, "sam", PASSWORD, address=None).wait == 1
-    assert session.get(LoginThrottle, ("address", throttle.UNKNOWN_ADDRESS)).failures == 20
+    assert attempt(session, "sam", PASSWORD, address=None).user is not None
+    assert session.exec(select(LoginThrottle).where(LoginThrottle.kind == "address")).all() == []
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "trust", "address"),
+    [
+        ("10.0.0.7", None, False, "10.0.0.7"),
+        (None, None, False, None),  # the server itself
+        ("10.0.0.7", "1.2.3.4", False, "10.0.0.7"),  # not trusted: the header is ignored
+        (None, "6.6.6.6, 203.0.113.9", True, "203.0.113.9"),  # the proxy appended the last
+        (None, "203.0.113.9,2001:db8::1", True, "2001:db8::1"),
+        ("10.0.0.1", "", True, None),
+        ("10.0.0.1", "not an address", True, None),
+        (None, "1.2.3.4, x" * 1000, True, None),
+    ],
+)
+def test_client_address(peer, forwarded, trust, address):
+    assert throttle.client_address(peer, forwarded, trust_forwarded=trust) == address
 
 
 def test_the_count_starts_again_after_the_window(session):
@@ -208,6 +260,45 @@ def test_parallel_failures_all_count(engine):
         assert row.failures == 12
         assert row.blocked_until == NOW + throttle.MAX_DELAY  # 12 failures: 2**7 s, capped
     assert max(waits) == 30  # the twelfth failure sees the capped delay
+
+
+def test_parallel_tries_get_no_more_password_checks_than_the_free_ones(engine, monkeypatch):
+    """Tries from many sessions at once: each is counted before its password is checked,
+    so no more than the free tries are checked, however many arrive together (before, every
+    try that arrived before the first failure was written got its check)."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    with Session(engine) as s:
+        add(s)
+    checked, lock = [], threading.Lock()
+
+    def slow_check(password, hashed):
+        with lock:
+            checked.append(password)
+        time.sleep(0.05)  # a bcrypt check takes time: the others arrive meanwhile
+        return False
+
+    monkeypatch.setattr(users, "password_matches", slow_check)
+
+    def guess(i):
+        with Session(engine) as s:
+            return attempt(s, "sam", f"guess {i}", address=f"10.0.0.{i}").message
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        messages = list(pool.map(guess, range(16)))
+    assert len(checked) == throttle.FREE_FAILURES["username"]
+    assert all(m.startswith(WRONG) for m in messages)
+    with Session(engine) as s:
+        assert s.get(LoginThrottle, ("username", "sam")).failures == 5
+
+
+def test_a_good_login_leaves_no_count_for_its_address(session):
+    add(session)
+    assert attempt(session, "sam", PASSWORD, address="10.0.0.7").user is not None
+    assert session.exec(select(LoginThrottle)).all() == []
+    assert throttle.throttles(session, NOW).empty
 
 
 @pytest.fixture(autouse=True)

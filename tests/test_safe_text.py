@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import time
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -312,6 +313,26 @@ def test_allowed_hosts_come_from_the_environment(monkeypatch):
     assert safe_markdown(text).startswith("[🖼 image: x (img.example)]")  # empty by default
     monkeypatch.setenv("SMARKETING_IMAGE_HOSTS", " Img.Example. , other.example ")
     assert safe_markdown(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "host"),
+    [
+        ("![x](https://img.example\\@evil.example/p.png)", "evil.example"),  # \@ is an @
+        ("![x](<https://img.example\\@evil.example/p.png>)", "evil.example"),
+        ("![x](https://img.example\\:1@evil.example/p.png)", "evil.example"),
+        ("![x](https://evil.example/a\\@img.example)", "evil.example"),
+    ],
+)
+def test_the_host_shown_is_the_one_the_link_opens(text, host):
+    """The renderer takes a backslash escape out of the address (``\\@`` is ``@``), so the
+    host shown is read from the address as the renderer makes it."""
+    shown = safe_markdown(text, image_hosts=ALLOWED)
+    assert shown.startswith(f"[🖼 image: x ({host})]("), shown
+    render = _renderer()
+    if render is not None:
+        [href] = re.findall(r'href="([^"]*)"', render(shown))
+        assert urlsplit(href.replace("&amp;", "&")).hostname == host
 
 
 IMAGE_ATTACKS = [

@@ -1,6 +1,10 @@
 """Logging in: the password check with its throttle, the credentials streamlit-authenticator
 needs for a login by cookie, and the last login.
 
+A username's delay does not hold up a try from a client address its owner logged in from
+in the last 30 days (``sessions.known_address``), so an outsider guessing at a username
+cannot keep its owner out; the address's own delay still applies there.
+
 Every refused try gets the same answer, whether the username exists, the password is
 wrong, the account is disabled or the try came during a throttle delay: "Wrong username or
 password." (with "wait N s" when a delay applies, which does not depend on whether the
@@ -15,7 +19,7 @@ from functools import cache
 
 from sqlmodel import Session, select
 
-from smarketing.auth import throttle, users
+from smarketing.auth import sessions, throttle, users
 from smarketing.store.models import User
 
 WRONG = "Wrong username or password."
@@ -49,15 +53,19 @@ def attempt_login(
     throttle delay; a failure counts against the username and the client address; a
     success clears the username's count and notes the login. Commits."""
     name = username.strip().lower()
-    wait = throttle.wait_seconds(session, name, address, now)
+    # a username's delay does not hold up its owner where they logged in before: so an
+    # outsider who keeps guessing at it cannot keep its owner out (the address's own delay
+    # still applies)
+    usual = sessions.known_address(session, name, address, now)
+    wait = throttle.begin_try(session, name, address, now, username_delay=not usual)
     if wait:
         return LoginAnswer(None, refusal(wait), wait)
     user = session.exec(select(User).where(User.username == name)).first()
     matches = users.password_matches(password, user.password_hash if user else _stand_in_hash())
-    if user is None or user.disabled or not matches:
-        wait = throttle.record_failure(session, name, address, now)
+    if user is None or user.disabled or not matches:  # counted already by begin_try
+        wait = throttle.wait_seconds(session, name, address, now, username_delay=not usual)
         return LoginAnswer(None, refusal(wait), wait)
-    throttle.forget_username(session, name)
+    throttle.succeeded(session, name, address)
     user.last_login_at = now
     session.add(user)
     session.commit()

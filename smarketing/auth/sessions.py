@@ -95,6 +95,27 @@ def by_secret(session: Session, secret: str | None) -> int | None:
     ).first()
 
 
+#: how long a client address a user logged in from stays "known" for that user
+KNOWN_ADDRESS_DAYS = 30
+
+
+def known_address(session: Session, username: str, address: str | None, now: datetime) -> bool:
+    """Whether the user logged in from this client address within KNOWN_ADDRESS_DAYS (the
+    login throttle's username delay does not hold up a try from such an address)."""
+    if not address:
+        return False
+    found = session.exec(
+        select(LoginSession.id)
+        .where(
+            LoginSession.username == username,
+            LoginSession.address == address[:64],
+            LoginSession.created_at > now - timedelta(days=KNOWN_ADDRESS_DAYS),
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
 def ended_why(
     session: Session,
     session_id: int | None,

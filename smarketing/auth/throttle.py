@@ -7,13 +7,23 @@ without looking at the password. Nothing here depends on whether the username ex
 the delays cannot tell a real username from an invented one, and an outsider cannot lock
 anyone out: the worst they cause is a wait of MAX_DELAY per try.
 
-Every count is raised by one atomic upsert (``INSERT … ON CONFLICT DO UPDATE``), so parallel
-tries from several sessions and app processes all count, on SQLite and PostgreSQL. Times
+Only a known client address is counted: an unknown one (a browser on the server itself, or
+every browser behind a reverse proxy on the same host) would be one count that all clients
+share, so an outsider's guesses would make everybody wait. Behind a reverse proxy,
+``SMARKETING_FORWARDED_FOR=1`` takes the client's address from the last entry of the
+``X-Forwarded-For`` header the proxy appends (:func:`client_address`).
+
+A try is counted before its password is checked (:func:`begin_try`, :func:`succeeded` takes
+it back), with the key's row held by an atomic upsert (``INSERT … ON CONFLICT DO UPDATE``)
+while it is judged and counted: parallel tries from several sessions and app processes all
+count, on SQLite and PostgreSQL, and a burst of them gets no more password checks than the
+free ones. Times
 are passed in (``now``): the rules are tested without sleeping.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from datetime import datetime, timedelta
 
@@ -34,8 +44,6 @@ FREE_FAILURES = {USERNAME: 5, ADDRESS: 20}
 WINDOW = timedelta(minutes=15)
 FIRST_DELAY = timedelta(seconds=1)
 MAX_DELAY = timedelta(seconds=30)
-#: the address used when the client's is not known (AppTest, some proxies)
-UNKNOWN_ADDRESS = "unknown"
 KEY_MAX = 100
 
 
@@ -47,12 +55,31 @@ def delay_after(failures: int, kind: str) -> timedelta:
     return min(FIRST_DELAY * 2 ** min(over, 16), MAX_DELAY)
 
 
+def client_address(
+    peer: str | None, forwarded_for: str | None, *, trust_forwarded: bool
+) -> str | None:
+    """The client's address for the throttle: the connection's (``peer``, None when it is
+    the server itself) or, when the app is reached only through a reverse proxy
+    (``trust_forwarded``), the last address of ``X-Forwarded-For`` — the one the proxy
+    appended; the entries before it are whatever the client sent. Anything that is not an
+    IP address counts as unknown."""
+    if trust_forwarded:
+        peer = (forwarded_for or "").rsplit(",", 1)[-1].strip() or None
+    if not peer:
+        return None
+    try:
+        return str(ipaddress.ip_address(peer.strip()))
+    except ValueError:
+        return None
+
+
 def keys(username: str, address: str | None) -> list[tuple[str, str]]:
-    """The throttle rows a login try counts against: its username and its client address."""
-    return [
-        (USERNAME, username.strip().lower()[:KEY_MAX]),
-        (ADDRESS, (address or "").strip()[:KEY_MAX] or UNKNOWN_ADDRESS),
-    ]
+    """The throttle rows a login try counts against: its username and, when known, its
+    client address."""
+    found = [(USERNAME, username.strip().lower()[:KEY_MAX])]
+    if address and address.strip():
+        found.append((ADDRESS, address.strip()[:KEY_MAX]))
+    return found
 
 
 def _matches(pairs: list[tuple[str, str]]):
@@ -60,13 +87,24 @@ def _matches(pairs: list[tuple[str, str]]):
     return or_(*[(table.c.kind == kind) & (table.c.key == key) for kind, key in pairs])
 
 
-def wait_seconds(session: Session, username: str, address: str | None, now: datetime) -> int:
-    """Whole seconds (rounded up) before this username may be tried from this address."""
+def wait_seconds(
+    session: Session,
+    username: str,
+    address: str | None,
+    now: datetime,
+    *,
+    username_delay: bool = True,
+) -> int:
+    """Whole seconds (rounded up) before this username may be tried from this address
+    (``username_delay=False``: only the address's delay counts)."""
     table = LoginThrottle.__table__
+    pairs = keys(username, address)
+    if not username_delay:
+        pairs = pairs[1:]
+    if not pairs:
+        return 0
     until = session.execute(
-        select(table.c.blocked_until).where(
-            _matches(keys(username, address)), table.c.blocked_until > now
-        )
+        select(table.c.blocked_until).where(_matches(pairs), table.c.blocked_until > now)
     ).scalars()
     left = max(((u - now).total_seconds() for u in until), default=0.0)
     return math.ceil(left) if left > 0 else 0
@@ -90,38 +128,96 @@ def _forget_stale(session: Session, now: datetime) -> None:
     )
 
 
-def record_failure(session: Session, username: str, address: str | None, now: datetime) -> int:
-    """Count one failed login against its username and its address; commits. Returns the
-    seconds to wait before the next try (0 while failures are still free)."""
+def _lock(session: Session, pairs: list[tuple[str, str]], now: datetime) -> None:
+    """Hold the throttle rows of these keys until the transaction ends, made if missing (as a
+    count that has run out): one atomic upsert each, which waits for any other try holding
+    the row (PostgreSQL's row lock, SQLite's write lock). So the tries of one key are
+    judged and counted one after another, across sessions and app processes."""
     table = LoginThrottle.__table__
     insert = _upsert(session)
-    _forget_stale(session, now)
-    for kind, key in keys(username, address):
-        stmt = insert(table).values(kind=kind, key=key, failures=1, last_failure_at=now)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["kind", "key"],
-            set_={
-                "failures": case(
-                    (table.c.last_failure_at <= now - WINDOW, 1), else_=table.c.failures + 1
-                ),
-                "last_failure_at": now,
-            },
-        ).returning(table.c.failures)
-        failures = session.execute(stmt).scalar_one()
-        delay = delay_after(failures, kind)
-        if delay:
-            until = now + delay
-            session.execute(
-                table.update()
-                .where(
-                    table.c.kind == kind,
-                    table.c.key == key,
-                    or_(table.c.blocked_until.is_(None), table.c.blocked_until < until),
-                )
-                .values(blocked_until=until)
+    for kind, key in pairs:
+        stmt = insert(table).values(kind=kind, key=key, failures=0, last_failure_at=now - WINDOW)
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["kind", "key"], set_={"failures": table.c.failures}
             )
+        )
+
+
+def _count(session: Session, pairs: list[tuple[str, str]], now: datetime) -> None:
+    """Count one failure against each of these rows (held by :func:`_lock`): the count
+    starts again after WINDOW without a failure; the delay it imposes extends the row's."""
+    table = LoginThrottle.__table__
+    for kind, key in pairs:
+        where = (table.c.kind == kind) & (table.c.key == key)
+        row = session.execute(
+            select(table.c.failures, table.c.last_failure_at, table.c.blocked_until).where(where)
+        ).one()
+        failures = 1 if row.last_failure_at <= now - WINDOW else row.failures + 1
+        delay, until = delay_after(failures, kind), row.blocked_until
+        if delay and (until is None or until < now + delay):
+            until = now + delay
+        session.execute(
+            table.update()
+            .where(where)
+            .values(failures=failures, last_failure_at=now, blocked_until=until)
+        )
         if failures == FREE_FAILURES[kind]:
             audit.record(session, "system", "login.throttled", kind, key[:64], failures=failures)
+
+
+def begin_try(
+    session: Session,
+    username: str,
+    address: str | None,
+    now: datetime,
+    *,
+    username_delay: bool = True,
+) -> int:
+    """Start a login try, before its password is checked; commits. While a delay runs (the
+    username's, unless ``username_delay`` is False, or the address's) the try is refused:
+    returns the whole seconds to wait. Otherwise the try is counted as a failure at once
+    (:func:`succeeded` takes it back) and 0 is returned: tries arriving together are each
+    counted before any password is checked, so no more than the free ones are checked."""
+    pairs = keys(username, address)
+    _forget_stale(session, now)
+    _lock(session, pairs, now)
+    wait = wait_seconds(session, username, address, now, username_delay=username_delay)
+    if not wait:
+        _count(session, pairs, now)
+    session.commit()
+    return wait
+
+
+def succeeded(session: Session, username: str, address: str | None) -> None:
+    """The try begun by :func:`begin_try` was a good login: the username's count goes, the
+    address's loses this try (and its delay once it is back under the free failures); no
+    commit."""
+    table = LoginThrottle.__table__
+    forget_username(session, username)
+    for kind, key in keys(username, address)[1:]:
+        where = (table.c.kind == kind) & (table.c.key == key)
+        session.execute(
+            table.update()
+            .where(where)
+            .values(
+                failures=table.c.failures - 1,
+                blocked_until=case(
+                    (table.c.failures - 1 < FREE_FAILURES[kind], None),
+                    else_=table.c.blocked_until,
+                ),
+            )
+        )
+        session.execute(delete(table).where(where, table.c.failures <= 0))
+
+
+def record_failure(session: Session, username: str, address: str | None, now: datetime) -> int:
+    """Count one failed login against its username and its address, whatever delay runs;
+    commits. Returns the seconds to wait before the next try (0 while failures are free)."""
+    pairs = keys(username, address)
+    _forget_stale(session, now)
+    _lock(session, pairs, now)
+    _count(session, pairs, now)
     session.commit()
     return wait_seconds(session, username, address, now)
 

@@ -12,6 +12,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from smarketing import safe_csv
+
 #: Cell texts that mean "no value" (compared case-insensitively after trimming).
 PLACEHOLDERS = frozenset(
     {
@@ -64,8 +66,13 @@ _ODD_SPACE = "[\t\r\n\x0b\x0c\xa0\u2007\u202f]|  "
 
 
 def clean_text(values: pd.Series) -> pd.Series:
-    """Trim, collapse inner whitespace, and turn empty cells and placeholders into NA."""
+    """Trim, collapse inner whitespace, and turn empty cells and placeholders into NA; a
+    cell written formula-safe by the app (``'=…``, ``'+47…``: :mod:`smarketing.safe_csv`, as
+    in a rejects file fixed to be imported again) loses its ``'``."""
     text = values.astype("str").str.strip()
+    quoted = text.str.match(safe_csv.NEUTRALISED).fillna(False).astype(bool)
+    if quoted.any():
+        text = text.mask(quoted, text[quoted].str.slice(1).str.strip())
     odd = text.str.contains(_ODD_SPACE, regex=True).fillna(False).astype(bool)
     if odd.any():
         text = text.mask(odd, text[odd].str.replace(_WHITESPACE, " ", regex=True))

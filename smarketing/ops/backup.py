@@ -71,8 +71,12 @@ def _quoted_url(url: URL) -> str:
 
 
 def pg_dump_command(url: Engine | str, out: Path | str) -> str:
-    """The `pg_dump` command that backs up a PostgreSQL database (password hidden)."""
-    return f"pg_dump --format=custom --file {shlex.quote(str(out))} {_quoted_url(_url(url))}"
+    """The `pg_dump` command that backs up a PostgreSQL database (password hidden), in a
+    subshell with umask 077: the dump holds password hashes, so it is made 0600."""
+    return (
+        f"(umask 077 && pg_dump --format=custom --file {shlex.quote(str(out))} "
+        f"{_quoted_url(_url(url))})"
+    )
 
 
 def pg_restore_command(url: Engine | str, backup: Path | str) -> str:

@@ -31,10 +31,11 @@ def private_folder(path: Path) -> Path:
     while not walk.exists() and walk != walk.parent:
         created.append(walk)
         walk = walk.parent
-    path.mkdir(parents=True, exist_ok=True)
-    for folder in created:
-        with contextlib.suppress(OSError):
-            folder.chmod(PRIVATE_DIR)
+    for folder in reversed(created):  # each made 0700 at once: no moment when it is wider
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=PRIVATE_DIR)
+    if not path.is_dir():  # a file in the way: mkdir's own error says so
+        path.mkdir(parents=True, exist_ok=True)
     return path
 
 

@@ -23,7 +23,7 @@ from streamlit.errors import StreamlitSecretNotFoundError
 from streamlit_authenticator.utilities import LoginError
 
 from smarketing import config
-from smarketing.auth import logins, sessions, users
+from smarketing.auth import logins, sessions, throttle, users
 from smarketing.auth.permissions import Actor
 from smarketing.errors import InvalidInput, SmarketingError
 from smarketing.safe_text import safe_markdown as safe
@@ -114,17 +114,21 @@ def _first_admin_form(engine: Engine) -> None:
 
 
 def _client() -> tuple[str | None, str | None]:
-    """The client's address (None on localhost) and user agent, if known (AppTest fills
+    """The client's address (None on localhost; behind a reverse proxy with
+    SMARKETING_FORWARDED_FOR=1 the one it forwards) and user agent, if known (AppTest fills
     both with mocks: anything but text counts as unknown)."""
     address = st.context.ip_address
     try:
         agent = st.context.headers.get("User-Agent")
-    except (AttributeError, RuntimeError):
-        agent = None
-    return (
+        forwarded = ",".join(st.context.headers.get_all("X-Forwarded-For"))  # the last wins
+    except (AttributeError, RuntimeError, TypeError):
+        agent = forwarded = None
+    address = throttle.client_address(
         address if isinstance(address, str) else None,
-        agent if isinstance(agent, str) else None,
+        forwarded if isinstance(forwarded, str) else None,
+        trust_forwarded=config.forwarded_for(),
     )
+    return address, agent if isinstance(agent, str) else None
 
 
 def _end_login(authenticator: stauth.Authenticate, message: str) -> None:
@@ -247,6 +251,20 @@ def _login_form(engine: Engine, authenticator: stauth.Authenticate, now: datetim
 def _log_out(engine: Engine, info: dict) -> None:
     with session(engine) as s:
         sessions.log_out(s, st.session_state.pop(SESSION, None), info["username"], utcnow())
+
+
+def session_is_open(engine: Engine, username: str) -> bool:
+    """True while this tab is logged in as ``username`` and its login session is open.
+
+    For widget callbacks that write: Streamlit runs a callback before the script, so before
+    ``gate`` has checked the session of this run; a tab left open after a logout elsewhere,
+    a password reset, disabling, an admin's "End" or the idle timeout must not write."""
+    if not st.session_state.get("authentication_status"):
+        return False
+    if st.session_state.get("username") != username:
+        return False
+    with session(engine) as s:
+        return sessions.ended_why(s, st.session_state.get(SESSION), username, utcnow()) is None
 
 
 def gate(engine: Engine) -> Actor:

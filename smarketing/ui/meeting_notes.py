@@ -29,7 +29,7 @@ from smarketing.errors import SmarketingError
 from smarketing.meetings import notes, records
 from smarketing.safe_text import safe_markdown as safe
 from smarketing.store.models import Meeting
-from smarketing.ui import widgets
+from smarketing.ui import auth, widgets
 from smarketing.ui.resources import session
 
 #: Session key: (meeting id, step key, generation) of the note box the last run showed.
@@ -79,6 +79,15 @@ def _save(engine: Engine, actor: Actor, meeting_id: int, step: str, *, clear=Fal
     rev_key, state_key, conflict_key, _ = _keys(meeting_id, step)
     text_key = current_box_key(meeting_id, step)
     body = "" if clear else st.session_state.get(text_key, "")
+    if not auth.session_is_open(engine, actor.username):  # a callback runs before the gate
+        if not clear:
+            st.session_state[_unsaved_key(meeting_id, step)] = body
+        st.session_state[state_key] = (
+            "error",
+            "Not saved — your session had ended. Your text is kept: after you log in again "
+            "it is back in the box; press “Try saving again”.",
+        )
+        return
     try:
         with session(engine) as s:
             note = notes.save_note(

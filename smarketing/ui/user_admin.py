@@ -158,8 +158,10 @@ def throttles_panel(engine: Engine, actor: Actor) -> None:
         f"client address. After {throttle.FREE_FAILURES[throttle.USERNAME]} failures for a "
         f"username (or {throttle.FREE_FAILURES[throttle.ADDRESS]} from an address) each try "
         f"waits longer: 1 s, 2 s, 4 s … up to {int(throttle.MAX_DELAY.total_seconds())} s. "
-        "Nobody is locked out. *Clear* forgets the failures at once (e.g. after a user "
-        "forgot their password and an admin reset it)."
+        "Nobody is locked out: a username's delay does not hold up a try from an address its "
+        f"owner logged in from in the last {sessions.KNOWN_ADDRESS_DAYS} days. *Clear* "
+        "forgets the failures at once (e.g. after a user forgot their password and an admin "
+        "reset it)."
     )
     if table.empty:
         st.caption("No failed logins right now.")

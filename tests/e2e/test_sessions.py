@@ -90,3 +90,62 @@ def test_the_cookie_is_secure_when_configured(browser, tmp_path):
         cookie = login_cookie(context)
         assert (cookie["secure"], cookie["sameSite"]) == (True, "Strict")
         context.close()
+
+
+COOKIE_KEY = "e2e-" + "x" * 60  # the server fixture's (tests/e2e/conftest.py)
+
+
+def _forged(cookie: dict, claims: dict | None = None, *, resign: bool = True) -> dict:
+    """The login cookie with its claims changed (``claims``; a None value drops a claim),
+    signed with the server's key (or, ``resign=False``, keeping the old signature)."""
+    import base64
+    import json
+
+    import jwt
+
+    payload = jwt.decode(cookie["value"], COOKIE_KEY, algorithms=["HS256"])
+    for name, value in (claims or {}).items():
+        if value is None:
+            payload.pop(name, None)
+        else:
+            payload[name] = value
+    if resign:
+        token = jwt.encode(payload, COOKIE_KEY, algorithm="HS256")
+    else:
+        head, _, signature = cookie["value"].split(".")
+        body = base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode()
+        token = f"{head}.{body}.{signature}"
+    return {**cookie, "value": token}
+
+
+def test_forged_cookies_open_nothing(server, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.goto(server)
+    settle(page)
+    log_in(page, "sam")  # sam's session stays open throughout
+    cookie = login_cookie(context)
+    sid = jwt_claims(cookie)["sid"]
+    forged = {
+        "sam's session in a cookie for ada": _forged(cookie, {"username": "ada"}),
+        "no session": _forged(cookie, {"sid": None}),
+        "another secret": _forged(cookie, {"sid": sid[:-1] + ("A" if sid[-1] != "A" else "B")}),
+        "changed without the key": _forged(cookie, {"username": "ada"}, resign=False),
+    }
+    for why, bad in forged.items():
+        other, other_page = open_with_cookie(browser, server, bad)
+        other_page.get_by_role("button", name="Login").wait_for(timeout=20000)
+        assert other_page.get_by_role("heading", name="Overview").count() == 0, why
+        assert other_page.locator('[data-testid="stSidebarNav"]').count() == 0, why
+        other.close()
+    # the genuine cookie still opens the app: the refusals above were about the forgeries
+    genuine, genuine_page = open_with_cookie(browser, server, cookie)
+    genuine_page.get_by_role("heading", name="Overview").wait_for(timeout=20000)
+    genuine.close()
+    context.close()
+
+
+def jwt_claims(cookie: dict) -> dict:
+    import jwt
+
+    return jwt.decode(cookie["value"], COOKIE_KEY, algorithms=["HS256"])

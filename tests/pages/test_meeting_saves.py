@@ -15,8 +15,12 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import Session
 
+from smarketing.auth import sessions, users
+from smarketing.auth.permissions import CLI_ACTOR
 from smarketing.meetings import attendance, closing, planning, records, running
+from smarketing.store.models import utcnow
 from smarketing.ui import meeting_mode, widgets
+from smarketing.ui.auth import SESSION
 from tests.pages.conftest import PEOPLE, logged_in, texts
 from tests.pages.test_meetings_pages import (
     ADMIN,
@@ -26,6 +30,7 @@ from tests.pages.test_meetings_pages import (
     box,
     button,
     demo,
+    errors,
     go_to,
     open_mode,
     sqlite_template,
@@ -195,6 +200,25 @@ def test_a_step_revisited_gets_a_fresh_box_with_the_stored_note(demo, app_env):
     go_to(at, 0)
     assert box(at, mid, "scorecard").key != first, "a new key per load"
     assert box(at, mid, "scorecard").value == "One"
+
+
+def test_a_note_typed_in_a_tab_whose_session_ended_is_not_saved_but_kept(demo, app_env):
+    """A note box saves in its on_change callback, which Streamlit runs before the script
+    (and so before the login gate): the callback itself checks the session."""
+    mid = demo.planned.id
+    at = open_mode("mia", mid)
+    with Session(app_env) as s:  # an admin resets mia's password: her sessions end
+        users.set_password(s, actor=CLI_ACTOR, username="mia", password="another good one 1")
+    box(at, mid, "scorecard").input("Typed after the session ended.").run()
+    assert stored_note(app_env, mid, "scorecard", "mia") is None
+    assert "Your password was changed" in texts(at)  # the login form, with the reason
+    with Session(app_env) as s:  # mia logs in again in the same tab: her text is back
+        at.session_state[SESSION] = sessions.start(s, username="mia", now=utcnow()).id
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = "mia"
+    at.switch_page("app_pages/meeting_mode.py").run()
+    assert box(at, mid, "scorecard").value == "Typed after the session ended."
+    assert "your session had ended" in errors(at)
 
 
 # --- meeting mode: causes, ratings ------------------------------------------------------------
