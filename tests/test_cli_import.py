@@ -78,6 +78,7 @@ def test_bad_row_is_rejected_and_the_fixed_rejects_csv_reimports(capsys, db, tmp
     ) in out
     assert f"rejected: row 3, column '{MQL}': not a date: 'not a date'" in err
     assert sorted(stored(db)) == ["101", "103"]
+    assert rejects.stat().st_mode & 0o777 == 0o600  # rows of CRM data: private
 
     bad = pd.read_csv(rejects, dtype=str, keep_default_na=False)
     assert list(bad.columns) == [*HUBSPOT.splitlines()[0].split(","), "error"]

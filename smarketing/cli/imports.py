@@ -265,12 +265,12 @@ def run(args, engine_for, progress=None) -> int:
     if args.warnings:
         listed = warnings_csv(warnings)
         if listed:
-            args.warnings.write_bytes(listed)
+            _write_private(args.warnings, listed)
             print(f"warnings written to {args.warnings}", file=sys.stderr)
     if args.rejects:
         rejected = rejects_csv(parsed, unmatched)
         if rejected:
-            args.rejects.write_bytes(rejected)
+            _write_private(args.rejects, rejected)
             print(f"rejected rows written to {args.rejects}", file=sys.stderr)
     verb = "would be" if args.dry_run else "were"
     print(
@@ -281,3 +281,11 @@ def run(args, engine_for, progress=None) -> int:
         + ("" if args.dry_run else f" in {result.seconds:.1f} s")
     )
     return 0
+
+
+def _write_private(path, data: bytes) -> None:
+    """Write a rejects or warnings file 0600: it holds rows of CRM data."""
+    from smarketing.store.file_modes import open_private
+
+    with open_private(path) as out:
+        out.write(data)
