@@ -102,9 +102,13 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from smarketing.auth.permissions import Actor, require
+from smarketing.data_in.batches import Batches, BatchUndo
 from smarketing.data_in.planning import (
     ActivityPlanner,
+    Basis,
+    LeadPlan,
     LeadPlanner,
+    Prepared,
     chunks,
     first_contact_changes,
     first_contacts,
@@ -169,6 +173,32 @@ def _prepare_demo(
     return clear_demo(engine, actor=actor, keep_starting_point=keep_starting_point)
 
 
+def _write_batch(
+    batches: Batches,
+    planner: LeadPlanner,
+    prepared: Prepared,
+    basis: Basis,
+    plan: LeadPlan,
+    given: dict[str, list] | None,
+) -> tuple[LeadPlan, dict[str, list] | None]:
+    """... and written in a short transaction of its own, after reading the batch's basis
+    again under the write lock (rows locked on PostgreSQL): when someone changed one of its
+    leads (or created one of its ids) since the plan was made, the batch is planned again
+    on what is stored now. Returns the plan written."""
+    written = [plan, given]
+
+    def write(conn: Connection) -> BatchUndo:
+        fresh = planner.basis(conn, prepared, lock=True)
+        if fresh != basis:
+            written[:] = planner.decide(prepared, fresh)
+        return write_leads(
+            conn, written[0], planner.source_system, planner.actor, planner.now, written[1]
+        )
+
+    batches.write(write)
+    return written[0], written[1]
+
+
 def import_leads(
     engine: Engine,
     parsed: ParsedFile,
@@ -192,23 +222,30 @@ def import_leads(
     report = _report(progress)
     removal = None if dry_run else _prepare_demo(engine, actor, remove_demo, keep_starting_point)
 
-    def work(conn: Connection, run_id: int | None) -> ImportResult:
+    def work(conn: Connection, batches: Batches | None) -> ImportResult:
         batch_size = max(1, BATCH)
         records: list = parsed.records
         total = len(records)
         report(0.0, f"Importing {total:,} leads…")
+        run_id = batches.run_id if batches is not None else None
         planner = LeadPlanner(conn, parsed, actor, now, run_id)
+        conn.rollback()  # (a read transaction is never held open across batches)
         counts = dict(inserted=0, updated=0, unchanged=0, verdicts=0, changes=0)
         done = 0
         for part in chunks(records, batch_size):
-            plan, given = planner.plan(part)
+            # planned outside any write transaction, on what is committed now ...
+            prepared = planner.prepare(part)
+            basis = planner.basis(conn, prepared)
+            conn.rollback()
+            plan, given = planner.decide(prepared, basis)
+            if batches is not None:
+                plan, given = _write_batch(batches, planner, prepared, basis, plan, given)
+            planner.accept(plan)
             counts["inserted"] += len(plan.inserts)
             counts["updated"] += plan.updated
             counts["unchanged"] += plan.unchanged
             counts["verdicts"] += len(plan.verdicts) + len(plan.new_verdicts)
             counts["changes"] += len(plan.changes)
-            if not dry_run:
-                write_leads(conn, plan, parsed.source_system, actor, now, given)
             done += len(part)
             report(0.98 * done / max(total, 1), f"{done:,} of {total:,} leads")
         report(1.0, "Import done" if not dry_run else "Dry run done")
@@ -231,6 +268,18 @@ def import_leads(
     return result
 
 
+def _write_and_count(batches: Batches, work: Callable[[Connection], BatchUndo]) -> BatchUndo:
+    """``batches.write(work)``, returning what the batch wrote."""
+    out = [BatchUndo()]
+
+    def keep(conn: Connection) -> BatchUndo:
+        out[0] = work(conn)
+        return out[0]
+
+    batches.write(keep)
+    return out[0]
+
+
 def import_activities(
     engine: Engine,
     parsed: ParsedFile,
@@ -250,25 +299,48 @@ def import_activities(
     report = _report(progress)
     removal = None if dry_run else _prepare_demo(engine, actor, remove_demo, keep_starting_point)
 
-    def work(conn: Connection, run_id: int | None) -> ImportResult:
+    def work(conn: Connection, batches: Batches | None) -> ImportResult:
         batch_size = max(1, BATCH)
         records: list = parsed.records
         total = len(records)
         report(0.0, f"Importing {total:,} activities…")
+        run_id = batches.run_id if batches is not None else None
         planner = ActivityPlanner(conn, parsed, keep_pending=dry_run)
         inserted = done = 0
         for part in chunks(records, batch_size):
-            rows = planner.plan(part)
-            if not dry_run:
-                write_activities(conn, rows)
-            inserted += len(rows)
+            if batches is None:
+                inserted += len(planner.plan(part))
+                conn.rollback()
+            else:
+                # the rows are matched and compared with the stored activities inside the
+                # batch's short write transaction: those reads are small, and what is
+                # stored cannot change under them
+                def write(wconn: Connection, part=part) -> BatchUndo:
+                    planner.conn = wconn
+                    rows = planner.plan(part)
+                    return write_activities(wconn, rows)
+
+                undo = _write_and_count(batches, write)
+                inserted += len(undo.activities)
             done += len(part)
             report(0.9 * done / max(total, 1), f"{done:,} of {total:,} activities")
         report(0.92, "Deriving first contacts…")
-        derived = first_contacts(conn, sorted(planner.touched), planner.pending)
-        if derived and not dry_run:
-            changes = first_contact_changes(derived, actor, now, run_id)
-            write_first_contacts(conn, derived, changes, now)
+        planner.conn = conn
+        touched = sorted(planner.touched)
+        if batches is None:
+            derived = first_contacts(conn, touched, planner.pending)
+            conn.rollback()
+        else:  # derived and written in batches of leads, under the write lock
+            derived = []
+            for part in chunks(touched, batch_size):
+
+                def derive(wconn: Connection, part=part) -> BatchUndo:
+                    found = first_contacts(wconn, part, {})
+                    derived.extend(found)
+                    changes = first_contact_changes(found, actor, now, run_id)
+                    return write_first_contacts(wconn, found, changes, now)
+
+                batches.write(derive)
         report(1.0, "Import done" if not dry_run else "Dry run done")
         return ImportResult(
             run_id=None,

@@ -667,3 +667,20 @@ class ImportRun(SQLModel, table=True):
     rejected: int = 0
     status: str = Field(default="running", max_length=16)
     message: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    #: While it runs: the process writing it ("host pid") and when it last wrote a batch
+    #: (the wall clock), so that a run whose process died is found and undone.
+    process: str | None = Field(default=None, max_length=200)
+    heartbeat_at: datetime | None = None
+
+
+class ImportUndo(SQLModel, table=True):
+    """What one committed batch of a running import wrote, so that a failure (or a crash,
+    found later) can undo it: JSON with the ids of the rows it inserted and the old and new
+    values of the fields it changed (``smarketing.data_in.batches``). Deleted when the run
+    is done or undone."""
+
+    __tablename__ = "import_undo"
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="import_run.id", index=True)
+    written_at: datetime = Field(default_factory=utcnow)
+    entries: str = Field(sa_column=Column(Text, nullable=False))
