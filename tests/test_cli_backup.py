@@ -75,7 +75,7 @@ def test_backup_then_refuse_to_overwrite(capsys, tmp_path):
     code, stdout, stderr = run(capsys, "backup", out, "--db", url)
     assert code == 0
     assert stdout.startswith(f"backup written to {out}: ")
-    assert "schema 0005, integrity check ok" in stdout and "rows" in stdout
+    assert "schema 0007, integrity check ok" in stdout and "rows" in stdout
     assert stderr == f"backing up {url} to {out} …\n"
 
     code, stdout, stderr = run(capsys, "backup", out, "--db", url)
@@ -155,7 +155,7 @@ def test_restore_asks_on_a_terminal(capsys, monkeypatch, tmp_path, answer, code)
 
     assert got == code
     assert out.startswith(f"Replace the database {tmp_path / 'live.db'} with this backup?")
-    assert "rows in" in err and "schema 0005" in err  # what the backup holds, before asking
+    assert "rows in" in err and "schema 0007" in err  # what the backup holds, before asking
     if code == 0:
         assert _texts(url) == ["at the backup"]
     else:

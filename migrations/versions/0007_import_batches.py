@@ -1,5 +1,8 @@
 """imports written in short batches: the undo of each committed batch, the run's process
 
+``rollup_log`` gets the local days of its keyed timestamps, which ``rollup.refresh`` writes
+before it counts the log (a batch of an import touches leads of hundreds of days: one
+CASE over every day of their span made a refresh of 1,000 logged leads take seconds).
 ``import_undo`` holds, per committed batch of a running import, the ids it inserted and the
 old and new values it changed (``smarketing.data_in.batches``); ``import_run`` gets the
 ``process`` writing a run and its ``heartbeat_at``, so that a run whose process died is
@@ -21,6 +24,9 @@ revision: str = "0007"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+#: rollup_log: the local days of its keyed timestamps, written by ``rollup.refresh``
+DAYS = ("created_day", "mql_day", "sql_day", "customer_day")
 
 
 def upgrade() -> None:
@@ -44,9 +50,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_import_undo_run_id", "import_undo", ["run_id"], unique=False)
+    for name in DAYS:
+        op.add_column("rollup_log", sa.Column(name, sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("rollup_log", schema=None) as batch_op:
+        for name in reversed(DAYS):
+            batch_op.drop_column(name)
     op.drop_index("ix_import_undo_run_id", table_name="import_undo")
     op.drop_table("import_undo")
     with op.batch_alter_table("import_run", schema=None) as batch_op:

@@ -50,14 +50,17 @@ from __future__ import annotations
 import json
 import os
 import socket
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import bindparam, delete, exists, insert, select, update
+from sqlalchemy import DateTime, bindparam, delete, exists, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
+from sqlmodel.sql.sqltypes import UTCDateTime
 
+from smarketing import config
 from smarketing.errors import InvalidInput
 from smarketing.store import rollup
 from smarketing.store.db import bump_data_version, write_transaction
@@ -77,12 +80,18 @@ _CHANGE = LeadChange.__table__
 _VERDICT = Verdict.__table__
 _RUN = ImportRun.__table__
 _UNDO = ImportUndo.__table__
+#: The lead columns that hold times (stored as ISO text in an undo).
+_TIME_COLUMNS = frozenset(
+    c.name for c in _LEAD.columns if isinstance(c.type, DateTime | UTCDateTime)
+)
 
 #: A running import that has not written a batch for this long is taken for dead (when its
 #: process cannot be checked: another host, or a reused process id).
 STALE_AFTER = timedelta(minutes=10)
 #: Ids per ``IN (...)`` list.
 IN_CHUNK = 900
+#: Local days whose rollups one short transaction puts in place when a run ends.
+RECOUNT_DAYS = 31
 
 
 def this_process() -> str:
@@ -122,8 +131,7 @@ def _encode(value: object) -> object:
 def _decode(column: str, value: object) -> object:
     if value is None:
         return None
-    python_type = _LEAD.c[column].type.python_type
-    if python_type is datetime:
+    if isinstance(value, str) and column in _TIME_COLUMNS:
         return datetime.fromisoformat(value)
     return value
 
@@ -183,10 +191,49 @@ def _chunks(items: Sequence, size: int = IN_CHUNK) -> Iterable[Sequence]:
 # --- the run ---------------------------------------------------------------------------------
 
 
-def _refresh(conn: Connection) -> None:
-    """Keep the daily rollups in step with the batch, in its transaction (so that the next
-    person's write does not apply the batch's logged changes)."""
-    rollup.refresh(conn)
+def _mark(run_id: int) -> int:
+    """The run's mark on the rollup changes its batches park (``rollup.park``)."""
+    return -run_id
+
+
+@contextmanager
+def _snapshot(engine: Engine) -> Iterator[Connection]:
+    """A read-only connection that sees one snapshot of the database for as long as it is
+    open (SQLite: a read transaction in WAL mode; PostgreSQL: REPEATABLE READ)."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        try:
+            yield conn
+        finally:
+            conn.rollback()
+
+
+def _settle_rollups(engine: Engine, run_id: int) -> None:
+    """Recount the days the run's parked rollup changes touch, :data:`RECOUNT_DAYS` at a
+    time: counted on a read snapshot, outside any write transaction, then put in place in a
+    short transaction, when the rollup rows of those days are still as the snapshot saw
+    them (no one else's write changed them meanwhile; else they are counted again there).
+    The parked rows are dropped by the run's last transaction."""
+    tz = config.business_tz()
+    with engine.connect() as conn:
+        days = rollup.parked_days(conn, _mark(run_id))
+        if not days or not rollup.lock_state(conn):
+            return
+    for lo in range(0, len(days), RECOUNT_DAYS):
+        part = days[lo : lo + RECOUNT_DAYS]
+        with _snapshot(engine) as conn:
+            seen = rollup.stored_rows(conn, part)
+            counted = rollup.compute(conn, part, tz)
+        with write_transaction(engine) as conn:
+            if not rollup.lock_state(conn):
+                return
+            if rollup.stored_rows(conn, part) == seen:
+                rollup.replace_days(conn, part, counted)
+            else:
+                rollup.recount_days(conn, part)
 
 
 def _bump(conn: Connection) -> None:
@@ -223,14 +270,13 @@ def start_run(engine: Engine, values: dict, *, now: datetime | None = None) -> i
 
 class Batches:
     """Writes one run's batches: :meth:`write` runs a function in a short write
-    transaction, records what it did and keeps the rollups and data version in step;
-    ``after_batch`` (tests) is called after each commit."""
+    transaction, records what it did and parks its rollup changes; :meth:`finish` ends the
+    run."""
 
     def __init__(self, engine: Engine, run_id: int) -> None:
         self.engine = engine
         self.run_id = run_id
         self.written = 0
-        self.after_batch: Callable[[int], None] | None = None
 
     def write(self, work: Callable[[Connection], BatchUndo]) -> None:
         """Run ``work`` in its own transaction; it returns what it wrote (its undo)."""
@@ -252,14 +298,16 @@ class Batches:
                         run_id=self.run_id, written_at=utcnow(), entries=undo.to_json()
                     )
                 )
-            _refresh(conn)
+            rollup.park(conn, _mark(self.run_id))
         self.written += 1
-        if self.after_batch is not None:
-            self.after_batch(self.written)
 
     def finish(self, finish: Callable[[Connection], None]) -> None:
-        """The last transaction: ``finish`` marks the run done; the undo rows go."""
+        """The rollups of the touched days recounted, then the last transaction: ``finish``
+        marks the run done (and bumps the data version); the undo rows and the parked
+        rollup changes go."""
+        _settle_rollups(self.engine, self.run_id)
         with write_transaction(self.engine) as conn:
+            rollup.drop_parked(conn, _mark(self.run_id))
             finish(conn)
             conn.execute(delete(_UNDO).where(_UNDO.c.run_id == self.run_id))
 
@@ -332,6 +380,8 @@ def undo_run(
         )
     kept = 0
     while True:
+        if not _has_undo(engine, run_id):
+            _settle_rollups(engine, run_id)
         with write_transaction(engine) as conn:
             row = conn.execute(
                 select(_UNDO.c.id, _UNDO.c.entries)
@@ -349,6 +399,7 @@ def undo_run(
                 )
                 changes = delete(_CHANGE).where(_CHANGE.c.import_run_id == run_id)
                 conn.execute(changes)  # (none left: each batch took its own)
+                rollup.drop_parked(conn, _mark(run_id))
                 conn.execute(
                     update(_RUN)
                     .where(_RUN.c.id == run_id)
@@ -368,7 +419,14 @@ def undo_run(
             kept += _undo_batch(conn, run_id, BatchUndo.from_json(row.entries))
             conn.execute(delete(_UNDO).where(_UNDO.c.id == row.id))
             conn.execute(update(_RUN).where(_RUN.c.id == run_id).values(heartbeat_at=utcnow()))
-            _refresh(conn)
+            rollup.park(conn, _mark(run_id))
+
+
+def _has_undo(engine: Engine, run_id: int) -> bool:
+    """True while undo rows of the run are left."""
+    with engine.connect() as conn:
+        found = select(_UNDO.c.id).where(_UNDO.c.run_id == run_id).limit(1)
+        return conn.execute(found).first() is not None
 
 
 def interrupted_runs(engine: Engine, *, clock: datetime | None = None) -> list[int]:

@@ -127,7 +127,7 @@ from smarketing.errors import InvalidInput
 Progress = Callable[[float, str], None]
 
 #: Records looked up, compared and written per step (read at call time; tests turn it down).
-BATCH = 5_000
+BATCH = 500
 
 
 class DemoDataPresent(InvalidInput):

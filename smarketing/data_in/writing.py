@@ -100,11 +100,6 @@ class ImportResult:
         )
 
 
-#: Called with the number of batches written after each batch's commit (tests: a person's
-#: write from another connection between two batches).
-AFTER_BATCH: Callable[[int], None] | None = None
-
-
 def _run_values(parsed: ParsedFile, actor: Actor, now: datetime) -> dict:
     return dict(
         started_at=now,
@@ -224,7 +219,6 @@ def run_import(
     try:
         run_id = start_run(engine, _run_values(parsed, actor, now), now=now)
         batches = Batches(engine, run_id)
-        batches.after_batch = AFTER_BATCH
         with engine.connect() as conn, _old_objects_frozen():
             result = work(conn, batches)
             conn.rollback()

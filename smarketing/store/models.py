@@ -302,6 +302,12 @@ class RollupLog(SQLModel, table=True):
     owner: str | None = Field(default=None, max_length=100)
     segment: str | None = Field(default=None, max_length=100)
     first_conversion: str | None = Field(default=None, max_length=200)
+    #: The local days of the keyed timestamps (``rollup.KEYED``), written by ``refresh``
+    #: before it counts the log (NULL as the triggers write a row).
+    created_day: date | None = None
+    mql_day: date | None = None
+    sql_day: date | None = None
+    customer_day: date | None = None
 
 
 class LeadActivity(SQLModel, table=True):
