@@ -159,6 +159,8 @@ SENTENCES = (
     "Rejections for 'Bad data' doubled after the trade fair import.",
 )
 TITLE_VARIANT = " (updated)"
+#: The writes a person waits for (note, verdict, action), summed up in one line.
+PERSON_WRITES = ("write: note", "write: verdict", "write: action")
 
 
 # --- recording ------------------------------------------------------------------------------
@@ -834,10 +836,32 @@ class Worker:
                 self.rec.ledger.actions_failed.append(wanted)
 
 
+def _time_write_transactions(rec: Recorder) -> None:
+    """Record how long each of the import's write transactions (a batch, a month of rollups
+    recounted, the run's start and end) holds the write lock: from ``BEGIN IMMEDIATE`` (the
+    lock taken) to the commit."""
+    from contextlib import contextmanager
+
+    from smarketing.data_in import batches
+
+    real = db.write_transaction
+
+    @contextmanager
+    def timed(engine):
+        with real(engine) as conn:
+            started = time.perf_counter()
+            yield conn
+        rec.add(Sample("import: one write transaction", time.perf_counter() - started, "ok"))
+
+    batches.write_transaction = timed
+
+
 def importer(ctx: Context, rec: Recorder) -> None:
     """The Import page, again and again: read, dry run, import (export and variant in turn)."""
     from smarketing.data_in.reading import read_leads
     from smarketing.data_in.upsert import import_leads
+
+    _time_write_transactions(rec)
 
     actor = ctx.importer.actor
     turn = 0
@@ -923,7 +947,7 @@ def report(rec: Recorder, seconds: float, alone: dict[str, tuple[float, float]])
     print("\n" + header + "\n" + "-" * len(header))
     order = [*PAGES, "write: login", "write: note", "write: note (stale tab)"]
     order += ["write: verdict", "write: action", "import: read file"]
-    order += ["import: dry run", "import: write"]
+    order += ["import: dry run", "import: write", "import: one write transaction"]
     pages: list[float] = []
     for op in order + sorted(set(by_op) - set(order)):
         xs = by_op.get(op)
@@ -941,6 +965,14 @@ def report(rec: Recorder, seconds: float, alone: dict[str, tuple[float, float]])
             + (f" {alone[op][0]:>8.0f} {alone[op][1]:>4.0f}" if op in alone else "")
         )
     total = len(rec.samples)
+    writes = [x.seconds * 1000 for x in rec.samples if x.op in PERSON_WRITES]
+    if writes:
+        w = np.array(writes)
+        print(
+            f"{'person writes':<26} {len(w):>6,} {'':>6} {'':>6} {'':>7} {'':>6} "
+            f"{np.percentile(w, 50):>8.0f} {np.percentile(w, 95):>8.0f} {w.max():>8.0f} "
+            f"{len(w) / seconds:>6.2f}"
+        )
     if pages:
         p = np.array(pages)
         print(

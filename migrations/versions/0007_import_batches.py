@@ -1,7 +1,9 @@
 """imports written in short batches: the undo of each committed batch, the run's process
 
 ``rollup_log`` gets the local days of its keyed timestamps, which ``rollup.refresh`` writes
-before it counts the log (a batch of an import touches leads of hundreds of days: one
+before it counts the log, and an index on ``writer`` (an import's batches park their
+changes under a writer below zero until the import ends; a refresh reads only the others)
+(a batch of an import touches leads of hundreds of days: one
 CASE over every day of their span made a refresh of 1,000 logged leads take seconds).
 ``import_undo`` holds, per committed batch of a running import, the ids it inserted and the
 old and new values it changed (``smarketing.data_in.batches``); ``import_run`` gets the
@@ -52,9 +54,11 @@ def upgrade() -> None:
     op.create_index("ix_import_undo_run_id", "import_undo", ["run_id"], unique=False)
     for name in DAYS:
         op.add_column("rollup_log", sa.Column(name, sa.Date(), nullable=True))
+    op.create_index("ix_rollup_log_writer", "rollup_log", ["writer"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_rollup_log_writer", table_name="rollup_log")
     with op.batch_alter_table("rollup_log", schema=None) as batch_op:
         for name in reversed(DAYS):
             batch_op.drop_column(name)

@@ -50,6 +50,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -90,6 +91,10 @@ _TIME_COLUMNS = frozenset(
 STALE_AFTER = timedelta(minutes=10)
 #: Ids per ``IN (...)`` list.
 IN_CHUNK = 900
+#: The import's pause after each batch's commit: SQLite lets a waiting writer retry after
+#: 1, 2, 5, 10, 15 … ms, so a next batch begun at once would often take the lock again
+#: before a note or verdict that has waited through the whole batch.
+PAUSE_S = 0.015
 #: Local days whose rollups one short transaction puts in place when a run ends.
 RECOUNT_DAYS = 31
 
@@ -300,6 +305,7 @@ class Batches:
                 )
             rollup.park(conn, _mark(self.run_id))
         self.written += 1
+        time.sleep(PAUSE_S)  # let a write that waited for the lock have it first
 
     def finish(self, finish: Callable[[Connection], None]) -> None:
         """The rollups of the touched days recounted, then the last transaction: ``finish``

@@ -127,7 +127,7 @@ from smarketing.errors import InvalidInput
 Progress = Callable[[float, str], None]
 
 #: Records looked up, compared and written per step (read at call time; tests turn it down).
-BATCH = 500
+BATCH = 250
 
 
 class DemoDataPresent(InvalidInput):

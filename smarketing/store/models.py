@@ -284,6 +284,8 @@ class RollupLog(SQLModel, table=True):
     takes its own changes and never waits on another's."""
 
     __tablename__ = "rollup_log"
+    #: refreshes take the rows of writers >= 0; an import's parked rows (below 0) wait
+    __table_args__ = (Index("ix_rollup_log_writer", "writer"),)
     id: int | None = Field(default=None, primary_key=True)
     writer: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     sign: int

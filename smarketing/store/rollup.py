@@ -63,7 +63,6 @@ from sqlalchemy import (
     select,
     text,
     true,
-    union,
     union_all,
     update,
     values,
@@ -636,20 +635,22 @@ def _claimed(conn):
 # An import's batches do not apply their logged changes one by one (a thousand leads created
 # over years touch rollup rows of hundreds of days: adding them up per batch cost more than
 # the batch itself). Each batch *parks* its log rows instead (``writer`` = the import's mark,
-# below zero, with their local days stamped): no other write's ``refresh`` takes them, and
-# readers keep counting their days on ``lead``, so every figure stays exact. When the import
-# ends (done, or failed and undone), its touched days are recounted a few at a time, each in
-# a short transaction (``recount_days``), and the parked rows dropped (``drop_parked``).
+# below zero): no other write's ``refresh`` takes them, and readers leave them out too, so
+# while an import runs the figures are those of the data before it (plus what people write
+# meanwhile) - counting every touched day on ``lead`` instead made each page a full count.
+# When the import ends (done, or failed and undone), its touched days are recounted a month
+# at a time (``stored_rows``, ``compute`` on a snapshot, ``replace_days`` or
+# ``recount_days`` under the lock) and the parked rows dropped (``drop_parked``) in the
+# run's last transaction: the figures are exact again, the import's included.
 
 
 def park(conn, mark: int) -> int:
-    """Set this transaction's logged changes aside under ``mark`` (below zero), their local
-    days stamped; returns the rows parked."""
+    """Set this transaction's logged changes aside under ``mark`` (below zero); returns the
+    rows parked."""
     if mark >= 0:
         raise ValueError("a parking mark is below zero")
     log = RollupLog.__table__
     mine = log.c.writer == (0 if conn.dialect.name == "sqlite" else func.txid_current())
-    _stamp_days(conn, mine, config.business_tz())
     return conn.execute(update(log).where(mine).values(writer=mark)).rowcount
 
 
@@ -731,8 +732,8 @@ def refresh(conn) -> int:
     are built for another timezone or not at all (``ensure`` builds them; readers count on
     ``lead`` meanwhile). A log longer than ``RECOUNT_AT`` rows recounts the days it touches."""
     log = RollupLog.__table__
-    if not conn.execute(select(log.c.id).limit(1)).first():
-        return 0
+    if not conn.execute(select(log.c.id).where(log.c.writer >= 0).limit(1)).first():
+        return 0  # (an import's parked changes wait for it: ``park``)
     if _state_row(conn) != state():
         return 0
     _state_row(conn, lock=True)
@@ -791,15 +792,11 @@ def _statement(name: str, excluding: bool):
             where.append(t.day.not_in(bindparam("live", expanding=True, type_=Date())))
         return t, where
 
-    if name == "stamped":  # the local days of the log rows ``_stamp_days`` stamped
-        c = RollupLog.__table__.c
-        return union(
-            *[select(c[d]).where(c[d].is_not(None)).distinct() for d in DAY_COLUMN.values()]
-        )
-    if name == "state":  # the state, beside each distinct set of the unstamped log's keys
+    if name == "state":  # the state, beside each distinct set of the log's day keys
         t, c = Setting.__table__.c, RollupLog.__table__.c
-        unstamped = and_(*[c[d].is_(None) for d in DAY_COLUMN.values()])
-        logged = select(*[c[k] for k in KEYED]).where(unstamped).distinct().subquery("logged")
+        # (not the changes parked by a running import: see ``park``)
+        logged = select(*[c[k] for k in KEYED]).where(c.writer >= 0).distinct()
+        logged = logged.subquery("logged")
         anchor = select(literal(1).label("one")).subquery("anchor")
         return select(
             select(t.value).where(t.key == STATE_KEY).scalar_subquery(),
@@ -848,11 +845,6 @@ class Reader:
             self.dirty = {
                 local_day(_aware(v), self.tz) for row in rows for v in row[1:] if v is not None
             }
-            if self.tz.key == config.timezone_name():  # (stamped in the configured one)
-                stamped = self.conn.execute(_statement("stamped", False)).scalars()
-                self.dirty |= {_date(d) for d in stamped}
-            else:
-                self.dirty = None
         self._sla_memo: dict[date, Computed] = {}
         self._cohort_memo: dict[date, Computed] = {}
 
