@@ -1,12 +1,21 @@
 """Importing a parsed CRM export: ``import_leads`` and ``import_activities``, and the rules
 they follow. Each plans the file batch by batch (:mod:`smarketing.data_in.planning`: what
-every row becomes) and writes the plan (:mod:`smarketing.data_in.writing`: the transaction,
-the inserts and updates, the import run); a dry run only plans.
+every row becomes) and writes each batch's plan in a short transaction of its own
+(:mod:`smarketing.data_in.writing`: the inserts and updates, the import run;
+:mod:`smarketing.data_in.batches`: the batches, and the undo that makes the file all or
+nothing); a dry run only plans.
 
 A reader hands over a :class:`~smarketing.data_in.records.ParsedFile`; this module stores
 it. Everything is written with SQLAlchemy on the model tables (the one path for timestamps;
-never ``DataFrame.to_sql``), in batches of :data:`BATCH` records, inside ONE transaction per
-file. Known leads are looked up per batch with ``IN (...)`` lists of at most
+never ``DataFrame.to_sql``), in batches of :data:`BATCH` records, each planned on a read
+connection, outside any write transaction, and then written in a short transaction of its
+own (a person's note or verdict waits for one batch at most, not for the file; see
+:mod:`smarketing.data_in.batches` for why batches and how a failure undoes them). Before a
+lead batch is written, what its plan depends on (the stored leads of its ids, their
+verdicts, their sales activities) is read again inside that transaction, under the write
+lock (rows locked on PostgreSQL): when someone changed one of them since the plan was
+made, the batch is planned again there, on what is stored now. Activity batches are
+matched inside their transaction (small reads). Known leads are looked up per batch with ``IN (...)`` lists of at most
 :data:`~smarketing.data_in.planning.IN_CHUNK` ids and compared in Python. Updates, history,
 verdicts and activities go through Core ``update``/``insert`` executemany; new leads, the
 bulk of a first import, go through the INSERT compiled once for the dialect, with every
@@ -78,12 +87,15 @@ under the same rule as above: when empty or earlier than ``mql_at``, or when ear
 the stored value. Each derived value counts as an *updated* lead and gets a
 ``LeadChange`` row.
 
-Runs: every real import writes an :class:`~smarketing.store.models.ImportRun` (status "done")
-plus an audit entry and bumps the data version, in the same transaction as the data. If
-anything fails, the data transaction rolls back (the database is as it was) and a
-"failed" run with the error is written in a small transaction of its own, so the failure
-shows on the Admin page; the error is re-raised. A dry run only reads: same counts, no
-run row, nothing written.
+Runs: every real import starts an :class:`~smarketing.store.models.ImportRun` ("running";
+one import at a time: another one is refused while a run is running), writes its batches,
+and in its last transaction marks the run "done" with its counts, writes an audit entry
+and bumps the data version (once per import). If anything fails, the batches already
+committed are undone (the database is as it was, except that a lead someone gave a
+verdict meanwhile stays) and the run is marked "failed" with the error, so the failure
+shows on the Admin page; the error is re-raised. A run whose process died is undone at
+the next start of the app or before the next import. A dry run only reads: same counts,
+no run row, nothing written.
 
 Demo company: while it is in the database, a real import raises
 :class:`DemoDataPresent` unless ``remove_demo=True``, which clears it first (its own
@@ -210,7 +222,8 @@ def import_leads(
     progress: Progress | None = None,
     now: datetime | None = None,
 ) -> ImportResult:
-    """Insert new leads and update known ones from a parsed lead export (one transaction).
+    """Insert new leads and update known ones from a parsed lead export (in batches, all
+    or nothing).
 
     See the module docstring for the rules. Raises PermissionDenied without the
     ``import.run`` permission and :class:`DemoDataPresent` while the demo company is in
@@ -292,7 +305,7 @@ def import_activities(
     now: datetime | None = None,
 ) -> ImportResult:
     """Insert the activities of a parsed activities export and derive first contacts
-    (one transaction). See the module docstring for the rules."""
+    (in batches, all or nothing). See the module docstring for the rules."""
     require(actor, "import.run")
     _check_kind(parsed, "activities")
     now = _check_now(now)

@@ -36,7 +36,9 @@ in the write's own transaction, so an import of 100,000 leads costs the rollups 
 of 100,000 log rows, not a recount of every day they touch. Readers (``Reader``) take the
 days with changes still in the log, and every day while the rollups are built for another
 timezone or not at all, from ``lead`` directly with the same aggregates, so a figure is
-exact whatever state the rollups are in; it is only slower then. ``ensure`` (at
+exact whatever state the rollups are in; it is only slower then. One exception: an import
+written in batches parks its logged changes until it ends (``park``; see below), so while
+it runs the figures leave its leads out. ``ensure`` (at
 ``upgrade_to_head``) builds them when missing or built for another timezone.
 """
 
