@@ -13,15 +13,16 @@ own (a person's note or verdict waits for one batch at most, not for the file; s
 :mod:`smarketing.data_in.batches` for why batches and how a failure undoes them). Before a
 lead batch is written, what its plan depends on (the stored leads of its ids, their
 verdicts, their sales activities) is read again inside that transaction, under the write
-lock (rows locked on PostgreSQL): when someone changed one of them since the plan was
-made, the batch is planned again there, on what is stored now. Activity batches are
-matched inside their transaction (small reads). Known leads are looked up per batch with
-``IN (...)`` lists of at most :data:`~smarketing.data_in.planning.IN_CHUNK` ids and
-compared in Python. Updates, history, verdicts and activities go through Core ``update``/``insert`` executemany; new leads, the
-bulk of a first import, go through the INSERT compiled once for the dialect, with every
-value converted by its column type's own bind processor and the tuples handed to the DBAPI's
-``executemany`` (SQLite; other dialects take the Core path): the same stored text, without
-Core's per-row parameter handling (see :func:`smarketing.data_in.writing._insert_columns`).
+lock (rows locked on PostgreSQL): when someone changed one of them since the plan was made,
+the batch is planned again there, on what is stored now. Activity batches are matched inside
+their transaction (small reads). Known leads are looked up per batch with ``IN (...)`` lists
+of at most :data:`~smarketing.data_in.planning.IN_CHUNK` ids and compared in Python.
+Updates, history, verdicts and activities go through Core ``update``/``insert`` executemany;
+new leads, the bulk of a first import, go through the INSERT compiled once for the dialect,
+with every value converted by its column type's own bind processor and the tuples handed to
+the DBAPI's ``executemany`` (SQLite; other dialects take the Core path): the same stored
+text, without Core's per-row parameter handling (see
+:func:`smarketing.data_in.writing._insert_columns`).
 
 Rules for leads (:func:`import_leads`):
 
