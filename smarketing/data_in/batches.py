@@ -94,7 +94,7 @@ IN_CHUNK = 900
 #: The import's pause after each batch's commit: SQLite lets a waiting writer retry after
 #: 1, 2, 5, 10, 15 … ms, so a next batch begun at once would often take the lock again
 #: before a note or verdict that has waited through the whole batch.
-PAUSE_S = 0.015
+PAUSE_S = 0.005
 #: Local days whose rollups one short transaction puts in place when a run ends.
 RECOUNT_DAYS = 31
 

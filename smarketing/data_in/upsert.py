@@ -186,6 +186,12 @@ def _prepare_demo(
     return clear_demo(engine, actor=actor, keep_starting_point=keep_starting_point)
 
 
+def _writes(plan: LeadPlan) -> bool:
+    """Whether a plan writes anything (a batch of unchanged leads needs no transaction: a
+    lead someone changed meanwhile keeps what they wrote)."""
+    return bool(plan.inserts or plan.updates or plan.changes or plan.verdicts)
+
+
 def _write_batch(
     batches: Batches,
     planner: LeadPlanner,
@@ -252,7 +258,7 @@ def import_leads(
             basis = planner.basis(conn, prepared)
             conn.rollback()
             plan, given = planner.decide(prepared, basis)
-            if batches is not None:
+            if batches is not None and _writes(plan):
                 plan, given = _write_batch(batches, planner, prepared, basis, plan, given)
             planner.accept(plan)
             counts["inserted"] += len(plan.inserts)

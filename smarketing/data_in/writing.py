@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from itertools import repeat
 
 import pandas as pd
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col
 from sqlmodel import select as sm_select
@@ -423,6 +423,15 @@ def _insert_returning(conn: Connection, table, rows: list[dict]) -> list[int]:
     return list(conn.execute(stmt, rows).scalars())
 
 
+def _next_lead_id(conn: Connection) -> int | None:
+    """On SQLite, the id the next inserted lead gets: ``lead.id`` is the table's rowid
+    (no AUTOINCREMENT), so new rows get max(id) + 1, + 2 … in the order they are inserted
+    while this transaction holds the write lock. None elsewhere (the ids are looked up)."""
+    if conn.dialect.name != "sqlite":
+        return None
+    return int(conn.execute(select(func.coalesce(func.max(_LEAD.c.id), 0))).scalar_one()) + 1
+
+
 def write_leads(
     conn: Connection,
     plan: LeadPlan,
@@ -435,14 +444,20 @@ def write_leads(
     history and verdict rows; returns what it wrote (the batch's undo)."""
     undo = BatchUndo()
     keys = {k: reason[0] for k, reason in plan.new_verdicts.items()}
+    first = _next_lead_id(conn) if plan.inserts else None
     _insert_batch(conn, _LEAD, _lead_rows(plan.inserts, source_system, now, given, keys))
     verdicts = list(plan.verdicts)  # (the plan stays as planned: it may be written again)
     if plan.inserts:
-        new_ids = existing_leads(conn, source_system, [k for _r, k, _v in plan.inserts], ())
-        undo.leads = sorted(row["id"] for row in new_ids.values())
+        inserted = [k for _r, k, _v in plan.inserts]
+        if first is not None and _next_lead_id(conn) == first + len(inserted):
+            # SQLite, under its write lock: the ids followed on, in order
+            new_ids = {k: first + i for i, k in enumerate(inserted)}
+        else:
+            found = existing_leads(conn, source_system, inserted, ())
+            new_ids = {k: row["id"] for k, row in found.items()}
+        undo.leads = sorted(new_ids.values())
         verdicts += [
-            verdict_row(new_ids[k]["id"], reason, actor, now)
-            for k, reason in plan.new_verdicts.items()
+            verdict_row(new_ids[k], reason, actor, now) for k, reason in plan.new_verdicts.items()
         ]
     _update_leads(conn, plan.updates)
     for rows in plan.updates.values():
