@@ -46,11 +46,14 @@ What it does
    * actions (``actions.add_action``) in the current meeting, owned by a random user.
 
    One more thread plays a marketing user importing the export again and again, as the
-   Import page does: read the file, a dry run, the import (one transaction), alternating
-   between the export and its variant, until the time is up (the running import finishes).
+   Import page does: read the file, a dry run, the import (in short batches, each its own
+   transaction), alternating between the export and its variant, until the time is up (the
+   running import finishes). Each of the import's write transactions is timed from the
+   write lock taken to its commit ("import: one write transaction").
 4. **Reports** per operation: count, outcomes, p50/p95/max latency (from before opening
    the session to after closing it, so waiting for a pooled connection counts), throughput,
-   every error with its message; beside each page its median time alone (5 runs by one
+   every error with its message, the person writes (note, verdict, action) together;
+   beside each page its median time alone (5 runs by one
    user before the load) and the SQL statements one run sends; the time spent getting a
    connection, the most connections checked out at once, and the CPU used by this process
    and by the whole machine (other jobs on a shared machine slow the figures down).
