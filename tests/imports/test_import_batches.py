@@ -258,3 +258,57 @@ def test_counts_and_history_do_not_depend_on_the_batches(engine, base, monkeypat
     with Session(engine) as s:
         assert db.data_version(s) == 2  # one bump per import, as with one transaction
     assert_in_step(engine)
+
+
+def test_a_failed_activities_import_is_undone(engine, monkeypatch):
+    from tests.imports.test_upsert_activities import act, activities_file
+
+    import_leads(
+        engine,
+        leads_file(rec("101", 2, created_at=at(1), mql_at=at(10, 9), first_contact_at=at(12))),
+        actor=ADMIN,
+        now=NOW,
+    )
+    monkeypatch.setattr(upsert, "BATCH", 1)
+    real = upsert.write_first_contacts
+
+    def broken(*args):
+        real(*args)  # the first contact is written, then the batch fails
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(upsert, "write_first_contacts", broken)
+    file = activities_file(
+        act(2, "101", at(10, 10), "page_view", "/pricing"),
+        act(3, "101", at(11, 14), "email", "intro"),  # earlier than the stored contact
+    )
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        upsert.import_activities(engine, file, actor=ADMIN, now=LATER)
+    from smarketing.store.models import LeadActivity
+
+    assert count(engine, LeadActivity) == 0  # both batches of activities undone
+    lead = stored(engine)["101"]
+    assert lead.first_contact_at == at(12) and lead.updated_at == NOW
+    assert count(engine, LeadChange) == 0 and count(engine, ImportUndo) == 0
+    assert_in_step(engine)
+
+
+def test_a_run_of_a_process_that_ended_on_this_host_is_interrupted(engine):
+    import subprocess
+    import sys
+
+    ended = subprocess.run([sys.executable, "-c", "pass"], check=True)
+    assert ended.returncode == 0
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    with Session(engine) as s:
+        run = ImportRun(actor="anna", file_name="x.csv", format="hubspot", status="running")
+        run.process = f"{batches.this_process().rpartition(' ')[0]} {gone.pid}"
+        run.heartbeat_at = batches.utcnow()  # fresh: only the process tells it is dead
+        s.add(run)
+        s.commit()
+        s.refresh(run)
+        dead = run.id
+    assert batches.interrupted_runs(engine) == [dead]
+    assert batches.recover_interrupted(engine) == [dead]
+    with Session(engine) as s:
+        assert s.get(ImportRun, dead).status == "failed"
