@@ -46,11 +46,14 @@ What it does
    * actions (``actions.add_action``) in the current meeting, owned by a random user.
 
    One more thread plays a marketing user importing the export again and again, as the
-   Import page does: read the file, a dry run, the import (one transaction), alternating
-   between the export and its variant, until the time is up (the running import finishes).
+   Import page does: read the file, a dry run, the import (in short batches, each its own
+   transaction), alternating between the export and its variant, until the time is up (the
+   running import finishes). Each of the import's write transactions is timed from the
+   write lock taken to its commit ("import: one write transaction").
 4. **Reports** per operation: count, outcomes, p50/p95/max latency (from before opening
    the session to after closing it, so waiting for a pooled connection counts), throughput,
-   every error with its message; beside each page its median time alone (5 runs by one
+   every error with its message, the person writes (note, verdict, action) together;
+   beside each page its median time alone (5 runs by one
    user before the load) and the SQL statements one run sends; the time spent getting a
    connection, the most connections checked out at once, and the CPU used by this process
    and by the whole machine (other jobs on a shared machine slow the figures down).
@@ -159,6 +162,8 @@ SENTENCES = (
     "Rejections for 'Bad data' doubled after the trade fair import.",
 )
 TITLE_VARIANT = " (updated)"
+#: The writes a person waits for (note, verdict, action), summed up in one line.
+PERSON_WRITES = ("write: note", "write: verdict", "write: action")
 
 
 # --- recording ------------------------------------------------------------------------------
@@ -835,10 +840,32 @@ class Worker:
                 self.rec.ledger.actions_failed.append(wanted)
 
 
+def _time_write_transactions(rec: Recorder) -> None:
+    """Record how long each of the import's write transactions (a batch, a month of rollups
+    recounted, the run's start and end) holds the write lock: from ``BEGIN IMMEDIATE`` (the
+    lock taken) to the commit."""
+    from contextlib import contextmanager
+
+    from smarketing.data_in import batches
+
+    real = db.write_transaction
+
+    @contextmanager
+    def timed(engine):
+        with real(engine) as conn:
+            started = time.perf_counter()
+            yield conn
+        rec.add(Sample("import: one write transaction", time.perf_counter() - started, "ok"))
+
+    batches.write_transaction = timed
+
+
 def importer(ctx: Context, rec: Recorder) -> None:
     """The Import page, again and again: read, dry run, import (export and variant in turn)."""
     from smarketing.data_in.reading import read_leads
     from smarketing.data_in.upsert import import_leads
+
+    _time_write_transactions(rec)
 
     actor = ctx.importer.actor
     turn = 0
@@ -925,7 +952,7 @@ def report(rec: Recorder, seconds: float, alone: dict[str, tuple[float, float]])
     print("\n" + header + "\n" + "-" * len(header))
     order = [*PAGES, "write: login", "write: note", "write: note (stale tab)"]
     order += ["write: verdict", "write: action", "import: read file"]
-    order += ["import: dry run", "import: write"]
+    order += ["import: dry run", "import: write", "import: one write transaction"]
     pages: list[float] = []
     for op in order + sorted(set(by_op) - set(order)):
         xs = by_op.get(op)
@@ -943,6 +970,14 @@ def report(rec: Recorder, seconds: float, alone: dict[str, tuple[float, float]])
             + (f" {alone[op][0]:>8.0f} {alone[op][1]:>4.0f}" if op in alone else "")
         )
     total = len(rec.samples)
+    writes = [x.seconds * 1000 for x in rec.samples if x.op in PERSON_WRITES]
+    if writes:
+        w = np.array(writes)
+        print(
+            f"{'person writes':<26} {len(w):>6,} {'':>6} {'':>6} {'':>7} {'':>6} "
+            f"{np.percentile(w, 50):>8.0f} {np.percentile(w, 95):>8.0f} {w.max():>8.0f} "
+            f"{len(w) / seconds:>6.2f}"
+        )
     if pages:
         p = np.array(pages)
         print(

@@ -6,6 +6,7 @@ derived. A dry run is exactly this plan; the rules are in :mod:`smarketing.data_
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 import operator
@@ -169,6 +170,14 @@ class RowWarnings:
         self.horizon = now + timedelta(days=self.days)
         self._local_horizon = self.horizon.astimezone(config.business_tz())
         self.found: list[RowWarning] = []
+
+    def for_batch(self) -> RowWarnings:
+        """An empty collector with this import's settings for one batch's plan: the plan
+        keeps its warnings until :meth:`LeadPlanner.accept` takes them, so a batch planned
+        again (a lead changed meanwhile) warns once."""
+        batch = copy.copy(self)
+        batch.found = []
+        return batch
 
     def sorted(self) -> list[RowWarning]:
         """The warnings in file order (a row's in the order they were found)."""
@@ -459,24 +468,64 @@ class LeadPlan:
     verdicts: list[dict] = field(default_factory=list)
     unchanged: int = 0
     updated: int = 0
+    #: lead id -> the stored values of the fields its update changes (for the undo)
+    before: dict[int, dict] = field(default_factory=dict)
+    #: rows this plan rejects because of what is stored (a new lead without any time)
+    rejects: list[RowError] = field(default_factory=list)
+    #: records whose new verdict's CRM reason is on no reason of the list
+    noted: list[LeadRecord] = field(default_factory=list)
+    #: rows imported with something to check (a future date, a misread name kept out)
+    warnings: list[RowWarning] = field(default_factory=list)
+
+
+@dataclass
+class Prepared:
+    """One batch checked (values, duplicate ids, spellings), before it meets the database:
+    ``batch`` as ``(record, key, values)``, ``given`` its values column by column when all
+    were clean, ``size`` the records it came from."""
+
+    batch: list[tuple[LeadRecord, str, dict]]
+    given: dict[str, list] | None
+    size: int
+
+
+@dataclass
+class Basis:
+    """What the database holds that a batch's plan depends on: the stored leads of its ids
+    (the compared fields), which of the CRM-rejected ones have a verdict, and the stored
+    sales activities of those whose MQL date moves. Equal bases give equal plans."""
+
+    existing: dict[str, dict]
+    with_verdict: set[int]
+    sales_times: dict[int, list[datetime]]
 
 
 def existing_leads(
-    conn: Connection, source_system: str, keys: Sequence[str], fields: Iterable[str]
+    conn: Connection,
+    source_system: str,
+    keys: Sequence[str],
+    fields: Iterable[str],
+    *,
+    lock: bool = False,
 ) -> dict[str, dict]:
-    """Stored non-demo leads of the source system for the given ids: id -> row dict."""
+    """Stored non-demo leads of the source system for the given ids: id -> row dict (with
+    ``fields``, also ``rejection_reason`` and ``updated_at``); ``lock`` locks the rows on
+    PostgreSQL until the transaction ends."""
     names = ["id", "external_id", "is_demo", "accepted_at", "rejected_at"]
+    if fields:  # what an update may change besides the fields (kept for its undo)
+        names += ["rejection_reason", "updated_at"]
     names += [f for f in fields if f not in names]
     cols = [_LEAD.c[n] for n in names]
     out: dict[str, dict] = {}
     for part in chunks(keys, IN_CHUNK):
         # No is_demo condition in SQL: it would make SQLite scan the is_demo index
         # instead of using uq_lead_record. Demo leads are dropped here instead.
-        rows = conn.execute(
-            select(*cols).where(
-                _LEAD.c.source_system == source_system, _LEAD.c.external_id.in_(part)
-            )
+        query = select(*cols).where(
+            _LEAD.c.source_system == source_system, _LEAD.c.external_id.in_(part)
         )
+        if lock and conn.dialect.name == "postgresql":
+            query = query.with_for_update()  # (SQLite: the write transaction's lock)
+        rows = conn.execute(query)
         for row in rows:
             if not row[2]:
                 out[row[1]] = dict(zip(names, row, strict=True))
@@ -581,13 +630,14 @@ def _plan_leads(
     warnings: RowWarnings,
 ) -> LeadPlan:
     plan = LeadPlan()
+    with_verdict = set(with_verdict)  # (the basis stays as it was read)
     for rec, key, values in batch:
         stored = existing.get(key)
         if stored is None:
             plan.inserts.append((rec, key, values))
             if rec.crm_rejected:
                 plan.new_verdicts[key] = reasons(rec)
-                reasons.note(rec)
+                plan.noted.append(rec)
             continue
         changed: dict[str, object] = {}
         for name, value in values.items():
@@ -629,7 +679,7 @@ def _plan_leads(
             and stored["rejected_at"] is None
         ):
             reason = reasons(rec)
-            reasons.note(rec)
+            plan.noted.append(rec)
             changed["rejected_at"] = now
             changed["rejection_reason"] = reason[0]
             plan.verdicts.append(verdict_row(lead_id, reason, actor, now))
@@ -638,6 +688,7 @@ def _plan_leads(
             plan.unchanged += 1
             continue
         changed["updated_at"] = now
+        plan.before[lead_id] = {name: stored.get(name) for name in changed}
         changed["_id"] = lead_id
         plan.updates[frozenset(changed)].append(changed)
         plan.updated += 1
@@ -714,10 +765,18 @@ class LeadPlanner:
         self.dates = [f for f in LEAD_FIELDS if f in _TIME_FIELDS and f in fields]
 
     def plan(self, part: Sequence[LeadRecord]) -> tuple[LeadPlan, dict[str, list] | None]:
-        """What one batch means for the database, and the batch's values column by column
-        when the insert can use them as they are (every record new and kept unchanged: a
-        first import), else None."""
-        conn, columns, unmatched, seen = self.conn, self.columns, self.unmatched, self.seen
+        """What one batch means for the database (read on the planner's connection), and
+        the batch's values column by column when the insert can use them as they are
+        (every record new and kept unchanged: a first import), else None."""
+        prepared = self.prepare(part)
+        plan, given = self.decide(prepared, self.basis(self.conn, prepared))
+        self.accept(plan)
+        return plan, given
+
+    def prepare(self, part: Sequence[LeadRecord]) -> Prepared:
+        """The batch's records checked, ids seen earlier in the file rejected, grouping
+        values respelled: everything that needs no stored lead."""
+        columns, unmatched, seen = self.columns, self.unmatched, self.seen
         cleaned, given = _clean_batch(part, columns, unmatched)
         batch = []
         for rec, key, values in cleaned:
@@ -734,29 +793,18 @@ class LeadPlanner:
             batch.append((rec, key, values))
         if self.spellings:
             batch = _respell(batch, self.spellings)
+        return Prepared(batch, given, len(part))
+
+    def basis(self, conn: Connection, prepared: Prepared, *, lock: bool = False) -> Basis:
+        """What ``conn`` sees of the stored leads the batch's plan depends on (``lock``:
+        locked on PostgreSQL until the transaction ends)."""
+        batch = prepared.batch
         keys = [key for _r, key, _v in batch]
         existing = (
-            existing_leads(conn, self.source_system, keys, self.wanted) if self.lookup else {}
+            existing_leads(conn, self.source_system, keys, self.wanted, lock=lock)
+            if self.lookup
+            else {}
         )
-        kept = []
-        dates, future = self.dates, self.warnings.future
-        if given is not None and dates:  # clean columns: look row by row only when needed
-            horizon = self.warnings.horizon
-            dates = [
-                name
-                for name in dates
-                if name in given and max(filter(None, given[name]), default=horizon) > horizon
-            ]
-        for rec, key, values in batch:
-            own = values  # the row's own dates (before a new lead's are completed)
-            if key not in existing:
-                values = _prepare_new(rec, values, columns, unmatched)
-                if values is None:
-                    continue
-            if dates:
-                future(rec.row, own, dates)
-            kept.append((rec, key, values))
-        batch = kept
         rejected_ids = [
             existing[key]["id"] for rec, key, _v in batch if rec.crm_rejected and key in existing
         ]
@@ -771,24 +819,61 @@ class LeadPlanner:
             and values["mql_at"] != existing[key]["mql_at"]
         ]
         times = _sales_times(conn, new_mql) if new_mql else {}
+        for found in times.values():
+            found.sort()
+        return Basis(existing, with_verdict, dict(times))
+
+    def decide(self, prepared: Prepared, basis: Basis) -> tuple[LeadPlan, dict[str, list] | None]:
+        """The batch's plan on ``basis`` (no database access, no change to the planner:
+        :meth:`accept` takes the plan's rejected rows, warnings and reasons once it
+        is written)."""
+        existing, columns = basis.existing, self.columns
+        rejects: list[RowError] = []
+        warnings = self.warnings.for_batch()
+        dates, given = self.dates, prepared.given
+        if given is not None and dates:  # clean columns: look row by row only when needed
+            horizon = warnings.horizon
+            dates = [
+                name
+                for name in dates
+                if name in given and max(filter(None, given[name]), default=horizon) > horizon
+            ]
+        kept = []
+        for rec, key, values in prepared.batch:
+            own = values  # the row's own dates (before a new lead's are completed)
+            if key not in existing:
+                values = _prepare_new(rec, values, columns, rejects)
+                if values is None:
+                    continue
+            if dates:
+                warnings.future(rec.row, own, dates)
+            kept.append((rec, key, values))
         plan = _plan_leads(
-            batch,
+            kept,
             existing,
-            with_verdict,
-            times,
+            basis.with_verdict,
+            basis.sales_times,
             self.actor,
             self.now,
             self.run_id,
             self.reasons,
-            self.warnings,
+            warnings,
         )
+        plan.rejects, plan.warnings = rejects, warnings.found
         # the clean columns serve the insert as they are when every record of the
         # batch is new and kept unchanged (a first import)
         if given is not None and not (
-            len(plan.inserts) == len(part) and all(v is r.values for r, _k, v in plan.inserts)
+            len(plan.inserts) == prepared.size and all(v is r.values for r, _k, v in plan.inserts)
         ):
             given = None
         return plan, given
+
+    def accept(self, plan: LeadPlan) -> None:
+        """Take a written (or, in a dry run, final) plan's rejected rows, warnings and reasons."""
+        self.unmatched.extend(plan.rejects)
+        self.warnings.found.extend(plan.warnings)
+        for rec in plan.noted:
+            self.reasons.note(rec)
 
 
 # --- activities ---------------------------------------------------------------------------

@@ -1,18 +1,28 @@
 """Importing a parsed CRM export: ``import_leads`` and ``import_activities``, and the rules
 they follow. Each plans the file batch by batch (:mod:`smarketing.data_in.planning`: what
-every row becomes) and writes the plan (:mod:`smarketing.data_in.writing`: the transaction,
-the inserts and updates, the import run); a dry run only plans.
+every row becomes) and writes each batch's plan in a short transaction of its own
+(:mod:`smarketing.data_in.writing`: the inserts and updates, the import run;
+:mod:`smarketing.data_in.batches`: the batches, and the undo that makes the file all or
+nothing); a dry run only plans.
 
 A reader hands over a :class:`~smarketing.data_in.records.ParsedFile`; this module stores
 it. Everything is written with SQLAlchemy on the model tables (the one path for timestamps;
-never ``DataFrame.to_sql``), in batches of :data:`BATCH` records, inside ONE transaction per
-file. Known leads are looked up per batch with ``IN (...)`` lists of at most
-:data:`~smarketing.data_in.planning.IN_CHUNK` ids and compared in Python. Updates, history,
-verdicts and activities go through Core ``update``/``insert`` executemany; new leads, the
-bulk of a first import, go through the INSERT compiled once for the dialect, with every
-value converted by its column type's own bind processor and the tuples handed to the DBAPI's
-``executemany`` (SQLite; other dialects take the Core path): the same stored text, without
-Core's per-row parameter handling (see :func:`smarketing.data_in.writing._insert_columns`).
+never ``DataFrame.to_sql``), in batches of :data:`BATCH` records, each planned on a read
+connection, outside any write transaction, and then written in a short transaction of its
+own (a person's note or verdict waits for one batch at most, not for the file; see
+:mod:`smarketing.data_in.batches` for why batches and how a failure undoes them). Before a
+lead batch is written, what its plan depends on (the stored leads of its ids, their
+verdicts, their sales activities) is read again inside that transaction, under the write
+lock (rows locked on PostgreSQL): when someone changed one of them since the plan was made,
+the batch is planned again there, on what is stored now. Activity batches are matched inside
+their transaction (small reads). Known leads are looked up per batch with ``IN (...)`` lists
+of at most :data:`~smarketing.data_in.planning.IN_CHUNK` ids and compared in Python.
+Updates, history, verdicts and activities go through Core ``update``/``insert`` executemany;
+new leads, the bulk of a first import, go through the INSERT compiled once for the dialect,
+with every value converted by its column type's own bind processor and the tuples handed to
+the DBAPI's ``executemany`` (SQLite; other dialects take the Core path): the same stored
+text, without Core's per-row parameter handling (see
+:func:`smarketing.data_in.writing._insert_columns`).
 
 Rules for leads (:func:`import_leads`):
 
@@ -85,12 +95,15 @@ under the same rule as above: when empty or earlier than ``mql_at``, or when ear
 the stored value. Each derived value counts as an *updated* lead and gets a
 ``LeadChange`` row.
 
-Runs: every real import writes an :class:`~smarketing.store.models.ImportRun` (status "done")
-plus an audit entry and bumps the data version, in the same transaction as the data. If
-anything fails, the data transaction rolls back (the database is as it was) and a
-"failed" run with the error is written in a small transaction of its own, so the failure
-shows on the Admin page; the error is re-raised. A dry run only reads: same counts, no
-run row, nothing written.
+Runs: every real import starts an :class:`~smarketing.store.models.ImportRun` ("running";
+one import at a time: another one is refused while a run is running), writes its batches,
+and in its last transaction marks the run "done" with its counts, writes an audit entry
+and bumps the data version (once per import). If anything fails, the batches already
+committed are undone (the database is as it was, except that a lead someone gave a
+verdict meanwhile stays) and the run is marked "failed" with the error, so the failure
+shows on the Admin page; the error is re-raised. A run whose process died is undone at
+the next start of the app or before the next import. A dry run only reads: same counts,
+no run row, nothing written.
 
 Demo company: while it is in the database, a real import raises
 :class:`DemoDataPresent` unless ``remove_demo=True``, which clears it first (its own
@@ -109,9 +122,13 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from smarketing.auth.permissions import Actor, require
+from smarketing.data_in.batches import Batches, BatchUndo
 from smarketing.data_in.planning import (
     ActivityPlanner,
+    Basis,
+    LeadPlan,
     LeadPlanner,
+    Prepared,
     chunks,
     first_contact_changes,
     first_contacts,
@@ -130,7 +147,7 @@ from smarketing.errors import InvalidInput
 Progress = Callable[[float, str], None]
 
 #: Records looked up, compared and written per step (read at call time; tests turn it down).
-BATCH = 5_000
+BATCH = 250
 
 
 class DemoDataPresent(InvalidInput):
@@ -176,6 +193,38 @@ def _prepare_demo(
     return clear_demo(engine, actor=actor, keep_starting_point=keep_starting_point)
 
 
+def _writes(plan: LeadPlan) -> bool:
+    """Whether a plan writes anything (a batch of unchanged leads needs no transaction: a
+    lead someone changed meanwhile keeps what they wrote)."""
+    return bool(plan.inserts or plan.updates or plan.changes or plan.verdicts)
+
+
+def _write_batch(
+    batches: Batches,
+    planner: LeadPlanner,
+    prepared: Prepared,
+    basis: Basis,
+    plan: LeadPlan,
+    given: dict[str, list] | None,
+) -> tuple[LeadPlan, dict[str, list] | None]:
+    """... and written in a short transaction of its own, after reading the batch's basis
+    again under the write lock (rows locked on PostgreSQL): when someone changed one of its
+    leads (or created one of its ids) since the plan was made, the batch is planned again
+    on what is stored now. Returns the plan written."""
+    written = [plan, given]
+
+    def write(conn: Connection) -> BatchUndo:
+        fresh = planner.basis(conn, prepared, lock=True)
+        if fresh != basis:
+            written[:] = planner.decide(prepared, fresh)
+        return write_leads(
+            conn, written[0], planner.source_system, planner.actor, planner.now, written[1]
+        )
+
+    batches.write(write)
+    return written[0], written[1]
+
+
 def import_leads(
     engine: Engine,
     parsed: ParsedFile,
@@ -187,7 +236,8 @@ def import_leads(
     progress: Progress | None = None,
     now: datetime | None = None,
 ) -> ImportResult:
-    """Insert new leads and update known ones from a parsed lead export (one transaction).
+    """Insert new leads and update known ones from a parsed lead export (in batches, all
+    or nothing).
 
     See the module docstring for the rules. Raises PermissionDenied without the
     ``import.run`` permission and :class:`DemoDataPresent` while the demo company is in
@@ -199,23 +249,30 @@ def import_leads(
     report = _report(progress)
     removal = None if dry_run else _prepare_demo(engine, actor, remove_demo, keep_starting_point)
 
-    def work(conn: Connection, run_id: int | None) -> ImportResult:
+    def work(conn: Connection, batches: Batches | None) -> ImportResult:
         batch_size = max(1, BATCH)
         records: list = parsed.records
         total = len(records)
         report(0.0, f"Importing {total:,} leads…")
+        run_id = batches.run_id if batches is not None else None
         planner = LeadPlanner(conn, parsed, actor, now, run_id)
+        conn.rollback()  # (a read transaction is never held open across batches)
         counts = dict(inserted=0, updated=0, unchanged=0, verdicts=0, changes=0)
         done = 0
         for part in chunks(records, batch_size):
-            plan, given = planner.plan(part)
+            # planned outside any write transaction, on what is committed now ...
+            prepared = planner.prepare(part)
+            basis = planner.basis(conn, prepared)
+            conn.rollback()
+            plan, given = planner.decide(prepared, basis)
+            if batches is not None and _writes(plan):
+                plan, given = _write_batch(batches, planner, prepared, basis, plan, given)
+            planner.accept(plan)
             counts["inserted"] += len(plan.inserts)
             counts["updated"] += plan.updated
             counts["unchanged"] += plan.unchanged
             counts["verdicts"] += len(plan.verdicts) + len(plan.new_verdicts)
             counts["changes"] += len(plan.changes)
-            if not dry_run:
-                write_leads(conn, plan, parsed.source_system, actor, now, given)
             done += len(part)
             report(0.98 * done / max(total, 1), f"{done:,} of {total:,} leads")
         report(1.0, "Import done" if not dry_run else "Dry run done")
@@ -239,6 +296,18 @@ def import_leads(
     return result
 
 
+def _write_and_count(batches: Batches, work: Callable[[Connection], BatchUndo]) -> BatchUndo:
+    """``batches.write(work)``, returning what the batch wrote."""
+    out = [BatchUndo()]
+
+    def keep(conn: Connection) -> BatchUndo:
+        out[0] = work(conn)
+        return out[0]
+
+    batches.write(keep)
+    return out[0]
+
+
 def import_activities(
     engine: Engine,
     parsed: ParsedFile,
@@ -251,32 +320,55 @@ def import_activities(
     now: datetime | None = None,
 ) -> ImportResult:
     """Insert the activities of a parsed activities export and derive first contacts
-    (one transaction). See the module docstring for the rules."""
+    (in batches, all or nothing). See the module docstring for the rules."""
     require(actor, "import.run")
     _check_kind(parsed, "activities")
     now = _check_now(now)
     report = _report(progress)
     removal = None if dry_run else _prepare_demo(engine, actor, remove_demo, keep_starting_point)
 
-    def work(conn: Connection, run_id: int | None) -> ImportResult:
+    def work(conn: Connection, batches: Batches | None) -> ImportResult:
         batch_size = max(1, BATCH)
         records: list = parsed.records
         total = len(records)
         report(0.0, f"Importing {total:,} activities…")
+        run_id = batches.run_id if batches is not None else None
         planner = ActivityPlanner(conn, parsed, keep_pending=dry_run, now=now)
         inserted = done = 0
         for part in chunks(records, batch_size):
-            rows = planner.plan(part)
-            if not dry_run:
-                write_activities(conn, rows)
-            inserted += len(rows)
+            if batches is None:
+                inserted += len(planner.plan(part))
+                conn.rollback()
+            else:
+                # the rows are matched and compared with the stored activities inside the
+                # batch's short write transaction: those reads are small, and what is
+                # stored cannot change under them
+                def write(wconn: Connection, part=part) -> BatchUndo:
+                    planner.conn = wconn
+                    rows = planner.plan(part)
+                    return write_activities(wconn, rows)
+
+                undo = _write_and_count(batches, write)
+                inserted += len(undo.activities)
             done += len(part)
             report(0.9 * done / max(total, 1), f"{done:,} of {total:,} activities")
         report(0.92, "Deriving first contacts…")
-        derived = first_contacts(conn, sorted(planner.touched), planner.pending)
-        if derived and not dry_run:
-            changes = first_contact_changes(derived, actor, now, run_id)
-            write_first_contacts(conn, derived, changes, now)
+        planner.conn = conn
+        touched = sorted(planner.touched)
+        if batches is None:
+            derived = first_contacts(conn, touched, planner.pending)
+            conn.rollback()
+        else:  # derived and written in batches of leads, under the write lock
+            derived = []
+            for part in chunks(touched, batch_size):
+
+                def derive(wconn: Connection, part=part) -> BatchUndo:
+                    found = first_contacts(wconn, part, {})
+                    derived.extend(found)
+                    changes = first_contact_changes(found, actor, now, run_id)
+                    return write_first_contacts(wconn, found, changes, now)
+
+                batches.write(derive)
         report(1.0, "Import done" if not dry_run else "Dry run done")
         return ImportResult(
             run_id=None,

@@ -1,6 +1,7 @@
-"""How an import writes: one transaction per file (a dry run on a read-only connection), the
-planned inserts and updates in executemany batches, and the import run: its record, its
-failure log and the run list of the Admin page."""
+"""How an import writes: the planned inserts and updates of each batch in executemany
+statements, in the batch's own short transaction (:mod:`smarketing.data_in.batches`: the
+undo of a failed run); a dry run on a read-only connection; and the import run: its record,
+its failure log and the run list of the Admin page."""
 
 from __future__ import annotations
 
@@ -13,16 +14,24 @@ from datetime import datetime, timedelta
 from itertools import repeat
 
 import pandas as pd
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col
 from sqlmodel import select as sm_select
 
 from smarketing.auth import audit
 from smarketing.auth.permissions import Actor
-from smarketing.data_in.planning import IMPORT_FIELDS, LeadPlan, existing_leads, verdict_row
+from smarketing.data_in.batches import Batches, BatchUndo, start_run, undo_run
+from smarketing.data_in.planning import (
+    IMPORT_FIELDS,
+    IN_CHUNK,
+    LeadPlan,
+    existing_leads,
+    verdict_row,
+)
 from smarketing.data_in.records import LeadRecord, ParsedFile, RowError, RowWarning
 from smarketing.demo import RemovalPlan
+from smarketing.errors import InvalidInput
 from smarketing.quality.reasons import UNSPECIFIED
 from smarketing.store.db import bump_data_version
 from smarketing.store.models import ImportRun, Lead, LeadActivity, LeadChange, User, Verdict
@@ -104,22 +113,16 @@ class ImportResult:
         )
 
 
-def _start_run(conn: Connection, parsed: ParsedFile, actor: Actor, now: datetime) -> int:
-    stmt = (
-        insert(_RUN)
-        .values(
-            started_at=now,
-            actor=actor.username,
-            file_name=parsed.file_name[:300],
-            format=parsed.format[:32],
-            kind=parsed.kind[:16],
-            rows_read=parsed.rows_read,
-            status="running",
-            message="",
-        )
-        .returning(_RUN.c.id)
+def _run_values(parsed: ParsedFile, actor: Actor, now: datetime) -> dict:
+    return dict(
+        started_at=now,
+        actor=actor.username,
+        file_name=parsed.file_name[:300],
+        format=parsed.format[:32],
+        kind=parsed.kind[:16],
+        rows_read=parsed.rows_read,
+        message="",
     )
-    return int(conn.execute(stmt).scalar_one())
 
 
 def _finish_run(
@@ -130,9 +133,9 @@ def _finish_run(
     actor: Actor,
     finished: datetime,
 ) -> None:
-    conn.execute(
+    done = conn.execute(
         update(_RUN)
-        .where(_RUN.c.id == run_id)
+        .where(_RUN.c.id == run_id, _RUN.c.status == "running")
         .values(
             finished_at=finished,
             created=result.inserted,
@@ -141,8 +144,12 @@ def _finish_run(
             rejected=result.rejected,
             status="done",
             message=result.summary,
+            process=None,
+            heartbeat_at=None,
         )
-    )
+    ).rowcount
+    if not done:
+        raise RuntimeError(f"import run #{run_id} was stopped and undone meanwhile")
     with Session(bind=conn) as s:
         audit.record(
             s,
@@ -209,9 +216,12 @@ def run_import(
     actor: Actor,
     dry_run: bool,
     now: datetime,
-    work: Callable[[Connection, int | None], ImportResult],
+    work: Callable[[Connection, Batches | None], ImportResult],
 ) -> ImportResult:
-    """Run ``work`` in one transaction (real) or on a read-only connection (dry run)."""
+    """Run ``work`` with a read connection (where it plans) and, for a real import, the
+    run's :class:`~smarketing.data_in.batches.Batches` (where it writes, batch by batch);
+    a dry run gets None and writes nothing. A real import that fails is undone as a whole
+    (:func:`~smarketing.data_in.batches.undo_run`) and its run marked "failed"."""
     started = time.perf_counter()
     if dry_run:
         with engine.connect() as conn, _old_objects_frozen():
@@ -219,18 +229,44 @@ def run_import(
             conn.rollback()
         result.seconds = round(time.perf_counter() - started, 3)
         return result
+    run_id = None
     try:
-        with engine.begin() as conn, _old_objects_frozen():
-            run_id = _start_run(conn, parsed, actor, now)
-            result = work(conn, run_id)
-            result.run_id = run_id
-            elapsed = time.perf_counter() - started
-            _finish_run(conn, run_id, result, parsed, actor, now + timedelta(seconds=elapsed))
-    except Exception as exc:
-        _log_failure(engine, parsed, actor, now, time.perf_counter() - started, exc)
+        run_id = start_run(engine, _run_values(parsed, actor, now), now=now)
+        batches = Batches(engine, run_id)
+        with engine.connect() as conn, _old_objects_frozen():
+            result = work(conn, batches)
+            conn.rollback()
+        result.run_id = run_id
+        finished = now + timedelta(seconds=time.perf_counter() - started)
+        batches.finish(lambda c: _finish_run(c, run_id, result, parsed, actor, finished))
+    except BaseException as exc:  # Ctrl-C too: what was written is undone
+        elapsed = time.perf_counter() - started
+        if run_id is None:
+            if isinstance(exc, Exception) and not isinstance(exc, InvalidInput):
+                _log_failure(engine, parsed, actor, now, elapsed, exc)
+        else:
+            _undo_failed(engine, run_id, parsed, now, elapsed, exc)
         raise
     result.seconds = round(time.perf_counter() - started, 3)
     return result
+
+
+def _undo_failed(
+    engine: Engine, run_id: int, parsed: ParsedFile, now: datetime, elapsed: float, exc
+) -> None:
+    """Undo a failed run's committed batches and mark it "failed" with the error (if that
+    fails too, the run stays "running" and is undone at the next start or import)."""
+    message = f"{type(exc).__name__}: {exc}"[:2000]
+    try:
+        undo_run(
+            engine,
+            run_id,
+            message,
+            now=now + timedelta(seconds=elapsed),
+            rejected=len(parsed.errors),
+        )
+    except Exception:  # the original error is the one to show
+        return
 
 
 # --- inserts and updates ------------------------------------------------------------------
@@ -393,6 +429,23 @@ def _update_leads(conn: Connection, groups: dict[frozenset, list[dict]]) -> None
         conn.execute(stmt, rows)
 
 
+def _insert_returning(conn: Connection, table, rows: list[dict]) -> list[int]:
+    """Insert rows (executemany) and return their ids, in order (for the undo)."""
+    if not rows:
+        return []
+    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(conn.execute(stmt, rows).scalars())
+
+
+def _next_lead_id(conn: Connection) -> int | None:
+    """On SQLite, the id the next inserted lead gets: ``lead.id`` is the table's rowid
+    (no AUTOINCREMENT), so new rows get max(id) + 1, + 2 … in the order they are inserted
+    while this transaction holds the write lock. None elsewhere (the ids are looked up)."""
+    if conn.dialect.name != "sqlite":
+        return None
+    return int(conn.execute(select(func.coalesce(func.max(_LEAD.c.id), 0))).scalar_one()) + 1
+
+
 def write_leads(
     conn: Connection,
     plan: LeadPlan,
@@ -400,25 +453,38 @@ def write_leads(
     actor: Actor,
     now: datetime,
     given: dict[str, list] | None = None,
-) -> None:
+) -> BatchUndo:
     """Write one batch's plan: the new leads (then their verdicts), the updates, and the
-    history and verdict rows."""
+    history and verdict rows; returns what it wrote (the batch's undo)."""
+    undo = BatchUndo()
     keys = {k: reason[0] for k, reason in plan.new_verdicts.items()}
+    first = _next_lead_id(conn) if plan.inserts else None
     _insert_batch(conn, _LEAD, _lead_rows(plan.inserts, source_system, now, given, keys))
-    if plan.new_verdicts:
-        new_ids = existing_leads(conn, source_system, list(plan.new_verdicts), ())
-        plan.verdicts += [
-            verdict_row(new_ids[k]["id"], reason, actor, now)
-            for k, reason in plan.new_verdicts.items()
+    verdicts = list(plan.verdicts)  # (the plan stays as planned: it may be written again)
+    if plan.inserts:
+        inserted = [k for _r, k, _v in plan.inserts]
+        if first is not None and _next_lead_id(conn) == first + len(inserted):
+            # SQLite, under its write lock: the ids followed on, in order
+            new_ids = {k: first + i for i, k in enumerate(inserted)}
+        else:
+            found = existing_leads(conn, source_system, inserted, ())
+            new_ids = {k: row["id"] for k, row in found.items()}
+        undo.leads = sorted(new_ids.values())
+        verdicts += [
+            verdict_row(new_ids[k], reason, actor, now) for k, reason in plan.new_verdicts.items()
         ]
     _update_leads(conn, plan.updates)
+    for rows in plan.updates.values():
+        for row in rows:
+            undo.changed(row["_id"], plan.before.get(row["_id"], {}), row)
     _insert_batch(conn, _CHANGE, plan.changes)
-    _insert_batch(conn, _VERDICT, plan.verdicts)
+    undo.verdicts = _insert_returning(conn, _VERDICT, verdicts)
+    return undo
 
 
-def write_activities(conn: Connection, rows: list[dict]) -> None:
-    """Insert one batch of new activities."""
-    _insert_batch(conn, _ACTIVITY, rows)
+def write_activities(conn: Connection, rows: list[dict]) -> BatchUndo:
+    """Insert one batch of new activities; returns the batch's undo."""
+    return BatchUndo(activities=_insert_returning(conn, _ACTIVITY, rows))
 
 
 def write_first_contacts(
@@ -426,18 +492,28 @@ def write_first_contacts(
     derived: Sequence[tuple[int, datetime | None, datetime]],
     changes: list[dict],
     now: datetime,
-) -> None:
-    """Store the first contacts derived from activities, with their LeadChange rows."""
-    _update_leads(
-        conn,
-        {
-            frozenset({"_id", "first_contact_at", "updated_at"}): [
-                {"_id": i, "first_contact_at": first, "updated_at": now}
-                for i, _old, first in derived
-            ]
-        },
-    )
+) -> BatchUndo:
+    """Store the first contacts derived from activities, with their LeadChange rows;
+    returns the batch's undo."""
+    undo = BatchUndo()
+    if not derived:
+        return undo
+    ids = [i for i, _old, _first in derived]
+    stamps: dict[int, datetime | None] = {}
+    for lo in range(0, len(ids), IN_CHUNK):
+        stamps.update(
+            conn.execute(
+                select(_LEAD.c.id, _LEAD.c.updated_at).where(
+                    _LEAD.c.id.in_(ids[lo : lo + IN_CHUNK])
+                )
+            ).all()
+        )
+    rows = [{"_id": i, "first_contact_at": first, "updated_at": now} for i, _old, first in derived]
+    _update_leads(conn, {frozenset({"_id", "first_contact_at", "updated_at"}): rows})
+    for (i, old, _first), row in zip(derived, rows, strict=True):
+        undo.changed(i, {"first_contact_at": old, "updated_at": stamps.get(i)}, row)
     _insert_batch(conn, _CHANGE, changes)
+    return undo
 
 
 # --- the run log --------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Integer, String, cast, event, inspect, text, update
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, DBAPIError, OperationalError
 from sqlmodel import Session, create_engine
 
@@ -366,6 +366,25 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             session.commit()
         except Exception:
             session.rollback()
+            raise
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that holds the right to write from its first statement:
+    on SQLite ``BEGIN IMMEDIATE`` takes the one write lock at once (waiting up to the busy
+    timeout), so what the transaction reads stays true until it commits; a deferred
+    transaction would read without the lock and could fail at its first write. On
+    PostgreSQL an ordinary transaction (lock rows with ``FOR UPDATE``). Commits on success,
+    rolls back on any error."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.commit()
+        except BaseException:
+            conn.rollback()
             raise
 
 

@@ -317,6 +317,8 @@ class RollupLog(SQLModel, table=True):
     takes its own changes and never waits on another's."""
 
     __tablename__ = "rollup_log"
+    #: refreshes take the rows of writers >= 0; an import's parked rows (below 0) wait
+    __table_args__ = (Index("ix_rollup_log_writer", "writer"),)
     id: int | None = Field(default=None, primary_key=True)
     writer: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     sign: int
@@ -335,6 +337,12 @@ class RollupLog(SQLModel, table=True):
     owner: str | None = Field(default=None, max_length=100)
     segment: str | None = Field(default=None, max_length=100)
     first_conversion: str | None = Field(default=None, max_length=200)
+    #: The local days of the keyed timestamps (``rollup.KEYED``), written by ``refresh``
+    #: before it counts the log (NULL as the triggers write a row).
+    created_day: date | None = None
+    mql_day: date | None = None
+    sql_day: date | None = None
+    customer_day: date | None = None
 
 
 class LeadActivity(SQLModel, table=True):
@@ -700,3 +708,20 @@ class ImportRun(SQLModel, table=True):
     rejected: int = 0
     status: str = Field(default="running", max_length=16)
     message: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    #: While it runs: the process writing it ("host pid") and when it last wrote a batch
+    #: (the wall clock), so that a run whose process died is found and undone.
+    process: str | None = Field(default=None, max_length=200)
+    heartbeat_at: datetime | None = None
+
+
+class ImportUndo(SQLModel, table=True):
+    """What one committed batch of a running import wrote, so that a failure (or a crash,
+    found later) can undo it: JSON with the ids of the rows it inserted and the old and new
+    values of the fields it changed (``smarketing.data_in.batches``). Deleted when the run
+    is done or undone."""
+
+    __tablename__ = "import_undo"
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="import_run.id", index=True)
+    written_at: datetime = Field(default_factory=utcnow)
+    entries: str = Field(sa_column=Column(Text, nullable=False))

@@ -36,7 +36,9 @@ in the write's own transaction, so an import of 100,000 leads costs the rollups 
 of 100,000 log rows, not a recount of every day they touch. Readers (``Reader``) take the
 days with changes still in the log, and every day while the rollups are built for another
 timezone or not at all, from ``lead`` directly with the same aggregates, so a figure is
-exact whatever state the rollups are in; it is only slower then. ``ensure`` (at
+exact whatever state the rollups are in; it is only slower then. One exception: an import
+written in batches parks its logged changes until it ends (``park``; see below), so while
+it runs the figures leave its leads out. ``ensure`` (at
 ``upgrade_to_head``) builds them when missing or built for another timezone.
 """
 
@@ -64,6 +66,7 @@ from sqlalchemy import (
     text,
     true,
     union_all,
+    update,
     values,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -273,9 +276,10 @@ def state(tz_name: str | None = None) -> str:
 #
 # One set of aggregates over two kinds of source: ``lead`` itself (every row counts once;
 # the local day of a timestamp by joining a VALUES list of the days' UTC bounds, so each day
-# is an index range), and the change log (each row counts its ``sign``; the day by a
-# balanced CASE on the same bounds, since the log has no index). Both cut days at the very
-# same instants, ``midnight``.
+# is an index range), and the change log (each row counts its ``sign``; the day written
+# beside each timestamp by ``_stamp_days`` with ``local_day``: a CASE over every day of the
+# log's span cost seconds for a batch of leads created over years). Both cut days at the
+# very same instants, ``midnight``.
 
 
 def _chunks(items: Sequence, size: int) -> Iterable[Sequence]:
@@ -323,31 +327,50 @@ class _LeadSource:
         )
 
 
-class _LogSource:
-    """Change-log rows (by id) whose timestamps fall in ``days``: each counts its ``sign``."""
+#: The log's day column of each keyed timestamp (written by ``_stamp_days``).
+DAY_COLUMN = {key: key.removesuffix("_at") + "_day" for key in KEYED}
 
-    def __init__(self, days: Sequence[date], tz: ZoneInfo, where):
-        self.days, self.tz, self.where = list(days), tz, where
+
+class _LogSource:
+    """Change-log rows (``where``: the claimed ones): each counts its ``sign``, on the local
+    days ``_stamp_days`` wrote beside its timestamps."""
+
+    def __init__(self, where):
+        self.where = where
         self.t = RollupLog.__table__
 
-    def _day_case(self, col, days: Sequence[date]):
-        """The day of ``col`` among the ascending ``days`` (NULL outside them; they need not
-        be consecutive), in log2 steps."""
-        if len(days) == 1:
-            first, after = midnight(days[0], self.tz), midnight(days[0] + timedelta(1), self.tz)
-            return case((and_(col >= first, col < after), literal(days[0], Date())), else_=None)
-        half = len(days) // 2
-        cut = midnight(days[half], self.tz)
-        return case(
-            (col < cut, self._day_case(col, days[:half])), else_=self._day_case(col, days[half:])
-        )
-
     def rows(self, key: str, *columns, where=()):
-        day = self._day_case(self.t.c[key], self.days).label("day")
+        day = self.t.c[DAY_COLUMN[key]].label("day")
         inner = select(day, *columns, self.t.c.sign.label("w")).where(
             self.where, self.t.c[key].is_not(None), *where
         )
         return inner.subquery()
+
+
+def _stamp_days(conn, claimed, tz: ZoneInfo) -> int:
+    """Write the local day of each keyed timestamp beside it in the claimed log rows (the
+    day whose [midnight, next midnight) holds it: ``local_day``, the instants of
+    ``midnight`` that every figure cuts days at); returns the rows stamped."""
+    log = RollupLog.__table__
+    rows = conn.execute(select(log.c.id, *[log.c[k] for k in KEYED]).where(claimed)).all()
+    memo: dict[datetime, date] = {}
+
+    def day(value) -> date | None:
+        if value is None:
+            return None
+        if value not in memo:
+            memo[value] = local_day(_aware(value), tz)
+        return memo[value]
+
+    stamped = [
+        {"_id": row[0], **{DAY_COLUMN[k]: day(v) for k, v in zip(KEYED, row[1:], strict=True)}}
+        for row in rows
+    ]
+    if stamped:
+        stmt = log.update().where(log.c.id == bindparam("_id"))
+        for part in _chunks(stamped, 5000):
+            conn.execute(stmt, list(part))
+    return len(stamped)
 
 
 def _weighted(rows, column_name: str | None = None, condition=None) -> ColumnElement:
@@ -584,9 +607,13 @@ def _claimed(conn):
     so that rows committed meanwhile wait for the next refresh)."""
     log = RollupLog.__table__.c
     if conn.dialect.name == "sqlite":
-        return log.id.is_not(None)
+        return log.writer >= 0  # (parked rows wait for their import: ``park``)
     own = log.writer == func.txid_current()
-    others = conn.execute(select(log.id).where(log.writer != func.txid_current())).scalars().all()
+    others = (
+        conn.execute(select(log.id).where(log.writer != func.txid_current(), log.writer >= 0))
+        .scalars()
+        .all()
+    )
     return or_(own, log.id.in_(others)) if others else own
 
 
@@ -600,6 +627,79 @@ def _days_of(conn, table, where) -> list[date]:
         utc_days |= {_date(d) for d in conn.execute(found).scalars()}
     # a UTC date overlaps the local day before, its own and the one after (any timezone)
     return sorted({d + timedelta(days=k) for d in utc_days for k in (-1, 0, 1)})
+
+
+# --- parked changes (an import written in batches) ------------------------------------------
+#
+# An import's batches do not apply their logged changes one by one (a thousand leads created
+# over years touch rollup rows of hundreds of days: adding them up per batch cost more than
+# the batch itself). Each batch *parks* its log rows instead (``writer`` = the import's mark,
+# below zero): no other write's ``refresh`` takes them, and readers leave them out too, so
+# while an import runs the figures are those of the data before it (plus what people write
+# meanwhile) - counting every touched day on ``lead`` instead made each page a full count.
+# When the import ends (done, or failed and undone), its touched days are recounted a month
+# at a time (``stored_rows``, ``compute`` on a snapshot, ``replace_days`` or
+# ``recount_days`` under the lock) and the parked rows dropped (``drop_parked``) in the
+# run's last transaction: the figures are exact again, the import's included.
+
+
+def park(conn, mark: int) -> int:
+    """Set this transaction's logged changes aside under ``mark`` (below zero); returns the
+    rows parked."""
+    if mark >= 0:
+        raise ValueError("a parking mark is below zero")
+    log = RollupLog.__table__
+    mine = log.c.writer == (0 if conn.dialect.name == "sqlite" else func.txid_current())
+    return conn.execute(update(log).where(mine).values(writer=mark)).rowcount
+
+
+def parked_days(conn, mark: int) -> list[date]:
+    """The local days the changes parked under ``mark`` touch."""
+    tz = config.business_tz()
+    return _logged_days(conn, RollupLog.__table__.c.writer == mark, tz)
+
+
+def recount_days(conn, days: Sequence[date]) -> None:
+    """Replace the rollup rows of ``days`` by a fresh count on ``lead`` (in the caller's
+    transaction; nothing while the rollups are not built for the configured timezone)."""
+    if not days or _state_row(conn) != state():
+        return
+    _state_row(conn, lock=True)
+    _recount(conn, days, config.business_tz())
+
+
+def stored_rows(conn, days: Sequence[date]) -> dict[str, list[tuple]]:
+    """The rollup rows of ``days``, per table, sorted (to see whether a write changed them)."""
+    out = {}
+    for model in TABLES:
+        table = model.__table__
+        found = []
+        for part in _chunks(list(days), DAYS_PER_QUERY):
+            found += [tuple(r) for r in conn.execute(select(table).where(table.c.day.in_(part)))]
+        out[model.__tablename__] = sorted(found, key=repr)
+    return out
+
+
+def replace_days(conn, days: Sequence[date], computed: Computed) -> None:
+    """Replace the rollup rows of ``days`` by ``computed`` (counted on ``lead`` elsewhere,
+    e.g. on a read snapshot, by ``compute``), in the caller's transaction."""
+    for model in TABLES:
+        table = model.__table__
+        for part in _chunks(list(days), DAYS_PER_QUERY):
+            conn.execute(delete(table).where(table.c.day.in_(part)))
+    _insert(conn, computed)
+
+
+def lock_state(conn) -> bool:
+    """Take the rollups' lock (PostgreSQL: one refresh at a time); False when they are not
+    built for the configured timezone (nothing to keep in step then)."""
+    return _state_row(conn, lock=True) == state()
+
+
+def drop_parked(conn, mark: int) -> int:
+    """Remove the changes parked under ``mark`` (their days recounted); returns how many."""
+    log = RollupLog.__table__
+    return conn.execute(delete(log).where(log.c.writer == mark)).rowcount
 
 
 def _logged_days(conn, claimed, tz: ZoneInfo) -> list[date]:
@@ -623,8 +723,8 @@ def refresh(conn) -> int:
     are built for another timezone or not at all (``ensure`` builds them; readers count on
     ``lead`` meanwhile). A log longer than ``RECOUNT_AT`` rows recounts the days it touches."""
     log = RollupLog.__table__
-    if not conn.execute(select(log.c.id).limit(1)).first():
-        return 0
+    if not conn.execute(select(log.c.id).where(log.c.writer >= 0).limit(1)).first():
+        return 0  # (an import's parked changes wait for it: ``park``)
     if _state_row(conn) != state():
         return 0
     _state_row(conn, lock=True)
@@ -635,13 +735,9 @@ def refresh(conn) -> int:
         _recount(conn, _logged_days(conn, claimed, tz), tz)
         conn.execute(delete(log).where(claimed))
         return count
-    # only the days the changes fall on, not every day between the first and the last: a
-    # lead dated 2099 (or 1970) beside today's would make that 27,000 days (two minutes)
-    days = _logged_days(conn, claimed, tz)
-    if days:
+    if _stamp_days(conn, claimed, tz):
         delta = Computed()
-        for part in _chunks(days, DAYS_PER_QUERY):
-            _compute(conn, _LogSource(part, tz, claimed), delta, sla=True, cohorts=True, tz=tz)
+        _compute(conn, _LogSource(claimed), delta, sla=True, cohorts=True, tz=tz)
         _add(conn, delta)
     conn.execute(delete(log).where(claimed))
     return count
@@ -689,7 +785,9 @@ def _statement(name: str, excluding: bool):
 
     if name == "state":  # the state, beside each distinct set of the log's day keys
         t, c = Setting.__table__.c, RollupLog.__table__.c
-        logged = select(*[c[k] for k in KEYED]).distinct().subquery("logged")
+        # (not the changes parked by a running import: see ``park``)
+        logged = select(*[c[k] for k in KEYED]).where(c.writer >= 0).distinct()
+        logged = logged.subquery("logged")
         anchor = select(literal(1).label("one")).subquery("anchor")
         return select(
             select(t.value).where(t.key == STATE_KEY).scalar_subquery(),

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from smarketing import config, demo
 from smarketing.auth.permissions import SYSTEM_ACTOR
+from smarketing.data_in.batches import recover_interrupted
 from smarketing.errors import (
     DatabaseBusy,
     DatabaseConnectionLost,
@@ -36,6 +37,8 @@ _MARKDOWN_SIGNS = re.compile(r"([\\`*_\[\]<>$~|#!{}])")
 def _engine(url: str) -> Engine:
     engine = db.make_engine(url)
     db.upgrade_to_head(engine)
+    # an import whose process died half-way (killed, power cut) is undone now
+    recover_interrupted(engine)
     with Session(engine) as s:  # a demo written before its cast was stored: name its people
         demo.ensure_cast(s)
     for problem in db.mode_problems(url):  # once per process, in the server's console
