@@ -74,10 +74,10 @@ def _size(n: int) -> str:
 def check_size(size: int, name: str, limits: ImportLimits) -> None:
     """Refuse a file larger than the import limit (call it before reading the bytes)."""
     if size > limits.max_bytes:
-        _raise(
-            "max_bytes",
-            f"{name} is {_size(size)}; the import limit is {_size(limits.max_bytes)}",
-        )
+        got, limit = _size(size), _size(limits.max_bytes)
+        if got == limit:  # just over: in bytes
+            got, limit = f"{size:,} bytes", f"{limits.max_bytes:,} bytes ({limit})"
+        _raise("max_bytes", f"{name} is {got}; the import limit is {limit}")
 
 
 def line_end(data: bytes) -> int:
@@ -284,7 +284,8 @@ def check_columns(
         per_line[0] += carry
         carry = int(per_line[-1])
         if header is None:
-            header = _columns(payload, 0, int(ends[0]) if len(ends) else len(arr), delimiter)
+            first_end = payload.find(bytes([eol]))
+            header = _columns(payload, 0, first_end if first_end >= 0 else len(arr), delimiter)
             if header > limit:
                 _raise(
                     "max_columns",
