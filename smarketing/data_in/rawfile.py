@@ -280,7 +280,9 @@ def check_columns(
         block = arr[start : start + BLOCK]
         ends = np.flatnonzero(block == eol) + start
         seps = np.flatnonzero(block == sep) + start
-        per_line = np.bincount(np.searchsorted(ends, seps), minlength=len(ends) + 1)
+        before = np.searchsorted(seps, ends)  # delimiters before each line end
+        open_line = len(seps) - (int(before[-1]) if len(before) else 0)
+        per_line = np.append(np.diff(before, prepend=0), open_line)
         per_line[0] += carry
         carry = int(per_line[-1])
         if header is None:

@@ -169,8 +169,8 @@ def test_limits_come_from_the_environment(monkeypatch):
         max_columns=500,
         max_field_bytes=64 * 1024,
         max_line_bytes=1024 * 1024,
-        max_rows=200_000,
-        max_cells=10_000_000,
+        max_rows=100_000,
+        max_cells=5_000_000,
     )
     monkeypatch.setenv("SMARKETING_IMPORT_MAX_ROWS", "1_000_000")
     assert config.import_limits().max_rows == 1_000_000
