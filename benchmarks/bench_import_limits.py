@@ -119,7 +119,10 @@ def main(argv: list[str] | None = None) -> int:
     ):
         mb = path.stat().st_size / 1024 / 1024
         label = f"{label} ({rows:,} rows, {mb:.0f} MB)"
-        env = {"SMARKETING_IMPORT_MAX_ROWS": str(max(rows, limits.max_rows))}
+        env = {  # the file itself must be read: the row and cell limits raised to fit it
+            "SMARKETING_IMPORT_MAX_ROWS": str(max(rows, limits.max_rows)),
+            "SMARKETING_IMPORT_MAX_CELLS": str(max(rows * 30, limits.max_cells)),
+        }
         print(f"{label + ' read':<34}  {run_probe(path, args.timeout, env)}", flush=True)
         os.environ.update(env)
         db = work / f"{path.stem}.db"

@@ -64,9 +64,9 @@ def _parse(
     crm: str | None = None,
 ):
     """Read the file once per (content, options) and keep it in this session only."""
-    key = hashlib.sha256(
-        data + json.dumps([name, kind, fmt, mapping, tz, crm], sort_keys=True).encode()
-    ).hexdigest()
+    digest = hashlib.sha256(data)  # not data + options: that would copy the file
+    digest.update(json.dumps([name, kind, fmt, mapping, tz, crm], sort_keys=True).encode())
+    key = digest.hexdigest()
     cached = st.session_state.get(PARSED)
     if cached and cached[0] == key:
         return cached[1]
