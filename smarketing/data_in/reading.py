@@ -137,6 +137,8 @@ class _Table:
     encoding: str
     #: rows the CSV parser could not split cleanly: row number -> reason
     broken: dict[int, str] = field(default_factory=dict)
+    #: file notes of the reading (``ParsedFile.warnings``)
+    notes: list[str] = field(default_factory=list)
 
 
 def _sniff_delimiter(sample: str) -> str:
@@ -219,7 +221,10 @@ def _load(data: bytes, name: str, nrows: int | None = None) -> _Table:
             blank[rows] = cells.str.strip().eq("").to_numpy(dtype=bool)
         if blank.any():
             frame = frame[~blank]
-    return _Table(frame, delimiter, decoded.encoding, dict(sorted(broken.items())))
+    notes = []
+    if 1 in broken:  # the header: its names are read as cp1252, the rows are not rejected
+        notes.append(f"the header (row 1) is {broken.pop(1)}; its names were read as cp1252")
+    return _Table(frame, delimiter, decoded.encoding, dict(sorted(broken.items())), notes)
 
 
 def _check_fields(frame: pd.DataFrame, name: str, limits: ImportLimits) -> None:
@@ -280,6 +285,8 @@ def _load_tolerant(
     payload: bytes, delimiter: str, nrows: int | None
 ) -> tuple[pd.DataFrame, dict[int, str]]:
     """The csv module's reading of a file pandas refused (rows with too many cells)."""
+    # a cell the csv module would refuse (over 128 K) is refused by _check_fields instead
+    csv.field_size_limit(max(csv.field_size_limit(), len(payload) + 1))
     text = io.TextIOWrapper(io.BytesIO(payload), encoding="utf-8", newline="")
     reader = csv.reader(text, delimiter=delimiter)
     header = [h.strip() for h in next(reader, [])]
@@ -485,7 +492,9 @@ def read_leads(
     parsed = _LeadRows(frame, used, fmt, zone, comma_thousands=table.delimiter == ",")
     for row, reason in table.broken.items():
         parsed.errors.add(row, None, reason)
-    return parsed.result(file_name, columns)
+    result = parsed.result(file_name, columns)
+    result.warnings.extend(table.notes)
+    return result
 
 
 def _choose_format(format: str, columns: list[str], file_name: str) -> str:
@@ -892,7 +901,7 @@ def read_activities(
         records=[r for r in result.records if r.row not in bad],
         errors=all_errors,
         rejected_rows=_rejected_frame(table.frame, all_errors),
-        warnings=_unmapped_warning(columns, used) + result.warnings,
+        warnings=_unmapped_warning(columns, used) + result.warnings + table.notes,
         raw_rows=table.frame,
     )
 

@@ -229,3 +229,24 @@ def test_a_genuine_cp1252_file_is_still_read_as_cp1252():
     parsed = read_leads(data, "excel.csv")
     assert not parsed.errors
     assert [r.values["last_name"] for r in parsed.records] == ["Bråten", "Øvrebø"]
+
+
+def test_a_header_with_a_cp1252_name_is_read_and_noted_not_rejected():
+    """'ø' of 'Første' is byte 11 (after "Record ID,F"); the header is no data row."""
+    data = "Record ID,Første navn,Create Date\n".encode("cp1252") + "1,Ærlend,2026-01-01\n".encode()
+    parsed = read_leads(data, "header.csv", format="generic", changes={"Første navn": "first_name"})
+    assert not parsed.errors
+    assert parsed.records[0].values["first_name"] == "Ærlend"
+    assert (
+        "the header (row 1) is not UTF-8 at byte 11 (looks like cp1252: 'Første'); its names "
+        "were read as cp1252"
+    ) in parsed.warnings
+
+
+def test_a_ragged_file_with_a_long_cell_gets_the_field_limit_message(monkeypatch):
+    monkeypatch.setenv("SMARKETING_IMPORT_MAX_FIELD_KB", "128")
+    # 199,999 characters on short lines: over the limit (131,072) and the csv module's own
+    long = '"' + "\n".join(["x" * 999] * 200) + '"'
+    data = f"Record ID,Create Date,Notes\n1,2026-01-01,a\n2,2026-01-01,{long},extra\n".encode()
+    with pytest.raises(UnreadableFile, match="row 3, column 'Notes' holds 199,999 characters"):
+        read_leads(data, "ragged.csv")
