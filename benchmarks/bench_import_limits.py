@@ -5,8 +5,9 @@
 Each probe runs ``read_leads`` (the reading every import does first) in a FRESH Python
 process: its peak resident memory (``VmHWM``) is its own, and a probe that would hang is
 stopped after ``--timeout`` seconds. The probes are issue 15's: a data row of 1,000,000
-columns, a header of 1,000,000 columns, one endless line, a million tiny rows, a file
-over the size limit; then valid HubSpot exports (``bench_import.write_export``) at the
+columns (as ``,x`` pairs, and empty), a header of 1,000,000 columns, one 50 MB line,
+50 MB of NUL bytes, 100 MB of tiny rows, a file over the size limit, the widest file the
+limits accept (500 columns); then valid HubSpot exports (``bench_import.write_export``) at the
 row limit and as large as the size limit allows, read and also fully imported into a
 fresh SQLite database (``bench_import``'s ``import`` step). The issue's bound is 500 MB
 for any input.
@@ -60,7 +61,7 @@ def probes(work: Path) -> list[tuple[str, Path]]:
     make("header of 1M columns", ",".join(f"c{i}" for i in range(1_000_000)).encode() + b"\n")
     make("one 50 MB line", b"Record ID,Create Date\n1," + b"x" * 50_000_000 + b"\n")
     make("50 MB of NUL bytes", b"\0" * 50_000_000)
-    make("5M tiny rows", b"Record ID,Create Date\n" + b"1,2\n" * 5_000_000)
+    make("25M tiny rows (100 MB)", b"Record ID,Create Date\n" + b"1,2\n" * 25_000_000)
     return out
 
 

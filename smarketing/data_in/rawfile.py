@@ -227,20 +227,25 @@ def stray_rows(decoded: Decoded, sep_line: bool) -> dict[int, str]:
     return rows
 
 
-def record_starts(payload: bytes) -> np.ndarray:
+def record_starts(payload: bytes, stop_after: int | None = None) -> np.ndarray:
     """The offset where each CSV record (row) starts: 0 and after every line end that is
-    not inside quotes (an even number of ``"`` before it)."""
+    not inside quotes (an even number of ``"`` before it). With ``stop_after`` the scan
+    stops once more starts than that are found (memory and time bounded by the limit)."""
     eol = line_end(payload)
     arr = np.frombuffer(payload, dtype=np.uint8)
     parts = [np.zeros(1, dtype=np.int64)]
+    found = 1
     quotes = 0
     for start in range(0, len(arr), BLOCK):
         block = arr[start : start + BLOCK]
-        seen = np.cumsum(block == 34, dtype=np.int64)
+        seen = np.cumsum(block == 34, dtype=np.int32)
         ends = np.flatnonzero(block == eol)
         outside = (seen[ends] + quotes) % 2 == 0
         parts.append(ends[outside] + start + 1)
+        found += len(parts[-1])
         quotes += int(seen[-1]) if len(seen) else 0
+        if stop_after is not None and found > stop_after:
+            break
     starts = np.concatenate(parts)
     return starts[starts < len(arr)]
 
@@ -250,13 +255,13 @@ def count_rows(payload: bytes, lines: int, name: str, limits: ImportLimits) -> i
     over the limit, then counted exactly); refuses more than the limit."""
     if lines - 1 <= limits.max_rows:
         return max(lines - 1, 0)
-    starts = record_starts(payload)
+    starts = record_starts(payload, stop_after=limits.max_rows + 1)
     if len(starts) - 1 > limits.max_rows:
         first_over = int(starts[limits.max_rows + 1])
         _raise(
             "max_rows",
-            f"{name} has {len(starts) - 1:,} rows; the import limit is {limits.max_rows:,} "
-            f"(row {limits.max_rows + 2:,} starts at byte {first_over:,})",
+            f"{name} has more than {limits.max_rows:,} rows, the import limit (row "
+            f"{limits.max_rows + 2:,} starts at byte {first_over:,})",
         )
     return len(starts) - 1
 
@@ -311,13 +316,14 @@ def check_columns(
         if len(ends):
             last = int(ends[-1])
     header = header or 0
-    if header * rows > limits.max_cells:
-        rows = len(record_starts(payload)) - 1  # ``rows`` counted lines: count rows
-    if header * rows > limits.max_cells:
+    fit = limits.max_cells // max(header, 1)  # the rows that fit
+    if rows > fit:  # ``rows`` counted lines: count the rows, up to just over what fits
+        rows = len(record_starts(payload, stop_after=fit + 1)) - 1
+    if rows > fit:
         _raise(
             "max_cells",
-            f"{name} has {header:,} columns × {rows:,} rows = {header * rows:,} cells; the "
-            f"import limit is {limits.max_cells:,} cells",
+            f"{name} has {header:,} columns and more than {fit:,} rows: over the import "
+            f"limit of {limits.max_cells:,} cells (columns × rows)",
         )
 
 

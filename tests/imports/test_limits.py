@@ -130,7 +130,7 @@ def test_rows_over_the_limit_are_refused_and_line_breaks_in_cells_are_not_rows(m
     with pytest.raises(UnreadableFile) as info:  # row 5 starts at 43 + 3 × 26 bytes
         read_leads(HEADER + rows, "many.csv")
     assert str(info.value) == (
-        "many.csv has 4 rows; the import limit is 3 (row 5 starts at byte 121) "
+        "many.csv has more than 3 rows, the import limit (row 5 starts at byte 121) "
         "(raise it with SMARKETING_IMPORT_MAX_ROWS)"
     )
     # three rows on six lines: the line breaks inside quotes are no rows
@@ -144,7 +144,8 @@ def test_cells_over_the_limit_are_refused(monkeypatch):
     with pytest.raises(UnreadableFile) as info:
         read_leads(data, "cells.csv")
     assert str(info.value) == (
-        "cells.csv has 4 columns × 3 rows = 12 cells; the import limit is 10 cells "
+        "cells.csv has 4 columns and more than 2 rows: over the import limit of 10 cells "
+        "(columns × rows) "
         "(raise it with SMARKETING_IMPORT_MAX_CELLS)"
     )
 
