@@ -220,6 +220,7 @@ def run(args, engine_for, progress=None) -> int:
     except UnreadableFile as exc:
         print(f"error: {exc}", file=sys.stderr)
         return UNREADABLE
+    del data  # the file's bytes are not needed while the rows are planned and written
     engine = engine_for(args)
     if args.import_kind == "activities" and args.crm is None:
         guess = parsed.source_system
