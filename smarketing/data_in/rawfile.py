@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import re
 from dataclasses import dataclass, field
 
@@ -48,7 +49,8 @@ codecs.register_error("smarketing.cp1252", _fallback)
 
 @dataclass
 class Decoded:
-    """The file as UTF-8 bytes without a BOM, ready for the CSV parser."""
+    """The file's bytes for the CSV parser: UTF-8 without a BOM, or the cp1252 file as it
+    is (``text_encoding``: the parser decodes it)."""
 
     payload: bytes
     encoding: str  # utf-8 | utf-16 | cp1252
@@ -57,6 +59,8 @@ class Decoded:
     stray: list[tuple[int, str]] = field(default_factory=list)
     #: the file's bytes, kept when there are stray bytes (their rows are found in them)
     original: bytes = b""
+    #: the encoding of ``payload``
+    text_encoding: str = "utf-8"
 
 
 def _raise(limits_field: str, message: str) -> None:
@@ -152,22 +156,46 @@ def decode(data: bytes, name: str, limits: ImportLimits) -> Decoded:
             payload = data[start:] if start else data
             decoded = Decoded(payload, "utf-8", lines)
         elif bom or multibyte:
-            payload = data[start:].decode("utf-8", errors="smarketing.cp1252").encode("utf-8")
+            payload = _to_utf8(data, start, "utf-8", "smarketing.cp1252")
             words = [(s, _word(data, s)) for s in stray]
             decoded = Decoded(payload, "utf-8", lines, words, data)
-        else:
-            try:
-                payload = data.decode("cp1252").encode("utf-8")
-            except UnicodeDecodeError:
-                raise binary from None
-            decoded = Decoded(payload, "cp1252", lines)
-    sample = decoded.payload[:65536].decode("utf-8", errors="ignore")
+        else:  # the parser decodes it (pyarrow a block at a time): no copy of the file
+            if not _decodes(data, "cp1252"):
+                raise binary
+            decoded = Decoded(data, "cp1252", lines, text_encoding="cp1252")
+    sample = decoded.payload[:65536].decode(decoded.text_encoding, errors="ignore")
     control = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n\f")
     if control > max(2, len(sample) // 200):
         raise binary
     if not _NOT_BLANK.search(decoded.payload):
         raise UnreadableFile(f"{name} is empty")
     return decoded
+
+
+def _to_utf8(data: bytes, start: int, encoding: str, errors: str) -> bytes:
+    """``data[start:]`` decoded and encoded as UTF-8 a piece at a time (cut at line
+    ends), so the whole file never exists as text (a str of up to 4 bytes a character)."""
+    eol = bytes([line_end(data)])
+    view = memoryview(data)
+    out = io.BytesIO()
+    pos, n = start, len(data)
+    while pos < n:
+        end = data.find(eol, min(pos + PIECE, n))
+        end = n if end < 0 else end + 1
+        out.write(codecs.decode(view[pos:end], encoding, errors).encode("utf-8"))
+        pos = end
+    return out.getvalue()
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    """Whether the whole file decodes (a piece at a time: no text of the whole file)."""
+    view = memoryview(data)
+    try:
+        for pos in range(0, len(data), PIECE):
+            codecs.decode(view[pos : pos + PIECE], encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _utf8_evidence(data: bytes, start: int) -> tuple[list[int], bool]:

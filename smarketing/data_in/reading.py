@@ -164,22 +164,22 @@ def _load(data: bytes, name: str, nrows: int | None = None) -> _Table:
     limits = import_limits()
     rawfile.check_size(len(data), name, limits)
     decoded = rawfile.decode(data, name, limits)
-    payload = decoded.payload
+    payload, encoding = decoded.payload, decoded.text_encoding
     line_end = payload.find(b"\n")
-    first = payload[: line_end if line_end >= 0 else len(payload)].decode("utf-8", "replace")
+    first = payload[: line_end if line_end >= 0 else len(payload)].decode(encoding, "replace")
     sep_line = first.strip().casefold().startswith("sep=") and len(first.strip()) == 5
     if sep_line:
         delimiter = first.strip()[4]  # Excel's "sep=;" hint line (Excel hides it)
         payload = payload[line_end + 1 :] if line_end >= 0 else b""
         lines = decoded.lines - 1
     else:
-        delimiter = _sniff_delimiter(payload[:65536].decode("utf-8", errors="ignore"))
+        delimiter = _sniff_delimiter(payload[:65536].decode(encoding, errors="ignore"))
         lines = decoded.lines
     rows = rawfile.count_rows(payload, lines, name, limits)
     if len(delimiter.encode("utf-8")) == 1:
         rawfile.check_columns(payload, delimiter, rows, name, limits)
     broken = rawfile.stray_rows(decoded, sep_line)
-    frame = _read_arrow(payload, delimiter) if nrows is None else None
+    frame = _read_arrow(payload, delimiter, encoding) if nrows is None else None
     try:
         if frame is None:
             frame = pd.read_csv(
@@ -191,13 +191,13 @@ def _load(data: bytes, name: str, nrows: int | None = None) -> _Table:
                 skip_blank_lines=False,
                 nrows=nrows,
                 engine="c",
-                encoding="utf-8",
+                encoding=encoding,
             )
     except pd.errors.EmptyDataError:
         raise UnreadableFile(f"{name} is empty") from None
     except (pd.errors.ParserError, ValueError):
         try:
-            frame, more = _load_tolerant(payload, delimiter, nrows)
+            frame, more = _load_tolerant(payload, delimiter, nrows, encoding)
         except csv.Error as exc:
             raise UnreadableFile(f"{name} cannot be read as CSV: {exc}") from None
         broken = {**more, **broken}
@@ -241,7 +241,7 @@ def _check_fields(frame: pd.DataFrame, name: str, limits: ImportLimits) -> None:
             )
 
 
-def _read_arrow(payload: bytes, delimiter: str) -> pd.DataFrame | None:
+def _read_arrow(payload: bytes, delimiter: str, encoding: str = "utf-8") -> pd.DataFrame | None:
     """The whole file read by pyarrow's CSV reader (several times faster than pandas' C
     parser), or None when the file needs the pandas path: pandas pads short rows, names
     blank and duplicate headers (``Unnamed: 3``, ``Email.1``) and keeps empty lines as rows
@@ -252,7 +252,7 @@ def _read_arrow(payload: bytes, delimiter: str) -> pd.DataFrame | None:
         import pyarrow.csv as pa_csv
     except ImportError:  # pragma: no cover - pandas 3 installs pyarrow
         return None
-    head = payload[:1_000_000].decode("utf-8", errors="ignore")
+    head = payload[:1_000_000].decode(encoding, errors="ignore")
     try:
         names = next(csv.reader(io.StringIO(head), delimiter=delimiter))
     except (csv.Error, StopIteration):
@@ -262,7 +262,8 @@ def _read_arrow(payload: bytes, delimiter: str) -> pd.DataFrame | None:
     try:
         table = pa_csv.read_csv(
             pa.py_buffer(payload),
-            read_options=pa_csv.ReadOptions(),  # the header: checked against ``names``
+            # the header: checked against ``names``; a cp1252 file decoded block by block
+            read_options=pa_csv.ReadOptions(encoding=encoding),
             parse_options=pa_csv.ParseOptions(
                 delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False
             ),
@@ -282,12 +283,12 @@ def _read_arrow(payload: bytes, delimiter: str) -> pd.DataFrame | None:
 
 
 def _load_tolerant(
-    payload: bytes, delimiter: str, nrows: int | None
+    payload: bytes, delimiter: str, nrows: int | None, encoding: str = "utf-8"
 ) -> tuple[pd.DataFrame, dict[int, str]]:
     """The csv module's reading of a file pandas refused (rows with too many cells)."""
     # a cell the csv module would refuse (over 128 K) is refused by _check_fields instead
     csv.field_size_limit(max(csv.field_size_limit(), len(payload) + 1))
-    text = io.TextIOWrapper(io.BytesIO(payload), encoding="utf-8", newline="")
+    text = io.TextIOWrapper(io.BytesIO(payload), encoding=encoding, newline="")
     reader = csv.reader(text, delimiter=delimiter)
     header = [h.strip() for h in next(reader, [])]
     if not header:
