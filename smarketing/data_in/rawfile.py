@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import re
 from dataclasses import dataclass, field
 
@@ -45,6 +44,33 @@ def _fallback(exc: UnicodeDecodeError) -> tuple[str, int]:
 
 
 codecs.register_error("smarketing.cp1252", _fallback)
+
+#: The text encoding of a UTF-8 file with stray bytes: UTF-8, a stray byte read as cp1252
+#: (what the rejects file shows). A codec, so the parsers decode it a block at a time.
+MIXED = "smarketing_utf8_cp1252"
+
+
+class _MixedDecoder(codecs.BufferedIncrementalDecoder):
+    def _buffer_decode(self, data, errors, final):
+        return codecs.utf_8_decode(data, "smarketing.cp1252", final)
+
+
+def _mixed_codec(name: str) -> codecs.CodecInfo | None:
+    if name != MIXED:
+        return None
+    utf8 = codecs.lookup("utf-8")
+    return codecs.CodecInfo(
+        name=MIXED,
+        encode=utf8.encode,
+        decode=lambda data, errors="strict": codecs.utf_8_decode(data, "smarketing.cp1252", True),
+        incrementalencoder=utf8.incrementalencoder,
+        incrementaldecoder=_MixedDecoder,
+        streamreader=utf8.streamreader,
+        streamwriter=utf8.streamwriter,
+    )
+
+
+codecs.register(_mixed_codec)
 
 
 @dataclass
@@ -156,9 +182,9 @@ def decode(data: bytes, name: str, limits: ImportLimits) -> Decoded:
             payload = data[start:] if start else data
             decoded = Decoded(payload, "utf-8", lines)
         elif bom or multibyte:
-            payload = _to_utf8(data, start, "utf-8", "smarketing.cp1252")
             words = [(s, _word(data, s)) for s in stray]
-            decoded = Decoded(payload, "utf-8", lines, words, data)
+            payload = data[start:] if start else data  # the parser decodes it
+            decoded = Decoded(payload, "utf-8", lines, words, data, text_encoding=MIXED)
         else:  # the parser decodes it (pyarrow a block at a time): no copy of the file
             if not _decodes(data, "cp1252"):
                 raise binary
@@ -170,21 +196,6 @@ def decode(data: bytes, name: str, limits: ImportLimits) -> Decoded:
     if not _NOT_BLANK.search(decoded.payload):
         raise UnreadableFile(f"{name} is empty")
     return decoded
-
-
-def _to_utf8(data: bytes, start: int, encoding: str, errors: str) -> bytes:
-    """``data[start:]`` decoded and encoded as UTF-8 a piece at a time (cut at line
-    ends), so the whole file never exists as text (a str of up to 4 bytes a character)."""
-    eol = bytes([line_end(data)])
-    view = memoryview(data)
-    out = io.BytesIO()
-    pos, n = start, len(data)
-    while pos < n:
-        end = data.find(eol, min(pos + PIECE, n))
-        end = n if end < 0 else end + 1
-        out.write(codecs.decode(view[pos:end], encoding, errors).encode("utf-8"))
-        pos = end
-    return out.getvalue()
 
 
 def _decodes(data: bytes, encoding: str) -> bool:
