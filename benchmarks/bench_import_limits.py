@@ -108,17 +108,21 @@ def main(argv: list[str] | None = None) -> int:
         fh.truncate(limits.max_bytes + 1)
     print(f"{'file over the size limit (sparse)':<34}  {run_probe(over, args.timeout)}")
     # the widest file the limits let through: 500 columns × 10,000 rows (the cells limit)
-    # of 18-character cells, about 95 MB
-    wide = work / "valid, 500 columns.csv"
-    with open(wide, "w") as fh:
-        fh.write(",".join(["Record ID", "Create Date", *(f"c{i}" for i in range(2, 500))]))
-        fh.write("\n")
-        filler = ",".join(["x" * 18] * 498)
-        for i in range(limits.max_cells // 500):
-            fh.write(f"{i + 1},2026-01-01,{filler}\n")
-    mb = wide.stat().st_size / 1024 / 1024
-    label = f"valid, 500 columns × {limits.max_cells // 500:,} rows ({mb:.0f} MB) read"
-    print(f"{label:<34}  {run_probe(wide, args.timeout)}", flush=True)
+    # of 17-character cells, about 90 MB: in UTF-8, in cp1252, and UTF-8 with every 100th
+    # row written by a cp1252 tool
+    for encoding in ("utf-8", "cp1252", "mixed"):
+        wide = work / f"valid, 500 columns, {encoding}.csv"
+        with open(wide, "wb") as fh:
+            names = ["Record ID", "Create Date", *(f"c{i}" for i in range(2, 500))]
+            fh.write(",".join(names).encode() + b"\n")
+            filler = ",".join(["Bråten" + "x" * 11] * 498)
+            for i in range(limits.max_cells // 500):
+                line = f"{i + 1},2026-01-01,{filler}\n"
+                cp1252 = encoding == "cp1252" or (encoding == "mixed" and i % 100 == 0)
+                fh.write(line.encode("cp1252" if cp1252 else "utf-8"))
+        mb = wide.stat().st_size / 1024 / 1024
+        label = f"500 columns × {limits.max_cells // 500:,} rows, {encoding} ({mb:.0f} MB)"
+        print(f"{label:<34}  {run_probe(wide, args.timeout)}", flush=True)
     # valid exports: at the row limit, and the rows that fit in --big-mb
     at_rows = work / "valid at the row limit.csv"
     write_export(at_rows, limits.max_rows, 42)
