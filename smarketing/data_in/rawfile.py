@@ -75,11 +75,12 @@ codecs.register(_mixed_codec)
 
 @dataclass
 class Decoded:
-    """The file's bytes for the CSV parser: UTF-8 without a BOM, or the cp1252 file as it
-    is (``text_encoding``: the parser decodes it)."""
+    """The file's bytes for the CSV parser, without a BOM (a UTF-16 file transcoded to
+    UTF-8); ``text_encoding`` is what the parser decodes them with: utf-8, cp1252, or
+    ``MIXED`` for a UTF-8 file with stray bytes."""
 
     payload: bytes
-    encoding: str  # utf-8 | utf-16 | cp1252
+    encoding: str  # what the file is: utf-8 | utf-16 | cp1252
     lines: int  # physical lines of the payload (an upper bound of the rows + 1)
     #: stray bytes in a UTF-8 file: (offset in the file, cp1252 reading of the word)
     stray: list[tuple[int, str]] = field(default_factory=list)
