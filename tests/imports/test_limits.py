@@ -251,3 +251,23 @@ def test_a_ragged_file_with_a_long_cell_gets_the_field_limit_message(monkeypatch
     data = f"Record ID,Create Date,Notes\n1,2026-01-01,a\n2,2026-01-01,{long},extra\n".encode()
     with pytest.raises(UnreadableFile, match="row 3, column 'Notes' holds 199,999 characters"):
         read_leads(data, "ragged.csv")
+
+
+def test_rows_are_numbered_as_excel_shows_them_after_a_sep_line():
+    """Excel hides its 'sep=;' line, so the header is row 1 and the stray row row 3."""
+    data = (
+        b"sep=;\n"
+        + "Record ID;First Name;Create Date\n101;Ærlend;2026-01-01\n".encode()
+        + "102;Bråten;2026-01-02\n".encode("cp1252")
+    )
+    parsed = read_leads(data, "excel.csv")
+    assert [str(e) for e in parsed.errors] == [
+        "row 3: not UTF-8 at byte 68 (looks like cp1252: 'Bråten')"  # 6 + 33 + 23 + 6 bytes
+    ]
+
+
+def test_old_mac_line_ends_count_as_lines(monkeypatch):
+    monkeypatch.setenv("SMARKETING_IMPORT_MAX_ROWS", "1")
+    data = b"Record ID,Create Date\r1,2026-01-01\r2,2026-01-02\r"
+    with pytest.raises(UnreadableFile, match="more than 1 rows, the import limit"):
+        read_leads(data, "mac.csv")
