@@ -252,14 +252,14 @@ def _word(data: bytes, offset: int) -> str:
     return data[begin:end].decode("cp1252", errors="replace")
 
 
-def stray_rows(decoded: Decoded, sep_line: bool) -> dict[int, str]:
+def stray_rows(decoded: Decoded, delimiter: str, sep_line: bool) -> dict[int, str]:
     """Row number (the spreadsheet's: header row 1) -> the reason, for each row with a
     stray byte; with ``sep_line`` the file's first line (``sep=;``) is not a row. The rows
     are found in the file's own bytes: reading a stray byte as cp1252 adds no quote and no
-    line end, so the file and the payload have the same rows."""
+    line end, so the file and the parser's text have the same rows."""
     if not decoded.stray:
         return {}
-    starts = record_starts(decoded.original)
+    starts = record_starts(decoded.original, delimiter)
     rows: dict[int, str] = {}
     for offset, word in decoded.stray:
         row = int(np.searchsorted(starts, offset, side="right")) - int(sep_line)
@@ -267,35 +267,45 @@ def stray_rows(decoded: Decoded, sep_line: bool) -> dict[int, str]:
     return rows
 
 
-def record_starts(payload: bytes, stop_after: int | None = None) -> np.ndarray:
-    """The offset where each CSV record (row) starts: 0 and after every line end that is
-    not inside quotes (an even number of ``"`` before it). With ``stop_after`` the scan
-    stops once more starts than that are found (memory and time bounded by the limit)."""
-    eol = line_end(payload)
-    arr = np.frombuffer(payload, dtype=np.uint8)
-    parts = [np.zeros(1, dtype=np.int64)]
-    found = 1
-    quotes = 0
-    for start in range(0, len(arr), BLOCK):
-        block = arr[start : start + BLOCK]
-        seen = np.cumsum(block == 34, dtype=np.int32)
-        ends = np.flatnonzero(block == eol)
-        outside = (seen[ends] + quotes) % 2 == 0
-        parts.append(ends[outside] + start + 1)
-        found += len(parts[-1])
-        quotes += int(seen[-1]) if len(seen) else 0
-        if stop_after is not None and found > stop_after:
-            break
-    starts = np.concatenate(parts)
-    return starts[starts < len(arr)]
+def record_starts(payload: bytes, delimiter: str, stop_after: int | None = None) -> np.ndarray:
+    """The offset where each CSV record (row) starts, as the csv module splits the file
+    (quotes as pandas and pyarrow read them: a ``"`` inside an unquoted cell is a
+    character). A pass in Python, for the rare files that need it (more lines than the
+    row limit, stray bytes); with ``stop_after`` it stops once it has found more records
+    than that (time bounded by the limit)."""
+    eol = b"\r" if line_end(payload) == 13 else b"\n"
+    pos = 0
+
+    def lines():
+        nonlocal pos
+        n = len(payload)
+        while pos < n:
+            end = payload.find(eol, pos)
+            end = n if end < 0 else end + 1
+            line = payload[pos:end].decode("latin-1")  # any byte: quotes and ends stay
+            pos = end
+            yield line
+
+    csv.field_size_limit(max(csv.field_size_limit(), len(payload) + 1))
+    reader = iter(csv.reader(lines(), delimiter=delimiter))
+    starts: list[int] = []
+    while stop_after is None or len(starts) <= stop_after:
+        start = pos
+        try:
+            if next(reader, None) is None:
+                break
+        except csv.Error:  # e.g. a bare \r in an unquoted cell: the parsers' problem
+            pass
+        starts.append(start)
+    return np.asarray(starts, dtype=np.int64)
 
 
-def count_rows(payload: bytes, lines: int, name: str, limits: ImportLimits) -> int:
+def count_rows(payload: bytes, lines: int, delimiter: str, name: str, limits: ImportLimits) -> int:
     """The number of data rows (an upper bound: the lines but the header, unless that is
-    over the limit, then counted exactly); refuses more than the limit."""
+    over the limit, then counted); refuses more than the limit."""
     if lines - 1 <= limits.max_rows:
         return max(lines - 1, 0)
-    starts = record_starts(payload, stop_after=limits.max_rows + 1)
+    starts = record_starts(payload, delimiter, stop_after=limits.max_rows + 1)
     if len(starts) - 1 > limits.max_rows:
         first_over = int(starts[limits.max_rows + 1])
         _raise(
@@ -358,7 +368,7 @@ def check_columns(
     header = header or 0
     fit = limits.max_cells // max(header, 1)  # the rows that fit
     if rows > fit:  # ``rows`` counted lines: count the rows, up to just over what fits
-        rows = len(record_starts(payload, stop_after=fit + 1)) - 1
+        rows = len(record_starts(payload, delimiter, stop_after=fit + 1)) - 1
     if rows > fit:
         _raise(
             "max_cells",

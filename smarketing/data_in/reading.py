@@ -175,10 +175,10 @@ def _load(data: bytes, name: str, nrows: int | None = None) -> _Table:
     else:
         delimiter = _sniff_delimiter(payload[:65536].decode(encoding, errors="ignore"))
         lines = decoded.lines
-    rows = rawfile.count_rows(payload, lines, name, limits)
+    row_count = rawfile.count_rows(payload, lines, delimiter, name, limits)
     if len(delimiter.encode("utf-8")) == 1:
-        rawfile.check_columns(payload, delimiter, rows, name, limits)
-    broken = rawfile.stray_rows(decoded, sep_line)
+        rawfile.check_columns(payload, delimiter, row_count, name, limits)
+    broken = rawfile.stray_rows(decoded, delimiter, sep_line)
     frame = _read_arrow(payload, delimiter, encoding) if nrows is None else None
     try:
         if frame is None:

@@ -170,8 +170,8 @@ def test_limits_come_from_the_environment(monkeypatch):
         max_columns=500,
         max_field_bytes=64 * 1024,
         max_line_bytes=1024 * 1024,
-        max_rows=100_000,
-        max_cells=5_000_000,
+        max_rows=80_000,
+        max_cells=4_000_000,
     )
     monkeypatch.setenv("SMARKETING_IMPORT_MAX_ROWS", "1_000_000")
     assert config.import_limits().max_rows == 1_000_000
@@ -271,3 +271,19 @@ def test_old_mac_line_ends_count_as_lines(monkeypatch):
     data = b"Record ID,Create Date\r1,2026-01-01\r2,2026-01-02\r"
     with pytest.raises(UnreadableFile, match="more than 1 rows, the import limit"):
         read_leads(data, "mac.csv")
+
+
+def test_a_quote_inside_a_cell_does_not_shift_rows_or_hide_them(monkeypatch):
+    """'27" screen' is a character, not a quoted cell, for pandas and pyarrow: so for the
+    row numbers of stray bytes and for the row count too."""
+    data = (
+        b"Record ID,Title,Create Date\n"
+        + b'101,27" screen buyer,2026-01-01\n'
+        + "102,Ærlend,2026-01-01\n".encode()
+        + "103,Bråten,2026-01-01\n".encode("cp1252")
+    )
+    parsed = read_leads(data, "quote.csv")
+    assert [e.row for e in parsed.errors] == [4]
+    monkeypatch.setenv("SMARKETING_IMPORT_MAX_ROWS", "2")
+    with pytest.raises(UnreadableFile, match="more than 2 rows"):
+        read_leads(data, "quote.csv")
