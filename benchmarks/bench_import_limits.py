@@ -107,15 +107,16 @@ def main(argv: list[str] | None = None) -> int:
     with open(over, "wb") as fh:
         fh.truncate(limits.max_bytes + 1)
     print(f"{'file over the size limit (sparse)':<34}  {run_probe(over, args.timeout)}")
-    # the widest file the limits let through: 500 columns × 10,000 rows (the cells limit)
-    # of 17-character cells, about 90 MB: in UTF-8, in cp1252, and UTF-8 with every 100th
-    # row written by a cp1252 tool
+    # the widest file the limits let through: 500 columns × as many rows as the cells
+    # limit allows, cells as long as the size limit allows: in UTF-8, in cp1252, and UTF-8
+    # with every 100th row written by a cp1252 tool
     for encoding in ("utf-8", "cp1252", "mixed"):
         wide = work / f"valid, 500 columns, {encoding}.csv"
         with open(wide, "wb") as fh:
             names = ["Record ID", "Create Date", *(f"c{i}" for i in range(2, 500))]
             fh.write(",".join(names).encode() + b"\n")
-            filler = ",".join(["Bråten" + "x" * 11] * 498)
+            width = limits.max_bytes // limits.max_cells - 3  # the file about at the size limit
+            filler = ",".join([("Bråten" + "x" * width)[:width]] * 498)
             for i in range(limits.max_cells // 500):
                 line = f"{i + 1},2026-01-01,{filler}\n"
                 cp1252 = encoding == "cp1252" or (encoding == "mixed" and i % 100 == 0)
@@ -130,8 +131,19 @@ def main(argv: list[str] | None = None) -> int:
     big_rows = int(args.big_mb * 1024 * 1024 / per_row)
     big = work / "valid at the size limit.csv"
     write_export(big, big_rows, 42)
+    # the same export in cp1252, and in UTF-8 with every 100th row written in cp1252
+    text = at_rows.read_bytes().decode("utf-8").replace("Hansen", "Håøsen")
+    at_cp1252 = work / "valid at the row limit, cp1252.csv"
+    at_cp1252.write_bytes(text.encode("cp1252"))
+    at_mixed = work / "valid at the row limit, mixed.csv"
+    with open(at_mixed, "wb") as fh:
+        for i, line in enumerate(text.splitlines(keepends=True)):
+            fh.write(line.encode("cp1252" if i % 100 == 50 else "utf-8"))
+    del text
     for label, path, rows in (
         ("valid, at the row limit", at_rows, limits.max_rows),
+        ("valid, row limit, cp1252", at_cp1252, limits.max_rows),
+        ("valid, row limit, mixed", at_mixed, limits.max_rows),
         (f"valid, {args.big_mb:.0f} MB", big, big_rows),
     ):
         mb = path.stat().st_size / 1024 / 1024
