@@ -24,9 +24,10 @@ upload = st.file_uploader(
     else "Activities (CSV: lead id, time, kind, detail)",
     type=["csv", "tsv", "txt"],
     key="import_file",
+    max_upload_size=import_views.upload_limit_mb(),
 )
-if upload is not None:
-    data = upload.getvalue()
+data = import_views.upload_bytes(upload) if upload is not None else None
+if upload is not None and data is not None:
     chosen = import_views.options(data, upload.name, kind, engine)
     parsed = import_views.parse_or_stop(data, upload.name, kind, chosen) if chosen else None
     if parsed is not None:

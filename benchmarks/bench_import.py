@@ -471,6 +471,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.step:
         return child(args.step, *args.paths)
+    # the import's row and cell limits (README, "Importing CRM exports") raised to fit the
+    # largest size asked for; the steps' processes inherit them
+    largest = max(args.rows)
+    for variable, needed in (
+        ("SMARKETING_IMPORT_MAX_ROWS", largest),
+        ("SMARKETING_IMPORT_MAX_CELLS", largest * len(HEADERS)),
+        ("SMARKETING_IMPORT_MAX_MB", largest * 400 // 1024 // 1024 + 1),  # ~300 bytes a row
+    ):
+        if int(os.environ.get(variable) or 0) < needed:
+            os.environ[variable] = str(needed)
 
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)

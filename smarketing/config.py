@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -152,3 +153,55 @@ def forwarded_for() -> bool:
     address to ``X-Forwarded-For`` (SMARKETING_FORWARDED_FOR=1): the login throttle and the
     sessions list then use that address instead of the proxy's."""
     return os.environ.get("SMARKETING_FORWARDED_FOR", "").strip().lower() in {"1", "true", "yes"}
+
+
+# --- import limits ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """Hard limits of one imported file, checked before it is parsed (README, "Importing
+    CRM exports"; docs/import-formats.md). Each comes from an environment variable."""
+
+    max_bytes: int
+    max_columns: int
+    max_field_bytes: int
+    max_line_bytes: int
+    max_rows: int
+    max_cells: int
+
+
+#: (environment variable, default, unit in bytes) of each ImportLimits field.
+IMPORT_LIMIT_VARS = {
+    "max_bytes": ("SMARKETING_IMPORT_MAX_MB", 100, 1024 * 1024),
+    "max_columns": ("SMARKETING_IMPORT_MAX_COLUMNS", 500, 1),
+    "max_field_bytes": ("SMARKETING_IMPORT_MAX_FIELD_KB", 64, 1024),
+    "max_line_bytes": ("SMARKETING_IMPORT_MAX_LINE_KB", 1024, 1024),
+    "max_rows": ("SMARKETING_IMPORT_MAX_ROWS", 80_000, 1),
+    "max_cells": ("SMARKETING_IMPORT_MAX_CELLS", 4_000_000, 1),
+}
+
+
+def import_limits() -> ImportLimits:
+    """The import limits from the environment (a positive whole number each), else the
+    defaults: 100 MB, 500 columns, 64 K characters per field, 1 MB per line,
+    80,000 rows and 4,000,000 cells (columns × rows): what keeps an import under 500 MB."""
+    values = {}
+    for name, (variable, default, unit) in IMPORT_LIMIT_VARS.items():
+        raw = os.environ.get(variable, "").strip()
+        if not raw:
+            values[name] = default * unit
+            continue
+        try:
+            number = int(raw.replace("_", ""))
+        except ValueError:
+            number = 0
+        if number <= 0:
+            raise InvalidInput(f"{variable}={raw!r} must be a positive whole number")
+        values[name] = number * unit
+    return ImportLimits(**values)
+
+
+def import_limit_variable(field_name: str) -> str:
+    """The environment variable that raises one import limit (``max_rows`` → …)."""
+    return IMPORT_LIMIT_VARS[field_name][0]

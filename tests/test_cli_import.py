@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -534,3 +537,91 @@ def test_a_misread_name_is_kept_and_reported_by_the_dry_run(capsys, db, tmp_path
     assert "0 would be inserted, 0 updated, 1 unchanged, 0 rejected, 1 with warnings" in out
     run(capsys, "import", "leads", misread, "--db", db)
     assert (stored(db)["7"].first_name, stored(db)["7"].last_name) == ("Ærlend", "Bråten")
+
+
+# --- issue 15: files that must not exhaust the server, and mixed encodings -----------------
+
+
+def cli_in_child(*argv, timeout: float = 30) -> subprocess.CompletedProcess:
+    """The command in a process of its own, with a timeout: a file that blocks or never
+    ends fails the test instead of hanging it."""
+    root = Path(__file__).resolve().parent.parent
+    return subprocess.run(
+        [sys.executable, "-m", "smarketing", *map(str, argv)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=root,
+    )
+
+
+@pytest.mark.parametrize("kind", ["leads", "activities"])
+def test_dev_zero_a_fifo_and_a_directory_are_refused_at_once(db, tmp_path, kind):
+    fifo = tmp_path / "leads.fifo"
+    os.mkfifo(fifo)  # nobody writes to it: opening it for reading would wait forever
+    for path, what in (
+        ("/dev/zero", "not a regular file"),
+        (fifo, "not a regular file"),
+        (tmp_path, "a directory"),
+    ):
+        done = cli_in_child("import", kind, path, "--db", db)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.strip() == f"error: {path} is {what}: give the path of a CSV file"
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(capsys, db, tmp_path, monkeypatch):
+    monkeypatch.setenv("SMARKETING_IMPORT_MAX_MB", "1")
+    big = write(tmp_path, "big.csv", HUBSPOT + "x" * (1024 * 1024 - len(HUBSPOT) + 1))
+    code, _, err = run(capsys, "import", "leads", big, "--db", db)
+    assert code == 2
+    assert err.strip() == (
+        "error: big.csv is 1,048,577 bytes; the import limit is 1,048,576 bytes (1.0 MB) "
+        "(raise it with SMARKETING_IMPORT_MAX_MB)"
+    )
+    assert count(db, Lead) == 0
+
+
+def test_a_mixed_encoding_file_leaves_existing_names_alone(capsys, db, tmp_path):
+    """UTF-8 with one row a cp1252 tool wrote: that row is rejected (reported, in the
+    rejects file), the others are imported as UTF-8; no stored name becomes mojibake."""
+    from tests.factories import add_lead
+
+    with Session(make_engine(db)) as s:
+        for external_id, first, last in (
+            ("101", "Ærlend", "Bråten"),
+            ("102", "Åse", "Øvrebø"),
+            ("103", "Øyvind", "Ås"),
+        ):
+            add_lead(
+                s,
+                external_id,
+                "2026-09-01 09:00",
+                first_name=first,
+                last_name=last,
+                source_system="hubspot",
+            )
+    data = (
+        b"Record ID,First Name,Last Name,Create Date\n"
+        + "101,Ærlend,Bråten,2026-09-01 09:00\n".encode()
+        + "102,Åse,Øvrebø,2026-09-01 09:00\n".encode("cp1252")
+        + "103,Øyvind,Ås,2026-09-02 09:00\n".encode()
+    )
+    source = write(tmp_path, "mixed.csv", data)
+    rejects = tmp_path / "rejects.csv"
+    code, out, err = run(capsys, "import", "leads", source, "--rejects", rejects, "--db", db)
+    assert code == 0
+    # byte 43 + 37 + 4: the header, row 2 ('Ærlend Bråten' in UTF-8), "102,"
+    assert "rejected: row 3: not UTF-8 at byte 84 (looks like cp1252: 'Åse')" in err
+    assert "(hubspot, 3 rows): 0 were inserted, 1 updated, 1 unchanged, 1 rejected" in out
+    leads = stored(db)
+    names = {k: (v.first_name, v.last_name) for k, v in leads.items()}
+    assert names == {
+        "101": ("Ærlend", "Bråten"),
+        "102": ("Åse", "Øvrebø"),
+        "103": ("Øyvind", "Ås"),
+    }
+    bad = pd.read_csv(rejects, dtype=str, keep_default_na=False)
+    assert bad[["Record ID", "First Name", "Last Name"]].values.tolist() == [
+        ["102", "Åse", "Øvrebø"]
+    ]
+    assert bad.loc[0, "error"] == "not UTF-8 at byte 84 (looks like cp1252: 'Åse')"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import sys
 from pathlib import Path
 
@@ -128,6 +130,29 @@ def _mapping(path: Path | None) -> dict[str, str] | None:
     return mapping
 
 
+def read_file(path: Path) -> bytes:
+    """The bytes of a regular file within the import's size limit. Anything else (a
+    directory, ``/dev/zero``, a FIFO, a socket) is refused from ``os.stat`` before it is
+    opened, and the file is opened without blocking, so nothing waits for a writer."""
+    from smarketing.config import import_limits
+    from smarketing.data_in.rawfile import check_size
+    from smarketing.data_in.records import UnreadableFile
+
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        what = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise UnreadableFile(f"{path} is {what}: give the path of a CSV file")
+    limits = import_limits()
+    check_size(info.st_size, path.name, limits)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # replaced after the stat
+            raise UnreadableFile(f"{path} is not a regular file: give the path of a CSV file")
+        data = fh.read(limits.max_bytes + 1)  # a file that grew meanwhile is still bounded
+    check_size(len(data), path.name, limits)
+    return data
+
+
 def _print_removal_plan(engine, keep_starting_point: bool) -> None:
     """For a dry run with --remove-demo: what removing the demo company would do."""
     from sqlmodel import Session
@@ -173,9 +198,12 @@ def run(args, engine_for, progress=None) -> int:
         print("error: --no-starting-point goes with --remove-demo", file=sys.stderr)
         return 2  # a usage error, as argparse's
     try:
-        data = args.file.read_bytes()
+        data = read_file(args.file)
     except OSError as exc:
         print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return UNREADABLE
+    except UnreadableFile as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return UNREADABLE
     try:
         if args.import_kind == "leads":
@@ -207,6 +235,7 @@ def run(args, engine_for, progress=None) -> int:
     except UnreadableFile as exc:
         print(f"error: {exc}", file=sys.stderr)
         return UNREADABLE
+    del data  # the file's bytes are not needed while the rows are planned and written
     engine = engine_for(args)
     if args.import_kind == "activities" and args.crm is None:
         guess = parsed.source_system

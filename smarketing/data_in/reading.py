@@ -21,8 +21,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
-from smarketing.config import business_tz
+from smarketing.config import ImportLimits, business_tz, import_limit_variable, import_limits
 from smarketing.data_in import activities as _activities
+from smarketing.data_in import rawfile
 from smarketing.data_in.dates import parse_datetimes
 from smarketing.data_in.formats import (
     GENERIC_COLUMNS,
@@ -136,51 +137,16 @@ class _Table:
     encoding: str
     #: rows the CSV parser could not split cleanly: row number -> reason
     broken: dict[int, str] = field(default_factory=dict)
+    #: file notes of the reading (``ParsedFile.warnings``)
+    notes: list[str] = field(default_factory=list)
 
 
-def _decode(data: bytes, name: str) -> tuple[str, str]:
-    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
-        raise UnreadableFile(f"{name} is empty")
-    if data.startswith(b"PK\x03\x04"):
-        raise UnreadableFile(
-            f"{name} is an Excel workbook, not a CSV: save it as CSV (UTF-8) first"
-        )
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise UnreadableFile(
-            f"{name} is an old Excel workbook (.xls), not a CSV: save it as CSV (UTF-8) first"
-        )
-    binary = UnreadableFile(f"{name} is not a text file (it looks binary): export it as CSV")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            text, encoding = data.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError:
-            raise binary from None
-    elif b"\x00" in data[:65536]:
-        raise binary
-    else:
-        try:
-            text, encoding = data.decode("utf-8-sig"), "utf-8"
-        except UnicodeDecodeError:
-            try:
-                text, encoding = data.decode("cp1252"), "cp1252"
-            except UnicodeDecodeError:
-                raise binary from None
-    sample = text[:65536]
-    control = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n\f")
-    if control > max(2, len(sample) // 200):
-        raise binary
-    text = text.lstrip("\ufeff")
-    if not text.strip():
-        raise UnreadableFile(f"{name} is empty")
-    return text, encoding
-
-
-def _sniff_delimiter(text: str) -> str:
+def _sniff_delimiter(sample: str) -> str:
     """``,`` ``;`` or tab: csv.Sniffer on a sample, checked against the header line."""
-    header = text.split("\n", 1)[0]
+    header = sample.split("\n", 1)[0]
     counts = {d: header.count(d) for d in ("\t", ";", ",")}
     try:
-        sniffed = csv.Sniffer().sniff(text[:65536], delimiters=",;\t").delimiter
+        sniffed = csv.Sniffer().sniff(sample[:65536], delimiters=",;\t").delimiter
     except csv.Error:
         sniffed = None
     top = max(counts.values())
@@ -192,19 +158,32 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def _load(data: bytes, name: str, nrows: int | None = None) -> _Table:
-    text, encoding = _decode(data, name)
-    first, _, rest = text.partition("\n")
-    if first.strip().casefold().startswith("sep=") and len(first.strip()) == 5:
+    """The file's cells. The limits (``config.import_limits``) are checked on the bytes
+    before anything is parsed (``rawfile``); a row with bytes that are not UTF-8 in an
+    otherwise UTF-8 file is a broken row ("not UTF-8 at byte …")."""
+    limits = import_limits()
+    rawfile.check_size(len(data), name, limits)
+    decoded = rawfile.decode(data, name, limits)
+    payload, encoding = decoded.payload, decoded.text_encoding
+    line_end = payload.find(b"\n")
+    first = payload[: line_end if line_end >= 0 else len(payload)].decode(encoding, "replace")
+    sep_line = first.strip().casefold().startswith("sep=") and len(first.strip()) == 5
+    if sep_line:
         delimiter = first.strip()[4]  # Excel's "sep=;" hint line (Excel hides it)
-        text = rest
+        payload = payload[line_end + 1 :] if line_end >= 0 else b""
+        lines = decoded.lines - 1
     else:
-        delimiter = _sniff_delimiter(text)
-    broken: dict[int, str] = {}
-    frame = _read_arrow(text, delimiter) if nrows is None else None
+        delimiter = _sniff_delimiter(payload[:65536].decode(encoding, errors="ignore"))
+        lines = decoded.lines
+    row_count = rawfile.count_rows(payload, lines, delimiter, name, limits)
+    if len(delimiter.encode("utf-8")) == 1:
+        rawfile.check_columns(payload, delimiter, row_count, name, limits)
+    broken = rawfile.stray_rows(decoded, delimiter, sep_line)
+    frame = _read_arrow(payload, delimiter, encoding) if nrows is None else None
     try:
         if frame is None:
             frame = pd.read_csv(
-                io.StringIO(text),
+                io.BytesIO(payload),
                 sep=delimiter,
                 dtype=str,
                 keep_default_na=False,
@@ -212,14 +191,20 @@ def _load(data: bytes, name: str, nrows: int | None = None) -> _Table:
                 skip_blank_lines=False,
                 nrows=nrows,
                 engine="c",
+                encoding=encoding,
             )
     except pd.errors.EmptyDataError:
         raise UnreadableFile(f"{name} is empty") from None
     except (pd.errors.ParserError, ValueError):
-        frame, broken = _load_tolerant(text, delimiter, nrows)
+        try:
+            frame, more = _load_tolerant(payload, delimiter, nrows, encoding)
+        except csv.Error as exc:
+            raise UnreadableFile(f"{name} cannot be read as CSV: {exc}") from None
+        broken = {**more, **broken}
     frame.columns = [str(c).strip() for c in frame.columns]
     frame.index = pd.RangeIndex(2, len(frame) + 2, name="row")
     frame = frame.fillna("")
+    _check_fields(frame, name, limits)
     blank_header = [c for c in frame.columns if c == "" or c.startswith("Unnamed: ")]
     empty = [c for c in blank_header if not frame[c].str.strip().astype(bool).any()]
     if empty:
@@ -236,10 +221,27 @@ def _load(data: bytes, name: str, nrows: int | None = None) -> _Table:
             blank[rows] = cells.str.strip().eq("").to_numpy(dtype=bool)
         if blank.any():
             frame = frame[~blank]
-    return _Table(frame, delimiter, encoding, broken)
+    notes = []
+    if 1 in broken:  # the header: its names are read as cp1252, the rows are not rejected
+        notes.append(f"the header (row 1) is {broken.pop(1)}; its names were read as cp1252")
+    return _Table(frame, delimiter, decoded.encoding, dict(sorted(broken.items())), notes)
 
 
-def _read_arrow(text: str, delimiter: str) -> pd.DataFrame | None:
+def _check_fields(frame: pd.DataFrame, name: str, limits: ImportLimits) -> None:
+    """Refuse a cell longer than the field limit (in characters), naming row and column."""
+    limit = limits.max_field_bytes
+    for column in frame.columns:
+        lengths = frame[column].str.len()
+        if len(lengths) and lengths.max() > limit:
+            row = int(lengths.index[lengths.gt(limit).to_numpy(dtype=bool)][0])
+            raise UnreadableFile(
+                f"{name}: row {row:,}, column {str(column)[:60]!r} holds "
+                f"{int(lengths[row]):,} characters; the import limit is {limit:,} per field "
+                f"(raise it with {import_limit_variable('max_field_bytes')})"
+            )
+
+
+def _read_arrow(payload: bytes, delimiter: str, encoding: str = "utf-8") -> pd.DataFrame | None:
     """The whole file read by pyarrow's CSV reader (several times faster than pandas' C
     parser), or None when the file needs the pandas path: pandas pads short rows, names
     blank and duplicate headers (``Unnamed: 3``, ``Email.1``) and keeps empty lines as rows
@@ -250,16 +252,18 @@ def _read_arrow(text: str, delimiter: str) -> pd.DataFrame | None:
         import pyarrow.csv as pa_csv
     except ImportError:  # pragma: no cover - pandas 3 installs pyarrow
         return None
+    head = payload[:1_000_000].decode(encoding, errors="ignore")
     try:
-        names = next(csv.reader(io.StringIO(text[:1_000_000]), delimiter=delimiter))
+        names = next(csv.reader(io.StringIO(head), delimiter=delimiter))
     except (csv.Error, StopIteration):
         return None
     if not names or any(not n.strip() for n in names) or len(set(names)) != len(names):
         return None
     try:
         table = pa_csv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
-            read_options=pa_csv.ReadOptions(),  # the header: checked against ``names``
+            pa.py_buffer(payload),
+            # the header: checked against ``names``; a cp1252 file decoded block by block
+            read_options=pa_csv.ReadOptions(encoding=encoding),
             parse_options=pa_csv.ParseOptions(
                 delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False
             ),
@@ -279,18 +283,22 @@ def _read_arrow(text: str, delimiter: str) -> pd.DataFrame | None:
 
 
 def _load_tolerant(
-    text: str, delimiter: str, nrows: int | None
+    payload: bytes, delimiter: str, nrows: int | None, encoding: str = "utf-8"
 ) -> tuple[pd.DataFrame, dict[int, str]]:
     """The csv module's reading of a file pandas refused (rows with too many cells)."""
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    if not rows:
+    # a cell the csv module would refuse (over 128 K) is refused by _check_fields instead
+    csv.field_size_limit(max(csv.field_size_limit(), len(payload) + 1))
+    text = io.TextIOWrapper(io.BytesIO(payload), encoding=encoding, newline="")
+    reader = csv.reader(text, delimiter=delimiter)
+    header = [h.strip() for h in next(reader, [])]
+    if not header:
         return pd.DataFrame(), {}
-    header = [h.strip() for h in rows[0]]
     width = len(header)
-    body = rows[1:] if nrows is None else rows[1 : nrows + 1]
     broken: dict[int, str] = {}
     cells = []
-    for i, row in enumerate(body):
+    for i, row in enumerate(reader):
+        if nrows is not None and i >= nrows:
+            break
         if len(row) > width:
             if any(c.strip() for c in row[width:]):
                 broken[i + 2] = f"has {len(row)} cells but the header has {width}"
@@ -485,7 +493,9 @@ def read_leads(
     parsed = _LeadRows(frame, used, fmt, zone, comma_thousands=table.delimiter == ",")
     for row, reason in table.broken.items():
         parsed.errors.add(row, None, reason)
-    return parsed.result(file_name, columns)
+    result = parsed.result(file_name, columns)
+    result.warnings.extend(table.notes)
+    return result
 
 
 def _choose_format(format: str, columns: list[str], file_name: str) -> str:
@@ -892,7 +902,7 @@ def read_activities(
         records=[r for r in result.records if r.row not in bad],
         errors=all_errors,
         rejected_rows=_rejected_frame(table.frame, all_errors),
-        warnings=_unmapped_warning(columns, used) + result.warnings,
+        warnings=_unmapped_warning(columns, used) + result.warnings + table.notes,
         raw_rows=table.frame,
     )
 

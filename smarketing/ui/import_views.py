@@ -12,7 +12,16 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from smarketing import config
 from smarketing.auth.permissions import Actor, allowed
-from smarketing.data_in import activities, formats, planning, reading, rejects, upsert, writing
+from smarketing.data_in import (
+    activities,
+    formats,
+    planning,
+    rawfile,
+    reading,
+    rejects,
+    upsert,
+    writing,
+)
 from smarketing.data_in.records import ParsedFile, RowError, RowWarning, UnreadableFile
 from smarketing.errors import SmarketingError
 from smarketing.formatting import plural
@@ -27,6 +36,24 @@ PREVIEW_FITS = 7
 NOT_IMPORTED = "— not imported"
 
 
+def upload_limit_mb() -> int:
+    """The uploader's size limit in MB: the import limit (SMARKETING_IMPORT_MAX_MB), which
+    the browser enforces; ``server.maxUploadSize`` (.streamlit/config.toml) caps it on the
+    server."""
+    return max(1, -(-config.import_limits().max_bytes // (1024 * 1024)))
+
+
+def upload_bytes(upload) -> bytes | None:
+    """The uploaded file's bytes, or None after saying why it is refused: larger than the
+    import limit (checked on its size before the bytes are read)."""
+    try:
+        rawfile.check_size(upload.size, upload.name, config.import_limits())
+    except SmarketingError as exc:
+        st.error(str(exc), icon=":material/block:")
+        return None
+    return upload.getvalue()
+
+
 def _parse(
     data: bytes,
     name: str,
@@ -37,9 +64,9 @@ def _parse(
     crm: str | None = None,
 ):
     """Read the file once per (content, options) and keep it in this session only."""
-    key = hashlib.sha256(
-        data + json.dumps([name, kind, fmt, mapping, tz, crm], sort_keys=True).encode()
-    ).hexdigest()
+    digest = hashlib.sha256(data)  # not data + options: that would copy the file
+    digest.update(json.dumps([name, kind, fmt, mapping, tz, crm], sort_keys=True).encode())
+    key = digest.hexdigest()
     cached = st.session_state.get(PARSED)
     if cached and cached[0] == key:
         return cached[1]

@@ -187,7 +187,7 @@ def test_the_fast_reader_reads_what_pandas_reads_or_leaves_the_file_to_it(text):
     from smarketing.data_in.reading import _read_arrow
 
     delimiter = ";" if ";" in text.split("\n", 1)[0] else ","
-    fast = _read_arrow(text, delimiter)
+    fast = _read_arrow(text.encode("utf-8"), delimiter)
     if fast is None:
         return
     slow = pd.read_csv(

@@ -273,3 +273,30 @@ def test_future_dates_are_listed_with_their_download_and_imported(
     assert not at.exception
     assert "Imported: 2 inserted, 0 updated, 0 unchanged, 1 rejected, 1 with warnings" in texts(at)
     assert lead_count(app_env) == 2
+
+
+def test_an_upload_over_the_size_limit_is_refused_before_it_is_read(people, app_env, monkeypatch):
+    """AppTest hands the page any upload (the size cap is the browser's and the server's:
+    server.maxUploadSize); the page itself refuses a file over SMARKETING_IMPORT_MAX_MB
+    from its size, before reading it, in one line."""
+    monkeypatch.setenv("SMARKETING_IMPORT_MAX_MB", "1")
+    at = open_import()
+    assert at.file_uploader(key="import_file").proto.max_upload_size_mb == 1
+    big = HUBSPOT + b"x" * (2 * 1024 * 1024)
+    at = upload(at, data=big, name="big.csv")
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "big.csv is 2.0 MB; the import limit is 1.0 MB (raise it with SMARKETING_IMPORT_MAX_MB)"
+    ]
+    assert "Preview" not in texts(at)
+    assert lead_count(app_env) == 0
+
+
+def test_the_server_refuses_uploads_over_100_mb():
+    import tomllib
+    from pathlib import Path
+
+    settings = tomllib.loads(
+        (Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml").read_text()
+    )
+    assert settings["server"]["maxUploadSize"] == 100
