@@ -456,6 +456,18 @@ def _check(step: dict, rows: int, bad: int) -> str:
     return "; ".join(problems)
 
 
+def raise_import_limits(rows: int) -> None:
+    """The import's row, cell and size limits (README, "Importing CRM exports") raised in
+    this process's environment to fit an export of ``rows`` rows of this generator."""
+    for variable, needed in (
+        ("SMARKETING_IMPORT_MAX_ROWS", rows),
+        ("SMARKETING_IMPORT_MAX_CELLS", rows * len(HEADERS)),
+        ("SMARKETING_IMPORT_MAX_MB", rows * 400 // 1024 // 1024 + 1),  # ~300 bytes a row
+    ):
+        if int(os.environ.get(variable) or 0) < needed:
+            os.environ[variable] = str(needed)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -471,16 +483,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.step:
         return child(args.step, *args.paths)
-    # the import's row and cell limits (README, "Importing CRM exports") raised to fit the
-    # largest size asked for; the steps' processes inherit them
-    largest = max(args.rows)
-    for variable, needed in (
-        ("SMARKETING_IMPORT_MAX_ROWS", largest),
-        ("SMARKETING_IMPORT_MAX_CELLS", largest * len(HEADERS)),
-        ("SMARKETING_IMPORT_MAX_MB", largest * 400 // 1024 // 1024 + 1),  # ~300 bytes a row
-    ):
-        if int(os.environ.get(variable) or 0) < needed:
-            os.environ[variable] = str(needed)
+    raise_import_limits(max(args.rows))  # the steps' processes inherit them
 
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)

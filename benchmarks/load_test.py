@@ -1204,6 +1204,9 @@ def main(argv: list[str] | None = None) -> int:
         "--keep", type=Path, metavar="DIR", help="keep the SQLite file and exports here"
     )
     args = parser.parse_args(argv)
+    import bench_import
+
+    bench_import.raise_import_limits(args.import_rows)  # a 100k-row export is over the default
 
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
