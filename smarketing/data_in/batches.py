@@ -219,9 +219,9 @@ def _snapshot(engine: Engine) -> Iterator[Connection]:
 def _settle_rollups(engine: Engine, run_id: int) -> None:
     """Recount the days the run's parked rollup changes touch, :data:`RECOUNT_DAYS` at a
     time: counted on a read snapshot, outside any write transaction, then put in place in a
-    short transaction, when the rollup rows of those days are still as the snapshot saw
-    them (no one else's write changed them meanwhile; else they are counted again there).
-    The parked rows are dropped by the run's last transaction."""
+    short transaction with what other writes added to those days since the snapshot
+    (``rollup.put_counted``: no recount while holding the lock). The parked rows are
+    dropped by the run's last transaction."""
     tz = config.business_tz()
     with engine.connect() as conn:
         days = rollup.parked_days(conn, _mark(run_id))
@@ -235,10 +235,7 @@ def _settle_rollups(engine: Engine, run_id: int) -> None:
         with write_transaction(engine) as conn:
             if not rollup.lock_state(conn):
                 return
-            if rollup.stored_rows(conn, part) == seen:
-                rollup.replace_days(conn, part, counted)
-            else:
-                rollup.recount_days(conn, part)
+            rollup.put_counted(conn, part, counted, seen)
 
 
 def _bump(conn: Connection) -> None:

@@ -544,28 +544,33 @@ def _insert(conn, computed: Computed) -> None:
 def _add(conn, delta: Computed) -> None:
     """Add computed changes to the rollup rows (insert a row that is not there yet), then
     drop the rows whose counts all came to zero."""
-    dialect = conn.dialect.name
-    if dialect == "sqlite":
+    for model, rows in _rows_of(delta).items():
+        _add_rows(conn, model, rows)
+
+
+def _add_rows(conn, model, rows: list[dict]) -> None:
+    """Add the counts of ``rows`` to ``model``'s rows of the same key (inserted when not
+    there yet), then drop the rows whose counts all came to zero."""
+    if conn.dialect.name == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as upsert
     else:
         from sqlalchemy.dialects.postgresql import insert as upsert
-    for model, rows in _rows_of(delta).items():
-        counts = _counts_of(model)
-        rows = [r for r in rows if any(r[c] for c in counts)]
-        if not rows:
-            continue
-        table = model.__table__
-        keys = [c.name for c in table.primary_key.columns]
-        stmt = upsert(table)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=keys, set_={c: table.c[c] + stmt.excluded[c] for c in counts}
-        )
-        for part in _chunks(rows, 2000):
-            conn.execute(stmt, list(part))
-        days = sorted({r["day"] for r in rows})
-        zero = and_(*[table.c[c] == 0 for c in counts])
-        for part in _chunks(days, DAYS_PER_QUERY):
-            conn.execute(delete(table).where(table.c.day.in_(part), zero))
+    counts = _counts_of(model)
+    rows = [r for r in rows if any(r[c] for c in counts)]
+    if not rows:
+        return
+    table = model.__table__
+    keys = [c.name for c in table.primary_key.columns]
+    stmt = upsert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=keys, set_={c: table.c[c] + stmt.excluded[c] for c in counts}
+    )
+    for part in _chunks(rows, 2000):
+        conn.execute(stmt, list(part))
+    days = sorted({r["day"] for r in rows})
+    zero = and_(*[table.c[c] == 0 for c in counts])
+    for part in _chunks(days, DAYS_PER_QUERY):
+        conn.execute(delete(table).where(table.c.day.in_(part), zero))
 
 
 def _state_row(conn, *, lock: bool = False) -> str | None:
@@ -638,8 +643,8 @@ def _days_of(conn, table, where) -> list[date]:
 # while an import runs the figures are those of the data before it (plus what people write
 # meanwhile) - counting every touched day on ``lead`` instead made each page a full count.
 # When the import ends (done, or failed and undone), its touched days are recounted a month
-# at a time (``stored_rows``, ``compute`` on a snapshot, ``replace_days`` or
-# ``recount_days`` under the lock) and the parked rows dropped (``drop_parked``) in the
+# at a time (``stored_rows`` and ``compute`` on a snapshot, ``put_counted`` under the lock,
+# with what other writes added meanwhile) and the parked rows dropped (``drop_parked``) in the
 # run's last transaction: the figures are exact again, the import's included.
 
 
@@ -657,15 +662,6 @@ def parked_days(conn, mark: int) -> list[date]:
     """The local days the changes parked under ``mark`` touch."""
     tz = config.business_tz()
     return _logged_days(conn, RollupLog.__table__.c.writer == mark, tz)
-
-
-def recount_days(conn, days: Sequence[date]) -> None:
-    """Replace the rollup rows of ``days`` by a fresh count on ``lead`` (in the caller's
-    transaction; nothing while the rollups are not built for the configured timezone)."""
-    if not days or _state_row(conn) != state():
-        return
-    _state_row(conn, lock=True)
-    _recount(conn, days, config.business_tz())
 
 
 def stored_rows(conn, days: Sequence[date]) -> dict[str, list[tuple]]:
@@ -688,6 +684,43 @@ def replace_days(conn, days: Sequence[date], computed: Computed) -> None:
         for part in _chunks(list(days), DAYS_PER_QUERY):
             conn.execute(delete(table).where(table.c.day.in_(part)))
     _insert(conn, computed)
+
+
+def put_counted(conn, days: Sequence[date], computed: Computed, seen: dict) -> None:
+    """Put ``computed`` (counted on a snapshot that saw the rollup rows ``seen``, from
+    :func:`stored_rows`) in place for ``days``, in the caller's transaction, plus what other
+    writes committed since that snapshot added to those rows: every rollup count is a sum
+    over leads, and each write adds its own change in its own transaction, so the count now
+    is the snapshot's count plus (the rows now - the rows seen). No recount under the lock,
+    however busy the days are."""
+    current = stored_rows(conn, days)
+    replace_days(conn, days, computed)
+    if current == seen:
+        return
+    for model in TABLES:
+        name = model.__tablename__
+        _add_rows(conn, model, _row_changes(model, seen[name], current[name]))
+
+
+def _row_changes(model, seen: list[tuple], current: list[tuple]) -> list[dict]:
+    """Per rollup row (by primary key), the counts of ``current`` minus those of ``seen``."""
+    table = model.__table__
+    names = [c.name for c in table.columns]
+    keys = [names.index(c.name) for c in table.primary_key.columns]
+    counts = _counts_of(model)
+
+    def by_key(rows: list[tuple]) -> dict[tuple, dict]:
+        return {tuple(r[i] for i in keys): dict(zip(names, r, strict=True)) for r in rows}
+
+    before, after = by_key(seen), by_key(current)
+    changes = []
+    for key in before.keys() | after.keys():
+        old, new = before.get(key), after.get(key)
+        row = dict(new or old)
+        for c in counts:
+            row[c] = (new[c] if new else 0) - (old[c] if old else 0)
+        changes.append(row)
+    return changes
 
 
 def lock_state(conn) -> bool:

@@ -7,6 +7,8 @@ import's progress callback, which it calls after each batch's commit (no timing)
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -16,7 +18,7 @@ from smarketing.data_in.upsert import import_leads
 from smarketing.data_in.writing import import_runs
 from smarketing.errors import InvalidInput
 from smarketing.quality.verdicts import record_verdict
-from smarketing.store import db
+from smarketing.store import db, rollup
 from smarketing.store.models import (
     ImportRun,
     ImportUndo,
@@ -311,3 +313,42 @@ def test_a_run_of_a_process_that_ended_on_this_host_is_interrupted(engine):
     assert batches.recover_interrupted(engine) == [dead]
     with Session(engine) as s:
         assert s.get(ImportRun, dead).status == "failed"
+
+
+def test_figures_stay_exact_when_people_write_while_the_run_settles(
+    engine, base, person, monkeypatch
+):
+    """The end of a run counts its days on a snapshot, then puts the count in place with
+    what others wrote since (no recount under the lock): a verdict committed in between is
+    in the figures exactly once."""
+    monkeypatch.setattr(upsert, "BATCH", 2)
+    original, changed = batches._snapshot, []
+
+    @contextmanager
+    def snapshot_then_a_verdict(eng):
+        with original(eng) as conn:
+            yield conn
+        with Session(person) as s:  # after the count, before it is put in place
+            record_verdict(
+                s,
+                actor=SALES,
+                lead_id=base["101"].id,
+                verdict="rejected" if changed else "accepted",
+                reason="no_budget" if changed else None,
+                comment="while the import settles",
+                now=at(20, len(changed)),
+            )
+
+    def spy(model, seen, current):
+        rows = row_changes(model, seen, current)
+        changed.extend(r for r in rows if any(r[c] for c in rollup._counts_of(model)))
+        return rows
+
+    row_changes = rollup._row_changes
+    monkeypatch.setattr(batches, "_snapshot", snapshot_then_a_verdict)
+    monkeypatch.setattr(rollup, "_row_changes", spy)
+    result = import_leads(engine, a_file(), actor=ADMIN, now=LATER)
+    assert (result.inserted, result.updated) == (5, 1)
+    assert changed  # the verdict changed rows of the days being settled
+    assert count(engine, Verdict, Verdict.decided_by == "sam") >= 1
+    assert_in_step(engine)
