@@ -279,10 +279,13 @@ class Batches:
         self.engine = engine
         self.run_id = run_id
         self.written = 0
+        #: how long the last batch held the write lock (from the lock taken to the commit)
+        self.held_seconds = 0.0
 
     def write(self, work: Callable[[Connection], BatchUndo]) -> None:
         """Run ``work`` in its own transaction; it returns what it wrote (its undo)."""
         with write_transaction(self.engine) as conn:
+            locked = time.perf_counter()
             alive = conn.execute(
                 update(_RUN)
                 .where(_RUN.c.id == self.run_id, _RUN.c.status == "running")
@@ -301,6 +304,7 @@ class Batches:
                     )
                 )
             rollup.park(conn, _mark(self.run_id))
+        self.held_seconds = time.perf_counter() - locked
         self.written += 1
         time.sleep(PAUSE_S)  # let a write that waited for the lock have it first
 

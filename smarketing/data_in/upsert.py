@@ -146,8 +146,23 @@ from smarketing.errors import InvalidInput
 
 Progress = Callable[[float, str], None]
 
-#: Records looked up, compared and written per step (read at call time; tests turn it down).
+#: Records looked up, compared and written per step at first, and at least (read at call
+#: time; tests turn it down).
 BATCH = 250
+#: The most records per step: a batch grows (doubling) while it holds the write lock for
+#: under half of ``LOCK_TARGET_S`` and shrinks (halving) when it holds it longer, so a
+#: quiet server writes fewer, larger batches and a busy one keeps each wait short.
+BATCH_MAX = 2000
+LOCK_TARGET_S = 0.1
+
+
+def next_batch_size(size: int, held_seconds: float) -> int:
+    """The next batch's size after one of ``size`` records held the write lock this long."""
+    if held_seconds < LOCK_TARGET_S / 2:
+        size *= 2
+    elif held_seconds > LOCK_TARGET_S:
+        size //= 2
+    return max(max(1, BATCH), min(size, BATCH_MAX))
 
 
 class DemoDataPresent(InvalidInput):
@@ -259,7 +274,8 @@ def import_leads(
         conn.rollback()  # (a read transaction is never held open across batches)
         counts = dict(inserted=0, updated=0, unchanged=0, verdicts=0, changes=0)
         done = 0
-        for part in chunks(records, batch_size):
+        while done < total:
+            part = records[done : done + batch_size]
             # planned outside any write transaction, on what is committed now ...
             prepared = planner.prepare(part)
             basis = planner.basis(conn, prepared)
@@ -267,6 +283,7 @@ def import_leads(
             plan, given = planner.decide(prepared, basis)
             if batches is not None and _writes(plan):
                 plan, given = _write_batch(batches, planner, prepared, basis, plan, given)
+                batch_size = next_batch_size(batch_size, batches.held_seconds)
             planner.accept(plan)
             counts["inserted"] += len(plan.inserts)
             counts["updated"] += plan.updated

@@ -84,6 +84,7 @@ def a_file():
 
 def test_a_person_writes_between_two_batches(engine, base, person, monkeypatch):
     monkeypatch.setattr(upsert, "BATCH", 2)
+    monkeypatch.setattr(upsert, "BATCH_MAX", 2)  # (no growth)
     seen = []
 
     def between(fraction, _text):
@@ -109,6 +110,7 @@ def test_a_person_writes_between_two_batches(engine, base, person, monkeypatch):
 
 def test_a_failure_in_a_later_batch_undoes_the_committed_ones(engine, base, monkeypatch):
     monkeypatch.setattr(upsert, "BATCH", 2)
+    monkeypatch.setattr(upsert, "BATCH_MAX", 2)  # (no growth)
     real = writing._insert_batch
     lead_batches = []
 
@@ -147,6 +149,7 @@ def test_a_failure_in_a_later_batch_undoes_the_committed_ones(engine, base, monk
 
 def test_an_undo_keeps_what_people_wrote_meanwhile(engine, base, person, monkeypatch):
     monkeypatch.setattr(upsert, "BATCH", 2)
+    monkeypatch.setattr(upsert, "BATCH_MAX", 2)  # (no growth)
     real = writing._insert_batch
     lead_batches = []
 
@@ -182,6 +185,7 @@ def test_an_undo_keeps_what_people_wrote_meanwhile(engine, base, person, monkeyp
 
 def test_a_dead_run_is_undone_before_the_next_import(engine, base, monkeypatch):
     monkeypatch.setattr(upsert, "BATCH", 2)
+    monkeypatch.setattr(upsert, "BATCH_MAX", 2)  # (no growth)
     real = writing._insert_batch
     lead_batches = []
 
@@ -246,6 +250,7 @@ def test_a_lead_changed_between_plan_and_write_is_planned_again(engine, base, pe
 @pytest.mark.parametrize("size", [1, 2, 10_000])
 def test_counts_and_history_do_not_depend_on_the_batches(engine, base, monkeypatch, size):
     monkeypatch.setattr(upsert, "BATCH", size)
+    monkeypatch.setattr(upsert, "BATCH_MAX", size)  # (no growth)
     result = import_leads(engine, a_file(), actor=ADMIN, now=LATER)
     assert (result.inserted, result.updated, result.unchanged, result.rejected) == (5, 1, 0, 0)
     assert (result.verdicts_added, result.stage_changes) == (1, 1)
@@ -272,6 +277,7 @@ def test_a_failed_activities_import_is_undone(engine, monkeypatch):
         now=NOW,
     )
     monkeypatch.setattr(upsert, "BATCH", 1)
+    monkeypatch.setattr(upsert, "BATCH_MAX", 1)  # (no growth)
     real = upsert.write_first_contacts
 
     def broken(*args):
@@ -322,6 +328,7 @@ def test_figures_stay_exact_when_people_write_while_the_run_settles(
     what others wrote since (no recount under the lock): a verdict committed in between is
     in the figures exactly once."""
     monkeypatch.setattr(upsert, "BATCH", 2)
+    monkeypatch.setattr(upsert, "BATCH_MAX", 2)  # (no growth)
     original, changed = batches._snapshot, []
 
     @contextmanager
@@ -351,4 +358,38 @@ def test_figures_stay_exact_when_people_write_while_the_run_settles(
     assert (result.inserted, result.updated) == (5, 1)
     assert changed  # the verdict changed rows of the days being settled
     assert count(engine, Verdict, Verdict.decided_by == "sam") >= 1
+    assert_in_step(engine)
+
+
+def test_batches_grow_while_the_lock_is_short_and_shrink_when_it_is_long(monkeypatch):
+    monkeypatch.setattr(upsert, "BATCH", 250)
+    monkeypatch.setattr(upsert, "BATCH_MAX", 1000)
+    monkeypatch.setattr(upsert, "LOCK_TARGET_S", 0.05)
+    assert upsert.next_batch_size(250, 0.005) == 500  # a quiet server: fewer, larger batches
+    assert upsert.next_batch_size(500, 0.010) == 1000
+    assert upsert.next_batch_size(1000, 0.001) == 1000  # at most BATCH_MAX
+    assert upsert.next_batch_size(1000, 0.030) == 1000  # within the target: as it is
+    assert upsert.next_batch_size(1000, 0.120) == 500  # a busy one: shorter waits
+    assert upsert.next_batch_size(500, 0.400) == 250
+    assert upsert.next_batch_size(250, 0.400) == 250  # at least BATCH
+
+
+def test_an_import_writes_larger_batches_when_they_are_quick(engine, base, monkeypatch):
+    monkeypatch.setattr(upsert, "BATCH", 1)
+    monkeypatch.setattr(upsert, "BATCH_MAX", 4)
+    monkeypatch.setattr(upsert, "LOCK_TARGET_S", 3600.0)  # every batch is quick
+    sizes = []
+    original = batches.Batches.write
+
+    def counted(self, work):
+        before = count(engine, Lead)
+        original(self, work)
+        sizes.append(count(engine, Lead) - before)
+
+    monkeypatch.setattr(batches.Batches, "write", counted)
+    result = import_leads(engine, a_file(), actor=ADMIN, now=LATER)
+    assert (result.inserted, result.updated) == (5, 1)
+    # batches of 1 (the update of 100: no new lead), 2 (200, 201), then up to 4: the
+    # file's last 3 (202-204)
+    assert sizes == [0, 2, 3]
     assert_in_step(engine)

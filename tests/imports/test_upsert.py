@@ -226,6 +226,7 @@ def test_a_failure_half_way_leaves_the_database_as_it_was(engine, session, monke
         engine, leads_file(rec("100", created_at=at(1), owner="kari")), actor=ADMIN, now=NOW
     )
     monkeypatch.setattr(upsert, "BATCH", 2)
+    monkeypatch.setattr(upsert, "BATCH_MAX", 2)  # (no growth)
     real = writing._insert_batch
     lead_batches = []
 
@@ -351,6 +352,7 @@ def test_wrong_kind_and_naive_now_are_refused(engine):
 
 def test_progress_is_reported_every_batch(engine, monkeypatch):
     monkeypatch.setattr(upsert, "BATCH", 1)
+    monkeypatch.setattr(upsert, "BATCH_MAX", 1)  # (no growth)
     seen: list[tuple[float, str]] = []
     import_leads(engine, three(), actor=ADMIN, now=NOW, progress=lambda f, t: seen.append((f, t)))
     fractions = [f for f, _ in seen]
