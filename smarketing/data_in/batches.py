@@ -51,7 +51,7 @@ import json
 import os
 import socket
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -62,6 +62,7 @@ from sqlmodel import Session
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from smarketing import config
+from smarketing.data_in.planning import IN_CHUNK, chunks
 from smarketing.errors import InvalidInput
 from smarketing.store import rollup
 from smarketing.store.db import bump_data_version, write_transaction
@@ -89,8 +90,6 @@ _TIME_COLUMNS = frozenset(
 #: A running import that has not written a batch for this long is taken for dead (when its
 #: process cannot be checked: another host, or a reused process id).
 STALE_AFTER = timedelta(minutes=10)
-#: Ids per ``IN (...)`` list.
-IN_CHUNK = 900
 #: The import's pause after each batch's commit: SQLite lets a waiting writer retry after
 #: 1, 2, 5, 10, 15 … ms, so a next batch begun at once would often take the lock again
 #: before a note or verdict that has waited through the whole batch.
@@ -186,11 +185,6 @@ class BatchUndo:
                 for i, fields in data.get("updates", [])
             },
         )
-
-
-def _chunks(items: Sequence, size: int = IN_CHUNK) -> Iterable[Sequence]:
-    for lo in range(0, len(items), size):
-        yield items[lo : lo + size]
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -325,17 +319,17 @@ class Batches:
 def _undo_batch(conn: Connection, run_id: int, undo: BatchUndo) -> int:
     """Undo one batch in the caller's transaction; returns the inserted leads kept because
     someone wrote on them meanwhile."""
-    for part in _chunks(undo.verdicts):
+    for part in chunks(undo.verdicts, IN_CHUNK):
         conn.execute(delete(_VERDICT).where(_VERDICT.c.id.in_(part)))
-    for part in _chunks(undo.activities):
+    for part in chunks(undo.activities, IN_CHUNK):
         conn.execute(delete(_ACTIVITY).where(_ACTIVITY.c.id.in_(part)))
     touched = sorted(set(undo.updates) | set(undo.leads))
-    for part in _chunks(touched):
+    for part in chunks(touched, IN_CHUNK):
         conn.execute(
             delete(_CHANGE).where(_CHANGE.c.import_run_id == run_id, _CHANGE.c.lead_id.in_(part))
         )
     ids = sorted(undo.updates)
-    for part in _chunks(ids):
+    for part in chunks(ids, IN_CHUNK):
         names = sorted({n for i in part for n in undo.updates[i]})
         current = {
             row[0]: dict(zip(names, row[1:], strict=True))
@@ -359,7 +353,7 @@ def _undo_batch(conn: Connection, run_id: int, undo: BatchUndo) -> int:
         for rows in groups.values():
             conn.execute(stmt, rows)
     kept = 0
-    for part in _chunks(sorted(undo.leads)):
+    for part in chunks(sorted(undo.leads), IN_CHUNK):
         in_use = [exists().where(t.c.lead_id == _LEAD.c.id) for t in (_VERDICT, _ACTIVITY, _CHANGE)]
         gone = conn.execute(
             delete(_LEAD).where(_LEAD.c.id.in_(part), *[~x for x in in_use])
