@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1] / "smarketing"
 #: The base modules (config, errors, formatting, safe_text, safe_csv) are the floor.
 LAYERS = (
     ("config", "errors", "formatting", "safe_text", "safe_csv"),
+    ("connectors",),
     ("store",),
     ("auth",),
     ("sla",),
