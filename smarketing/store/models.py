@@ -712,6 +712,9 @@ class ImportRun(SQLModel, table=True):
     #: (the wall clock), so that a run whose process died is found and undone.
     process: str | None = Field(default=None, max_length=200)
     heartbeat_at: datetime | None = None
+    #: A sync's data source (None for a file import) and the records it read from the API.
+    source_id: int | None = Field(default=None, index=True)
+    fetched: int = 0
 
 
 class ImportUndo(SQLModel, table=True):
@@ -725,3 +728,81 @@ class ImportUndo(SQLModel, table=True):
     run_id: int = Field(foreign_key="import_run.id", index=True)
     written_at: datetime = Field(default_factory=utcnow)
     entries: str = Field(sa_column=Column(Text, nullable=False))
+
+
+# --- live data: CRM sources, the event intake, scheduled jobs -------------------------------
+
+
+class DataSource(SQLModel, table=True):
+    """A CRM account synced by ``smarketing.data_in.sync``. The token itself is never
+    stored: ``token_env`` names where it is read from (an environment variable, or
+    ``secrets:KEY`` for a key of ``.streamlit/secrets.toml``)."""
+
+    __tablename__ = "data_source"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True)
+    kind: str = Field(max_length=16, description="hubspot | pipedrive | salesforce")
+    token_env: str = Field(max_length=100)
+    base_url: str | None = Field(default=None, max_length=300)
+    every_minutes: int = 15
+    enabled: bool = True
+    #: Changes to the format's default field mapping, JSON {API field: target or ""}.
+    mapping: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    #: Where the next sync starts (the connector's JSON), None before the first full sync.
+    cursor: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    #: HubSpot: where the app's client secret (webhook signatures) is read from.
+    webhook_secret_env: str | None = Field(default=None, max_length=100)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ApiToken(SQLModel, table=True):
+    """A system allowed to post events to ``/api/events``: only the sha256 of its bearer
+    token is stored (``python -m smarketing tokens add NAME`` prints the token once).
+    ``hmac_secret_env`` names where its HMAC signing secret is read from, if it signs."""
+
+    __tablename__ = "api_token"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    hmac_secret_env: str | None = Field(default=None, max_length=100)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str = Field(max_length=64)
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+    revoked_by: str | None = Field(default=None, max_length=64)
+
+
+class EventInbox(SQLModel, table=True):
+    """One event received on ``/api/events`` (stored as it came, answered 202), then
+    matched to its lead and written as an activity by the intake job
+    (``processed_at``, ``outcome``). Unique per sender and event id: a repeat is ignored."""
+
+    __tablename__ = "event_inbox"
+    __table_args__ = (
+        UniqueConstraint("sender", "event_id", name="uq_event_sender_id"),
+        Index("ix_event_inbox_pending", "processed_at", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    sender: str = Field(max_length=64)
+    event_id: str = Field(max_length=200)
+    received_at: datetime
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    processed_at: datetime | None = None
+    outcome: str | None = Field(default=None, max_length=200)
+    activity_id: int | None = None
+
+
+class JobLock(SQLModel, table=True):
+    """Who runs a scheduled job now (SQLite; PostgreSQL uses advisory locks), until when
+    the lease holds, and how the job's last run ended."""
+
+    __tablename__ = "job_lock"
+    name: str = Field(primary_key=True, max_length=100)
+    holder: str | None = Field(default=None, max_length=200)
+    lease_until: datetime | None = None
+    last_started_at: datetime | None = None
+    last_finished_at: datetime | None = None
+    last_status: str | None = Field(default=None, max_length=16)
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
