@@ -58,6 +58,7 @@ def upgrade() -> None:
         sa.Column(
             "webhook_secret_env", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True
         ),
+        sa.Column("sync_requested_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),

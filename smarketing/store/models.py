@@ -752,6 +752,9 @@ class DataSource(SQLModel, table=True):
     cursor: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     #: HubSpot: where the app's client secret (webhook signatures) is read from.
     webhook_secret_env: str | None = Field(default=None, max_length=100)
+    #: Set when a sync was asked for now (a webhook, "Sync now"): the scheduler runs it at
+    #: its next tick instead of waiting for ``every_minutes``.
+    sync_requested_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     created_by: str = Field(max_length=64)
     updated_at: datetime = Field(default_factory=utcnow)
