@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -205,3 +206,65 @@ def import_limits() -> ImportLimits:
 def import_limit_variable(field_name: str) -> str:
     """The environment variable that raises one import limit (``max_rows`` → …)."""
     return IMPORT_LIMIT_VARS[field_name][0]
+
+
+# --- secrets named by reference (CRM tokens, signing secrets) ------------------------------
+
+#: A reference to a secret: an environment variable's name, or ``secrets:KEY`` for a key
+#: of ``.streamlit/secrets.toml`` (dots for tables: ``secrets:hubspot.token``).
+SECRETS_PREFIX = "secrets:"
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
+
+
+def secrets_files() -> list[Path]:
+    """Where Streamlit reads ``secrets.toml`` from: the user's, then the project's (which
+    wins), as Streamlit does."""
+    return [Path.home() / ".streamlit" / "secrets.toml", Path.cwd() / ".streamlit" / "secrets.toml"]
+
+
+def secret_reference_problem(reference: str) -> str | None:
+    """Why ``reference`` cannot name a secret, or None."""
+    reference = reference.strip()
+    if reference.startswith(SECRETS_PREFIX):
+        key = reference[len(SECRETS_PREFIX) :]
+        if key and all(_ENV_NAME.fullmatch(part) for part in key.split(".")):
+            return None
+        return "that is not a secrets.toml key (e.g. secrets:hubspot_token)"
+    if _ENV_NAME.fullmatch(reference):
+        return None
+    return (
+        "that is not the name of an environment variable (letters, digits and _, "
+        "e.g. HUBSPOT_TOKEN) or a secrets.toml key (secrets:hubspot_token); give where the "
+        "secret is kept, never the secret itself"
+    )
+
+
+def secret_value(reference: str) -> str | None:
+    """The secret a reference names (stripped), or None when it is not set."""
+    import tomllib
+
+    reference = reference.strip()
+    if not reference.startswith(SECRETS_PREFIX):
+        return os.environ.get(reference, "").strip() or None
+    parts = reference[len(SECRETS_PREFIX) :].split(".")
+    found = None
+    for path in secrets_files():
+        try:
+            with path.open("rb") as fh:
+                table = tomllib.load(fh)
+        except (OSError, tomllib.TOMLDecodeError):
+            continue
+        value: object = table
+        for part in parts:
+            value = value.get(part) if isinstance(value, dict) else None
+        if isinstance(value, str | int) and str(value).strip():
+            found = str(value).strip()
+    return found
+
+
+def where_secret_is(reference: str) -> str:
+    """Words for a person: where the secret named by ``reference`` is read from."""
+    reference = reference.strip()
+    if reference.startswith(SECRETS_PREFIX):
+        return f"the key {reference[len(SECRETS_PREFIX) :]} of .streamlit/secrets.toml"
+    return f"the environment variable {reference}"

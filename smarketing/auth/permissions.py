@@ -21,6 +21,10 @@ PERMISSIONS: dict[str, tuple[frozenset[Role], str]] = {
     "audit.read": (frozenset({A}), "read the audit log"),
     "demo.manage": (frozenset({A}), "write or clear the demo company"),
     "import.run": (frozenset({A, M}), "import CRM exports"),
+    "sources.manage": (
+        frozenset({A}),
+        "add and change CRM data sources, their mapping and schedule; run a sync",
+    ),
     "sla.propose": (frozenset({A, L}), "propose a new SLA agreement version"),
     "sla.confirm_marketing": (frozenset({M}), "confirm an SLA version for marketing"),
     "sla.confirm_sales": (frozenset({S}), "confirm an SLA version for sales"),

@@ -13,8 +13,10 @@ import importlib
 
 from smarketing.connectors.base import Connector
 
-#: The CRMs a data source can be, by the name its module has here.
-KINDS = ("hubspot", "pipedrive", "salesforce")
+#: The CRMs a data source can be, by the name its module has here, with their names for
+#: people. Each connector reads its records with the import format of the same name.
+LABELS = {"hubspot": "HubSpot", "pipedrive": "Pipedrive", "salesforce": "Salesforce"}
+KINDS = tuple(LABELS)
 
 
 def connector_class(kind: str) -> type[Connector]:

@@ -140,12 +140,14 @@ class Page:
     ``_owner_name``. ``activities`` as :class:`Activity`. ``cursor``: JSON text saying
     where the next run starts once this page and all before it are stored (opaque to the
     sync). ``fetched``: records read from the API for this page (leads, deals and
-    activities together)."""
+    activities together). ``total``: how many records the whole run will fetch, when the
+    API says (for a progress bar), else None."""
 
     leads: list[dict[str, str | None]] = field(default_factory=list)
     activities: list[Activity] = field(default_factory=list)
     cursor: str | None = None
     fetched: int = 0
+    total: int | None = None
 
 
 class Connector(ABC):

@@ -372,13 +372,19 @@ def undo_run(
 ) -> int:
     """Undo every committed batch of a run, newest first, each in a short transaction of its
     own, then mark the run "failed" with ``message``; returns the inserted leads kept
-    because someone wrote on them meanwhile."""
+    because someone wrote on them meanwhile.
+
+    A CRM sync's run (``source_id`` set) keeps what its checkpoints committed
+    (:meth:`Batches.finish` after each chunk drops that chunk's undo rows): only the batches
+    of the chunk it was writing are undone, and the run keeps its counts so far."""
     with write_transaction(engine) as conn:
         conn.execute(
             update(_RUN)
             .where(_RUN.c.id == run_id)
             .values(status="undoing", process=this_process(), heartbeat_at=utcnow())
         )
+        sync = conn.execute(select(_RUN.c.source_id).where(_RUN.c.id == run_id)).scalar()
+        is_sync = sync is not None
     kept = 0
     while True:
         if not _has_undo(engine, run_id):
@@ -398,8 +404,13 @@ def undo_run(
                     if kept
                     else ""
                 )
-                changes = delete(_CHANGE).where(_CHANGE.c.import_run_id == run_id)
-                conn.execute(changes)  # (none left: each batch took its own)
+                counts = {}
+                if not is_sync:  # a sync's checkpointed chunks stay, with their history
+                    changes = delete(_CHANGE).where(_CHANGE.c.import_run_id == run_id)
+                    conn.execute(changes)  # (none left: each batch took its own)
+                    counts = dict(created=0, updated=0, unchanged=0)
+                    if rejected is not None:
+                        counts["rejected"] = rejected
                 rollup.drop_parked(conn, _mark(run_id))
                 conn.execute(
                     update(_RUN)
@@ -407,12 +418,9 @@ def undo_run(
                     .values(
                         status="failed",
                         finished_at=now or utcnow(),
-                        created=0,
-                        updated=0,
-                        unchanged=0,
                         message=(message + note)[:2000],
                         heartbeat_at=None,
-                        **({} if rejected is None else {"rejected": rejected}),
+                        **counts,
                     )
                 )
                 _bump(conn)

@@ -467,8 +467,56 @@ def read_leads(
     without an offset (default the business timezone). Raises ``UnreadableFile`` when the
     file cannot be read at all.
     """
-    zone = _zone(tz)
     table = _load(data, file_name)
+    return _read_lead_table(table, file_name, format, mapping, tz, changes)
+
+
+def read_lead_records(
+    records: list[dict[str, str | None]],
+    name: str,
+    *,
+    format: str,
+    changes: dict[str, str] | None = None,
+    tz: str | None = None,
+    first_row: int = 1,
+) -> ParsedFile:
+    """Read records fetched from a CRM's API (flat dicts keyed by the API's field names,
+    which the format's tables list beside the export labels) by the same rules as a file
+    of the same format: one rule for every way a lead comes in. ``first_row`` numbers the
+    records (a sync numbers them across its chunks); keys starting with ``_`` are the
+    connector's notes, not fields. Nothing is imported when no record has an id."""
+    keys: dict[str, None] = {}
+    for record in records:
+        keys.update(dict.fromkeys(k for k in record if not k.startswith("_")))
+    frame = pd.DataFrame.from_records(
+        [[_cell(record.get(k)) for k in keys] for record in records], columns=list(keys)
+    )
+    frame.index = pd.RangeIndex(first_row, first_row + len(frame), name="row")
+    table = _Table(frame, ",", "utf-8")
+    return _read_lead_table(table, name, format, None, tz, changes, comma_thousands=False)
+
+
+def _cell(value: object) -> str:
+    """An API value as a file's cell would hold it (None: empty)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _read_lead_table(
+    table: _Table,
+    file_name: str,
+    format: str,
+    mapping: dict[str, str] | None,
+    tz: str | None,
+    changes: dict[str, str] | None,
+    *,
+    comma_thousands: bool | None = None,
+) -> ParsedFile:
+    """``read_leads`` after the file is loaded: the mapping, then the rows."""
+    zone = _zone(tz)
     frame = table.frame
     columns = list(frame.columns)
     fmt = _choose_format(format, columns, file_name)
@@ -490,7 +538,9 @@ def read_leads(
         raise UnreadableFile(
             f"{file_name}: no creation date column: expected one of {', '.join(expected)}"
         )
-    parsed = _LeadRows(frame, used, fmt, zone, comma_thousands=table.delimiter == ",")
+    if comma_thousands is None:
+        comma_thousands = table.delimiter == ","
+    parsed = _LeadRows(frame, used, fmt, zone, comma_thousands=comma_thousands)
     for row, reason in table.broken.items():
         parsed.errors.add(row, None, reason)
     result = parsed.result(file_name, columns)

@@ -192,7 +192,7 @@ def _report(progress: Progress | None) -> Progress:
     return progress
 
 
-def _prepare_demo(
+def prepare_demo(
     engine: Engine, actor: Actor, remove_demo: bool, keep_starting_point: bool
 ) -> RemovalPlan | None:
     with Session(engine) as s:
@@ -240,6 +240,63 @@ def _write_batch(
     return written[0], written[1]
 
 
+def lead_steps(
+    conn: Connection,
+    batches: Batches | None,
+    parsed: ParsedFile,
+    *,
+    actor: Actor,
+    now: datetime,
+    report: Progress,
+) -> ImportResult:
+    """Plan a parsed lead file's records batch by batch on ``conn`` (a read connection) and
+    write each batch through ``batches`` (None: a dry run, nothing written); the counts
+    (``run_id`` None, ``seconds`` 0: the caller's). The steps of :func:`import_leads`,
+    also used by a CRM sync for each of its chunks."""
+    batch_size = max(1, BATCH)
+    records: list = parsed.records
+    total = len(records)
+    report(0.0, f"Importing {total:,} leads…")
+    run_id = batches.run_id if batches is not None else None
+    planner = LeadPlanner(conn, parsed, actor, now, run_id)
+    conn.rollback()  # (a read transaction is never held open across batches)
+    counts = dict(inserted=0, updated=0, unchanged=0, verdicts=0, changes=0)
+    done = 0
+    while done < total:
+        part = records[done : done + batch_size]
+        # planned outside any write transaction, on what is committed now ...
+        prepared = planner.prepare(part)
+        basis = planner.basis(conn, prepared)
+        conn.rollback()
+        plan, given = planner.decide(prepared, basis)
+        if batches is not None and _writes(plan):
+            plan, given = _write_batch(batches, planner, prepared, basis, plan, given)
+            batch_size = next_batch_size(batch_size, batches.held_seconds)
+        planner.accept(plan)
+        counts["inserted"] += len(plan.inserts)
+        counts["updated"] += plan.updated
+        counts["unchanged"] += plan.unchanged
+        counts["verdicts"] += len(plan.verdicts) + len(plan.new_verdicts)
+        counts["changes"] += len(plan.changes)
+        done += len(part)
+        report(0.98 * done / max(total, 1), f"{done:,} of {total:,} leads")
+    report(1.0, "Import done" if batches is not None else "Dry run done")
+    return ImportResult(
+        run_id=None,
+        inserted=counts["inserted"],
+        updated=counts["updated"],
+        unchanged=counts["unchanged"],
+        rejected=len(parsed.errors) + len(planner.unmatched),
+        verdicts_added=counts["verdicts"],
+        stage_changes=counts["changes"],
+        dry_run=batches is None,
+        seconds=0.0,
+        unmatched=sorted(planner.unmatched, key=lambda e: e.row),
+        unknown_reasons=dict(planner.reasons.unknown),
+        warnings=planner.warnings.sorted(),
+    )
+
+
 def import_leads(
     engine: Engine,
     parsed: ParsedFile,
@@ -262,51 +319,10 @@ def import_leads(
     _check_kind(parsed, "leads")
     now = _check_now(now)
     report = _report(progress)
-    removal = None if dry_run else _prepare_demo(engine, actor, remove_demo, keep_starting_point)
+    removal = None if dry_run else prepare_demo(engine, actor, remove_demo, keep_starting_point)
 
     def work(conn: Connection, batches: Batches | None) -> ImportResult:
-        batch_size = max(1, BATCH)
-        records: list = parsed.records
-        total = len(records)
-        report(0.0, f"Importing {total:,} leads…")
-        run_id = batches.run_id if batches is not None else None
-        planner = LeadPlanner(conn, parsed, actor, now, run_id)
-        conn.rollback()  # (a read transaction is never held open across batches)
-        counts = dict(inserted=0, updated=0, unchanged=0, verdicts=0, changes=0)
-        done = 0
-        while done < total:
-            part = records[done : done + batch_size]
-            # planned outside any write transaction, on what is committed now ...
-            prepared = planner.prepare(part)
-            basis = planner.basis(conn, prepared)
-            conn.rollback()
-            plan, given = planner.decide(prepared, basis)
-            if batches is not None and _writes(plan):
-                plan, given = _write_batch(batches, planner, prepared, basis, plan, given)
-                batch_size = next_batch_size(batch_size, batches.held_seconds)
-            planner.accept(plan)
-            counts["inserted"] += len(plan.inserts)
-            counts["updated"] += plan.updated
-            counts["unchanged"] += plan.unchanged
-            counts["verdicts"] += len(plan.verdicts) + len(plan.new_verdicts)
-            counts["changes"] += len(plan.changes)
-            done += len(part)
-            report(0.98 * done / max(total, 1), f"{done:,} of {total:,} leads")
-        report(1.0, "Import done" if not dry_run else "Dry run done")
-        return ImportResult(
-            run_id=None,
-            inserted=counts["inserted"],
-            updated=counts["updated"],
-            unchanged=counts["unchanged"],
-            rejected=len(parsed.errors) + len(planner.unmatched),
-            verdicts_added=counts["verdicts"],
-            stage_changes=counts["changes"],
-            dry_run=dry_run,
-            seconds=0.0,
-            unmatched=sorted(planner.unmatched, key=lambda e: e.row),
-            unknown_reasons=dict(planner.reasons.unknown),
-            warnings=planner.warnings.sorted(),
-        )
+        return lead_steps(conn, batches, parsed, actor=actor, now=now, report=report)
 
     result = run_import(engine, parsed, actor, dry_run, now, work)
     result.demo_removal = removal
@@ -323,6 +339,74 @@ def _write_and_count(batches: Batches, work: Callable[[Connection], BatchUndo]) 
 
     batches.write(keep)
     return out[0]
+
+
+def activity_steps(
+    conn: Connection,
+    batches: Batches | None,
+    parsed: ParsedFile,
+    *,
+    actor: Actor,
+    now: datetime,
+    report: Progress,
+) -> ImportResult:
+    """The steps of :func:`import_activities` (as :func:`lead_steps` for leads): match and
+    write the activities batch by batch, then derive the first contacts."""
+    batch_size = max(1, BATCH)
+    records: list = parsed.records
+    total = len(records)
+    report(0.0, f"Importing {total:,} activities…")
+    run_id = batches.run_id if batches is not None else None
+    planner = ActivityPlanner(conn, parsed, keep_pending=batches is None, now=now)
+    inserted = done = 0
+    for part in chunks(records, batch_size):
+        if batches is None:
+            inserted += len(planner.plan(part))
+            conn.rollback()
+        else:
+            # the rows are matched and compared with the stored activities inside the
+            # batch's short write transaction: those reads are small, and what is
+            # stored cannot change under them
+            def write(wconn: Connection, part=part) -> BatchUndo:
+                planner.conn = wconn
+                rows = planner.plan(part)
+                return write_activities(wconn, rows)
+
+            undo = _write_and_count(batches, write)
+            inserted += len(undo.activities)
+        done += len(part)
+        report(0.9 * done / max(total, 1), f"{done:,} of {total:,} activities")
+    report(0.92, "Deriving first contacts…")
+    planner.conn = conn
+    touched = sorted(planner.touched)
+    if batches is None:
+        derived = first_contacts(conn, touched, planner.pending)
+        conn.rollback()
+    else:  # derived and written in batches of leads, under the write lock
+        derived = []
+        for part in chunks(touched, batch_size):
+
+            def derive(wconn: Connection, part=part) -> BatchUndo:
+                found = first_contacts(wconn, part, {})
+                derived.extend(found)
+                changes = first_contact_changes(found, actor, now, run_id)
+                return write_first_contacts(wconn, found, changes, now)
+
+            batches.write(derive)
+    report(1.0, "Import done" if batches is not None else "Dry run done")
+    return ImportResult(
+        run_id=None,
+        inserted=inserted,
+        updated=len(derived),
+        unchanged=planner.unchanged,
+        rejected=len(parsed.errors) + len(planner.unmatched),
+        verdicts_added=0,
+        stage_changes=len(derived),
+        dry_run=batches is None,
+        seconds=0.0,
+        unmatched=sorted(planner.unmatched, key=lambda e: e.row),
+        warnings=planner.warnings.sorted(),
+    )
 
 
 def import_activities(
@@ -342,64 +426,10 @@ def import_activities(
     _check_kind(parsed, "activities")
     now = _check_now(now)
     report = _report(progress)
-    removal = None if dry_run else _prepare_demo(engine, actor, remove_demo, keep_starting_point)
+    removal = None if dry_run else prepare_demo(engine, actor, remove_demo, keep_starting_point)
 
     def work(conn: Connection, batches: Batches | None) -> ImportResult:
-        batch_size = max(1, BATCH)
-        records: list = parsed.records
-        total = len(records)
-        report(0.0, f"Importing {total:,} activities…")
-        run_id = batches.run_id if batches is not None else None
-        planner = ActivityPlanner(conn, parsed, keep_pending=dry_run, now=now)
-        inserted = done = 0
-        for part in chunks(records, batch_size):
-            if batches is None:
-                inserted += len(planner.plan(part))
-                conn.rollback()
-            else:
-                # the rows are matched and compared with the stored activities inside the
-                # batch's short write transaction: those reads are small, and what is
-                # stored cannot change under them
-                def write(wconn: Connection, part=part) -> BatchUndo:
-                    planner.conn = wconn
-                    rows = planner.plan(part)
-                    return write_activities(wconn, rows)
-
-                undo = _write_and_count(batches, write)
-                inserted += len(undo.activities)
-            done += len(part)
-            report(0.9 * done / max(total, 1), f"{done:,} of {total:,} activities")
-        report(0.92, "Deriving first contacts…")
-        planner.conn = conn
-        touched = sorted(planner.touched)
-        if batches is None:
-            derived = first_contacts(conn, touched, planner.pending)
-            conn.rollback()
-        else:  # derived and written in batches of leads, under the write lock
-            derived = []
-            for part in chunks(touched, batch_size):
-
-                def derive(wconn: Connection, part=part) -> BatchUndo:
-                    found = first_contacts(wconn, part, {})
-                    derived.extend(found)
-                    changes = first_contact_changes(found, actor, now, run_id)
-                    return write_first_contacts(wconn, found, changes, now)
-
-                batches.write(derive)
-        report(1.0, "Import done" if not dry_run else "Dry run done")
-        return ImportResult(
-            run_id=None,
-            inserted=inserted,
-            updated=len(derived),
-            unchanged=planner.unchanged,
-            rejected=len(parsed.errors) + len(planner.unmatched),
-            verdicts_added=0,
-            stage_changes=len(derived),
-            dry_run=dry_run,
-            seconds=0.0,
-            unmatched=sorted(planner.unmatched, key=lambda e: e.row),
-            warnings=planner.warnings.sorted(),
-        )
+        return activity_steps(conn, batches, parsed, actor=actor, now=now, report=report)
 
     result = run_import(engine, parsed, actor, dry_run, now, work)
     result.demo_removal = removal
@@ -410,6 +440,9 @@ __all__ = [
     "BATCH",
     "DemoDataPresent",
     "ImportResult",
+    "activity_steps",
     "import_activities",
     "import_leads",
+    "lead_steps",
+    "prepare_demo",
 ]
