@@ -14,7 +14,7 @@ counts = resources.overview_counts(engine, *key, as_of)
 weekly = resources.weekly_counts(engine, *key, as_of)
 
 st.title("Overview")
-widgets.as_of_caption(frame.facts(engine, key)["as_of"], as_of)
+widgets.as_of_caption(frame.facts(engine, key), as_of)
 reports = [sla_data.report(engine, k, as_of, key) for k in ("week", "month")]
 st.subheader("The SLA: this week and this month")
 if sla_views.has_agreement(reports):

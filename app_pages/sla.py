@@ -17,7 +17,7 @@ kind = (
 )
 report = sla_data.report(engine, kind, as_of)
 sla_views.agreement_caption(report)
-widgets.as_of_caption(frame.facts(engine)["as_of"], as_of)
+widgets.as_of_caption(frame.facts(engine), as_of)
 if report.agreement is None:
     sla_views.no_agreement_notice([report], link="section")
 sla_views.two_sided_card(report)

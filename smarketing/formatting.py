@@ -20,6 +20,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import pandas as pd
 
 #: Shown for a figure that is empty or was not measured.
@@ -146,3 +148,12 @@ def vega_percent(expression: str = "datum.value", *, trim: bool = False) -> str:
 def no_nan(values) -> list[float | None]:
     """Floats with None for every empty value (Vega-Lite reads NaN as a number)."""
     return [None if is_empty(v) else float(v) for v in values]
+
+
+def local_time(moment: datetime | None, empty: str = "—") -> str:
+    """An instant as 'Mon 30 Nov 2026 05:12' in the business timezone (``empty`` for None)."""
+    if moment is None or is_empty(moment):
+        return empty
+    from smarketing import config
+
+    return moment.astimezone(config.business_tz()).strftime("%a %d %b %Y %H:%M")

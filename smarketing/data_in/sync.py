@@ -297,6 +297,7 @@ def sync_source(
     full: bool = False,
     dry_run: bool = False,
     remove_demo: bool = False,
+    keep_starting_point: bool = True,
     progress: Progress | None = None,
     now: datetime | None = None,
     sleep: Callable[[float], None] = time.sleep,
@@ -324,7 +325,7 @@ def sync_source(
     result = SyncResult(source.name, source.kind, None, full, dry_run)
     cursor = None if full else source.cursor
     if not dry_run:
-        prepare_demo(engine, actor, remove_demo, True)
+        prepare_demo(engine, actor, remove_demo, keep_starting_point)
     users = _users_by_email(engine)
     run_id = None if dry_run else _start(engine, source, actor, now, full)
     result.run_id = run_id
@@ -453,3 +454,49 @@ def freshness(engine: Engine) -> Freshness | None:
     if row is None:
         return Freshness(aware(ok))
     return Freshness(aware(ok), row.name, aware(row.finished_at), row.message)
+
+
+@dataclass
+class Preview:
+    """The first records of a source as the sync would read them: every API field with the
+    lead field it is imported into and an example value (``fields``: the editable mapping's
+    rows), the first leads as they would be stored (``leads``), and why any were rejected."""
+
+    format: str
+    columns: list[str]
+    mapping: dict[str, str]
+    examples: dict[str, str]
+    leads: list[dict[str, object]]
+    rejects: list[str]
+
+
+def preview(
+    engine: Engine, name: str, *, actor: Actor, rows: int = 5, connector: Connector | None = None
+) -> Preview:
+    """Read the source's first page (nothing is written) and show what the mapping makes of
+    it. Raises a ConnectorError when the CRM cannot be read."""
+    require(actor, "sources.manage")
+    with Session(engine) as s:
+        source = get_source(s, name)
+        s.expunge(source)
+    client = connector or connector_for(source)
+    fmt, changes, what = format_of(source), mapping_changes(source), label(source.kind)
+    page = next(iter(client.pages(None)), Page())
+    leads = page.leads[: max(rows, 1) * 4]
+    if not leads:
+        return Preview(fmt, [], {}, {}, [], [])
+    parsed = read_lead_records(leads, source.name, format=fmt, changes=changes)
+    columns = list(parsed.raw_rows.columns)
+    examples = {}
+    for column in columns:
+        values = [v for v in parsed.raw_rows[column].tolist() if str(v).strip()]
+        examples[column] = str(values[0])[:80] if values else ""
+    shown = [dict(r.values) for r in parsed.records[:rows]]
+    return Preview(
+        fmt,
+        columns,
+        dict(parsed.mapping),
+        examples,
+        shown,
+        _reject_lines(parsed, ImportResult(None, 0, 0, 0, 0, 0, 0, True, 0.0), f"{what} record"),
+    )

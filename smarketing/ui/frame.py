@@ -24,6 +24,7 @@ WALL_SCREEN = "meeting_mode"
 #: (script, title, icon, the permission that opens it) of the Admin section.
 ADMIN_PAGES = (
     ("app_pages/admin_import.py", "Import", ":material/upload:", "import.run"),
+    ("app_pages/admin_sources.py", "Data sources", ":material/sync:", "sources.manage"),
     ("app_pages/admin_users.py", "Users", ":material/group:", "users.manage"),
     ("app_pages/admin_audit.py", "Audit log", ":material/history:", "audit.read"),
 )

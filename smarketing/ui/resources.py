@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from smarketing import config, demo
 from smarketing.auth.permissions import SYSTEM_ACTOR
+from smarketing.data_in import sync
 from smarketing.data_in.batches import recover_interrupted
 from smarketing.errors import (
     DatabaseBusy,
@@ -196,6 +197,9 @@ def weekly_counts(_engine: Engine, url: str, version: int, as_of: date, weeks: i
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def store_facts(_engine: Engine, url: str, version: int) -> dict:
-    """Cached facts for the frame: the newest timestamp and the demo flag."""
+    """Cached facts for the frame: the newest timestamp, the demo flag and how fresh the
+    CRM sync is (None without a data source; a failed sync bumps the data version too)."""
     with session(_engine) as s:
-        return {"as_of": stage_counts.data_as_of(s), "demo": demo.has_demo(s)}
+        facts = {"as_of": stage_counts.data_as_of(s), "demo": demo.has_demo(s)}
+    facts["sync"] = sync.freshness(_engine)
+    return facts

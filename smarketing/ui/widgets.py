@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from smarketing import config
 from smarketing.auth import people
 from smarketing.errors import SmarketingError
-from smarketing.formatting import count, is_empty, percent
+from smarketing.formatting import count, is_empty, local_time, percent
 from smarketing.safe_text import safe_markdown
 from smarketing.ui.resources import session
 
@@ -34,13 +34,6 @@ def person(engine: Engine, username: str | None) -> str:
         return people.display_name(s, username)
 
 
-def local_time(moment: datetime | None, empty: str = "—") -> str:
-    """An instant as 'Mon 30 Nov 2026 05:12' in the business timezone (``empty`` for None)."""
-    if moment is None or pd.isna(moment):
-        return empty
-    return moment.astimezone(config.business_tz()).strftime("%a %d %b %Y %H:%M")
-
-
 def local_day(moment: datetime | None, empty: str | None = None) -> str | None:
     """An instant's day as '07 Dec 2026' in the business timezone (``empty`` for None)."""
     if moment is None or pd.isna(moment):
@@ -48,12 +41,24 @@ def local_day(moment: datetime | None, empty: str | None = None) -> str | None:
     return moment.astimezone(config.business_tz()).strftime("%d %b %Y")
 
 
-def as_of_caption(data_as_of: datetime | None, as_of: date) -> None:
-    """Where the figures stand: the as-of day, the newest data, the timezone."""
+def as_of_caption(facts: dict, as_of: date) -> None:
+    """Where the figures stand: the as-of day, the newest data, the timezone and, with a
+    CRM source, when it last synced and whether a later sync failed (and why)."""
+    fresh = facts.get("sync")
+    synced = ""
+    if fresh is not None:
+        synced = f" · CRM synced {local_time(fresh.synced_at, 'never')}"
     st.caption(
         f"Figures up to and including **{as_of:%a %d %b %Y}** · newest data in the store: "
-        f"{local_time(data_as_of, 'no data yet')} · times in {config.timezone_name()}"
+        f"{local_time(facts.get('as_of'), 'no data yet')}{synced} · times in "
+        f"{config.timezone_name()}"
     )
+    if fresh is not None and fresh.failed_at is not None:
+        st.caption(
+            f":red[:material/sync_problem: **Last sync failed**] at "
+            f"{local_time(fresh.failed_at)} ({safe_markdown(fresh.failed_source or '')}): "
+            f"{safe_markdown((fresh.failed_why or '')[:300])}"
+        )
 
 
 def stage_tiles(frame: pd.DataFrame) -> None:

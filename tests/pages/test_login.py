@@ -141,12 +141,23 @@ PAGES = {
     "Meeting mode": "app_pages/meeting_mode.py",
     "Actions": "app_pages/actions.py",
     "Import": "app_pages/admin_import.py",
+    "Data sources": "app_pages/admin_sources.py",
     "Users": "app_pages/admin_users.py",
     "Audit log": "app_pages/admin_audit.py",
 }
 ONE_TEAM = ["Shared language", "Personas", "Campaigns", "Meetings", "Meeting mode", "Actions"]
 NAV = {
-    "ada": ["Overview", "SLA", "Lead quality", "Leads", *ONE_TEAM, "Import", "Users", "Audit log"],
+    "ada": [
+        "Overview",
+        "SLA",
+        "Lead quality",
+        "Leads",
+        *ONE_TEAM,
+        "Import",
+        "Data sources",
+        "Users",
+        "Audit log",
+    ],
     "mia": ["Overview", "SLA", "Lead quality", "Leads", *ONE_TEAM, "Import"],
     "sam": ["Overview", "SLA", "Lead quality", "Leads", *ONE_TEAM],
     "lea": ["Overview", "SLA", "Lead quality", "Leads", *ONE_TEAM],

@@ -1,0 +1,257 @@
+"""Admin → Data sources: the CRM accounts synced by themselves — add one, test it, see and
+change its field mapping, run the first full sync with a progress bar, its schedule and its
+runs. Every write goes through ``smarketing.data_in.sources`` / ``sync`` (checked there)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from smarketing.auth.permissions import Actor
+from smarketing.connectors import LABELS
+from smarketing.data_in import sources, sync
+from smarketing.data_in.formats import SPECS, default_mapping, target_label
+from smarketing.errors import SmarketingError
+from smarketing.formatting import local_time
+from smarketing.safe_text import safe_markdown
+from smarketing.ui import demo_views, import_views, widgets
+from smarketing.ui.resources import session
+
+CHOSEN = "source_chosen"
+PREVIEW = "source_preview"
+
+
+def statuses(engine: Engine) -> list[sources.SourceStatus]:
+    with session(engine) as s:
+        return sources.source_statuses(s)
+
+
+def _status_text(r: sources.SourceStatus) -> str:
+    if not r.enabled:
+        return "paused"
+    if r.last_run_at is None:
+        return "never synced"
+    return f"{r.last_status} {local_time(r.last_run_at)}"
+
+
+def table(rows: list[sources.SourceStatus]) -> None:
+    """Every source: CRM, where its token comes from, schedule, last sync, next one."""
+    if not rows:
+        st.info(
+            "No CRM is connected yet. Add one below: HubSpot, Pipedrive or Salesforce. Its "
+            "token stays in the server's environment (or `.streamlit/secrets.toml`); "
+            "Smarketing stores only where to find it.",
+            icon=":material/info:",
+        )
+        return
+    frame = pd.DataFrame(
+        [
+            {
+                "Source": r.name,
+                "CRM": r.label,
+                "Token from": r.token_from,
+                "Every": f"{r.every_minutes} min",
+                "Last sync": _status_text(r),
+                "Last success": local_time(r.last_ok_at),
+                "Next": local_time(r.next_due_at) if r.enabled else "—",
+            }
+            for r in rows
+        ]
+    )
+    st.dataframe(frame, hide_index=True, width="stretch")
+    for r in rows:
+        if r.last_status == "failed" and r.last_message:
+            st.error(
+                f"**{r.name}**: the last sync failed — {r.last_message}",
+                icon=":material/sync_problem:",
+            )
+
+
+def add_form(engine: Engine, actor: Actor) -> None:
+    """The form that adds a source (nothing typed is lost on an error: the form keeps it)."""
+    with st.form("source_add", clear_on_submit=False, border=True):
+        st.markdown("**Add a source**")
+        left, right = st.columns(2)
+        name = left.text_input("Name", key="source_add_name", placeholder="hubspot")
+        kind = right.selectbox("CRM", list(LABELS), format_func=LABELS.get, key="source_add_kind")
+        token_env = left.text_input(
+            "Token from",
+            key="source_add_token",
+            placeholder="HUBSPOT_TOKEN",
+            help="The name of the environment variable that holds the token (or "
+            "secrets:KEY for a key of .streamlit/secrets.toml) — never the token itself.",
+        )
+        every = right.number_input(
+            "Sync every (minutes)", 1, 1440, sources.EVERY_MINUTES, key="source_add_every"
+        )
+        base_url = left.text_input(
+            "API address (optional)",
+            key="source_add_url",
+            help="Leave empty for the CRM's own; a test server's address for trials.",
+        )
+        webhook = right.text_input(
+            "Webhook secret from (HubSpot, optional)",
+            key="source_add_webhook",
+            help="The variable holding your HubSpot app's client secret, to accept its webhooks.",
+        )
+        if not st.form_submit_button("Add source", type="primary"):
+            return
+    try:
+        with session(engine) as s:
+            added = sources.add_source(
+                s,
+                actor=actor,
+                name=name,
+                kind=kind,
+                token_env=token_env,
+                base_url=base_url,
+                every_minutes=int(every),
+                webhook_secret_env=webhook,
+            )
+    except SmarketingError as exc:
+        st.error(str(exc), icon=":material/block:")
+        return
+    st.session_state[CHOSEN] = added.name
+    st.session_state[widgets.FLASH_KEY] = (
+        f"Added {added.name}. Test the connection, check the mapping, then run the first sync."
+    )
+    st.rerun()
+
+
+def choose(rows: list[sources.SourceStatus]) -> sources.SourceStatus | None:
+    if not rows:
+        return None
+    names = [r.name for r in rows]
+    if st.session_state.get(CHOSEN) not in names:
+        st.session_state[CHOSEN] = names[0]
+    picked = st.selectbox("Source", names, key=CHOSEN)
+    return next(r for r in rows if r.name == picked)
+
+
+def check(engine: Engine, row: sources.SourceStatus) -> None:
+    """ "Test connection": one line on the account, or what is wrong."""
+    if not st.button("Test connection", key="source_test", icon=":material/network_check:"):
+        return
+    with session(engine) as s:
+        source = sources.get_source(s, row.name)
+        s.expunge(source)
+    with st.spinner(f"Asking {row.label}…"):
+        try:
+            found = sources.connection_check(source)
+        except SmarketingError as exc:
+            st.error(str(exc), icon=":material/link_off:")
+            return
+    st.success(f"Connected: {found}", icon=":material/check_circle:")
+
+
+def mapping(engine: Engine, actor: Actor, row: sources.SourceStatus) -> None:
+    """The mapping preview: the first records read from the CRM, each API field with the
+    lead field it is imported into (editable, as for a CSV), and the first leads."""
+    st.markdown("**Field mapping** — read from the first records of the account")
+    if st.button("Read the first records", key="source_preview_go", icon=":material/preview:"):
+        with st.spinner(f"Reading from {row.label}…"):
+            try:
+                st.session_state[PREVIEW] = (row.name, sync.preview(engine, row.name, actor=actor))
+            except SmarketingError as exc:
+                st.error(str(exc), icon=":material/link_off:")
+                return
+    shown = st.session_state.get(PREVIEW)
+    if not shown or shown[0] != row.name:
+        st.caption("Nothing read yet: the mapping shows once the first records are read.")
+        return
+    found: sync.Preview = shown[1]
+    if not found.columns:
+        st.info("The account has no records yet.", icon=":material/info:")
+        return
+    labels = (
+        {t: target_label(t) for t in (*SPECS[found.format].columns, "external_id")}
+        if (found.format in SPECS)
+        else {}
+    )
+    picked = import_views.mapping_editor(
+        found.columns, found.mapping, labels, ("source", row.name, tuple(found.columns))
+    )
+    if st.button("Save mapping", key="source_mapping_save"):
+        defaults = default_mapping(found.format, found.columns)
+        changes = {c: t for c, t in picked.items() if defaults.get(c) != t}
+        changes |= {c: "" for c in defaults if c not in picked}
+        try:
+            with session(engine) as s:
+                sources.set_mapping(s, row.name, changes, actor=actor)
+        except SmarketingError as exc:
+            st.error(str(exc), icon=":material/block:")
+            return
+        st.session_state.pop(PREVIEW, None)
+        st.session_state[widgets.FLASH_KEY] = "Mapping saved; the next sync reads with it."
+        st.rerun()
+    if found.leads:
+        st.caption("The first leads as they would be stored:")
+        st.dataframe(pd.DataFrame(found.leads), hide_index=True, width="stretch")
+    for line in found.rejects[:10]:
+        st.warning(line, icon=":material/block:")
+
+
+def run_sync(engine: Engine, actor: Actor, row: sources.SourceStatus, demo_present: bool) -> None:
+    """Sync now (the first one is full), with a progress bar; the result as a flash."""
+    first = not row.has_cursor
+    remove_demo, keep = False, True
+    if demo_present:
+        remove_demo, keep = demo_views.removal_choice(engine, actor)
+    left, right = st.columns(2)
+    go = left.button(
+        "Run the first full sync" if first else "Sync now",
+        type="primary",
+        key="source_sync",
+        icon=":material/sync:",
+        disabled=not row.enabled or (demo_present and not remove_demo),
+    )
+    full = right.button(
+        "Full sync", key="source_full", disabled=first or not row.enabled or demo_present
+    )
+    if not (go or full):
+        return
+    bar = st.progress(0.0, text=f"Reading {row.label}…")
+    try:
+        result = sync.sync_source(
+            engine,
+            row.name,
+            actor=actor,
+            full=full,
+            remove_demo=remove_demo,
+            keep_starting_point=keep,
+            progress=lambda f, t: bar.progress(min(max(f, 0.0), 1.0), text=t),
+            now=widgets.now(),
+        )
+    except SmarketingError as exc:
+        bar.empty()
+        st.error(str(exc), icon=":material/sync_problem:")
+        return
+    bar.empty()
+    text = f"{row.name}: {result.summary} ({result.seconds:.1f} s)."
+    if result.rejects:
+        text += "\n\nRejected: " + "; ".join(safe_markdown(r) for r in result.rejects[:5])
+    st.session_state[widgets.FLASH_KEY] = text
+    st.rerun()
+
+
+def schedule(engine: Engine, actor: Actor, row: sources.SourceStatus) -> None:
+    """The schedule and pause/resume."""
+    with st.form("source_schedule", border=False):
+        left, right = st.columns(2)
+        every = left.number_input(
+            "Sync every (minutes)", 1, 1440, row.every_minutes, key="source_every"
+        )
+        enabled = right.toggle("Syncing by itself", value=row.enabled, key="source_enabled")
+        if not st.form_submit_button("Save schedule"):
+            return
+    try:
+        with session(engine) as s:
+            sources.update_source(
+                s, row.name, actor=actor, every_minutes=int(every), enabled=enabled
+            )
+    except SmarketingError as exc:
+        st.error(str(exc), icon=":material/block:")
+        return
+    st.session_state[widgets.FLASH_KEY] = f"{row.name}: schedule saved."
+    st.rerun()
