@@ -485,13 +485,16 @@ def read_lead_records(
     of the same format: one rule for every way a lead comes in. ``first_row`` numbers the
     records (a sync numbers them across its chunks); keys starting with ``_`` are the
     connector's notes, not fields. Nothing is imported when no record has an id."""
-    keys: dict[str, None] = {}
+    seen: dict[str, None] = {}
     for record in records:
-        keys.update(dict.fromkeys(k for k in record if not k.startswith("_")))
-    frame = pd.DataFrame.from_records(
-        [[_cell(record.get(k)) for k in keys] for record in records], columns=list(keys)
-    )
-    frame.index = pd.RangeIndex(first_row, first_row + len(frame), name="row")
+        seen.update(dict.fromkeys(record))
+    keys = [k for k in seen if not k.startswith("_")]
+    columns = {}
+    for key in keys:
+        values = [record.get(key) for record in records]
+        columns[key] = [v if type(v) is str else _cell(v) for v in values]
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(first_row, first_row + len(records)))
+    frame.index.name = "row"
     table = _Table(frame, ",", "utf-8")
     return _read_lead_table(table, name, format, None, tz, changes, comma_thousands=False)
 

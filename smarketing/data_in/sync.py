@@ -55,9 +55,12 @@ from smarketing.errors import InvalidInput
 from smarketing.store.db import bump_data_version
 from smarketing.store.models import DataSource, ImportRun, User, utcnow
 
-#: Records (leads and activities) stored per checkpoint. Larger chunks plan fewer times
-#: (each chunk reads the stored spellings once) but redo more after a failure.
-CHUNK = 5000
+#: Records (leads and activities) stored per checkpoint, at most, and the seconds a chunk
+#: may take to read before it is stored all the same (a slow API still checkpoints). Each
+#: checkpoint recounts the rollups of the days its chunk touched and the planner reads the
+#: stored spellings again: larger chunks cost less, but redo more after a failure.
+CHUNK = 20000
+CHUNK_SECONDS = 15.0
 #: Rejected records kept in a result's ``rejects`` (the count is always whole).
 REJECTS_KEPT = 100
 
@@ -126,16 +129,19 @@ def _check_now(now: datetime | None) -> datetime:
     return now.astimezone(UTC)
 
 
-def _chunks(pages: Iterator[Page], size: int) -> Iterator[list[Page]]:
-    """Consecutive pages holding about ``size`` records each (a chunk ends after a page)."""
+def _chunks(pages: Iterator[Page], size: int, seconds: float) -> Iterator[list[Page]]:
+    """Consecutive pages holding about ``size`` records each, or read in about ``seconds``
+    (a chunk ends after a page)."""
     chunk: list[Page] = []
-    held = 0
+    held, began = 0, time.monotonic()
     for page in pages:
         chunk.append(page)
         held += len(page.leads) + len(page.activities)
-        if held >= size:
+        if held >= size or time.monotonic() - began >= seconds:
             yield chunk
             chunk, held = [], 0
+        if not chunk:
+            began = time.monotonic()
     if chunk:
         yield chunk
 
@@ -334,7 +340,7 @@ def sync_source(
     last_cursor = None
     try:
         client = connector or connector_for(source, sleep=sleep)
-        for chunk in _chunks(client.pages(cursor), CHUNK):
+        for chunk in _chunks(client.pages(cursor), CHUNK, CHUNK_SECONDS):
             leads = _with_owners([r for p in chunk for r in p.leads], fmt, changes, users)
             items = [a for p in chunk for a in p.activities]
             first = result.fetched + 1
