@@ -294,22 +294,27 @@ PIPEDRIVE = FormatSpec(
     # the lead fields without the prefix). A deal export's row is one deal: its id is the
     # record; won and lost times are the customer and lost dates. A lost *deal* is no
     # rejected MQL, so the deal status and lost reason are not read as a verdict.
+    # Then the API names the connector (smarketing.connectors.pipedrive) reads: a person's
+    # fields, its organization's name, its owner's name and its first deal's fields as
+    # "deal.<field>".
     columns={
         "external_id": ("Lead - ID", "Deal - ID", "Person - ID", "ID"),
-        "first_name": ("Person - First name",),
-        "last_name": ("Person - Last name",),
-        "full_name": ("Person - Name", "Deal - Contact person"),
+        "first_name": ("Person - First name", "first_name"),
+        "last_name": ("Person - Last name", "last_name"),
+        "full_name": ("Person - Name", "Deal - Contact person", "name"),
         "email": (
             "Person - Email",
             "Person - Email - Work",
             "Person - Email - Home",
             "Person - Email - Other",
+            "email",
         ),
         "company": (
             "Organization - Name",
             "Organisation - Name",
             "Person - Organization",
             "Deal - Organization",
+            "org_name",
         ),
         "title": ("Person - Job title",),
         "created_at": (
@@ -320,10 +325,12 @@ PIPEDRIVE = FormatSpec(
             "Deal created",
             "Person - Person created",
             "Person created",
+            "add_time",
         ),
-        "customer_at": ("Deal - Won time", "Won time"),
-        "lost_at": ("Deal - Lost time", "Lost time"),
-        "owner": ("Lead - Owner", "Deal - Owner", "Person - Owner", "Owner"),
+        "opportunity_at": ("deal.add_time",),
+        "customer_at": ("Deal - Won time", "Won time", "deal.won_time"),
+        "lost_at": ("Deal - Lost time", "Lost time", "deal.lost_time"),
+        "owner": ("Lead - Owner", "Deal - Owner", "Person - Owner", "Owner", "owner_name"),
         "source": (
             "Lead - Source channel",
             "Deal - Source channel",
@@ -332,7 +339,7 @@ PIPEDRIVE = FormatSpec(
             "Lead - Source",
             "Source",
         ),
-        "deal_value": ("Lead - Value", "Deal - Value", "Value"),
+        "deal_value": ("Lead - Value", "Deal - Value", "Value", "deal.value"),
         "crm_status": ("Lead - Status", "Status"),
         "archived": ("Lead - Archived", "Archived"),
         "crm_rejection_reason": ("Lead - Lost reason", "Lost reason", *_REASON_HEADERS),
@@ -462,6 +469,8 @@ _COMMON = frozenset(
         "persona",
         "first name",
         "last name",
+        "first_name",
+        "last_name",
         "create date",
         "created date",
         "campaign",
