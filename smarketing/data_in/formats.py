@@ -218,7 +218,10 @@ SALESFORCE = FormatSpec(
     name="salesforce",
     source_system="salesforce",
     # Lead and Contact: report column labels, then API names (Data Loader, Workbench,
-    # `sf data export`); a relationship column as the API writes it (Owner.Name).
+    # `sf data export`); a relationship column as the API writes it (Owner.Name). The
+    # connector (smarketing.connectors.salesforce) adds its lead's or contact's first
+    # opportunity as Opportunity.CreatedDate, .WonDate / .LostDate (its CloseDate when won /
+    # lost) and .Amount.
     columns={
         "external_id": ("Lead ID", "Id", "Lead ID (18)", "Contact ID", "Contact ID (18)"),
         "first_name": ("First Name", "FirstName"),
@@ -230,6 +233,9 @@ SALESFORCE = FormatSpec(
         "created_at": ("Create Date", "Created Date", "CreatedDate"),
         "mql_at": ("MQL Date", "MQL_Date__c"),
         "sql_at": ("Converted Date", "ConvertedDate"),
+        "opportunity_at": ("Opportunity.CreatedDate",),
+        "customer_at": ("Opportunity.WonDate",),
+        "lost_at": ("Opportunity.LostDate",),
         "is_converted": ("Converted", "IsConverted"),
         "source": ("Lead Source", "LeadSource"),
         "campaign": ("Campaign", "Campaign Name"),
@@ -243,6 +249,7 @@ SALESFORCE = FormatSpec(
             "OwnerId",
         ),
         "score": ("Lead Score", "Lead_Score__c"),
+        "deal_value": ("Opportunity.Amount",),
         "crm_status": ("Lead Status", "Status"),
         "crm_rejection_reason": (*_REASON_HEADERS, "Unqualified_Reason__c"),
         "employees": ("No. of Employees", "Employees", "Number of Employees", "NumberOfEmployees"),
