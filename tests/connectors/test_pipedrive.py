@@ -9,6 +9,7 @@ import socket
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from smarketing.connectors import connector_class
@@ -272,3 +273,14 @@ def test_page_leads_read_by_the_pipedrive_import_rules(server, sleeps):
     assert values["opportunity_at"] == BASE + timedelta(minutes=9, days=1)
     assert values["customer_at"] == BASE + timedelta(minutes=9, days=11)
     assert values["deal_value"] == 1009
+
+
+def test_the_fakes_change_endpoint_feeds_an_incremental_run(server, sleeps):
+    fake = FakePipedrive(20)
+    connector = connect(server, fake, sleeps)
+    cursor = everything(connector)[0][-1].cursor
+    answer = httpx.post(f"{connector.base_url}/_fake/change?persons=3").json()
+    _, leads, _ = everything(connector, cursor)
+    assert [p["id"] for p in persons_of(leads)] == ["1", "2", "3"]
+    assert {p["last_name"].endswith("-Endret") for p in persons_of(leads)} == {True}
+    assert json.loads(cursor)["persons"]["since"] < answer["data"]["changed_at"]

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import requests
 
 from smarketing.connectors import connector_class
 from smarketing.connectors.base import (
@@ -330,3 +331,12 @@ def test_page_leads_read_by_the_salesforce_import_rules(server, sleeps):
     assert twenty["deal_value"] == 5020
     assert "sql_at" in twenty
     assert "sql_at" not in values[lead_id(2)]  # not converted: no ConvertedDate
+
+
+def test_the_fakes_change_endpoint_feeds_an_incremental_run(server, sleeps):
+    fake = FakeSalesforce(20)
+    connector = connect(server, fake, sleeps)
+    cursor = everything(connector)[0][-1].cursor
+    requests.post(f"{connector.base_url}/_fake/change?leads=3", timeout=5)
+    _, leads = everything(connector, cursor)
+    assert [p["Id"] for p in people(leads)] == [lead_id(1), lead_id(2), lead_id(3)]

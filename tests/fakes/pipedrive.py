@@ -8,7 +8,9 @@ Data is seeded and deterministic: person ``i`` (1..N) was added at ``BASE + i`` 
 every third person has a deal (every ninth won, every ninth+3 lost, every 18th also a
 later lost second deal); every second person a done activity (call, meeting, email or
 task in turn; every tenth not done). ``change_persons``/``change_deals``/
-``add_activity`` change records at a given time, for incremental runs.
+``add_activity`` change records at a given time, for incremental runs; ``--changed N``
+(standalone) or ``POST /_fake/change?persons=N`` changes persons 1..N a minute after the
+latest change.
 
     python -m tests.fakes.pipedrive --port 8765 --persons 1000 [--token T] [--seed 7]
 """
@@ -166,6 +168,21 @@ class FakePipedrive:
                 person["name"] = f"{person['first_name']} {person['last_name']}"
                 person["update_time"] = ts(at)
 
+    def change_first(self, count: int) -> datetime:
+        """Change persons 1..``count`` a minute after the latest change in the company (the
+        standalone fake's ``--changed N`` and ``POST /_fake/change?persons=N``)."""
+        latest = max(
+            (
+                r["update_time"]
+                for t in (self.persons, self.deals, self.activities)
+                for r in t.values()
+            ),
+            default=ts(BASE),
+        )
+        at = datetime.fromisoformat(latest.replace("Z", "+00:00")) + timedelta(minutes=1)
+        self.change_persons(range(1, min(count, len(self.persons)) + 1), at)
+        return at
+
     def win_deal(self, deal_id: int, at: datetime) -> None:
         with self._lock:
             deal = self.deals[deal_id]
@@ -179,6 +196,9 @@ class FakePipedrive:
         fault = self.faults.take(request)
         if fault is not None:
             return fault.response()
+        if request.method == "POST" and request.path == "/_fake/change":
+            at = self.change_first(int(request.args.get("persons", "1")))
+            return self._ok({"changed_at": ts(at)})
         given = request.headers.get("x-api-token") or request.args.get("api_token")
         if given != self.token:
             return Response(json.dumps(UNAUTHORIZED), status=401, content_type="application/json")
@@ -248,8 +268,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--persons", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--token", default=TOKEN)
+    parser.add_argument("--changed", type=int, default=0, help="persons 1..N changed")
     args = parser.parse_args(argv)
-    serve_forever(FakePipedrive(args.persons, seed=args.seed, token=args.token), args.port)
+    fake = FakePipedrive(args.persons, seed=args.seed, token=args.token)
+    if args.changed:
+        fake.change_first(args.changed)
+    serve_forever(fake, args.port)
 
 
 __all__ = ["BASE", "TOKEN", "FakePipedrive", "Fault", "main", "ts"]

@@ -14,7 +14,9 @@ converted three days later into a contact (and, every tenth, an opportunity, won
 twentieth); every seventh other one "Closed - Not Converted"; every second has an MQL date
 a day after creation; every fourth is owned by a queue. N // 4 contacts of their own, every
 third with an opportunity (closed lost for every sixth; every ninth has a later won one
-too). ``change_leads``/``win_opportunity`` change records at a given time.
+too). ``change_leads``/``win_opportunity`` change records at a given time; ``--changed N``
+(standalone) or ``POST /_fake/change?leads=N`` changes leads 1..N a minute after the latest
+change.
 
     python -m tests.fakes.salesforce --port 8766 --leads 1000 [--token T]
 """
@@ -382,6 +384,18 @@ class FakeSalesforce:
                 lead["LastName"] += "-Endret"
                 lead["SystemModstamp"] = stamp(at)
 
+    def change_first(self, count: int) -> datetime:
+        """Change leads 1..``count`` a minute after the latest change in the org (the
+        standalone fake's ``--changed N`` and ``POST /_fake/change?leads=N``)."""
+        stamps = [
+            _time(r["SystemModstamp"])
+            for name in ("Lead", "Contact", "Opportunity")
+            for r in self.tables[name].values()
+        ]
+        at = max(stamps, default=BASE) + timedelta(minutes=1)
+        self.change_leads(range(1, min(count, len(self.tables["Lead"])) + 1), at)
+        return at
+
     def win_opportunity(self, opportunity_id: str, at: datetime) -> None:
         with self._lock:
             self.tables["Opportunity"][opportunity_id].update(
@@ -399,6 +413,9 @@ class FakeSalesforce:
         fault = self.faults.take(request)
         if fault is not None:
             return fault.response()
+        if request.method == "POST" and request.path == "/_fake/change":
+            at = self.change_first(int(request.args.get("leads", "1")))
+            return Response(json.dumps({"changed_at": stamp(at)}), content_type="application/json")
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return errors(401, "INVALID_SESSION_ID", "Session expired or invalid")
         prefix = f"/services/data/v{VERSION}/"
@@ -504,8 +521,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--leads", type=int, default=1000)
     parser.add_argument("--token", default=TOKEN)
+    parser.add_argument("--changed", type=int, default=0, help="leads 1..N changed")
     args = parser.parse_args(argv)
-    serve_forever(FakeSalesforce(args.leads, token=args.token), args.port)
+    fake = FakeSalesforce(args.leads, token=args.token)
+    if args.changed:
+        fake.change_first(args.changed)
+    serve_forever(fake, args.port)
 
 
 __all__ = ["BASE", "TOKEN", "FakeSalesforce", "Fault", "day", "main", "stamp"]
