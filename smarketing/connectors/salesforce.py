@@ -269,7 +269,7 @@ class Salesforce(Connector):
                 raise MissingScope(self._scope_message(what, code, message)) from None
             except SalesforceMalformedRequest as exc:
                 code, message = _errors(exc)
-                if code == "INVALID_TYPE":
+                if code in ("INVALID_TYPE", "INVALID_FIELD"):
                     raise MissingScope(self._scope_message(what, code, message)) from None
                 raise ConnectorError(f"{what}: Salesforce says {code}: {message}") from None
             except SalesforceResourceNotFound as exc:
@@ -291,8 +291,8 @@ class Salesforce(Connector):
     def _scope_message(what: str, code: str, message: str) -> str:
         return (
             f"{what}: Salesforce refused ({code}: {message}). The token's user needs the "
-            "“API Enabled” permission and Read on Lead, Contact and Opportunity (and their "
-            "fields) in a profile or permission set"
+            "“API Enabled” permission and Read on Lead, Contact and Opportunity and their "
+            "fields (field-level security) in a profile or permission set"
         )
 
     def _query(self, soql: str, what: str) -> dict[str, Any]:
@@ -346,9 +346,16 @@ class Salesforce(Connector):
     # --- the account ------------------------------------------------------------------------
 
     def check(self) -> str:
+        """Reads one record of each object with every field the sync asks for, so a field
+        hidden by field-level security shows here, not at the first sync."""
         custom = self.custom_lead_fields()
-        for name in ("Contact", "Opportunity"):
-            self._query(f"SELECT Id FROM {name} LIMIT 1", f"Salesforce {name}")
+        selects = (
+            ("Lead", (*LEAD_FIELDS, *custom)),
+            ("Contact", CONTACT_FIELDS),
+            ("Opportunity", OPPORTUNITY_FIELDS),
+        )
+        for name, fields in selects:
+            self._query(f"SELECT {', '.join(fields)} FROM {name} LIMIT 1", f"Salesforce {name}")
         host = urlparse(self.base_url).netloc
         extra = f"; custom fields {', '.join(custom)}" if custom else ""
         return f"Salesforce {host}: Lead, Contact and Opportunity readable{extra}"

@@ -340,3 +340,24 @@ def test_the_fakes_change_endpoint_feeds_an_incremental_run(server, sleeps):
     requests.post(f"{connector.base_url}/_fake/change?leads=3", timeout=5)
     _, leads = everything(connector, cursor)
     assert [p["Id"] for p in people(leads)] == [lead_id(1), lead_id(2), lead_id(3)]
+
+
+def test_a_hidden_field_shows_in_the_connection_test(server, sleeps):
+    fake = FakeSalesforce(5)
+    fake.faults.add(
+        Fault(
+            400,
+            [
+                {
+                    "message": "No such column 'Email' on entity 'Contact'.",
+                    "errorCode": "INVALID_FIELD",
+                }
+            ],
+            path=QUERY,
+        )
+    )
+    with pytest.raises(
+        MissingScope, match=r"Salesforce Lead: .*No such column 'Email'.*field-level"
+    ):
+        connect(server, fake, sleeps).check()
+    assert "SELECT Id, FirstName" in fake.requests[-1][1]["q"]
