@@ -1,4 +1,4 @@
-"""A local HTTP server on 127.0.0.1 per test, serving a fake CRM."""
+"""A local HTTP server on 127.0.0.1, serving a fake CRM."""
 
 from __future__ import annotations
 
@@ -8,21 +8,29 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 
-@pytest.fixture
-def server():
-    """A threaded pytest-httpserver on 127.0.0.1; ``serve(fake)`` routes every request to
-    ``fake.handle`` and returns the server's base URL."""
+@pytest.fixture(scope="module")
+def _httpserver():
     httpserver = HTTPServer(host="127.0.0.1", port=0, threaded=True)
     httpserver.start()
-
-    def serve(fake) -> str:
-        httpserver.expect_request(re.compile(".*")).respond_with_handler(fake.handle)
-        return httpserver.url_for("").rstrip("/")
-
-    httpserver.serve = serve
     yield httpserver
     httpserver.clear()
     httpserver.stop()
+
+
+@pytest.fixture
+def server(_httpserver):
+    """A threaded pytest-httpserver on 127.0.0.1 (one per test module, its handlers reset
+    per test); ``server.serve(fake)`` routes every request to ``fake.handle`` and returns
+    the server's base URL."""
+    _httpserver.clear()
+
+    def serve(fake) -> str:
+        _httpserver.expect_request(re.compile(".*")).respond_with_handler(fake.handle)
+        return _httpserver.url_for("").rstrip("/")
+
+    _httpserver.serve = serve
+    yield _httpserver
+    _httpserver.clear()
 
 
 @pytest.fixture

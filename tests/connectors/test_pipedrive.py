@@ -284,3 +284,13 @@ def test_the_fakes_change_endpoint_feeds_an_incremental_run(server, sleeps):
     assert [p["id"] for p in persons_of(leads)] == ["1", "2", "3"]
     assert {p["last_name"].endswith("-Endret") for p in persons_of(leads)} == {True}
     assert json.loads(cursor)["persons"]["since"] < answer["data"]["changed_at"]
+
+
+def test_pages_are_streamed_not_read_ahead(server, sleeps):
+    fake = FakePipedrive(50)
+    pages = connect(server, fake, sleeps).pages(None)
+    first = next(pages)
+    assert [p["id"] for p in first.leads] == [str(i) for i in range(1, 8)]
+    listed = [path for path, _ in fake.requests if path.startswith("/api/v2/")]
+    assert listed == ["/api/v2/persons", "/api/v2/organizations"]  # page 1 and its orgs
+    pages.close()

@@ -361,3 +361,12 @@ def test_a_hidden_field_shows_in_the_connection_test(server, sleeps):
     ):
         connect(server, fake, sleeps).check()
     assert "SELECT Id, FirstName" in fake.requests[-1][1]["q"]
+
+
+def test_pages_are_streamed_not_read_ahead(server, sleeps):
+    fake = FakeSalesforce(40)
+    pages = connect(server, fake, sleeps).pages(None)
+    first = next(pages)
+    assert [p["Id"] for p in first.leads] == [lead_id(i) for i in range(1, 9) if i != 5]
+    assert not any(path.startswith(QUERY + "/01g") for path, _ in fake.requests)
+    pages.close()
