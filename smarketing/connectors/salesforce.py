@@ -217,6 +217,9 @@ class Salesforce(Connector):
         self._api: SalesforceApi | None = None
         self._custom: tuple[str, ...] | None = None
 
+    def close(self) -> None:
+        self._session.close()
+
     # --- the client -------------------------------------------------------------------------
 
     @property
