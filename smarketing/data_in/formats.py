@@ -218,7 +218,10 @@ SALESFORCE = FormatSpec(
     name="salesforce",
     source_system="salesforce",
     # Lead and Contact: report column labels, then API names (Data Loader, Workbench,
-    # `sf data export`); a relationship column as the API writes it (Owner.Name).
+    # `sf data export`); a relationship column as the API writes it (Owner.Name). The
+    # connector (smarketing.connectors.salesforce) adds its lead's or contact's first
+    # opportunity as Opportunity.CreatedDate, .WonDate / .LostDate (its CloseDate when won /
+    # lost) and .Amount.
     columns={
         "external_id": ("Lead ID", "Id", "Lead ID (18)", "Contact ID", "Contact ID (18)"),
         "first_name": ("First Name", "FirstName"),
@@ -230,6 +233,9 @@ SALESFORCE = FormatSpec(
         "created_at": ("Create Date", "Created Date", "CreatedDate"),
         "mql_at": ("MQL Date", "MQL_Date__c"),
         "sql_at": ("Converted Date", "ConvertedDate"),
+        "opportunity_at": ("Opportunity.CreatedDate",),
+        "customer_at": ("Opportunity.WonDate",),
+        "lost_at": ("Opportunity.LostDate",),
         "is_converted": ("Converted", "IsConverted"),
         "source": ("Lead Source", "LeadSource"),
         "campaign": ("Campaign", "Campaign Name"),
@@ -243,6 +249,7 @@ SALESFORCE = FormatSpec(
             "OwnerId",
         ),
         "score": ("Lead Score", "Lead_Score__c"),
+        "deal_value": ("Opportunity.Amount",),
         "crm_status": ("Lead Status", "Status"),
         "crm_rejection_reason": (*_REASON_HEADERS, "Unqualified_Reason__c"),
         "employees": ("No. of Employees", "Employees", "Number of Employees", "NumberOfEmployees"),
@@ -294,22 +301,27 @@ PIPEDRIVE = FormatSpec(
     # the lead fields without the prefix). A deal export's row is one deal: its id is the
     # record; won and lost times are the customer and lost dates. A lost *deal* is no
     # rejected MQL, so the deal status and lost reason are not read as a verdict.
+    # Then the API names the connector (smarketing.connectors.pipedrive) reads: a person's
+    # fields, its organization's name, its owner's name and its first deal's fields as
+    # "deal.<field>".
     columns={
         "external_id": ("Lead - ID", "Deal - ID", "Person - ID", "ID"),
-        "first_name": ("Person - First name",),
-        "last_name": ("Person - Last name",),
-        "full_name": ("Person - Name", "Deal - Contact person"),
+        "first_name": ("Person - First name", "first_name"),
+        "last_name": ("Person - Last name", "last_name"),
+        "full_name": ("Person - Name", "Deal - Contact person", "name"),
         "email": (
             "Person - Email",
             "Person - Email - Work",
             "Person - Email - Home",
             "Person - Email - Other",
+            "email",
         ),
         "company": (
             "Organization - Name",
             "Organisation - Name",
             "Person - Organization",
             "Deal - Organization",
+            "org_name",
         ),
         "title": ("Person - Job title",),
         "created_at": (
@@ -320,10 +332,12 @@ PIPEDRIVE = FormatSpec(
             "Deal created",
             "Person - Person created",
             "Person created",
+            "add_time",
         ),
-        "customer_at": ("Deal - Won time", "Won time"),
-        "lost_at": ("Deal - Lost time", "Lost time"),
-        "owner": ("Lead - Owner", "Deal - Owner", "Person - Owner", "Owner"),
+        "opportunity_at": ("deal.add_time",),
+        "customer_at": ("Deal - Won time", "Won time", "deal.won_time"),
+        "lost_at": ("Deal - Lost time", "Lost time", "deal.lost_time"),
+        "owner": ("Lead - Owner", "Deal - Owner", "Person - Owner", "Owner", "owner_name"),
         "source": (
             "Lead - Source channel",
             "Deal - Source channel",
@@ -332,7 +346,7 @@ PIPEDRIVE = FormatSpec(
             "Lead - Source",
             "Source",
         ),
-        "deal_value": ("Lead - Value", "Deal - Value", "Value"),
+        "deal_value": ("Lead - Value", "Deal - Value", "Value", "deal.value"),
         "crm_status": ("Lead - Status", "Status"),
         "archived": ("Lead - Archived", "Archived"),
         "crm_rejection_reason": ("Lead - Lost reason", "Lost reason", *_REASON_HEADERS),
@@ -462,6 +476,8 @@ _COMMON = frozenset(
         "persona",
         "first name",
         "last name",
+        "first_name",
+        "last_name",
         "create date",
         "created date",
         "campaign",
