@@ -183,6 +183,9 @@ class Connector(ABC):
         """One line on the account reached (e.g. "HubSpot account 1234: 5 owners"), or a
         :class:`ConnectorError` saying what is wrong."""
 
+    def close(self) -> None:  # noqa: B027 (a connector without connections of its own)
+        """Let go of the connector's HTTP connections (the sync calls it when done)."""
+
     @abstractmethod
     def pages(self, cursor: str | None) -> Iterator[Page]:
         """The records changed since ``cursor`` (None: everything), oldest change first,

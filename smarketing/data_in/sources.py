@@ -277,7 +277,11 @@ def connector_for(source: DataSource, *, sleep: Callable[[float], None] = time.s
 def connection_check(source: DataSource) -> str:
     """One line on the account the source reaches, or a ConnectorError saying what is wrong
     (a wrong token, a missing scope, no network)."""
-    return connector_for(source).check()
+    client = connector_for(source)
+    try:
+        return client.check()
+    finally:
+        client.close()
 
 
 def format_of(source: DataSource) -> str:

@@ -338,6 +338,7 @@ def sync_source(
     batches = None if run_id is None else Batches(engine, run_id)
     report(0.0, f"Reading {what}…")
     last_cursor = None
+    client = None
     try:
         client = connector or connector_for(source, sleep=sleep)
         for chunk in _chunks(client.pages(cursor), CHUNK, CHUNK_SECONDS):
@@ -350,7 +351,9 @@ def sync_source(
             quiet = lambda _f, _t: None  # noqa: E731 (the chunk's own steps report nothing)
             with engine.connect() as conn:
                 if leads:
-                    parsed = read_lead_records(leads, source.name, format=fmt, changes=changes)
+                    parsed = read_lead_records(
+                        leads, source.name, format=fmt, changes=changes, columns=client.fields
+                    )
                     parsed.source_system = source.kind
                     done = lead_steps(conn, batches, parsed, actor=actor, now=now, report=quiet)
                     result.add(done)
@@ -372,6 +375,7 @@ def sync_source(
                 f"{result.fetched:,}{f' of {total:,}' if total else ''} records read; "
                 + result.summary,
             )
+        client.close()
         result.seconds = round(time.perf_counter() - started, 3)
         if batches is not None:
             finished = now + timedelta(seconds=result.seconds)
@@ -380,6 +384,9 @@ def sync_source(
             )
     except BaseException as exc:  # Ctrl-C too: the chunk being written is undone
         result.seconds = round(time.perf_counter() - started, 3)
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()
         if run_id is None:
             raise
         stored = (
@@ -444,18 +451,20 @@ def freshness(engine: Engine) -> Freshness | None:
     with engine.connect() as conn:
         if conn.execute(select(_SOURCE.c.id).limit(1)).first() is None:
             return None
-        ok = conn.execute(
-            select(func.max(_RUN.c.finished_at)).where(
-                _RUN.c.source_id.is_not(None), _RUN.c.status == "done"
-            )
-        ).scalar()
+        # the newest successful sync, and a failed one started after it (runs are numbered
+        # in the order they start)
+        done = select(_RUN.c.id, _RUN.c.finished_at).where(
+            _RUN.c.source_id.is_not(None), _RUN.c.status == "done"
+        )
+        last = conn.execute(done.order_by(_RUN.c.id.desc()).limit(1)).first()
+        ok = last.finished_at if last is not None else None
         failed = select(_RUN.c.finished_at, _RUN.c.message, _SOURCE.c.name).join(
             _SOURCE, _SOURCE.c.id == _RUN.c.source_id
         )
         failed = failed.where(_RUN.c.status == "failed")
-        if ok is not None:
-            failed = failed.where(_RUN.c.finished_at > ok)
-        row = conn.execute(failed.order_by(_RUN.c.finished_at.desc()).limit(1)).first()
+        if last is not None:
+            failed = failed.where(_RUN.c.id > last.id)
+        row = conn.execute(failed.order_by(_RUN.c.id.desc()).limit(1)).first()
     aware = lambda t: t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t  # noqa: E731
     if row is None:
         return Freshness(aware(ok))
@@ -487,11 +496,16 @@ def preview(
         s.expunge(source)
     client = connector or connector_for(source)
     fmt, changes, what = format_of(source), mapping_changes(source), label(source.kind)
-    page = next(iter(client.pages(None)), Page())
+    try:
+        page = next(iter(client.pages(None)), Page())
+    finally:
+        client.close()
     leads = page.leads[: max(rows, 1) * 4]
     if not leads:
         return Preview(fmt, [], {}, {}, [], [])
-    parsed = read_lead_records(leads, source.name, format=fmt, changes=changes)
+    parsed = read_lead_records(
+        leads, source.name, format=fmt, changes=changes, columns=client.fields
+    )
     columns = list(parsed.raw_rows.columns)
     examples = {}
     for column in columns:
