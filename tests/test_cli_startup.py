@@ -38,6 +38,7 @@ COMMANDS = [
     "export",
     "minutes",
     "meetings",
+    "worker",
 ]
 #: Every command path that has a --help of its own.
 HELP_PATHS = [
