@@ -7,6 +7,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
@@ -82,19 +83,24 @@ def work(
 
     scheduler = build_scheduler(engine, jobs=jobs, blocking=True, runner=runner)
     stopping = threading.Event()
+    signals: list[str] = []
 
-    def stop(signum, _frame) -> None:
-        if stopping.is_set():
-            return
+    def on_signal(signum, _frame) -> None:  # only notes it: a handler must not do I/O
+        signals.append(signal.Signals(signum).name)
         stopping.set()
-        print(
-            f"worker: {signal.Signals(signum).name}: stopping after the runs in progress",
-            file=out,
-            flush=True,
-        )
-        scheduler.shutdown(wait=False)
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    def stop_when_asked() -> None:
+        stopping.wait()
+        while not scheduler.running:  # a signal during the start: wait for it to finish
+            time.sleep(0.01)
+        with printing:
+            print(
+                f"worker: {signals[0]}: stopping after the runs in progress", file=out, flush=True
+            )
+        scheduler.shutdown(wait=False)  # start() returns; the runs in progress go on
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    threading.Thread(target=stop_when_asked, name="worker stop", daemon=True).start()
     try:
         print(
             f"worker {runner.holder}: "
@@ -103,7 +109,7 @@ def work(
             file=out,
             flush=True,
         )
-        scheduler.start()  # blocks until a signal shuts it down
+        scheduler.start()  # blocks until stop_when_asked shuts it down
         runner.wait_idle()
     finally:
         for sig, handler in previous.items():

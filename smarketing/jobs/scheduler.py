@@ -135,6 +135,8 @@ class Runner:
     holder: str = field(default_factory=default_holder)
     report: Callable[[JobRun], None] | None = None
     threads: int = SYNC_THREADS
+    #: The time a run starts (tests give a fixed one).
+    clock: Callable[[], datetime] = utcnow
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
@@ -142,6 +144,7 @@ class Runner:
         self._active = 0
         self._spawned: set[str] = set()
         self._pool: ThreadPoolExecutor | None = None
+        self._closed = False
 
     @property
     def stopping(self) -> bool:
@@ -160,10 +163,28 @@ class Runner:
         lease: timedelta = JOB_LEASE,
         not_within: timedelta | None = None,
     ) -> JobRun:
-        """Run ``func`` under the lock ``name``; never raises."""
+        """Run ``func`` under the lock ``name``; never raises. Counted as in progress until
+        its run is reported."""
         with self._idle:
             self._active += 1
-        started, began = utcnow(), time.monotonic()
+        try:
+            run = self._attempt(name, func, lease, not_within)
+            if run.outcome in (OK, STOPPED):
+                detail = f": {run.detail}" if run.detail else ""
+                logger.info("job %s %s in %.2f s%s", name, run.outcome, run.seconds, detail)
+            if self.report is not None:
+                try:
+                    self.report(run)
+                except Exception:
+                    logger.exception("reporting the run of job %s failed", name)
+            return run
+        finally:
+            with self._idle:
+                self._active -= 1
+                self._idle.notify_all()
+
+    def _attempt(self, name, func, lease, not_within) -> JobRun:
+        started, began = self.clock(), time.monotonic()
         outcome, detail = OK, ""
         try:
             with job_lock(
@@ -189,27 +210,9 @@ class Runner:
             outcome, detail = STOPPED, describe(exc)
         except Exception as exc:
             outcome, detail = ERROR, describe(exc)
-            logger.exception("job %s failed", name)
-        finally:
-            with self._idle:
-                self._active -= 1
-                self._idle.notify_all()
-        run = JobRun(name, outcome, time.monotonic() - began, started, detail)
-        if outcome != SKIPPED:
-            logger.log(
-                logging.ERROR if outcome == ERROR else logging.INFO,
-                "job %s %s in %.2f s%s",
-                name,
-                outcome,
-                run.seconds,
-                f": {detail}" if detail else "",
-            )
-        if self.report is not None:
-            try:
-                self.report(run)
-            except Exception:
-                logger.exception("reporting the run of job %s failed", name)
-        return run
+            seconds = time.monotonic() - began
+            logger.exception("job %s error in %.2f s: %s", name, seconds, detail)
+        return JobRun(name, outcome, time.monotonic() - began, started, detail)
 
     def spawn(
         self, name: str, func: Callable[[JobContext], object], *, lease: timedelta = JOB_LEASE
@@ -217,7 +220,7 @@ class Runner:
         """Start ``func`` under the lock ``name`` in the background pool; False (nothing
         started) when this process already runs it or is shutting down."""
         with self._idle:
-            if name in self._spawned or self.stopping:
+            if name in self._spawned or self.stopping or self._closed:
                 return False
             self._spawned.add(name)
             self._active += 1  # counted from now, so wait_idle never misses it
@@ -247,8 +250,10 @@ class Runner:
             return self._idle.wait_for(lambda: self._active == 0, timeout)
 
     def close(self, wait: bool = True) -> None:
-        """Stop, and (with ``wait``) wait for the runs in progress to end."""
-        self.stop()
+        """Start nothing new in the background, and (with ``wait``) wait for the runs in
+        progress to end (``stop`` first to ask them to end early)."""
+        with self._idle:
+            self._closed = True
         if wait:
             self.wait_idle()
         with self._idle:
