@@ -44,6 +44,12 @@ def add_parser(sub, common) -> None:
 
 def run(args, engine_for) -> int:
     """Run the jobs until stopped, or once each with --once."""
+    import logging
+
+    # a failing job's traceback, and the lock's warnings, on stderr with their time
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     engine = engine_for(args)
     return work(engine, once=args.once, quiet=args.quiet)
 
