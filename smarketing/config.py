@@ -156,6 +156,21 @@ def forwarded_for() -> bool:
     return os.environ.get("SMARKETING_FORWARDED_FOR", "").strip().lower() in {"1", "true", "yes"}
 
 
+def scheduler_enabled() -> bool:
+    """True when this process runs the scheduled jobs (the CRM sync, the event intake) in
+    the server: ``SMARKETING_SCHEDULER`` unset or ``on``; ``off`` when a separate
+    `python -m smarketing worker` runs them."""
+    raw = os.environ.get("SMARKETING_SCHEDULER", "").strip().lower()
+    if raw in {"", "on"}:
+        return True
+    if raw == "off":
+        return False
+    raise InvalidInput(
+        f"SMARKETING_SCHEDULER={raw!r} must be on (the server runs the scheduled jobs, the "
+        "default) or off (a separate `python -m smarketing worker` runs them)"
+    )
+
+
 # --- import limits ----------------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ LAYERS = (
     ("ops",),
     ("demo",),
     ("data_in",),
+    ("jobs",),
     ("charts",),
     ("cli", "__main__"),
     ("ui",),

@@ -32,12 +32,15 @@ COMMANDS = [
     "report",
     "sla",
     "import",
+    "sources",
+    "sync",
     "hot-leads",
     "backup",
     "restore",
     "export",
     "minutes",
     "meetings",
+    "worker",
 ]
 #: Every command path that has a --help of its own.
 HELP_PATHS = [
@@ -46,6 +49,7 @@ HELP_PATHS = [
     *(["users", a] for a in ("add", "list", "set-password", "disable", "enable")),
     ["report", "sla"],
     ["report", "quality"],
+    *(["sources", a] for a in ("add", "list", "test", "set", "mapping")),
     *(["sla", a] for a in ("set", "confirm", "history")),
     ["import", "leads"],
     ["import", "activities"],

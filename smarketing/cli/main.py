@@ -23,12 +23,13 @@ from smarketing.cli import (
     sla,
     sources,
     users,
+    worker,
 )
 from smarketing.cli.args import Parser, common, engine_for
 from smarketing.errors import SmarketingError
 
 #: The command groups, in the order --help lists them.
-GROUPS = (init, demo, users, report, sla, imports, sources, hot_leads, backup, meetings)
+GROUPS = (init, demo, users, report, sla, imports, sources, hot_leads, backup, meetings, worker)
 
 
 def build_parser() -> argparse.ArgumentParser:
