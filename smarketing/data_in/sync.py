@@ -101,6 +101,9 @@ class SyncResult:
             text += f", {self.activities:,} activities {verb}added"
         return text
 
+    def __str__(self) -> str:
+        return f"{self.source}: {self.summary}"
+
     def add(self, result: ImportResult, *, activities: bool = False) -> None:
         if activities:
             self.activities += result.inserted
@@ -144,6 +147,37 @@ def _chunks(pages: Iterator[Page], size: int, seconds: float) -> Iterator[list[P
             began = time.monotonic()
     if chunk:
         yield chunk
+
+
+class _Reading:
+    """The sync's progress: called on every page read and every batch stored (so a job
+    that is asked to stop can stop there: its progress callback raises)."""
+
+    def __init__(self, report: Progress, result: SyncResult) -> None:
+        self.report, self.result = report, result
+        self.read, self.total = 0, None
+
+    def pages(self, pages: Iterator[Page]) -> Iterator[Page]:
+        for page in pages:
+            self.read += page.fetched
+            self.total = page.total or self.total
+            self.report(self.fraction(), self.text())
+            yield page
+
+    def fraction(self) -> float:
+        if not self.total:
+            return 0.5
+        return min(0.99, self.read / self.total)
+
+    def text(self) -> str:
+        of = f" of {self.total:,}" if self.total else ""
+        return f"{self.read:,}{of} records read; stored: {self.result.summary}"
+
+    def storing(self, _fraction: float, _text: str) -> None:
+        self.report(self.fraction(), self.text())
+
+    def stored(self) -> None:
+        self.report(self.fraction(), self.text())
 
 
 def _users_by_email(engine: Engine) -> dict[str, str]:
@@ -341,26 +375,26 @@ def sync_source(
     client = None
     try:
         client = connector or connector_for(source, sleep=sleep)
-        for chunk in _chunks(client.pages(cursor), CHUNK, CHUNK_SECONDS):
+        reading = _Reading(report, result)
+        for chunk in _chunks(reading.pages(client.pages(cursor)), CHUNK, CHUNK_SECONDS):
             leads = _with_owners([r for p in chunk for r in p.leads], fmt, changes, users)
             items = [a for p in chunk for a in p.activities]
             first = result.fetched + 1
             result.fetched += sum(p.fetched for p in chunk)
-            total = next((p.total for p in reversed(chunk) if p.total), None)
             last_cursor = chunk[-1].cursor or last_cursor
-            quiet = lambda _f, _t: None  # noqa: E731 (the chunk's own steps report nothing)
+            steps = reading.storing  # (each batch says where the whole sync is)
             with engine.connect() as conn:
                 if leads:
                     parsed = read_lead_records(
                         leads, source.name, format=fmt, changes=changes, columns=client.fields
                     )
                     parsed.source_system = source.kind
-                    done = lead_steps(conn, batches, parsed, actor=actor, now=now, report=quiet)
+                    done = lead_steps(conn, batches, parsed, actor=actor, now=now, report=steps)
                     result.add(done)
                     result.rejects.extend(_reject_lines(parsed, done, f"{what} record"))
                 if items:
                     acts = _activities_file(items, source.name, source.kind, first)
-                    done = activity_steps(conn, batches, acts, actor=actor, now=now, report=quiet)
+                    done = activity_steps(conn, batches, acts, actor=actor, now=now, report=steps)
                     result.add(done, activities=True)
                     result.rejects.extend(_reject_lines(acts, done, f"{what} activity #"))
                 conn.rollback()
@@ -369,12 +403,7 @@ def sync_source(
                 batches.finish(
                     lambda c, cur=last_cursor: _checkpoint(c, run_id, source.id, cur, result)
                 )
-            share = result.fetched / total if total else None
-            report(
-                min(0.99, share) if share is not None else 0.5,
-                f"{result.fetched:,}{f' of {total:,}' if total else ''} records read; "
-                + result.summary,
-            )
+            reading.stored()
         client.close()
         result.seconds = round(time.perf_counter() - started, 3)
         if batches is not None:
