@@ -25,3 +25,5 @@ if row is not None:
 source_views.add_form(engine, actor)
 st.subheader("Sync and import runs")
 import_views.runs(engine)
+st.subheader("Scheduled jobs")
+source_views.jobs(engine)

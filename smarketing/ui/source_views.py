@@ -14,6 +14,7 @@ from smarketing.data_in import sources, sync
 from smarketing.data_in.formats import SPECS, default_mapping, target_label
 from smarketing.errors import SmarketingError
 from smarketing.formatting import local_time
+from smarketing.jobs.locks import job_status
 from smarketing.safe_text import safe_markdown
 from smarketing.ui import demo_views, import_views, widgets
 from smarketing.ui.resources import session
@@ -255,3 +256,32 @@ def schedule(engine: Engine, actor: Actor, row: sources.SourceStatus) -> None:
         return
     st.session_state[widgets.FLASH_KEY] = f"{row.name}: schedule saved."
     st.rerun()
+
+
+def jobs(engine: Engine) -> None:
+    """The scheduled jobs: who runs each now, its last run and error (none: not started)."""
+    rows = job_status(engine)
+    if not rows:
+        st.caption(
+            "No scheduled job has run yet: they start with the server (or `python -m "
+            "smarketing worker` when `SMARKETING_SCHEDULER=off`)."
+        )
+        return
+    now = widgets.now()
+    frame = pd.DataFrame(
+        [
+            {
+                "Job": r.name,
+                "State": "running"
+                if r.running(now)
+                else "abandoned"
+                if r.abandoned(now)
+                else (r.last_status or "—"),
+                "Last start": local_time(r.last_started_at),
+                "Last end": local_time(r.last_finished_at),
+                "Error": (r.last_error or "—").splitlines()[0][:200] if r.last_error else "—",
+            }
+            for r in rows
+        ]
+    )
+    st.dataframe(frame, hide_index=True, width="stretch")
