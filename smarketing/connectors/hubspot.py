@@ -252,7 +252,8 @@ class HubSpotConnector(Connector):
         for archived in (False, True):
             after = None
             while True:
-                params = {"limit": OWNERS_MAX, "archived": archived}
+                # "true"/"false" as HubSpot documents them (the library would send "True")
+                params = {"limit": OWNERS_MAX, "archived": str(archived).lower()}
                 if after:
                     params["after"] = after
                 body, _ = self._call("read owners", self._owners_api.get_page, **params)
@@ -291,7 +292,7 @@ class HubSpotConnector(Connector):
         size = self._size(LIST_MAX)
 
         def fetch(after: str | None) -> tuple[dict, int | None]:
-            params = {"limit": size, "properties": [_ASKED], "archived": False}
+            params = {"limit": size, "properties": [_ASKED], "archived": "false"}
             if after:
                 params["after"] = after
             return self._call("read contacts", self._contacts_api.get_page, **params)
@@ -330,20 +331,24 @@ class HubSpotConnector(Connector):
         earlier, so an offset would step over one of them for good.
 
         The contacts modified at exactly ``T`` come again at the top of the next search;
-        the ones this run already read are left out (a run resumed from a cursor reads
-        them once more: harmless, the import counts them unchanged). When a whole page
+        the ones already read are left out (the cursor names them). Where it cannot (a
+        cursor moved back behind the server's clock, or more than 200 of them), they are
+        read twice: harmless, the import counts them unchanged. When a whole page
         shares one ``lastmodifieddate`` (a bulk update), the time cannot move: those
         contacts are read by id instead (``lastmodifieddate = T`` and ``hs_object_id >
         last id``, sorted by id), then the search goes on after ``T``.
 
-        Cursors: ``{"since": T}`` (everything changed before T is read) or ``{"since": T,
-        "after_id": id}`` (also everything changed at T up to that id), never later than
-        LAG before the server's clock.
+        Cursors: ``{"since": T, "seen": [ids]}`` (everything changed before T is read, and
+        these contacts changed at T: a new run starting there does not read them again;
+        ``seen`` is left out past 200 ids), ``{"since": T, "after_id": id}`` (also
+        everything changed at T up to that id) or ``{"since": T, "past": true}`` (all
+        changes at T too); never later than LAG before the server's clock.
         """
         since: int = int(state["since"])
         after_id: int | None = state.get("after_id")
         strict = bool(state.get("past"))  # everything at `since` itself is read too
-        seen: set[str] = set()  # ids read this run whose lastmodifieddate is `since`
+        # the contacts already read whose lastmodifieddate is `since`
+        seen: set[str] = {str(i) for i in state.get("seen") or ()}
         size = self._size(SEARCH_MAX)
         while True:
             if after_id is not None:
@@ -371,7 +376,8 @@ class HubSpotConnector(Connector):
             full = len(results) >= size
             ceiling = (server_ms if server_ms is not None else _now_ms()) - LAG_MS
             if after_id is not None:
-                leads, activities = self._records(results, owners)
+                fresh = [r for r in results if _object_id(r) not in seen]
+                leads, activities = self._records(fresh, owners)
                 if results:
                     after_id = int(_object_id(results[-1]))
                 if full:
@@ -385,7 +391,7 @@ class HubSpotConnector(Connector):
             if any(t is None for t in times):
                 raise BadResponse("HubSpot search contacts: a contact without lastmodifieddate")
             if full and times[-1] == since:
-                after_id, seen = 0, set()  # a whole page at one instant: read it by id
+                after_id = 0  # a whole page at one instant: read them by id (not `seen`)
                 continue
             fresh = [
                 r
@@ -398,7 +404,10 @@ class HubSpotConnector(Connector):
                 at_last = {_object_id(r) for r, t in zip(results, times, strict=True) if t == last}
                 seen = seen | at_last if last == since else at_last
                 since, strict = last, False
-            yield Page(leads, activities, _capped({"since": since}, ceiling), len(leads))
+            cursor = {"since": since}
+            if len(seen) <= SEARCH_MAX:
+                cursor["seen"] = sorted(seen, key=int)
+            yield Page(leads, activities, _capped(cursor, ceiling), len(leads))
             if not full:
                 return
 
