@@ -437,3 +437,11 @@ def test_the_fake_answers_in_the_recorded_shapes(fake):
     fake.revoked = True
     refused = http.request("GET", f"{fake.url}/crm/v3/owners", headers=auth).json()
     assert set(refused) == set(json.loads(fixture("error_401.json")))
+
+
+def test_no_server_at_all_is_unreachable_after_five_tries():
+    sleeps = Sleeps()
+    connector = HubSpotConnector(TOKEN, base_url="http://127.0.0.1:9", sleep=sleeps, timeout=1)
+    with pytest.raises(Unreachable, match=r"read owners failed 5 times; last: no answer"):
+        connector.check()
+    assert sleeps == [1.0, 2.0, 4.0, 8.0]
