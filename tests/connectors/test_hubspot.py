@@ -431,6 +431,12 @@ def test_the_fake_answers_in_the_recorded_shapes(fake):
     owners = http.request("GET", f"{fake.url}/crm/v3/owners", headers=auth).json()
     recorded_owner = json.loads(fixture("owners.json"))["results"][0]
     assert set(owners["results"][0]) == set(recorded_owner) - {"teams"}
+    fake.search_limit = 25
+    past = http.request(
+        "POST", f"{fake.url}/crm/v3/objects/contacts/search", json={"after": 25}, headers=auth
+    )
+    assert past.status == 400
+    assert set(past.json()) == set(json.loads(fixture("error_400_search_limit.json")))
     fake.fail(429)
     limited = http.request("GET", f"{fake.url}/crm/v3/owners", headers=auth).json()
     assert set(limited) == set(json.loads(fixture("error_429.json")))

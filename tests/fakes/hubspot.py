@@ -13,8 +13,10 @@ Standalone, for benchmarks and browser tests (uvicorn, keep-alive)::
 
     python -m tests.fakes.hubspot --port 8765 --contacts 100000 [--token T] [--seed 16]
 
-There ``POST /_fake/modify {"count": N}`` changes N contacts (their ``lastmodifieddate``
-becomes the fake's clock), so an incremental sync has something to read.
+It prints its address once every contact is rendered (a few seconds for 100,000). There
+``POST /_fake/modify {"count": N}`` changes N contacts (their ``lastmodifieddate`` becomes
+the clock) and ``POST /_fake/add {"count": N}`` adds N, so an incremental sync has
+something to read.
 
 The contacts are generated from the seed, deterministically: contact ``i`` (id ``i``,
 1…n) is the same for the same seed whatever else happens. What the fake answers:
@@ -244,6 +246,7 @@ class FakeHubSpot:
         self.seed = seed
         self.now = now
         self.search_limit = search_limit
+        self.url: str | None = None  # where it is served (set by serve())
         self.scopes: set[str] = set(ALL_SCOPES)
         self.revoked = False
         #: every request served: (method, path, query args, JSON body or None)
@@ -667,7 +670,8 @@ class FakeHubSpot:
 def serve(httpserver, fake: FakeHubSpot) -> str:
     """Let pytest-httpserver's server answer every request as ``fake``; its base URL."""
     httpserver.expect_request(re.compile(r"^/.*")).respond_with_handler(fake.handle)
-    return httpserver.url_for("").rstrip("/")
+    fake.url = httpserver.url_for("").rstrip("/")
+    return fake.url
 
 
 def asgi_app(fake: FakeHubSpot):
