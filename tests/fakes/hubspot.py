@@ -39,6 +39,7 @@ The contacts are generated from the seed, deterministically: contact ``i`` (id `
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import re
 import threading
@@ -586,7 +587,10 @@ class FakeHubSpot:
         sort = sorts[0] if isinstance(sorts[0], dict) else {"propertyName": sorts[0]}
         by, descending = sort.get("propertyName"), sort.get("direction") == "DESCENDING"
         if by == "lastmodifieddate":
-            order = [i for _, _, i in self._sorted()]
+            index = self._sorted()
+            # where every filter group asks lastmodifieddate >= / > a time, start there
+            start = min((self._lower_bound(index, g) for g in groups), default=0)
+            order = [i for _, _, i in index[start:]]
         elif by in ("hs_object_id", None):
             order = range(1, self.count + 1)
         else:
@@ -600,6 +604,21 @@ class FakeHubSpot:
         nxt = str(after + limit) if after + limit < len(matched) else None
         link = "https://api.hubapi.com/crm/v3/objects/contacts/search"
         return self._respond(200, self._page(rendered, f'"total":{len(matched)},', nxt, link))
+
+    @staticmethod
+    def _lower_bound(index: list[tuple[int, int, int]], group: dict) -> int:
+        """The first index position a filter group can match (0 when it has no
+        lastmodifieddate lower bound)."""
+        start = 0
+        for spec in group.get("filters", []):
+            if spec.get("propertyName") == "lastmodifieddate" and spec.get("operator") in (
+                "GTE",
+                "GT",
+                "EQ",
+            ):
+                at = bisect.bisect_left(index, (parse_time_ms(spec["value"]), -1, -1))
+                start = max(start, at)
+        return start
 
     def _filter(self, spec: dict):
         name, op = spec["propertyName"], spec["operator"]
