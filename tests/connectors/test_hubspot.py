@@ -4,6 +4,8 @@ served by pytest-httpserver) and against HubSpot's recorded answers
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +24,7 @@ from smarketing.connectors.base import (
 )
 from smarketing.connectors.hubspot import LAG_MS, OWNER_NAME, HubSpotConnector
 from smarketing.data_in.formats import default_mapping
+from smarketing.data_in.reading import read_leads
 from tests.fakes.hubspot import CONTACTS_SCOPE, DEFAULT_NOW, FakeHubSpot, serve
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hubspot"
@@ -114,6 +117,27 @@ def test_the_records_carry_the_api_names_the_import_format_reads(fake):
     # the owner's name is read before the owner id
     owner_columns = [c for c, t in mapping.items() if t == "owner"]
     assert owner_columns[0] == OWNER_NAME
+
+
+def test_the_import_reads_the_records_as_it_reads_a_hubspot_export(fake):
+    """The records in the HubSpot format's names and HubSpot's value formats: the import's
+    reader takes every one, times as aware UTC, the owner by name."""
+    fake.modify([7], hubspot_owner_id=fake.owners[0]["id"], hs_lead_status="UNQUALIFIED")
+    leads = [lead for page in connect(fake).pages(None) for lead in page.leads]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(HubSpotConnector.fields), extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(leads)
+    parsed = read_leads(out.getvalue().encode(), "contacts.csv", format="hubspot")
+    assert len(parsed.records) == 250 and parsed.errors == []
+    assert not [w for w in parsed.warnings if "earlier than" in w]
+    seven = next(r for r in parsed.records if r.values["external_id"] == "7")
+    owner = fake.owners[0]
+    assert seven.values["owner"] == f"{owner['firstName']} {owner['lastName']}"
+    assert seven.crm_rejected
+    stored = fake.properties(7)
+    created = datetime.fromisoformat(stored["createdate"])
+    assert seven.values["created_at"] == created and created.tzinfo is not None
 
 
 def test_activities_come_from_the_conversion_visit_and_click_properties(fake):

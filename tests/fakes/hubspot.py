@@ -324,13 +324,17 @@ class FakeHubSpot:
             hs_analytics_source_data_2=data_2,
         )
         at = created
+        reached: dict[str, int] = {}
         for name in _STAGES[1 : _STAGES.index(stage) + 1]:
             props[_STAGE_DATE[name]] = iso_ms(at)
+            reached[name] = at
             at += day * (1 + r[13] % 9)
         if stage == "customer":
             props["recent_deal_amount"] = str(10_000 + (r[14] % 90) * 1_000)
         if _STAGES.index(stage) >= 3:
-            props["hs_sa_first_engagement_date"] = iso_ms(created + day + r[15] % day)
+            # sales' first touch: within a day of becoming an MQL
+            mql = reached["marketingqualifiedlead"]
+            props["hs_sa_first_engagement_date"] = iso_ms(mql + 3_600_000 + r[15] % day)
         if r[16] % 3:
             form = _FORMS[r[16] % len(_FORMS)]
             props["first_conversion_event_name"] = form
