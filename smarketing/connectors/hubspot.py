@@ -379,7 +379,13 @@ class HubSpotConnector(Connector):
                 fresh = [r for r in results if _object_id(r) not in seen]
                 leads, activities = self._records(fresh, owners)
                 if results:
-                    after_id = int(_object_id(results[-1]))
+                    last_id = int(_object_id(results[-1]))
+                    if last_id <= after_id:
+                        raise BadResponse(
+                            f"HubSpot search contacts: asked for ids after {after_id} sorted "
+                            f"by id, got {last_id} last"
+                        )
+                    after_id = last_id
                 if full:
                     cursor = {"since": since, "after_id": after_id}
                 else:  # every contact changed at `since` is read: go on after it
