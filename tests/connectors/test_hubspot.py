@@ -475,3 +475,37 @@ def test_no_server_at_all_is_unreachable_after_five_tries():
     with pytest.raises(Unreachable, match=r"read owners failed 5 times; last: no answer"):
         connector.check()
     assert sleeps == [1.0, 2.0, 4.0, 8.0]
+
+
+def test_the_standalone_fake_answers_through_its_asgi_adapter():
+    import asyncio
+
+    import httpx
+
+    from tests.fakes.hubspot import asgi_app
+
+    fake = FakeHubSpot(contacts=30, token=TOKEN)
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    since = {"propertyName": "lastmodifieddate", "operator": "GTE", "value": str(ms(DEFAULT_NOW))}
+
+    async def talk():
+        transport = httpx.ASGITransport(app=asgi_app(fake))
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            page = await client.get(
+                "/crm/v3/objects/contacts?limit=20&properties=email", headers=auth
+            )
+            refused = await client.get("/crm/v3/owners")
+            changed = await client.post("/_fake/modify", json={"count": 2})
+            found = await client.post(
+                "/crm/v3/objects/contacts/search",
+                json={"filterGroups": [{"filters": [since]}]},
+                headers=auth,
+            )
+            return page, refused, changed, found
+
+    page, refused, changed, found = asyncio.run(talk())
+    assert page.status_code == 200 and page.json()["paging"]["next"]["after"] == "21"
+    assert refused.status_code == 401
+    assert changed.json() == {"modified": [1, 2], "count": 2}
+    assert found.json()["total"] == 2
+    assert sorted(r["id"] for r in found.json()["results"]) == ["1", "2"]
