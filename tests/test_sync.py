@@ -29,6 +29,7 @@ from smarketing.store.models import (
     User,
 )
 from tests.conftest import NOW
+from tests.test_rollup import assert_in_step
 
 ADMIN = Actor.of("anna", ["admin"])
 MARKETING = Actor.of("mia", ["marketing"])
@@ -197,6 +198,7 @@ def test_a_sync_that_fails_half_way_keeps_its_checkpoints_and_resumes_without_du
     assert (result.inserted, result.unchanged) == (6, 0)
     ids = [r["external_id"] for r in lead_rows(engine)]
     assert ids == [str(1000 + i) for i in range(10)]  # each once
+    assert_in_step(engine)  # the daily rollups count what is stored
     status = sync.freshness(engine)
     assert status.synced_at is not None and status.failed_source is None
 
@@ -336,3 +338,26 @@ def test_sources_are_due_when_asked_for_never_synced_or_older_than_their_schedul
     assert sync.due_sources(engine, now=NOW + timedelta(minutes=1)) == ["hubspot"]
     sources.update_source(session, "hubspot", actor=ADMIN, enabled=False)
     assert sync.due_sources(engine, now=NOW + timedelta(days=1)) == []
+
+
+def test_checkpoints_between_recounts_leave_the_rollups_in_step_at_the_end(
+    engine, source, monkeypatch
+):
+    monkeypatch.setattr(sync, "SETTLE_SECONDS", 3600.0)  # only the end recounts
+    records = [contact(i) for i in range(10)]
+    sync.sync_source(engine, "hubspot", actor=ADMIN, now=NOW, connector=ListConnector(records))
+    assert_in_step(engine)
+    with pytest.raises(sync.SyncFailed):  # changes parked at a checkpoint, then a failure
+        changed = [
+            contact(i, hs_lifecyclestage_marketingqualifiedlead_date="2026-09-25T10:00:00Z")
+            for i in range(10)
+        ]
+        sync.sync_source(
+            engine,
+            "hubspot",
+            actor=ADMIN,
+            now=NOW,
+            full=True,
+            connector=ListConnector(changed, fail_at=8),
+        )
+    assert_in_step(engine)

@@ -302,13 +302,17 @@ class Batches:
         self.written += 1
         time.sleep(PAUSE_S)  # let a write that waited for the lock have it first
 
-    def finish(self, finish: Callable[[Connection], None]) -> None:
+    def finish(self, finish: Callable[[Connection], None], *, settle: bool = True) -> None:
         """The rollups of the touched days recounted, then the last transaction: ``finish``
         marks the run done (and bumps the data version); the undo rows and the parked
-        rollup changes go."""
-        _settle_rollups(self.engine, self.run_id)
+        rollup changes go. ``settle=False`` (a sync's checkpoint between two recounts)
+        keeps the parked changes for the next recount: what was written stays for good,
+        the rollups catch up later (or when the run is found dead)."""
+        if settle:
+            _settle_rollups(self.engine, self.run_id)
         with write_transaction(self.engine) as conn:
-            rollup.drop_parked(conn, _mark(self.run_id))
+            if settle:
+                rollup.drop_parked(conn, _mark(self.run_id))
             finish(conn)
             conn.execute(delete(_UNDO).where(_UNDO.c.run_id == self.run_id))
 

@@ -26,6 +26,8 @@ person the app knows.
 from __future__ import annotations
 
 import contextlib
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -61,6 +63,11 @@ from smarketing.store.models import DataSource, ImportRun, User, utcnow
 #: stored spellings again: larger chunks cost less, but redo more after a failure.
 CHUNK = 20000
 CHUNK_SECONDS = 15.0
+#: Seconds between two recounts of the rollups (the daily counts the pages read) during a
+#: long sync: a checkpoint sooner than this keeps its changes parked for the next one (a
+#: recount reads every lead of the days touched; once a minute keeps a first sync fast and
+#: the pages at most a minute behind). The sync's end always recounts.
+SETTLE_SECONDS = 60.0
 #: Rejected records kept in a result's ``rejects`` (the count is always whole).
 REJECTS_KEPT = 100
 
@@ -130,6 +137,49 @@ def _check_now(now: datetime | None) -> datetime:
     if now.utcoffset() is None:
         raise InvalidInput("now must be timezone-aware (UTC)")
     return now.astimezone(UTC)
+
+
+#: Pages read ahead while a chunk is stored (the CRM's answers wait while the database
+#: writes: the reading thread parses JSON while SQLite works outside the GIL).
+READ_AHEAD_PAGES = 0
+_DONE = object()
+
+
+def _read_ahead(pages: Iterator[Page], depth: int) -> Iterator[Page]:
+    """``pages``, read by a thread of their own up to ``depth`` pages ahead of the caller;
+    the reader's exception is raised here, where the page would have been; the reader
+    stops when the caller does."""
+    ahead: queue.Queue = queue.Queue(maxsize=max(1, depth))
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        ahead.put(page, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ahead.put(_DONE)
+        except BaseException as exc:  # handed to the caller
+            ahead.put(exc)
+
+    reader = threading.Thread(target=read, name="sync-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = ahead.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join(timeout=5)
 
 
 def _chunks(pages: Iterator[Page], size: int, seconds: float) -> Iterator[list[Page]]:
@@ -376,7 +426,11 @@ def sync_source(
     try:
         client = connector or connector_for(source, sleep=sleep)
         reading = _Reading(report, result)
-        for chunk in _chunks(reading.pages(client.pages(cursor)), CHUNK, CHUNK_SECONDS):
+        settled = time.monotonic()
+        pages = client.pages(cursor)
+        if READ_AHEAD_PAGES:
+            pages = _read_ahead(pages, READ_AHEAD_PAGES)
+        for chunk in _chunks(reading.pages(pages), CHUNK, CHUNK_SECONDS):
             leads = _with_owners([r for p in chunk for r in p.leads], fmt, changes, users)
             items = [a for p in chunk for a in p.activities]
             first = result.fetched + 1
@@ -400,9 +454,12 @@ def sync_source(
                 conn.rollback()
             del result.rejects[REJECTS_KEPT:]
             if batches is not None:
+                settle = time.monotonic() - settled >= SETTLE_SECONDS
                 batches.finish(
-                    lambda c, cur=last_cursor: _checkpoint(c, run_id, source.id, cur, result)
+                    lambda c, cur=last_cursor: _checkpoint(c, run_id, source.id, cur, result),
+                    settle=settle,
                 )
+                settled = time.monotonic() if settle else settled
             reading.stored()
         client.close()
         result.seconds = round(time.perf_counter() - started, 3)

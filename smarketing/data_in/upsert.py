@@ -359,7 +359,8 @@ def activity_steps(
     run_id = batches.run_id if batches is not None else None
     planner = ActivityPlanner(conn, parsed, keep_pending=batches is None, now=now)
     inserted = done = 0
-    for part in chunks(records, batch_size):
+    while done < total:
+        part = records[done : done + batch_size]
         if batches is None:
             inserted += len(planner.plan(part))
             conn.rollback()
@@ -374,6 +375,7 @@ def activity_steps(
 
             undo = _write_and_count(batches, write)
             inserted += len(undo.activities)
+            batch_size = next_batch_size(batch_size, batches.held_seconds)
         done += len(part)
         report(0.9 * done / max(total, 1), f"{done:,} of {total:,} activities")
     report(0.92, "Deriving first contacts…")

@@ -437,13 +437,19 @@ def _insert_returning(conn: Connection, table, rows: list[dict]) -> list[int]:
     return list(conn.execute(stmt, rows).scalars())
 
 
+def _next_id(conn: Connection, table) -> int:
+    """The id the next row inserted into ``table`` gets on SQLite, where ``id`` is the
+    table's rowid (no AUTOINCREMENT): max(id) + 1, + 2 … in the order rows are inserted
+    while this transaction holds the write lock."""
+    return int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
+
+
 def _next_lead_id(conn: Connection) -> int | None:
-    """On SQLite, the id the next inserted lead gets: ``lead.id`` is the table's rowid
-    (no AUTOINCREMENT), so new rows get max(id) + 1, + 2 … in the order they are inserted
-    while this transaction holds the write lock. None elsewhere (the ids are looked up)."""
+    """On SQLite, the id the next inserted lead gets (``_next_id``); None elsewhere (the
+    ids are looked up)."""
     if conn.dialect.name != "sqlite":
         return None
-    return int(conn.execute(select(func.coalesce(func.max(_LEAD.c.id), 0))).scalar_one()) + 1
+    return _next_id(conn, _LEAD)
 
 
 def write_leads(
@@ -483,7 +489,15 @@ def write_leads(
 
 
 def write_activities(conn: Connection, rows: list[dict]) -> BatchUndo:
-    """Insert one batch of new activities; returns the batch's undo."""
+    """Insert one batch of new activities; returns the batch's undo. On SQLite, under its
+    write lock, the new ids follow on from the largest (``lead_activity.id`` is the rowid,
+    as ``lead.id``): one executemany instead of an INSERT … RETURNING per row."""
+    if conn.dialect.name == "sqlite" and rows:
+        first = _next_id(conn, _ACTIVITY)
+        _insert_batch(conn, _ACTIVITY, rows)
+        if _next_id(conn, _ACTIVITY) == first + len(rows):
+            return BatchUndo(activities=list(range(first, first + len(rows))))
+        raise RuntimeError("lead_activity ids did not follow on under the write lock")
     return BatchUndo(activities=_insert_returning(conn, _ACTIVITY, rows))
 
 

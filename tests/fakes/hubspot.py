@@ -671,14 +671,20 @@ class FakeHubSpot:
         return self._respond(200, body)
 
     def _control(self, request: Request, body: object) -> Response:
-        """The standalone fake's remote control: ``/_fake/modify {"count": N}`` changes
-        the N contacts after the last changed one; ``/_fake/add {"count": N}`` adds some."""
+        """The standalone fake's remote control: ``/_fake/modify {"count": N,
+        "properties": {…}}`` changes the N contacts after the last changed one (their
+        ``lastmodifieddate``, and the properties given); ``/_fake/add {"count": N}`` adds some."""
         count = int((body or {}).get("count", 0)) if isinstance(body, dict) else 0
         if request.path == "/_fake/modify":
             self.now = max(self.now, datetime.now(UTC)) if self._live else self.now
             start = max(self._changed, default=0) % self.count + 1
             ids = [(start + k - 1) % self.count + 1 for k in range(count)]
-            self.modify(ids)
+            properties = (body or {}).get("properties") or {}
+            if not isinstance(properties, dict):
+                return self._bad("properties must be an object of property: value")
+            self.modify(
+                ids, **{str(k): None if v is None else str(v) for k, v in properties.items()}
+            )
             return self._respond(200, {"modified": ids[:10], "count": len(ids)})
         if request.path == "/_fake/add":
             if self._live:
