@@ -130,6 +130,13 @@ _STAGE_DATE = {
     "opportunity": "hs_lifecyclestage_opportunity_date",
     "customer": "hs_lifecyclestage_customer_date",
 }
+#: The contact properties that date an activity (a new contact has none yet).
+_ACTIVITY_DATES = (
+    "first_conversion_date",
+    "recent_conversion_date",
+    "hs_analytics_last_visit_timestamp",
+    "hs_email_last_click_date",
+)
 _STATUSES = (None, "NEW", "OPEN", "IN_PROGRESS", "CONNECTED", "ATTEMPTED_TO_CONTACT", "UNQUALIFIED")
 _SOURCES = (
     ("ORGANIC_SEARCH", "google", "ebook erp"),
@@ -374,14 +381,18 @@ class FakeHubSpot:
             self._index = None
 
     def add(self, count: int) -> range:
-        """``count`` new contacts (created and modified at the fake's clock); their ids."""
+        """``count`` new contacts (created and modified at the fake's clock: new leads, with
+        no later stage and no activity yet); their ids."""
         with self._lock:
             first = self.count + 1
             self.count += count
             new = range(first, self.count + 1)
             stamp = iso_ms(_ms(self.now))
+            fresh: dict[str, str | None] = dict.fromkeys(_STAGE_DATE.values())
+            fresh |= dict.fromkeys(_ACTIVITY_DATES)
+            fresh |= {"lifecyclestage": "lead", _STAGE_DATE["lead"]: stamp}
             for i in new:
-                self._changed[i] = {"createdate": stamp, "lastmodifieddate": stamp}
+                self._changed[i] = {**fresh, "createdate": stamp, "lastmodifieddate": stamp}
             self._index = None
         return new
 
