@@ -283,3 +283,12 @@ def where_secret_is(reference: str) -> str:
     if reference.startswith(SECRETS_PREFIX):
         return f"the key {reference[len(SECRETS_PREFIX) :]} of .streamlit/secrets.toml"
     return f"the environment variable {reference}"
+
+
+def secret_label(reference: str) -> str:
+    """Short words for where a secret is read from, for a table: ``$HUBSPOT_TOKEN`` or
+    ``secrets.toml: hubspot_token``."""
+    reference = reference.strip()
+    if reference.startswith(SECRETS_PREFIX):
+        return f"secrets.toml: {reference[len(SECRETS_PREFIX) :]}"
+    return f"${reference}"

@@ -297,6 +297,7 @@ class SourceStatus:
     kind: str
     label: str
     token_from: str
+    token_label: str
     base_url: str | None
     every_minutes: int
     enabled: bool
@@ -341,6 +342,7 @@ def source_statuses(session: Session) -> list[SourceStatus]:
                 kind=source.kind,
                 label=label(source.kind),
                 token_from=config.where_secret_is(source.token_env),
+                token_label=config.secret_label(source.token_env),
                 base_url=source.base_url,
                 every_minutes=source.every_minutes,
                 enabled=source.enabled,

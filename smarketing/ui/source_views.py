@@ -20,6 +20,14 @@ from smarketing.ui import demo_views, import_views, widgets
 from smarketing.ui.resources import session
 
 CHOSEN = "source_chosen"
+ADD_KEYS = (
+    "source_add_name",
+    "source_add_kind",
+    "source_add_token",
+    "source_add_every",
+    "source_add_url",
+    "source_add_webhook",
+)
 PREVIEW = "source_preview"
 
 
@@ -51,7 +59,7 @@ def table(rows: list[sources.SourceStatus]) -> None:
             {
                 "Source": r.name,
                 "CRM": r.label,
-                "Token from": r.token_from,
+                "Token from": r.token_label,
                 "Every": f"{r.every_minutes} min",
                 "Last sync": _status_text(r),
                 "Last success": local_time(r.last_ok_at),
@@ -98,26 +106,26 @@ def add_form(engine: Engine, actor: Actor) -> None:
         )
         if not st.form_submit_button("Add source", type="primary"):
             return
-    try:
-        with session(engine) as s:
-            added = sources.add_source(
-                s,
-                actor=actor,
-                name=name,
-                kind=kind,
-                token_env=token_env,
-                base_url=base_url,
-                every_minutes=int(every),
-                webhook_secret_env=webhook,
-            )
-    except SmarketingError as exc:
-        st.error(str(exc), icon=":material/block:")
-        return
-    st.session_state[CHOSEN] = added.name
-    st.session_state[widgets.FLASH_KEY] = (
-        f"Added {added.name}. Test the connection, check the mapping, then run the first sync."
+
+    def add(s) -> None:
+        added = sources.add_source(
+            s,
+            actor=actor,
+            name=name,
+            kind=kind,
+            token_env=token_env,
+            base_url=base_url,
+            every_minutes=int(every),
+            webhook_secret_env=webhook,
+        )
+        st.session_state[CHOSEN] = added.name
+
+    widgets.save(
+        engine,
+        f"Added {name.strip()}. Test the connection, check the mapping, then run the first sync.",
+        add,
+        clear=ADD_KEYS,
     )
-    st.rerun()
 
 
 def choose(rows: list[sources.SourceStatus]) -> sources.SourceStatus | None:
@@ -246,16 +254,13 @@ def schedule(engine: Engine, actor: Actor, row: sources.SourceStatus) -> None:
         enabled = right.toggle("Syncing by itself", value=row.enabled, key="source_enabled")
         if not st.form_submit_button("Save schedule"):
             return
-    try:
-        with session(engine) as s:
-            sources.update_source(
-                s, row.name, actor=actor, every_minutes=int(every), enabled=enabled
-            )
-    except SmarketingError as exc:
-        st.error(str(exc), icon=":material/block:")
-        return
-    st.session_state[widgets.FLASH_KEY] = f"{row.name}: schedule saved."
-    st.rerun()
+    widgets.save(
+        engine,
+        f"{row.name}: schedule saved.",
+        lambda s: sources.update_source(
+            s, row.name, actor=actor, every_minutes=int(every), enabled=enabled
+        ),
+    )
 
 
 def jobs(engine: Engine) -> None:

@@ -35,9 +35,10 @@ def test_an_admin_adds_a_source_and_sees_it_listed(people, app_env):
     assert "Added hubspot" in texts(at)
     shown = as_shown(at.dataframe[0])
     assert shown.loc[0, "Source"] == "hubspot" and shown.loc[0, "CRM"] == "HubSpot"
-    assert shown.loc[0, "Token from"] == "the environment variable HUBSPOT_TOKEN"
+    assert shown.loc[0, "Token from"] == "$HUBSPOT_TOKEN"
     assert shown.loc[0, "Last sync"] == "never synced"
     assert at.button(key="source_sync").label == "Run the first full sync"
+    assert at.text_input(key="source_add_name").value == ""  # ready for the next one
     with Session(app_env) as s:
         stored = s.exec(select(DataSource)).one()
         assert (stored.kind, stored.token_env, stored.created_by) == (
