@@ -160,6 +160,9 @@ class Connector(ABC):
     format: ClassVar[str]
     default_base_url: ClassVar[str]
     fields: ClassVar[tuple[str, ...]]
+    #: Fields read for the lead's activities, not for a lead field (kept out of the
+    #: mapping; the Data sources page names them).
+    activity_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,

@@ -142,6 +142,9 @@ class HubSpotConnector(Connector):
     format = "hubspot"
     default_base_url = "https://api.hubapi.com"
     fields = (*PROPERTIES, OWNER_NAME)
+    activity_fields = tuple(
+        name for when, what, _kind in ACTIVITY_PROPERTIES for name in (when, what)
+    )
 
     def __init__(self, token: str, **kwargs) -> None:
         super().__init__(token, **kwargs)

@@ -211,12 +211,15 @@ def mapping_changes(source: DataSource) -> dict[str, str]:
 
 
 def set_mapping(
-    session: Session, name: str, changes: dict[str, str], *, actor: Actor
+    session: Session, name: str, changes: dict[str, str], *, actor: Actor, merge: bool = False
 ) -> DataSource:
     """Store the source's mapping changes ({API field: lead field, or "" for not
-    imported}), checked like a file's mapping; audited with old and new."""
+    imported}), checked like a file's mapping; audited with old and new. ``merge``: on top
+    of the changes stored (an edit of some fields), else instead of them."""
     require(actor, "sources.manage")
     source = get_source(session, name)
+    if merge:
+        changes = {**mapping_changes(source), **changes}
     clean: dict[str, str] = {}
     for field_name, target in changes.items():
         field_name = str(field_name).strip()

@@ -565,6 +565,8 @@ class Preview:
 
     format: str
     columns: list[str]
+    #: API fields read for activities (kept out of the mapping)
+    activity_fields: list[str]
     mapping: dict[str, str]
     examples: dict[str, str]
     leads: list[dict[str, object]]
@@ -588,11 +590,12 @@ def preview(
         client.close()
     leads = page.leads[: max(rows, 1) * 4]
     if not leads:
-        return Preview(fmt, [], {}, {}, [], [])
+        return Preview(fmt, [], [], {}, {}, [], [])
     parsed = read_lead_records(
         leads, source.name, format=fmt, changes=changes, columns=client.fields
     )
-    columns = list(parsed.raw_rows.columns)
+    for_activities = [c for c in client.activity_fields if c in parsed.raw_rows.columns]
+    columns = [c for c in parsed.raw_rows.columns if c not in for_activities]
     examples = {}
     for column in columns:
         values = [v for v in parsed.raw_rows[column].tolist() if str(v).strip()]
@@ -601,7 +604,8 @@ def preview(
     return Preview(
         fmt,
         columns,
-        dict(parsed.mapping),
+        for_activities,
+        {c: t for c, t in parsed.mapping.items() if c in columns},
         examples,
         shown,
         _reject_lines(parsed, ImportResult(None, 0, 0, 0, 0, 0, 0, True, 0.0), f"{what} record"),

@@ -106,7 +106,6 @@ CRM_NAMES = {
     "csv": "A CSV of our own (no CRM)",
 }
 MAPPING = "import_mapping"
-_MAPPING_FOR = "_import_mapping_for"
 
 
 def options(
@@ -182,35 +181,45 @@ def options(
 
 
 def mapping_editor(
-    columns: list[str], default: dict[str, str], labels: dict[str, str], signature: tuple
+    columns: list[str],
+    default: dict[str, str],
+    labels: dict[str, str],
+    signature: tuple,
+    *,
+    key: str = MAPPING,
+    what: str = "File column",
+    examples: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """The column mapping as a table the person edits, prefilled from detection: each file
     column and the field it is imported into (or "not imported"). Returns ``{file column:
     target}`` in the order of the defaults (the first column of a field wins), then the
-    person's additions."""
-    if st.session_state.get(_MAPPING_FOR) != signature:  # another file or format
-        st.session_state.pop(MAPPING, None)
-        st.session_state[_MAPPING_FOR] = signature
-    st.markdown("**Columns** — which field each column is imported into")
+    person's additions. ``what`` names the columns (a CRM's "API field"), ``examples``
+    adds a value of each."""
+    remembered = f"_{key}_for"
+    if st.session_state.get(remembered) != signature:  # another file or format
+        st.session_state.pop(key, None)
+        st.session_state[remembered] = signature
+    if what == "File column":
+        st.markdown("**Columns** — which field each column is imported into")
+    data = {
+        "File column": columns,
+        "Imported as": [
+            labels.get(default[c], default[c]) if c in default else NOT_IMPORTED for c in columns
+        ],
+    }
+    if examples is not None:
+        data["Example"] = [examples.get(c, "") for c in columns]
     by_label = {label: target for target, label in labels.items()}
-    frame = pd.DataFrame(
-        {
-            "File column": columns,
-            "Imported as": [
-                labels.get(default[c], default[c]) if c in default else NOT_IMPORTED
-                for c in columns
-            ],
-        }
-    )
     edited = st.data_editor(
-        frame,
+        pd.DataFrame(data),
         hide_index=True,
         width="stretch",
         height=min(35 * (len(columns) + 1) + 3, 35 * 21 + 3),  # every column, up to 20
-        key=MAPPING,
-        disabled=["File column"],
+        key=key,
+        disabled=["File column", "Example"],
         column_config={
-            "File column": st.column_config.TextColumn("File column"),
+            "File column": st.column_config.TextColumn(what),
+            "Example": st.column_config.TextColumn("Example"),
             "Imported as": st.column_config.SelectboxColumn(
                 "Imported as",
                 options=[NOT_IMPORTED, *labels.values()],

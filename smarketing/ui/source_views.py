@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from smarketing.auth.permissions import Actor
 from smarketing.connectors import LABELS
 from smarketing.data_in import sources, sync
-from smarketing.data_in.formats import SPECS, default_mapping, target_label
+from smarketing.data_in.formats import TARGETS, target_label
 from smarketing.errors import SmarketingError
 from smarketing.formatting import local_time
 from smarketing.jobs.locks import job_status
@@ -29,6 +29,7 @@ ADD_KEYS = (
     "source_add_webhook",
 )
 PREVIEW = "source_preview"
+MAPPING = "source_mapping"
 
 
 def statuses(engine: Engine) -> list[sources.SourceStatus]:
@@ -157,7 +158,10 @@ def check(engine: Engine, row: sources.SourceStatus) -> None:
 def mapping(engine: Engine, actor: Actor, row: sources.SourceStatus) -> None:
     """The mapping preview: the first records read from the CRM, each API field with the
     lead field it is imported into (editable, as for a CSV), and the first leads."""
-    st.markdown("**Field mapping** — read from the first records of the account")
+    st.markdown(
+        "**Field mapping** — which lead field each API field is imported into, read from the "
+        "first records of the account"
+    )
     if st.button("Read the first records", key="source_preview_go", icon=":material/preview:"):
         with st.spinner(f"Reading from {row.label}…"):
             try:
@@ -173,27 +177,35 @@ def mapping(engine: Engine, actor: Actor, row: sources.SourceStatus) -> None:
     if not found.columns:
         st.info("The account has no records yet.", icon=":material/info:")
         return
-    labels = (
-        {t: target_label(t) for t in (*SPECS[found.format].columns, "external_id")}
-        if (found.format in SPECS)
-        else {}
-    )
+    labels = {t: target_label(t) for t in TARGETS}
     picked = import_views.mapping_editor(
-        found.columns, found.mapping, labels, ("source", row.name, tuple(found.columns))
+        found.columns,
+        found.mapping,
+        labels,
+        ("source", row.name, tuple(found.columns)),
+        key=MAPPING,
+        what="API field",
+        examples=found.examples,
     )
     if st.button("Save mapping", key="source_mapping_save"):
-        defaults = default_mapping(found.format, found.columns)
-        changes = {c: t for c, t in picked.items() if defaults.get(c) != t}
-        changes |= {c: "" for c in defaults if c not in picked}
+        # what the person changed in the table shown, on top of the changes stored
+        edits = {
+            c: picked.get(c, "") for c in found.columns if picked.get(c) != found.mapping.get(c)
+        }
         try:
             with session(engine) as s:
-                sources.set_mapping(s, row.name, changes, actor=actor)
+                sources.set_mapping(s, row.name, edits, actor=actor, merge=True)
         except SmarketingError as exc:
             st.error(str(exc), icon=":material/block:")
             return
         st.session_state.pop(PREVIEW, None)
         st.session_state[widgets.FLASH_KEY] = "Mapping saved; the next sync reads with it."
         st.rerun()
+    if found.activity_fields:
+        st.caption(
+            "Read as the lead's activities (form submissions, visits, e-mail clicks), not "
+            "as lead fields: " + ", ".join(f"`{f}`" for f in found.activity_fields)
+        )
     if found.leads:
         st.caption("The first leads as they would be stored:")
         st.dataframe(pd.DataFrame(found.leads), hide_index=True, width="stretch")
