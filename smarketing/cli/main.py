@@ -12,12 +12,23 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from smarketing.cli import backup, demo, hot_leads, imports, init, meetings, report, sla, users
+from smarketing.cli import (
+    backup,
+    demo,
+    hot_leads,
+    imports,
+    init,
+    meetings,
+    report,
+    sla,
+    tokens,
+    users,
+)
 from smarketing.cli.args import Parser, common, engine_for
 from smarketing.errors import SmarketingError
 
 #: The command groups, in the order --help lists them.
-GROUPS = (init, demo, users, report, sla, imports, hot_leads, backup, meetings)
+GROUPS = (init, demo, users, tokens, report, sla, imports, hot_leads, backup, meetings)
 
 
 def build_parser() -> argparse.ArgumentParser:
