@@ -26,7 +26,7 @@ LAYERS = (
     ("demo",),
     ("data_in",),
     ("charts",),
-    ("cli", "__main__"),
+    ("api", "cli", "__main__"),
     ("ui",),
 )
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 
 from smarketing.auth import audit
@@ -211,7 +212,7 @@ def sender_for_signature(
     return row.name
 
 
-def stamp_use(session: Session, name: str, now: datetime) -> None:
+def stamp_use(session: Session | Connection, name: str, now: datetime) -> None:
     """Note that the token was used (no commit); at most once per USE_STAMP_EVERY."""
     session.execute(
         update(ApiToken)
