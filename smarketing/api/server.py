@@ -15,6 +15,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -27,6 +28,7 @@ from smarketing import config
 from smarketing.api import intake, startup
 from smarketing.data_in import events, hubspot_webhook
 from smarketing.errors import DatabaseUnavailable, SmarketingError
+from smarketing.store.models import utcnow
 
 EVENTS_PATH = "/api/events"
 HUBSPOT_PATH = "/api/hubspot/webhook"
@@ -60,11 +62,19 @@ def _say(text: str) -> None:
 
 class Server:
     """The API and start-up of one server process. ``engine`` given (tests): used as is;
-    otherwise made ready from ``url`` (default: the configured database) at start."""
+    otherwise made ready from ``url`` (default: the configured database) at start.
+    ``clock`` says what time it is (signature ages, arrival times)."""
 
-    def __init__(self, engine: Engine | None = None, *, url: str | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine | None = None,
+        *,
+        url: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self._engine = engine
         self._url = url
+        self._clock = clock
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         self.jobs: Any = None
@@ -118,7 +128,7 @@ class Server:
 
     async def _answer(self, work: Callable[..., intake.Answer], **kwargs: Any) -> Response:
         try:
-            status, body = await self._run(lambda: work(self.engine(), **kwargs))
+            status, body = await self._run(lambda: work(self.engine(), now=self._clock(), **kwargs))
         except (DatabaseUnavailable, DBAPIError) as exc:
             _say(f"an API request failed on the database: {exc}")
             status, body = 503, {"error": "the database is unavailable; try again later"}
