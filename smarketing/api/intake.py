@@ -45,7 +45,7 @@ def sender_of(
     now: datetime,
 ) -> str | None:
     """The name of the token that sent the request (bearer or signature), or None."""
-    with Session(engine) as s:
+    with engine.connect() as s:
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() == "bearer" and token.strip():
             return tokens.sender_for_bearer(s, token.strip())

@@ -56,6 +56,32 @@ def _start_jobs(engine: Engine) -> Any:
     return None
 
 
+def no_delay_on_accepted_sockets() -> None:
+    """Send small answers at once (TCP_NODELAY) on every connection the server accepts.
+
+    asyncio sets TCP_NODELAY only on sockets whose ``proto`` is IPPROTO_TCP; Streamlit 1.67
+    binds its listening socket with ``socket.socket(family=…)`` (proto 0), so the sockets
+    it accepts keep Nagle's algorithm on: every answer on a kept-alive connection (headers
+    and body are two writes) then waits for the client's delayed ACK, 40 ms on Linux —
+    measured on /api/events and on /_stcore/health alike. Called at server start, before
+    the first connection is accepted."""
+    import asyncio.base_events as base_events
+    import socket
+
+    original = base_events._set_nodelay
+    if getattr(original, "_smarketing", False):
+        return
+
+    def set_nodelay(sock: socket.socket) -> None:
+        if sock.family in {socket.AF_INET, socket.AF_INET6} and sock.type == socket.SOCK_STREAM:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        else:
+            original(sock)
+
+    set_nodelay._smarketing = True  # type: ignore[attr-defined]
+    base_events._set_nodelay = set_nodelay
+
+
 def _say(text: str) -> None:
     print(f"Smarketing: {text}", file=sys.stderr, flush=True)
 
@@ -101,6 +127,7 @@ class Server:
     async def lifespan(self, _app: object = None) -> AsyncIterator[None]:
         """Start: the database made ready, the setup code printed when there is no user,
         the jobs started; exit: the jobs shut down, the worker threads ended."""
+        no_delay_on_accepted_sockets()
         try:
             engine = await self._run(self.engine)
             await self._run(startup.announce_setup_code, engine)

@@ -20,6 +20,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select as sa_select
 from sqlalchemy import update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
@@ -36,6 +37,7 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 #: ``last_used_at`` is written at most this often per token (not on every event).
 USE_STAMP_EVERY = timedelta(minutes=1)
+_TOKEN = ApiToken.__table__
 
 
 @dataclass(frozen=True)
@@ -152,15 +154,15 @@ def list_tokens(session: Session) -> list[TokenInfo]:
     ]
 
 
-def sender_for_bearer(session: Session, token: str) -> str | None:
+def sender_for_bearer(session: Session | Connection, token: str) -> str | None:
     """The name of the active token ``token`` is, or None."""
     if not token:
         return None
-    return session.exec(
-        select(ApiToken.name).where(
-            ApiToken.token_hash == token_hash(token.strip()), ApiToken.revoked_at.is_(None)
+    return session.execute(
+        sa_select(_TOKEN.c.name).where(
+            _TOKEN.c.token_hash == token_hash(token.strip()), _TOKEN.c.revoked_at.is_(None)
         )
-    ).first()
+    ).scalar()
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -182,7 +184,7 @@ def timestamp_fresh(timestamp: str, now: datetime, max_age: timedelta = SIGNATUR
 
 
 def sender_for_signature(
-    session: Session,
+    session: Session | Connection,
     *,
     sender: str,
     timestamp: str,
@@ -196,9 +198,9 @@ def sender_for_signature(
         return None
     if not timestamp_fresh(timestamp, now or utcnow()):
         return None
-    row = session.exec(
-        select(ApiToken.name, ApiToken.hmac_secret_env).where(
-            ApiToken.name == sender.strip(), ApiToken.revoked_at.is_(None)
+    row = session.execute(
+        sa_select(_TOKEN.c.name, _TOKEN.c.hmac_secret_env).where(
+            _TOKEN.c.name == sender.strip(), _TOKEN.c.revoked_at.is_(None)
         )
     ).first()
     if row is None or not row.hmac_secret_env:
