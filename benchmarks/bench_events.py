@@ -204,8 +204,9 @@ def intake_job(url: str, stop: threading.Event, runs: list, every: float) -> Non
     engine.dispose()
 
 
-def browse(base: str, stop: threading.Event, pages: list) -> None:
-    """A logged-in chromium reloading the Overview until ``stop``; each load's seconds."""
+def browse(base: str, stop: threading.Event, pages: list, every: float) -> None:
+    """A logged-in chromium loading the Overview anew every ``every`` seconds (0: one load
+    right after the other) until ``stop``; each load's seconds."""
     from playwright.sync_api import sync_playwright
 
     from tests.e2e.conftest import ARGS, CHROMIUM
@@ -226,10 +227,11 @@ def browse(base: str, stop: threading.Event, pages: list) -> None:
             page.get_by_text("Overview").first.wait_for(timeout=60000)
             page.wait_for_selector(IDLE, timeout=60000)
             pages.append(time.perf_counter() - t0)
+            stop.wait(max(0.0, every - (time.perf_counter() - t0)))
         browser.close()
 
 
-def fetch_pages(base: str, stop: threading.Event, pages: list) -> None:
+def fetch_pages(base: str, stop: threading.Event, pages: list, every: float) -> None:
     """Plain HTTP: the app's page and its health check, again and again."""
     with httpx.Client(timeout=30) as http:
         while not stop.is_set():
@@ -237,7 +239,7 @@ def fetch_pages(base: str, stop: threading.Event, pages: list) -> None:
             http.get(base).raise_for_status()
             http.get(f"{base}/_stcore/health").raise_for_status()
             pages.append(time.perf_counter() - t0)
-            stop.wait(0.2)
+            stop.wait(max(0.2, every))
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -252,6 +254,12 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=8, help="httpx clients per process")
     parser.add_argument("--leads", type=int, default=5000)
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument(
+        "--page-every",
+        type=float,
+        default=0.0,
+        help="seconds from one page load to the next (0: back to back, the heaviest)",
+    )
     parser.add_argument(
         "--job-every", type=float, default=2.0, help="seconds between intake jobs (0: none)"
     )
@@ -269,7 +277,8 @@ def main() -> int:
             pages: list[float] = []
             runs: list = []
             viewer = threading.Thread(
-                target=fetch_pages if args.no_browser else browse, args=(base, stop, pages)
+                target=fetch_pages if args.no_browser else browse,
+                args=(base, stop, pages, args.page_every),
             )
             job = threading.Thread(target=intake_job, args=(url, stop, runs, args.job_every))
             viewer.start()

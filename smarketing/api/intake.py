@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -24,6 +24,9 @@ UNAUTHORIZED = (
     "add NAME) or sign the request (X-Smarketing-Sender, -Timestamp, -Signature)"
 )
 _write_locks: dict[int, threading.Lock] = {}
+#: sender -> when this process last noted its token's use (the note is written at most
+#: once per USE_STAMP_EVERY; no UPDATE on every event)
+_stamped: dict[str, datetime] = {}
 
 
 def _write_lock(engine: Engine) -> threading.Lock | None:
@@ -96,7 +99,10 @@ def accept_events(
     try:
         with write_transaction(engine) as conn:
             stored = store_events(conn, who, parsed, now=now)
-            tokens.stamp_use(conn, who, now)
+            last = _stamped.get(who)
+            if last is None or not (timedelta(0) <= now - last < tokens.USE_STAMP_EVERY):
+                tokens.stamp_use(conn, who, now)
+                _stamped[who] = now
     finally:
         if lock is not None:
             lock.release()
