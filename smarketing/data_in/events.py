@@ -47,6 +47,7 @@ from sqlmodel import Session
 
 from smarketing.auth.permissions import Actor
 from smarketing.data_in.activities import ALLOWED, SOURCE_SYSTEMS, normalise_kind
+from smarketing.data_in.batches import PAUSE_S
 from smarketing.data_in.planning import (
     IN_CHUNK,
     _stored_activities,
@@ -81,8 +82,9 @@ UNKNOWN_LEAD = "unknown lead"
 GIVE_UP_AFTER = timedelta(hours=24)
 #: ... at most this often.
 RETRY_EVERY = timedelta(minutes=1)
-#: Events written per write transaction (each one short: the intake keeps answering).
-CHUNK = 250
+#: Events written per write transaction (each one short: the intake keeps answering; 100
+#: held SQLite's write lock about 10 ms in benchmarks/bench_events.py).
+CHUNK = 100
 #: Who the first contacts derived from events are changed by (``lead_change.changed_by``).
 EVENTS_ACTOR = Actor.of("events", ())
 _RETRIED_AT = "event_inbox.retried_at"
@@ -536,6 +538,7 @@ def process_inbox(engine: Engine, *, now: datetime | None = None, limit: int = 2
             with engine.connect() as conn:  # matched outside the write lock: leads stay
                 events = _matched(conn, list(part), default_crm)
             _write(engine, events, now, result)
+            time.sleep(PAUSE_S)  # let a write that waited for the lock have it first
     if due:
         full = len(retries) >= limit - len(rows)
         _note_retry(engine, now, retries[-1].id if retries and full else 0)
