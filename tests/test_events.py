@@ -200,6 +200,13 @@ def test_an_unknown_lead_is_tried_again_then_given_up(engine, session):
     assert (gone.given_up, gone.waiting) == (1, 0)
     assert _outcomes(engine)[-1] == ("e9", events.UNKNOWN_LEAD, True)
     assert process_inbox(engine, now=NOW + timedelta(hours=25)).processed == 0
+    post(engine, "web", {**FORM, "event_id": "new"}, now=NOW)
+    with Session(engine) as s:
+        assert events.inbox_counts(s) == {
+            events.STORED: 1,
+            events.UNKNOWN_LEAD: 1,
+            "pending": 1,
+        }
 
 
 def test_new_events_go_before_waiting_ones(engine, session):
