@@ -1,53 +1,12 @@
-"""Smarketing: the frame — page config, login, role-based navigation, shared sidebar."""
+"""Smarketing's server: `streamlit run app.py` serves the frame (`frame.py`: login,
+navigation, the pages) through Streamlit's ASGI entry point, with the API's routes
+(`POST /api/events`, `POST /api/hubspot/webhook`) and the lifespan that readies the
+database, prints the first-admin setup code and runs the background jobs
+(`smarketing/api/server.py`)."""
 
 import streamlit as st
 
-from smarketing.auth.permissions import allowed
-from smarketing.ui import auth, frame, resources
+from smarketing.api.server import Server
 
-st.set_page_config(
-    page_title="Smarketing",
-    page_icon=frame.FAVICON,
-    layout="wide",
-    initial_sidebar_state=frame.SIDEBAR_WIDTH,
-)
-
-engine = resources.engine()
-with resources.database_guard():  # a busy or lost database: a message and Retry, no traceback
-    resources.ensure_demo(engine)
-    actor = auth.gate(engine)
-
-pages = {
-    "": [
-        st.Page(
-            "app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True
-        ),
-        st.Page("app_pages/sla.py", title="SLA", icon=":material/handshake:"),
-        st.Page("app_pages/quality.py", title="Lead quality", icon=":material/filter_alt:"),
-        st.Page("app_pages/leads.py", title="Leads", icon=":material/contacts:"),
-    ],
-    "One team": [
-        st.Page(
-            "app_pages/shared_language.py", title="Shared language", icon=":material/menu_book:"
-        ),
-        st.Page("app_pages/personas.py", title="Personas", icon=":material/person:"),
-        st.Page("app_pages/campaigns.py", title="Campaigns", icon=":material/campaign:"),
-    ],
-    "Meetings": [
-        st.Page("app_pages/meetings.py", title="Meetings", icon=":material/groups:"),
-        st.Page("app_pages/meeting_mode.py", title="Meeting mode", icon=":material/co_present:"),
-        st.Page("app_pages/actions.py", title="Actions", icon=":material/checklist:"),
-    ],
-}
-admin = []
-for script, title, icon, action in frame.ADMIN_PAGES:
-    if allowed(actor, action):
-        admin.append(st.Page(script, title=title, icon=icon))
-    else:  # reached by its address: say which role it needs instead of showing the Overview
-        admin.append(frame.refused_page(script, title, action))
-pages["Admin"] = admin
-navigation = st.navigation(pages, expanded=True)
-with resources.database_guard():
-    # the wall screen (meeting mode) gets the frame in one thin line, to leave it the height
-    frame.sidebar_and_banner(engine, compact=navigation.url_path == frame.WALL_SCREEN)
-    navigation.run()
+server = Server()
+app = st.App("frame.py", routes=server.routes(), lifespan=server.lifespan)

@@ -122,7 +122,7 @@ def measure(db: Path, clock: str, repeat: int) -> dict:
     def opened() -> tuple[AppTest, float]:
         st.cache_data.clear()
         st.cache_resource.clear()
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at = AppTest.from_file(str(ROOT / "frame.py"), default_timeout=120)
         at.session_state["authentication_status"] = True
         at.session_state["username"] = "bench"
         at.session_state["name"] = "Bench Mark"

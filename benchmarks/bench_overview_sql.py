@@ -79,7 +79,7 @@ def _origin() -> str:
         if "/smarketing/" in path and "/smarketing/store/" not in path:
             module = path.split("/smarketing/", 1)[1].removesuffix(".py").replace("/", ".")
             names.append(f"{module}.{frame.name}")
-        elif path.endswith(("app.py", "overview.py")):
+        elif path.endswith(("frame.py", "overview.py")):
             names.append(f"{Path(path).name}:{frame.lineno}")
         if len(names) == 2:
             break
@@ -121,7 +121,7 @@ def _app(as_of: date):
     from smarketing.ui.auth import SESSION
     from tests.pages.conftest import open_session
 
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    at = AppTest.from_file(str(ROOT / "frame.py"), default_timeout=600)
     at.session_state["authentication_status"] = True
     at.session_state["username"] = "bench"
     at.session_state["name"] = "Bench Mark"

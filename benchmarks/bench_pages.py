@@ -87,7 +87,7 @@ def _measure(db: Path, repeat: int, as_of: date) -> dict:
         for _ in range(repeat):
             st.cache_data.clear()
             st.cache_resource.clear()
-            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+            at = AppTest.from_file(str(ROOT / "frame.py"), default_timeout=300)
             at.session_state["authentication_status"] = True
             at.session_state["username"] = "bench"
             at.session_state["name"] = "Bench Mark"

@@ -213,7 +213,7 @@ def on_quality_page(at, what: str):
 def cold_quality_page():
     """A fresh AppTest past its first run, caches cleared: returns the cold run to time."""
     clear_caches()
-    at = checked(logged_in(ROOT / "app.py").run(), "Overview (first run)")
+    at = checked(logged_in(ROOT / "frame.py").run(), "Overview (first run)")
     clear_caches()
     return lambda: at.switch_page(QUALITY_PAGE).run()
 
@@ -265,7 +265,7 @@ def on_leads_page(at, what: str, lead: dict | None = None):
 def leads_list_page():
     """A fresh AppTest past its first run, caches cleared: returns the cold list run."""
     clear_caches()
-    at = checked(logged_in(ROOT / "app.py").run(), "Overview (first run)")
+    at = checked(logged_in(ROOT / "frame.py").run(), "Overview (first run)")
     clear_caches()
     return lambda: at.switch_page(LEADS_PAGE).run()
 

@@ -23,7 +23,7 @@ interpreter start-up), the peak memory including the naive peer, and both counts
 Each size is measured in a fresh child process so that its peak memory is its own.
 ``--profile SIZE ...`` also prints, for those sizes: the top cProfile entries of one cold
 and one warm SLA page run; the median time of each part of a cold and of a warm run
-(functions wrapped with a timer, no profiler); and a warm run of app.py's own frame around
+(functions wrapped with a timer, no profiler); and a warm run of frame.py's own frame around
 an empty page. All of it after the timings, so the figures above are unaffected.
 Without --keep the databases go to a temporary folder that is removed at the end.
 """
@@ -205,7 +205,7 @@ def sla_page_seconds(repeat: int) -> tuple[float, float]:
     cold, warm = [], []
     for _ in range(repeat):
         clear_caches()
-        at = logged_in(ROOT / "app.py")
+        at = logged_in(ROOT / "frame.py")
         checked(at.run(), "Overview (first run)")
         clear_caches()
         started = time.perf_counter()
@@ -415,15 +415,15 @@ def section_times(label: str, prepare, repeat: int) -> None:
 def frame_floor_seconds(repeat: int) -> float:
     """Median seconds of a warm run of the app's own frame around an empty SLA page.
 
-    app.py is copied to a temporary folder whose app_pages/*.py are all one-liners, so
+    frame.py is copied to a temporary folder whose app_pages/*.py are all one-liners, so
     the run pays for the login gate, navigation and sidebar but for no page content.
     """
     import re
 
     with tempfile.TemporaryDirectory(prefix="smarketing-frame-") as name:
         folder = Path(name)
-        main = folder / "app.py"
-        main.write_text((ROOT / "app.py").read_text())
+        main = folder / "frame.py"
+        main.write_text((ROOT / "frame.py").read_text())
         for page in set(re.findall(r"app_pages/\w+\.py", main.read_text())):
             (folder / page).parent.mkdir(exist_ok=True)
             (folder / page).write_text(EMPTY_PAGE)
@@ -437,7 +437,7 @@ def frame_floor_seconds(repeat: int) -> float:
 def cold_sla_page():
     """A fresh AppTest past its first run, caches cleared: returns the cold run to time."""
     clear_caches()
-    at = checked(logged_in(ROOT / "app.py").run(), "Overview (first run)")
+    at = checked(logged_in(ROOT / "frame.py").run(), "Overview (first run)")
     clear_caches()
     return lambda: at.switch_page(SLA_PAGE).run()
 

@@ -28,7 +28,7 @@ What it does
    * page reads: Overview, SLA, Lead quality, Leads (list + one lead's story), Campaigns,
      Personas, Meeting mode (one step of the running meeting, everyone's notes and one's
      own) and Meetings (the list, one meeting's minutes, decisions, the template). Each
-     runs the domain calls that a run of that page makes, including the frame of app.py
+     runs the domain calls that a run of that page makes, including the frame of frame.py
      (login check against the database, data version, store facts), **uncached** (every
      write bumps the data version, which empties the app's aggregate caches anyway;
      uncached is the worst case). Not included: drawing (Altair, st.dataframe, the
@@ -454,7 +454,7 @@ def _pick(rng: random.Random, weights: dict[str, int]) -> str:
 
 
 def page_frame(s: Session, user: LoadUser, session_id: int | None) -> None:
-    """app.py's frame around every page: the login gate and the store facts."""
+    """frame.py's frame around every page: the login gate and the store facts."""
     users.user_count(s)
     logins.login_credentials(s)
     sessions.ended_why(s, session_id, user.username, datetime.now(UTC))

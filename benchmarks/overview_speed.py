@@ -50,7 +50,7 @@ def page_seconds(url: str) -> tuple[float, float]:
     st.cache_resource.clear()
     times = []
     for _ in range(2):
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+        at = AppTest.from_file(str(ROOT / "frame.py"), default_timeout=600)
         at.session_state["authentication_status"] = True
         at.session_state["username"] = "bench"
         at.session_state["name"] = "Bench"

@@ -171,6 +171,14 @@ def scheduler_enabled() -> bool:
     )
 
 
+def public_url() -> str | None:
+    """The address the app is reached at from outside, e.g. https://smarketing.example.com
+    (SMARKETING_PUBLIC_URL): HubSpot signs a webhook's full URL, which a reverse proxy in
+    front of the app may change. None: the URL of the request as it arrives."""
+    url = os.environ.get("SMARKETING_PUBLIC_URL", "").strip().rstrip("/")
+    return url or None
+
+
 # --- import limits ----------------------------------------------------------------------------
 
 

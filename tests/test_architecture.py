@@ -27,7 +27,7 @@ LAYERS = (
     ("data_in",),
     ("jobs",),
     ("charts",),
-    ("cli", "__main__"),
+    ("api", "cli", "__main__"),
     ("ui",),
 )
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}

@@ -161,7 +161,7 @@ CSV_WRITERS = re.compile(
     r"|\bwrite_csv\s*\("
 )
 #: Where the app and the command line live.
-APP_CODE = ["smarketing", "app_pages", "scripts", "app.py"]
+APP_CODE = ["smarketing", "app_pages", "scripts", "app.py", "frame.py"]
 
 
 def test_no_csv_is_written_by_another_path():

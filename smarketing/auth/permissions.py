@@ -19,6 +19,7 @@ PERMISSIONS: dict[str, tuple[frozenset[Role], str]] = {
         "add users, change roles, reset passwords, disable, end sessions, clear failed logins",
     ),
     "audit.read": (frozenset({A}), "read the audit log"),
+    "tokens.manage": (frozenset({A}), "add and revoke the API tokens of event senders"),
     "demo.manage": (frozenset({A}), "write or clear the demo company"),
     "import.run": (frozenset({A, M}), "import CRM exports"),
     "sources.manage": (

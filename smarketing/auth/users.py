@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
+import sys
+import threading
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -50,6 +53,30 @@ def checked_setup_code(code: str) -> str:
     if len(code) < MIN_SETUP_CODE:
         raise InvalidInput(f"SMARKETING_SETUP_CODE must have at least {MIN_SETUP_CODE} characters")
     return code
+
+
+_console_codes: dict[str, str] = {}
+_console_lock = threading.Lock()
+
+
+def console_setup_code() -> str:
+    """This process's one-time first-admin code (SMARKETING_SETUP_CODE, else a random one),
+    printed to the server console the first time it is asked for: at server start when
+    there is no user yet (``smarketing.api.server``), else on the first page view that
+    needs it."""
+    given = os.environ.get("SMARKETING_SETUP_CODE", "").strip()
+    with _console_lock:
+        code = _console_codes.get(given)
+        if code is None:
+            code = checked_setup_code(given) if given else new_setup_code()
+            _console_codes[given] = code
+            print(
+                "\n" + "=" * 64 + "\n  Smarketing has no users yet. To create the first admin, "
+                f"open the app\n  and enter this setup code:  {code}\n" + "=" * 64 + "\n",
+                file=sys.stderr,
+                flush=True,
+            )
+        return code
 
 
 def password_problems(password: str) -> list[str]:

@@ -22,6 +22,7 @@ from smarketing.cli import (
     report,
     sla,
     sources,
+    tokens,
     users,
     worker,
 )
@@ -29,7 +30,20 @@ from smarketing.cli.args import Parser, common, engine_for
 from smarketing.errors import SmarketingError
 
 #: The command groups, in the order --help lists them.
-GROUPS = (init, demo, users, report, sla, imports, sources, hot_leads, backup, meetings, worker)
+GROUPS = (
+    init,
+    demo,
+    users,
+    tokens,
+    report,
+    sla,
+    imports,
+    sources,
+    hot_leads,
+    backup,
+    meetings,
+    worker,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

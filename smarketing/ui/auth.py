@@ -11,8 +11,6 @@ the idle timeout end it within one click)."""
 
 from __future__ import annotations
 
-import os
-import sys
 from datetime import datetime
 
 import jwt
@@ -41,18 +39,10 @@ PENDING = "_smarketing_login_pending"
 LOGIN_STATE = ("authentication_status", "username", "name", "roles", "email")
 
 
-@st.cache_resource(show_spinner=False)
 def setup_code() -> str:
-    """This process's one-time first-admin code, printed once to the server console."""
-    given = os.environ.get("SMARKETING_SETUP_CODE", "").strip()
-    code = users.checked_setup_code(given) if given else users.new_setup_code()
-    print(
-        "\n" + "=" * 64 + "\n  Smarketing has no users yet. To create the first admin, open the app"
-        f"\n  and enter this setup code:  {code}\n" + "=" * 64 + "\n",
-        file=sys.stderr,
-        flush=True,
-    )
-    return code
+    """This process's one-time first-admin code; printed to the server console once (at
+    server start when there was no user then)."""
+    return users.console_setup_code()
 
 
 def cookie_key() -> str:

@@ -83,7 +83,7 @@ def sidebar_and_banner(engine: Engine, *, compact: bool = False) -> None:
 
 
 def actor() -> Actor:
-    """The logged-in actor (set by the gate in app.py)."""
+    """The logged-in actor (set by the gate in frame.py)."""
     return Actor.of(st.session_state["username"], st.session_state.get("roles") or [])
 
 

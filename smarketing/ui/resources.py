@@ -15,9 +15,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from smarketing import config, demo
+from smarketing.api import startup
 from smarketing.auth.permissions import SYSTEM_ACTOR
 from smarketing.data_in import sync
-from smarketing.data_in.batches import recover_interrupted
 from smarketing.errors import (
     DatabaseBusy,
     DatabaseConnectionLost,
@@ -36,15 +36,8 @@ _MARKDOWN_SIGNS = re.compile(r"([\\`*_\[\]<>$~|#!{}])")
 
 @st.cache_resource(show_spinner=False)
 def _engine(url: str) -> Engine:
-    engine = db.make_engine(url)
-    db.upgrade_to_head(engine)
-    # an import whose process died half-way (killed, power cut) is undone now
-    recover_interrupted(engine)
-    with Session(engine) as s:  # a demo written before its cast was stored: name its people
-        demo.ensure_cast(s)
-    for problem in db.mode_problems(url):  # once per process, in the server's console
-        print(f"Smarketing: warning: {problem}", file=sys.stderr, flush=True)
-    return engine
+    # the same start-up as the server's (schema, interrupted imports, file-mode warnings)
+    return startup.ready_engine(url)
 
 
 @st.cache_data(ttl=300, show_spinner=False)

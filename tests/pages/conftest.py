@@ -15,7 +15,7 @@ from smarketing.auth import users
 from smarketing.auth.permissions import CLI_ACTOR
 from smarketing.store.db import make_engine, upgrade_to_head
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "frame.py")
 AS_OF = date(2026, 11, 18)
 PASSWORD = "correct horse battery"
 SETUP_CODE = "test-setup-code-1234"
@@ -68,7 +68,7 @@ def people(app_env):
 
 
 def new_app() -> AppTest:
-    """A fresh AppTest of app.py."""
+    """A fresh AppTest of the frame (frame.py, the script app.py's st.App serves)."""
     return AppTest.from_file(APP, default_timeout=30)
 
 
