@@ -7,8 +7,9 @@ before it serves: not timed), makes a fresh database (SQLite in a temporary fold
 empty database ``--db`` names), adds the source, then in THIS process:
 
 * ``full``        - ``sync_source`` of every contact (the list API, 100 a page, owners,
-  activities) into the database, checkpoint by checkpoint: records/s (contacts read and
-  stored per second, start to end) and the process's peak memory;
+  activities) into the database, checkpoint by checkpoint: contacts read and stored per
+  second, start to end (and records/s counting the activities stored with them: the fake
+  gives about two per contact), and the process's peak memory;
 * ``incremental`` - the fake changes ``--changed`` contacts; ``sync_source`` from the
   cursor (the search API) end to end: seconds, and what it counted.
 
@@ -78,9 +79,11 @@ def main() -> int:
         full = sync.sync_source(engine, "hubspot", actor=CLI_ACTOR)
         full_s = time.perf_counter() - t0
         rate = full.inserted / full_s
+        written = (full.inserted + full.activities) / full_s
         peak = _peak_rss_mb()
         print(
-            f"full:        {full.summary} in {full_s:.1f} s = {rate:,.0f} records/s; "
+            f"full:        {full.summary} in {full_s:.1f} s = {rate:,.0f} contacts/s "
+            f"({written:,.0f} records/s counting the activities stored with them); "
             f"peak memory {peak:.0f} MB (before the sync {before:.0f} MB)"
         )
         request = urllib.request.Request(
@@ -101,7 +104,7 @@ def main() -> int:
         fake.terminate()
         fake.wait(timeout=10)
     checks = {
-        f"full >= {TARGET_RECORDS_PER_S:,} records/s": rate >= TARGET_RECORDS_PER_S,
+        f"full >= {TARGET_RECORDS_PER_S:,} contacts/s": rate >= TARGET_RECORDS_PER_S,
         f"peak memory < {TARGET_MEMORY_MB} MB": peak < TARGET_MEMORY_MB,
         f"incremental < {TARGET_INCREMENTAL_S} s": inc_s < TARGET_INCREMENTAL_S,
     }

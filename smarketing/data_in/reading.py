@@ -480,18 +480,25 @@ def read_lead_records(
     tz: str | None = None,
     first_row: int = 1,
     columns: tuple[str, ...] = (),
+    mapped_only: bool = False,
 ) -> ParsedFile:
     """Read records fetched from a CRM's API (flat dicts keyed by the API's field names,
     which the format's tables list beside the export labels) by the same rules as a file
     of the same format: one rule for every way a lead comes in. ``first_row`` numbers the
     records (a sync numbers them across its chunks); keys starting with ``_`` are the
-    connector's notes, not fields; ``columns`` are fields every record has, empty where
+    connector's notes, not fields (``mapped_only``: nor are the fields no lead field reads);
+    ``columns`` are fields every record has, empty where
     a record leaves them out (a short record of a changed deal still reads in a "file" with
     the creation date's column; an empty cell leaves the stored value alone)."""
     seen: dict[str, None] = dict.fromkeys(columns)
     for record in records:
         seen.update(dict.fromkeys(record))
     keys = [k for k in seen if not k.startswith("_")]
+    if mapped_only and format in FORMATS:  # (a sync: the fields no lead field reads stay out)
+        used = default_mapping(format, keys)
+        if changes:
+            used = merge_mapping(used, {k: t for k, t in changes.items() if k in seen})
+        keys = [k for k in keys if k in used]
     columns = {}
     for key in keys:
         values = [record.get(key) for record in records]

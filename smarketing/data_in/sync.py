@@ -26,8 +26,6 @@ person the app knows.
 from __future__ import annotations
 
 import contextlib
-import queue
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -137,49 +135,6 @@ def _check_now(now: datetime | None) -> datetime:
     if now.utcoffset() is None:
         raise InvalidInput("now must be timezone-aware (UTC)")
     return now.astimezone(UTC)
-
-
-#: Pages read ahead while a chunk is stored (the CRM's answers wait while the database
-#: writes: the reading thread parses JSON while SQLite works outside the GIL).
-READ_AHEAD_PAGES = 0
-_DONE = object()
-
-
-def _read_ahead(pages: Iterator[Page], depth: int) -> Iterator[Page]:
-    """``pages``, read by a thread of their own up to ``depth`` pages ahead of the caller;
-    the reader's exception is raised here, where the page would have been; the reader
-    stops when the caller does."""
-    ahead: queue.Queue = queue.Queue(maxsize=max(1, depth))
-    stop = threading.Event()
-
-    def read() -> None:
-        try:
-            for page in pages:
-                while not stop.is_set():
-                    try:
-                        ahead.put(page, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            ahead.put(_DONE)
-        except BaseException as exc:  # handed to the caller
-            ahead.put(exc)
-
-    reader = threading.Thread(target=read, name="sync-read-ahead", daemon=True)
-    reader.start()
-    try:
-        while True:
-            item = ahead.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        reader.join(timeout=5)
 
 
 def _chunks(pages: Iterator[Page], size: int, seconds: float) -> Iterator[list[Page]]:
@@ -427,10 +382,7 @@ def sync_source(
         client = connector or connector_for(source, sleep=sleep)
         reading = _Reading(report, result)
         settled = time.monotonic()
-        pages = client.pages(cursor)
-        if READ_AHEAD_PAGES:
-            pages = _read_ahead(pages, READ_AHEAD_PAGES)
-        for chunk in _chunks(reading.pages(pages), CHUNK, CHUNK_SECONDS):
+        for chunk in _chunks(reading.pages(client.pages(cursor)), CHUNK, CHUNK_SECONDS):
             leads = _with_owners([r for p in chunk for r in p.leads], fmt, changes, users)
             items = [a for p in chunk for a in p.activities]
             first = result.fetched + 1
@@ -440,7 +392,12 @@ def sync_source(
             with engine.connect() as conn:
                 if leads:
                     parsed = read_lead_records(
-                        leads, source.name, format=fmt, changes=changes, columns=client.fields
+                        leads,
+                        source.name,
+                        format=fmt,
+                        changes=changes,
+                        columns=client.fields,
+                        mapped_only=True,
                     )
                     parsed.source_system = source.kind
                     done = lead_steps(conn, batches, parsed, actor=actor, now=now, report=steps)
