@@ -15,6 +15,12 @@ EXEMPT = {
     ("auth/users.py", name)
     for name in ("add_user", "set_password", "set_roles", "set_disabled", "update_profile")
 } | {("auth/sessions.py", "end_session"), ("auth/throttle.py", "clear")}
+#: ... and the settings of the live data, which its pages read fresh: API tokens, a source's
+#: schedule, mapping and "sync now" (adding a source bumps: the as-of line names the CRM).
+EXEMPT |= {("auth/tokens.py", name) for name in ("add_token", "revoke_token")}
+EXEMPT |= {
+    ("data_in/sources.py", name) for name in ("update_source", "set_mapping", "request_sync")
+}
 
 
 def _writes() -> list[tuple[str, str, bool]]:

@@ -27,6 +27,7 @@ from smarketing.connectors import KINDS, LABELS, connector_class
 from smarketing.connectors.base import AuthFailed, Connector
 from smarketing.data_in.formats import SPECS, TARGETS, target_of
 from smarketing.errors import InvalidInput
+from smarketing.store.db import bump_data_version
 from smarketing.store.models import DataSource, ImportRun, utcnow
 
 #: Minutes between two syncs of a source: the default, and the range allowed.
@@ -151,6 +152,7 @@ def add_source(
         base_url=source.base_url,
         every_minutes=source.every_minutes,
     )
+    bump_data_version(session)  # the pages' as-of line now names the CRM's last sync
     session.commit()
     session.refresh(source)
     return source
