@@ -68,9 +68,9 @@ def no_delay_on_accepted_sockets() -> None:
     import asyncio.base_events as base_events
     import socket
 
-    original = base_events._set_nodelay
-    if getattr(original, "_smarketing", False):
-        return
+    original = getattr(base_events, "_set_nodelay", None)
+    if original is None or getattr(original, "_smarketing", False):
+        return  # (another Python's asyncio: its own default stays)
 
     def set_nodelay(sock: socket.socket) -> None:
         if sock.family in {socket.AF_INET, socket.AF_INET6} and sock.type == socket.SOCK_STREAM:
