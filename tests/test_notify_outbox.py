@@ -392,3 +392,39 @@ def test_the_admin_list_filters_and_counts(people):
         assert list(outbox.notifications(s, actor=ADA, recipient="sam")["status"]) == ["pending"]
         with pytest.raises(PermissionDenied):
             outbox.notifications(s, actor=SAM)
+
+
+# --- two processes at once ------------------------------------------------------------------
+
+
+def test_two_dispatcher_processes_at_once_send_each_notification_once(people, db_url, tmp_path):
+    """Two real processes dispatch one queue of 60 at the same moment (a SQLite file, or the
+    suite's PostgreSQL database): every message is sent exactly once, by one of them."""
+    import time as clock
+
+    from tests import notify_processes
+
+    no_quiet(people, "sam")
+    with Session(people) as s:
+        for n in range(60):
+            message = Message(kind="hot_lead", subject=f"n{n}", text="back")
+            outbox.enqueue(
+                s,
+                kind="hot_lead",
+                subject_key=f"lead:{n}",
+                recipient="sam",
+                message=message,
+                now=NOW,
+            )
+        s.commit()
+    out = tmp_path / "sent.txt"
+    start = clock.time() + 3  # both have imported everything by then
+    procs = [notify_processes.spawn(db_url, out, start, tmp_path / f"p{i}.log") for i in range(2)]
+    for i, proc in enumerate(procs):
+        assert proc.wait(timeout=120) == 0, (tmp_path / f"p{i}.log").read_text()
+    lines = out.read_text().split()
+    subjects, pids = lines[0::2], lines[1::2]
+    assert sorted(subjects) == sorted(f"n{n}" for n in range(60))  # each once, none lost
+    assert len(set(pids)) == 2, "both processes took part (else the test proves nothing)"
+    assert {r.status for r in rows(people)} == {"sent"}
+    assert {r.attempts for r in rows(people)} == {1}

@@ -122,6 +122,7 @@ def _insert_ignoring_duplicates(bind, values: dict):
         insert(table)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["kind", "subject_key", "recipient", "channel"])
+        .returning(table.c.id)
     )
 
 
@@ -160,14 +161,18 @@ def enqueue(
         "created_at": now,
         "due_at": now,
     }
-    bind = _bind(session_or_conn)
-    inserted = session_or_conn.execute(_insert_ignoring_duplicates(bind, values)).rowcount
-    return bool(inserted)
+    conn = _connection(session_or_conn)
+    # RETURNING names the new row; nothing comes back when the key was there (run on the
+    # Core connection: through the ORM session the RETURNING row did not come back on
+    # PostgreSQL)
+    inserted = conn.execute(_insert_ignoring_duplicates(conn, values)).first()
+    return inserted is not None
 
 
-def _bind(session_or_conn):
-    get_bind = getattr(session_or_conn, "get_bind", None)
-    return get_bind() if get_bind is not None else session_or_conn
+def _connection(session_or_conn):
+    """The Core connection of a Session (in its transaction), or the Connection itself."""
+    connection = getattr(session_or_conn, "connection", None)
+    return connection() if callable(connection) else session_or_conn
 
 
 def _session(session_or_conn) -> Session:
