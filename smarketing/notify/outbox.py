@@ -30,7 +30,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
@@ -211,7 +211,7 @@ class Outcome:
             f"({self.channel} {where}): {self.subject}"
         )
         if self.due_at is not None and self.result in ("delayed", "retrying"):
-            text += f" — until {self.due_at.strftime('%Y-%m-%dT%H:%MZ')}"
+            text += f" — until {self.due_at.astimezone(UTC).strftime('%Y-%m-%dT%H:%MZ')}"
         if self.error:
             text += f" — {self.error}"
         return text
