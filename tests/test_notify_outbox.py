@@ -428,3 +428,34 @@ def test_two_dispatcher_processes_at_once_send_each_notification_once(people, db
     assert len(set(pids)) == 2, "both processes took part (else the test proves nothing)"
     assert {r.status for r in rows(people)} == {"sent"}
     assert {r.attempts for r in rows(people)} == {1}
+
+
+def test_a_persons_message_links_to_their_settings(people, monkeypatch):
+    monkeypatch.setenv("SMARKETING_PUBLIC_URL", "https://smarketing.example.com/")
+    queue(people)
+    queue(people, recipient="team:sales", key="lead:9")
+    sam, team = rows(people)
+    assert outbox.message_from_json(sam.body).unsubscribe == (
+        "https://smarketing.example.com/notifications"
+    )
+    assert outbox.message_from_json(team.body).unsubscribe is None
+
+
+def test_the_scheduled_job_sends_through_the_channels(people, monkeypatch):
+    """The ``notify`` job of JOBS, run by the scheduler's Runner under its lock, sends
+    through smarketing.notify.channels.send (a fake module here)."""
+    import sys
+    import types
+
+    from smarketing.jobs.scheduler import JOBS, Runner
+
+    sent = []
+    fake = types.ModuleType("smarketing.notify.channels")
+    fake.send = lambda channel, message, address, *, timeout=10.0: sent.append(address)
+    monkeypatch.setitem(sys.modules, "smarketing.notify.channels", fake)
+    queue(people)
+    [job] = [j for j in JOBS if j.name == "notify"]
+    assert job.every_seconds == 60
+    run = Runner(people, holder="me", clock=lambda: NOW).run(job)
+    assert (run.outcome, run.detail) == ("ok", "0 queued of 0 noticed; 1 sent")
+    assert sent == ["sam@example.com"]

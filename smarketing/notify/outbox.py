@@ -29,7 +29,7 @@ import base64
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -136,11 +136,15 @@ def enqueue(
     now: datetime,
 ) -> bool:
     """Queue ``message`` for ``recipient`` (a username or ``team:NAME``), due ``now``; False
-    when this (kind, subject key, recipient, channel) is queued already. No commit: it lands
-    with the caller's transaction (a Session or a Connection)."""
+    when this (kind, subject key, recipient, channel) is queued already. A person's message
+    without ``unsubscribe`` gets the link to their settings (``preferences.settings_url``).
+    No commit: it lands with the caller's transaction (a Session or a Connection)."""
     if not subject_key or len(subject_key) > 200:
         raise InvalidInput("a notification's subject key is 1–200 characters")
     target = preferences.route(_session(session_or_conn), recipient, kind)
+    if message.unsubscribe is None and not recipient.startswith(preferences.TEAM_PREFIX):
+        # a person's message links to their settings (e-mail: List-Unsubscribe)
+        message = replace(message, unsubscribe=preferences.settings_url())
     if target.opted_out:
         status, error = SKIPPED, target.why
     elif target.address is None:

@@ -57,6 +57,15 @@ TEAMS = ("sales", "marketing", "leadership")
 TEAM_PREFIX = "team:"
 #: Quiet hours until a person chooses, local time in the business timezone.
 DEFAULT_QUIET = (time(20, 0), time(7, 0))
+#: The address of "My notifications" under the app's public URL.
+SETTINGS_PATH = "/notifications"
+
+
+def settings_url() -> str | None:
+    """The link to "My notifications" (an e-mail's List-Unsubscribe), when the app's
+    public URL is set (SMARKETING_PUBLIC_URL); None otherwise."""
+    base = config.public_url()
+    return f"{base}{SETTINGS_PATH}" if base else None
 
 
 @dataclass(frozen=True)
