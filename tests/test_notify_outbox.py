@@ -459,3 +459,29 @@ def test_the_scheduled_job_sends_through_the_channels(people, monkeypatch):
     run = Runner(people, holder="me", clock=lambda: NOW).run(job)
     assert (run.outcome, run.detail) == ("ok", "0 queued of 0 noticed; 1 sent")
     assert sent == ["sam@example.com"]
+
+
+def test_opting_out_while_a_message_waits_in_quiet_hours_skips_it(people):
+    evening = datetime(2026, 11, 18, 20, 30, tzinfo=UTC)  # 21:30 in Oslo
+    queue(people, now=evening)
+    sender = Recorder()
+    assert outbox.dispatch(people, now=evening, send=sender).delayed == 1
+    with Session(people) as s:
+        preferences.save_preference(
+            s, actor=SAM, username="sam", kinds=["minutes"], channel="email"
+        )
+    morning = datetime(2026, 11, 19, 6, 0, tzinfo=UTC)
+    result = outbox.dispatch(people, now=morning, send=sender)
+    assert [o.result for o in result.outcomes] == ["skipped"] and sender.calls == []
+    assert rows(people)[0].status == "skipped"
+
+
+def test_a_missing_channel_module_leaves_the_rows_pending(people, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "smarketing.notify.channels", None)  # import fails
+    queue(people)
+    with pytest.raises(ImportError):
+        outbox.dispatch(people, now=NOW)
+    [row] = rows(people)
+    assert (row.status, row.attempts) == ("pending", 0)

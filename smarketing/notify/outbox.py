@@ -194,7 +194,8 @@ def _session(session_or_conn) -> Session:
 @dataclass(frozen=True)
 class Outcome:
     """What one dispatch did with one row: sent, retrying (due again at ``due_at``),
-    failed, delayed (quiet hours until ``due_at``), or would_send (a dry run)."""
+    failed, delayed (quiet hours until ``due_at``), skipped (the person opted out since it
+    was queued), or would_send (a dry run)."""
 
     id: int
     kind: str
@@ -254,7 +255,7 @@ class DispatchResult:
             return "nothing due"
         parts = [
             f"{n} {name}"
-            for name in ("sent", "retrying", "failed", "delayed", "would_send")
+            for name in ("sent", "retrying", "failed", "delayed", "skipped", "would_send")
             if (n := self.count(name))
         ]
         return ", ".join(parts)
@@ -278,12 +279,17 @@ def _due(conn, now: datetime, limit: int) -> list:
     )
 
 
-def _quiet_end(conn, row, now: datetime) -> datetime | None:
-    """The end of the recipient's quiet hours when ``now`` is in them (people only)."""
+def _hold(conn, row, now: datetime) -> tuple[str, datetime | None, str | None]:
+    """Whether a due row waits or goes: ("skip", None, why) when the person opted out of
+    its kind since it was queued, ("delay", until, None) in their quiet hours, else
+    ("send", None, None). Team channels have no quiet hours."""
     if row.recipient.startswith(preferences.TEAM_PREFIX):
-        return None
+        return "send", None, None
     target = preferences.route(_session(conn), row.recipient, row.kind)
-    return preferences.quiet_until(target.quiet, now)
+    if target.opted_out:
+        return "skip", None, target.why
+    until = preferences.quiet_until(target.quiet, now)
+    return ("delay", until, None) if until is not None else ("send", None, None)
 
 
 def _claimable(t, row_id: int, now: datetime):
@@ -320,33 +326,37 @@ def dispatch(
     result = DispatchResult()
     with engine.connect() as conn:
         due = _due(conn, now, limit)
+    if due and send is None:
+        send = _default_sender()  # before any claim: a missing channel leaves rows pending
     for row in due:
         # BEGIN IMMEDIATE on SQLite: the claim's read and write under one write lock
         with write_transaction(engine) as conn:
-            until = _quiet_end(conn, row, now)
-            if until is not None:
-                moved = conn.execute(
-                    update(t).where(_claimable(t, row.id, now)).values(status=DELAYED, due_at=until)
-                ).rowcount
-                if moved:
-                    result.outcomes.append(_outcome(row, "delayed", due_at=until))
+            action, until, why = _hold(conn, row, now)
+            if action == "skip":
+                values = {"status": SKIPPED, "last_error": why}
+            elif action == "delay":
+                values = {"status": DELAYED, "due_at": until}
+            else:
+                values = {
+                    "status": SENDING,
+                    "attempts": t.c.attempts + 1,
+                    "due_at": now + CLAIM_LEASE,
+                }
+            taken = conn.execute(update(t).where(_claimable(t, row.id, now)).values(**values))
+            if not taken.rowcount:
+                continue  # another dispatcher has it
+            if action != "send":
+                done = SKIPPED if action == "skip" else DELAYED
+                result.outcomes.append(_outcome(row, done, due_at=until, error=why))
                 continue
-            claimed = conn.execute(
-                update(t)
-                .where(_claimable(t, row.id, now))
-                .values(status=SENDING, attempts=t.c.attempts + 1, due_at=now + CLAIM_LEASE)
-            ).rowcount
-        if not claimed:
-            continue  # another dispatcher has it
-        if send is None:
-            send = _default_sender()
+            row = conn.execute(select(t).where(t.c.id == row.id)).one()  # as claimed
         result.outcomes.append(_send_one(engine, row, now, send))
     return result
 
 
 def _send_one(engine: Engine, row, now: datetime, send: Sender) -> Outcome:
     t = Notification.__table__
-    attempts = row.attempts + 1
+    attempts = row.attempts  # counted by the claim
     try:
         send(row.channel, message_from_json(row.body), row.address)
     except ChannelError as exc:
@@ -392,11 +402,15 @@ def preview_on(conn, now: datetime, limit: int = DISPATCH_LIMIT) -> DispatchResu
     for row in _due(conn, now, limit):
         if row.status == SENDING:
             continue  # being sent by another process (or its claim ends later)
-        until = _quiet_end(conn, row, now)
-        if until is not None:
-            result.outcomes.append(_outcome(row, "delayed", due_at=until))
-        else:
-            result.outcomes.append(_outcome(row, "would_send", attempts=row.attempts))
+        action, until, why = _hold(conn, row, now)
+        result.outcomes.append(
+            _outcome(
+                row,
+                {"skip": SKIPPED, "delay": DELAYED}.get(action, "would_send"),
+                due_at=until,
+                error=why,
+            )
+        )
     return result
 
 
