@@ -14,7 +14,8 @@ row saying why (an admin fixes the channel and resends).
 count says who won — so two dispatchers never send one row. A claim holds for
 ``CLAIM_LEASE``: a process that dies while sending leaves the row ``sending`` until then,
 after which another dispatcher sends it again (the one case a message can arrive twice).
-A person's quiet hours move ``due_at`` to their end (status ``delayed``), never drop. A
+A person's quiet hours move ``due_at`` to their end (status ``delayed``), never drop; a
+person who opted out of the kind since it was queued has it ``skipped``. A
 failure worth retrying (``ChannelError(retry=True)``, or any other error of the channel)
 comes back after ``BACKOFF`` (1, 5, 15, 60 minutes), up to ``MAX_ATTEMPTS`` tries, then
 ``failed``; a permanent one (``retry=False``) fails at once.
