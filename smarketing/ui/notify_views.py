@@ -12,12 +12,12 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from smarketing.auth.permissions import Actor
-from smarketing.formatting import local_time
 from smarketing.notify import outbox, preferences
 from smarketing.safe_text import safe_markdown
 from smarketing.store.models import Role
-from smarketing.ui import widgets
+from smarketing.ui import tables, widgets
 from smarketing.ui.resources import session
+from smarketing.ui.tables import Col
 
 PREF_KEYS = (
     "notify_kinds",
@@ -184,10 +184,24 @@ def filters() -> tuple[list[str], str | None, str | None]:
     return statuses, kind or None, recipient.strip() or None
 
 
-def _when(value) -> str:
-    if value is None or pd.isna(value):
-        return "—"
-    return local_time(value.to_pydatetime() if hasattr(value, "to_pydatetime") else value)
+#: The list's columns that fit a 1280-pixel screen, and those under "Columns".
+LIST_COLUMNS = {
+    "id": Col("#", width=50),
+    "status_label": Col("Status", width="small"),
+    "recipient": Col("To", width="small"),
+    "kind": Col("Kind", width="small"),
+    "attempts": Col("Tries", "count", help="Attempts to send it so far", width=50),
+    "last_error": Col(
+        "Last error", help="What the channel said the last time it failed", width="medium"
+    ),
+    "when": Col("Due / sent", "time", help="When it was sent, or when it is due (next try)"),
+    "subject": Col("Subject", width="medium"),
+}
+MORE_COLUMNS = {
+    "channel": Col("Channel"),
+    "address": Col("Address", help="A webhook is shown by its host: its path is a secret"),
+    "created_at": Col("Queued", "time"),
+}
 
 
 def listing(engine: Engine, actor: Actor, statuses, kind, recipient) -> pd.DataFrame:
@@ -199,27 +213,11 @@ def listing(engine: Engine, actor: Actor, statuses, kind, recipient) -> pd.DataF
     if frame.empty:
         st.info("No notification matches.", icon=":material/notifications_off:")
         return frame
-    shown = pd.DataFrame(
-        {
-            "#": frame["id"],
-            "Queued": [_when(v) for v in frame["created_at"]],
-            "Kind": frame["kind"],
-            "To": frame["recipient"],
-            "Channel": frame["channel"],
-            "Address": frame["address"],
-            "Subject": frame["subject"],
-            "Status": [STATUS_LABELS.get(v, v) for v in frame["status"]],
-            "Attempts": frame["attempts"],
-            "Last error": frame["last_error"].fillna(""),
-            "Due / sent": [
-                _when(sent if status == "sent" else due)
-                for status, sent, due in zip(
-                    frame["status"], frame["sent_at"], frame["due_at"], strict=True
-                )
-            ],
-        }
+    shown = frame.assign(
+        status_label=[STATUS_LABELS.get(v, v) for v in frame["status"]],
+        when=frame["sent_at"].where(frame["status"] == "sent", frame["due_at"]),
     )
-    st.dataframe(shown, hide_index=True, width="stretch")
+    tables.show(shown, LIST_COLUMNS, more=MORE_COLUMNS, key="notify_list")
     return frame
 
 
