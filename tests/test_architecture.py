@@ -25,6 +25,7 @@ LAYERS = (
     ("ops",),
     ("demo",),
     ("data_in",),
+    ("notify",),
     ("jobs",),
     ("charts",),
     ("api", "cli", "__main__"),
