@@ -1,0 +1,31 @@
+"""The message's Markdown-like text read once for every channel: paragraphs of lines and
+``- `` lists, each channel writing them in its own markup."""
+
+from __future__ import annotations
+
+import re
+
+_LIST_ITEM = re.compile(r"^\s*[-*] +")
+#: ``**bold**`` in a message's text.
+BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+
+def text_blocks(text: str) -> list[tuple[str, list[str]]]:
+    """The text as ``("p", lines)`` and ``("ul", items)`` runs in order: paragraphs split
+    at blank lines, consecutive ``- ``/``* `` lines a list; lines stripped."""
+    runs: list[tuple[str, list[str]]] = []
+    for block in re.split(r"\n\s*\n", (text or "").strip()):
+        block_runs: list[tuple[str, list[str]]] = []
+        for line in block.splitlines():
+            if not line.strip():
+                continue
+            if _LIST_ITEM.match(line):
+                kind, content = "ul", _LIST_ITEM.sub("", line, count=1).strip()
+            else:
+                kind, content = "p", line.strip()
+            if block_runs and block_runs[-1][0] == kind:
+                block_runs[-1][1].append(content)
+            else:
+                block_runs.append((kind, [content]))
+        runs.extend(block_runs)
+    return runs
