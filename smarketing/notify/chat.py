@@ -53,13 +53,12 @@ def slack_escape(text: str) -> str:
 def slack_mrkdwn(text: str) -> str:
     """The message's text in Slack mrkdwn: escaped, ``**bold**`` as ``*bold*``, list
     items as ``•`` lines, paragraphs apart."""
-    parts = []
-    for kind, lines in text_blocks(text):
-        written = [BOLD.sub(r"*\1*", slack_escape(line)) for line in lines]
-        parts.append(
-            "\n".join(f"• {line}" for line in written) if kind == "ul" else "\n".join(written)
-        )
-    return "\n\n".join(parts)
+    written = ""
+    for kind, lines, first in text_blocks(text):
+        lines = [BOLD.sub(r"*\1*", slack_escape(line)) for line in lines]
+        run = "\n".join(f"• {line}" if kind == "ul" else line for line in lines)
+        written += ("\n\n" if first else "\n") + run if written else run
+    return written
 
 
 def _chunks(text: str, limit: int) -> list[str]:
@@ -143,7 +142,7 @@ def teams_payload(message: Message) -> dict:
             "wrap": True,
         }
     ]
-    for kind, lines in text_blocks(message.text):
+    for kind, lines, _first in text_blocks(message.text):
         text = "\n".join(f"- {line}" for line in lines) if kind == "ul" else "\n\n".join(lines)
         body.append({"type": "TextBlock", "text": text, "wrap": True})
     if message.facts:

@@ -61,7 +61,7 @@ def text_html(text: str) -> str:
     """The message's Markdown-like text as HTML: paragraphs, ``- `` lists and ``**bold**``;
     everything else escaped, so a ``<script>`` in the data arrives as text."""
     parts = []
-    for kind, lines in text_blocks(text):
+    for kind, lines, _first in text_blocks(text):
         if kind == "ul":
             items = "".join(f"<li>{_inline(item)}</li>" for item in lines)
             parts.append(f'<ul style="margin:0 0 12px;padding-left:20px">{items}</ul>')

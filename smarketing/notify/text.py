@@ -10,10 +10,12 @@ _LIST_ITEM = re.compile(r"^\s*[-*] +")
 BOLD = re.compile(r"\*\*(.+?)\*\*")
 
 
-def text_blocks(text: str) -> list[tuple[str, list[str]]]:
-    """The text as ``("p", lines)`` and ``("ul", items)`` runs in order: paragraphs split
-    at blank lines, consecutive ``- ``/``* `` lines a list; lines stripped."""
-    runs: list[tuple[str, list[str]]] = []
+def text_blocks(text: str) -> list[tuple[str, list[str], bool]]:
+    """The text as ``("p", lines, first)`` and ``("ul", items, first)`` runs in order:
+    paragraphs split at blank lines, consecutive ``- ``/``* `` lines a list, lines
+    stripped; ``first`` is True for a run that opens a paragraph (False for a list right
+    under its lead-in line)."""
+    runs: list[tuple[str, list[str], bool]] = []
     for block in re.split(r"\n\s*\n", (text or "").strip()):
         block_runs: list[tuple[str, list[str]]] = []
         for line in block.splitlines():
@@ -27,5 +29,5 @@ def text_blocks(text: str) -> list[tuple[str, list[str]]]:
                 block_runs[-1][1].append(content)
             else:
                 block_runs.append((kind, [content]))
-        runs.extend(block_runs)
+        runs.extend((kind, lines, i == 0) for i, (kind, lines) in enumerate(block_runs))
     return runs
