@@ -19,9 +19,10 @@ scorecard has none; the e-mail carries it.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
-from smarketing.notify.message import Message
+from smarketing.notify.message import ChannelError, Message
 from smarketing.notify.posting import json_body, post_json
 from smarketing.notify.smtp import one_line, web_url
 from smarketing.notify.text import BOLD, text_blocks
@@ -33,12 +34,15 @@ SLACK_FIELDS_PER_SECTION = 10
 SLACK_BUTTON_CHARS = 75
 SLACK_URL_CHARS = 3000
 SLACK_MAX_BLOCKS = 50
-#: Slack truncates a message's ``text`` beyond this; the blocks carry the full message.
+#: The top-level ``text`` is the notification's preview; the blocks carry the full message.
 SLACK_TEXT_CHARS = 3000
 ADAPTIVE_CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 ADAPTIVE_CARD_VERSION = "1.4"
 ADAPTIVE_CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 DEFAULT_LINK_TEXT = "Open in Smarketing"
+#: Microsoft: "The message size limit is 28 KB" for an incoming webhook's message.
+TEAMS_MAX_BYTES = 28 * 1024
+TEAMS_REST = "The rest is too long for Teams: open it in Smarketing."
 
 
 def _cut(text: str, limit: int) -> str:
@@ -171,10 +175,37 @@ def teams_payload(message: Message) -> dict:
                 "url": link,
             }
         ]
-    return {
-        "type": "message",
-        "attachments": [{"contentType": ADAPTIVE_CARD_TYPE, "contentUrl": None, "content": card}],
-    }
+    return _fitted(
+        {
+            "type": "message",
+            "attachments": [
+                {"contentType": ADAPTIVE_CARD_TYPE, "contentUrl": None, "content": card}
+            ],
+        }
+    )
+
+
+def _fitted(payload: dict) -> dict:
+    """The Teams payload within TEAMS_MAX_BYTES: the text cut from its end (the heading,
+    the facts and the action kept) and a line saying the rest is in Smarketing."""
+    body = payload["attachments"][0]["content"]["body"]
+    noted = False
+    while (excess := len(json_body(payload)) - TEAMS_MAX_BYTES) > 0:
+        texts = [i for i, element in enumerate(body[1:], 1) if element.get("id") != "rest"]
+        texts = [i for i in texts if body[i]["type"] == "TextBlock"]
+        if not noted:
+            body.append({"type": "TextBlock", "id": "rest", "text": TEAMS_REST, "wrap": True})
+            noted = True
+            continue
+        if not texts:
+            break  # only the heading and the facts left: let Teams answer
+        last = body[texts[-1]]
+        if len(last["text"]) > excess + 1:
+            # every character is at least one byte of the JSON: this many go at least
+            last["text"] = last["text"][: len(last["text"]) - excess - 1] + "…"
+        else:
+            body.pop(texts[-1])
+    return payload
 
 
 def send_slack(
@@ -193,11 +224,18 @@ def send_slack(
 def send_teams(
     message: Message, address: str, *, timeout: float = 10.0, now: datetime | None = None
 ) -> None:
-    """Post ``message`` to the Teams webhook ``address``; ChannelError if not."""
-    post_json(
+    """Post ``message`` to the Teams webhook ``address``; ChannelError if not (also when
+    a legacy Office 365 connector answers 200 with an error in its body, as it does)."""
+    response = post_json(
         address,
         json_body(teams_payload(message)),
         what="the Teams webhook",
         timeout=timeout,
         now=now or datetime.now(UTC),
     )
+    answer = " ".join(response.text.split())
+    if answer not in {"", "1"} and "error" in answer.lower():
+        # e.g. "Webhook message delivery failed with error: Microsoft Teams endpoint
+        # returned HTTP error 429 …"
+        retry = bool(re.search(r"HTTP error (429|5\d\d)", answer))
+        raise ChannelError(f"the Teams webhook refused the message: {answer[:200]}", retry=retry)

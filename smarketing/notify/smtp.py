@@ -161,9 +161,12 @@ def email_message(message: Message, address: str, *, sender: str, now: datetime)
     unsubscribe = web_url(message.unsubscribe)
     if unsubscribe:
         email["List-Unsubscribe"] = f"<{unsubscribe}>"
-    email.set_content(email_text(message))
+    # quoted-printable: 7-bit clean, whatever the server says of 8BITMIME
+    email.set_content(email_text(message), cte="quoted-printable")
     image_cid = make_msgid("scorecard", domain=domain)[1:-1] if message.image_png else None
-    email.add_alternative(email_html(message, image_cid=image_cid), subtype="html")
+    email.add_alternative(
+        email_html(message, image_cid=image_cid), subtype="html", cte="quoted-printable"
+    )
     if image_cid:
         html_part = email.get_payload()[1]
         html_part.add_related(
@@ -200,7 +203,10 @@ def _smtp_error(exc: Exception, where: str, step: str) -> ChannelError:
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         hint = {
             "STARTTLS": " (set SMARKETING_SMTP_SECURITY=ssl or none)",
-            "login": " (the server offers no login: unset SMARKETING_SMTP_USER)",
+            "login": (
+                " (the server offers no login on this connection: it may want "
+                "SMARKETING_SMTP_SECURITY=starttls, or none is needed: unset SMARKETING_SMTP_USER)"
+            ),
         }.get(step, "")
         return ChannelError(f"{where} does not support {step}{hint}", retry=False)
     if isinstance(exc, smtplib.SMTPServerDisconnected):

@@ -269,6 +269,43 @@ def test_a_certificate_nobody_vouches_for_is_refused(monkeypatch, mail_server, t
     assert box.envelopes == []
 
 
+@pytest.mark.parametrize(
+    ("settings", "said"),
+    [
+        # STARTTLS asked of a server that does not offer it: no silent fall-back to plain
+        ({}, "does not support STARTTLS (set SMARKETING_SMTP_SECURITY=ssl or none)"),
+        # a login asked where the server offers none (aiosmtpd offers AUTH only after TLS)
+        ({"security": "none", "user": "u", "password": "p"}, "does not support login"),
+    ],
+)
+def test_a_server_without_what_the_settings_ask(monkeypatch, mail_server, settings, said):
+    controller, box = mail_server(login=True)
+    configure(monkeypatch, controller, **settings)
+
+    with pytest.raises(ChannelError) as caught:
+        channels.send("email", HOT_LEAD, "sam@example.com", now=NOW)
+
+    assert caught.value.retry is False
+    assert said in str(caught.value)
+    assert box.envelopes == []
+
+
+def test_non_ascii_names_arrive_intact(monkeypatch, mail_server):
+    controller, box = mail_server()
+    configure(monkeypatch, controller, security="none", **{"from": "Smårketing <bot@example.com>"})
+    norsk = Message(
+        kind="minutes", subject="Referat: møte med Åse Ødegård", text="Ærlig talt: «bra» 👍"
+    )
+
+    channels.send("email", norsk, "sam@example.com", now=NOW)
+
+    mail = box.received()
+    assert mail["Subject"] == "Referat: møte med Åse Ødegård"
+    assert mail["From"] == "Smårketing <bot@example.com>"
+    assert mail.get_payload()[0].get_content().splitlines() == ["Ærlig talt: «bra» 👍"]
+    assert box.envelopes[0].content.isascii()  # headers encoded, parts transfer-encoded
+
+
 def test_implicit_tls(monkeypatch, mail_server, tls):
     controller, box = mail_server(ssl_context=tls)
     configure(monkeypatch, controller, security="ssl")
@@ -572,6 +609,49 @@ def test_http_answers_decide_the_retry(httpserver, status, headers, body, retry,
     assert caught.value.retry is retry
     assert said in str(caught.value)
     assert "SECRETPATH" not in str(caught.value)  # a webhook's path is its key
+
+
+def test_a_long_teams_message_is_cut_to_the_size_teams_takes():
+    long = Message(
+        kind="minutes",
+        subject="Minutes",
+        text="\n\n".join(f"Paragraph {i}: " + "ø" * 2000 for i in range(30)),
+        facts=(("Meeting", "Weekly"),),
+        link="https://smarketing.example.com/meeting?id=7",
+    )
+    payload = teams_payload(long)
+    size = len(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode())
+    assert 27 * 1024 < size <= 28 * 1024
+    body = payload["attachments"][0]["content"]["body"]
+    assert teams_problems(payload) == []
+    assert body[0]["text"] == "Minutes" and body[-2]["type"] == "FactSet"
+    assert body[-1]["text"] == "The rest is too long for Teams: open it in Smarketing."
+    assert body[1]["text"].startswith("Paragraph 0: ")
+
+
+@pytest.mark.parametrize(
+    ("answer", "retry"),
+    [
+        (
+            "Webhook message delivery failed with error: Microsoft Teams endpoint returned "
+            "HTTP error 429 with ContextId tcid=0",
+            True,
+        ),
+        (
+            "Webhook message delivery failed with error: Microsoft Teams endpoint returned "
+            "HTTP error 413 with ContextId tcid=0",
+            False,
+        ),
+    ],
+)
+def test_a_legacy_connector_200_with_an_error_is_a_failure(httpserver, answer, retry):
+    httpserver.expect_oneshot_request("/webhookb2/x").respond_with_data(answer, status=200)
+
+    with pytest.raises(ChannelError) as caught:
+        channels.send("teams", HOT_LEAD, httpserver.url_for("/webhookb2/x"), now=NOW)
+
+    assert caught.value.retry is retry
+    assert "HTTP error 4" in str(caught.value)
 
 
 def test_a_500_then_a_200_delivers_on_the_retry(httpserver):
