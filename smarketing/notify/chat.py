@@ -24,8 +24,7 @@ from datetime import UTC, datetime
 
 from smarketing.notify.message import ChannelError, Message
 from smarketing.notify.posting import json_body, post_json
-from smarketing.notify.smtp import one_line, web_url
-from smarketing.notify.text import BOLD, text_blocks
+from smarketing.notify.text import BOLD, one_line, text_blocks, web_url
 
 SLACK_HEADER_CHARS = 150
 SLACK_SECTION_CHARS = 3000

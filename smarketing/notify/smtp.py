@@ -26,7 +26,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from smarketing import config
 from smarketing.errors import InvalidInput
 from smarketing.notify.message import ChannelError, Message
-from smarketing.notify.text import BOLD, text_blocks
+from smarketing.notify.text import BOLD, one_line, text_blocks, web_url
 
 NOT_CONFIGURED = "SMTP is not configured: set SMARKETING_SMTP_HOST and SMARKETING_SMTP_FROM"
 _ADDRESS = re.compile(r"[^@\s<>\"(),;:\[\]\\]+@[^@\s<>\"(),;:\[\]\\]+\.[^@\s<>\"(),;:\[\]\\]+")
@@ -35,22 +35,6 @@ _STYLE_BUTTON = (
     "display:inline-block;padding:10px 18px;background:#0b5cad;color:#ffffff;"
     "text-decoration:none;border-radius:6px;font-weight:bold"
 )
-
-
-def web_url(url: str | None) -> str | None:
-    """``url`` when it is an http(s) address a reader may open, else None."""
-    url = (url or "").strip()
-    lowered = url.lower()
-    if lowered.startswith(("http://", "https://")) and not any(
-        ch.isspace() or ord(ch) < 32 for ch in url
-    ):
-        return url
-    return None
-
-
-def one_line(text: str) -> str:
-    """Text for a header: whitespace (line breaks too) collapsed to single spaces."""
-    return " ".join((text or "").split())
 
 
 def _inline(text: str) -> str:

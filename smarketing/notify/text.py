@@ -31,3 +31,19 @@ def text_blocks(text: str) -> list[tuple[str, list[str], bool]]:
                 block_runs.append((kind, [content]))
         runs.extend((kind, lines, i == 0) for i, (kind, lines) in enumerate(block_runs))
     return runs
+
+
+def web_url(url: str | None) -> str | None:
+    """``url`` when it is an http(s) address a reader may open, else None."""
+    url = (url or "").strip()
+    lowered = url.lower()
+    if lowered.startswith(("http://", "https://")) and not any(
+        ch.isspace() or ord(ch) < 32 for ch in url
+    ):
+        return url
+    return None
+
+
+def one_line(text: str) -> str:
+    """Text for a header: whitespace (line breaks too) collapsed to single spaces."""
+    return " ".join((text or "").split())

@@ -17,7 +17,7 @@ from smarketing import config
 from smarketing.auth.tokens import signature
 from smarketing.notify.message import Message
 from smarketing.notify.posting import json_body, post_json
-from smarketing.notify.smtp import one_line, web_url
+from smarketing.notify.text import one_line, web_url
 
 SIGNATURE_HEADER = "X-Smarketing-Signature"
 TIMESTAMP_HEADER = "X-Smarketing-Timestamp"
