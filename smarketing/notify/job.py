@@ -21,13 +21,22 @@ from sqlmodel import Session
 
 from smarketing.notify import outbox
 from smarketing.notify.outbox import DispatchResult, Notice, Sender
+from smarketing.notify.rules_actions import action_digest_notices, action_reminder_notices
+from smarketing.notify.rules_leads import hot_lead_notices
+from smarketing.notify.rules_sla import contact_deadline_notices, sla_at_risk_notices
 from smarketing.store.db import session_scope
 
 logger = logging.getLogger("smarketing.notify")
 
 Rule = Callable[[Session, datetime], list[Notice]]
-#: The rules the job runs, in order (the rules' module appends to it).
-RULES: list[Rule] = []
+#: The rules the job runs, in order.
+RULES: list[Rule] = [
+    hot_lead_notices,
+    contact_deadline_notices,
+    sla_at_risk_notices,
+    action_reminder_notices,
+    action_digest_notices,
+]
 
 
 @dataclass
