@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
+from smarketing import config
 from smarketing.formatting import figure, local_time
 from smarketing.notify.message import Message
 from smarketing.notify.outbox import Notice
@@ -87,16 +88,19 @@ def _deadline_facts(row, deadline: datetime) -> tuple[tuple[str, str], ...]:
 
 
 def deadline_soon_message(row, deadline: datetime, now: datetime) -> Message:
-    """The reminder to the owner: the MQL, its deadline and the minutes left."""
+    """The reminder to the owner: the MQL and its deadline (as a time of day: a reminder
+    held back by quiet hours must not say "in 20 minutes" when it arrives)."""
     minutes = max(0, round((deadline - now).total_seconds() / 60))
     name = display_name(row.first_name, row.last_name, row.id)
+    at = deadline.astimezone(config.business_tz()).strftime("%H:%M")
     return Message(
         kind=DEADLINE_KIND,
-        subject=f"Contact {name} within {minutes} min",
+        subject=f"Contact {name} by {at}: first-contact deadline",
         text=(
-            f"{_who(row)} became an MQL at {local_time(_aware(row.mql_at))} and has had no first "
-            f"contact yet. The SLA's deadline is **{local_time(deadline)}** — in {minutes} "
-            "minutes. Record the contact on the lead when it is made."
+            f"{_who(row)} became an MQL at {local_time(_aware(row.mql_at))} and has had no "
+            f"first contact yet. The SLA's deadline is **{local_time(deadline)}** ({minutes} "
+            f"minutes after this reminder was written, at {local_time(now)}). Record the "
+            "contact on the lead when it is made."
         ),
         facts=_deadline_facts(row, deadline),
         link=lead_url(row.id),

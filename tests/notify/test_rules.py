@@ -236,6 +236,24 @@ def test_a_name_from_the_data_cannot_become_a_link(engine, data):
     assert md_escape("- **a**\nb") == r"\- \*\*a\*\* b"
 
 
+def test_each_channel_shows_the_escaped_name_as_text(engine, data):
+    from smarketing.notify.chat import slack_payload, teams_payload
+    from smarketing.notify.smtp import email_html, email_text
+
+    found = by_key(hot_lead_notices, engine)
+    message = found[f"lead:{data['H3']}:hot:2026-11-18T10:00:00Z"].message
+    slack = slack_payload(message)["blocks"][1]["text"]["text"]
+    assert slack.startswith("*[x](http://evil.example)* is back")  # mrkdwn links are <…|…>
+    assert "\\" not in slack
+    card = teams_payload(message)["attachments"][0]["content"]["body"]
+    assert card[1]["text"].startswith(r"**\[x\]\(http://evil.example\)** is back")
+    assert card[0]["text"] == r"Hot lead: \[x\]\(http://evil.example\) is back"
+    html = email_html(message)
+    assert "<strong>[x](http://evil.example)</strong> is back" in html
+    assert 'href="http://evil.example' not in html
+    assert email_text(message).startswith("**[x](http://evil.example)** is back")
+
+
 def test_a_later_return_is_another_message(engine, data):
     with Session(engine) as s:
         job.run(engine, now=NOW, rules=[hot_lead_notices], send=lambda *a, **k: None)
@@ -258,8 +276,9 @@ def test_contact_deadlines(engine, data):
         ]
     )
     soon = found[f"lead:{data['D1']}:deadline:2026-11-18T12:20Z:soon"].message
-    assert soon.subject == "Contact Dora within 20 min"
-    assert "**Wed 18 Nov 2026 13:20**" in soon.text
+    assert soon.subject == "Contact Dora by 13:20: first-contact deadline"
+    assert "**Wed 18 Nov 2026 13:20** (20 minutes after this reminder" in soon.text
+    assert soon.link == f"{PUBLIC}/leads?lead={data['D1']}"
     passed = found[f"lead:{data['D3']}:deadline:2026-11-18T11:00Z:passed"].message
     assert passed.subject == "Overdue MQL: Ola was not contacted in time"
     assert "1.0 h ago" in passed.text and "Owner: Sam Seller" in passed.text
@@ -326,6 +345,23 @@ def test_the_weekly_digest_on_monday_morning(engine, data):
     ]
 
 
+def test_the_owner_is_matched_to_one_enabled_user(engine, data):
+    from smarketing.notify.recipients import owner_username
+
+    with Session(engine) as s:
+        s.add(User(username="dup1", name="Kim Twin", email="k1@example.com", password_hash="x"))
+        s.add(User(username="dup2", name="kim twin", email="k2@example.com", password_hash="x"))
+        s.add(User(username="gone", name="Gone Person", email="g@example.com",
+                   password_hash="x", disabled=True))  # fmt: skip
+        s.commit()
+        assert owner_username(s, "  sam seller ") == "sam"  # by name, without case
+        assert owner_username(s, "SAM") == "sam"  # by username
+        assert owner_username(s, "Sam@Example.com") == "sam"  # by e-mail
+        assert owner_username(s, "Kim Twin") is None  # two people share the name
+        assert owner_username(s, "Gone Person") is None  # disabled
+        assert owner_username(s, "") is None and owner_username(s, None) is None
+
+
 def test_the_rules_are_in_the_job():
     for rule in (
         hot_lead_notices,
@@ -387,7 +423,7 @@ def received(httpserver) -> list[tuple[str, str, str]]:
 
 
 EXPECTED_MAIL = [
-    ("sam@example.com", "Contact Dora within 20 min"),
+    ("sam@example.com", "Contact Dora by 13:20: first-contact deadline"),
     ("sam@example.com", "Due tomorrow: Call the webinar no-shows"),
     ("sam@example.com", "Hot lead: Eve Example is back"),
     ("sam@example.com", "Overdue: Fix the *pricing* form"),
