@@ -481,3 +481,23 @@ def test_quiet_hours_delay_a_hot_lead_until_morning(engine, live, smtp, httpserv
     assert morning.queued == 0 and morning.dispatch.sent == 1
     assert [m["Subject"] for m in smtp.messages()] == ["Hot lead: Eve Example is back"]
     assert "Case study" in smtp.messages()[0].get_body(("plain",)).get_content()
+
+
+def test_a_dry_run_also_shows_what_would_not_go_out(engine, data):
+    with Session(engine) as s:
+        s.delete(s.get(TeamChannel, "marketing"))
+        s.commit()
+    result = job.dry_run(engine, now=NOW)
+    held = sorted(
+        (o.result, o.kind, o.recipient, o.error.split(":")[0])
+        for o in result.dispatch.outcomes
+        if o.result in ("failed", "skipped")
+    )
+    assert held == [
+        ("failed", "sla_at_risk", "team:marketing", "no channel is set for the marketing team"),
+        ("failed", "sla_at_risk", "team:marketing", "no channel is set for the marketing team"),
+        ("skipped", "hot_lead", "sue", "opted out of Hot leads (a lead of mine came back)"),
+    ]
+    assert result.dispatch.count("would_send") == 8  # 4 e-mails to sam, 4 to team:sales
+    with Session(engine) as s:
+        assert s.exec(select(Notification)).all() == []  # nothing written
