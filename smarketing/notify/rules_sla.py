@@ -64,6 +64,11 @@ def response_hours(session: Session, now: datetime) -> float:
     return float(agreement.response_hours) if agreement else FALLBACK_RESPONSE_HOURS
 
 
+def _aware(moment: datetime) -> datetime:
+    """A stored time as an aware UTC instant (SQLite hands back naive UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
 
@@ -173,10 +178,6 @@ def contact_deadline_notices(session: Session, now: datetime) -> list[Notice]:
             )
         )
     return notices
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # --- SLA at risk ------------------------------------------------------------------------------
