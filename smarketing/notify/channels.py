@@ -38,6 +38,31 @@ CHANNEL_LABELS = {
 TEST_SUBJECT = "Test from Smarketing"
 
 
+#: Webhook hosts and the channel whose payload they take (``channel_for_url``): Slack's
+#: incoming webhooks; Teams' incoming webhooks (``*.webhook.office.com``, the older
+#: ``outlook.office.com``) and Power Automate "Workflows" webhooks (``*.logic.azure.com``,
+#: ``*.powerplatform.com``). Any other host gets the generic JSON webhook.
+WEBHOOK_HOSTS = (
+    ("hooks.slack.com", "slack"),
+    ("webhook.office.com", "teams"),
+    ("outlook.office.com", "teams"),
+    ("logic.azure.com", "teams"),
+    ("powerplatform.com", "teams"),
+)
+
+
+def channel_for_url(url: str) -> str:
+    """The channel a webhook URL belongs to, by its host: ``slack``, ``teams`` or
+    ``webhook`` (see WEBHOOK_HOSTS)."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit((url or "").strip()).hostname or "").lower()
+    for suffix, channel in WEBHOOK_HOSTS:
+        if host == suffix or host.endswith("." + suffix):
+            return channel
+    return "webhook"
+
+
 def _channel(channel: str) -> Channel:
     try:
         return CHANNELS[channel]

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 
 from smarketing.notify.message import ChannelError, Message
 from smarketing.notify.posting import json_body, post_json
-from smarketing.notify.text import BOLD, one_line, text_blocks, web_url
+from smarketing.notify.text import inline, md_escape, one_line, text_blocks, web_url
 
 SLACK_HEADER_CHARS = 150
 SLACK_SECTION_CHARS = 3000
@@ -58,7 +58,7 @@ def slack_mrkdwn(text: str) -> str:
     items as ``•`` lines, paragraphs apart."""
     written = ""
     for kind, lines, first in text_blocks(text):
-        lines = [BOLD.sub(r"*\1*", slack_escape(line)) for line in lines]
+        lines = [inline(line, escape=slack_escape, bold="*{}*".format) for line in lines]
         run = "\n".join(f"• {line}" if kind == "ul" else line for line in lines)
         written += ("\n\n" if first else "\n") + run if written else run
     return written
@@ -138,7 +138,8 @@ def teams_payload(message: Message) -> dict:
     body: list[dict] = [
         {
             "type": "TextBlock",
-            "text": one_line(message.subject),
+            # the subject and the facts are plain text: Teams renders Markdown in both
+            "text": md_escape(message.subject),
             "size": "Large",
             "weight": "Bolder",
             "style": "heading",
@@ -153,7 +154,7 @@ def teams_payload(message: Message) -> dict:
             {
                 "type": "FactSet",
                 "facts": [
-                    {"title": one_line(label), "value": str(value)}
+                    {"title": md_escape(label), "value": md_escape(value)}
                     for label, value in message.facts
                 ],
             }

@@ -21,13 +21,22 @@ from sqlmodel import Session
 
 from smarketing.notify import outbox
 from smarketing.notify.outbox import DispatchResult, Notice, Sender
+from smarketing.notify.rules_actions import action_digest_notices, action_reminder_notices
+from smarketing.notify.rules_leads import hot_lead_notices
+from smarketing.notify.rules_sla import contact_deadline_notices, sla_at_risk_notices
 from smarketing.store.db import session_scope
 
 logger = logging.getLogger("smarketing.notify")
 
 Rule = Callable[[Session, datetime], list[Notice]]
-#: The rules the job runs, in order (the rules' module appends to it).
-RULES: list[Rule] = []
+#: The rules the job runs, in order.
+RULES: list[Rule] = [
+    hot_lead_notices,
+    contact_deadline_notices,
+    sla_at_risk_notices,
+    action_reminder_notices,
+    action_digest_notices,
+]
 
 
 @dataclass
@@ -95,6 +104,22 @@ def run(
     return result
 
 
+def _held_back(session: Session, now: datetime) -> list[outbox.Outcome]:
+    """The notices this dry run queued that would not go out: ``failed`` (nowhere to send:
+    a team without a channel, no address) and ``skipped`` (opted out), with why."""
+    from sqlalchemy import select
+
+    from smarketing.store.models import Notification
+
+    t = Notification.__table__
+    rows = session.connection().execute(
+        select(t)
+        .where(t.c.created_at == now, t.c.status.in_((outbox.FAILED, outbox.SKIPPED)))
+        .order_by(t.c.id)
+    )
+    return [outbox._outcome(row, row.status, error=row.last_error) for row in rows]
+
+
 def dry_run(
     engine: Engine,
     *,
@@ -119,6 +144,7 @@ def dry_run(
                         now=now,
                     )
             result.dispatch = outbox.preview_on(session.connection(), now, limit)
+            result.dispatch.outcomes += _held_back(session, now)
         finally:
             session.rollback()
     return result

@@ -26,7 +26,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from smarketing import config
 from smarketing.errors import InvalidInput
 from smarketing.notify.message import ChannelError, Message
-from smarketing.notify.text import BOLD, one_line, text_blocks, web_url
+from smarketing.notify.text import inline, md_unescape, one_line, text_blocks, web_url
 
 NOT_CONFIGURED = "SMTP is not configured: set SMARKETING_SMTP_HOST and SMARKETING_SMTP_FROM"
 _ADDRESS = re.compile(r"[^@\s<>\"(),;:\[\]\\]+@[^@\s<>\"(),;:\[\]\\]+\.[^@\s<>\"(),;:\[\]\\]+")
@@ -38,7 +38,9 @@ _STYLE_BUTTON = (
 
 
 def _inline(text: str) -> str:
-    return BOLD.sub(r"<strong>\1</strong>", html.escape(text, quote=True))
+    return inline(
+        text, escape=lambda part: html.escape(part, quote=True), bold="<strong>{}</strong>".format
+    )
 
 
 def text_html(text: str) -> str:
@@ -107,7 +109,7 @@ def email_html(message: Message, *, image_cid: str | None = None) -> str:
 def email_text(message: Message) -> str:
     """The plain-text part: the text, the facts as ``label: value`` lines, the link and the
     unsubscribe address."""
-    parts = [(message.text or "").strip()]
+    parts = [md_unescape(message.text or "").strip()]
     if message.facts:
         parts.append("\n".join(f"{label}: {value}" for label, value in message.facts))
     link = web_url(message.link)

@@ -47,3 +47,39 @@ def web_url(url: str | None) -> str | None:
 def one_line(text: str) -> str:
     """Text for a header: whitespace (line breaks too) collapsed to single spaces."""
     return " ".join((text or "").split())
+
+
+#: What Markdown could read as markup inside a line: links and images (``[]()``, ``<>``),
+#: emphasis (``*``, ``_``, ``~``), code, tables, headings, and the escape itself.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]()<>~|#!])")
+#: What Markdown reads as markup at the start of a line: a list item or a numbered one.
+_MD_LINE_START = re.compile(r"^(\s*)([-+]|\d+\.)(?=\s|$)")
+_MD_ESCAPED = re.compile(r"\\([\\`*_\[\]()<>~|#!+\-.])")
+
+
+def md_escape(value: object) -> str:
+    """A value from the data made literal inside a message's Markdown text: one line
+    (line breaks cannot start a paragraph or a list), every character Markdown reads as
+    markup inside a line backslash-escaped, and a leading ``-``, ``+`` or ``1.`` too. A
+    lead named ``[x](http://evil)`` then shows as that text in Teams, never as a link."""
+    line = _MD_SPECIAL.sub(r"\\\1", one_line(str(value)))
+    return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), line)
+
+
+def md_unescape(text: str) -> str:
+    """The text as a reader sees it where Markdown is not rendered (e-mail, Slack's
+    mrkdwn): the backslash escapes of ``md_escape`` removed."""
+    return _MD_ESCAPED.sub(r"\1", text or "")
+
+
+def inline(line: str, *, escape, bold) -> str:
+    """One line of a message's text in a channel's markup: ``**bold**`` through ``bold``,
+    everything else made literal by ``escape`` (after ``md_unescape``), so an escaped
+    ``\\*\\*`` from the data never turns bold."""
+    out, pos = [], 0
+    for match in BOLD.finditer(line):
+        out.append(escape(md_unescape(line[pos : match.start()])))
+        out.append(bold(escape(md_unescape(match.group(1)))))
+        pos = match.end()
+    out.append(escape(md_unescape(line[pos:])))
+    return "".join(out)
