@@ -19,15 +19,15 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from smarketing.notify import outbox
+from smarketing.notify import outbox, rules_meetings
 from smarketing.notify.outbox import DispatchResult, Notice, Sender
 from smarketing.store.db import session_scope
 
 logger = logging.getLogger("smarketing.notify")
 
 Rule = Callable[[Session, datetime], list[Notice]]
-#: The rules the job runs, in order (the rules' module appends to it).
-RULES: list[Rule] = []
+#: The rules the job runs, in order (each rules module lists its own in its RULES).
+RULES: list[Rule] = [*rules_meetings.RULES]
 
 
 @dataclass
