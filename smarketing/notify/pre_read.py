@@ -199,7 +199,7 @@ def scorecard_alt(reports: list[SlaReport]) -> str:
             if status in CHALLENGED:
                 part += f" ({', '.join(names)})"
             parts.append(part)
-        sentences.append(f"{label}: {', '.join(parts) or 'no metrics'}.")
+        sentences.append(f"{label[:1].upper()}{label[1:]}: {', '.join(parts) or 'no metrics'}.")
     return " ".join(sentences)
 
 
@@ -308,10 +308,7 @@ def pre_read_message(
     facilitator = display_names(session, [meeting.facilitator]).get(meeting.facilitator, "—")
     day = min(scorecard_day(meeting.held_on), local_date(now))
 
-    parts = [
-        f"The pre-read of the **{kind}**, {when_text(meeting)}.",
-        f"**Scorecard**, counted up to and including {day_text(day)}:",
-    ]
+    parts = [f"The pre-read of the **{kind}**, {when_text(meeting)}."]
     if picture.png is None:
         parts.append(
             "(The scorecard picture could not be drawn this time; the metrics off track and at "
@@ -334,8 +331,10 @@ def pre_read_message(
             ("When", when_text(meeting)),
             ("Facilitator", facilitator),
             ("Attendees", ", ".join(people_at(session, meeting)) or "—"),
-            ("Off track or at risk", plural(len(challenged), "metric")),
             ("Open actions", f"{len(actions)} ({overdue} overdue)"),
+            ("Off track or at risk", plural(len(challenged), "metric")),
+            # the last fact: the e-mail shows the picture right under the facts
+            ("Scorecard", f"counted up to and including {day_text(day)}"),
         ),
         link=link,
         link_text="Open the meeting" if link else None,

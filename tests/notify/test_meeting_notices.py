@@ -189,7 +189,6 @@ def test_the_pre_read_text_holds_red_metrics_causes_actions_agenda_and_link(stor
     assert message.subject == "Pre-read: Weekly smarketing — week 48 · Mon 23 Nov 2026"
     text = message.text
     assert "Monday 23 November 2026, 09:00 (Europe/Oslo)" in text
-    assert "counted up to and including Sunday 22 November 2026" in text
     # week 47: 0 MQLs against 12 × 7 / 30 = 2.8, the week over: off track, with its cause
     assert (
         "✖ **Marketing · MQLs delivered** · week 47 2026: 0, target 2.8 (off track)\n"
@@ -210,6 +209,7 @@ def test_the_pre_read_text_holds_red_metrics_causes_actions_agenda_and_link(stor
     facts = dict(message.facts)
     assert facts["Attendees"] == "Maria Moe, Sam Solberg, Kari Nilsen, Olav Olsen, Gina (guest)"
     assert facts["Open actions"] == "2 (1 overdue)"
+    assert facts["Scorecard"] == "counted up to and including Sunday 22 November 2026"
 
 
 def test_the_pre_read_picture_is_a_png_of_the_scorecard(story, engine):
@@ -230,7 +230,7 @@ def test_the_pre_read_picture_is_a_png_of_the_scorecard(story, engine):
     # ▲ (acceptance 75 % against 80 %), two ✔
     assert message.image_alt == (
         "SLA scorecard of week 47 2026 and November 2026 (so far), one row per metric. "
-        "week 47 2026: 3 off track (MQLs delivered, SQLs, Customers), 4 no data. "
+        "Week 47 2026: 3 off track (MQLs delivered, SQLs, Customers), 4 no data. "
         "November 2026 (so far): 4 off track (MQLs delivered, Contacted in time, SQLs, "
         "Customers), 1 at risk (MQL acceptance), 2 on track."
     )
