@@ -7,7 +7,7 @@ import os
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -141,6 +141,33 @@ def session_max_age() -> timedelta:
     """How long a login session (and its cookie) lives at most, however busy (default the
     cookie's day)."""
     return _hours("SMARKETING_SESSION_MAX_HOURS", COOKIE_EXPIRY_DAYS * 24)
+
+
+#: How long before a meeting starts its pre-read goes out (SMARKETING_PREREAD_HOURS).
+PREREAD_HOURS = 18.0
+#: When meetings start, local time in the business timezone (SMARKETING_MEETING_TIME).
+MEETING_TIME = time(9, 0)
+
+
+def preread_lead() -> timedelta:
+    """How long before a meeting starts its attendees get the pre-read (default 18 hours:
+    15:00 the day before a 09:00 meeting)."""
+    return _hours("SMARKETING_PREREAD_HOURS", PREREAD_HOURS)
+
+
+def meeting_time() -> time:
+    """The time of day meetings start, in the business timezone (SMARKETING_MEETING_TIME,
+    ``HH:MM``, default 09:00): a meeting is planned for a day, the pre-read counts back
+    from this time on that day."""
+    raw = os.environ.get("SMARKETING_MEETING_TIME", "").strip()
+    if not raw:
+        return MEETING_TIME
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", raw)
+    if match is None:
+        raise InvalidInput(
+            f"SMARKETING_MEETING_TIME={raw!r} must be a time of day as HH:MM (e.g. 09:00)"
+        )
+    return time(int(match.group(1)), int(match.group(2)))
 
 
 def cookie_secure() -> bool:

@@ -24,10 +24,10 @@ LAYERS = (
     ("meetings",),
     ("ops",),
     ("demo",),
+    ("charts",),
     ("data_in",),
     ("notify",),
     ("jobs",),
-    ("charts",),
     ("api", "cli", "__main__"),
     ("ui",),
 )

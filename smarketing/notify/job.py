@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from smarketing.notify import outbox
+from smarketing.notify import outbox, rules_meetings
 from smarketing.notify.outbox import DispatchResult, Notice, Sender
 from smarketing.notify.rules_actions import action_digest_notices, action_reminder_notices
 from smarketing.notify.rules_leads import hot_lead_notices
@@ -36,6 +36,7 @@ RULES: list[Rule] = [
     sla_at_risk_notices,
     action_reminder_notices,
     action_digest_notices,
+    *rules_meetings.RULES,
 ]
 
 
