@@ -39,6 +39,13 @@ pages = {
         st.Page("app_pages/meeting_mode.py", title="Meeting mode", icon=":material/co_present:"),
         st.Page("app_pages/actions.py", title="Actions", icon=":material/checklist:"),
     ],
+    "Me": [
+        st.Page(
+            "app_pages/notifications.py",
+            title="My notifications",
+            icon=":material/notifications:",
+        ),
+    ],
 }
 admin = []
 for script, title, icon, action in frame.ADMIN_PAGES:

@@ -8,11 +8,12 @@ engine = frame.engine()
 actor = frame.actor()
 
 st.title("Leads")
+linked = lead_views.linked_lead(engine)  # ?lead=ID: a notification's link
 lead_views.hot_panel(engine)
 st.subheader("All leads")
 chosen = lead_views.filters(engine)
 page = lead_views.lead_list(engine, chosen)
-lead_id = lead_views.pick_lead(page)
+lead_id = lead_views.pick_lead(page, linked)
 if lead_id is not None:
     st.divider()
     detail = lead_views.lead_story(engine, lead_id)

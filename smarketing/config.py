@@ -6,8 +6,8 @@ import math
 import os
 import re
 import secrets
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -141,6 +141,33 @@ def session_max_age() -> timedelta:
     """How long a login session (and its cookie) lives at most, however busy (default the
     cookie's day)."""
     return _hours("SMARKETING_SESSION_MAX_HOURS", COOKIE_EXPIRY_DAYS * 24)
+
+
+#: How long before a meeting starts its pre-read goes out (SMARKETING_PREREAD_HOURS).
+PREREAD_HOURS = 18.0
+#: When meetings start, local time in the business timezone (SMARKETING_MEETING_TIME).
+MEETING_TIME = time(9, 0)
+
+
+def preread_lead() -> timedelta:
+    """How long before a meeting starts its attendees get the pre-read (default 18 hours:
+    15:00 the day before a 09:00 meeting)."""
+    return _hours("SMARKETING_PREREAD_HOURS", PREREAD_HOURS)
+
+
+def meeting_time() -> time:
+    """The time of day meetings start, in the business timezone (SMARKETING_MEETING_TIME,
+    ``HH:MM``, default 09:00): a meeting is planned for a day, the pre-read counts back
+    from this time on that day."""
+    raw = os.environ.get("SMARKETING_MEETING_TIME", "").strip()
+    if not raw:
+        return MEETING_TIME
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", raw)
+    if match is None:
+        raise InvalidInput(
+            f"SMARKETING_MEETING_TIME={raw!r} must be a time of day as HH:MM (e.g. 09:00)"
+        )
+    return time(int(match.group(1)), int(match.group(2)))
 
 
 def cookie_secure() -> bool:
@@ -300,3 +327,70 @@ def secret_label(reference: str) -> str:
     if reference.startswith(SECRETS_PREFIX):
         return f"secrets.toml: {reference[len(SECRETS_PREFIX) :]}"
     return f"${reference}"
+
+
+# --- notification channels (README, "Notifications → Channels") ------------------------------
+
+SMTP_SECURITY = ("starttls", "ssl", "none")
+DEFAULT_SMTP_PORT = 587
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where e-mail is sent through: ``security`` is ``starttls``, ``ssl`` (implicit TLS) or
+    ``none`` (a local relay); ``user``/``password`` None when the server needs no login."""
+
+    host: str
+    port: int
+    security: str
+    user: str | None
+    password: str | None = field(repr=False)
+    sender: str
+
+
+def _smtp_value(name: str) -> str | None:
+    """One SMTP setting: ``SMARKETING_SMTP_<NAME>``, else ``[smtp] <name>`` of
+    ``.streamlit/secrets.toml``."""
+    return secret_value(f"SMARKETING_SMTP_{name.upper()}") or secret_value(
+        f"{SECRETS_PREFIX}smtp.{name}"
+    )
+
+
+def smtp_settings() -> SmtpSettings | None:
+    """The SMTP server e-mail goes through, or None when neither a host nor a sender is
+    set; a clear error when it is set only in part or a value is wrong."""
+    host, sender = _smtp_value("host"), _smtp_value("from")
+    if not host and not sender:
+        return None
+    if not host or not sender:
+        raise InvalidInput(
+            "SMTP is not configured: set SMARKETING_SMTP_HOST and SMARKETING_SMTP_FROM "
+            "(or host and from under [smtp] in .streamlit/secrets.toml)"
+        )
+    security = (_smtp_value("security") or "starttls").lower()
+    if security not in SMTP_SECURITY:
+        raise InvalidInput(
+            f"SMARKETING_SMTP_SECURITY={security!r} must be starttls (the default), ssl "
+            "(implicit TLS, usually port 465) or none (a local relay)"
+        )
+    raw_port = _smtp_value("port")
+    try:
+        port = int(raw_port) if raw_port else DEFAULT_SMTP_PORT
+    except ValueError:
+        port = 0
+    if not 0 < port < 65536:
+        raise InvalidInput(f"SMARKETING_SMTP_PORT={raw_port!r} must be a port number (e.g. 587)")
+    user = _smtp_value("user")
+    password = _smtp_value("password")
+    if password and not user:
+        raise InvalidInput("SMARKETING_SMTP_PASSWORD is set without SMARKETING_SMTP_USER")
+    return SmtpSettings(host, port, security, user, password if user else None, sender)
+
+
+def webhook_secret() -> str | None:
+    """The secret that signs the generic JSON webhook's requests
+    (``SMARKETING_WEBHOOK_SECRET``, else ``webhook_secret`` of ``.streamlit/secrets.toml``),
+    or None: the requests go unsigned."""
+    return secret_value("SMARKETING_WEBHOOK_SECRET") or secret_value(
+        f"{SECRETS_PREFIX}webhook_secret"
+    )

@@ -24,9 +24,10 @@ LAYERS = (
     ("meetings",),
     ("ops",),
     ("demo",),
-    ("data_in",),
-    ("jobs",),
     ("charts",),
+    ("data_in",),
+    ("notify",),
+    ("jobs",),
     ("api", "cli", "__main__"),
     ("ui",),
 )

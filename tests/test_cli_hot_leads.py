@@ -1,5 +1,6 @@
 """`hot-leads` on the command line: text and JSON, --since and --now, and the webhook
-against a local HTTP server (200 posts one message; 500 and a dead port exit 1)."""
+against a local HTTP server (200: one message per hot lead, the hot-lead rule's, by the
+channel the URL names; 500 and a dead port exit 1)."""
 
 from __future__ import annotations
 
@@ -172,21 +173,50 @@ def webhook():
     thread.join(5)
 
 
-def test_webhook_gets_one_message(engine, data, capsys, webhook):
+def test_webhook_gets_the_owners_message_for_each_hot_lead(engine, data, capsys, webhook):
     code, out, err = run(
         engine, capsys, "--now", "2026-11-18T12:00Z", "--format", "json", "--webhook", webhook.url
     )
     assert code == 0
     assert len(json.loads(out)) == 2  # stdout stays pure JSON
     assert "posted 2 hot lead(s)" in err and "secret" not in err
-    [(path, content_type, body)] = webhook.received
-    assert path == "/services/T000/B000/secret"
-    assert content_type.startswith("application/json")
-    message = json.loads(body)
-    assert list(message) == ["text"]
-    lines = message["text"].splitlines()
-    assert lines[0].startswith("2 hot leads in the last 48 hours")
-    assert "Ola Nordmann" in lines[1] and "Kari Hansen" in lines[2]
+    assert [r[0] for r in webhook.received] == ["/services/T000/B000/secret"] * 2
+    assert all(r[1].startswith("application/json") for r in webhook.received)
+    bodies = [json.loads(r[2]) for r in webhook.received]
+    # 127.0.0.1 is neither Slack nor Teams: the generic webhook's JSON document
+    assert [(b["kind"], b["subject"]) for b in bodies] == [
+        ("hot_lead", "Hot lead: Ola Nordmann is back"),
+        ("hot_lead", "Hot lead: Kari Hansen is back"),
+    ]
+    assert bodies[0]["text"].startswith("**Ola Nordmann** (Fjord AS) is back — back after 20 days.")
+    assert {"label": "Why hot", "value": "back after 20 days"} in bodies[0]["facts"]
+    assert bodies[1]["text"].startswith("**Kari Hansen** is back — rejected lead came back.")
+
+
+def test_webhook_as_slack(engine, data, capsys, webhook):
+    code, _, _ = run(
+        engine, capsys, "--now", "2026-11-18T12:00Z", "--webhook", webhook.url, "--channel", "slack"
+    )
+    assert code == 0
+    first = json.loads(webhook.received[0][2])
+    assert first["blocks"][0]["text"]["text"] == "Hot lead: Ola Nordmann is back"
+    assert first["blocks"][1]["text"]["text"].startswith("*Ola Nordmann* (Fjord AS) is back")
+
+
+@pytest.mark.parametrize(
+    "url, channel",
+    [
+        ("https://hooks.slack.com/services/T000/B000/x", "slack"),
+        ("https://acme.webhook.office.com/webhookb2/x", "teams"),
+        ("https://prod-1.westeurope.logic.azure.com:443/workflows/x", "teams"),
+        ("https://example.com/hooks/smarketing", "webhook"),
+        ("https://hooks.slack.com.example.com/x", "webhook"),
+    ],
+)
+def test_the_channel_is_told_by_the_host(url, channel):
+    from smarketing.notify.channels import channel_for_url
+
+    assert channel_for_url(url) == channel
 
 
 def test_webhook_error_status_exits_1(engine, data, capsys, webhook):
@@ -194,10 +224,12 @@ def test_webhook_error_status_exits_1(engine, data, capsys, webhook):
     code, out, err = run(engine, capsys, "--now", "2026-11-18T12:00Z", "--webhook", webhook.url)
     assert code == 1
     assert out.startswith("2 hot leads")  # the list is still printed
-    assert err.startswith("error: webhook answered 500 Internal Server Error")
+    host = webhook.url.split("/")[2]
+    assert err.startswith(f"error: the webhook at {host} answered HTTP 500")
     assert "invalid_payload" in err
     assert "secret" not in err  # the URL's path is a credential
     assert len(err.strip().splitlines()) == 1
+    assert len(webhook.received) == 1  # the first failure stops the posting
 
 
 def test_unreachable_webhook_exits_1(engine, data, capsys):
@@ -206,7 +238,7 @@ def test_unreachable_webhook_exits_1(engine, data, capsys):
     url = f"http://127.0.0.1:{port}/hook"
     code, _, err = run(engine, capsys, "--now", "2026-11-18T12:00Z", "--webhook", url)
     assert code == 1
-    assert err.startswith(f"error: cannot reach the webhook at http://127.0.0.1:{port}")
+    assert err.startswith(f"error: the webhook at 127.0.0.1:{port} could not be reached")
 
 
 def test_nothing_hot_posts_nothing(engine, capsys, webhook):
@@ -217,12 +249,12 @@ def test_nothing_hot_posts_nothing(engine, capsys, webhook):
     assert webhook.received == []
 
 
-def test_a_long_list_is_cut_in_the_message(engine, data, capsys, webhook, monkeypatch):
+def test_a_long_list_is_cut(engine, data, capsys, webhook, monkeypatch):
     monkeypatch.setattr(cli_hot_leads, "MESSAGE_MAX_LEADS", 1)
-    code, out, _ = run(engine, capsys, "--now", "2026-11-18T12:00Z", "--webhook", webhook.url)
+    code, out, err = run(engine, capsys, "--now", "2026-11-18T12:00Z", "--webhook", webhook.url)
     assert code == 0
     assert len(out.splitlines()) == 3  # the printed list is whole
-    lines = json.loads(webhook.received[0][2])["text"].splitlines()
-    assert len(lines) == 3
-    assert "Ola Nordmann" in lines[1]
-    assert lines[2] == "… and 1 more: run `python -m smarketing hot-leads`."
+    [(_, _, body)] = webhook.received
+    assert json.loads(body)["subject"] == "Hot lead: Ola Nordmann is back"
+    assert "posted 1 hot lead(s)" in err
+    assert "1 more not posted: run `python -m smarketing hot-leads`" in err

@@ -36,6 +36,7 @@ COMMANDS = [
     "sources",
     "sync",
     "hot-leads",
+    "notify",
     "backup",
     "restore",
     "export",
@@ -56,6 +57,8 @@ HELP_PATHS = [
     ["import", "leads"],
     ["import", "activities"],
     ["meetings", "list"],
+    ["notify", "run"],
+    ["notify", "test"],
 ]
 
 

@@ -82,3 +82,23 @@ def test_import_future_days_default_and_setting(monkeypatch):
     monkeypatch.setenv("SMARKETING_IMPORT_FUTURE_DAYS", "a week")
     with pytest.raises(InvalidInput, match="must be a number of days from 0 to 36500"):
         config.import_future_days()
+
+
+def test_pre_read_hours_and_meeting_time_from_the_environment(monkeypatch):
+    from datetime import time, timedelta
+
+    monkeypatch.delenv("SMARKETING_PREREAD_HOURS", raising=False)
+    monkeypatch.delenv("SMARKETING_MEETING_TIME", raising=False)
+    assert config.preread_lead() == timedelta(hours=18)
+    assert config.meeting_time() == time(9, 0)
+    monkeypatch.setenv("SMARKETING_PREREAD_HOURS", "36")
+    monkeypatch.setenv("SMARKETING_MEETING_TIME", "8:30")
+    assert config.preread_lead() == timedelta(hours=36)
+    assert config.meeting_time() == time(8, 30)
+    for bad in ("24:00", "9", "09:60", "nine"):
+        monkeypatch.setenv("SMARKETING_MEETING_TIME", bad)
+        with pytest.raises(InvalidInput, match="SMARKETING_MEETING_TIME"):
+            config.meeting_time()
+    monkeypatch.setenv("SMARKETING_PREREAD_HOURS", "0")
+    with pytest.raises(InvalidInput, match="SMARKETING_PREREAD_HOURS"):
+        config.preread_lead()

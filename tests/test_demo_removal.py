@@ -269,6 +269,10 @@ def expected_after(before: dict, facts: dict, keep_starting_point: bool) -> dict
         "api_token": before["api_token"],
         "event_inbox": before["event_inbox"],
         "job_lock": before["job_lock"],
+        # notifications are about real people's work and their choices: all of them stay
+        "notification": before["notification"],
+        "notify_preference": before["notify_preference"],
+        "team_channel": before["team_channel"],
     }
 
 

@@ -191,6 +191,7 @@ def test_the_scheduled_jobs_and_their_options(engine):
     assert {name: job.trigger.interval.total_seconds() for name, job in by_id.items()} == {
         "sync-sources": 60,
         "events-intake": 2,
+        "notify": 60,
     }
     for job in by_id.values():
         assert (job.coalesce, job.max_instances) == (True, 1)
@@ -308,11 +309,15 @@ def test_the_server_starts_the_scheduler_unless_it_is_off(engine, monkeypatch, f
     scheduler = start_in_server(engine)
     try:
         assert scheduler.running
-        assert {job.id for job in scheduler.get_jobs()} == {"sync-sources", "events-intake"}
+        assert {job.id for job in scheduler.get_jobs()} == {
+            "sync-sources",
+            "events-intake",
+            "notify",
+        }
         job_processes.wait_for(
             lambda: (
                 {s.name: s.last_status for s in job_status(engine)}
-                == {"sync-sources": "ok", "events-intake": "ok"}
+                == {"sync-sources": "ok", "events-intake": "ok", "notify": "ok"}
             ),
             what="both jobs' first run",
         )

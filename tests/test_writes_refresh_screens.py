@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1] / "smarketing"
-#: Writes that change nothing any screen caches: accounts and logins (read fresh each run).
+#: Writes that change nothing any screen caches: accounts and logins (read fresh each run) …
 EXEMPT = {
     ("auth/users.py", name)
     for name in ("add_user", "set_password", "set_roles", "set_disabled", "update_profile")
@@ -20,6 +20,13 @@ EXEMPT = {
 EXEMPT |= {("auth/tokens.py", name) for name in ("add_token", "revoke_token")}
 EXEMPT |= {
     ("data_in/sources.py", name) for name in ("update_source", "set_mapping", "request_sync")
+}
+#: … and the notification settings and outbox (read fresh each run, by their own pages and
+#: the notify job; the job's own writes would otherwise empty every cache every minute).
+EXEMPT |= {
+    ("notify/preferences.py", "save_preference"),
+    ("notify/preferences.py", "set_team_channel"),
+    ("notify/outbox.py", "resend"),
 }
 
 

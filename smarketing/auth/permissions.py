@@ -20,6 +20,10 @@ PERMISSIONS: dict[str, tuple[frozenset[Role], str]] = {
     ),
     "audit.read": (frozenset({A}), "read the audit log"),
     "tokens.manage": (frozenset({A}), "add and revoke the API tokens of event senders"),
+    "notify.manage": (
+        frozenset({A}),
+        "see every notification, resend one, set the team channels and anyone's preferences",
+    ),
     "demo.manage": (frozenset({A}), "write or clear the demo company"),
     "import.run": (frozenset({A, M}), "import CRM exports"),
     "sources.manage": (

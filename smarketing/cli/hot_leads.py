@@ -1,5 +1,8 @@
 """`python -m smarketing hot-leads`: the hot leads for schedulers, optionally posted to a
-Slack- or Teams-compatible incoming webhook as one message."""
+Slack or Teams incoming webhook or a JSON webhook — one message per hot lead, the message the
+``notify`` job sends the lead's owner (``notify.rules_leads.hot_lead_message``), through the
+notification channels (``notify.channels``: Block Kit for Slack, an Adaptive Card for Teams,
+the JSON document for any other webhook; the channel is told by the URL's host)."""
 
 from __future__ import annotations
 
@@ -23,8 +26,10 @@ COMMANDS = ("hot-leads",)
 HOT_HOURS_DEFAULT = 48
 SILENCE_DAYS = 14
 WEBHOOK_TIMEOUT = 10  # seconds
-#: Hot leads listed in one chat message; the rest are counted ("… and 12 more").
+#: Hot leads posted at most (one message each); the rest are counted ("… and 12 more").
 MESSAGE_MAX_LEADS = 50
+#: --channel: "auto" tells the channel by the webhook's host (notify.channels.WEBHOOK_HOSTS).
+WEBHOOK_CHANNELS = ("auto", "slack", "teams", "webhook")
 #: Exit code when the webhook could not be reached or did not answer 2xx.
 WEBHOOK_FAILED = 1
 
@@ -72,8 +77,17 @@ def add_parser(sub, common) -> None:
         "--webhook",
         type=_webhook_url,
         metavar="URL",
-        help='also POST them as one message {"text": …} to this incoming webhook '
-        "(Slack, Teams); nothing is posted when there are no hot leads",
+        help="also post each hot lead (at most 50) to this webhook as the message its owner "
+        "gets: a Slack or Teams incoming webhook, or any JSON webhook; nothing is posted "
+        "when there are no hot leads",
+    )
+    p.add_argument(
+        "--channel",
+        choices=WEBHOOK_CHANNELS,
+        default="auto",
+        help="the webhook's kind (default auto: hooks.slack.com is Slack, "
+        "*.webhook.office.com and Power Automate (*.logic.azure.com) are Teams, any other "
+        "host the generic JSON webhook)",
     )
     p.add_argument(
         "--now",
@@ -152,40 +166,30 @@ def _where(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def post_webhook(url: str, text: str, *, timeout: float = WEBHOOK_TIMEOUT) -> str | None:
-    """POST ``{"text": text}`` as JSON; None when the webhook answered 2xx, else the error."""
-    import urllib.error
-    import urllib.request
+def post_hot_leads(
+    session, frame: pd.DataFrame, url: str, *, channel: str = "auto", now: datetime
+) -> tuple[int, str | None]:
+    """Post each hot lead of ``frame`` (at most MESSAGE_MAX_LEADS) to the webhook ``url``
+    as the hot-lead rule's message, by ``channel`` (auto: told by the URL's host); (how
+    many were posted, None or the error that stopped the posting)."""
+    from smarketing.notify.channels import channel_for_url, send
+    from smarketing.notify.message import ChannelError
+    from smarketing.notify.rules_leads import hot_lead_message
 
-    body = json.dumps({"text": text}, ensure_ascii=False).encode("utf-8")
-    request = urllib.request.Request(
-        url,
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/json; charset=utf-8"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            status = response.status
-            if 200 <= status < 300:
-                return None
-            return f"webhook answered {status} {response.reason} ({_where(url)})"
-    except urllib.error.HTTPError as exc:
-        answer = exc.read(200).decode("utf-8", "replace").strip()
-        return f"webhook answered {exc.code} {exc.reason} ({_where(url)})" + (
-            f": {answer}" if answer else ""
-        )
-    except urllib.error.URLError as exc:
-        return f"cannot reach the webhook at {_where(url)}: {exc.reason}"
-    except TimeoutError:
-        return f"the webhook at {_where(url)} did not answer within {timeout:g} s"
-    except OSError as exc:
-        return f"cannot reach the webhook at {_where(url)}: {exc}"
+    channel = channel_for_url(url) if channel == "auto" else channel
+    posted = 0
+    for row in frame.head(MESSAGE_MAX_LEADS).itertuples(index=False):
+        try:
+            send(channel, hot_lead_message(session, row), url, timeout=WEBHOOK_TIMEOUT, now=now)
+        except ChannelError as exc:
+            return posted, str(exc)
+        posted += 1
+    return posted, None
 
 
 def run(args, engine_for) -> int:
     """Print the hot leads (text or JSON), then post them to the webhook if one is given;
-    1 when the post fails."""
+    1 when a post fails."""
     from sqlmodel import Session
 
     from smarketing.quality.hot_leads import hot_leads
@@ -194,21 +198,24 @@ def run(args, engine_for) -> int:
     engine = engine_for(args)
     with Session(engine) as session:
         frame = hot_leads(session, now=now, since_hours=args.since)
-    if args.format == "json":
-        print(json.dumps(as_json(frame), indent=2, ensure_ascii=False))
-    else:
-        print(as_text(frame, now=now, since_hours=args.since))
-    if not args.webhook:
-        return 0
-    if frame.empty:
-        print("no hot leads: nothing posted to the webhook", file=sys.stderr)
-        return 0
-    message = as_text(frame, now=now, since_hours=args.since, limit=MESSAGE_MAX_LEADS)
-    error = post_webhook(args.webhook, message)
+        if args.format == "json":
+            print(json.dumps(as_json(frame), indent=2, ensure_ascii=False))
+        else:
+            print(as_text(frame, now=now, since_hours=args.since))
+        if not args.webhook:
+            return 0
+        if frame.empty:
+            print("no hot leads: nothing posted to the webhook", file=sys.stderr)
+            return 0
+        posted, error = post_hot_leads(
+            session, frame, args.webhook, channel=getattr(args, "channel", "auto"), now=now
+        )
+    where = _where(args.webhook)
     if error:
-        print(f"error: {error}", file=sys.stderr)
+        before = f" ({posted} of {len(frame)} posted before it)" if posted else ""
+        print(f"error: {error}{before}", file=sys.stderr)
         return WEBHOOK_FAILED
-    print(
-        f"posted {len(frame)} hot lead(s) to the webhook at {_where(args.webhook)}", file=sys.stderr
-    )
+    rest = len(frame) - posted
+    more = f"; {rest} more not posted: run `python -m smarketing hot-leads`" if rest else ""
+    print(f"posted {posted} hot lead(s) to the webhook at {where}{more}", file=sys.stderr)
     return 0

@@ -25,7 +25,8 @@ def add_parser(sub, common) -> None:
         parents=[common],
         help="run the scheduled jobs (CRM sync, event intake) until stopped",
         description="Runs the scheduled jobs — sync-sources every 60 s (each CRM source "
-        "when it is due), events-intake every 2 s — printing one line per run, until "
+        "when it is due), events-intake every 2 s, notify every 60 s (queue and send the "
+        "notifications) — printing one line per run, until "
         "SIGTERM or Ctrl-C. Any number of workers and app servers may share one database: "
         "a lock lets one process at a time run a job.",
     )

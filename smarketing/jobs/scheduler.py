@@ -1,8 +1,10 @@
 """The scheduled jobs and the scheduler that runs them (APScheduler 3).
 
-Two jobs (``JOBS``): ``sync-sources`` every 60 s syncs each CRM source that is due (its
-``every_minutes`` passed since its last sync, or somebody asked for a sync now), and
-``events-intake`` every 2 s writes the events posted to ``/api/events`` as lead activities.
+Three jobs (``JOBS``): ``sync-sources`` every 60 s syncs each CRM source that is due (its
+``every_minutes`` passed since its last sync, or somebody asked for a sync now),
+``events-intake`` every 2 s writes the events posted to ``/api/events`` as lead activities,
+and ``notify`` every 60 s queues what the notification rules find and sends what is due
+(``smarketing.notify.job``).
 They run inside the server (``start_in_server``: a BackgroundScheduler started by the
 server's lifespan) unless ``SMARKETING_SCHEDULER=off``, and in `python -m smarketing worker`
 (a BlockingScheduler, or each job once with ``--once``).
@@ -304,10 +306,18 @@ def intake_events(context: JobContext) -> object:
     return process_inbox(context.engine)
 
 
+def notify(context: JobContext) -> object:
+    """``notify``: queue what the notification rules find, then send what is due."""
+    from smarketing.notify.job import run
+
+    return run(context.engine, now=context.now)
+
+
 #: The scheduled jobs: name, interval, function.
 JOBS = (
     Job("sync-sources", 60, sync_due_sources),
     Job("events-intake", 2, intake_events),
+    Job("notify", 60, notify),
 )
 
 

@@ -186,6 +186,18 @@ def overdue_mqls(
     return frame, int(total)
 
 
+def overdue_leads(
+    session: Session, *, mql_from: datetime, now: datetime, hours: float, limit: int = 500
+) -> list:
+    """The MQLs of [``mql_from``, ``now``) past their deadline (``mql_at`` + ``hours``) at
+    ``now`` and still without a first contact: rows (id, first_name, last_name, company,
+    owner, source, mql_at), most overdue first — the overdue list's rule, for the
+    notifications that push it."""
+    params = {"start": mql_from, "end": now, "deadline": now - timedelta(hours=hours),
+              "cutoff": now}  # fmt: skip
+    return list(session.execute(_overdue_statement(limit), params).all())
+
+
 @functools.cache
 def _overdue_statement(limit: int | None):
     """The overdue MQLs of [``:start``, ``:end``) due by ``:deadline`` and not contacted by

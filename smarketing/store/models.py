@@ -809,3 +809,65 @@ class JobLock(SQLModel, table=True):
     last_finished_at: datetime | None = None
     last_status: str | None = Field(default=None, max_length=16)
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+# --- notifications: the outbox, each person's preferences, the team channels -----------------
+
+
+class Notification(SQLModel, table=True):
+    """One message to one recipient on one channel (``smarketing.notify.outbox``). Unique
+    per (kind, subject key, recipient, channel): a rule that finds the same thing twice, or
+    two processes at once, queue it once. ``status``: pending → sending (claimed by one
+    dispatcher) → sent, or back to pending with a later ``due_at`` after a failure that is
+    worth retrying, or failed; delayed (quiet hours moved ``due_at``); skipped (the person
+    opted out of the kind). ``address`` is where it goes, resolved when it is queued (and
+    again on a resend); ``body`` the Message as JSON."""
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        UniqueConstraint("kind", "subject_key", "recipient", "channel", name="uq_notification"),
+        Index("ix_notification_due", "status", "due_at"),
+        Index("ix_notification_created", "created_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    subject_key: str = Field(max_length=200)
+    recipient: str = Field(max_length=64, description="a username or team:NAME")
+    channel: str = Field(max_length=16, description="email | slack | teams | webhook")
+    address: str | None = Field(default=None, max_length=500)
+    subject: str = Field(max_length=300)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime
+    due_at: datetime
+    sent_at: datetime | None = None
+
+
+class NotifyPreference(SQLModel, table=True):
+    """What one person chose on "My notifications" (until then the defaults of their
+    roles apply): the kinds they get (comma-separated, empty: none), the channel and its
+    address (None with e-mail: the account's e-mail), quiet hours as local "HH:MM" in the
+    business timezone (both None: none)."""
+
+    __tablename__ = "notify_preference"
+    username: str = Field(primary_key=True, max_length=64)
+    kinds: str = Field(default="", max_length=300)
+    channel: str = Field(default="email", max_length=16)
+    address: str | None = Field(default=None, max_length=500)
+    quiet_start: str | None = Field(default=None, max_length=5)
+    quiet_end: str | None = Field(default=None, max_length=5)
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by: str = Field(max_length=64)
+
+
+class TeamChannel(SQLModel, table=True):
+    """Where an admin sends a team's messages (``team:sales`` …, a lead without owner)."""
+
+    __tablename__ = "team_channel"
+    team: str = Field(primary_key=True, max_length=32)
+    channel: str = Field(max_length=16)
+    address: str = Field(max_length=500)
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by: str = Field(max_length=64)

@@ -27,6 +27,12 @@ ADMIN_PAGES = (
     ("app_pages/admin_sources.py", "Data sources", ":material/sync:", "sources.manage"),
     ("app_pages/admin_users.py", "Users", ":material/group:", "users.manage"),
     ("app_pages/admin_audit.py", "Audit log", ":material/history:", "audit.read"),
+    (
+        "app_pages/admin_notifications.py",
+        "Notifications",
+        ":material/notifications_active:",
+        "notify.manage",
+    ),
 )
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 

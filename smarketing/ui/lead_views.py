@@ -11,7 +11,9 @@ from sqlalchemy.engine import Engine
 
 from smarketing import charts, config
 from smarketing.auth.permissions import Actor, refusal
+from smarketing.errors import NotFound
 from smarketing.formatting import plural
+from smarketing.notify.recipients import LEAD_PARAM
 from smarketing.quality import hot_leads, leads, reasons, verdicts
 from smarketing.safe_text import safe_markdown as safe
 from smarketing.ui import resources, tables, widgets
@@ -127,13 +129,44 @@ def lead_list(engine: Engine, flt: leads.LeadFilter) -> pd.DataFrame:
     return frame
 
 
-def pick_lead(frame: pd.DataFrame) -> int | None:
-    """Choose one lead of this page to open."""
-    if frame.empty:
+def _label(name: str, company: str | None, lead_id: int) -> str:
+    return f"{name} · {company or '—'} (#{lead_id})"
+
+
+def linked_lead(engine: Engine) -> tuple[int, str] | None:
+    """The lead the address names (``?lead=ID``, the link a notification carries): its id
+    and label, or None (a toast says why when the address names no lead)."""
+    raw = st.query_params.get(LEAD_PARAM)
+    if not raw:
         return None
-    labels = {f"{r.name} · {r.company or '—'} (#{r.id})": int(r.id) for r in frame.itertuples()}
-    chosen = st.selectbox("Open a lead", list(labels), key="leads_open")
-    return labels.get(chosen)
+    try:
+        lead_id = int(raw)
+        with session(engine) as s:
+            detail = leads.lead_detail(s, lead_id)
+    except (ValueError, NotFound):
+        st.toast(f"Ignored lead={raw!r} in the address: there is no such lead.")
+        st.query_params.pop(LEAD_PARAM, None)
+        return None
+    return lead_id, _label(detail["name"], detail["company"], lead_id)
+
+
+def pick_lead(frame: pd.DataFrame, linked: tuple[int, str] | None = None) -> int | None:
+    """Choose one lead of this page to open; ``linked`` (the lead the address names) is
+    offered first and opened. The address follows the choice (``?lead=ID``), so a copied
+    link opens the same lead."""
+    labels = {_label(r.name, r.company, int(r.id)): int(r.id) for r in frame.itertuples()}
+    index = 0
+    if linked is not None:
+        lead_id, label = linked
+        if lead_id not in labels.values():
+            labels = {label: lead_id, **labels}
+        index = list(labels.values()).index(lead_id)
+    if not labels:
+        return None
+    chosen = labels.get(st.selectbox("Open a lead", list(labels), index=index, key="leads_open"))
+    if chosen is not None:
+        st.query_params[LEAD_PARAM] = str(chosen)
+    return chosen
 
 
 def lead_story(engine: Engine, lead_id: int) -> dict:

@@ -21,10 +21,16 @@ def clock():
 
 @pytest.fixture
 def client(engine, clock):
-    """A client of the API's routes (the lifespan is the real server's, not run here)."""
+    """A client of the API's routes (the lifespan is the real server's, not run here).
+    The intake's per-process note of when each token was last stamped is emptied around
+    each test: every test has a database of its own."""
+    from smarketing.api import intake
+
+    intake._stamped.clear()
     app = Starlette(routes=Server(engine, clock=lambda: clock[0]).routes())
     with TestClient(app) as c:
         yield c
+    intake._stamped.clear()
 
 
 @pytest.fixture

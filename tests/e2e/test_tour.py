@@ -29,8 +29,17 @@ LOGINS = {
     "sales": "sam",
     "leadership": "lea",
 }
-EVERYONE = {"Overview", "SLA", "Lead quality", "Leads", "Shared language", "Personas", "Campaigns"}
-ADMIN_ONLY = {"Users", "Audit log"}
+EVERYONE = {
+    "Overview",
+    "SLA",
+    "Lead quality",
+    "Leads",
+    "Shared language",
+    "Personas",
+    "Campaigns",
+    "My notifications",
+}
+ADMIN_ONLY = {"Users", "Audit log", "Notifications"}
 EXTRA = {
     "admin": {"Import", *ADMIN_ONLY},
     "marketing": {"Import"},

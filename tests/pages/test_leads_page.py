@@ -178,3 +178,28 @@ def test_no_raw_column_name_or_none_in_the_leads_tables(people, some_leads):
     for frame in shown_tables(at):
         assert not [c for c in frame.columns if "_" in str(c)], frame.columns
         assert not frame.isna().any().any(), frame
+
+
+def test_a_link_with_the_lead_opens_it(people, some_leads):
+    """A notification's link (/leads?lead=ID) opens that lead, even when it is not on the
+    list's first page; the address follows a lead picked later; a bad id is ignored."""
+    at = logged_in("sam", PEOPLE["sam"])
+    at.query_params["lead"] = str(some_leads)
+    at = at.switch_page("app_pages/leads.py").run()
+    assert not at.exception
+    assert at.selectbox(key="leads_open").value == f"Kari Nordmann · Fjord AS (#{some_leads})"
+    assert any("Kari Nordmann" in h.value for h in at.subheader)
+    other = at.selectbox(key="leads_open").options[1]
+    at.selectbox(key="leads_open").select(other).run()
+    assert at.query_params["lead"] == other.rsplit("#", 1)[1].rstrip(")")
+
+
+def test_a_link_to_no_lead_is_ignored(people, some_leads):
+    at = logged_in("sam", PEOPLE["sam"])
+    at.query_params["lead"] = "999999"
+    at = at.switch_page("app_pages/leads.py").run()
+    assert not at.exception
+    assert "there is no such lead" in " ".join(t.value for t in at.toast)
+    picker = at.selectbox(key="leads_open")
+    assert picker.value == picker.options[0]  # the list's first lead, as without a link
+    assert at.query_params["lead"] != "999999"

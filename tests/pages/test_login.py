@@ -144,8 +144,18 @@ PAGES = {
     "Data sources": "app_pages/admin_sources.py",
     "Users": "app_pages/admin_users.py",
     "Audit log": "app_pages/admin_audit.py",
+    "Notifications": "app_pages/admin_notifications.py",
+    "My notifications": "app_pages/notifications.py",
 }
-ONE_TEAM = ["Shared language", "Personas", "Campaigns", "Meetings", "Meeting mode", "Actions"]
+ONE_TEAM = [
+    "Shared language",
+    "Personas",
+    "Campaigns",
+    "Meetings",
+    "Meeting mode",
+    "Actions",
+    "My notifications",
+]
 NAV = {
     "ada": [
         "Overview",
@@ -157,6 +167,7 @@ NAV = {
         "Data sources",
         "Users",
         "Audit log",
+        "Notifications",
     ],
     "mia": ["Overview", "SLA", "Lead quality", "Leads", *ONE_TEAM, "Import"],
     "sam": ["Overview", "SLA", "Lead quality", "Leads", *ONE_TEAM],

@@ -1,0 +1,20 @@
+"""My notifications: which messages I get, on which channel, and my quiet hours."""
+
+import streamlit as st
+
+from smarketing.ui import frame, notify_views
+
+engine = frame.engine()
+actor = frame.actor()
+
+st.title("My notifications")
+st.caption(
+    "Smarketing tells you when something needs you: a lead of yours came back, an MQL is "
+    "due for first contact, an action is due, a meeting's pre-read and minutes. Each "
+    "message comes once, on the channel you choose."
+)
+pref = notify_views.my_preference(engine, actor)
+notify_views.defaults_note(pref, actor)
+notify_views.preference_form(engine, actor, pref)
+st.subheader("Where they go")
+notify_views.where_it_goes(pref)
