@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session
 
+from smarketing.demo import has_demo
 from smarketing.formatting import local_time
 from smarketing.notify.message import Message
 from smarketing.notify.outbox import Notice
@@ -89,6 +90,8 @@ def hot_lead_message(session: Session, hot) -> Message:
 def hot_lead_notices(session: Session, now: datetime) -> list[Notice]:
     """Rule: one notice per lead that turned hot in the last ``NOTIFY_HOURS``, to its owner
     (or the sales team)."""
+    if has_demo(session):  # the generated company's leads are nobody's: nothing is sent
+        return []
     frame = hot_leads.hot_leads(session, now=now, since_hours=NOTIFY_HOURS)
     return [
         Notice(

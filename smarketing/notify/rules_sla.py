@@ -25,6 +25,7 @@ from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
 from smarketing import config
+from smarketing.demo import has_demo
 from smarketing.formatting import figure, local_time
 from smarketing.notify.message import Message
 from smarketing.notify.outbox import Notice
@@ -154,6 +155,8 @@ def contact_deadline_notices(session: Session, now: datetime) -> list[Notice]:
     """Rule: a reminder to the owner of each MQL due for first contact within
     REMIND_BEFORE, and the sales team's message for each MQL whose deadline passed (in the
     last OVERDUE_LOOKBACK) without a first contact."""
+    if has_demo(session):  # the generated company's leads are nobody's: nothing is sent
+        return []
     hours = response_hours(session, now)
     span = timedelta(hours=hours)
     notices = []
@@ -213,6 +216,8 @@ def at_risk_message(report, metric) -> Message:
 def sla_at_risk_notices(session: Session, now: datetime) -> list[Notice]:
     """Rule: from mid-period on, each count metric forecast below its target, to the
     teams that own it, once per metric and period."""
+    if has_demo(session):  # the generated company's figures are nobody's: nothing is sent
+        return []
     today = local_date(now)
     notices = []
     for kind in AT_RISK_PERIODS:

@@ -501,3 +501,18 @@ def test_a_dry_run_also_shows_what_would_not_go_out(engine, data):
     assert result.dispatch.count("would_send") == 8  # 4 e-mails to sam, 4 to team:sales
     with Session(engine) as s:
         assert s.exec(select(Notification)).all() == []  # nothing written
+
+
+def test_nothing_is_sent_about_the_demo_companys_leads_or_figures(engine):
+    """The generated company's hot leads, deadlines and SLA figures are nobody's: while it
+    is in the database, the lead and SLA rules queue nothing (its meetings and actions have
+    no user as owner or attendee either)."""
+    from smarketing.demo import build_demo
+    from smarketing.notify.rules_leads import hot_lead_notices
+    from smarketing.notify.rules_sla import contact_deadline_notices, sla_at_risk_notices
+    from tests.conftest import NOW
+
+    build_demo(engine, leads=600, months=2, now=NOW, seed=3)
+    with Session(engine) as s:
+        for rule in (hot_lead_notices, contact_deadline_notices, sla_at_risk_notices):
+            assert rule(s, NOW) == [], rule.__name__
