@@ -17,13 +17,14 @@ network, an answer that is not what the vendor documents).
 
 from __future__ import annotations
 
+import json
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from smarketing.errors import InvalidInput
 
@@ -193,3 +194,40 @@ class Connector(ABC):
     def pages(self, cursor: str | None) -> Iterator[Page]:
         """The records changed since ``cursor`` (None: everything), oldest change first,
         page by page; never the whole account in memory."""
+
+
+# --- "changed since" cursors -------------------------------------------------------------
+
+
+def since_cursors(
+    cursor: str | None, names: tuple[str, ...], *, label: str, ident: Callable[[Any], Any]
+) -> dict[str, dict[str, Any]]:
+    """Per list (``names``), where an incremental read starts: the newest modification time
+    stored (``since``) and the ids stored at exactly that time (``seen``, read as
+    ``ident``), from the JSON ``cursor`` (None: from the start). An unreadable cursor is a
+    ConnectorError saying to run a full sync."""
+    state: dict[str, dict[str, Any]] = {n: {"since": None, "seen": []} for n in names}
+    if not cursor:
+        return state
+    try:
+        given = json.loads(cursor)
+        for name in names:
+            if name in given:
+                since, seen = given[name]["since"], given[name]["seen"]
+                state[name] = {"since": since, "seen": [ident(i) for i in seen]}
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ConnectorError(
+            f"{label}: the stored sync cursor is unreadable ({exc}); run a full sync"
+        ) from None
+    return state
+
+
+def advance_since(part: dict[str, Any], at: object, ident: object) -> None:
+    """Move one list's cursor past a record modified ``at`` (records come in modification
+    order): a later time starts a new ``seen``, the same time adds the id to it."""
+    if at is None:
+        return
+    if part["since"] is None or at > part["since"]:
+        part["since"], part["seen"] = at, [ident]
+    elif at == part["since"] and ident not in part["seen"]:
+        part["seen"].append(ident)

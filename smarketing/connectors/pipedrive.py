@@ -47,7 +47,9 @@ from smarketing.connectors.base import (
     MissingScope,
     Page,
     Retryable,
+    advance_since,
     retry_after_seconds,
+    since_cursors,
     with_retries,
 )
 
@@ -230,31 +232,13 @@ class Pipedrive(Connector):
 
     @staticmethod
     def _state(cursor: str | None) -> dict[str, dict[str, Any]]:
-        state: dict[str, dict[str, Any]] = {n: {"since": None, "seen": []} for n in LISTS}
-        if not cursor:
-            return state
-        try:
-            given = json.loads(cursor)
-            for name in LISTS:
-                if name in given:
-                    since, seen = given[name]["since"], given[name]["seen"]
-                    state[name] = {"since": since, "seen": [int(i) for i in seen]}
-        except (ValueError, TypeError, KeyError) as exc:
-            raise ConnectorError(
-                f"Pipedrive: the stored sync cursor is unreadable ({exc}); run a full sync"
-            ) from None
-        return state
+        return since_cursors(cursor, LISTS, label="Pipedrive", ident=int)
 
     @staticmethod
     def _advance(part: dict[str, Any], records: list[dict[str, Any]]) -> None:
+        """The cursor past ``records`` (in modification order)."""
         for record in records:
-            at = record.get("update_time")
-            if at is None:
-                continue
-            if part["since"] is None or at > part["since"]:
-                part["since"], part["seen"] = at, [record["id"]]
-            elif at == part["since"] and record["id"] not in part["seen"]:
-                part["seen"].append(record["id"])
+            advance_since(part, record.get("update_time"), record["id"])
 
     def _changed(self, name: str, state: dict[str, dict[str, Any]]) -> Iterator[list]:
         """Pages of the records of ``/api/v2/<name>`` changed since the cursor (those

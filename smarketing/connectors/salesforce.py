@@ -59,7 +59,9 @@ from smarketing.connectors.base import (
     Page,
     Retryable,
     Unreachable,
+    advance_since,
     retry_after_seconds,
+    since_cursors,
     with_retries,
 )
 
@@ -397,32 +399,13 @@ class Salesforce(Connector):
 
     @staticmethod
     def _state(cursor: str | None) -> dict[str, dict[str, Any]]:
-        state: dict[str, dict[str, Any]] = {n: {"since": None, "seen": []} for n in OBJECTS}
-        if not cursor:
-            return state
-        try:
-            given = json.loads(cursor)
-            for name in OBJECTS:
-                if name in given:
-                    since, seen = given[name]["since"], given[name]["seen"]
-                    state[name] = {"since": since, "seen": [str(i) for i in seen]}
-        except (ValueError, TypeError, KeyError) as exc:
-            raise ConnectorError(
-                f"Salesforce: the stored sync cursor is unreadable ({exc}); run a full sync"
-            ) from None
-        return state
+        return since_cursors(cursor, OBJECTS, label="Salesforce", ident=str)
 
     @staticmethod
     def _advance(part: dict[str, Any], records: list[dict[str, Any]]) -> None:
-        """The cursor past ``records`` (in SystemModstamp order)."""
+        """The cursor past ``records`` (in modification order)."""
         for record in records:
-            at, ident = record.get("SystemModstamp"), str(record.get("Id"))
-            if at is None:
-                continue
-            if part["since"] is None or at > part["since"]:
-                part["since"], part["seen"] = at, [ident]
-            elif at == part["since"] and ident not in part["seen"]:
-                part["seen"].append(ident)
+            advance_since(part, record.get("SystemModstamp"), str(record.get("Id")))
 
     @staticmethod
     def _changed_soql(name: str, fields: tuple[str, ...], since: str | None) -> str:
