@@ -4,7 +4,9 @@ script `app.py`'s st.App serves; `streamlit run app.py` starts both)."""
 import streamlit as st
 
 from smarketing.auth.permissions import allowed
-from smarketing.ui import auth, frame, resources
+from smarketing.ui import auth, frame, language, resources
+
+language.chosen_before_login()
 
 st.set_page_config(
     page_title="Smarketing",

@@ -8,6 +8,12 @@ The rules (docs/metrics.md, "Numbers as shown"):
 - other decimals (customers per 100 leads) have two decimals: ``3.25``;
 - a figure that is empty or not measured is ``—``.
 
+In Norwegian bokmål (``smarketing.i18n``) the same figures are written the Norwegian way,
+with Babel's symbols for ``nb``: ``64,3 %``, ``1 234`` (a non-breaking space groups the
+thousands and stands before ``%`` and ``t``), ``1,4 t``, ``−3`` (the minus sign); dates as
+``6. des. 2026``, weeks as ``uke 49``. ``vega_locale`` gives charts the same symbols, so a
+chart and the table beside it agree.
+
 Rounding is half away from zero on the value as stored (a percentage is multiplied by 100
 first), the way JavaScript's ``toFixed`` rounds — so a Vega-Lite format (``VEGA_*`` below,
 d3-format) and a Streamlit column format (sprintf) write the same text as these functions.
@@ -17,10 +23,14 @@ Machine formats (the JSON reports, the numeric fields of CSV reports) stay plain
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 from typing import TYPE_CHECKING
 
+from smarketing import i18n
+from smarketing.i18n import _
+
 if TYPE_CHECKING:
-    from datetime import datetime
+    from datetime import date, datetime
 
     import pandas as pd
 
@@ -55,11 +65,47 @@ def is_empty(value: object) -> bool:
         return False
 
 
+@cache
+def symbols(code: str) -> dict[str, str]:
+    """The number symbols of a language (Babel's CLDR data): decimal, group, minus, and the
+    space between a figure and its unit ('%', 'h'/'t')."""
+    if code == "en":  # the app's English way (docs/metrics.md), as before Norwegian came
+        return {"decimal": ".", "group": ",", "minus": "-", "unit_space": " "}
+    from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
+
+    return {
+        "decimal": get_decimal_symbol(code),
+        "group": get_group_symbol(code),
+        "minus": get_minus_sign_symbol(code),
+        "unit_space": "\u00a0",
+    }
+
+
+def _localized(text: str) -> str:
+    """An English-written number ('-1,234.5') with the symbols of the language speaking."""
+    code = i18n.current()
+    if code == "en":
+        return text
+    sym = symbols(code)
+    table = str.maketrans({".": sym["decimal"], ",": sym["group"], "-": sym["minus"]})
+    return text.translate(table)
+
+
 def _fixed(value: float, digits: int) -> str:
-    """``value`` with ``digits`` decimals, half away from zero (JavaScript's toFixed)."""
+    """``value`` with ``digits`` decimals, half away from zero (JavaScript's toFixed), in
+    the number symbols of the language speaking."""
     quantum = Decimal(1).scaleb(-digits)
     text = f"{Decimal(float(value)).quantize(quantum, rounding=ROUND_HALF_UP):,f}"
-    return "0" + text[2:] if text.startswith("-0") and not text.strip("-0.,") else text
+    text = "0" + text[2:] if text.startswith("-0") and not text.strip("-0.,") else text
+    return _localized(text)
+
+
+def _unit_space() -> str:
+    return symbols(i18n.current())["unit_space"]
+
+
+def _signed(text: str) -> str:
+    return text if text.startswith(("-", symbols(i18n.current())["minus"])) else "+" + text
 
 
 def percent(value: float | None, *, signed: bool = False, digits: int = PERCENT_DIGITS) -> str:
@@ -67,9 +113,7 @@ def percent(value: float | None, *, signed: bool = False, digits: int = PERCENT_
     if is_empty(value):
         return EMPTY
     text = _fixed(float(value) * 100, digits)
-    if signed and not text.startswith("-"):
-        text = "+" + text
-    return f"{text} %"
+    return f"{_signed(text) if signed else text}{_unit_space()}%"
 
 
 def count(value: float | None, *, signed: bool = False) -> str:
@@ -77,12 +121,16 @@ def count(value: float | None, *, signed: bool = False) -> str:
     if is_empty(value):
         return EMPTY
     text = _fixed(float(value), 0)
-    return "+" + text if signed and not text.startswith("-") else text
+    return _signed(text) if signed else text
 
 
 def hours(value: float | None) -> str:
-    """Hours: 1.46 → '1.5 h'."""
-    return EMPTY if is_empty(value) else f"{_fixed(float(value), HOURS_DIGITS)} h"
+    """Hours: 1.46 → '1.5 h' (nb: '1,5 t')."""
+    if is_empty(value):
+        return EMPTY
+    # Translators: the abbreviation of "hours" after a figure: 1.5 h
+    unit = _("h")
+    return f"{_fixed(float(value), HOURS_DIGITS)}{_unit_space()}{unit}"
 
 
 def decimal(value: float | None, digits: int = DECIMAL_DIGITS) -> str:
@@ -139,10 +187,44 @@ def vega_percent(expression: str = "datum.value", *, trim: bool = False) -> str:
     """A Vega expression that writes a fraction like ``percent`` ('43.8 %', '—' for null);
     ``trim`` drops a trailing '.0' (axis ticks: '20 %')."""
     spec = f".{PERCENT_DIGITS}{'~' if trim else ''}%"
+    space = _unit_space()
     return (
         f"isValid({expression}) && isFinite({expression}) ? "
-        f"replace(format({expression}, '{spec}'), '%', ' %') : '{EMPTY}'"
+        f"replace(format({expression}, '{spec}'), '%', '{space}%') : '{EMPTY}'"
     )
+
+
+def vega_locale() -> dict:
+    """The Vega-Lite format locale (``config.locale``) of the language speaking: d3-format's
+    number symbols and d3-time-format's names, so an axis, a tooltip and ``format()`` in a
+    chart write figures and dates as this module does."""
+    code = i18n.current()
+    from babel import Locale
+
+    sym = symbols(code)
+    loc = Locale.parse(code)
+    months, days = loc.months["format"], loc.days["format"]
+    # Babel numbers weekdays Monday = 0; d3 wants Sunday first.
+    order = [6, 0, 1, 2, 3, 4, 5]
+    return {
+        "number": {
+            "decimal": sym["decimal"],
+            "thousands": sym["group"],
+            "grouping": [3],
+            "currency": ["", "\u00a0kr"] if code == "nb" else ["$", ""],
+            "minus": sym["minus"],
+        },
+        "time": {
+            "dateTime": "%a %e %b %Y %X" if code == "en" else "%A %e. %B %Y kl. %X",
+            "date": "%d.%m.%Y" if code != "en" else "%m/%d/%Y",
+            "time": "%H:%M:%S",
+            "periods": ["AM", "PM"],
+            "days": [days["wide"][i] for i in order],
+            "shortDays": [days["abbreviated"][i] for i in order],
+            "months": [months["wide"][i] for i in range(1, 13)],
+            "shortMonths": [months["abbreviated"][i] for i in range(1, 13)],
+        },
+    }
 
 
 def no_nan(values) -> list[float | None]:
@@ -156,4 +238,47 @@ def local_time(moment: datetime | None, empty: str = "—") -> str:
         return empty
     from smarketing import config
 
-    return moment.astimezone(config.business_tz()).strftime("%a %d %b %Y %H:%M")
+    local = moment.astimezone(config.business_tz())
+    if i18n.current() == "en":
+        return local.strftime("%a %d %b %Y %H:%M")
+    from babel.dates import format_datetime
+
+    return format_datetime(local, "EEE d. MMM y HH:mm", locale=i18n.current())
+
+
+def day(value: date | None, *, weekday: bool = False, empty: str = EMPTY) -> str:
+    """A day: '06 Dec 2026' (nb '6. des. 2026'); ``weekday``: 'Sun 06 Dec 2026'
+    ('søn. 6. des. 2026')."""
+    if value is None or is_empty(value):
+        return empty
+    code = i18n.current()
+    if code == "en":
+        return value.strftime("%a %d %b %Y" if weekday else "%d %b %Y")
+    from babel.dates import format_date
+
+    return format_date(value, "EEE d. MMM y" if weekday else "d. MMM y", locale=code)
+
+
+def short_day(value: date) -> str:
+    """A day without the year, for axes and lists: '06 Dec' (nb '6. des.')."""
+    code = i18n.current()
+    if code == "en":
+        return value.strftime("%d %b")
+    from babel.dates import format_date
+
+    return format_date(value, "d. MMM", locale=code)
+
+
+def month(value: date, *, short: bool = False) -> str:
+    """A month: 'December 2026' (nb 'desember 2026'); ``short``: 'Dec 2026' ('des. 2026')."""
+    code = i18n.current()
+    if code == "en":
+        return value.strftime("%b %Y" if short else "%B %Y")
+    from babel.dates import format_date
+
+    return format_date(value, "MMM y" if short else "LLLL y", locale=code)
+
+
+def week(value: date) -> str:
+    """The ISO week (Monday first) a day is in: 'week 49' (nb 'uke 49')."""
+    return _("week {number}").format(number=value.isocalendar().week)

@@ -6,6 +6,7 @@ database of its own on SMARKETING_TEST_POSTGRES_URL (see tests/databases.py).
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 
 import pytest
@@ -19,6 +20,9 @@ NOW = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
 
 
 def pytest_configure(config):
+    # The suite speaks English unless a test chooses a language (i18n.language, ?lang=):
+    # the app default would be Norwegian for the Europe/Oslo business timezone.
+    os.environ["SMARKETING_LANGUAGE"] = "en"
     if backend() not in BACKENDS:
         raise pytest.UsageError(
             f"SMARKETING_TEST_DATABASE={backend()!r}: use one of {', '.join(BACKENDS)}"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, date, datetime
 
 import pandas as pd
 import pytest
 
-from smarketing import formatting
+from smarketing import formatting, i18n
+from smarketing import formatting as fmt
 from smarketing.formatting import (
     EMPTY,
     count,
@@ -120,3 +122,79 @@ def test_the_count_column_format_matches_count():
     # sprintf-js "%,d" (Streamlit's NumberColumn) groups thousands with commas, like count()
     assert formatting.COLUMN_COUNT == "%,d"
     assert formatting.VEGA_COUNT == ",d"
+
+
+# ---- Norwegian bokmål: the same figures, written the Norwegian way (issue 18) -------------
+
+NBSP = "\u00a0"
+
+
+@pytest.mark.parametrize(
+    ("write", "value", "en", "nb"),
+    [
+        (fmt.percent, 0.643, "64.3 %", f"64,3{NBSP}%"),
+        (fmt.percent, -0.0125, "-1.3 %", f"\u22121,3{NBSP}%"),
+        (fmt.count, 1234, "1,234", f"1{NBSP}234"),
+        (fmt.count, 1234567, "1,234,567", f"1{NBSP}234{NBSP}567"),
+        (fmt.count, -3, "-3", "\u22123"),
+        (fmt.hours, 1.44, "1.4 h", f"1,4{NBSP}t"),
+        (fmt.decimal, 3.254, "3.25", "3,25"),
+        (fmt.decimal, 1234.5, "1,234.50", f"1{NBSP}234,50"),
+    ],
+)
+def test_figures_in_each_language(write, value, en, nb):
+    with i18n.language("en"):
+        assert write(value) == en
+    with i18n.language("nb"):
+        assert write(value) == nb
+
+
+def test_signed_figures_in_norwegian():
+    with i18n.language("nb"):
+        assert fmt.percent(0.125, signed=True) == f"+12,5{NBSP}%"
+        assert fmt.count(-5, signed=True) == "\u22125"
+        assert fmt.count(5, signed=True) == "+5"
+        assert fmt.percent(None) == "—"
+
+
+def test_days_weeks_and_months_in_each_language():
+    sunday = date(2026, 12, 6)
+    with i18n.language("en"):
+        assert fmt.day(sunday) == "06 Dec 2026"
+        assert fmt.day(sunday, weekday=True) == "Sun 06 Dec 2026"
+        assert fmt.short_day(sunday) == "06 Dec"
+        assert fmt.week(sunday) == "week 49"
+        assert fmt.month(sunday) == "December 2026"
+        assert fmt.month(sunday, short=True) == "Dec 2026"
+    with i18n.language("nb"):
+        assert fmt.day(sunday) == "6. des. 2026"
+        assert fmt.day(sunday, weekday=True) == "søn. 6. des. 2026"
+        assert fmt.short_day(sunday) == "6. des."
+        # Monday-first ISO weeks: Sunday 6 December is the last day of week 49,
+        # Monday 7 December the first of week 50, and 1 January 2027 is in week 53 of 2026.
+        assert fmt.week(sunday) == "uke 49"
+        assert fmt.week(date(2026, 12, 7)) == "uke 50"
+        assert fmt.week(date(2027, 1, 1)) == "uke 53"
+        assert fmt.month(sunday) == "desember 2026"
+        assert fmt.month(sunday, short=True) == "des. 2026"
+
+
+def test_local_time_in_each_language(monkeypatch):
+    monkeypatch.setenv("SMARKETING_TIMEZONE", "Europe/Oslo")
+    moment = datetime(2026, 11, 30, 4, 12, tzinfo=UTC)
+    with i18n.language("en"):
+        assert fmt.local_time(moment) == "Mon 30 Nov 2026 05:12"
+    with i18n.language("nb"):
+        assert fmt.local_time(moment) == "man. 30. nov. 2026 05:12"
+
+
+def test_the_vega_locale_carries_the_norwegian_symbols():
+    with i18n.language("nb"):
+        locale = fmt.vega_locale()
+        assert locale["number"]["decimal"] == ","
+        assert locale["number"]["thousands"] == NBSP
+        assert locale["time"]["shortMonths"][11] == "des."
+        assert locale["time"]["days"][:2] == ["søndag", "mandag"]
+        assert NBSP + "%" in fmt.vega_percent()
+    with i18n.language("en"):
+        assert fmt.vega_locale()["number"]["decimal"] == "."

@@ -88,12 +88,17 @@ def open_session(username: str) -> int:
         engine.dispose()
 
 
-def logged_in(username: str, roles: list[str], as_of: date = AS_OF) -> AppTest:
+def logged_in(
+    username: str, roles: list[str], as_of: date = AS_OF, *, language: str | None = None
+) -> AppTest:
     """An app run as if the user had logged in (session state seeded with an open login
-    session), as of AS_OF."""
+    session), as of AS_OF; ``language``: as if chosen in the sidebar (else English, the
+    suite's SMARKETING_LANGUAGE)."""
     from smarketing.ui.auth import SESSION
 
     at = new_app()
+    if language:
+        at.session_state["language"] = language
     at.session_state["authentication_status"] = True
     at.session_state["username"] = username
     at.session_state["name"] = username.title()
@@ -137,6 +142,61 @@ def texts(at: AppTest) -> str:
     parts += [e.value for e in at.success] + [e.value for e in at.info]
     parts += [e.value for e in at.toast]
     return "\n".join(str(p) for p in parts)
+
+
+def shown_strings(at: AppTest) -> list[str]:
+    """Every text of the run a person reads: markdown, titles, captions, alerts, toasts,
+    widget labels and options, buttons, tabs, expanders, metrics, table column labels."""
+    import json
+
+    parts = texts(at).split("\n")
+    for kind in (
+        "button",
+        "text_input",
+        "text_area",
+        "number_input",
+        "date_input",
+        "time_input",
+        "selectbox",
+        "multiselect",
+        "radio",
+        "checkbox",
+        "toggle",
+        "slider",
+        "select_slider",
+        "color_picker",
+        "button_group",
+        "expander",
+        "tabs",
+        "metric",
+        "download_button",
+    ):
+        try:
+            elements = getattr(at, kind)
+        except (AttributeError, KeyError):
+            continue
+        for element in elements:
+            for attr in ("label", "placeholder", "help"):
+                value = getattr(element, attr, None)
+                if isinstance(value, str):
+                    parts.append(value)
+            for option in getattr(element, "options", None) or []:
+                parts.append(str(option))
+    for table in at.dataframe:
+        config = json.loads(table.proto.columns or "{}")
+        for column in table.value.columns:
+            label = (config.get(str(column)) or {}).get("label")
+            parts.append(str(label or column))
+    return [p.strip() for p in parts if p and p.strip()]
+
+
+def untranslated(at: AppTest, language: str = "nb") -> list[str]:
+    """The texts of the run shown in English although the catalog of ``language`` has a
+    translation for them (a text that was translated once and then shown raw)."""
+    from smarketing import i18n
+
+    catalog = i18n.translations(language)
+    return sorted({text for text in shown_strings(at) if catalog.gettext(text) not in (text, "")})
 
 
 @pytest.fixture
