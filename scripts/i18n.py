@@ -4,7 +4,8 @@
     python scripts/i18n.py todo [--lang nb] # the texts still without a translation
     python scripts/i18n.py fill FILE.json   # add translations: {"English": "Norsk", ...}
     python scripts/i18n.py fill-from OTHER.po  # take translations another .po has
-    python scripts/i18n.py compile          # .po → .mo (the install step)
+    python scripts/i18n.py compile          # .po → .mo (the install step; update and
+                                            # fill compile too)
     python scripts/i18n.py check            # exit 1 when a catalog is out of date
 
 It is Babel (``pybabel extract -F babel.cfg`` / ``update`` / ``compile``) through its API,
@@ -94,6 +95,7 @@ def update() -> None:
         catalog.update(template, no_fuzzy_matching=True, update_header_comment=False)
         save(catalog, code)
         print(f"{catalog_path(code).relative_to(ROOT)}: {len(catalog)} messages")
+    compile_all()
 
 
 def _key(message) -> str:
@@ -140,6 +142,7 @@ def fill(path: Path, code: str) -> None:
         message.flags.discard("fuzzy")
         done += 1
     save(catalog, code)
+    compile_all()
     print(f"{done} translations added to {code}")
     for key in unknown:
         print(f"not in the catalog (run update first?): {key!r}", file=sys.stderr)
@@ -158,6 +161,7 @@ def fill_from(other: Path, code: str) -> None:
                 message.string = given[_key(message)]
                 done += 1
     save(catalog, code)
+    compile_all()
     print(f"{done} translations taken from {other}")
 
 

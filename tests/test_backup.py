@@ -43,7 +43,7 @@ from smarketing.store.models import (
 )
 from tests.conftest import NOW
 
-HEAD = "0009"
+HEAD = "0010"
 PG_URL = "postgresql+psycopg://smk:s3cret-pw@db.example.com:5432/smarketing"
 #: the tables a restore must bring back exactly (audit_log and setting gain the restore's row)
 CHECKED = ("definition", "decision", "action", "meeting", "meeting_note", "persona", "lead")

@@ -32,7 +32,7 @@ def test_help_lists_commands(capsys):
 
 def test_init_creates_schema(capsys, db_url):
     code, out, _ = run(capsys, "init", "--db", db_url)
-    assert code == 0 and "database ready" in out and "0009" in out
+    assert code == 0 and "database ready" in out and "0010" in out
 
 
 def test_users_add_list_and_password(capsys, monkeypatch, db_url):

@@ -24,7 +24,7 @@ def test_first_start_creates_folder_and_schema(tmp_path):
     assert (tmp_path / "new" / "folder" / "x.db").exists()
     assert db.has_table(engine, "lead")
     db.upgrade_to_head(engine)  # a second start changes nothing
-    assert db.current_revision(engine) == "0009"
+    assert db.current_revision(engine) == "0010"
 
 
 def test_data_version_bumps(session):

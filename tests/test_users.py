@@ -169,3 +169,40 @@ def test_last_admin_is_protected(session):
 def test_unknown_user(session):
     with pytest.raises(NotFound):
         users.set_password(session, actor=ADMIN, username="nobody", password="long enough")
+
+
+def test_a_user_saves_their_language_and_only_an_admin_sets_someone_elses(session):
+    from smarketing import i18n
+
+    users.add_user(
+        session,
+        actor=ADMIN,
+        username="sam",
+        name="Sam",
+        email="s@x.no",
+        roles=["sales"],
+        password="correct horse battery",
+    )
+    users.add_user(
+        session,
+        actor=ADMIN,
+        username="mia",
+        name="Mia",
+        email="m@x.no",
+        roles=["marketing"],
+        password="correct horse battery",
+    )
+    assert users.language_of(session, "sam") is None
+    sam = Actor.of("sam", {"sales"})
+    users.set_language(session, actor=sam, username="sam", language="nb")
+    assert users.language_of(session, "sam") == "nb"
+    with pytest.raises(PermissionDenied):
+        users.set_language(session, actor=sam, username="mia", language="en")
+    users.set_language(session, actor=ADMIN, username="mia", language="en")
+    assert users.language_of(session, "mia") == "en"
+    with pytest.raises(InvalidInput, match="'de' is not a language of the app"):
+        users.set_language(session, actor=sam, username="sam", language="de")
+    with i18n.language("nb"), pytest.raises(InvalidInput, match="ikke et språk"):
+        users.set_language(session, actor=sam, username="sam", language="de")
+    users.set_language(session, actor=sam, username="sam", language=None)
+    assert users.language_of(session, "sam") is None

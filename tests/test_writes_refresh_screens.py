@@ -13,7 +13,14 @@ ROOT = Path(__file__).resolve().parents[1] / "smarketing"
 #: Writes that change nothing any screen caches: accounts and logins (read fresh each run) …
 EXEMPT = {
     ("auth/users.py", name)
-    for name in ("add_user", "set_password", "set_roles", "set_disabled", "update_profile")
+    for name in (
+        "add_user",
+        "set_password",
+        "set_roles",
+        "set_disabled",
+        "update_profile",
+        "set_language",
+    )
 } | {("auth/sessions.py", "end_session"), ("auth/throttle.py", "clear")}
 #: ... and the settings of the live data, which its pages read fresh: API tokens, a source's
 #: schedule, mapping and "sync now" (adding a source bumps: the as-of line names the CRM).

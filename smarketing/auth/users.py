@@ -16,9 +16,11 @@ import pandas as pd
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from smarketing import i18n
 from smarketing.auth import audit, sessions, throttle
 from smarketing.auth.permissions import Actor, require
 from smarketing.errors import InvalidInput, NotFound, PermissionDenied
+from smarketing.i18n import _
 from smarketing.store.models import MeetingNote, Role, User, utcnow
 
 MIN_PASSWORD = 8
@@ -302,6 +304,32 @@ def update_profile(session: Session, *, actor: Actor, username: str, name: str, 
     user.name, user.email = name.strip(), email.strip()
     session.add(user)
     audit.record(session, actor.username, "user.update", "user", username, name=name, email=email)
+    session.commit()
+
+
+def language_of(session: Session, username: str) -> str | None:
+    """The language a user chose (nb, en), None when they never chose one (the app default
+    speaks to them) or when there is no such user."""
+    return session.exec(select(User.language).where(User.username == username)).first()
+
+
+def set_language(session: Session, *, actor: Actor, username: str, language: str | None) -> None:
+    """Save the language a user reads the app and their messages in (None: the app
+    default). Everyone sets their own; an admin (users.manage) anyone's."""
+    if actor.username != username:
+        require(actor, "users.manage")
+    if language is not None and language not in i18n.LANGUAGES:
+        raise InvalidInput(
+            _("{language!r} is not a language of the app (one of: {languages})").format(
+                language=language, languages=", ".join(i18n.LANGUAGES)
+            )
+        )
+    user = _get(session, username)
+    if user.language == language:
+        return
+    user.language = language
+    session.add(user)
+    audit.record(session, actor.username, "user.language", "user", username, language=language)
     session.commit()
 
 

@@ -110,6 +110,9 @@ class User(UserBase, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     password_changed_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
+    language: str | None = Field(
+        default=None, max_length=8, description="nb or en; None: the app default"
+    )
 
     @property
     def role_list(self) -> list[str]:
