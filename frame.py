@@ -4,6 +4,7 @@ script `app.py`'s st.App serves; `streamlit run app.py` starts both)."""
 import streamlit as st
 
 from smarketing.auth.permissions import allowed
+from smarketing.i18n import _
 from smarketing.ui import auth, frame, language, resources
 
 language.chosen_before_login()
@@ -19,32 +20,38 @@ engine = resources.engine()
 with resources.database_guard():  # a busy or lost database: a message and Retry, no traceback
     resources.ensure_demo(engine)
     actor = auth.gate(engine)
+    language.chosen_after_login(engine, actor)
 
 pages = {
     "": [
         st.Page(
-            "app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True
+            "app_pages/overview.py",
+            title=_("Overview"),
+            icon=":material/dashboard:",
+            default=True,
         ),
-        st.Page("app_pages/sla.py", title="SLA", icon=":material/handshake:"),
-        st.Page("app_pages/quality.py", title="Lead quality", icon=":material/filter_alt:"),
-        st.Page("app_pages/leads.py", title="Leads", icon=":material/contacts:"),
+        st.Page("app_pages/sla.py", title=_("SLA"), icon=":material/handshake:"),
+        st.Page("app_pages/quality.py", title=_("Lead quality"), icon=":material/filter_alt:"),
+        st.Page("app_pages/leads.py", title=_("Leads"), icon=":material/contacts:"),
     ],
-    "One team": [
+    _("One team"): [
         st.Page(
-            "app_pages/shared_language.py", title="Shared language", icon=":material/menu_book:"
+            "app_pages/shared_language.py",
+            title=_("Shared language"),
+            icon=":material/menu_book:",
         ),
-        st.Page("app_pages/personas.py", title="Personas", icon=":material/person:"),
-        st.Page("app_pages/campaigns.py", title="Campaigns", icon=":material/campaign:"),
+        st.Page("app_pages/personas.py", title=_("Personas"), icon=":material/person:"),
+        st.Page("app_pages/campaigns.py", title=_("Campaigns"), icon=":material/campaign:"),
     ],
-    "Meetings": [
-        st.Page("app_pages/meetings.py", title="Meetings", icon=":material/groups:"),
-        st.Page("app_pages/meeting_mode.py", title="Meeting mode", icon=":material/co_present:"),
-        st.Page("app_pages/actions.py", title="Actions", icon=":material/checklist:"),
+    _("Meetings"): [
+        st.Page("app_pages/meetings.py", title=_("Meetings"), icon=":material/groups:"),
+        st.Page("app_pages/meeting_mode.py", title=_("Meeting mode"), icon=":material/co_present:"),
+        st.Page("app_pages/actions.py", title=_("Actions"), icon=":material/checklist:"),
     ],
-    "Me": [
+    _("Me"): [
         st.Page(
             "app_pages/notifications.py",
-            title="My notifications",
+            title=_("My notifications"),
             icon=":material/notifications:",
         ),
     ],
@@ -52,10 +59,10 @@ pages = {
 admin = []
 for script, title, icon, action in frame.ADMIN_PAGES:
     if allowed(actor, action):
-        admin.append(st.Page(script, title=title, icon=icon))
+        admin.append(st.Page(script, title=_(title), icon=icon))
     else:  # reached by its address: say which role it needs instead of showing the Overview
-        admin.append(frame.refused_page(script, title, action))
-pages["Admin"] = admin
+        admin.append(frame.refused_page(script, _(title), action))
+pages[_("Admin")] = admin
 navigation = st.navigation(pages, expanded=True)
 with resources.database_guard():
     # the wall screen (meeting mode) gets the frame in one thin line, to leave it the height

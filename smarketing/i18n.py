@@ -51,6 +51,26 @@ def language_code(raw: str | None) -> str | None:
     return _ALIASES.get(base)
 
 
+def from_accept_language(header: str) -> str | None:
+    """The language of an HTTP ``Accept-Language`` header the app speaks, by the header's
+    weights (``q=``), the first listed first among equals; None when it names none."""
+    weighted = []
+    for position, part in enumerate(header.split(",")):
+        tag, _sep, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        weighted.append((-quality, position, tag))
+    for _weight, _position, tag in sorted(weighted):
+        code = language_code(tag)
+        if code:
+            return code
+    return None
+
+
 def default_language() -> str:
     """The app default: ``SMARKETING_LANGUAGE`` (nb or en); without it Norwegian bokmål
     when the business timezone is Europe/Oslo, else English."""

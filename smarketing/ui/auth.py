@@ -24,8 +24,10 @@ from smarketing import config
 from smarketing.auth import logins, sessions, throttle, users
 from smarketing.auth.permissions import Actor
 from smarketing.errors import InvalidInput, SmarketingError
+from smarketing.i18n import N_, _
 from smarketing.safe_text import safe_markdown as safe
 from smarketing.store.models import utcnow
+from smarketing.ui import language
 from smarketing.ui.resources import session
 
 FLASH = "_smarketing_flash"
@@ -60,24 +62,27 @@ def _first_admin_form(engine: Engine) -> None:
     except SmarketingError as exc:
         st.error(str(exc))
         st.stop()
-    st.title("Welcome to Smarketing")
+    _language_corner()
+    st.title(_("Welcome to Smarketing"))
     st.write(
-        "No account exists yet. Create the first **admin** account. You need the one-time "
-        "**setup code** printed in the console where the app was started "
-        "(look for *Smarketing has no users yet*). Or run "
-        "`python -m smarketing users add NAME --role admin …` in a shell."
-    )
-    column, _ = st.columns([3, 2])
-    with column.form("first_admin", border=True):
-        entered = st.text_input("Setup code", type="password", key="setup_code")
-        username = st.text_input(
-            "Username", key="first_username", placeholder="lower-case, e.g. kari"
+        _(
+            "No account exists yet. Create the first **admin** account. You need the one-time "
+            "**setup code** printed in the console where the app was started "
+            "(look for *Smarketing has no users yet*). Or run "
+            "`python -m smarketing users add NAME --role admin …` in a shell."
         )
-        name = st.text_input("Full name", key="first_name")
-        email = st.text_input("E-mail", key="first_email")
-        password = st.text_input("Password", type="password", key="first_password")
-        repeat = st.text_input("Repeat password", type="password", key="first_repeat")
-        submitted = st.form_submit_button("Create admin", type="primary")
+    )
+    column = st.columns([3, 2])[0]
+    with column.form("first_admin", border=True):
+        entered = st.text_input(_("Setup code"), type="password", key="setup_code")
+        username = st.text_input(
+            _("Username"), key="first_username", placeholder=_("lower-case, e.g. kari")
+        )
+        name = st.text_input(_("Full name"), key="first_name")
+        email = st.text_input(_("E-mail"), key="first_email")
+        password = st.text_input(_("Password"), type="password", key="first_password")
+        repeat = st.text_input(_("Repeat password"), type="password", key="first_repeat")
+        submitted = st.form_submit_button(_("Create admin"), type="primary")
     if not submitted:
         return
     try:
@@ -94,13 +99,21 @@ def _first_admin_form(engine: Engine) -> None:
             )
     except InvalidInput as exc:
         listed = "\n".join(f"- {safe(p[:1].upper() + p[1:])}." for p in exc.problems)
-        column.error(f"Please correct:\n{listed}", icon=":material/error:")
+        column.error(_("Please correct:") + "\n" + listed, icon=":material/error:")
         return
     except SmarketingError as exc:
         column.error(str(exc), icon=":material/error:")
         return
-    st.session_state[FLASH] = f"Admin **{safe(user.username)}** created. Log in below."
+    st.session_state[FLASH] = _("Admin **{username}** created. Log in below.").format(
+        username=safe(user.username)
+    )
     st.rerun()
+
+
+def _language_corner() -> None:
+    """The language switch at the top right of the login and first-admin pages."""
+    with st.columns([5, 2])[1]:
+        language.switch()
 
 
 def _client() -> tuple[str | None, str | None]:
@@ -137,7 +150,7 @@ def _authenticator(credentials: dict) -> stauth.Authenticate:
     try:
         key = cookie_key()
     except SmarketingError as exc:
-        st.error(f"Login is not configured: {exc}", icon=":material/error:")
+        st.error(_("Login is not configured: {reason}").format(reason=exc), icon=":material/error:")
         st.stop()
     return stauth.Authenticate(
         credentials,
@@ -172,10 +185,10 @@ def _cookie_login(engine: Engine, authenticator: stauth.Authenticate, now: datet
         authenticator.login(location="unrendered", key="login")
         token = authenticator.cookie_controller.get_cookie() or {}
     except LoginError:
-        _end_login(authenticator, "That account no longer exists or is disabled.")
+        _end_login(authenticator, N_("That account no longer exists or is disabled."))
         return
     except jwt.InvalidTokenError:
-        _end_login(authenticator, "Your login cookie is not valid here. Please log in.")
+        _end_login(authenticator, N_("Your login cookie is not valid here. Please log in."))
         return
     if not st.session_state.get("authentication_status"):
         return
@@ -190,24 +203,28 @@ def _cookie_login(engine: Engine, authenticator: stauth.Authenticate, now: datet
 
 def _login_form(engine: Engine, authenticator: stauth.Authenticate, now: datetime) -> None:
     """The login page; returns only once the form logged someone in."""
+    _language_corner()
     st.title("Smarketing")
-    st.caption("Marketing and sales, one team: the SLA, lead quality and meetings.")
+    st.caption(_("Marketing and sales, one team: the SLA, lead quality and meetings."))
     if FLASH in st.session_state:  # kept until the login: the page reruns by itself
         st.success(st.session_state[FLASH], icon=":material/check_circle:")
-    if ENDED in st.session_state:
-        st.info(st.session_state[ENDED], icon=":material/logout:")
+    if ENDED in st.session_state:  # an English message id, shown in the language of now
+        st.info(_(st.session_state[ENDED]), icon=":material/logout:")
     column = st.columns([2, 3])[0]
     with column.form("login"):
-        st.subheader("Log in")
-        username = st.text_input("Username", key="login_username", autocomplete="username")
+        st.subheader(_("Log in"))
+        username = st.text_input(_("Username"), key="login_username", autocomplete="username")
         password = st.text_input(
-            "Password", type="password", key="login_password", autocomplete="current-password"
+            _("Password"),
+            type="password",
+            key="login_password",
+            autocomplete="current-password",
         )
-        submitted = st.form_submit_button("Login", type="primary")
+        submitted = st.form_submit_button(_("Login"), type="primary")
     if not (st.session_state.pop(PENDING, False) or submitted):
         st.stop()
     if not username.strip() or not password:
-        column.error("Enter your username and password.")
+        column.error(_("Enter your username and password."))
         st.stop()
     address, agent = _client()
     st.session_state[PENDING] = True
@@ -287,13 +304,13 @@ def gate(engine: Engine) -> Actor:
     with st.sidebar:
         st.markdown(f"**{safe(known[username]['name'])}**  \n{', '.join(roles)}")
         authenticator.logout(
-            "Log out",
+            _("Log out"),
             location="sidebar",
             key="logout_button",
             callback=lambda info: _log_out(engine, info),
         )
     if not st.session_state.get("authentication_status"):
-        st.info("You are logged out.")
-        st.button("Log in again", key="login_again")
+        st.info(_("You are logged out."))
+        st.button(_("Log in again"), key="login_again")
         st.stop()
     return Actor.of(username, roles)

@@ -8,11 +8,12 @@ from pathlib import Path
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import config
+from smarketing import config, i18n
 from smarketing.auth.permissions import PERMISSIONS, Actor, allowed, require
 from smarketing.errors import PermissionDenied
+from smarketing.i18n import N_, _
 from smarketing.sla.periods import today_local
-from smarketing.ui import resources, widgets
+from smarketing.ui import language, resources, widgets
 
 AS_OF_KEY = "as_of"
 #: The browser tab's icon, shipped with the app (a material icon would load from a font host).
@@ -23,13 +24,13 @@ SIDEBAR_WIDTH = 236
 WALL_SCREEN = "meeting_mode"
 #: (script, title, icon, the permission that opens it) of the Admin section.
 ADMIN_PAGES = (
-    ("app_pages/admin_import.py", "Import", ":material/upload:", "import.run"),
-    ("app_pages/admin_sources.py", "Data sources", ":material/sync:", "sources.manage"),
-    ("app_pages/admin_users.py", "Users", ":material/group:", "users.manage"),
-    ("app_pages/admin_audit.py", "Audit log", ":material/history:", "audit.read"),
+    ("app_pages/admin_import.py", N_("Import"), ":material/upload:", "import.run"),
+    ("app_pages/admin_sources.py", N_("Data sources"), ":material/sync:", "sources.manage"),
+    ("app_pages/admin_users.py", N_("Users"), ":material/group:", "users.manage"),
+    ("app_pages/admin_audit.py", N_("Audit log"), ":material/history:", "audit.read"),
     (
         "app_pages/admin_notifications.py",
-        "Notifications",
+        N_("Notifications"),
         ":material/notifications_active:",
         "notify.manage",
     ),
@@ -43,11 +44,15 @@ def _initial_as_of() -> date:
         try:
             day = date.fromisoformat(raw)
         except ValueError:
-            st.toast(f"Ignored as_of={raw!r} in the address: use YYYY-MM-DD.")
+            st.toast(_("Ignored as_of={raw!r} in the address: use YYYY-MM-DD.").format(raw=raw))
         else:
             if EARLIEST <= day <= LATEST:
                 return day
-            st.toast(f"Ignored as_of={raw}: pick a day between {EARLIEST} and {LATEST}.")
+            st.toast(
+                _("Ignored as_of={raw}: pick a day between {earliest} and {latest}.").format(
+                    raw=raw, earliest=EARLIEST, latest=LATEST
+                )
+            )
     return today_local()
 
 
@@ -70,13 +75,16 @@ def sidebar_and_banner(engine: Engine, *, compact: bool = False) -> None:
     as_of()
     with st.sidebar:
         st.date_input(
-            "As of",
+            _("As of"),
             key=AS_OF_KEY,
             min_value=EARLIEST,
             max_value=LATEST,
-            format="YYYY-MM-DD",
-            help=f"Every figure counts up to and including this day ({config.timezone_name()}).",
+            format="YYYY-MM-DD" if i18n.current() == "en" else "DD.MM.YYYY",
+            help=_("Every figure counts up to and including this day ({timezone}).").format(
+                timezone=config.timezone_name()
+            ),
         )
+        language.switch(engine, actor())
     chosen = st.session_state[AS_OF_KEY]
     if chosen == today_local():
         st.query_params.pop("as_of", None)
@@ -115,16 +123,18 @@ def engine():
 def refused_page(script: str, title: str, action: str) -> st.Page:
     """A hidden stand-in for a page the user's roles do not open: reached by its address, it
     says which role it needs (instead of silently showing the Overview)."""
-    roles = " or ".join(sorted(r.value for r in PERMISSIONS[action][0]))
 
     def refused() -> None:
+        roles = _(" or ").join(sorted(r.value for r in PERMISSIONS[action][0]))
         st.title(title)
         st.error(
-            f"You need the **{roles}** role to open {title}. Ask an admin if you should have it.",
+            _(
+                "You need the **{roles}** role to open {title}. Ask an admin if you should have it."
+            ).format(roles=roles, title=title),
             icon=":material/lock:",
         )
         st.page_link(
-            "app_pages/overview.py", label="Go to the Overview", icon=":material/dashboard:"
+            "app_pages/overview.py", label=_("Go to the Overview"), icon=":material/dashboard:"
         )
 
     return st.Page(refused, title=title, url_path=Path(script).stem, visibility="hidden")

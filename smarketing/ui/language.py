@@ -5,11 +5,19 @@ login page, else the app default (``SMARKETING_LANGUAGE``)."""
 from __future__ import annotations
 
 import streamlit as st
+from sqlalchemy.engine import Engine
 
 from smarketing import i18n
+from smarketing.auth import users
+from smarketing.auth.permissions import Actor
+from smarketing.ui.resources import session
 
 #: session-state key of the language chosen in this browser tab (sidebar, ?lang=)
 KEY = "language"
+#: (username, their saved language) as read once in this tab
+SAVED = "_smarketing_saved_language"
+#: the switch's widget key
+SWITCH = "language_switch"
 
 
 def _from_browser() -> str | None:
@@ -18,21 +26,7 @@ def _from_browser() -> str | None:
         header = st.context.headers.get("Accept-Language") or ""
     except Exception:  # no request behind the run (AppTest, a script run)
         return None
-    weighted = []
-    for position, part in enumerate(header.split(",")):
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        weighted.append((-quality, position, tag))
-    for _, _, tag in sorted(weighted):
-        code = i18n.language_code(tag)
-        if code:
-            return code
-    return None
+    return i18n.from_accept_language(header if isinstance(header, str) else "")
 
 
 def chosen_before_login() -> str:
@@ -44,3 +38,50 @@ def chosen_before_login() -> str:
     code = st.session_state.get(KEY) or _from_browser() or i18n.default_language()
     i18n.set_language(code)
     return code
+
+
+def chosen_after_login(engine: Engine, actor: Actor) -> str:
+    """The language of this run once the user is known: ``?lang=`` or the tab's choice,
+    else the user's saved language (read once per tab), else the app default."""
+    code = st.session_state.get(KEY)
+    if not code:
+        saved = st.session_state.get(SAVED)
+        if not saved or saved[0] != actor.username:
+            with session(engine) as s:
+                saved = (actor.username, users.language_of(s, actor.username))
+            st.session_state[SAVED] = saved
+        code = saved[1] or i18n.default_language()
+    i18n.set_language(code)
+    return code
+
+
+def _switched(engine: Engine | None, actor: Actor | None) -> None:
+    code = st.session_state.get(SWITCH)
+    if code not in i18n.LANGUAGES:  # the control deselected: keep the language
+        return
+    st.session_state[KEY] = code
+    st.query_params.pop("lang", None)  # the tab's choice from now on, not the link's
+    if engine is None or actor is None:
+        return
+    from smarketing.ui import auth  # the gate imports this module before it is used
+
+    if auth.session_is_open(engine, actor.username):
+        with session(engine) as s:
+            users.set_language(s, actor=actor, username=actor.username, language=code)
+        st.session_state[SAVED] = (actor.username, code)
+
+
+def switch(engine: Engine | None = None, actor: Actor | None = None) -> None:
+    """The language switch (each language in its own name). Logged in, the choice is saved
+    as the user's language, for every tab, device and message; on the login page it holds
+    for this tab."""
+    st.session_state[SWITCH] = i18n.current()
+    st.segmented_control(
+        "Språk · Language",
+        options=list(i18n.LANGUAGES),
+        format_func=i18n.NAMES.get,
+        key=SWITCH,
+        on_change=_switched,
+        args=(engine, actor),
+        label_visibility="collapsed",
+    )
