@@ -20,7 +20,6 @@ engine = resources.engine()
 with resources.database_guard():  # a busy or lost database: a message and Retry, no traceback
     resources.ensure_demo(engine)
     actor = auth.gate(engine)
-    language.chosen_after_login(engine, actor)
 
 pages = {
     "": [

@@ -55,6 +55,12 @@ ERROR_ALERT = '[data-testid="stAlertContentError"]'
 WARNING_ALERT = '[data-testid="stAlertContentWarning"]'
 AS_OF_INPUT = '[data-testid="stSidebar"] [data-testid="stDateInput"] input'
 COOKIE_NAME = config.COOKIE_NAME
+#: The login form's labels in every language of the app.
+LABELS = {
+    "username": re.compile(r"^(Username|Brukernavn)$"),
+    "password": re.compile(r"^(Password|Passord)$"),
+    "login": re.compile(r"^(Login|Logg inn)$"),
+}
 
 #: True once every visible chart is drawn (vega draws into canvas.marks or svg.marks),
 #: no spinner or skeleton is left and the web fonts are loaded.
@@ -236,14 +242,15 @@ def chromium() -> Iterator:
             browser.close()
 
 
-def new_context(browser, viewport: dict[str, int] | None = None):
+def new_context(browser, viewport: dict[str, int] | None = None, locale: str = "en-GB"):
     """A fresh context (no cookies) with a light-mode viewport (default 1280x720) that records
-    every text drawn on a canvas (charts and tables draw their text there, out of the DOM)."""
+    every text drawn on a canvas (charts and tables draw their text there, out of the DOM);
+    ``locale`` is the browser's language (its Accept-Language: the login page's)."""
     context = browser.new_context(
         viewport=viewport or VIEWPORT,
         color_scheme="light",
         reduced_motion="reduce",
-        locale="en-GB",
+        locale=locale,
         timezone_id="Europe/Oslo",
     )
     context.add_init_script(_RECORD_CANVAS_TEXT_JS)
@@ -299,9 +306,9 @@ def log_in(page, base: str, username: str, password: str, as_of: date | None = N
     page.goto(with_as_of(base + "/", as_of))
     settle(page)
     try:
-        page.get_by_label("Username").fill(username, timeout=45_000)
-        page.get_by_label("Password", exact=True).fill(password)
-        page.get_by_role("button", name="Login").click()
+        page.get_by_label(LABELS["username"]).fill(username, timeout=45_000)
+        page.get_by_label(LABELS["password"]).fill(password)
+        page.get_by_role("button", name=LABELS["login"]).click()
         page.locator(NAV_LINK).first.wait_for(state="attached", timeout=45_000)
     except Exception as exc:
         text = str(exc).replace(password, "********") if password else str(exc)
@@ -565,7 +572,7 @@ def visit(page, link: NavLink, as_of: date | None, shot_dir: Path | None) -> Pag
     active = page.locator(ACTIVE_NAV_LINK)
     if active.count() and _title(active.first) != link.title:
         seen.problems.append(f"the navigation marks {_title(active.first)!r} as the current page")
-    if page.get_by_role("button", name="Login", exact=True).count():
+    if page.get_by_role("button", name=LABELS["login"]).count():
         seen.problems.append("the login form is shown")
     seen.as_of = shown_as_of(page)
     if as_of and seen.as_of not in (None, as_of.isoformat()):
@@ -588,7 +595,11 @@ def visit(page, link: NavLink, as_of: date | None, shot_dir: Path | None) -> Pag
 def shown_as_of(page) -> str | None:
     """The day in the sidebar's "As of" picker (None when the page has none)."""
     picker = page.locator(AS_OF_INPUT)
-    return picker.first.input_value() if picker.count() else None
+    if not picker.count():
+        return None
+    shown = picker.first.input_value()
+    day, month, year = [*shown.split("."), "", "", ""][:3]
+    return f"{year}-{month}-{day}" if len(year) == 4 else shown  # nb: DD.MM.YYYY
 
 
 def png_size(path: Path) -> tuple[int, int]:

@@ -1,6 +1,7 @@
 """Regenerate the README's screenshots: every page of the demo company at 1280x720.
 
 usage: python scripts/screenshots.py OUT_DIR [--as-of YYYY-MM-DD] [--leads N]
+                                             [--language nb|en] [--only SLUG,...]
 
 Builds the demo company (its story ending on the as-of day, default today) in a temporary
 SQLite database, adds a temporary admin login (random password, never shown), starts
@@ -14,6 +15,7 @@ Prints one line per page; exits 1 when a page shows an exception, an error or "T
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import sys
 import tempfile
@@ -53,6 +55,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="the day the pages report up to and the demo story ends (default: today)",
     )
     parser.add_argument(
+        "--language",
+        choices=("nb", "en"),
+        default="en",
+        help="the app's and the demo company's language, and the browser's (default: en)",
+    )
+    parser.add_argument(
+        "--only",
+        default="",
+        help="only these pages, by their address, comma-separated (e.g. overview,meeting_mode)",
+    )
+    parser.add_argument(
         "--leads",
         type=_positive,
         default=None,
@@ -82,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         password=secrets.token_urlsafe(24),
     )
     started = time.monotonic()
+    os.environ["SMARKETING_LANGUAGE"] = args.language  # the demo's texts, then the server's
+    only = {slug.strip() for slug in args.only.split(",") if slug.strip()}
     with tempfile.TemporaryDirectory(prefix="smarketing-screenshots-") as tmp:
         folder = Path(tmp)
         url = f"sqlite:///{folder / 'demo.db'}"
@@ -90,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         env = tour.server_env(url, folder / "data", secrets.token_hex(32))
         log_path = folder / "server.log"
         try:
-            visits = _tour(env, log_path, login, as_of, out_dir)
+            visits = _tour(env, log_path, login, as_of, out_dir, args.language, only)
         except Exception:
             if log_path.exists():
                 print("--- server log ---\n" + log_path.read_text()[-4000:], file=sys.stderr)
@@ -103,14 +118,16 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if bad else 0
 
 
-def _tour(env, log_path, login, as_of, out_dir) -> list[tour.PageVisit]:
+def _tour(env, log_path, login, as_of, out_dir, language, only) -> list[tour.PageVisit]:
     visits = []
     said: set[str] = set()  # notes repeated on every page (the demo banner) are printed once
     with tour.streamlit_server(env, log_path) as base, tour.chromium() as browser:
-        context = tour.new_context(browser)
+        context = tour.new_context(browser, locale="nb-NO" if language == "nb" else "en-GB")
         page = context.new_page()
         tour.log_in(page, base, login.username, login.password, as_of)
         for link in tour.nav_links(page, base):
+            if only and link.slug not in only:
+                continue
             seen = tour.visit(page, link, as_of, out_dir)
             visits.append(seen)
             state = "PROBLEM" if seen.problems else "ok"

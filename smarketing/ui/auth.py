@@ -301,8 +301,11 @@ def gate(engine: Engine) -> Actor:
     username = st.session_state["username"]
     roles = known[username]["roles"]
     st.session_state["roles"] = roles
+    actor = Actor.of(username, roles)
+    language.chosen_after_login(engine, actor)
     with st.sidebar:
         st.markdown(f"**{safe(known[username]['name'])}**  \n{', '.join(roles)}")
+        language.switch(engine, actor)
         authenticator.logout(
             _("Log out"),
             location="sidebar",
@@ -313,4 +316,4 @@ def gate(engine: Engine) -> Actor:
         st.info(_("You are logged out."))
         st.button(_("Log in again"), key="login_again")
         st.stop()
-    return Actor.of(username, roles)
+    return actor

@@ -13,7 +13,7 @@ from smarketing.auth.permissions import PERMISSIONS, Actor, allowed, require
 from smarketing.errors import PermissionDenied
 from smarketing.i18n import N_, _
 from smarketing.sla.periods import today_local
-from smarketing.ui import language, resources, widgets
+from smarketing.ui import resources, widgets
 
 AS_OF_KEY = "as_of"
 #: The browser tab's icon, shipped with the app (a material icon would load from a font host).
@@ -84,7 +84,6 @@ def sidebar_and_banner(engine: Engine, *, compact: bool = False) -> None:
                 timezone=config.timezone_name()
             ),
         )
-        language.switch(engine, actor())
     chosen = st.session_state[AS_OF_KEY]
     if chosen == today_local():
         st.query_params.pop("as_of", None)
