@@ -55,8 +55,8 @@ def chosen_after_login(engine: Engine, actor: Actor) -> str:
     return code
 
 
-def _switched(engine: Engine | None, actor: Actor | None) -> None:
-    code = st.session_state.get(SWITCH)
+def _switched(key: str, engine: Engine | None, actor: Actor | None) -> None:
+    code = st.session_state.get(key)
     if code not in i18n.LANGUAGES:  # the control deselected: keep the language
         return
     st.session_state[KEY] = code
@@ -72,16 +72,17 @@ def _switched(engine: Engine | None, actor: Actor | None) -> None:
 
 
 def switch(engine: Engine | None = None, actor: Actor | None = None) -> None:
-    """The language switch (each language in its own name). Logged in, the choice is saved
-    as the user's language, for every tab, device and message; on the login page it holds
-    for this tab."""
-    st.session_state[SWITCH] = i18n.current()
+    """The language switch (each language in its own name). Logged in (``actor``), the
+    choice is saved as the user's language, for every tab, device and message; on the login
+    page it holds for this tab."""
+    key = SWITCH if actor is not None else SWITCH + "_login"
+    st.session_state[key] = i18n.current()
     st.segmented_control(
         "Språk · Language",
         options=list(i18n.LANGUAGES),
         format_func=i18n.NAMES.get,
-        key=SWITCH,
+        key=key,
         on_change=_switched,
-        args=(engine, actor),
+        args=(key, engine, actor),
         label_visibility="collapsed",
     )

@@ -171,3 +171,11 @@ def test_users_without_a_choice_get_the_app_default(people, app_env, monkeypatch
         users.set_language(s, actor=CLI_ACTOR, username="mia", language="en")
     at = logged_in("mia", PEOPLE["mia"])
     assert "As of" in shown_strings(at)
+
+
+def test_the_switch_above_the_login_form(people):
+    at = new_app().run()
+    assert "Username" in shown_strings(at)
+    at.button_group(key=language.SWITCH + "_login").set_value("nb").run()
+    assert not at.exception
+    assert "Brukernavn" in shown_strings(at)
