@@ -26,7 +26,7 @@ st.subheader(_("Team channels"))
 st.caption(
     _(
         "Where messages to a team go (`team:sales` …), e.g. a hot lead without owner or the "
-        "overdue MQLs for the sales lead."
+        "overdue MQLs for the head of sales."
     )
 )
 notify_views.team_channels(engine, actor)

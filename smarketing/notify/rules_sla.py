@@ -220,14 +220,14 @@ def at_risk_message(report, metric) -> Message:
             metric=metric.label, period=label
         ),
         text=ngettext(
-            "**{metric}** is heading for {forecast} against a target of {target} in "
+            "**{metric}** is heading for {expected} against a target of {target} in "
             "{period}: {actual} so far, after {elapsed} of {n} day.",
-            "**{metric}** is heading for {forecast} against a target of {target} in "
+            "**{metric}** is heading for {expected} against a target of {target} in "
             "{period}: {actual} so far, after {elapsed} of {n} days.",
             period.days,
         ).format(
             metric=metric.label,
-            forecast=figure("count", metric.forecast),
+            expected=figure("count", metric.forecast),
             target=figure("count", metric.target),
             period=label,
             actual=figure("count", metric.actual),

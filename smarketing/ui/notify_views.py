@@ -32,13 +32,13 @@ PREF_KEYS = (
 STATUS_LABELS = outbox.STATUS_LABELS
 OFF = "off"
 #: Each team as the team channels show it.
-TEAM_LABELS = {"sales": N_("Sales"), "marketing": N_("Marketing"), "leadership": N_("Leadership")}
+TEAM_LABELS = {"sales": N_("Sales"), "marketing": N_("Marketing"), "leadership": N_("Management")}
 #: Each role as the defaults note names it.
 ROLE_LABELS = {
     "admin": N_("Admin"),
     "marketing": N_("Marketing"),
     "sales": N_("Sales"),
-    "leadership": N_("Leadership"),
+    "leadership": N_("Management"),
 }
 
 
