@@ -6,6 +6,11 @@ the CRM owner's (``data_in.sync``), an import writes what the file says — so t
 matched to one enabled user by name, else by username, else by e-mail (without case); no
 owner, an unknown one, a name two users share or a disabled user's leads go to the sales
 team's channel (``team:sales``).
+
+Each message is written in its recipient's language (``language_for``): a person's saved
+choice (``auth.users.language_of``), a team's the app default; a rule builds it inside
+``i18n.language(...)`` and the message keeps the language (``Message.language``) for the
+channel's own words around it.
 """
 
 from __future__ import annotations

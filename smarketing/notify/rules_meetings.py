@@ -9,9 +9,13 @@
   gets it at the next run. A meeting started early (running) or closed gets none.
 - :func:`minutes_rule` — every meeting closed by a person in the last ``MINUTES_WITHIN``
   (3 days: a job stopped over a weekend still sends them; older closings are history,
-  not news): its minutes, the Markdown the minutes module wrote at close, to each
+  not news): its minutes, the Markdown the minutes module writes (as at close), to each
   attendee who is an app user. Subject key ``meeting:ID``: once per meeting and person (an
   admin's later correction is not sent again).
+
+Each message is written in its recipient's language (``recipients.language_for``): one
+pre-read (and one picture) and one minutes message built per language among the
+recipients (:func:`by_language`).
 
 Recipients (:func:`recipients`) are the facilitator and the people on the attendee list
 who have a user account (not disabled: the outbox skips those). Guests — typed by name —
@@ -116,7 +120,7 @@ def minutes_message(session: Session, meeting: Meeting) -> Message:
     """The minutes as the minutes module writes them (Markdown: what it wrote at close
     and after each correction, from the same stored rows and frozen scorecard) in the
     language speaking, with the link to the meeting."""
-    text = minutes_markdown(session, meeting.id) if meeting.id else meeting.minutes or ""
+    text = minutes_markdown(session, meeting.id)
     link = pre_read.meeting_url(meeting.id)
     facts = [(_("Meeting"), meeting.title), (_("Date"), pre_read.day_text(meeting.held_on))]
     return Message(
