@@ -145,7 +145,7 @@ def test_action_reminders_and_the_digest_in_norwegian(engine, data):
 
 def test_the_notification_settings_speak_the_language_of_the_page():
     with i18n.language("nb"):
-        assert preferences.kind_label("hot_lead") == "Varme leads (en lead av mine kom tilbake)"
+        assert preferences.kind_label("hot_lead") == "Varme leads (en av mine leads kom tilbake)"
         assert preferences.channel_label("email") == "E-post"
         assert preferences.address_problem("teams", "my channel") == (
             "adressen for Microsoft Teams (innkommende webhook) må være en https://-URL"
