@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from smarketing import config
+from smarketing import config, i18n
 from smarketing.formatting import local_time
+from smarketing.i18n import N_, _
 from smarketing.notify.chat import send_slack, send_teams
 from smarketing.notify.message import ChannelError, Message
 from smarketing.notify.posting import checked_url, host_of
@@ -30,12 +31,12 @@ CHANNELS: dict[str, Channel] = {
 }
 #: What a person reads for each channel.
 CHANNEL_LABELS = {
-    "email": "E-mail",
+    "email": N_("E-mail"),
     "slack": "Slack",
     "teams": "Microsoft Teams",
-    "webhook": "Webhook (JSON)",
+    "webhook": N_("Webhook (JSON)"),
 }
-TEST_SUBJECT = "Test from Smarketing"
+TEST_SUBJECT = N_("Test from Smarketing")
 
 
 #: Webhook hosts and the channel whose payload they take (``channel_for_url``): Slack's
@@ -69,7 +70,10 @@ def _channel(channel: str) -> Channel:
     except KeyError:
         known = ", ".join(CHANNELS)
         raise ChannelError(
-            f"unknown channel {channel!r} (use one of {known})", retry=False
+            _("unknown channel {channel} (use one of {known})").format(
+                channel=repr(channel), known=known
+            ),
+            retry=False,
         ) from None
 
 
@@ -106,19 +110,21 @@ def send(
 
 
 def trial_message(channel: str, *, now: datetime) -> Message:
-    """The message "Send a test" sends: what it is, the channel and when."""
-    label = CHANNEL_LABELS.get(channel, channel)
+    """The message "Send a test" sends, in the language speaking: what it is, the channel
+    and when."""
+    label = _(CHANNEL_LABELS.get(channel, channel))
     return Message(
         kind="test",
-        subject=TEST_SUBJECT,
-        text=(
-            f"This is a test of the **{label}** channel. When you see it, Smarketing's "
+        subject=_(TEST_SUBJECT),
+        text=_(
+            "This is a test of the **{channel}** channel. When you see it, Smarketing's "
             "notifications reach you here: hot leads, contact deadlines, SLA at risk, "
             "actions, the meeting's pre-read and the minutes, as you chose them."
-        ),
-        facts=(("Channel", label), ("Sent at", local_time(now))),
+        ).format(channel=label),
+        facts=((_("Channel"), label), (_("Sent at"), local_time(now))),
         link=config.public_url(),
-        link_text="Open Smarketing",
+        link_text=_("Open Smarketing"),
+        language=i18n.current(),
     )
 
 
@@ -129,7 +135,8 @@ def send_test(
     ChannelError saying why it did not go."""
     now = now or datetime.now(UTC)
     send(channel, trial_message(channel, now=now), address, timeout=timeout, now=now)
-    return (
-        f"Sent to {shown_address(channel, address)} "
-        f"({CHANNEL_LABELS[channel]}) at {local_time(now)}"
+    return _("Sent to {address} ({channel}) at {time}").format(
+        address=shown_address(channel, address),
+        channel=_(CHANNEL_LABELS[channel]),
+        time=local_time(now),
     )

@@ -22,7 +22,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from smarketing.notify.message import ChannelError, Message
+from smarketing.i18n import N_, _
+from smarketing.notify.message import ChannelError, Message, speaking
 from smarketing.notify.posting import json_body, post_json
 from smarketing.notify.text import inline, md_escape, one_line, text_blocks, web_url
 
@@ -38,10 +39,10 @@ SLACK_TEXT_CHARS = 3000
 ADAPTIVE_CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 ADAPTIVE_CARD_VERSION = "1.4"
 ADAPTIVE_CARD_TYPE = "application/vnd.microsoft.card.adaptive"
-DEFAULT_LINK_TEXT = "Open in Smarketing"
+DEFAULT_LINK_TEXT = N_("Open in Smarketing")
 #: Microsoft: "The message size limit is 28 KB" for an incoming webhook's message.
 TEAMS_MAX_BYTES = 28 * 1024
-TEAMS_REST = "The rest is too long for Teams: open it in Smarketing."
+TEAMS_REST = N_("The rest is too long for Teams: open it in Smarketing.")
 
 
 def _cut(text: str, limit: int) -> str:
@@ -80,7 +81,13 @@ def _chunks(text: str, limit: int) -> list[str]:
 
 
 def slack_payload(message: Message) -> dict:
-    """The Block Kit message of ``message`` for an incoming webhook."""
+    """The Block Kit message of ``message`` for an incoming webhook (its button in the
+    message's language)."""
+    with speaking(message):
+        return _slack_payload(message)
+
+
+def _slack_payload(message: Message) -> dict:
     subject = one_line(message.subject)
     blocks: list[dict] = [
         {
@@ -112,7 +119,7 @@ def slack_payload(message: Message) -> dict:
     link = web_url(message.link)
     actions = []
     if link and len(link) <= SLACK_URL_CHARS:
-        button_text = _cut(one_line(message.link_text or DEFAULT_LINK_TEXT), SLACK_BUTTON_CHARS)
+        button_text = _cut(one_line(message.link_text or _(DEFAULT_LINK_TEXT)), SLACK_BUTTON_CHARS)
         actions.append(
             {
                 "type": "actions",
@@ -134,7 +141,13 @@ def slack_payload(message: Message) -> dict:
 
 
 def teams_payload(message: Message) -> dict:
-    """The Adaptive Card message of ``message`` for a Teams (or Workflows) webhook."""
+    """The Adaptive Card message of ``message`` for a Teams (or Workflows) webhook (its
+    own words in the message's language)."""
+    with speaking(message):
+        return _teams_payload(message)
+
+
+def _teams_payload(message: Message) -> dict:
     body: list[dict] = [
         {
             "type": "TextBlock",
@@ -171,7 +184,7 @@ def teams_payload(message: Message) -> dict:
         card["actions"] = [
             {
                 "type": "Action.OpenUrl",
-                "title": one_line(message.link_text or DEFAULT_LINK_TEXT),
+                "title": one_line(message.link_text or _(DEFAULT_LINK_TEXT)),
                 "url": link,
             }
         ]
@@ -194,7 +207,7 @@ def _fitted(payload: dict) -> dict:
         texts = [i for i, element in enumerate(body[1:], 1) if element.get("id") != "rest"]
         texts = [i for i in texts if body[i]["type"] == "TextBlock"]
         if not noted:
-            body.append({"type": "TextBlock", "id": "rest", "text": TEAMS_REST, "wrap": True})
+            body.append({"type": "TextBlock", "id": "rest", "text": _(TEAMS_REST), "wrap": True})
             noted = True
             continue
         if not texts:
@@ -215,7 +228,7 @@ def send_slack(
     post_json(
         address,
         json_body(slack_payload(message)),
-        what="the Slack webhook",
+        what=_("the Slack webhook"),
         timeout=timeout,
         now=now or datetime.now(UTC),
     )
@@ -229,7 +242,7 @@ def send_teams(
     response = post_json(
         address,
         json_body(teams_payload(message)),
-        what="the Teams webhook",
+        what=_("the Teams webhook"),
         timeout=timeout,
         now=now or datetime.now(UTC),
     )
@@ -238,4 +251,7 @@ def send_teams(
         # e.g. "Webhook message delivery failed with error: Microsoft Teams endpoint
         # returned HTTP error 429 …"
         retry = bool(re.search(r"HTTP error (429|5\d\d)", answer))
-        raise ChannelError(f"the Teams webhook refused the message: {answer[:200]}", retry=retry)
+        raise ChannelError(
+            _("the Teams webhook refused the message: {answer}").format(answer=answer[:200]),
+            retry=retry,
+        )

@@ -8,7 +8,11 @@ message is written once, in words, and every channel shows the same facts.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+
+from smarketing import i18n
 
 
 @dataclass(frozen=True)
@@ -20,7 +24,9 @@ class Message:
     (Slack fields, a Teams FactSet); ``link``/``link_text``: the one place to act (the
     lead's profile, the meeting); ``image_png``/``image_alt``: a picture (the pre-read's
     scorecard) where the channel can carry one; ``unsubscribe``: the person's settings
-    page (e-mail's ``List-Unsubscribe``)."""
+    page (e-mail's ``List-Unsubscribe``); ``language``: the language it is written in (the
+    recipient's, ``smarketing.i18n``), which the channel's own words (a button, the
+    unsubscribe line) speak too — None: the language speaking when it is sent."""
 
     kind: str
     subject: str
@@ -31,6 +37,15 @@ class Message:
     image_png: bytes | None = field(default=None, repr=False)
     image_alt: str = ""
     unsubscribe: str | None = None
+    language: str | None = None
+
+
+@contextmanager
+def speaking(message: Message) -> Iterator[str]:
+    """Speak the message's language inside the block (a channel writing its own words
+    around the message: a button, the unsubscribe line)."""
+    with i18n.language(message.language or i18n.current()) as code:
+        yield code
 
 
 class ChannelError(Exception):

@@ -40,6 +40,7 @@ from sqlalchemy.engine import Engine
 from smarketing.auth import audit
 from smarketing.auth.permissions import Actor, require
 from smarketing.errors import InvalidInput, NotFound
+from smarketing.i18n import N_, _
 from smarketing.notify import preferences
 from smarketing.notify.message import ChannelError, Message
 from smarketing.store.db import write_transaction
@@ -60,6 +61,15 @@ PENDING, SENDING, SENT, FAILED, DELAYED, SKIPPED = (
     "skipped",
 )
 STATUSES = (PENDING, SENDING, DELAYED, SENT, FAILED, SKIPPED)
+#: status -> what a person reads for it (Admin → Notifications).
+STATUS_LABELS = {
+    PENDING: N_("Pending"),
+    SENDING: N_("Sending"),
+    DELAYED: N_("Delayed (quiet hours)"),
+    SENT: N_("Sent"),
+    FAILED: N_("Failed"),
+    SKIPPED: N_("Skipped (opted out)"),
+}
 #: The waits after the 1st, 2nd, 3rd, 4th failed try; the 5th failure is final.
 BACKOFF = (
     timedelta(minutes=1),
@@ -426,9 +436,13 @@ def resend(session: Session, id: int, *, actor: Actor, now: datetime | None = No
     now = now or utcnow()
     row = session.get(Notification, id)
     if row is None:
-        raise NotFound(f"no notification #{id}")
+        raise NotFound(_("no notification #{id}").format(id=id))
     if row.status in (PENDING, SENDING):
-        raise InvalidInput(f"notification #{id} is {row.status} already: it is sent soon")
+        raise InvalidInput(
+            _("notification #{id} is {status} already: it is sent soon").format(
+                id=id, status=_(STATUS_LABELS.get(row.status, row.status)).lower()
+            )
+        )
     target = preferences.route(session, row.recipient, row.kind)
     if target.address and not target.opted_out:
         taken = (
@@ -447,7 +461,9 @@ def resend(session: Session, id: int, *, actor: Actor, now: datetime | None = No
         if not taken:  # where the recipient's messages go now
             row.channel, row.address = target.channel, target.address
     if not row.address:
-        raise InvalidInput(f"notification #{id} has nowhere to go: {target.why}")
+        raise InvalidInput(
+            _("notification #{id} has nowhere to go: {why}").format(id=id, why=target.why)
+        )
     before = row.status
     row.status, row.attempts, row.last_error, row.due_at = PENDING, 0, None, now
     session.add(row)

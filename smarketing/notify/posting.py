@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from smarketing.i18n import _
 from smarketing.notify.message import ChannelError
 
 USER_AGENT = "Smarketing-notify/1"
@@ -34,12 +35,14 @@ def checked_url(address: str) -> str:
         parts = None
     if parts is None or parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
         raise ChannelError(
-            "the webhook address must be an http:// or https:// URL (e.g. "
-            "https://hooks.slack.com/services/…)",
+            _(
+                "the webhook address must be an http:// or https:// URL (e.g. "
+                "https://hooks.slack.com/services/…)"
+            ),
             retry=False,
         )
     if any(ch.isspace() or ord(ch) < 32 for ch in url):
-        raise ChannelError("the webhook address holds spaces or control characters", retry=False)
+        raise ChannelError(_("the webhook address holds spaces or control characters"), retry=False)
     return url
 
 
@@ -83,28 +86,37 @@ def post_json(
     """POST ``body`` (JSON bytes) to ``url``; the response when it is a 2xx, else a
     ChannelError saying what ``what`` (e.g. "the Slack webhook") answered."""
     url = checked_url(url)
-    where = f"{what} at {host_of(url)}"
+    where = _("{what} at {host}").format(what=what, host=host_of(url))
     sent_headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
     sent_headers.update(headers or {})
     try:
         with httpx.Client(timeout=timeout, follow_redirects=False) as client:
             response = client.post(url, content=body, headers=sent_headers)
     except httpx.TimeoutException as exc:
-        raise ChannelError(f"{where} did not answer within {timeout:g} s", retry=True) from exc
+        raise ChannelError(
+            _("{where} did not answer within {seconds} s").format(
+                where=where, seconds=f"{timeout:g}"
+            ),
+            retry=True,
+        ) from exc
     except httpx.TransportError as exc:
-        raise ChannelError(f"{where} could not be reached: {exc}", retry=True) from exc
+        raise ChannelError(
+            _("{where} could not be reached: {error}").format(where=where, error=exc),
+            retry=True,
+        ) from exc
     status = response.status_code
     if 200 <= status < 300:
         return response
     answer = _answer(response)
-    said = f"{where} answered HTTP {status}" + (f": {answer}" if answer else "")
+    said = _("{where} answered HTTP {status}").format(where=where, status=status)
+    said += f": {answer}" if answer else ""
     if status == 429 or status >= 500:
         wait = retry_after_seconds(response.headers.get("Retry-After"), now)
         if wait is not None:
             said += f" (Retry-After: {wait} s)"
         raise ChannelError(said, retry=True)
     if 300 <= status < 400:
-        said += " (a redirect: give the webhook's final address)"
+        said += " " + _("(a redirect: give the webhook's final address)")
     raise ChannelError(said, retry=False)
 
 

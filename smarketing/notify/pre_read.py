@@ -22,9 +22,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import Session
 
-from smarketing import charts, config
+from smarketing import charts, config, i18n
 from smarketing.auth.people import display_names
-from smarketing.formatting import figure, plural
+from smarketing.formatting import count, figure
+from smarketing.i18n import N_, _, ngettext
 from smarketing.meetings.actions import actions_for_review
 from smarketing.meetings.agenda import planned_minutes
 from smarketing.meetings.minutes import KIND_TEXT
@@ -48,6 +49,8 @@ EMAIL_BACKGROUND = "#ffffff"
 MEETING_PATH = "/meeting_mode"
 #: The statuses the pre-read lists with their causes (the meeting's "SLA challenges").
 CHALLENGED = (Status.red, Status.amber)
+#: A metric's side as the pre-read names it.
+SIDE_TEXT = {"marketing": N_("Marketing"), "sales": N_("Sales"), "both": N_("Both")}
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -73,12 +76,33 @@ def meeting_url(meeting_id: int) -> str | None:
 
 
 def day_text(day: date) -> str:
-    """'Monday 7 December 2026'."""
-    return f"{day:%A} {day.day} {day:%B %Y}"
+    """'Monday 7 December 2026' (nb 'mandag 7. desember 2026')."""
+    code = i18n.current()
+    if code == "en":
+        return f"{day:%A} {day.day} {day:%B %Y}"
+    from babel.dates import format_date
+
+    return format_date(day, "EEEE d. MMMM y", locale=code)
 
 
 def _short_day(day: date) -> str:
-    return f"{day.day} {day:%b %Y}"
+    """'7 Dec 2026' (nb '7. des. 2026')."""
+    code = i18n.current()
+    if code == "en":
+        return f"{day.day} {day:%b %Y}"
+    from babel.dates import format_date
+
+    return format_date(day, "d. MMM y", locale=code)
+
+
+def _weekday(day: date) -> str:
+    """'Mon' (nb 'man.')."""
+    code = i18n.current()
+    if code == "en":
+        return f"{day:%a}"
+    from babel.dates import format_date
+
+    return format_date(day, "EEE", locale=code)
 
 
 def when_text(meeting: Meeting) -> str:
@@ -188,18 +212,23 @@ def scorecard_alt(reports: list[SlaReport]) -> str:
     """The picture in words: per period, how many metrics have each status, naming those
     off track or at risk."""
     periods = [_period_label(r) for r in reports]
-    sentences = [f"SLA scorecard of {' and '.join(periods)}, one row per metric."]
+    sentences = [
+        _("SLA scorecard of {periods}, one row per metric.").format(
+            periods=_(" and ").join(periods)
+        )
+    ]
     for label, report in zip(periods, reports, strict=True):
         parts = []
         for status in sorted(Status, key=_ALT_ORDER.index):
             names = [m.label for m in report.metrics if m.status == status]
             if not names:
                 continue
-            part = f"{len(names)} {STATUS_TEXT[status][1]}"
+            part = f"{count(len(names))} {_(STATUS_TEXT[status][1])}"
             if status in CHALLENGED:
                 part += f" ({', '.join(names)})"
             parts.append(part)
-        sentences.append(f"{label[:1].upper()}{label[1:]}: {', '.join(parts) or 'no metrics'}.")
+        listed = ", ".join(parts) or _("no metrics")
+        sentences.append(f"{label[:1].upper()}{label[1:]}: {listed}.")
     return " ".join(sentences)
 
 
@@ -209,7 +238,7 @@ _ALT_ORDER = [Status.red, Status.amber, Status.green, Status.early, Status.no_da
 
 def _period_label(report: SlaReport) -> str:
     label = report.period.label()
-    return label + (" (so far)" if report.period.as_of < report.period.end else "")
+    return label + (" " + _("(so far)") if report.period.as_of < report.period.end else "")
 
 
 # --- the text ------------------------------------------------------------------------------------
@@ -218,8 +247,8 @@ def _period_label(report: SlaReport) -> str:
 def _target_text(kind: str, target: float | None) -> str:
     if target is None:
         return ""
-    text = figure(kind, target)
-    return f", target {'≤ ' if kind == 'hours' else ''}{text}"
+    text = ("≤ " if kind == "hours" else "") + figure(kind, target)
+    return ", " + _("target {target}").format(target=text)
 
 
 def challenged_lines(session: Session, reports: list[SlaReport]) -> list[str]:
@@ -234,13 +263,14 @@ def challenged_lines(session: Session, reports: list[SlaReport]) -> list[str]:
         names = display_names(session, list(recorded["author"]))
         for m in challenged:
             symbol, word = STATUS_TEXT[m.status]
+            side = _(SIDE_TEXT.get(m.side, m.side.title()))
             head = (
-                f"{symbol} **{m.side.title()} · {m.label}** · {_period_label(report)}: "
-                f"{figure(m.kind, m.actual)}{_target_text(m.kind, m.target)} ({word})"
+                f"{symbol} **{side} · {m.label}** · {_period_label(report)}: "
+                f"{figure(m.kind, m.actual)}{_target_text(m.kind, m.target)} ({_(word)})"
             )
             mine = recorded[recorded["metric"] == m.key]
             if mine.empty:
-                lines = [head, "No cause recorded yet: bring one to the meeting."]
+                lines = [head, _("No cause recorded yet: bring one to the meeting.")]
             else:
                 lines = [head] + [
                     f"- {row.category}: {' '.join(str(row.text).split())} "
@@ -264,10 +294,14 @@ def action_lines(session: Session, meeting: Meeting, actions: list) -> list[str]
     lines = []
     for a in actions:
         overdue = a.due_date < meeting.held_on
-        line = f"- {'**Overdue** · ' if overdue else ''}{' '.join(a.title.split())} — "
-        line += f"{names.get(a.owner, a.owner)}, due {_short_day(a.due_date)}"
+        line = "- " + ("**" + _("Overdue") + "** · " if overdue else "")
+        line += _("{title} — {owner}, due {day}").format(
+            title=" ".join(a.title.split()),
+            owner=names.get(a.owner, a.owner),
+            day=_short_day(a.due_date),
+        )
         if a.carried_over:
-            line += f" (carried over {a.carried_over}×)"
+            line += " " + _("(carried over {n}×)").format(n=count(a.carried_over))
         lines.append(line)
     return lines
 
@@ -275,7 +309,7 @@ def action_lines(session: Session, meeting: Meeting, actions: list) -> list[str]
 def agenda_lines(meeting: Meeting) -> list[str]:
     """'- 1. Scorecard · 10 min' per step."""
     return [
-        f"- {i}. {step['title']} · {step['minutes']} min"
+        f"- {i}. {_(step['title'])} · " + _("{n} min").format(n=count(step["minutes"]))
         for i, step in enumerate(agenda_of(meeting), start=1)
     ]
 
@@ -287,7 +321,10 @@ def people_at(session: Session, meeting: Meeting) -> list[str]:
     usernames += [a.username for a in rows if a.username]
     names = display_names(session, usernames)
     listed = [names.get(u, u) for u in dict.fromkeys(usernames)]
-    return listed + [f"{a.guest_name} (guest)" for a in rows if not a.username and a.guest_name]
+    guest = _("{name} (guest)")
+    return listed + [
+        guest.format(name=a.guest_name) for a in rows if not a.username and a.guest_name
+    ]
 
 
 def pre_read_message(
@@ -297,49 +334,67 @@ def pre_read_message(
     now: datetime,
     render: Callable[[dict], bytes] = render_png,
 ) -> Message:
-    """The pre-read of ``meeting`` as it stands at ``now`` (``render``: spec → PNG)."""
+    """The pre-read of ``meeting`` as it stands at ``now`` (``render``: spec → PNG), in the
+    language speaking (the picture's words too)."""
     reports = scorecard_reports(session, meeting, now=now)
     picture = scorecard_picture(reports, render=render)
     challenged = challenged_lines(session, reports)
     actions = open_actions(session, meeting)
     overdue = sum(1 for a in actions if a.due_date < meeting.held_on)
     steps = agenda_of(meeting)
-    kind = KIND_TEXT.get(meeting.kind, meeting.kind)
+    kind = _(KIND_TEXT.get(meeting.kind, meeting.kind))
     facilitator = display_names(session, [meeting.facilitator]).get(meeting.facilitator, "—")
     day = min(scorecard_day(meeting.held_on), local_date(now))
 
-    parts = [f"The pre-read of the **{kind}**, {when_text(meeting)}."]
+    parts = [
+        _("The pre-read of the **{kind}**, {when}.").format(kind=kind, when=when_text(meeting))
+    ]
     if picture.png is None:
         parts.append(
-            "(The scorecard picture could not be drawn this time; the metrics off track and at "
-            "risk are listed below, and meeting mode shows the scorecard.)"
+            _(
+                "(The scorecard picture could not be drawn this time; the metrics off track "
+                "and at risk are listed below, and meeting mode shows the scorecard.)"
+            )
         )
-    parts.append(f"**Off track and at risk** ({len(challenged)})")
-    parts += challenged or ["Every metric is on track (or too early to judge)."]
-    parts.append(f"**Open actions** ({len(actions)}, {overdue} overdue), overdue first")
+    parts.append(_("**Off track and at risk** ({n})").format(n=count(len(challenged))))
+    parts += challenged or [_("Every metric is on track (or too early to judge).")]
+    parts.append(
+        _("**Open actions** ({n}, {overdue} overdue), overdue first").format(
+            n=count(len(actions)), overdue=count(overdue)
+        )
+    )
     action_text = action_lines(session, meeting, actions)
-    parts.append("\n".join(action_text) if action_text else "No open actions to review.")
-    parts.append(f"**Agenda** ({planned_minutes(steps)} min)")
-    parts.append("\n".join(agenda_lines(meeting)) or "No agenda steps.")
+    parts.append("\n".join(action_text) if action_text else _("No open actions to review."))
+    parts.append(_("**Agenda** ({n} min)").format(n=count(planned_minutes(steps))))
+    parts.append("\n".join(agenda_lines(meeting)) or _("No agenda steps."))
     link = meeting_url(meeting.id)
+    metrics = ngettext("{n} metric", "{n} metrics", len(challenged))
     return Message(
         kind="pre_read",
-        subject=f"Pre-read: {meeting.title} · {meeting.held_on:%a} {_short_day(meeting.held_on)}",
+        subject=_("Pre-read: {title} · {weekday} {day}").format(
+            title=meeting.title,
+            weekday=_weekday(meeting.held_on),
+            day=_short_day(meeting.held_on),
+        ),
         text="\n\n".join(parts),
         facts=(
-            ("Meeting", meeting.title),
-            ("When", when_text(meeting)),
-            ("Facilitator", facilitator),
-            ("Attendees", ", ".join(people_at(session, meeting)) or "—"),
-            ("Open actions", f"{len(actions)} ({overdue} overdue)"),
-            ("Off track or at risk", plural(len(challenged), "metric")),
+            (_("Meeting"), meeting.title),
+            (_("When"), when_text(meeting)),
+            (_("Facilitator"), facilitator),
+            (_("Attendees"), ", ".join(people_at(session, meeting)) or "—"),
+            (
+                _("Open actions"),
+                _("{n} ({overdue} overdue)").format(n=count(len(actions)), overdue=count(overdue)),
+            ),
+            (_("Off track or at risk"), metrics.format(n=count(len(challenged)))),
             # the last fact: the e-mail shows the picture right under the facts
-            ("Scorecard", f"counted up to and including {day_text(day)}"),
+            (_("Scorecard"), _("counted up to and including {day}").format(day=day_text(day))),
         ),
         link=link,
-        link_text="Open the meeting" if link else None,
+        link_text=_("Open the meeting") if link else None,
         image_png=picture.png,
         image_alt=picture.alt if picture.png else "",
+        language=i18n.current(),
     )
 
 

@@ -23,18 +23,19 @@ from smarketing.auth import audit
 from smarketing.auth.permissions import Actor, allowed, require
 from smarketing.auth.users import EMAIL_RE
 from smarketing.errors import InvalidInput, NotFound
+from smarketing.i18n import N_, _
 from smarketing.store.models import NotifyPreference, Role, TeamChannel, User, utcnow
 
 #: kind -> what a person reads on "My notifications" (the kinds of ``Message``).
 KINDS: dict[str, str] = {
-    "hot_lead": "Hot leads (a lead of mine came back)",
-    "contact_deadline": "Contact deadlines (an MQL of mine is due for first contact)",
-    "sla_at_risk": "SLA at risk (my team's metric is forecast below target)",
-    "action_due": "Actions due tomorrow",
-    "action_overdue": "Actions overdue",
-    "action_digest": "Weekly digest of my open actions",
-    "pre_read": "Meeting pre-read",
-    "minutes": "Meeting minutes",
+    "hot_lead": N_("Hot leads (a lead of mine came back)"),
+    "contact_deadline": N_("Contact deadlines (an MQL of mine is due for first contact)"),
+    "sla_at_risk": N_("SLA at risk (my team's metric is forecast below target)"),
+    "action_due": N_("Actions due tomorrow"),
+    "action_overdue": N_("Actions overdue"),
+    "action_digest": N_("Weekly digest of my open actions"),
+    "pre_read": N_("Meeting pre-read"),
+    "minutes": N_("Meeting minutes"),
 }
 #: The kinds everyone gets until they choose.
 EVERYONE = frozenset({"action_due", "action_overdue", "action_digest", "pre_read", "minutes"})
@@ -47,10 +48,10 @@ ROLE_DEFAULTS: dict[str, frozenset[str]] = {
 }
 #: channel -> its label.
 CHANNELS: dict[str, str] = {
-    "email": "E-mail",
-    "slack": "Slack (incoming webhook)",
-    "teams": "Microsoft Teams (incoming webhook)",
-    "webhook": "Webhook (JSON POST)",
+    "email": N_("E-mail"),
+    "slack": N_("Slack (incoming webhook)"),
+    "teams": N_("Microsoft Teams (incoming webhook)"),
+    "webhook": N_("Webhook (JSON POST)"),
 }
 #: The teams a message can go to (``team:NAME``).
 TEAMS = ("sales", "marketing", "leadership")
@@ -59,6 +60,17 @@ TEAM_PREFIX = "team:"
 DEFAULT_QUIET = (time(20, 0), time(7, 0))
 #: The address of "My notifications" under the app's public URL.
 SETTINGS_PATH = "/notifications"
+
+
+def kind_label(kind: str) -> str:
+    """A kind as a person reads it, in the language speaking ('test' and unknown kinds as
+    they are)."""
+    return _(KINDS[kind]) if kind in KINDS else kind
+
+
+def channel_label(channel: str) -> str:
+    """A channel as a person reads it, in the language speaking."""
+    return _(CHANNELS[channel]) if channel in CHANNELS else channel
 
 
 def settings_url() -> str | None:
@@ -125,7 +137,7 @@ def preference(session: Session, username: str) -> Preference:
     """What applies to ``username`` now (their saved choice, else their roles' defaults)."""
     user = session.exec(select(User).where(User.username == username)).first()
     if user is None:
-        raise NotFound(f"no user named {username!r}")
+        raise NotFound(_("no user named {name}").format(name=repr(username)))
     row = session.get(NotifyPreference, username)
     if row is None:
         start, end = DEFAULT_QUIET
@@ -157,17 +169,21 @@ def address_problem(channel: str, address: str | None) -> str | None:
     """What is wrong with ``address`` for ``channel`` (None when fine; an empty e-mail
     address means the account's e-mail)."""
     if channel not in CHANNELS:
-        return f"unknown channel {channel!r}: one of {', '.join(CHANNELS)}"
+        return _("unknown channel {channel}: one of {channels}").format(
+            channel=repr(channel), channels=", ".join(CHANNELS)
+        )
     address = (address or "").strip()
     if channel == "email":
         if address and not EMAIL_RE.match(address):
-            return f"{address!r} is not an e-mail address"
+            return _("{address} is not an e-mail address").format(address=repr(address))
         return None
     if not address:
-        return f"give the {CHANNELS[channel]} URL"
+        return _("give the {channel} URL").format(channel=channel_label(channel))
     parts = urlsplit(address)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        return f"the {CHANNELS[channel]} address must be an https:// URL"
+        return _("the {channel} address must be an https:// URL").format(
+            channel=channel_label(channel)
+        )
     return None
 
 
@@ -198,12 +214,12 @@ def save_preference(
         require(actor, "notify.manage")
     preference(session, username)  # NotFound for an unknown user
     chosen = sorted({str(k) for k in kinds or ()})
-    problems = [f"unknown kind {k!r}" for k in chosen if k not in KINDS]
+    problems = [_("unknown kind {kind}").format(kind=repr(k)) for k in chosen if k not in KINDS]
     problem = address_problem(channel, address)
     if problem:
         problems.append(problem)
     if (quiet_start is None) != (quiet_end is None):
-        problems.append("give both ends of the quiet hours, or neither")
+        problems.append(_("give both ends of the quiet hours, or neither"))
     if problems:
         raise InvalidInput(problems=problems)
     if quiet_start is not None and quiet_start == quiet_end:
@@ -246,7 +262,9 @@ def set_team_channel(
     audited; commits."""
     require(actor, "notify.manage")
     if team not in TEAMS:
-        raise InvalidInput(f"unknown team {team!r}: one of {', '.join(TEAMS)}")
+        raise InvalidInput(
+            _("unknown team {team}: one of {teams}").format(team=repr(team), teams=", ".join(TEAMS))
+        )
     row = session.get(TeamChannel, team)
     if channel is None:
         if row is not None:
@@ -257,7 +275,7 @@ def set_team_channel(
     address = (address or "").strip()
     problem = address_problem(channel, address)
     if problem is None and not address:
-        problem = "give the team's e-mail address"
+        problem = _("give the team's e-mail address")
     if problem:
         raise InvalidInput(problem)
     row = row or TeamChannel(team=team, channel=channel, address=address, updated_by="")
@@ -292,29 +310,39 @@ def route(session: Session, recipient: str, kind: str) -> Route:
                 recipient,
                 "none",
                 None,
-                why=f"no channel is set for the {team} team: an admin sets it on "
-                "Admin → Notifications, then resends",
+                why=_(
+                    "no channel is set for the {team} team: an admin sets it on "
+                    "Admin → Notifications, then resends"
+                ).format(team=team),
             )
         return Route(recipient, row.channel, row.address)
     try:
         pref = preference(session, recipient)
     except NotFound:
-        return Route(recipient, "none", None, why=f"no user named {recipient!r}")
+        return Route(
+            recipient, "none", None, why=_("no user named {name}").format(name=repr(recipient))
+        )
     quiet = (pref.quiet_start, pref.quiet_end) if pref.quiet_start and pref.quiet_end else None
     if pref.disabled:
-        return Route(recipient, pref.channel, None, opted_out=True, why="the user is disabled")
+        return Route(recipient, pref.channel, None, opted_out=True, why=_("the user is disabled"))
     if not pref.wants(kind):
-        label = KINDS.get(kind, kind)
+        label = kind_label(kind)
         return Route(
             recipient,
             pref.channel,
             pref.resolved_address,
             opted_out=True,
-            why=f"opted out of {label}",
+            why=_("opted out of {kind}").format(kind=label),
             quiet=quiet,
         )
     address = pref.resolved_address
-    why = "" if address else f"no {CHANNELS[pref.channel]} address on My notifications"
+    why = (
+        ""
+        if address
+        else _("no {channel} address on My notifications").format(
+            channel=channel_label(pref.channel)
+        )
+    )
     return Route(recipient, pref.channel, address, why=why, quiet=quiet)
 
 

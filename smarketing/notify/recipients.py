@@ -6,6 +6,11 @@ the CRM owner's (``data_in.sync``), an import writes what the file says — so t
 matched to one enabled user by name, else by username, else by e-mail (without case); no
 owner, an unknown one, a name two users share or a disabled user's leads go to the sales
 team's channel (``team:sales``).
+
+Each message is written in its recipient's language (``language_for``): a person's saved
+choice (``auth.users.language_of``), a team's the app default; a rule builds it inside
+``i18n.language(...)`` and the message keeps the language (``Message.language``) for the
+channel's own words around it.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from urllib.parse import urlencode
 from sqlmodel import Session, func, select
 
 from smarketing import config
+from smarketing.auth.users import language_of
 from smarketing.notify.preferences import TEAM_PREFIX
 from smarketing.store.models import User
 
@@ -57,6 +63,15 @@ def owner_username(session: Session, owner: str | None) -> str | None:
 def lead_owner(session: Session, owner: str | None) -> str:
     """Where a message about a lead goes: its owner's username, else ``team:sales``."""
     return owner_username(session, owner) or SALES_TEAM
+
+
+def language_for(session: Session, recipient: str) -> str | None:
+    """The language ``recipient``'s messages are written in: a person's saved choice
+    (``users.language_of``), None — the app default — for a team or a person who never
+    chose (build the message inside ``i18n.language(language_for(...))``)."""
+    if recipient.startswith(TEAM_PREFIX):
+        return None
+    return language_of(session, recipient)
 
 
 def page_url(path: str, **params: object) -> str | None:

@@ -17,12 +17,13 @@ from datetime import date, datetime, time, timedelta
 
 from sqlmodel import Session, col, select
 
-from smarketing import config
-from smarketing.formatting import plural
+from smarketing import config, i18n
+from smarketing.formatting import count, day
+from smarketing.i18n import _, ngettext
 from smarketing.meetings.actions import action_list, metric_label
 from smarketing.notify.message import Message
 from smarketing.notify.outbox import Notice
-from smarketing.notify.recipients import ACTIONS_PATH, page_url
+from smarketing.notify.recipients import ACTIONS_PATH, language_for, page_url
 from smarketing.notify.text import md_escape
 from smarketing.sla.periods import local_date
 from smarketing.store.models import Action, ActionStatus, Meeting, User
@@ -34,7 +35,7 @@ DIGEST_AT = time(8, 0)
 
 
 def _day(value: date) -> str:
-    return value.strftime("%a %d %b %Y")
+    return day(value, weekday=True)
 
 
 def _open_actions_due(session: Session, due: date) -> list[tuple[Action, str | None]]:
@@ -54,13 +55,14 @@ def _open_actions_due(session: Session, due: date) -> list[tuple[Action, str | N
 
 
 def _facts(action: Action, meeting_title: str | None) -> tuple[tuple[str, str], ...]:
-    facts = [("Due", _day(action.due_date))]
+    facts = [(_("Due"), _day(action.due_date))]
     if action.metric:
-        facts.append(("Metric", metric_label(action.metric) or action.metric))
+        facts.append((_("Metric"), metric_label(action.metric) or action.metric))
     if meeting_title:
-        facts.append(("Agreed in", meeting_title))
+        facts.append((_("Agreed in"), meeting_title))
     if action.carried_over:
-        facts.append(("Carried over", plural(action.carried_over, "meeting")))
+        carried = ngettext("{n} meeting", "{n} meetings", action.carried_over)
+        facts.append((_("Carried over"), carried.format(n=count(action.carried_over))))
     return tuple(facts)
 
 
@@ -68,14 +70,15 @@ def action_due_message(action: Action, meeting_title: str | None) -> Message:
     """The reminder the day before the due date."""
     return Message(
         kind=DUE_KIND,
-        subject=f"Due tomorrow: {action.title}",
-        text=(
-            f"Your action **{md_escape(action.title)}** is due tomorrow, "
-            f"{_day(action.due_date)}. Mark it done on the Actions page when it is."
-        ),
+        subject=_("Due tomorrow: {title}").format(title=action.title),
+        text=_(
+            "Your action **{title}** is due tomorrow, {day}. Mark it done on the Actions "
+            "page when it is."
+        ).format(title=md_escape(action.title), day=_day(action.due_date)),
         facts=_facts(action, meeting_title),
         link=page_url(ACTIONS_PATH),
-        link_text="Open the actions",
+        link_text=_("Open the actions"),
+        language=i18n.current(),
     )
 
 
@@ -83,15 +86,15 @@ def action_overdue_message(action: Action, meeting_title: str | None) -> Message
     """The reminder on the first day after the due date."""
     return Message(
         kind=OVERDUE_KIND,
-        subject=f"Overdue: {action.title}",
-        text=(
-            f"Your action **{md_escape(action.title)}** was due yesterday, "
-            f"{_day(action.due_date)}, and is still open. Mark it done, or agree a new "
-            "date at the next meeting."
-        ),
+        subject=_("Overdue: {title}").format(title=action.title),
+        text=_(
+            "Your action **{title}** was due yesterday, {day}, and is still open. Mark it "
+            "done, or agree a new date at the next meeting."
+        ).format(title=md_escape(action.title), day=_day(action.due_date)),
         facts=_facts(action, meeting_title),
         link=page_url(ACTIONS_PATH),
-        link_text="Open the actions",
+        link_text=_("Open the actions"),
+        language=i18n.current(),
     )
 
 
@@ -101,21 +104,25 @@ def action_reminder_notices(session: Session, now: datetime) -> list[Notice]:
     today = local_date(now)
     notices = []
     for action, title in _open_actions_due(session, today + timedelta(days=1)):
+        with i18n.language(language_for(session, action.owner)):
+            message = action_due_message(action, title)
         notices.append(
             Notice(
                 DUE_KIND,
                 f"action:{action.id}:due:{action.due_date.isoformat()}",
                 action.owner,
-                action_due_message(action, title),
+                message,
             )
         )
     for action, title in _open_actions_due(session, today - timedelta(days=1)):
+        with i18n.language(language_for(session, action.owner)):
+            message = action_overdue_message(action, title)
         notices.append(
             Notice(
                 OVERDUE_KIND,
                 f"action:{action.id}:overdue:{action.due_date.isoformat()}",
                 action.owner,
-                action_overdue_message(action, title),
+                message,
             )
         )
     return notices
@@ -124,23 +131,39 @@ def action_reminder_notices(session: Session, now: datetime) -> list[Notice]:
 def digest_message(frame, today: date) -> Message:
     """One person's open actions (a frame of ``meetings.actions.action_list``)."""
     overdue = int(frame["overdue"].sum())
-    lines = [
-        f"You have {plural(len(frame), 'open action')}"
-        + (f", **{overdue} overdue**." if overdue else ".")
-    ]
-    lines.append("")
+    total = len(frame)
+    if overdue:
+        opening = ngettext(
+            "You have {n} open action, **{overdue} overdue**.",
+            "You have {n} open actions, **{overdue} overdue**.",
+            total,
+        ).format(n=count(total), overdue=count(overdue))
+    else:
+        opening = ngettext("You have {n} open action.", "You have {n} open actions.", total).format(
+            n=count(total)
+        )
+    lines = [opening, ""]
     for row in frame.itertuples(index=False):
-        late = f" — **{plural(row.days_overdue, 'day')} overdue**" if row.overdue else ""
-        lines.append(f"- {md_escape(row.title)} (due {_day(row.due_date)}){late}")
-    year, week, _ = today.isocalendar()
+        due = _("{title} (due {day})").format(title=md_escape(row.title), day=_day(row.due_date))
+        if row.overdue:
+            days = int(row.days_overdue)
+            late = ngettext("**{n} day overdue**", "**{n} days overdue**", days)
+            due += " — " + late.format(n=count(days))
+        lines.append(f"- {due}")
+    year, week, _weekday = today.isocalendar()
+    subject = _("Your open actions, week {week} {year}: {n}").format(
+        week=week, year=year, n=count(total)
+    )
+    if overdue:
+        subject += " " + _("({n} overdue)").format(n=count(overdue))
     return Message(
         kind=DIGEST_KIND,
-        subject=f"Your open actions, week {week} {year}: {len(frame)}"
-        + (f" ({overdue} overdue)" if overdue else ""),
+        subject=subject,
         text="\n".join(lines),
-        facts=(("Open", str(len(frame))), ("Overdue", str(overdue))),
+        facts=((_("Open"), count(total)), (_("Overdue"), count(overdue))),
         link=page_url(ACTIONS_PATH),
-        link_text="Open the actions",
+        link_text=_("Open the actions"),
+        language=i18n.current(),
     )
 
 
@@ -150,7 +173,7 @@ def action_digest_notices(session: Session, now: datetime) -> list[Notice]:
     if local.weekday() != DIGEST_WEEKDAY or local.time() < DIGEST_AT:
         return []
     today = local.date()
-    year, week, _ = today.isocalendar()
+    year, week, _weekday = today.isocalendar()
     owners = session.exec(
         select(Action.owner)
         .join(User, col(User.username) == col(Action.owner))
@@ -160,15 +183,12 @@ def action_digest_notices(session: Session, now: datetime) -> list[Notice]:
     ).all()
     notices = []
     for owner in owners:
-        frame = action_list(session, owner=owner, status=ActionStatus.open.value, as_of=today)
-        if frame.empty:
-            continue
+        with i18n.language(language_for(session, owner)):
+            frame = action_list(session, owner=owner, status=ActionStatus.open.value, as_of=today)
+            if frame.empty:
+                continue
+            message = digest_message(frame, today)
         notices.append(
-            Notice(
-                DIGEST_KIND,
-                f"actions:{owner}:week:{year}-W{week:02d}",
-                owner,
-                digest_message(frame, today),
-            )
+            Notice(DIGEST_KIND, f"actions:{owner}:week:{year}-W{week:02d}", owner, message)
         )
     return notices

@@ -15,11 +15,13 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session
 
+from smarketing import i18n
 from smarketing.demo import has_demo
 from smarketing.formatting import local_time
+from smarketing.i18n import _
 from smarketing.notify.message import Message
 from smarketing.notify.outbox import Notice
-from smarketing.notify.recipients import lead_owner, lead_url
+from smarketing.notify.recipients import language_for, lead_owner, lead_url
 from smarketing.notify.text import md_escape
 from smarketing.quality import hot_leads
 from smarketing.quality.leads import NONE_LABEL, activity_label, timeline
@@ -54,36 +56,39 @@ def hot_key(lead_id: int, trigger_at: datetime) -> str:
 def hot_lead_message(session: Session, hot) -> Message:
     """The message about one hot lead (a row of ``quality.hot_leads.hot_leads``): who,
     what they did and why that is news, their last activities, the campaign and the
-    owner, and the link to the lead's profile."""
+    owner, and the link to the lead's profile — in the language speaking."""
     lead = session.get(Lead, int(hot.lead_id))
-    campaign = (lead.campaign if lead else None) or NONE_LABEL
+    campaign = (lead.campaign if lead else None) or _(NONE_LABEL)
     who = f"**{md_escape(hot.name)}**" + (f" ({md_escape(hot.company)})" if hot.company else "")
     trigger_at = _utc(hot.trigger_at)
     lines = [
-        f"{who} is back — {md_escape(hot.reason)}.",
-        f"{_did(hot.trigger_kind, hot.trigger_detail)} at {local_time(trigger_at)}.",
+        _("{who} is back — {reason}.").format(who=who, reason=md_escape(hot.reason)),
+        _("{what} at {when}.").format(
+            what=_did(hot.trigger_kind, hot.trigger_detail), when=local_time(trigger_at)
+        ),
     ]
     last = timeline(session, int(hot.lead_id), limit=LAST_ACTIVITIES)
     if not last.empty:
         lines.append("")
-        lines.append("Last activities:")
+        lines.append(_("Last activities:"))
         for row in last.iloc[::-1].itertuples(index=False):  # newest first
             lines.append(f"- {local_time(_utc(row.occurred_at))} {_did(row.kind, row.detail)}")
-    owner = hot.owner if hot.owner and hot.owner != NONE_LABEL else "no owner"
+    owner = hot.owner if hot.owner and hot.owner != NONE_LABEL else _("no owner")
     return Message(
         kind=KIND,
-        subject=f"Hot lead: {hot.name} is back",
+        subject=_("Hot lead: {name} is back").format(name=hot.name),
         text="\n".join(lines),
         facts=(
-            ("Company", hot.company or "—"),
-            ("What they did", activity_label(hot.trigger_kind)),
-            ("When", local_time(trigger_at)),
-            ("Why hot", hot.reason),
-            ("Campaign", campaign),
-            ("Owner", owner),
+            (_("Company"), hot.company or "—"),
+            (_("What they did"), activity_label(hot.trigger_kind)),
+            (_("When"), local_time(trigger_at)),
+            (_("Why hot"), hot.reason),
+            (_("Campaign"), campaign),
+            (_("Owner"), owner),
         ),
         link=lead_url(int(hot.lead_id)),
-        link_text="Open the lead",
+        link_text=_("Open the lead"),
+        language=i18n.current(),
     )
 
 
@@ -92,13 +97,28 @@ def hot_lead_notices(session: Session, now: datetime) -> list[Notice]:
     (or the sales team)."""
     if has_demo(session):  # the generated company's leads are nobody's: nothing is sent
         return []
-    frame = hot_leads.hot_leads(session, now=now, since_hours=NOTIFY_HOURS)
-    return [
-        Notice(
-            kind=KIND,
-            subject_key=hot_key(row.lead_id, row.trigger_at),
-            recipient=lead_owner(session, None if row.owner == NONE_LABEL else row.owner),
-            message=hot_lead_message(session, row),
-        )
-        for row in frame.itertuples(index=False)
-    ]
+    frames: dict[str, dict[int, object]] = {}
+
+    def rows_in(code: str) -> dict[int, object]:
+        """The hot leads as ``code`` writes them (the frame writes each ``reason``), by
+        lead: read once per language."""
+        if code not in frames:
+            with i18n.language(code):
+                frame = hot_leads.hot_leads(session, now=now, since_hours=NOTIFY_HOURS)
+            frames[code] = {int(row.lead_id): row for row in frame.itertuples(index=False)}
+        return frames[code]
+
+    notices = []
+    for lead_id, row in rows_in(i18n.current()).items():
+        recipient = lead_owner(session, None if row.owner == NONE_LABEL else row.owner)
+        with i18n.language(language_for(session, recipient)) as code:
+            said = rows_in(code).get(lead_id, row)
+            notices.append(
+                Notice(
+                    kind=KIND,
+                    subject_key=hot_key(row.lead_id, row.trigger_at),
+                    recipient=recipient,
+                    message=hot_lead_message(session, said),
+                )
+            )
+    return notices

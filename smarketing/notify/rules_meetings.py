@@ -9,9 +9,13 @@
   gets it at the next run. A meeting started early (running) or closed gets none.
 - :func:`minutes_rule` — every meeting closed by a person in the last ``MINUTES_WITHIN``
   (3 days: a job stopped over a weekend still sends them; older closings are history,
-  not news): its minutes, the Markdown the minutes module wrote at close, to each
+  not news): its minutes, the Markdown the minutes module writes (as at close), to each
   attendee who is an app user. Subject key ``meeting:ID``: once per meeting and person (an
   admin's later correction is not sent again).
+
+Each message is written in its recipient's language (``recipients.language_for``): one
+pre-read (and one picture) and one minutes message built per language among the
+recipients (:func:`by_language`).
 
 Recipients (:func:`recipients`) are the facilitator and the people on the attendee list
 who have a user account (not disabled: the outbox skips those). Guests — typed by name —
@@ -24,11 +28,14 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from smarketing import i18n
+from smarketing.i18n import _
 from smarketing.meetings.minutes import minutes_markdown
 from smarketing.meetings.records import attendees_of
 from smarketing.notify import pre_read
 from smarketing.notify.message import Message
 from smarketing.notify.outbox import Notice
+from smarketing.notify.recipients import language_for
 from smarketing.sla.periods import local_date
 from smarketing.store.models import Meeting, MeetingStatus, Notification, User
 
@@ -93,24 +100,37 @@ def pre_read_rule(session: Session, now: datetime) -> list[Notice]:
         new = [u for u in recipients(session, meeting) if u not in done]
         if not new:
             continue
-        message = pre_read.pre_read_message(session, meeting, now=now)
-        notices += [Notice(PRE_READ, key, username, message) for username in new]
+        for code, usernames in by_language(session, new).items():
+            with i18n.language(code):
+                message = pre_read.pre_read_message(session, meeting, now=now)
+            notices += [Notice(PRE_READ, key, username, message) for username in usernames]
     return notices
 
 
+def by_language(session: Session, usernames: list[str]) -> dict[str | None, list[str]]:
+    """The recipients grouped by the language their messages are written in (None: the
+    app default), in the order of the list: one message built per language."""
+    groups: dict[str | None, list[str]] = {}
+    for username in usernames:
+        groups.setdefault(language_for(session, username), []).append(username)
+    return groups
+
+
 def minutes_message(session: Session, meeting: Meeting) -> Message:
-    """The minutes as the minutes module wrote them at close (Markdown), with the link to
-    the meeting."""
-    text = meeting.minutes or minutes_markdown(session, meeting.id)
+    """The minutes as the minutes module writes them (Markdown: what it wrote at close
+    and after each correction, from the same stored rows and frozen scorecard) in the
+    language speaking, with the link to the meeting."""
+    text = minutes_markdown(session, meeting.id)
     link = pre_read.meeting_url(meeting.id)
-    facts = [("Meeting", meeting.title), ("Date", pre_read.day_text(meeting.held_on))]
+    facts = [(_("Meeting"), meeting.title), (_("Date"), pre_read.day_text(meeting.held_on))]
     return Message(
         kind="minutes",
-        subject=f"Minutes: {meeting.title}",
+        subject=_("Minutes: {title}").format(title=meeting.title),
         text=text,
         facts=tuple(facts),
         link=link,
-        link_text="Open the minutes" if link else None,
+        link_text=_("Open the minutes") if link else None,
+        language=i18n.current(),
     )
 
 
@@ -132,9 +152,10 @@ def minutes_rule(session: Session, now: datetime) -> list[Notice]:
         key = minutes_key(meeting)
         done = _queued(session, MINUTES, key)
         new = [u for u in recipients(session, meeting) if u not in done]
-        if new:
-            message = minutes_message(session, meeting)
-            notices += [Notice(MINUTES, key, username, message) for username in new]
+        for code, usernames in by_language(session, new).items():
+            with i18n.language(code):
+                message = minutes_message(session, meeting)
+            notices += [Notice(MINUTES, key, username, message) for username in usernames]
     return notices
 
 

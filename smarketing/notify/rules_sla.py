@@ -24,15 +24,17 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
-from smarketing import config
+from smarketing import config, i18n
 from smarketing.demo import has_demo
 from smarketing.formatting import figure, local_time
+from smarketing.i18n import _, ngettext
 from smarketing.notify.message import Message
 from smarketing.notify.outbox import Notice
 from smarketing.notify.recipients import (
     SALES_TEAM,
     SLA_PATH,
     TEAMS_OF_SIDE,
+    language_for,
     lead_owner,
     lead_url,
     page_url,
@@ -85,11 +87,11 @@ def _who(row) -> str:
 
 def _deadline_facts(row, deadline: datetime) -> tuple[tuple[str, str], ...]:
     return (
-        ("Company", row.company or "—"),
-        ("MQL since", local_time(_aware(row.mql_at))),
-        ("Deadline", local_time(deadline)),
-        ("Owner", row.owner or NONE_LABEL),
-        ("Source", row.source or NONE_LABEL),
+        (_("Company"), row.company or "—"),
+        (_("MQL since"), local_time(_aware(row.mql_at))),
+        (_("Deadline"), local_time(deadline)),
+        (_("Owner"), row.owner or _(NONE_LABEL)),
+        (_("Source"), row.source or _(NONE_LABEL)),
     )
 
 
@@ -99,18 +101,28 @@ def deadline_soon_message(row, deadline: datetime, now: datetime) -> Message:
     minutes = max(0, round((deadline - now).total_seconds() / 60))
     name = display_name(row.first_name, row.last_name, row.id)
     at = deadline.astimezone(config.business_tz()).strftime("%H:%M")
+    after = ngettext(
+        "{n} minute after this reminder was written, at {now}",
+        "{n} minutes after this reminder was written, at {now}",
+        minutes,
+    ).format(n=figure("count", minutes), now=local_time(now))
     return Message(
         kind=DEADLINE_KIND,
-        subject=f"Contact {name} by {at}: first-contact deadline",
-        text=(
-            f"{_who(row)} became an MQL at {local_time(_aware(row.mql_at))} and has had no "
-            f"first contact yet. The SLA's deadline is **{local_time(deadline)}** ({minutes} "
-            f"minutes after this reminder was written, at {local_time(now)}). Record the "
-            "contact on the lead when it is made."
+        subject=_("Contact {name} by {time}: first-contact deadline").format(name=name, time=at),
+        text=_(
+            "{who} became an MQL at {mql_at} and has had no first contact yet. The SLA's "
+            "deadline is **{deadline}** ({after}). Record the contact on the lead when it "
+            "is made."
+        ).format(
+            who=_who(row),
+            mql_at=local_time(_aware(row.mql_at)),
+            deadline=local_time(deadline),
+            after=after,
         ),
         facts=_deadline_facts(row, deadline),
         link=lead_url(row.id),
-        link_text="Open the lead",
+        link_text=_("Open the lead"),
+        language=i18n.current(),
     )
 
 
@@ -118,18 +130,25 @@ def deadline_passed_message(row, deadline: datetime, now: datetime) -> Message:
     """The push to the sales team: an MQL past its deadline without a first contact."""
     hours = (now - deadline).total_seconds() / 3600
     name = display_name(row.first_name, row.last_name, row.id)
-    owner = md_escape(row.owner) if row.owner else "nobody (no owner)"
+    owner = md_escape(row.owner) if row.owner else _("nobody (no owner)")
     return Message(
         kind=DEADLINE_KIND,
-        subject=f"Overdue MQL: {name} was not contacted in time",
-        text=(
-            f"{_who(row)} passed its first-contact deadline ({local_time(deadline)}) "
-            f"{figure('hours', hours)} ago without a first contact. Owner: {owner}.\n\n"
-            "It is on the SLA page's list of overdue MQLs until it is contacted."
-        ),
+        subject=_("Overdue MQL: {name} was not contacted in time").format(name=name),
+        text=_(
+            "{who} passed its first-contact deadline ({deadline}) {hours} ago without a "
+            "first contact. Owner: {owner}."
+        ).format(
+            who=_who(row),
+            deadline=local_time(deadline),
+            hours=figure("hours", hours),
+            owner=owner,
+        )
+        + "\n\n"
+        + _("It is on the SLA page's list of overdue MQLs until it is contacted."),
         facts=_deadline_facts(row, deadline),
         link=lead_url(row.id),
-        link_text="Open the lead",
+        link_text=_("Open the lead"),
+        language=i18n.current(),
     )
 
 
@@ -162,22 +181,27 @@ def contact_deadline_notices(session: Session, now: datetime) -> list[Notice]:
     notices = []
     for row in _due_soon(session, now, hours):
         deadline = _aware(row.mql_at) + span
+        recipient = lead_owner(session, row.owner)
+        with i18n.language(language_for(session, recipient)):
+            message = deadline_soon_message(row, deadline, now)
         notices.append(
             Notice(
                 kind=DEADLINE_KIND,
                 subject_key=_deadline_key(row.id, deadline, "soon"),
-                recipient=lead_owner(session, row.owner),
-                message=deadline_soon_message(row, deadline, now),
+                recipient=recipient,
+                message=message,
             )
         )
     for row in overdue_leads(session, mql_from=now - span - OVERDUE_LOOKBACK, now=now, hours=hours):
         deadline = _aware(row.mql_at) + span
+        with i18n.language(language_for(session, SALES_TEAM)):
+            message = deadline_passed_message(row, deadline, now)
         notices.append(
             Notice(
                 kind=DEADLINE_KIND,
                 subject_key=_deadline_key(row.id, deadline, "passed"),
                 recipient=SALES_TEAM,
-                message=deadline_passed_message(row, deadline, now),
+                message=message,
             )
         )
     return notices
@@ -192,24 +216,43 @@ def at_risk_message(report, metric) -> Message:
     label = period.label()
     return Message(
         kind=AT_RISK_KIND,
-        subject=f"SLA at risk: {metric.label} forecast below target ({label})",
-        text=(
-            f"**{metric.label}** is heading for {figure('count', metric.forecast)} against "
-            f"a target of {figure('count', metric.target)} in {label}: "
-            f"{figure('count', metric.actual)} so far, after {period.elapsed_days} of "
-            f"{period.days} days.\n\n"
-            f"To reach the target: **{figure('decimal', metric.needed_per_day)} a day** "
-            f"for the {period.remaining_days} days left."
+        subject=_("SLA at risk: {metric} forecast below target ({period})").format(
+            metric=metric.label, period=label
+        ),
+        text=ngettext(
+            "**{metric}** is heading for {expected} against a target of {target} in "
+            "{period}: {actual} so far, after {elapsed} of {n} day.",
+            "**{metric}** is heading for {expected} against a target of {target} in "
+            "{period}: {actual} so far, after {elapsed} of {n} days.",
+            period.days,
+        ).format(
+            metric=metric.label,
+            expected=figure("count", metric.forecast),
+            target=figure("count", metric.target),
+            period=label,
+            actual=figure("count", metric.actual),
+            elapsed=figure("count", period.elapsed_days),
+            n=figure("count", period.days),
+        )
+        + "\n\n"
+        + ngettext(
+            "To reach the target: **{needed} a day** for the {n} day left.",
+            "To reach the target: **{needed} a day** for the {n} days left.",
+            period.remaining_days,
+        ).format(
+            needed=figure("decimal", metric.needed_per_day),
+            n=figure("count", period.remaining_days),
         ),
         facts=(
-            ("Period", label),
-            ("So far", figure("count", metric.actual)),
-            ("Target", figure("count", metric.target)),
-            ("Forecast", figure("count", metric.forecast)),
-            ("Needed per day", figure("decimal", metric.needed_per_day)),
+            (_("Period"), label),
+            (_("So far"), figure("count", metric.actual)),
+            (_("Target"), figure("count", metric.target)),
+            (_("Forecast"), figure("count", metric.forecast)),
+            (_("Needed per day"), figure("decimal", metric.needed_per_day)),
         ),
         link=page_url(SLA_PATH),
-        link_text="Open the SLA page",
+        link_text=_("Open the SLA page"),
+        language=i18n.current(),
     )
 
 
@@ -224,15 +267,17 @@ def sla_at_risk_notices(session: Session, now: datetime) -> list[Notice]:
         period = period_containing(kind, today)
         if period.elapsed_fraction < AT_RISK_FROM or period.remaining_days <= 0:
             continue
-        report = sla_report(session, period, now=now)
-        for metric in report.metrics:
-            if metric.kind != "count" or metric.forecast is None or metric.target is None:
-                continue
-            if metric.forecast >= metric.target:
-                continue
-            key = f"sla:{metric.key}:{period.kind.value}:{period.start.isoformat()}"
-            notices += [
-                Notice(AT_RISK_KIND, key, team, at_risk_message(report, metric))
-                for team in TEAMS_OF_SIDE.get(metric.side, ())
-            ]
+        # the teams read the app default language: the report (its labels) is read in it
+        with i18n.language(None):
+            report = sla_report(session, period, now=now)
+            for metric in report.metrics:
+                if metric.kind != "count" or metric.forecast is None or metric.target is None:
+                    continue
+                if metric.forecast >= metric.target:
+                    continue
+                key = f"sla:{metric.key}:{period.kind.value}:{period.start.isoformat()}"
+                notices += [
+                    Notice(AT_RISK_KIND, key, team, at_risk_message(report, metric))
+                    for team in TEAMS_OF_SIDE.get(metric.side, ())
+                ]
     return notices

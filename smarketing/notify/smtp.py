@@ -25,10 +25,13 @@ from email.utils import format_datetime, make_msgid, parseaddr
 
 from smarketing import config
 from smarketing.errors import InvalidInput
-from smarketing.notify.message import ChannelError, Message
+from smarketing.i18n import N_, _
+from smarketing.notify.message import ChannelError, Message, speaking
 from smarketing.notify.text import inline, md_unescape, one_line, text_blocks, web_url
 
-NOT_CONFIGURED = "SMTP is not configured: set SMARKETING_SMTP_HOST and SMARKETING_SMTP_FROM"
+NOT_CONFIGURED = N_("SMTP is not configured: set SMARKETING_SMTP_HOST and SMARKETING_SMTP_FROM")
+#: The button's words when a message names none.
+OPEN_LINK = N_("Open in Smarketing")
 _ADDRESS = re.compile(r"[^@\s<>\"(),;:\[\]\\]+@[^@\s<>\"(),;:\[\]\\]+\.[^@\s<>\"(),;:\[\]\\]+")
 _STYLE_TEXT = "font-family:Arial,Helvetica,sans-serif;font-size:14px;line-height:1.5;color:#1f2328"
 _STYLE_BUTTON = (
@@ -74,7 +77,13 @@ def _facts_html(facts: tuple[tuple[str, str], ...]) -> str:
 
 def email_html(message: Message, *, image_cid: str | None = None) -> str:
     """The HTML part: the subject as a heading, the text, the facts table, the picture
-    (``cid:`` of the related part), the link as a button and the unsubscribe line."""
+    (``cid:`` of the related part), the link as a button and the unsubscribe line (the
+    e-mail's own words in the message's language)."""
+    with speaking(message):
+        return _email_html(message, image_cid=image_cid)
+
+
+def _email_html(message: Message, *, image_cid: str | None) -> str:
     body = [
         f'<h2 style="margin:0 0 16px;font-size:18px">{html.escape(one_line(message.subject))}</h2>',
         text_html(message.text),
@@ -90,14 +99,15 @@ def email_html(message: Message, *, image_cid: str | None = None) -> str:
     if link:
         body.append(
             f'<p style="margin:8px 0 20px"><a href="{html.escape(link)}" style="{_STYLE_BUTTON}">'
-            f"{html.escape(one_line(message.link_text or 'Open in Smarketing'))}</a></p>"
+            f"{html.escape(one_line(message.link_text or _(OPEN_LINK)))}</a></p>"
         )
     unsubscribe = web_url(message.unsubscribe)
     if unsubscribe:
+        because = html.escape(_("You get this because of your notification settings."))
+        change = html.escape(_("Change or stop these notifications"))
         body.append(
-            '<p style="margin:24px 0 0;font-size:12px;color:#59636e">You get this because of '
-            f'your notification settings. <a href="{html.escape(unsubscribe)}" '
-            'style="color:#59636e">Change or stop these notifications</a>.</p>'
+            f'<p style="margin:24px 0 0;font-size:12px;color:#59636e">{because} '
+            f'<a href="{html.escape(unsubscribe)}" style="color:#59636e">{change}</a>.</p>'
         )
     inner = "\n".join(part for part in body if part)
     return (
@@ -108,18 +118,23 @@ def email_html(message: Message, *, image_cid: str | None = None) -> str:
 
 def email_text(message: Message) -> str:
     """The plain-text part: the text, the facts as ``label: value`` lines, the link and the
-    unsubscribe address."""
+    unsubscribe address (the e-mail's own words in the message's language)."""
+    with speaking(message):
+        return _email_text(message)
+
+
+def _email_text(message: Message) -> str:
     parts = [md_unescape(message.text or "").strip()]
     if message.facts:
         parts.append("\n".join(f"{label}: {value}" for label, value in message.facts))
     link = web_url(message.link)
     if link:
-        parts.append(f"{one_line(message.link_text or 'Open in Smarketing')}: {link}")
+        parts.append(f"{one_line(message.link_text or _(OPEN_LINK))}: {link}")
     if message.image_png and message.image_alt:
-        parts.append(f"(Picture: {one_line(message.image_alt)})")
+        parts.append(_("(Picture: {description})").format(description=one_line(message.image_alt)))
     unsubscribe = web_url(message.unsubscribe)
     if unsubscribe:
-        parts.append(f"Change or stop these notifications: {unsubscribe}")
+        parts.append(f"{_('Change or stop these notifications')}: {unsubscribe}")
     return "\n\n".join(part for part in parts if part) + "\n"
 
 
@@ -128,7 +143,9 @@ def checked_address(address: str) -> str:
     one plain address."""
     address = (address or "").strip()
     if not _ADDRESS.fullmatch(address):
-        raise ChannelError(f"{address!r} is not an e-mail address", retry=False)
+        raise ChannelError(
+            _("{address} is not an e-mail address").format(address=repr(address)), retry=False
+        )
     return address
 
 
@@ -177,44 +194,70 @@ def _smtp_error(exc: Exception, where: str, step: str) -> ChannelError:
         codes = [(code, text) for code, text in exc.recipients.values()]
         said = "; ".join(_reply(code, text) for code, text in codes)
         temporary = all(400 <= code < 500 for code, _ in codes)
-        return ChannelError(f"{where} refused the recipient: {said}", retry=temporary)
+        return ChannelError(
+            _("{where} refused the recipient: {said}").format(where=where, said=said),
+            retry=temporary,
+        )
     if isinstance(exc, smtplib.SMTPResponseException):
         said = _reply(exc.smtp_code, exc.smtp_error)
         temporary = not 500 <= exc.smtp_code < 600
         if isinstance(exc, smtplib.SMTPAuthenticationError):
             return ChannelError(
-                f"{where} refused the login of SMARKETING_SMTP_USER: {said}", retry=temporary
+                _("{where} refused the login of SMARKETING_SMTP_USER: {said}").format(
+                    where=where, said=said
+                ),
+                retry=temporary,
             )
-        return ChannelError(f"{where} refused the message at {step}: {said}", retry=temporary)
+        return ChannelError(
+            _("{where} refused the message at {step}: {said}").format(
+                where=where, step=step, said=said
+            ),
+            retry=temporary,
+        )
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         hint = {
-            "STARTTLS": " (set SMARKETING_SMTP_SECURITY=ssl or none)",
-            "login": (
-                " (the server offers no login on this connection: it may want "
+            "STARTTLS": _("(set SMARKETING_SMTP_SECURITY=ssl or none)"),
+            "login": _(
+                "(the server offers no login on this connection: it may want "
                 "SMARKETING_SMTP_SECURITY=starttls, or none is needed: unset SMARKETING_SMTP_USER)"
             ),
-        }.get(step, "")
-        return ChannelError(f"{where} does not support {step}{hint}", retry=False)
+        }.get(step)
+        said = _("{where} does not support {step}").format(where=where, step=step)
+        return ChannelError(said + (f" {hint}" if hint else ""), retry=False)
     if isinstance(exc, smtplib.SMTPServerDisconnected):
-        return ChannelError(f"{where} closed the connection at {step}", retry=True)
+        return ChannelError(
+            _("{where} closed the connection at {step}").format(where=where, step=step),
+            retry=True,
+        )
     if isinstance(exc, smtplib.SMTPException):
-        return ChannelError(f"{where} failed at {step}: {exc}", retry=False)
+        return ChannelError(
+            _("{where} failed at {step}: {error}").format(where=where, step=step, error=exc),
+            retry=False,
+        )
     if isinstance(exc, ssl.SSLCertVerificationError):
         return ChannelError(
-            f"{where}: its TLS certificate could not be verified ({exc.verify_message}); "
-            "give the CA bundle that signs it in SSL_CERT_FILE",
+            _(
+                "{where}: its TLS certificate could not be verified ({reason}); give the CA "
+                "bundle that signs it in SSL_CERT_FILE"
+            ).format(where=where, reason=exc.verify_message),
             retry=False,
         )
     if isinstance(exc, ssl.SSLError):
         return ChannelError(
-            f"{where}: TLS failed at {step} ({exc.reason or exc}); check "
-            "SMARKETING_SMTP_SECURITY and SMARKETING_SMTP_PORT (ssl: usually 465, "
-            "starttls: 587)",
+            _(
+                "{where}: TLS failed at {step} ({reason}); check SMARKETING_SMTP_SECURITY and "
+                "SMARKETING_SMTP_PORT (ssl: usually 465, starttls: 587)"
+            ).format(where=where, step=step, reason=exc.reason or exc),
             retry=False,
         )
     if isinstance(exc, TimeoutError):
-        return ChannelError(f"{where} did not answer in time at {step}", retry=True)
-    return ChannelError(f"{where} could not be reached: {exc}", retry=True)
+        return ChannelError(
+            _("{where} did not answer in time at {step}").format(where=where, step=step),
+            retry=True,
+        )
+    return ChannelError(
+        _("{where} could not be reached: {error}").format(where=where, error=exc), retry=True
+    )
 
 
 def send_email(
@@ -228,9 +271,9 @@ def send_email(
     except InvalidInput as exc:
         raise ChannelError(str(exc), retry=False) from exc
     if settings is None:
-        raise ChannelError(NOT_CONFIGURED, retry=False)
+        raise ChannelError(_(NOT_CONFIGURED), retry=False)
     email = email_message(message, address, sender=settings.sender, now=now or datetime.now(UTC))
-    where = f"the SMTP server {settings.host}:{settings.port}"
+    where = _("the SMTP server {host}:{port}").format(host=settings.host, port=settings.port)
     context = ssl.create_default_context()
     step = "connect"
     try:

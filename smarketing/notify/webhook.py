@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from smarketing import config
 from smarketing.auth.tokens import signature
+from smarketing.i18n import _
 from smarketing.notify.message import Message
 from smarketing.notify.posting import json_body, post_json
 from smarketing.notify.text import one_line, web_url
@@ -53,7 +54,7 @@ def send_webhook(
     post_json(
         address,
         body,
-        what="the webhook",
+        what=_("the webhook"),
         timeout=timeout,
         now=now,
         headers=signed_headers(body, now=now, secret=config.webhook_secret()),

@@ -454,3 +454,44 @@ def test_the_minutes_email_carries_the_markdown_and_the_link(story, engine, smtp
     assert stored.strip() in plain
     assert "## Actions review" in plain and "Fix the round-robin routing" in plain
     assert f"Open the minutes: {PUBLIC}/meeting_mode?meeting={w46}" in plain
+
+
+# --- each attendee's language ------------------------------------------------------------------
+
+
+def test_the_pre_read_and_the_minutes_are_written_in_each_attendees_language(story, engine):
+    """Maria reads Norwegian bokmål (her saved language), Sam and Kari the app default
+    (English in the suite): one pre-read built per language, Maria's in Norwegian with
+    Norwegian dates — the picture drawn in it too."""
+    from smarketing.auth import users
+
+    w46, _w47 = story
+    with Session(engine) as s:
+        users.set_language(s, actor=MARIA, username="maria", language="nb")
+    notices = notices_of(engine, pre_read_rule, IN_WINDOW)
+    assert [n.recipient for n in notices] == ["maria", "sam", "kari"]
+    norsk, english = notices[0].message, notices[1].message
+    assert notices[2].message is english  # one message per language
+    assert english.subject == "Pre-read: Weekly smarketing — week 48 · Mon 23 Nov 2026"
+    assert norsk.language == "nb" and norsk.image_png is not None
+    assert norsk.subject == "Forhåndslesing: Weekly smarketing — week 48 · man. 23. nov. 2026"
+    assert "mandag 23. november 2026, 09:00 (Europe/Oslo)." in norsk.text
+    assert "**Åpne tiltak** (2, 1 på overtid), de på overtid først" in norsk.text
+    assert (
+        "- **På overtid** · Fix the round-robin routing — Sam Solberg, frist 20. nov. 2026"
+    ) in norsk.text
+    facts = dict(norsk.facts)
+    assert facts["Deltakere"] == "Maria Moe, Sam Solberg, Kari Nilsen, Olav Olsen, Gina (gjest)"
+    assert facts["Åpne tiltak"] == "2 (1 på overtid)"
+    assert facts["Resultattavle"] == "talt til og med søndag 22. november 2026"
+    assert norsk.link_text == "Åpne møtet"
+
+    minutes = notices_of(engine, minutes_rule, CLOSED_AT + timedelta(minutes=1))
+    assert [n.recipient for n in minutes] == ["maria", "sam"]
+    norsk, english = minutes[0].message, minutes[1].message
+    assert norsk.subject == "Referat: Weekly smarketing — week 47"
+    assert dict(norsk.facts)["Dato"] == "mandag 16. november 2026"
+    assert norsk.link_text == "Åpne referatet"
+    assert english.subject == "Minutes: Weekly smarketing — week 47"
+    with Session(engine) as s:
+        assert english.text == s.get(Meeting, w46).minutes  # as written at close, in English

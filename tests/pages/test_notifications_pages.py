@@ -12,13 +12,14 @@ from datetime import time
 import pytest
 from sqlmodel import Session, select
 
+from smarketing import i18n
 from smarketing.auth.permissions import Actor
 from smarketing.errors import PermissionDenied
 from smarketing.notify import outbox, preferences
 from smarketing.notify.message import ChannelError, Message
 from smarketing.store.models import Notification, NotifyPreference, TeamChannel
 from tests.conftest import NOW
-from tests.pages.conftest import as_shown, logged_in, texts
+from tests.pages.conftest import as_shown, logged_in, shown_strings, texts, untranslated
 
 MINE = "app_pages/notifications.py"
 ADMIN = "app_pages/admin_notifications.py"
@@ -173,3 +174,72 @@ def test_a_refused_test_says_why(people, app_env, channels):
     assert "The test did not go out: 550 mailbox unknown." in texts(at)
     with Session(app_env) as s:
         assert s.exec(select(Notification)).all() == []  # a test is not queued
+
+
+# --- in Norwegian bokmål ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def norsk():
+    """The test speaks Norwegian too: AppTest writes a chosen option through the widget's
+    format_func in the test's own thread (a selectbox's value is its label)."""
+    with i18n.language("nb"):
+        yield
+
+
+@pytest.mark.parametrize("username", list(EXTRA))
+def test_my_notifications_in_norwegian_for_each_role(people, app_env, username, norsk):
+    at = logged_in(username, people[username], language="nb")
+    at.switch_page(MINE).run()
+    assert not at.exception
+    assert untranslated(at) == []
+    shown = shown_strings(at)
+    assert "Mine varsler" in shown
+    assert "Hvor de går" in shown
+    assert "Meldingene dine går med **E-post** til " + f"`{username}@example.com`." in shown
+    assert "Møtereferat" in at.multiselect(key="notify_kinds").options
+    assert "Dette er standardvalgene for rollene dine" in texts(at)
+    assert at.checkbox(key="notify_quiet_on").label == "Stilletid"
+    # saving in Norwegian says so in Norwegian; the values stay the machine's
+    at.multiselect(key="notify_kinds").set_value(["minutes"])
+    at.button(key="FormSubmitter:notify_prefs-Lagre").click().run()
+    assert not at.exception
+    assert "Varselinnstillingene dine er lagret." in texts(at)
+    assert "Ditt eget valg gjelder." in texts(at)
+    assert untranslated(at) == []
+    with Session(app_env) as s:
+        assert s.get(NotifyPreference, username).kinds == "minutes"
+
+
+def test_a_bad_address_is_refused_in_norwegian(people, app_env, norsk):
+    at = logged_in("sam", ["sales"], language="nb")
+    at.switch_page(MINE).run()
+    at.selectbox(key="notify_channel").select("teams")
+    at.text_input(key="notify_address").input("my teams channel")
+    at.button(key="FormSubmitter:notify_prefs-Lagre").click().run()
+    assert "må være en https://-URL" in texts(at)
+    assert untranslated(at) == []
+
+
+def test_the_admin_page_in_norwegian(people, app_env, channels, norsk):
+    queue_three(app_env)
+    at = logged_in("ada", ["admin"], language="nb")
+    at.switch_page(ADMIN).run()
+    assert not at.exception
+    assert untranslated(at) == []
+    assert [m.label for m in at.metric] == ["Sendt", "Feilet", "Venter", "Utsatt (stilletid)",
+                                            "Hoppet over (valgt bort)"]  # fmt: skip
+    shown = as_shown(at.dataframe[0])
+    assert list(shown.columns[:4]) == ["#", "Status", "Til", "Type"]
+    failed = shown[shown["Status"] == "Feilet"].iloc[0]
+    assert failed["Type"] == "Varm lead"
+    strings = shown_strings(at)
+    assert "Varsler" in strings and "Teamkanaler" in strings
+    assert "**Salg** (`team:sales`)" in strings
+    at.selectbox(key="notify_team_sales_channel").select("email")
+    at.text_input(key="notify_team_sales_address").input("salg@example.com")
+    at.button(key="notify_team_sales_save").click().run()
+    assert "Kanalen til salg-teamet er lagret." in texts(at)
+    at.button(key="notify_team_sales_test").click().run()
+    assert "Test sendt til salg@example.com: 250 OK" in texts(at)
+    assert untranslated(at) == []
