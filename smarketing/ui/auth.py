@@ -260,6 +260,13 @@ def _log_out(engine: Engine, info: dict) -> None:
         sessions.log_out(s, st.session_state.pop(SESSION, None), info["username"], utcnow())
 
 
+def _save_language(engine: Engine, actor: Actor, code: str) -> None:
+    """The switch's choice saved as the user's, while this tab's login session is open (a
+    callback runs before the gate checks the session of its run)."""
+    if session_is_open(engine, actor.username):
+        language.saved_choice(engine, actor, code)
+
+
 def session_is_open(engine: Engine, username: str) -> bool:
     """True while this tab is logged in as ``username`` and its login session is open.
 
@@ -305,7 +312,7 @@ def gate(engine: Engine) -> Actor:
     language.chosen_after_login(engine, actor)
     with st.sidebar:
         st.markdown(f"**{safe(known[username]['name'])}**  \n{', '.join(roles)}")
-        language.switch(engine, actor)
+        language.switch(save=lambda code: _save_language(engine, actor, code))
         authenticator.logout(
             _("Log out"),
             location="sidebar",

@@ -4,6 +4,8 @@ login page, else the app default (``SMARKETING_LANGUAGE``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 from sqlalchemy.engine import Engine
 
@@ -55,27 +57,29 @@ def chosen_after_login(engine: Engine, actor: Actor) -> str:
     return code
 
 
-def _switched(key: str, engine: Engine | None, actor: Actor | None) -> None:
+def _switched(key: str, save: Callable[[str], None] | None) -> None:
     code = st.session_state.get(key)
     if code not in i18n.LANGUAGES:  # the control deselected: keep the language
         return
     st.session_state[KEY] = code
     st.query_params.pop("lang", None)  # the tab's choice from now on, not the link's
-    if engine is None or actor is None:
-        return
-    from smarketing.ui import auth  # the gate imports this module before it is used
-
-    if auth.session_is_open(engine, actor.username):
-        with session(engine) as s:
-            users.set_language(s, actor=actor, username=actor.username, language=code)
-        st.session_state[SAVED] = (actor.username, code)
+    if save is not None:
+        save(code)
 
 
-def switch(engine: Engine | None = None, actor: Actor | None = None) -> None:
-    """The language switch (each language in its own name). Logged in (``actor``), the
-    choice is saved as the user's language, for every tab, device and message; on the login
-    page it holds for this tab."""
-    key = SWITCH if actor is not None else SWITCH + "_login"
+def saved_choice(engine: Engine, actor: Actor, code: str) -> None:
+    """Save ``code`` as the actor's language (the switch's, once the gate has checked that
+    this tab's login session is still open)."""
+    with session(engine) as s:
+        users.set_language(s, actor=actor, username=actor.username, language=code)
+    st.session_state[SAVED] = (actor.username, code)
+
+
+def switch(save: Callable[[str], None] | None = None) -> None:
+    """The language switch (each language in its own name). Logged in, ``save`` keeps the
+    choice as the user's language, for every tab, device and message; on the login page it
+    holds for this tab."""
+    key = SWITCH if save is not None else SWITCH + "_login"
     st.session_state[key] = i18n.current()
     st.segmented_control(
         "Språk · Language",
@@ -83,6 +87,6 @@ def switch(engine: Engine | None = None, actor: Actor | None = None) -> None:
         format_func=i18n.NAMES.get,
         key=key,
         on_change=_switched,
-        args=(key, engine, actor),
+        args=(key, save),
         label_visibility="collapsed",
     )
