@@ -246,37 +246,45 @@ def local_time(moment: datetime | None, empty: str = "—") -> str:
     return format_datetime(local, "EEE d. MMM y HH:mm", locale=i18n.current())
 
 
+def _date(value: date, english: str, pattern: str) -> str:
+    """``value`` by the strftime ``english`` in English, else by Babel's (CLDR) ``pattern``
+    in the language speaking."""
+    code = i18n.current()
+    if code == "en":
+        return value.strftime(english)
+    from babel.dates import format_date
+
+    return format_date(value, pattern, locale=code)
+
+
 def day(value: date | None, *, weekday: bool = False, empty: str = EMPTY) -> str:
     """A day: '06 Dec 2026' (nb '6. des. 2026'); ``weekday``: 'Sun 06 Dec 2026'
     ('søn. 6. des. 2026')."""
     if value is None or is_empty(value):
         return empty
-    code = i18n.current()
-    if code == "en":
-        return value.strftime("%a %d %b %Y" if weekday else "%d %b %Y")
-    from babel.dates import format_date
+    if weekday:
+        return _date(value, "%a %d %b %Y", "EEE d. MMM y")
+    return _date(value, "%d %b %Y", "d. MMM y")
 
-    return format_date(value, "EEE d. MMM y" if weekday else "d. MMM y", locale=code)
+
+def long_day(value: date) -> str:
+    """A day written out: 'Monday 7 December 2026' (nb 'mandag 7. desember 2026')."""
+    return _date(value, f"%A {value.day} %B %Y", "EEEE d. MMMM y")
+
+
+def weekday(value: date) -> str:
+    """The day of the week, short: 'Mon' (nb 'man.')."""
+    return _date(value, "%a", "EEE")
 
 
 def short_day(value: date) -> str:
     """A day without the year, for axes and lists: '06 Dec' (nb '6. des.')."""
-    code = i18n.current()
-    if code == "en":
-        return value.strftime("%d %b")
-    from babel.dates import format_date
-
-    return format_date(value, "d. MMM", locale=code)
+    return _date(value, "%d %b", "d. MMM")
 
 
 def month(value: date, *, short: bool = False) -> str:
     """A month: 'December 2026' (nb 'desember 2026'); ``short``: 'Dec 2026' ('des. 2026')."""
-    code = i18n.current()
-    if code == "en":
-        return value.strftime("%b %Y" if short else "%B %Y")
-    from babel.dates import format_date
-
-    return format_date(value, "MMM y" if short else "LLLL y", locale=code)
+    return _date(value, "%b %Y", "MMM y") if short else _date(value, "%B %Y", "LLLL y")
 
 
 def week(value: date) -> str:

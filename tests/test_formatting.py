@@ -198,3 +198,13 @@ def test_the_vega_locale_carries_the_norwegian_symbols():
         assert NBSP + "%" in fmt.vega_percent()
     with i18n.language("en"):
         assert fmt.vega_locale()["number"]["decimal"] == "."
+
+
+def test_long_days_and_weekdays_in_each_language():
+    monday = date(2026, 12, 7)
+    with i18n.language("en"):
+        assert fmt.long_day(monday) == "Monday 7 December 2026"
+        assert fmt.weekday(monday) == "Mon"
+    with i18n.language("nb"):
+        assert fmt.long_day(monday) == "mandag 7. desember 2026"
+        assert fmt.weekday(monday) == "man."

@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import Session
 
-from smarketing import charts, config, i18n
+from smarketing import charts, config, formatting, i18n
 from smarketing.auth.people import display_names
 from smarketing.formatting import count, figure
 from smarketing.i18n import N_, _, ngettext
@@ -75,40 +75,10 @@ def meeting_url(meeting_id: int) -> str | None:
     return f"{base}{MEETING_PATH}?meeting={meeting_id}" if base else None
 
 
-def day_text(day: date) -> str:
-    """'Monday 7 December 2026' (nb 'mandag 7. desember 2026')."""
-    code = i18n.current()
-    if code == "en":
-        return f"{day:%A} {day.day} {day:%B %Y}"
-    from babel.dates import format_date
-
-    return format_date(day, "EEEE d. MMMM y", locale=code)
-
-
-def _short_day(day: date) -> str:
-    """'7 Dec 2026' (nb '7. des. 2026')."""
-    code = i18n.current()
-    if code == "en":
-        return f"{day.day} {day:%b %Y}"
-    from babel.dates import format_date
-
-    return format_date(day, "d. MMM y", locale=code)
-
-
-def _weekday(day: date) -> str:
-    """'Mon' (nb 'man.')."""
-    code = i18n.current()
-    if code == "en":
-        return f"{day:%a}"
-    from babel.dates import format_date
-
-    return format_date(day, "EEE", locale=code)
-
-
 def when_text(meeting: Meeting) -> str:
     """'Monday 7 December 2026, 09:00 (Europe/Oslo)'."""
     local = meeting_start(meeting).astimezone(config.business_tz())
-    return f"{day_text(meeting.held_on)}, {local:%H:%M} ({config.timezone_name()})"
+    return f"{formatting.long_day(meeting.held_on)}, {local:%H:%M} ({config.timezone_name()})"
 
 
 # --- the scorecard picture ---------------------------------------------------------------------
@@ -298,7 +268,7 @@ def action_lines(session: Session, meeting: Meeting, actions: list) -> list[str]
         line += _("{title} — {owner}, due {day}").format(
             title=" ".join(a.title.split()),
             owner=names.get(a.owner, a.owner),
-            day=_short_day(a.due_date),
+            day=formatting.day(a.due_date),
         )
         if a.carried_over:
             line += " " + _("(carried over {n}×)").format(n=count(a.carried_over))
@@ -373,8 +343,8 @@ def pre_read_message(
         kind="pre_read",
         subject=_("Pre-read: {title} · {weekday} {day}").format(
             title=meeting.title,
-            weekday=_weekday(meeting.held_on),
-            day=_short_day(meeting.held_on),
+            weekday=formatting.weekday(meeting.held_on),
+            day=formatting.day(meeting.held_on),
         ),
         text="\n\n".join(parts),
         facts=(
@@ -388,7 +358,10 @@ def pre_read_message(
             ),
             (_("Off track or at risk"), metrics.format(n=count(len(challenged)))),
             # the last fact: the e-mail shows the picture right under the facts
-            (_("Scorecard"), _("counted up to and including {day}").format(day=day_text(day))),
+            (
+                _("Scorecard"),
+                _("counted up to and including {day}").format(day=formatting.long_day(day)),
+            ),
         ),
         link=link,
         link_text=_("Open the meeting") if link else None,

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from smarketing import i18n
+from smarketing import formatting, i18n
 from smarketing.i18n import _
 from smarketing.meetings.minutes import minutes_markdown
 from smarketing.meetings.records import attendees_of
@@ -122,7 +122,7 @@ def minutes_message(session: Session, meeting: Meeting) -> Message:
     language speaking, with the link to the meeting."""
     text = minutes_markdown(session, meeting.id)
     link = pre_read.meeting_url(meeting.id)
-    facts = [(_("Meeting"), meeting.title), (_("Date"), pre_read.day_text(meeting.held_on))]
+    facts = [(_("Meeting"), meeting.title), (_("Date"), formatting.long_day(meeting.held_on))]
     return Message(
         kind="minutes",
         subject=_("Minutes: {title}").format(title=meeting.title),
