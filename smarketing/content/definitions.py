@@ -22,14 +22,12 @@ from smarketing import formatting
 from smarketing.auth import audit
 from smarketing.auth.permissions import Actor, allowed, require
 from smarketing.errors import InvalidInput, NotFound, PermissionDenied
-from smarketing.i18n import N_, _
+from smarketing.i18n import _, pgettext
 from smarketing.store.adoption import adopt_all
 from smarketing.store.db import bump_data_version
 from smarketing.store.models import Definition, Team
 
 TEAMS = tuple(t.value for t in Team)
-#: Each owner team as people read it (the stored value stays English: ``_(TEAM_LABELS[t])``).
-TEAM_LABELS = {"marketing": N_("marketing"), "sales": N_("sales"), "both": N_("both teams")}
 CATEGORIES = ("stage", "term")
 TERM_MAX = 200
 BODY_MAX = 20_000
@@ -231,8 +229,14 @@ def save_definition(
 
 
 def team_label(team: str) -> str:
-    """An owner team as people read it, in the language speaking ('both teams')."""
-    return _(TEAM_LABELS[team]) if team in TEAM_LABELS else team
+    """An owner team (a stored value, English) as people read it, in the language speaking:
+    'marketing', 'sales', 'both teams' (the context tells a team from a role's name)."""
+    labels = {
+        "marketing": pgettext("owner team", "marketing"),
+        "sales": pgettext("owner team", "sales"),
+        "both": pgettext("owner team", "both teams"),
+    }
+    return labels.get(team, team)
 
 
 def _team(owner_team: str) -> str:

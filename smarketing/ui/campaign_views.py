@@ -314,9 +314,17 @@ def _editor(engine: Engine, actor: Actor, campaign_id: int | None, d: dict) -> N
         }
         c4, c5, c6 = st.columns(3)
         values["start_date"] = c4.date_input(
-            _("Start"), value=d.get("start_date"), key=f"cp_start_{key}"
+            _("Start"),
+            value=d.get("start_date"),
+            format=widgets.date_input_format(),
+            key=f"cp_start_{key}",
         )
-        values["end_date"] = c5.date_input(_("End"), value=d.get("end_date"), key=f"cp_end_{key}")
+        values["end_date"] = c5.date_input(
+            _("End"),
+            value=d.get("end_date"),
+            format=widgets.date_input_format(),
+            key=f"cp_end_{key}",
+        )
         values["lead_target"] = c6.number_input(
             _("Lead target"),
             min_value=0,

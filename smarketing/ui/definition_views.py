@@ -80,7 +80,7 @@ def _rule(engine: Engine, d: Definition, as_of: date) -> None:
         engine, config.database_url(), data_version(engine), d.rule, month.start, as_of
     )
     if count.leads is None:
-        unknown = ", ".join(f"“{safe(c)}”" for c in count.parsed.unknown)
+        unknown = ", ".join(_("“{clause}”").format(clause=safe(c)) for c in count.parsed.unknown)
         st.caption(_("Not measurable from CRM data: {clauses}.").format(clauses=unknown))
         return
     share = f" ({formatting.percent(count.meeting / count.leads)})" if count.leads else ""
@@ -238,7 +238,10 @@ def _form(engine: Engine, actor: Actor, d: Definition | None, as_of: date | None
         )
         c1, c2 = st.columns(2)
         agreed_on = c1.date_input(
-            _("Agreed on"), value=(d.agreed_on if d else None) or as_of, key=f"def_on_{key}"
+            _("Agreed on"),
+            value=(d.agreed_on if d else None) or as_of,
+            format=widgets.date_input_format(),
+            key=f"def_on_{key}",
         )
         agreed_by = c2.text_input(
             _("Agreed by"), value=d.agreed_by if d else "", key=f"def_by_{key}", max_chars=300

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import config
+from smarketing import config, i18n
 from smarketing.auth import people
 from smarketing.errors import SmarketingError
 from smarketing.formatting import count, day, is_empty, local_time, percent
@@ -29,6 +29,12 @@ def demo_banner(is_demo: bool, *, compact: bool = False) -> None:
             _("**Demo data** — a generated company, not yours, until your first CRM import."),
             icon=":material/science:",
         )
+
+
+def date_input_format() -> str:
+    """The ``format=`` of ``st.date_input`` in the language speaking: '2026/12/06' in
+    English, '06.12.2026' in Norwegian."""
+    return "YYYY/MM/DD" if i18n.current() == "en" else "DD.MM.YYYY"
 
 
 def person(engine: Engine, username: str | None) -> str:
