@@ -3,15 +3,17 @@ funnel and the leads still waiting for a first contact."""
 
 import streamlit as st
 
+from smarketing.formatting import count
+from smarketing.i18n import _
 from smarketing.ui import campaign_views, frame
 
 engine = frame.engine()
 actor = frame.actor()
 as_of = frame.as_of()
 
-st.title("Campaigns")
+st.title(_("Campaigns"))
 listed = campaign_views.campaign_list(engine, actor, as_of)
-with st.expander(f"All campaigns · {len(listed)}", icon=":material/list:"):
+with st.expander(_("All campaigns · {n}").format(n=count(len(listed))), icon=":material/list:"):
     campaign_views.overview_table(listed)
 campaign_id = campaign_views.pick(listed)
 content = campaign_views.brief_for(engine, actor, campaign_id) if campaign_id else None

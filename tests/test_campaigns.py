@@ -29,7 +29,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from smarketing import demo
+from smarketing import demo, i18n
 from smarketing.auth.permissions import Actor
 from smarketing.content.campaign_funnel import WAITING_COLUMNS, campaign_funnel, waiting_for_contact
 from smarketing.content.campaigns import (
@@ -579,3 +579,33 @@ def test_the_demo_company_lists_its_two_active_campaigns_first(engine):
         assert len(waiting_for_contact(s, str(frame.loc[0, "name"]), now=DEMO_NOW)) <= 50
         # a campaign edited by nobody yet: the draft equals the published version
         assert all(frame["brief_status"] == "published")
+
+
+# --- in Norwegian -------------------------------------------------------------------------
+
+
+def test_the_export_and_the_refusals_in_norwegian(session, published):
+    brief = brief_for(session, published.id, actor=SAM)
+    with i18n.language("nb"):
+        text = brief_markdown(brief["published"])
+        with pytest.raises(InvalidInput) as refused:
+            publish_brief(session, actor=MIA, campaign_id=published.id)
+        assert str(refused.value) == (
+            "versjon 1 av 'Webinar' sier allerede akkurat dette: endre utkastet før du "
+            "publiserer igjen"
+        )
+        with pytest.raises(InvalidInput, match=r"^Sluttdatoen 2026-10-01 er før startdatoen"):
+            save_draft(
+                session, actor=MIA, campaign_id=published.id, fields={"end_date": "2026-10-01"}
+            )
+    assert text.startswith("# Kampanjebrief: Webinar\n")
+    for expected in (
+        "- **Kanal:** Webinar",
+        "- **Datoer:** 1. nov. 2026 – 15. des. 2026",
+        "- **Brief:** versjon 1, publisert av mia man. 2. nov. 2026 09:00 (Europe/Oslo)",
+        "\n## Hovedbudskap\n",
+        "\n## Oppfordring til handling for salg\n",
+    ):
+        assert expected in text, expected
+    # what people typed keeps its language
+    assert f"\n{BRIEF['key_message']}\n" in text

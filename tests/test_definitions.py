@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from smarketing import demo
+from smarketing import demo, i18n
 from smarketing.auth.permissions import Actor
 from smarketing.content import definitions, rules
 from smarketing.content.definitions import save_definition
@@ -576,3 +576,26 @@ def test_an_edit_of_a_demo_definition_is_a_person_s_version(engine, session):
     )
     assert (row.version, row.is_demo, row.category) == (3, False, "term")
     assert isinstance(row.created_at, datetime)
+
+
+# --- in Norwegian -------------------------------------------------------------------------
+
+
+def test_the_messages_in_norwegian(session):
+    save(session)
+    with i18n.language("nb"):
+        with pytest.raises(InvalidInput) as refused:
+            save(session, key="webinar_lead")
+        assert str(refused.value) == (
+            "ingenting er endret i «Webinar lead»: endre teksten, regelen, eierteamet eller "
+            "avtalen før du lagrer en ny versjon"
+        )
+        with pytest.raises(InvalidInput, match="gi begrepet et navn; teksten er 20\u00a0001 tegn"):
+            save(session, term=" ", body="b" * 20_001)
+        assert definitions.team_label("both") == "begge team"
+        assert parse_rule("score >= 60 and company e-mail").clauses[0].label == "score ≥ 60"
+        assert parse_rule("company e-mail").clauses[0].label == (
+            "firma-e-post (ikke et gratis e-postdomene)"
+        )
+    # the stored value stays English; an English run reads English
+    assert definitions.team_label("both") == "both teams"

@@ -26,6 +26,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
+from smarketing import i18n
 from smarketing.auth.permissions import Actor
 from smarketing.content.personas import (
     PERFORMANCE_COLUMNS,
@@ -345,3 +346,20 @@ def test_persona_performance_this_quarter_against_last(session, dataset):
 def test_persona_performance_without_leads_is_an_empty_frame(session, maria):
     perf = persona_performance(session, as_of=AS_OF)
     assert perf.empty and list(perf.columns) == PERFORMANCE_COLUMNS
+
+
+def test_the_refusals_in_norwegian(session, dataset):
+    maria = dataset["maria"]
+    with i18n.language("nb"):
+        with pytest.raises(InvalidInput) as refused:
+            save_persona(session, actor=MIA, persona_id=maria.id, fields={"name": "Maria M"})
+        assert str(refused.value).startswith(
+            "Navn: 6 leads bruker personanavnet 'Maria', så det kan ikke bli 'Maria M' (de "
+            "ville miste kortet sitt). Arkiver 'Maria'"
+        )
+        with pytest.raises(InvalidInput, match=r"^Navnet er tomt: gi personaen et navn"):
+            save_persona(session, actor=MIA, persona_id=None, fields={"name": " "})
+        with pytest.raises(InvalidInput, match=r"^Rolle er 201 tegn langt; høyst 200 er tillatt"):
+            save_persona(
+                session, actor=MIA, persona_id=None, fields={"name": "Iris", "role": "r" * 201}
+            )

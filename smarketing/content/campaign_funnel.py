@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from smarketing import config
 from smarketing.errors import InvalidInput
+from smarketing.i18n import _
 from smarketing.quality.leads import NONE_LABEL, display_name
 from smarketing.sla.agreements import agreement_for
 from smarketing.sla.coverage import coverage
@@ -183,7 +184,9 @@ def waiting_for_contact(
     the MQL's day), past_deadline (hours_waiting > response_hours).
     """
     if not 1 <= limit <= MAX_WAITING:
-        raise InvalidInput(f"show 1 to {MAX_WAITING} waiting leads (got {limit})")
+        raise InvalidInput(
+            _("show 1 to {most} waiting leads (got {limit})").format(most=MAX_WAITING, limit=limit)
+        )
     t = Lead.__table__.c
     segments = _deadline_segments(session)
     contacted = and_(contacted_after_mql(t), t.first_contact_at <= now)  # as leads.py

@@ -22,11 +22,13 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from smarketing import config
+from smarketing import config, formatting, i18n
 from smarketing.auth import audit
 from smarketing.auth.permissions import Actor, allowed, require
 from smarketing.content.personas import persona_by_name
 from smarketing.errors import InvalidInput, NotFound
+from smarketing.formatting import count
+from smarketing.i18n import N_, _, ngettext
 from smarketing.store.adoption import adopt, adopt_all
 from smarketing.store.db import bump_data_version
 from smarketing.store.models import (
@@ -38,28 +40,33 @@ from smarketing.store.models import (
     utcnow,
 )
 
-#: The brief's text fields, in reading order, with their labels.
+#: The brief's text fields, in reading order, with their labels (English message ids,
+#: ``N_``: show them as ``_(label)``; ``changes_since`` returns them untranslated too).
 BRIEF_FIELDS: list[tuple[str, str]] = [
-    ("goal", "Goal"),
-    ("offer", "Offer"),
-    ("key_message", "Key message"),
-    ("talking_points", "Talking points"),
-    ("objections", "Objections and answers"),
-    ("timeline", "Timeline"),
-    ("links", "Links"),
-    ("sales_cta", "Call to action for sales"),
+    ("goal", N_("Goal")),
+    ("offer", N_("Offer")),
+    ("key_message", N_("Key message")),
+    ("talking_points", N_("Talking points")),
+    ("objections", N_("Objections and answers")),
+    ("timeline", N_("Timeline")),
+    ("links", N_("Links")),
+    ("sales_cta", N_("Call to action for sales")),
 ]
 #: The campaign facts frozen with every published version, with their labels.
 HEADER_FIELDS: list[tuple[str, str]] = [
-    ("name", "Campaign name"),
-    ("persona", "Persona"),
-    ("start_date", "Start date"),
-    ("end_date", "End date"),
+    ("name", N_("Campaign name")),
+    ("persona", N_("Persona")),
+    ("start_date", N_("Start date")),
+    ("end_date", N_("End date")),
 ]
 #: What a published version holds (and ``changes_since`` compares), in this order.
 PUBLISHED_FIELDS: list[tuple[str, str]] = HEADER_FIELDS + BRIEF_FIELDS
-BRIEF_NAMES = tuple(name for name, _ in BRIEF_FIELDS)
-LABELS = dict(PUBLISHED_FIELDS) | {"channel": "Channel", "lead_target": "Lead target"}
+BRIEF_NAMES = tuple(name for name, _label in BRIEF_FIELDS)
+LABELS = dict(PUBLISHED_FIELDS) | {"channel": N_("Channel"), "lead_target": N_("Lead target")}
+#: A campaign's status (the stored/computed value stays English) as people read it.
+STATUS_LABELS = {"active": N_("active"), "upcoming": N_("upcoming"), "ended": N_("ended")}
+#: A brief's status (BriefStatus) as people read it.
+BRIEF_STATUS_LABELS = {"draft": N_("Draft"), "published": N_("Published")}
 #: A brief cannot be published while one of these is empty.
 REQUIRED_TO_PUBLISH = ("goal", "key_message", "sales_cta")
 #: Every field ``save_draft`` accepts.
@@ -140,7 +147,7 @@ def _differences(old: dict, new: dict) -> list[str]:
 def _campaign(session: Session, campaign_id: int) -> Campaign:
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
-        raise NotFound(f"there is no campaign with id {campaign_id}")
+        raise NotFound(_("there is no campaign with id {id}").format(id=campaign_id))
     return campaign
 
 
@@ -359,7 +366,7 @@ def changes_since(session: Session, campaign_id: int, seen_version: int) -> list
         return []
     seen = _version(session, campaign_id, seen_version) if seen_version > 0 else None
     if seen is None:
-        return [label for _, label in PUBLISHED_FIELDS]
+        return [label for _name, label in PUBLISHED_FIELDS]
     return _differences(_stored(seen), _stored(latest))
 
 
@@ -388,7 +395,11 @@ def _parse_date(name: str, raw) -> date | None:
             return date.fromisoformat(raw.strip())
         except ValueError:
             pass
-    raise InvalidInput(f"{LABELS[name]} must be a date like 2026-11-01 (got {raw!r})")
+    raise InvalidInput(
+        _("{field} must be a date like 2026-11-01 (got {value!r})").format(
+            field=_(LABELS[name]), value=raw
+        )
+    )
 
 
 def _parse_target(raw) -> int | None:
@@ -403,7 +414,11 @@ def _parse_target(raw) -> int | None:
     elif isinstance(raw, float) and raw.is_integer():
         value = int(raw)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidInput(f"Lead target must be a whole number of leads, 0 or more (got {raw!r})")
+        raise InvalidInput(
+            _("Lead target must be a whole number of leads, 0 or more (got {value!r})").format(
+                value=raw
+            )
+        )
     return value
 
 
@@ -425,10 +440,9 @@ def _cleaned(session: Session, fields: dict, current: dict) -> dict:
     unknown = sorted(set(fields) - set(EDITABLE))
     if unknown:
         raise InvalidInput(
-            "unknown campaign field(s) "
-            + ", ".join(repr(u) for u in unknown)
-            + "; use "
-            + ", ".join(EDITABLE)
+            _("unknown campaign field(s) {fields}; use {known}").format(
+                fields=", ".join(repr(u) for u in unknown), known=", ".join(EDITABLE)
+            )
         )
     values = dict(current)
     problems = []
@@ -438,21 +452,30 @@ def _cleaned(session: Session, fields: dict, current: dict) -> dict:
         elif name == "lead_target":
             values[name] = _parse_target(raw)
         elif raw is not None and not isinstance(raw, str):
-            problems.append(f"{LABELS[name]} must be text (got {type(raw).__name__})")
+            problems.append(
+                _("{field} must be text (got {type})").format(
+                    field=_(LABELS[name]), type=type(raw).__name__
+                )
+            )
         else:
             values[name] = (raw or "").strip()
     values["persona"] = values["persona"] or None
     if not values["name"]:
-        problems.append("Campaign name is empty: give the campaign a name (1–200 characters)")
+        problems.append(_("Campaign name is empty: give the campaign a name (1–200 characters)"))
     for name, limit in MAX_LENGTH.items():
         if values[name] and len(values[name]) > limit:
             problems.append(
-                f"{LABELS[name]} is {len(values[name]):,} characters long; "
-                f"at most {limit:,} are allowed"
+                _("{field} is {length} characters long; at most {limit} are allowed").format(
+                    field=_(LABELS[name]), length=count(len(values[name])), limit=count(limit)
+                )
             )
     start, end = values["start_date"], values["end_date"]
     if start is not None and end is not None and end < start:
-        problems.append(f"End date {end.isoformat()} is before the start date {start.isoformat()}")
+        problems.append(
+            _("End date {end} is before the start date {start}").format(
+                end=end.isoformat(), start=start.isoformat()
+            )
+        )
     if problems:
         raise InvalidInput("; ".join(problems))
     if values["persona"] != current["persona"] and values["persona"] is not None:
@@ -465,13 +488,17 @@ def _current_persona(session: Session, name: str) -> str:
     card = persona_by_name(session, name)
     if card is None:
         raise InvalidInput(
-            f"Persona: there is no persona card called {name!r}; choose an existing "
-            "persona or leave it empty"
+            _(
+                "Persona: there is no persona card called {name!r}; choose an existing "
+                "persona or leave it empty"
+            ).format(name=name)
         )
     if card.archived:
         raise InvalidInput(
-            f"Persona: {card.name!r} is archived; choose a current persona or bring the card "
-            "back on the Personas page"
+            _(
+                "Persona: {name!r} is archived; choose a current persona or bring the card "
+                "back on the Personas page"
+            ).format(name=card.name)
         )
     return card.name
 
@@ -480,8 +507,10 @@ def _check_name(session: Session, name: str, campaign_id: int | None) -> None:
     for other_id, other in session.execute(select(Campaign.id, Campaign.name)).all():
         if other_id != campaign_id and other.casefold() == name.casefold():
             raise InvalidInput(
-                f"Campaign name: there is already a campaign called {other!r} (names are "
-                "compared ignoring case); choose another name"
+                _(
+                    "Campaign name: there is already a campaign called {name!r} (names are "
+                    "compared ignoring case); choose another name"
+                ).format(name=other)
             )
 
 
@@ -491,9 +520,15 @@ def _refuse_rename(session: Session, old: str, new: str) -> None:
     ).scalar_one()
     if leads:
         raise InvalidInput(
-            f"Campaign name: {leads:,} lead{'s' if leads != 1 else ''} use the campaign name "
-            f"{old!r}, so it cannot become {new!r} (its funnel would lose them). Keep the "
-            "name, or create a new campaign for the new name."
+            ngettext(
+                "Campaign name: {n} lead use the campaign name {old!r}, so it cannot become "
+                "{new!r} (its funnel would lose them). Keep the name, or create a new campaign "
+                "for the new name.",
+                "Campaign name: {n} leads use the campaign name {old!r}, so it cannot become "
+                "{new!r} (its funnel would lose them). Keep the name, or create a new campaign "
+                "for the new name.",
+                leads,
+            ).format(n=count(leads), old=old, new=new)
         )
 
 
@@ -534,7 +569,9 @@ def save_draft(
     else:
         changed = [name for name in EDITABLE if values[name] != current[name]]
         if not changed:
-            raise InvalidInput(f"nothing changed in the draft of {campaign.name!r}")
+            raise InvalidInput(
+                _("nothing changed in the draft of {name!r}").format(name=campaign.name)
+            )
         if values["name"] != campaign.name:
             _refuse_rename(session, campaign.name, values["name"])
         for name in changed:
@@ -551,8 +588,9 @@ def save_draft(
     except IntegrityError as exc:  # a campaign of that name was saved at the same moment
         session.rollback()
         raise InvalidInput(
-            f"Campaign name: there is already a campaign called {values['name']!r}; "
-            "choose another name"
+            _(
+                "Campaign name: there is already a campaign called {name!r}; choose another name"
+            ).format(name=values["name"])
         ) from exc
     audit.record(
         session,
@@ -580,19 +618,24 @@ def publish_brief(
     require(actor, "campaign.edit")
     at = now or utcnow()
     campaign = _campaign(session, campaign_id)
-    missing = [LABELS[name] for name in REQUIRED_TO_PUBLISH if not getattr(campaign, name).strip()]
+    missing = [
+        _(LABELS[name]) for name in REQUIRED_TO_PUBLISH if not getattr(campaign, name).strip()
+    ]
     if missing:
         raise InvalidInput(
-            f"the brief of {campaign.name!r} cannot be published without: "
-            + ", ".join(missing)
-            + " (fill them in and save the draft first)"
+            _(
+                "the brief of {name!r} cannot be published without: {missing} (fill them in "
+                "and save the draft first)"
+            ).format(name=campaign.name, missing=", ".join(missing))
         )
     latest = _latest(session, campaign_id)
     snapshot = _snapshot(campaign)
     if latest is not None and _stored(latest) == snapshot:
         raise InvalidInput(
-            f"version {latest.version} of {campaign.name!r} already says exactly this: "
-            "change the draft before publishing again"
+            _(
+                "version {version} of {name!r} already says exactly this: change the draft "
+                "before publishing again"
+            ).format(version=latest.version, name=campaign.name)
         )
     number = (latest.version if latest else 0) + 1
     adopt(session, campaign)  # publishing makes a demo campaign and its briefs the team's own
@@ -625,7 +668,9 @@ def publish_brief(
     except IntegrityError as exc:  # someone published the same version number just now
         session.rollback()
         raise InvalidInput(
-            f"someone else has just published {campaign.name!r}: reload and check the draft"
+            _("someone else has just published {name!r}: reload and check the draft").format(
+                name=campaign.name
+            )
         ) from exc
     return version
 
@@ -654,7 +699,7 @@ def mark_seen(
     not audited and no data-version bump: reading changes no figure). Nothing to remember
     while the brief was never published."""
     if not (username or "").strip():
-        raise InvalidInput("who has read the brief? the username is empty")
+        raise InvalidInput(_("who has read the brief? the username is empty"))
     _campaign(session, campaign_id)
     latest = _latest(session, campaign_id)
     if latest is None:
@@ -677,16 +722,18 @@ def _day(value) -> str:
         return ""
     if isinstance(value, str):
         value = date.fromisoformat(value)
-    return f"{value.day} {value:%b %Y}"
+    if i18n.current() == "en":  # the brief's English way: '1 Nov 2026'
+        return f"{value.day} {value:%b %Y}"
+    return formatting.day(value)
 
 
 def _dates(start, end) -> str:
     if not start and not end:
-        return "not scheduled"
+        return _("not scheduled")
     if not end:
-        return f"from {_day(start)}, no end date"
+        return _("from {start}, no end date").format(start=_day(start))
     if not start:
-        return f"until {_day(end)}"
+        return _("until {end}").format(end=_day(end))
     return f"{_day(start)} – {_day(end)}"
 
 
@@ -702,20 +749,37 @@ def brief_markdown(brief: dict) -> str:
         brief = brief.get("published") or brief.get("draft") or {}
     tz = config.business_tz()
     if brief.get("version"):
-        at = brief.get("published_at")
-        when = f" on {at.astimezone(tz):%d %b %Y %H:%M} ({config.timezone_name()})" if at else ""
-        version = f"version {brief['version']}, published by {brief.get('published_by')}{when}"
+        at, person = brief.get("published_at"), brief.get("published_by")
+        if at:
+            moment = (
+                f"{at.astimezone(tz):%d %b %Y %H:%M}"
+                if i18n.current() == "en"
+                else formatting.local_time(at)
+            )
+            version = _("version {version}, published by {person} on {moment} ({timezone})").format(
+                version=brief["version"],
+                person=person,
+                moment=moment,
+                timezone=config.timezone_name(),
+            )
+        else:
+            version = _("version {version}, published by {person}").format(
+                version=brief["version"], person=person
+            )
     else:
-        version = "draft, not published"
+        version = _("draft, not published")
+    none = _("(none)")
     lines = [
-        f"# Campaign brief: {brief.get('name') or '(unnamed campaign)'}",
+        _("# Campaign brief: {name}").format(name=brief.get("name") or _("(unnamed campaign)")),
         "",
-        f"- **Channel:** {brief.get('channel') or '(none)'}",
-        f"- **Persona:** {brief.get('persona') or '(none)'}",
-        f"- **Dates:** {_dates(brief.get('start_date'), brief.get('end_date'))}",
-        f"- **Brief:** {version}",
+        _("- **Channel:** {channel}").format(channel=brief.get("channel") or none),
+        _("- **Persona:** {persona}").format(persona=brief.get("persona") or none),
+        _("- **Dates:** {dates}").format(
+            dates=_dates(brief.get("start_date"), brief.get("end_date"))
+        ),
+        _("- **Brief:** {version}").format(version=version),
     ]
     for name, label in BRIEF_FIELDS:
         text = (brief.get(name) or "").strip()
-        lines += ["", f"## {label}", "", text or "_(not filled in)_"]
+        lines += ["", f"## {_(label)}", "", text or _("_(not filled in)_")]
     return "\n".join(lines) + "\n"

@@ -18,9 +18,11 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from smarketing import formatting
 from smarketing.auth import audit
 from smarketing.auth.permissions import Actor, allowed, require
 from smarketing.errors import InvalidInput, NotFound, PermissionDenied
+from smarketing.i18n import _, pgettext
 from smarketing.store.adoption import adopt_all
 from smarketing.store.db import bump_data_version
 from smarketing.store.models import Definition, Team
@@ -71,7 +73,7 @@ def definition_history(session: Session, key: str) -> list[Definition]:
         ).all()
     )
     if not rows:
-        raise NotFound(f"there is no definition with the key {key!r}")
+        raise NotFound(_("there is no definition with the key {key!r}").format(key=key))
     return rows
 
 
@@ -94,8 +96,8 @@ def last_change(session: Session, key: str) -> dict | None:
     diff = difflib.unified_diff(
         old.body.splitlines(),
         new.body.splitlines(),
-        fromfile=f"version {old.version}",
-        tofile=f"version {new.version}",
+        fromfile=_("version {number}").format(number=old.version),
+        tofile=_("version {number}").format(number=new.version),
         lineterm="",
     )
     return {
@@ -150,10 +152,15 @@ def save_definition(
         try:
             require(actor, f"definition.edit_{team}")
         except PermissionDenied as exc:
-            raise PermissionDenied(
-                f"{exc} Handing “{previous.term}” from {previous.owner_team} to {team} "
-                "needs the right to edit both teams' definitions."
-            ) from exc
+            handing = _(
+                "Handing “{term}” from {old_team} to {new_team} needs the right to edit both "
+                "teams' definitions."
+            ).format(
+                term=previous.term,
+                old_team=team_label(previous.owner_team),
+                new_team=team_label(team),
+            )
+            raise PermissionDenied(f"{exc} {handing}") from exc
     values = _checked(
         term=term, owner_team=team, body=body, rule=rule, agreed_on=agreed_on, agreed_by=agreed_by
     )
@@ -162,14 +169,22 @@ def save_definition(
     else:
         if base_version is not None and base_version != previous.version:
             raise InvalidInput(
-                f"“{previous.term}” was changed by {previous.created_by} (version "
-                f"{previous.version}) after you opened version {base_version}; reload it, "
-                "then make your change again"
+                _(
+                    "“{term}” was changed by {person} (version {version}) after you opened "
+                    "version {opened}; reload it, then make your change again"
+                ).format(
+                    term=previous.term,
+                    person=previous.created_by,
+                    version=previous.version,
+                    opened=base_version,
+                )
             )
         if all(getattr(previous, k) == v for k, v in values.items()):
             raise InvalidInput(
-                f"nothing changed in “{previous.term}”: edit the text, rule, owner team or "
-                "agreement before saving a new version"
+                _(
+                    "nothing changed in “{term}”: edit the text, rule, owner team or agreement "
+                    "before saving a new version"
+                ).format(term=previous.term)
             )
         # a person's version makes the whole history of the term the team's own
         adopt_all(session, Definition, Definition.key == previous.key)
@@ -206,15 +221,32 @@ def save_definition(
     except IntegrityError as exc:
         session.rollback()
         raise InvalidInput(
-            f"someone else saved “{row.term}” at the same moment; reload it and save again"
+            _("someone else saved “{term}” at the same moment; reload it and save again").format(
+                term=row.term
+            )
         ) from exc
     return row
+
+
+def team_label(team: str) -> str:
+    """An owner team (a stored value, English) as people read it, in the language speaking:
+    'marketing', 'sales', 'both teams' (the context tells a team from a role's name)."""
+    labels = {
+        "marketing": pgettext("owner team", "marketing"),
+        "sales": pgettext("owner team", "sales"),
+        "both": pgettext("owner team", "both teams"),
+    }
+    return labels.get(team, team)
 
 
 def _team(owner_team: str) -> str:
     team = str(owner_team or "").strip().lower()
     if team not in TEAMS:
-        raise InvalidInput(f"the owner team must be marketing, sales or both (got {owner_team!r})")
+        raise InvalidInput(
+            _("the owner team must be marketing, sales or both (got {team!r})").format(
+                team=owner_team
+            )
+        )
     return team
 
 
@@ -223,7 +255,9 @@ def _newest(session: Session, key: str) -> Definition:
         select(Definition).where(Definition.key == key).order_by(col(Definition.version).desc())
     ).first()
     if row is None:
-        raise NotFound(f"there is no definition with the key {key!r}; reload the page")
+        raise NotFound(
+            _("there is no definition with the key {key!r}; reload the page").format(key=key)
+        )
     return row
 
 
@@ -235,25 +269,40 @@ def _checked(**values) -> dict:
     agreed_by = str(values["agreed_by"] or "").strip()
     agreed_on = values["agreed_on"]
     problems = []
+    count = formatting.count
     if not term:
-        problems.append("give the term a name")
+        problems.append(_("give the term a name"))
     elif len(term) > TERM_MAX:
-        problems.append(f"the term is {len(term)} characters long; keep it to {TERM_MAX}")
+        problems.append(
+            _("the term is {length} characters long; keep it to {limit}").format(
+                length=count(len(term)), limit=count(TERM_MAX)
+            )
+        )
     if len(body) > BODY_MAX:
         problems.append(
-            f"the text is {len(body):,} characters long; keep it to {BODY_MAX:,} "
-            "(link to a longer document instead)"
+            _(
+                "the text is {length} characters long; keep it to {limit} (link to a longer "
+                "document instead)"
+            ).format(length=count(len(body)), limit=count(BODY_MAX))
         )
     if rule is not None and len(rule) > RULE_MAX:
-        problems.append(f"the rule is {len(rule)} characters long; keep it to {RULE_MAX}")
+        problems.append(
+            _("the rule is {length} characters long; keep it to {limit}").format(
+                length=count(len(rule)), limit=count(RULE_MAX)
+            )
+        )
     if len(agreed_by) > AGREED_BY_MAX:
         problems.append(
-            f"“agreed by” is {len(agreed_by)} characters long; keep it to {AGREED_BY_MAX}"
+            _("“agreed by” is {length} characters long; keep it to {limit}").format(
+                length=count(len(agreed_by)), limit=count(AGREED_BY_MAX)
+            )
         )
     if agreed_on is not None and (
         isinstance(agreed_on, datetime) or not isinstance(agreed_on, date)
     ):
-        problems.append(f"“agreed on” must be a calendar date (got {agreed_on!r})")
+        problems.append(
+            _("“agreed on” must be a calendar date (got {value!r})").format(value=agreed_on)
+        )
     if problems:
         raise InvalidInput("; ".join(problems))
     return {
@@ -269,16 +318,20 @@ def _checked(**values) -> dict:
 def _first_version(session: Session, values: dict, category: str) -> Definition:
     """Version 1 of a new definition, keyed by the slug of its term."""
     if category not in CATEGORIES:
-        raise InvalidInput(f"the category must be stage or term (got {category!r})")
+        raise InvalidInput(
+            _("the category must be stage or term (got {category!r})").format(category=category)
+        )
     slug = slugify(values["term"])
     if not slug:
-        raise InvalidInput("the term needs at least one letter or digit")
+        raise InvalidInput(_("the term needs at least one letter or digit"))
     key = (f"stage_{slug}" if category == "stage" else slug)[:KEY_MAX].rstrip("_")
     existing = session.exec(select(Definition).where(Definition.key == key)).first()
     if existing is not None:
         raise InvalidInput(
-            f"“{values['term']}” would get the key {key!r}, which “{existing.term}” already "
-            "has: edit that definition instead, or name the new term differently"
+            _(
+                "“{term}” would get the key {key!r}, which “{other}” already has: edit that "
+                "definition instead, or name the new term differently"
+            ).format(term=values["term"], key=key, other=existing.term)
         )
     position = 0
     if category == "stage":

@@ -21,6 +21,8 @@ from sqlmodel import Session, col, select
 from smarketing.auth import audit
 from smarketing.auth.permissions import Actor, require
 from smarketing.errors import InvalidInput, NotFound
+from smarketing.formatting import count
+from smarketing.i18n import N_, _, ngettext
 from smarketing.quality.cohorts import NONE_VALUE, Cohort, breakdown
 from smarketing.sla.periods import period_containing, previous_period
 from smarketing.store.adoption import adopt, adopt_all
@@ -28,20 +30,21 @@ from smarketing.store.db import bump_data_version
 from smarketing.store.models import Campaign, Lead, Persona, PersonaVersion, utcnow
 
 #: The fields of a card, in reading order, with their labels (messages, forms, exports).
+#: The labels are English message ids (``N_``): show them as ``_(label)``.
 PERSONA_FIELDS: list[tuple[str, str]] = [
-    ("name", "Name"),
-    ("icon", "Icon"),
-    ("role", "Role"),
-    ("seniority", "Seniority"),
-    ("company_profile", "Company profile"),
-    ("goals", "Goals"),
-    ("challenges", "Challenges"),
-    ("information_sources", "Information sources"),
-    ("objections", "Objections"),
-    ("messages", "Messages"),
-    ("recognise", "How to recognise them"),
+    ("name", N_("Name")),
+    ("icon", N_("Icon")),
+    ("role", N_("Role")),
+    ("seniority", N_("Seniority")),
+    ("company_profile", N_("Company profile")),
+    ("goals", N_("Goals")),
+    ("challenges", N_("Challenges")),
+    ("information_sources", N_("Information sources")),
+    ("objections", N_("Objections")),
+    ("messages", N_("Messages")),
+    ("recognise", N_("How to recognise them")),
 ]
-FIELD_NAMES = tuple(name for name, _ in PERSONA_FIELDS)
+FIELD_NAMES = tuple(name for name, _label in PERSONA_FIELDS)
 LABELS = dict(PERSONA_FIELDS)
 DEFAULT_ICON = "👤"
 TEXT_MAX = 10_000
@@ -113,7 +116,7 @@ def card_fields(persona: Persona) -> dict:
 def _persona(session: Session, persona_id: int) -> Persona:
     persona = session.get(Persona, persona_id)
     if persona is None:
-        raise NotFound(f"there is no persona card with id {persona_id}")
+        raise NotFound(_("there is no persona card with id {id}").format(id=persona_id))
     return persona
 
 
@@ -126,10 +129,9 @@ def _cleaned(fields: dict, current: dict) -> dict:
     unknown = sorted(set(fields) - set(FIELD_NAMES))
     if unknown:
         raise InvalidInput(
-            "unknown persona field(s) "
-            + ", ".join(repr(u) for u in unknown)
-            + "; a card has "
-            + ", ".join(FIELD_NAMES)
+            _("unknown persona field(s) {fields}; a card has {known}").format(
+                fields=", ".join(repr(u) for u in unknown), known=", ".join(FIELD_NAMES)
+            )
         )
     values = dict(current)
     problems = []
@@ -137,18 +139,23 @@ def _cleaned(fields: dict, current: dict) -> dict:
         if raw is None:
             raw = ""
         if not isinstance(raw, str):
-            problems.append(f"{LABELS[name]} must be text (got {type(raw).__name__})")
+            problems.append(
+                _("{field} must be text (got {type})").format(
+                    field=_(LABELS[name]), type=type(raw).__name__
+                )
+            )
             continue
         values[name] = raw.strip()
     if not values["icon"]:
         values["icon"] = DEFAULT_ICON
     if not values["name"]:
-        problems.append("Name is empty: give the persona a name (1–100 characters)")
+        problems.append(_("Name is empty: give the persona a name (1–100 characters)"))
     for name, limit in MAX_LENGTH.items():
         if len(values[name]) > limit:
             problems.append(
-                f"{LABELS[name]} is {len(values[name]):,} characters long; "
-                f"at most {limit:,} are allowed"
+                _("{field} is {length} characters long; at most {limit} are allowed").format(
+                    field=_(LABELS[name]), length=count(len(values[name])), limit=count(limit)
+                )
             )
     if problems:
         raise InvalidInput("; ".join(problems))
@@ -159,8 +166,10 @@ def _check_name(session: Session, name: str, persona_id: int | None) -> None:
     for other_id, other in session.exec(select(Persona.id, Persona.name)).all():
         if other_id != persona_id and other.casefold() == name.casefold():
             raise InvalidInput(
-                f"Name: there is already a persona called {other!r} (names are compared "
-                "ignoring case); choose another name, or edit that card"
+                _(
+                    "Name: there is already a persona called {name!r} (names are compared "
+                    "ignoring case); choose another name, or edit that card"
+                ).format(name=other)
             )
 
 
@@ -179,13 +188,15 @@ def _refuse_rename(session: Session, old: str, new: str) -> None:
         return
     used = []
     if leads:
-        used.append(f"{leads:,} lead{'s' if leads != 1 else ''}")
+        used.append(ngettext("{n} lead", "{n} leads", leads).format(n=count(leads)))
     if campaigns:
-        used.append(f"{campaigns:,} campaign{'s' if campaigns != 1 else ''}")
+        used.append(ngettext("{n} campaign", "{n} campaigns", campaigns).format(n=count(campaigns)))
     raise InvalidInput(
-        f"Name: {' and '.join(used)} use the persona name {old!r}, so it cannot become "
-        f"{new!r} (they would lose their card). Archive {old!r} and create a new card "
-        f"called {new!r} instead; the leads keep their persona name."
+        _(
+            "Name: {used} use the persona name {old!r}, so it cannot become {new!r} (they "
+            "would lose their card). Archive {old!r} and create a new card called {new!r} "
+            "instead; the leads keep their persona name."
+        ).format(used=_(" and ").join(used), old=old, new=new)
     )
 
 
@@ -221,8 +232,9 @@ def save_persona(
         changed = [name for name in FIELD_NAMES if values[name] != current[name]]
         if not changed:
             raise InvalidInput(
-                f"nothing changed on {persona.name!r}: version {persona.version} already "
-                "says exactly this"
+                _(
+                    "nothing changed on {name!r}: version {version} already says exactly this"
+                ).format(name=persona.name, version=persona.version)
             )
         if values["name"] != persona.name:
             _refuse_rename(session, persona.name, values["name"])
@@ -240,7 +252,9 @@ def save_persona(
     except IntegrityError as exc:  # a card of that name was saved at the same moment
         session.rollback()
         raise InvalidInput(
-            f"Name: there is already a persona called {values['name']!r}; choose another name"
+            _("Name: there is already a persona called {name!r}; choose another name").format(
+                name=values["name"]
+            )
         ) from exc
     session.add(
         PersonaVersion(
@@ -280,8 +294,12 @@ def set_archived(
     require(actor, "persona.edit")
     persona = _persona(session, persona_id)
     if persona.archived == bool(archived):
-        state = "archived" if persona.archived else "not archived"
-        raise InvalidInput(f"{persona.name!r} is already {state}: nothing to change")
+        message = (
+            _("{name!r} is already archived: nothing to change")
+            if persona.archived
+            else _("{name!r} is already not archived: nothing to change")
+        )
+        raise InvalidInput(message.format(name=persona.name))
     persona.archived = bool(archived)
     persona.updated_by = actor.username
     persona.updated_at = now or utcnow()

@@ -15,6 +15,7 @@ from sqlalchemy.sql.expression import ColumnElement
 from sqlmodel import Session
 
 from smarketing.errors import InvalidInput
+from smarketing.i18n import _
 from smarketing.quality.cohorts import Cohort
 from smarketing.store.models import Lead, RejectionReason
 
@@ -55,12 +56,12 @@ class Clause:
     def label(self) -> str:
         """The clause in words, e.g. "score ≥ 60"."""
         if self.kind == "score":
-            return f"score {_OP_LABELS[self.op]} {self.value}"
+            return _("score {op} {value}").format(op=_OP_LABELS[self.op], value=self.value)
         if self.kind == "company_email":
-            return "company e-mail (not a free-mail domain)"
+            return _("company e-mail (not a free-mail domain)")
         if self.kind == "not_rejected_for":
-            return "not rejected as " + " or ".join(self.value)
-        return f"{self.field} is {self.value}"
+            return _("not rejected as {reasons}").format(reasons=_(" or ").join(self.value))
+        return _("{field} is {value}").format(field=self.field, value=self.value)
 
 
 @dataclass(frozen=True)
@@ -129,8 +130,10 @@ def rule_condition(rule: ParsedRule) -> ColumnElement[bool]:
     Raises InvalidInput for a rule that is not measurable.
     """
     if not rule.measurable:
-        what = ", ".join(f"“{u}”" for u in rule.unknown) or "it is empty"
-        raise InvalidInput(f"the rule cannot be measured: not understood: {what}")
+        what = ", ".join(f"“{u}”" for u in rule.unknown) or _("it is empty")
+        raise InvalidInput(
+            _("the rule cannot be measured: not understood: {what}").format(what=what)
+        )
     return and_(*(_condition(c) for c in rule.clauses))
 
 

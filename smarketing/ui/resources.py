@@ -24,6 +24,8 @@ from smarketing.errors import (
     DatabaseUnavailable,
     SmarketingError,
 )
+from smarketing.formatting import count
+from smarketing.i18n import _, ngettext
 from smarketing.quality import stage_counts
 from smarketing.store import db
 
@@ -55,14 +57,17 @@ def file_mode_warning(*, full: bool) -> None:
         return
     if not full:
         st.sidebar.warning(
-            f"{len(problems)} data file{'s' if len(problems) > 1 else ''} readable by other "
-            "users of the server: see **Admin → Users**.",
+            ngettext(
+                "{n} data file readable by other users of the server: see **Admin → Users**.",
+                "{n} data files readable by other users of the server: see **Admin → Users**.",
+                len(problems),
+            ).format(n=count(len(problems))),
             icon=":material/lock_open:",
         )
         return
     listed = "\n".join(f"- {_as_markdown(p[:1].upper() + p[1:])}." for p in problems)
     st.warning(
-        f"**Data files readable by other users of the server**\n\n{listed}",
+        "**" + _("Data files readable by other users of the server") + f"**\n\n{listed}",
         icon=":material/lock_open:",
     )
 
@@ -75,8 +80,11 @@ def engine() -> Engine:
         show_database_problem(exc)
         st.stop()
     except SmarketingError as exc:
-        st.error(f"The database cannot be used: {exc}", icon=":material/error:")
-        st.caption("Check SMARKETING_DATABASE_URL, then reload the page.")
+        st.error(
+            _("The database cannot be used: {problem}").format(problem=exc),
+            icon=":material/error:",
+        )
+        st.caption(_("Check SMARKETING_DATABASE_URL, then reload the page."))
         st.stop()
 
 
@@ -97,20 +105,23 @@ def show_database_problem(problem: DatabaseUnavailable) -> None:
     text = _as_markdown(str(problem)) + "."
     if isinstance(problem, DatabaseConnectionLost):
         st.error(
-            f"{text[:1].upper()}{text[1:]}\n\nSmarketing reconnects on the next run once the "
-            "server is back: press **Retry**.",
+            f"{text[:1].upper()}{text[1:]}\n\n"
+            + _("Smarketing reconnects on the next run once the server is back: press **Retry**."),
             icon=":material/cloud_off:",
         )
     elif isinstance(problem, DatabaseBusy):
         st.warning(
-            f"{text[:1].upper()}{text[1:]}\n\nPress **Retry** to try again.",
+            f"{text[:1].upper()}{text[1:]}\n\n" + _("Press **Retry** to try again."),
             icon=":material/hourglass_top:",
         )
     else:
-        st.error(f"The database cannot be used: {text}", icon=":material/error:")
-        st.caption("Fix this, then reload the page.")
+        st.error(
+            _("The database cannot be used: {problem}").format(problem=text),
+            icon=":material/error:",
+        )
+        st.caption(_("Fix this, then reload the page."))
         return
-    st.button("Retry", key=RETRY_KEY, type="primary", icon=":material/refresh:")
+    st.button(_("Retry"), key=RETRY_KEY, type="primary", icon=":material/refresh:")
 
 
 @contextmanager
@@ -147,7 +158,7 @@ def ensure_demo(engine: Engine) -> None:
         with session(engine) as s:
             if db.get_setting(s, demo.DEMO_SETTING) is not None or stage_counts.lead_total(s):
                 return
-        bar = st.progress(0.0, text="First start: writing the demo company…")
+        bar = st.progress(0.0, text=_("First start: writing the demo company…"))
         summary = demo.build_demo(
             engine,
             progress=lambda f, t: bar.progress(min(f, 1.0), text=t),

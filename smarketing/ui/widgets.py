@@ -8,10 +8,11 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import config
+from smarketing import config, i18n
 from smarketing.auth import people
 from smarketing.errors import SmarketingError
-from smarketing.formatting import count, is_empty, local_time, percent
+from smarketing.formatting import count, day, is_empty, local_time, percent
+from smarketing.i18n import _
 from smarketing.safe_text import safe_markdown
 from smarketing.ui.resources import session
 
@@ -20,12 +21,20 @@ def demo_banner(is_demo: bool, *, compact: bool = False) -> None:
     """The one-line banner every page shows while the demo company is in the database
     (``compact``: a badge, for the wall screen)."""
     if is_demo and compact:
-        st.markdown(":orange-badge[:material/science: **Demo data** — a generated company]")
+        st.markdown(
+            ":orange-badge[:material/science: " + _("**Demo data** — a generated company") + "]"
+        )
     elif is_demo:
         st.warning(
-            "**Demo data** — a generated company, not yours, until your first CRM import.",
+            _("**Demo data** — a generated company, not yours, until your first CRM import."),
             icon=":material/science:",
         )
+
+
+def date_input_format() -> str:
+    """The ``format=`` of ``st.date_input`` in the language speaking: '2026/12/06' in
+    English, '06.12.2026' in Norwegian."""
+    return "YYYY/MM/DD" if i18n.current() == "en" else "DD.MM.YYYY"
 
 
 def person(engine: Engine, username: str | None) -> str:
@@ -35,10 +44,11 @@ def person(engine: Engine, username: str | None) -> str:
 
 
 def local_day(moment: datetime | None, empty: str | None = None) -> str | None:
-    """An instant's day as '07 Dec 2026' in the business timezone (``empty`` for None)."""
+    """An instant's day as '07 Dec 2026' (nb '7. des. 2026') in the business timezone
+    (``empty`` for None)."""
     if moment is None or pd.isna(moment):
         return empty
-    return moment.astimezone(config.business_tz()).strftime("%d %b %Y")
+    return day(moment.astimezone(config.business_tz()).date())
 
 
 def as_of_caption(facts: dict, as_of: date) -> None:
@@ -47,17 +57,29 @@ def as_of_caption(facts: dict, as_of: date) -> None:
     fresh = facts.get("sync")
     synced = ""
     if fresh is not None:
-        synced = f" · CRM synced {local_time(fresh.synced_at, 'never')}"
+        synced = " · " + _("CRM synced {moment}").format(
+            moment=local_time(fresh.synced_at, _("never"))
+        )
     st.caption(
-        f"Figures up to and including **{as_of:%a %d %b %Y}** · newest data in the store: "
-        f"{local_time(facts.get('as_of'), 'no data yet')}{synced} · times in "
-        f"{config.timezone_name()}"
+        _(
+            "Figures up to and including **{day}** · newest data in the store: {newest}"
+            "{synced} · times in {timezone}"
+        ).format(
+            day=day(as_of, weekday=True),
+            newest=local_time(facts.get("as_of"), _("no data yet")),
+            synced=synced,
+            timezone=config.timezone_name(),
+        )
     )
     if fresh is not None and fresh.failed_at is not None:
         st.caption(
-            f":red[:material/sync_problem: **Last sync failed**] at "
-            f"{local_time(fresh.failed_at)} ({safe_markdown(fresh.failed_source or '')}): "
-            f"{safe_markdown((fresh.failed_why or '')[:300])}"
+            _(
+                ":red[:material/sync_problem: **Last sync failed**] at {moment} ({source}): {why}"
+            ).format(
+                moment=local_time(fresh.failed_at),
+                source=safe_markdown(fresh.failed_source or ""),
+                why=safe_markdown((fresh.failed_why or "")[:300]),
+            )
         )
 
 
@@ -69,9 +91,13 @@ def stage_tiles(frame: pd.DataFrame) -> None:
         column.metric(
             row.label,
             count(row.current),
-            delta=f"{count(row.change, signed=True)}{pct} vs {count(row.previous)}",
+            delta=_("{change}{percent} vs {previous}").format(
+                change=count(row.change, signed=True), percent=pct, previous=count(row.previous)
+            ),
             delta_color="normal",
-            help=f"{row.definition} Compared with {row.compared_with}.",
+            help=_("{definition} Compared with {period}.").format(
+                definition=row.definition, period=row.compared_with
+            ),
             border=True,
         )
 

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from smarketing.auth.permissions import Actor
 from smarketing.content import campaigns
 from smarketing.demo import build_demo
-from tests.pages.conftest import PEOPLE, logged_in, texts
+from tests.pages.conftest import PEOPLE, logged_in, texts, untranslated
 
 NOW = datetime(2026, 11, 18, 12, tzinfo=UTC)
 MIA = Actor.of("mia", {"marketing"})
@@ -76,3 +76,20 @@ def test_sales_never_sees_draft_text_and_sees_what_is_new(people, demo):
 def test_leadership_cannot_publish_even_without_the_button(people, demo):
     with Session(demo) as s, pytest.raises(Exception, match="marketing"):
         campaigns.publish_brief(s, actor=Actor.of("lea", {"leadership"}), campaign_id=1)
+
+
+@pytest.mark.parametrize("username", list(PEOPLE))
+def test_campaigns_in_norwegian_for_every_role(people, demo, username):
+    at = logged_in(username, PEOPLE[username], as_of=date(2026, 11, 18), language="nb")
+    at = at.switch_page("app_pages/campaigns.py").run()
+    assert not at.exception
+    assert untranslated(at) == []
+    shown = texts(at)
+    assert [t.value for t in at.title] == ["Kampanjer"]
+    assert "**Hovedbudskap**" in shown and "**Oppfordring til handling for salg**" in shown
+    assert "**Salgstrakten nå**" in shown and "**Venter på første kontakt**" in shown
+    editor = any(t.label == "Rediger utkastet" for t in at.tabs)
+    assert editor == (username in ("ada", "mia"))
+    picked = at.selectbox(key="campaign_pick")
+    assert any(s in picked.options[picked.index] for s in ("aktiv", "kommende", "avsluttet"))
+    assert [b.label for b in at.get("download_button")] == ["Last ned briefen (Markdown)"]

@@ -171,3 +171,16 @@ def test_postgres_server_gone_during_a_session_then_back(pg, monkeypatch):
         assert overview_shown(at) and not at.error
     finally:
         proxy.cut()
+
+
+def test_the_database_message_and_retry_in_norwegian(monkeypatch):
+    monkeypatch.setenv("SMARKETING_LANGUAGE", "nb")
+    port = closed_port()
+    monkeypatch.setenv("SMARKETING_DATABASE_URL", f"postgresql+psycopg://app@127.0.0.1:{port}/x")
+    at = new_app().run()
+    assert not at.exception
+    assert at.error[0].value.endswith(
+        "Smarketing kobler til igjen ved neste kjøring når serveren er tilbake: trykk "
+        "**Prøv igjen**."
+    )
+    assert retry_button(at).label == "Prøv igjen"

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from smarketing.auth.permissions import Actor
 from smarketing.content import personas
 from smarketing.demo import build_demo
-from tests.pages.conftest import PEOPLE, logged_in, texts
+from tests.pages.conftest import PEOPLE, logged_in, texts, untranslated
 
 NOW = datetime(2026, 11, 18, 12, tzinfo=UTC)
 
@@ -79,3 +79,23 @@ def test_archived_persona_hidden_until_asked(people, demo):
     at.toggle(key="personas_archived").set_value(True).run()
     assert card.name in at.selectbox(key="personas_pick").options
     assert "archived" in texts(at)
+
+
+@pytest.mark.parametrize("username", list(PEOPLE))
+def test_personas_in_norwegian_for_every_role(people, demo, username):
+    at = logged_in(username, PEOPLE[username], as_of=date(2026, 11, 18), language="nb")
+    at = at.switch_page("app_pages/personas.py").run()
+    assert not at.exception
+    assert untranslated(at) == []
+    shown = texts(at)
+    assert [t.value for t in at.title] == ["Personaer"]
+    assert "(til og med 18. nov. 2026)" in shown
+    assert "Slik presterer leadene deres" in shown and "Budskap som treffer" in shown
+    figures = next(d.value for d in at.dataframe if "this quarter" in d.value.columns)
+    assert list(figures["figure"]) == ["Leads", "MQL-er", "Godtatt", "MQL→SQL", "Kunder"]
+    assert any(v.endswith("\u00a0%") and "," in v for v in figures["this quarter"]), (
+        "a rate written the Norwegian way: 64,3 %"
+    )
+    assert at.selectbox(key="personas_pick").options[0] == "Alle personaer"
+    archive = [b for b in at.button if b.key and b.key.startswith("persona_archive_")]
+    assert archive and all(b.label == "Arkiver" for b in archive)

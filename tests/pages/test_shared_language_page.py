@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from smarketing.content import definitions
 from smarketing.demo import build_demo
-from tests.pages.conftest import PEOPLE, logged_in, texts
+from tests.pages.conftest import PEOPLE, logged_in, texts, untranslated
 
 NOW = datetime(2026, 11, 18, 12, tzinfo=UTC)
 #: who may edit: marketing-owned, sales-owned, owned by both
@@ -78,3 +78,20 @@ def test_a_refused_edit_keeps_the_typed_text(people, demo):
     submit(at, "mql").click().run()
     assert at.error, "an empty term is refused with a message"
     assert at.text_area(key="def_body_mql").value == "A long text I typed"
+
+
+@pytest.mark.parametrize("username", list(PEOPLE))
+def test_shared_language_in_norwegian_for_every_role(people, demo, username):
+    at = logged_in(username, PEOPLE[username], as_of=date(2026, 11, 18), language="nb")
+    at = at.switch_page("app_pages/shared_language.py").run()
+    assert not at.exception
+    assert untranslated(at) == []
+    shown = texts(at)
+    assert [t.value for t in at.title] == ["Felles språk"]
+    assert "Salgstrakten, fase for fase" in shown
+    assert [t.label for t in at.tabs] == ["Traktfaser", "Begreper"]
+    assert "Denne måneden (1. nov.–18. nov.): **" in shown, "the rule count, Norwegian dates"
+    assert "Kan ikke måles med CRM-data" in shown
+    assert ":blue-badge[markedsføring]" in shown or ":orange-badge[salg]" in shown
+    editable = [b for b in at.button if b.label == "Lagre som ny versjon"]
+    assert editable and any(b.disabled for b in editable) == (username != "ada")
