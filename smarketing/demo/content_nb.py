@@ -93,7 +93,7 @@ PERSONA_CARDS = [
         "challenges": (
             "- Salg sier at leadsene er søppel, men ingen sier *hvorfor*\n"
             "- Mandagsrapporteringen er lappet sammen fra tre verktøy\n"
-            "- Budsjettet blir satt spørsmålstegn ved hver gang salgstrakten svikter"
+            "- Budsjettet blir trukket i tvil hver gang salgstrakten blir tynnere"
         ),
         "information_sources": (
             "- LinkedIn, Kampanje og HubSpot-bloggen\n"
@@ -210,7 +210,7 @@ PERSONA_CARDS = [
             "- Kjøper for hele bedriften på én gang og regner med å vokse inn i det"
         ),
         "goals": (
-            "- Bygge en vekstmotor som kan gjentas, før neste finansieringsrunde\n"
+            "- Bygge en repeterbar vekstmotor før neste finansieringsrunde\n"
             "- Få markedsføring og salg til å jobbe som ett team fra første dag\n"
             "- Tall hun kan vise styret"
         ),
@@ -341,7 +341,7 @@ TERMS = [
         None,
     ),
 ]
-MQL_V2_LINE = "\n- **Ikke** student eller konkurrent (sjekkes av markedsoperasjoner)"
+MQL_V2_LINE = "\n- **Ikke** student eller konkurrent (sjekkes av marketing ops)"
 MQL_V2_RULE = "score >= 60 and company e-mail and not student/competitor"
 ICP_V2_LINE = "\n- Gründerledede bedrifter med 10–49 ansatte er med når de kjøper for å vokse"
 
@@ -469,7 +469,7 @@ DROP_REASONS = [
     "Ikke verdt innsatsen likevel: tallene flyttet seg uten det.",
 ]
 ACTION_POOL = [
-    ("Ring tilbake alle MQL-er eldre enn 4 timer før lunsj", "contacted_within_sla_rate", "sam.s"),
+    ("Ring tilbake alle MQL-er eldre enn 4 timer før kl. 12", "contacted_within_sla_rate", "sam.s"),
     ("Legg inn negative søkeord for studenter og jobbsøkere", "mql_acceptance_rate", "jonas.b"),
     ("Del samtalepunktene fra SLA-e-boka med selgerne", "sqls", "ida.l"),
     ("Finn ut hvorfor LinkedIn-leads stopper opp etter første samtale", "sqls", "maria.m"),
@@ -499,7 +499,7 @@ CARRIED = [
     ("Start en fast rutine for intervjuer om vunne og tapte avtaler", "close_rate", "sam.s", 4),
 ]
 OVERDUE = (
-    "Oppdater den ideelle kundeprofilen med forrige kvartals gevinster",
+    "Oppdater den ideelle kundeprofilen med forrige kvartals vunne avtaler",
     "customers",
     "maria.m",
 )
@@ -512,8 +512,8 @@ WEEKLY_DECISIONS = [
     ("Webinar-leads går til selgeren som holdt webinaret.", "sqls"),
     ("Avviste MQL-er får alltid en avvisningsgrunn; «annet» er ikke lov.", "mql_acceptance_rate"),
     (
-        "Leads fra arrangementer ringes innen to dager, ikke to timer; de er skannet, "
-        "ikke spørrende.",
+        "Leads fra arrangementer ringes innen to dager, ikke to timer; de er skannet og har "
+        "ikke bedt om kontakt.",
         "contacted_within_sla_rate",
     ),
     (
@@ -526,7 +526,7 @@ WEEKLY_DECISIONS = [
     ),
     ("Leads fra prissiden hopper over lead-pleien og går rett til salg.", "sqls"),
     (
-        "Duplikater slås sammen av markedsoperasjoner før overlevering, ikke av selgerne.",
+        "Duplikater slås sammen av marketing ops før overlevering, ikke av selgerne.",
         "mql_acceptance_rate",
     ),
     ("Resultattavla vises først i hvert møte, før alle andre saker.", None),
@@ -557,7 +557,7 @@ MONTHLY_DECISIONS = [
     ("Kvartalsvis gjennomgang av personaene med to kundeintervjuer hver.", None),
     ("Salg og markedsføring deler ett mål for salgstrakten neste år.", "customers"),
     ("Vis SLA-resultattavla på skjermen i kontorlandskapet hver mandag.", None),
-    ("Behold gründerpakken; avtalene der er tre ganger gjennomsnittet.", "customers"),
+    ("Behold gründerpakken; avtalene der er tre ganger så store som snittet.", "customers"),
 ]
 PRODUCT_NEWS = [
     "Ny prisside er ute; gründerpakken er nå med.",
@@ -664,7 +664,7 @@ def sla_v2_decision(since: date) -> str:
 REJECT_COMMENTS = [
     [
         "IT-kontakt, har ikke noe å si om salgsverktøy",
-        "Jobber i IT-support, sendte det ikke videre",
+        "Jobber i IT-support, sendte det ikke videre til noen",
     ],
     ["Budsjettet er frosset til neste år", "Interessert, men ikke budsjett dette kvartalet"],
     ["Telefonnummer og bedrift stemmer ikke", "Falskt navn i skjemaet"],
