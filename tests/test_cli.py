@@ -228,3 +228,35 @@ def test_demo_clear_options_need_clear(capsys, db_url, option):
         and out == ""
         and err == "error: --dry-run and --no-starting-point go with --clear\n"
     )
+
+
+def test_demo_in_norwegian_and_in_english(capsys, db_url, monkeypatch):
+    code, out, _ = run(
+        capsys, "demo", "--leads", "300", "--months", "3", "--language", "nb", "--db", db_url
+    )
+    assert code == 0 and "wrote the demo company: 300 leads" in out
+    engine = make_engine(db_url)
+    with Session(engine) as s:
+        assert s.exec(select(Definition.term).where(Definition.key == "mql")).first() == (
+            "Markedskvalifisert lead (MQL)"
+        )
+    # the messages speak the CLI's language ($SMARKETING_LANGUAGE)
+    monkeypatch.setenv("SMARKETING_LANGUAGE", "nb")
+    code, out, _ = run(capsys, "demo", "--clear", "--dry-run", "--db", db_url)
+    assert code == 0 and out.startswith("Ville fjernet (demodata ingen har rørt):\n")
+    assert out.endswith("prøvekjøring: ingenting ble fjernet\n")
+    code, out, _ = run(capsys, "demo", "--clear", "--no-starting-point", "--db", db_url)
+    assert code == 0 and "fjernet demobedriften (" in out
+    monkeypatch.setenv("SMARKETING_LANGUAGE", "en")
+    code, out, _ = run(
+        capsys, "demo", "--leads", "300", "--months", "3", "--language", "en", "--db", db_url
+    )
+    assert code == 0
+    with Session(engine) as s:
+        terms = s.exec(select(Definition.term).where(Definition.key == "mql")).all()
+        assert set(terms) == {"Marketing-qualified lead (MQL)"}
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--language", "sv", "--db", db_url])
+    assert exit_info.value.code == 2 and "invalid choice: 'sv'" in capsys.readouterr().err
+    code, _, err = run(capsys, "demo", "--clear", "--language", "nb", "--db", db_url)
+    assert code == 2 and err.startswith("error: --language goes with writing")

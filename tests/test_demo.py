@@ -560,3 +560,210 @@ def test_only_admin_may_clear_or_build(engine):
         demo.clear_demo(engine, actor=Actor.of("sam", {"sales"}))
     with pytest.raises(PermissionDenied):
         demo.build_demo(engine, leads=10, now=NOW, actor=Actor.of("mia", {"marketing"}))
+
+
+# --- the demo company in Norwegian ------------------------------------------------------------
+
+
+def _shape(value):
+    """A content value's shape: lists and tuples by length and item shape, dicts by keys,
+    callables and texts by kind (the texts themselves differ between languages)."""
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, [_shape(v) for v in value])
+    if isinstance(value, dict):
+        return {k: _shape(v) for k, v in value.items()}
+    if callable(value):
+        return "callable"
+    return type(value).__name__ if isinstance(value, str) or value is None else value
+
+
+def test_both_languages_have_the_same_texts_in_the_same_shape():
+    from smarketing.demo import content_en, content_nb
+
+    def public(module):
+        return {
+            name: _shape(getattr(module, name))
+            for name in dir(module)
+            if name.isupper() and name != "LOCALE"
+        }
+
+    en, nb = public(content_en), public(content_nb)
+    assert en.keys() == nb.keys()
+    for name in en:
+        if name != "AGENDA_TITLES":  # English keeps the built-in agenda's titles
+            assert en[name] == nb[name], name
+    functions = {n for n in dir(content_en) if callable(getattr(content_en, n))}
+    assert functions <= set(dir(content_nb))
+    # the rules are the app's rule syntax: the same in both languages
+    assert [t[4] for t in content_en.TERMS] == [t[4] for t in content_nb.TERMS]
+    assert content_en.MQL_V2_RULE == content_nb.MQL_V2_RULE
+
+
+@pytest.fixture
+def both(engine, new_database_url):
+    """The same small demo company written in English (first engine) and in Norwegian."""
+    nb = make_engine(new_database_url("nb", migrated=True))
+    upgrade_to_head(nb)
+    _build(engine, language="en")
+    _build(nb, language="nb")
+    yield engine, nb
+    nb.dispose()
+
+
+def test_the_norwegian_demo_is_written_in_norwegian(both):
+    _, nb = both
+    with Session(nb) as s:
+        personas = s.exec(select(Persona).order_by(Persona.id)).all()
+        assert [p.name for p in personas] == [
+            "Markedssjef Maria",
+            "Salgssjef Henrik",
+            "IT-leder Ingrid",
+            "Gründer Frida",
+        ]
+        assert personas[1].role == "Salgssjef / salgsdirektør"
+        assert "SLA for responstid: hver MQL blir ringt innen få timer" in personas[1].messages
+        terms = {d.key: d for d in s.exec(select(Definition).where(Definition.version == 1))}
+        assert terms["mql"].term == "Markedskvalifisert lead (MQL)"
+        assert terms["sql"].term == "Salgskvalifisert lead (SQL)"
+        assert terms["icp"].term == "Ideell kundeprofil"
+        assert terms["stage_opportunity"].term == "Salgsmulighet"
+        assert terms["mql"].rule == "score >= 60 and company e-mail"  # the rule syntax stays
+        campaigns = {c.name: c for c in s.exec(select(Campaign))}
+        assert "Webinar: det ukentlige smarketing-møtet" in campaigns
+        ebook = campaigns["Lansering av SLA-e-boka"]
+        assert (ebook.persona, ebook.channel) == ("Markedssjef Maria", "Organisk søk")
+        assert ebook.goal.startswith(
+            "Skaffe leads fra **Markedssjef Maria** via organisk søk med tilbudet "
+            "*E-boka om smarketing-SLA*."
+        )
+        assert ebook.timeline.startswith("- Start: ")
+        assert "des." in ebook.timeline or "jan." in ebook.timeline  # dates written in nb
+        v2 = s.exec(select(SlaAgreement).where(SlaAgreement.version == 2)).one()
+        assert v2.reason.endswith("strammer inn responstiden til 2 timer.")
+        weekly = s.exec(
+            select(Meeting).where(Meeting.kind == "weekly").order_by(Meeting.held_on)
+        ).all()
+        assert weekly[-1].title == "Ukentlig smarketing-møte – uke 48"
+        assert '"title": "Resultattavle"' in weekly[-1].agenda
+        monthly = s.exec(select(Meeting).where(Meeting.kind == "monthly")).all()
+        assert "Månedlig ledermøte – november 2026" in {m.title for m in monthly}
+        rr = s.exec(select(Action).where(Action.title.startswith("Round robin-fordeling"))).one()
+        assert rr.title == "Round robin-fordeling av MQL-er + daglig triage"
+        notes = [n.body for n in s.exec(select(MeetingNote))]
+        assert any(n.startswith("Forrige uke: ") and " MQL-er mot rundt " in n for n in notes)
+        assert any(
+            re.search(r"^Median tid til første kontakt \d+,\d\st; \d+\s% av", n) for n in notes
+        )
+        decisions = {d.text for d in s.exec(select(Decision))}
+        assert "SLA versjon 1 er utgangspunktet fra 1. desember 2025." in decisions
+        assert (
+            "Vi tar i bruk SLA versjon 2 fra 1. september 2026: 150 MQL-er i måneden og "
+            "første kontakt innen 2 timer." in decisions
+        )
+        causes = {c.text for c in s.exec(select(SlaCause))}
+        assert "Sommerferie: trafikk og konverteringer halveres hver juli." in causes
+        assert {c.category for c in s.exec(select(SlaCause))} <= set(CATEGORIES)
+        sources = set(s.exec(select(Lead.source).distinct()).all())
+        assert {"Betalt søk", "Organisk søk", "Webinar"} <= sources
+        comments = {v.comment for v in s.exec(select(Verdict))}
+        assert "Student som skriver masteroppgave" in comments
+        details = {a.detail for a in s.exec(select(LeadActivity).limit(2000))}
+        assert "Introsamtale" in details or "Intro-e-post" in details
+        # the database values stay machine values in both languages
+        assert set(s.exec(select(Lead.rejection_reason).distinct()).all()) <= {
+            None,
+            "wrong_persona",
+            "no_budget",
+            "bad_data",
+            "student_competitor",
+            "duplicate",
+            "not_reachable",
+        }
+
+
+def test_the_figures_are_the_same_in_both_languages(both):
+    en, nb = both
+    english = [tuple(row) for row in _lead_rows(en)]
+    norwegian = [tuple(row) for row in _lead_rows(nb)]
+    assert len(english) == len(norwegian) == SMALL
+    assert english == [
+        (*row[:5], _ENGLISH_SOURCE[row[5]], _ENGLISH_PERSONA.get(row[6]), *row[7:])
+        for row in norwegian
+    ]
+    for kind, day in (("month", TODAY), ("month", date(2026, 4, 15)), ("week", TODAY)):
+        with Session(en) as s:
+            a = sla_report(s, period_containing(kind, day), now=NOW)
+        with Session(nb) as s:
+            b = sla_report(s, period_containing(kind, day), now=NOW)
+        for key in (
+            "mqls_delivered",
+            "mql_acceptance_rate",
+            "contacted_within_sla_rate",
+            "median_first_contact_hours",
+            "sqls",
+            "close_rate",
+        ):
+            x, y = a.metric(key), b.metric(key)
+            assert (x.actual, x.target, x.status) == (y.actual, y.target, y.status), key
+    with Session(en) as s:
+        en_meetings = [(m.kind, m.held_on, m.status) for m in s.exec(select(Meeting))]
+        en_counts = [_count(s, model=m) for m in (Action, Decision, MeetingNote, SlaCause)]
+    with Session(nb) as s:
+        nb_meetings = [(m.kind, m.held_on, m.status) for m in s.exec(select(Meeting))]
+        nb_counts = [_count(s, model=m) for m in (Action, Decision, MeetingNote, SlaCause)]
+    assert en_meetings == nb_meetings and en_counts == nb_counts
+
+
+_ENGLISH_SOURCE = {
+    "Betalt søk": "Paid search",
+    "Organisk søk": "Organic search",
+    "Webinar": "Webinar",
+    "LinkedIn": "LinkedIn",
+    "Arrangementer": "Events",
+    "Anbefalinger": "Referral",
+}
+_ENGLISH_PERSONA = {
+    "Markedssjef Maria": "Marketing Manager Maria",
+    "Salgssjef Henrik": "Head of Sales Henrik",
+    "IT-leder Ingrid": "IT Lead Ingrid",
+    "Gründer Frida": "Founder Frida",
+}
+
+
+def test_the_norwegian_demo_is_removed_like_the_english_one(both):
+    from smarketing import i18n
+
+    _, nb = both
+    # the plan in Norwegian words (figures written the Norwegian way)
+    with Session(nb) as s, i18n.language("nb"):
+        planned = demo.removal_plan(s, keep_starting_point=True)
+        removed = planned.removed_lines()
+        text = planned.text(dry_run=True)
+    assert removed[0].startswith("3\xa0000 leads fra demoen med tilhørende ")
+    assert " aktiviteter og " in removed[0] and removed[0].endswith(" vurderinger")
+    assert text.startswith("Ville fjernet (demodata ingen har rørt):\n")
+    assert "Ville beholdt som utgangspunkt:\n" in text
+    assert "  - SLA-avtalen v2 (med v1 før den)" in text
+    assert text.endswith(
+        "Brukere, roller, innstillinger (agendamaler, avvisningsgrunner) og revisjonsloggen "
+        "endres ikke."
+    )
+    # and the removal itself: it finds the demo by its mark, not by its words
+    plan = demo.clear_demo(nb, actor=CLI_ACTOR, keep_starting_point=True)
+    assert plan.removed["lead"] == SMALL
+    with Session(nb) as s:
+        assert _count(s) == 0 and not demo.has_demo(s)
+        assert _count(s, Meeting.is_demo == True, model=Meeting) == 0  # noqa: E712
+        # the starting point stays, in Norwegian, and is no longer demo data
+        kept = s.exec(select(Persona.name, Persona.is_demo)).all()
+        assert ("Markedssjef Maria", False) in kept
+        assert _count(s, Definition.term == "Ideell kundeprofil", model=Definition) == 2
+
+
+def test_the_demo_speaks_the_app_default_language(engine, monkeypatch):
+    monkeypatch.setenv("SMARKETING_LANGUAGE", "nb")
+    _build(engine, leads=200)
+    with Session(engine) as s:
+        assert _count(s, Persona.name == "Gründer Frida", model=Persona) == 1
+    with pytest.raises(InvalidInput):
+        _build(engine, leads=200, language="sv")

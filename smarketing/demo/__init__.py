@@ -11,7 +11,9 @@ The parts: ``story`` (time frame, calendar, cast, personas/sources/offers by nam
 (the numpy generation and bulk write), ``personas``, ``definitions``, ``campaigns`` (the
 cards and briefs), ``sla`` and ``meetings`` (agreements, meetings, notes, decisions,
 actions, causes), ``inserts`` (Core writes), ``build`` (build, has) and ``removal`` (the
-plan and the removal).
+plan and the removal). The texts the demo's people typed are in ``content_en`` and
+``content_nb`` (``content.texts(language)``): the demo is written in one language
+(``build_demo(language=...)``, default the app default), with the same figures in each.
 
 May import: meetings, content, quality, sla, auth, store and the base modules.
 """

@@ -8,13 +8,12 @@ import numpy as np
 from smarketing.demo.sampling import delay
 from smarketing.demo.story import (
     DAY,
-    EBOOK,
     HOUR,
     MINUTE,
+    O_DEMO,
     O_EBOOK,
     O_EVENT,
     O_WEBINAR,
-    OFFERS,
     ON_LEAVE,
     SALES_TEAM,
     Story,
@@ -34,22 +33,12 @@ PAGES = [
     "/blog/why-sales-rejects-leads",
     "/about",
 ]
-NEWSLETTERS = [
-    "Newsletter: five SLA mistakes",
-    "Newsletter: the weekly meeting agenda",
-    "Newsletter: lead scoring in practice",
-    "Newsletter: customer story Fjord Data",
-]
-DOWNLOADS = [
-    "Lead scoring checklist",
-    "The weekly smarketing meeting agenda template",
-    "Buyer persona workbook",
-]
 
 
 def activity_trail(rng, st: Story, *, n, ar, **a) -> dict:
     """The chunk's activity trail (sorted by lead and time), hot leads included."""
     now = st.now_ts
+    text = st.text
     created, mql, mql_ts = a["created"], a["mql"], a["mql_ts"]
     contacted, contact_ts = a["contacted"], a["contact_ts"]
     owner_names = np.array([name for name, _ in SALES_TEAM], dtype=object)
@@ -72,14 +61,14 @@ def activity_trail(rng, st: Story, *, n, ar, **a) -> dict:
     # the conversion that made them a lead
     offer = a["offer"]
     kinds = np.where(offer == O_EBOOK, "download", "form").astype(object)
-    details = np.array(OFFERS, dtype=object)[offer]
+    details = np.array(text.OFFERS, dtype=object)[offer]
     camp = a["campaign"]
     names = [p.name for p in st.campaigns]
     for i in np.flatnonzero(offer == O_WEBINAR).tolist():
-        what = names[camp[i]] if camp[i] >= 0 else "Monthly smarketing webinar"
-        details[i] = f"Webinar sign-up: {what}"
+        what = names[camp[i]] if camp[i] >= 0 else text.MONTHLY_WEBINAR
+        details[i] = text.webinar_signup(what)
     for i in np.flatnonzero(offer == O_EVENT).tolist():
-        details[i] = f"Event badge scan: {names[camp[i]] if camp[i] >= 0 else 'Meetup'}"
+        details[i] = text.badge_scan(names[camp[i]] if camp[i] >= 0 else text.MEETUP)
     add(ar, created, kinds, details)
 
     # browsing and newsletters
@@ -97,7 +86,7 @@ def activity_trail(rng, st: Story, *, n, ar, **a) -> dict:
         lead,
         created[lead] + rng.integers(DAY, 12 * DAY, len(lead)),
         np.full(len(lead), "email_click", dtype=object),
-        np.array(NEWSLETTERS, dtype=object)[rng.integers(0, len(NEWSLETTERS), len(lead))],
+        np.array(text.NEWSLETTERS, dtype=object)[rng.integers(0, len(text.NEWSLETTERS), len(lead))],
     )
 
     # what tipped them over to MQL
@@ -113,7 +102,9 @@ def activity_trail(rng, st: Story, *, n, ar, **a) -> dict:
             np.where(
                 r < 0.65,
                 "/demo",
-                np.array(DOWNLOADS, dtype=object)[rng.integers(0, len(DOWNLOADS), len(lead))],
+                np.array(text.DOWNLOADS, dtype=object)[
+                    rng.integers(0, len(text.DOWNLOADS), len(lead))
+                ],
             ),
         ),
     )
@@ -126,7 +117,7 @@ def activity_trail(rng, st: Story, *, n, ar, **a) -> dict:
         lead,
         contact_ts[lead],
         np.where(call, "call", "email").astype(object),
-        np.where(call, "Intro call", "Intro e-mail").astype(object),
+        np.where(call, text.INTRO_CALL, text.INTRO_EMAIL).astype(object),
         owner_names[owner[lead]],
     )
     k = rng.poisson(0.7, len(lead))
@@ -137,14 +128,14 @@ def activity_trail(rng, st: Story, *, n, ar, **a) -> dict:
         lead,
         contact_ts[lead] + (span * rng.uniform(0.1, 0.95, len(lead))).astype(np.int64),
         np.where(call, "call", "email").astype(object),
-        np.where(call, "Follow-up call", "Follow-up e-mail").astype(object),
+        np.where(call, text.FOLLOW_UP_CALL, text.FOLLOW_UP_EMAIL).astype(object),
         owner_names[owner[lead]],
     )
     for mask, ts, kind, detail in (
-        (a["sql"], a["sql_ts"], "meeting", "Discovery meeting"),
-        (a["opp"], a["opp_ts"], "meeting", "Demo and proposal"),
-        (a["won"], a["close_ts"], "call", "Contract signed"),
-        (a["lost"], a["close_ts"], "email", "Closed lost: thanks for your time"),
+        (a["sql"], a["sql_ts"], "meeting", text.DISCOVERY_MEETING),
+        (a["opp"], a["opp_ts"], "meeting", text.DEMO_AND_PROPOSAL),
+        (a["won"], a["close_ts"], "call", text.CONTRACT_SIGNED),
+        (a["lost"], a["close_ts"], "email", text.CLOSED_LOST),
     ):
         lead = np.flatnonzero(mask)
         add(lead, ts[lead], [kind] * len(lead), [detail] * len(lead), owner_names[owner[lead]])
@@ -154,7 +145,7 @@ def activity_trail(rng, st: Story, *, n, ar, **a) -> dict:
         lead,
         half,
         ["email"] * len(lead),
-        ["Proposal follow-up"] * len(lead),
+        [text.PROPOSAL_FOLLOW_UP] * len(lead),
         owner_names[owner[lead]],
     )
 
@@ -179,7 +170,7 @@ def activity_trail(rng, st: Story, *, n, ar, **a) -> dict:
                 who[fl],
                 f_ts,
                 np.where(f_sales, "email", "email_click").astype(object),
-                np.where(f_sales, "Check-in e-mail", NEWSLETTERS[0]).astype(object),
+                np.where(f_sales, text.CHECK_IN_EMAIL, text.NEWSLETTERS[0]).astype(object),
                 np.where(f_sales, owner_names[owner[who[fl]]], None).astype(object),
             ),
         ]
@@ -199,8 +190,8 @@ def activity_trail(rng, st: Story, *, n, ar, **a) -> dict:
         hot = pool[np.sort(first)][: a["hot_wanted"]].astype(np.int64)
         back = [
             ("page_view", "/pricing"),
-            ("download", EBOOK),
-            ("form", "Demo request"),
+            ("download", text.EBOOK),
+            ("form", text.OFFERS[O_DEMO]),
             ("page_view", "/customers"),
         ]
         pick = rng.integers(0, len(back), len(hot))

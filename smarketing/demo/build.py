@@ -17,6 +17,7 @@ from smarketing.auth import audit
 from smarketing.auth.people import CAST_SETTING, store_cast
 from smarketing.auth.permissions import SYSTEM_ACTOR, Actor, require
 from smarketing.demo.campaigns import write_campaigns
+from smarketing.demo.content import checked_language
 from smarketing.demo.definitions import write_definitions
 from smarketing.demo.leads import write_leads
 from smarketing.demo.meetings import write_meetings
@@ -24,6 +25,7 @@ from smarketing.demo.personas import write_personas
 from smarketing.demo.sla import write_agreements
 from smarketing.demo.story import PEOPLE, Progress, make_story
 from smarketing.errors import InvalidInput
+from smarketing.i18n import _
 from smarketing.store.db import bump_data_version, get_setting, set_setting
 from smarketing.store.models import (
     Lead,
@@ -78,7 +80,7 @@ def _check_now(now: datetime | None) -> datetime:
     if now is None:
         return datetime.now(UTC)
     if now.utcoffset() is None:
-        raise InvalidInput("now must be timezone-aware (UTC)")
+        raise InvalidInput(_("now must be timezone-aware (UTC)"))
     return now.astimezone(UTC)
 
 
@@ -99,22 +101,26 @@ def build_demo(
     now: datetime | None = None,
     progress: Progress | None = None,
     actor: Actor = SYSTEM_ACTOR,
+    language: str | None = None,
 ) -> DemoSummary:
     """Write the demo company (one transaction) and return what was written.
 
     ``leads`` is the total number of leads (default ~500 a month with seasonality),
-    ``now`` the story's "now" (nothing is dated after it). Raises InvalidInput when the
-    demo company is already there or the sizes are not positive.
+    ``now`` the story's "now" (nothing is dated after it), ``language`` the language its
+    texts are written in ('en' or 'nb'; default the app default,
+    :func:`smarketing.i18n.default_language`): the figures are the same in each. Raises
+    InvalidInput when the demo company is already there or the sizes are not positive.
     """
     require(actor, "demo.manage")
     started = time.perf_counter()
+    language = checked_language(language)
     if months < 1 or months > 120:
-        raise InvalidInput("months must be between 1 and 120")
+        raise InvalidInput(_("months must be between 1 and 120"))
     if leads is not None and leads < 1:
-        raise InvalidInput("leads must be at least 1")
+        raise InvalidInput(_("leads must be at least 1"))
     report: Progress = progress or (lambda _f, _t: None)
-    report(0.0, "Planning the demo company…")
-    st = make_story(_check_now(now), months)
+    report(0.0, _("Planning the demo company…"))
+    st = make_story(_check_now(now), months, language)
     if leads is None:
         leads = max(1, round(float(st.intensity.sum())))
     rng = np.random.default_rng(seed)
@@ -124,25 +130,28 @@ def build_demo(
         with Session(bind=conn) as s:
             if has_demo(s):
                 raise InvalidInput(
-                    "the demo company is already in the database; clear it first "
-                    "(python -m smarketing demo --clear)"
+                    _(
+                        "the demo company is already in the database; clear it first ({command})"
+                    ).format(command="python -m smarketing demo --clear")
                 )
-        report(0.02, "Writing leads…")
+        report(0.02, _("Writing leads…"))
         n_acts, n_verdicts, stats = write_leads(conn, rng, st, leads, report, chunk=_chunk())
-        report(0.9, "Writing personas, definitions and campaigns…")
+        report(0.9, _("Writing personas, definitions and campaigns…"))
         n_personas = write_personas(conn, st)
         n_defs = write_definitions(conn, st)
         n_campaigns = write_campaigns(conn, st)
-        report(0.94, "Writing the SLA and meetings…")
+        report(0.94, _("Writing the SLA and meetings…"))
         n_agreements = write_agreements(conn, st)
         counts = write_meetings(conn, st, rnd, stats)
         with Session(bind=conn) as s:
             set_setting(s, DEMO_SETTING, "1")
             store_cast(s, PEOPLE)  # names for the cast's usernames, kept after a removal
             bump_data_version(s)
-            audit.record(s, actor.username, "demo.build", "demo", leads=leads, seed=seed)
+            audit.record(
+                s, actor.username, "demo.build", "demo", leads=leads, seed=seed, language=language
+            )
             s.flush()
-    report(1.0, "Demo company ready")
+    report(1.0, _("Demo company ready"))
     return DemoSummary(
         leads=leads,
         activities=n_acts,

@@ -11,6 +11,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from smarketing import formatting
 from smarketing.demo.activities import activity_trail
 from smarketing.demo.inserts import insert_columns
 from smarketing.demo.names import (
@@ -22,7 +23,6 @@ from smarketing.demo.names import (
     LAST_FOLD,
     LAST_NAMES,
     STUDENT_DOMAINS,
-    TITLES,
     fold,
 )
 from smarketing.demo.sampling import calibrated, choice, delay, normal, row_choice, uniform
@@ -31,16 +31,15 @@ from smarketing.demo.story import (
     EVENTS,
     HOUR,
     MINUTE,
-    OFFERS,
+    N_PERSONAS,
     ON_LEAVE,
     PAID,
-    PERSONA_NAMES,
     SALES_TEAM,
-    SOURCES,
     WEBINAR,
     Progress,
     Story,
 )
+from smarketing.i18n import _
 from smarketing.store.models import Lead, LeadActivity, Verdict
 
 SOURCE_SYSTEM = "demo"
@@ -96,17 +95,7 @@ REASONS = [
 ]
 R_WRONG, R_BUDGET, R_BAD, R_STUDENT, R_DUP, R_UNREACHABLE = range(6)
 REASON_W = np.array([0.18, 0.22, 0.12, 0.10, 0.13, 0.25])
-REJECT_COMMENTS = {
-    R_WRONG: ["IT contact, no say over sales tooling", "Works in IT support, passed on to no one"],
-    R_BUDGET: ["Budget frozen until next year", "Interested, but no budget this quarter"],
-    R_BAD: ["Phone number and company do not match", "Fake name in the form"],
-    R_STUDENT: ["Student writing a thesis", "Works for a competitor"],
-    R_DUP: ["Already in the pipeline with a colleague", "Same person as an open lead"],
-    R_UNREACHABLE: ["Three calls, two e-mails, no answer", "No answer; voicemail full"],
-}
-ACCEPT_COMMENTS = ["", "", "Good fit, intro call booked", "Knows our category, wants a demo"]
-
-# Logit effects (persona rows incl. "none" last; source rows in SOURCES order).
+# Logit effects (persona rows incl. "none" last; source rows in the content's SOURCES order).
 MQL_PERSONA = np.array([0.15, 0.35, 0.0, 0.2, -1.2])
 MQL_SOURCE = np.array([-0.25, 0.0, 0.55, -0.1, -0.1, 0.45])
 ACC_PERSONA = np.array([0.2, 0.5, -1.0, 0.2, -0.5])
@@ -280,10 +269,14 @@ def _lead_chunk(
         f"{FIRST_FOLD[f]}.{LAST_FOLD[g]}@{d}"
         for f, g, d in zip(first_l, last_l, domains, strict=True)
     ]
-    titles = [TITLES[p][t] for p, t in zip(persona.tolist(), title.tolist(), strict=True)]
+    titles_by_persona = st.text.TITLES
+    titles = [
+        titles_by_persona[p][t] for p, t in zip(persona.tolist(), title.tolist(), strict=True)
+    ]
     for i in np.flatnonzero(rejected_i & (reason == R_STUDENT)).tolist():
         dom, company = STUDENT_DOMAINS[i % 2] if student[i] else COMPETITOR
-        companies[i], titles[i] = company, "Student" if student[i] else "Product Marketing Manager"
+        companies[i] = company
+        titles[i] = st.text.STUDENT_TITLE if student[i] else st.text.COMPETITOR_TITLE
         emails[i] = f"{FIRST_FOLD[first_l[i]]}.{LAST_FOLD[last_l[i]]}@{dom}"
     for i in np.flatnonzero(rejected_i & (reason == R_BAD)).tolist():
         emails[i] = f"test@{domains[i]}"
@@ -307,14 +300,14 @@ def _lead_chunk(
         "opportunity_at": _dts(opp_ts, opp),
         "customer_at": _dts(close_ts, won),
         "lost_at": _dts(close_ts, lost),
-        "source": [SOURCES[s] for s in source.tolist()],
+        "source": [st.text.SOURCES[s] for s in source.tolist()],
         "campaign": [st.campaigns[c].name if c >= 0 else None for c in campaign.tolist()],
-        "persona": [PERSONA_NAMES[p] if p < 4 else None for p in persona.tolist()],
+        "persona": [st.text.PERSONA_NAMES[p] if p < N_PERSONAS else None for p in persona.tolist()],
         "owner": [
             SALES_TEAM[o][0] if m else None for o, m in zip(owner_l, mql.tolist(), strict=True)
         ],
         "segment": [SEGMENTS[s] for s in segment.tolist()],
-        "first_conversion": [OFFERS[o] for o in offer.tolist()],
+        "first_conversion": [st.text.OFFERS[o] for o in offer.tolist()],
         "score": score.tolist(),
         "deal_value": [
             float(d) if o else None for d, o in zip(deal.tolist(), opp.tolist(), strict=True)
@@ -334,7 +327,7 @@ def _lead_chunk(
     cols["updated_at"] = _dts(latest)
 
     away_from = max(st.slip_ts, st.rr_live_ts)  # the AE on leave judges no MQLs from here
-    verdicts = _verdicts(rng, accepted, rejected, reason, mql_ts, verdict_ts, owner, away_from)
+    verdicts = _verdicts(rng, st, accepted, rejected, reason, mql_ts, verdict_ts, owner, away_from)
     acts = activity_trail(
         rng,
         st,
@@ -406,7 +399,7 @@ def _labels(names: list[str], idx: np.ndarray, mask: np.ndarray) -> list:
     return [names[i] if m else None for i, m in zip(idx.tolist(), mask.tolist(), strict=True)]
 
 
-def _verdicts(rng, accepted, rejected, reason, mql_ts, verdict_ts, owner, away_from) -> dict:
+def _verdicts(rng, st, accepted, rejected, reason, mql_ts, verdict_ts, owner, away_from) -> dict:
     """Verdict rows (local lead index); a few leads first got another verdict, later replaced."""
     decided = np.flatnonzero(accepted | rejected)
     k = len(decided)
@@ -415,9 +408,9 @@ def _verdicts(rng, accepted, rejected, reason, mql_ts, verdict_ts, owner, away_f
     comments = []
     for i, p in zip(decided.tolist(), pick.tolist(), strict=True):
         if accepted[i]:
-            comments.append(ACCEPT_COMMENTS[p])
+            comments.append(st.text.ACCEPT_COMMENTS[p])
         else:
-            comments.append(REJECT_COMMENTS[int(reason[i])][p % 2])
+            comments.append(st.text.REJECT_COMMENTS[int(reason[i])][p % 2])
     earlier = mql_ts[redo] + (verdict_ts[redo] - mql_ts[redo]) * 2 // 5
     lead = np.concatenate([redo, decided])
     ts = np.concatenate([earlier, verdict_ts[decided]])
@@ -428,8 +421,7 @@ def _verdicts(rng, accepted, rejected, reason, mql_ts, verdict_ts, owner, away_f
         None if accepted[i] else REASONS[int(reason[i])] for i in decided.tolist()
     ]
     comments = [
-        "No answer on the first two calls" if accepted[i] else "Looked fine at first"
-        for i in redo.tolist()
+        st.text.REDO_REJECTED if accepted[i] else st.text.REDO_ACCEPTED for i in redo.tolist()
     ] + comments
     return {
         "lead": lead,
@@ -506,7 +498,10 @@ def write_leads(
         stats["accepted"].append(ch.accepted)
         stats["decided"].append(ch.decided)
         camp_counts += ch.campaign_counts
-        report(0.03 + 0.85 * end / leads, f"Leads {end:,} of {leads:,}")
+        done = _("Leads {done} of {total}").format(
+            done=formatting.count(end), total=formatting.count(leads)
+        )
+        report(0.03 + 0.85 * end / leads, done)
     for plan, count in zip(st.campaigns, camp_counts.tolist(), strict=True):
         plan.leads = count
     return n_acts, n_verdicts, {k: np.concatenate(v) for k, v in stats.items()}

@@ -1,16 +1,7 @@
-"""Who the generated leads are: first and last names, companies, job titles by persona,
-and the student and competitor addresses that sales rejects."""
+"""Who the generated leads are: first and last names, companies, and the student and
+competitor addresses that sales rejects (job titles by persona: the content's TITLES)."""
 
 from __future__ import annotations
-
-#: job titles by persona (rows in PERSONA_NAMES order, "no persona" last)
-TITLES = [
-    ["Marketing Manager", "Head of Marketing", "Markedssjef", "Digital Marketing Manager"],
-    ["Head of Sales", "Salgssjef", "Sales Director", "VP Sales"],
-    ["IT Manager", "Head of IT", "IT-sjef", "Operations Manager"],
-    ["CEO", "Founder", "Daglig leder", "Co-founder & CEO"],
-    ["Consultant", "Project Manager", "Analyst", "Advisor"],
-]
 
 FIRST_NAMES = [
     "Anne",

@@ -40,10 +40,12 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from smarketing import formatting
 from smarketing.auth import audit
 from smarketing.auth.permissions import Actor, require
 from smarketing.demo.build import DEMO_SETTING
 from smarketing.errors import InvalidInput
+from smarketing.i18n import N_, _, ngettext
 from smarketing.store.db import bump_data_version, set_setting
 from smarketing.store.models import (
     Action,
@@ -180,57 +182,52 @@ class RemovalPlan:
         c = self.count
         lines = []
         if c("lead"):
-            on_them = [
-                _n(c(t), word)
-                for t, word in (
-                    ("lead_activity", "activity"),
-                    ("verdict", "verdict"),
-                    ("lead_change", "stage change"),
-                )
-                if c(t)
-            ]
-            line = _n(c("lead"), "demo lead") + (f" with their {_and(on_them)}" if on_them else "")
+            on_them = [_n(c(t), t) for t in ("lead_activity", "verdict", "lead_change") if c(t)]
+            line = _n(c("lead"), "demo_lead")
+            if on_them:
+                line = _("{leads} with their {things}").format(leads=line, things=_and(on_them))
             yours = [
                 _n(n, word)
                 for n, word in ((self.your_verdicts, "verdict"), (self.your_contacts, "contact"))
                 if n
             ]
             if yours:
-                line += f" (including {_and(yours)} your team recorded on them)"
+                line = _("{lines} (including {things} your team recorded on them)").format(
+                    lines=line, things=_and(yours)
+                )
             lines.append(line)
-        inside = [
-            _n(c(t), word)
-            for t, word in (
-                ("meeting_note", "note"),
-                ("meeting_attendee", "attendee"),
-                ("meeting_rating", "rating"),
-                ("decision", "decision"),
-                ("action", "action"),
-                ("action_review", "action review"),
-            )
-            if c(t)
-        ]
+        inside = [_n(c(t), t) for t in MEETING_PARTS_REMOVED if c(t)]
         if c("meeting"):
-            lines.append(
-                _n(c("meeting"), "demo meeting")
-                + (f", and with them {_and(inside)}" if inside else "")
-            )
+            line = _n(c("meeting"), "demo_meeting")
+            if inside:
+                line = _("{what}, and with them {things}").format(what=line, things=_and(inside))
+            lines.append(line)
         elif inside:
-            lines.append("from the demo meetings: " + _and(inside))
+            lines.append(_("from the demo meetings: {things}").format(things=_and(inside)))
         if c("campaign") or c("brief_version"):
-            briefs = _n(c("brief_version"), "published brief")
-            lines.append(f"{_n(c('campaign'), 'demo campaign')} with {briefs}")
+            lines.append(
+                _("{what} with {briefs}").format(
+                    what=_n(c("campaign"), "demo_campaign"),
+                    briefs=_n(c("brief_version"), "brief_version"),
+                )
+            )
         if c("sla_cause"):
-            lines.append(_n(c("sla_cause"), 'demo "why?" cause'))
+            lines.append(_n(c("sla_cause"), "demo_sla_cause"))
         if c("definition"):
             lines.append(
-                f"{_n(self.removed_definitions, 'demo definition')} "
-                f"({_n(c('definition'), 'version')})"
+                _("{definitions} ({versions})").format(
+                    definitions=_n(self.removed_definitions, "demo_definition"),
+                    versions=_n(c("definition"), "version"),
+                )
             )
         if c("persona"):
-            lines.append(_n(c("persona"), "demo persona"))
+            lines.append(_n(c("persona"), "demo_persona"))
         if self.removed_agreements:
-            lines.append(f"the demo SLA agreement ({_versions(self.removed_agreements)})")
+            lines.append(
+                _("the demo SLA agreement ({versions})").format(
+                    versions=_versions(self.removed_agreements)
+                )
+            )
         return lines
 
     def kept_lines(self) -> list[str]:
@@ -238,65 +235,93 @@ class RemovalPlan:
         lines = []
         shown = self.kept_meetings[:5]
         for m in shown:
-            inside = [
-                _n(m.counts.get(t, 0), word)
-                for t, word in (
-                    ("meeting_note", "note"),
-                    ("decision", "decision"),
-                    ("action", "action"),
-                    ("meeting_rating", "rating"),
-                    ("meeting_attendee", "attendee"),
-                    ("action_review", "action review"),
+            inside = [_n(m.counts[t], t) for t in MEETING_PARTS_KEPT if m.counts.get(t)]
+            when = formatting.day(m.held_on)
+            if m.planned:
+                line = _("your meeting planned for {day} (“{title}”)").format(
+                    day=when, title=m.title
                 )
-                if m.counts.get(t)
-            ]
-            when = f"{m.held_on.day} {m.held_on:%b %Y}"
-            line = (
-                f"your meeting planned for {when} (“{m.title}”)"
-                if m.planned
-                else f"your meeting of {when} (“{m.title}”)"
-            )
-            lines.append(line + (f" with {_and(inside)}" if inside else ""))
+            else:
+                line = _("your meeting of {day} (“{title}”)").format(day=when, title=m.title)
+            if inside:
+                line = _("{what} with {things}").format(what=line, things=_and(inside))
+            lines.append(line)
         if len(self.kept_meetings) > len(shown):
-            lines.append(f"{_n(len(self.kept_meetings) - len(shown), 'more meeting')} of yours")
-        if self.detached_actions:
-            one = self.detached_actions == 1
+            more = len(self.kept_meetings) - len(shown)
             lines.append(
-                f"{_n(self.detached_actions, 'demo action')} your team reviewed or closed "
-                f"({'it stays' if one else 'they stay'} on the action list, without the demo "
-                f"meeting {'it' if one else 'they'} came from)"
+                ngettext("{n} more meeting of yours", "{n} more meetings of yours", more).format(
+                    n=formatting.count(more)
+                )
+            )
+        if self.detached_actions:
+            n = self.detached_actions
+            lines.append(
+                ngettext(
+                    "{n} demo action your team reviewed or closed (it stays on the action "
+                    "list, without the demo meeting it came from)",
+                    "{n} demo actions your team reviewed or closed (they stay on the action "
+                    "list, without the demo meeting they came from)",
+                    n,
+                ).format(n=formatting.count(n))
             )
         if self.other_actions:
-            lines.append(_n(self.other_actions, "action") + " agreed outside a meeting")
-        if self.your_definitions:
-            one = len(self.your_definitions) == 1
+            n = self.other_actions
             lines.append(
-                f"{_n(len(self.your_definitions), 'definition')} your team wrote or edited "
-                f"({_and(self.your_definitions)}), with all {'its' if one else 'their'} versions"
+                ngettext(
+                    "{n} action agreed outside a meeting",
+                    "{n} actions agreed outside a meeting",
+                    n,
+                ).format(n=formatting.count(n))
+            )
+        if self.your_definitions:
+            n = len(self.your_definitions)
+            lines.append(
+                ngettext(
+                    "{n} definition your team wrote or edited ({names}), with all its versions",
+                    "{n} definitions your team wrote or edited ({names}), with all their versions",
+                    n,
+                ).format(n=formatting.count(n), names=_and(self.your_definitions))
             )
         if self.your_personas:
+            n = len(self.your_personas)
             lines.append(
-                f"{_n(len(self.your_personas), 'persona')} your team wrote or edited "
-                f"({_and(self.your_personas)})"
+                ngettext(
+                    "{n} persona your team wrote or edited ({names})",
+                    "{n} personas your team wrote or edited ({names})",
+                    n,
+                ).format(n=formatting.count(n), names=_and(self.your_personas))
             )
         if self.named_personas:
+            n = len(self.named_personas)
             lines.append(
-                f"{_n(len(self.named_personas), 'persona')} your campaign briefs name "
-                f"({_and(self.named_personas)})"
+                ngettext(
+                    "{n} persona your campaign briefs name ({names})",
+                    "{n} personas your campaign briefs name ({names})",
+                    n,
+                ).format(n=formatting.count(n), names=_and(self.named_personas))
             )
         if self.your_campaigns:
+            n = len(self.your_campaigns)
             lines.append(
-                f"{_n(len(self.your_campaigns), 'campaign')} your team wrote, edited or "
-                f"published ({_and(self.your_campaigns)})"
+                ngettext(
+                    "{n} campaign your team wrote, edited or published ({names})",
+                    "{n} campaigns your team wrote, edited or published ({names})",
+                    n,
+                ).format(n=formatting.count(n), names=_and(self.your_campaigns))
             )
         if self.your_agreements:
             lines.append(
-                f"the SLA agreement {_versions(self.your_agreements)}, proposed or confirmed "
-                "by your team"
+                _("the SLA agreement {versions}, proposed or confirmed by your team").format(
+                    versions=_versions(self.your_agreements)
+                )
             )
-        if self.count("sla_cause", "keep_yours"):
+        if n := self.count("sla_cause", "keep_yours"):
             lines.append(
-                _n(self.count("sla_cause", "keep_yours"), '"why?" cause') + " your team recorded"
+                ngettext(
+                    '{n} "why?" cause your team recorded',
+                    '{n} "why?" causes your team recorded',
+                    n,
+                ).format(n=formatting.count(n))
             )
         return lines
 
@@ -305,67 +330,117 @@ class RemovalPlan:
         lines = []
         if self.start_definitions:
             lines.append(
-                f"{_n(self.start_definitions, 'definition')} "
-                f"({_n(self.count('definition', 'keep_start'), 'version')})"
+                _("{definitions} ({versions})").format(
+                    definitions=_n(self.start_definitions, "definition"),
+                    versions=_n(self.count("definition", "keep_start"), "version"),
+                )
             )
         if self.start_personas:
-            lines.append(f"{_n(len(self.start_personas), 'persona')} ({_and(self.start_personas)})")
+            lines.append(
+                _("{personas} ({names})").format(
+                    personas=_n(len(self.start_personas), "persona"),
+                    names=_and(self.start_personas),
+                )
+            )
         if self.start_agreements:
             newest = max(self.start_agreements)
             older = [v for v in self.start_agreements if v != newest]
-            line = f"the SLA agreement v{newest}"
             if older:
-                line += f" (with {_versions(older)} before it)"
+                line = _("the SLA agreement v{version} (with {versions} before it)").format(
+                    version=newest, versions=_versions(older)
+                )
+            else:
+                line = _("the SLA agreement v{version}").format(version=newest)
             lines.append(line)
         if self.keep_starting_point:
             lines.append(
-                "the agenda templates (the demo uses the built-in weekly and monthly agendas)"
+                _("the agenda templates (the demo uses the built-in weekly and monthly agendas)")
             )
         return lines
 
     def text(self, *, dry_run: bool = False) -> str:
         """The whole plan as plain text (the CLI prints it)."""
-        go = "Would remove" if dry_run else "Removed"
-        keep = "Would keep" if dry_run else "Kept"
-        out = [f"{go} (demo data nobody touched):"]
-        out += [f"  - {line}" for line in self.removed_lines()] or ["  - nothing"]
-        out.append(f"{keep} (made or changed by your team):")
+        if dry_run:
+            out = [_("Would remove (demo data nobody touched):")]
+        else:
+            out = [_("Removed (demo data nobody touched):")]
+        out += [f"  - {line}" for line in self.removed_lines()] or ["  - " + _("nothing")]
+        if dry_run:
+            out.append(_("Would keep (made or changed by your team):"))
+        else:
+            out.append(_("Kept (made or changed by your team):"))
         out += [f"  - {line}" for line in self.kept_lines()] or [
-            "  - nothing: no one has worked on the demo data"
+            "  - " + _("nothing: no one has worked on the demo data")
         ]
         if self.keep_starting_point:
-            out.append(f"{keep} as your starting point:")
+            out.append(_("Would keep as your starting point:") if dry_run else _(KEPT_START))
             out += [f"  - {line}" for line in self.starting_point_lines()]
-        out.append(UNTOUCHED)
+        out.append(_(UNTOUCHED))
         return "\n".join(out)
 
 
-#: What removing the demo never changes.
-UNTOUCHED = (
+#: What removing the demo never changes (translate where shown: ``_(UNTOUCHED)``).
+UNTOUCHED = N_(
     "Users, roles, settings (agenda templates, rejection reasons) and the audit log are not "
     "changed."
 )
+KEPT_START = N_("Kept as your starting point:")
+
+#: The rows of a meeting, in the order the plan names them (removed; kept).
+MEETING_PARTS_REMOVED = (
+    "meeting_note",
+    "meeting_attendee",
+    "meeting_rating",
+    "decision",
+    "action",
+    "action_review",
+)
+MEETING_PARTS_KEPT = (
+    "meeting_note",
+    "decision",
+    "action",
+    "meeting_rating",
+    "meeting_attendee",
+    "action_review",
+)
 
 
-def _n(count: int, singular: str, plural: str | None = None) -> str:
-    """'1 note', '2 notes', '1 activity', '3 activities', '1,235 verdicts'."""
-    if count == 1:
-        return f"1 {singular}"
-    if plural is None:
-        last = singular.rsplit(" ", 1)[-1]
-        if last.endswith("y") and last[-2:-1] not in "aeiou":
-            plural = singular[:-1] + "ies"
-        else:
-            plural = singular + "s"
-    return f"{count:,} {plural}"
+def _n(count: int, what: str) -> str:
+    """'1 note', '2 notes', '1 activity', '1,235 verdicts' ('1 235 vurderinger' in nb):
+    ``count`` rows of ``what`` (a table, or a word of the plan such as 'demo_lead')."""
+    return _COUNTED[what](count).format(n=formatting.count(count))
+
+
+_COUNTED = {
+    "lead_activity": lambda n: ngettext("{n} activity", "{n} activities", n),
+    "verdict": lambda n: ngettext("{n} verdict", "{n} verdicts", n),
+    "lead_change": lambda n: ngettext("{n} stage change", "{n} stage changes", n),
+    "contact": lambda n: ngettext("{n} contact", "{n} contacts", n),
+    "demo_lead": lambda n: ngettext("{n} demo lead", "{n} demo leads", n),
+    "meeting_note": lambda n: ngettext("{n} note", "{n} notes", n),
+    "meeting_attendee": lambda n: ngettext("{n} attendee", "{n} attendees", n),
+    "meeting_rating": lambda n: ngettext("{n} rating", "{n} ratings", n),
+    "decision": lambda n: ngettext("{n} decision", "{n} decisions", n),
+    "action": lambda n: ngettext("{n} action", "{n} actions", n),
+    "action_review": lambda n: ngettext("{n} action review", "{n} action reviews", n),
+    "demo_meeting": lambda n: ngettext("{n} demo meeting", "{n} demo meetings", n),
+    "brief_version": lambda n: ngettext("{n} published brief", "{n} published briefs", n),
+    "demo_campaign": lambda n: ngettext("{n} demo campaign", "{n} demo campaigns", n),
+    "demo_sla_cause": lambda n: ngettext('{n} demo "why?" cause', '{n} demo "why?" causes', n),
+    "demo_definition": lambda n: ngettext("{n} demo definition", "{n} demo definitions", n),
+    "version": lambda n: ngettext("{n} version", "{n} versions", n),
+    "demo_persona": lambda n: ngettext("{n} demo persona", "{n} demo personas", n),
+    "definition": lambda n: ngettext("{n} definition", "{n} definitions", n),
+    "persona": lambda n: ngettext("{n} persona", "{n} personas", n),
+}
 
 
 def _and(items: list[str]) -> str:
-    """'a', 'a and b', 'a, b and c'."""
+    """'a', 'a and b', 'a, b and c' ('a, b og c' in nb)."""
     items = list(items)
     if len(items) <= 1:
         return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+    return _("{items} and {last}").format(items=", ".join(items[:-1]), last=items[-1])
 
 
 def _versions(versions: list[int]) -> str:
@@ -648,7 +723,7 @@ class DemoChangedMeanwhile(InvalidInput):
     """The data changed between the plan and the removal; nothing was removed."""
 
 
-CHANGED_MEANWHILE = (
+CHANGED_MEANWHILE = N_(
     "someone changed the data while the demo company was being removed, so nothing was "
     "removed: look at what goes and what stays again, then confirm once more"
 )
@@ -696,9 +771,9 @@ def clear_demo(engine: Engine, *, actor: Actor, keep_starting_point: bool = True
         try:
             deleted = _carry_out(conn, plan)
         except IntegrityError as exc:  # a row added meanwhile hangs off a row planned to go
-            raise DemoChangedMeanwhile(CHANGED_MEANWHILE) from exc
+            raise DemoChangedMeanwhile(_(CHANGED_MEANWHILE)) from exc
         if any(n != plan.count(t) for t, n in deleted.items()):
-            raise DemoChangedMeanwhile(CHANGED_MEANWHILE)
+            raise DemoChangedMeanwhile(_(CHANGED_MEANWHILE))
         with Session(bind=conn) as s:
             set_setting(s, DEMO_SETTING, "0")
             audit.record(

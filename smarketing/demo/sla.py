@@ -39,17 +39,14 @@ def write_agreements(conn: Connection, st: Story) -> int:
             st.v1_from,
             SLA_V1,
             v1_agreed,
-            "First agreement after the kick-off workshop: marketing promises volume and "
-            "quality, sales promises fast follow-up. Targets from last year's averages.",
+            st.text.SLA_V1_REASON,
         ),
         (
             2,
             st.v2_from,
             SLA_V2,
             v2_agreed,
-            "Volume is steady above 140 MQLs a month, and since round-robin routing the "
-            "median first contact is about an hour. We raise the MQL target to 150 and "
-            "tighten the response time to 2 hours.",
+            st.text.SLA_V2_REASON,
         ),
     ]
     for version, effective, targets, agreed, reason in versions:

@@ -9,11 +9,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
+from types import ModuleType
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from smarketing.config import business_tz
+from smarketing.demo import content_en
+from smarketing.demo.content import texts
 
 HOUR = 3600
 DAY = 86400
@@ -46,30 +49,13 @@ PEOPLE = {
     "erik.s": "Erik Strand",
     **{u: n for n, u in SALES_TEAM},
 }
-LEADERSHIP = "Erik Strand (CEO), Maria Moe (marketing), Sam Solberg (sales)"
-BOTH_TEAMS = "Maria Moe (marketing), Sam Solberg (sales)"
 
-# --- personas, sources and offers by name (their odds are in leads.py) ------------------------
+# --- personas, sources and offers (their names are in content_en/_nb, their odds in leads.py) --
 
-PERSONA_NAMES = [
-    "Marketing Manager Maria",
-    "Head of Sales Henrik",
-    "IT Lead Ingrid",
-    "Founder Frida",
-]
-
-SOURCES = ["Paid search", "Organic search", "Webinar", "LinkedIn", "Events", "Referral"]
+N_PERSONAS = 4
 PAID, ORGANIC, WEBINAR, LINKEDIN, EVENTS, REFERRAL = range(6)
-
-EBOOK = "The Smarketing SLA e-book"
-OFFERS = [
-    EBOOK,
-    "Webinar sign-up",
-    "Demo request",
-    "Pricing page",
-    "Newsletter sign-up",
-    "Event badge scan",
-]
+#: the e-book's name in English (the demo in Norwegian names it st.text.EBOOK)
+EBOOK = content_en.EBOOK
 O_EBOOK, O_WEBINAR, O_DEMO, O_PRICING, O_NEWSLETTER, O_EVENT = range(6)
 
 # --- the season -----------------------------------------------------------------------------
@@ -89,12 +75,13 @@ SEASON = {
     12: 0.75,
 }
 LEADS_PER_MONTH = 500
-#: (name, month, day, extra leads) — held on the Thursday nearest the date
+#: (index into the content's EVENT_NAMES, month, day, extra leads) — held on the Thursday
+#: nearest the date
 EVENTS_CALENDAR = [
-    ("Nordic Marketing Forum", 3, 12, 110),
-    ("Bergen Smarketing Breakfast", 6, 4, 45),
-    ("Oslo Sales Summit", 9, 24, 150),
-    ("HubSpot User Group Oslo", 11, 5, 80),
+    (0, 3, 12, 110),
+    (1, 6, 4, 45),
+    (2, 9, 24, 150),
+    (3, 11, 5, 80),
 ]
 
 # --- this month's slip --------------------------------------------------------------------
@@ -147,6 +134,8 @@ class Story:
     slip_ts: int  # its local midnight (epoch seconds)
     webinar_day: date | None  # this month's webinar, if it was held before today
     campaigns: list[CampaignPlan] = field(default_factory=list)
+    language: str = "en"  # the language the demo's texts are written in
+    text: ModuleType = content_en  # those texts (smarketing.demo.content)
 
     def ts(self, day: date, hour: int, minute: int = 0) -> int:
         """Epoch seconds of a local time, never after now."""
@@ -184,7 +173,10 @@ def monday_of(d: date) -> date:
     return d - timedelta(days=d.weekday())
 
 
-def make_story(now: datetime, months: int) -> Story:
+def make_story(now: datetime, months: int, language: str = "en") -> Story:
+    """The story's calendar as of ``now`` over ``months`` months, its texts in
+    ``language`` (the calendar and every figure are the same in each language)."""
+    text = texts(language)
     tz = business_tz()
     now_ts = int(now.timestamp())
     now_utc = _utc(now_ts)
@@ -207,7 +199,8 @@ def make_story(now: datetime, months: int) -> Story:
     extra = np.zeros(len(days))
     events = []
     for year in range(start.year, today.year + 1):
-        for name, month, dom, size in EVENTS_CALENDAR:
+        for event, month, dom, size in EVENTS_CALENDAR:
+            name = text.EVENT_NAMES[event]
             d = date(year, month, dom)
             d += timedelta(days=3 - d.weekday())  # the nearest Thursday
             if start <= d <= today:
@@ -275,6 +268,8 @@ def make_story(now: datetime, months: int) -> Story:
         month_start=month_start,
         slip_ts=int(datetime.combine(month_start, dtime(0), tzinfo=tz).timestamp()),
         webinar_day=webinar_day,
+        language=language,
+        text=text,
     )
     story.campaigns = _campaign_plans(story)
     return story
@@ -293,30 +288,24 @@ def _campaign_plans(st: Story) -> list[CampaignPlan]:
     done_events = [(n, d) for n, d in st.events if d + timedelta(days=10) < st.today]
     if done_events:
         ev_name, ev_day = done_events[-1]
-        ev = (f"{ev_name} {ev_day.year}", ev_day - timedelta(days=35), ev_day + timedelta(days=10))
+        ev_start, ev_end = ev_day - timedelta(days=35), ev_day + timedelta(days=10)
+        ev = (st.text.event_campaign(ev_name, ev_day.year), ev_start, ev_end)
     else:
-        ev = ("Smarketing breakfast seminars", *past(0.52, 0.62))
+        ev = (st.text.EVENT_FALLBACK, *past(0.52, 0.62))
     plans = [
-        ("SLA e-book launch", ORGANIC, 0, O_EBOOK, *past(0.0, 0.28), 0.55, 1.05),
-        ("Paid search: book a demo", PAID, 1, O_DEMO, *past(0.04, 0.36), 0.7, 0.95),
-        (
-            "Webinar: the weekly smarketing meeting",
-            WEBINAR,
-            1,
-            O_WEBINAR,
-            *past(0.18, 0.42),
-            0.8,
-            0.9,
-        ),
-        ("LinkedIn: heads of sales", LINKEDIN, 1, O_EBOOK, *past(0.30, 0.52), 0.6, 2.4),
-        (ev[0], EVENTS, 0, O_EVENT, ev[1], ev[2], 0.9, 1.0),
-        ("Founders: pricing made simple", LINKEDIN, 3, O_PRICING, *past(0.50, 0.72), 0.45, 1.0),
-        ("Webinar series: lead quality", WEBINAR, 0, O_WEBINAR, at(0.78), None, 0.8, 1.0),
-        ("Always-on paid search: SLA e-book", PAID, 0, O_EBOOK, at(0.62), None, 0.7, 0.95),
+        (ORGANIC, 0, O_EBOOK, *past(0.0, 0.28), 0.55, 1.05),
+        (PAID, 1, O_DEMO, *past(0.04, 0.36), 0.7, 0.95),
+        (WEBINAR, 1, O_WEBINAR, *past(0.18, 0.42), 0.8, 0.9),
+        (LINKEDIN, 1, O_EBOOK, *past(0.30, 0.52), 0.6, 2.4),
+        (EVENTS, 0, O_EVENT, ev[1], ev[2], 0.9, 1.0),
+        (LINKEDIN, 3, O_PRICING, *past(0.50, 0.72), 0.45, 1.0),
+        (WEBINAR, 0, O_WEBINAR, at(0.78), None, 0.8, 1.0),
+        (PAID, 0, O_EBOOK, at(0.62), None, 0.7, 0.95),
     ]
+    names = [name or ev[0] for name in st.text.CAMPAIGN_NAMES]
     out = []
-    for name, ch, persona, offer, s, e, attach, factor in plans:
-        plan = CampaignPlan(name, ch, PERSONA_NAMES[persona], offer, s, e, attach, factor)
+    for name, (ch, persona, offer, s, e, attach, factor) in zip(names, plans, strict=True):
+        plan = CampaignPlan(name, ch, st.text.PERSONA_NAMES[persona], offer, s, e, attach, factor)
         plan.active = e is None or e >= st.today
         out.append(plan)
     out[6].end = st.today + timedelta(days=27)
