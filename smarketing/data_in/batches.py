@@ -64,6 +64,7 @@ from sqlmodel.sql.sqltypes import UTCDateTime
 from smarketing import config
 from smarketing.data_in.planning import IN_CHUNK, chunks
 from smarketing.errors import InvalidInput
+from smarketing.i18n import _
 from smarketing.store import rollup
 from smarketing.store.db import bump_data_version, write_transaction
 from smarketing.store.models import (
@@ -253,8 +254,10 @@ def start_run(engine: Engine, values: dict, *, now: datetime | None = None) -> i
         ).first()
         if other is not None:
             raise InvalidInput(
-                f"another import is running (run #{other.id}, {other.file_name} by "
-                f"{other.actor}); wait until it has finished, then import again"
+                _(
+                    "another import is running (run #{run}, {file} by {actor}); wait until "
+                    "it has finished, then import again"
+                ).format(run=other.id, file=other.file_name, actor=other.actor)
             )
         stmt = (
             insert(_RUN)
