@@ -224,7 +224,8 @@ def mapping_editor(
     adds a value of each. The table's own column names stay English (its session state);
     the labels shown are translated."""
     remembered = f"_{key}_for"
-    if st.session_state.get(remembered) != signature:  # another file or format
+    signature = (*signature, i18n.current())  # the edits hold labels in the language shown
+    if st.session_state.get(remembered) != signature:  # another file, format or language
         st.session_state.pop(key, None)
         st.session_state[remembered] = signature
     if what is None:

@@ -341,3 +341,26 @@ def test_the_import_page_in_norwegian_with_a_rejected_row(people, app_env, usern
         assert list(runs.columns)[:3] == ["Når", "Hvem", "Fil"]
         assert (runs.iloc[0]["Type"], runs.iloc[0]["Status"]) == ("Leads", "ferdig")
         assert lead_count(app_env) == 2
+
+
+def test_activities_in_norwegian_say_which_crm_the_lead_ids_were_matched_against(people, app_env):
+    from smarketing import i18n
+    from tests.pages.conftest import as_shown, untranslated
+
+    with i18n.language("nb"):  # AppTest calls a selectbox's format_func in this thread
+        at = logged_in("ada", ["admin"], language="nb")
+        at = upload(at.switch_page("app_pages/admin_import.py").run())
+        at.button(key="import_go").click().run()
+        at.segmented_control(key="import_kind").set_value("activities").run()
+        at = upload(at, data=ACTIVITIES, name="calls.csv")
+        assert not at.exception
+        crm = at.selectbox(key="import_crm")
+        assert list(crm.options)[-1] == "En egen CSV (uten CRM)"
+        crm.set_value("csv").run()
+        assert not at.exception
+        assert untranslated(at) == []
+        page = texts(at)
+        assert "Lead-ID-ene ble sammenlignet med leadene fra csv." in page
+        assert "**Prøvekjøring:** 0 ville blitt lagt til, 0 oppdatert, 0 uendret, 1 avvist." in page
+        rejected = next(as_shown(d) for d in at.dataframe if "Why" in d.value.columns)
+        assert rejected.iloc[0]["Hvorfor"] == "ingen csv-lead med ID '101'"
