@@ -64,7 +64,8 @@ from sqlmodel.sql.sqltypes import UTCDateTime
 from smarketing import config
 from smarketing.data_in.planning import IN_CHUNK, chunks
 from smarketing.errors import InvalidInput
-from smarketing.i18n import _
+from smarketing.formatting import count
+from smarketing.i18n import _, ngettext
 from smarketing.store import rollup
 from smarketing.store.db import bump_data_version, write_transaction
 from smarketing.store.models import (
@@ -406,8 +407,14 @@ def undo_run(
             ).first()
             if row is None:
                 note = (
-                    f" {kept:,} of its new leads stayed: someone recorded a verdict, an "
-                    "activity or a change on them meanwhile."
+                    " "
+                    + ngettext(
+                        "{n} of its new leads stayed: someone recorded a verdict, an activity "
+                        "or a change on it meanwhile.",
+                        "{n} of its new leads stayed: someone recorded a verdict, an activity "
+                        "or a change on them meanwhile.",
+                        kept,
+                    ).format(n=count(kept))
                     if kept
                     else ""
                 )
@@ -472,8 +479,10 @@ def recover_interrupted(engine: Engine, *, now: datetime | None = None) -> list[
         undo_run(
             engine,
             run_id,
-            "interrupted: the process writing it ended before the import was done; the "
-            "batches it had written were undone",
+            _(
+                "interrupted: the process writing it ended before the import was done; the "
+                "batches it had written were undone"
+            ),
             now=now,
         )
     return runs
