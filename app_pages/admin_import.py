@@ -2,26 +2,30 @@
 
 import streamlit as st
 
+from smarketing.i18n import N_, _
 from smarketing.ui import frame, import_views
+
+#: What an import reads, in words (the options stay the kinds).
+KINDS = {"leads": N_("Leads"), "activities": N_("Activities")}
 
 engine = frame.engine()
 actor = frame.actor_allowed_to("import.run")
 
-st.title("Import")
+st.title(_("Import"))
 kind = (
     st.segmented_control(
-        "What",
-        ["leads", "activities"],
+        _("What"),
+        list(KINDS),
         default="leads",
         key="import_kind",
-        format_func=str.capitalize,
+        format_func=lambda kind: _(KINDS[kind]),
     )
     or "leads"
 )
 upload = st.file_uploader(
-    "CRM export (CSV: HubSpot, Salesforce, Pipedrive or any CSV)"
+    _("CRM export (CSV: HubSpot, Salesforce, Pipedrive or any CSV)")
     if kind == "leads"
-    else "Activities (CSV: lead id, time, kind, detail)",
+    else _("Activities (CSV: lead id, time, kind, detail)"),
     type=["csv", "tsv", "txt"],
     key="import_file",
     max_upload_size=import_views.upload_limit_mb(),
@@ -32,5 +36,5 @@ if upload is not None and data is not None:
     parsed = import_views.parse_or_stop(data, upload.name, kind, chosen) if chosen else None
     if parsed is not None:
         import_views.dry_run_and_import(engine, actor, parsed, kind, frame.facts(engine)["demo"])
-st.subheader("Import runs")
+st.subheader(_("Import runs"))
 import_views.runs(engine)

@@ -361,3 +361,45 @@ def test_checkpoints_between_recounts_leave_the_rollups_in_step_at_the_end(
             connector=ListConnector(changed, fail_at=8),
         )
     assert_in_step(engine)
+
+
+def test_the_syncs_messages_in_norwegian(engine, source, monkeypatch):
+    """Issue 18: the summary, a rejected record's reason, the failure and the missing
+    token in Norwegian bokmål."""
+    from smarketing import i18n
+
+    records = [
+        contact(0),
+        contact(1, createdate="not a date", hs_lifecyclestage_marketingqualifiedlead_date=None),
+        *(contact(i) for i in range(2, 10)),
+    ]
+    with i18n.language("nb"), pytest.raises(sync.SyncFailed) as failed:
+        sync.sync_source(
+            engine, "hubspot", actor=ADMIN, now=NOW, connector=ListConnector(records, fail_at=6)
+        )
+    said = str(failed.value)
+    assert said.startswith("HubSpot-synkroniseringen av 'hubspot' feilet: HubSpot did not")
+    assert said.endswith(
+        "; de 3 leadene som ble lagret før, blir stående, og neste synkronisering fortsetter derfra"
+    )
+    with i18n.language("nb"):
+        result = sync.sync_source(
+            engine, "hubspot", actor=ADMIN, now=NOW, connector=ListConnector(records)
+        )
+        assert result.summary == "6 hentet, 6 nye, 0 oppdatert, 0 uendret, 0 avvist"
+        monkeypatch.delenv("HUBSPOT_TEST_TOKEN")
+        with pytest.raises(sync.SyncFailed) as failed:
+            sync.sync_source(engine, "hubspot", actor=ADMIN, now=NOW)
+    assert "hubspot: ikke noe HubSpot-token: sett " in str(failed.value)
+    assert "for appen (og workeren), og prøv igjen" in str(failed.value)
+
+
+def test_a_rejected_records_reason_in_norwegian(engine, source):
+    from smarketing import i18n
+
+    records = [contact(1, createdate="not a date")]
+    with i18n.language("nb"):
+        result = sync.sync_source(
+            engine, "hubspot", actor=ADMIN, now=NOW, connector=ListConnector(records)
+        )
+    assert result.rejects[0].startswith("HubSpot-post 1001 (createdate): ikke en dato: ")

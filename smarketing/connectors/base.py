@@ -27,6 +27,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, TypeVar
 
 from smarketing.errors import InvalidInput
+from smarketing.i18n import _
 
 T = TypeVar("T")
 
@@ -111,7 +112,11 @@ def with_retries(
             return call()
         except Retryable as exc:
             if attempt == attempts:
-                raise Unreachable(f"{what} failed {attempts} times; last: {exc}") from None
+                raise Unreachable(
+                    _("{what} failed {attempts} times; last: {error}").format(
+                        what=what, attempts=attempts, error=exc
+                    )
+                ) from None
             pause = exc.retry_after if exc.retry_after is not None else wait
             sleep(min(pause, MAX_WAIT_S))
             wait = min(wait * 2, MAX_WAIT_S)
@@ -175,7 +180,7 @@ class Connector(ABC):
         page_size: int | None = None,
     ) -> None:
         if not token:
-            raise AuthFailed(f"{self.label}: no token given")
+            raise AuthFailed(_("{crm}: no token given").format(crm=self.label))
         self.token = token
         self.base_url = (base_url or self.default_base_url).rstrip("/")
         self.timeout = timeout
@@ -217,7 +222,9 @@ def since_cursors(
                 state[name] = {"since": since, "seen": [ident(i) for i in seen]}
     except (ValueError, TypeError, KeyError) as exc:
         raise ConnectorError(
-            f"{label}: the stored sync cursor is unreadable ({exc}); run a full sync"
+            _("{crm}: the stored sync cursor is unreadable ({error}); run a full sync").format(
+                crm=label, error=exc
+            )
         ) from None
     return state
 

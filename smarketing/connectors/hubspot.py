@@ -41,6 +41,8 @@ from smarketing.connectors.base import (
     retry_after_seconds,
     with_retries,
 )
+from smarketing.formatting import count
+from smarketing.i18n import N_, _, ngettext
 
 #: The contact properties asked for: the ones the HubSpot import format reads
 #: (smarketing.data_in.formats.HUBSPOT) and the ones activities are made from.
@@ -100,7 +102,7 @@ SCOPES = ("crm.objects.contacts.read", "crm.objects.owners.read")
 LIST_MAX, SEARCH_MAX, OWNERS_MAX = 100, 200, 500
 #: A cursor stays this far behind the server's clock (the search index's delay).
 LAG_MS = 5 * 60 * 1000
-TOKEN_HELP = (
+TOKEN_HELP = N_(
     "make a new one in HubSpot under Settings → Integrations → Private apps (the app's "
     "Auth tab shows its access token) and put it where this source reads its token"
 )
@@ -174,29 +176,48 @@ class HubSpotConnector(Connector):
             except (ContactsError, OwnersError) as exc:
                 raise self._failure(what, exc) from None
             except HTTPError as exc:
-                raise Retryable(f"no answer from {self.base_url} ({_reason(exc)})") from None
+                raise Retryable(
+                    _("no answer from {url} ({reason})").format(
+                        url=self.base_url, reason=_reason(exc)
+                    )
+                ) from None
             try:
                 data = raw.data
                 dates = raw.headers.getlist("Date")
             except HTTPError as exc:
-                raise Retryable(f"the answer from {self.base_url} broke off ({exc})") from None
+                raise Retryable(
+                    _("the answer from {url} broke off ({error})").format(
+                        url=self.base_url, error=exc
+                    )
+                ) from None
             finally:
                 raw.release_conn()
             try:
                 body = json.loads(data)
             except ValueError:
                 raise BadResponse(
-                    f"HubSpot {what}: the answer is not JSON (expected HubSpot's "
-                    f"{{'results': [...], 'paging': ...}}); it starts {bytes(data[:80])!r}"
+                    _(
+                        "HubSpot {what}: the answer is not JSON (expected HubSpot's {expected}); "
+                        "it starts {start}"
+                    ).format(
+                        what=_(what),
+                        expected="{'results': [...], 'paging': ...}",
+                        start=repr(bytes(data[:80])),
+                    )
                 ) from None
             if not isinstance(body, dict) or not isinstance(body.get("results"), list):
                 raise BadResponse(
-                    f"HubSpot {what}: the answer has no 'results' list (expected HubSpot's "
-                    "{'results': [...], 'paging': {'next': {'after': ...}}})"
+                    _(
+                        "HubSpot {what}: the answer has no 'results' list (expected HubSpot's "
+                        "{expected})"
+                    ).format(
+                        what=_(what),
+                        expected="{'results': [...], 'paging': {'next': {'after': ...}}}",
+                    )
                 )
             return body, _server_ms(dates)
 
-        return with_retries(once, what=f"HubSpot {what}", sleep=self.sleep)
+        return with_retries(once, what=f"HubSpot {_(what)}", sleep=self.sleep)
 
     def _failure(self, what: str, exc) -> Exception:
         """What an HTTP error from HubSpot means: retry, or an error a person can act on."""
@@ -212,24 +233,39 @@ class HubSpotConnector(Connector):
             wait = retry_after_seconds(headers)
             if wait is None:
                 wait = _rate_limit_wait(headers)
-            return Retryable(f"HubSpot rate limit ({message or 'too many requests'})", wait)
+            return Retryable(
+                _("HubSpot rate limit ({message})").format(
+                    message=message or _("too many requests")
+                ),
+                wait,
+            )
         if status >= 500 or status == 0:
-            return Retryable(f"HubSpot answered {status} {message}".strip())
+            return Retryable(
+                _("HubSpot answered {status} {message}")
+                .format(status=status, message=message)
+                .strip()
+            )
         if status == 401:
             return AuthFailed(
-                f"HubSpot refused the access token (401: {message or 'unauthorized'}): it is "
-                f"wrong, expired or revoked; {TOKEN_HELP}."
+                _(
+                    "HubSpot refused the access token (401: {message}): it is wrong, expired or "
+                    "revoked; {help}."
+                ).format(message=message or "unauthorized", help=_(TOKEN_HELP))
             )
         if status == 403:
             needed = _required_scopes(body) or list(SCOPES)
             return MissingScope(
-                f"HubSpot: the private app may not {what} (403: missing scope "
-                f"{', '.join(needed)}). In HubSpot open Settings → Integrations → Private "
-                f"apps → this app → Scopes and tick {', '.join(SCOPES)}."
+                _(
+                    "HubSpot: the private app may not {what} (403: missing scope {needed}). In "
+                    "HubSpot open Settings → Integrations → Private apps → this app → Scopes "
+                    "and tick {scopes}."
+                ).format(what=_(what), needed=", ".join(needed), scopes=", ".join(SCOPES))
             )
         correlation = body.get("correlationId")
         return ConnectorError(
-            f"HubSpot {what} failed ({status}: {message or 'no reason given'}"
+            _("HubSpot {what} failed ({status}: {message}").format(
+                what=_(what), status=status, message=message or _("no reason given")
+            )
             + (f"; correlationId {correlation}" if correlation else "")
             + ")"
         )
@@ -238,15 +274,20 @@ class HubSpotConnector(Connector):
 
     def check(self) -> str:
         owners = self._load_owners()
-        body, _ = self._call(
-            "read contacts", self._contacts_api.get_page, limit=1, properties=["email"]
+        body, _server = self._call(
+            N_("read contacts"), self._contacts_api.get_page, limit=1, properties=["email"]
         )
-        some = "has contacts" if body["results"] else "has no contacts yet"
-        active = sum(1 for _, (_, _, archived) in owners.items() if not archived)
-        return (
-            f"HubSpot at {self.base_url}: the token works; {active} active owner"
-            f"{'s' if active != 1 else ''}; the account {some}."
+        active = sum(1 for _name, _email, archived in owners.values() if not archived)
+        owners_text = ngettext("{n} active owner", "{n} active owners", active).format(
+            n=count(active)
         )
+        if body["results"]:
+            text = _("HubSpot at {url}: the token works; {owners}; the account has contacts.")
+        else:
+            text = _(
+                "HubSpot at {url}: the token works; {owners}; the account has no contacts yet."
+            )
+        return text.format(url=self.base_url, owners=owners_text)
 
     def _load_owners(self) -> dict[str, tuple[str, str | None, bool]]:
         """owner id -> (full name, e-mail, archived), the archived ones included (a
@@ -259,10 +300,10 @@ class HubSpotConnector(Connector):
                 params = {"limit": OWNERS_MAX, "archived": str(archived).lower()}
                 if after:
                     params["after"] = after
-                body, _ = self._call("read owners", self._owners_api.get_page, **params)
+                body, _server = self._call(N_("read owners"), self._owners_api.get_page, **params)
                 for owner in body["results"]:
                     if not isinstance(owner, dict) or "id" not in owner:
-                        raise BadResponse("HubSpot read owners: an owner without an 'id'")
+                        raise BadResponse(_("HubSpot read owners: an owner without an 'id'"))
                     name = " ".join(
                         p for p in (owner.get("firstName"), owner.get("lastName")) if p
                     ).strip()
@@ -298,7 +339,7 @@ class HubSpotConnector(Connector):
             params = {"limit": size, "properties": [_ASKED], "archived": "false"}
             if after:
                 params["after"] = after
-            return self._call("read contacts", self._contacts_api.get_page, **params)
+            return self._call(N_("read contacts"), self._contacts_api.get_page, **params)
 
         started = state.get("started")
         ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hubspot-next-page")
@@ -373,7 +414,9 @@ class HubSpotConnector(Connector):
                 "limit": size,
             }
             body, server_ms = self._call(
-                "search contacts", self._search_api.do_search, public_object_search_request=request
+                N_("search contacts"),
+                self._search_api.do_search,
+                public_object_search_request=request,
             )
             results = body["results"]
             full = len(results) >= size
@@ -385,8 +428,10 @@ class HubSpotConnector(Connector):
                     last_id = int(_object_id(results[-1]))
                     if last_id <= after_id:
                         raise BadResponse(
-                            f"HubSpot search contacts: asked for ids after {after_id} sorted "
-                            f"by id, got {last_id} last"
+                            _(
+                                "HubSpot search contacts: asked for ids after {after} sorted by "
+                                "id, got {last} last"
+                            ).format(after=after_id, last=last_id)
                         )
                     after_id = last_id
                 if full:
@@ -398,7 +443,7 @@ class HubSpotConnector(Connector):
                 continue
             times = [_ms(_properties(r).get("lastmodifieddate")) for r in results]
             if any(t is None for t in times):
-                raise BadResponse("HubSpot search contacts: a contact without lastmodifieddate")
+                raise BadResponse(_("HubSpot search contacts: a contact without lastmodifieddate"))
             if full and times[-1] == since:
                 after_id = 0  # a whole page at one instant: read them by id (not `seen`)
                 continue
@@ -429,7 +474,7 @@ class HubSpotConnector(Connector):
             record = _properties(result)  # the parsed answer's own dict: no copy
             contact_id = record.get("hs_object_id") or str(result.get("id") or "")
             if not contact_id:
-                raise BadResponse("HubSpot: a contact without an id")
+                raise BadResponse(_("HubSpot: a contact without an id"))
             record["hs_object_id"] = contact_id
             owner = owners.get(record.get("hubspot_owner_id"))
             if owner is not None:
@@ -452,7 +497,11 @@ class HubSpotConnector(Connector):
 
 def _properties(result: object) -> dict:
     if not isinstance(result, dict) or not isinstance(result.get("properties"), dict):
-        raise BadResponse("HubSpot: a contact without 'properties' (expected {'id', 'properties'})")
+        raise BadResponse(
+            _("HubSpot: a contact without 'properties' (expected {expected})").format(
+                expected="{'id', 'properties'}"
+            )
+        )
     return result["properties"]
 
 
@@ -490,8 +539,10 @@ def _read_cursor(cursor: str | None) -> dict:
     )
     if not ok:
         raise ConnectorError(
-            f"HubSpot: the saved sync position {cursor!r} is not one this connector wrote; "
-            "run a full sync to start again"
+            _(
+                "HubSpot: the saved sync position {cursor} is not one this connector wrote; run "
+                "a full sync to start again"
+            ).format(cursor=repr(cursor))
         )
     return state
 

@@ -52,6 +52,7 @@ from smarketing.connectors.base import (
     since_cursors,
     with_retries,
 )
+from smarketing.i18n import N_, _
 
 #: Pipedrive's largest page (v2 list endpoints).
 MAX_LIMIT = 500
@@ -61,7 +62,7 @@ IDS_PER_CALL = 100
 LISTS = ("persons", "deals", "activities")
 #: Pipedrive activity types (``key_string``) that are Smarketing sales activities.
 ACTIVITY_KINDS = {"call": "call", "meeting": "meeting", "email": "email"}
-TOKEN_HELP = (
+TOKEN_HELP = N_(
     "Use a Pipedrive API token: in Pipedrive, your profile menu → Personal preferences → "
     "API (each user has one per company)."
 )
@@ -136,37 +137,51 @@ class Pipedrive(Connector):
             try:
                 response = self._client.get(path, params=params)
             except httpx.TimeoutException:
-                raise Retryable(f"no answer within {self.timeout:g} s") from None
+                raise Retryable(
+                    _("no answer within {seconds} s").format(seconds=f"{self.timeout:g}")
+                ) from None
             except httpx.TransportError as exc:
-                raise Retryable(f"cannot connect to {self.base_url}: {exc}") from None
+                raise Retryable(
+                    _("cannot connect to {url}: {error}").format(url=self.base_url, error=exc)
+                ) from None
             status = response.status_code
             if status == 429 or status >= 500:
                 raise Retryable(f"HTTP {status}", retry_after_seconds(response.headers))
             if status == 401:
                 raise AuthFailed(
-                    f"Pipedrive refused the API token (401 {self._error(response)}): it is "
-                    f"wrong or was revoked. {TOKEN_HELP}"
+                    _(
+                        "Pipedrive refused the API token (401 {error}): it is wrong or was "
+                        "revoked. {help}"
+                    ).format(error=self._error(response), help=_(TOKEN_HELP))
                 )
             if status == 402:
                 raise ConnectorError(
-                    "Pipedrive: the company account is not open (402: trial ended or "
-                    "payment missing)"
+                    _(
+                        "Pipedrive: the company account is not open (402: trial ended or "
+                        "payment missing)"
+                    )
                 )
             if status == 403:
                 raise MissingScope(
-                    f"Pipedrive refused {path} (403 {self._error(response)}): the token's user "
-                    "may not read persons, deals and activities of the whole company; use "
-                    "the token of a user who sees them all (an admin, or a permission set "
-                    "with visibility of all items)"
+                    _(
+                        "Pipedrive refused {path} (403 {error}): the token's user may not read "
+                        "persons, deals and activities of the whole company; use the token of "
+                        "a user who sees them all (an admin, or a permission set with "
+                        "visibility of all items)"
+                    ).format(path=path, error=self._error(response))
                 )
             if status >= 400:
                 raise ConnectorError(f"{what}: HTTP {status} {self._error(response)}")
             try:
                 body = response.json()
             except ValueError:
-                raise BadResponse(f"{what}: the answer is not JSON") from None
+                raise BadResponse(_("{what}: the answer is not JSON").format(what=what)) from None
             if not isinstance(body, dict) or body.get("success") is not True or "data" not in body:
-                raise BadResponse(f"{what}: not Pipedrive's {{success, data}} answer")
+                raise BadResponse(
+                    _("{what}: not Pipedrive's {expected} answer").format(
+                        what=what, expected="{success, data}"
+                    )
+                )
             return body
 
         return with_retries(call, what=what, sleep=self.sleep)
@@ -184,7 +199,7 @@ class Pipedrive(Connector):
         if data is None:
             return []
         if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
-            raise BadResponse("Pipedrive: a list answer whose data is not a list of records")
+            raise BadResponse(_("Pipedrive: a list answer whose data is not a list of records"))
         return data
 
     # --- the account ------------------------------------------------------------------------
@@ -193,7 +208,9 @@ class Pipedrive(Connector):
         me = self._get("/api/v1/users/me")["data"] or {}
         self._get("/api/v2/persons", {"limit": 1})
         company = me.get("company_name") or me.get("company_domain") or "?"
-        return f"Pipedrive company {company}: signed in as {me.get('name', '?')}"
+        return _("Pipedrive company {company}: signed in as {name}").format(
+            company=company, name=me.get("name", "?")
+        )
 
     def owners(self) -> dict[int, tuple[str | None, str | None]]:
         """User id -> (name, e-mail)."""
@@ -346,7 +363,9 @@ def _parse_time(text: str) -> datetime:
     try:
         when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
     except ValueError:
-        raise BadResponse(f"Pipedrive: {text!r} is not an RFC 3339 time") from None
+        raise BadResponse(
+            _("Pipedrive: {text} is not an RFC 3339 time").format(text=repr(text))
+        ) from None
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 

@@ -64,6 +64,7 @@ from smarketing.connectors.base import (
     since_cursors,
     with_retries,
 )
+from smarketing.i18n import N_, _
 
 API_VERSION = "59.0"
 #: Salesforce's batch size bounds (``Sforce-Query-Options: batchSize``).
@@ -120,7 +121,7 @@ OPPORTUNITY_FIELDS = (
 #: Keys of a lead record that are read only to resolve or page, not imported.
 _NOT_EMITTED = {"OwnerId", "Owner.Email", "SystemModstamp"}
 LOGIN_HOSTS = {"login.salesforce.com", "test.salesforce.com"}
-TOKEN_HELP = (
+TOKEN_HELP = N_(
     "Get an access token for a user with API access, e.g. `sf org display --target-org "
     "ALIAS` (Access Token) or an OAuth connected app."
 )
@@ -161,7 +162,9 @@ def _soql_time(stamp: str) -> str:
         try:
             when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
         except ValueError:
-            raise BadResponse(f"Salesforce: {stamp!r} is not a SystemModstamp") from None
+            raise BadResponse(
+                _("Salesforce: {stamp} is not a SystemModstamp").format(stamp=repr(stamp))
+            ) from None
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -230,9 +233,11 @@ class Salesforce(Connector):
             url = urlparse(self.base_url)
             if url.hostname in LOGIN_HOSTS or not url.hostname:
                 raise ConnectorError(
-                    f"Salesforce: {self.base_url} is the login host; give your org's "
-                    "instance URL as the base URL (Setup → My Domain, e.g. "
-                    "https://acme.my.salesforce.com): an access token works only there"
+                    _(
+                        "Salesforce: {url} is the login host; give your org's instance URL as "
+                        "the base URL (Setup → My Domain, e.g. https://acme.my.salesforce.com): "
+                        "an access token works only there"
+                    ).format(url=self.base_url)
                 )
             api = SalesforceApi(
                 instance_url=self.base_url,
@@ -253,33 +258,49 @@ class Salesforce(Connector):
             try:
                 return call()
             except requests.Timeout:
-                raise Retryable(f"no answer within {self.timeout:g} s") from None
+                raise Retryable(
+                    _("no answer within {seconds} s").format(seconds=f"{self.timeout:g}")
+                ) from None
             except requests.ConnectionError as exc:
-                raise Retryable(f"cannot connect to {self.base_url}: {exc}") from None
+                raise Retryable(
+                    _("cannot connect to {url}: {error}").format(url=self.base_url, error=exc)
+                ) from None
             except SalesforceExpiredSession as exc:
                 code, message = _errors(exc)
                 raise AuthFailed(
-                    f"Salesforce refused the access token (401 {code}: {message}): it is "
-                    f"wrong, expired or was revoked. {TOKEN_HELP}"
+                    _(
+                        "Salesforce refused the access token (401 {code}: {message}): it is "
+                        "wrong, expired or was revoked. {help}"
+                    ).format(code=code, message=message, help=_(TOKEN_HELP))
                 ) from None
             except SalesforceRefusedRequest as exc:
                 code, message = _errors(exc)
                 if code == "REQUEST_LIMIT_EXCEEDED":
                     # the org's rolling 24-hour API request limit: no use retrying now
                     raise Unreachable(
-                        f"Salesforce: the org's API request limit is used up ({message}); "
-                        "the next sync tries again (Setup → Company Information shows the "
-                        "limit)"
+                        _(
+                            "Salesforce: the org's API request limit is used up ({message}); "
+                            "the next sync tries again (Setup → Company Information shows the "
+                            "limit)"
+                        ).format(message=message)
                     ) from None
                 raise MissingScope(self._scope_message(what, code, message)) from None
             except SalesforceMalformedRequest as exc:
                 code, message = _errors(exc)
                 if code in ("INVALID_TYPE", "INVALID_FIELD"):
                     raise MissingScope(self._scope_message(what, code, message)) from None
-                raise ConnectorError(f"{what}: Salesforce says {code}: {message}") from None
+                raise ConnectorError(
+                    _("{what}: Salesforce says {code}: {message}").format(
+                        what=what, code=code, message=message
+                    )
+                ) from None
             except SalesforceResourceNotFound as exc:
                 code, message = _errors(exc)
-                raise ConnectorError(f"{what}: not found ({code}: {message})") from None
+                raise ConnectorError(
+                    _("{what}: not found ({code}: {message})").format(
+                        what=what, code=code, message=message
+                    )
+                ) from None
             except SalesforceError as exc:
                 if exc.status == 429 or exc.status >= 500:
                     last = self._session.last
@@ -288,17 +309,17 @@ class Salesforce(Connector):
                 code, message = _errors(exc)
                 raise ConnectorError(f"{what}: HTTP {exc.status} {code}: {message}") from None
             except ValueError:  # the body is not JSON
-                raise BadResponse(f"{what}: the answer is not JSON") from None
+                raise BadResponse(_("{what}: the answer is not JSON").format(what=what)) from None
 
         return with_retries(attempt, what=what, sleep=self.sleep)
 
     @staticmethod
     def _scope_message(what: str, code: str, message: str) -> str:
-        return (
-            f"{what}: Salesforce refused ({code}: {message}). The token's user needs the "
-            "“API Enabled” permission and Read on Lead, Contact and Opportunity and their "
-            "fields (field-level security) in a profile or permission set"
-        )
+        return _(
+            "{what}: Salesforce refused ({code}: {message}). The token's user needs the “API "
+            "Enabled” permission and Read on Lead, Contact and Opportunity and their fields "
+            "(field-level security) in a profile or permission set"
+        ).format(what=what, code=code, message=message)
 
     def _query(self, soql: str, what: str) -> dict[str, Any]:
         headers = {"Sforce-Query-Options": f"batchSize={self.batch}"}
@@ -319,9 +340,13 @@ class Salesforce(Connector):
             or not isinstance(result.get("done"), bool)
             or not all(isinstance(r, dict) for r in result["records"])
         ):
-            raise BadResponse(f"{what}: not Salesforce's {{totalSize, done, records}} answer")
+            raise BadResponse(
+                _("{what}: not Salesforce's {expected} answer").format(
+                    what=what, expected="{totalSize, done, records}"
+                )
+            )
         if not result["done"] and not result.get("nextRecordsUrl"):
-            raise BadResponse(f"{what}: not done, but no nextRecordsUrl")
+            raise BadResponse(_("{what}: not done, but no nextRecordsUrl").format(what=what))
         return result
 
     def _all(self, soql: str, what: str) -> Iterator[list[dict[str, Any]]]:
@@ -338,7 +363,7 @@ class Salesforce(Connector):
         what = f"Salesforce describe {name}"
         result = self._call(what, lambda: self.api.restful(f"sobjects/{name}/describe"))
         if not isinstance(result, dict) or not isinstance(result.get("fields"), list):
-            raise BadResponse(f"{what}: not a describe answer")
+            raise BadResponse(_("{what}: not a describe answer").format(what=what))
         return {str(f.get("name")) for f in result["fields"] if isinstance(f, dict)}
 
     def custom_lead_fields(self) -> tuple[str, ...]:
@@ -362,8 +387,11 @@ class Salesforce(Connector):
         for name, fields in selects:
             self._query(f"SELECT {', '.join(fields)} FROM {name} LIMIT 1", f"Salesforce {name}")
         host = urlparse(self.base_url).netloc
-        extra = f"; custom fields {', '.join(custom)}" if custom else ""
-        return f"Salesforce {host}: Lead, Contact and Opportunity readable{extra}"
+        if custom:
+            return _(
+                "Salesforce {host}: Lead, Contact and Opportunity readable; custom fields {fields}"
+            ).format(host=host, fields=", ".join(custom))
+        return _("Salesforce {host}: Lead, Contact and Opportunity readable").format(host=host)
 
     # --- the sync ---------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from smarketing.data_in.dates import parse_datetimes
 from smarketing.data_in.formats import header_key, loose_key
 from smarketing.data_in.normalise import canonical_spelling, clean_text
 from smarketing.data_in.records import ActivityRecord, UnreadableFile
+from smarketing.i18n import N_, _, ngettext
 from smarketing.store.models import ActivityKind
 
 TARGETS = ("lead_external_id", "occurred_at", "kind", "detail", "actor")
@@ -29,11 +30,11 @@ TARGET_ALIASES = {
 TARGETS_ACCEPTED = (*TARGETS, *TARGET_ALIASES)
 #: What each target is called on the Import page.
 TARGET_LABELS = {
-    "lead_external_id": "Lead's record ID",
-    "occurred_at": "When (date and time)",
-    "kind": "Kind of activity",
-    "detail": "Detail",
-    "actor": "Who (the sales person)",
+    "lead_external_id": N_("Lead's record ID"),
+    "occurred_at": N_("When (date and time)"),
+    "kind": N_("Kind of activity"),
+    "detail": N_("Detail"),
+    "actor": N_("Who (the sales person)"),
 }
 
 #: Header names (compared by letters and digits only), best first.
@@ -122,20 +123,20 @@ def default_mapping(columns: list[str]) -> dict[str, str]:
                 ranked.append((t_rank, a_rank, column, target))
                 taken.add(column)
     ranked.sort()
-    return {column: target for _, _, column, target in ranked}
+    return {column: target for _rank, _alias, column, target in ranked}
 
 
 def require(mapping: dict[str, str], file_name: str) -> None:
     """The columns an activities file cannot do without."""
     targets = set(mapping.values())
-    for target, what in (
-        ("lead_external_id", "lead id"),
-        ("occurred_at", "timestamp"),
-        ("kind", "activity kind"),
+    for target, missing in (
+        ("lead_external_id", N_("{name}: no lead id column: expected one of {expected}")),
+        ("occurred_at", N_("{name}: no timestamp column: expected one of {expected}")),
+        ("kind", N_("{name}: no activity kind column: expected one of {expected}")),
     ):
         if target not in targets:
             expected = ", ".join(COLUMNS[target][:6])
-            raise UnreadableFile(f"{file_name}: no {what} column: expected one of {expected}")
+            raise UnreadableFile(_(missing).format(name=file_name, expected=expected))
 
 
 def source_system(mapping: dict[str, str]) -> str:
@@ -221,20 +222,34 @@ def read_rows(
     ):
         ok = True
         if lead_id is None:
-            add_error(row, id_col, "no lead id")
+            add_error(row, id_col, _("no lead id"))
             ok = False
         elif len(lead_id) > MAX_ID:
-            add_error(row, id_col, f"lead id is {len(lead_id)} characters long; at most 64 fit")
+            add_error(
+                row,
+                id_col,
+                _("lead id is {n} characters long; at most {limit} fit").format(
+                    n=len(lead_id), limit=MAX_ID
+                ),
+            )
             ok = False
         if bad:
-            add_error(row, when_col, f"not a date: {raw_at!r}")
+            add_error(row, when_col, _("not a date: {value}").format(value=repr(raw_at)))
             ok = False
         elif at is None:
-            add_error(row, when_col, "no timestamp")
+            add_error(row, when_col, _("no timestamp"))
             ok = False
         if kind is None:
-            reason = f"unknown activity kind {raw_k!r}" if raw_k else "no activity kind"
-            add_error(row, kind_col, f"{reason}: expected one of {ALLOWED}")
+            reason = (
+                _("unknown activity kind {kind}").format(kind=repr(raw_k))
+                if raw_k
+                else _("no activity kind")
+            )
+            add_error(
+                row,
+                kind_col,
+                _("{reason}: expected one of {allowed}").format(reason=reason, allowed=ALLOWED),
+            )
             ok = False
         if not ok:
             continue
@@ -248,7 +263,12 @@ def read_rows(
         out.records.append(ActivityRecord(row, lead_id, at, str(kind), text, who))
     if shortened:
         out.warnings.append(
-            f"{shortened} detail/actor text(s) were longer than fits "
-            f"({MAX_DETAIL}/{MAX_ACTOR} characters) and were shortened"
+            ngettext(
+                "{n} detail/actor text was longer than fits ({detail}/{actor} characters) "
+                "and was shortened",
+                "{n} detail/actor texts were longer than fits ({detail}/{actor} characters) "
+                "and were shortened",
+                shortened,
+            ).format(n=shortened, detail=MAX_DETAIL, actor=MAX_ACTOR)
         )
     return out

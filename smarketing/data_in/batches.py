@@ -64,6 +64,8 @@ from sqlmodel.sql.sqltypes import UTCDateTime
 from smarketing import config
 from smarketing.data_in.planning import IN_CHUNK, chunks
 from smarketing.errors import InvalidInput
+from smarketing.formatting import count
+from smarketing.i18n import _, ngettext
 from smarketing.store import rollup
 from smarketing.store.db import bump_data_version, write_transaction
 from smarketing.store.models import (
@@ -253,8 +255,10 @@ def start_run(engine: Engine, values: dict, *, now: datetime | None = None) -> i
         ).first()
         if other is not None:
             raise InvalidInput(
-                f"another import is running (run #{other.id}, {other.file_name} by "
-                f"{other.actor}); wait until it has finished, then import again"
+                _(
+                    "another import is running (run #{run}, {file} by {actor}); wait until "
+                    "it has finished, then import again"
+                ).format(run=other.id, file=other.file_name, actor=other.actor)
             )
         stmt = (
             insert(_RUN)
@@ -403,8 +407,14 @@ def undo_run(
             ).first()
             if row is None:
                 note = (
-                    f" {kept:,} of its new leads stayed: someone recorded a verdict, an "
-                    "activity or a change on them meanwhile."
+                    " "
+                    + ngettext(
+                        "{n} of its new leads stayed: someone recorded a verdict, an activity "
+                        "or a change on it meanwhile.",
+                        "{n} of its new leads stayed: someone recorded a verdict, an activity "
+                        "or a change on them meanwhile.",
+                        kept,
+                    ).format(n=count(kept))
                     if kept
                     else ""
                 )
@@ -469,8 +479,10 @@ def recover_interrupted(engine: Engine, *, now: datetime | None = None) -> list[
         undo_run(
             engine,
             run_id,
-            "interrupted: the process writing it ended before the import was done; the "
-            "batches it had written were undone",
+            _(
+                "interrupted: the process writing it ended before the import was done; the "
+                "batches it had written were undone"
+            ),
             now=now,
         )
     return runs

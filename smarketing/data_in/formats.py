@@ -20,6 +20,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from smarketing.data_in.records import LEAD_FIELDS, UnreadableFile
+from smarketing.i18n import N_, _
 
 #: Targets that are not lead fields but feed derived values.
 HELPER_TARGETS = (
@@ -502,43 +503,43 @@ _COMMON = frozenset(
 
 #: What each target is called on the Import page and by the command line.
 TARGET_LABELS: dict[str, str] = {
-    "external_id": "Record ID (the CRM's id)",
-    "first_name": "First name",
-    "last_name": "Last name",
-    "full_name": "Full name (split into first and last)",
-    "email": "E-mail",
-    "company": "Company",
-    "title": "Job title",
-    "created_at": "Created (date)",
-    "mql_at": "Became MQL (date)",
-    "sql_at": "Became SQL (date)",
-    "opportunity_at": "Became opportunity (date)",
-    "customer_at": "Became customer (date)",
-    "lost_at": "Lost (date)",
-    "first_contact_at": "First sales contact (date)",
-    "source": "Source",
-    "campaign": "Campaign",
-    "persona": "Persona",
-    "owner": "Owner",
-    "segment": "Segment",
-    "first_conversion": "First conversion (offer)",
-    "score": "Lead score",
-    "deal_value": "Deal value",
-    "crm_status": "Lead status (a rejected status is a rejection)",
-    "crm_rejection_reason": "Rejection reason",
-    "lifecycle_stage": "Lifecycle stage (checked against the dates)",
-    "employees": "Number of employees (gives the segment)",
-    "industry": "Industry (the segment when there is no size)",
-    "is_converted": "Converted? (yes/no)",
-    "archived": "Archived? (yes/no)",
+    "external_id": N_("Record ID (the CRM's id)"),
+    "first_name": N_("First name"),
+    "last_name": N_("Last name"),
+    "full_name": N_("Full name (split into first and last)"),
+    "email": N_("E-mail"),
+    "company": N_("Company"),
+    "title": N_("Job title"),
+    "created_at": N_("Created (date)"),
+    "mql_at": N_("Became MQL (date)"),
+    "sql_at": N_("Became SQL (date)"),
+    "opportunity_at": N_("Became opportunity (date)"),
+    "customer_at": N_("Became customer (date)"),
+    "lost_at": N_("Lost (date)"),
+    "first_contact_at": N_("First sales contact (date)"),
+    "source": N_("Source"),
+    "campaign": N_("Campaign"),
+    "persona": N_("Persona"),
+    "owner": N_("Owner"),
+    "segment": N_("Segment"),
+    "first_conversion": N_("First conversion (offer)"),
+    "score": N_("Lead score"),
+    "deal_value": N_("Deal value"),
+    "crm_status": N_("Lead status (a rejected status is a rejection)"),
+    "crm_rejection_reason": N_("Rejection reason"),
+    "lifecycle_stage": N_("Lifecycle stage (checked against the dates)"),
+    "employees": N_("Number of employees (gives the segment)"),
+    "industry": N_("Industry (the segment when there is no size)"),
+    "is_converted": N_("Converted? (yes/no)"),
+    "archived": N_("Archived? (yes/no)"),
 }
 #: The Import page's and the command line's word for a column that is left out.
-NOT_IMPORTED = "not imported"
+NOT_IMPORTED = N_("not imported")
 
 
 def target_label(target: str) -> str:
-    """A target in words (the name itself for an unknown one)."""
-    return TARGET_LABELS.get(target, target)
+    """A target in words, in the language speaking (the name itself for an unknown one)."""
+    return _(TARGET_LABELS[target]) if target in TARGET_LABELS else target
 
 
 def target_of(text: str) -> str | None:
@@ -551,9 +552,10 @@ def target_of(text: str) -> str | None:
         if wanted == loose_key(target):
             return target
     for target, label in TARGET_LABELS.items():
-        short = label.split(" (")[0]
-        if wanted in (loose_key(label), loose_key(short)):
-            return target
+        for words in dict.fromkeys((label, _(label))):  # English, and the language speaking
+            short = words.split(" (")[0]
+            if wanted in (loose_key(words), loose_key(short)):
+                return target
     return None
 
 
@@ -605,7 +607,11 @@ def default_mapping(format: str, columns: list[str]) -> dict[str, str]:
     best-named one. For ``generic`` only the generic names are used.
     """
     if format != "generic" and format not in SPECS:
-        raise UnreadableFile(f"unknown format {format!r}: expected auto or one of {_formats()}")
+        raise UnreadableFile(
+            _("unknown format {format}: expected auto or one of {formats}").format(
+                format=repr(format), formats=_formats()
+            )
+        )
     columns = [c for c in columns if isinstance(c, str)]
     ranked: list[tuple[int, int, str, str]] = []  # (target rank, alias rank, column, target)
     taken: set[str] = set()
@@ -634,7 +640,7 @@ def default_mapping(format: str, columns: list[str]) -> dict[str, str]:
         extra = [(c, t) for c, t in extra if t != "external_id" or c == ids[0]]
     ranked.extend((100 + TARGETS.index(t), i, c, t) for i, (c, t) in enumerate(extra))
     ranked.sort(key=lambda r: (r[0], r[1]))
-    return {column: target for _, _, column, target in ranked}
+    return {column: target for _rank, _alias, column, target in ranked}
 
 
 def merge_mapping(detected: dict[str, str], changes: dict[str, str]) -> dict[str, str]:
@@ -664,7 +670,7 @@ class ColumnUse:
     @property
     def field(self) -> str:
         """The target's label, or "not imported"."""
-        return NOT_IMPORTED if self.target is None else target_label(self.target)
+        return _(NOT_IMPORTED) if self.target is None else target_label(self.target)
 
 
 def column_uses(format: str, columns: list[str], mapping: dict[str, str]) -> list[ColumnUse]:
@@ -679,20 +685,24 @@ def column_uses(format: str, columns: list[str], mapping: dict[str, str]) -> lis
         target = mapping.get(column)
         if target is not None:
             earlier = first.setdefault(target, column)
-            note = f"used where {earlier!r} is empty" if earlier != column else ""
+            note = (
+                _("used where {column} is empty").format(column=repr(earlier))
+                if earlier != column
+                else ""
+            )
             if target == "external_id" and earlier != column:
-                note = f"the record id comes from {earlier!r}"
+                note = _("the record id comes from {column}").format(column=repr(earlier))
             out.append(ColumnUse(column, target, note))
             continue
         if column == "error":
-            note = "the reason a row was rejected before (a rejects file)"
+            note = _("the reason a row was rejected before (a rejects file)")
         elif loose_key(column) in known:
-            note = f"a {format.capitalize() if format != 'hubspot' else 'HubSpot'} column "
-            note += "smarketing does not use"
+            crm = format.capitalize() if format != "hubspot" else "HubSpot"
+            note = _("a {crm} column smarketing does not use").format(crm=crm)
         elif loose_key(column) in listed or _GENERIC.get(loose_key(column)):
-            note = "left out in the mapping"
+            note = _("left out in the mapping")
         else:
-            note = "no matching field: choose one in the mapping if it holds one"
+            note = _("no matching field: choose one in the mapping if it holds one")
         out.append(ColumnUse(column, None, note))
     return out
 
@@ -702,18 +712,20 @@ def mapping_in_words(uses: list[ColumnUse]) -> tuple[str, str]:
     imported = [u for u in uses if u.target is not None]
     left = [u for u in uses if u.target is None]
     first = (
-        "Imported: "
-        + "; ".join(
-            f"{u.column!r} → {u.field}" + (f" ({u.note})" if u.note else "") for u in imported
+        _("Imported: {columns}.").format(
+            columns="; ".join(
+                f"{u.column!r} → {u.field}" + (f" ({u.note})" if u.note else "") for u in imported
+            )
         )
-        + "."
         if imported
-        else "No column is imported."
+        else _("No column is imported.")
     )
     second = (
-        "Not imported: " + "; ".join(f"{u.column!r} ({u.note})" for u in left) + "."
+        _("Not imported: {columns}.").format(
+            columns="; ".join(f"{u.column!r} ({u.note})" for u in left)
+        )
         if left
-        else "Every column is imported."
+        else _("Every column is imported.")
     )
     return first, second
 
@@ -778,5 +790,7 @@ def detect_format(columns: list[str]) -> str:
     expected = [*HUBSPOT.columns["external_id"][:3], *SALESFORCE.columns["external_id"][:2]]
     expected += [PIPEDRIVE.columns["external_id"][0], "id", "lead_id", "external_id"]
     raise UnreadableFile(
-        "no record id column: expected one of " + ", ".join(dict.fromkeys(expected))
+        _("no record id column: expected one of {expected}").format(
+            expected=", ".join(dict.fromkeys(expected))
+        )
     )

@@ -26,12 +26,15 @@ from smarketing.data_in.activities import SOURCE_SYSTEMS
 from smarketing.data_in.records import (
     LEAD_FIELDS,
     STAGE_ORDER,
+    UNKNOWN_LEAD,
     ActivityRecord,
     LeadRecord,
     ParsedFile,
     RowError,
     RowWarning,
 )
+from smarketing.formatting import count, decimal
+from smarketing.i18n import _, ngettext
 from smarketing.quality.reasons import DEFAULTS, OTHER, UNSPECIFIED, Reason, match, normal
 from smarketing.store.models import (
     SALES_ACTIVITY_KINDS,
@@ -155,7 +158,8 @@ def misread_as(old: str, new: str) -> str | None:
 
 
 def _days(days: float) -> str:
-    return f"{days:g} day" + ("" if days == 1 else "s")
+    shown = count(days) if float(days).is_integer() else decimal(days, 1)
+    return ngettext("{n} day", "{n} days", 1 if days == 1 else 2).format(n=shown)
 
 
 class RowWarnings:
@@ -207,9 +211,12 @@ class RowWarnings:
                     rec_row,
                     column,
                     self._cell(rec_row, column, value),
-                    f"a date in the future: later than {self._local_horizon:%Y-%m-%d %H:%M} "
-                    f"({_days(self.days)} after the import); the row is imported with this "
-                    "date — check it in the CRM",
+                    _(
+                        "a date in the future: later than {horizon} ({days} after the "
+                        "import); the row is imported with this date — check it in the CRM"
+                    ).format(
+                        horizon=f"{self._local_horizon:%Y-%m-%d %H:%M}", days=_days(self.days)
+                    ),
                 )
             )
 
@@ -220,18 +227,38 @@ class RowWarnings:
         value misread (UTF-8 read as ``encoding``)."""
         old = stored[name]
         person = " ".join(str(stored[f]) for f in ("first_name", "last_name") if stored.get(f))
-        lead = f"lead {key}" + (f" ({person})" if person else "")
+        lead = (
+            _("lead {key} ({person})").format(key=key, person=person)
+            if person
+            else _("lead {key}").format(key=key)
+        )
         column = self.columns.get(name)
         self.found.append(
             RowWarning(
                 rec.row,
                 column,
                 self._cell(rec.row, column, new),
-                f"{lead}: {old!r} → {new!r} looks like the stored {name.replace('_', ' ')} "
-                f"misread (UTF-8 read as {encoding}); the stored {old!r} is kept and this "
-                "change is not imported — check the file's encoding",
+                _(
+                    "{lead}: {old} → {new} looks like the stored {field} misread (UTF-8 read "
+                    "as {encoding}); the stored {old} is kept and this change is not imported "
+                    "— check the file's encoding"
+                ).format(
+                    lead=lead,
+                    old=repr(old),
+                    new=repr(new),
+                    field=_field_words(name),
+                    encoding=encoding,
+                ),
             )
         )
+
+
+def _field_words(name: str) -> str:
+    """A lead field in words, lower case ('first name'), in the language speaking."""
+    from smarketing.data_in.formats import target_label
+
+    label = target_label(name)
+    return label.split(" (")[0].lower() if label != name else name.replace("_", " ")
 
 
 # --- leads --------------------------------------------------------------------------------
@@ -245,9 +272,11 @@ def _clean_lead(
     ext = raw.get("external_id")
     ext = "" if ext is None else str(ext).strip()
     if not ext:
-        return RowError(rec.row, columns.get("external_id"), "no record id")
+        return RowError(rec.row, columns.get("external_id"), _("no record id"))
     if len(ext) > 64:
-        return RowError(rec.row, columns.get("external_id"), "record id longer than 64 characters")
+        return RowError(
+            rec.row, columns.get("external_id"), _("record id longer than 64 characters")
+        )
     values: dict[str, object] = {}
     for name, value in raw.items():
         kind = _KIND_OF.get(name)
@@ -260,7 +289,9 @@ def _clean_lead(
                 value = str(value)
             if len(value) > _MAX_LENGTH.get(name, len(value)):
                 return RowError(
-                    rec.row, columns.get(name), f"longer than {_MAX_LENGTH[name]} characters"
+                    rec.row,
+                    columns.get(name),
+                    _("longer than {n} characters").format(n=count(_MAX_LENGTH[name])),
                 )
         elif kind == _TIME:
             if type(value) is datetime and value.tzinfo is UTC:
@@ -269,12 +300,16 @@ def _clean_lead(
                 if value is pd.NaT:
                     continue
                 if not isinstance(value, datetime):
-                    return RowError(rec.row, columns.get(name), f"not a date/time: {value!r}")
+                    return RowError(
+                        rec.row,
+                        columns.get(name),
+                        _("not a date/time: {value}").format(value=repr(value)),
+                    )
                 if isinstance(value, pd.Timestamp):
                     value = value.to_pydatetime()
             if value.tzinfo is not UTC:
                 if value.utcoffset() is None:
-                    return RowError(rec.row, columns.get(name), "date/time without a timezone")
+                    return RowError(rec.row, columns.get(name), _("date/time without a timezone"))
                 value = value.astimezone(UTC)
         elif kind == _INT and type(value) is int:
             pass
@@ -285,7 +320,11 @@ def _clean_lead(
                 if value.is_integer():
                     value = int(value)
             if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-                return RowError(rec.row, columns.get(name), f"not a whole number: {value!r}")
+                return RowError(
+                    rec.row,
+                    columns.get(name),
+                    _("not a whole number: {value}").format(value=repr(value)),
+                )
             value = int(value)
         elif type(value) is float:
             if value != value:  # NaN
@@ -294,7 +333,9 @@ def _clean_lead(
             if isinstance(value, float) and math.isnan(value):
                 continue
             if not isinstance(value, numbers.Real) or isinstance(value, bool):
-                return RowError(rec.row, columns.get(name), f"not a number: {value!r}")
+                return RowError(
+                    rec.row, columns.get(name), _("not a number: {value}").format(value=repr(value))
+                )
             value = float(value)
         values[name] = value
     return ext, values
@@ -720,7 +761,7 @@ def _prepare_new(
                 RowError(
                     rec.row,
                     columns.get("created_at"),
-                    "a new lead needs a create date (or another stage date)",
+                    _("a new lead needs a create date (or another stage date)"),
                 )
             )
             return None
@@ -785,7 +826,9 @@ class LeadPlanner:
                     RowError(
                         rec.row,
                         columns.get("external_id"),
-                        f"duplicate record id {key!r} (first on row {seen[key]})",
+                        _("duplicate record id {id} (first on row {row})").format(
+                            id=repr(key), row=seen[key]
+                        ),
                     )
                 )
                 continue
@@ -941,19 +984,20 @@ class ActivityPlanner:
             ext = "" if rec.lead_external_id is None else str(rec.lead_external_id).strip()
             problem = None
             if not ext:
-                problem = RowError(rec.row, columns.get("lead_external_id"), "no lead id")
+                problem = RowError(rec.row, columns.get("lead_external_id"), _("no lead id"))
             elif _missing(rec.occurred_at) or not isinstance(rec.occurred_at, datetime):
-                problem = RowError(rec.row, columns.get("occurred_at"), "no date/time")
+                problem = RowError(rec.row, columns.get("occurred_at"), _("no date/time"))
             elif rec.occurred_at.utcoffset() is None:
                 problem = RowError(
-                    rec.row, columns.get("occurred_at"), "date/time without a timezone"
+                    rec.row, columns.get("occurred_at"), _("date/time without a timezone")
                 )
             elif str(rec.kind) not in _ACTIVITY_KINDS:
                 problem = RowError(
                     rec.row,
                     columns.get("kind"),
-                    f"unknown activity kind {rec.kind!r} "
-                    f"(known: {', '.join(sorted(_ACTIVITY_KINDS))})",
+                    _("unknown activity kind {kind} (known: {known})").format(
+                        kind=repr(rec.kind), known=", ".join(sorted(_ACTIVITY_KINDS))
+                    ),
                 )
             if problem:
                 unmatched.append(problem)
@@ -978,7 +1022,10 @@ class ActivityPlanner:
                     RowError(
                         rec.row,
                         columns.get("lead_external_id"),
-                        f"no {self.source_system} lead with id {ext!r}",
+                        _("no {crm} lead with id {id}").format(
+                            crm=self.source_system, id=repr(ext)
+                        ),
+                        code=UNKNOWN_LEAD,
                     )
                 )
                 continue

@@ -22,8 +22,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from smarketing import formatting
 from smarketing.config import ImportLimits, import_limit_variable
 from smarketing.data_in.records import UnreadableFile
+from smarketing.i18n import _, ngettext
 
 #: Bytes numpy looks at in one go (its temporary arrays are a few times this).
 BLOCK = 4 * 1024 * 1024
@@ -91,15 +93,27 @@ class Decoded:
 
 
 def _raise(limits_field: str, message: str) -> None:
-    raise UnreadableFile(f"{message} (raise it with {import_limit_variable(limits_field)})")
+    raise UnreadableFile(
+        _("{message} (raise it with {variable})").format(
+            message=message, variable=import_limit_variable(limits_field)
+        )
+    )
+
+
+def _n(n: int) -> str:
+    return formatting.count(n)
+
+
+def _bytes(n: int) -> str:
+    return ngettext("{n} byte", "{n} bytes", n).format(n=_n(n))
 
 
 def _size(n: int) -> str:
     if n >= 1024 * 1024:
-        return f"{n / 1024 / 1024:,.1f} MB"
+        return f"{formatting.decimal(n / 1024 / 1024, 1)} MB"
     if n >= 1024:
-        return f"{n / 1024:,.0f} KB"
-    return f"{n:,} bytes"
+        return f"{_n(round(n / 1024))} KB"
+    return _bytes(n)
 
 
 def check_size(size: int, name: str, limits: ImportLimits) -> None:
@@ -107,8 +121,13 @@ def check_size(size: int, name: str, limits: ImportLimits) -> None:
     if size > limits.max_bytes:
         got, limit = _size(size), _size(limits.max_bytes)
         if got == limit:  # just over: in bytes
-            got, limit = f"{size:,} bytes", f"{limits.max_bytes:,} bytes ({limit})"
-        _raise("max_bytes", f"{name} is {got}; the import limit is {limit}")
+            got, limit = _bytes(size), f"{_bytes(limits.max_bytes)} ({limit})"
+        _raise(
+            "max_bytes",
+            _("{name} is {size}; the import limit is {limit}").format(
+                name=name, size=got, limit=limit
+            ),
+        )
 
 
 def line_end(data: bytes) -> int:
@@ -147,8 +166,10 @@ def scan_lines(data: bytes, name: str, limits: ImportLimits) -> int:
 def _line_too_long(name: str, line: int, begin: int, limits: ImportLimits) -> None:
     _raise(
         "max_line_bytes",
-        f"{name}: line {line:,} (from byte {begin:,}) is longer than the import limit of "
-        f"{_size(limits.max_line_bytes)} per line",
+        _(
+            "{name}: line {line} (from byte {begin}) is longer than the import limit of "
+            "{limit} per line"
+        ).format(name=name, line=_n(line), begin=_n(begin), limit=_size(limits.max_line_bytes)),
     )
 
 
@@ -156,16 +177,22 @@ def decode(data: bytes, name: str, limits: ImportLimits) -> Decoded:
     """The file's text as UTF-8 bytes, its encoding and its stray bytes; refuses empty,
     binary and spreadsheet files and lines over the limit."""
     if not _NOT_BLANK.search(data):
-        raise UnreadableFile(f"{name} is empty")
+        raise UnreadableFile(_("{name} is empty").format(name=name))
     if data.startswith(b"PK\x03\x04"):
         raise UnreadableFile(
-            f"{name} is an Excel workbook, not a CSV: save it as CSV (UTF-8) first"
+            _("{name} is an Excel workbook, not a CSV: save it as CSV (UTF-8) first").format(
+                name=name
+            )
         )
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise UnreadableFile(
-            f"{name} is an old Excel workbook (.xls), not a CSV: save it as CSV (UTF-8) first"
+            _(
+                "{name} is an old Excel workbook (.xls), not a CSV: save it as CSV (UTF-8) first"
+            ).format(name=name)
         )
-    binary = UnreadableFile(f"{name} is not a text file (it looks binary): export it as CSV")
+    binary = UnreadableFile(
+        _("{name} is not a text file (it looks binary): export it as CSV").format(name=name)
+    )
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             payload = data.decode("utf-16").lstrip("\ufeff").encode("utf-8")
@@ -195,7 +222,7 @@ def decode(data: bytes, name: str, limits: ImportLimits) -> Decoded:
     if control > max(2, len(sample) // 200):
         raise binary
     if not _NOT_BLANK.search(decoded.payload):
-        raise UnreadableFile(f"{name} is empty")
+        raise UnreadableFile(_("{name} is empty").format(name=name))
     return decoded
 
 
@@ -263,7 +290,12 @@ def stray_rows(decoded: Decoded, delimiter: str, sep_line: bool) -> dict[int, st
     rows: dict[int, str] = {}
     for offset, word in decoded.stray:
         row = int(np.searchsorted(starts, offset, side="right")) - int(sep_line)
-        rows.setdefault(row, f"not UTF-8 at byte {offset} (looks like cp1252: {word!r})")
+        rows.setdefault(
+            row,
+            _("not UTF-8 at byte {offset} (looks like cp1252: {word})").format(
+                offset=offset, word=repr(word)
+            ),
+        )
     return rows
 
 
@@ -310,8 +342,15 @@ def count_rows(payload: bytes, lines: int, delimiter: str, name: str, limits: Im
         first_over = int(starts[limits.max_rows + 1])
         _raise(
             "max_rows",
-            f"{name} has more than {limits.max_rows:,} rows, the import limit (row "
-            f"{limits.max_rows + 2:,} starts at byte {first_over:,})",
+            _(
+                "{name} has more than {limit} rows, the import limit (row {row} starts at "
+                "byte {begin})"
+            ).format(
+                name=name,
+                limit=_n(limits.max_rows),
+                row=_n(limits.max_rows + 2),
+                begin=_n(first_over),
+            ),
         )
     return len(starts) - 1
 
@@ -346,8 +385,9 @@ def check_columns(
             if header > limit:
                 _raise(
                     "max_columns",
-                    f"{name}: the header (line 1) has {header:,} columns; the import limit "
-                    f"is {limit:,}",
+                    _(
+                        "{name}: the header (line 1) has {n} columns; the import limit is {limit}"
+                    ).format(name=name, n=_n(header), limit=_n(limit)),
                 )
         for i in np.flatnonzero(per_line + 1 > limit):
             i = int(i)
@@ -359,8 +399,16 @@ def check_columns(
             if count > limit:
                 _raise(
                     "max_columns",
-                    f"{name}: line {line + i + 1:,} (from byte {begin:,}) has {count:,} "
-                    f"columns; the import limit is {limit:,}",
+                    _(
+                        "{name}: line {line} (from byte {begin}) has {n} columns; the import "
+                        "limit is {limit}"
+                    ).format(
+                        name=name,
+                        line=_n(line + i + 1),
+                        begin=_n(begin),
+                        n=_n(count),
+                        limit=_n(limit),
+                    ),
                 )
         line += len(ends)
         if len(ends):
@@ -372,8 +420,10 @@ def check_columns(
     if rows > fit:
         _raise(
             "max_cells",
-            f"{name} has {header:,} columns and more than {fit:,} rows: over the import "
-            f"limit of {limits.max_cells:,} cells (columns × rows)",
+            _(
+                "{name} has {n} columns and more than {fit} rows: over the import limit of "
+                "{limit} cells (columns × rows)"
+            ).format(name=name, n=_n(header), fit=_n(fit), limit=_n(limits.max_cells)),
         )
 
 

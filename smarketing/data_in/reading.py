@@ -38,6 +38,7 @@ from smarketing.data_in.formats import (
     id_headers,
     loose_key,
     merge_mapping,
+    target_label,
     target_of,
 )
 from smarketing.data_in.normalise import (
@@ -59,6 +60,8 @@ from smarketing.data_in.records import (
     UnreadableFile,
 )
 from smarketing.errors import InvalidInput
+from smarketing.formatting import count
+from smarketing.i18n import N_, _, ngettext
 
 __all__ = [
     "FORMATS",
@@ -96,17 +99,17 @@ DATE_FIELDS = (*STAGE_ORDER, "lost_at", "first_contact_at")
 #: set in one save a few milliseconds apart) without the row being rejected.
 STAGE_TOLERANCE = pd.Timedelta(minutes=1)
 #: The words of the file note that lists the columns no field takes (``ParsedFile.warnings``).
-UNMAPPED_NOTE = "column(s) not imported"
+UNMAPPED_NOTE = N_("column(s) not imported")
 #: What the notes call the stage dates.
 STAGE_WORDS = {
-    "mql_at": "an MQL date",
-    "sql_at": "an SQL date",
-    "opportunity_at": "an opportunity date",
-    "customer_at": "a customer date",
+    "mql_at": N_("an MQL date"),
+    "sql_at": N_("an SQL date"),
+    "opportunity_at": N_("an opportunity date"),
+    "customer_at": N_("a customer date"),
 }
 #: Columns a rejects file adds; ignored (not reported as unmapped) when it is re-imported.
 REJECTS_COLUMN = "error"
-DATE_HINT = "expected e.g. 2026-01-15 10:00, 15.01.2026 10:00, 1/15/2026 3:05 PM or Unix ms"
+DATE_HINT = N_("expected e.g. 2026-01-15 10:00, 15.01.2026 10:00, 1/15/2026 3:05 PM or Unix ms")
 _STAGE_RANK = {
     "subscriber": 0,
     "lead": 0,
@@ -194,12 +197,14 @@ def _load(data: bytes, name: str, nrows: int | None = None) -> _Table:
                 encoding=encoding,
             )
     except pd.errors.EmptyDataError:
-        raise UnreadableFile(f"{name} is empty") from None
+        raise UnreadableFile(_("{name} is empty").format(name=name)) from None
     except (pd.errors.ParserError, ValueError):
         try:
             frame, more = _load_tolerant(payload, delimiter, nrows, encoding)
         except csv.Error as exc:
-            raise UnreadableFile(f"{name} cannot be read as CSV: {exc}") from None
+            raise UnreadableFile(
+                _("{name} cannot be read as CSV: {error}").format(name=name, error=exc)
+            ) from None
         broken = {**more, **broken}
     frame.columns = [str(c).strip() for c in frame.columns]
     frame.index = pd.RangeIndex(2, len(frame) + 2, name="row")
@@ -223,7 +228,11 @@ def _load(data: bytes, name: str, nrows: int | None = None) -> _Table:
             frame = frame[~blank]
     notes = []
     if 1 in broken:  # the header: its names are read as cp1252, the rows are not rejected
-        notes.append(f"the header (row 1) is {broken.pop(1)}; its names were read as cp1252")
+        notes.append(
+            _("the header (row 1) is {problem}; its names were read as cp1252").format(
+                problem=broken.pop(1)
+            )
+        )
     return _Table(frame, delimiter, decoded.encoding, dict(sorted(broken.items())), notes)
 
 
@@ -235,9 +244,17 @@ def _check_fields(frame: pd.DataFrame, name: str, limits: ImportLimits) -> None:
         if len(lengths) and lengths.max() > limit:
             row = int(lengths.index[lengths.gt(limit).to_numpy(dtype=bool)][0])
             raise UnreadableFile(
-                f"{name}: row {row:,}, column {str(column)[:60]!r} holds "
-                f"{int(lengths[row]):,} characters; the import limit is {limit:,} per field "
-                f"(raise it with {import_limit_variable('max_field_bytes')})"
+                _(
+                    "{name}: row {row}, column {column} holds {n} characters; the import "
+                    "limit is {limit} per field (raise it with {variable})"
+                ).format(
+                    name=name,
+                    row=count(row),
+                    column=repr(str(column)[:60]),
+                    n=count(int(lengths[row])),
+                    limit=count(limit),
+                    variable=import_limit_variable("max_field_bytes"),
+                )
             )
 
 
@@ -301,7 +318,9 @@ def _load_tolerant(
             break
         if len(row) > width:
             if any(c.strip() for c in row[width:]):
-                broken[i + 2] = f"has {len(row)} cells but the header has {width}"
+                broken[i + 2] = _("has {n} cells but the header has {width}").format(
+                    n=len(row), width=width
+                )
             row = row[:width]
         cells.append(row + [""] * (width - len(row)))
     names: list[str] = []
@@ -323,7 +342,9 @@ def _zone(tz: str | ZoneInfo | None) -> ZoneInfo:
     try:
         return ZoneInfo(str(tz))
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidInput(f"{tz!r} is not a known timezone (e.g. Europe/Oslo)") from exc
+        raise InvalidInput(
+            _("{tz} is not a known timezone (e.g. Europe/Oslo)").format(tz=repr(tz))
+        ) from exc
 
 
 def _check_mapping(
@@ -343,9 +364,11 @@ def _check_mapping(
         actual = column if column in columns else by_key.get(header_key(column))
         if actual is None:
             raise UnreadableFile(
-                f"{name}: the mapping names column {column!r}, which the file does not have"
+                _("{name}: the mapping names column {column}, which the file does not have").format(
+                    name=name, column=repr(column)
+                )
             )
-        if not target or loose_key(target) == loose_key(NOT_IMPORTED):
+        if not target or loose_key(target) in {loose_key(NOT_IMPORTED), loose_key(_(NOT_IMPORTED))}:
             if keep_ignored:
                 out[actual] = ""
             continue
@@ -353,8 +376,15 @@ def _check_mapping(
             named = target_of(target) if targets == TARGETS else None
             if named is None:
                 raise UnreadableFile(
-                    f"{name}: the mapping sends column {column!r} to {target!r}, which is not "
-                    f"a field; expected one of {', '.join(targets)}"
+                    _(
+                        "{name}: the mapping sends column {column} to {target}, which is not "
+                        "a field; expected one of {targets}"
+                    ).format(
+                        name=name,
+                        column=repr(column),
+                        target=repr(target),
+                        targets=", ".join(targets),
+                    )
                 )
             target = named
         out[actual] = target
@@ -366,8 +396,13 @@ def _unmapped_warning(columns: list[str], mapping: dict[str, str]) -> list[str]:
     if not rest:
         return []
     listed = ", ".join(rest[:_MAX_LISTED])
-    more = f" and {len(rest) - _MAX_LISTED} more" if len(rest) > _MAX_LISTED else ""
-    return [f"{len(rest)} {UNMAPPED_NOTE} (no matching field): {listed}{more}"]
+    if len(rest) > _MAX_LISTED:
+        listed = _("{listed} and {n} more").format(listed=listed, n=len(rest) - _MAX_LISTED)
+    return [
+        _("{n} {note} (no matching field): {listed}").format(
+            n=len(rest), note=_(UNMAPPED_NOTE), listed=listed
+        )
+    ]
 
 
 # --- rows ------------------------------------------------------------------------------------
@@ -429,14 +464,14 @@ def _pylist(values: pd.Series) -> list:
 def _coalesce(parts: list[tuple[str, pd.Series]]) -> pd.Series:
     """First non-missing value of several columns (the first column's value if any)."""
     value = parts[0][1]
-    for _, series in parts[1:]:
+    for _column, series in parts[1:]:
         value = value.where(value.notna(), series)
     return value
 
 
 def _origin(parts: list[tuple[str, pd.Series]]) -> pd.Series:
     """Which column ``_coalesce`` took each row's value from (None when all are missing)."""
-    choices = [series.notna().to_numpy(dtype=bool) for _, series in parts]
+    choices = [series.notna().to_numpy(dtype=bool) for _column, series in parts]
     names = np.array([column for column, _ in parts], dtype=object)
     origin = np.select(choices, names, default=None) if len(parts) > 1 else None
     if origin is None:
@@ -542,14 +577,18 @@ def _read_lead_table(
         used = merge_mapping(used, mine)
     if "external_id" not in used.values():
         raise UnreadableFile(
-            f"{file_name}: no record id column: expected one of {', '.join(id_headers(fmt))}"
+            _("{name}: no record id column: expected one of {expected}").format(
+                name=file_name, expected=", ".join(id_headers(fmt))
+            )
         )
     if "created_at" not in used.values():
         expected = (
             GENERIC_COLUMNS["created_at"] if fmt == "generic" else SPECS[fmt].columns["created_at"]
         )
         raise UnreadableFile(
-            f"{file_name}: no creation date column: expected one of {', '.join(expected)}"
+            _("{name}: no creation date column: expected one of {expected}").format(
+                name=file_name, expected=", ".join(expected)
+            )
         )
     if comma_thousands is None:
         comma_thousands = table.delimiter == ","
@@ -569,7 +608,9 @@ def _choose_format(format: str, columns: list[str], file_name: str) -> str:
             raise UnreadableFile(f"{file_name}: {exc}") from None
     if format not in FORMATS:
         raise InvalidInput(
-            f"unknown format {format!r}: expected auto or one of {', '.join(FORMATS)}"
+            _("unknown format {format}: expected auto or one of {formats}").format(
+                format=repr(format), formats=", ".join(FORMATS)
+            )
         )
     return format
 
@@ -643,12 +684,14 @@ class _LeadRows:
         ids = self.text("external_id")
         assert ids is not None
         first_column = self.by_target["external_id"][0]
-        self.errors.add_mask(ids.isna(), first_column, "no record id")
+        self.errors.add_mask(ids.isna(), first_column, _("no record id"))
         too_long = ids.str.len().gt(MAX_LENGTH["external_id"]).fillna(False)
         self.errors.add_mask(
             too_long,
             first_column,
-            lambda r: f"id is {len(ids[r])} characters long; at most 64 fit",
+            lambda r: _("id is {n} characters long; at most {limit} fit").format(
+                n=len(ids[r]), limit=MAX_LENGTH["external_id"]
+            ),
         )
         present = ids[ids.notna()]
         duplicate = present.duplicated(keep="first")
@@ -658,7 +701,9 @@ class _LeadRows:
             self.errors.add_mask(
                 duplicate.reindex(ids.index, fill_value=False),
                 first_column,
-                lambda r: f"duplicate id {_quote(ids[r])}: row {first_row[ids[r]]} has the same id",
+                lambda r: _("duplicate id {id}: row {row} has the same id").format(
+                    id=_quote(ids[r]), row=first_row[ids[r]]
+                ),
             )
         self.values["external_id"] = ids
 
@@ -688,9 +733,15 @@ class _LeadRows:
             segment = segment.fillna(bucket)
             if unreadable.any():
                 column = self.by_target["employees"][0]
+                n = int(unreadable.sum())
                 self.warnings.append(
-                    f"{int(unreadable.sum())} row(s) have an employee count that is not a "
-                    f"number or range (column {column!r}); their segment is left empty"
+                    ngettext(
+                        "{n} row has an employee count that is not a number or range "
+                        "(column {column}); its segment is left empty",
+                        "{n} rows have an employee count that is not a number or range "
+                        "(column {column}); their segment is left empty",
+                        n,
+                    ).format(n=count(n), column=repr(column))
                 )
         elif got is None:
             industry = self.text("industry")
@@ -719,9 +770,9 @@ class _LeadRows:
                 self.errors.add_mask(
                     long,
                     columns[0],
-                    lambda r, v=values, lim=limit, t=target: (
-                        f"{t} is {len(v[r])} characters long; at most {lim} fit"
-                    ),
+                    lambda r, v=values, lim=limit, t=target: _(
+                        "{field} is {n} characters long; at most {limit} fit"
+                    ).format(field=t, n=len(v[r]), limit=lim),
                 )
 
     def _dates(self) -> None:
@@ -735,7 +786,11 @@ class _LeadRows:
                 raw = self.clean(column)
                 parsed, bad = parse_datetimes(raw, self.zone)
                 self.errors.add_mask(
-                    bad, column, lambda r, raw=raw: f"not a date: {_quote(raw[r])} ({DATE_HINT})"
+                    bad,
+                    column,
+                    lambda r, raw=raw: _("not a date: {value} ({hint})").format(
+                        value=_quote(raw[r]), hint=_(DATE_HINT)
+                    ),
                 )
                 parts.append((column, parsed))
             self.values[target] = _coalesce(parts)
@@ -749,7 +804,7 @@ class _LeadRows:
         created = self.values["created_at"]
         bad_created = {e.row for e in self.errors.items if e.column in self.by_target["created_at"]}
         missing = created.isna() & ~created.index.isin(list(bad_created))
-        self.errors.add_mask(missing, self.by_target["created_at"][0], "no creation date")
+        self.errors.add_mask(missing, self.by_target["created_at"][0], _("no creation date"))
         self._stage_order(origins)
 
     def _stage_order(self, origins: dict[str, pd.Series]) -> None:
@@ -769,9 +824,14 @@ class _LeadRows:
                     self.errors.add(
                         row,
                         later_col,
-                        f"{_quote(self.clean(later_col)[row])} is earlier than {earlier_col} "
-                        f"{_quote(self.clean(earlier_col)[row])}: stage dates must go "
-                        "created ≤ MQL ≤ SQL ≤ opportunity ≤ customer",
+                        _(
+                            "{later} is earlier than {column} {earlier}: stage dates must go "
+                            "created ≤ MQL ≤ SQL ≤ opportunity ≤ customer"
+                        ).format(
+                            later=_quote(self.clean(later_col)[row]),
+                            column=earlier_col,
+                            earlier=_quote(self.clean(earlier_col)[row]),
+                        ),
                     )
 
     def _numbers(self) -> None:
@@ -784,14 +844,16 @@ class _LeadRows:
                 raw = self.clean(column)
                 number, bad = parse_numbers(raw, comma_groups_thousands=self.comma_thousands)
                 self.errors.add_mask(
-                    bad, column, lambda r, raw=raw: f"not a number: {_quote(raw[r])}"
+                    bad,
+                    column,
+                    lambda r, raw=raw: _("not a number: {value}").format(value=_quote(raw[r])),
                 )
                 parts.append((column, number))
             value = _coalesce(parts)
             if target == "score":
                 value = value.round()
                 huge = value.abs().gt(2**31 - 1).fillna(False)
-                self.errors.add_mask(huge, columns[0], "score is too large")
+                self.errors.add_mask(huge, columns[0], _("score is too large"))
             self.values[target] = value
 
     def _verdict(self) -> None:
@@ -831,13 +893,18 @@ class _LeadRows:
                 continue
             gap = rank.ge(level).fillna(False) & self.values[target].isna()
             if gap.any():
-                notes.append(f"{int(gap.sum())} without {STAGE_WORDS[target]}")
+                notes.append(
+                    _("{n} without {stage}").format(
+                        n=count(int(gap.sum())), stage=_(STAGE_WORDS[target])
+                    )
+                )
         if notes:
             column = self.by_target["lifecycle_stage"][0]
             self.warnings.append(
-                f"{column!r} says some leads reached a stage whose date is empty ("
-                + ", ".join(notes)
-                + "); those stages are not counted for them"
+                _(
+                    "{column} says some leads reached a stage whose date is empty ({notes}); "
+                    "those stages are not counted for them"
+                ).format(column=repr(column), notes=", ".join(notes))
             )
 
     def _first_contact(self) -> None:
@@ -853,10 +920,17 @@ class _LeadRows:
         early &= ~early.index.isin(list(self.errors.rows))
         if early.any():
             column = self.by_target["first_contact_at"][0]
+            n = int(early.sum())
             self.warnings.append(
-                f"{int(early.sum())} row(s) have a first contact ({column!r}) earlier than "
-                "their MQL date: a touch before the MQL is not a first contact, so that "
-                "date was left out (the rows themselves are imported)"
+                ngettext(
+                    "{n} row has a first contact ({column}) earlier than its MQL date: a "
+                    "touch before the MQL is not a first contact, so that date was left out "
+                    "(the row itself is imported)",
+                    "{n} rows have a first contact ({column}) earlier than their MQL date: a "
+                    "touch before the MQL is not a first contact, so that date was left out "
+                    "(the rows themselves are imported)",
+                    n,
+                ).format(n=count(n), column=repr(column))
             )
 
     # -- the result -----------------------------------------------------------------------------
@@ -892,13 +966,17 @@ class _LeadRows:
         if "mql_at" not in self.by_target:
             hint = {
                 "hubspot": "'Became a Marketing Qualified Lead Date'",
-                "salesforce": "'MQL Date' or 'MQL_Date__c' (Salesforce has no MQL date by default)",
-                "pipedrive": "Pipedrive leads have no MQL date; add a column 'MQL Date'",
-                "generic": "map a column to “Became MQL (date)”",
+                "salesforce": _(
+                    "'MQL Date' or 'MQL_Date__c' (Salesforce has no MQL date by default)"
+                ),
+                "pipedrive": _("Pipedrive leads have no MQL date; add a column 'MQL Date'"),
+                "generic": _("map a column to “{field}”").format(field=target_label("mql_at")),
             }[self.fmt]
             warnings.append(
-                f"no MQL date column ({hint}): the leads' MQL date stays empty, so they do not "
-                "count as MQLs"
+                _(
+                    "no MQL date column ({hint}): the leads' MQL date stays empty, so they do "
+                    "not count as MQLs"
+                ).format(hint=hint)
             )
         warnings.extend(self.warnings)
         spec = SPECS.get(self.fmt)
@@ -937,8 +1015,9 @@ def read_activities(
     """
     if source_system is not None and source_system not in _activities.SOURCE_SYSTEMS:
         raise InvalidInput(
-            f"unknown CRM {source_system!r}: expected one of "
-            + ", ".join(_activities.SOURCE_SYSTEMS)
+            _("unknown CRM {crm}: expected one of {crms}").format(
+                crm=repr(source_system), crms=", ".join(_activities.SOURCE_SYSTEMS)
+            )
         )
     zone = _zone(tz)
     table = _load(data, file_name)

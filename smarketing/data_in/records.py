@@ -14,6 +14,10 @@ from datetime import datetime
 import pandas as pd
 
 from smarketing.errors import InvalidInput
+from smarketing.i18n import _
+
+#: ``RowError.code`` of an activity whose lead id names no stored lead of its CRM.
+UNKNOWN_LEAD = "unknown_lead"
 
 #: Lead fields an import may set (see smarketing.models.LeadBase). Timestamps are aware UTC.
 LEAD_FIELDS = (
@@ -51,10 +55,12 @@ class RowError:
     row: int
     column: str | None
     reason: str
+    #: What kind of reason it is, for code (``UNKNOWN_LEAD``): the reason is for people,
+    #: written in the language speaking.
+    code: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
-        where = f"row {self.row}" + (f", column {self.column!r}" if self.column else "")
-        return f"{where}: {self.reason}"
+        return row_text(self.row, self.column, self.reason)
 
 
 @dataclass(frozen=True)
@@ -70,8 +76,16 @@ class RowWarning:
     message: str
 
     def __str__(self) -> str:
-        where = f"row {self.row}" + (f", column {self.column!r}" if self.column else "")
-        return f"{where}: {self.message}"
+        return row_text(self.row, self.column, self.message)
+
+
+def row_text(row: int, column: str | None, text: str) -> str:
+    """'row 5, column 'mql_date': not a date …' in the language speaking."""
+    if column:
+        return _("row {row}, column {column}: {reason}").format(
+            row=row, column=repr(column), reason=text
+        )
+    return _("row {row}: {reason}").format(row=row, reason=text)
 
 
 @dataclass

@@ -27,6 +27,7 @@ from smarketing.connectors import KINDS, LABELS, connector_class
 from smarketing.connectors.base import AuthFailed, Connector
 from smarketing.data_in.formats import SPECS, TARGETS, target_of
 from smarketing.errors import InvalidInput
+from smarketing.i18n import N_, _
 from smarketing.store.db import bump_data_version
 from smarketing.store.models import DataSource, ImportRun, utcnow
 
@@ -41,12 +42,19 @@ def label(kind: str) -> str:
     return LABELS.get(kind, kind)
 
 
+#: What a secret reference is, in the messages about it.
+TOKEN_FROM = N_("where the token comes from")
+SECRET_FROM = N_("where the webhook secret comes from")
+
+
 def _check_name(name: str) -> str:
     name = (name or "").strip()
     if not _NAME.fullmatch(name):
         raise InvalidInput(
-            "a source's name is 1 to 64 letters, digits, spaces, dots, dashes or underscores, "
-            "starting with a letter or digit (e.g. hubspot or HubSpot EU)"
+            _(
+                "a source's name is 1 to 64 letters, digits, spaces, dots, dashes or "
+                "underscores, starting with a letter or digit (e.g. hubspot or HubSpot EU)"
+            )
         )
     return name
 
@@ -54,7 +62,11 @@ def _check_name(name: str) -> str:
 def _check_kind(kind: str) -> str:
     kind = (kind or "").strip().lower()
     if kind not in KINDS:
-        raise InvalidInput(f"unknown CRM {kind!r}: expected one of {', '.join(KINDS)}")
+        raise InvalidInput(
+            _("unknown CRM {crm}: expected one of {crms}").format(
+                crm=repr(kind), crms=", ".join(KINDS)
+            )
+        )
     return kind
 
 
@@ -62,7 +74,7 @@ def _check_reference(reference: str, what: str) -> str:
     reference = (reference or "").strip()
     problem = config.secret_reference_problem(reference)
     if problem:
-        raise InvalidInput(f"{what}: {problem}")
+        raise InvalidInput(f"{_(what)}: {problem}")
     return reference
 
 
@@ -73,11 +85,13 @@ def _check_url(url: str | None) -> str | None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput(
-            f"the base URL {url!r} is not an http(s) address (e.g. https://api.hubapi.com); "
-            "leave it empty for the CRM's own"
+            _(
+                "the base URL {url} is not an http(s) address (e.g. https://api.hubapi.com); "
+                "leave it empty for the CRM's own"
+            ).format(url=repr(url))
         )
     if len(url) > 300:
-        raise InvalidInput("the base URL is longer than 300 characters")
+        raise InvalidInput(_("the base URL is longer than {n} characters").format(n=300))
     return url
 
 
@@ -86,9 +100,15 @@ def _check_every(minutes: int) -> int:
     try:
         minutes = int(minutes)
     except (TypeError, ValueError):
-        raise InvalidInput(f"the schedule must be a whole number of minutes ({lo}–{hi})") from None
+        raise InvalidInput(
+            _("the schedule must be a whole number of minutes ({lo}–{hi})").format(lo=lo, hi=hi)
+        ) from None
     if not lo <= minutes <= hi:
-        raise InvalidInput(f"a source syncs every {lo} to {hi} minutes, not {minutes}")
+        raise InvalidInput(
+            _("a source syncs every {lo} to {hi} minutes, not {minutes}").format(
+                lo=lo, hi=hi, minutes=minutes
+            )
+        )
     return minutes
 
 
@@ -97,8 +117,15 @@ def get_source(session: Session, name: str) -> DataSource:
     found = session.exec(select(DataSource).where(DataSource.name == name)).first()
     if found is None:
         names = session.exec(select(DataSource.name).order_by(DataSource.name)).all()
-        known = f" (sources: {', '.join(names)})" if names else " (no source is set up yet)"
-        raise InvalidInput(f"no data source named {name!r}{known}")
+        if names:
+            raise InvalidInput(
+                _("no data source named {name} (sources: {names})").format(
+                    name=repr(name), names=", ".join(names)
+                )
+            )
+        raise InvalidInput(
+            _("no data source named {name} (no source is set up yet)").format(name=repr(name))
+        )
     return found
 
 
@@ -121,11 +148,11 @@ def add_source(
     source = DataSource(
         name=name,
         kind=_check_kind(kind),
-        token_env=_check_reference(token_env, "where the token comes from"),
+        token_env=_check_reference(token_env, TOKEN_FROM),
         base_url=_check_url(base_url),
         every_minutes=_check_every(every_minutes),
         webhook_secret_env=(
-            _check_reference(webhook_secret_env, "where the webhook secret comes from")
+            _check_reference(webhook_secret_env, SECRET_FROM)
             if (webhook_secret_env or "").strip()
             else None
         ),
@@ -137,7 +164,11 @@ def add_source(
         select(DataSource.id).where(func.lower(DataSource.name) == name.lower())
     ).first()
     if taken is not None:
-        raise InvalidInput(f"a data source named {name!r} exists already; choose another name")
+        raise InvalidInput(
+            _("a data source named {name} exists already; choose another name").format(
+                name=repr(name)
+            )
+        )
     session.add(source)
     session.flush()
     audit.record(
@@ -176,7 +207,7 @@ def update_source(
     source = get_source(session, name)
     changes: dict[str, object] = {}
     if token_env is not None:
-        changes["token_env"] = _check_reference(token_env, "where the token comes from")
+        changes["token_env"] = _check_reference(token_env, TOKEN_FROM)
     if base_url is not None:
         changes["base_url"] = _check_url(base_url)
     if every_minutes is not None:
@@ -185,7 +216,7 @@ def update_source(
         changes["enabled"] = bool(enabled)
     if webhook_secret_env is not None:
         changes["webhook_secret_env"] = (
-            _check_reference(webhook_secret_env, "where the webhook secret comes from")
+            _check_reference(webhook_secret_env, SECRET_FROM)
             if webhook_secret_env.strip()
             else None
         )
@@ -232,8 +263,10 @@ def set_mapping(
             known = target if target in TARGETS else target_of(target)
             if known is None:
                 raise InvalidInput(
-                    f"{field_name}: {target!r} is not a lead field (expected one of "
-                    f"{', '.join(TARGETS)}, or empty for not imported)"
+                    _(
+                        "{field}: {target} is not a lead field (expected one of {targets}, or "
+                        "empty for not imported)"
+                    ).format(field=field_name, target=repr(target), targets=", ".join(TARGETS))
                 )
             target = known
         clean[field_name] = target
@@ -266,9 +299,13 @@ def token_of(source: DataSource) -> str:
     token = config.secret_value(source.token_env)
     if not token:
         raise AuthFailed(
-            f"{source.name}: no {label(source.kind)} token: set "
-            f"{config.where_secret_is(source.token_env)} for the app (and the worker), "
-            "then try again"
+            _(
+                "{name}: no {crm} token: set {where} for the app (and the worker), then try again"
+            ).format(
+                name=source.name,
+                crm=label(source.kind),
+                where=config.where_secret_is(source.token_env),
+            )
         )
     return token
 

@@ -52,6 +52,8 @@ from smarketing.data_in.sources import (
 from smarketing.data_in.upsert import Progress, activity_steps, lead_steps, prepare_demo
 from smarketing.data_in.writing import ImportResult
 from smarketing.errors import InvalidInput
+from smarketing.formatting import count
+from smarketing.i18n import _, ngettext
 from smarketing.store.db import bump_data_version
 from smarketing.store.models import DataSource, ImportRun, User, utcnow
 
@@ -96,14 +98,31 @@ class SyncResult:
     @property
     def summary(self) -> str:
         """One line for a person, like an import's."""
-        verb = "would be " if self.dry_run else ""
-        text = (
-            f"{self.fetched:,} fetched, {self.inserted:,} {verb}inserted, "
-            f"{self.updated:,} {verb}updated, {self.unchanged:,} unchanged, "
-            f"{self.rejected:,} rejected"
+        counts = dict(
+            fetched=count(self.fetched),
+            inserted=count(self.inserted),
+            updated=count(self.updated),
+            unchanged=count(self.unchanged),
+            rejected=count(self.rejected),
         )
+        if self.dry_run:
+            text = _(
+                "{fetched} fetched, {inserted} would be inserted, {updated} would be updated, "
+                "{unchanged} unchanged, {rejected} rejected"
+            ).format(**counts)
+        else:
+            text = _(
+                "{fetched} fetched, {inserted} inserted, {updated} updated, {unchanged} "
+                "unchanged, {rejected} rejected"
+            ).format(**counts)
         if self.activities:
-            text += f", {self.activities:,} activities {verb}added"
+            n = self.activities
+            added = (
+                ngettext("{n} activity would be added", "{n} activities would be added", n)
+                if self.dry_run
+                else ngettext("{n} activity added", "{n} activities added", n)
+            )
+            text += ", " + added.format(n=count(n))
         return text
 
     def __str__(self) -> str:
@@ -175,8 +194,13 @@ class _Reading:
         return min(0.99, self.read / self.total)
 
     def text(self) -> str:
-        of = f" of {self.total:,}" if self.total else ""
-        return f"{self.read:,}{of} records read; stored: {self.result.summary}"
+        if self.total:
+            read = _("{read} of {total} records read; stored: {summary}")
+        else:
+            read = _("{read} records read; stored: {summary}")
+        return read.format(
+            read=count(self.read), total=count(self.total or 0), summary=self.result.summary
+        )
 
     def storing(self, _fraction: float, _text: str) -> None:
         self.report(self.fraction(), self.text())
@@ -247,8 +271,18 @@ def _reject_lines(parsed: ParsedFile, result: ImportResult, what: str) -> list[s
             record_id = str(raw.at[error.row, id_column]).strip() or None
         where = f"{what} {record_id}" if record_id else f"{what} #{error.row}"
         column = f" ({error.column})" if error.column else ""
-        lines.append(f"{where}{column}: {error.reason}")
+        lines.append(f"{where}{column}: {error.reason}")  # the reason: in the language speaking
     return lines
+
+
+def _record(crm: str) -> str:
+    """'HubSpot record' (then its id): where a rejected record comes from."""
+    return _("{crm} record").format(crm=crm)
+
+
+def _activity(crm: str) -> str:
+    """'HubSpot activity #' (then its number)."""
+    return _("{crm} activity #").format(crm=crm)
 
 
 def _start(engine: Engine, source: DataSource, actor: Actor, now: datetime, full: bool) -> int:
@@ -364,7 +398,9 @@ def sync_source(
         source = get_source(s, name)
         s.expunge(source)
     if not source.enabled and not dry_run:
-        raise InvalidInput(f"the data source {source.name!r} is paused; resume it first")
+        raise InvalidInput(
+            _("the data source {name} is paused; resume it first").format(name=repr(source.name))
+        )
     fmt, changes, what = format_of(source), mapping_changes(source), label(source.kind)
     full = full or source.cursor is None
     result = SyncResult(source.name, source.kind, None, full, dry_run)
@@ -375,7 +411,7 @@ def sync_source(
     run_id = None if dry_run else _start(engine, source, actor, now, full)
     result.run_id = run_id
     batches = None if run_id is None else Batches(engine, run_id)
-    report(0.0, f"Reading {what}…")
+    report(0.0, _("Reading {crm}…").format(crm=what))
     last_cursor = None
     client = None
     try:
@@ -402,12 +438,12 @@ def sync_source(
                     parsed.source_system = source.kind
                     done = lead_steps(conn, batches, parsed, actor=actor, now=now, report=steps)
                     result.add(done)
-                    result.rejects.extend(_reject_lines(parsed, done, f"{what} record"))
+                    result.rejects.extend(_reject_lines(parsed, done, _record(what)))
                 if items:
                     acts = _activities_file(items, source.name, source.kind, first)
                     done = activity_steps(conn, batches, acts, actor=actor, now=now, report=steps)
                     result.add(done, activities=True)
-                    result.rejects.extend(_reject_lines(acts, done, f"{what} activity #"))
+                    result.rejects.extend(_reject_lines(acts, done, _activity(what)))
                 conn.rollback()
             del result.rejects[REJECTS_KEPT:]
             if batches is not None:
@@ -432,20 +468,28 @@ def sync_source(
                 client.close()
         if run_id is None:
             raise
+        kept = result.inserted + result.updated
         stored = (
-            f"; the {result.inserted + result.updated:,} leads stored before stay and the "
-            "next sync continues from there"
-            if result.inserted + result.updated
+            "; "
+            + ngettext(
+                "the {n} lead stored before stays and the next sync continues from there",
+                "the {n} leads stored before stay and the next sync continues from there",
+                kept,
+            ).format(n=count(kept))
+            if kept
             else ""
         )
         message = f"{type(exc).__name__}: {exc}"[:1800] + stored
         with contextlib.suppress(Exception):  # the original error is the one to show
             undo_run(engine, run_id, message, now=now + timedelta(seconds=result.seconds))
         if isinstance(exc, Exception):
-            why = f"{what} sync of {source.name!r} failed: {exc}{stored}"
+            why = _("{crm} sync of {name} failed: {error}").format(
+                crm=what, name=repr(source.name), error=exc
+            )
+            why += stored
             raise SyncFailed(why, result) from exc
         raise
-    report(1.0, "Sync done" if not dry_run else "Dry run done")
+    report(1.0, _("Sync done") if not dry_run else _("Dry run done"))
     return result
 
 
@@ -565,5 +609,5 @@ def preview(
         {c: t for c, t in parsed.mapping.items() if c in columns},
         examples,
         shown,
-        _reject_lines(parsed, ImportResult(None, 0, 0, 0, 0, 0, 0, True, 0.0), f"{what} record"),
+        _reject_lines(parsed, ImportResult(None, 0, 0, 0, 0, 0, 0, True, 0.0), _record(what)),
     )

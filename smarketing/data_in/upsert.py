@@ -143,6 +143,8 @@ from smarketing.data_in.writing import (
 )
 from smarketing.demo import RemovalPlan, clear_demo, has_demo
 from smarketing.errors import InvalidInput
+from smarketing.formatting import count
+from smarketing.i18n import _
 
 Progress = Callable[[float, str], None]
 
@@ -180,10 +182,14 @@ def _check_now(now: datetime | None) -> datetime:
 def _check_kind(parsed: ParsedFile, kind: str) -> None:
     if parsed.kind != kind:
         raise InvalidInput(
-            f"{parsed.file_name} was read as a {parsed.kind} file; it cannot be imported as {kind}"
+            _("{name} was read as a {kind} file; it cannot be imported as {wanted}").format(
+                name=parsed.file_name, kind=parsed.kind, wanted=kind
+            )
         )
     if not parsed.source_system:
-        raise InvalidInput(f"{parsed.file_name}: the file's source system is not known")
+        raise InvalidInput(
+            _("{name}: the file's source system is not known").format(name=parsed.file_name)
+        )
 
 
 def _report(progress: Progress | None) -> Progress:
@@ -201,9 +207,11 @@ def prepare_demo(
         return None
     if not remove_demo:
         raise DemoDataPresent(
-            "The database still holds the demo company. A real import removes it first: "
-            "confirm the removal on the Import page, or run the command again with "
-            "--remove-demo."
+            _(
+                "The database still holds the demo company. A real import removes it first: "
+                "confirm the removal on the Import page, or run the command again with "
+                "--remove-demo."
+            )
         )
     return clear_demo(engine, actor=actor, keep_starting_point=keep_starting_point)
 
@@ -256,7 +264,7 @@ def lead_steps(
     batch_size = max(1, BATCH)
     records: list = parsed.records
     total = len(records)
-    report(0.0, f"Importing {total:,} leads…")
+    report(0.0, _("Importing {n} leads…").format(n=count(total)))
     run_id = batches.run_id if batches is not None else None
     planner = LeadPlanner(conn, parsed, actor, now, run_id)
     conn.rollback()  # (a read transaction is never held open across batches)
@@ -279,8 +287,11 @@ def lead_steps(
         counts["verdicts"] += len(plan.verdicts) + len(plan.new_verdicts)
         counts["changes"] += len(plan.changes)
         done += len(part)
-        report(0.98 * done / max(total, 1), f"{done:,} of {total:,} leads")
-    report(1.0, "Import done" if batches is not None else "Dry run done")
+        report(
+            0.98 * done / max(total, 1),
+            _("{done} of {n} leads").format(done=count(done), n=count(total)),
+        )
+    report(1.0, _("Import done") if batches is not None else _("Dry run done"))
     return ImportResult(
         run_id=None,
         inserted=counts["inserted"],
@@ -355,7 +366,7 @@ def activity_steps(
     batch_size = max(1, BATCH)
     records: list = parsed.records
     total = len(records)
-    report(0.0, f"Importing {total:,} activities…")
+    report(0.0, _("Importing {n} activities…").format(n=count(total)))
     run_id = batches.run_id if batches is not None else None
     planner = ActivityPlanner(conn, parsed, keep_pending=batches is None, now=now)
     inserted = done = 0
@@ -377,8 +388,11 @@ def activity_steps(
             inserted += len(undo.activities)
             batch_size = next_batch_size(batch_size, batches.held_seconds)
         done += len(part)
-        report(0.9 * done / max(total, 1), f"{done:,} of {total:,} activities")
-    report(0.92, "Deriving first contacts…")
+        report(
+            0.9 * done / max(total, 1),
+            _("{done} of {n} activities").format(done=count(done), n=count(total)),
+        )
+    report(0.92, _("Deriving first contacts…"))
     planner.conn = conn
     touched = sorted(planner.touched)
     if batches is None:
@@ -395,7 +409,7 @@ def activity_steps(
                 return write_first_contacts(wconn, found, changes, now)
 
             batches.write(derive)
-    report(1.0, "Import done" if batches is not None else "Dry run done")
+    report(1.0, _("Import done") if batches is not None else _("Dry run done"))
     return ImportResult(
         run_id=None,
         inserted=inserted,

@@ -32,6 +32,8 @@ from smarketing.data_in.planning import (
 from smarketing.data_in.records import LeadRecord, ParsedFile, RowError, RowWarning
 from smarketing.demo import RemovalPlan
 from smarketing.errors import InvalidInput
+from smarketing.formatting import count
+from smarketing.i18n import _, ngettext
 from smarketing.quality.reasons import UNSPECIFIED
 from smarketing.store.db import bump_data_version
 from smarketing.store.models import ImportRun, Lead, LeadActivity, LeadChange, User, Verdict
@@ -80,19 +82,43 @@ class ImportResult:
     @property
     def summary(self) -> str:
         """One line for a person: the counts."""
-        verb = "would be " if self.dry_run else ""
-        text = (
-            f"{self.inserted:,} {verb}inserted, {self.updated:,} {verb}updated, "
-            f"{self.unchanged:,} unchanged, {self.rejected:,} rejected"
+        counts = dict(
+            inserted=count(self.inserted),
+            updated=count(self.updated),
+            unchanged=count(self.unchanged),
+            rejected=count(self.rejected),
         )
+        if self.dry_run:
+            text = _(
+                "{inserted} would be inserted, {updated} would be updated, {unchanged} "
+                "unchanged, {rejected} rejected"
+            ).format(**counts)
+        else:
+            text = _(
+                "{inserted} inserted, {updated} updated, {unchanged} unchanged, {rejected} rejected"
+            ).format(**counts)
         extras = []
         if self.verdicts_added:
-            extras.append(f"{self.verdicts_added:,} rejected verdicts from CRM statuses")
+            extras.append(
+                ngettext(
+                    "{n} rejected verdict from CRM statuses",
+                    "{n} rejected verdicts from CRM statuses",
+                    self.verdicts_added,
+                ).format(n=count(self.verdicts_added))
+            )
         if self.stage_changes:
-            extras.append(f"{self.stage_changes:,} field changes in the history")
+            extras.append(
+                ngettext(
+                    "{n} field change in the history",
+                    "{n} field changes in the history",
+                    self.stage_changes,
+                ).format(n=count(self.stage_changes))
+            )
         if self.warnings:
             extras.append(
-                f"{self.warned_rows:,} row{'' if self.warned_rows == 1 else 's'} with warnings"
+                ngettext(
+                    "{n} row with warnings", "{n} rows with warnings", self.warned_rows
+                ).format(n=count(self.warned_rows))
             )
         return text + (f" ({'; '.join(extras)})" if extras else "")
 
@@ -102,15 +128,27 @@ class ImportResult:
         if not self.unknown_reasons:
             return None
         listed = sorted(self.unknown_reasons.items(), key=lambda kv: (-kv[1], kv[0]))
-        shown = ", ".join(f"{text!r} ({n:,})" for text, n in listed[:10])
-        more = f" and {len(listed) - 10} more" if len(listed) > 10 else ""
-        verb = "would be" if self.dry_run else "were"
-        return (
-            f"{len(listed)} CRM rejection reason(s) match no reason of the list: {shown}{more}. "
-            f"Those verdicts {verb} stored as 'Other' with the CRM's text in the comment; to "
-            "keep them apart, add the reasons under Admin → Users → Rejection reasons "
-            "before importing."
-        )
+        shown = ", ".join(f"{text!r} ({count(n)})" for text, n in listed[:10])
+        if len(listed) > 10:
+            shown = _("{listed} and {n} more").format(listed=shown, n=len(listed) - 10)
+        found = ngettext(
+            "{n} CRM rejection reason matches no reason of the list: {reasons}.",
+            "{n} CRM rejection reasons match no reason of the list: {reasons}.",
+            len(listed),
+        ).format(n=len(listed), reasons=shown)
+        if self.dry_run:
+            what = _(
+                "Those verdicts would be stored as 'Other' with the CRM's text in the comment; "
+                "to keep them apart, add the reasons under Admin → Users → Rejection reasons "
+                "before importing."
+            )
+        else:
+            what = _(
+                "Those verdicts were stored as 'Other' with the CRM's text in the comment; to "
+                "keep them apart, add the reasons under Admin → Users → Rejection reasons "
+                "before importing."
+            )
+        return f"{found} {what}"
 
 
 def _run_values(parsed: ParsedFile, actor: Actor, now: datetime) -> dict:

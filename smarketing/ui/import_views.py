@@ -10,7 +10,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from smarketing import config
+from smarketing import config, i18n
 from smarketing.auth.permissions import Actor, allowed
 from smarketing.data_in import (
     activities,
@@ -22,9 +22,16 @@ from smarketing.data_in import (
     upsert,
     writing,
 )
-from smarketing.data_in.records import ParsedFile, RowError, RowWarning, UnreadableFile
+from smarketing.data_in.records import (
+    UNKNOWN_LEAD,
+    ParsedFile,
+    RowError,
+    RowWarning,
+    UnreadableFile,
+)
 from smarketing.errors import SmarketingError
-from smarketing.formatting import plural
+from smarketing.formatting import count, decimal
+from smarketing.i18n import N_, _, ngettext
 from smarketing.safe_text import safe_markdown
 from smarketing.ui import demo_views, widgets
 from smarketing.ui.resources import session
@@ -33,7 +40,7 @@ PARSED = "_import_parsed"
 #: About how many file columns the preview shows side by side on a 1280-pixel screen.
 PREVIEW_FITS = 7
 #: The editor's choice for a column that is left out.
-NOT_IMPORTED = "— not imported"
+NOT_IMPORTED = N_("— not imported")
 
 
 def upload_limit_mb() -> int:
@@ -65,12 +72,14 @@ def _parse(
 ):
     """Read the file once per (content, options) and keep it in this session only."""
     digest = hashlib.sha256(data)  # not data + options: that would copy the file
-    digest.update(json.dumps([name, kind, fmt, mapping, tz, crm], sort_keys=True).encode())
+    # the language too: the rejected rows' reasons are written in it
+    options = [name, kind, fmt, mapping, tz, crm, i18n.current()]
+    digest.update(json.dumps(options, sort_keys=True).encode())
     key = digest.hexdigest()
     cached = st.session_state.get(PARSED)
     if cached and cached[0] == key:
         return cached[1]
-    with st.spinner(f"Reading {safe_markdown(name)}…"):
+    with st.spinner(_("Reading {name}…").format(name=safe_markdown(name))):
         if kind == "leads":
             parsed = reading.read_leads(data, name, format=fmt, mapping=mapping, tz=tz)
         else:
@@ -92,19 +101,31 @@ def _crm_default(engine: Engine | None, guess: str) -> str:
 
 #: The formats as people name them.
 FORMAT_NAMES = {
-    "hubspot": "HubSpot contacts",
-    "salesforce": "Salesforce leads or contacts",
-    "pipedrive": "Pipedrive leads, people or deals",
-    "generic": "Any other CSV",
-    "activities": "Activities",
+    "hubspot": N_("HubSpot contacts"),
+    "salesforce": N_("Salesforce leads or contacts"),
+    "pipedrive": N_("Pipedrive leads, people or deals"),
+    "generic": N_("Any other CSV"),
+    "activities": N_("Activities"),
 }
 #: The CRMs of an activities file's lead ids, as people name them.
 CRM_NAMES = {
     "hubspot": "HubSpot",
     "salesforce": "Salesforce",
     "pipedrive": "Pipedrive",
-    "csv": "A CSV of our own (no CRM)",
+    "csv": N_("A CSV of our own (no CRM)"),
 }
+
+
+def format_name(fmt: str) -> str:
+    """A format as people name it, in the language speaking."""
+    return _(FORMAT_NAMES[fmt]) if fmt in FORMAT_NAMES else fmt
+
+
+def crm_name(crm: str) -> str:
+    """The CRM of an activities file's lead ids, in the language speaking."""
+    return _(CRM_NAMES[crm]) if crm in CRM_NAMES else crm
+
+
 MAPPING = "import_mapping"
 
 
@@ -122,11 +143,15 @@ def options(
         st.error(str(exc), icon=":material/block:")
         return None
     columns = len(first.columns)
-    st.markdown(
-        f"**Preview** — first {len(first)} rows of *{safe_markdown(name)}*, "
-        f"{plural(columns, 'column')} as in the file"
-        + (" (scroll sideways for all of them)" if columns > PREVIEW_FITS else "")
-    )
+    shown_columns = ngettext("{n} column", "{n} columns", columns).format(n=count(columns))
+    heading = ngettext(
+        "**Preview** — first {rows} row of *{name}*, {columns} as in the file",
+        "**Preview** — first {rows} rows of *{name}*, {columns} as in the file",
+        len(first),
+    ).format(rows=count(len(first)), name=safe_markdown(name), columns=shown_columns)
+    if columns > PREVIEW_FITS:
+        heading += " " + _("(scroll sideways for all of them)")
+    st.markdown(heading)
     first_column = str(first.columns[0]) if columns else None
     st.dataframe(
         first,
@@ -142,26 +167,28 @@ def options(
         default = _crm_default(engine, guess)
         choices = list(activities.SOURCE_SYSTEMS)
         crm = c1.selectbox(
-            "CRM of the lead ids",
+            _("CRM of the lead ids"),
             choices,
             index=choices.index(default),
             key="import_crm",
-            format_func=CRM_NAMES.get,
-            help=f"Guessed from the lead-id header: {CRM_NAMES[guess]}. Activities are "
-            "matched to the leads imported from this CRM.",
+            format_func=crm_name,
+            help=_(
+                "Guessed from the lead-id header: {crm}. Activities are matched to the "
+                "leads imported from this CRM."
+            ).format(crm=crm_name(guess)),
         )
     if kind == "leads":
         choices = list(reading.FORMATS)
         fmt = c1.selectbox(
-            "Format",
+            _("Format"),
             choices,
             index=choices.index(detected) if detected in choices else 0,
             key="import_format",
-            format_func=FORMAT_NAMES.get,
-            help=f"Detected from the headers: {FORMAT_NAMES.get(detected, detected)}",
+            format_func=format_name,
+            help=_("Detected from the headers: {format}").format(format=format_name(detected)),
         )
     tz = c2.text_input(
-        "Timezone of times without an offset", value=config.timezone_name(), key="import_tz"
+        _("Timezone of times without an offset"), value=config.timezone_name(), key="import_tz"
     )
     columns = [str(c) for c in first.columns]
     if kind == "leads":
@@ -169,7 +196,7 @@ def options(
         labels = {t: formats.target_label(t) for t in formats.TARGETS}
     else:
         default = used
-        labels = dict(activities.TARGET_LABELS)
+        labels = {t: _(label) for t, label in activities.TARGET_LABELS.items()}
     chosen = mapping_editor(columns, default, labels, signature=(name, kind, fmt))
     if kind == "leads":
         first_line, second_line = formats.mapping_in_words(
@@ -187,24 +214,28 @@ def mapping_editor(
     signature: tuple,
     *,
     key: str = MAPPING,
-    what: str = "File column",
+    what: str | None = None,
     examples: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """The column mapping as a table the person edits, prefilled from detection: each file
     column and the field it is imported into (or "not imported"). Returns ``{file column:
     target}`` in the order of the defaults (the first column of a field wins), then the
     person's additions. ``what`` names the columns (a CRM's "API field"), ``examples``
-    adds a value of each."""
+    adds a value of each. The table's own column names stay English (its session state);
+    the labels shown are translated."""
     remembered = f"_{key}_for"
-    if st.session_state.get(remembered) != signature:  # another file or format
+    signature = (*signature, i18n.current())  # the edits hold labels in the language shown
+    if st.session_state.get(remembered) != signature:  # another file, format or language
         st.session_state.pop(key, None)
         st.session_state[remembered] = signature
-    if what == "File column":
-        st.markdown("**Columns** — which field each column is imported into")
+    if what is None:
+        what = _("File column")
+        st.markdown(_("**Columns** — which field each column is imported into"))
+    not_imported = _(NOT_IMPORTED)
     data = {
         "File column": columns,
         "Imported as": [
-            labels.get(default[c], default[c]) if c in default else NOT_IMPORTED for c in columns
+            labels.get(default[c], default[c]) if c in default else not_imported for c in columns
         ],
     }
     if examples is not None:
@@ -219,12 +250,12 @@ def mapping_editor(
         disabled=["File column", "Example"],
         column_config={
             "File column": st.column_config.TextColumn(what),
-            "Example": st.column_config.TextColumn("Example"),
+            "Example": st.column_config.TextColumn(_("Example")),
             "Imported as": st.column_config.SelectboxColumn(
-                "Imported as",
-                options=[NOT_IMPORTED, *labels.values()],
+                _("Imported as"),
+                options=[not_imported, *labels.values()],
                 required=True,
-                help="Pick the field this column holds, or “not imported”.",
+                help=_("Pick the field this column holds, or “not imported”."),
             ),
         },
     )
@@ -240,25 +271,44 @@ def mapping_editor(
 def problems(parsed: ParsedFile, unmatched: list[RowError]) -> None:
     """File notes, rejected rows with row/column/reason, and the rejects download."""
     for warning in parsed.warnings:
-        if reading.UNMAPPED_NOTE in warning:
+        if _(reading.UNMAPPED_NOTE) in warning:
             continue  # the preview already says which columns are not imported, and why
         st.info(warning, icon=":material/info:")
     errors = rejects.all_errors(parsed, unmatched)
     if not errors:
-        what = FORMAT_NAMES.get(parsed.format, parsed.format)
-        st.success(f"All {parsed.rows_read:,} rows are valid ({what}).")
+        what = format_name(parsed.format)
+        st.success(
+            ngettext(
+                "The {n} row is valid ({format}).",
+                "All {n} rows are valid ({format}).",
+                parsed.rows_read,
+            ).format(n=count(parsed.rows_read), format=what)
+        )
         return
-    count = len({e.row for e in errors})
+    rejected = len({e.row for e in errors})
     st.warning(
-        f"{count:,} of {parsed.rows_read:,} rows are rejected; the other rows can be imported.",
+        ngettext(
+            "{rejected} of {n} row is rejected; the other rows can be imported.",
+            "{rejected} of {n} rows are rejected; the other rows can be imported.",
+            parsed.rows_read,
+        ).format(rejected=count(rejected), n=count(parsed.rows_read)),
         icon=":material/warning:",
     )
     shown = pd.DataFrame(
         [{"Row": e.row, "Column": e.column or "—", "Why": e.reason} for e in errors[:200]]
     )
-    st.dataframe(shown, hide_index=True, width="stretch")
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Row": st.column_config.NumberColumn(_("Row")),
+            "Column": st.column_config.TextColumn(_("Column")),
+            "Why": st.column_config.TextColumn(_("Why")),
+        },
+    )
     st.download_button(
-        "Download the rejected rows (CSV with an 'error' column)",
+        _("Download the rejected rows (CSV with an 'error' column)"),
         rejects.rejects_csv(parsed, unmatched),
         file_name=f"rejected-{parsed.file_name}",
         mime="text/csv",
@@ -273,9 +323,13 @@ def row_warnings(parsed: ParsedFile, warnings: list[RowWarning]) -> None:
         return
     rows = len({w.row for w in warnings})
     st.warning(
-        f"{plural(rows, 'row')} {'has' if rows == 1 else 'have'} a warning: "
-        f"{'it is' if rows == 1 else 'they are'} imported all the same (a name that looks "
-        "misread keeps its stored spelling). Check them in the CRM.",
+        ngettext(
+            "{n} row has a warning: it is imported all the same (a name that looks misread "
+            "keeps its stored spelling). Check it in the CRM.",
+            "{n} rows have a warning: they are imported all the same (a name that looks "
+            "misread keeps its stored spelling). Check them in the CRM.",
+            rows,
+        ).format(n=count(rows)),
         icon=":material/warning:",
     )
     shown = pd.DataFrame(
@@ -289,18 +343,49 @@ def row_warnings(parsed: ParsedFile, warnings: list[RowWarning]) -> None:
         hide_index=True,
         width="stretch",
         column_config={
-            "Row": st.column_config.NumberColumn(width="small"),
-            "Value": st.column_config.TextColumn(width="medium"),
-            "Warning": st.column_config.TextColumn(width="large"),
+            "Row": st.column_config.NumberColumn(_("Row"), width="small"),
+            "Column": st.column_config.TextColumn(_("Column")),
+            "Value": st.column_config.TextColumn(_("Value"), width="medium"),
+            "Warning": st.column_config.TextColumn(_("Warning"), width="large"),
         },
     )
     st.download_button(
-        "Download the warnings (CSV)",
+        _("Download the warnings (CSV)"),
         rejects.warnings_csv(warnings),
         file_name=f"warnings-{parsed.file_name}",
         mime="text/csv",
         key="import_warnings",
     )
+
+
+def dry_run_summary(preview) -> str:
+    """The dry run's counts in one sentence."""
+    text = _(
+        "{inserted} would be inserted, {updated} updated, {unchanged} unchanged, "
+        "{rejected} rejected"
+    ).format(
+        inserted=count(preview.inserted),
+        updated=count(preview.updated),
+        unchanged=count(preview.unchanged),
+        rejected=count(preview.rejected),
+    )
+    if preview.warnings:
+        text += _(", {n} with warnings").format(n=count(preview.warned_rows))
+    return text + "."
+
+
+def imported_summary(result) -> str:
+    """The import's counts (without the closing full stop)."""
+    text = _("{inserted} inserted, {updated} updated, {unchanged} unchanged, {rejected} rejected")
+    text = text.format(
+        inserted=count(result.inserted),
+        updated=count(result.updated),
+        unchanged=count(result.unchanged),
+        rejected=count(result.rejected),
+    )
+    if result.warnings:
+        text += _(", {n} with warnings").format(n=count(result.warned_rows))
+    return text
 
 
 def _action(kind: str):
@@ -320,26 +405,23 @@ def dry_run_and_import(
     row_warnings(parsed, preview.warnings)
     if getattr(preview, "reason_note", None):
         st.info(preview.reason_note, icon=":material/info:")
-    unknown = f"no {parsed.source_system} lead with id"
-    if kind == "activities" and any(e.reason.startswith(unknown) for e in preview.unmatched):
+    if kind == "activities" and any(e.code == UNKNOWN_LEAD for e in preview.unmatched):
         st.info(
-            f"The lead ids were matched against the {parsed.source_system} leads. If they "
-            "are another CRM's ids, choose that CRM under *CRM of the lead ids* above.",
+            _(
+                "The lead ids were matched against the {crm} leads. If they are another "
+                "CRM's ids, choose that CRM under *CRM of the lead ids* above."
+            ).format(crm=parsed.source_system),
             icon=":material/info:",
         )
-    st.markdown(
-        f"**Dry run:** {preview.inserted:,} would be inserted, {preview.updated:,} updated, "
-        f"{preview.unchanged:,} unchanged, {preview.rejected:,} rejected"
-        + (f", {preview.warned_rows:,} with warnings." if preview.warnings else ".")
-    )
+    st.markdown(_("**Dry run:** {summary}").format(summary=dry_run_summary(preview)))
     remove_demo, keep_start = False, True
     if demo_present:
         remove_demo, keep_start = demo_views.removal_choice(engine, actor)
     can = allowed(actor, "import.run") and (remove_demo or not demo_present)
-    label = f"Import {safe_markdown(parsed.file_name)}"
+    label = _("Import {name}").format(name=safe_markdown(parsed.file_name))
     if not st.button(label, type="primary", disabled=not can, key="import_go"):
         return
-    bar = st.progress(0.0, text="Importing…")
+    bar = st.progress(0.0, text=_("Importing…"))
     try:
         result = _action(kind)(
             engine,
@@ -352,19 +434,16 @@ def dry_run_and_import(
         )
     except SmarketingError as exc:
         bar.empty()
-        st.error(f"Nothing was imported: {exc}")
+        st.error(_("Nothing was imported: {error}").format(error=exc))
         return
     bar.empty()
     st.session_state.pop(PARSED, None)
-    done = (
-        f"Imported: {result.inserted:,} inserted, {result.updated:,} updated, "
-        f"{result.unchanged:,} unchanged, {result.rejected:,} rejected"
-        + (f", {result.warned_rows:,} with warnings" if result.warnings else "")
-        + f" ({result.seconds:.1f} s)."
+    done = _("Imported: {summary} ({seconds} s).").format(
+        summary=imported_summary(result), seconds=decimal(result.seconds, 1)
     )
     if result.warnings:
-        done += (
-            "\n\nThe rows with warnings were imported (a name that looked misread kept its "
+        done += "\n\n" + _(
+            "The rows with warnings were imported (a name that looked misread kept its "
             "stored spelling); the dry run below lists them while the file is selected."
         )
     if result.demo_removal is not None:
@@ -375,21 +454,61 @@ def dry_run_and_import(
     st.rerun()
 
 
+#: The run log's columns (writing.RUN_COLUMNS) as people read them.
+RUN_LABELS = {
+    "when": N_("When"),
+    "who": N_("Who"),
+    "file": N_("File"),
+    "kind": N_("Kind"),
+    "format": N_("Format"),
+    "rows read": N_("Rows read"),
+    "inserted": N_("Inserted"),
+    "updated": N_("Updated"),
+    "unchanged": N_("Unchanged"),
+    "rejected": N_("Rejected"),
+    "status": N_("Status"),
+    "message": N_("Message"),
+}
+#: A run's kind (a database value) in words.
+RUN_KINDS = {"leads": N_("Leads"), "activities": N_("Activities"), "sync": N_("Sync")}
+#: A run's status (a database value) in words.
+RUN_STATUSES = {
+    "running": N_("running"),
+    "undoing": N_("being undone"),
+    "done": N_("done"),
+    "failed": N_("failed"),
+    "interrupted": N_("interrupted"),
+}
+
+
+def _label(labels: dict[str, str], value):
+    return _(labels[value]) if value in labels else value
+
+
 def runs(engine: Engine) -> None:
     """Every import run, newest first."""
     with session(engine) as s:
         table = writing.import_runs(s)
     if table.empty:
-        st.caption("No import has run yet.")
+        st.caption(_("No import has run yet."))
         return
     when = [c for c in table.columns if c in ("when", "started_at", "at")]
     if when:
         table = table.assign(**{when[0]: table[when[0]].map(widgets.local_time)})
     if "format" in table.columns:
-        table = table.assign(format=table["format"].map(lambda f: FORMAT_NAMES.get(f, f)))
+        table = table.assign(format=table["format"].map(format_name))
+    if "kind" in table.columns:
+        table = table.assign(kind=table["kind"].map(lambda k: _label(RUN_KINDS, k)))
+    if "status" in table.columns:
+        table = table.assign(status=table["status"].map(lambda v: _label(RUN_STATUSES, v)))
     if "message" in table.columns:
         table = table.assign(message=table["message"].map(lambda m: m or "—"))
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={c: _(RUN_LABELS[c]) for c in table.columns if c in RUN_LABELS},
+    )
 
 
 def parse_or_stop(data: bytes, name: str, kind: str, chosen) -> ParsedFile | None:

@@ -13,7 +13,8 @@ from smarketing.connectors import LABELS
 from smarketing.data_in import sources, sync
 from smarketing.data_in.formats import TARGETS, target_label
 from smarketing.errors import SmarketingError
-from smarketing.formatting import local_time
+from smarketing.formatting import count, decimal, local_time
+from smarketing.i18n import N_, _
 from smarketing.jobs.locks import job_status
 from smarketing.safe_text import safe_markdown
 from smarketing.ui import demo_views, import_views, widgets
@@ -37,21 +38,34 @@ def statuses(engine: Engine) -> list[sources.SourceStatus]:
         return sources.source_statuses(s)
 
 
+#: A sync run's status (a database value) as the table says it, with its time.
+STATUS_TEXTS = {
+    "done": N_("done {when}"),
+    "failed": N_("failed {when}"),
+    "running": N_("running {when}"),
+    "undoing": N_("being undone {when}"),
+}
+
+
 def _status_text(r: sources.SourceStatus) -> str:
     if not r.enabled:
-        return "paused"
+        return _("paused")
     if r.last_run_at is None:
-        return "never synced"
-    return f"{r.last_status} {local_time(r.last_run_at)}"
+        return _("never synced")
+    text = STATUS_TEXTS.get(r.last_status or "")
+    when = local_time(r.last_run_at)
+    return _(text).format(when=when) if text else f"{r.last_status} {when}"
 
 
 def table(rows: list[sources.SourceStatus]) -> None:
     """Every source: CRM, where its token comes from, schedule, last sync, next one."""
     if not rows:
         st.info(
-            "No CRM is connected yet. Add one below: HubSpot, Pipedrive or Salesforce. Its "
-            "token stays in the server's environment (or `.streamlit/secrets.toml`); "
-            "Smarketing stores only where to find it.",
+            _(
+                "No CRM is connected yet. Add one below: HubSpot, Pipedrive or Salesforce. Its "
+                "token stays in the server's environment (or `.streamlit/secrets.toml`); "
+                "Smarketing stores only where to find it."
+            ),
             icon=":material/info:",
         )
         return
@@ -61,7 +75,7 @@ def table(rows: list[sources.SourceStatus]) -> None:
                 "Source": r.name,
                 "CRM": r.label,
                 "Token from": r.token_label,
-                "Every": f"{r.every_minutes} min",
+                "Every": _("{n} min").format(n=count(r.every_minutes)),
                 "Last sync": _status_text(r),
                 "Last success": local_time(r.last_ok_at),
                 "Next": local_time(r.next_due_at) if r.enabled else "—",
@@ -69,11 +83,26 @@ def table(rows: list[sources.SourceStatus]) -> None:
             for r in rows
         ]
     )
-    st.dataframe(frame, hide_index=True, width="stretch")
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Source": _("Source"),
+            "CRM": "CRM",
+            "Token from": _("Token from"),
+            "Every": _("Every"),
+            "Last sync": _("Last sync"),
+            "Last success": _("Last success"),
+            "Next": _("Next"),
+        },
+    )
     for r in rows:
         if r.last_status == "failed" and r.last_message:
             st.error(
-                f"**{r.name}**: the last sync failed — {r.last_message}",
+                _("**{name}**: the last sync failed — {why}").format(
+                    name=r.name, why=r.last_message
+                ),
                 icon=":material/sync_problem:",
             )
 
@@ -81,31 +110,35 @@ def table(rows: list[sources.SourceStatus]) -> None:
 def add_form(engine: Engine, actor: Actor) -> None:
     """The form that adds a source (nothing typed is lost on an error: the form keeps it)."""
     with st.form("source_add", clear_on_submit=False, border=True):
-        st.markdown("**Add a source**")
+        st.markdown(_("**Add a source**"))
         left, right = st.columns(2)
-        name = left.text_input("Name", key="source_add_name", placeholder="hubspot")
+        name = left.text_input(_("Name"), key="source_add_name", placeholder="hubspot")
         kind = right.selectbox("CRM", list(LABELS), format_func=LABELS.get, key="source_add_kind")
         token_env = left.text_input(
-            "Token from",
+            _("Token from"),
             key="source_add_token",
             placeholder="HUBSPOT_TOKEN",
-            help="The name of the environment variable that holds the token (or "
-            "secrets:KEY for a key of .streamlit/secrets.toml) — never the token itself.",
+            help=_(
+                "The name of the environment variable that holds the token (or secrets:KEY "
+                "for a key of .streamlit/secrets.toml) — never the token itself."
+            ),
         )
         every = right.number_input(
-            "Sync every (minutes)", 1, 1440, sources.EVERY_MINUTES, key="source_add_every"
+            _("Sync every (minutes)"), 1, 1440, sources.EVERY_MINUTES, key="source_add_every"
         )
         base_url = left.text_input(
-            "API address (optional)",
+            _("API address (optional)"),
             key="source_add_url",
-            help="Leave empty for the CRM's own; a test server's address for trials.",
+            help=_("Leave empty for the CRM's own; a test server's address for trials."),
         )
         webhook = right.text_input(
-            "Webhook secret from (HubSpot, optional)",
+            _("Webhook secret from (HubSpot, optional)"),
             key="source_add_webhook",
-            help="The variable holding your HubSpot app's client secret, to accept its webhooks.",
+            help=_(
+                "The variable holding your HubSpot app's client secret, to accept its webhooks."
+            ),
         )
-        if not st.form_submit_button("Add source", type="primary"):
+        if not st.form_submit_button(_("Add source"), type="primary"):
             return
 
     def add(s) -> None:
@@ -123,7 +156,9 @@ def add_form(engine: Engine, actor: Actor) -> None:
 
     widgets.save(
         engine,
-        f"Added {name.strip()}. Test the connection, check the mapping, then run the first sync.",
+        _("Added {name}. Test the connection, check the mapping, then run the first sync.").format(
+            name=name.strip()
+        ),
         add,
         clear=ADD_KEYS,
     )
@@ -135,35 +170,37 @@ def choose(rows: list[sources.SourceStatus]) -> sources.SourceStatus | None:
     names = [r.name for r in rows]
     if st.session_state.get(CHOSEN) not in names:
         st.session_state[CHOSEN] = names[0]
-    picked = st.selectbox("Source", names, key=CHOSEN)
+    picked = st.selectbox(_("Source"), names, key=CHOSEN)
     return next(r for r in rows if r.name == picked)
 
 
 def check(engine: Engine, row: sources.SourceStatus) -> None:
     """ "Test connection": one line on the account, or what is wrong."""
-    if not st.button("Test connection", key="source_test", icon=":material/network_check:"):
+    if not st.button(_("Test connection"), key="source_test", icon=":material/network_check:"):
         return
     with session(engine) as s:
         source = sources.get_source(s, row.name)
         s.expunge(source)
-    with st.spinner(f"Asking {row.label}…"):
+    with st.spinner(_("Asking {crm}…").format(crm=row.label)):
         try:
             found = sources.connection_check(source)
         except SmarketingError as exc:
             st.error(str(exc), icon=":material/link_off:")
             return
-    st.success(f"Connected: {found}", icon=":material/check_circle:")
+    st.success(_("Connected: {account}").format(account=found), icon=":material/check_circle:")
 
 
 def mapping(engine: Engine, actor: Actor, row: sources.SourceStatus) -> None:
     """The mapping preview: the first records read from the CRM, each API field with the
     lead field it is imported into (editable, as for a CSV), and the first leads."""
     st.markdown(
-        "**Field mapping** — which lead field each API field is imported into, read from the "
-        "first records of the account"
+        _(
+            "**Field mapping** — which lead field each API field is imported into, read from "
+            "the first records of the account"
+        )
     )
-    if st.button("Read the first records", key="source_preview_go", icon=":material/preview:"):
-        with st.spinner(f"Reading from {row.label}…"):
+    if st.button(_("Read the first records"), key="source_preview_go", icon=":material/preview:"):
+        with st.spinner(_("Reading from {crm}…").format(crm=row.label)):
             try:
                 st.session_state[PREVIEW] = (row.name, sync.preview(engine, row.name, actor=actor))
             except SmarketingError as exc:
@@ -171,11 +208,11 @@ def mapping(engine: Engine, actor: Actor, row: sources.SourceStatus) -> None:
                 return
     shown = st.session_state.get(PREVIEW)
     if not shown or shown[0] != row.name:
-        st.caption("Nothing read yet: the mapping shows once the first records are read.")
+        st.caption(_("Nothing read yet: the mapping shows once the first records are read."))
         return
     found: sync.Preview = shown[1]
     if not found.columns:
-        st.info("The account has no records yet.", icon=":material/info:")
+        st.info(_("The account has no records yet."), icon=":material/info:")
         return
     labels = {t: target_label(t) for t in TARGETS}
     picked = import_views.mapping_editor(
@@ -184,10 +221,10 @@ def mapping(engine: Engine, actor: Actor, row: sources.SourceStatus) -> None:
         labels,
         ("source", row.name, tuple(found.columns)),
         key=MAPPING,
-        what="API field",
+        what=_("API field"),
         examples=found.examples,
     )
-    if st.button("Save mapping", key="source_mapping_save"):
+    if st.button(_("Save mapping"), key="source_mapping_save"):
         # what the person changed in the table shown, on top of the changes stored
         edits = {
             c: picked.get(c, "") for c in found.columns if picked.get(c) != found.mapping.get(c)
@@ -199,15 +236,17 @@ def mapping(engine: Engine, actor: Actor, row: sources.SourceStatus) -> None:
             st.error(str(exc), icon=":material/block:")
             return
         st.session_state.pop(PREVIEW, None)
-        st.session_state[widgets.FLASH_KEY] = "Mapping saved; the next sync reads with it."
+        st.session_state[widgets.FLASH_KEY] = _("Mapping saved; the next sync reads with it.")
         st.rerun()
     if found.activity_fields:
         st.caption(
-            "Read as the lead's activities (form submissions, visits, e-mail clicks), not "
-            "as lead fields: " + ", ".join(f"`{f}`" for f in found.activity_fields)
+            _(
+                "Read as the lead's activities (form submissions, visits, e-mail clicks), not "
+                "as lead fields: {fields}"
+            ).format(fields=", ".join(f"`{f}`" for f in found.activity_fields))
         )
     if found.leads:
-        st.caption("The first leads as they would be stored:")
+        st.caption(_("The first leads as they would be stored:"))
         st.dataframe(pd.DataFrame(found.leads), hide_index=True, width="stretch")
     for line in found.rejects[:10]:
         st.warning(line, icon=":material/block:")
@@ -221,18 +260,18 @@ def run_sync(engine: Engine, actor: Actor, row: sources.SourceStatus, demo_prese
         remove_demo, keep = demo_views.removal_choice(engine, actor)
     left, right = st.columns(2)
     go = left.button(
-        "Run the first full sync" if first else "Sync now",
+        _("Run the first full sync") if first else _("Sync now"),
         type="primary",
         key="source_sync",
         icon=":material/sync:",
         disabled=not row.enabled or (demo_present and not remove_demo),
     )
     full = right.button(
-        "Full sync", key="source_full", disabled=first or not row.enabled or demo_present
+        _("Full sync"), key="source_full", disabled=first or not row.enabled or demo_present
     )
     if not (go or full):
         return
-    bar = st.progress(0.0, text=f"Reading {row.label}…")
+    bar = st.progress(0.0, text=_("Reading {crm}…").format(crm=row.label))
     try:
         result = sync.sync_source(
             engine,
@@ -249,9 +288,13 @@ def run_sync(engine: Engine, actor: Actor, row: sources.SourceStatus, demo_prese
         st.error(str(exc), icon=":material/sync_problem:")
         return
     bar.empty()
-    text = f"{row.name}: {result.summary} ({result.seconds:.1f} s)."
+    text = _("{name}: {summary} ({seconds} s).").format(
+        name=row.name, summary=result.summary, seconds=decimal(result.seconds, 1)
+    )
     if result.rejects:
-        text += "\n\nRejected: " + "; ".join(safe_markdown(r) for r in result.rejects[:5])
+        text += "\n\n" + _("Rejected: {rows}").format(
+            rows="; ".join(safe_markdown(r) for r in result.rejects[:5])
+        )
     st.session_state[widgets.FLASH_KEY] = text
     st.rerun()
 
@@ -261,14 +304,14 @@ def schedule(engine: Engine, actor: Actor, row: sources.SourceStatus) -> None:
     with st.form("source_schedule", border=False):
         left, right = st.columns(2)
         every = left.number_input(
-            "Sync every (minutes)", 1, 1440, row.every_minutes, key="source_every"
+            _("Sync every (minutes)"), 1, 1440, row.every_minutes, key="source_every"
         )
-        enabled = right.toggle("Syncing by itself", value=row.enabled, key="source_enabled")
-        if not st.form_submit_button("Save schedule"):
+        enabled = right.toggle(_("Syncing by itself"), value=row.enabled, key="source_enabled")
+        if not st.form_submit_button(_("Save schedule")):
             return
     widgets.save(
         engine,
-        f"{row.name}: schedule saved.",
+        _("{name}: schedule saved.").format(name=row.name),
         lambda s: sources.update_source(
             s, row.name, actor=actor, every_minutes=int(every), enabled=enabled
         ),
@@ -280,8 +323,10 @@ def jobs(engine: Engine) -> None:
     rows = job_status(engine)
     if not rows:
         st.caption(
-            "No scheduled job has run yet: they start with the server (or `python -m "
-            "smarketing worker` when `SMARKETING_SCHEDULER=off`)."
+            _(
+                "No scheduled job has run yet: they start with the server (or `python -m "
+                "smarketing worker` when `SMARKETING_SCHEDULER=off`)."
+            )
         )
         return
     now = widgets.now()
@@ -289,11 +334,11 @@ def jobs(engine: Engine) -> None:
         [
             {
                 "Job": r.name,
-                "State": "running"
+                "State": _("running")
                 if r.running(now)
-                else "abandoned"
+                else _("abandoned")
                 if r.abandoned(now)
-                else (r.last_status or "—"),
+                else _job_status(r.last_status),
                 "Last start": local_time(r.last_started_at),
                 "Last end": local_time(r.last_finished_at),
                 "Error": (r.last_error or "—").splitlines()[0][:200] if r.last_error else "—",
@@ -301,4 +346,30 @@ def jobs(engine: Engine) -> None:
             for r in rows
         ]
     )
-    st.dataframe(frame, hide_index=True, width="stretch")
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Job": _("Job"),
+            "State": _("State"),
+            "Last start": _("Last start"),
+            "Last end": _("Last end"),
+            "Error": _("Error"),
+        },
+    )
+
+
+#: A job's last status (a database value) in words.
+JOB_STATUSES = {
+    "running": N_("running"),
+    "ok": N_("ok"),
+    "error": N_("error"),
+    "stopped": N_("stopped"),
+}
+
+
+def _job_status(status: str | None) -> str:
+    if not status:
+        return "—"
+    return _(JOB_STATUSES[status]) if status in JOB_STATUSES else status

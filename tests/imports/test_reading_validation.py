@@ -289,7 +289,7 @@ def test_unreadable_employee_counts_are_a_warning_not_a_rejection():
     parsed = read("1,2026-01-15,lots", "2,2026-01-15,12", header=header)
     assert len(parsed.records) == 2 and parsed.errors == []
     assert "segment" not in parsed.records[0].values
-    assert any("1 row(s) have an employee count" in w for w in parsed.warnings)
+    assert any("1 row has an employee count" in w for w in parsed.warnings)
 
 
 def test_a_long_crm_rejection_reason_is_shortened_not_rejected():
@@ -347,7 +347,7 @@ def test_a_first_contact_before_the_mql_is_dropped_with_a_warning():
     assert values["4"]["first_contact_at"] == at(2026, 1, 15, 10)
     notes = [w for w in parsed.warnings if "first contact" in w]
     assert notes == [
-        "2 row(s) have a first contact ('Date of first engagement') earlier than their MQL "
+        "2 rows have a first contact ('Date of first engagement') earlier than their MQL "
         "date: a touch before the MQL is not a first contact, so that date was left out (the "
         "rows themselves are imported)"
     ]

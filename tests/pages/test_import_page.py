@@ -300,3 +300,67 @@ def test_the_server_refuses_uploads_over_100_mb():
         (Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml").read_text()
     )
     assert settings["server"]["maxUploadSize"] == 100
+
+
+@pytest.mark.parametrize(("username", "roles"), [("ada", ["admin"]), ("mia", ["marketing"])])
+def test_the_import_page_in_norwegian_with_a_rejected_row(people, app_env, username, roles):
+    """Issue 18: every text of the page in Norwegian bokmål, the rejected row's reason too,
+    before and after the import."""
+    from smarketing import i18n
+    from tests.pages.conftest import as_shown, untranslated
+
+    # AppTest calls a selectbox's format_func in the test's thread (to send the choice
+    # back): that thread speaks Norwegian too, as the page's run does
+    with i18n.language("nb"):
+        at = (
+            logged_in(username, roles, language="nb").switch_page("app_pages/admin_import.py").run()
+        )
+        assert not at.exception
+        assert untranslated(at) == []
+        assert at.title[0].value == "Import"
+        assert "Ingen import har kjørt ennå." in texts(at)
+        at = upload(at)
+        assert not at.exception
+        assert untranslated(at) == []
+        page = texts(at)
+        assert "**Forhåndsvisning** — første 3 rader i *contacts.csv*, 10 kolonner som i filen" in (
+            page
+        )
+        assert "1 av 3 rader er avvist; de andre radene kan importeres." in page
+        assert "**Prøvekjøring:** 2 ville blitt lagt til, 0 oppdatert, 0 uendret, 1 avvist." in page
+        assert at.selectbox(key="import_format").value == "hubspot"
+        assert at.selectbox(key="import_format").options[0] == "HubSpot-kontakter"
+        rejected = next(as_shown(d) for d in at.dataframe if "Why" in d.value.columns)
+        assert list(rejected.columns) == ["Rad", "Kolonne", "Hvorfor"]
+        assert rejected.iloc[0]["Hvorfor"].startswith("ikke en dato: 'not a date' (ventet f.eks.")
+        at.button(key="import_go").click().run()
+        assert not at.exception
+        assert untranslated(at) == []
+        assert "Importert: 2 nye, 0 oppdatert, 0 uendret, 1 avvist (" in texts(at)
+        runs = as_shown(at.dataframe[-1])
+        assert list(runs.columns)[:3] == ["Når", "Hvem", "Fil"]
+        assert (runs.iloc[0]["Type"], runs.iloc[0]["Status"]) == ("Leads", "ferdig")
+        assert lead_count(app_env) == 2
+
+
+def test_activities_in_norwegian_say_which_crm_the_lead_ids_were_matched_against(people, app_env):
+    from smarketing import i18n
+    from tests.pages.conftest import as_shown, untranslated
+
+    with i18n.language("nb"):  # AppTest calls a selectbox's format_func in this thread
+        at = logged_in("ada", ["admin"], language="nb")
+        at = upload(at.switch_page("app_pages/admin_import.py").run())
+        at.button(key="import_go").click().run()
+        at.segmented_control(key="import_kind").set_value("activities").run()
+        at = upload(at, data=ACTIVITIES, name="calls.csv")
+        assert not at.exception
+        crm = at.selectbox(key="import_crm")
+        assert list(crm.options)[-1] == "En egen CSV (uten CRM)"
+        crm.set_value("csv").run()
+        assert not at.exception
+        assert untranslated(at) == []
+        page = texts(at)
+        assert "Lead-ID-ene ble sammenlignet med leadene fra csv." in page
+        assert "**Prøvekjøring:** 0 ville blitt lagt til, 0 oppdatert, 0 uendret, 1 avvist." in page
+        rejected = next(as_shown(d) for d in at.dataframe if "Why" in d.value.columns)
+        assert rejected.iloc[0]["Hvorfor"] == "ingen csv-lead med ID '101'"

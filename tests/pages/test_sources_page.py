@@ -99,3 +99,51 @@ def test_the_page_is_refused_to_everyone_but_admins(people, username):
     at = logged_in(username, people[username])
     with pytest.raises(ValueError):
         at.switch_page(PAGE)
+
+
+def test_the_sources_page_in_norwegian_adding_testing_and_a_failed_sync(
+    people, app_env, monkeypatch
+):
+    """Issue 18: the page in Norwegian bokmål for the admin (the only role that opens it):
+    empty, after adding a source through the form, its connection test without a token,
+    and after a failed sync (the reason in Norwegian)."""
+    from smarketing import i18n
+    from tests.pages.conftest import untranslated
+
+    monkeypatch.delenv("HUBSPOT_TOKEN", raising=False)
+    with i18n.language("nb"):  # AppTest calls a selectbox's format_func in this thread
+        at = logged_in("ada", ["admin"], language="nb")
+        at.switch_page(PAGE).run()
+        assert not at.exception
+        assert untranslated(at) == []
+        assert at.title[0].value == "Datakilder"
+        assert "Ingen CRM er koblet til ennå." in texts(at)
+        at.text_input(key="source_add_name").input("hubspot")
+        at.selectbox(key="source_add_kind").select("hubspot")
+        at.text_input(key="source_add_token").input("HUBSPOT_TOKEN")
+        at.button(key="FormSubmitter:source_add-Legg til kilde").click().run()
+        assert not at.exception
+        assert untranslated(at) == []
+        assert "La til hubspot. Test tilkoblingen" in texts(at)
+        shown = as_shown(at.dataframe[0])
+        assert list(shown.columns)[:3] == ["Kilde", "CRM", "Token fra"]
+        assert (shown.loc[0, "Siste synkronisering"], shown.loc[0, "Intervall"]) == (
+            "aldri synkronisert",
+            "15 min",
+        )
+        assert at.button(key="source_sync").label == "Kjør den første fulle synkroniseringen"
+        at.button(key="source_test").click().run()
+        assert not at.exception
+        assert untranslated(at) == []
+        assert "hubspot: ikke noe HubSpot-token: sett " in texts(at)
+        with pytest.raises(sync.SyncFailed):  # the scheduler's run, in the app's language
+            sync.sync_source(app_env, "hubspot", actor=CLI_ACTOR, now=NOW)
+        at = logged_in("ada", ["admin"], language="nb")
+        at.switch_page(PAGE).run()
+        assert not at.exception
+        assert untranslated(at) == []
+        assert (
+            "**hubspot**: den siste synkroniseringen feilet — AuthFailed: hubspot: ikke noe "
+            in (texts(at))
+        )
+        assert as_shown(at.dataframe[0]).loc[0, "Siste synkronisering"].startswith("feilet ")

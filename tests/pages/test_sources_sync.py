@@ -81,3 +81,40 @@ def test_the_first_full_sync_runs_from_the_page_and_the_overview_says_when(
         assert s.exec(select(DataSource)).one().cursor is not None
     at.switch_page("app_pages/overview.py").run()
     assert "CRM synced" in texts(at) and "CRM synced never" not in texts(at)
+
+
+def test_the_mapping_preview_and_the_first_sync_in_norwegian(people, app_env, hubspot):
+    """Issue 18: the mapping read from the account with Norwegian labels, the first full
+    sync's result, and a change saved through the labels, with nothing left untranslated."""
+    from smarketing import i18n
+    from tests.pages.conftest import untranslated
+
+    with i18n.language("nb"):  # AppTest calls a selectbox's format_func in this thread
+        at = logged_in("ada", ["admin"], language="nb")
+        at.switch_page(PAGE).run()
+        at.button(key="source_preview_go").click().run()
+        assert not at.exception
+        assert untranslated(at) == []
+        table = at.data_editor(key="source_mapping").value.set_index("File column")
+        assert table.loc["hs_object_id", "Imported as"] == "Post-ID (CRM-ets ID)"
+        assert table.loc["jobtitle", "Imported as"] == "Stilling"
+        shown = texts(at)
+        assert "Leses som leadens aktiviteter" in shown
+        assert "De første leadene slik de ville blitt lagret:" in shown
+        at.button(key="source_sync").click().run()
+        assert not at.exception
+        assert untranslated(at) == []
+        assert "hubspot: 40 hentet, 40 nye, 0 oppdatert, 0 uendret, 0 avvist" in texts(at)
+        at.button(key="source_preview_go").click().run()
+        rows = at.data_editor(key="source_mapping").value["File column"].tolist()
+        at.session_state["source_mapping"] = {
+            "edited_rows": {rows.index("jobtitle"): {"Imported as": "— importeres ikke"}},
+            "added_rows": [],
+            "deleted_rows": [],
+        }
+        at.run()
+        at.button(key="source_mapping_save").click().run()
+        assert not at.exception
+        assert "Tilordningen er lagret; neste synkronisering leser med den." in texts(at)
+        with Session(app_env) as s:
+            assert sources.mapping_changes(s.exec(select(DataSource)).one()) == {"jobtitle": ""}
