@@ -141,7 +141,7 @@ def test_changing_a_verdict_keeps_the_history(session, mql):
 
 def test_the_same_verdict_twice_is_refused(session, mql):
     verdict(session, mql, "rejected", "Bad data", now=NOW)
-    with pytest.raises(InvalidInput, match=r"already rejected \(Bad data\) by sam on 2026-11-18"):
+    with pytest.raises(InvalidInput, match=r"already rejected \(Bad data\) by sam on 18 Nov 2026"):
         verdict(session, mql, "rejected", "bad data")
     assert len(history(session, mql)) == 1
 

@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 from smarketing.auth import audit
 from smarketing.auth.permissions import Actor, require
 from smarketing.errors import InvalidInput
+from smarketing.i18n import N_, _
 from smarketing.store.db import bump_data_version
 from smarketing.store.models import RejectionReason, Verdict, utcnow
 
@@ -36,17 +37,20 @@ UNSPECIFIED = "unspecified"
 LABEL_MAX = 100  # Verdict.reason is 100 wide; labels fit the same width
 KEY_MAX = 64
 
-#: The list a new database starts with: (key, label), in the order sales sees it.
+#: The list a new database starts with: (key, label), in the order sales sees it. The
+#: labels are stored in English; while a reason keeps its built-in label, people read it in
+#: their language (``display_label``); a label an admin typed is shown as typed.
 DEFAULTS: tuple[tuple[str, str], ...] = (
-    ("wrong_persona", "Wrong persona"),
-    ("no_budget", "No budget"),
-    ("bad_data", "Bad data"),
-    ("student_competitor", "Student / competitor"),
-    ("duplicate", "Duplicate"),
-    ("not_reachable", "Not reachable"),
-    (OTHER, "Other"),
-    (UNSPECIFIED, "No reason given"),
+    ("wrong_persona", N_("Wrong persona")),
+    ("no_budget", N_("No budget")),
+    ("bad_data", N_("Bad data")),
+    ("student_competitor", N_("Student / competitor")),
+    ("duplicate", N_("Duplicate")),
+    ("not_reachable", N_("Not reachable")),
+    (OTHER, N_("Other")),
+    (UNSPECIFIED, N_("No reason given")),
 )
+_BUILT_IN = dict(DEFAULTS)
 #: Other spellings of the built-in reasons, as CRMs and people write them (matched like
 #: labels: case, spaces and punctuation ignored). Only whole values match, never parts.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -152,9 +156,21 @@ def choices(session: Session) -> list[Reason]:
     return [r for r in reasons(session, include_retired=False) if r.key not in NOT_PICKABLE]
 
 
+def display_label(key: str, label: str) -> str:
+    """The label people read: a built-in reason's own label in the language speaking
+    ("Wrong persona", nb "Feil persona"); a label an admin gave it as typed."""
+    return _(label) if _BUILT_IN.get(key) == label else label
+
+
 def labels(session: Session) -> dict[str, str]:
-    """key -> label of every reason, retired ones included."""
-    return {r.key: r.label for r in reasons(session)}
+    """key -> label of every reason as people read it (``display_label``), retired ones
+    included."""
+    return {r.key: display_label(r.key, r.label) for r in reasons(session)}
+
+
+def shown_choices(session: Session) -> dict[str, str]:
+    """key -> label (as people read it) of the reasons sales picks from (``choices``)."""
+    return {r.key: display_label(r.key, r.label) for r in choices(session)}
 
 
 def usage(session: Session) -> dict[str, int]:

@@ -71,9 +71,7 @@ def test_each_dimension_renders(people, cohort, by):
     assert not at.exception
 
 
-@pytest.mark.parametrize(
-    "section", ["Funnel", "By source", "Rejection reasons", "Cohorts", "Best offers"]
-)
+@pytest.mark.parametrize("section", ["Funnel", "By", "Rejection reasons", "Cohorts", "Best offers"])
 def test_each_section_renders(people, cohort, section):
     at = open_quality(section=section)
     assert not at.exception
