@@ -68,7 +68,11 @@ def hot_leads(
     if not (isinstance(since_hours, int | float) and math.isfinite(since_hours)) or (
         since_hours <= 0
     ):
-        raise InvalidInput(f"hours to look back must be more than 0 (got {since_hours!r})")
+        raise InvalidInput(
+            _("hours to look back must be more than 0 (got {hours})").format(
+                hours=repr(since_hours)
+            )
+        )
     if now.tzinfo is None:
         raise InvalidInput(f"'now' needs a timezone (got {now.isoformat()})")
     since = now - timedelta(hours=since_hours)

@@ -220,7 +220,9 @@ def response_hours_for(session: Session, now: datetime, hours: float | None = No
     """The deadline in hours: ``hours`` if given, else today's agreement's, else 24."""
     if hours is not None:
         if hours <= 0:
-            raise InvalidInput(f"response hours must be more than 0 (got {hours!r})")
+            raise InvalidInput(
+                _("response hours must be more than 0 (got {hours})").format(hours=repr(hours))
+            )
         return float(hours)
     agreement = agreement_for(session, today_local(now))
     return agreement.response_hours if agreement else FALLBACK_RESPONSE_HOURS
@@ -248,7 +250,11 @@ def _conditions(session: Session, flt: LeadFilter, now: datetime) -> list:
     out = []
     if flt.stage:
         if flt.stage not in LEAD_STAGES:
-            raise InvalidInput(f"unknown stage {flt.stage!r}: use one of {', '.join(LEAD_STAGES)}")
+            raise InvalidInput(
+                _("unknown stage {stage}: use one of {stages}").format(
+                    stage=repr(flt.stage), stages=", ".join(LEAD_STAGES)
+                )
+            )
         out.append(_stage_condition(flt.stage))
     for name in FILTER_DIMENSIONS:
         value = getattr(flt, name)
@@ -274,9 +280,13 @@ def lead_page(
 ) -> tuple[pd.DataFrame, int]:
     """One page (1-based) of the filtered leads, newest first, and how many match in all."""
     if page < 1:
-        raise InvalidInput(f"page numbers start at 1 (got {page})")
+        raise InvalidInput(_("page numbers start at 1 (got {page})").format(page=page))
     if not 1 <= per_page <= MAX_PER_PAGE:
-        raise InvalidInput(f"rows per page must be 1 to {MAX_PER_PAGE} (got {per_page})")
+        raise InvalidInput(
+            _("rows per page must be 1 to {most} (got {per_page})").format(
+                most=MAX_PER_PAGE, per_page=per_page
+            )
+        )
     where = _conditions(session, flt, now)
     total = session.execute(select(func.count()).select_from(Lead).where(*where)).scalar_one()
     rows = session.execute(
@@ -340,7 +350,7 @@ def lead_detail(session: Session, lead_id: int) -> dict:
     stage-change history (both newest first) of one lead. Reasons are their labels."""
     lead = session.get(Lead, lead_id)
     if lead is None:
-        raise NotFound(f"there is no lead with id {lead_id}")
+        raise NotFound(_("there is no lead with id {id}").format(id=lead_id))
     stage, verdict = session.execute(
         select(stage_expr(), _verdict_expr()).where(_T.id == lead_id)
     ).one()
@@ -407,7 +417,7 @@ def lead_detail(session: Session, lead_id: int) -> dict:
 def timeline(session: Session, lead_id: int, *, limit: int = 500) -> pd.DataFrame:
     """The lead's newest ``limit`` activities, oldest first (one indexed range read)."""
     if session.get(Lead, lead_id) is None:
-        raise NotFound(f"there is no lead with id {lead_id}")
+        raise NotFound(_("there is no lead with id {id}").format(id=lead_id))
     a = LeadActivity.__table__.c
     rows = session.execute(
         select(a.occurred_at, a.kind, a.detail, a.actor)

@@ -222,7 +222,11 @@ class Edit:
 def _clean_label(text: object) -> str:
     label = " ".join(str(text or "").split())
     if len(label) > LABEL_MAX:
-        raise InvalidInput(f"a reason may be at most {LABEL_MAX} characters: {label[:40]!r}…")
+        raise InvalidInput(
+            _("a reason may be at most {most} characters: {label}…").format(
+                most=LABEL_MAX, label=repr(label[:40])
+            )
+        )
     return label
 
 
@@ -242,35 +246,50 @@ def save(session: Session, *, actor: Actor, rows: Iterable[Edit]) -> list[Reason
         if key is None and not label:
             continue
         if key is not None and key not in before:
-            raise InvalidInput(f"there is no rejection reason with the key {key!r}")
+            raise InvalidInput(
+                _("there is no rejection reason with the key {key}").format(key=repr(key))
+            )
         if not label:
             raise InvalidInput(
-                f"the reason {before[key].label!r} needs a label (retire it instead of emptying it)"
+                _("the reason {label} needs a label (retire it instead of emptying it)").format(
+                    label=repr(before[key].label)
+                )
             )
         edits.append(Edit(key, label, bool(row.retired)))
     seen_keys = [e.key for e in edits if e.key]
     if len(seen_keys) != len(set(seen_keys)):
-        raise InvalidInput("a reason is listed twice")
+        raise InvalidInput(_("a reason is listed twice"))
     missing = [before[k].label for k in before if k not in seen_keys]
     if missing:
         raise InvalidInput(
-            "reasons cannot be deleted, because verdicts keep them: tick 'retired' for "
-            + ", ".join(repr(m) for m in missing)
+            _(
+                "reasons cannot be deleted, because verdicts keep them: tick 'retired' for "
+                "{reasons}"
+            ).format(reasons=", ".join(repr(m) for m in missing))
         )
     names: dict[str, str] = {}
     for e in edits:
         n = normal(e.label)
         if not n:
-            raise InvalidInput(f"{e.label!r} is not a usable label: use letters or digits")
+            raise InvalidInput(
+                _("{label} is not a usable label: use letters or digits").format(
+                    label=repr(e.label)
+                )
+            )
         if n in names:
             raise InvalidInput(
-                f"{e.label!r} and {names[n]!r} are the same reason spelled two ways: "
-                "keep one of them"
+                _(
+                    "{label} and {other} are the same reason spelled two ways: keep one of them"
+                ).format(label=repr(e.label), other=repr(names[n]))
             )
         names[n] = e.label
     for e in edits:
         if e.key in PERMANENT and e.retired:
-            raise InvalidInput(f"{e.label!r} cannot be retired: imports and the form need it")
+            raise InvalidInput(
+                _("{label} cannot be retired: imports and the form need it").format(
+                    label=repr(e.label)
+                )
+            )
     now = utcnow()
     taken = set(before)
     result: list[Reason] = []

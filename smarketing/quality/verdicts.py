@@ -65,7 +65,7 @@ def _aware(moment: datetime | None, what: str) -> datetime:
 def _lead(session: Session, lead_id: int) -> Lead:
     lead = session.get(Lead, lead_id)
     if lead is None:
-        raise NotFound(f"there is no lead with id {lead_id}")
+        raise NotFound(_("there is no lead with id {id}").format(id=lead_id))
     return lead
 
 
@@ -211,14 +211,22 @@ def record_contact(
     that is empty, earlier than ``mql_at`` (no response to the MQL) or later."""
     require(actor, "lead.contact")
     if kind not in CONTACT_KINDS:
-        raise InvalidInput(f"a contact is one of {', '.join(CONTACT_KINDS)} (got {kind!r})")
+        raise InvalidInput(
+            _("a contact is one of {kinds} (got {kind})").format(
+                kinds=", ".join(CONTACT_KINDS), kind=repr(kind)
+            )
+        )
     lead = _lead(session, lead_id)
     at = _aware(when, "contact's time")
     text = " ".join((detail or "").split())
     if attempt:
         text = ATTEMPT_PREFIX + (text or "no answer")
     if len(text) > DETAIL_MAX:
-        raise InvalidInput(f"the note may be at most {DETAIL_MAX} characters (got {len(text)})")
+        raise InvalidInput(
+            _("the note may be at most {most} characters (got {length})").format(
+                most=formatting.count(DETAIL_MAX), length=formatting.count(len(text))
+            )
+        )
     activity = LeadActivity(
         lead_id=lead_id,
         kind=kind,
