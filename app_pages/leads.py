@@ -2,15 +2,16 @@
 
 import streamlit as st
 
+from smarketing.i18n import _
 from smarketing.ui import frame, lead_views
 
 engine = frame.engine()
 actor = frame.actor()
 
-st.title("Leads")
+st.title(_("Leads"))
 linked = lead_views.linked_lead(engine)  # ?lead=ID: a notification's link
 lead_views.hot_panel(engine)
-st.subheader("All leads")
+st.subheader(_("All leads"))
 chosen = lead_views.filters(engine)
 page = lead_views.lead_list(engine, chosen)
 lead_id = lead_views.pick_lead(page, linked)

@@ -259,3 +259,27 @@ def test_the_edges_on_postgresql():
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_why_a_lead_is_hot_in_norwegian(session):
+    from smarketing import i18n
+    from smarketing.quality.hot_leads import definition
+
+    back = lead(session, "B")
+    act(session, back, NOW - 25 * DAY - 5 * HOUR)
+    act(session, back, NOW - 5 * HOUR)
+    rejected = lead(session, "R", mql_at=NOW - 10 * DAY, rejected_at=NOW - 3 * DAY)
+    act(session, rejected, NOW - 10 * HOUR, "form", "Demo")
+    lost = lead(session, "L", lost_at=NOW - 3 * DAY)
+    act(session, lost, NOW - 10 * HOUR, "download", "E-book")
+    with i18n.language("nb"):
+        assert hot(session) == {
+            "B": "tilbake etter 25 dager",
+            "R": "avvist lead kom tilbake",
+            "L": "tapt lead kom tilbake",
+        }
+        assert definition().startswith(
+            "En lead er varm når den selv har gjort noe (sidevisning, nedlasting, skjema, "
+            "klikk i e-post) de siste 48 timene etter minst 14 dager uten aktivitet"
+        )
+    assert hot(session)["B"] == "back after 25 days"  # English outside the block

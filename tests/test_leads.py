@@ -427,3 +427,37 @@ def test_timeline_of_a_lead_without_activities(session, leads):
     frame = timeline(session, leads["A"].id)
     assert frame.empty
     assert list(frame.columns) == TIMELINE_COLUMNS
+
+
+def test_labels_of_stages_activities_and_reasons_in_norwegian(session, leads):
+    from smarketing import i18n
+    from smarketing.quality.leads import activity_label, lifecycle_label, shown_value, stage_label
+    from smarketing.quality.verdicts import verdict_label
+
+    lead = leads["B"]
+    record_verdict(
+        session,
+        actor=SAM,
+        lead_id=lead.id,
+        verdict="rejected",
+        reason="wrong_persona",
+        now=oslo("2026-11-17 10:00"),
+    )
+    _activity(session, lead, "2026-11-05 10:00", "email_click", "Newsletter")
+    _activity(session, lead, "2026-11-06 11:00", "webinar", "Odd kind from a CRM")
+    session.commit()
+    with i18n.language("nb"):
+        detail = lead_detail(session, lead.id)
+        events = timeline(session, lead.id)
+        assert stage_label("accepted") == "Godtatt av salg"
+        assert stage_label("opportunity") == "Mulighet"
+        assert lifecycle_label("created_at") == "Ble lead"
+        assert activity_label("meeting") == "Møte" and activity_label("call") == "Samtale"
+        assert verdict_label("rejected") == "Avvist" and verdict_label(None) is None
+        assert shown_value("(none)") == "(ingen)" and shown_value("Webinar") == "Webinar"
+    # the stored values stay; the labels people read are Norwegian
+    assert (detail["stage"], detail["verdict"]) == ("rejected", "rejected")
+    assert detail["rejection_reason"] == "Feil persona"
+    assert detail["verdicts"][0]["reason"] == "Feil persona"
+    assert list(events["kind"]) == ["email_click", "webinar"]
+    assert list(events["label"]) == ["Klikk i e-post", "Webinar"]

@@ -30,6 +30,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import select
 
+from smarketing import i18n
 from smarketing.charts import (
     FUNNEL_COLOURS,
     cohort_heatmap_chart,
@@ -504,3 +505,78 @@ def test_cohort_heatmap_chart(data):
     labels = [(v["cohort"], v["months_since"], v["text"]) for v in _values(spec)]
     assert ("Nov 2026", 2, "20.0 %") in labels
     assert ("Jan 2027", 0, "") in labels
+
+
+# --- in Norwegian bokmål ------------------------------------------------------------------
+
+
+def test_the_cohort_months_in_norwegian(data):
+    with i18n.language("nb"):
+        frame = cohort_heatmap(data, date(2026, 10, 1), date(2026, 12, 31))
+    assert list(dict.fromkeys(frame["cohort"])) == ["okt. 2026", "nov. 2026", "des. 2026"]
+
+
+def test_the_rejection_reasons_read_in_norwegian_and_group_by_key(data):
+    with i18n.language("nb"):
+        frame = rejection_reasons(data, NOVEMBER, "source")
+    assert frame[["value", "reason_key", "reason"]].values.tolist() == [
+        ["events", "(none)", "(none)"],  # values stay values: the page writes "(ingen)"
+        ["events", "wrong_persona", "Feil persona"],
+        ["web", "no_budget", "Mangler budsjett"],
+    ]
+
+
+def test_labels_dimensions_and_funnel_stages_in_norwegian(data):
+    from smarketing.quality.cohorts import column_help, dimension_label, value_label
+
+    with i18n.language("nb"):
+        assert dimension_label("source") == "Kilde"
+        assert dimension_label("first_conversion") == "Første konvertering (tilbud)"
+        assert column_help("small_sample") == (
+            "n<30",
+            "Færre enn 30 leads: for få til å trekke konklusjoner.",
+        )
+        assert value_label("total") == "totalt" and value_label("(none)") == "(ingen)"
+        assert value_label("web") == "web"
+        funnel = funnel_from(breakdown(data, NOVEMBER, "source"))
+    assert funnel["label"].tolist() == [
+        "Leads",
+        "MQL-er",
+        "Godtatt",
+        "SQL-er",
+        "Muligheter",
+        "Kunder",
+    ]
+    assert funnel["stage"].tolist()[:2] == ["leads", "mqls"]  # the keys stay
+
+
+def test_the_report_quality_text_in_norwegian(data):
+    from smarketing.quality.cohorts import reason_totals
+    from smarketing.quality.text import quality_text
+
+    with i18n.language("nb"):
+        text = quality_text(
+            breakdown(data, NOVEMBER, "owner"), NOVEMBER, "owner", reason_totals(data, NOVEMBER)
+        )
+    lines = text.splitlines()
+    assert lines[0] == (
+        "Leadkvalitet per eier · leads opprettet 2026-11-01 – 2026-11-30 (30 dager) · Europe/Oslo"
+    )
+    assert lines[2].split() == [
+        "verdi",
+        "leads",
+        "MQL-er",
+        "godtatt",
+        "avvist",
+        "SQL-er",
+        "muligheter",
+        "kunder",
+        "lead→MQL",
+        "MQL→SQL",
+        "SQL→kunde",
+    ]
+    assert lines[4].split()[:2] == ["(ingen)", "*"]
+    assert lines[8].split()[:2] == ["totalt", "10"]
+    assert "* færre enn 30 leads: for få til å trekke konklusjoner" in text
+    assert "Hvorfor salg avviste leads (gjeldende vurdering):" in text
+    assert "Mangler budsjett" in text and "Feil persona" in text

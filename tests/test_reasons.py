@@ -309,3 +309,22 @@ def test_a_broken_stored_list_gives_the_default_list(db_url):
     with Session(engine) as s:
         assert [(r.key, r.label) for r in reasons.reasons(s)] == list(reasons.DEFAULTS)
     engine.dispose()
+
+
+def test_built_in_labels_read_in_norwegian_and_an_admins_label_as_typed(session):
+    from smarketing import i18n
+
+    rows = _rows(session, no_budget=("Budsjettet er frosset", False))
+    reasons.save(session, actor=ADA, rows=rows)
+    with i18n.language("nb"):
+        shown = reasons.labels(session)
+        picks = reasons.shown_choices(session)
+    assert shown["wrong_persona"] == "Feil persona"
+    assert shown["student_competitor"] == "Student / konkurrent"
+    assert shown["unspecified"] == "Ingen grunn oppgitt"
+    assert shown["no_budget"] == "Budsjettet er frosset"  # typed by an admin: as typed
+    assert "unspecified" not in picks and picks["other"] == "Annet"
+    # the stored list keeps its English labels and keys
+    stored = {r.key: r.label for r in reasons.reasons(session)}
+    assert stored["wrong_persona"] == "Wrong persona"
+    assert reasons.labels(session)["wrong_persona"] == "Wrong persona"  # English outside

@@ -141,7 +141,7 @@ def test_changing_a_verdict_keeps_the_history(session, mql):
 
 def test_the_same_verdict_twice_is_refused(session, mql):
     verdict(session, mql, "rejected", "Bad data", now=NOW)
-    with pytest.raises(InvalidInput, match=r"already rejected \(Bad data\) by sam on 2026-11-18"):
+    with pytest.raises(InvalidInput, match=r"already rejected \(Bad data\) by sam on 18 Nov 2026"):
         verdict(session, mql, "rejected", "bad data")
     assert len(history(session, mql)) == 1
 
@@ -303,3 +303,20 @@ def test_bad_contacts_are_refused(session, mql, kwargs, message):
     with pytest.raises((InvalidInput, NotFound), match=message):
         record_contact(session, **args)
     assert session.exec(select(LeadActivity)).all() == []
+
+
+def test_a_refused_verdict_says_why_in_norwegian(session, mql):
+    from smarketing import i18n
+
+    with i18n.language("nb"), pytest.raises(InvalidInput) as refused:
+        verdict(session, mql, "rejected", None, now=NOW)
+    assert str(refused.value).startswith(
+        "en avvisning trenger en grunn: velg en av Feil persona, Mangler budsjett"
+    )
+    with i18n.language("nb"):  # a label as people read it matches too
+        verdict(session, mql, "rejected", "Feil persona", now=NOW)
+    with i18n.language("nb"), pytest.raises(InvalidInput) as again:
+        verdict(session, mql, "rejected", "wrong_persona", now=NOW)
+    assert str(again.value) == (
+        f"lead {mql.id} er allerede avvist (Feil persona) av sam 18. nov. 2026: ingenting å endre"
+    )

@@ -28,8 +28,10 @@ import numpy as np
 import pandas as pd
 from sqlmodel import Session
 
-from smarketing import config, safe_csv
+from smarketing import config, formatting, safe_csv
 from smarketing.errors import InvalidInput
+from smarketing.i18n import N_, _
+from smarketing.quality.leads import shown_value
 from smarketing.quality.reasons import labels as reason_labels
 from smarketing.sla.coverage import NO_VERDICTS, has_verdicts
 from smarketing.sla.periods import local_midnight_utc
@@ -37,17 +39,19 @@ from smarketing.store import rollup
 
 #: The breakdown dimensions (Lead columns), in the order the page offers them.
 DIMENSIONS = ("source", "campaign", "persona", "owner", "segment", "first_conversion")
+#: Their names (English message ids: ``dimension_label`` writes them for people).
 DIMENSION_LABELS = {
-    "source": "Source",
-    "campaign": "Campaign",
-    "persona": "Persona",
-    "owner": "Owner",
-    "segment": "Segment",
-    "first_conversion": "First conversion (offer)",
+    "source": N_("Source"),
+    "campaign": N_("Campaign"),
+    "persona": N_("Persona"),
+    "owner": N_("Owner"),
+    "segment": N_("Segment"),
+    "first_conversion": N_("First conversion (offer)"),
 }
-#: Shown for a missing (NULL, empty or blank) dimension value or rejection reason.
+#: The value of a missing (NULL, empty or blank) dimension value or rejection reason
+#: (``value_label`` writes it for people).
 NONE_VALUE = "(none)"
-#: The ``value`` of the total row of a breakdown.
+#: The ``value`` of the total row of a breakdown (``value_label`` translates it).
 TOTAL_VALUE = "total"
 #: Values with fewer leads than this are flagged ``small_sample``: too few to compare.
 SMALL_SAMPLE = 30
@@ -96,39 +100,81 @@ CONVERSION_METRICS = (
     "customers_per_100_leads",
 )
 
-#: Label and definition of every figure, for table headings and ``help=`` tooltips.
+#: Label and definition of every figure, for table headings and ``help=`` tooltips: English
+#: message ids (``column_label`` / ``column_help`` write them in the language speaking; a
+#: definition's ``{n}`` is ``SMALL_SAMPLE``).
 COLUMN_HELP = {
-    "leads": ("Leads", "Leads created in the cohort's days (local, inclusive)."),
-    "mqls": ("MQLs", "Leads of the cohort with `mql_at` set, whenever it happened."),
-    "accepted": ("Accepted", "Leads of the cohort that sales accepted (`accepted_at` set)."),
-    "rejected": ("Rejected", "Leads of the cohort that sales rejected (`rejected_at` set)."),
-    "sqls": ("SQLs", "Leads of the cohort with `sql_at` set, whenever it happened."),
-    "opportunities": ("Opportunities", "Leads of the cohort with `opportunity_at` set."),
-    "customers": ("Customers", "Leads of the cohort with `customer_at` set (won)."),
-    "lead_to_mql": ("Lead → MQL", "MQLs ÷ leads; empty when there are no leads."),
-    "mql_to_sql": ("MQL → SQL", "SQLs ÷ MQLs; empty when there are no MQLs."),
-    "sql_to_customer": ("SQL → customer", "Customers ÷ SQLs; empty when there are no SQLs."),
-    "mql_to_accepted": (
-        "MQL → accepted",
-        "Accepted ÷ (accepted + rejected): the share of decided MQLs sales accepted; "
-        "empty when none is decided.",
+    "leads": (N_("Leads"), N_("Leads created in the cohort's days (local, inclusive).")),
+    "mqls": (N_("MQLs"), N_("Leads of the cohort with `mql_at` set, whenever it happened.")),
+    "accepted": (
+        N_("Accepted"),
+        N_("Leads of the cohort that sales accepted (`accepted_at` set)."),
     ),
-    "customers_per_100_leads": ("Customers per 100 leads", "100 × customers ÷ leads."),
+    "rejected": (
+        N_("Rejected"),
+        N_("Leads of the cohort that sales rejected (`rejected_at` set)."),
+    ),
+    "sqls": (N_("SQLs"), N_("Leads of the cohort with `sql_at` set, whenever it happened.")),
+    "opportunities": (
+        N_("Opportunities"),
+        N_("Leads of the cohort with `opportunity_at` set."),
+    ),
+    "customers": (N_("Customers"), N_("Leads of the cohort with `customer_at` set (won).")),
+    "lead_to_mql": (N_("Lead → MQL"), N_("MQLs ÷ leads; empty when there are no leads.")),
+    "mql_to_sql": (N_("MQL → SQL"), N_("SQLs ÷ MQLs; empty when there are no MQLs.")),
+    "sql_to_customer": (
+        N_("SQL → customer"),
+        N_("Customers ÷ SQLs; empty when there are no SQLs."),
+    ),
+    "mql_to_accepted": (
+        N_("MQL → accepted"),
+        N_(
+            "Accepted ÷ (accepted + rejected): the share of decided MQLs sales accepted; "
+            "empty when none is decided."
+        ),
+    ),
+    "customers_per_100_leads": (N_("Customers per 100 leads"), N_("100 × customers ÷ leads.")),
     "small_sample": (
-        "n<30",
-        f"Fewer than {SMALL_SAMPLE} leads: too few to draw conclusions from.",
+        N_("n<30"),
+        N_("Fewer than {n} leads: too few to draw conclusions from."),
     ),
 }
 
-#: The funnel's stages: (key, label, lead timestamp; None = every lead of the cohort).
+#: The funnel's stages: (key, label, lead timestamp; None = every lead of the cohort); the
+#: labels are English message ids (``funnel_frame`` writes them in the language speaking).
 FUNNEL_STAGES = (
-    ("leads", "Leads", None),
-    ("mqls", "MQLs", "mql_at"),
-    ("accepted", "Accepted", "accepted_at"),
-    ("sqls", "SQLs", "sql_at"),
-    ("opportunities", "Opportunities", "opportunity_at"),
-    ("customers", "Customers", "customer_at"),
+    ("leads", N_("Leads"), None),
+    ("mqls", N_("MQLs"), "mql_at"),
+    ("accepted", N_("Accepted"), "accepted_at"),
+    ("sqls", N_("SQLs"), "sql_at"),
+    ("opportunities", N_("Opportunities"), "opportunity_at"),
+    ("customers", N_("Customers"), "customer_at"),
 )
+
+
+def dimension_label(by: str) -> str:
+    """The name of a dimension in the language speaking ("source" -> "Source", nb "Kilde")."""
+    return _(DIMENSION_LABELS[by])
+
+
+def column_label(column: str) -> str:
+    """The heading of a figure of a breakdown (``COLUMN_HELP``) in the language speaking."""
+    return _(COLUMN_HELP[column][0])
+
+
+def column_help(column: str) -> tuple[str, str]:
+    """Heading and definition of a figure (``COLUMN_HELP``) in the language speaking."""
+    label, definition = COLUMN_HELP[column]
+    return _(label), _(definition).format(n=SMALL_SAMPLE)
+
+
+def value_label(value: object) -> object:
+    """A breakdown's value as people read it: the total row "total", a missing value
+    "(none)" (both in the language speaking: "totalt", "(ingen)"), any other value as it is."""
+    if value == TOTAL_VALUE:
+        # Translators: the value of a breakdown's total row (lower case, as in the reports)
+        return _("total")
+    return shown_value(value)
 
 
 @dataclass(frozen=True)
@@ -141,8 +187,10 @@ class Cohort:
     def __post_init__(self) -> None:
         if self.start > self.end:
             raise InvalidInput(
-                f"the cohort starts on {self.start.isoformat()}, after its end "
-                f"{self.end.isoformat()}: the first day must not be after the last"
+                _(
+                    "the cohort starts on {start}, after its end {end}: the first day must "
+                    "not be after the last"
+                ).format(start=self.start.isoformat(), end=self.end.isoformat())
             )
 
     @property
@@ -158,7 +206,7 @@ class Cohort:
         )
 
     def label(self) -> str:
-        """'2026-01-01 – 2026-03-31'."""
+        """'2026-01-01 – 2026-03-31' (ISO days: the same in every language)."""
         return f"{self.start.isoformat()} – {self.end.isoformat()}"
 
 
@@ -166,7 +214,11 @@ def parse_dimension(name: str) -> str:
     """A dimension from its name (case and spaces forgiven), or a clear InvalidInput."""
     key = str(name).strip().lower().replace(" ", "_").replace("-", "_")
     if key not in DIMENSIONS:
-        raise InvalidInput(f"unknown dimension {name!r}; use one of " + ", ".join(DIMENSIONS))
+        raise InvalidInput(
+            _("unknown dimension {name}; use one of {names}").format(
+                name=repr(name), names=", ".join(DIMENSIONS)
+            )
+        )
     return key
 
 
@@ -359,7 +411,7 @@ def funnel(
     # every lead has one value of each dimension: the rows of one dimension sum to the cohort
     dimension = parse_dimension(by) if by is not None else DIMENSIONS[0]
     sums = [0] * len(COUNT_COLUMNS)
-    for _, stored, numbers in _cohort_rows(session, cohort, [dimension]):
+    for _dim, stored, numbers in _cohort_rows(session, cohort, [dimension]):
         if by is None or shown(stored) == value:
             for i, n in enumerate(numbers):
                 sums[i] += n
@@ -383,14 +435,15 @@ def funnel_from(frame: pd.DataFrame, value: str | None = None) -> pd.DataFrame:
 def funnel_frame(counts: dict[str, int | None]) -> pd.DataFrame:
     """The funnel frame (stage, label, count, next_step, cumulative, reason) of stage
     counts; an ``accepted`` of None (no verdict in the store) is unmeasured: its count and
-    conversions and the SQLs' next-step conversion are None, its reason says why."""
+    conversions and the SQLs' next-step conversion are None, its reason says why (in
+    English, as the JSON reports keep it). The label is in the language speaking."""
     rows, previous = [], None
-    for key, label, _ in FUNNEL_STAGES:
+    for key, label, _column in FUNNEL_STAGES:
         count = counts[key]
         rows.append(
             {
                 "stage": key,
-                "label": label,
+                "label": _(label),
                 "count": count,
                 "next_step": None if previous is None else _ratio(count, previous),
                 "cumulative": _ratio(count, counts["leads"]),
@@ -427,7 +480,7 @@ def rejection_reasons(session: Session, cohort: Cohort, by: str) -> pd.DataFrame
     records = [(v, k, known.get(k, k), n) for (v, k), n in merged.items()]
     if records:  # sorted and shared in Python: pandas' group-by and sort cost ~10 ms here
         per_value: dict[str, int] = {}
-        for v, _, _, n in records:
+        for v, _key, _label, n in records:
             per_value[v] = per_value.get(v, 0) + n
         records.sort(key=lambda r: (-per_value[r[0]], r[0], -r[3], r[2]))
         counts = np.array([r[3] for r in records], dtype="int64")
@@ -458,7 +511,7 @@ def reason_totals(session: Session, cohort: Cohort) -> pd.DataFrame:
     rows = rollup.Reader(session).reason_counts(cohort.start, cohort.end, DIMENSIONS[0])
     known = reason_labels(session)
     merged: dict[str, int] = {}
-    for _, key, n in rows:
+    for _value, key, n in rows:
         group = (key or "").strip() or NONE_VALUE
         merged[group] = merged.get(group, 0) + int(n)
     records = [(k, known.get(k, k), n) for k, n in merged.items()]
@@ -485,7 +538,7 @@ def reason_totals(session: Session, cohort: Cohort) -> pd.DataFrame:
 def _month_starts(first: date, count: int) -> list[date]:
     months = []
     year, month = first.year, first.month
-    for _ in range(count):
+    for _month in range(count):
         months.append(date(year, month, 1))
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return months
@@ -500,17 +553,20 @@ def cohort_heatmap(session: Session, start_month: date, end_month: date) -> pd.D
     month are month 0; offsets run up to ``end_month``, so the table is a triangle (a win
     after ``end_month`` is not counted; nor is a ``customer_at`` before ``start_month``,
     which would be before the lead was created).
-    Columns: cohort_month (first day), cohort ('Jan 2026'), months_since, leads,
+    Columns: cohort_month (first day), cohort ('Jan 2026', nb 'jan. 2026': the language
+    speaking), months_since, leads,
     customers (reached customer by then, cumulative), share (4 decimals; None without leads).
     """
     first, last = start_month.replace(day=1), end_month.replace(day=1)
     if first > last:
         raise InvalidInput(
-            f"the heatmap starts in {first:%B %Y}, after its last month {last:%B %Y}"
+            _("the heatmap starts in {first}, after its last month {last}").format(
+                first=formatting.month(first), last=formatting.month(last)
+            )
         )
     count = (last.year - first.year) * 12 + last.month - first.month + 1
     if count > MAX_HEATMAP_MONTHS:
-        raise InvalidInput(f"the heatmap covers at most {MAX_HEATMAP_MONTHS} months")
+        raise InvalidInput(_("the heatmap covers at most {n} months").format(n=MAX_HEATMAP_MONTHS))
     months = _month_starts(first, count + 1)
     reader = rollup.Reader(session)
     last_day = months[-1] - timedelta(days=1)
@@ -536,7 +592,7 @@ def cohort_heatmap(session: Session, start_month: date, end_month: date) -> pd.D
             rows.append(
                 {
                     "cohort_month": months[i],
-                    "cohort": months[i].strftime("%b %Y"),
+                    "cohort": formatting.month(months[i], short=True),
                     "months_since": offset,
                     "leads": leads[i],
                     "customers": reached,

@@ -29,6 +29,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
 from smarketing.errors import InvalidInput
+from smarketing.i18n import N_, _, ngettext
 from smarketing.quality.leads import NONE_LABEL, SALES_KINDS, display_name
 from smarketing.store.models import Lead, LeadActivity
 from smarketing.store.sql_time import EPSILON_HOURS, hours_between
@@ -46,21 +47,32 @@ HOT_COLUMNS = [
     "reason",
     "silent_days",
 ]
-DEFINITION = (
-    f"A lead is hot when it did something itself (page view, download, form, e-mail click) "
-    f"in the last {HOT_HOURS_DEFAULT} hours after at least {SILENCE_DAYS} days without any "
-    "activity, or for the first time since sales rejected it or it was lost."
+#: What "hot" means, for people (``definition`` writes it in the language speaking).
+DEFINITION = N_(
+    "A lead is hot when it did something itself (page view, download, form, e-mail click) "
+    "in the last {hours} hours after at least {days} days without any activity, or for the "
+    "first time since sales rejected it or it was lost."
 )
+
+
+def definition() -> str:
+    """What makes a lead hot, in the language speaking."""
+    return _(DEFINITION).format(hours=HOT_HOURS_DEFAULT, days=SILENCE_DAYS)
 
 
 def hot_leads(
     session: Session, *, now: datetime, since_hours: float = HOT_HOURS_DEFAULT
 ) -> pd.DataFrame:
-    """The hot leads as of ``now``, newest trigger first (columns HOT_COLUMNS)."""
+    """The hot leads as of ``now``, newest trigger first (columns HOT_COLUMNS); ``reason``
+    says why, for people, in the language speaking."""
     if not (isinstance(since_hours, int | float) and math.isfinite(since_hours)) or (
         since_hours <= 0
     ):
-        raise InvalidInput(f"hours to look back must be more than 0 (got {since_hours!r})")
+        raise InvalidInput(
+            _("hours to look back must be more than 0 (got {hours})").format(
+                hours=repr(since_hours)
+            )
+        )
     if now.tzinfo is None:
         raise InvalidInput(f"'now' needs a timezone (got {now.isoformat()})")
     since = now - timedelta(hours=since_hours)
@@ -165,8 +177,10 @@ def _days(hours: float | None) -> int | None:
 
 
 def _reason(row) -> str:
+    """Why the lead is hot, for people: 'back after 20 days' (nb 'tilbake etter 20 dager')."""
     if row.lost:
-        return "lost lead came back"
+        return _("lost lead came back")
     if row.rejected:
-        return "rejected lead came back"
-    return f"back after {_days(row.silent_hours)} days"
+        return _("rejected lead came back")
+    days = _days(row.silent_hours)
+    return ngettext("back after {n} day", "back after {n} days", days).format(n=days)

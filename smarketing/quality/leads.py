@@ -14,6 +14,7 @@ from sqlalchemy import and_, case, func, not_, or_, select
 from sqlmodel import Session
 
 from smarketing.errors import InvalidInput, NotFound
+from smarketing.i18n import N_, _
 from smarketing.quality.reasons import label_of
 from smarketing.quality.reasons import labels as reason_labels
 from smarketing.sla.agreements import agreement_for
@@ -31,40 +32,42 @@ from smarketing.store.models import (
 #: Stages, earliest first; a lead's stage is the furthest one it reached. A verdict
 #: (accepted or rejected) sits between MQL and SQL.
 LEAD_STAGES = ("lead", "mql", "accepted", "rejected", "sql", "opportunity", "customer")
-#: Human names of the stages (LEAD_STAGES) and of the lifecycle fields (LIFECYCLE_FIELDS).
+#: Human names of the stages (LEAD_STAGES) and of the lifecycle fields (LIFECYCLE_FIELDS),
+#: in English (the message ids): shown through ``stage_label`` / ``lifecycle_label``.
 STAGE_LABELS: dict[str, str] = {
-    "lead": "Lead",
-    "mql": "MQL",
-    "accepted": "Accepted by sales",
-    "rejected": "Rejected by sales",
-    "sql": "SQL",
-    "opportunity": "Opportunity",
-    "customer": "Customer",
+    "lead": N_("Lead"),
+    "mql": N_("MQL"),
+    "accepted": N_("Accepted by sales"),
+    "rejected": N_("Rejected by sales"),
+    "sql": N_("SQL"),
+    "opportunity": N_("Opportunity"),
+    "customer": N_("Customer"),
 }
 LIFECYCLE_LABELS: dict[str, str] = {
-    "created_at": "Became a lead",
-    "mql_at": "MQL",
-    "accepted_at": "Accepted by sales",
-    "rejected_at": "Rejected by sales",
-    "first_contact_at": "First contact",
-    "sql_at": "SQL",
-    "opportunity_at": "Opportunity",
-    "customer_at": "Customer",
-    "lost_at": "Lost",
+    "created_at": N_("Became a lead"),
+    "mql_at": N_("MQL"),
+    "accepted_at": N_("Accepted by sales"),
+    "rejected_at": N_("Rejected by sales"),
+    "first_contact_at": N_("First contact"),
+    "sql_at": N_("SQL"),
+    "opportunity_at": N_("Opportunity"),
+    "customer_at": N_("Customer"),
+    "lost_at": N_("Lost"),
 }
-#: A missing owner/source/campaign/persona, as shown and as chosen in a filter.
+#: A missing owner/source/campaign/persona, as stored in a frame and chosen in a filter
+#: (a value, not a text: ``shown_value`` writes it for people).
 NONE_LABEL = "(none)"
 #: The breakdown dimensions the list can be filtered by.
 FILTER_DIMENSIONS = ("owner", "source", "campaign", "persona")
-#: Human names of the activity kinds.
+#: Human names of the activity kinds (English message ids; ``activity_label`` translates).
 ACTIVITY_LABELS: dict[str, str] = {
-    ActivityKind.page_view: "Page view",
-    ActivityKind.download: "Download",
-    ActivityKind.form: "Form",
-    ActivityKind.email_click: "E-mail click",
-    ActivityKind.email: "E-mail",
-    ActivityKind.call: "Call",
-    ActivityKind.meeting: "Meeting",
+    ActivityKind.page_view: N_("Page view"),
+    ActivityKind.download: N_("Download"),
+    ActivityKind.form: N_("Form"),
+    ActivityKind.email_click: N_("E-mail click"),
+    ActivityKind.email: N_("E-mail"),
+    ActivityKind.call: N_("Call"),
+    ActivityKind.meeting: N_("Meeting"),
 }
 SALES_KINDS = tuple(k.value for k in SALES_ACTIVITY_KINDS)
 MAX_PER_PAGE = 500
@@ -101,8 +104,30 @@ _T = Lead.__table__.c
 
 
 def activity_label(kind: str) -> str:
-    """The human name of an activity kind ("email_click" -> "E-mail click")."""
-    return ACTIVITY_LABELS.get(kind) or kind.replace("_", " ").capitalize()
+    """The human name of an activity kind in the language speaking ("email_click" ->
+    "E-mail click", nb "Klikk i e-post"); an unknown kind as it is, made readable."""
+    label = ACTIVITY_LABELS.get(kind)
+    return _(label) if label else kind.replace("_", " ").capitalize()
+
+
+def stage_label(stage: str) -> str:
+    """The human name of a stage (LEAD_STAGES) in the language speaking ("accepted" ->
+    "Accepted by sales"); an unknown value as it is."""
+    label = STAGE_LABELS.get(stage)
+    return _(label) if label else stage
+
+
+def lifecycle_label(field: str) -> str:
+    """The human name of a lifecycle field (LIFECYCLE_FIELDS) in the language speaking."""
+    label = LIFECYCLE_LABELS.get(field)
+    return _(label) if label else field
+
+
+def shown_value(value: object) -> object:
+    """A dimension value (owner, source, campaign, persona) as people read it: "(none)"
+    (``NONE_LABEL``) in the language speaking, any other value as it is."""
+    # Translators: a missing owner, source, campaign or persona
+    return _("(none)") if value == NONE_LABEL else value
 
 
 def display_name(first_name: str | None, last_name: str | None, lead_id: int | None) -> str:
@@ -195,7 +220,9 @@ def response_hours_for(session: Session, now: datetime, hours: float | None = No
     """The deadline in hours: ``hours`` if given, else today's agreement's, else 24."""
     if hours is not None:
         if hours <= 0:
-            raise InvalidInput(f"response hours must be more than 0 (got {hours!r})")
+            raise InvalidInput(
+                _("response hours must be more than 0 (got {hours})").format(hours=repr(hours))
+            )
         return float(hours)
     agreement = agreement_for(session, today_local(now))
     return agreement.response_hours if agreement else FALLBACK_RESPONSE_HOURS
@@ -223,7 +250,11 @@ def _conditions(session: Session, flt: LeadFilter, now: datetime) -> list:
     out = []
     if flt.stage:
         if flt.stage not in LEAD_STAGES:
-            raise InvalidInput(f"unknown stage {flt.stage!r}: use one of {', '.join(LEAD_STAGES)}")
+            raise InvalidInput(
+                _("unknown stage {stage}: use one of {stages}").format(
+                    stage=repr(flt.stage), stages=", ".join(LEAD_STAGES)
+                )
+            )
         out.append(_stage_condition(flt.stage))
     for name in FILTER_DIMENSIONS:
         value = getattr(flt, name)
@@ -249,9 +280,13 @@ def lead_page(
 ) -> tuple[pd.DataFrame, int]:
     """One page (1-based) of the filtered leads, newest first, and how many match in all."""
     if page < 1:
-        raise InvalidInput(f"page numbers start at 1 (got {page})")
+        raise InvalidInput(_("page numbers start at 1 (got {page})").format(page=page))
     if not 1 <= per_page <= MAX_PER_PAGE:
-        raise InvalidInput(f"rows per page must be 1 to {MAX_PER_PAGE} (got {per_page})")
+        raise InvalidInput(
+            _("rows per page must be 1 to {most} (got {per_page})").format(
+                most=MAX_PER_PAGE, per_page=per_page
+            )
+        )
     where = _conditions(session, flt, now)
     total = session.execute(select(func.count()).select_from(Lead).where(*where)).scalar_one()
     rows = session.execute(
@@ -315,7 +350,7 @@ def lead_detail(session: Session, lead_id: int) -> dict:
     stage-change history (both newest first) of one lead. Reasons are their labels."""
     lead = session.get(Lead, lead_id)
     if lead is None:
-        raise NotFound(f"there is no lead with id {lead_id}")
+        raise NotFound(_("there is no lead with id {id}").format(id=lead_id))
     stage, verdict = session.execute(
         select(stage_expr(), _verdict_expr()).where(_T.id == lead_id)
     ).one()
@@ -382,7 +417,7 @@ def lead_detail(session: Session, lead_id: int) -> dict:
 def timeline(session: Session, lead_id: int, *, limit: int = 500) -> pd.DataFrame:
     """The lead's newest ``limit`` activities, oldest first (one indexed range read)."""
     if session.get(Lead, lead_id) is None:
-        raise NotFound(f"there is no lead with id {lead_id}")
+        raise NotFound(_("there is no lead with id {id}").format(id=lead_id))
     a = LeadActivity.__table__.c
     rows = session.execute(
         select(a.occurred_at, a.kind, a.detail, a.actor)

@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 from smarketing.auth import audit
 from smarketing.auth.permissions import Actor, require
 from smarketing.errors import InvalidInput
+from smarketing.i18n import N_, _
 from smarketing.store.db import bump_data_version
 from smarketing.store.models import RejectionReason, Verdict, utcnow
 
@@ -36,17 +37,20 @@ UNSPECIFIED = "unspecified"
 LABEL_MAX = 100  # Verdict.reason is 100 wide; labels fit the same width
 KEY_MAX = 64
 
-#: The list a new database starts with: (key, label), in the order sales sees it.
+#: The list a new database starts with: (key, label), in the order sales sees it. The
+#: labels are stored in English; while a reason keeps its built-in label, people read it in
+#: their language (``display_label``); a label an admin typed is shown as typed.
 DEFAULTS: tuple[tuple[str, str], ...] = (
-    ("wrong_persona", "Wrong persona"),
-    ("no_budget", "No budget"),
-    ("bad_data", "Bad data"),
-    ("student_competitor", "Student / competitor"),
-    ("duplicate", "Duplicate"),
-    ("not_reachable", "Not reachable"),
-    (OTHER, "Other"),
-    (UNSPECIFIED, "No reason given"),
+    ("wrong_persona", N_("Wrong persona")),
+    ("no_budget", N_("No budget")),
+    ("bad_data", N_("Bad data")),
+    ("student_competitor", N_("Student / competitor")),
+    ("duplicate", N_("Duplicate")),
+    ("not_reachable", N_("Not reachable")),
+    (OTHER, N_("Other")),
+    (UNSPECIFIED, N_("No reason given")),
 )
+_BUILT_IN = dict(DEFAULTS)
 #: Other spellings of the built-in reasons, as CRMs and people write them (matched like
 #: labels: case, spaces and punctuation ignored). Only whole values match, never parts.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -152,9 +156,21 @@ def choices(session: Session) -> list[Reason]:
     return [r for r in reasons(session, include_retired=False) if r.key not in NOT_PICKABLE]
 
 
+def display_label(key: str, label: str) -> str:
+    """The label people read: a built-in reason's own label in the language speaking
+    ("Wrong persona", nb "Feil persona"); a label an admin gave it as typed."""
+    return _(label) if _BUILT_IN.get(key) == label else label
+
+
 def labels(session: Session) -> dict[str, str]:
-    """key -> label of every reason, retired ones included."""
-    return {r.key: r.label for r in reasons(session)}
+    """key -> label of every reason as people read it (``display_label``), retired ones
+    included."""
+    return {r.key: display_label(r.key, r.label) for r in reasons(session)}
+
+
+def shown_choices(session: Session) -> dict[str, str]:
+    """key -> label (as people read it) of the reasons sales picks from (``choices``)."""
+    return {r.key: display_label(r.key, r.label) for r in choices(session)}
 
 
 def usage(session: Session) -> dict[str, int]:
@@ -206,7 +222,11 @@ class Edit:
 def _clean_label(text: object) -> str:
     label = " ".join(str(text or "").split())
     if len(label) > LABEL_MAX:
-        raise InvalidInput(f"a reason may be at most {LABEL_MAX} characters: {label[:40]!r}…")
+        raise InvalidInput(
+            _("a reason may be at most {most} characters: {label}…").format(
+                most=LABEL_MAX, label=repr(label[:40])
+            )
+        )
     return label
 
 
@@ -226,35 +246,50 @@ def save(session: Session, *, actor: Actor, rows: Iterable[Edit]) -> list[Reason
         if key is None and not label:
             continue
         if key is not None and key not in before:
-            raise InvalidInput(f"there is no rejection reason with the key {key!r}")
+            raise InvalidInput(
+                _("there is no rejection reason with the key {key}").format(key=repr(key))
+            )
         if not label:
             raise InvalidInput(
-                f"the reason {before[key].label!r} needs a label (retire it instead of emptying it)"
+                _("the reason {label} needs a label (retire it instead of emptying it)").format(
+                    label=repr(before[key].label)
+                )
             )
         edits.append(Edit(key, label, bool(row.retired)))
     seen_keys = [e.key for e in edits if e.key]
     if len(seen_keys) != len(set(seen_keys)):
-        raise InvalidInput("a reason is listed twice")
+        raise InvalidInput(_("a reason is listed twice"))
     missing = [before[k].label for k in before if k not in seen_keys]
     if missing:
         raise InvalidInput(
-            "reasons cannot be deleted, because verdicts keep them: tick 'retired' for "
-            + ", ".join(repr(m) for m in missing)
+            _(
+                "reasons cannot be deleted, because verdicts keep them: tick 'retired' for "
+                "{reasons}"
+            ).format(reasons=", ".join(repr(m) for m in missing))
         )
     names: dict[str, str] = {}
     for e in edits:
         n = normal(e.label)
         if not n:
-            raise InvalidInput(f"{e.label!r} is not a usable label: use letters or digits")
+            raise InvalidInput(
+                _("{label} is not a usable label: use letters or digits").format(
+                    label=repr(e.label)
+                )
+            )
         if n in names:
             raise InvalidInput(
-                f"{e.label!r} and {names[n]!r} are the same reason spelled two ways: "
-                "keep one of them"
+                _(
+                    "{label} and {other} are the same reason spelled two ways: keep one of them"
+                ).format(label=repr(e.label), other=repr(names[n]))
             )
         names[n] = e.label
     for e in edits:
         if e.key in PERMANENT and e.retired:
-            raise InvalidInput(f"{e.label!r} cannot be retired: imports and the form need it")
+            raise InvalidInput(
+                _("{label} cannot be retired: imports and the form need it").format(
+                    label=repr(e.label)
+                )
+            )
     now = utcnow()
     taken = set(before)
     result: list[Reason] = []

@@ -10,12 +10,17 @@ import pandas as pd
 from sqlalchemy import Integer, func, literal, literal_column, select, union_all
 from sqlmodel import Session
 
+from smarketing import formatting
+from smarketing.i18n import N_, _
 from smarketing.sla.periods import Period, PeriodKind, period_containing, previous_period
 from smarketing.store.models import Lead, LeadActivity
 
 
 @dataclass(frozen=True)
 class Stage:
+    """A funnel stage counted per period; ``label`` and ``definition`` are English message
+    ids (frames carry them so; shown through ``_()``)."""
+
     key: str
     column: str
     label: str
@@ -23,18 +28,28 @@ class Stage:
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("leads", "created_at", "New leads", "Leads with `created_at` in the window."),
+    Stage("leads", "created_at", N_("New leads"), N_("Leads with `created_at` in the window.")),
     Stage(
         "mqls",
         "mql_at",
-        "MQLs",
-        "Leads with `mql_at` in the window: marketing qualified them (mqls_delivered).",
+        N_("MQLs"),
+        N_("Leads with `mql_at` in the window: marketing qualified them (mqls_delivered)."),
     ),
-    Stage("sqls", "sql_at", "SQLs", "Leads with `sql_at` in the window: sales qualified them."),
-    Stage("customers", "customer_at", "Customers", "Leads with `customer_at` in the window: won."),
+    Stage(
+        "sqls",
+        "sql_at",
+        N_("SQLs"),
+        N_("Leads with `sql_at` in the window: sales qualified them."),
+    ),
+    Stage(
+        "customers",
+        "customer_at",
+        N_("Customers"),
+        N_("Leads with `customer_at` in the window: won."),
+    ),
 )
 
-COMPARISON_NOTE = (
+COMPARISON_NOTE = N_(
     "Changes compare like for like: this week so far against last week up to the same "
     "weekday, this month so far against last month up to the same day."
 )
@@ -96,7 +111,9 @@ def overview_counts(session: Session, as_of: date) -> pd.DataFrame:
                 {
                     "period_kind": kind.value,
                     "period": current.label(),
-                    "compared_with": f"{previous.label()} to {previous.as_of:%d %b}",
+                    "compared_with": _("{period} to {day}").format(
+                        period=previous.label(), day=formatting.short_day(previous.as_of)
+                    ),
                     "stage": stage.key,
                     "label": stage.label,
                     "current": cur,

@@ -12,9 +12,11 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
+from smarketing import formatting
 from smarketing.auth import audit
 from smarketing.auth.permissions import Actor, require
 from smarketing.errors import InvalidInput, NotFound
+from smarketing.i18n import N_, _
 from smarketing.quality import reasons
 from smarketing.store.db import bump_data_version
 from smarketing.store.models import (
@@ -33,6 +35,20 @@ REASON_MAX = 100  # Verdict.reason / Lead.rejection_reason column length
 DETAIL_MAX = 500  # LeadActivity.detail column length
 ATTEMPT_PREFIX = "Attempt: "
 CONTACT_KINDS = tuple(k.value for k in SALES_ACTIVITY_KINDS)
+#: The verdicts as people read them (the stored values stay 'accepted' / 'rejected').
+VERDICT_LABELS = {
+    VerdictKind.accepted.value: N_("Accepted"),
+    VerdictKind.rejected.value: N_("Rejected"),
+}
+
+
+def verdict_label(verdict: str | None) -> str | None:
+    """A stored verdict ('accepted') as people read it ('Accepted', nb 'Godtatt'); None
+    stays None, an unknown value is shown as it is."""
+    if verdict is None:
+        return None
+    label = VERDICT_LABELS.get(verdict)
+    return _(label) if label else verdict
 
 
 # --- verdicts -----------------------------------------------------------------------------
@@ -49,7 +65,7 @@ def _aware(moment: datetime | None, what: str) -> datetime:
 def _lead(session: Session, lead_id: int) -> Lead:
     lead = session.get(Lead, lead_id)
     if lead is None:
-        raise NotFound(f"there is no lead with id {lead_id}")
+        raise NotFound(_("there is no lead with id {id}").format(id=lead_id))
     return lead
 
 
@@ -63,24 +79,29 @@ def _newest_verdict(session: Session, lead_id: int) -> Verdict | None:
 
 def _reason_key(session: Session, reason: str | None) -> str:
     """The key of the reason given for a rejection: a key or a label of the list sales
-    picks from (case, spaces and punctuation forgiven)."""
+    picks from, stored or as people read it (case, spaces and punctuation forgiven)."""
     allowed = reasons.choices(session)
-    listed = ", ".join(r.label for r in allowed)
+    shown = [reasons.Reason(r.key, reasons.display_label(r.key, r.label)) for r in allowed]
+    listed = ", ".join(r.label for r in shown)
     if not " ".join((reason or "").split()):
-        raise InvalidInput("a rejection needs a reason: choose one of " + listed)
-    key = reasons.match(reason, allowed)
+        raise InvalidInput(
+            _("a rejection needs a reason: choose one of {reasons}").format(reasons=listed)
+        )
+    key = reasons.match(reason, allowed) or reasons.match(reason, shown)
     if key is None:
         other = reasons.match(reason, reasons.reasons(session))
         if other in reasons.NOT_PICKABLE:
-            raise InvalidInput(
-                f"{reason!r} is set by imports when the CRM gives no reason, not picked: "
-                "choose one of " + listed
+            message = _(
+                "{reason} is set by imports when the CRM gives no reason, not picked: "
+                "choose one of {reasons}"
             )
-        if other is not None:
-            raise InvalidInput(
-                f"{reason!r} is no longer offered as a rejection reason: choose one of " + listed
+        elif other is not None:
+            message = _(
+                "{reason} is no longer offered as a rejection reason: choose one of {reasons}"
             )
-        raise InvalidInput(f"{reason!r} is not a rejection reason: choose one of " + listed)
+        else:
+            message = _("{reason} is not a rejection reason: choose one of {reasons}")
+        raise InvalidInput(message.format(reason=repr(reason), reasons=listed))
     return key
 
 
@@ -102,26 +123,38 @@ def record_verdict(
     try:
         kind = VerdictKind(verdict)
     except ValueError:
-        raise InvalidInput(f"a verdict is 'accepted' or 'rejected' (got {verdict!r})") from None
+        raise InvalidInput(
+            _("a verdict is 'accepted' or 'rejected' (got {verdict})").format(verdict=repr(verdict))
+        ) from None
     lead = _lead(session, lead_id)
     if lead.mql_at is None:
-        raise InvalidInput(f"lead {lead_id} is not an MQL yet: sales gives a verdict on MQLs only")
+        raise InvalidInput(
+            _("lead {id} is not an MQL yet: sales gives a verdict on MQLs only").format(id=lead_id)
+        )
     comment = (comment or "").strip()
     if kind is VerdictKind.rejected:
         reason = _reason_key(session, reason)
         if reason == OTHER_REASON and not comment:
-            other = reasons.labels(session).get(OTHER_REASON, "Other")
-            raise InvalidInput(f"with the reason {other!r}, say in the comment what it was")
+            other = reasons.labels(session).get(OTHER_REASON, _("Other"))
+            raise InvalidInput(
+                _("with the reason {reason}, say in the comment what it was").format(
+                    reason=repr(other)
+                )
+            )
     else:
         reason = None
     decided_at = _aware(now, "verdict's time")
     current = _newest_verdict(session, lead_id)
     if current is not None and current.verdict == kind.value and current.reason == reason:
         label = reasons.label_of(reason, reasons.labels(session))
-        said = kind.value + (f" ({label})" if label else "")
+        said = verdict_label(kind.value).lower() + (f" ({label})" if label else "")
         raise InvalidInput(
-            f"lead {lead_id} is already {said} by {current.decided_by} on "
-            f"{current.decided_at:%Y-%m-%d}: nothing to change"
+            _("lead {id} is already {state} by {person} on {day}: nothing to change").format(
+                id=lead_id,
+                state=said,
+                person=current.decided_by,
+                day=formatting.day(current.decided_at.date()),
+            )
         )
     row = Verdict(
         lead_id=lead_id,
@@ -178,14 +211,22 @@ def record_contact(
     that is empty, earlier than ``mql_at`` (no response to the MQL) or later."""
     require(actor, "lead.contact")
     if kind not in CONTACT_KINDS:
-        raise InvalidInput(f"a contact is one of {', '.join(CONTACT_KINDS)} (got {kind!r})")
+        raise InvalidInput(
+            _("a contact is one of {kinds} (got {kind})").format(
+                kinds=", ".join(CONTACT_KINDS), kind=repr(kind)
+            )
+        )
     lead = _lead(session, lead_id)
     at = _aware(when, "contact's time")
     text = " ".join((detail or "").split())
     if attempt:
         text = ATTEMPT_PREFIX + (text or "no answer")
     if len(text) > DETAIL_MAX:
-        raise InvalidInput(f"the note may be at most {DETAIL_MAX} characters (got {len(text)})")
+        raise InvalidInput(
+            _("the note may be at most {most} characters (got {length})").format(
+                most=formatting.count(DETAIL_MAX), length=formatting.count(len(text))
+            )
+        )
     activity = LeadActivity(
         lead_id=lead_id,
         kind=kind,

@@ -9,9 +9,10 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import charts
+from smarketing import charts, i18n
 from smarketing.errors import SmarketingError
 from smarketing.formatting import EMPTY
+from smarketing.i18n import N_, _
 from smarketing.quality import cohorts as quality
 from smarketing.sla import coverage
 from smarketing.ui import tables
@@ -34,8 +35,9 @@ def _breakdowns(_engine: Engine, key, start: date, end: date, by: str):
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _reasons(_engine: Engine, key, start: date, end: date, by: str):
-    with session(_engine) as s:
+def _reasons(_engine: Engine, key, start: date, end: date, by: str, language: str):
+    """The rejection reasons (their labels in ``language``: part of the cache key)."""
+    with session(_engine) as s, i18n.language(language):
         return quality.rejection_reasons(s, quality.Cohort(start, end), by)
 
 
@@ -46,8 +48,9 @@ def _has_verdicts(_engine: Engine, key) -> bool:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _heatmap(_engine: Engine, key, start: date, end: date):
-    with session(_engine) as s:
+def _heatmap(_engine: Engine, key, start: date, end: date, language: str):
+    """The cohort heatmap (its months written in ``language``: part of the cache key)."""
+    with session(_engine) as s, i18n.language(language):
         return quality.cohort_heatmap(s, start.replace(day=1), end.replace(day=1))
 
 
@@ -56,16 +59,19 @@ def pickers(as_of: date) -> tuple[quality.Cohort, str] | None:
     default = ((as_of - timedelta(days=365)).replace(day=1), as_of)
     c1, c2 = st.columns([2, 1])
     chosen = c1.date_input(
-        "Cohort: leads created from … to …", value=default, key="quality_range", format="YYYY-MM-DD"
+        _("Cohort: leads created from … to …"),
+        value=default,
+        key="quality_range",
+        format="YYYY-MM-DD",
     )
     by = c2.selectbox(
-        "Break down by",
+        _("Break down by"),
         quality.DIMENSIONS,
         key="quality_by",
-        format_func=quality.DIMENSION_LABELS.get,
+        format_func=quality.dimension_label,
     )
     if not isinstance(chosen, tuple | list) or len(chosen) != 2:
-        st.info("Pick the cohort's last day too.")
+        st.info(_("Pick the cohort's last day too."))
         return None
     try:
         return quality.Cohort(chosen[0], chosen[1]), by
@@ -82,10 +88,10 @@ def frames(engine: Engine, cohort: quality.Cohort, by: str) -> dict[str, pd.Data
 def breakdown_columns(by: str) -> dict[str, tables.Col]:
     """The breakdown table's columns: the dimension's values, then every figure with its
     label and definition."""
-    columns = {"value": tables.Col(quality.DIMENSION_LABELS[by])}
+    columns = {"value": tables.Col(quality.dimension_label(by))}
     for column in quality.BREAKDOWN_COLUMNS:
         if column in quality.COLUMN_HELP:
-            label, definition = quality.COLUMN_HELP[column]
+            label, definition = quality.column_help(column)
             columns[column] = tables.Col(label, COLUMN_KINDS[column], definition)
     return columns
 
@@ -94,8 +100,8 @@ def unmeasured_note(frame: pd.DataFrame) -> None:
     """'— Accepted, Rejected and MQL → accepted: no verdicts recorded or imported yet'."""
     gaps = quality.unmeasured(frame)
     for reason in dict.fromkeys(gaps.values()):
-        names = [quality.COLUMN_HELP[c][0] for c, why in gaps.items() if why == reason]
-        st.caption(f"{EMPTY} {', '.join(names)}: {reason}.")
+        names = [quality.column_label(c) for c, why in gaps.items() if why == reason]
+        st.caption(f"{EMPTY} {', '.join(names)}: {_(reason)}.")
 
 
 #: Breakdown columns offered under "Columns" (all of them make the table wider than a 1280
@@ -107,10 +113,11 @@ def table(frame: pd.DataFrame, cohort: quality.Cohort, by: str) -> None:
     """The breakdown table with definitions on the headings, and its CSV download."""
     columns = breakdown_columns(by)
     more = {name: columns.pop(name) for name in MORE_COLUMNS if name in columns}
-    tables.show(frame, columns, more=more, key="quality_breakdown")
+    shown = frame.assign(value=frame["value"].map(quality.value_label))
+    tables.show(shown, columns, more=more, key="quality_breakdown")
     unmeasured_note(frame)
     st.download_button(
-        "Download as CSV",
+        _("Download as CSV"),
         quality.breakdown_csv(frame).encode("utf-8"),
         file_name=f"lead-quality-{by}-{cohort.start}-{cohort.end}.csv",
         mime="text/csv",
@@ -118,11 +125,19 @@ def table(frame: pd.DataFrame, cohort: quality.Cohort, by: str) -> None:
     )
 
 
+#: The funnel's conversions: next step or cumulative (keys; labels are message ids).
+FUNNEL_MODES = {"next": N_("Next step"), "cumulative": N_("Cumulative")}
+
+
 def funnel(frame: pd.DataFrame) -> None:
     """The cohort's funnel, next-step or cumulative conversion."""
     mode = (
         st.segmented_control(
-            "Conversion", ["next", "cumulative"], default="next", key="funnel_mode"
+            _("Conversion"),
+            list(FUNNEL_MODES),
+            default="next",
+            format_func=lambda m: _(FUNNEL_MODES[m]),
+            key="funnel_mode",
         )
         or "next"
     )
@@ -132,25 +147,27 @@ def funnel(frame: pd.DataFrame) -> None:
 def conversion(frame: pd.DataFrame, by: str) -> None:
     """A conversion per value of the dimension; small samples drawn lighter."""
     metric = st.selectbox(
-        "Conversion",
+        _("Conversion"),
         quality.CONVERSION_METRICS,
         key="quality_metric",
-        format_func=lambda m: quality.COLUMN_HELP[m][0],
+        format_func=quality.column_label,
     )
-    st.altair_chart(charts.conversion_bar_chart(frame, metric), width="stretch")
+    shown = frame.assign(value=frame["value"].map(quality.value_label))
+    st.altair_chart(charts.conversion_bar_chart(shown, metric), width="stretch")
     if metric in quality.unmeasured(frame):
         st.caption(
-            f"{EMPTY} {quality.COLUMN_HELP[metric][0]}: {quality.unmeasured(frame)[metric]}."
+            f"{EMPTY} {quality.column_label(metric)}: {_(quality.unmeasured(frame)[metric])}."
         )
     st.caption(
-        f"Lighter bars marked n<30: fewer than {quality.SMALL_SAMPLE} leads — too "
-        "few to draw conclusions from."
+        _(
+            "Lighter bars marked n<30: fewer than {n} leads — too few to draw conclusions from."
+        ).format(n=quality.SMALL_SAMPLE)
     )
 
 
 def reasons_figures(engine: Engine, cohort: quality.Cohort, by: str) -> pd.DataFrame:
     """Cached: why sales rejected the cohort's MQLs, per value of the dimension."""
-    return _reasons(engine, data_key(engine), cohort.start, cohort.end, by)
+    return _reasons(engine, data_key(engine), cohort.start, cohort.end, by, i18n.current())
 
 
 def reasons(engine: Engine, cohort: quality.Cohort, by: str) -> None:
@@ -158,25 +175,34 @@ def reasons(engine: Engine, cohort: quality.Cohort, by: str) -> None:
     frame = reasons_figures(engine, cohort, by)
     if frame.empty:
         if not _has_verdicts(engine, data_key(engine)):
-            st.info(f"{EMPTY} {coverage.NO_VERDICTS}.")
+            st.info(f"{EMPTY} {_(coverage.NO_VERDICTS)}.")
         else:
-            st.info("No MQL of this cohort has been rejected.")
+            st.info(_("No MQL of this cohort has been rejected."))
         return
-    st.altair_chart(charts.rejection_reasons_chart(frame), width="stretch")
+    shown = frame.assign(
+        value=frame["value"].map(quality.value_label),
+        reason=frame["reason"].map(quality.shown_value),
+    )
+    st.altair_chart(charts.rejection_reasons_chart(shown), width="stretch")
 
 
 def heatmap(engine: Engine, cohort: quality.Cohort) -> None:
     """Monthly cohorts: the share that became customers, month by month."""
-    frame = _heatmap(engine, data_key(engine), cohort.start, cohort.end)
+    frame = _heatmap(engine, data_key(engine), cohort.start, cohort.end, i18n.current())
     st.altair_chart(charts.cohort_heatmap_chart(frame), width="stretch")
 
 
 def offers(frame: pd.DataFrame) -> None:
     """Which lead-generating activities convert best: offers by customers per 100 leads."""
     ranked = quality.rank_offers(frame)
-    columns = {"rank": tables.Col("Rank", "count"), "value": tables.Col("Offer (first conversion)")}
+    ranked = ranked.assign(value=ranked["value"].map(quality.value_label))
+    columns = {
+        "rank": tables.Col(_("Rank"), "count"),
+        "value": tables.Col(_("Offer (first conversion)")),
+    }
     for column in quality.OFFER_COLUMNS[2:]:
-        label, definition = quality.COLUMN_HELP[column]
+        label, definition = quality.column_help(column)
         columns[column] = tables.Col(label, COLUMN_KINDS[column], definition)
     tables.show(ranked, columns)
-    st.altair_chart(charts.conversion_bar_chart(frame, "customers_per_100_leads"), width="stretch")
+    shown = frame.assign(value=frame["value"].map(quality.value_label))
+    st.altair_chart(charts.conversion_bar_chart(shown, "customers_per_100_leads"), width="stretch")

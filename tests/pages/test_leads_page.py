@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
+from smarketing import i18n
 from smarketing.store.models import LeadActivity, Verdict
 from tests.factories import add_lead, oslo
-from tests.pages.conftest import PEOPLE, logged_in, shown_tables, texts
+from tests.pages.conftest import PEOPLE, logged_in, shown_tables, texts, untranslated
 
 
 @pytest.fixture
@@ -47,9 +48,10 @@ def some_leads(app_env):
         return mql.id
 
 
-def open_leads(username):
-    at = logged_in(username, PEOPLE[username])
-    return at.switch_page("app_pages/leads.py").run()
+def open_leads(username, language=None):
+    at = logged_in(username, PEOPLE[username], language=language)
+    with i18n.language(language):  # AppTest calls format_func in the test's thread
+        return at.switch_page("app_pages/leads.py").run()
 
 
 def list_frame(at):
@@ -203,3 +205,74 @@ def test_a_link_to_no_lead_is_ignored(people, some_leads):
     picker = at.selectbox(key="leads_open")
     assert picker.value == picker.options[0]  # the list's first lead, as without a link
     assert at.query_params["lead"] != "999999"
+
+
+NBSP = "\u00a0"
+
+
+@pytest.mark.parametrize("username", list(PEOPLE))
+def test_every_role_reads_the_leads_in_norwegian(people, some_leads, username):
+    at = open_leads(username, language="nb")
+    assert not at.exception
+    assert untranslated(at) == []
+    assert "Leads" in [t.value for t in at.title]
+    shown = texts(at)
+    assert "**60** leads passer · side 1 av 2 · 50 per side" in shown
+    assert "Varme leads · 0" in [h.value for h in at.subheader]
+    assert "Ingen lead har kommet tilbake de siste 48 timene." in shown
+    table = next(f for f in shown_tables(at) if {"Fase", "Første kontakt"} <= set(f.columns))
+    assert {"Navn", "Firma", "Eier", "Kilde"} <= set(table.columns)
+    assert set(table["Fase"]) == {"Lead", "MQL"} and "(ingen)" in set(table["Eier"])
+    assert at.selectbox(key="leads_stage").options[:3] == ["Alle", "Lead", "MQL"]
+    assert at.selectbox(key="leads_owner").options[0] == "Alle"
+    with i18n.language("nb"):
+        at.text_input(key="leads_text").input("fjord").run()
+    assert not at.exception
+    assert untranslated(at) == []
+    shown = texts(at)
+    assert "**Aktivitetstidslinje** — 1 aktivitet" in shown
+    assert "fase **MQL**" in shown and "eier Lars Berg" in shown
+    assert "Ingen vurdering ennå." in shown
+    assert at.radio(key="verdict_choice").options == ["Godtatt", "Avvist"]
+    assert at.selectbox(key="contact_kind").options == ["Samtale", "E-post", "Møte"]
+    timeline = next(f for f in shown_tables(at) if "Hva" in f.columns)
+    assert timeline["Hva"].tolist() == ["Nedlasting"]
+    assert timeline["Når"].tolist() == ["søn. 15. nov. 2026 12:00"]
+
+
+def test_sales_rejects_a_lead_in_norwegian(people, some_leads, app_env):
+    at = open_leads("sam", language="nb")
+    with i18n.language("nb"):
+        at.text_input(key="leads_text").input("fjord").run()
+        assert "Student / konkurrent" in at.selectbox(key="verdict_reason").options
+        assert "Ingen grunn oppgitt" not in at.selectbox(key="verdict_reason").options
+        at.radio(key="verdict_choice").set_value("rejected")
+        at.selectbox(key="verdict_reason").select("wrong_persona")
+        at.button(key=f"FormSubmitter:verdict_{some_leads}-Lagre vurdering").click().run()
+    assert not at.exception
+    assert untranslated(at) == []
+    assert "Vurderingen er lagret: avvist. Historikken beholder de tidligere." in texts(at)
+    with Session(app_env) as s:
+        stored = s.exec(select(Verdict)).one()
+        assert (stored.verdict, stored.reason) == ("rejected", "wrong_persona")  # values stay
+    at = open_leads("sam", language="nb")
+    with i18n.language("nb"):
+        at.text_input(key="leads_text").input("fjord").run()
+    history = frame_with(at, "Grunn")
+    assert history[["Vurdering", "Grunn", "Av"]].values.tolist() == [
+        ["Avvist", "Feil persona", "sam"]
+    ]
+    assert "fase **Avvist av salg**" in texts(at)
+
+
+def test_a_verdict_without_a_choice_is_refused_in_norwegian(people, some_leads):
+    at = open_leads("sam", language="nb")
+    with i18n.language("nb"):
+        at.text_input(key="leads_text").input("fjord").run()
+        at.button(key=f"FormSubmitter:verdict_{some_leads}-Lagre vurdering").click().run()
+    assert any("Velg **Godtatt** eller **Avvist** først." in e.value for e in at.error)
+    at = open_leads("lea", language="nb")
+    with i18n.language("nb"):
+        at.text_input(key="leads_text").input("fjord").run()
+    button = at.button(key=f"FormSubmitter:verdict_{some_leads}-Lagre vurdering")
+    assert button.disabled

@@ -7,9 +7,10 @@ from datetime import date
 import pytest
 from sqlmodel import Session
 
+from smarketing import i18n
 from smarketing.quality.cohorts import DIMENSIONS
 from tests.factories import add_lead
-from tests.pages.conftest import PEOPLE, logged_in, texts
+from tests.pages.conftest import PEOPLE, logged_in, shown_tables, texts, untranslated
 
 
 @pytest.fixture
@@ -41,13 +42,15 @@ def cohort(app_env):
         add_lead(s, "Q4", "2026-11-05 09:00", first_conversion="E-book")  # no source
 
 
-def open_quality(username="mia", by=None, section=None):
-    at = logged_in(username, PEOPLE[username], as_of=date(2026, 11, 30))
-    at.switch_page("app_pages/quality.py").run()
-    if by:
-        at.selectbox(key="quality_by").select(by).run()
-    if section:
-        at.button_group(key="quality_section").set_value(section).run()
+def open_quality(username="mia", by=None, section=None, language=None):
+    at = logged_in(username, PEOPLE[username], as_of=date(2026, 11, 30), language=language)
+    # AppTest calls the widgets' format_func in the test's thread: speak the page's language
+    with i18n.language(language):
+        at.switch_page("app_pages/quality.py").run()
+        if by:
+            at.selectbox(key="quality_by").select(by).run()
+        if section:
+            at.button_group(key="quality_section").set_value(section).run()
     return at
 
 
@@ -71,9 +74,7 @@ def test_each_dimension_renders(people, cohort, by):
     assert not at.exception
 
 
-@pytest.mark.parametrize(
-    "section", ["Funnel", "By source", "Rejection reasons", "Cohorts", "Best offers"]
-)
+@pytest.mark.parametrize("section", ["Funnel", "By", "Rejection reasons", "Cohorts", "Best offers"])
 def test_each_section_renders(people, cohort, section):
     at = open_quality(section=section)
     assert not at.exception
@@ -85,3 +86,49 @@ def test_every_role_reads_it(people, cohort, username):
     assert not at.exception
     assert "Lead quality" in [t.value for t in at.title]
     assert "Cohort: leads created 2025-11-01 – 2026-11-30" in texts(at)
+
+
+NBSP = "\u00a0"
+
+
+@pytest.mark.parametrize("username", list(PEOPLE))
+def test_every_role_reads_it_in_norwegian(people, cohort, username):
+    at = open_quality(username, language="nb")
+    assert not at.exception
+    assert untranslated(at) == []
+    assert "Leadkvalitet" in [t.value for t in at.title]
+    assert "Kohort: leads opprettet 2025-11-01 – 2026-11-30" in texts(at)
+    table = next(f for f in shown_tables(at) if "Kilde" in f.columns).set_index("Kilde")
+    assert {"Leads", "MQL-er", "Godtatt", "Lead → MQL", "SQL → kunde"} <= set(table.columns)
+    assert table.loc["Webinar", "Lead → MQL"] == f"50,0{NBSP}%"
+    assert table.loc["(ingen)", "Leads"] == 1 and table.loc["totalt", "Leads"] == 4
+    sections = at.button_group(key="quality_section")
+    assert sections.options == [
+        "Salgstrakt",
+        "Per kilde",
+        "Avvisningsgrunner",
+        "Kohorter",
+        "Beste tilbud",
+    ]
+    assert [o for o in at.selectbox(key="quality_by").options][:2] == ["Kilde", "Kampanje"]
+
+
+@pytest.mark.parametrize(
+    ("section", "expected"),
+    [
+        ("Funnel", "Konvertering"),
+        ("By", "Lysere søyler merket n<30: færre enn 30 leads"),
+        ("Rejection reasons", None),
+        ("Cohorts", None),
+        ("Best offers", "Tilbud (første konvertering)"),
+    ],
+)
+def test_each_section_in_norwegian(people, cohort, section, expected):
+    at = open_quality(section=section, language="nb")
+    assert not at.exception
+    assert untranslated(at) == []
+    if expected:
+        shown = [*texts(at).split("\n")]
+        shown += [w.label for w in at.button_group] + [w.label for w in at.selectbox]
+        shown += [str(c) for f in shown_tables(at) for c in f.columns]
+        assert any(expected in text for text in shown), expected
