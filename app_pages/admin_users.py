@@ -13,7 +13,7 @@ st.title(_("Users"))
 resources.file_mode_warning(full=True)
 with resources.session(engine) as s:
     table = users.users_table(s)
-tables.show(user_admin.users_shown(table), user_admin.user_labels())
+tables.show(user_admin.users_shown(table), users.user_labels())
 
 add, change, failed, rights, reasons = st.tabs(
     [

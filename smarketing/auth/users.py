@@ -18,9 +18,9 @@ from sqlmodel import Session, select
 
 from smarketing import i18n
 from smarketing.auth import audit, sessions, throttle
-from smarketing.auth.permissions import Actor, require
+from smarketing.auth.permissions import Actor, require, role_labels
 from smarketing.errors import InvalidInput, NotFound, PermissionDenied
-from smarketing.i18n import _
+from smarketing.i18n import N_, _
 from smarketing.store.models import MeetingNote, Role, User, utcnow
 
 MIN_PASSWORD = 8
@@ -344,6 +344,34 @@ def set_language(session: Session, *, actor: Actor, username: str, language: str
     session.add(user)
     audit.record(session, actor.username, "user.language", "user", username, language=language)
     session.commit()
+
+
+#: The columns of ``users_table`` as people read them (English, the message ids).
+USER_LABELS = {
+    "username": N_("Username"),
+    "name": N_("Name"),
+    "email": N_("E-mail"),
+    "roles": N_("Roles"),
+    "state": N_("State"),
+    "notes_written": N_("Notes written"),
+    "last_login": N_("Last login"),
+}
+#: A user's state (``users_table``'s active or disabled) as people read it.
+STATE_LABELS = {"active": N_("active"), "disabled": N_("disabled")}
+
+
+def user_labels() -> dict[str, str]:
+    """The column labels of ``users_table`` in the language speaking now."""
+    return {name: _(label) for name, label in USER_LABELS.items()}
+
+
+def for_people(table: pd.DataFrame) -> pd.DataFrame:
+    """``users_table`` with roles and state in the language speaking now (the screen and
+    `users list`; the columns keep their names)."""
+    return table.assign(
+        roles=[role_labels(r for r in roles.split(", ") if r) for roles in table["roles"]],
+        state=[_(STATE_LABELS[v]) if v in STATE_LABELS else v for v in table["state"]],
+    )
 
 
 def users_table(session: Session) -> pd.DataFrame:

@@ -7,8 +7,9 @@ import argparse
 import json
 import sys
 
-from smarketing.cli.args import Parser, iso_date, iso_datetime, now_from
+from smarketing.cli.args import Parser, error_line, iso_date, iso_datetime, now_from
 from smarketing.errors import InvalidInput
+from smarketing.i18n import _
 from smarketing.sla.periods import PeriodKind, parse_kind, period_containing, today_local
 
 COMMANDS = ("report",)
@@ -114,10 +115,10 @@ def add_parser(sub, common) -> None:
 
 def _quality(args, engine_for) -> int:
     if args.date_from > args.date_to:  # a usage error, like a bad date: exit 2, no database
-        print(
-            f"error: --from {args.date_from.isoformat()} is after --to {args.date_to.isoformat()}",
-            file=sys.stderr,
+        problem = _("--from {start} is after --to {end}").format(
+            start=args.date_from.isoformat(), end=args.date_to.isoformat()
         )
+        print(error_line(problem), file=sys.stderr)
         return 2
     from sqlmodel import Session
 

@@ -6,8 +6,9 @@ import json
 import sys
 from pathlib import Path
 
-from smarketing import config
-from smarketing.cli.args import iso_datetime, now_from, progress_printer
+from smarketing import config, formatting
+from smarketing.cli.args import error_line, iso_datetime, now_from, progress_printer
+from smarketing.i18n import _
 
 COMMANDS = ("sources", "sync")
 KINDS = ("hubspot", "pipedrive", "salesforce")  # smarketing.connectors.KINDS (a test checks)
@@ -98,21 +99,29 @@ def _print_list(engine) -> int:
     with Session(engine) as s:
         rows = source_statuses(s)
     if not rows:
-        print("No data sources yet: python -m smarketing sources add NAME --kind hubspot …")
+        print(_("No data sources yet: python -m smarketing sources add NAME --kind hubspot …"))
         return 0
     for r in rows:
-        state = "" if r.enabled else " (paused)"
+        state = "" if r.enabled else _(" (paused)")
         last = (
-            f"last sync {local_time(r.last_run_at)}: {r.last_status}"
+            _("last sync {when}: {status}").format(
+                when=local_time(r.last_run_at), status=r.last_status
+            )
             if r.last_run_at
-            else "never synced"
+            else _("never synced")
         )
         print(
-            f"{r.name}{state}: {r.label}, token from {r.token_from}, every {r.every_minutes} "
-            f"min; {last}"
+            _("{name}{state}: {label}, token from {where}, every {minutes} min; {last}").format(
+                name=r.name,
+                state=state,
+                label=r.label,
+                where=r.token_from,
+                minutes=r.every_minutes,
+                last=last,
+            )
         )
         if r.last_status == "failed" and r.last_message:
-            print(f"  error: {r.last_message}")
+            print("  " + error_line(r.last_message))
     return 0
 
 
@@ -130,31 +139,35 @@ def _mapping(args, engine) -> int:
             try:
                 loaded = json.loads(args.file.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
-                print(f"error: {args.file}: {exc}", file=sys.stderr)
+                print(error_line(f"{args.file}: {exc}"), file=sys.stderr)
                 return 2
             if not isinstance(loaded, dict):
-                print(f"error: {args.file}: expected an object {{field: target}}", file=sys.stderr)
+                problem = _("{path}: expected an object {{field: target}}").format(path=args.file)
+                print(error_line(problem), file=sys.stderr)
                 return 2
             changes.update({str(k): str(v or "") for k, v in loaded.items()})
         for item in args.set:
             field, sep, target = item.partition("=")
             if not sep or not field.strip():
-                print(f"error: --set {item!r}: expected FIELD=TARGET", file=sys.stderr)
+                problem = _("--set {item!r}: expected FIELD=TARGET").format(item=item)
+                print(error_line(problem), file=sys.stderr)
                 return 2
             changes[field.strip()] = target.strip()
         if args.file or args.set:
             source = set_mapping(s, args.name, changes, actor=CLI_ACTOR)
         fmt = format_of(source)
         mine = mapping_changes(source)
-    print(f"{args.name}: read with the {fmt} format's field tables")
+    print(
+        _("{name}: read with the {format} format's field tables").format(name=args.name, format=fmt)
+    )
     if fmt in SPECS:
         for target, names in SPECS[fmt].columns.items():
             api = [n for n in names if n == n.strip() and " " not in n] or list(names[:1])
             print(f"  {target_label(target)}: {', '.join(api[:3])}")
     if mine:
-        print("changes:")
+        print(_("changes:"))
         for field, target in sorted(mine.items()):
-            print(f"  {field} -> {target_label(target) if target else 'not imported'}")
+            print(f"  {field} -> {target_label(target) if target else _('not imported')}")
     return 0
 
 
@@ -182,9 +195,14 @@ def _sources(args, engine_for) -> int:
                 webhook_secret_env=args.webhook_secret_env,
             )
             print(
-                f"added {source.name} ({sources.label(source.kind)}), token from "
-                f"{config.where_secret_is(source.token_env)}; "
-                f"test it: python -m smarketing sources test {source.name}"
+                _(
+                    "added {name} ({label}), token from {where}; "
+                    "test it: python -m smarketing sources test {name}"
+                ).format(
+                    name=source.name,
+                    label=sources.label(source.kind),
+                    where=config.where_secret_is(source.token_env),
+                )
             )
             return 0
         if args.sources_action == "set":
@@ -199,7 +217,7 @@ def _sources(args, engine_for) -> int:
                 enabled=enabled,
                 webhook_secret_env=args.webhook_secret_env,
             )
-            print(f"{source.name}: saved")
+            print(_("{name}: saved").format(name=source.name))
             return 0
         source = sources.get_source(s, args.name)  # test
         s.expunge(source)
@@ -225,7 +243,7 @@ def _sync(args, engine_for) -> int:
                 s.exec(select(DataSource.name).where(DataSource.enabled).order_by(DataSource.name))
             )
         if not names:
-            print("No data sources yet: python -m smarketing sources add NAME --kind hubspot …")
+            print(_("No data sources yet: python -m smarketing sources add NAME --kind hubspot …"))
             return 0
     failed = 0
     for name in names:
@@ -241,16 +259,23 @@ def _sync(args, engine_for) -> int:
                 now=now,
             )
         except SyncFailed as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            print(error_line(exc), file=sys.stderr)
             failed += 1
             continue
         for line in result.rejects[:20]:
-            print(f"rejected: {line}", file=sys.stderr)
+            print(_("rejected: {problem}").format(problem=line), file=sys.stderr)
         if result.rejected > 20:
-            print(f"rejected: … and {result.rejected - 20} more", file=sys.stderr)
-        what = "full sync" if result.full else "sync"
-        took = "" if args.dry_run else f" in {result.seconds:.1f} s"
-        print(f"{name} ({what}{', dry run' if args.dry_run else ''}): {result.summary}{took}")
+            more = _("… and {n} more").format(n=formatting.count(result.rejected - 20))
+            print(_("rejected: {problem}").format(problem=more), file=sys.stderr)
+        what = _("full sync") if result.full else _("sync")
+        if args.dry_run:
+            what += _(", dry run")
+        took = (
+            ""
+            if args.dry_run
+            else " " + _("in {seconds} s").format(seconds=formatting.decimal(result.seconds, 1))
+        )
+        print(f"{name} ({what}): {result.summary}{took}")
     return 1 if failed else 0
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from smarketing import formatting
 from smarketing.auth import sessions, throttle, users
-from smarketing.auth.permissions import Actor, allowed, permission_table, role_label, role_labels
+from smarketing.auth.permissions import Actor, allowed, permission_table, role_label
 from smarketing.i18n import N_, _, ngettext
 from smarketing.quality import reasons
 from smarketing.safe_text import safe_markdown as safe
@@ -20,18 +20,6 @@ from smarketing.ui import widgets
 from smarketing.ui.resources import session
 
 ROLES = [r.value for r in Role]
-#: The users table's columns (English, the message ids: ``user_labels`` translates them).
-USER_LABELS = {
-    "username": N_("Username"),
-    "name": N_("Name"),
-    "email": N_("E-mail"),
-    "roles": N_("Roles"),
-    "state": N_("State"),
-    "notes_written": N_("Notes written"),
-    "last_login": N_("Last login"),
-}
-#: A user's state as people read it (``users.users_table`` says active or disabled).
-STATE_LABELS = {"active": N_("active"), "disabled": N_("disabled")}
 
 
 def _role_labels() -> dict[str, str]:
@@ -40,19 +28,10 @@ def _role_labels() -> dict[str, str]:
     return {r: role_label(r) for r in ROLES}
 
 
-def user_labels() -> dict[str, str]:
-    """The users table's column labels in the language speaking now."""
-    return {name: _(label) for name, label in USER_LABELS.items()}
-
-
 def users_shown(table: pd.DataFrame) -> pd.DataFrame:
     """``users.users_table`` as people read it: roles and state in the language speaking,
     the last login in the business timezone."""
-    return table.assign(
-        roles=[role_labels(r for r in roles.split(", ") if r) for roles in table["roles"]],
-        state=[_(STATE_LABELS.get(v, v)) for v in table["state"]],
-        last_login=table["last_login"].map(widgets.local_time),
-    )
+    return users.for_people(table).assign(last_login=table["last_login"].map(widgets.local_time))
 
 
 def permission_labels() -> dict[str, str]:
