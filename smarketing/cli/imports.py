@@ -25,96 +25,112 @@ UNREADABLE = 2
 
 def add_parser(sub, common) -> None:
     """Register `import leads` and `import activities`."""
-    p = sub.add_parser("import", help="import a CRM export: leads or activities")
+    p = sub.add_parser("import", help=_("import a CRM export: leads or activities"))
     kinds = p.add_subparsers(dest="import_kind", metavar="KIND", required=True)
     for kind, text in (
-        ("leads", "a lead/contact export (HubSpot, Salesforce, Pipedrive, CSV)"),
-        ("activities", "one row per activity: lead id, time, kind, detail"),
+        ("leads", _("a lead/contact export (HubSpot, Salesforce, Pipedrive, CSV)")),
+        ("activities", _("one row per activity: lead id, time, kind, detail")),
     ):
         q = kinds.add_parser(kind, parents=[common], help=text)
-        q.add_argument("file", type=Path, help="the CSV file")
+        q.add_argument("file", type=Path, help=_("the CSV file"))
         if kind == "leads":
             q.add_argument(
                 "--format",
                 choices=("auto", *FORMATS),
                 default="auto",
-                help="the export's format (default: detected from the headers)",
+                help=_("the export's format (default: detected from the headers)"),
             )
         else:
             q.add_argument(
                 "--crm",
                 choices=CRMS,
-                help="the CRM the lead ids belong to (default: from the lead-id header, "
-                "e.g. 'Record ID' = hubspot; a header naming no CRM, like lead_id, is read "
-                "as the only CRM whose leads are in the database, else csv)",
+                help=_(
+                    "the CRM the lead ids belong to (default: from the lead-id header, "
+                    "e.g. 'Record ID' = hubspot; a header naming no CRM, like lead_id, is read "
+                    "as the only CRM whose leads are in the database, else csv)"
+                ),
             )
         if kind == "leads":
             q.add_argument(
                 "--mapping",
                 type=Path,
                 metavar="MAPPING.json",
-                help="changes to the detected column mapping, for any format: "
-                '{"File column": "field"}; a field by name (owner, mql_at) or label '
-                '(Owner, Became MQL), "" = not imported. Columns not named keep what '
-                "was detected; see them with --show-mapping",
+                help=_(
+                    "changes to the detected column mapping, for any format: "
+                    '{"File column": "field"}; a field by name (owner, mql_at) or label '
+                    '(Owner, Became MQL), "" = not imported. Columns not named keep what '
+                    "was detected; see them with --show-mapping"
+                ),
             )
             q.add_argument(
                 "--show-mapping",
                 action="store_true",
-                help="print which column is imported into which field (and which are not) "
-                "and stop; nothing is written",
+                help=_(
+                    "print which column is imported into which field (and which are not) "
+                    "and stop; nothing is written"
+                ),
             )
         else:
             q.add_argument(
                 "--mapping",
                 type=Path,
                 metavar="MAPPING.json",
-                help='the column mapping: {"File column": "lead_external_id|occurred_at|'
-                'kind|detail|actor"}',
+                help=_(
+                    'the column mapping: {"File column": "lead_external_id|occurred_at|'
+                    'kind|detail|actor"}'
+                ),
             )
         q.add_argument(
             "--tz",
             metavar="ZONE",
-            help="timezone of times without an offset (default: the business one)",
+            help=_("timezone of times without an offset (default: the business one)"),
         )
         q.add_argument(
             "--rejects",
             type=Path,
             metavar="OUT.csv",
-            help="write the rejected rows here, with an extra 'error' column",
+            help=_("write the rejected rows here, with an extra 'error' column"),
         )
         q.add_argument(
             "--warnings",
             type=Path,
             metavar="OUT.csv",
-            help="write the rows imported with a warning here (row, column, value, warning): "
-            "dates far in the future, names that look misread",
+            help=_(
+                "write the rows imported with a warning here (row, column, value, warning): "
+                "dates far in the future, names that look misread"
+            ),
         )
         q.add_argument(
             "--now",
             type=iso_datetime,
             metavar="TIME",
-            help="the import's time (ISO 8601; default: now): what it stamps on the leads, "
-            "and the start of the horizon for dates in the future "
-            "(SMARKETING_IMPORT_FUTURE_DAYS, default 1 day)",
+            help=_(
+                "the import's time (ISO 8601; default: now): what it stamps on the leads, "
+                "and the start of the horizon for dates in the future "
+                "(SMARKETING_IMPORT_FUTURE_DAYS, default 1 day)"
+            ),
         )
         q.add_argument(
             "--dry-run",
             action="store_true",
-            help="show what would be inserted, updated and rejected; write nothing",
+            help=_("show what would be inserted, updated and rejected; write nothing"),
         )
         q.add_argument(
             "--remove-demo",
             action="store_true",
-            help="remove the demo company first (needed while it is in the database); what "
-            "people made or changed stays, and the demo's definitions, personas and SLA "
-            "agreement stay as your starting point",
+            help=_(
+                "remove the demo company first (needed while it is in the database); what "
+                "people made or changed stays, and the demo's definitions, personas and SLA "
+                "agreement stay as your starting point"
+            ),
         )
         q.add_argument(
             "--no-starting-point",
             action="store_true",
-            help="with --remove-demo: also remove the demo's definitions, personas and SLA "
-            "agreement where nobody changed them",
+            help=_(
+                "with --remove-demo: also remove the demo's definitions, personas and SLA "
+                "agreement where nobody changed them"
+            ),
         )
 
 

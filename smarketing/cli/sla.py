@@ -62,20 +62,22 @@ def _number(text: str) -> int | float:
 
 def add_parser(sub, common) -> None:
     """Register `sla set`, `sla confirm` and `sla history`."""
-    p = sub.add_parser("sla", help="the SLA agreement: set, confirm, history")
+    p = sub.add_parser("sla", help=_("the SLA agreement: set, confirm, history"))
     sla_sub = p.add_subparsers(
         dest="sla_command", metavar="ACTION", required=True, parser_class=Parser
     )
     put = sla_sub.add_parser(
         "set",
         parents=[common],
-        help="propose a new agreement version (and optionally confirm it)",
-        description="Propose a new SLA agreement version. Targets not given are taken from "
-        "the agreement in effect on the effective date; with none in effect, give them all. "
-        "The version is in effect once a marketing user and a sales user have confirmed it.",
+        help=_("propose a new agreement version (and optionally confirm it)"),
+        description=_(
+            "Propose a new SLA agreement version. Targets not given are taken from "
+            "the agreement in effect on the effective date; with none in effect, give them all. "
+            "The version is in effect once a marketing user and a sales user have confirmed it."
+        ),
     )
     put.add_argument("--effective-from", type=iso_date, required=True, metavar="YYYY-MM-DD")
-    put.add_argument("--reason", required=True, help="why the agreement changes (kept)")
+    put.add_argument("--reason", required=True, help=_("why the agreement changes (kept)"))
     for option, key in TARGET_OPTIONS.items():
         put.add_argument(
             option,
@@ -88,16 +90,18 @@ def add_parser(sub, common) -> None:
         put.add_argument(
             f"--confirm-{team}",
             metavar="USERNAME",
-            help=f"then confirm for {team} as this user (who must have that role)",
+            help=_("then confirm for {team} as this user (who must have that role)").format(
+                team=team
+            ),
         )
     confirm = sla_sub.add_parser(
-        "confirm", parents=[common], help="confirm a version for marketing or sales"
+        "confirm", parents=[common], help=_("confirm a version for marketing or sales")
     )
     confirm.add_argument("version", type=int)
     confirm.add_argument("--team", required=True, choices=list(TEAMS))
-    confirm.add_argument("--user", required=True, metavar="USERNAME", help="who confirms")
+    confirm.add_argument("--user", required=True, metavar="USERNAME", help=_("who confirms"))
     history = sla_sub.add_parser(
-        "history", parents=[common], help="every agreement version, newest first"
+        "history", parents=[common], help=_("every agreement version, newest first")
     )
     history.add_argument("--format", choices=["text", "json"], default="text")
 

@@ -19,44 +19,46 @@ def add_parser(sub, common) -> None:
     p = sub.add_parser(
         "sources",
         parents=[common],
-        help="CRM data sources: add, list, test, change, map fields",
-        description="The CRM accounts Smarketing syncs by itself. A source names where its "
-        "token is read from (an environment variable, or secrets:KEY in "
-        ".streamlit/secrets.toml), never the token itself.",
+        help=_("CRM data sources: add, list, test, change, map fields"),
+        description=_(
+            "The CRM accounts Smarketing syncs by itself. A source names where its "
+            "token is read from (an environment variable, or secrets:KEY in "
+            ".streamlit/secrets.toml), never the token itself."
+        ),
     )
     acts = p.add_subparsers(dest="sources_action", metavar="ACTION", required=True)
-    add = acts.add_parser("add", help="add a source")
-    add.add_argument("name", help="a name for the source, e.g. hubspot")
-    add.add_argument("--kind", required=True, choices=KINDS, help="which CRM")
+    add = acts.add_parser("add", help=_("add a source"))
+    add.add_argument("name", help=_("a name for the source, e.g. hubspot"))
+    add.add_argument("--kind", required=True, choices=KINDS, help=_("which CRM"))
     add.add_argument(
         "--token-env",
         required=True,
         metavar="VAR",
-        help="the environment variable (or secrets:KEY) that holds the token",
+        help=_("the environment variable (or secrets:KEY) that holds the token"),
     )
-    add.add_argument("--base-url", metavar="URL", help="the API's address (default: the CRM's)")
+    add.add_argument("--base-url", metavar="URL", help=_("the API's address (default: the CRM's)"))
     add.add_argument(
-        "--every", type=int, default=15, metavar="MINUTES", help="sync every N minutes (15)"
+        "--every", type=int, default=15, metavar="MINUTES", help=_("sync every N minutes (15)")
     )
     add.add_argument(
         "--webhook-secret-env",
         metavar="VAR",
-        help="HubSpot: the variable holding the app's client secret (webhook signatures)",
+        help=_("HubSpot: the variable holding the app's client secret (webhook signatures)"),
     )
-    acts.add_parser("list", help="the sources, their schedule and last sync")
-    test = acts.add_parser("test", help="check that the source's token reaches its account")
+    acts.add_parser("list", help=_("the sources, their schedule and last sync"))
+    test = acts.add_parser("test", help=_("check that the source's token reaches its account"))
     test.add_argument("name")
-    change = acts.add_parser("set", help="change a source's settings")
+    change = acts.add_parser("set", help=_("change a source's settings"))
     change.add_argument("name")
     change.add_argument("--token-env", metavar="VAR")
-    change.add_argument("--base-url", metavar="URL", help='"" for the CRM\'s own')
+    change.add_argument("--base-url", metavar="URL", help=_('"" for the CRM\'s own'))
     change.add_argument("--every", type=int, metavar="MINUTES")
     change.add_argument("--webhook-secret-env", metavar="VAR")
     state = change.add_mutually_exclusive_group()
-    state.add_argument("--pause", action="store_true", help="stop syncing it")
-    state.add_argument("--resume", action="store_true", help="sync it again")
+    state.add_argument("--pause", action="store_true", help=_("stop syncing it"))
+    state.add_argument("--resume", action="store_true", help=_("sync it again"))
     mapping = acts.add_parser(
-        "mapping", help="show the field mapping, or change it with --set FIELD=TARGET"
+        "mapping", help=_("show the field mapping, or change it with --set FIELD=TARGET")
     )
     mapping.add_argument("name")
     mapping.add_argument(
@@ -64,29 +66,31 @@ def add_parser(sub, common) -> None:
         action="append",
         default=[],
         metavar="FIELD=TARGET",
-        help='map an API field to a lead field ("FIELD=" for not imported); repeatable',
+        help=_('map an API field to a lead field ("FIELD=" for not imported); repeatable'),
     )
-    mapping.add_argument("--file", type=Path, help="a JSON file {API field: lead field}")
+    mapping.add_argument("--file", type=Path, help=_("a JSON file {API field: lead field}"))
 
     s = sub.add_parser(
         "sync",
         parents=[common],
-        help="sync CRM sources now (all enabled ones, or NAME)",
-        description="Read what changed in the CRM since the last sync and store it by the "
-        "import's rules. Prints fetched/inserted/updated/unchanged/rejected like import.",
+        help=_("sync CRM sources now (all enabled ones, or NAME)"),
+        description=_(
+            "Read what changed in the CRM since the last sync and store it by the "
+            "import's rules. Prints fetched/inserted/updated/unchanged/rejected like import."
+        ),
     )
-    s.add_argument("name", nargs="?", help="the source (default: every enabled source)")
-    s.add_argument("--full", action="store_true", help="read everything, not only changes")
-    s.add_argument("--dry-run", action="store_true", help="read and count; write nothing")
+    s.add_argument("name", nargs="?", help=_("the source (default: every enabled source)"))
+    s.add_argument("--full", action="store_true", help=_("read everything, not only changes"))
+    s.add_argument("--dry-run", action="store_true", help=_("read and count; write nothing"))
     s.add_argument(
         "--remove-demo",
         action="store_true",
-        help="remove the demo company first (a real sync refuses while it is there)",
+        help=_("remove the demo company first (a real sync refuses while it is there)"),
     )
     s.add_argument(
         "--now",
         type=iso_datetime,
-        help="the time the sync is recorded at (ISO 8601 with offset; default now)",
+        help=_("the time the sync is recorded at (ISO 8601 with offset; default now)"),
     )
 
 
