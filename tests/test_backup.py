@@ -632,3 +632,24 @@ def test_export_of_an_empty_database_and_overwrite(tmp_path, engine):
 )
 def test_slugify(text, slug):
     assert slugify(text) == slug
+
+
+def test_the_export_and_its_errors_in_norwegian(tmp_path):
+    """The export's texts for people follow the language speaking; its CSV columns do not."""
+    from smarketing import i18n
+    from smarketing.ops.export import NOTE_HEADER, shared_language_md
+    from smarketing.ops.files import check_out
+
+    taken = tmp_path / "eksport.zip"
+    taken.write_bytes(b"")
+    with i18n.language("nb"):
+        assert shared_language_md([], "2026-11-18 13:00 Europe/Oslo") == (
+            "# Felles språk\n\nGjeldende versjon av hvert avtalte begrep, "
+            "per 2026-11-18 13:00 Europe/Oslo."
+        )
+        with pytest.raises(InvalidInput) as info:
+            check_out(taken, overwrite=False, example="smarketing-export.zip")
+    assert str(info.value) == (
+        f"{taken} finnes allerede: velg et annet navn eller bruk --overwrite"
+    )
+    assert NOTE_HEADER[:3] == ["meeting_id", "meeting", "meeting_date"]

@@ -260,3 +260,64 @@ def test_demo_in_norwegian_and_in_english(capsys, db_url, monkeypatch):
     assert exit_info.value.code == 2 and "invalid choice: 'sv'" in capsys.readouterr().err
     code, _, err = run(capsys, "demo", "--clear", "--language", "nb", "--db", db_url)
     assert code == 2 and err.startswith("error: --language goes with writing")
+
+
+def test_the_command_line_speaks_the_app_default_language(capsys, monkeypatch, db_url):
+    """SMARKETING_LANGUAGE=nb: messages for people in Norwegian; flags and field names not."""
+    monkeypatch.setenv("SMARKETING_LANGUAGE", "nb")
+    code, out, _ = run(capsys, "users", "list", "--db", db_url)
+    assert (code, out) == (0, "ingen brukere ennå\n")
+    code, out, err = run(
+        capsys,
+        "users",
+        "add",
+        "kari",
+        "--name",
+        "Kari Nordmann",
+        "--email",
+        "kari@example.com",
+        "--role",
+        "marketing",
+        "--password-stdin",
+        "--db",
+        db_url,
+        stdin="long enough pw\n",
+        monkeypatch=monkeypatch,
+    )
+    assert (code, err, out) == (0, "", "la til kari (marked)\n")
+    code, out, _ = run(capsys, "users", "list", "--db", db_url)
+    header, row = out.splitlines()
+    assert header.split() == [
+        "Brukernavn",
+        "Navn",
+        "E-post",
+        "Roller",
+        "Status",
+        "Notater",
+        "skrevet",
+    ]
+    assert row.split()[-3:] == ["marked", "aktiv", "0"]
+    code, _, err = run(capsys, "users", "disable", "nobody", "--db", db_url)
+    assert (code, err) == (1, "feil: ingen bruker med navnet 'nobody'\n")
+    code, _, err = run(
+        capsys,
+        "users",
+        "add",
+        "x",
+        "--name",
+        "X",
+        "--email",
+        "x@example.com",
+        "--role",
+        "sales",
+        "--password-stdin",
+        "--db",
+        db_url,
+        stdin="kort\n",
+        monkeypatch=monkeypatch,
+    )
+    assert code == 1
+    assert err == (
+        "feil: brukernavnet må ha 2–64 tegn: små bokstaver, sifre, «.», «_» eller «-»; "
+        "passordet må ha minst 8 tegn\n"
+    )

@@ -179,7 +179,7 @@ def test_webhook_gets_the_owners_message_for_each_hot_lead(engine, data, capsys,
     )
     assert code == 0
     assert len(json.loads(out)) == 2  # stdout stays pure JSON
-    assert "posted 2 hot lead(s)" in err and "secret" not in err
+    assert "posted 2 hot leads" in err and "secret" not in err
     assert [r[0] for r in webhook.received] == ["/services/T000/B000/secret"] * 2
     assert all(r[1].startswith("application/json") for r in webhook.received)
     bodies = [json.loads(r[2]) for r in webhook.received]
@@ -256,5 +256,5 @@ def test_a_long_list_is_cut(engine, data, capsys, webhook, monkeypatch):
     assert len(out.splitlines()) == 3  # the printed list is whole
     [(_, _, body)] = webhook.received
     assert json.loads(body)["subject"] == "Hot lead: Ola Nordmann is back"
-    assert "posted 1 hot lead(s)" in err
+    assert "posted 1 hot lead to" in err
     assert "1 more not posted: run `python -m smarketing hot-leads`" in err

@@ -92,7 +92,7 @@ def test_bad_row_is_rejected_and_the_fixed_rejects_csv_reimports(capsys, db, tmp
     fixed = write(tmp_path, "fixed.csv", bad.drop(columns="error").to_csv(index=False))
     code, out, err = run(capsys, "import", "leads", fixed, "--db", db)
     assert code == 0, err
-    assert "(hubspot, 1 rows): 1 were inserted, 0 updated, 0 unchanged, 0 rejected" in out
+    assert "(hubspot, 1 row): 1 were inserted, 0 updated, 0 unchanged, 0 rejected" in out
     assert "rejected:" not in err
     leads = stored(db)
     assert sorted(leads) == ["101", "102", "103"]

@@ -345,3 +345,12 @@ def test_migration_0006_keeps_the_users_and_goes_back(db_url):
     assert "login_session" not in sa.inspect(engine).get_table_names()
     command.upgrade(config, "head")
     engine.dispose()
+
+
+def test_the_refusal_in_norwegian():
+    from smarketing import i18n
+
+    with i18n.language("nb"):
+        assert logins.refusal(0) == "Feil brukernavn eller passord."
+        assert logins.refusal(4) == "Feil brukernavn eller passord. Vent 4 s før neste forsøk."
+    assert logins.refusal(4) == "Wrong username or password. Wait 4 s before the next try."

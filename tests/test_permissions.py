@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from smarketing.auth.permissions import PERMISSIONS, Actor, allowed, permission_table, require
+from smarketing.auth.permissions import (
+    PERMISSIONS,
+    Actor,
+    allowed,
+    permission_table,
+    require,
+    role_label,
+)
 from smarketing.errors import PermissionDenied
 
 
@@ -60,3 +67,22 @@ def test_readme_table_matches_the_code():
     for row in permission_table():
         cells = (row["what"], *(row[r] for r in ("admin", "marketing", "sales", "leadership")))
         assert cells in rows, f"README's permission table lacks or differs on: {cells}"
+
+
+def test_a_refusal_in_norwegian_names_the_roles_in_norwegian():
+    from smarketing import i18n
+
+    with i18n.language("nb"), pytest.raises(PermissionDenied) as info:
+        require(Actor.of("sam", {"sales"}), "sla.propose")
+    assert str(info.value) == (
+        "Bare admin, ledelse kan foreslå en ny versjon av SLA-avtalen (dine roller: salg)."
+    )
+    with i18n.language("nb"):
+        assert role_label("marketing") == "marked"
+        assert role_label("nobody") == "nobody"  # an unknown role as it is stored
+
+
+def test_a_refusal_in_english_keeps_the_role_names():
+    with pytest.raises(PermissionDenied) as info:
+        require(Actor.of("x", set()), "audit.read")
+    assert str(info.value) == "Only admin may read the audit log (your roles: none)."

@@ -206,3 +206,18 @@ def test_a_user_saves_their_language_and_only_an_admin_sets_someone_elses(sessio
         users.set_language(session, actor=sam, username="sam", language="de")
     users.set_language(session, actor=sam, username="sam", language=None)
     assert users.language_of(session, "sam") is None
+
+
+def test_the_password_rules_in_norwegian():
+    from smarketing import i18n
+
+    with i18n.language("nb"):
+        assert users.password_problems(" kort") == [
+            "passordet må ha minst 8 tegn",
+            "passordet kan ikke begynne eller slutte med mellomrom",
+        ]
+        assert users.identity_problems("Kari N", "", "kari") == [
+            "brukernavnet må ha 2–64 tegn: små bokstaver, sifre, «.», «_» eller «-»",
+            "navnet kan ikke være tomt",
+            "'kari' er ikke en e-postadresse",
+        ]

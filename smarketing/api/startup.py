@@ -13,6 +13,7 @@ from sqlmodel import Session
 from smarketing import demo
 from smarketing.auth import users
 from smarketing.data_in.batches import recover_interrupted
+from smarketing.i18n import _
 from smarketing.store import db
 
 _warned: set[str] = set()
@@ -33,7 +34,8 @@ def ready_engine(url: str) -> Engine:
         _warned.add(url)
     if first:
         for problem in db.mode_problems(url):
-            print(f"Smarketing: warning: {problem}", file=sys.stderr, flush=True)
+            warning = _("warning: {problem}").format(problem=problem)
+            print(f"Smarketing: {warning}", file=sys.stderr, flush=True)
     return engine
 
 

@@ -19,10 +19,12 @@ from functools import cache
 
 from sqlmodel import Session, select
 
+from smarketing import formatting
 from smarketing.auth import sessions, throttle, users
+from smarketing.i18n import N_, _
 from smarketing.store.models import User
 
-WRONG = "Wrong username or password."
+WRONG = N_("Wrong username or password.")
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,11 @@ class LoginAnswer:
 
 def refusal(wait: int) -> str:
     """The one answer for every refused login try."""
-    return WRONG + (f" Wait {wait} s before the next try." if wait else "")
+    if not wait:
+        return _(WRONG)
+    return _("Wrong username or password. Wait {seconds} s before the next try.").format(
+        seconds=formatting.count(wait)
+    )
 
 
 @cache

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from sqlmodel import Session, col, select
 
 from smarketing.errors import InvalidInput
+from smarketing.i18n import N_, _
 from smarketing.store.db import get_setting, set_setting
 from smarketing.store.models import User
 
@@ -23,7 +24,14 @@ from smarketing.store.models import User
 #: people made may still refer to them.
 CAST_SETTING = "people.cast"
 #: Usernames of the app itself.
-APP_ACTORS = {"cli": "Command line", "system": "Smarketing"}
+#: (English, the message ids: ``display_names`` translates them.)
+APP_ACTORS = {"cli": N_("Command line"), "system": "Smarketing"}
+
+
+def _app_actors() -> dict[str, str]:
+    return {u: _(n) for u, n in APP_ACTORS.items()}
+
+
 #: Shown where a person is expected but none is recorded.
 NOBODY = "—"
 #: Separator of people stored in one text field ("decided by").
@@ -56,7 +64,7 @@ def store_cast(session: Session, people: Mapping[str, str]) -> None:
 def directory(session: Session) -> dict[str, str]:
     """Every known person: username -> name (a user's own name wins over the cast's)."""
     users = session.exec(select(User.username, User.name)).all()
-    return {**APP_ACTORS, **cast(session), **{u: n for u, n in users if n and n.strip()}}
+    return {**_app_actors(), **cast(session), **{u: n for u, n in users if n and n.strip()}}
 
 
 def display_names(session: Session, usernames: Iterable[str | None]) -> dict[str, str]:
@@ -67,7 +75,7 @@ def display_names(session: Session, usernames: Iterable[str | None]) -> dict[str
         return {}
     rows = session.exec(select(User.username, User.name).where(col(User.username).in_(wanted)))
     users = {u: n for u, n in rows.all() if n and n.strip()}
-    known = {**APP_ACTORS, **cast(session), **users}
+    known = {**_app_actors(), **cast(session), **users}
     return {u: known.get(u, u) for u in wanted}
 
 
@@ -94,14 +102,20 @@ def join_people(people: Sequence[str], *, limit: int | None = None) -> str:
         if not text:
             continue
         if "," in text:
-            raise InvalidInput(f"write one person per entry, without a comma (got {text!r})")
+            raise InvalidInput(
+                _("write one person per entry, without a comma (got {text!r})").format(text=text)
+            )
         if text not in picked:
             picked.append(text)
     if not picked:
-        raise InvalidInput("pick who decided: at least one person")
+        raise InvalidInput(_("pick who decided: at least one person"))
     joined = SEPARATOR.join(picked)
     if limit is not None and len(joined) > limit:
-        raise InvalidInput(f"pick fewer people: 'decided by' holds at most {limit} characters")
+        raise InvalidInput(
+            _("pick fewer people: 'decided by' holds at most {limit} characters").format(
+                limit=limit
+            )
+        )
     return joined
 
 

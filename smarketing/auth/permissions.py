@@ -8,42 +8,62 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from smarketing.errors import PermissionDenied
+from smarketing.i18n import N_, _, pgettext
 from smarketing.store.models import Role
 
 A, M, S, L = Role.admin, Role.marketing, Role.sales, Role.leadership
+
+
+def role_label(role: str) -> str:
+    """A role's name as people read it in running text, in the language speaking now
+    ('admin', 'marketing'; the stored value stays the English name; an unknown role as it
+    is stored)."""
+    labels = {
+        Role.admin.value: pgettext("role", "admin"),
+        Role.marketing.value: pgettext("role", "marketing"),
+        Role.sales.value: pgettext("role", "sales"),
+        Role.leadership.value: pgettext("role", "leadership"),
+    }
+    return labels.get(str(role), str(role))
+
+
+def role_labels(roles) -> str:
+    """Several roles as people read them: 'admin, sales'."""
+    return ", ".join(role_label(r) for r in roles)
+
 
 #: action -> (roles allowed, what it means for a person). The README's table is built from this.
 PERMISSIONS: dict[str, tuple[frozenset[Role], str]] = {
     "users.manage": (
         frozenset({A}),
-        "add users, change roles, reset passwords, disable, end sessions, clear failed logins",
+        N_("add users, change roles, reset passwords, disable, end sessions, clear failed logins"),
     ),
-    "audit.read": (frozenset({A}), "read the audit log"),
-    "tokens.manage": (frozenset({A}), "add and revoke the API tokens of event senders"),
+    "audit.read": (frozenset({A}), N_("read the audit log")),
+    "tokens.manage": (frozenset({A}), N_("add and revoke the API tokens of event senders")),
     "notify.manage": (
         frozenset({A}),
-        "see every notification, resend one, set the team channels and anyone's preferences",
+        N_("see every notification, resend one, set the team channels and anyone's preferences"),
     ),
-    "demo.manage": (frozenset({A}), "write or clear the demo company"),
-    "import.run": (frozenset({A, M}), "import CRM exports"),
+    "demo.manage": (frozenset({A}), N_("write or clear the demo company")),
+    "import.run": (frozenset({A, M}), N_("import CRM exports")),
     "sources.manage": (
         frozenset({A}),
-        "add and change CRM data sources, their mapping and schedule; run a sync",
+        N_("add and change CRM data sources, their mapping and schedule; run a sync"),
     ),
-    "sla.propose": (frozenset({A, L}), "propose a new SLA agreement version"),
-    "sla.confirm_marketing": (frozenset({M}), "confirm an SLA version for marketing"),
-    "sla.confirm_sales": (frozenset({S}), "confirm an SLA version for sales"),
-    "sla.record_cause": (frozenset({A, M, S, L}), 'record a "why?" for a red metric'),
-    "lead.verdict": (frozenset({A, S}), "accept or reject an MQL"),
-    "lead.contact": (frozenset({A, S}), "record a first contact or contact attempt"),
-    "definition.edit_marketing": (frozenset({A, M}), "edit marketing-owned definitions"),
-    "definition.edit_sales": (frozenset({A, S}), "edit sales-owned definitions"),
-    "definition.edit_both": (frozenset({A}), "edit definitions owned by both teams"),
-    "persona.edit": (frozenset({A, M}), "edit and archive personas"),
-    "campaign.edit": (frozenset({A, M}), "write and publish campaign briefs"),
-    "meeting.run": (frozenset({A, M, S, L}), "start meetings, write notes, decisions, actions"),
-    "meeting.correct_closed": (frozenset({A}), "correct a closed meeting (audited)"),
-    "action.update": (frozenset({A, M, S, L}), "update the status of agreed actions"),
+    "sla.propose": (frozenset({A, L}), N_("propose a new SLA agreement version")),
+    "sla.confirm_marketing": (frozenset({M}), N_("confirm an SLA version for marketing")),
+    "sla.confirm_sales": (frozenset({S}), N_("confirm an SLA version for sales")),
+    "sla.record_cause": (frozenset({A, M, S, L}), N_('record a "why?" for a red metric')),
+    "lead.verdict": (frozenset({A, S}), N_("accept or reject an MQL")),
+    "lead.contact": (frozenset({A, S}), N_("record a first contact or contact attempt")),
+    "definition.edit_marketing": (frozenset({A, M}), N_("edit marketing-owned definitions")),
+    "definition.edit_sales": (frozenset({A, S}), N_("edit sales-owned definitions")),
+    "definition.edit_both": (frozenset({A}), N_("edit definitions owned by both teams")),
+    "persona.edit": (frozenset({A, M}), N_("edit and archive personas")),
+    "campaign.edit": (frozenset({A, M}), N_("write and publish campaign briefs")),
+    "meeting.run": (frozenset({A, M, S, L}), N_("start meetings, write notes, decisions, actions")),
+    "meeting.correct_closed": (frozenset({A}), N_("correct a closed meeting (audited)")),
+    "action.update": (frozenset({A, M, S, L}), N_("update the status of agreed actions")),
 }
 
 
@@ -80,9 +100,15 @@ def refusal(actor: Actor | None, action: str) -> str | None:
     if allowed(actor, action):
         return None
     roles, meaning = PERMISSIONS[action]
-    who = ", ".join(sorted(r.value for r in roles))
-    mine = ", ".join(sorted(actor.roles)) if actor and actor.roles else "none"
-    return f"Only {who} may {meaning} (your roles: {mine})."
+    who = role_labels(r.value for r in Role if r in roles)
+    mine = (
+        role_labels(r.value for r in Role if r.value in actor.roles)
+        if actor and actor.roles
+        else _("none")
+    )
+    return _("Only {roles} may {what} (your roles: {mine}).").format(
+        roles=who, what=_(meaning), mine=mine
+    )
 
 
 def require(actor: Actor | None, action: str) -> None:
@@ -93,7 +119,8 @@ def require(actor: Actor | None, action: str) -> None:
 
 
 def permission_table() -> list[dict[str, str]]:
-    """Rows of (what, and a yes/blank per role) for the README and the Admin page."""
+    """Rows of (what, and a yes/blank per role) for the README (in English: the message
+    ids); the Admin page translates them where it shows them."""
     rows = []
     for action, (roles, meaning) in PERMISSIONS.items():
         row = {"action": action, "what": meaning}

@@ -26,6 +26,7 @@ from smarketing import config
 from smarketing.auth import audit
 from smarketing.auth.permissions import Actor, require
 from smarketing.errors import NotFound
+from smarketing.i18n import N_, _
 from smarketing.store.models import LoginSession
 
 #: "last seen" is written at most this often (not on every rerun).
@@ -33,16 +34,24 @@ TOUCH_EVERY = timedelta(minutes=1)
 #: longest user agent kept (the column's width)
 AGENT_MAX = 300
 
-#: why a session ended -> what the person whose session it was is told
+#: why a session ended -> what the person whose session it was is told (English, the
+#: message id: shown through ``ended_message``, in the language speaking)
 ENDED = {
-    "logout": "You logged out: please log in again.",
-    "password": "Your password was changed: please log in again.",
-    "disabled": "Your account is disabled. Ask an admin.",
-    "admin": "An admin ended your session: please log in again.",
-    "idle": "Your session ended after a long time without use: please log in again.",
-    "expired": "Your session has expired: please log in again.",
-    "unknown": "Your session has ended: please log in again.",
+    "logout": N_("You logged out: please log in again."),
+    "password": N_("Your password was changed: please log in again."),
+    "disabled": N_("Your account is disabled. Ask an admin."),
+    "admin": N_("An admin ended your session: please log in again."),
+    "idle": N_("Your session ended after a long time without use: please log in again."),
+    "expired": N_("Your session has expired: please log in again."),
+    "unknown": N_("Your session has ended: please log in again."),
 }
+
+
+def ended_message(why: str) -> str:
+    """What the person whose session ended (a key of ENDED) is told, in the language
+    speaking now."""
+    message = ENDED.get(why) or ENDED["unknown"]
+    return _(message)
 
 
 @dataclass(frozen=True)
@@ -176,7 +185,7 @@ def end_session(session: Session, *, actor: Actor, session_id: int, now: datetim
     require(actor, "users.manage")
     row = session.get(LoginSession, session_id)
     if row is None:
-        raise NotFound(f"no session {session_id}")
+        raise NotFound(_("no session {id}").format(id=session_id))
     if row.revoked_at is None:
         table = LoginSession.__table__
         _revoke(session, table.c.id == session_id, by=actor.username, why="admin", now=now)

@@ -34,6 +34,7 @@ from sqlmodel import Session, select
 from smarketing.auth import audit
 from smarketing.auth.permissions import Actor, require
 from smarketing.errors import NotFound
+from smarketing.i18n import _
 from smarketing.store.models import LoginThrottle
 
 USERNAME, ADDRESS = "username", "address"
@@ -253,6 +254,6 @@ def clear(session: Session, *, actor: Actor, kind: str, key: str) -> None:
     table = LoginThrottle.__table__
     gone = session.execute(delete(table).where(table.c.kind == kind, table.c.key == key)).rowcount
     if not gone:
-        raise NotFound(f"no failed logins recorded for {kind} {key!r}")
+        raise NotFound(_("no failed logins recorded for {kind} {key!r}").format(kind=kind, key=key))
     audit.record(session, actor.username, "login.throttle_cleared", kind, key[:64])
     session.commit()

@@ -28,6 +28,7 @@ from sqlmodel import Session, select
 from smarketing.auth import audit
 from smarketing.auth.permissions import Actor, require
 from smarketing.errors import InvalidInput, NotFound
+from smarketing.i18n import _
 from smarketing.store.models import ApiToken, utcnow
 
 #: A signed request whose timestamp is further than this from now is refused (replays).
@@ -66,8 +67,10 @@ def _checked_name(name: str) -> str:
     name = (name or "").strip()
     if not _NAME.fullmatch(name):
         raise InvalidInput(
-            f"token name {name!r}: use 1 to 64 letters, digits, '.', '_' or '-', starting "
-            "with a letter or digit (e.g. website or hubspot-forms)"
+            _(
+                "token name {name!r}: use 1 to 64 letters, digits, '.', '_' or '-', starting "
+                "with a letter or digit (e.g. website or hubspot-forms)"
+            ).format(name=name)
         )
     return name
 
@@ -78,8 +81,10 @@ def _checked_env(name: str | None) -> str | None:
     name = name.strip()
     if not _ENV_NAME.fullmatch(name):
         raise InvalidInput(
-            f"{name!r} is not an environment variable name: use letters, digits and '_', "
-            "e.g. SMARKETING_WEBSITE_SECRET (the secret itself goes into that variable)"
+            _(
+                "{name!r} is not an environment variable name: use letters, digits and '_', "
+                "e.g. SMARKETING_WEBSITE_SECRET (the secret itself goes into that variable)"
+            ).format(name=name)
         )
     return name
 
@@ -87,7 +92,11 @@ def _checked_env(name: str | None) -> str | None:
 def _get(session: Session, name: str) -> ApiToken:
     row = session.exec(select(ApiToken).where(ApiToken.name == name.strip())).first()
     if row is None:
-        raise NotFound(f"no API token named {name!r} (see `python -m smarketing tokens list`)")
+        raise NotFound(
+            _("no API token named {name!r} (see `python -m smarketing tokens list`)").format(
+                name=name
+            )
+        )
     return row
 
 
@@ -106,8 +115,12 @@ def add_token(
     env = _checked_env(hmac_secret_env)
     existing = session.exec(select(ApiToken).where(ApiToken.name == name)).first()
     if existing is not None:
-        state = "revoked" if existing.revoked_at else "in use"
-        raise InvalidInput(f"a token named {name!r} exists already ({state}): choose another name")
+        message = (
+            _("a token named {name!r} exists already (revoked): choose another name")
+            if existing.revoked_at
+            else _("a token named {name!r} exists already (in use): choose another name")
+        )
+        raise InvalidInput(message.format(name=name))
     token = secrets.token_urlsafe(32)
     session.add(
         ApiToken(
@@ -129,7 +142,7 @@ def revoke_token(session: Session, name: str, *, actor: Actor, now: datetime | N
     require(actor, "tokens.manage")
     row = _get(session, name)
     if row.revoked_at is not None:
-        raise InvalidInput(f"the token {row.name!r} was revoked already")
+        raise InvalidInput(_("the token {name!r} was revoked already").format(name=row.name))
     row.revoked_at = now or utcnow()
     row.revoked_by = actor.username[:64]
     session.add(row)

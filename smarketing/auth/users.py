@@ -18,9 +18,9 @@ from sqlmodel import Session, select
 
 from smarketing import i18n
 from smarketing.auth import audit, sessions, throttle
-from smarketing.auth.permissions import Actor, require
+from smarketing.auth.permissions import Actor, require, role_labels
 from smarketing.errors import InvalidInput, NotFound, PermissionDenied
-from smarketing.i18n import _
+from smarketing.i18n import N_, _
 from smarketing.store.models import MeetingNote, Role, User, utcnow
 
 MIN_PASSWORD = 8
@@ -53,7 +53,9 @@ def checked_setup_code(code: str) -> str:
     """A setup code given by the operator (SMARKETING_SETUP_CODE), if long enough."""
     code = code.strip()
     if len(code) < MIN_SETUP_CODE:
-        raise InvalidInput(f"SMARKETING_SETUP_CODE must have at least {MIN_SETUP_CODE} characters")
+        raise InvalidInput(
+            _("SMARKETING_SETUP_CODE must have at least {n} characters").format(n=MIN_SETUP_CODE)
+        )
     return code
 
 
@@ -72,9 +74,12 @@ def console_setup_code() -> str:
         if code is None:
             code = checked_setup_code(given) if given else new_setup_code()
             _console_codes[given] = code
+            text = _(
+                "Smarketing has no users yet. To create the first admin, open the app\n"
+                "  and enter this setup code:  {code}"
+            ).format(code=code)
             print(
-                "\n" + "=" * 64 + "\n  Smarketing has no users yet. To create the first admin, "
-                f"open the app\n  and enter this setup code:  {code}\n" + "=" * 64 + "\n",
+                "\n" + "=" * 64 + "\n  " + text + "\n" + "=" * 64 + "\n",
                 file=sys.stderr,
                 flush=True,
             )
@@ -85,11 +90,11 @@ def password_problems(password: str) -> list[str]:
     """What is wrong with a new password (empty when it is acceptable)."""
     problems = []
     if len(password) < MIN_PASSWORD:
-        problems.append(f"the password must have at least {MIN_PASSWORD} characters")
+        problems.append(_("the password must have at least {n} characters").format(n=MIN_PASSWORD))
     if password != password.strip():
-        problems.append("the password must not start or end with a space")
+        problems.append(_("the password must not start or end with a space"))
     if len(password.encode()) > 72:
-        problems.append("the password must be at most 72 bytes long")
+        problems.append(_("the password must be at most 72 bytes long"))
     return problems
 
 
@@ -102,11 +107,15 @@ def _check_password(password: str) -> None:
 def _clean_roles(roles: Iterable[str]) -> str:
     names = [str(r).strip().lower() for r in roles if str(r).strip()]
     if not names:
-        raise InvalidInput("give at least one role: " + ", ".join(r.value for r in Role))
+        raise InvalidInput(
+            _("give at least one role: {roles}").format(roles=", ".join(r.value for r in Role))
+        )
     unknown = sorted(set(names) - {r.value for r in Role})
     if unknown:
         raise InvalidInput(
-            f"unknown role {', '.join(unknown)}; roles are " + ", ".join(r.value for r in Role)
+            _("unknown role {unknown}; roles are {roles}").format(
+                unknown=", ".join(unknown), roles=", ".join(r.value for r in Role)
+            )
         )
     return ",".join(r.value for r in Role if r.value in names)
 
@@ -116,12 +125,16 @@ def identity_problems(username: str, name: str, email: str) -> list[str]:
     problems = []
     if not USERNAME_RE.match(username):
         problems.append(
-            "the username must be 2–64 characters: lower-case letters, digits, '.', '_' or '-'"
+            _("the username must be 2–64 characters: lower-case letters, digits, '.', '_' or '-'")
         )
     if not name.strip():
-        problems.append("the name must not be empty")
+        problems.append(_("the name must not be empty"))
     if not EMAIL_RE.match(email):
-        problems.append(f"{email!r} is not an e-mail address" if email else "give an e-mail")
+        problems.append(
+            _("{email!r} is not an e-mail address").format(email=email)
+            if email
+            else _("give an e-mail")
+        )
     return problems
 
 
@@ -134,7 +147,7 @@ def _check_identity(username: str, name: str, email: str) -> None:
 def _get(session: Session, username: str) -> User:
     user = session.exec(select(User).where(User.username == username.strip().lower())).first()
     if user is None:
-        raise NotFound(f"no user named {username!r}")
+        raise NotFound(_("no user named {username!r}").format(username=username))
     return user
 
 
@@ -154,7 +167,7 @@ def _insert_user(session, username, name, email, roles, password) -> User:
     if problems:
         raise InvalidInput(problems=problems)
     if session.exec(select(User).where(User.username == username)).first():
-        raise InvalidInput(f"a user named {username!r} already exists")
+        raise InvalidInput(_("a user named {username!r} already exists").format(username=username))
     user = User(
         username=username,
         name=name.strip(),
@@ -200,13 +213,13 @@ def create_first_admin(
     Every problem with the form is reported at once (``InvalidInput.problems``); a wrong
     code alone is a PermissionDenied. ``repeat`` is the password typed a second time."""
     if user_count(session) > 0:
-        raise PermissionDenied("an admin already exists; ask them for an account")
+        raise PermissionDenied(_("an admin already exists; ask them for an account"))
     problems = identity_problems(username.strip().lower(), name, email.strip())
     problems += password_problems(password)
     if repeat is not None and repeat != password:
-        problems.append("the two passwords differ")
+        problems.append(_("the two passwords differ"))
     if not secrets.compare_digest(setup_code.strip().encode(), expected_code.encode()):
-        wrong = "the setup code is wrong: copy it from the console where the app was started"
+        wrong = _("the setup code is wrong: copy it from the console where the app was started")
         if not problems:
             raise PermissionDenied(wrong)
         problems.insert(0, wrong)
@@ -259,7 +272,7 @@ def _keep_one_admin(session: Session, leaving: User) -> None:
         if Role.admin.value in u.role_list and u.id != leaving.id
     ]
     if not admins:
-        raise InvalidInput("this is the last active admin: make someone else admin first")
+        raise InvalidInput(_("this is the last active admin: make someone else admin first"))
 
 
 def set_disabled(
@@ -275,7 +288,7 @@ def set_disabled(
     require(actor, "users.manage")
     user = _get(session, username)
     if disabled and user.username == actor.username:
-        raise InvalidInput("you cannot disable your own account")
+        raise InvalidInput(_("you cannot disable your own account"))
     if disabled and Role.admin.value in user.role_list:
         _keep_one_admin(session, user)
     user.disabled = disabled
@@ -331,6 +344,34 @@ def set_language(session: Session, *, actor: Actor, username: str, language: str
     session.add(user)
     audit.record(session, actor.username, "user.language", "user", username, language=language)
     session.commit()
+
+
+#: The columns of ``users_table`` as people read them (English, the message ids).
+USER_LABELS = {
+    "username": N_("Username"),
+    "name": N_("Name"),
+    "email": N_("E-mail"),
+    "roles": N_("Roles"),
+    "state": N_("State"),
+    "notes_written": N_("Notes written"),
+    "last_login": N_("Last login"),
+}
+#: A user's state (``users_table``'s active or disabled) as people read it.
+STATE_LABELS = {"active": N_("active"), "disabled": N_("disabled")}
+
+
+def user_labels() -> dict[str, str]:
+    """The column labels of ``users_table`` in the language speaking now."""
+    return {name: _(label) for name, label in USER_LABELS.items()}
+
+
+def for_people(table: pd.DataFrame) -> pd.DataFrame:
+    """``users_table`` with roles and state in the language speaking now (the screen and
+    `users list`; the columns keep their names)."""
+    return table.assign(
+        roles=[role_labels(r for r in roles.split(", ") if r) for roles in table["roles"]],
+        state=[_(STATE_LABELS[v]) if v in STATE_LABELS else v for v in table["state"]],
+    )
 
 
 def users_table(session: Session) -> pd.DataFrame:

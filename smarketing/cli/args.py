@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from smarketing import config
+from smarketing.i18n import _
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -23,8 +24,14 @@ class Parser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors are one line, ``error: …``, and exit code 2."""
 
     def error(self, message: str):
-        print(f"error: {message}", file=sys.stderr)
+        print(error_line(message), file=sys.stderr)
         raise SystemExit(2)
+
+
+def error_line(message: object) -> str:
+    """The one line a command prints on stderr for a problem: 'error: …' (in the language
+    speaking, like every message of the command line)."""
+    return _("error: {message}").format(message=message)
 
 
 def common() -> argparse.ArgumentParser:
@@ -33,7 +40,7 @@ def common() -> argparse.ArgumentParser:
     parser.add_argument(
         "--db",
         metavar="URL",
-        help="database URL (default: $SMARKETING_DATABASE_URL or sqlite:///data/smarketing.db)",
+        help=_("database URL (default: $SMARKETING_DATABASE_URL or sqlite:///data/smarketing.db)"),
     )
     return parser
 
@@ -43,7 +50,9 @@ def iso_date(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid date {text!r}: use YYYY-MM-DD") from None
+        raise argparse.ArgumentTypeError(
+            _("invalid date {text!r}: use YYYY-MM-DD").format(text=text)
+        ) from None
 
 
 def iso_datetime(text: str) -> datetime:
@@ -52,7 +61,9 @@ def iso_datetime(text: str) -> datetime:
         return datetime.fromisoformat(text.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"invalid time {text!r}: use ISO 8601, e.g. 2026-11-18T12:00 or 2026-11-18T12:00Z"
+            _(
+                "invalid time {text!r}: use ISO 8601, e.g. 2026-11-18T12:00 or 2026-11-18T12:00Z"
+            ).format(text=text)
         ) from None
 
 
@@ -85,7 +96,7 @@ def warn_file_modes(url) -> None:
     from smarketing.store import db
 
     for problem in db.mode_problems(url):
-        print(f"warning: {problem}", file=sys.stderr, flush=True)
+        print(_("warning: {problem}").format(problem=problem), file=sys.stderr, flush=True)
 
 
 def started() -> None:

@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from smarketing import config
-from smarketing.cli.args import iso_datetime, now_from
+from smarketing import config, formatting
+from smarketing.cli.args import error_line, iso_datetime, now_from
+from smarketing.i18n import _, ngettext
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,14 +41,18 @@ def _hours(text: str) -> float:
     except ValueError:
         value = math.nan
     if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"invalid hours {text!r}: a number more than 0")
+        raise argparse.ArgumentTypeError(
+            _("invalid hours {text!r}: a number more than 0").format(text=text)
+        )
     return value
 
 
 def _webhook_url(text: str) -> str:
     parts = urlsplit(text.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise argparse.ArgumentTypeError(f"invalid webhook {text!r}: an http(s):// URL")
+        raise argparse.ArgumentTypeError(
+            _("invalid webhook {text!r}: an http(s):// URL").format(text=text)
+        )
     return text.strip()
 
 
@@ -56,45 +61,55 @@ def add_parser(sub, common) -> None:
     p = sub.add_parser(
         "hot-leads",
         parents=[common],
-        help="list hot leads (for schedulers); optionally post them to a chat webhook",
-        description=f"Leads that did something in the last HOURS after at least {SILENCE_DAYS} "
-        "days of silence, or after being rejected or lost.",
+        help=_("list hot leads (for schedulers); optionally post them to a chat webhook"),
+        description=_(
+            "Leads that did something in the last HOURS after at least {days} days of "
+            "silence, or after being rejected or lost."
+        ).format(days=SILENCE_DAYS),
     )
     p.add_argument(
         "--since",
         type=_hours,
         default=float(HOT_HOURS_DEFAULT),
         metavar="HOURS",
-        help=f"look back this many hours, up to --now (default {HOT_HOURS_DEFAULT})",
+        help=_("look back this many hours, up to --now (default {hours})").format(
+            hours=HOT_HOURS_DEFAULT
+        ),
     )
     p.add_argument(
         "--format",
         choices=["text", "json"],
         default="text",
-        help="text: one line per lead (default); json: a list of objects",
+        help=_("text: one line per lead (default); json: a list of objects"),
     )
     p.add_argument(
         "--webhook",
         type=_webhook_url,
         metavar="URL",
-        help="also post each hot lead (at most 50) to this webhook as the message its owner "
-        "gets: a Slack or Teams incoming webhook, or any JSON webhook; nothing is posted "
-        "when there are no hot leads",
+        help=_(
+            "also post each hot lead (at most 50) to this webhook as the message its owner "
+            "gets: a Slack or Teams incoming webhook, or any JSON webhook; nothing is posted "
+            "when there are no hot leads"
+        ),
     )
     p.add_argument(
         "--channel",
         choices=WEBHOOK_CHANNELS,
         default="auto",
-        help="the webhook's kind (default auto: hooks.slack.com is Slack, "
-        "*.webhook.office.com and Power Automate (*.logic.azure.com) are Teams, any other "
-        "host the generic JSON webhook)",
+        help=_(
+            "the webhook's kind (default auto: hooks.slack.com is Slack, "
+            "*.webhook.office.com and Power Automate (*.logic.azure.com) are Teams, any other "
+            "host the generic JSON webhook)"
+        ),
     )
     p.add_argument(
         "--now",
         type=iso_datetime,
         metavar="ISO-DATETIME",
-        help="the current time, for reproducible scripts and tests (default: the real time; "
-        "without an offset it is read in the business timezone)",
+        help=_(
+            "the current time, for reproducible scripts and tests (default: the real time; "
+            "without an offset it is read in the business timezone)"
+        ),
     )
 
 
@@ -102,8 +117,13 @@ def _local(moment: datetime) -> str:
     return moment.astimezone(config.business_tz()).strftime("%Y-%m-%d %H:%M")
 
 
-def _hours_text(hours: float) -> str:
-    return f"{hours:g} hours" if hours != 1 else "hour"
+def _span(hours: float, now: datetime) -> str:
+    digits = len(f"{hours:g}".partition(".")[2])  # as many decimals as were given
+    values = {"hours": formatting.decimal(hours, digits)}
+    values |= {"now": _local(now), "timezone": config.timezone_name()}
+    if hours == 1:
+        return _("the last hour up to {now} {timezone}").format(**values)
+    return _("the last {hours} hours up to {now} {timezone}").format(**values)
 
 
 def as_json(frame: pd.DataFrame) -> list[dict]:
@@ -138,11 +158,12 @@ def as_text(
     then a line counting the others)."""
     from smarketing.quality.leads import NONE_LABEL, activity_label
 
-    tz = config.timezone_name()
-    span = f"the last {_hours_text(since_hours)} up to {_local(now)} {tz}"
+    span = _span(since_hours, now)
     if frame.empty:
-        return f"No hot leads in {span}."
-    heading = f"{len(frame)} hot lead{'s' if len(frame) != 1 else ''} in {span}:"
+        return _("No hot leads in {span}.").format(span=span)
+    heading = ngettext("{n} hot lead in {span}:", "{n} hot leads in {span}:", len(frame)).format(
+        n=formatting.count(len(frame)), span=span
+    )
     lines = [heading]
     shown = frame if limit is None else frame.head(limit)
     for row in shown.itertuples(index=False):
@@ -150,13 +171,23 @@ def as_text(
         what = activity_label(row.trigger_kind)
         if row.trigger_detail:
             what += f" “{row.trigger_detail}”"
-        owner = "no owner" if row.owner == NONE_LABEL else row.owner
+        owner = _("no owner") if row.owner == NONE_LABEL else row.owner
         lines.append(
-            f"• {who}: {row.reason}. {what} at {_local(row.trigger_at)}. "
-            f"Owner: {owner}. Lead #{row.lead_id}"
+            _("• {who}: {reason}. {what} at {when}. Owner: {owner}. Lead #{id}").format(
+                who=who,
+                reason=row.reason,
+                what=what,
+                when=_local(row.trigger_at),
+                owner=owner,
+                id=row.lead_id,
+            )
         )
     if len(shown) < len(frame):
-        lines.append(f"… and {len(frame) - len(shown)} more: run `python -m smarketing hot-leads`.")
+        lines.append(
+            _("… and {n} more: run `python -m smarketing hot-leads`.").format(
+                n=formatting.count(len(frame) - len(shown))
+            )
+        )
     return "\n".join(lines)
 
 
@@ -205,17 +236,36 @@ def run(args, engine_for) -> int:
         if not args.webhook:
             return 0
         if frame.empty:
-            print("no hot leads: nothing posted to the webhook", file=sys.stderr)
+            print(_("no hot leads: nothing posted to the webhook"), file=sys.stderr)
             return 0
         posted, error = post_hot_leads(
             session, frame, args.webhook, channel=getattr(args, "channel", "auto"), now=now
         )
     where = _where(args.webhook)
     if error:
-        before = f" ({posted} of {len(frame)} posted before it)" if posted else ""
-        print(f"error: {error}{before}", file=sys.stderr)
+        before = (
+            _(" ({posted} of {total} posted before it)").format(
+                posted=formatting.count(posted), total=formatting.count(len(frame))
+            )
+            if posted
+            else ""
+        )
+        print(error_line(f"{error}{before}"), file=sys.stderr)
         return WEBHOOK_FAILED
     rest = len(frame) - posted
-    more = f"; {rest} more not posted: run `python -m smarketing hot-leads`" if rest else ""
-    print(f"posted {posted} hot lead(s) to the webhook at {where}{more}", file=sys.stderr)
+    more = (
+        _("; {n} more not posted: run `python -m smarketing hot-leads`").format(
+            n=formatting.count(rest)
+        )
+        if rest
+        else ""
+    )
+    print(
+        ngettext(
+            "posted {n} hot lead to the webhook at {where}{more}",
+            "posted {n} hot leads to the webhook at {where}{more}",
+            posted,
+        ).format(n=formatting.count(posted), where=where, more=more),
+        file=sys.stderr,
+    )
     return 0

@@ -8,8 +8,10 @@ import stat
 import sys
 from pathlib import Path
 
-from smarketing.cli.args import iso_datetime, now_from, progress_printer, started
+from smarketing import formatting
+from smarketing.cli.args import error_line, iso_datetime, now_from, progress_printer, started
 from smarketing.errors import InvalidInput
+from smarketing.i18n import _, ngettext
 
 COMMANDS = ("import",)
 #: the readers' formats (smarketing.data_in.reading.FORMATS; a test keeps the two equal)
@@ -23,96 +25,112 @@ UNREADABLE = 2
 
 def add_parser(sub, common) -> None:
     """Register `import leads` and `import activities`."""
-    p = sub.add_parser("import", help="import a CRM export: leads or activities")
+    p = sub.add_parser("import", help=_("import a CRM export: leads or activities"))
     kinds = p.add_subparsers(dest="import_kind", metavar="KIND", required=True)
     for kind, text in (
-        ("leads", "a lead/contact export (HubSpot, Salesforce, Pipedrive, CSV)"),
-        ("activities", "one row per activity: lead id, time, kind, detail"),
+        ("leads", _("a lead/contact export (HubSpot, Salesforce, Pipedrive, CSV)")),
+        ("activities", _("one row per activity: lead id, time, kind, detail")),
     ):
         q = kinds.add_parser(kind, parents=[common], help=text)
-        q.add_argument("file", type=Path, help="the CSV file")
+        q.add_argument("file", type=Path, help=_("the CSV file"))
         if kind == "leads":
             q.add_argument(
                 "--format",
                 choices=("auto", *FORMATS),
                 default="auto",
-                help="the export's format (default: detected from the headers)",
+                help=_("the export's format (default: detected from the headers)"),
             )
         else:
             q.add_argument(
                 "--crm",
                 choices=CRMS,
-                help="the CRM the lead ids belong to (default: from the lead-id header, "
-                "e.g. 'Record ID' = hubspot; a header naming no CRM, like lead_id, is read "
-                "as the only CRM whose leads are in the database, else csv)",
+                help=_(
+                    "the CRM the lead ids belong to (default: from the lead-id header, "
+                    "e.g. 'Record ID' = hubspot; a header naming no CRM, like lead_id, is read "
+                    "as the only CRM whose leads are in the database, else csv)"
+                ),
             )
         if kind == "leads":
             q.add_argument(
                 "--mapping",
                 type=Path,
                 metavar="MAPPING.json",
-                help="changes to the detected column mapping, for any format: "
-                '{"File column": "field"}; a field by name (owner, mql_at) or label '
-                '(Owner, Became MQL), "" = not imported. Columns not named keep what '
-                "was detected; see them with --show-mapping",
+                help=_(
+                    "changes to the detected column mapping, for any format: "
+                    '{"File column": "field"}; a field by name (owner, mql_at) or label '
+                    '(Owner, Became MQL), "" = not imported. Columns not named keep what '
+                    "was detected; see them with --show-mapping"
+                ),
             )
             q.add_argument(
                 "--show-mapping",
                 action="store_true",
-                help="print which column is imported into which field (and which are not) "
-                "and stop; nothing is written",
+                help=_(
+                    "print which column is imported into which field (and which are not) "
+                    "and stop; nothing is written"
+                ),
             )
         else:
             q.add_argument(
                 "--mapping",
                 type=Path,
                 metavar="MAPPING.json",
-                help='the column mapping: {"File column": "lead_external_id|occurred_at|'
-                'kind|detail|actor"}',
+                help=_(
+                    'the column mapping: {"File column": "lead_external_id|occurred_at|'
+                    'kind|detail|actor"}'
+                ),
             )
         q.add_argument(
             "--tz",
             metavar="ZONE",
-            help="timezone of times without an offset (default: the business one)",
+            help=_("timezone of times without an offset (default: the business one)"),
         )
         q.add_argument(
             "--rejects",
             type=Path,
             metavar="OUT.csv",
-            help="write the rejected rows here, with an extra 'error' column",
+            help=_("write the rejected rows here, with an extra 'error' column"),
         )
         q.add_argument(
             "--warnings",
             type=Path,
             metavar="OUT.csv",
-            help="write the rows imported with a warning here (row, column, value, warning): "
-            "dates far in the future, names that look misread",
+            help=_(
+                "write the rows imported with a warning here (row, column, value, warning): "
+                "dates far in the future, names that look misread"
+            ),
         )
         q.add_argument(
             "--now",
             type=iso_datetime,
             metavar="TIME",
-            help="the import's time (ISO 8601; default: now): what it stamps on the leads, "
-            "and the start of the horizon for dates in the future "
-            "(SMARKETING_IMPORT_FUTURE_DAYS, default 1 day)",
+            help=_(
+                "the import's time (ISO 8601; default: now): what it stamps on the leads, "
+                "and the start of the horizon for dates in the future "
+                "(SMARKETING_IMPORT_FUTURE_DAYS, default 1 day)"
+            ),
         )
         q.add_argument(
             "--dry-run",
             action="store_true",
-            help="show what would be inserted, updated and rejected; write nothing",
+            help=_("show what would be inserted, updated and rejected; write nothing"),
         )
         q.add_argument(
             "--remove-demo",
             action="store_true",
-            help="remove the demo company first (needed while it is in the database); what "
-            "people made or changed stays, and the demo's definitions, personas and SLA "
-            "agreement stay as your starting point",
+            help=_(
+                "remove the demo company first (needed while it is in the database); what "
+                "people made or changed stays, and the demo's definitions, personas and SLA "
+                "agreement stay as your starting point"
+            ),
         )
         q.add_argument(
             "--no-starting-point",
             action="store_true",
-            help="with --remove-demo: also remove the demo's definitions, personas and SLA "
-            "agreement where nobody changed them",
+            help=_(
+                "with --remove-demo: also remove the demo's definitions, personas and SLA "
+                "agreement where nobody changed them"
+            ),
         )
 
 
@@ -122,11 +140,15 @@ def _mapping(path: Path | None) -> dict[str, str] | None:
     try:
         mapping = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise InvalidInput(f"cannot read the mapping {path}: {exc}") from exc
+        raise InvalidInput(
+            _("cannot read the mapping {path}: {problem}").format(path=path, problem=exc)
+        ) from exc
     if not isinstance(mapping, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
     ):
-        raise InvalidInput(f'{path} must be a JSON object like {{"File column": "lead field"}}')
+        raise InvalidInput(
+            _('{path} must be a JSON object like {{"File column": "lead field"}}').format(path=path)
+        )
     return mapping
 
 
@@ -140,14 +162,20 @@ def read_file(path: Path) -> bytes:
 
     info = os.stat(path)
     if not stat.S_ISREG(info.st_mode):
-        what = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-        raise UnreadableFile(f"{path} is {what}: give the path of a CSV file")
+        message = (
+            _("{path} is a directory: give the path of a CSV file")
+            if stat.S_ISDIR(info.st_mode)
+            else _("{path} is not a regular file: give the path of a CSV file")
+        )
+        raise UnreadableFile(message.format(path=path))
     limits = import_limits()
     check_size(info.st_size, path.name, limits)
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     with os.fdopen(fd, "rb") as fh:
         if not stat.S_ISREG(os.fstat(fd).st_mode):  # replaced after the stat
-            raise UnreadableFile(f"{path} is not a regular file: give the path of a CSV file")
+            raise UnreadableFile(
+                _("{path} is not a regular file: give the path of a CSV file").format(path=path)
+            )
         data = fh.read(limits.max_bytes + 1)  # a file that grew meanwhile is still bounded
     check_size(len(data), path.name, limits)
     return data
@@ -163,7 +191,7 @@ def _print_removal_plan(engine, keep_starting_point: bool) -> None:
         if not has_demo(s):
             return
         plan = removal_plan(s, keep_starting_point=keep_starting_point)
-    print("The demo company would be removed first.")
+    print(_("The demo company would be removed first."))
     print(plan.text(dry_run=True))
 
 
@@ -173,7 +201,11 @@ def _mapping_text(parsed) -> str:
 
     columns = [str(c) for c in parsed.raw_rows.columns]
     uses = column_uses(parsed.format, columns, parsed.mapping)
-    lines = [f"How the columns of {parsed.file_name} are read ({parsed.format}):"]
+    lines = [
+        _("How the columns of {file} are read ({format}):").format(
+            file=parsed.file_name, format=parsed.format
+        )
+    ]
     for use in uses:
         line = f"  {use.column!r} → {use.field}"
         if use.note:
@@ -195,15 +227,16 @@ def run(args, engine_for, progress=None) -> int:
 
     started()  # a large file is read before the engine is made
     if args.no_starting_point and not args.remove_demo:
-        print("error: --no-starting-point goes with --remove-demo", file=sys.stderr)
+        print(error_line(_("--no-starting-point goes with --remove-demo")), file=sys.stderr)
         return 2  # a usage error, as argparse's
     try:
         data = read_file(args.file)
     except OSError as exc:
-        print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        problem = _("cannot read {file}: {problem}").format(file=args.file, problem=exc.strerror)
+        print(error_line(problem), file=sys.stderr)
         return UNREADABLE
     except UnreadableFile as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(error_line(exc), file=sys.stderr)
         return UNREADABLE
     try:
         if args.import_kind == "leads":
@@ -233,7 +266,7 @@ def run(args, engine_for, progress=None) -> int:
                 source_system=args.crm,
             )
     except UnreadableFile as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(error_line(exc), file=sys.stderr)
         return UNREADABLE
     del data  # the file's bytes are not needed while the rows are planned and written
     engine = engine_for(args)
@@ -242,17 +275,17 @@ def run(args, engine_for, progress=None) -> int:
         parsed.source_system = default_source_system(guess, stored_source_systems(engine))
         if parsed.source_system != guess:
             print(
-                f"note: the lead ids are read as {parsed.source_system} ids (the header "
-                f"names no CRM and only {parsed.source_system} leads are in the database); "
-                "choose another with --crm",
+                _note(
+                    _(
+                        "the lead ids are read as {crm} ids (the header names no CRM and only "
+                        "{crm} leads are in the database); choose another with --crm"
+                    ).format(crm=parsed.source_system)
+                ),
                 file=sys.stderr,
             )
     for warning in parsed.warnings:
-        print(f"note: {warning}", file=sys.stderr)
-    for error in parsed.errors[:20]:
-        print(f"rejected: {error}", file=sys.stderr)
-    if len(parsed.errors) > 20:
-        print(f"rejected: … and {len(parsed.errors) - 20} more rows", file=sys.stderr)
+        print(_note(warning), file=sys.stderr)
+    _print_rejected(parsed.errors)
     action = import_leads if args.import_kind == "leads" else import_activities
     keep = not args.no_starting_point
     if args.dry_run and args.remove_demo:
@@ -268,48 +301,85 @@ def run(args, engine_for, progress=None) -> int:
         now=now_from(args.now),
     )
     if result.demo_removal is not None:
-        print("The demo company was removed first.")
+        print(_("The demo company was removed first."))
         print(result.demo_removal.text())
     unmatched = getattr(result, "unmatched", [])
     if getattr(result, "reason_note", None):
-        print(f"note: {result.reason_note}", file=sys.stderr)
-    for error in unmatched[:20]:
-        print(f"rejected: {error}", file=sys.stderr)
-    if len(unmatched) > 20:
-        print(f"rejected: … and {len(unmatched) - 20} more rows", file=sys.stderr)
+        print(_note(result.reason_note), file=sys.stderr)
+    _print_rejected(unmatched)
     if args.import_kind == "activities" and any(
         e.reason.startswith(f"no {parsed.source_system} lead with id") for e in unmatched
     ):
         others = ", ".join(c for c in CRMS if c != parsed.source_system)
         print(
-            f"hint: the lead ids were matched against {parsed.source_system} leads; if they "
-            f"are another CRM's ids, run again with --crm ({others})",
+            _(
+                "hint: the lead ids were matched against {crm} leads; if they are another "
+                "CRM's ids, run again with --crm ({others})"
+            ).format(crm=parsed.source_system, others=others),
             file=sys.stderr,
         )
     warnings = result.warnings
     for warning in warnings[:20]:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(_("warning: {problem}").format(problem=warning), file=sys.stderr)
     if len(warnings) > 20:
-        print(f"warning: … and {len(warnings) - 20} more", file=sys.stderr)
+        more = _("… and {n} more").format(n=formatting.count(len(warnings) - 20))
+        print(_("warning: {problem}").format(problem=more), file=sys.stderr)
     if args.warnings:
         listed = warnings_csv(warnings)
         if listed:
             _write_private(args.warnings, listed)
-            print(f"warnings written to {args.warnings}", file=sys.stderr)
+            print(_("warnings written to {path}").format(path=args.warnings), file=sys.stderr)
     if args.rejects:
         rejected = rejects_csv(parsed, unmatched)
         if rejected:
             _write_private(args.rejects, rejected)
-            print(f"rejected rows written to {args.rejects}", file=sys.stderr)
-    verb = "would be" if args.dry_run else "were"
-    print(
-        f"{parsed.file_name} ({parsed.format}, {parsed.rows_read} rows): "
-        f"{result.inserted} {verb} inserted, {result.updated} updated, "
-        f"{result.unchanged} unchanged, {result.rejected} rejected"
-        + (f", {result.warned_rows} with warnings" if warnings else "")
-        + ("" if args.dry_run else f" in {result.seconds:.1f} s")
-    )
+            print(_("rejected rows written to {path}").format(path=args.rejects), file=sys.stderr)
+    print(_summary(parsed, result, dry_run=args.dry_run, warned=bool(warnings)))
     return 0
+
+
+def _note(text: object) -> str:
+    return _("note: {text}").format(text=text)
+
+
+def _print_rejected(errors: list, shown: int = 20) -> None:
+    """The first rejected rows on stderr, then how many more there are."""
+    for error in errors[:shown]:
+        print(_("rejected: {problem}").format(problem=error), file=sys.stderr)
+    if len(errors) > shown:
+        more = ngettext("… and {n} more row", "… and {n} more rows", len(errors) - shown)
+        problem = more.format(n=formatting.count(len(errors) - shown))
+        print(_("rejected: {problem}").format(problem=problem), file=sys.stderr)
+
+
+def _summary(parsed, result, *, dry_run: bool, warned: bool) -> str:
+    """The import's last line: what was read and what happened to it."""
+    figures = {
+        "file": parsed.file_name,
+        "format": parsed.format,
+        "rows": ngettext("{n} row", "{n} rows", parsed.rows_read).format(
+            n=formatting.count(parsed.rows_read)
+        ),
+        "inserted": formatting.count(result.inserted),
+        "updated": formatting.count(result.updated),
+        "unchanged": formatting.count(result.unchanged),
+        "rejected": formatting.count(result.rejected),
+    }
+    if dry_run:
+        text = _(
+            "{file} ({format}, {rows}): {inserted} would be inserted, {updated} updated, "
+            "{unchanged} unchanged, {rejected} rejected"
+        ).format(**figures)
+    else:
+        text = _(
+            "{file} ({format}, {rows}): {inserted} were inserted, {updated} updated, "
+            "{unchanged} unchanged, {rejected} rejected"
+        ).format(**figures)
+    if warned:
+        text += _(", {n} with warnings").format(n=formatting.count(result.warned_rows))
+    if not dry_run:
+        text += " " + _("in {seconds} s").format(seconds=formatting.decimal(result.seconds, 1))
+    return text
 
 
 def _write_private(path, data: bytes) -> None:

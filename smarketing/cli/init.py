@@ -3,12 +3,14 @@ migration."""
 
 from __future__ import annotations
 
+from smarketing.i18n import _
+
 COMMANDS = ("init",)
 
 
 def add_parser(sub, common) -> None:
     """Register `init`."""
-    sub.add_parser("init", parents=[common], help="create or upgrade the database schema")
+    sub.add_parser("init", parents=[common], help=_("create or upgrade the database schema"))
 
 
 def run(args, engine_for) -> int:
@@ -17,7 +19,8 @@ def run(args, engine_for) -> int:
 
     engine = engine_for(args)
     print(
-        f"database ready at {db.url_for_display(str(engine.url))}, schema "
-        f"{db.current_revision(engine)}"
+        _("database ready at {url}, schema {revision}").format(
+            url=db.url_for_display(str(engine.url)), revision=db.current_revision(engine)
+        )
     )
     return 0

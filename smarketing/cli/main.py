@@ -27,8 +27,9 @@ from smarketing.cli import (
     users,
     worker,
 )
-from smarketing.cli.args import Parser, common, engine_for
+from smarketing.cli.args import Parser, common, engine_for, error_line
 from smarketing.errors import SmarketingError
+from smarketing.i18n import _
 
 #: The command groups, in the order --help lists them.
 GROUPS = (
@@ -52,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = Parser(
         prog="python -m smarketing",
-        description="Smarketing: the marketing–sales SLA, lead quality and meetings.",
+        description=_("Smarketing: the marketing–sales SLA, lead quality and meetings."),
     )
     sub = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True, parser_class=Parser
@@ -80,16 +81,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _group(args.command).run(args, engine_for)
     except SmarketingError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(error_line(exc), file=sys.stderr)
         return 1
     except BrokenPipeError:  # e.g. piped into `head`: the reader has what it wanted
         sys.stderr.close()
         return 0
     except (KeyboardInterrupt, EOFError):
-        print("interrupted", file=sys.stderr)
+        print(_("interrupted"), file=sys.stderr)
         return 130
     except Exception as exc:
         if not _database_error(exc):
             raise
-        print(f"error: database: {getattr(exc, 'orig', exc)}", file=sys.stderr)
+        print(
+            error_line(_("database: {problem}").format(problem=getattr(exc, "orig", exc))),
+            file=sys.stderr,
+        )
         return 1

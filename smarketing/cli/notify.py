@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import sys
 
-from smarketing.cli.args import iso_datetime, now_from
+from smarketing import formatting
+from smarketing.cli.args import error_line, iso_datetime, now_from
+from smarketing.i18n import _
 
 COMMANDS = ("notify",)
 #: The channels of `notify test` (smarketing.notify.preferences.CHANNELS, copied so the
@@ -17,33 +19,37 @@ SEND_FAILED = 1
 
 def add_parser(sub, common) -> None:
     """Register `notify run` and `notify test`."""
-    p = sub.add_parser("notify", help="notifications: send what is due now; send a test")
+    p = sub.add_parser("notify", help=_("notifications: send what is due now; send a test"))
     notify_sub = p.add_subparsers(dest="notify_command", metavar="ACTION", required=True)
     run_p = notify_sub.add_parser(
         "run",
         parents=[common],
-        help="queue what the rules find and send what is due, one line per message",
-        description="What the scheduled job `notify` does every minute: the rules queue "
-        "what should be sent (once per subject and person), then every message that is due "
-        "is sent; quiet hours delay a person's messages, failures are retried later.",
+        help=_("queue what the rules find and send what is due, one line per message"),
+        description=_(
+            "What the scheduled job `notify` does every minute: the rules queue what should be "
+            "sent (once per subject and person), then every message that is due is sent; "
+            "quiet hours delay a person's messages, failures are retried later."
+        ),
     )
     run_p.add_argument(
         "--dry-run",
         action="store_true",
-        help="print what would be sent and to whom; write nothing, send nothing",
+        help=_("print what would be sent and to whom; write nothing, send nothing"),
     )
     run_p.add_argument(
         "--now",
         type=iso_datetime,
         metavar="ISO-DATETIME",
-        help="the current time (default: the real time; without an offset it is read in the "
-        "business timezone)",
+        help=_(
+            "the current time (default: the real time; without an offset it is read in the "
+            "business timezone)"
+        ),
     )
     test_p = notify_sub.add_parser(
-        "test", parents=[common], help="send a test message over a channel, to an address"
+        "test", parents=[common], help=_("send a test message over a channel, to an address")
     )
     test_p.add_argument("channel", choices=CHANNELS)
-    test_p.add_argument("address", help="an e-mail address, or the webhook's URL")
+    test_p.add_argument("address", help=_("an e-mail address, or the webhook's URL"))
 
 
 def run(args, engine_for) -> int:
@@ -58,18 +64,24 @@ def run(args, engine_for) -> int:
     if args.dry_run:
         result = job.dry_run(engine, now=now)
         print(
-            f"dry run at {when}: {result.queued} new of {result.noticed} noticed; nothing "
-            "written, nothing sent"
+            _(
+                "dry run at {when}: {queued} new of {noticed} noticed; nothing written, "
+                "nothing sent"
+            ).format(
+                when=when,
+                queued=formatting.count(result.queued),
+                noticed=formatting.count(result.noticed),
+            )
         )
         for line in result.dispatch.lines():
             print(line)
         if not result.dispatch.outcomes:
-            print("nothing due")
+            print(_("nothing due"))
         return 0
     try:
         result = job.run(engine, now=now)
     except job.RulesFailed as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(error_line(exc), file=sys.stderr)
         return SEND_FAILED
     for line in result.dispatch.lines():
         print(line)
@@ -84,13 +96,21 @@ def _test(channel: str, address: str) -> int:
 
     problem = address_problem(channel, address)
     if problem or not address.strip():
-        print(f"error: {problem or 'give an address'}", file=sys.stderr)
+        print(error_line(problem or _("give an address")), file=sys.stderr)
         return 2
     try:
         said = send_test(channel, address.strip())
     except ChannelError as exc:
-        retry = " (worth trying again later)" if exc.retry else ""
-        print(f"error: the test did not go out{retry}: {exc}", file=sys.stderr)
+        message = (
+            _("the test did not go out (worth trying again later): {problem}")
+            if exc.retry
+            else _("the test did not go out: {problem}")
+        )
+        print(error_line(message.format(problem=exc)), file=sys.stderr)
         return SEND_FAILED
-    print(f"test sent over {channel} to {address_label(channel, address.strip())}: {said}")
+    print(
+        _("test sent over {channel} to {address}: {answer}").format(
+            channel=channel, address=address_label(channel, address.strip()), answer=said
+        )
+    )
     return 0

@@ -7,8 +7,9 @@ import argparse
 import json
 import sys
 
-from smarketing.cli.args import Parser, iso_date, iso_datetime, now_from
+from smarketing.cli.args import Parser, error_line, iso_date, iso_datetime, now_from
 from smarketing.errors import InvalidInput
+from smarketing.i18n import _
 from smarketing.sla.periods import PeriodKind, parse_kind, period_containing, today_local
 
 COMMANDS = ("report",)
@@ -35,57 +36,61 @@ def _dimension(text: str) -> str:
 
 def add_parser(sub, common) -> None:
     """Register `report sla` and `report quality`."""
-    p = sub.add_parser("report", help="print a report: sla, quality")
+    p = sub.add_parser("report", help=_("print a report: sla, quality"))
     report_sub = p.add_subparsers(
         dest="report_command", metavar="REPORT", required=True, parser_class=Parser
     )
     sla = report_sub.add_parser(
         "sla",
         parents=[common],
-        help="the SLA report of one period (docs/metrics.md)",
-        description="The seven SLA metrics of the period containing --date, as of that day.",
+        help=_("the SLA report of one period (docs/metrics.md)"),
+        description=_("The seven SLA metrics of the period containing --date, as of that day."),
     )
     sla.add_argument(
         "--period",
         type=_period_kind,
         default=PeriodKind.month,
         metavar="{" + ",".join(k.value for k in PeriodKind) + "}",
-        help="period kind (default month)",
+        help=_("period kind (default month)"),
     )
     sla.add_argument(
         "--date",
         type=iso_date,
         metavar="YYYY-MM-DD",
-        help="the as-of day (default: today in the business timezone, $SMARKETING_TIMEZONE)",
+        help=_("the as-of day (default: today in the business timezone, $SMARKETING_TIMEZONE)"),
     )
     sla.add_argument(
         "--format",
         choices=["text", "json"],
         default="text",
-        help="text: a readable table (default); json: the object of docs/metrics.md",
+        help=_("text: a readable table (default); json: the object of docs/metrics.md"),
     )
     sla.add_argument(
         "--now",
         type=iso_datetime,
         metavar="ISO-DATETIME",
-        help="the current time, for reproducible scripts and tests (default: the real time; "
-        "without an offset it is read in the business timezone). It bounds which first-"
-        "contact deadlines have passed, and sets today for the default --date",
+        help=_(
+            "the current time, for reproducible scripts and tests (default: the real time; "
+            "without an offset it is read in the business timezone). It bounds which first-"
+            "contact deadlines have passed, and sets today for the default --date"
+        ),
     )
     quality = report_sub.add_parser(
         "quality",
         parents=[common],
-        help="lead quality of a cohort by one dimension (docs/metrics.md)",
-        description="Leads created from --from through --to (local days in the business "
-        "timezone, inclusive), per value of --by: leads, MQLs, accepted, rejected, SQLs, "
-        "opportunities, customers and the next-step conversions, with a total row.",
+        help=_("lead quality of a cohort by one dimension (docs/metrics.md)"),
+        description=_(
+            "Leads created from --from through --to (local days in the business "
+            "timezone, inclusive), per value of --by: leads, MQLs, accepted, rejected, SQLs, "
+            "opportunities, customers and the next-step conversions, with a total row."
+        ),
     )
     quality.add_argument(
         "--by",
         type=_dimension,
         required=True,
         metavar="{" + ",".join(DIMENSIONS) + "}",
-        help="the dimension to break the cohort down by",
+        help=_("the dimension to break the cohort down by"),
     )
     quality.add_argument(
         "--from",
@@ -93,7 +98,7 @@ def add_parser(sub, common) -> None:
         type=iso_date,
         required=True,
         metavar="YYYY-MM-DD",
-        help="first day of the cohort (created_at, local day)",
+        help=_("first day of the cohort (created_at, local day)"),
     )
     quality.add_argument(
         "--to",
@@ -101,23 +106,25 @@ def add_parser(sub, common) -> None:
         type=iso_date,
         required=True,
         metavar="YYYY-MM-DD",
-        help="last day of the cohort, inclusive",
+        help=_("last day of the cohort, inclusive"),
     )
     quality.add_argument(
         "--format",
         choices=["text", "json", "csv"],
         default="text",
-        help="text: a readable table (default); json: the object of docs/metrics.md; "
-        "csv: the table with every column, total row last",
+        help=_(
+            "text: a readable table (default); json: the object of docs/metrics.md; "
+            "csv: the table with every column, total row last"
+        ),
     )
 
 
 def _quality(args, engine_for) -> int:
     if args.date_from > args.date_to:  # a usage error, like a bad date: exit 2, no database
-        print(
-            f"error: --from {args.date_from.isoformat()} is after --to {args.date_to.isoformat()}",
-            file=sys.stderr,
+        problem = _("--from {start} is after --to {end}").format(
+            start=args.date_from.isoformat(), end=args.date_to.isoformat()
         )
+        print(error_line(problem), file=sys.stderr)
         return 2
     from sqlmodel import Session
 

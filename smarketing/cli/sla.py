@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from smarketing.cli.args import Parser, iso_date
 from smarketing.errors import InvalidInput, PermissionDenied
+from smarketing.i18n import _
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -55,26 +56,28 @@ def _number(text: str) -> int | float:
     except ValueError:
         value = math.nan
     if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"invalid number {text!r}")
+        raise argparse.ArgumentTypeError(_("invalid number {text!r}").format(text=text))
     return value
 
 
 def add_parser(sub, common) -> None:
     """Register `sla set`, `sla confirm` and `sla history`."""
-    p = sub.add_parser("sla", help="the SLA agreement: set, confirm, history")
+    p = sub.add_parser("sla", help=_("the SLA agreement: set, confirm, history"))
     sla_sub = p.add_subparsers(
         dest="sla_command", metavar="ACTION", required=True, parser_class=Parser
     )
     put = sla_sub.add_parser(
         "set",
         parents=[common],
-        help="propose a new agreement version (and optionally confirm it)",
-        description="Propose a new SLA agreement version. Targets not given are taken from "
-        "the agreement in effect on the effective date; with none in effect, give them all. "
-        "The version is in effect once a marketing user and a sales user have confirmed it.",
+        help=_("propose a new agreement version (and optionally confirm it)"),
+        description=_(
+            "Propose a new SLA agreement version. Targets not given are taken from "
+            "the agreement in effect on the effective date; with none in effect, give them all. "
+            "The version is in effect once a marketing user and a sales user have confirmed it."
+        ),
     )
     put.add_argument("--effective-from", type=iso_date, required=True, metavar="YYYY-MM-DD")
-    put.add_argument("--reason", required=True, help="why the agreement changes (kept)")
+    put.add_argument("--reason", required=True, help=_("why the agreement changes (kept)"))
     for option, key in TARGET_OPTIONS.items():
         put.add_argument(
             option,
@@ -87,16 +90,18 @@ def add_parser(sub, common) -> None:
         put.add_argument(
             f"--confirm-{team}",
             metavar="USERNAME",
-            help=f"then confirm for {team} as this user (who must have that role)",
+            help=_("then confirm for {team} as this user (who must have that role)").format(
+                team=team
+            ),
         )
     confirm = sla_sub.add_parser(
-        "confirm", parents=[common], help="confirm a version for marketing or sales"
+        "confirm", parents=[common], help=_("confirm a version for marketing or sales")
     )
     confirm.add_argument("version", type=int)
     confirm.add_argument("--team", required=True, choices=list(TEAMS))
-    confirm.add_argument("--user", required=True, metavar="USERNAME", help="who confirms")
+    confirm.add_argument("--user", required=True, metavar="USERNAME", help=_("who confirms"))
     history = sla_sub.add_parser(
-        "history", parents=[common], help="every agreement version, newest first"
+        "history", parents=[common], help=_("every agreement version, newest first")
     )
     history.add_argument("--format", choices=["text", "json"], default="text")
 
@@ -108,7 +113,7 @@ def _actor(session: Session, username: str, team: str) -> Actor:
 
     user = users.get_user(session, username)
     if user.disabled:
-        raise PermissionDenied(f"{user.username} is disabled")
+        raise PermissionDenied(_("{username} is disabled").format(username=user.username))
     actor = Actor.of(user.username, user.role_list)
     require(actor, f"sla.confirm_{team}")
     return actor
@@ -118,14 +123,20 @@ def _state(session: Session, version: int) -> str:
     from smarketing.sla.agreements import agreement_history
 
     entry = next(h for h in agreement_history(session) if h["version"] == version)
+    from smarketing.auth.permissions import role_label
+
     if entry["state"] == "in effect":
-        return f"in effect from {entry['effective_from'].isoformat()}"
-    waiting = [t for t in SIDES if not entry[f"{t}_confirmed"]]
-    return "awaiting confirmation by " + " and ".join(waiting)
+        return _("in effect from {day}").format(day=entry["effective_from"].isoformat())
+    waiting = [role_label(t) for t in SIDES if not entry[f"{t}_confirmed"]]
+    if len(waiting) == 2:
+        return _("awaiting confirmation by {team} and {other}").format(
+            team=waiting[0], other=waiting[1]
+        )
+    return _("awaiting confirmation by {team}").format(team=", ".join(waiting))
 
 
 def _set(s: Session, args) -> None:
-    from smarketing.auth.permissions import CLI_ACTOR
+    from smarketing.auth.permissions import CLI_ACTOR, role_label
     from smarketing.sla.agreements import (
         checked_targets,
         confirm_agreement,
@@ -140,8 +151,10 @@ def _set(s: Session, args) -> None:
         missing = [o for o, key in TARGET_OPTIONS.items() if key not in given]
         if missing:
             raise InvalidInput(
-                f"no agreement is in effect on {args.effective_from.isoformat()} to start "
-                f"from: give every target; missing {', '.join(missing)}"
+                _(
+                    "no agreement is in effect on {day} to start from: give every target; "
+                    "missing {missing}"
+                ).format(day=args.effective_from.isoformat(), missing=", ".join(missing))
             )
         base = {}
     targets = checked_targets(base | given).model_dump()  # InvalidInput before anything else
@@ -151,7 +164,7 @@ def _set(s: Session, args) -> None:
         if (username := getattr(args, f"confirm_{team}"))
     ]
     if len(confirmers) == 2 and confirmers[0][1].username == confirmers[1][1].username:
-        raise PermissionDenied("the two sides must be confirmed by two different people")
+        raise PermissionDenied(_("the two sides must be confirmed by two different people"))
     agreement = propose_agreement(
         s,
         actor=CLI_ACTOR,
@@ -161,13 +174,23 @@ def _set(s: Session, args) -> None:
     )
     changes = [change_text(k, base[k], targets[k]) for k in base if base[k] != targets[k]]
     print(
-        f"proposed SLA version {agreement.version} (effective from "
-        f"{agreement.effective_from.isoformat()})" + (f": {', '.join(changes)}" if changes else "")
+        _("proposed SLA version {version} (effective from {day})").format(
+            version=agreement.version, day=agreement.effective_from.isoformat()
+        )
+        + (f": {', '.join(changes)}" if changes else "")
     )
     for team, actor in confirmers:
         confirm_agreement(s, actor=actor, version=agreement.version, team=team)
-        print(f"confirmed for {team} by {actor.username}")
-    print(f"version {agreement.version}: {_state(s, agreement.version)}")
+        print(
+            _("confirmed for {team} by {username}").format(
+                team=role_label(team), username=actor.username
+            )
+        )
+    print(
+        _("version {version}: {state}").format(
+            version=agreement.version, state=_state(s, agreement.version)
+        )
+    )
 
 
 def _history_json(history: list[dict]) -> list[dict]:
@@ -189,6 +212,7 @@ def run(args, engine_for) -> int:
     """Run one `sla` action."""
     from sqlmodel import Session
 
+    from smarketing.auth.permissions import role_label
     from smarketing.sla.agreements import agreement_history, confirm_agreement
 
     engine = engine_for(args)
@@ -200,8 +224,12 @@ def run(args, engine_for) -> int:
                 actor = _actor(s, args.user, args.team)
                 confirm_agreement(s, actor=actor, version=args.version, team=args.team)
                 print(
-                    f"version {args.version} confirmed for {args.team} by {actor.username}; "
-                    f"{_state(s, args.version)}"
+                    _("version {version} confirmed for {team} by {username}; {state}").format(
+                        version=args.version,
+                        team=role_label(args.team),
+                        username=actor.username,
+                        state=_state(s, args.version),
+                    )
                 )
             case "history":
                 history = agreement_history(s)

@@ -6,8 +6,9 @@ import json
 import sys
 from pathlib import Path
 
-from smarketing import config
-from smarketing.cli.args import iso_datetime, now_from, progress_printer
+from smarketing import config, formatting
+from smarketing.cli.args import error_line, iso_datetime, now_from, progress_printer
+from smarketing.i18n import _
 
 COMMANDS = ("sources", "sync")
 KINDS = ("hubspot", "pipedrive", "salesforce")  # smarketing.connectors.KINDS (a test checks)
@@ -18,44 +19,46 @@ def add_parser(sub, common) -> None:
     p = sub.add_parser(
         "sources",
         parents=[common],
-        help="CRM data sources: add, list, test, change, map fields",
-        description="The CRM accounts Smarketing syncs by itself. A source names where its "
-        "token is read from (an environment variable, or secrets:KEY in "
-        ".streamlit/secrets.toml), never the token itself.",
+        help=_("CRM data sources: add, list, test, change, map fields"),
+        description=_(
+            "The CRM accounts Smarketing syncs by itself. A source names where its "
+            "token is read from (an environment variable, or secrets:KEY in "
+            ".streamlit/secrets.toml), never the token itself."
+        ),
     )
     acts = p.add_subparsers(dest="sources_action", metavar="ACTION", required=True)
-    add = acts.add_parser("add", help="add a source")
-    add.add_argument("name", help="a name for the source, e.g. hubspot")
-    add.add_argument("--kind", required=True, choices=KINDS, help="which CRM")
+    add = acts.add_parser("add", help=_("add a source"))
+    add.add_argument("name", help=_("a name for the source, e.g. hubspot"))
+    add.add_argument("--kind", required=True, choices=KINDS, help=_("which CRM"))
     add.add_argument(
         "--token-env",
         required=True,
         metavar="VAR",
-        help="the environment variable (or secrets:KEY) that holds the token",
+        help=_("the environment variable (or secrets:KEY) that holds the token"),
     )
-    add.add_argument("--base-url", metavar="URL", help="the API's address (default: the CRM's)")
+    add.add_argument("--base-url", metavar="URL", help=_("the API's address (default: the CRM's)"))
     add.add_argument(
-        "--every", type=int, default=15, metavar="MINUTES", help="sync every N minutes (15)"
+        "--every", type=int, default=15, metavar="MINUTES", help=_("sync every N minutes (15)")
     )
     add.add_argument(
         "--webhook-secret-env",
         metavar="VAR",
-        help="HubSpot: the variable holding the app's client secret (webhook signatures)",
+        help=_("HubSpot: the variable holding the app's client secret (webhook signatures)"),
     )
-    acts.add_parser("list", help="the sources, their schedule and last sync")
-    test = acts.add_parser("test", help="check that the source's token reaches its account")
+    acts.add_parser("list", help=_("the sources, their schedule and last sync"))
+    test = acts.add_parser("test", help=_("check that the source's token reaches its account"))
     test.add_argument("name")
-    change = acts.add_parser("set", help="change a source's settings")
+    change = acts.add_parser("set", help=_("change a source's settings"))
     change.add_argument("name")
     change.add_argument("--token-env", metavar="VAR")
-    change.add_argument("--base-url", metavar="URL", help='"" for the CRM\'s own')
+    change.add_argument("--base-url", metavar="URL", help=_('"" for the CRM\'s own'))
     change.add_argument("--every", type=int, metavar="MINUTES")
     change.add_argument("--webhook-secret-env", metavar="VAR")
     state = change.add_mutually_exclusive_group()
-    state.add_argument("--pause", action="store_true", help="stop syncing it")
-    state.add_argument("--resume", action="store_true", help="sync it again")
+    state.add_argument("--pause", action="store_true", help=_("stop syncing it"))
+    state.add_argument("--resume", action="store_true", help=_("sync it again"))
     mapping = acts.add_parser(
-        "mapping", help="show the field mapping, or change it with --set FIELD=TARGET"
+        "mapping", help=_("show the field mapping, or change it with --set FIELD=TARGET")
     )
     mapping.add_argument("name")
     mapping.add_argument(
@@ -63,29 +66,31 @@ def add_parser(sub, common) -> None:
         action="append",
         default=[],
         metavar="FIELD=TARGET",
-        help='map an API field to a lead field ("FIELD=" for not imported); repeatable',
+        help=_('map an API field to a lead field ("FIELD=" for not imported); repeatable'),
     )
-    mapping.add_argument("--file", type=Path, help="a JSON file {API field: lead field}")
+    mapping.add_argument("--file", type=Path, help=_("a JSON file {API field: lead field}"))
 
     s = sub.add_parser(
         "sync",
         parents=[common],
-        help="sync CRM sources now (all enabled ones, or NAME)",
-        description="Read what changed in the CRM since the last sync and store it by the "
-        "import's rules. Prints fetched/inserted/updated/unchanged/rejected like import.",
+        help=_("sync CRM sources now (all enabled ones, or NAME)"),
+        description=_(
+            "Read what changed in the CRM since the last sync and store it by the "
+            "import's rules. Prints fetched/inserted/updated/unchanged/rejected like import."
+        ),
     )
-    s.add_argument("name", nargs="?", help="the source (default: every enabled source)")
-    s.add_argument("--full", action="store_true", help="read everything, not only changes")
-    s.add_argument("--dry-run", action="store_true", help="read and count; write nothing")
+    s.add_argument("name", nargs="?", help=_("the source (default: every enabled source)"))
+    s.add_argument("--full", action="store_true", help=_("read everything, not only changes"))
+    s.add_argument("--dry-run", action="store_true", help=_("read and count; write nothing"))
     s.add_argument(
         "--remove-demo",
         action="store_true",
-        help="remove the demo company first (a real sync refuses while it is there)",
+        help=_("remove the demo company first (a real sync refuses while it is there)"),
     )
     s.add_argument(
         "--now",
         type=iso_datetime,
-        help="the time the sync is recorded at (ISO 8601 with offset; default now)",
+        help=_("the time the sync is recorded at (ISO 8601 with offset; default now)"),
     )
 
 
@@ -98,21 +103,29 @@ def _print_list(engine) -> int:
     with Session(engine) as s:
         rows = source_statuses(s)
     if not rows:
-        print("No data sources yet: python -m smarketing sources add NAME --kind hubspot …")
+        print(_("No data sources yet: python -m smarketing sources add NAME --kind hubspot …"))
         return 0
     for r in rows:
-        state = "" if r.enabled else " (paused)"
+        state = "" if r.enabled else _(" (paused)")
         last = (
-            f"last sync {local_time(r.last_run_at)}: {r.last_status}"
+            _("last sync {when}: {status}").format(
+                when=local_time(r.last_run_at), status=r.last_status
+            )
             if r.last_run_at
-            else "never synced"
+            else _("never synced")
         )
         print(
-            f"{r.name}{state}: {r.label}, token from {r.token_from}, every {r.every_minutes} "
-            f"min; {last}"
+            _("{name}{state}: {label}, token from {where}, every {minutes} min; {last}").format(
+                name=r.name,
+                state=state,
+                label=r.label,
+                where=r.token_from,
+                minutes=r.every_minutes,
+                last=last,
+            )
         )
         if r.last_status == "failed" and r.last_message:
-            print(f"  error: {r.last_message}")
+            print("  " + error_line(r.last_message))
     return 0
 
 
@@ -130,31 +143,35 @@ def _mapping(args, engine) -> int:
             try:
                 loaded = json.loads(args.file.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
-                print(f"error: {args.file}: {exc}", file=sys.stderr)
+                print(error_line(f"{args.file}: {exc}"), file=sys.stderr)
                 return 2
             if not isinstance(loaded, dict):
-                print(f"error: {args.file}: expected an object {{field: target}}", file=sys.stderr)
+                problem = _("{path}: expected an object {{field: target}}").format(path=args.file)
+                print(error_line(problem), file=sys.stderr)
                 return 2
             changes.update({str(k): str(v or "") for k, v in loaded.items()})
         for item in args.set:
             field, sep, target = item.partition("=")
             if not sep or not field.strip():
-                print(f"error: --set {item!r}: expected FIELD=TARGET", file=sys.stderr)
+                problem = _("--set {item!r}: expected FIELD=TARGET").format(item=item)
+                print(error_line(problem), file=sys.stderr)
                 return 2
             changes[field.strip()] = target.strip()
         if args.file or args.set:
             source = set_mapping(s, args.name, changes, actor=CLI_ACTOR)
         fmt = format_of(source)
         mine = mapping_changes(source)
-    print(f"{args.name}: read with the {fmt} format's field tables")
+    print(
+        _("{name}: read with the {format} format's field tables").format(name=args.name, format=fmt)
+    )
     if fmt in SPECS:
         for target, names in SPECS[fmt].columns.items():
             api = [n for n in names if n == n.strip() and " " not in n] or list(names[:1])
             print(f"  {target_label(target)}: {', '.join(api[:3])}")
     if mine:
-        print("changes:")
+        print(_("changes:"))
         for field, target in sorted(mine.items()):
-            print(f"  {field} -> {target_label(target) if target else 'not imported'}")
+            print(f"  {field} -> {target_label(target) if target else _('not imported')}")
     return 0
 
 
@@ -182,9 +199,14 @@ def _sources(args, engine_for) -> int:
                 webhook_secret_env=args.webhook_secret_env,
             )
             print(
-                f"added {source.name} ({sources.label(source.kind)}), token from "
-                f"{config.where_secret_is(source.token_env)}; "
-                f"test it: python -m smarketing sources test {source.name}"
+                _(
+                    "added {name} ({label}), token from {where}; "
+                    "test it: python -m smarketing sources test {name}"
+                ).format(
+                    name=source.name,
+                    label=sources.label(source.kind),
+                    where=config.where_secret_is(source.token_env),
+                )
             )
             return 0
         if args.sources_action == "set":
@@ -199,7 +221,7 @@ def _sources(args, engine_for) -> int:
                 enabled=enabled,
                 webhook_secret_env=args.webhook_secret_env,
             )
-            print(f"{source.name}: saved")
+            print(_("{name}: saved").format(name=source.name))
             return 0
         source = sources.get_source(s, args.name)  # test
         s.expunge(source)
@@ -225,7 +247,7 @@ def _sync(args, engine_for) -> int:
                 s.exec(select(DataSource.name).where(DataSource.enabled).order_by(DataSource.name))
             )
         if not names:
-            print("No data sources yet: python -m smarketing sources add NAME --kind hubspot …")
+            print(_("No data sources yet: python -m smarketing sources add NAME --kind hubspot …"))
             return 0
     failed = 0
     for name in names:
@@ -241,16 +263,23 @@ def _sync(args, engine_for) -> int:
                 now=now,
             )
         except SyncFailed as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            print(error_line(exc), file=sys.stderr)
             failed += 1
             continue
         for line in result.rejects[:20]:
-            print(f"rejected: {line}", file=sys.stderr)
+            print(_("rejected: {problem}").format(problem=line), file=sys.stderr)
         if result.rejected > 20:
-            print(f"rejected: … and {result.rejected - 20} more", file=sys.stderr)
-        what = "full sync" if result.full else "sync"
-        took = "" if args.dry_run else f" in {result.seconds:.1f} s"
-        print(f"{name} ({what}{', dry run' if args.dry_run else ''}): {result.summary}{took}")
+            more = _("… and {n} more").format(n=formatting.count(result.rejected - 20))
+            print(_("rejected: {problem}").format(problem=more), file=sys.stderr)
+        what = _("full sync") if result.full else _("sync")
+        if args.dry_run:
+            what += _(", dry run")
+        took = (
+            ""
+            if args.dry_run
+            else " " + _("in {seconds} s").format(seconds=formatting.decimal(result.seconds, 1))
+        )
+        print(f"{name} ({what}): {result.summary}{took}")
     return 1 if failed else 0
 
 

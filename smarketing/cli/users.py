@@ -6,6 +6,7 @@ import getpass
 import sys
 
 from smarketing.errors import SmarketingError
+from smarketing.i18n import _
 
 COMMANDS = ("users",)
 #: the roles `users add --role` offers: the values of smarketing.store.models.Role, in its
@@ -15,25 +16,27 @@ ROLES = ("admin", "marketing", "sales", "leadership")
 
 def add_parser(sub, common) -> None:
     """Register `users` and its actions."""
-    p = sub.add_parser("users", help="manage users: add, list, set-password, disable, enable")
+    p = sub.add_parser("users", help=_("manage users: add, list, set-password, disable, enable"))
     users_sub = p.add_subparsers(dest="users_command", metavar="ACTION", required=True)
-    add = users_sub.add_parser("add", parents=[common], help="add a user")
+    add = users_sub.add_parser("add", parents=[common], help=_("add a user"))
     add.add_argument("username")
-    add.add_argument("--name", required=True, help="full name")
+    add.add_argument("--name", required=True, help=_("full name"))
     add.add_argument("--email", required=True)
     add.add_argument(
         "--role",
         action="append",
         required=True,
         choices=list(ROLES),
-        help="a role; repeat for several",
+        help=_("a role; repeat for several"),
     )
-    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    users_sub.add_parser("list", parents=[common], help="list users")
-    setpw = users_sub.add_parser("set-password", parents=[common], help="set a new password")
+    add.add_argument(
+        "--password-stdin", action="store_true", help=_("read the password from stdin")
+    )
+    users_sub.add_parser("list", parents=[common], help=_("list users"))
+    setpw = users_sub.add_parser("set-password", parents=[common], help=_("set a new password"))
     setpw.add_argument("username")
     setpw.add_argument("--password-stdin", action="store_true")
-    for name, text in (("disable", "disable a user"), ("enable", "enable a disabled user")):
+    for name, text in (("disable", _("disable a user")), ("enable", _("enable a disabled user"))):
         q = users_sub.add_parser(name, parents=[common], help=text)
         q.add_argument("username")
 
@@ -43,11 +46,11 @@ def _password(from_stdin: bool) -> str:
         return sys.stdin.readline().rstrip("\r\n")
     if not sys.stdin.isatty():
         raise SmarketingError(
-            "no terminal to ask for the password: pipe it in with --password-stdin"
+            _("no terminal to ask for the password: pipe it in with --password-stdin")
         )
-    first = getpass.getpass("Password: ")
-    if getpass.getpass("Repeat password: ") != first:
-        raise SmarketingError("the two passwords differ")
+    first = getpass.getpass(_("Password: "))
+    if getpass.getpass(_("Repeat password: ")) != first:
+        raise SmarketingError(_("the two passwords differ"))
     return first
 
 
@@ -56,7 +59,7 @@ def run(args, engine_for) -> int:
     from sqlmodel import Session
 
     from smarketing.auth import users
-    from smarketing.auth.permissions import CLI_ACTOR
+    from smarketing.auth.permissions import CLI_ACTOR, role_label
 
     engine = engine_for(args)
     with Session(engine, expire_on_commit=False) as s:
@@ -71,16 +74,20 @@ def run(args, engine_for) -> int:
                     roles=args.role,
                     password=_password(args.password_stdin),
                 )
-                print(f"added {user.username} ({user.roles})")
+                print(
+                    _("added {username} ({roles})").format(
+                        username=user.username,
+                        roles=",".join(role_label(r) for r in user.role_list),
+                    )
+                )
             case "list":
                 table = users.users_table(s)
                 if table.empty:
-                    print("no users yet")
+                    print(_("no users yet"))
                 else:
-                    shown = table.drop(columns=["last_login"]).rename(
-                        columns=lambda c: c.replace("_", " ")
-                    )
-                    print(shown.to_string(index=False))
+                    labels = users.user_labels()
+                    shown = users.for_people(table).drop(columns=["last_login"])
+                    print(shown.rename(columns=labels).to_string(index=False))
             case "set-password":
                 users.set_password(
                     s,
@@ -88,7 +95,11 @@ def run(args, engine_for) -> int:
                     username=args.username,
                     password=_password(args.password_stdin),
                 )
-                print(f"password of {args.username} changed; their open sessions are ended")
+                print(
+                    _("password of {username} changed; their open sessions are ended").format(
+                        username=args.username
+                    )
+                )
             case "disable" | "enable":
                 users.set_disabled(
                     s,
@@ -96,6 +107,10 @@ def run(args, engine_for) -> int:
                     username=args.username,
                     disabled=args.users_command == "disable",
                 )
-                ended = "; their open sessions are ended" if args.users_command == "disable" else ""
-                print(f"{args.username} {args.users_command}d{ended}")
+                done = (
+                    _("{username} disabled; their open sessions are ended")
+                    if args.users_command == "disable"
+                    else _("{username} enabled")
+                )
+                print(done.format(username=args.username))
     return 0

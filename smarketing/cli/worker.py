@@ -10,6 +10,8 @@ import threading
 import time
 from typing import TYPE_CHECKING, TextIO
 
+from smarketing.i18n import _
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
@@ -23,23 +25,27 @@ def add_parser(sub, common) -> None:
     p = sub.add_parser(
         "worker",
         parents=[common],
-        help="run the scheduled jobs (CRM sync, event intake) until stopped",
-        description="Runs the scheduled jobs — sync-sources every 60 s (each CRM source "
-        "when it is due), events-intake every 2 s, notify every 60 s (queue and send the "
-        "notifications) — printing one line per run, until "
-        "SIGTERM or Ctrl-C. Any number of workers and app servers may share one database: "
-        "a lock lets one process at a time run a job.",
+        help=_("run the scheduled jobs (CRM sync, event intake) until stopped"),
+        description=_(
+            "Runs the scheduled jobs — sync-sources every 60 s (each CRM source "
+            "when it is due), events-intake every 2 s, notify every 60 s (queue and send the "
+            "notifications) — printing one line per run, until "
+            "SIGTERM or Ctrl-C. Any number of workers and app servers may share one database: "
+            "a lock lets one process at a time run a job."
+        ),
     )
     p.add_argument(
         "--once",
         action="store_true",
-        help="run each job once (waiting for the syncs it starts), then exit: 0 when none "
-        "failed, 1 otherwise (for cron)",
+        help=_(
+            "run each job once (waiting for the syncs it starts), then exit: 0 when none "
+            "failed, 1 otherwise (for cron)"
+        ),
     )
     p.add_argument(
         "--quiet",
         action="store_true",
-        help="print only the runs that failed, not every run",
+        help=_("print only the runs that failed, not every run"),
     )
 
 

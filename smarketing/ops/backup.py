@@ -15,6 +15,7 @@ from sqlalchemy.exc import ArgumentError
 
 from smarketing import config
 from smarketing.errors import DatabaseUnavailable, InvalidInput
+from smarketing.i18n import _
 from smarketing.ops.files import BackupError, check_out, publish, remove, temp_beside
 from smarketing.store.file_modes import create_private
 
@@ -61,7 +62,9 @@ def _url(engine_or_url: Engine | str | None) -> URL:
     try:
         return make_url(text)
     except ArgumentError as exc:
-        raise InvalidInput(f"database URL {text!r} is not a valid SQLAlchemy URL") from exc
+        raise InvalidInput(
+            _("database URL {text!r} is not a valid SQLAlchemy URL").format(text=text)
+        ) from exc
 
 
 def _quoted_url(url: URL) -> str:
@@ -90,14 +93,19 @@ def pg_restore_command(url: Engine | str, backup: Path | str) -> str:
 def _pg_guidance(url: URL, file: Path | str, *, restoring: bool) -> UseDatabaseTools:
     dump, restore = pg_dump_command(url, file), pg_restore_command(url, file)
     steps = (
-        f"restore a pg_dump backup with: {restore} (take one with: {dump})"
+        _("restore a pg_dump backup with: {restore} (take one with: {dump})")
         if restoring
-        else f"back it up with: {dump} (restore it with: {restore})"
-    )
+        else _("back it up with: {dump} (restore it with: {restore})")
+    ).format(dump=dump, restore=restore)
     secret = (
-        "; the password is shown as ***: give it in PGPASSWORD or ~/.pgpass" if url.password else ""
+        _("; the password is shown as ***: give it in PGPASSWORD or ~/.pgpass")
+        if url.password
+        else ""
     )
-    return UseDatabaseTools(f"the database is PostgreSQL, which has its own tools: {steps}{secret}")
+    return UseDatabaseTools(
+        _("the database is PostgreSQL, which has its own tools: {steps}").format(steps=steps)
+        + secret
+    )
 
 
 def sqlite_path(engine_or_url: Engine | str | None, file: Path | str, *, restoring=False) -> Path:
@@ -108,13 +116,16 @@ def sqlite_path(engine_or_url: Engine | str | None, file: Path | str, *, restori
         raise _pg_guidance(url, file, restoring=restoring)
     if backend != "sqlite":
         raise UseDatabaseTools(
-            f"backup and restore handle SQLite files; use {backend}'s own dump tool instead"
+            _(
+                "backup and restore handle SQLite files; use {backend}'s own dump tool instead"
+            ).format(backend=backend)
         )
     database = url.database or ""
     if not database or database == ":memory:" or database.startswith("file:"):
         raise InvalidInput(
-            f"{url.render_as_string()} is not a SQLite file path: give a URL like "
-            "sqlite:///data/smarketing.db"
+            _(
+                "{url} is not a SQLite file path: give a URL like sqlite:///data/smarketing.db"
+            ).format(url=url.render_as_string())
         )
     return Path(database)
 
@@ -139,7 +150,11 @@ def inspect_copy(conn: sqlite3.Connection, path: Path) -> BackupInfo:
     """Integrity check, then the tables with their row counts and the schema revision."""
     problems = [row[0] for row in conn.execute("PRAGMA integrity_check(5)")]
     if problems != ["ok"]:
-        raise InvalidBackup(f"{path} fails SQLite's integrity check: {'; '.join(problems)}")
+        raise InvalidBackup(
+            _("{path} fails SQLite's integrity check: {problems}").format(
+                path=path, problems="; ".join(problems)
+            )
+        )
     names = [
         row[0]
         for row in conn.execute(
@@ -187,19 +202,29 @@ def backup_sqlite(
     source = sqlite_path(engine_or_url, out)
     out = Path(out)
     if not source.is_file():
-        raise DatabaseUnavailable(f"no database at {source}: nothing to back up")
+        raise DatabaseUnavailable(
+            _("no database at {path}: nothing to back up").format(path=source)
+        )
     out = check_out(out, overwrite=overwrite, example="smarketing-backup.db")
     if out.resolve() == source.resolve():
-        raise InvalidInput(f"{out} is the database itself: write the backup to another file")
+        raise InvalidInput(
+            _("{path} is the database itself: write the backup to another file").format(path=out)
+        )
     tmp = temp_beside(out)
     try:
         info = online_copy(source, tmp, check=True)
         assert info is not None
         publish(tmp, out, overwrite=overwrite)
     except sqlite3.Error as exc:
-        raise BackupError(f"cannot back up {source}: {exc}") from exc
+        raise BackupError(
+            _("cannot back up {path}: {problem}").format(path=source, problem=exc)
+        ) from exc
     except OSError as exc:
-        raise BackupError(f"cannot write the backup {out}: {exc.strerror or exc}") from exc
+        raise BackupError(
+            _("cannot write the backup {path}: {problem}").format(
+                path=out, problem=exc.strerror or exc
+            )
+        ) from exc
     finally:
         remove(tmp)
     return BackupResult(

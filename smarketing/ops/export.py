@@ -16,7 +16,8 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from smarketing import config, safe_csv
+from smarketing import config, formatting, safe_csv
+from smarketing.i18n import N_, _, ngettext
 from smarketing.ops.files import BackupError, check_out, publish, remove, temp_beside
 from smarketing.store import db
 from smarketing.store.file_modes import open_private
@@ -56,14 +57,16 @@ class ExportResult:
 
 PERSONA_FIELDS = list(PersonaBase.model_fields)
 BRIEF_FIELDS = list(BriefFields.model_fields)
+#: The headings of a persona card's sections (English, the message ids: translated where
+#: the card is written).
 PERSONA_SECTIONS = {
-    "company_profile": "Company profile",
-    "goals": "Goals",
-    "challenges": "Challenges",
-    "information_sources": "Where they look for information",
-    "objections": "Objections",
-    "messages": "Messages that work",
-    "recognise": "How to recognise them",
+    "company_profile": N_("Company profile"),
+    "goals": N_("Goals"),
+    "challenges": N_("Challenges"),
+    "information_sources": N_("Where they look for information"),
+    "objections": N_("Objections"),
+    "messages": N_("Messages that work"),
+    "recognise": N_("How to recognise them"),
 }
 NOTE_HEADER = [
     "meeting_id", "meeting", "meeting_date", "meeting_kind", "step", "author", "note",
@@ -161,7 +164,8 @@ class _Zip:
             text.flush()
             text.detach()
         self.rows[name] = count
-        self.listing[name] = f"{what} ({count} row{'' if count == 1 else 's'})"
+        rows = ngettext("{n} row", "{n} rows", count).format(n=formatting.count(count))
+        self.listing[name] = f"{what} ({rows})"
 
     def text(self, name: str, body: str, what: str) -> None:
         """Write a UTF-8 text file; a name already used gets -2, -3 … before its extension."""
@@ -220,7 +224,7 @@ def _review_rows(session: Session) -> list[tuple]:
 
 def _action_rows(session: Session, reviews: list[tuple]) -> Iterator[tuple]:
     said: dict[int, list[str]] = {}
-    for action_id, _, _, meeting, held_on, outcome, note, _, _ in reviews:
+    for action_id, _a, _m, meeting, held_on, outcome, note, _by, _at in reviews:
         text = f"{held_on.isoformat()} {meeting}: {outcome.replace('_', ' ')}"
         said.setdefault(action_id, []).append(text + (f" — {note}" if note else ""))
     query = (
@@ -289,25 +293,31 @@ def _brief_rows(session: Session, campaigns: dict[int, Campaign]) -> Iterator[tu
 
 def shared_language_md(current: list[Definition], as_of: str) -> str:
     """The current definitions as one Markdown document, grouped by category."""
-    lines = ["# Shared language", "", f"The current version of every agreed term, as of {as_of}."]
+    lines = [
+        "# " + _("Shared language"),
+        "",
+        _("The current version of every agreed term, as of {as_of}.").format(as_of=as_of),
+    ]
     category = None
     for d in sorted(current, key=lambda d: (d.category, d.position, d.term)):
         if d.category != category:
             category = d.category
             lines += ["", f"## {category.replace('_', ' ').capitalize()}"]
-        agreed = f"agreed on {d.agreed_on.isoformat()}" if d.agreed_on else "not agreed yet"
+        agreed = (
+            _("agreed on {day}").format(day=d.agreed_on.isoformat())
+            if d.agreed_on
+            else _("not agreed yet")
+        )
         if d.agreed_by:
-            agreed += f" by {d.agreed_by}"
-        lines += [
-            "",
-            f"### {d.term}",
-            "",
-            f"*Owner: {d.owner_team} · version {d.version} · {agreed}*",
-        ]
+            agreed += " " + _("by {who}").format(who=d.agreed_by)
+        owner = _("Owner: {team} · version {version} · {agreed}").format(
+            team=d.owner_team, version=d.version, agreed=agreed
+        )
+        lines += ["", f"### {d.term}", "", f"*{owner}*"]
         if d.body:
             lines += ["", d.body]
         if d.rule:
-            lines += ["", f"**Rule:** `{d.rule}`"]
+            lines += ["", _("**Rule:** `{rule}`").format(rule=d.rule)]
     return "\n".join(lines)
 
 
@@ -318,20 +328,24 @@ def persona_md(p: Persona) -> str:
     if facts:
         lines += [" · ".join(facts), ""]
     if p.archived:
-        lines += ["*Archived.*", ""]
-    lines.append(f"Version {p.version}, last saved by {p.updated_by} on {_day(p.updated_at)}.")
+        lines += ["*" + _("Archived.") + "*", ""]
+    lines.append(
+        _("Version {version}, last saved by {who} on {day}.").format(
+            version=p.version, who=p.updated_by, day=_day(p.updated_at)
+        )
+    )
     for key, heading in PERSONA_SECTIONS.items():
         body = (getattr(p, key) or "").strip()
         if body:
-            lines += ["", f"## {heading}", "", body]
+            lines += ["", "## " + _(heading), "", body]
     return "\n".join(lines)
 
 
 def minutes_md(session: Session, m: Meeting) -> str:
     """The meeting's stored minutes; for one closed without them, minutes from its rows."""
-    held = f"Held on {m.held_on.isoformat()}."
+    held = _("Held on {day}.").format(day=m.held_on.isoformat())
     if m.minutes and m.minutes.strip():
-        first, _, rest = m.minutes.strip().partition("\n")
+        first, _nl, rest = m.minutes.strip().partition("\n")
         if not first.startswith("#"):
             first, rest = f"# {m.title}", m.minutes.strip()
         return f"{first}\n\n{held}\n\n{rest.strip()}".rstrip()
@@ -341,9 +355,12 @@ def minutes_md(session: Session, m: Meeting) -> str:
         lines += ["", f"**{n.step}** ({n.author}): {n.body}"]
     decisions = select(Decision).where(Decision.meeting_id == m.id).order_by(Decision.id)
     actions = select(Action).where(Action.meeting_id == m.id).order_by(Action.id)
-    items = [f"- Decision: {d.text}" for d in session.exec(decisions)]
+    items = ["- " + _("Decision: {text}").format(text=d.text) for d in session.exec(decisions)]
     items += [
-        f"- Action: {a.title} — {a.owner}, due {a.due_date.isoformat()}"
+        "- "
+        + _("Action: {title} — {owner}, due {day}").format(
+            title=a.title, owner=a.owner, day=a.due_date.isoformat()
+        )
         for a in session.exec(actions)
     ]
     return "\n".join([*lines, "", *items] if items else lines)
@@ -365,35 +382,35 @@ def _write_csvs(z: _Zip, session: Session, definitions, personas, campaigns) -> 
         "meeting-notes.csv",
         NOTE_HEADER,
         _note_rows(session),
-        "every meeting note, with its meeting's title and date",
+        _("every meeting note, with its meeting's title and date"),
     )
-    z.csv("decisions.csv", DECISION_HEADER, _decision_rows(session), "every decision")
+    z.csv("decisions.csv", DECISION_HEADER, _decision_rows(session), _("every decision"))
     reviews = _review_rows(session)
     z.csv(
         "actions.csv",
         ACTION_HEADER,
         _action_rows(session, reviews),
-        "every action, with what the meetings' reviews said about it",
+        _("every action, with what the meetings' reviews said about it"),
     )
-    z.csv("action-reviews.csv", REVIEW_HEADER, reviews, "each review of an action in a meeting")
+    z.csv("action-reviews.csv", REVIEW_HEADER, reviews, _("each review of an action in a meeting"))
     current = {d.key: d.version for d in _current_definitions(definitions)}
     z.csv(
         "definitions.csv",
         DEFINITION_HEADER,
         _definition_rows(definitions, current),
-        "every version of every shared-language definition",
+        _("every version of every shared-language definition"),
     )
     z.csv(
         "personas.csv",
         PERSONA_HEADER,
         _persona_rows(session, personas),
-        "every saved version of every persona card",
+        _("every saved version of every persona card"),
     )
     z.csv(
         "campaign-briefs.csv",
         BRIEF_HEADER,
         _brief_rows(session, campaigns),
-        "every published brief version, and the current unpublished drafts",
+        _("every published brief version, and the current unpublished drafts"),
     )
 
 
@@ -402,10 +419,14 @@ def _write_markdown(z: _Zip, session: Session, definitions, personas, campaigns,
         z.text(
             "shared-language.md",
             shared_language_md(current, as_of),
-            "the current shared-language definitions",
+            _("the current shared-language definitions"),
         )
     for p in personas:
-        z.text(f"personas/{slugify(p.name)}.md", persona_md(p), f"persona card: {p.name}")
+        z.text(
+            f"personas/{slugify(p.name)}.md",
+            persona_md(p),
+            _("persona card: {name}").format(name=p.name),
+        )
     from smarketing.content.campaigns import (  # what sales pastes in e-mails
         brief_for,
         brief_markdown,
@@ -417,7 +438,9 @@ def _write_markdown(z: _Zip, session: Session, definitions, personas, campaigns,
             z.text(
                 f"briefs/{slugify(c.name)}.md",
                 brief_markdown(published),
-                f"campaign brief (version {published['version']}): {c.name}",
+                _("campaign brief (version {version}): {name}").format(
+                    version=published["version"], name=c.name
+                ),
             )
     closed = (
         select(Meeting)
@@ -428,30 +451,36 @@ def _write_markdown(z: _Zip, session: Session, definitions, personas, campaigns,
         z.text(
             f"minutes/{m.held_on.isoformat()}-{slugify(m.title)}.md",
             minutes_md(session, m),
-            f"minutes: {m.title}",
+            _("minutes: {title}").format(title=m.title),
         )
 
 
 def _readme(z: _Zip, now: datetime, as_of: str, source: str) -> str:
+    title, files = _("Smarketing export"), _("Files")
     lines = [
-        "Smarketing export",
-        "=================",
+        title,
+        "=" * len(title),
         "",
-        f"Exported {now.astimezone(UTC).isoformat(timespec='seconds')} ({as_of})",
-        f"from {source}.",
+        _("Exported {when} ({as_of})\nfrom {source}.").format(
+            when=now.astimezone(UTC).isoformat(timespec="seconds"), as_of=as_of, source=source
+        ),
         "",
-        "Meeting notes, decisions, actions, shared-language definitions, personas and",
-        "campaign briefs, to read without Smarketing. Leads are not included: they come",
-        "from your CRM.",
+        _(
+            "Meeting notes, decisions, actions, shared-language definitions, personas and\n"
+            "campaign briefs, to read without Smarketing. Leads are not included: they come\n"
+            "from your CRM."
+        ),
         "",
-        "CSV files: UTF-8 with a byte-order mark (Excel opens them as they are), comma-",
-        "separated, one header row. Times are ISO 8601 in UTC; dates are calendar days",
-        "(YYYY-MM-DD). Text that starts with = + - or @ has a ' put in front, so that a",
-        "spreadsheet shows it as text instead of running it as a formula; the Markdown",
-        "files hold the texts unchanged.",
+        _(
+            "CSV files: UTF-8 with a byte-order mark (Excel opens them as they are), comma-\n"
+            "separated, one header row. Times are ISO 8601 in UTC; dates are calendar days\n"
+            "(YYYY-MM-DD). Text that starts with = + - or @ has a ' put in front, so that a\n"
+            "spreadsheet shows it as text instead of running it as a formula; the Markdown\n"
+            "files hold the texts unchanged."
+        ),
         "",
-        "Files",
-        "-----",
+        files,
+        "-" * len(files),
     ]
     names = sorted(z.listing)
     width = max(len(n) for n in names)

@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 from smarketing.errors import InvalidInput, SmarketingError
+from smarketing.i18n import _
 from smarketing.store.file_modes import private_folder
 
 
@@ -48,7 +49,9 @@ def fsync(path: Path) -> None:
 
 
 def _exists_error(out: Path) -> InvalidInput:
-    return InvalidInput(f"{out} already exists: choose another name or pass --overwrite")
+    return InvalidInput(
+        _("{path} already exists: choose another name or pass --overwrite").format(path=out)
+    )
 
 
 def publish(tmp: Path, out: Path, *, overwrite: bool) -> None:
@@ -74,11 +77,19 @@ def check_out(out: Path, *, overwrite: bool, example: str) -> Path:
     made."""
     out = Path(out)
     if out.is_dir():
-        raise InvalidInput(f"{out} is a folder: give a file name, e.g. {out / example}")
+        raise InvalidInput(
+            _("{path} is a folder: give a file name, e.g. {example}").format(
+                path=out, example=out / example
+            )
+        )
     if out.exists() and not overwrite:
         raise _exists_error(out)
     try:
         private_folder(out.parent)
     except OSError as exc:
-        raise BackupError(f"cannot create the folder {out.parent}: {exc.strerror}") from exc
+        raise BackupError(
+            _("cannot create the folder {path}: {problem}").format(
+                path=out.parent, problem=exc.strerror
+            )
+        ) from exc
     return out

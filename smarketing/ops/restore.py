@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from smarketing import config
 from smarketing.auth import audit
 from smarketing.errors import InvalidInput, SmarketingError
+from smarketing.i18n import _
 from smarketing.ops.backup import (
     BackupInfo,
     InvalidBackup,
@@ -67,12 +68,14 @@ def _stage(backup: Path, staging: Path) -> BackupInfo:
     """Copy the backup (and a WAL beside it) to ``staging``, check it is a smarketing
     database this version knows, and make it self-contained."""
     if not backup.is_file():
-        raise InvalidBackup(f"no backup file at {backup}")
+        raise InvalidBackup(_("no backup file at {path}").format(path=backup))
     with backup.open("rb") as fh:
         if fh.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
             raise InvalidBackup(
-                f"{backup} is not a SQLite database (a backup made by `python -m smarketing "
-                "backup` is one)"
+                _(
+                    "{path} is not a SQLite database (a backup made by `python -m smarketing "
+                    "backup` is one)"
+                ).format(path=backup)
             )
     copy_private(backup, staging)
     wal = Path(f"{backup}-wal")
@@ -86,15 +89,23 @@ def _stage(backup: Path, staging: Path) -> BackupInfo:
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
-        raise InvalidBackup(f"{backup} cannot be read as a SQLite database: {exc}") from exc
+        raise InvalidBackup(
+            _("{path} cannot be read as a SQLite database: {problem}").format(
+                path=backup, problem=exc
+            )
+        ) from exc
     if "alembic_version" not in info.tables or info.revision is None:
         raise InvalidBackup(
-            f"{backup} is a SQLite database but not a smarketing one (no alembic_version table)"
+            _(
+                "{path} is a SQLite database but not a smarketing one (no alembic_version table)"
+            ).format(path=backup)
         )
     if info.revision not in _known_revisions():
         raise InvalidBackup(
-            f"{backup} has schema {info.revision}, which this version of smarketing does not "
-            "know (the backup comes from a newer version): upgrade smarketing first"
+            _(
+                "{path} has schema {revision}, which this version of smarketing does not know "
+                "(the backup comes from a newer version): upgrade smarketing first"
+            ).format(path=backup, revision=info.revision)
         )
     return BackupInfo(
         path=backup, size=backup.stat().st_size, tables=info.tables, revision=info.revision
@@ -111,7 +122,11 @@ def _migrate(staging: Path, *, actor: str, backup: Path) -> str | None:
             db.bump_data_version(s)
         revision = db.current_revision(engine)
     except (SQLAlchemyError, SmarketingError) as exc:
-        raise InvalidBackup(f"cannot bring {backup} up to the current schema: {exc}") from exc
+        raise InvalidBackup(
+            _("cannot bring {path} up to the current schema: {problem}").format(
+                path=backup, problem=exc
+            )
+        ) from exc
     finally:
         engine.dispose()
     conn = open_sqlite(staging)
@@ -181,8 +196,10 @@ def _refuse_if_in_use(target: Path) -> None:
         code = getattr(exc, "sqlite_errorcode", 0) & 0xFF  # the primary code
         if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
             raise BackupError(
-                f"the database {target} is in use: stop the app (and any other smarketing "
-                "command) first, then restore again"
+                _(
+                    "the database {path} is in use: stop the app (and any other smarketing "
+                    "command) first, then restore again"
+                ).format(path=target)
             ) from exc
     except sqlite3.Error:
         pass  # not readable as a database: the safety copy keeps its bytes as they are
@@ -213,28 +230,38 @@ def restore_sqlite(
     backup = Path(backup)
     target = sqlite_path(url, backup, restoring=True)
     if backup.resolve() == target.resolve():
-        raise InvalidInput(f"{backup} is the database itself: nothing to restore")
+        raise InvalidInput(
+            _("{path} is the database itself: nothing to restore").format(path=backup)
+        )
     if isinstance(url, Engine):
         url.dispose()  # pooled connections would keep the old file open
     try:
         private_folder(target.parent)
     except OSError as exc:
-        raise BackupError(f"cannot create the folder {target.parent}: {exc.strerror}") from exc
+        raise BackupError(
+            _("cannot create the folder {path}: {problem}").format(
+                path=target.parent, problem=exc.strerror
+            )
+        ) from exc
     _refuse_if_in_use(target)
     staging = temp_beside(target)
     try:
-        say(f"checking {backup} …")
+        say(_("checking {path} …").format(path=backup))
         info = _stage(backup, staging)
         revision = _migrate(staging, actor=actor, backup=backup)
         if revision != info.revision:
-            say(f"upgraded the backup's schema from {info.revision} to {revision}")
+            say(
+                _("upgraded the backup's schema from {old} to {new}").format(
+                    old=info.revision, new=revision
+                )
+            )
         if confirm is not None and not confirm(info):
-            raise RestoreCancelled("restore cancelled: nothing was changed")
+            raise RestoreCancelled(_("restore cancelled: nothing was changed"))
         safety = None
         _refuse_if_in_use(target)  # again: the app may have been started meanwhile
         if target.exists():
             safety = _safety_copy(target, now or datetime.now(UTC))
-            say(f"kept the current database as {safety}")
+            say(_("kept the current database as {path}").format(path=safety))
             _checkpoint(target)
         for stale in sidecars(target):
             stale.unlink(missing_ok=True)
@@ -242,7 +269,11 @@ def restore_sqlite(
         os.replace(staging, target)
         fsync(target.parent)
     except OSError as exc:
-        raise BackupError(f"cannot restore into {target}: {exc.strerror or exc}") from exc
+        raise BackupError(
+            _("cannot restore into {path}: {problem}").format(
+                path=target, problem=exc.strerror or exc
+            )
+        ) from exc
     finally:
         remove(staging)
     return RestoreResult(

@@ -9,8 +9,10 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
+from smarketing import formatting
 from smarketing.auth import sessions, throttle, users
-from smarketing.auth.permissions import Actor, allowed
+from smarketing.auth.permissions import Actor, allowed, permission_table, role_label
+from smarketing.i18n import N_, _, ngettext
 from smarketing.quality import reasons
 from smarketing.safe_text import safe_markdown as safe
 from smarketing.store.models import Role
@@ -18,16 +20,35 @@ from smarketing.ui import widgets
 from smarketing.ui.resources import session
 
 ROLES = [r.value for r in Role]
-USER_LABELS = {
-    "username": "Username",
-    "name": "Name",
-    "email": "E-mail",
-    "roles": "Roles",
-    "state": "State",
-    "notes_written": "Notes written",
-    "last_login": "Last login",
-}
-PERMISSION_LABELS = {"what": "Who may…", **{r: r.capitalize() for r in ROLES}}
+
+
+def _role_labels() -> dict[str, str]:
+    """Each role's name in the language speaking now (a widget's ``format_func``: formatted
+    labels are fixed during the run, not when a test formats them later)."""
+    return {r: role_label(r) for r in ROLES}
+
+
+def users_shown(table: pd.DataFrame) -> pd.DataFrame:
+    """``users.users_table`` as people read it: roles and state in the language speaking,
+    the last login in the business timezone."""
+    return users.for_people(table).assign(last_login=table["last_login"].map(widgets.local_time))
+
+
+def permission_labels() -> dict[str, str]:
+    """The "Who may do what" table's column labels in the language speaking now."""
+    return {"what": _("Who may…"), **{r: role_label(r).capitalize() for r in ROLES}}
+
+
+def permissions_shown() -> pd.DataFrame:
+    """``permission_table`` as people read it: what each permission means and a yes per
+    role, in the language speaking now."""
+    rows = []
+    for row in permission_table():
+        meaning = row["what"]
+        rows.append({"what": _(meaning), **{r: _("yes") if row[r] else "" for r in ROLES}})
+    return pd.DataFrame(rows, columns=["what", *ROLES])
+
+
 NEW_USER_KEYS = ("new_username", "new_name", "new_email", "new_roles", "new_password")
 
 
@@ -41,22 +62,22 @@ def add_user_form(engine: Engine, actor: Actor) -> None:
     with st.form("add_user"):
         c1, c2 = st.columns(2)
         username = c1.text_input(
-            "Username", key="new_username", placeholder="lower-case, e.g. kari.n"
+            _("Username"), key="new_username", placeholder=_("lower-case, e.g. kari.n")
         )
-        name = c2.text_input("Full name", key="new_name")
-        email = c1.text_input("E-mail", key="new_email")
-        roles = c2.multiselect("Roles", ROLES, key="new_roles")
+        name = c2.text_input(_("Full name"), key="new_name")
+        email = c1.text_input(_("E-mail"), key="new_email")
+        roles = c2.multiselect(_("Roles"), ROLES, format_func=_role_labels().get, key="new_roles")
         password = c1.text_input(
-            "Initial password",
+            _("Initial password"),
             type="password",
             key="new_password",
-            help=f"at least {users.MIN_PASSWORD} characters",
+            help=_("at least {n} characters").format(n=users.MIN_PASSWORD),
         )
-        submitted = st.form_submit_button("Add user", type="primary", disabled=not can)
+        submitted = st.form_submit_button(_("Add user"), type="primary", disabled=not can)
     if submitted:
         _run(
             engine,
-            f"Added **{username}**.",
+            _("Added **{username}**.").format(username=safe(username)),
             lambda s: users.add_user(
                 s,
                 actor=actor,
@@ -75,38 +96,45 @@ def change_user_form(engine: Engine, actor: Actor, usernames: list[str]) -> None
     can = allowed(actor, "users.manage")
     if not usernames:
         return
-    picked = st.selectbox("User", usernames, key="edit_user")
+    picked = st.selectbox(_("User"), usernames, key="edit_user")
     with session(engine) as s:
         user = users.get_user(s, picked)
     c1, c2, c3 = st.columns(3)
     with c1.form("roles_form"):
-        roles = st.multiselect("Roles", ROLES, default=user.role_list, key=f"roles_{picked}")
-        if st.form_submit_button("Save roles", disabled=not can):
+        roles = st.multiselect(
+            _("Roles"),
+            ROLES,
+            default=user.role_list,
+            format_func=_role_labels().get,
+            key=f"roles_{picked}",
+        )
+        if st.form_submit_button(_("Save roles"), disabled=not can):
             _run(
                 engine,
-                "Roles saved.",
+                _("Roles saved."),
                 lambda s: users.set_roles(s, actor=actor, username=picked, roles=roles),
             )
     with c2.form("password_form", clear_on_submit=True):
-        password = st.text_input("New password", type="password", key=f"pw_{picked}")
-        if st.form_submit_button("Reset password", disabled=not can):
+        password = st.text_input(_("New password"), type="password", key=f"pw_{picked}")
+        if st.form_submit_button(_("Reset password"), disabled=not can):
             _run(
                 engine,
-                "Password reset; the user's open sessions are ended.",
+                _("Password reset; the user's open sessions are ended."),
                 lambda s: users.set_password(s, actor=actor, username=picked, password=password),
             )
     with c3:
-        st.write("Account is **disabled**." if user.disabled else "Account is **active**.")
-        label = "Enable" if user.disabled else "Disable"
+        st.write(_("Account is **disabled**.") if user.disabled else _("Account is **active**."))
+        label = _("Enable") if user.disabled else _("Disable")
+        done = _("Enabled **{username}**.") if user.disabled else _("Disabled **{username}**.")
         if st.button(label, key=f"toggle_{picked}", disabled=not can):
             _run(
                 engine,
-                f"{label}d **{picked}**.",
+                done.format(username=safe(picked)),
                 lambda s: users.set_disabled(
                     s, actor=actor, username=picked, disabled=not user.disabled
                 ),
             )
-        st.caption("Users are never deleted: their notes and verdicts keep their author.")
+        st.caption(_("Users are never deleted: their notes and verdicts keep their author."))
     sessions_panel(engine, actor, picked)
 
 
@@ -116,34 +144,39 @@ def sessions_panel(engine: Engine, actor: Actor, username: str) -> None:
     now = widgets.now()
     with session(engine) as s:
         table = sessions.open_sessions(s, now, username=username)
-    st.subheader("Open sessions")
+    st.subheader(_("Open sessions"))
     if table.empty:
-        st.caption(f"**{safe(username)}** has no open session.")
+        st.caption(_("**{username}** has no open session.").format(username=safe(username)))
         return
     st.caption(
-        "One row per login (a browser, with all its tabs). *End* logs that browser out at its "
-        "next click, and its login cookie stops working, also where it was copied. Resetting "
-        "the password or disabling the account ends them all."
+        _(
+            "One row per login (a browser, with all its tabs). *End* logs that browser out at "
+            "its next click, and its login cookie stops working, also where it was copied. "
+            "Resetting the password or disabling the account ends them all."
+        )
     )
     for row in table.itertuples():
         text, button = st.columns([6, 1], vertical_alignment="center")
-        where = safe(row.address) if row.address else "address unknown"
+        where = safe(row.address) if row.address else _("address unknown")
         text.markdown(
-            f"Logged in **{widgets.local_time(row.created_at)}** · last seen "
-            f"{widgets.local_time(row.last_seen_at)} · from {where}"
+            _("Logged in **{created}** · last seen {seen} · from {where}").format(
+                created=widgets.local_time(row.created_at),
+                seen=widgets.local_time(row.last_seen_at),
+                where=where,
+            )
         )
-        text.caption(safe(row.agent) if row.agent else "Browser unknown")
-        if button.button("End", key=f"end_session_{row.id}", disabled=not can):
+        text.caption(safe(row.agent) if row.agent else _("Browser unknown"))
+        if button.button(_("End"), key=f"end_session_{row.id}", disabled=not can):
             _run(
                 engine,
-                f"Ended a session of **{safe(username)}**.",
+                _("Ended a session of **{username}**.").format(username=safe(username)),
                 lambda s, sid=row.id: sessions.end_session(
                     s, actor=actor, session_id=sid, now=widgets.now()
                 ),
             )
 
 
-KIND_LABELS = {throttle.USERNAME: "Username", throttle.ADDRESS: "Address"}
+KIND_LABELS = {throttle.USERNAME: N_("Username"), throttle.ADDRESS: N_("Address")}
 
 
 def throttles_panel(engine: Engine, actor: Actor) -> None:
@@ -154,30 +187,40 @@ def throttles_panel(engine: Engine, actor: Actor) -> None:
         table = throttle.throttles(s, now)
     minutes = int(throttle.WINDOW.total_seconds() // 60)
     st.caption(
-        f"Failed logins of the last {minutes} minutes, per username (existing or not) and per "
-        f"client address. After {throttle.FREE_FAILURES[throttle.USERNAME]} failures for a "
-        f"username (or {throttle.FREE_FAILURES[throttle.ADDRESS]} from an address) each try "
-        f"waits longer: 1 s, 2 s, 4 s … up to {int(throttle.MAX_DELAY.total_seconds())} s. "
-        "Nobody is locked out: a username's delay does not hold up a try from an address its "
-        f"owner logged in from in the last {sessions.KNOWN_ADDRESS_DAYS} days. *Clear* "
-        "forgets the failures at once (e.g. after a user forgot their password and an admin "
-        "reset it)."
+        _(
+            "Failed logins of the last {minutes} minutes, per username (existing or not) and "
+            "per client address. After {user_free} failures for a username (or {address_free} "
+            "from an address) each try waits longer: 1 s, 2 s, 4 s … up to {max_delay} s. "
+            "Nobody is locked out: a username's delay does not hold up a try from an address "
+            "its owner logged in from in the last {days} days. *Clear* forgets the failures at "
+            "once (e.g. after a user forgot their password and an admin reset it)."
+        ).format(
+            minutes=minutes,
+            user_free=throttle.FREE_FAILURES[throttle.USERNAME],
+            address_free=throttle.FREE_FAILURES[throttle.ADDRESS],
+            max_delay=int(throttle.MAX_DELAY.total_seconds()),
+            days=sessions.KNOWN_ADDRESS_DAYS,
+        )
     )
     if table.empty:
-        st.caption("No failed logins right now.")
+        st.caption(_("No failed logins right now."))
         return
     for row in table.itertuples():
         text, button = st.columns([6, 1], vertical_alignment="center")
-        wait = f" · waits **{row.wait_s} s**" if row.wait_s else ""
-        text.markdown(
-            f"{KIND_LABELS.get(row.kind, row.kind)} **{safe(row.key)}** · {row.failures} failed "
-            f"login{'' if row.failures == 1 else 's'}, the last "
-            f"{widgets.local_time(row.last_failure_at)}{wait}"
+        failed = ngettext(
+            "{n} failed login, the last {when}", "{n} failed logins, the last {when}", row.failures
+        ).format(n=formatting.count(row.failures), when=widgets.local_time(row.last_failure_at))
+        wait = (
+            " · " + _("waits **{seconds} s**").format(seconds=formatting.count(row.wait_s))
+            if row.wait_s
+            else ""
         )
-        if button.button("Clear", key=f"clear_{row.kind}_{row.key}", disabled=not can):
+        kind = _(KIND_LABELS[row.kind]) if row.kind in KIND_LABELS else row.kind
+        text.markdown(f"{kind} **{safe(row.key)}** · {failed}{wait}")
+        if button.button(_("Clear"), key=f"clear_{row.kind}_{row.key}", disabled=not can):
             _run(
                 engine,
-                f"Cleared the failed logins of {safe(row.key)}.",
+                _("Cleared the failed logins of {key}.").format(key=safe(row.key)),
                 lambda s, kind=row.kind, key=row.key: throttle.clear(
                     s, actor=actor, kind=kind, key=key
                 ),
@@ -189,15 +232,17 @@ def rejection_reasons_form(engine: Engine, actor: Actor) -> None:
     with session(engine) as s:
         listed = reasons.reasons(s)
         used = reasons.usage(s)
-    other = next((r.label for r in listed if r.key == reasons.OTHER), "Other")
+    other = next((r.label for r in listed if r.key == reasons.OTHER), _("Other"))
     unspecified = next((r.label for r in listed if r.key == reasons.UNSPECIFIED), "")
     st.caption(
-        "The reasons sales picks from when rejecting an MQL. Rename a reason in place "
-        "(its verdicts follow: they store the reason, not its wording); add one in the "
-        "empty last row; tick *Retired* to stop offering one — its verdicts keep showing "
-        f"it. Imports and the demo are matched onto this list. “{other}” needs a comment "
-        "saying what it was; CRM reasons that match no reason land there. "
-        f"“{unspecified}” is set by imports when the CRM gives none; sales never picks it."
+        _(
+            "The reasons sales picks from when rejecting an MQL. Rename a reason in place "
+            "(its verdicts follow: they store the reason, not its wording); add one in the "
+            "empty last row; tick *Retired* to stop offering one — its verdicts keep showing "
+            "it. Imports and the demo are matched onto this list. “{other}” needs a comment "
+            "saying what it was; CRM reasons that match no reason land there. "
+            "“{unspecified}” is set by imports when the CRM gives none; sales never picks it."
+        ).format(other=other, unspecified=unspecified)
     )
     frame = pd.DataFrame(
         {
@@ -216,17 +261,19 @@ def rejection_reasons_form(engine: Engine, actor: Actor) -> None:
             disabled=["Verdicts"],
             column_config={
                 "Reason": st.column_config.TextColumn(
-                    "Reason", required=True, max_chars=reasons.LABEL_MAX, width="large"
+                    _("Reason"), required=True, max_chars=reasons.LABEL_MAX, width="large"
                 ),
                 "Retired": st.column_config.CheckboxColumn(
-                    "Retired", default=False, help="no longer offered for new verdicts"
+                    _("Retired"), default=False, help=_("no longer offered for new verdicts")
                 ),
                 "Verdicts": st.column_config.NumberColumn(
-                    "Verdicts", help="verdicts that gave this reason", format="%d"
+                    _("Verdicts"), help=_("verdicts that gave this reason"), format="%d"
                 ),
             },
         )
-        saved = st.form_submit_button("Save the list", disabled=not allowed(actor, "users.manage"))
+        saved = st.form_submit_button(
+            _("Save the list"), disabled=not allowed(actor, "users.manage")
+        )
     if saved:
         keys = [r.key for r in listed]
         rows = [
@@ -240,7 +287,7 @@ def rejection_reasons_form(engine: Engine, actor: Actor) -> None:
         # once saved, show the stored list (new reasons with their counts), not the edits
         _run(
             engine,
-            "Rejection reasons saved.",
+            _("Rejection reasons saved."),
             lambda s: reasons.save(s, actor=actor, rows=rows),
             clear=("reasons_editor",),
         )

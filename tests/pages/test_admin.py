@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from smarketing.auth import users
-from tests.pages.conftest import as_shown, logged_in, texts
+from tests.pages.conftest import as_shown, logged_in, texts, untranslated
 
 
 def test_admin_adds_user_through_form(people, app_env):
@@ -102,3 +102,76 @@ def test_emptying_a_reason_is_refused_with_what_to_do(people, app_env):
     }
     at.button(key="FormSubmitter:reasons_form-Save the list").click().run()
     assert "needs a label (retire it instead of emptying it)" in texts(at)
+
+
+def test_the_users_page_in_norwegian(people, app_env):
+    at = logged_in("ada", ["admin"], language="nb")
+    at.switch_page("app_pages/admin_users.py").run()
+    assert not at.exception
+    assert untranslated(at) == []
+    assert [t.value for t in at.title] == ["Brukere"]
+    assert [t.label for t in at.tabs] == [
+        "Legg til bruker",
+        "Endre en bruker",
+        "Mislykkede innlogginger",
+        "Hvem kan gjøre hva",
+        "Avvisningsgrunner",
+    ]
+    shown = as_shown(at.dataframe[0])
+    assert list(shown.columns) == [
+        "Brukernavn",
+        "Navn",
+        "E-post",
+        "Roller",
+        "Status",
+        "Notater skrevet",
+        "Siste innlogging",
+    ]
+    sam = shown.loc[shown["Brukernavn"] == "sam"].iloc[0]
+    assert (sam["Roller"], sam["Status"]) == ("salg", "aktiv")
+    rights = as_shown(at.dataframe[1])
+    assert list(rights.columns) == ["Hvem kan …", "Admin", "Marked", "Salg", "Ledelse"]
+    row = rights.loc[rights["Hvem kan …"] == "godta eller avvise en MQL"].iloc[0]
+    assert (row["Admin"], row["Salg"], row["Marked"]) == ("ja", "ja", "—")
+    assert "Kontoen er **aktiv**." in texts(at)
+    # the roles are offered by their Norwegian names; the stored value stays English
+    assert at.multiselect(key="new_roles").options == ["admin", "marked", "salg", "ledelse"]
+
+
+def test_adding_a_user_in_norwegian_says_what_is_wrong_in_norwegian(people, app_env):
+    at = logged_in("ada", ["admin"], language="nb")
+    at.switch_page("app_pages/admin_users.py").run()
+    at.text_input(key="new_username").input("nina")
+    at.text_input(key="new_name").input("Nina Berg")
+    at.text_input(key="new_email").input("nina-at-example")
+    at.multiselect(key="new_roles").select("sales")
+    at.text_input(key="new_password").input("kort")
+    at.button(key="FormSubmitter:add_user-Legg til bruker").click().run()
+    assert not at.exception
+    shown = texts(at)
+    assert "'nina-at-example' er ikke en e-postadresse" in shown
+    assert "passordet må ha minst 8 tegn" in shown
+    assert untranslated(at) == []
+    at.text_input(key="new_email").input("nina@example.com")
+    at.text_input(key="new_password").input("langt nok passord")
+    at.button(key="FormSubmitter:add_user-Legg til bruker").click().run()
+    assert "La til **nina**." in texts(at)
+    with Session(app_env) as s:
+        assert users.get_user(s, "nina").role_list == ["sales"]
+
+
+def test_the_audit_log_in_norwegian(people, app_env):
+    at = logged_in("ada", ["admin"], language="nb")
+    at.switch_page("app_pages/admin_audit.py").run()
+    assert not at.exception
+    assert untranslated(at) == []
+    assert [t.value for t in at.title] == ["Revisjonslogg"]
+    shown = as_shown(at.dataframe[0])
+    assert list(shown.columns) == ["Når", "Hvem", "Handling", "Hva", "Detaljer"]
+    assert set(shown["Hvem"]) == {"Kommandolinjen"}  # the people fixture added them
+    assert "user.add" in set(shown["Handling"])  # the action stays its code
+    assert at.selectbox(key="audit_who").options[0] == "alle"
+    assert "Nyeste først, 100 per side. Tider i Europe/Oslo." in texts(at)
+    at.text_input(key="audit_text").input("finnes ikke").run()
+    assert "Ingen oppføringer i revisjonsloggen passer." in texts(at)
+    assert untranslated(at) == []

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from smarketing.auth import sessions, throttle
 from smarketing.store.models import AuditEntry, LoginSession, LoginThrottle, utcnow
-from tests.pages.conftest import logged_in, texts
+from tests.pages.conftest import logged_in, texts, untranslated
 
 USERS_PAGE = "app_pages/admin_users.py"
 
@@ -107,3 +107,49 @@ def test_other_roles_cannot_open_the_users_page(people, username, roles):
     at = logged_in(username, roles)
     with pytest.raises(ValueError):
         at.switch_page(USERS_PAGE)
+
+
+def test_sessions_and_failed_logins_in_norwegian(people, app_env):
+    with Session(app_env) as s:
+        sessions.start(s, username="sam", now=utcnow() - timedelta(hours=2), address="10.0.0.7")
+        sessions.start(s, username="sam", now=utcnow() - timedelta(minutes=3))
+        for _ in range(10):  # a wait of several seconds
+            throttle.record_failure(s, "sam", "10.0.0.9", utcnow())
+        throttle.record_failure(s, "nobody", "10.0.0.8", utcnow())
+    at = logged_in("ada", ["admin"], language="nb")
+    at.switch_page(USERS_PAGE).run()
+    assert not at.exception
+    shown = texts(at)
+    assert "Brukernavn **sam** · 10 mislykkede innlogginger, sist " in shown
+    assert "Adresse **10.0.0.8** · 1 mislykket innlogging, sist " in shown
+    assert "venter **" in shown
+    assert "Mislykkede innlogginger de siste 15 minuttene" in shown
+    assert untranslated(at) == []
+    at.selectbox(key="edit_user").select("sam").run()
+    assert not at.exception
+    shown = texts(at)
+    assert "Åpne økter" in shown
+    assert "fra 10.0.0.7" in shown and "ukjent adresse" in shown
+    assert "Ukjent nettleser" in shown
+    assert [b.label for b in at.button if (b.key or "").startswith("end_session_")] == [
+        "Avslutt",
+        "Avslutt",
+    ]
+    assert at.button(key="toggle_sam").label == "Deaktiver"
+    assert untranslated(at) == []
+    at.button(key="toggle_sam").click().run()
+    assert "Deaktiverte **sam**." in texts(at)
+    assert "Kontoen er **deaktivert**." in texts(at)
+    assert untranslated(at) == []
+
+
+def test_a_user_whose_session_an_admin_ended_is_told_in_norwegian():
+    from smarketing import i18n
+
+    with i18n.language("nb"):
+        assert sessions.ended_message("admin") == (
+            "En admin avsluttet økten din: logg inn på nytt."
+        )
+        assert sessions.ended_message("no such reason") == (
+            "Økten din er avsluttet: logg inn på nytt."
+        )
