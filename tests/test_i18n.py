@@ -42,7 +42,17 @@ def test_every_marked_text_is_in_each_catalog_with_a_norwegian_translation(scrip
 
 
 def _fields(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    """The ``{placeholders}`` of a message (literal braces, as in a help text's JSON
+    example, are not placeholders)."""
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError:
+        return set()
+    return {
+        name
+        for _, name, _, _ in parsed
+        if name is not None and re.fullmatch(r"[A-Za-z_]\w*(\.\w+|\[\w+\])*|\d*", name)
+    }
 
 
 def test_a_translation_keeps_the_placeholders_of_its_message(script):
