@@ -809,8 +809,9 @@ def _cell_text(report: SlaReport, m: MetricResult, short: bool) -> tuple[str, st
 
     if report.agreement is None and m.actual is not None:
         value = figure(m.kind, m.actual)
-        text = f"{value} –" if short else f"{value} · {_('no agreement')}"
-        return text, f"{STATUS_TEXT[Status.no_data][0]} {_('no agreement')}"
+        no_agreement = _("no agreement")
+        text = f"{value} –" if short else f"{value} · {no_agreement}"
+        return text, f"{STATUS_TEXT[Status.no_data][0]} {no_agreement}"
     if m.actual is None:
         return EMPTY, status_label(m.status)
     return f"{figure(m.kind, m.actual)} {STATUS_TEXT[m.status][0]}", status_label(m.status)
@@ -859,7 +860,7 @@ def missing_inputs(reports: list[SlaReport]) -> list[str]:
                 labels[m.reason].append(m.label)
     return [
         _("{metrics}: — {reason}").format(
-            metrics=f" {_('and')} ".join(_(name) for name in names), reason=_(reason)
+            metrics=(" " + _("and") + " ").join(_(name) for name in names), reason=_(reason)
         )
         for reason, names in labels.items()
     ]

@@ -172,7 +172,7 @@ def report_text(report: SlaReport) -> str:
         if m.actual is None
     ]
     if unmeasured:
-        lines += ["", f"{NONE} {_('not measured:')}", *(f"  {line}" for line in unmeasured)]
+        lines += ["", NONE + " " + _("not measured:"), *(f"  {line}" for line in unmeasured)]
     return "\n".join(lines)
 
 

@@ -58,8 +58,9 @@ def _tile(m: sla.MetricResult, compact: bool) -> None:
     with st.container(border=True):
         st.metric(_(m.label), figure(m.kind, m.actual), help=_(m.definition))
         # a measured figure without an agreement has nothing to be judged by, not "no data"
+        no_agreement = _("no agreement")  # (a literal inside an f-string is never extracted)
         shown = (
-            f":gray-badge[– {_('no agreement')}]"
+            f":gray-badge[– {no_agreement}]"
             if m.target is None and m.actual is not None
             else badge(m.status)
         )
@@ -100,7 +101,8 @@ def no_agreement_notice(
     """One line instead of a scorecard of "no data": no agreement is in force for these
     periods, and the way to the agreement form: ``link="page"`` a link to the SLA page's
     Agreement view, ``"section"`` (on the SLA page) a button that opens it, None neither."""
-    periods = f" {_('and')} ".join(r.period.label() for r in reports)
+    periods = " " + _("and") + " "
+    periods = periods.join(r.period.label() for r in reports)
     st.info(
         _(
             "**No SLA agreement is in force** for {periods}: the figures have no targets to "
@@ -165,7 +167,7 @@ def why_boxes(engine: Engine, actor: Actor, report: sla.SlaReport, kind: str, as
     if not red:
         return
     recorded = sla_data.period_causes(engine, kind, as_of)
-    st.markdown(f"#### {_('Red this period — why?')}")
+    st.markdown("#### " + _("Red this period — why?"))
     for m in red:
         mine = recorded[recorded["metric"] == m.key]
         causes_recorded = ngettext("{n} cause recorded", "{n} causes recorded", len(mine)).format(
@@ -191,9 +193,11 @@ def cause_form(
     can = allowed(actor, "sla.record_cause")
     key = f"{m.key}{suffix}"
     with st.form(f"cause_{key}"):
-        category = st.selectbox(
-            _("Category"), causes.CATEGORIES, format_func=_, key=f"cause_cat_{key}"
-        )
+        # the options are the shown labels, mapped back to the stored category (AppTest
+        # cannot rerun a selectbox whose format_func changes its options' text)
+        labels = {_(c): c for c in causes.CATEGORIES}
+        shown = st.selectbox(_("Category"), list(labels), key=f"cause_cat_{key}")
+        category = labels.get(shown, causes.CATEGORIES[-1])
         text = st.text_area(_("What happened?"), key=f"cause_text_{key}", max_chars=2000)
         if st.form_submit_button(_("Record cause"), disabled=not can):
             widgets.save(  # rerun: the cause shows at once where "no cause yet" stood
@@ -432,7 +436,7 @@ TARGET_INPUTS = (
 
 def _propose_form(engine: Engine, actor: Actor, today: date, latest: dict | None) -> None:
     can = allowed(actor, "sla.propose")
-    st.markdown(f"#### {_('Propose a new version')}")
+    st.markdown("#### " + _("Propose a new version"))
     if not can:
         st.caption(_("Only admin and leadership propose versions; marketing and sales confirm."))
     base = latest or {k: 0 for k in agreements.TARGET_LIMITS}
