@@ -61,7 +61,9 @@ TARGET_LABELS = {
 
 def change_label(field: str, old: object, new: object) -> str:
     """A change in a person's words: 'MQLs per month 140 → 150', 'acceptance 70.0 % →
-    75.0 %' (other fields as ``change_text``)."""
+    75.0 %', 'in effect from 01 Oct 2026 → 01 Nov 2026' (other fields as ``change_text``)."""
+    if field == "effective_from" and isinstance(old, date) and isinstance(new, date):
+        return _("in effect from") + f" {formatting.day(old)} → {formatting.day(new)}"
     if field not in TARGET_LABELS:
         return change_text(field, old, new)
     label, kind = TARGET_LABELS[field]
