@@ -3,8 +3,10 @@
 import streamlit as st
 
 from smarketing import charts
+from smarketing.i18n import _
 from smarketing.quality import stage_counts
 from smarketing.sla import metrics as sla
+from smarketing.sla.periods import period_containing
 from smarketing.ui import action_views, frame, lead_views, resources, sla_data, sla_views, widgets
 
 engine = resources.engine()
@@ -13,29 +15,32 @@ key = resources.data_key(engine)  # read once: every figure below counts the sam
 counts = resources.overview_counts(engine, *key, as_of)
 weekly = resources.weekly_counts(engine, *key, as_of)
 
-st.title("Overview")
+st.title(_("Overview"))
 widgets.as_of_caption(frame.facts(engine, key), as_of)
 reports = [sla_data.report(engine, k, as_of, key) for k in ("week", "month")]
-st.subheader("The SLA: this week and this month")
+st.subheader(_("The SLA: this week and this month"))
 if sla_views.has_agreement(reports):
     scorecard = sla.scorecard_frame(reports)
     st.altair_chart(charts.scorecard_chart(scorecard, font_size=17, row_height=48), width="stretch")
     st.caption(
-        "✔ on track · ▲ at risk · ✖ off track · … too early to judge · – no data. "
-        "Details, targets and causes on the SLA page."
+        _(
+            "✔ on track · ▲ at risk · ✖ off track · … too early to judge · – no data. "
+            "Details, targets and causes on the SLA page."
+        )
     )
 else:  # nothing to measure against: say so and lead to the agreement form
     sla_views.no_agreement_notice(reports)
-for kind, title in (("week", "This week"), ("month", "This month")):
+for kind, title in (("week", _("This week")), ("month", _("This month"))):
     rows = counts[counts["period_kind"] == kind]
-    st.subheader(f"{title} · {rows['period'].iloc[0]}")
+    # the period named here, not from the cached counts: in the language speaking
+    st.subheader(f"{title} · {period_containing(kind, as_of).label()}")
     widgets.stage_tiles(rows)
 st.caption(stage_counts.COMPARISON_NOTE)
 
 lead_views.hot_panel(engine, key)
 action_views.mine(engine, frame.actor(), as_of)
 
-st.subheader("The last 13 weeks")
+st.subheader(_("The last 13 weeks"))
 for column, stage in zip(st.columns(2) * 2, stage_counts.STAGES, strict=True):
     column.altair_chart(charts.weekly_stage_chart(weekly, stage.label), width="stretch")
-st.caption("The lighter bar is the week still running.")
+st.caption(_("The lighter bar is the week still running."))

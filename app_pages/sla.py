@@ -2,16 +2,22 @@
 
 import streamlit as st
 
+from smarketing.i18n import _
+from smarketing.sla.periods import PeriodKind, kind_label
 from smarketing.ui import frame, sla_data, sla_views, widgets
 
 engine = frame.engine()
 actor = frame.actor()
 as_of = frame.as_of()
 
-st.title("SLA")
+st.title(_("SLA"))
 kind = (
     st.segmented_control(
-        "Period", ["day", "week", "month", "quarter"], default="month", key="sla_period"
+        _("Period"),
+        [k.value for k in PeriodKind],
+        default="month",
+        format_func=kind_label,
+        key="sla_period",
     )
     or "month"
 )
@@ -26,8 +32,9 @@ sla_views.why_boxes(engine, actor, report, kind, as_of)
 st.divider()
 section = (
     st.segmented_control(
-        "Show",
+        _("Show"),
         list(sla_views.SECTIONS),
+        format_func=_,
         default=sla_views.section_default(),  # ?section=agreement opens the agreement form
         key=sla_views.SECTION_KEY,
     )

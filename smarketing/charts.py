@@ -15,6 +15,10 @@ its text (tests/test_charts.py checks each one):
   days over a few weeks, months beyond, each labelled so no two ticks read the same.
 - Figures in labels and tooltips are written by ``smarketing.formatting`` (the same text
   as in the tables); axis ticks use the Vega expression that writes the same style.
+- Every text is in the language speaking (``smarketing.i18n``: titles, axes, legends and
+  tooltip titles), and every chart carries that language's Vega-Lite format locale
+  (``config.locale`` from ``formatting.vega_locale``), so its axes and tooltips write
+  ``64,3 %`` and ``des.`` in Norwegian as the table beside it does.
 """
 
 from __future__ import annotations
@@ -25,8 +29,9 @@ from datetime import date, datetime, time, timedelta
 import altair as alt
 import pandas as pd
 
-from smarketing import config
+from smarketing import config, formatting
 from smarketing.formatting import EMPTY, count, decimal, figure, hours, percent, vega_percent
+from smarketing.i18n import N_, _
 
 #: Colour-blind-safe palette (Okabe-Ito) for the funnel stages, readable on a projector.
 STAGE_COLOURS = {
@@ -71,8 +76,9 @@ def title(text: str) -> alt.Title:
 
 
 def _fit(chart):
-    """The chart filling its container's width (``fit-x``, see the module docstring)."""
-    return chart.properties(autosize=FIT_X)
+    """The chart filling its container's width (``fit-x``, see the module docstring), with
+    the format locale of the language speaking (numbers and dates on axes and tooltips)."""
+    return chart.properties(autosize=FIT_X).configure(locale=formatting.vega_locale())
 
 
 # --- time axes ----------------------------------------------------------------------------
@@ -89,17 +95,51 @@ DAILY_UP_TO = timedelta(days=120)
 WALL_CLOCK = "%Y-%m-%dT%H:%M:%SZ"
 
 
+#: The d3-time-format of each kind of tick, per language (a message id: its translation is
+#: the language's format; the labels ``TimeTicks.labels`` writes with ``formatting`` match).
+TICK_FORMATS = {
+    "hour": "%H:%M",
+    # Translators: a d3 date format (day and short month, hour): keep the % codes
+    "day_hour": N_("%d %b %H:%M"),
+    # Translators: a d3 date format (day and short month): keep the % codes
+    "day": N_("%d %b"),
+    # Translators: a d3 date format (day, short month and year): keep the % codes
+    "day_year": N_("%d %b %Y"),
+    # Translators: a d3 date format (short month and year): keep the % codes
+    "month": N_("%b %Y"),
+}
+
+
+def _tick_label(kind: str, value: datetime) -> str:
+    """A tick's label as ``smarketing.formatting`` writes it (what the d3 format writes)."""
+    if kind == "hour":
+        return value.strftime("%H:%M")
+    if kind == "day_hour":
+        return f"{formatting.short_day(value)} {value:%H:%M}"
+    if kind == "day":
+        return formatting.short_day(value)
+    if kind == "day_year":
+        return formatting.day(value)
+    return formatting.month(value, short=True)
+
+
 @dataclass(frozen=True)
 class TimeTicks:
-    """Explicit ticks of a time axis, in business wall-clock time (naive datetimes)."""
+    """Explicit ticks of a time axis, in business wall-clock time (naive datetimes);
+    ``kind``: hour, day_hour, day, day_year or month (``TICK_FORMATS``)."""
 
     values: list[datetime]
-    format: str  # strftime and d3-time-format alike
+    kind: str
     domain: tuple[datetime, datetime]
+
+    @property
+    def format(self) -> str:
+        """The d3-time-format of the ticks, in the language speaking."""
+        return _(TICK_FORMATS[self.kind]) if self.kind != "hour" else TICK_FORMATS["hour"]
 
     def labels(self) -> list[str]:
         """The tick labels as the chart writes them."""
-        return [v.strftime(self.format) for v in self.values]
+        return [_tick_label(self.kind, v) for v in self.values]
 
     def axis(self, **kwargs) -> alt.Axis:
         """An axis with exactly these ticks and labels."""
@@ -139,9 +179,9 @@ def _add_months(day: date, months: int) -> date:
 
 def time_ticks(first: datetime, last: datetime, *, whole_days: bool = False) -> TimeTicks:
     """Ticks for data from ``first`` to ``last`` (naive wall-clock times): hourly steps
-    ("%H:%M", with the day when it changes) up to 36 hours, daily steps ("%d %b") up to
-    120 days, monthly steps ("%b %Y") beyond; at most ``MAX_TICKS`` ticks, all distinct.
-    ``whole_days`` (data by day): never finer than a day."""
+    ("%H:%M", with the day when it changes) up to 36 hours, daily steps ("%d %b", nb
+    "%-d. %b") up to 120 days, monthly steps ("%b %Y") beyond; at most ``MAX_TICKS``
+    ticks, all distinct. ``whole_days`` (data by day): never finer than a day."""
     if last < first:
         first, last = last, first
     span = last - first
@@ -158,8 +198,8 @@ def time_ticks(first: datetime, last: datetime, *, whole_days: bool = False) -> 
         while tick <= high:
             values.append(tick)
             tick += timedelta(hours=step)
-        fmt = "%H:%M" if low.date() == high.date() else "%d %b %H:%M"
-        return TimeTicks(values, fmt, (low, high))
+        kind = "hour" if low.date() == high.date() else "day_hour"
+        return TimeTicks(values, kind, (low, high))
     first_day, last_day = first.date(), last.date()
     if (last_day - first_day) <= DAILY_UP_TO:
         low = _midnight(first_day) - timedelta(hours=12)
@@ -167,14 +207,14 @@ def time_ticks(first: datetime, last: datetime, *, whole_days: bool = False) -> 
         days = (last_day - first_day).days + 1
         step = next((s for s in DAY_STEPS if days / s <= MAX_TICKS), DAY_STEPS[-1])
         values = [_midnight(first_day + timedelta(days=i)) for i in range(0, days, step)]
-        fmt = "%d %b" if first_day.year == last_day.year else "%d %b %Y"
-        return TimeTicks(values, fmt, (low, high))
+        kind = "day" if first_day.year == last_day.year else "day_year"
+        return TimeTicks(values, kind, (low, high))
     months = (last_day.year - first_day.year) * 12 + last_day.month - first_day.month + 1
     step = next((s for s in MONTH_STEPS if months / s <= MAX_TICKS), MONTH_STEPS[-1])
     start = first_day.replace(day=1)
     values = [_midnight(_add_months(start, i)) for i in range(0, months, step)]
     low = _midnight(start)
-    return TimeTicks(values, "%b %Y", (low, _midnight(_add_months(last_day, 1))))
+    return TimeTicks(values, "month", (low, _midnight(_add_months(last_day, 1))))
 
 
 def wall_clock(moments) -> pd.Series:
@@ -191,23 +231,30 @@ def _wall_text(values: pd.Series) -> list[str]:
 
 
 def weekly_stage_chart(frame: pd.DataFrame, label: str) -> alt.Chart:
-    """Bars of one stage's count per week (columns week_start, week, partial, label, count);
-    the week still running is drawn lighter and marked "so far"."""
+    """Bars of one stage's count per week (columns week_start, week, partial, label, count;
+    ``label`` the stage's English label, shown translated); the week still running is drawn
+    lighter and marked "so far"."""
+    from smarketing.sla.periods import period_containing
+
     data = frame[frame["label"] == label].sort_values("week_start")
+    starts = [pd.Timestamp(v).date() for v in data["week_start"]]
+    so_far, full = _("so far"), _("full week")
+    shown = _(label)
     data = data.assign(
-        week_start=pd.to_datetime(data["week_start"]).dt.strftime("%Y-%m-%d"),
-        week_of=pd.to_datetime(data["week_start"]).dt.strftime("%d %b"),
-        state=data["partial"].map({True: "so far", False: "full week"}),
+        week_start=[d.isoformat() for d in starts],
+        week_of=[formatting.short_day(d) for d in starts],
+        week=[period_containing("week", d).label() for d in starts],
+        state=data["partial"].map({True: so_far, False: full}),
         count_text=[count(v) for v in data["count"]],
     )
     return _fit(
-        alt.Chart(data, title=title(label))
+        alt.Chart(data, title=title(shown))
         .mark_bar(color=STAGE_COLOURS.get(label, "#0072B2"))
         .encode(
             x=alt.X(
                 "week_of:O",
                 sort=None,
-                title="week starting",
+                title=_("week starting"),
                 axis=alt.Axis(**AXIS, labelAngle=0, labelOverlap=True),
             ),
             y=alt.Y(
@@ -217,13 +264,13 @@ def weekly_stage_chart(frame: pd.DataFrame, label: str) -> alt.Chart:
             ),
             opacity=alt.Opacity(
                 "state:N",
-                scale=alt.Scale(domain=["full week", "so far"], range=[1.0, 0.4]),
+                scale=alt.Scale(domain=[full, so_far], range=[1.0, 0.4]),
                 legend=None,
             ),
             tooltip=[
-                alt.Tooltip("week:N", title="Week"),
-                alt.Tooltip("count_text:N", title=label),
-                alt.Tooltip("state:N", title="Counted"),
+                alt.Tooltip("week:N", title=_("Week")),
+                alt.Tooltip("count_text:N", title=shown),
+                alt.Tooltip("state:N", title=_("Counted")),
             ],
         )
         .properties(height=200)
@@ -247,11 +294,19 @@ STATUS_TEXT_COLOURS = {
     "no_data": "black",
 }
 SERIES = ["actual", "expected", "target", "forecast"]
+#: The pacing chart's lines as a person reads them (the legend).
+SERIES_LABELS = {
+    "actual": N_("actual"),
+    "expected": N_("expected"),
+    "target": N_("target"),
+    "forecast": N_("forecast"),
+}
 
 
 def pacing_chart(frame: pd.DataFrame, label: str) -> alt.Chart:
     """Cumulative actual per day against the expected-to-date line and the target, with the
-    run-rate forecast dashed (long frame: day, series, value)."""
+    run-rate forecast dashed (long frame: day, series, value; ``label`` the metric's label
+    in the language speaking)."""
     colours = {
         "actual": "#0072B2",
         "expected": "#7F7F7F",
@@ -260,35 +315,37 @@ def pacing_chart(frame: pd.DataFrame, label: str) -> alt.Chart:
     }
     dashes = {"actual": [1, 0], "expected": [1, 0], "target": [6, 4], "forecast": [6, 4]}
     present = [s for s in SERIES if s in set(frame["series"])]
+    names = [_(SERIES_LABELS[s]) for s in present]
     days = pd.to_datetime(frame["day"])
     ticks = time_ticks(days.min(), days.max(), whole_days=True)
     data = frame.assign(
+        series=frame["series"].map(lambda s: _(SERIES_LABELS[s])),
         day=_wall_text(days),
-        day_text=days.dt.strftime("%a %d %b"),
+        day_text=[formatting.day(d, weekday=True) for d in days.dt.date],
         value_text=[
             decimal(v, 1) if s in ("expected", "forecast") else count(v)
             for s, v in zip(frame["series"], frame["value"], strict=True)
         ],
     )
     return _fit(
-        alt.Chart(data, title=title(f"{label}, day by day"))
+        alt.Chart(data, title=title(_("{metric}, day by day").format(metric=label)))
         .mark_line(strokeWidth=3, point=len(ticks.values) == 1)
         .encode(
             x=alt.X("day:T", title=None, scale=ticks.scale(), axis=ticks.axis(**AXIS)),
             y=alt.Y("value:Q", title=label, axis=alt.Axis(**AXIS, format=",d")),
             color=alt.Color(
                 "series:N",
-                scale=alt.Scale(domain=present, range=[colours[s] for s in present]),
+                scale=alt.Scale(domain=names, range=[colours[s] for s in present]),
                 legend=alt.Legend(title=None, orient="top", labelFontSize=13),
             ),
             strokeDash=alt.StrokeDash(
                 "series:N",
-                scale=alt.Scale(domain=present, range=[dashes[s] for s in present]),
+                scale=alt.Scale(domain=names, range=[dashes[s] for s in present]),
                 legend=None,
             ),
             tooltip=[
-                alt.Tooltip("day_text:N", title="Day"),
-                alt.Tooltip("series:N"),
+                alt.Tooltip("day_text:N", title=_("Day")),
+                alt.Tooltip("series:N", title=_("Line")),
                 alt.Tooltip("value_text:N", title=label),
             ],
         )
@@ -332,9 +389,10 @@ def scorecard_chart(frame: pd.DataFrame, *, font_size: int = 12, row_height: int
     # own line, so the cells and headings never overlap
     small = max(10, round(font_size * 0.62))
     size = {"expr": f"width < {NARROW} ? {small} : {font_size}"}
+    so_far = _("(so far)").replace("'", "\\'")  # the heading's mark, as scorecard_frame adds it
     heading = (
-        f"width < {NARROW} && indexof(datum.label, ' (so far)') > 0 ? "
-        "[replace(datum.label, ' (so far)', ''), '(so far)'] : datum.label"
+        f"width < {NARROW} && indexof(datum.label, ' {so_far}') > 0 ? "
+        f"[replace(datum.label, ' {so_far}', ''), '{so_far}'] : datum.label"
     )
     base = alt.Chart(frame).encode(
         x=alt.X(
@@ -368,11 +426,11 @@ def scorecard_chart(frame: pd.DataFrame, *, font_size: int = 12, row_height: int
             legend=None,
         ),
         tooltip=[
-            alt.Tooltip("period:N"),
-            alt.Tooltip("metric_label:N", title="Metric"),
-            alt.Tooltip("text:N", title="Actual"),
-            alt.Tooltip("status_text:N", title="Status"),
-            alt.Tooltip("reason:N", title="Why"),
+            alt.Tooltip("period:N", title=_("Period")),
+            alt.Tooltip("metric_label:N", title=_("Metric")),
+            alt.Tooltip("text:N", title=_("Actual")),
+            alt.Tooltip("status_text:N", title=_("Status")),
+            alt.Tooltip("reason:N", title=_("Why")),
         ],
     )
     text = base.mark_text(fontSize=size, fontWeight="bold").encode(
@@ -409,44 +467,50 @@ def contact_histogram(
     """First-contact delays: bars per bin (late bins in red), the deadline as a rule, and the
     median and 90th percentile marked (bins: label, lower, upper, count, late)."""
     step = float(bins["upper"].dropna().diff().dropna().iloc[0]) if len(bins) > 2 else 1.0
+    within, after = _("within the deadline"), _("after the deadline")
     data = bins.assign(
         upper=bins["upper"].fillna(bins["lower"] + step),
-        when=bins["late"].map({True: "after the deadline", False: "within the deadline"}),
+        when=bins["late"].map({True: after, False: within}),
         count_text=[count(v) for v in bins["count"]],
     )
     bars = (
         alt.Chart(data)
         .mark_bar()
         .encode(
-            x=alt.X("lower:Q", title="hours from MQL to first contact", axis=alt.Axis(**AXIS)),
+            x=alt.X("lower:Q", title=_("hours from MQL to first contact"), axis=alt.Axis(**AXIS)),
             x2=alt.X2("upper:Q"),
-            y=alt.Y("count:Q", title="MQLs", axis=alt.Axis(**AXIS, format=",d", tickMinStep=1)),
+            y=alt.Y("count:Q", title=_("MQLs"), axis=alt.Axis(**AXIS, format=",d", tickMinStep=1)),
             y2=alt.Y2Datum(0),
             color=alt.Color(
                 "when:N",
                 scale=alt.Scale(
-                    domain=["within the deadline", "after the deadline"],
+                    domain=[within, after],
                     range=["#0072B2", "#C0262D"],
                 ),
                 legend=alt.Legend(title=None, orient="top", labelFontSize=13),
             ),
             tooltip=[
-                alt.Tooltip("label:N", title="Delay"),
-                alt.Tooltip("count_text:N", title="MQLs"),
+                alt.Tooltip("label:N", title=_("Delay")),
+                alt.Tooltip("count_text:N", title=_("MQLs")),
             ],
         )
     )
-    marks = [{"hours": response_hours, "what": f"deadline {hours(response_hours)}"}]
+    marks = [
+        {"hours": response_hours, "what": _("deadline {hours}").format(hours=hours(response_hours))}
+    ]
     if median is not None:
-        marks.append({"hours": median, "what": f"median {hours(median)}"})
+        marks.append({"hours": median, "what": _("median {hours}").format(hours=hours(median))})
     if p90 is not None:
         marks.append(
-            {"hours": min(p90, float(data["upper"].max())), "what": f"90th pct {hours(p90)}"}
+            {
+                "hours": min(p90, float(data["upper"].max())),
+                "what": _("90th pct {hours}").format(hours=hours(p90)),
+            }
         )
     rules = (
         alt.Chart(pd.DataFrame(marks))
         .mark_rule(strokeWidth=2, strokeDash=[4, 3])
-        .encode(x=alt.X("hours:Q"), tooltip=[alt.Tooltip("what:N")])
+        .encode(x=alt.X("hours:Q"), tooltip=[alt.Tooltip("what:N", title=_("Mark"))])
     )
     for i, mark in enumerate(marks):
         mark["y"] = 14 + 18 * i  # pixels from the top, one line per mark
@@ -505,22 +569,31 @@ FUNNEL_INK = {
     "opportunities": "black",
     "customers": "black",
 }
-#: Funnel modes: frame column shown, the words after the percentage, and the chart title.
+#: Funnel modes: frame column shown, the tooltip title of the conversion, and the chart
+#: title (English message ids, shown translated).
 FUNNEL_MODES = {
-    "next": ("next_step", "of the stage before", "Funnel: % of the stage before"),
-    "cumulative": ("cumulative", "of leads", "Funnel: % of leads"),
+    "next": (
+        "next_step",
+        N_("Conversion of the stage before"),
+        N_("Funnel: % of the stage before"),
+    ),
+    "cumulative": ("cumulative", N_("Conversion of leads"), N_("Funnel: % of leads")),
 }
+#: The sample-size marks of a conversion bar (the opacity legend): n ≥ 30 and n < 30.
+SAMPLE_LARGE, SAMPLE_SMALL = "n≥30", "n<30"
 #: Colours for rejection reasons (in order of frequency); "(none)" is always grey.
 REASON_COLOURS = ["#D55E00", "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442"]
 NO_REASON_COLOUR = "#9E9E9E"
-SAMPLE_OPACITY = {"n≥30": 1.0, "n<30": 0.35}
+SAMPLE_OPACITY = {SAMPLE_LARGE: 1.0, SAMPLE_SMALL: 0.35}
+#: A rejected lead without a reason, in ``quality.rejection_reasons``' frame.
+NO_REASON = "(none)"
 
 
 def funnel_text(count_value, rate, reason: str | None = None) -> str:
     """A funnel bar's label: '67 · 41.4 %', '162' without a conversion, '— <reason>' when
     the stage was not measured."""
     if count_value is None or pd.isna(count_value):
-        return f"{EMPTY} {reason}" if reason else EMPTY
+        return f"{EMPTY} {_(reason)}" if reason else EMPTY
     return count(count_value) if pd.isna(rate) else f"{count(count_value)} · {percent(rate)}"
 
 
@@ -531,7 +604,7 @@ def funnel_chart(frame: pd.DataFrame, mode: str = "next") -> alt.LayerChart:
     Frame: ``quality.funnel`` (stage, label, count, next_step, cumulative[, reason])."""
     if mode not in FUNNEL_MODES:
         raise ValueError(f"unknown funnel mode {mode!r}; use one of {', '.join(FUNNEL_MODES)}")
-    column, words, heading = FUNNEL_MODES[mode]
+    column, conversion, heading = FUNNEL_MODES[mode]
     stages = list(frame["stage"])
     reasons = list(frame["reason"]) if "reason" in frame.columns else [None] * len(frame)
     counts = [None if pd.isna(c) else float(c) for c in frame["count"]]
@@ -539,7 +612,7 @@ def funnel_chart(frame: pd.DataFrame, mode: str = "next") -> alt.LayerChart:
     data = pd.DataFrame(
         {
             "stage": stages,
-            "label": list(frame["label"]),
+            "label": [_(v) for v in frame["label"]],
             "count": pd.Series(counts, dtype=float),  # NaN → null (object None → NaN)
             "at": [c or 0.0 for c in counts],
             "count_text": [count(c) for c in counts],
@@ -552,12 +625,12 @@ def funnel_chart(frame: pd.DataFrame, mode: str = "next") -> alt.LayerChart:
         }
     )
     base = alt.Chart(data).encode(
-        y=alt.Y("label:N", sort=list(frame["label"]), title=None, axis=alt.Axis(**CATEGORY_AXIS))
+        y=alt.Y("label:N", sort=list(data["label"]), title=None, axis=alt.Axis(**CATEGORY_AXIS))
     )
     bars = base.mark_bar().encode(
         x=alt.X(
             "count:Q",
-            title="leads",
+            title=_("leads"),
             axis=alt.Axis(**AXIS, tickMinStep=1, format=",d"),
             scale=alt.Scale(zero=True),
         ),
@@ -569,14 +642,14 @@ def funnel_chart(frame: pd.DataFrame, mode: str = "next") -> alt.LayerChart:
             legend=None,
         ),
         tooltip=[
-            alt.Tooltip("label:N", title="Stage"),
-            alt.Tooltip("count_text:N", title="Leads"),
-            alt.Tooltip("rate_text:N", title=f"Conversion {words}"),
+            alt.Tooltip("label:N", title=_("Stage")),
+            alt.Tooltip("count_text:N", title=_("Leads")),
+            alt.Tooltip("rate_text:N", title=_(conversion)),
         ],
     )
     return _fit(
         alt.layer(bars, *_bar_labels(base, at="at", ink="ink"))
-        .properties(title=title(heading), height=alt.Step(BAR_STEP))
+        .properties(title=title(_(heading)), height=alt.Step(BAR_STEP))
         .resolve_scale(color="independent")
     )
 
@@ -596,7 +669,7 @@ def conversion_bar_chart(frame: pd.DataFrame, metric: str) -> alt.LayerChart:
     shown = decimal if per_100 else percent
 
     def label(v: float | None, is_small: bool) -> str:
-        return f"{shown(v)} · n<30" if is_small else shown(v)
+        return f"{shown(v)} · {SAMPLE_SMALL}" if is_small else shown(v)
 
     data = pd.DataFrame(
         {
@@ -606,7 +679,7 @@ def conversion_bar_chart(frame: pd.DataFrame, metric: str) -> alt.LayerChart:
             "leads": [int(n) for n in rows["leads"]],
             "leads_text": [count(n) for n in rows["leads"]],
             "metric_text": [shown(v) for v in values],
-            "sample": ["n<30" if s else "n≥30" for s in small],
+            "sample": [SAMPLE_SMALL if s else SAMPLE_LARGE for s in small],
             "text": [label(v, s) for v, s in zip(values, small, strict=True)],
             "inside": _inside(values),
             "ink": ["white"] * len(values),
@@ -614,7 +687,7 @@ def conversion_bar_chart(frame: pd.DataFrame, metric: str) -> alt.LayerChart:
     )
     order = data.assign(key=[-1.0 if v is None else v for v in values])
     order = order.sort_values(["key", "leads", "value"], ascending=[False, False, True])
-    heading, _ = COLUMN_HELP[metric]
+    heading = _(COLUMN_HELP[metric][0])
     base = alt.Chart(data).encode(
         y=alt.Y("value:N", sort=list(order["value"]), title=None, axis=alt.Axis(**CATEGORY_AXIS))
     )
@@ -631,10 +704,10 @@ def conversion_bar_chart(frame: pd.DataFrame, metric: str) -> alt.LayerChart:
             legend=alt.Legend(title=None, orient="top", labelFontSize=13),
         ),
         tooltip=[
-            alt.Tooltip("value:N", title="Value"),
+            alt.Tooltip("value:N", title=_("Value")),
             alt.Tooltip("metric_text:N", title=heading),
-            alt.Tooltip("leads_text:N", title="Leads"),
-            alt.Tooltip("sample:N", title="Sample"),
+            alt.Tooltip("leads_text:N", title=_("Leads")),
+            alt.Tooltip("sample:N", title=_("Sample")),
         ],
     )
     return _fit(
@@ -651,12 +724,13 @@ def rejection_reasons_chart(frame: pd.DataFrame) -> alt.Chart:
     commonest reason first. One band of ``BAR_STEP`` pixels per value, however short the
     chart's container."""
     shown = next((c for c in ("reason_label", "label") if c in frame.columns), "reason")
-    frame = frame.assign(reason=frame[shown].map(str))
+    none = _(NO_REASON)
+    frame = frame.assign(reason=[none if v == NO_REASON else str(v) for v in frame[shown]])
     totals = frame.groupby("reason")["count"].sum().sort_values(ascending=False, kind="stable")
-    reasons = [r for r in totals.index if r != "(none)"]
+    reasons = [r for r in totals.index if r != none]
     colours = [REASON_COLOURS[i % len(REASON_COLOURS)] for i in range(len(reasons))]
-    if "(none)" in totals.index:
-        reasons.append("(none)")
+    if none in totals.index:
+        reasons.append(none)
         colours.append(NO_REASON_COLOUR)
     data = frame.assign(
         order=frame["reason"].map({r: i for i, r in enumerate(reasons)}),
@@ -664,7 +738,7 @@ def rejection_reasons_chart(frame: pd.DataFrame) -> alt.Chart:
         share_text=[percent(v) for v in frame["share"]],
     )
     return _fit(
-        alt.Chart(data, title=title("Rejection reasons"))
+        alt.Chart(data, title=title(_("Rejection reasons")))
         .mark_bar()
         .encode(
             y=alt.Y(
@@ -675,7 +749,7 @@ def rejection_reasons_chart(frame: pd.DataFrame) -> alt.Chart:
             ),
             x=alt.X(
                 "count:Q",
-                title="rejected leads",
+                title=_("rejected leads"),
                 axis=alt.Axis(**AXIS, tickMinStep=1, format=",d"),
                 scale=alt.Scale(zero=True),
             ),
@@ -683,15 +757,15 @@ def rejection_reasons_chart(frame: pd.DataFrame) -> alt.Chart:
                 "reason:N",
                 scale=alt.Scale(domain=reasons, range=colours),
                 legend=alt.Legend(
-                    title="Reason", orient="top", columns=3, labelFontSize=13, labelLimit=200
+                    title=_("Reason"), orient="top", columns=3, labelFontSize=13, labelLimit=200
                 ),
             ),
             order=alt.Order("order:Q"),
             tooltip=[
-                alt.Tooltip("value:N", title="Value"),
-                alt.Tooltip("reason:N", title="Reason"),
-                alt.Tooltip("count_text:N", title="Rejected"),
-                alt.Tooltip("share_text:N", title="Share of its rejections"),
+                alt.Tooltip("value:N", title=_("Value")),
+                alt.Tooltip("reason:N", title=_("Reason")),
+                alt.Tooltip("count_text:N", title=_("Rejected")),
+                alt.Tooltip("share_text:N", title=_("Share of its rejections")),
             ],
         )
         .properties(height=alt.Step(BAR_STEP))
@@ -716,27 +790,27 @@ def cohort_heatmap_chart(frame: pd.DataFrame) -> alt.LayerChart:
     base = alt.Chart(data).encode(
         x=alt.X(
             "months_since:O",
-            title="months since creation",
+            title=_("months since creation"),
             axis=alt.Axis(**AXIS, labelAngle=0, orient="top"),
         ),
-        y=alt.Y("cohort:O", sort=cohorts, title="cohort (month created)", axis=alt.Axis(**AXIS)),
+        y=alt.Y("cohort:O", sort=cohorts, title=_("cohort (month created)"), axis=alt.Axis(**AXIS)),
     )
     cells = base.mark_rect(stroke="white", strokeWidth=1).encode(
         color=alt.Color(
             "share:Q",
             scale=alt.Scale(scheme="blues", domain=[0, top]),
             legend=alt.Legend(
-                title="reached customer",
+                title=_("reached customer"),
                 orient="right",
                 labelExpr=vega_percent("datum.value", trim=True),
             ),
         ),
         tooltip=[
-            alt.Tooltip("cohort:N", title="Cohort"),
-            alt.Tooltip("months_since:O", title="Months since creation"),
-            alt.Tooltip("leads_text:N", title="Leads"),
-            alt.Tooltip("customers_text:N", title="Customers by then"),
-            alt.Tooltip("text:N", title="Share"),
+            alt.Tooltip("cohort:N", title=_("Cohort")),
+            alt.Tooltip("months_since:O", title=_("Months since creation")),
+            alt.Tooltip("leads_text:N", title=_("Leads")),
+            alt.Tooltip("customers_text:N", title=_("Customers by then")),
+            alt.Tooltip("text:N", title=_("Share")),
         ],
     )
     text = base.mark_text(fontSize=11).encode(
@@ -751,6 +825,8 @@ def cohort_heatmap_chart(frame: pd.DataFrame) -> alt.LayerChart:
 
 #: Owner-team colours for the shared language (Okabe-Ito, white text readable on each).
 TEAM_COLOURS = {"marketing": "#0072B2", "sales": "#D55E00", "both": "#6A3D9A"}
+#: The owner teams as the legend names them.
+TEAM_NAMES = {"marketing": N_("marketing"), "sales": N_("sales"), "both": N_("both")}
 
 
 def _wrapped(text: str, width: int = 12) -> list[str]:
@@ -771,9 +847,10 @@ def stage_flow_chart(frame: pd.DataFrame) -> alt.LayerChart:
             "name_y": [0.5] * count_,
             "label": ["\n".join(_wrapped(t)) for t in frame["term"]],
             "term": list(frame["term"]),
-            "team": list(frame["owner_team"]),
+            "team": [_(TEAM_NAMES.get(t, t)) for t in frame["owner_team"]],
         }
     )
+    teams = [_(name) for name in TEAM_NAMES.values()]
     arrows = pd.DataFrame(
         {
             "x": [10.0 * i + 9.2 for i in range(max(count_ - 1, 0))],
@@ -790,10 +867,13 @@ def stage_flow_chart(frame: pd.DataFrame) -> alt.LayerChart:
         y2=alt.Y2("top"),
         color=alt.Color(
             "team:N",
-            scale=alt.Scale(domain=list(TEAM_COLOURS), range=list(TEAM_COLOURS.values())),
-            legend=alt.Legend(title="Owner team", orient="right", labelFontSize=13),
+            scale=alt.Scale(domain=teams, range=list(TEAM_COLOURS.values())),
+            legend=alt.Legend(title=_("Owner team"), orient="right", labelFontSize=13),
         ),
-        tooltip=[alt.Tooltip("term:N", title="Stage"), alt.Tooltip("team:N", title="Owner")],
+        tooltip=[
+            alt.Tooltip("term:N", title=_("Stage")),
+            alt.Tooltip("team:N", title=_("Owner")),
+        ],
     )
     names = base.mark_text(
         color="white", fontSize=14, fontWeight="bold", baseline="middle", lineBreak="\n"
@@ -815,14 +895,18 @@ def action_effect_chart(frame: pd.DataFrame, heading: str) -> alt.LayerChart:
     the period still running lighter, the target as a red tick (frame:
     ``actions.action_effect``; its ``attrs["kind"]`` — count, rate or hours — formats the
     values)."""
-    kind = frame.attrs.get("kind")
+    from smarketing.sla.metrics import status_label
+
+    kind, metric_label = frame.attrs.get("kind"), frame.attrs["metric_label"]
     shown = (lambda v: figure(kind, v)) if kind in ("count", "rate", "hours") else decimal
-    phases = {"before": "before the action", "after": "after the action"}
+    phases = {"before": _("before the action"), "after": _("after the action")}
+    complete, so_far = _("complete"), _("so far")
     data = frame.assign(
         when=frame["phase"].map(phases),
-        counted=frame["complete"].map({True: "complete", False: "so far"}),
+        counted=frame["complete"].map({True: complete, False: so_far}),
         value_text=[shown(v) for v in frame["value"]],
         target_text=[shown(v) for v in frame["target"]],
+        status=[status_label(v) if v else EMPTY for v in frame["status"]],
     )
     y_axis = {
         "rate": alt.Axis(labelExpr=vega_percent("datum.value", trim=True)),
@@ -835,11 +919,11 @@ def action_effect_chart(frame: pd.DataFrame, heading: str) -> alt.LayerChart:
         axis=alt.Axis(labelAngle=0, labelOverlap=True, labelLimit=120),
     )
     bars = (
-        alt.Chart(data, title=title(heading))
+        alt.Chart(data, title=title(_(heading)))
         .mark_bar()
         .encode(
             x=x,
-            y=alt.Y("value:Q", title=frame.attrs["metric_label"], axis=y_axis),
+            y=alt.Y("value:Q", title=_(metric_label), axis=y_axis),
             color=alt.Color(
                 "when:N",
                 scale=alt.Scale(domain=list(phases.values()), range=["#8FA3B3", "#0072B2"]),
@@ -847,15 +931,15 @@ def action_effect_chart(frame: pd.DataFrame, heading: str) -> alt.LayerChart:
             ),
             opacity=alt.Opacity(
                 "counted:N",
-                scale=alt.Scale(domain=["complete", "so far"], range=[1.0, 0.4]),
+                scale=alt.Scale(domain=[complete, so_far], range=[1.0, 0.4]),
                 legend=None,
             ),
             tooltip=[
-                alt.Tooltip("label:N", title="Period"),
-                alt.Tooltip("value_text:N", title="Value"),
-                alt.Tooltip("target_text:N", title="Target"),
-                alt.Tooltip("status:N", title="Status"),
-                alt.Tooltip("counted:N", title="Counted"),
+                alt.Tooltip("label:N", title=_("Period")),
+                alt.Tooltip("value_text:N", title=_("Value")),
+                alt.Tooltip("target_text:N", title=_("Target")),
+                alt.Tooltip("status:N", title=_("Status")),
+                alt.Tooltip("counted:N", title=_("Counted")),
             ],
         )
     )
@@ -867,7 +951,7 @@ def action_effect_chart(frame: pd.DataFrame, heading: str) -> alt.LayerChart:
 
 # --- a lead's timeline --------------------------------------------------------------------
 
-#: Colour per activity label (Okabe-Ito).
+#: Colour per activity label (Okabe-Ito), by the English label ``leads.timeline`` gives.
 KIND_COLOURS = {
     "Page view": "#56B4E9",
     "Download": "#0072B2",
@@ -884,15 +968,19 @@ def timeline_chart(frame: pd.DataFrame) -> alt.Chart:
     coloured by kind (frame: ``leads.timeline``: occurred_at, kind, label, detail, actor).
     The axis ticks follow the span: hours within a day or so, days over weeks."""
     local = wall_clock(frame["occurred_at"]).reset_index(drop=True)
+    moments = pd.to_datetime(pd.Series(list(frame["occurred_at"])), utc=True)
     data = frame.reset_index(drop=True).assign(
         when=_wall_text(local),
-        when_text=local.dt.strftime("%a %d %b %Y %H:%M"),
+        when_text=[formatting.local_time(m.to_pydatetime()) for m in moments],
         actor=[EMPTY if pd.isna(a) or not str(a).strip() else a for a in frame["actor"]],
     )
     data = data.drop(columns=["occurred_at"])
     ticks = time_ticks(local.min(), local.max())
-    kinds = [k for k in KIND_COLOURS if k in set(data["label"])]
-    kinds += [k for k in dict.fromkeys(data["label"]) if k not in kinds]
+    english = [k for k in KIND_COLOURS if k in set(data["label"])]
+    english += [k for k in dict.fromkeys(data["label"]) if k not in english]
+    colours = [KIND_COLOURS.get(k, "#555555") for k in english]
+    kinds = [_(k) for k in english]
+    data = data.assign(label=[_(k) for k in data["label"]])
     return _fit(
         alt.Chart(data)
         .mark_circle(size=140, opacity=0.85)
@@ -901,16 +989,14 @@ def timeline_chart(frame: pd.DataFrame) -> alt.Chart:
             y=alt.Y("label:N", title=None, sort=kinds, axis=alt.Axis(**CATEGORY_AXIS)),
             color=alt.Color(
                 "label:N",
-                scale=alt.Scale(
-                    domain=kinds, range=[KIND_COLOURS.get(k, "#555555") for k in kinds]
-                ),
+                scale=alt.Scale(domain=kinds, range=colours),
                 legend=None,
             ),
             tooltip=[
-                alt.Tooltip("when_text:N", title="When"),
-                alt.Tooltip("label:N", title="What"),
-                alt.Tooltip("detail:N", title="Detail"),
-                alt.Tooltip("actor:N", title="By"),
+                alt.Tooltip("when_text:N", title=_("When")),
+                alt.Tooltip("label:N", title=_("What")),
+                alt.Tooltip("detail:N", title=_("Detail")),
+                alt.Tooltip("actor:N", title=_("By")),
             ],
         )
         .properties(height=alt.Step(BAR_STEP))

@@ -59,3 +59,18 @@ def test_recording_a_cause_bumps_the_data_version_and_keeps_its_time(session):
     )
     assert data_version(session) == before + 1, "cached figures and screens refresh"
     assert cause.created_at == at
+
+
+def test_a_refused_cause_says_why_in_norwegian_and_the_category_stays_english(session):
+    from smarketing import i18n
+
+    with i18n.language("nb"):
+        with pytest.raises(InvalidInput) as refused:
+            record_cause(session, actor=SAM, metric="sqls", period=WEEK, category="x", text="x")
+        assert str(refused.value).startswith(
+            "velg en kategori: Leadvolum, Leadkvalitet, Bemanning / kapasitet,"
+        )
+        with pytest.raises(InvalidInput, match="skriv hva som skjedde: årsaken trenger noen ord"):
+            record_cause(session, actor=SAM, metric="sqls", period=WEEK, category="Other", text="")
+        record_cause(session, actor=SAM, metric="sqls", period=WEEK, category="Other", text="Ferie")
+    assert causes_for(session, WEEK)["category"].tolist() == ["Other"]  # stored as the key

@@ -503,3 +503,82 @@ def test_rejection_reasons_chart_writes_the_label_when_reasons_are_keys():
         "No budget",
         "Wrong persona",
     ]
+
+
+# --- languages: every chart in the language speaking, with its format locale -------------
+
+
+def test_a_norwegian_chart_carries_the_norwegian_format_locale_and_texts():
+    from smarketing import i18n
+
+    with i18n.language("nb"):
+        spec = charts.pacing_chart(_pacing(date(2026, 12, 1), 7), "Leverte MQL-er").to_dict()
+        ticks = time_ticks(datetime(2026, 12, 1), datetime(2026, 12, 7), whole_days=True)
+        assert ticks.labels()[:2] == ["1. des.", "2. des."]  # as formatting.short_day writes
+    locale = spec["config"]["locale"]
+    assert locale["number"]["decimal"] == "," and locale["number"]["thousands"] == "\u00a0"
+    assert locale["time"]["shortMonths"][11] == "des."
+    assert spec["title"]["text"] == "Leverte MQL-er, dag for dag"
+    assert spec["encoding"]["x"]["axis"]["format"] == "%-d. %b"  # d3: '1. des.'
+    assert [t["title"] for t in spec["encoding"]["tooltip"]] == ["Dag", "Linje", "Leverte MQL-er"]
+    assert spec["encoding"]["color"]["scale"]["domain"] == ["faktisk", "forventet", "mål"]
+    rows = next(iter(spec["datasets"].values()))
+    assert rows[0]["day_text"] == "tir. 1. des. 2026" and rows[0]["series"] == "faktisk"
+    expected = [r["value_text"] for r in rows if r["series"] == "forventet"]
+    assert expected[:3] == ["0,0", "1,5", "3,0"]  # decimal(v, 1): a comma in Norwegian
+
+
+def test_an_english_chart_carries_the_english_format_locale():
+    from smarketing import i18n
+
+    with i18n.language("en"):
+        spec = charts.pacing_chart(_pacing(date(2026, 12, 1), 7), "MQLs delivered").to_dict()
+    locale = spec["config"]["locale"]
+    assert locale["number"]["decimal"] == "." and locale["number"]["thousands"] == ","
+    assert locale["time"]["shortMonths"][11] == "Dec"
+    assert spec["title"]["text"] == "MQLs delivered, day by day"
+    assert spec["encoding"]["x"]["axis"]["format"] == "%d %b"
+
+
+def test_the_norwegian_scorecard_and_histogram_speak_norwegian():
+    from smarketing import i18n
+    from smarketing.sla.first_contact import delay_label
+
+    with i18n.language("nb"):
+        scorecard = charts.scorecard_chart(_scorecard()).to_dict()
+        bins = pd.DataFrame(
+            [
+                (delay_label(0, 0.5), 0.0, 0.5, 10, False),
+                (delay_label(0.5, 1), 0.5, 1.0, 4, False),
+                (delay_label(1, None), 1.0, None, 3, True),
+            ],
+            columns=["label", "lower", "upper", "count", "late"],
+        )
+        histogram = charts.contact_histogram(bins, response_hours=1.0, median=0.4, p90=1.2)
+        histogram = histogram.to_dict()
+    assert scorecard["config"]["locale"]["number"]["decimal"] == ","
+    tooltip = scorecard["layer"][0]["encoding"]["tooltip"]
+    assert [t["title"] for t in tooltip] == ["Periode", "Måltall", "Faktisk", "Status", "Hvorfor"]
+    assert "(så langt)" in scorecard["layer"][0]["encoding"]["x"]["axis"]["labelExpr"]
+    assert list(bins["label"]) == ["0–0,5 t", "0,5–1 t", "1+ t"]
+    bars = histogram["layer"][0]["encoding"]
+    assert bars["x"]["title"] == "timer fra MQL til første kontakt"
+    assert bars["color"]["scale"]["domain"] == ["innen fristen", "etter fristen"]
+    marks = next(iter(d for d in histogram["datasets"].values() if "what" in d[0]))
+    assert [m["what"] for m in marks] == [
+        "frist 1,0\u00a0t",
+        "median 0,4\u00a0t",
+        "90. pst. 1,2\u00a0t",
+    ]
+
+
+def test_norwegian_time_ticks_are_written_as_formatting_writes_them():
+    from smarketing import i18n
+
+    with i18n.language("nb"):
+        days = time_ticks(datetime(2026, 12, 1, 9), datetime(2026, 12, 6, 17))
+        months = time_ticks(datetime(2026, 1, 10, 9), datetime(2026, 12, 6, 17))
+        years = time_ticks(datetime(2025, 12, 28, 9), datetime(2026, 1, 3, 17))
+        assert (days.format, days.labels()[0]) == ("%-d. %b", "1. des.")
+        assert (months.format, months.labels()[0]) == ("%b %Y", "jan. 2026")
+        assert (years.format, years.labels()[0]) == ("%-d. %b %Y", "28. des. 2025")

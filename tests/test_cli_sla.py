@@ -422,3 +422,52 @@ def test_sla_confirm_unknown_version_and_user(capsys, db_url, engine):
 def test_empty_history(capsys, db_url):
     code, out, _ = run(capsys, "sla", "history", "--db", db_url)
     assert code == 0 and "no SLA agreement yet" in out
+
+
+# --- languages: the text report is for people, the JSON for machines ----------------------
+
+
+def test_the_text_report_in_norwegian(capsys, db_url, data, monkeypatch):
+    monkeypatch.setenv("SMARKETING_LANGUAGE", "nb")
+    code, out, err = run(
+        capsys, "report", "sla", "--date", "2026-11-15", "--now", NOW, "--db", db_url
+    )
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == (
+        "SLA november 2026 (måned 2026-11-01 – 2026-11-30) · per 2026-11-15 · 15 av 30 dager "
+        "gått · avtale v1 (fra 2026-10-01) · Europe/Oslo"
+    )
+    assert lines[2].split() == ["side", "måltall", "faktisk", "mål", "tempo", "prognose", "status"]
+
+    def row(label):
+        return next(line for line in lines if label in line)
+
+    assert row("Leverte MQL-er").startswith("marked")
+    assert row("Leverte MQL-er").split()[3:8] == ["7", "12,0", "116,7", "%", "14,0"]
+    assert "116,7\u00a0%" in row("Leverte MQL-er")  # a non-breaking space before the sign
+    assert "75,0\u00a0%" in row("MQL-aksept") and row("MQL-aksept").endswith("▲ i faresonen")
+    assert row("Kontaktet i tide").startswith("salg") and "✖ ikke i rute" in out
+    assert "4,0\u00a0t" in row("Median første kontakt")
+    assert row("Kunder").startswith("begge") and row("Kunder").endswith("✔ i rute")
+    assert "tempo = faktisk ÷ forventet hittil" in out
+
+
+def test_the_json_report_stays_english_in_norwegian(capsys, db_url, data, monkeypatch):
+    monkeypatch.setenv("SMARKETING_LANGUAGE", "nb")
+    code, out, _ = run(
+        capsys, "report", "sla", "--date", "2026-11-15", "--now", NOW, "--db", db_url,
+        "--format", "json",
+    )  # fmt: skip
+    assert code == 0
+    report = json.loads(out)
+    statuses = {m["key"]: m["status"] for m in report["metrics"]}
+    assert statuses["mql_acceptance_rate"] == "amber" and report["period"]["kind"] == "month"
+
+
+def test_the_history_text_in_norwegian(capsys, db_url, monkeypatch):
+    from smarketing import i18n
+    from smarketing.sla.text import history_text
+
+    with i18n.language("nb"):
+        assert history_text([]) == "ingen SLA-avtale ennå: foreslå en med `sla set`"

@@ -102,3 +102,33 @@ def test_2330_utc_on_the_last_day_of_a_month_belongs_to_the_next_month_in_oslo()
     assert local_date(datetime(2026, 10, 31, 23, 30, tzinfo=UTC)) == date(2026, 11, 1)
     start, _ = period_containing("month", date(2026, 11, 1)).window()
     assert datetime(2026, 10, 31, 23, 30, tzinfo=UTC) >= start
+
+
+@pytest.mark.parametrize(
+    ("kind", "as_of", "en", "nb", "en_short", "nb_short"),
+    [
+        ("day", date(2026, 11, 18), "18 Nov 2026", "18. nov. 2026", "18 Nov", "18. nov."),
+        ("week", date(2026, 11, 18), "week 47 2026", "uke 47 2026", "W47", "U47"),
+        ("month", date(2026, 12, 6), "December 2026", "desember 2026", "Dec 26", "des. 26"),
+        ("quarter", date(2026, 11, 18), "Q4 2026", "K4 2026", "Q4 26", "K4 26"),
+    ],
+)
+def test_period_labels_in_each_language(kind, as_of, en, nb, en_short, nb_short):
+    from smarketing import i18n
+    from smarketing.sla.periods import kind_label
+
+    period = period_containing(kind, as_of)
+    with i18n.language("en"):
+        assert (period.label(), period.short_label()) == (en, en_short)
+    with i18n.language("nb"):
+        assert (period.label(), period.short_label()) == (nb, nb_short)
+        assert kind_label(kind) == {"day": "dag", "week": "uke", "month": "måned"}.get(
+            kind, "kvartal"
+        )
+
+
+def test_an_unknown_kind_is_refused_in_norwegian():
+    from smarketing import i18n
+
+    with i18n.language("nb"), pytest.raises(InvalidInput, match="ukjent periode 'fortnight'"):
+        period_containing("fortnight", date(2026, 11, 18))

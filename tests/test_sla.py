@@ -384,3 +384,40 @@ def test_quarter_all_seven(data):
         ("customers", 1),
     ]
     assert got["sqls"]["target"] == 15.0 and got["sqls"]["expected_to_date"] == 7.5
+
+
+# --- languages: the report keeps English ids, every text is shown in the language speaking --
+
+
+def test_the_scorecard_and_statuses_in_norwegian(data):
+    from smarketing import i18n
+    from smarketing.sla.metrics import missing_inputs, scorecard_frame, status_label
+
+    rep = report(data, "month")
+    with i18n.language("nb"):
+        frame = scorecard_frame([rep])
+        assert status_label("green") == "✔ i rute" and status_label("red") == "✖ ikke i rute"
+        assert missing_inputs([rep]) == []
+    row = frame.set_index("metric").loc["contacted_within_sla_rate"]
+    assert row["period"] == "november 2026 (så langt)"
+    assert row["metric_label"] == "Salg · Kontaktet i tide"
+    assert row["text"] == "33,3\u00a0% ✖" and row["status_text"] == "✖ ikke i rute"
+    assert rep.metric("contacted_within_sla_rate").label == "Contacted in time"  # the id
+    assert rep.to_json()["metrics"][0]["status"] in {"green", "amber", "red", "early"}
+
+
+def test_an_unmeasured_metric_says_why_in_norwegian(session):
+    from smarketing import i18n
+    from smarketing.sla.metrics import missing_inputs, sla_report
+
+    add_sla_agreement(session, 1, date(2026, 10, 1))
+    add_lead(session, "L1", "2026-11-02 09:00", mql_at="2026-11-02 10:00")
+    rep = sla_report(session, period_containing("month", AS_OF), now=NOW)
+    with i18n.language("nb"):
+        notes = missing_inputs([rep])
+    assert notes == [
+        "MQL-aksept: — ingen vurderinger registrert eller importert ennå",
+        "Kontaktet i tide og Median første kontakt: — ingen data om første kontakt importert "
+        "ennå: importer aktiviteter eller koble til CRM",
+    ]
+    assert rep.metric("mql_acceptance_rate").reason == "no verdicts recorded or imported yet"

@@ -11,19 +11,29 @@ from sqlmodel import Session, col, select
 from smarketing.auth import audit
 from smarketing.auth.permissions import Actor, require
 from smarketing.errors import InvalidInput, NotFound, PermissionDenied
+from smarketing.i18n import N_, _
 from smarketing.store.adoption import adopt, adopt_all
 from smarketing.store.db import bump_data_version
 from smarketing.store.models import SlaAgreement, SlaConfirmation, SlaTargets, Team
 
 TARGET_LIMITS = {
-    "mql_target": "a whole number of MQLs per month, 0 or more",
-    "acceptance_rate_target": "a share between 0 and 1 (0.7 = 70 %)",
-    "response_hours": "hours, more than 0",
-    "contacted_within_sla_target": "a share between 0 and 1",
-    "sql_target": "a whole number of SQLs per month, 0 or more",
-    "close_rate_target": "a share between 0 and 1",
-    "customer_target": "a whole number of customers per month, 0 or more",
+    "mql_target": N_("a whole number of MQLs per month, 0 or more"),
+    "acceptance_rate_target": N_("a share between 0 and 1 (0.7 = 70 %)"),
+    "response_hours": N_("hours, more than 0"),
+    "contacted_within_sla_target": N_("a share between 0 and 1"),
+    "sql_target": N_("a whole number of SQLs per month, 0 or more"),
+    "close_rate_target": N_("a share between 0 and 1"),
+    "customer_target": N_("a whole number of customers per month, 0 or more"),
 }
+#: The states of a version (``agreement_history``'s ``state``: English, shown as ``_(state)``).
+IN_EFFECT, AWAITING = N_("in effect"), N_("awaiting confirmation")
+#: The two teams that confirm, as a person reads them in a sentence.
+TEAM_LABELS = {"marketing": N_("marketing"), "sales": N_("sales")}
+
+
+def team_label(team: str) -> str:
+    """'marketing' / 'sales' in the language speaking."""
+    return _(TEAM_LABELS.get(str(team), str(team)))
 
 
 def checked_targets(values: dict) -> SlaTargets:
@@ -35,7 +45,10 @@ def checked_targets(values: dict) -> SlaTargets:
         for error in exc.errors():
             field = str(error["loc"][0]) if error["loc"] else "?"
             got = error.get("input", values.get(field))
-            problems.append(f"{field} must be {TARGET_LIMITS.get(field, 'valid')} (got {got!r})")
+            limit = _(TARGET_LIMITS[field]) if field in TARGET_LIMITS else _("valid")
+            problems.append(
+                _("{field} must be {limit} (got {got!r})").format(field=field, limit=limit, got=got)
+            )
         raise InvalidInput("; ".join(problems)) from exc
 
 
@@ -46,7 +59,7 @@ def propose_agreement(
     require(actor, "sla.propose")
     checked = checked_targets(targets)
     if not reason.strip():
-        raise InvalidInput("say why the agreement changes (the reason is kept with the version)")
+        raise InvalidInput(_("say why the agreement changes (the reason is kept with the version)"))
     latest = session.exec(select(func.max(SlaAgreement.version))).one() or 0
     agreement = SlaAgreement(
         **checked.model_dump(),
@@ -73,18 +86,22 @@ def propose_agreement(
 def confirm_agreement(session: Session, *, actor: Actor, version: int, team: str) -> SlaAgreement:
     """Confirm a version for one team; with both teams confirmed by two people it is in effect."""
     if team not in (Team.marketing, Team.sales):
-        raise InvalidInput("confirm for marketing or for sales")
+        raise InvalidInput(_("confirm for marketing or for sales"))
     require(actor, f"sla.confirm_{team}")
     agreement = session.exec(select(SlaAgreement).where(SlaAgreement.version == version)).first()
     if agreement is None:
-        raise NotFound(f"there is no SLA agreement version {version}")
+        raise NotFound(_("there is no SLA agreement version {version}").format(version=version))
     confirmations = session.exec(
         select(SlaConfirmation).where(SlaConfirmation.agreement_id == agreement.id)
     ).all()
     if any(c.team == team for c in confirmations):
-        raise InvalidInput(f"version {version} is already confirmed for {team}")
+        raise InvalidInput(
+            _("version {version} is already confirmed for {team}").format(
+                version=version, team=team_label(team)
+            )
+        )
     if any(c.username == actor.username for c in confirmations):
-        raise PermissionDenied("the two sides must be confirmed by two different people")
+        raise PermissionDenied(_("the two sides must be confirmed by two different people"))
     # a person's confirmation makes a demo version (and its confirmations) the team's own
     adopt(session, agreement)
     adopt_all(session, SlaConfirmation, SlaConfirmation.agreement_id == agreement.id)
@@ -132,7 +149,7 @@ def agreement_history(session: Session) -> list[dict]:
             {
                 "version": a.version,
                 "effective_from": a.effective_from,
-                "state": "in effect" if a.in_effect else "awaiting confirmation",
+                "state": IN_EFFECT if a.in_effect else AWAITING,
                 **{k: getattr(a, k) for k in TARGET_LIMITS},
                 "reason": a.reason,
                 "proposed_by": a.proposed_by,

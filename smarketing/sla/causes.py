@@ -10,18 +10,20 @@ from sqlmodel import Session, col, select
 from smarketing.auth import audit
 from smarketing.auth.permissions import Actor, require
 from smarketing.errors import InvalidInput
+from smarketing.i18n import N_, _
 from smarketing.sla.periods import Period
 from smarketing.store.db import bump_data_version
 from smarketing.store.models import SlaCause
 
+#: The kinds of cause: stored as written here (English), shown as ``_(category)``.
 CATEGORIES = (
-    "Lead volume",
-    "Lead quality",
-    "Staffing / capacity",
-    "Routing / process",
-    "Data / tracking",
-    "Seasonality / holidays",
-    "Other",
+    N_("Lead volume"),
+    N_("Lead quality"),
+    N_("Staffing / capacity"),
+    N_("Routing / process"),
+    N_("Data / tracking"),
+    N_("Seasonality / holidays"),
+    N_("Other"),
 )
 MAX_TEXT = 2000
 
@@ -42,14 +44,22 @@ def record_cause(
 
     require(actor, "sla.record_cause")
     if metric not in METRIC_BY_KEY:
-        raise InvalidInput(f"unknown metric {metric!r}")
+        raise InvalidInput(_("unknown metric {metric!r}").format(metric=metric))
     if category not in CATEGORIES:
-        raise InvalidInput("pick a category: " + ", ".join(CATEGORIES))
+        raise InvalidInput(
+            _("pick a category: {categories}").format(
+                categories=", ".join(_(c) for c in CATEGORIES)
+            )
+        )
     text = text.strip()
     if not text:
-        raise InvalidInput("write what happened: the cause needs a few words")
+        raise InvalidInput(_("write what happened: the cause needs a few words"))
     if len(text) > MAX_TEXT:
-        raise InvalidInput(f"keep the cause under {MAX_TEXT} characters (it has {len(text)})")
+        raise InvalidInput(
+            _("keep the cause under {limit} characters (it has {length})").format(
+                limit=MAX_TEXT, length=len(text)
+            )
+        )
     cause = SlaCause(
         metric=metric,
         period_kind=period.kind.value,
@@ -60,7 +70,7 @@ def record_cause(
     )
     if now is not None:
         if now.utcoffset() is None:
-            raise InvalidInput(f"now must be a timezone-aware time (got {now!r})")
+            raise InvalidInput(_("now must be a timezone-aware time (got {now!r})").format(now=now))
         cause.created_at = now.astimezone(UTC)
     session.add(cause)
     audit.record(

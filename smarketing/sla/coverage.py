@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from sqlalchemy import exists, or_, select
 from sqlmodel import Session
 
+from smarketing.i18n import N_
 from smarketing.store.models import SALES_ACTIVITY_KINDS, Lead, LeadActivity, Verdict
 
-#: Why a first-contact figure (contacted in time, median first contact) is not shown.
-NO_FIRST_CONTACTS = "no first-contact data imported yet: import activities or connect the CRM"
+#: Why a first-contact figure (contacted in time, median first contact) is not shown (an
+#: English message id, like every reason of ``smarketing.sla``: shown as ``_(reason)``).
+NO_FIRST_CONTACTS = N_("no first-contact data imported yet: import activities or connect the CRM")
 #: Why a verdict figure (acceptance, accepted, rejected, rejection reasons) is not shown.
-NO_VERDICTS = "no verdicts recorded or imported yet"
+NO_VERDICTS = N_("no verdicts recorded or imported yet")
 #: Every reason that means "the inputs are missing from the whole store".
 INPUT_GAPS = (NO_FIRST_CONTACTS, NO_VERDICTS)
 

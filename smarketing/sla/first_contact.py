@@ -11,7 +11,8 @@ import pandas as pd
 from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlmodel import Session
 
-from smarketing import config
+from smarketing import config, formatting
+from smarketing.i18n import N_, _
 from smarketing.sla.metrics import (
     METRIC_BY_KEY,
     SlaReport,
@@ -26,6 +27,8 @@ from smarketing.store import rollup
 from smarketing.store.models import Lead
 from smarketing.store.sql_time import hours_between
 
+#: Shown for an overdue MQL without an owner or a source (``_(NONE)`` where shown).
+NONE = N_("(none)")
 #: count metric -> the lead column it counts
 COUNT_COLUMNS = {"mqls_delivered": "mql_at", "sqls": "sql_at", "customers": "customer_at"}
 
@@ -116,7 +119,7 @@ def contact_distribution(
     for i, lower in enumerate(edges):
         last = i == len(edges) - 1
         upper = None if last else edges[i + 1]
-        label = f"{lower:g}+ h" if last else f"{lower:g}–{upper:g} h"
+        label = delay_label(lower, upper)
         bins.append((label, lower, upper, found.get(i, 0), lower >= hours))
     window = [Window(start, end, end, hours)]
     return ContactDistribution(
@@ -126,6 +129,19 @@ def contact_distribution(
         contacted=sum(found.values()),
         response_hours=hours,
     )
+
+
+def _hours(value: float) -> str:
+    return formatting.count(value) if float(value).is_integer() else formatting.decimal(value, 1)
+
+
+def delay_label(lower: float, upper: float | None) -> str:
+    """A delay bin as a person reads it, in the language speaking: '0–1 h', '2.5+ h'
+    (nb '0–1 t', '2,5+ t')."""
+    if upper is None:
+        # Translators: the last bin of first-contact delays, 'at least 24 hours'
+        return _("{lower}+ h").format(lower=_hours(lower))
+    return _("{lower}–{upper} h").format(lower=_hours(lower), upper=_hours(upper))
 
 
 def _coarse_edge(hours: float) -> int | None:
@@ -149,7 +165,7 @@ def _rolled_bins(session: Session, period: Period, edges: list[float]) -> dict[i
     found: dict[int, int] = {}
     if last < period.start:
         return found
-    for c, (n, _) in rollup.Reader(session).coarse_counts(period.start, last).items():
+    for c, (n, _late) in rollup.Reader(session).coarse_counts(period.start, last).items():
         b = next((i for i, first in enumerate(firsts) if c < first), len(firsts))
         found[b] = found.get(b, 0) + n
     return found
@@ -174,8 +190,8 @@ def overdue_mqls(
             {
                 "lead": f"{r.first_name} {r.last_name}".strip() or f"#{r.id}",
                 "company": r.company,
-                "owner": r.owner or "(none)",
-                "source": r.source or "(none)",
+                "owner": r.owner or NONE,
+                "source": r.source or NONE,
                 "mql_at": r.mql_at,
                 "hours_overdue": round((cutoff - r.mql_at).total_seconds() / 3600 - hours, 1),
             }

@@ -20,6 +20,7 @@ from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlmodel import Session
 
 from smarketing import config
+from smarketing.i18n import N_, _
 from smarketing.sla.agreements import agreements_for
 from smarketing.sla.coverage import INPUT_GAPS, Coverage, coverage
 from smarketing.sla.periods import Period, PeriodKind, period_containing
@@ -39,14 +40,19 @@ class Status(StrEnum):
     no_data = "no_data"
 
 
-#: Word and symbol for every status, so colour is never the only signal.
+#: Word and symbol for every status, so colour is never the only signal (the word an
+#: English message id: ``status_label`` and ``status_word`` translate it).
 STATUS_TEXT = {
-    Status.green: ("✔", "on track"),
-    Status.amber: ("▲", "at risk"),
-    Status.red: ("✖", "off track"),
-    Status.early: ("…", "too early"),
-    Status.no_data: ("–", "no data"),
+    Status.green: ("✔", N_("on track")),
+    Status.amber: ("▲", N_("at risk")),
+    Status.red: ("✖", N_("off track")),
+    Status.early: ("…", N_("too early")),
+    Status.no_data: ("–", N_("no data")),
 }
+#: The sides of the agreement as a person reads them (``side_label``).
+SIDE_LABELS = {"marketing": N_("Marketing"), "sales": N_("Sales"), "both": N_("Both")}
+#: After a period still running: 'November 2026 (so far)'.
+SO_FAR = N_("(so far)")
 AMBER_SHARE = 0.85  # higher is better: amber from 85 % of the goal
 AMBER_FACTOR_LOWER = 1.25  # lower is better: amber up to 125 % of the target
 EARLY_FRACTION = 0.2
@@ -54,6 +60,10 @@ EARLY_FRACTION = 0.2
 
 @dataclass(frozen=True)
 class MetricDef:
+    """A metric of the agreement. ``label`` and ``definition`` are English message ids:
+    shown as ``_(label)``, ``_(definition)`` (the report keeps them as ids, so a cached or
+    frozen report reads in any language)."""
+
     key: str
     side: str
     label: str
@@ -67,68 +77,77 @@ METRICS: tuple[MetricDef, ...] = (
     MetricDef(
         "mqls_delivered",
         "marketing",
-        "MQLs delivered",
+        N_("MQLs delivered"),
         "count",
         "higher",
         "mql_target",
-        "Leads with `mql_at` in the window. Target: the monthly `mql_target` pro-rated by day.",
+        N_("Leads with `mql_at` in the window. Target: the monthly `mql_target` pro-rated by day."),
     ),
     MetricDef(
         "mql_acceptance_rate",
         "marketing",
-        "MQL acceptance",
+        N_("MQL acceptance"),
         "rate",
         "higher",
         "acceptance_rate_target",
-        "Of the leads with `mql_at` in the window that have a verdict, the share sales accepted.",
+        N_(
+            "Of the leads with `mql_at` in the window that have a verdict, the share sales "
+            "accepted."
+        ),
     ),
     MetricDef(
         "contacted_within_sla_rate",
         "sales",
-        "Contacted in time",
+        N_("Contacted in time"),
         "rate",
         "higher",
         "contacted_within_sla_target",
-        "Of the MQLs in the window whose deadline (`mql_at` + `response_hours`) has "
-        "passed, the share with a first contact by the deadline.",
+        N_(
+            "Of the MQLs in the window whose deadline (`mql_at` + `response_hours`) has "
+            "passed, the share with a first contact by the deadline."
+        ),
     ),
     MetricDef(
         "median_first_contact_hours",
         "sales",
-        "Median first contact",
+        N_("Median first contact"),
         "hours",
         "lower",
         "response_hours",
-        "Median hours from `mql_at` to `first_contact_at`, over MQLs in the window "
-        "with a first contact. Target: `response_hours`.",
+        N_(
+            "Median hours from `mql_at` to `first_contact_at`, over MQLs in the window "
+            "with a first contact. Target: `response_hours`."
+        ),
     ),
     MetricDef(
         "sqls",
         "sales",
-        "SQLs",
+        N_("SQLs"),
         "count",
         "higher",
         "sql_target",
-        "Leads with `sql_at` in the window. Target: the monthly `sql_target` pro-rated by day.",
+        N_("Leads with `sql_at` in the window. Target: the monthly `sql_target` pro-rated by day."),
     ),
     MetricDef(
         "close_rate",
         "sales",
-        "Close rate",
+        N_("Close rate"),
         "rate",
         "higher",
         "close_rate_target",
-        "Customers in the window divided by SQLs in the window.",
+        N_("Customers in the window divided by SQLs in the window."),
     ),
     MetricDef(
         "customers",
         "both",
-        "Customers",
+        N_("Customers"),
         "count",
         "higher",
         "customer_target",
-        "Leads with `customer_at` in the window. Target: the monthly "
-        "`customer_target` pro-rated by day.",
+        N_(
+            "Leads with `customer_at` in the window. Target: the monthly "
+            "`customer_target` pro-rated by day."
+        ),
     ),
 )
 METRIC_BY_KEY = {m.key: m for m in METRICS}
@@ -179,17 +198,20 @@ class WindowFigures:
 
 #: Why a metric has no value although its inputs exist (status no_data).
 EMPTY_REASONS = {
-    "mql_acceptance_rate": "no MQL of this period has a verdict yet",
-    "contacted_within_sla_rate": "no MQL of this period has reached its contact deadline yet",
-    "median_first_contact_hours": "no MQL of this period has had a first contact yet",
-    "close_rate": "no SQL in this period",
+    "mql_acceptance_rate": N_("no MQL of this period has a verdict yet"),
+    "contacted_within_sla_rate": N_("no MQL of this period has reached its contact deadline yet"),
+    "median_first_contact_hours": N_("no MQL of this period has had a first contact yet"),
+    "close_rate": N_("no SQL in this period"),
 }
 #: Why a metric has a value but no status: nothing to compare it with.
-NO_AGREEMENT = "no SLA agreement in effect: no target to compare with"
+NO_AGREEMENT = N_("no SLA agreement in effect: no target to compare with")
 
 
 @dataclass
 class MetricResult:
+    """One metric of a report. ``label``, ``definition`` and ``reason`` are English message
+    ids (the JSON report's ``reason`` stays English): shown as ``_(m.label)`` and so on."""
+
     key: str
     side: str
     label: str
@@ -787,8 +809,9 @@ def _cell_text(report: SlaReport, m: MetricResult, short: bool) -> tuple[str, st
 
     if report.agreement is None and m.actual is not None:
         value = figure(m.kind, m.actual)
-        text = f"{value} –" if short else f"{value} · no agreement"
-        return text, f"{STATUS_TEXT[Status.no_data][0]} no agreement"
+        no_agreement = _("no agreement")
+        text = f"{value} –" if short else f"{value} · {no_agreement}"
+        return text, f"{STATUS_TEXT[Status.no_data][0]} {no_agreement}"
     if m.actual is None:
         return EMPTY, status_label(m.status)
     return f"{figure(m.kind, m.actual)} {STATUS_TEXT[m.status][0]}", status_label(m.status)
@@ -798,7 +821,8 @@ def scorecard_frame(reports: list[SlaReport], *, short: bool = False) -> pd.Data
     """Long frame for the scorecard: one row per (period, metric); ``short`` headings
     ('W47', 'Nov 26') for many columns. ``text`` is the value and status symbol, "—" where
     the metric has no value; a period without an agreement shows its figures with "no
-    agreement" (there is nothing to judge them by). ``reason`` says why a status is no_data,
+    agreement" (there is nothing to judge them by); every text in the language speaking.
+    ``reason`` says why a status is no_data,
     ``missing`` only when the store lacks the metric's inputs altogether (the chart notes it
     under the grid)."""
     import pandas as pd
@@ -807,7 +831,7 @@ def scorecard_frame(reports: list[SlaReport], *, short: bool = False) -> pd.Data
     for report in reports:
         label = report.period.short_label() if short else report.period.label()
         if report.period.as_of < report.period.end:
-            label += "*" if short else " (so far)"
+            label += "*" if short else f" {_(SO_FAR)}"
         for m in report.metrics:
             text, status_text = _cell_text(report, m, short)
             rows.append(
@@ -815,12 +839,12 @@ def scorecard_frame(reports: list[SlaReport], *, short: bool = False) -> pd.Data
                     "period": label,
                     "period_start": report.period.start,
                     "metric": m.key,
-                    "metric_label": f"{m.side.title()} · {m.label}",
+                    "metric_label": f"{side_label(m.side)} · {_(m.label)}",
                     "text": text,
                     "status": m.status.value,
                     "status_text": status_text,
-                    "reason": m.reason or "",
-                    "missing": m.reason if m.input_missing else "",
+                    "reason": _(m.reason) if m.reason else "",
+                    "missing": _(m.reason) if m.input_missing else "",
                 }
             )
     return pd.DataFrame(rows)
@@ -834,10 +858,25 @@ def missing_inputs(reports: list[SlaReport]) -> list[str]:
         for m in report.metrics:
             if m.input_missing and m.label not in labels.setdefault(m.reason, []):
                 labels[m.reason].append(m.label)
-    return [f"{' and '.join(names)}: — {reason}" for reason, names in labels.items()]
+    return [
+        _("{metrics}: — {reason}").format(
+            metrics=(" " + _("and") + " ").join(_(name) for name in names), reason=_(reason)
+        )
+        for reason, names in labels.items()
+    ]
+
+
+def status_word(status: Status | str) -> str:
+    """The word of a status in the language speaking: 'on track' (nb 'i rute')."""
+    return _(STATUS_TEXT[Status(status)][1])
 
 
 def status_label(status: Status | str) -> str:
-    """Symbol and word, e.g. '✔ on track', so colour is never the only signal."""
-    symbol, word = STATUS_TEXT[Status(status)]
-    return f"{symbol} {word}"
+    """Symbol and word, e.g. '✔ on track' (nb '✔ i rute'), so colour is never the only
+    signal."""
+    return f"{STATUS_TEXT[Status(status)][0]} {status_word(status)}"
+
+
+def side_label(side: str) -> str:
+    """'Marketing', 'Sales', 'Both' in the language speaking."""
+    return _(SIDE_LABELS[side]) if side in SIDE_LABELS else side

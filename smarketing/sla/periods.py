@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from smarketing import config
+from smarketing import config, formatting
 from smarketing.errors import InvalidInput
+from smarketing.i18n import N_, _
 
 
 class PeriodKind(StrEnum):
@@ -17,6 +18,25 @@ class PeriodKind(StrEnum):
     week = "week"
     month = "month"
     quarter = "quarter"
+
+
+#: Each kind of period as a person reads it (translated where shown: ``kind_label``).
+KIND_LABELS = {
+    PeriodKind.day: N_("day"),
+    PeriodKind.week: N_("week"),
+    PeriodKind.month: N_("month"),
+    PeriodKind.quarter: N_("quarter"),
+}
+
+
+def kind_label(kind: PeriodKind | str) -> str:
+    """'week' (nb 'uke'): a kind of period in the language speaking."""
+    return _(KIND_LABELS[PeriodKind(kind)])
+
+
+def _quarter(day: date, year: str) -> str:
+    # Translators: a quarter of a year, 'Q4 2026' (or 'Q4 26' in a column heading)
+    return _("Q{number} {year}").format(number=(day.month - 1) // 3 + 1, year=year)
 
 
 def local_midnight_utc(day: date, tz: ZoneInfo | None = None) -> datetime:
@@ -89,25 +109,32 @@ class Period:
         )
 
     def label(self) -> str:
-        """A short human label: 'week 47 2026', 'November 2026', 'Q4 2026', '2026-11-18'."""
+        """A short human label in the language speaking: 'week 47 2026', 'November 2026',
+        'Q4 2026', '18 Nov 2026' (nb 'uke 47 2026', 'november 2026', 'K4 2026',
+        '18. nov. 2026')."""
         if self.kind is PeriodKind.day:
-            return self.start.isoformat()
+            return formatting.day(self.start)
         if self.kind is PeriodKind.week:
-            year, week, _ = self.start.isocalendar()
-            return f"week {week} {year}"
+            # Translators: a week and its ISO year, 'week 47 2026'
+            return _("{week} {year}").format(
+                week=formatting.week(self.start), year=self.start.isocalendar().year
+            )
         if self.kind is PeriodKind.month:
-            return self.start.strftime("%B %Y")
-        return f"Q{(self.start.month - 1) // 3 + 1} {self.start.year}"
+            return formatting.month(self.start)
+        return _quarter(self.start, str(self.start.year))
 
     def short_label(self) -> str:
-        """A column heading: '18 Nov', 'W47', 'Nov 26', 'Q4 26'."""
+        """A column heading: '18 Nov', 'W47', 'Nov 26', 'Q4 26' (nb '18. nov.', 'U47',
+        'nov. 26', 'K4 26')."""
+        year = f"{self.start:%y}"
         if self.kind is PeriodKind.day:
-            return self.start.strftime("%d %b")
+            return formatting.short_day(self.start)
         if self.kind is PeriodKind.week:
-            return f"W{self.start.isocalendar()[1]}"
-        if self.kind is PeriodKind.month:
-            return self.start.strftime("%b %y")
-        return f"Q{(self.start.month - 1) // 3 + 1} {self.start:%y}"
+            # Translators: a week in a narrow column heading, 'W47'
+            return _("W{number}").format(number=self.start.isocalendar().week)
+        if self.kind is PeriodKind.month:  # the short month with the year's last two digits
+            return formatting.month(self.start, short=True).replace(str(self.start.year), year)
+        return _quarter(self.start, year)
 
 
 def parse_kind(kind: str) -> PeriodKind:
@@ -116,7 +143,9 @@ def parse_kind(kind: str) -> PeriodKind:
         return PeriodKind(str(kind).strip().lower())
     except ValueError as exc:
         raise InvalidInput(
-            f"unknown period {kind!r}; use one of " + ", ".join(k.value for k in PeriodKind)
+            _("unknown period {kind!r}; use one of {kinds}").format(
+                kind=kind, kinds=", ".join(k.value for k in PeriodKind)
+            )
         ) from exc
 
 

@@ -1,7 +1,8 @@
 """Plain-text renderings of the SLA report and the agreement history (for the CLI).
 
 Fixed-width tables that read well in a terminal, a log or a black-and-white printout:
-every status is a symbol and a word (``STATUS_TEXT``), never a colour alone.
+every status is a symbol and a word (``STATUS_TEXT``), never a colour alone. Texts for
+people, in the language speaking; the target names of ``history_text`` are the CLI's.
 """
 
 from __future__ import annotations
@@ -11,12 +12,16 @@ from datetime import date, datetime
 
 from smarketing import config, formatting
 from smarketing.formatting import EMPTY, count, figure, hours, percent
-from smarketing.sla.agreements import TARGET_LIMITS
+from smarketing.i18n import N_, _
+from smarketing.sla.agreements import TARGET_LIMITS, team_label
 from smarketing.sla.metrics import MetricResult, SlaReport, status_label
+from smarketing.sla.periods import kind_label
 
 #: Shown where a figure does not apply (pace of a rate) or is missing (no target).
 NONE = EMPTY
 SIDES = ("marketing", "sales", "both")
+#: The side column of the text report (lower case, as in a sentence).
+SIDE_WORDS = {"marketing": N_("marketing"), "sales": N_("sales"), "both": N_("both")}
 
 
 def one_decimal(value: float | None, unit: str = "") -> str:
@@ -42,25 +47,27 @@ def change_text(field: str, old: object, new: object) -> str:
     return f"{field} {plain(old)} → {plain(new)}"
 
 
-#: A person's words for each target, and the kind of figure it is.
+#: A person's words for each target (English message ids), and the kind of figure it is.
 TARGET_LABELS = {
-    "mql_target": ("MQLs per month", "count"),
-    "acceptance_rate_target": ("acceptance", "rate"),
-    "response_hours": ("response time", "hours"),
-    "contacted_within_sla_target": ("contacted in time", "rate"),
-    "sql_target": ("SQLs per month", "count"),
-    "close_rate_target": ("close rate", "rate"),
-    "customer_target": ("customers per month", "count"),
+    "mql_target": (N_("MQLs per month"), "count"),
+    "acceptance_rate_target": (N_("acceptance"), "rate"),
+    "response_hours": (N_("response time"), "hours"),
+    "contacted_within_sla_target": (N_("contacted in time"), "rate"),
+    "sql_target": (N_("SQLs per month"), "count"),
+    "close_rate_target": (N_("close rate"), "rate"),
+    "customer_target": (N_("customers per month"), "count"),
 }
 
 
 def change_label(field: str, old: object, new: object) -> str:
     """A change in a person's words: 'MQLs per month 140 → 150', 'acceptance 70.0 % →
-    75.0 %' (other fields as ``change_text``)."""
+    75.0 %', 'in effect from 01 Oct 2026 → 01 Nov 2026' (other fields as ``change_text``)."""
+    if field == "effective_from" and isinstance(old, date) and isinstance(new, date):
+        return _("in effect from") + f" {formatting.day(old)} → {formatting.day(new)}"
     if field not in TARGET_LABELS:
         return change_text(field, old, new)
     label, kind = TARGET_LABELS[field]
-    return f"{label} {formatting.figure(kind, old)} → {formatting.figure(kind, new)}"
+    return f"{_(label)} {formatting.figure(kind, old)} → {formatting.figure(kind, new)}"
 
 
 def _actual(m: MetricResult) -> str:
@@ -72,7 +79,7 @@ def _target(m: MetricResult) -> str:
         return one_decimal(m.target)
     if m.kind == "rate":
         return percent(m.target)
-    return one_decimal(m.target, "h")
+    return hours(m.target)
 
 
 def _status(m: MetricResult) -> str:
@@ -98,14 +105,25 @@ def report_header(report: SlaReport) -> str:
     p = report.period
     a = report.agreement
     agreement = (
-        f"agreement v{a.version} (from {a.effective_from.isoformat()})"
+        _("agreement v{version} (from {day})").format(
+            version=a.version, day=a.effective_from.isoformat()
+        )
         if a is not None
-        else "no agreement in effect (no targets)"
+        else _("no agreement in effect (no targets)")
     )
-    return (
-        f"SLA {p.label()} ({p.kind.value} {p.start.isoformat()} – {p.end.isoformat()})"
-        f" · as of {p.as_of.isoformat()} · elapsed {p.elapsed_days} of {p.days} days"
-        f" · {agreement} · {config.timezone_name()}"
+    return _(
+        "SLA {period} ({kind} {start} – {end}) · as of {as_of} · elapsed {elapsed} of "
+        "{days} days · {agreement} · {timezone}"
+    ).format(
+        period=p.label(),
+        kind=kind_label(p.kind),
+        start=p.start.isoformat(),
+        end=p.end.isoformat(),
+        as_of=p.as_of.isoformat(),
+        elapsed=p.elapsed_days,
+        days=p.days,
+        agreement=agreement,
+        timezone=config.timezone_name(),
     )
 
 
@@ -118,8 +136,8 @@ def report_text(report: SlaReport) -> str:
             counted = m.kind == "count"
             rows.append(
                 [
-                    side if first else "",
-                    m.label,
+                    _(SIDE_WORDS[side]) if first else "",
+                    _(m.label),
                     _actual(m),
                     _target(m),
                     percent(m.pace) if counted else NONE,
@@ -132,76 +150,99 @@ def report_text(report: SlaReport) -> str:
         report_header(report),
         "",
         *table(
-            ["side", "metric", "actual", "target", "pace", "forecast", "status"],
+            [
+                _("side"),
+                _("metric"),
+                _("actual"),
+                _("target"),
+                _("pace"),
+                _("forecast"),
+                _("status"),
+            ],
             rows,
             right={2, 3, 4, 5},
         ),
         "",
-        "pace = actual ÷ expected to date; forecast = actual ÷ elapsed days × days "
-        "(counts only); targets of counts are pro-rated to the period",
+        _(
+            "pace = actual ÷ expected to date; forecast = actual ÷ elapsed days × days "
+            "(counts only); targets of counts are pro-rated to the period"
+        ),
     ]
-    unmeasured = [f"{m.label}: {m.reason}" for m in report.metrics if m.actual is None]
+    unmeasured = [
+        f"{_(m.label)}: {_(m.reason) if m.reason else NONE}"
+        for m in report.metrics
+        if m.actual is None
+    ]
     if unmeasured:
-        lines += ["", f"{NONE} not measured:", *(f"  {line}" for line in unmeasured)]
+        lines += ["", NONE + " " + _("not measured:"), *(f"  {line}" for line in unmeasured)]
     return "\n".join(lines)
 
 
 def history_text(history: list[dict]) -> str:
     """Every agreement version (as from ``agreements.agreement_history``), newest first."""
     if not history:
-        return "no SLA agreement yet: propose one with `sla set`"
+        return _("no SLA agreement yet: propose one with `sla set`")
     blocks = []
     for i, h in enumerate(history):
         first = i == len(history) - 1
         targets = ", ".join(f"{k} {plain(h[k])}" for k in TARGET_LIMITS)
         proposed_at = h.get("proposed_at")
-        when = f" at {proposed_at:%Y-%m-%d %H:%M} UTC" if proposed_at else ""
-        changes = ", ".join(change_text(*c) for c in h["changes"])
-        blocks.append(
-            "\n".join(
-                [
-                    f"version {h['version']} · effective from {plain(h['effective_from'])}"
-                    f" · {h['state']}",
-                    f"  targets:    {targets}",
-                    f"  changes:    {changes or ('first version' if first else 'none')}",
-                    f"  reason:     {h['reason'] or NONE}",
-                    f"  proposed:   by {h['proposed_by']}{when}",
-                    f"  confirmed:  marketing {h['marketing_confirmed'] or NONE}"
-                    f"; sales {h['sales_confirmed'] or NONE}",
-                ]
-            )
+        when = (
+            _(" at {time} UTC").format(time=f"{proposed_at:%Y-%m-%d %H:%M}") if proposed_at else ""
         )
+        changes = ", ".join(change_text(*c) for c in h["changes"])
+        rows = [
+            (_("targets:"), targets),
+            (_("changes:"), changes or (_("first version") if first else _("none"))),
+            (_("reason:"), h["reason"] or NONE),
+            (_("proposed:"), _("by {name}").format(name=h["proposed_by"]) + when),
+            (
+                _("confirmed:"),
+                f"{team_label('marketing')} {h['marketing_confirmed'] or NONE}; "
+                f"{team_label('sales')} {h['sales_confirmed'] or NONE}",
+            ),
+        ]
+        width = max(len(name) for name, _value in rows) + 1
+        head = _("version {version} · effective from {day} · {state}").format(
+            version=h["version"], day=plain(h["effective_from"]), state=_(h["state"])
+        )
+        blocks.append("\n".join([head, *(f"  {n.ljust(width)} {v}" for n, v in rows)]))
     return "\n\n".join(blocks)
 
 
 def target_line(m: MetricResult) -> str:
     """'target 150 · pace 93.3 % · forecast 140' for counts, 'target 70.0 %' for rates."""
     if m.target is None:
-        return "no agreement in effect"
+        return _("no agreement in effect")
     if m.kind == "count":
-        parts = [f"target {figure('count', m.target)}"]
+        parts = [_("target {value}").format(value=figure("count", m.target))]
         if m.pace is not None:
-            parts.append(f"pace {percent(m.pace)}")
+            parts.append(_("pace {value}").format(value=percent(m.pace)))
         if m.forecast is not None:
-            parts.append(f"forecast {count(m.forecast)}")
+            parts.append(_("forecast {value}").format(value=count(m.forecast)))
         return " · ".join(parts)
     if m.kind == "hours":
-        return f"target ≤ {hours(m.target)}"
+        return _("target ≤ {value}").format(value=hours(m.target))
     extra = (
-        f" · {count(m.numerator)} of {count(m.denominator)}"
+        " · " + _("{part} of {whole}").format(part=count(m.numerator), whole=count(m.denominator))
         if m.denominator and m.numerator is not None
         else ""
     )
-    return f"target {percent(m.target)}{extra}"
+    return _("target {value}").format(value=percent(m.target)) + extra
 
 
 def targets_text(targets: dict) -> str:
     """'150 MQLs · 70.0 % accepted · 2.0 h · 80.0 % in time · 55 SQLs · 20.0 % close ·
     8 customers'."""
-    return (
-        f"{count(targets['mql_target'])} MQLs · {percent(targets['acceptance_rate_target'])} "
-        f"accepted · {hours(targets['response_hours'])} · "
-        f"{percent(targets['contacted_within_sla_target'])} in time · "
-        f"{count(targets['sql_target'])} SQLs · {percent(targets['close_rate_target'])} close · "
-        f"{count(targets['customer_target'])} customers"
+    return _(
+        "{mqls} MQLs · {acceptance} accepted · {hours} · {in_time} in time · {sqls} SQLs · "
+        "{close} close · {customers} customers"
+    ).format(
+        mqls=count(targets["mql_target"]),
+        acceptance=percent(targets["acceptance_rate_target"]),
+        hours=hours(targets["response_hours"]),
+        in_time=percent(targets["contacted_within_sla_target"]),
+        sqls=count(targets["sql_target"]),
+        close=percent(targets["close_rate_target"]),
+        customers=count(targets["customer_target"]),
     )

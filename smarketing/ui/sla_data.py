@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import charts
+from smarketing import charts, i18n
 from smarketing.sla import agreements, causes
 from smarketing.sla import first_contact as sla_detail
 from smarketing.sla import metrics as sla
@@ -57,26 +57,33 @@ def pacing(engine: Engine, kind: str, as_of: date, metric: str):
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
-def _pacing_spec(_engine: Engine, key, kind: str, as_of: date, metric: str, label: str, now):
+def _pacing_spec(
+    _engine: Engine, key, kind: str, as_of: date, metric: str, label: str, now, language: str
+):
     frame = _pacing(_engine, key, kind, as_of, metric, now)
-    return charts.pacing_chart(frame, label).to_dict()
+    with i18n.language(language):
+        return charts.pacing_chart(frame, label).to_dict()
 
 
 def pacing_spec(engine: Engine, kind: str, as_of: date, metric: str, label: str) -> dict:
-    """The pacing chart as a ready Vega-Lite spec (built and validated once per data)."""
-    return _pacing_spec(engine, data_key(engine), kind, as_of, metric, label, _now_for(as_of))
+    """The pacing chart as a ready Vega-Lite spec (built and validated once per data and
+    language: its texts and number format are the language's)."""
+    return _pacing_spec(
+        engine, data_key(engine), kind, as_of, metric, label, _now_for(as_of), i18n.current()
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
-def _distribution(_engine: Engine, key, kind: str, as_of: date, now: datetime):
-    with session(_engine) as s:
+def _distribution(_engine: Engine, key, kind: str, as_of: date, now: datetime, language: str):
+    with session(_engine) as s, i18n.language(language):
         rep = sla.sla_report(s, period_containing(kind, as_of), now=now)
         return sla_detail.contact_distribution(s, rep)
 
 
 def distribution(engine: Engine, kind: str, as_of: date) -> sla_detail.ContactDistribution:
-    """First-contact delays of the period's MQLs, binned, with median and 90th percentile."""
-    return _distribution(engine, data_key(engine), kind, as_of, _now_for(as_of))
+    """First-contact delays of the period's MQLs, binned, with median and 90th percentile
+    (the bins labelled in the language speaking: one cache entry per language)."""
+    return _distribution(engine, data_key(engine), kind, as_of, _now_for(as_of), i18n.current())
 
 
 @st.cache_data(show_spinner=False, max_entries=128)

@@ -13,23 +13,40 @@ from smarketing import charts
 from smarketing.auth import people
 from smarketing.auth.permissions import Actor, allowed
 from smarketing.errors import SmarketingError
-from smarketing.formatting import EMPTY, figure, plural
+from smarketing.formatting import EMPTY, count, day, figure
+from smarketing.i18n import N_, _, ngettext
 from smarketing.safe_text import safe_markdown
 from smarketing.sla import agreements, causes
 from smarketing.sla import metrics as sla
+from smarketing.sla.first_contact import NONE
 from smarketing.sla.metrics import status_label
-from smarketing.sla.periods import Period
+from smarketing.sla.periods import Period, PeriodKind
 from smarketing.sla.text import change_label, target_line, targets_text
 from smarketing.ui import sla_data, tables, widgets
 from smarketing.ui.resources import session
 
 BADGE = {"green": "green", "amber": "orange", "red": "red", "early": "gray", "no_data": "gray"}
-SIDES = (("marketing", "Marketing promises"), ("sales", "Sales promises"))
+SIDES = (("marketing", N_("Marketing promises")), ("sales", N_("Sales promises")))
 SLA_PAGE = "app_pages/sla.py"
 #: The SLA page's detail section picker, and the address parameter that opens a section
-#: (``?section=agreement``: the Overview links to the agreement form that way).
+#: (``?section=agreement``: the Overview links to the agreement form that way). The
+#: picker's values are these English names (stable across languages), shown as ``_(name)``.
 SECTION_KEY, SECTION_PARAM = "sla_section", "section"
-DEFAULT_SECTION = "Pacing"
+DEFAULT_SECTION = N_("Pacing")
+#: The count metrics the pacing chart draws (the picker's values; shown by their labels).
+PACING_METRICS = ("mqls_delivered", "sqls", "customers")
+#: The trailing scorecard's heading per kind of period.
+TRAILING_TITLES = {
+    PeriodKind.day: N_("The last 13 days"),
+    PeriodKind.week: N_("The last 13 weeks"),
+    PeriodKind.month: N_("The last 13 months"),
+    PeriodKind.quarter: N_("The last 13 quarters"),
+}
+
+
+def metric_label(key: str) -> str:
+    """A metric's label in the language speaking, by its key."""
+    return _(sla.METRIC_BY_KEY[key].label)
 
 
 def badge(status: sla.Status) -> str:
@@ -39,16 +56,17 @@ def badge(status: sla.Status) -> str:
 
 def _tile(m: sla.MetricResult, compact: bool) -> None:
     with st.container(border=True):
-        st.metric(f"{m.label}", figure(m.kind, m.actual), help=m.definition)
+        st.metric(_(m.label), figure(m.kind, m.actual), help=_(m.definition))
         # a measured figure without an agreement has nothing to be judged by, not "no data"
+        no_agreement = _("no agreement")  # (a literal inside an f-string is never extracted)
         shown = (
-            ":gray-badge[– no agreement]"
+            f":gray-badge[– {no_agreement}]"
             if m.target is None and m.actual is not None
             else badge(m.status)
         )
         st.markdown(shown + ("" if compact else f"  \n{target_line(m)}"))
         if m.actual is None and m.reason:  # "—" with the reason, never a made-up zero
-            st.caption(f"{EMPTY} {m.reason}")
+            st.caption(f"{EMPTY} {_(m.reason)}")
 
 
 def two_sided_card(report: sla.SlaReport, *, compact: bool = False) -> None:
@@ -56,7 +74,7 @@ def two_sided_card(report: sla.SlaReport, *, compact: bool = False) -> None:
     left, right = st.columns(2, gap="large")
     for column, (side, title) in zip((left, right), SIDES, strict=True):
         with column:
-            st.markdown(f"#### {title}")
+            st.markdown(f"#### {_(title)}")
             shown = [m for m in report.metrics if m.side == side]
             if side == "marketing":
                 shown += [m for m in report.metrics if m.side == "both"]
@@ -83,16 +101,19 @@ def no_agreement_notice(
     """One line instead of a scorecard of "no data": no agreement is in force for these
     periods, and the way to the agreement form: ``link="page"`` a link to the SLA page's
     Agreement view, ``"section"`` (on the SLA page) a button that opens it, None neither."""
-    periods = " and ".join(r.period.label() for r in reports)
+    periods = " " + _("and") + " "
+    periods = periods.join(r.period.label() for r in reports)
     st.info(
-        f"**No SLA agreement is in force** for {periods}: the figures have no targets to be "
-        "measured against. Propose the agreement; it counts once marketing and sales have "
-        "both confirmed it.",
+        _(
+            "**No SLA agreement is in force** for {periods}: the figures have no targets to "
+            "be measured against. Propose the agreement; it counts once marketing and sales "
+            "have both confirmed it."
+        ).format(periods=periods),
         icon=":material/handshake:",
     )
     if link == "section":
         st.button(
-            "Open the agreement form",
+            _("Open the agreement form"),
             key="open_agreement",
             icon=":material/arrow_downward:",
             on_click=_open_agreement,
@@ -100,7 +121,7 @@ def no_agreement_notice(
     elif link == "page":
         st.page_link(
             SLA_PAGE,
-            label="Set up the SLA agreement",
+            label=_("Set up the SLA agreement"),
             icon=":material/arrow_forward:",
             query_params={SECTION_PARAM: "agreement"},
         )
@@ -122,14 +143,21 @@ def section_default() -> str | None:
 def agreement_caption(report: sla.SlaReport) -> None:
     """Which agreement sets the targets, and the period's progress."""
     p = report.period
-    progress = f"{p.label()} · day {p.elapsed_days} of {p.days}"
+    progress = _("{period} · day {elapsed} of {days}").format(
+        period=p.label(), elapsed=p.elapsed_days, days=p.days
+    )
     a = report.agreement
     if a is None:  # the page says so just below (no_agreement_notice)
-        st.caption(f"{progress} · no SLA agreement in effect on {p.start:%d %b %Y}")
+        st.caption(
+            _("{progress} · no SLA agreement in effect on {day}").format(
+                progress=progress, day=day(p.start)
+            )
+        )
     else:
         st.caption(
-            f"{progress} · targets from SLA agreement v{a.version}, in effect since "
-            f"{a.effective_from:%d %b %Y}"
+            _("{progress} · targets from SLA agreement v{version}, in effect since {day}").format(
+                progress=progress, version=a.version, day=day(a.effective_from)
+            )
         )
 
 
@@ -139,16 +167,19 @@ def why_boxes(engine: Engine, actor: Actor, report: sla.SlaReport, kind: str, as
     if not red:
         return
     recorded = sla_data.period_causes(engine, kind, as_of)
-    st.markdown("#### Red this period — why?")
+    st.markdown("#### " + _("Red this period — why?"))
     for m in red:
         mine = recorded[recorded["metric"] == m.key]
+        causes_recorded = ngettext("{n} cause recorded", "{n} causes recorded", len(mine)).format(
+            n=count(len(mine))
+        )
         with st.expander(
-            f"✖ {m.label}: {figure(m.kind, m.actual)} · {plural(len(mine), 'cause')} recorded",
+            f"✖ {_(m.label)}: {figure(m.kind, m.actual)} · {causes_recorded}",
             expanded=mine.empty,
         ):
             for row in mine.itertuples():
                 st.markdown(
-                    f"**{safe_markdown(row.category)}** — {safe_markdown(row.author)}, "
+                    f"**{safe_markdown(_(row.category))}** — {safe_markdown(row.author)}, "
                     f"{widgets.local_time(row.at)}"
                 )
                 st.text(row.text)
@@ -162,12 +193,16 @@ def cause_form(
     can = allowed(actor, "sla.record_cause")
     key = f"{m.key}{suffix}"
     with st.form(f"cause_{key}"):
-        category = st.selectbox("Category", causes.CATEGORIES, key=f"cause_cat_{key}")
-        text = st.text_area("What happened?", key=f"cause_text_{key}", max_chars=2000)
-        if st.form_submit_button("Record cause", disabled=not can):
+        # the options are the shown labels, mapped back to the stored category (AppTest
+        # cannot rerun a selectbox whose format_func changes its options' text)
+        labels = {_(c): c for c in causes.CATEGORIES}
+        shown = st.selectbox(_("Category"), list(labels), key=f"cause_cat_{key}")
+        category = labels.get(shown, causes.CATEGORIES[-1])
+        text = st.text_area(_("What happened?"), key=f"cause_text_{key}", max_chars=2000)
+        if st.form_submit_button(_("Record cause"), disabled=not can):
             widgets.save(  # rerun: the cause shows at once where "no cause yet" stood
                 engine,
-                "Cause recorded: it is shown with the metric and in the meeting's minutes.",
+                _("Cause recorded: it is shown with the metric and in the meeting's minutes."),
                 lambda s: causes.record_cause(
                     s, actor=actor, metric=m.key, period=period, category=category, text=text
                 ),
@@ -176,7 +211,7 @@ def cause_form(
 
 def scorecard(engine: Engine, actor: Actor, kind: str, as_of: date) -> None:
     """The trailing scorecard: rows = metrics, columns = periods, cells by status."""
-    st.markdown(f"**The last 13 {kind}s**")
+    st.markdown(f"**{_(TRAILING_TITLES[PeriodKind(kind)])}**")
     reports = sla_data.trailing(engine, kind, as_of)
     if not has_agreement(reports):
         no_agreement_notice(reports[-1:], link=None)
@@ -184,29 +219,34 @@ def scorecard(engine: Engine, actor: Actor, kind: str, as_of: date) -> None:
     frame = sla.scorecard_frame(reports, short=True)
     st.altair_chart(charts.scorecard_chart(frame), width="stretch")
     st.caption(
-        "✔ on track · ▲ at risk · ✖ off track · … too early to judge · – no data (or no "
-        "agreement yet) · * so far (the period is still running)"
+        _(
+            "✔ on track · ▲ at risk · ✖ off track · … too early to judge · – no data (or no "
+            "agreement yet) · * so far (the period is still running)"
+        )
     )
 
 
 def pacing(engine: Engine, actor: Actor, kind: str, as_of: date) -> None:
     """Pick a count metric and draw its pacing chart."""
-    choice = (
+    key = (
         st.segmented_control(
-            "Metric",
-            ["MQLs delivered", "SQLs", "Customers"],
-            default="MQLs delivered",
+            _("Metric"),
+            list(PACING_METRICS),
+            default=PACING_METRICS[0],
+            format_func=metric_label,
             key="pacing_metric",
         )
-        or "MQLs delivered"
+        or PACING_METRICS[0]
     )
-    key = {"MQLs delivered": "mqls_delivered", "SQLs": "sqls", "Customers": "customers"}[choice]
     # a cached, validated Vega-Lite spec: re-validating the Altair chart on every rerun
     # was a third of a warm page run (benchmarks/bench_sla.py)
-    st.vega_lite_chart(sla_data.pacing_spec(engine, kind, as_of, key, choice), width="stretch")
+    spec = sla_data.pacing_spec(engine, kind, as_of, key, metric_label(key))
+    st.vega_lite_chart(spec, width="stretch")
     st.caption(
-        "Expected = the target pro-rated day by day; forecast = today's run rate "
-        "continued to the end of the period."
+        _(
+            "Expected = the target pro-rated day by day; forecast = today's run rate "
+            "continued to the end of the period."
+        )
     )
 
 
@@ -214,11 +254,11 @@ def distribution(engine: Engine, actor: Actor, kind: str, as_of: date) -> None:
     """Histogram of first-contact delays with deadline, median and 90th percentile."""
     median = sla_data.report(engine, kind, as_of).metric("median_first_contact_hours")
     if median.input_missing:
-        st.info(f"{EMPTY} {median.reason}.")
+        st.info(f"{EMPTY} {_(median.reason)}.")
         return
     dist = sla_data.distribution(engine, kind, as_of)
     if dist.contacted == 0:
-        st.info("No MQL of this period has had a first contact yet.")
+        st.info(_("No MQL of this period has had a first contact yet."))
         return
     st.altair_chart(
         charts.contact_histogram(
@@ -227,20 +267,31 @@ def distribution(engine: Engine, actor: Actor, kind: str, as_of: date) -> None:
         width="stretch",
     )
     st.caption(
-        f"{plural(dist.contacted, 'MQL')} with a first contact · median "
-        f"{figure('hours', dist.median)} · 90th percentile {figure('hours', dist.p90)} "
-        f"(nearest rank) · deadline {figure('hours', dist.response_hours)}"
+        ngettext(
+            "{n} MQL with a first contact · median {median} · 90th percentile {p90} "
+            "(nearest rank) · deadline {deadline}",
+            "{n} MQLs with a first contact · median {median} · 90th percentile {p90} "
+            "(nearest rank) · deadline {deadline}",
+            dist.contacted,
+        ).format(
+            n=count(dist.contacted),
+            median=figure("hours", dist.median),
+            p90=figure("hours", dist.p90),
+            deadline=figure("hours", dist.response_hours),
+        )
     )
 
 
 #: The overdue MQLs table's columns.
 OVERDUE_COLUMNS = {
-    "lead": tables.Col("Lead"),
-    "company": tables.Col("Company"),
-    "owner": tables.Col("Owner"),
-    "source": tables.Col("Source"),
-    "mql_at": tables.Col("MQL at", "time"),
-    "hours_overdue": tables.Col("Hours overdue", "hours", "Hours past the contact deadline."),
+    "lead": tables.Col(N_("Lead")),
+    "company": tables.Col(N_("Company")),
+    "owner": tables.Col(N_("Owner")),
+    "source": tables.Col(N_("Source")),
+    "mql_at": tables.Col(N_("MQL at"), "time"),
+    "hours_overdue": tables.Col(
+        N_("Hours overdue"), "hours", N_("Hours past the contact deadline.")
+    ),
 }
 
 
@@ -248,17 +299,28 @@ def overdue(engine: Engine, actor: Actor, kind: str, as_of: date) -> None:
     """MQLs past their deadline and still not contacted."""
     in_time = sla_data.report(engine, kind, as_of).metric("contacted_within_sla_rate")
     if in_time.input_missing:  # every MQL would look overdue
-        st.info(f"{EMPTY} {in_time.reason}.")
+        st.info(f"{EMPTY} {_(in_time.reason)}.")
         return
     frame, total = sla_data.overdue(engine, kind, as_of)
     if total == 0:
-        st.success("No MQL of this period is past its deadline without a first contact.")
+        st.success(_("No MQL of this period is past its deadline without a first contact."))
         return
-    st.markdown(
-        f"**{plural(total, 'MQL')}** past the deadline without a first contact"
-        + (f" — the {len(frame)} most overdue:" if total > len(frame) else ":")
-    )
-    tables.show(frame, OVERDUE_COLUMNS)
+    if total > len(frame):
+        heading = ngettext(
+            "**{n} MQL** past the deadline without a first contact — the {shown} most overdue:",
+            "**{n} MQLs** past the deadline without a first contact — the {shown} most overdue:",
+            total,
+        )
+    else:
+        heading = ngettext(
+            "**{n} MQL** past the deadline without a first contact:",
+            "**{n} MQLs** past the deadline without a first contact:",
+            total,
+        )
+    st.markdown(heading.format(n=count(total), shown=count(len(frame))))
+    none = _(NONE)  # the cached frame writes a missing owner or source in English
+    shown = frame.assign(**{c: frame[c].replace(NONE, none) for c in ("owner", "source")})
+    tables.show(shown, OVERDUE_COLUMNS)
 
 
 def agreement_panel(engine: Engine, actor: Actor, kind: str, today: date) -> None:
@@ -280,8 +342,8 @@ def agreement_panel(engine: Engine, actor: Actor, kind: str, today: date) -> Non
         table = pd.DataFrame(
             {
                 "version": [r["version"] for r in rows],
-                "from": [f"{r['effective_from']:%d %b %Y}" for r in rows],
-                "state": [r["state"] for r in rows],
+                "from": [day(r["effective_from"]) for r in rows],
+                "state": [_(r["state"]) for r in rows],
                 "targets": [targets_text(r) for r in rows],
                 "changed": [", ".join(change_label(*c) for c in r["changes"]) for r in rows],
                 "why": [r["reason"] for r in rows],
@@ -296,44 +358,60 @@ def agreement_panel(engine: Engine, actor: Actor, kind: str, today: date) -> Non
         )
         tables.show(table, AGREEMENT_COLUMNS)
     else:
-        st.info("No SLA agreement yet: propose the first version below.")
+        st.info(_("No SLA agreement yet: propose the first version below."))
     _propose_form(engine, actor, today, rows[0] if rows else None)
 
 
 #: The agreement history table's columns.
 AGREEMENT_COLUMNS = {
-    "version": tables.Col("Version", "count"),
-    "from": tables.Col("In effect from"),
-    "state": tables.Col("State"),
-    "targets": tables.Col("Targets (per month)"),
-    "changed": tables.Col("What changed"),
-    "why": tables.Col("Why"),
-    "proposed": tables.Col("Proposed by"),
-    "marketing": tables.Col("Marketing confirmed"),
-    "sales": tables.Col("Sales confirmed"),
+    "version": tables.Col(N_("Version"), "count"),
+    "from": tables.Col(N_("In effect from")),
+    "state": tables.Col(N_("State")),
+    "targets": tables.Col(N_("Targets (per month)")),
+    "changed": tables.Col(N_("What changed")),
+    "why": tables.Col(N_("Why")),
+    "proposed": tables.Col(N_("Proposed by")),
+    "marketing": tables.Col(N_("Marketing confirmed")),
+    "sales": tables.Col(N_("Sales confirmed")),
+}
+#: The confirm buttons and notes per team.
+CONFIRM_TEXTS = {
+    "marketing": (
+        N_("Confirm for marketing"),
+        N_("Marketing: confirmed by {name}"),
+        N_("needs the marketing role"),
+    ),
+    "sales": (
+        N_("Confirm for sales"),
+        N_("Sales: confirmed by {name}"),
+        N_("needs the sales role"),
+    ),
 }
 
 
 def _confirm_row(engine: Engine, actor: Actor, row: dict) -> None:
     st.warning(
-        f"Version {row['version']} (from {row['effective_from']:%d %b %Y}) awaits "
-        "confirmation: " + (row["reason"] or ""),
+        _("Version {version} (from {day}) awaits confirmation: ").format(
+            version=row["version"], day=day(row["effective_from"])
+        )
+        + (row["reason"] or ""),
         icon=":material/pending:",
     )
     columns = st.columns(2)
     for column, team in zip(columns, ("marketing", "sales"), strict=True):
+        button, confirmed, needs = CONFIRM_TEXTS[team]
         done = row[f"{team}_confirmed"]
         if done:
             with session(engine) as s:
                 name = people.display_name(s, done)
-            column.markdown(f"{team.title()}: confirmed by {safe_markdown(name)}")
+            column.markdown(_(confirmed).format(name=safe_markdown(name)))
             continue
         can = allowed(actor, f"sla.confirm_{team}")
         if column.button(
-            f"Confirm for {team}",
+            _(button),
             key=f"confirm_{row['version']}_{team}",
             disabled=not can,
-            help=None if can else f"needs the {team} role",
+            help=None if can else _(needs),
         ):
             try:
                 with session(engine) as s:
@@ -346,28 +424,28 @@ def _confirm_row(engine: Engine, actor: Actor, row: dict) -> None:
 
 #: The proposal form's inputs: (target, label, widget key, step, fractional?).
 TARGET_INPUTS = (
-    ("mql_target", "MQLs per month", "t_mql", 1, False),
-    ("acceptance_rate_target", "Acceptance rate (0–1)", "t_acc", 0.05, True),
-    ("response_hours", "Response hours", "t_hours", 0.5, True),
-    ("contacted_within_sla_target", "Contacted in time (0–1)", "t_contact", 0.05, True),
-    ("sql_target", "SQLs per month", "t_sql", 1, False),
-    ("close_rate_target", "Close rate (0–1)", "t_close", 0.05, True),
-    ("customer_target", "Customers per month", "t_cust", 1, False),
+    ("mql_target", N_("MQLs per month"), "t_mql", 1, False),
+    ("acceptance_rate_target", N_("Acceptance rate (0–1)"), "t_acc", 0.05, True),
+    ("response_hours", N_("Response hours"), "t_hours", 0.5, True),
+    ("contacted_within_sla_target", N_("Contacted in time (0–1)"), "t_contact", 0.05, True),
+    ("sql_target", N_("SQLs per month"), "t_sql", 1, False),
+    ("close_rate_target", N_("Close rate (0–1)"), "t_close", 0.05, True),
+    ("customer_target", N_("Customers per month"), "t_cust", 1, False),
 )
 
 
 def _propose_form(engine: Engine, actor: Actor, today: date, latest: dict | None) -> None:
     can = allowed(actor, "sla.propose")
-    st.markdown("#### Propose a new version")
+    st.markdown("#### " + _("Propose a new version"))
     if not can:
-        st.caption("Only admin and leadership propose versions; marketing and sales confirm.")
+        st.caption(_("Only admin and leadership propose versions; marketing and sales confirm."))
     base = latest or {k: 0 for k in agreements.TARGET_LIMITS}
     with st.form("propose_sla"):
         c1, c2, c3 = st.columns(3)
         cells = (c1, c2, c3, c1, c2, c3, c1)
         values = {
             name: cell.number_input(
-                label,
+                _(label),
                 value=(float if share_or_hours else int)(base[name]),
                 step=step,
                 format="%.2f" if share_or_hours else "%d",
@@ -377,25 +455,35 @@ def _propose_form(engine: Engine, actor: Actor, today: date, latest: dict | None
                 cells, TARGET_INPUTS, strict=True
             )
         }
-        effective = c2.date_input("Effective from", value=today.replace(day=1), key="t_from")
-        reason = st.text_area("Why this change?", key="t_reason")
-        if st.form_submit_button("Propose version", disabled=not can, type="primary"):
+        effective = c2.date_input(
+            _("Effective from"),
+            value=today.replace(day=1),
+            # Translators: how the date field writes a day (Streamlit: YYYY, MM, DD and one of
+            # the separators / - .), e.g. DD.MM.YYYY
+            format=_("YYYY/MM/DD"),
+            key="t_from",
+        )
+        reason = st.text_area(_("Why this change?"), key="t_reason")
+        if st.form_submit_button(_("Propose version"), disabled=not can, type="primary"):
             number = (latest["version"] + 1) if latest else 1  # propose takes the next one
             widgets.save(  # rerun: the new version shows in the history above at once
                 engine,
-                f"Version {number} proposed: it takes effect when marketing and sales have "
-                "both confirmed it.",
+                _(
+                    "Version {number} proposed: it takes effect when marketing and sales have "
+                    "both confirmed it."
+                ).format(number=number),
                 lambda s: agreements.propose_agreement(
                     s, actor=actor, targets=values, effective_from=effective, reason=reason
                 ),
             )
 
 
-#: The SLA page's detail sections; only the one shown is computed.
+#: The SLA page's detail sections (English names: the picker's values, shown as
+#: ``_(name)``); only the one shown is computed.
 SECTIONS = {
-    "Pacing": pacing,
-    "Scorecard": scorecard,
-    "First contact": distribution,
-    "Overdue MQLs": overdue,
-    "Agreement": agreement_panel,
+    DEFAULT_SECTION: pacing,
+    N_("Scorecard"): scorecard,
+    N_("First contact"): distribution,
+    N_("Overdue MQLs"): overdue,
+    N_("Agreement"): agreement_panel,
 }

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from smarketing import formatting
+from smarketing.i18n import _
 from smarketing.ui import widgets
 
 
@@ -16,7 +17,9 @@ from smarketing.ui import widgets
 class Col:
     """A shown column: its label, what it holds and an optional definition on hover.
 
-    ``kind``: count, percent, decimal, hours (figures), text, time (an instant, shown in the
+    ``label`` and ``help`` are English message ids (``N_`` in a module constant), shown in
+    the language speaking; a text already translated passes unchanged. ``kind``: count,
+    percent, decimal, hours (figures), text, time (an instant, shown in the
     business timezone) or bool (a tick box)."""
 
     label: str
@@ -49,16 +52,21 @@ def config(shown: pd.DataFrame, columns: dict[str, Col]) -> dict:
     the first column pinned so it stays in view when the table scrolls sideways."""
     out = {}
     for i, (name, col) in enumerate(columns.items()):
-        common = {"help": col.help, "pinned": True if i == 0 else None, "width": col.width}
+        label = _(col.label)
+        common = {
+            "help": _(col.help) if col.help else col.help,
+            "pinned": True if i == 0 else None,
+            "width": col.width,
+        }
         if col.kind == "bool":
-            out[name] = st.column_config.CheckboxColumn(col.label, **common)
+            out[name] = st.column_config.CheckboxColumn(label, **common)
         elif pd.api.types.is_integer_dtype(shown[name].dtype):
             out[name] = st.column_config.NumberColumn(
-                col.label, format=formatting.COLUMN_COUNT, **common
+                label, format=formatting.COLUMN_COUNT, **common
             )
         else:
             align = "right" if col.kind in ("count", "percent", "decimal", "hours") else None
-            out[name] = st.column_config.TextColumn(col.label, alignment=align, **common)
+            out[name] = st.column_config.TextColumn(label, alignment=align, **common)
     return out
 
 
@@ -94,20 +102,20 @@ def show(
         **kwargs,
     )
     if more and len(chosen) < len(more):
-        left = [col.label for name, col in more.items() if name not in chosen]
-        st.caption(f"More columns under **Columns**: {', '.join(left)}.")
+        left = [_(col.label) for name, col in more.items() if name not in chosen]
+        st.caption(_("More columns under **Columns**: {columns}.").format(columns=", ".join(left)))
 
 
 def _picked(more: dict[str, Col], key: str | None) -> list[str]:
     """The extra columns chosen in the "Columns" picker (remembered for the session: a
     widget's own state is dropped on pages that do not draw it)."""
     remembered = f"_columns_{key}"
-    with st.popover("Columns", icon=":material/view_column:"):
+    with st.popover(_("Columns"), icon=":material/view_column:"):
         chosen = st.multiselect(
-            "Also show",
+            _("Also show"),
             list(more),
             default=[c for c in st.session_state.get(remembered, []) if c in more],
-            format_func=lambda name: more[name].label,
+            format_func=lambda name: _(more[name].label),
             key=f"{remembered}_picker",
         )
     st.session_state[remembered] = chosen
