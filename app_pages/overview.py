@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from smarketing import charts
+from smarketing import charts, i18n
 from smarketing.i18n import _
 from smarketing.quality import stage_counts
 from smarketing.sla import metrics as sla
@@ -12,7 +12,7 @@ from smarketing.ui import action_views, frame, lead_views, resources, sla_data, 
 engine = resources.engine()
 as_of = frame.as_of()
 key = resources.data_key(engine)  # read once: every figure below counts the same data
-counts = resources.overview_counts(engine, *key, as_of)
+counts = resources.overview_counts(engine, *key, as_of, i18n.current())
 weekly = resources.weekly_counts(engine, *key, as_of)
 
 st.title(_("Overview"))
@@ -35,7 +35,7 @@ for kind, title in (("week", _("This week")), ("month", _("This month"))):
     # the period named here, not from the cached counts: in the language speaking
     st.subheader(f"{title} · {period_containing(kind, as_of).label()}")
     widgets.stage_tiles(rows)
-st.caption(stage_counts.COMPARISON_NOTE)
+st.caption(_(stage_counts.COMPARISON_NOTE))
 
 lead_views.hot_panel(engine, key)
 action_views.mine(engine, frame.actor(), as_of)

@@ -22,7 +22,7 @@ from streamlit_authenticator.utilities import LoginError
 
 from smarketing import config
 from smarketing.auth import logins, sessions, throttle, users
-from smarketing.auth.permissions import Actor
+from smarketing.auth.permissions import Actor, role_labels
 from smarketing.errors import InvalidInput, SmarketingError
 from smarketing.i18n import N_, _
 from smarketing.safe_text import safe_markdown as safe
@@ -311,7 +311,7 @@ def gate(engine: Engine) -> Actor:
     actor = Actor.of(username, roles)
     language.chosen_after_login(engine, actor)
     with st.sidebar:
-        st.markdown(f"**{safe(known[username]['name'])}**  \n{', '.join(roles)}")
+        st.markdown(f"**{safe(known[username]['name'])}**  \n{role_labels(roles)}")
         language.switch(save=lambda code: _save_language(engine, actor, code))
         authenticator.logout(
             _("Log out"),

@@ -9,7 +9,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from smarketing import config, i18n
-from smarketing.auth.permissions import PERMISSIONS, Actor, allowed, require
+from smarketing.auth.permissions import PERMISSIONS, Actor, allowed, require, role_label
 from smarketing.errors import PermissionDenied
 from smarketing.i18n import N_, _
 from smarketing.sla.periods import today_local
@@ -124,7 +124,7 @@ def refused_page(script: str, title: str, action: str) -> st.Page:
     says which role it needs (instead of silently showing the Overview)."""
 
     def refused() -> None:
-        roles = _(" or ").join(sorted(r.value for r in PERMISSIONS[action][0]))
+        roles = _(" or ").join(sorted(role_label(r.value) for r in PERMISSIONS[action][0]))
         st.title(title)
         st.error(
             _(

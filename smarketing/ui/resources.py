@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from smarketing import config, demo
+from smarketing import config, demo, i18n
 from smarketing.api import startup
 from smarketing.auth.permissions import SYSTEM_ACTOR
 from smarketing.data_in import sync
@@ -186,9 +186,10 @@ def data_key(engine: Engine) -> tuple[str, int]:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def overview_counts(_engine: Engine, url: str, version: int, as_of: date):
-    """Cached stage counts for the week and month of ``as_of``."""
-    with session(_engine) as s:
+def overview_counts(_engine: Engine, url: str, version: int, as_of: date, language: str):
+    """Cached stage counts for the week and month of ``as_of``; ``language`` keys the cache
+    (each row says what it is compared with in words)."""
+    with i18n.language(language), session(_engine) as s:
         return stage_counts.overview_counts(s, as_of)
 
 

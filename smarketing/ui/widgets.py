@@ -89,14 +89,14 @@ def stage_tiles(frame: pd.DataFrame) -> None:
     for column, row in zip(columns, frame.itertuples(index=False), strict=True):
         pct = "" if is_empty(row.change_pct) else f" ({percent(row.change_pct, signed=True)})"
         column.metric(
-            row.label,
+            _(row.label),
             count(row.current),
             delta=_("{change}{percent} vs {previous}").format(
                 change=count(row.change, signed=True), percent=pct, previous=count(row.previous)
             ),
             delta_color="normal",
             help=_("{definition} Compared with {period}.").format(
-                definition=row.definition, period=row.compared_with
+                definition=_(row.definition), period=row.compared_with
             ),
             border=True,
         )

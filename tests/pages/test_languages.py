@@ -72,13 +72,20 @@ def test_every_page_renders_for_every_role_in_each_language(demo, username, code
     has a Norwegian translation for."""
     at = logged_in(username, PEOPLE[username], language=code)
     problems = []
-    for page in PAGES:
-        at.switch_page(page).run()
-        if at.exception:
-            problems.append(f"{page}: {at.exception[0].message}")
-            continue
-        if code == "nb":
-            problems.extend(f"{page}: English shown: {text!r}" for text in untranslated(at))
+    # AppTest writes the widgets' state for the next run in this thread, through their
+    # format_func: it must speak the language of the app's run
+    with i18n.language(code):
+        for page in PAGES:
+            try:
+                at.switch_page(page)
+            except ValueError:  # not in this role's navigation (reached by address only)
+                continue
+            at.run()
+            if at.exception:
+                problems.append(f"{page}: {at.exception[0].message}")
+                continue
+            if code == "nb":
+                problems.extend(f"{page}: English shown: {t!r}" for t in untranslated(at))
     assert not problems, "\n".join(problems)
 
 
