@@ -795,9 +795,17 @@ WEEKLY_STEPS_NB = [
 
 
 #: Texts other areas' widgets show on the meeting pages, in English until those areas are
-#: translated (the SLA step's cause form lists smarketing/sla/causes.py's categories), that
-#: happen to be msgids of this area too.
-OTHER_AREAS = {"Lead quality"}
+#: translated, that happen to be msgids of this area too: the SLA step's cause form lists
+#: smarketing/sla/causes.py's categories, the decisions step holds sla_views' agreement table.
+OTHER_AREAS = {
+    "Lead quality",
+    "Version",
+    "In effect from",
+    "State",
+    "What changed",
+    "Why",
+    "Proposed by",
+}
 
 
 def untranslated_here(at) -> list[str]:
@@ -871,3 +879,27 @@ def test_a_closed_meeting_in_norwegian_shows_its_minutes(demo):
     assert not at.exception
     assert untranslated_here(at) == []
     assert "lukket — skrivebeskyttet" in texts(at)
+
+
+def test_a_monthly_meeting_in_norwegian_walks_every_step(demo, app_env):
+    with Session(app_env, expire_on_commit=False) as s:
+        planned = planning.create_meeting(
+            s, actor=ADMIN, kind="monthly", held_on=date(2026, 12, 7), now=NOW
+        )
+    at = logged_in("lea", PEOPLE["lea"], language="nb")
+    at.query_params["meeting"] = str(planned.id)
+    at.switch_page("app_pages/meeting_mode.py").run()
+    titles = [
+        "Trender per måned",
+        "SLA-historikk",
+        "Gjennomgang av tiltak",
+        "Beslutninger om kursendringer",
+        "Avslutning",
+    ]
+    for i, title in enumerate(titles, start=1):
+        assert not at.exception, f"step {i} ({title}): {at.exception}"
+        assert heading_nb(at) == f"Punkt {i} av {len(titles)} · {title}"
+        assert untranslated_here(at) == [], f"step {i} ({title})"
+        if i < len(titles):
+            at.button(key="step_next").click().run()
+    assert "Registrer beslutningen" in [b.label for b in at.button]
