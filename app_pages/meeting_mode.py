@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from smarketing.i18n import _
 from smarketing.ui import frame, meeting_mode, meeting_views
 
 engine = frame.engine()
@@ -11,9 +12,9 @@ meeting_mode.projector_style()
 as_of = frame.as_of()
 meeting = meeting_mode.chosen_meeting(engine, actor, as_of)
 if meeting is None:
-    st.title("Meeting mode")
-    st.info("No meeting is planned. Plan one on the Meetings page.", icon=":material/event:")
-    st.page_link("app_pages/meetings.py", label="Meetings", icon=":material/groups:")
+    st.title(_("Meeting mode"))
+    st.info(_("No meeting is planned. Plan one on the Meetings page."), icon=":material/event:")
+    st.page_link("app_pages/meetings.py", label=_("Meetings"), icon=":material/groups:")
     st.stop()
 meeting_mode.header(engine, actor, meeting)
 if meeting_mode.shows_minutes(actor, meeting):  # a closed meeting: its minutes

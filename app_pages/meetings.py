@@ -2,19 +2,22 @@
 
 import streamlit as st
 
+from smarketing.i18n import _
 from smarketing.ui import frame, meeting_views
 
 engine = frame.engine()
 actor = frame.actor()
 as_of = frame.as_of()
 
-st.title("Meetings")
+st.title(_("Meetings"))
 st.caption(
-    "Run a meeting on the wall screen in meeting mode: the scorecard first, last meetings' "
-    "actions reviewed, new actions captured with owner and due date, minutes at the end."
+    _(
+        "Run a meeting on the wall screen in meeting mode: the scorecard first, last meetings' "
+        "actions reviewed, new actions captured with owner and due date, minutes at the end."
+    )
 )
 upcoming, past, decided, templates = st.tabs(
-    ["Next meetings", "Past meetings and minutes", "Decisions", "Agenda templates"]
+    [_("Next meetings"), _("Past meetings and minutes"), _("Decisions"), _("Agenda templates")]
 )
 with upcoming:
     meeting_views.next_meetings(engine, actor, as_of)

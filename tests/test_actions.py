@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from sqlmodel import select
 
+from smarketing import i18n
 from smarketing.auth.permissions import Actor
 from smarketing.errors import InvalidInput, NotFound, PermissionDenied
 from smarketing.meetings import actions
@@ -366,6 +367,28 @@ def test_invalid_actions_are_refused_naming_the_field(people, changes, message):
     with pytest.raises(InvalidInput, match=message):
         new_action(people, **changes)
     assert actions.action_list(people, as_of=TODAY).empty
+
+
+def test_an_invalid_action_is_refused_in_norwegian(people):
+    """The checks speak the language of the person (issue 18): every problem at once, a
+    day written the Norwegian way."""
+    with i18n.language("nb"), pytest.raises(InvalidInput) as refused:
+        new_action(people, title="", owner="ghost", due=date(2026, 11, 1))
+    assert str(refused.value) == (
+        "tittelen må si hva som skal gjøres (den er tom); "
+        "ansvarlig 'ghost' er ikke en bruker; velg en av brukerne i appen; "
+        "fristen 1. nov. 2026 er passert; velg 2. nov. 2026 eller senere"
+    )
+
+
+def test_an_actions_status_in_norwegian(people):
+    with i18n.language("nb"):
+        assert [actions.status_text(s) for s in ("open", "done", "dropped")] == [
+            "åpent",
+            "utført",
+            "forkastet",
+        ]
+    assert actions.status_text("open") == "open"
 
 
 def test_an_action_in_an_unknown_meeting_is_refused(people):

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
+from smarketing import i18n
 from smarketing.auth.permissions import Actor
 from smarketing.errors import InvalidInput, NotFound, PermissionDenied
 from smarketing.meetings import (
@@ -96,6 +97,26 @@ def test_a_new_meeting_gets_its_default_title_and_agenda(people, kind, held_on, 
     assert meeting.status == "planned" and meeting.facilitator == "maria"
     assert records.agenda_of(meeting) == agenda.agenda_template(people, kind.lower())
     assert audit_rows(people, "meeting.create")[0].entity_id == str(meeting.id)
+
+
+def test_a_meeting_planned_in_norwegian_gets_a_norwegian_title(people):
+    """Issue 18: the default title is written in the language speaking when the meeting is
+    planned, then kept as any title is; the built-in agenda's step titles are translated
+    where shown, a title a person typed never."""
+    with i18n.language("nb"):
+        weekly = planning.create_meeting(people, actor=MARIA, kind="weekly", held_on=MONDAY)
+        monthly = planning.create_meeting(
+            people, actor=MARIA, kind="monthly", held_on=date(2026, 12, 7)
+        )
+        shown = [agenda.step_title(s) for s in records.agenda_of(weekly)]
+        typed = agenda.step_title({"title": "Numbers", "kind": "scorecard"})
+        with pytest.raises(InvalidInput, match="det finnes allerede et ukemøte"):
+            planning.create_meeting(people, actor=MARIA, kind="weekly", held_on=MONDAY)
+    assert weekly.title == f"Ukentlig smarketing — uke {MONDAY.isocalendar().week}"
+    assert monthly.title == "Månedlig ledermøte — desember 2026"
+    assert shown[0] == "Resultatkort" and shown[-1] == "Avslutning"
+    assert records.agenda_of(weekly)[0]["title"] == "Scorecard", "stored as the app's text"
+    assert typed == "Numbers"
 
 
 def test_a_new_meeting_uses_the_saved_template(people):

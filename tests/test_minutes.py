@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from smarketing import i18n
 from smarketing.auth.permissions import Actor
 from smarketing.meetings import actions, attendance, closing, notes, planning, records, running
 from smarketing.meetings.minutes import minutes_markdown
@@ -255,3 +256,48 @@ def test_usernames_without_an_account_can_be_named(story):
     assert "- **Facilitator:** Maria Moe" in text  # a user's own name wins
     assert "_No actions to review._" in text and "_No decisions._" in text
     assert "_No ratings._" in text
+
+
+def test_the_minutes_in_norwegian(story):
+    """Issue 18: the minutes are written in the language speaking when they are produced —
+    headings, labels and days the Norwegian way; what people typed stays as typed."""
+    session, _, w46, w47 = story
+    with i18n.language("nb"):
+        text = minutes_markdown(session, w46.id)
+        draft = minutes_markdown(session, w47.id)
+    assert text.startswith("# Weekly smarketing — week 46\n"), "a title is as it was given"
+    for expected in (
+        "- **Dato:** mandag 9. november 2026",
+        "- **Møte:** ukentlig smarketingmøte",
+        "- **Møteleder:** Sam Solberg",
+        "- **Lukket:** 2026-11-09 13:00 (Europe/Oslo) av Sam Solberg",
+        "## Resultatkort",
+        "Slik det sto da møtet ble lukket (2026-11-09 13:00).",
+        "SLA-versjon 1 gjelder.",
+        "**Siste 13 uker** (* = hittil)",
+        "## Hvorfor? Registrerte årsaker",
+        "## Notater",
+        "### 1. Resultatkort\n\n**Maria Moe:** MQLs on pace: 7 so far.",
+        "### 5. Personaer og produktnyheter\n\n_Ingen notater._",
+        "### 8. Avslutning",
+        "## Beslutninger",
+        "1. Round-robin routing — besluttet av Maria and Sam 9. nov. 2026",
+        "2. Keep SLA version 1 — besluttet av Leadership 9. nov. 2026 · SLA-versjon 1",
+        "## Gjennomgang av tiltak",
+        "- ✔ Utført: Publish the webinar brief — Maria Moe, frist 6. nov. 2026. Sent on Thursday",
+        "- ✖ Forkastet: Test a shorter form — Kari N, frist 6. nov. 2026. "
+        "Begrunnelse: The campaign ended",
+        "- ↻ Videreført (1×): Start win/loss interviews — Sam Solberg, frist 6. nov. 2026 "
+        "(forfalt)",
+        "## Nye tiltak",
+        "| Tiltak | Ansvarlig | Frist | Måltall | Periode |",
+        "| Tag rejected MQLs | Kari N | 20. nov. 2026 | – | – |",
+        "## Karakter",
+        "8,5 / 10 i snitt fra 2 karakterer.",
+    ):
+        assert expected in text, expected
+    assert "Date:" not in text and "## Notes" not in text
+    assert draft.startswith("# Weekly smarketing — week 47 (utkast)\n\n> **Utkast til referat**")
+    # the stored minutes keep the language they were written in (English here)
+    assert w46.minutes.startswith("# Weekly smarketing — week 46\n")
+    assert "- **Date:** Monday 9 November 2026" in w46.minutes

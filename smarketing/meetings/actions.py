@@ -16,10 +16,12 @@ import pandas as pd
 from sqlalchemy import and_, case, false, or_
 from sqlmodel import Session, col, select
 
+from smarketing import formatting, i18n
 from smarketing.auth import audit
 from smarketing.auth.people import display_names
 from smarketing.auth.permissions import Actor, require
 from smarketing.errors import InvalidInput, NotFound
+from smarketing.i18n import N_, _
 from smarketing.sla.metrics import METRIC_BY_KEY, sla_reports
 from smarketing.sla.periods import (
     Period,
@@ -52,6 +54,31 @@ STATUS_AFTER = {
     "carried": ActionStatus.open.value,
     "dropped": ActionStatus.dropped.value,
 }
+#: An action's status (a database value) for a person; translated where shown.
+STATUS_TEXT = {
+    ActionStatus.open.value: N_("open"),
+    ActionStatus.done.value: N_("done"),
+    ActionStatus.dropped.value: N_("dropped"),
+}
+#: A period kind (a database value) for a person, in a sentence; translated where shown.
+PERIOD_KIND_TEXT = {
+    "day": N_("day"),
+    "week": N_("week"),
+    "month": N_("month"),
+    "quarter": N_("quarter"),
+}
+
+
+def status_text(status: str) -> str:
+    """An action's status in the language speaking: 'open' (nb 'åpent')."""
+    return _(STATUS_TEXT[status]) if status in STATUS_TEXT else str(status)
+
+
+def period_kind_text(kind: str) -> str:
+    """A period kind in the language speaking: 'week' (nb 'uke')."""
+    return _(PERIOD_KIND_TEXT[kind]) if kind in PERIOD_KIND_TEXT else str(kind)
+
+
 #: The period kind of an action's effect chart when the action names none.
 DEFAULT_EFFECT_KIND = PeriodKind.week
 
@@ -85,14 +112,14 @@ def get_action(session: Session, action_id: int) -> Action:
     """The action with this id, or NotFound."""
     action = session.get(Action, action_id)
     if action is None:
-        raise NotFound(f"there is no action {action_id}")
+        raise NotFound(_("there is no action {id}").format(id=action_id))
     return action
 
 
 def _meeting(session: Session, meeting_id: int) -> Meeting:
     meeting = session.get(Meeting, meeting_id)
     if meeting is None:
-        raise NotFound(f"there is no meeting {meeting_id}")
+        raise NotFound(_("there is no meeting {id}").format(id=meeting_id))
     return meeting
 
 
@@ -195,7 +222,7 @@ def metric_label(key: str | None) -> str | None:
     if not key:
         return None
     metric = METRIC_BY_KEY.get(key)
-    return metric.label if metric else key
+    return _(metric.label) if metric else key
 
 
 def action_list(
@@ -210,7 +237,9 @@ def action_list(
     first, then by due date. ``overdue``/``days_overdue`` are as of ``as_of``."""
     if status is not None and status not in {s.value for s in ActionStatus}:
         raise InvalidInput(
-            f"unknown status {status!r}; use one of " + ", ".join(s.value for s in ActionStatus)
+            _("unknown status {status}; use one of {statuses}").format(
+                status=repr(status), statuses=", ".join(s.value for s in ActionStatus)
+            )
         )
     is_open = col(Action.status) == ActionStatus.open
     query = select(Action, Meeting.title).join(
@@ -301,40 +330,67 @@ def add_action(
     problems = []
     title = (title or "").strip()
     if not title:
-        problems.append("the title must say what will be done (it is empty)")
+        problems.append(_("the title must say what will be done (it is empty)"))
     elif len(title) > MAX_TITLE:
-        problems.append(f"the title must have at most {MAX_TITLE} characters (it has {len(title)})")
+        problems.append(
+            _("the title must have at most {most} characters (it has {n})").format(
+                most=MAX_TITLE, n=len(title)
+            )
+        )
     owner = (owner or "").strip().lower()
     user = session.exec(select(User).where(User.username == owner)).first() if owner else None
     if not owner:
-        problems.append("choose the owner: the person who will do it")
+        problems.append(_("choose the owner: the person who will do it"))
     elif user is None:
-        problems.append(f"the owner {owner!r} is not a user; choose one of the app's users")
+        problems.append(
+            _("the owner {owner} is not a user; choose one of the app's users").format(
+                owner=repr(owner)
+            )
+        )
     elif user.disabled:
-        problems.append(f"the owner {owner!r} is disabled; choose someone who can still log in")
+        problems.append(
+            _("the owner {owner} is disabled; choose someone who can still log in").format(
+                owner=repr(owner)
+            )
+        )
     if not isinstance(due_date, date):
-        problems.append("the due date must be a date")
+        problems.append(_("the due date must be a date"))
     elif due_date < today:
-        problems.append(f"the due date {due_date} is in the past; choose {today} or later")
+        problems.append(
+            _("the due date {due} is in the past; choose {today} or later").format(
+                due=_day_text(due_date), today=_day_text(today)
+            )
+        )
     metric = metric or None
     if metric is not None and metric not in METRIC_BY_KEY:
-        problems.append(f"the metric {metric!r} is unknown; use one of " + ", ".join(METRIC_BY_KEY))
+        problems.append(
+            _("the metric {metric} is unknown; use one of {metrics}").format(
+                metric=repr(metric), metrics=", ".join(METRIC_BY_KEY)
+            )
+        )
     period = None
     if period_start is not None and not period_kind:
         problems.append(
-            "the period start needs a period kind: " + ", ".join(k.value for k in PeriodKind)
+            _("the period start needs a period kind: {kinds}").format(
+                kinds=", ".join(k.value for k in PeriodKind)
+            )
         )
     elif period_kind:
         try:
             kind = parse_kind(period_kind or "")
         except InvalidInput:
             problems.append(
-                f"the period kind {period_kind!r} is unknown; use one of "
-                + ", ".join(k.value for k in PeriodKind)
+                _("the period kind {kind} is unknown; use one of {kinds}").format(
+                    kind=repr(period_kind), kinds=", ".join(k.value for k in PeriodKind)
+                )
             )
         else:
             if period_start is None:
-                problems.append(f"the period needs a start day (any day in the {kind.value})")
+                problems.append(
+                    _("the period needs a start day (any day in the {kind})").format(
+                        kind=period_kind_text(kind.value)
+                    )
+                )
             else:
                 period = period_containing(kind, period_start)
     if problems:
@@ -372,6 +428,11 @@ def add_action(
     return action
 
 
+def _day_text(day: date) -> str:
+    """A day in a message: '2026-11-01' (nb '1. nov. 2026')."""
+    return day.isoformat() if i18n.current() == "en" else formatting.day(day)
+
+
 def _set_status(action: Action, status: str, reason: str | None, now: datetime) -> None:
     """Apply a status: closing stamps closed_at (kept if already in that status), reopening
     clears it; a drop keeps its reason."""
@@ -390,9 +451,19 @@ def _set_status(action: Action, status: str, reason: str | None, now: datetime) 
 def _checked_note(note: str | None, *, dropping: bool, what: str) -> str:
     note = (note or "").strip()
     if dropping and not note:
-        raise InvalidInput(f"say why the action is dropped: the {what} is the drop reason")
+        raise InvalidInput(
+            _("say why the action is dropped: the note is the drop reason")
+            if what == "note"
+            else _("say why the action is dropped: the reason is needed")
+        )
     if len(note) > MAX_NOTE:
-        raise InvalidInput(f"keep the {what} under {MAX_NOTE} characters (it has {len(note)})")
+        raise InvalidInput(
+            (
+                _("keep the note under {most} characters (it has {n})")
+                if what == "note"
+                else _("keep the reason under {most} characters (it has {n})")
+            ).format(most=MAX_NOTE, n=len(note))
+        )
     return note
 
 
@@ -410,7 +481,11 @@ def review_action(
     (the note is the reason). Reviewing again in the same meeting replaces the verdict."""
     require(actor, "action.update")
     if outcome not in OUTCOMES:
-        raise InvalidInput(f"unknown outcome {outcome!r}; use one of " + ", ".join(OUTCOMES))
+        raise InvalidInput(
+            _("unknown outcome {outcome}; use one of {outcomes}").format(
+                outcome=repr(outcome), outcomes=", ".join(OUTCOMES)
+            )
+        )
     action = get_action(session, action_id)
     meeting = _meeting(session, meeting_id)
     closed = meeting.status == MeetingStatus.closed
@@ -418,13 +493,17 @@ def review_action(
     note = _checked_note(note, dropping=outcome == "dropped", what="note")
     if action.meeting_id == meeting.id:
         raise InvalidInput(
-            f"action {action_id} was agreed in this meeting; it is first reviewed at the next "
-            "meeting (close it from the action list if it is already done)"
+            _(
+                "action {id} was agreed in this meeting; it is first reviewed at the next "
+                "meeting (close it from the action list if it is already done)"
+            ).format(id=action_id)
         )
     if action.id not in {a.id for a in actions_for_review(session, meeting.id)}:
         raise InvalidInput(
-            f"action {action_id} is not up for review in this meeting: it was agreed after "
-            "it or closed before it started"
+            _(
+                "action {id} is not up for review in this meeting: it was agreed after "
+                "it or closed before it started"
+            ).format(id=action_id)
         )
     review = session.exec(
         select(ActionReview).where(
@@ -474,11 +553,17 @@ def set_action_status(
     require(actor, "action.update")
     status = "open" if status == "reopen" else status
     if status not in {s.value for s in ActionStatus}:
-        raise InvalidInput(f"unknown status {status!r}; use done, dropped or open (reopen)")
+        raise InvalidInput(
+            _("unknown status {status}; use done, dropped or open (reopen)").format(
+                status=repr(status)
+            )
+        )
     action = get_action(session, action_id)
     reason = _checked_note(reason, dropping=status == ActionStatus.dropped, what="reason")
     if action.status == status:
-        raise InvalidInput(f"action {action_id} is already {status}")
+        raise InvalidInput(
+            _("action {id} is already {status}").format(id=action_id, status=status_text(status))
+        )
     before = action.status
     _set_status(action, status, reason, now)
     adopt(session, action)
@@ -549,7 +634,7 @@ def _effect_periods(kind: PeriodKind, created: date, as_of: date, each_side: int
     if 2 * (created - anchor.start).days >= anchor.days:
         anchor = period_containing(kind, anchor.end + timedelta(days=1))
     before = [anchor]
-    for _ in range(each_side):
+    for _step in range(each_side):
         before.insert(0, period_containing(kind, before[0].start - timedelta(days=1)))
     after = [anchor]
     while len(after) < each_side:
@@ -579,18 +664,22 @@ def action_effect(
     ``reason`` (why the frame is empty, else None).
     """
     if periods_each_side < 1:
-        raise InvalidInput("compare at least one period on each side")
+        raise InvalidInput(_("compare at least one period on each side"))
     action = get_action(session, action_id)
     if not action.metric:
-        return _empty_effect("This action is not linked to a metric, so there is no trend.")
+        return _empty_effect(_("This action is not linked to a metric, so there is no trend."))
     metric = METRIC_BY_KEY.get(action.metric)
     if metric is None:
-        return _empty_effect(f"The action's metric {action.metric!r} is no longer measured.")
+        return _empty_effect(
+            _("The action's metric {metric} is no longer measured.").format(
+                metric=repr(action.metric)
+            )
+        )
     kind = parse_kind(action.period_kind or DEFAULT_EFFECT_KIND)
     created = local_date(action.created_at)
     attrs = {
         "metric": metric.key,
-        "metric_label": metric.label,
+        "metric_label": _(metric.label),
         "kind": metric.kind,
         "better": metric.better,
         "period_kind": kind.value,
@@ -598,7 +687,9 @@ def action_effect(
     }
     pairs = _effect_periods(kind, created, as_of, periods_each_side)
     if not pairs:
-        return _empty_effect(f"Nothing to show before {as_of}.", **attrs)
+        return _empty_effect(
+            _("Nothing to show before {day}.").format(day=formatting.day(as_of)), **attrs
+        )
     now = local_midnight_utc(as_of + timedelta(days=1))
     reports = sla_reports(session, [p for p, _ in pairs], now=now)
     rows = []
@@ -608,7 +699,9 @@ def action_effect(
         rows.append(
             {
                 "period_start": period.start,
-                "label": period.label() if complete else f"{period.label()} (so far)",
+                "label": period.label()
+                if complete
+                else _("{period} (so far)").format(period=period.label()),
                 "value": None if m.actual is None else float(m.actual),
                 "target": m.target,
                 "status": m.status.value,
@@ -654,9 +747,9 @@ def effect_summary(frame: pd.DataFrame) -> dict:
         out["mean_after"] = round(float(after.mean()), 4)
     if not (len(before) and len(after)):
         out["reason"] = out["reason"] or (
-            "No complete period after the action yet."
+            _("No complete period after the action yet.")
             if len(before)
-            else "No complete period with data before the action."
+            else _("No complete period with data before the action.")
         )
         return out
     change = round(out["mean_after"] - out["mean_before"], 4)

@@ -18,36 +18,41 @@ from sqlmodel import Session
 from smarketing.auth import audit
 from smarketing.auth.permissions import Actor, require
 from smarketing.errors import InvalidInput
+from smarketing.i18n import N_, _
 from smarketing.store.db import bump_data_version, get_setting, set_setting
 from smarketing.store.models import MeetingKind
 
 #: What the meeting mode renders for each kind of step.
 STEP_KINDS: dict[str, str] = {
-    "scorecard": "The two-sided SLA card for the period and the trailing periods.",
-    "sla_challenges": 'Every red or amber metric with its "why?" causes; record one where missing.',
-    "lead_quality": "The period's biggest movements by source, campaign and persona; rejections.",
-    "campaigns": "New and changed campaign briefings.",
-    "free_note": "A free note, e.g. personas and product news.",
-    "actions_review": "Open actions from earlier meetings: done, carried over or dropped.",
-    "new_actions": "New actions with owner, due date and the metric (and period) they address.",
-    "wrap_up": "Decisions, then every attendee rates the meeting from 1 to 10.",
-    "trends": "The SLA metrics month by month.",
-    "sla_history": "The SLA agreement's versions and how the periods did against them.",
-    "decisions": "Decisions on course changes, including proposing a new SLA version.",
+    "scorecard": N_("The two-sided SLA card for the period and the trailing periods."),
+    "sla_challenges": N_(
+        'Every red or amber metric with its "why?" causes; record one where missing.'
+    ),
+    "lead_quality": N_(
+        "The period's biggest movements by source, campaign and persona; rejections."
+    ),
+    "campaigns": N_("New and changed campaign briefings."),
+    "free_note": N_("A free note, e.g. personas and product news."),
+    "actions_review": N_("Open actions from earlier meetings: done, carried over or dropped."),
+    "new_actions": N_("New actions with owner, due date and the metric (and period) they address."),
+    "wrap_up": N_("Decisions, then every attendee rates the meeting from 1 to 10."),
+    "trends": N_("The SLA metrics month by month."),
+    "sla_history": N_("The SLA agreement's versions and how the periods did against them."),
+    "decisions": N_("Decisions on course changes, including proposing a new SLA version."),
 }
 #: A person's name for each kind of step (the template editor's "Shows" column).
 STEP_KIND_TITLES: dict[str, str] = {
-    "scorecard": "Scorecard",
-    "sla_challenges": "SLA challenges",
-    "lead_quality": "Lead quality",
-    "campaigns": "Campaign news",
-    "free_note": "Notes only",
-    "actions_review": "Actions review",
-    "new_actions": "New actions",
-    "wrap_up": "Wrap-up",
-    "trends": "Trends by month",
-    "sla_history": "SLA history",
-    "decisions": "Decisions",
+    "scorecard": N_("Scorecard"),
+    "sla_challenges": N_("SLA challenges"),
+    "lead_quality": N_("Lead quality"),
+    "campaigns": N_("Campaign news"),
+    "free_note": N_("Notes only"),
+    "actions_review": N_("Actions review"),
+    "new_actions": N_("New actions"),
+    "wrap_up": N_("Wrap-up"),
+    "trends": N_("Trends by month"),
+    "sla_history": N_("SLA history"),
+    "decisions": N_("Decisions"),
 }
 #: The kind of step that closes every agenda (exactly once, last).
 WRAP_UP = "wrap_up"
@@ -67,21 +72,21 @@ def _step(key: str, title: str, minutes: int, kind: str) -> dict:
 
 DEFAULT_AGENDAS: dict[str, list[dict]] = {
     MeetingKind.weekly: [
-        _step("scorecard", "Scorecard", 5, "scorecard"),
-        _step("sla_challenges", "SLA challenges", 8, "sla_challenges"),
-        _step("lead_quality", "Lead quality", 5, "lead_quality"),
-        _step("campaigns", "Campaigns", 4, "campaigns"),
-        _step("personas_news", "Personas and product news", 4, "free_note"),
-        _step("actions_review", "Actions review", 6, "actions_review"),
-        _step("new_actions", "New actions", 5, "new_actions"),
-        _step("wrap_up", "Wrap-up", 3, "wrap_up"),
+        _step("scorecard", N_("Scorecard"), 5, "scorecard"),
+        _step("sla_challenges", N_("SLA challenges"), 8, "sla_challenges"),
+        _step("lead_quality", N_("Lead quality"), 5, "lead_quality"),
+        _step("campaigns", N_("Campaigns"), 4, "campaigns"),
+        _step("personas_news", N_("Personas and product news"), 4, "free_note"),
+        _step("actions_review", N_("Actions review"), 6, "actions_review"),
+        _step("new_actions", N_("New actions"), 5, "new_actions"),
+        _step("wrap_up", N_("Wrap-up"), 3, "wrap_up"),
     ],
     MeetingKind.monthly: [
-        _step("trends", "Trends by month", 15, "trends"),
-        _step("sla_history", "SLA history", 10, "sla_history"),
-        _step("actions_review", "Actions review", 10, "actions_review"),
-        _step("decisions", "Decisions on course changes", 20, "decisions"),
-        _step("wrap_up", "Wrap-up", 5, "wrap_up"),
+        _step("trends", N_("Trends by month"), 15, "trends"),
+        _step("sla_history", N_("SLA history"), 10, "sla_history"),
+        _step("actions_review", N_("Actions review"), 10, "actions_review"),
+        _step("decisions", N_("Decisions on course changes"), 20, "decisions"),
+        _step("wrap_up", N_("Wrap-up"), 5, "wrap_up"),
     ],
 }
 
@@ -90,7 +95,9 @@ def checked_kind(kind: str) -> str:
     """The meeting kind as stored ('weekly' or 'monthly'), or InvalidInput."""
     value = str(kind).strip().lower()
     if value not in {k.value for k in MeetingKind}:
-        raise InvalidInput(f"unknown meeting kind {kind!r}: use weekly or monthly")
+        raise InvalidInput(
+            _("unknown meeting kind {kind}: use weekly or monthly").format(kind=repr(kind))
+        )
     return value
 
 
@@ -123,25 +130,41 @@ def checked_steps(steps: list[dict]) -> list[dict]:
     every problem: 1–15 steps, titles 1–80 characters and unique, 1–120 minutes each, a known
     kind, and the wrap-up exactly once, as the last step."""
     if not isinstance(steps, list | tuple) or not steps:
-        raise InvalidInput("an agenda needs at least one step (and ends with a wrap-up)")
+        raise InvalidInput(_("an agenda needs at least one step (and ends with a wrap-up)"))
     if len(steps) > MAX_STEPS:
-        raise InvalidInput(f"an agenda has at most {MAX_STEPS} steps (this one has {len(steps)})")
+        raise InvalidInput(
+            _("an agenda has at most {most} steps (this one has {n})").format(
+                most=MAX_STEPS, n=len(steps)
+            )
+        )
     problems: list[str] = []
     out: list[dict] = []
     titles: dict[str, int] = {}
     keys: set[str] = set()
     for n, raw in enumerate(steps, start=1):
         if not isinstance(raw, dict):
-            problems.append(f"step {n} is not a step (title, minutes, kind)")
+            problems.append(_("step {n} is not a step (title, minutes, kind)").format(n=n))
             continue
         title = " ".join(str(raw.get("title") or "").split())
-        name = f"step {n}" + (f" ({title!r})" if title else "")
+        name = (
+            _("step {n} ({title})").format(n=n, title=repr(title))
+            if title
+            else _("step {n}").format(n=n)
+        )
         if not title:
-            problems.append(f"step {n} needs a title")
+            problems.append(_("step {n} needs a title").format(n=n))
         elif len(title) > MAX_TITLE:
-            problems.append(f"{name}: keep the title to {MAX_TITLE} characters ({len(title)} now)")
+            problems.append(
+                _("{step}: keep the title to {most} characters ({n} now)").format(
+                    step=name, most=MAX_TITLE, n=len(title)
+                )
+            )
         elif title.lower() in titles:
-            problems.append(f"{name}: the title is already used by step {titles[title.lower()]}")
+            problems.append(
+                _("{step}: the title is already used by step {other}").format(
+                    step=name, other=titles[title.lower()]
+                )
+            )
         else:
             titles[title.lower()] = n
         minutes = raw.get("minutes")
@@ -150,26 +173,48 @@ def checked_steps(steps: list[dict]) -> list[dict]:
         if isinstance(minutes, str) and minutes.strip().isdigit():
             minutes = int(minutes.strip())
         if isinstance(minutes, bool) or not isinstance(minutes, int):
-            problems.append(f"{name}: planned minutes must be a whole number, 1 to {MAX_MINUTES}")
+            problems.append(
+                _("{step}: planned minutes must be a whole number, 1 to {most}").format(
+                    step=name, most=MAX_MINUTES
+                )
+            )
         elif not 1 <= minutes <= MAX_MINUTES:
-            problems.append(f"{name}: planned minutes must be 1 to {MAX_MINUTES} (got {minutes})")
+            problems.append(
+                _("{step}: planned minutes must be 1 to {most} (got {minutes})").format(
+                    step=name, most=MAX_MINUTES, minutes=minutes
+                )
+            )
         kind = str(raw.get("kind") or "").strip()
         if kind not in STEP_KINDS:
-            problems.append(f"{name}: unknown kind {kind!r}; use one of " + ", ".join(STEP_KINDS))
+            problems.append(
+                _("{step}: unknown kind {kind}; use one of {kinds}").format(
+                    step=name, kind=repr(kind), kinds=", ".join(STEP_KINDS)
+                )
+            )
         key = str(raw.get("key") or "").strip()
         if key and (len(key) > MAX_KEY or not re.fullmatch(r"[a-z0-9_]+", key)):
-            problems.append(f"{name}: the key {key!r} must be lowercase letters, digits and _")
+            problems.append(
+                _("{step}: the key {key} must be lowercase letters, digits and _").format(
+                    step=name, key=repr(key)
+                )
+            )
         elif key and key in keys:
-            problems.append(f"{name}: the key {key!r} is already used by another step")
+            problems.append(
+                _("{step}: the key {key} is already used by another step").format(
+                    step=name, key=repr(key)
+                )
+            )
         keys.add(key)
         out.append({"key": key, "title": title, "minutes": minutes, "kind": kind})
     wrap_ups = [n for n, s in enumerate(out, start=1) if s["kind"] == WRAP_UP]
     if len(wrap_ups) != 1:
         problems.append(
-            f"the agenda needs exactly one wrap-up step, as the last step (it has {len(wrap_ups)})"
+            _("the agenda needs exactly one wrap-up step, as the last step (it has {n})").format(
+                n=len(wrap_ups)
+            )
         )
     elif wrap_ups[0] != len(out):
-        problems.append("the wrap-up must be the last step (decisions and the rating close it)")
+        problems.append(_("the wrap-up must be the last step (decisions and the rating close it)"))
     if problems:
         raise InvalidInput("; ".join(problems))
     taken = {s["key"] for s in out if s["key"]}
@@ -249,5 +294,26 @@ def save_agenda_template(
 
 
 def step_titles(steps: list[dict]) -> dict[str, str]:
-    """Step key → title, in agenda order."""
-    return {s["key"]: s["title"] for s in steps}
+    """Step key → title as shown (:func:`step_title`), in agenda order."""
+    return {s["key"]: step_title(s) for s in steps}
+
+
+#: The titles of the built-in agendas: the app's own text, translated where shown.
+BUILT_IN_TITLES = frozenset(s["title"] for steps in DEFAULT_AGENDAS.values() for s in steps)
+
+
+def step_title(step: dict) -> str:
+    """A step's title for a person: a built-in agenda's title in the language speaking
+    ('Scorecard' → 'Målstyring'), a title a person typed as typed."""
+    title = str(step.get("title") or "")
+    return _(title) if title in BUILT_IN_TITLES else title
+
+
+def kind_title(kind: str) -> str:
+    """A kind of step by its name for a person ('Scorecard'), in the language speaking."""
+    return _(STEP_KIND_TITLES[kind]) if kind in STEP_KIND_TITLES else kind
+
+
+def kind_text(kind: str) -> str:
+    """What a kind of step shows, in the language speaking."""
+    return _(STEP_KINDS[kind]) if kind in STEP_KINDS else ""

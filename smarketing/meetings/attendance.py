@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from smarketing.auth import audit, people
 from smarketing.auth.permissions import Actor, allowed, require
 from smarketing.errors import InvalidInput, NotFound, PermissionDenied
+from smarketing.i18n import _
 from smarketing.meetings.minutes import rewrite_minutes
 from smarketing.meetings.records import attendees_of, is_closed, meeting_by_id, require_open
 from smarketing.store.adoption import adopt
@@ -23,11 +24,17 @@ MAX_GUEST = 100
 def _guest(name: str) -> str:
     text = " ".join(str(name or "").split())
     if not text:
-        raise InvalidInput("write the guest's name")
+        raise InvalidInput(_("write the guest's name"))
     if len(text) > MAX_GUEST:
-        raise InvalidInput(f"keep a guest's name to {MAX_GUEST} characters (it has {len(text)})")
+        raise InvalidInput(
+            _("keep a guest's name to {most} characters (it has {n})").format(
+                most=MAX_GUEST, n=len(text)
+            )
+        )
     if "," in text:
-        raise InvalidInput(f"one guest per entry, without a comma (got {text!r})")
+        raise InvalidInput(
+            _("one guest per entry, without a comma (got {name})").format(name=repr(text))
+        )
     return text
 
 
@@ -66,8 +73,10 @@ def set_attendees(
     unknown = [u for u in wanted_users if u not in known or u in people.APP_ACTORS]
     if unknown:
         raise InvalidInput(
-            "pick attendees from the app's people; add anyone else as a guest by name "
-            f"(unknown: {', '.join(unknown)})"
+            _(
+                "pick attendees from the app's people; add anyone else as a guest by name "
+                "(unknown: {names})"
+            ).format(names=", ".join(unknown))
         )
     wanted_guests: dict[str, str] = {}
     for g in guests:
@@ -118,15 +127,21 @@ def set_attendees(
     except IntegrityError:
         session.rollback()
         raise InvalidInput(
-            "the attendee list changed in another window at the same moment: look again and "
-            "save once more"
+            _(
+                "the attendee list changed in another window at the same moment: look again "
+                "and save once more"
+            )
         ) from None
     return attendees_of(session, meeting.id)
 
 
 def _checked_rating(rating: int) -> int:
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 10:
-        raise InvalidInput(f"rate the meeting with a whole number from 1 to 10 (got {rating!r})")
+        raise InvalidInput(
+            _("rate the meeting with a whole number from 1 to 10 (got {value})").format(
+                value=repr(rating)
+            )
+        )
     return rating
 
 
@@ -148,9 +163,10 @@ def _require_facilitator(session: Session, actor: Actor, meeting: Meeting) -> No
     if actor.username == meeting.facilitator or allowed(actor, "meeting.correct_closed"):
         return
     raise PermissionDenied(
-        "only the meeting's facilitator records other people's ratings (the facilitator is "
-        f"{people.display_name(session, meeting.facilitator)}): rate it yourself, or take over as "
-        "facilitator"
+        _(
+            "only the meeting's facilitator records other people's ratings (the facilitator "
+            "is {name}): rate it yourself, or take over as facilitator"
+        ).format(name=people.display_name(session, meeting.facilitator))
     )
 
 
@@ -169,7 +185,11 @@ def rate_meeting(
     require(actor, "meeting.run")
     meeting = meeting_by_id(session, meeting_id)
     if is_closed(meeting):
-        raise InvalidInput(f"{meeting.title!r} is closed: ratings are given before it closes")
+        raise InvalidInput(
+            _("{title} is closed: ratings are given before it closes").format(
+                title=repr(meeting.title)
+            )
+        )
     rating = _checked_rating(rating)
     username = (username or actor.username).strip()
     if username != actor.username:
@@ -209,10 +229,18 @@ def rate_attendee(
     require(actor, "meeting.run")
     meeting = meeting_by_id(session, meeting_id)
     if is_closed(meeting):
-        raise InvalidInput(f"{meeting.title!r} is closed: ratings are given before it closes")
+        raise InvalidInput(
+            _("{title} is closed: ratings are given before it closes").format(
+                title=repr(meeting.title)
+            )
+        )
     attendee = session.get(MeetingAttendee, attendee_id)
     if attendee is None or attendee.meeting_id != meeting.id:
-        raise NotFound(f"attendee {attendee_id} is not on the list of {meeting.title!r}")
+        raise NotFound(
+            _("attendee {id} is not on the list of {title}").format(
+                id=attendee_id, title=repr(meeting.title)
+            )
+        )
     if attendee.username != actor.username:
         _require_facilitator(session, actor, meeting)
     if rating is not None:
@@ -229,7 +257,7 @@ def rate_attendee(
             if row is not None:
                 session.delete(row)
         else:
-            _, before = _upsert_rating(session, meeting, attendee.username, rating)
+            _row, before = _upsert_rating(session, meeting, attendee.username, rating)
     else:
         before, attendee.rating = attendee.rating, rating
         session.add(attendee)

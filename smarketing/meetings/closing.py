@@ -17,6 +17,7 @@ from smarketing import config
 from smarketing.auth import audit
 from smarketing.auth.permissions import Actor, require
 from smarketing.errors import InvalidInput
+from smarketing.i18n import _
 from smarketing.meetings import actions
 from smarketing.meetings.minutes import rewrite_minutes
 from smarketing.meetings.planning import checked_title, plan_after, serialise_planning
@@ -89,9 +90,11 @@ def _closed_text(meeting: Meeting) -> str:
     when = ""
     if meeting.closed_at is not None:
         local = meeting.closed_at.astimezone(config.business_tz())
-        when = f" on {local:%Y-%m-%d %H:%M}"
-    who = f" by {meeting.closed_by}" if meeting.closed_by else ""
-    return f"{meeting.title!r} is already closed{when}{who}; its minutes are final"
+        when = _(" on {time}").format(time=f"{local:%Y-%m-%d %H:%M}")
+    who = _(" by {name}").format(name=meeting.closed_by) if meeting.closed_by else ""
+    return _("{title} is already closed{when}{who}; its minutes are final").format(
+        title=repr(meeting.title), when=when, who=who
+    )
 
 
 def correct_closed_meeting(
@@ -102,7 +105,11 @@ def correct_closed_meeting(
     require(actor, "meeting.correct_closed")
     meeting = meeting_by_id(session, meeting_id)
     if not is_closed(meeting):
-        raise InvalidInput(f"{meeting.title!r} is not closed: change it in the meeting itself")
+        raise InvalidInput(
+            _("{title} is not closed: change it in the meeting itself").format(
+                title=repr(meeting.title)
+            )
+        )
     old_title, old_minutes = meeting.title, meeting.minutes or ""
     adopt(session, meeting)
     if title is not None:

@@ -10,11 +10,13 @@ from datetime import date, datetime
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, func, select
 
-from smarketing import config
+from smarketing import config, formatting, i18n
 from smarketing.auth.people import display_names, people_in, people_text
 from smarketing.errors import InvalidInput
 from smarketing.formatting import figure
+from smarketing.i18n import N_, _, ngettext
 from smarketing.meetings import actions as action_store
+from smarketing.meetings.agenda import step_title
 from smarketing.meetings.records import (
     agenda_of,
     attendees_of,
@@ -41,11 +43,24 @@ from smarketing.store.models import (
     SlaCause,
 )
 
+#: Each meeting kind in a sentence (translated where shown: ``_(KIND_TEXT[kind])``).
 KIND_TEXT = {
-    MeetingKind.weekly: "weekly smarketing meeting",
-    MeetingKind.monthly: "monthly leadership meeting",
+    MeetingKind.weekly: N_("weekly smarketing meeting"),
+    MeetingKind.monthly: N_("monthly leadership meeting"),
 }
-OUTCOME_TEXT = {"done": "✔ Done", "carried": "↻ Carried over", "dropped": "✖ Dropped"}
+#: Each review outcome in the minutes (translated where shown).
+OUTCOME_TEXT = {
+    "done": N_("✔ Done"),
+    "carried": N_("↻ Carried over"),
+    "dropped": N_("✖ Dropped"),
+}
+#: The two sides of the SLA (a metric's ``side``), as the scorecard names them.
+SIDE_TEXT = {"marketing": N_("Marketing"), "sales": N_("Sales")}
+
+
+def kind_text(kind: str) -> str:
+    """'weekly smarketing meeting' in the language speaking (the kind itself if unknown)."""
+    return _(KIND_TEXT[kind]) if kind in KIND_TEXT else str(kind)
 
 
 def _cell(text: object) -> str:
@@ -54,11 +69,19 @@ def _cell(text: object) -> str:
 
 
 def _day(day: date) -> str:
-    return f"{day:%A} {day.day} {day:%B %Y}"
+    """'Monday 9 November 2026' (nb 'mandag 9. november 2026')."""
+    if i18n.current() == "en":
+        return f"{day:%A} {day.day} {day:%B %Y}"
+    from babel.dates import format_date
+
+    return format_date(day, "EEEE d. MMMM y", locale=i18n.current())
 
 
 def _short_day(day: date) -> str:
-    return f"{day.day} {day:%b %Y}"
+    """'9 Nov 2026' (nb '9. nov. 2026', as ``formatting.day`` writes it)."""
+    if i18n.current() == "en":
+        return f"{day.day} {day:%b %Y}"
+    return formatting.day(day)
 
 
 def _local(moment: datetime) -> str:
@@ -74,14 +97,20 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 def _metric_cell(m: dict) -> str:
     if m.get("status") == "no_data" and m.get("actual") is None:
-        return "– no data"
+        return _("– no data")
     kind = m.get("kind", "count")
     actual = figure(kind, m.get("actual"))
     if m.get("target") is None:
-        return f"{actual} · no agreement"
+        return _("{actual} · no agreement").format(actual=actual)
     target = figure(kind, m["target"])
     target = f"≤ {target}" if kind == "hours" else target
-    return f"{actual} · target {target} · {status_label(m['status'])}"
+    return _("{actual} · target {target} · {status}").format(
+        actual=actual, target=target, status=status_label(m["status"])
+    )
+
+
+def _side(side: str) -> str:
+    return _(SIDE_TEXT[side]) if side in SIDE_TEXT else side.title()
 
 
 def scorecard_markdown(snapshot: dict) -> list[str]:
@@ -90,31 +119,68 @@ def scorecard_markdown(snapshot: dict) -> list[str]:
     lines: list[str] = []
     reports = snapshot.get("reports") or []
     if reports:
-        header = ["Metric"] + [
-            r.get("label", r["period"]["start"]) + (" (so far)" if r.get("so_far") else "")
+        header = [_("Metric")] + [
+            _("{period} (so far)").format(period=r.get("label", r["period"]["start"]))
+            if r.get("so_far")
+            else r.get("label", r["period"]["start"])
             for r in reports
         ]
         rows = []
         for i, m in enumerate(reports[0]["metrics"]):
-            label = f"{m.get('side', '').title()} · {m.get('label', m['key'])}"
+            label = f"{_side(m.get('side', ''))} · {_(m.get('label', m['key']))}"
             rows.append([label] + [_metric_cell(r["metrics"][i]) for r in reports])
         lines += _table(header, rows)
         versions = sorted(
             {r["agreement"]["version"] for r in reports if r.get("agreement")}, key=int
         )
         if versions:
-            lines += ["", "SLA version " + ", ".join(str(v) for v in versions) + " in effect."]
+            lines += [
+                "",
+                ngettext(
+                    "SLA version {versions} in effect.",
+                    "SLA versions {versions} in effect.",
+                    len(versions),
+                ).format(versions=", ".join(str(v) for v in versions)),
+            ]
     trailing = (snapshot.get("trailing") or {}).get("rows") or []
     if trailing:
         periods = list(dict.fromkeys(r["period"] for r in trailing))
         metrics = list(dict.fromkeys(r["metric_label"] for r in trailing))
         cells = {(r["metric_label"], r["period"]): r["text"] for r in trailing}
         kind = (snapshot.get("trailing") or {}).get("kind", "period")
-        lines += ["", f"**The last {len(periods)} {kind}s** (* = so far)", ""]
+        lines += ["", _trailing_heading(kind, len(periods)), ""]
         lines += _table(
-            ["Metric", *periods], [[m] + [cells.get((m, p), "") for p in periods] for m in metrics]
+            [_("Metric"), *periods],
+            [[_stored_label(m)] + [cells.get((m, p), "") for p in periods] for m in metrics],
         )
     return lines
+
+
+def _stored_label(label: str) -> str:
+    """A frozen scorecard row's 'Marketing · MQLs delivered' in the language speaking."""
+    side, dot, metric = str(label).partition(" · ")
+    return f"{_side(side.lower())} · {_(metric)}" if dot else _(str(label))
+
+
+def _trailing_heading(kind: str, n: int) -> str:
+    """'**The last 13 weeks** (* = so far)'."""
+    if kind == "month":
+        text = ngettext(
+            "**The last {n} month** (* = so far)", "**The last {n} months** (* = so far)", n
+        )
+    elif kind == "quarter":
+        text = ngettext(
+            "**The last {n} quarter** (* = so far)", "**The last {n} quarters** (* = so far)", n
+        )
+    elif kind == "week":
+        text = ngettext(
+            "**The last {n} week** (* = so far)", "**The last {n} weeks** (* = so far)", n
+        )
+    else:
+        text = ngettext(
+            "**The last {n} period** (* = so far)", "**The last {n} periods** (* = so far)", n
+        )
+    return text.format(n=formatting.count(n))
 
 
 def _attendees(meeting: Meeting, notes: list[MeetingNote], raters: list[str]) -> list[str]:
@@ -167,14 +233,14 @@ def _period_text(kind: str | None, start: date | None) -> str:
     try:
         return period_containing(kind, start).label()
     except InvalidInput:
-        return f"{kind} {start.isoformat()}"
+        return f"{kind} {start.isoformat()}"  # an unknown kind: as stored
 
 
 def _metric_text(key: str | None) -> str:
     if not key:
         return ""
     metric = METRIC_BY_KEY.get(key)
-    return metric.label if metric else key
+    return _(metric.label) if metric else key
 
 
 def minutes_markdown(
@@ -238,113 +304,134 @@ def minutes_markdown(
     def who(username: str | None) -> str:
         return names.get(username or "", username or "–")
 
-    lines = [f"# {meeting.title}" + ("" if closed else " (draft)"), ""]
+    title = f"# {meeting.title}" if closed else _("# {title} (draft)").format(title=meeting.title)
+    lines = [title, ""]
     if not closed:
         lines += [
-            "> **Draft minutes**: this meeting is not closed yet, so everything below may "
-            "still change; the scorecard is frozen when the meeting closes.",
+            _(
+                "> **Draft minutes**: this meeting is not closed yet, so everything below may "
+                "still change; the scorecard is frozen when the meeting closes."
+            ),
             "",
         ]
+    everyone = sorted([*(who(p) for p in attendees), *guests], key=str.lower)
     lines += [
-        f"- **Date:** {_day(meeting.held_on)}",
-        f"- **Meeting:** {KIND_TEXT.get(meeting.kind, meeting.kind)}",
-        f"- **Facilitator:** {who(meeting.facilitator)}",
-        "- **Attendees:** "
-        + (", ".join(sorted([*(who(p) for p in attendees), *guests], key=str.lower)) or "–"),
+        _("- **Date:** {day}").format(day=_day(meeting.held_on)),
+        _("- **Meeting:** {kind}").format(kind=kind_text(meeting.kind)),
+        _("- **Facilitator:** {name}").format(name=who(meeting.facilitator)),
+        _("- **Attendees:** {names}").format(names=", ".join(everyone) or "–"),
     ]
     if meeting.started_at is not None and local_date(meeting.started_at) != meeting.held_on:
         lines.append(
-            f"- **Held:** {_day(local_date(meeting.started_at))}, started "
-            f"{_local(meeting.started_at)[-5:]} (planned for {_day(meeting.held_on)})"
+            _("- **Held:** {day}, started {time} (planned for {planned})").format(
+                day=_day(local_date(meeting.started_at)),
+                time=_local(meeting.started_at)[-5:],
+                planned=_day(meeting.held_on),
+            )
         )
     if closed and meeting.closed_at is not None:
         lines.append(
-            f"- **Closed:** {_local(meeting.closed_at)} ({config.timezone_name()}) by "
-            f"{who(meeting.closed_by)}"
+            _("- **Closed:** {time} ({timezone}) by {name}").format(
+                time=_local(meeting.closed_at),
+                timezone=config.timezone_name(),
+                name=who(meeting.closed_by),
+            )
         )
 
-    lines += ["", "## Scorecard", ""]
+    lines += ["", _("## Scorecard"), ""]
     snapshot = frozen_scorecard(meeting)
     if closed and snapshot:
         computed = datetime.fromisoformat(snapshot["computed_at"])
-        lines += [f"As it stood when the meeting closed ({_local(computed)}).", ""]
+        lines += [
+            _("As it stood when the meeting closed ({time}).").format(time=_local(computed)),
+            "",
+        ]
         lines += scorecard_markdown(snapshot)
     elif closed:
-        lines.append("_No scorecard was frozen for this meeting._")
+        lines.append(_("_No scorecard was frozen for this meeting._"))
     elif now is not None:
         live = scorecard_snapshot(session, kind=meeting.kind, held_on=meeting.held_on, now=now)
-        lines += [f"As it stands now ({_local(now)}); frozen when the meeting closes.", ""]
+        lines += [
+            _("As it stands now ({time}); frozen when the meeting closes.").format(
+                time=_local(now)
+            ),
+            "",
+        ]
         lines += scorecard_markdown(live)
     else:
-        lines.append("_The scorecard is frozen when the meeting closes._")
+        lines.append(_("_The scorecard is frozen when the meeting closes._"))
 
-    lines += ["", "## Why? Causes recorded", ""]
+    lines += ["", _("## Why? Causes recorded"), ""]
     if not causes:
-        lines.append("_No causes recorded for these periods._")
+        lines.append(_("_No causes recorded for these periods._"))
     for c in causes:
         label = _period_text(c.period_kind, c.period_start) or c.period_kind
         text = " ".join(c.text.split())
         lines.append(
-            f"- **{_metric_text(c.metric)}** · {label} — {c.category}: {text} ({who(c.author)})"
+            f"- **{_metric_text(c.metric)}** · {label} — {_(c.category)}: {text} ({who(c.author)})"
         )
 
-    lines += ["", "## Notes"]
+    lines += ["", _("## Notes")]
     by_step: dict[str, list[MeetingNote]] = {}
     for n in notes:
         if n.body.strip():
             by_step.setdefault(n.step, []).append(n)
     keys = [s["key"] for s in steps]
     for number, step in enumerate(steps, start=1):
-        lines += ["", f"### {number}. {step['title']}", ""]
+        lines += ["", f"### {number}. {step_title(step)}", ""]
         lines += _notes_lines(by_step.get(step["key"], []), who)
     for key in [k for k in by_step if k not in keys]:
-        lines += ["", f"### Other notes ({key})", ""]
+        lines += ["", _("### Other notes ({step})").format(step=key), ""]
         lines += _notes_lines(by_step[key], who)
 
-    lines += ["", "## Decisions", ""]
+    lines += ["", _("## Decisions"), ""]
     if not decisions:
-        lines.append("_No decisions._")
+        lines.append(_("_No decisions._"))
     for number, d in enumerate(decisions, start=1):
         by = people_text(names, d.decided_by, empty="–")
-        extra = [f"decided by {by} on {_short_day(d.decided_on)}"]
+        extra = [_("decided by {names} on {day}").format(names=by, day=_short_day(d.decided_on))]
         if d.metric:
-            extra.append(f"metric: {_metric_text(d.metric)}")
+            extra.append(_("metric: {metric}").format(metric=_metric_text(d.metric)))
         if d.sla_version is not None:
-            extra.append(f"SLA version {d.sla_version}")
+            extra.append(_("SLA version {version}").format(version=d.sla_version))
         text = d.text.strip().replace("\n", "\n   ")
         lines.append(f"{number}. {text} — " + " · ".join(extra))
 
-    lines += ["", "## Actions review", ""]
+    lines += ["", _("## Actions review"), ""]
     counts = _carried_counts(session, meeting, list(reviewed))
     if not reviews and not to_review:
-        lines.append("_No actions to review._")
+        lines.append(_("_No actions to review._"))
     for r in reviews:
         a = reviewed.get(r.action_id)
         if a is None:
             continue
-        label = OUTCOME_TEXT.get(r.outcome, r.outcome)
+        label = _(OUTCOME_TEXT[r.outcome]) if r.outcome in OUTCOME_TEXT else r.outcome
         if r.outcome == "carried":
             label += f" ({counts.get(a.id, 1)}×)"
-        line = f"- {label}: {a.title} — {who(a.owner)}, due {_short_day(a.due_date)}"
+        line = _("- {outcome}: {action} — {owner}, due {day}").format(
+            outcome=label, action=a.title, owner=who(a.owner), day=_short_day(a.due_date)
+        )
         if r.outcome == "carried" and a.due_date < meeting.held_on:
-            line += " (overdue)"
+            line += _(" (overdue)")
         if r.outcome == "dropped":
             reason = (r.note or a.drop_reason or "").strip()
-            line += f". Reason: {reason}" if reason else ""
+            line += _(". Reason: {reason}").format(reason=reason) if reason else ""
         elif r.note.strip():
             line += f". {r.note.strip()}"
         lines.append(line)
     for a in to_review:
-        overdue = " (overdue)" if a.due_date < meeting.held_on else ""
-        lines.append(
-            f"- ○ To review: {a.title} — {who(a.owner)}, due {_short_day(a.due_date)}{overdue}"
-            + (f", carried over {a.carried_over}×" if a.carried_over else "")
+        line = _("- ○ To review: {action} — {owner}, due {day}").format(
+            action=a.title, owner=who(a.owner), day=_short_day(a.due_date)
         )
+        line += _(" (overdue)") if a.due_date < meeting.held_on else ""
+        if a.carried_over:
+            line += _(", carried over {n}×").format(n=a.carried_over)
+        lines.append(line)
 
-    lines += ["", "## New actions", ""]
+    lines += ["", _("## New actions"), ""]
     if created:
         lines += _table(
-            ["Action", "Owner", "Due", "Metric", "Period"],
+            [_("Action"), _("Owner"), _("Due"), _("Metric"), _("Period")],
             [
                 [
                     a.title,
@@ -357,15 +444,20 @@ def minutes_markdown(
             ],
         )
     else:
-        lines.append("_No new actions._")
+        lines.append(_("_No new actions._"))
 
     average, count = rating_summary(session, meeting.id)
-    lines += ["", "## Rating", ""]
+    lines += ["", _("## Rating"), ""]
     if count:
-        plural = "s" if count > 1 else ""
-        lines.append(f"{average:.1f} / 10 on average from {count} rating{plural}.")
+        lines.append(
+            ngettext(
+                "{average} / 10 on average from {n} rating.",
+                "{average} / 10 on average from {n} ratings.",
+                count,
+            ).format(average=formatting.decimal(average, 1), n=formatting.count(count))
+        )
     else:
-        lines.append("_No ratings._")
+        lines.append(_("_No ratings._"))
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -377,7 +469,7 @@ def _actions(session: Session, ids: list[int]) -> list[Action]:
 
 def _notes_lines(notes: list[MeetingNote], who) -> list[str]:
     if not notes:
-        return ["_No notes._"]
+        return [_("_No notes._")]
     out = []
     for n in notes:
         body = n.body.strip()

@@ -9,9 +9,12 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from smarketing import formatting
 from smarketing.auth import audit
 from smarketing.auth.permissions import Actor, require
 from smarketing.errors import InvalidInput
+from smarketing.i18n import _
+from smarketing.meetings.agenda import step_titles
 from smarketing.meetings.minutes import rewrite_minutes
 from smarketing.meetings.records import (
     agenda_of,
@@ -52,10 +55,14 @@ class NoteConflict(InvalidInput):
         self.your_body = your_body
         self.your_revision = your_revision
         super().__init__(
-            f"your note on {step_title or step!r} was changed in another window since you started "
-            f"(you started from revision {your_revision or 0}, it is now at revision "
-            f"{stored_revision}): nothing was overwritten. Both texts are shown: merge them "
-            "and save again."
+            _(
+                "your note on {step} was changed in another window since you started "
+                "(you started from revision {yours}, it is now at revision "
+                "{stored}): nothing was overwritten. Both texts are shown: merge them "
+                "and save again."
+            ).format(
+                step=repr(step_title or step), yours=your_revision or 0, stored=stored_revision
+            )
         )
 
 
@@ -68,8 +75,10 @@ class EmptyNote(InvalidInput):
         self.stored_body = stored.body
         self.stored_revision = stored.revision
         super().__init__(
-            f"your note on {step_title!r} is kept as saved: an empty box does not delete it. "
-            "To delete it, use “Delete my note”."
+            _(
+                "your note on {step} is kept as saved: an empty box does not delete it. "
+                "To delete it, use “Delete my note”."
+            ).format(step=repr(step_title))
         )
 
 
@@ -120,16 +129,26 @@ def save_note(
     if author != actor.username:
         require(actor, "meeting.correct_closed")
     require_open(actor, meeting)
-    steps = {s["key"]: s["title"] for s in agenda_of(meeting)}
+    steps = step_titles(agenda_of(meeting))
     if step not in steps:
         raise InvalidInput(
-            f"there is no step {step!r} on the agenda of {meeting.title!r}: copy your text "
-            "and add it to one of " + ", ".join(repr(t) for t in steps.values())
+            _(
+                "there is no step {step} on the agenda of {title}: copy your text "
+                "and add it to one of {steps}"
+            ).format(
+                step=repr(step),
+                title=repr(meeting.title),
+                steps=", ".join(repr(t) for t in steps.values()),
+            )
         )
     title = steps[step]
     body = "" if body is None else str(body)
     if len(body) > MAX_NOTE:
-        raise InvalidInput(f"keep a note to {MAX_NOTE:,} characters (it has {len(body):,})")
+        raise InvalidInput(
+            _("keep a note to {most} characters (it has {n})").format(
+                most=formatting.count(MAX_NOTE), n=formatting.count(len(body))
+            )
+        )
     if expected_revision is not None and (
         isinstance(expected_revision, bool) or not isinstance(expected_revision, int)
     ):
@@ -141,7 +160,7 @@ def save_note(
         return stored  # nothing changed (e.g. the same autosave twice)
     empty = not body.strip()
     if clear and not empty:
-        raise InvalidInput("clearing a note saves an empty text: empty the box first")
+        raise InvalidInput(_("clearing a note saves an empty text: empty the box first"))
     if empty and (stored is None or not stored.body.strip()):
         return stored  # nothing written, nothing to keep: an empty note is never created
     if empty and not clear:

@@ -3,20 +3,23 @@ and recurring meetings that plan themselves (under one planning lock)."""
 
 from __future__ import annotations
 
-import calendar
 from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from smarketing import formatting
 from smarketing.auth import audit
 from smarketing.auth.permissions import Actor, require
 from smarketing.errors import InvalidInput
+from smarketing.i18n import N_, _
 from smarketing.meetings.agenda import agenda_json, agenda_template, checked_kind
 from smarketing.meetings.records import next_meeting, utc_time
 from smarketing.store.db import bump_data_version
 from smarketing.store.models import Meeting, MeetingKind, MeetingStatus
 
 MAX_TITLE = 200
+#: A meeting kind (a database value) in a sentence; translated where shown.
+KIND_NAMES = {MeetingKind.weekly: N_("weekly meeting"), MeetingKind.monthly: N_("monthly meeting")}
 
 
 def next_meeting_day(kind: str, today: date) -> date:
@@ -34,18 +37,23 @@ def next_meeting_day(kind: str, today: date) -> date:
 
 
 def default_title(kind: str, held_on: date) -> str:
-    """'Weekly smarketing — week 47' or 'Leadership monthly — November 2026'."""
+    """'Weekly smarketing — week 47' or 'Leadership monthly — November 2026', in the
+    language speaking when the meeting is planned (then a title like any other)."""
     if checked_kind(kind) == MeetingKind.weekly:
-        return f"Weekly smarketing — week {held_on.isocalendar().week}"
-    return f"Leadership monthly — {calendar.month_name[held_on.month]} {held_on.year}"
+        return _("Weekly smarketing — week {number}").format(number=held_on.isocalendar().week)
+    return _("Leadership monthly — {month}").format(month=formatting.month(held_on))
 
 
 def checked_title(title: str) -> str:
     text = " ".join(str(title or "").split())
     if not text:
-        raise InvalidInput("give the meeting a title")
+        raise InvalidInput(_("give the meeting a title"))
     if len(text) > MAX_TITLE:
-        raise InvalidInput(f"keep the title to {MAX_TITLE} characters (it has {len(text)})")
+        raise InvalidInput(
+            _("keep the title to {most} characters (it has {n})").format(
+                most=MAX_TITLE, n=len(text)
+            )
+        )
     return text
 
 
@@ -107,15 +115,21 @@ def create_meeting(
     require(actor, "meeting.run")
     kind = checked_kind(kind)
     if not isinstance(held_on, date) or isinstance(held_on, datetime):
-        raise InvalidInput(f"the meeting day must be a date (got {held_on!r})")
+        raise InvalidInput(
+            _("the meeting day must be a date (got {value})").format(value=repr(held_on))
+        )
     title = checked_title(title if title is not None else default_title(kind, held_on))
     serialise_planning(session)
     twin = _twin(session, kind, held_on)
     if twin is not None:
         session.rollback()
         raise InvalidInput(
-            f"there is already a {kind} meeting on {held_on.isoformat()} "
-            f"(#{twin.id} {twin.title!r}): open that one instead"
+            _("there is already a {kind} on {day} (#{id} {title}): open that one instead").format(
+                kind=_(KIND_NAMES[kind]),
+                day=held_on.isoformat(),
+                id=twin.id,
+                title=repr(twin.title),
+            )
         )
     meeting = _insert_meeting(
         session,

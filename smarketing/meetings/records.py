@@ -13,6 +13,7 @@ from sqlmodel import Session, col, func, select
 from smarketing.auth import people
 from smarketing.auth.permissions import Actor, allowed
 from smarketing.errors import InvalidInput, NotFound, PermissionDenied
+from smarketing.i18n import _
 from smarketing.meetings.agenda import checked_kind, parse_agenda
 from smarketing.store.models import (
     Decision,
@@ -47,7 +48,7 @@ def meeting_by_id(session: Session, meeting_id: int) -> Meeting:
     """The meeting, or NotFound."""
     meeting = session.get(Meeting, meeting_id) if isinstance(meeting_id, int) else None
     if meeting is None:
-        raise NotFound(f"there is no meeting with id {meeting_id}")
+        raise NotFound(_("there is no meeting with id {id}").format(id=meeting_id))
     return meeting
 
 
@@ -307,6 +308,8 @@ def require_open(actor: Actor, meeting: Meeting) -> None:
     """PermissionDenied on a closed meeting unless the actor may correct closed meetings."""
     if is_closed(meeting) and not allowed(actor, "meeting.correct_closed"):
         raise PermissionDenied(
-            f"{meeting.title!r} is closed and its minutes are final; only an admin may "
-            "correct a closed meeting (the correction is audited)"
+            _(
+                "{title} is closed and its minutes are final; only an admin may "
+                "correct a closed meeting (the correction is audited)"
+            ).format(title=repr(meeting.title))
         )

@@ -8,9 +8,11 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
+from smarketing import i18n
 from smarketing.auth import audit, people
 from smarketing.auth.permissions import Actor, require
 from smarketing.errors import InvalidInput
+from smarketing.i18n import _
 from smarketing.meetings.agenda import agenda_json, checked_steps
 from smarketing.meetings.minutes import rewrite_minutes
 from smarketing.meetings.records import agenda_of, is_closed, meeting_by_id, require_open, utc_time
@@ -30,7 +32,11 @@ def set_agenda(session: Session, *, actor: Actor, meeting_id: int, steps: list[d
     require(actor, "meeting.run")
     meeting = meeting_by_id(session, meeting_id)
     if is_closed(meeting):
-        raise InvalidInput(f"{meeting.title!r} is closed: its agenda is part of the minutes")
+        raise InvalidInput(
+            _("{title} is closed: its agenda is part of the minutes").format(
+                title=repr(meeting.title)
+            )
+        )
     checked = checked_steps(steps)
     keys = {s["key"] for s in checked}
     noted = session.exec(
@@ -43,8 +49,10 @@ def set_agenda(session: Session, *, actor: Actor, meeting_id: int, steps: list[d
         before = {s["key"]: s["title"] for s in agenda_of(meeting)}
         names = ", ".join(repr(before.get(k, k)) for k in lost)
         raise InvalidInput(
-            f"step(s) {names} already have notes: keep them on the agenda (rename them if you "
-            "like), so no note is lost"
+            _(
+                "step(s) {names} already have notes: keep them on the agenda (rename them if "
+                "you like), so no note is lost"
+            ).format(names=names)
         )
     before_steps = agenda_of(meeting)
     meeting.agenda = agenda_json(checked)
@@ -72,14 +80,21 @@ class OtherDay(InvalidInput):
         self.planned = meeting.held_on
         self.today = today
         super().__init__(
-            f"{meeting.title!r} is planned for {_day_text(meeting.held_on)} — start it today, "
-            f"{_day_text(today)}?"
+            _("{title} is planned for {planned} — start it today, {today}?").format(
+                title=repr(meeting.title),
+                planned=_day_text(meeting.held_on),
+                today=_day_text(today),
+            )
         )
 
 
 def _day_text(day: date) -> str:
-    """'Monday 7 Dec'."""
-    return f"{day:%A} {day.day} {day:%b}"
+    """'Monday 7 Dec' (nb 'mandag 7. des.')."""
+    if i18n.current() == "en":
+        return f"{day:%A} {day.day} {day:%b}"
+    from babel.dates import format_date
+
+    return format_date(day, "EEEE d. MMM", locale=i18n.current())
 
 
 def start_meeting(
@@ -99,7 +114,11 @@ def start_meeting(
     now = utc_time(now)
     meeting = meeting_by_id(session, meeting_id)
     if is_closed(meeting):
-        raise InvalidInput(f"{meeting.title!r} is already closed; open its minutes instead")
+        raise InvalidInput(
+            _("{title} is already closed; open its minutes instead").format(
+                title=repr(meeting.title)
+            )
+        )
     if meeting.status == MeetingStatus.running:
         return meeting
     today = local_date(now)
@@ -135,9 +154,11 @@ def set_facilitator(session: Session, *, actor: Actor, meeting_id: int, username
     require_open(actor, meeting)
     username = str(username or "").strip()
     if not username:
-        raise InvalidInput("pick who facilitates the meeting")
+        raise InvalidInput(_("pick who facilitates the meeting"))
     if username not in people.directory(session):
-        raise InvalidInput(f"{username!r} is not a person the app knows: pick a user")
+        raise InvalidInput(
+            _("{name} is not a person the app knows: pick a user").format(name=repr(username))
+        )
     before = meeting.facilitator
     if before == username:
         return meeting
@@ -182,28 +203,40 @@ def add_decision(
     require_open(actor, meeting)
     text = str(text or "").strip()
     if not text:
-        raise InvalidInput("write the decision: it needs a few words")
+        raise InvalidInput(_("write the decision: it needs a few words"))
     if len(text) > MAX_DECISION:
-        raise InvalidInput(f"keep the decision to {MAX_DECISION} characters (it has {len(text)})")
+        raise InvalidInput(
+            _("keep the decision to {most} characters (it has {n})").format(
+                most=MAX_DECISION, n=len(text)
+            )
+        )
     if isinstance(decided_by, str):
         decided_by = " ".join(decided_by.split())
     else:
         decided_by = people.join_people(list(decided_by or []), limit=MAX_DECIDED_BY)
     if not decided_by:
-        raise InvalidInput("say who decided (a person, or e.g. 'marketing and sales')")
+        raise InvalidInput(_("say who decided (a person, or e.g. 'marketing and sales')"))
     if len(decided_by) > MAX_DECIDED_BY:
-        raise InvalidInput(f"keep 'decided by' to {MAX_DECIDED_BY} characters")
+        raise InvalidInput(_("keep 'decided by' to {most} characters").format(most=MAX_DECIDED_BY))
     if not isinstance(decided_on, date) or isinstance(decided_on, datetime):
-        raise InvalidInput(f"the decision day must be a date (got {decided_on!r})")
+        raise InvalidInput(
+            _("the decision day must be a date (got {value})").format(value=repr(decided_on))
+        )
     metric = metric or None
     if metric is not None and metric not in METRIC_BY_KEY:
-        raise InvalidInput(f"unknown metric {metric!r}; use one of " + ", ".join(METRIC_BY_KEY))
+        raise InvalidInput(
+            _("unknown metric {metric}; use one of {metrics}").format(
+                metric=repr(metric), metrics=", ".join(METRIC_BY_KEY)
+            )
+        )
     if sla_version is not None:
         found = session.exec(
             select(SlaAgreement.id).where(SlaAgreement.version == sla_version)
         ).first()
         if found is None:
-            raise InvalidInput(f"there is no SLA agreement version {sla_version}")
+            raise InvalidInput(
+                _("there is no SLA agreement version {version}").format(version=sla_version)
+            )
     adopt(session, meeting)
     decision = Decision(
         meeting_id=meeting.id,

@@ -11,7 +11,9 @@ from sqlalchemy.engine import Engine
 
 from smarketing.auth.permissions import Actor, allowed
 from smarketing.errors import NotFound, SmarketingError
+from smarketing.i18n import _
 from smarketing.meetings import records, running
+from smarketing.meetings.agenda import step_title
 from smarketing.safe_text import safe_markdown as safe
 from smarketing.store.models import Meeting
 from smarketing.ui import meeting_notes, meeting_steps, meeting_timer, meeting_views, widgets
@@ -52,7 +54,11 @@ def chosen_meeting(engine: Engine, actor: Actor, as_of) -> Meeting | None:
             try:
                 meeting = records.meeting_by_id(s, int(wanted))
             except (NotFound, ValueError):
-                st.warning(f"There is no meeting {wanted!r}; showing the next one instead.")
+                st.warning(
+                    _("There is no meeting {wanted}; showing the next one instead.").format(
+                        wanted=repr(wanted)
+                    )
+                )
             else:
                 return _remember(meeting)
     meeting_views.plan_recurring(engine, actor)
@@ -80,11 +86,13 @@ def header(engine: Engine, actor: Actor, meeting: Meeting) -> None:
     title, action, leave = st.columns([5, 2, 2], vertical_alignment="center")
     title.markdown(f"### {safe(meeting.title)}")
     with leave:
-        st.page_link("app_pages/meetings.py", label="Leave meeting mode", icon=":material/close:")
+        st.page_link(
+            "app_pages/meetings.py", label=_("Leave meeting mode"), icon=":material/close:"
+        )
     with action:
         if meeting.status == "planned":
             if st.button(
-                "Start the meeting",
+                _("Start the meeting"),
                 key="meeting_start",
                 type="primary",
                 icon=":material/play_arrow:",
@@ -92,16 +100,20 @@ def header(engine: Engine, actor: Actor, meeting: Meeting) -> None:
             ):
                 _start(engine, actor, meeting, on_another_day=False)
         elif meeting.status == "closed":
-            st.markdown(":gray-badge[:material/lock: closed — read-only]")
+            st.markdown(":gray-badge[:material/lock: {text}]".format(text=_("closed — read-only")))
             if allowed(actor, "meeting.correct_closed"):
                 st.toggle(
-                    "Correct it (admin)",
+                    _("Correct it (admin)"),
                     key=f"{CORRECTING}_{meeting.id}",
-                    help="Open the closed meeting's steps to correct notes and decisions; "
-                    "every correction is audited and rewrites the minutes.",
+                    help=_(
+                        "Open the closed meeting's steps to correct notes and decisions; "
+                        "every correction is audited and rewrites the minutes."
+                    ),
                 )
         else:
-            st.markdown(":green-badge[:material/radio_button_checked: running]")
+            st.markdown(
+                ":green-badge[:material/radio_button_checked: {text}]".format(text=_("running"))
+            )
     _other_day_question(engine, actor, meeting)
 
 
@@ -122,7 +134,7 @@ def _start(engine: Engine, actor: Actor, meeting: Meeting, *, on_another_day: bo
         st.error(str(exc), icon=":material/error:")
         return
     st.session_state.pop(ASK_KEY, None)
-    st.session_state[widgets.FLASH_KEY] = "The meeting is running."
+    st.session_state[widgets.FLASH_KEY] = _("The meeting is running.")
     st.rerun()
 
 
@@ -134,9 +146,9 @@ def _other_day_question(engine: Engine, actor: Actor, meeting: Meeting) -> None:
     with st.container(border=True):
         st.warning(asked[1], icon=":material/event_busy:")
         yes, no = st.columns(2)
-        if yes.button("Start it today", key="meeting_start_today", type="primary"):
+        if yes.button(_("Start it today"), key="meeting_start_today", type="primary"):
             _start(engine, actor, meeting, on_another_day=True)
-        if no.button("Not now", key="meeting_start_not_now"):
+        if no.button(_("Not now"), key="meeting_start_not_now"):
             st.session_state.pop(ASK_KEY, None)
             st.rerun()
 
@@ -163,9 +175,14 @@ def navigation(meeting: Meeting, steps: list[dict]) -> dict:
     widths = [3, 1.7, 1.7] if closed else [3, 1.7, 1.8, 1.3, 1.7]
     columns = st.columns(widths, vertical_alignment="center")
     heading, prev, nxt = columns[0], columns[1], columns[-1]
-    heading.markdown(f"#### Step {clock.step + 1} of {len(steps)} · {safe(step['title'])}")
+    heading.markdown(
+        "#### "
+        + _("Step {number} of {total} · {title}").format(
+            number=clock.step + 1, total=len(steps), title=safe(step_title(step))
+        )
+    )
     prev.button(
-        "◀ Previous",
+        _("◀ Previous"),
         key="step_prev",
         disabled=clock.step == 0,
         on_click=_go,
@@ -177,14 +194,14 @@ def navigation(meeting: Meeting, steps: list[dict]) -> dict:
         with columns[2]:
             meeting_timer.ticking(meeting.id, int(step["minutes"]), meeting.status == "running")
         columns[3].button(
-            "Resume timer" if clock.paused else "Pause timer",
+            _("Resume timer") if clock.paused else _("Pause timer"),
             key="step_pause",
             on_click=lambda: meeting_timer.clock(meeting.id).toggle_pause(time.time()),
             disabled=meeting.status != "running",
             width="stretch",
         )
     nxt.button(
-        "Next ▶",
+        _("Next ▶"),
         key="step_next",
         disabled=clock.step == len(steps) - 1,
         on_click=_go,
@@ -208,10 +225,11 @@ def _agenda_strip(meeting: Meeting, steps: list[dict], current: int) -> None:
         if chosen is not None:  # a click on the current step only deselects it
             _go(meeting.id, chosen)
 
+    titles = [f"{i + 1}. {safe(step_title(s))}" for i, s in enumerate(steps)]
     st.segmented_control(
-        "Agenda",
+        _("Agenda"),
         list(range(len(steps))),
-        format_func=lambda i: f"{i + 1}. {safe(steps[i]['title'])}",
+        format_func=dict(enumerate(titles)).get,
         key=STRIP_KEY,
         on_change=picked,
         label_visibility="collapsed",
@@ -230,7 +248,7 @@ def step_screen(engine: Engine, actor: Actor, meeting: Meeting, step: dict, as_o
         meeting_steps.prefetch(engine, meeting, following, as_of)
     meeting_steps.render(engine, actor, meeting, step, as_of)
     st.divider()
-    st.markdown("### Notes")
+    st.markdown("### " + _("Notes"))
     meeting_notes.others(engine, actor, meeting, step)
     meeting_notes.my_note(engine, actor, meeting, step)
 

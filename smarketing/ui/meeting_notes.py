@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from smarketing.auth import people
 from smarketing.auth.permissions import Actor, allowed
 from smarketing.errors import SmarketingError
+from smarketing.i18n import _
 from smarketing.meetings import notes, records
 from smarketing.safe_text import safe_markdown as safe
 from smarketing.store.models import Meeting
@@ -68,7 +69,7 @@ def current_box_key(meeting_id: int, step: str) -> str | None:
 
 
 def _saved(meeting_id: int, step: str, body: str, revision: int | None) -> None:
-    rev_key, _, conflict_key, _ = _keys(meeting_id, step)
+    rev_key, _state, conflict_key, _gen = _keys(meeting_id, step)
     st.session_state.pop(_unsaved_key(meeting_id, step), None)
     st.session_state[_saved_key(meeting_id, step)] = body
     st.session_state[rev_key] = revision
@@ -76,7 +77,7 @@ def _saved(meeting_id: int, step: str, body: str, revision: int | None) -> None:
 
 
 def _save(engine: Engine, actor: Actor, meeting_id: int, step: str, *, clear=False) -> None:
-    rev_key, state_key, conflict_key, _ = _keys(meeting_id, step)
+    rev_key, state_key, conflict_key, _gen = _keys(meeting_id, step)
     text_key = current_box_key(meeting_id, step)
     body = "" if clear else st.session_state.get(text_key, "")
     if not auth.session_is_open(engine, actor.username):  # a callback runs before the gate
@@ -84,8 +85,10 @@ def _save(engine: Engine, actor: Actor, meeting_id: int, step: str, *, clear=Fal
             st.session_state[_unsaved_key(meeting_id, step)] = body
         st.session_state[state_key] = (
             "error",
-            "Not saved — your session had ended. Your text is kept: after you log in again "
-            "it is back in the box; press “Try saving again”.",
+            _(
+                "Not saved — your session had ended. Your text is kept: after you log in again "
+                "it is back in the box; press “Try saving again”."
+            ),
         )
         return
     try:
@@ -116,8 +119,10 @@ def _save(engine: Engine, actor: Actor, meeting_id: int, step: str, *, clear=Fal
         reason = str(getattr(exc, "orig", exc)).splitlines()[0]
         st.session_state[state_key] = (
             "error",
-            f"Not saved — the database refused the write ({reason}). Your text is still in "
-            "the box: press “Try saving again”, or edit it and leave the box.",
+            _(
+                "Not saved — the database refused the write ({reason}). Your text is still in "
+                "the box: press “Try saving again”, or edit it and leave the box."
+            ).format(reason=reason),
         )
     else:
         if note is None:  # an empty box on a step without a note: nothing to keep
@@ -129,11 +134,11 @@ def _save(engine: Engine, actor: Actor, meeting_id: int, step: str, *, clear=Fal
             st.session_state[text_key] = ""
             st.session_state[state_key] = (
                 "saved",
-                "Note deleted (the audit log keeps it).",
+                _("Note deleted (the audit log keeps it)."),
             )
         else:
             when = widgets.local_time(note.updated_at)
-            st.session_state[state_key] = ("saved", f"Saved at {when}")
+            st.session_state[state_key] = ("saved", _("Saved at {time}").format(time=when))
 
 
 def _typed(engine: Engine, actor: Actor, meeting_id: int, step: str, generation: int) -> None:
@@ -156,7 +161,7 @@ def _delete(engine: Engine, actor: Actor, meeting_id: int, step: str) -> None:
 
 
 def _resolve(engine: Engine, actor: Actor, meeting_id: int, step: str, keep_mine: bool) -> None:
-    rev_key, state_key, conflict_key, _ = _keys(meeting_id, step)
+    rev_key, state_key, conflict_key, _gen = _keys(meeting_id, step)
     conflict = st.session_state.pop(conflict_key)
     st.session_state[rev_key] = conflict.stored_revision
     st.session_state[_saved_key(meeting_id, step)] = conflict.stored_body
@@ -165,13 +170,13 @@ def _resolve(engine: Engine, actor: Actor, meeting_id: int, step: str, keep_mine
     else:
         st.session_state[current_box_key(meeting_id, step)] = conflict.stored_body
         st.session_state.pop(_unsaved_key(meeting_id, step), None)
-        st.session_state[state_key] = ("saved", "Took the text saved in your other window.")
+        st.session_state[state_key] = ("saved", _("Took the text saved in your other window."))
 
 
 def _load(engine: Engine, actor: Actor, meeting: Meeting, step: str) -> str:
     """A fresh load of the box: a new generation, filled with the unsaved text if a save
     failed (its revision stays the one it was typed on), else with the stored note."""
-    rev_key, _, _, gen_key = _keys(meeting.id, step)
+    rev_key, _state, _conflict, gen_key = _keys(meeting.id, step)
     generation = st.session_state.get(gen_key, 0) + 1
     st.session_state[gen_key] = generation
     text_key = box_key(meeting.id, step, generation)
@@ -190,7 +195,7 @@ def _load(engine: Engine, actor: Actor, meeting: Meeting, step: str) -> str:
 def my_note(engine: Engine, actor: Actor, meeting: Meeting, step: dict) -> None:
     """The logged-in person's note on this step, saved as it is typed."""
     key = step["key"]
-    _, state_key, conflict_key, gen_key = _keys(meeting.id, key)
+    _rev, state_key, conflict_key, gen_key = _keys(meeting.id, key)
     base = _base(meeting.id, key)
     closed = records.is_closed(meeting)
     can = allowed(actor, "meeting.correct_closed") if closed else allowed(actor, "meeting.run")
@@ -202,14 +207,16 @@ def my_note(engine: Engine, actor: Actor, meeting: Meeting, step: dict) -> None:
         generation = st.session_state[gen_key]
     st.session_state[ON_SCREEN] = (meeting.id, key, generation)
     st.text_area(
-        "Your notes on this step (saved as you type — when you leave the box)",
+        _("Your notes on this step (saved as you type — when you leave the box)"),
         key=text_key,
         height=140,
         disabled=not can,
         on_change=_typed,
         args=(engine, actor, meeting.id, key, generation),
-        help="Each person has their own note per step, so nobody overwrites anyone. An "
-        "emptied box does not delete your note: use “Delete my note”.",
+        help=_(
+            "Each person has their own note per step, so nobody overwrites anyone. An "
+            "emptied box does not delete your note: use “Delete my note”."
+        ),
     )
     state = st.session_state.get(state_key)
     if state and state[0] == "saved":
@@ -219,7 +226,7 @@ def my_note(engine: Engine, actor: Actor, meeting: Meeting, step: dict) -> None:
     elif state and state[0] == "error":
         st.error(state[1], icon=":material/error:")
         st.button(
-            "Try saving again",
+            _("Try saving again"),
             key=f"retry_{base}",
             icon=":material/refresh:",
             disabled=not can,
@@ -228,33 +235,35 @@ def my_note(engine: Engine, actor: Actor, meeting: Meeting, step: dict) -> None:
         )
     if (st.session_state.get(_saved_key(meeting.id, key)) or "").strip() and can:
         st.button(
-            "Delete my note",
+            _("Delete my note"),
             key=f"delete_{base}",
             icon=":material/delete:",
             on_click=_delete,
             args=(engine, actor, meeting.id, key),
-            help="Empties your note on this step; the audit log keeps the text.",
+            help=_("Empties your note on this step; the audit log keeps the text."),
         )
     conflict = st.session_state.get(conflict_key)
     if conflict is not None:
         st.warning(str(conflict), icon=":material/sync_problem:")
-        st.markdown("**Saved in your other window:**")
-        st.code(conflict.stored_body or "(empty)", language=None, wrap_lines=True)
+        st.markdown(_("**Saved in your other window:**"))
+        st.code(conflict.stored_body or _("(empty)"), language=None, wrap_lines=True)
         a, b = st.columns(2)
         a.button(
-            "Keep what I typed here",
+            _("Keep what I typed here"),
             key=f"keep_{base}",
             on_click=_resolve,
             args=(engine, actor, meeting.id, key, True),
         )
         b.button(
-            "Take the saved text",
+            _("Take the saved text"),
             key=f"take_{base}",
             on_click=_resolve,
             args=(engine, actor, meeting.id, key, False),
         )
     if closed and not can:
-        st.caption("The meeting is closed: its notes are part of the minutes (admins can correct).")
+        st.caption(
+            _("The meeting is closed: its notes are part of the minutes (admins can correct).")
+        )
 
 
 def others(engine: Engine, actor: Actor, meeting: Meeting, step: dict) -> None:

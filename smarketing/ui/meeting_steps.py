@@ -10,12 +10,14 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import charts, config
+from smarketing import charts, config, formatting
 from smarketing.auth import people
 from smarketing.auth.permissions import Actor, allowed
 from smarketing.content import campaigns
-from smarketing.formatting import figure, plural
+from smarketing.formatting import figure
+from smarketing.i18n import N_, _, ngettext
 from smarketing.meetings import actions, attendance, closing, records, running
+from smarketing.meetings.minutes import SIDE_TEXT
 from smarketing.meetings.scorecard import frozen_scorecard, scorecard_day, snapshot_frame
 from smarketing.quality.cohorts import Cohort
 from smarketing.quality.movements import movements
@@ -33,7 +35,10 @@ from smarketing.ui import (
 )
 from smarketing.ui.resources import data_key, session
 
-OUTCOME_WORD = {"done": "✔ done", "carried": "↻ carried over", "dropped": "✖ dropped"}
+#: A review outcome in a sentence; translated where shown.
+OUTCOME_WORD = {"done": N_("✔ done"), "carried": N_("↻ carried over"), "dropped": N_("✖ dropped")}
+#: The period kinds an action can name (database values), in the order offered.
+ACTION_PERIODS = ["week", "month", "quarter"]
 
 
 def _now() -> datetime:
@@ -42,7 +47,19 @@ def _now() -> datetime:
 
 def _percent(value) -> str:
     """'64 %' style share, '—' when there is none."""
-    return "—" if value is None or pd.isna(value) else f"{value:.0%}"
+    return "—" if value is None or pd.isna(value) else formatting.percent(value, digits=0)
+
+
+def _side(side: str) -> str:
+    """'marketing' (a metric's side) in the language speaking, in lower case."""
+    return _(SIDE_TEXT[side]).lower() if side in SIDE_TEXT else side
+
+
+def _date_format() -> str:
+    """The date inputs' format: the Norwegian way in nb (DD.MM.YYYY)."""
+    from smarketing import i18n
+
+    return "YYYY/MM/DD" if i18n.current() == "en" else "DD.MM.YYYY"
 
 
 def _reports(engine: Engine, meeting: Meeting, day: date) -> list[sla.SlaReport]:
@@ -54,25 +71,35 @@ def scorecard(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: d
     """The two-sided scorecard as it stands, then the trailing periods."""
     frozen = frozen_scorecard(meeting)
     if frozen:
-        st.caption(f"Frozen when the meeting closed ({frozen['computed_at'][:16]} UTC).")
+        st.caption(
+            _("Frozen when the meeting closed ({time} UTC).").format(
+                time=frozen["computed_at"][:16].replace("T", " ")
+            )
+        )
         st.vega_lite_chart(
             charts.scorecard_chart(snapshot_frame(frozen), font_size=16).to_dict(),
             width="stretch",
         )
         return
     reports = _reports(engine, meeting, day)
-    st.caption(f"Counted up to and including {day:%A %d %B %Y}.")
+    st.caption(
+        _("Counted up to and including {day}.").format(day=formatting.day(day, weekday=True))
+    )
     st.vega_lite_chart(
         charts.scorecard_chart(sla.scorecard_frame(reports), font_size=19, row_height=54).to_dict(),
         width="stretch",
     )
     kind = "month" if meeting.kind == "monthly" else "week"
-    st.markdown(f"**The last 13 {kind}s**")
+    if kind == "month":
+        last = ngettext("**The last {n} month**", "**The last {n} months**", 13)
+    else:
+        last = ngettext("**The last {n} week**", "**The last {n} weeks**", 13)
+    st.markdown(last.format(n=13))
     trailing = sla.scorecard_frame(sla_data.trailing(engine, kind, day), short=True)
     st.vega_lite_chart(
         charts.scorecard_chart(trailing, font_size=15, row_height=46).to_dict(), width="stretch"
     )
-    st.caption("✔ on track · ▲ at risk · ✖ off track · … too early · – no data · * so far")
+    st.caption(_("✔ on track · ▲ at risk · ✖ off track · … too early · – no data · * so far"))
 
 
 def sla_challenges(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: date) -> None:
@@ -89,17 +116,17 @@ def sla_challenges(engine: Engine, actor: Actor, meeting: Meeting, step: dict, d
             shown += 1
             mine = recorded[recorded["metric"] == m.key]
             st.markdown(
-                f"#### {sla_views.badge(m.status)} {m.label} · {report.period.label()}: "
+                f"#### {sla_views.badge(m.status)} {_(m.label)} · {report.period.label()}: "
                 f"{figure(m.kind, m.actual)}"
             )
             for row in mine.itertuples():
                 who = people.name_in(names, row.author)
-                st.markdown(f"**{safe(row.category)}** — {safe(who)}: {safe(row.text)}")
+                st.markdown(f"**{safe(_(row.category))}** — {safe(who)}: {safe(row.text)}")
             if mine.empty:
-                st.warning("No cause recorded yet: why did this happen?", icon=":material/help:")
+                st.warning(_("No cause recorded yet: why did this happen?"), icon=":material/help:")
                 sla_views.cause_form(engine, actor, m, report.period, suffix=f"_{kind}")
     if not shown:
-        st.success("Every metric is green (or too early to judge). 🎉")
+        st.success(_("Every metric is green (or too early to judge). 🎉"))
 
 
 def _cohorts(meeting: Meeting, day: date) -> tuple[Cohort, Cohort]:
@@ -119,9 +146,13 @@ def lead_quality(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day
     """The biggest movements by source, campaign and persona, and why sales rejected leads."""
     now, before = _cohorts(meeting, day)
     frame = _movements(engine, data_key(engine), now, before)
-    st.markdown(f"**Biggest movements** · leads created {now.label()} against {before.label()}")
+    st.markdown(
+        _("**Biggest movements** · leads created {now} against {before}").format(
+            now=now.label(), before=before.label()
+        )
+    )
     if frame.empty:
-        st.caption("Too few leads to compare.")
+        st.caption(_("Too few leads to compare."))
     else:
         columns = [
             "dimension_label",
@@ -135,23 +166,24 @@ def lead_quality(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day
         shown = frame.assign(
             acceptance_now=[_percent(v) for v in frame["acceptance_now"]],
             acceptance_before=[_percent(v) for v in frame["acceptance_before"]],
-            value=[v if isinstance(v, str) and v else "(none)" for v in frame["value"]],
+            value=[v if isinstance(v, str) and v else _("(none)") for v in frame["value"]],
+            dimension_label=[_(v) if isinstance(v, str) else v for v in frame["dimension_label"]],
         )[columns]
         st.dataframe(
             shown,
             column_config={
-                "dimension_label": "By",
-                "value": "Value",
-                "leads_now": st.column_config.NumberColumn("Leads now", format="%d"),
-                "leads_before": st.column_config.NumberColumn("Before", format="%d"),
-                "leads_change": st.column_config.NumberColumn("Change", format="%+d"),
-                "acceptance_now": "Accepted now",
-                "acceptance_before": "Accepted before",
+                "dimension_label": _("By"),
+                "value": _("Value"),
+                "leads_now": st.column_config.NumberColumn(_("Leads now"), format="%d"),
+                "leads_before": st.column_config.NumberColumn(_("Before"), format="%d"),
+                "leads_change": st.column_config.NumberColumn(_("Change"), format="%+d"),
+                "acceptance_now": _("Accepted now"),
+                "acceptance_before": _("Accepted before"),
             },
             hide_index=True,
             width="stretch",
         )
-    st.markdown("**Why sales rejected leads** (by source)")
+    st.markdown(_("**Why sales rejected leads** (by source)"))
     quality_views.reasons(engine, now, "source")
 
 
@@ -163,9 +195,11 @@ def campaign_news(engine: Engine, actor: Actor, meeting: Meeting, step: dict, da
     start = datetime.combine(since, datetime.min.time(), config.business_tz())
     fresh = frame[frame["published_at"].notna()]
     fresh = fresh[[t >= start for t in fresh["published_at"]]]
-    st.markdown(f"**New and changed briefings** since {since:%d %b}")
+    st.markdown(
+        _("**New and changed briefings** since {day}").format(day=formatting.short_day(since))
+    )
     if fresh.empty:
-        st.caption("No brief was published in that time.")
+        st.caption(_("No brief was published in that time."))
     for row in fresh.itertuples():
         st.page_link(
             "app_pages/campaigns.py",
@@ -176,12 +210,12 @@ def campaign_news(engine: Engine, actor: Actor, meeting: Meeting, step: dict, da
         )
     active = frame[frame["status"] == "active"]
     if not active.empty:
-        st.markdown("**Active campaigns:** " + ", ".join(active["name"]))
+        st.markdown(_("**Active campaigns:** {names}").format(names=", ".join(active["name"])))
 
 
 def free_note(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: date) -> None:
     """A step that is only notes."""
-    st.caption("Write it down below: product news, persona updates, anything both teams need.")
+    st.caption(_("Write it down below: product news, persona updates, anything both teams need."))
 
 
 def actions_review(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: date) -> None:
@@ -193,27 +227,36 @@ def actions_review(engine: Engine, actor: Actor, meeting: Meeting, step: dict, d
             s, [a.owner for a in todo] + [r.reviewed_by for r in reviews.values()]
         )
     if not todo:
-        st.success("No open actions from earlier meetings.")
+        st.success(_("No open actions from earlier meetings."))
         return
     can = allowed(actor, "action.update") and not records.is_closed(meeting)
     late = sum(1 for a in todo if a.status == "open" and a.due_date < meeting.held_on)
-    st.markdown(f"**{plural(len(todo), 'action')} to review** · {late} overdue")
+    st.markdown(
+        ngettext(
+            "**{n} action to review** · {late} overdue",
+            "**{n} actions to review** · {late} overdue",
+            len(todo),
+        ).format(n=formatting.count(len(todo)), late=formatting.count(late))
+    )
     for a in todo:
         review = reviews.get(a.id)
         overdue = a.status == "open" and a.due_date < meeting.held_on
         with st.container(border=True):
             left, right = st.columns([3, 2])
-            flag = ":red-badge[overdue] " if overdue else ""
-            carried = f" · carried {a.carried_over}×" if a.carried_over else ""
-            left.markdown(
-                f"{flag}**{safe(a.title)}**  \n{safe(people.name_in(names, a.owner))} · "
-                f"due {a.due_date:%d %b}"
-                f"{carried}" + (f" · metric: {actions.metric_label(a.metric)}" if a.metric else "")
-            )
+            flag = ":red-badge[{text}] ".format(text=_("overdue")) if overdue else ""
+            line = f"{flag}**{safe(a.title)}**  \n{safe(people.name_in(names, a.owner))} · "
+            line += _("due {day}").format(day=formatting.short_day(a.due_date))
+            if a.carried_over:
+                line += _(" · carried {n}×").format(n=a.carried_over)
+            if a.metric:
+                line += _(" · metric: {metric}").format(metric=actions.metric_label(a.metric))
+            left.markdown(line)
             if review:
                 by = people.name_in(names, review.reviewed_by)
                 left.markdown(
-                    f"**{OUTCOME_WORD[review.outcome]}** by {safe(by)}"
+                    _("**{outcome}** by {name}").format(
+                        outcome=_(OUTCOME_WORD[review.outcome]), name=safe(by)
+                    )
                     + (f" — {safe(review.note)}" if review.note else "")
                 )
             with right:
@@ -222,19 +265,19 @@ def actions_review(engine: Engine, actor: Actor, meeting: Meeting, step: dict, d
 
 def _review_buttons(engine: Engine, actor: Actor, meeting: Meeting, action_id: int, can: bool):
     reason = st.text_input(
-        "Reason (to drop)",
+        _("Reason (to drop)"),
         key=f"drop_reason_{action_id}",
         label_visibility="collapsed",
-        placeholder="Reason, if you drop it",
+        placeholder=_("Reason, if you drop it"),
     )
     cols = st.columns(3)
     for col, outcome, label in zip(
-        cols, ("done", "carried", "dropped"), ("Done", "Carry over", "Drop"), strict=True
+        cols, ("done", "carried", "dropped"), (_("Done"), _("Carry over"), _("Drop")), strict=True
     ):
         if col.button(label, key=f"review_{outcome}_{action_id}", disabled=not can):
             widgets.save(
                 engine,
-                f"Marked {OUTCOME_WORD[outcome]}.",
+                _("Marked {outcome}.").format(outcome=_(OUTCOME_WORD[outcome])),
                 lambda s, o=outcome: actions.review_action(
                     s,
                     actor=actor,
@@ -256,28 +299,40 @@ def new_actions(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day:
     for a in made:
         who = people.name_in(names, a.owner)
         st.markdown(
-            f"- **{safe(a.title)}** — {safe(who)}, due {a.due_date:%d %b %Y}"
+            _("- **{action}** — {owner}, due {day}").format(
+                action=safe(a.title), owner=safe(who), day=formatting.day(a.due_date)
+            )
             + (f" · {actions.metric_label(a.metric)}" if a.metric else "")
         )
     can = allowed(actor, "meeting.run") and not records.is_closed(meeting)
-    metrics = {m.key: f"{m.label} ({m.side})" for m in sla.METRICS}
+    metrics = {m.key: f"{_(m.label)} ({_side(m.side)})" for m in sla.METRICS}
     # the form empties only once the action is saved: a refused one keeps what was typed
     with st.form(f"new_action_{meeting.id}"):
-        title = st.text_input("What will be done?", key="action_title", max_chars=300)
+        title = st.text_input(_("What will be done?"), key="action_title", max_chars=300)
         c1, c2, c3, c4 = st.columns([2, 1, 2, 1])
-        owner = c1.selectbox("Owner", list(owners), format_func=owners.get, key="action_owner")
-        due = c2.date_input("Due", value=meeting.held_on + timedelta(days=7), key="action_due")
+        owner = c1.selectbox(_("Owner"), list(owners), format_func=owners.get, key="action_owner")
+        due = c2.date_input(
+            _("Due"),
+            value=meeting.held_on + timedelta(days=7),
+            key="action_due",
+            format=_date_format(),
+        )
         metric = c3.selectbox(
-            "Metric it addresses",
+            _("Metric it addresses"),
             [None, *metrics],
             format_func=lambda k: metrics.get(k, "—"),
             key="action_metric",
         )
-        kind = c4.selectbox("Period", ["week", "month", "quarter"], key="action_period")
-        if st.form_submit_button("Add the action", disabled=not can, type="primary"):
+        kind = c4.selectbox(
+            _("Period"),
+            ACTION_PERIODS,
+            format_func={k: actions.period_kind_text(k) for k in ACTION_PERIODS}.get,
+            key="action_period",
+        )
+        if st.form_submit_button(_("Add the action"), disabled=not can, type="primary"):
             widgets.save(
                 engine,
-                "Action added: it is reviewed at the next meeting.",
+                _("Action added: it is reviewed at the next meeting."),
                 lambda s: actions.add_action(
                     s,
                     actor=actor,
@@ -322,33 +377,33 @@ def decisions(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: d
     can = allowed(actor, "meeting.run") and (
         not records.is_closed(meeting) or allowed(actor, "meeting.correct_closed")
     )
-    metrics = {m.key: m.label for m in sla.METRICS}
+    metrics = {m.key: _(m.label) for m in sla.METRICS}
     choices = _decider_choices(engine, meeting)
     # the form empties only once the decision is saved: a refused one keeps what was typed
     with st.form(f"decision_{meeting.id}_{step['key']}"):
-        text = st.text_area("Decision", key=f"decision_text_{step['key']}", max_chars=2000)
+        text = st.text_area(_("Decision"), key=f"decision_text_{step['key']}", max_chars=2000)
         c1, c2, c3 = st.columns([2, 2, 1])
         who = c1.multiselect(
-            "Decided by",
+            _("Decided by"),
             list(choices),
             format_func=lambda u: choices.get(u, u),
             accept_new_options=True,
             key=f"decision_by_{step['key']}",
-            placeholder="Pick people (or type, e.g. “both teams”)",
+            placeholder=_("Pick people (or type, e.g. “both teams”)"),
         )
         metric = c2.selectbox(
-            "Linked metric",
+            _("Linked metric"),
             [None, *metrics],
             format_func=lambda k: metrics.get(k, "—"),
             key=f"decision_metric_{step['key']}",
         )
         version = c3.number_input(
-            "SLA version", min_value=1, value=None, step=1, key=f"decision_sla_{step['key']}"
+            _("SLA version"), min_value=1, value=None, step=1, key=f"decision_sla_{step['key']}"
         )
-        if st.form_submit_button("Record the decision", disabled=not can):
+        if st.form_submit_button(_("Record the decision"), disabled=not can):
             widgets.save(
                 engine,
-                "Decision recorded.",
+                _("Decision recorded."),
                 lambda s: running.add_decision(
                     s,
                     actor=actor,
@@ -364,7 +419,7 @@ def decisions(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: d
                 ),
             )
     if step["kind"] == "decisions":
-        st.markdown("**Course change?** Propose a new SLA version (admin and leadership):")
+        st.markdown(_("**Course change?** Propose a new SLA version (admin and leadership):"))
         sla_views.agreement_panel(engine, actor, "month", day)
 
 
@@ -379,16 +434,23 @@ def _ratings(engine: Engine, actor: Actor, meeting: Meeting) -> None:
         mine = records.rating_of(s, meeting.id, actor.username)
         listed = records.attendee_frame(s, meeting.id)
         facilitator = people.display_name(s, meeting.facilitator)
-    st.markdown(
-        "**How was this meeting?** "
-        + (f"{average:.1f} / 10 from {plural(count, 'rating')}" if count else "no ratings yet")
-    )
+    if count:
+        summary = ngettext(
+            "{average} / 10 from {n} rating", "{average} / 10 from {n} ratings", count
+        ).format(average=formatting.decimal(average, 1), n=formatting.count(count))
+    else:
+        summary = _("no ratings yet")
+    st.markdown(_("**How was this meeting?** {summary}").format(summary=summary))
     if records.is_closed(meeting):
         return
     records_all = actor.username == meeting.facilitator or allowed(actor, "meeting.correct_closed")
     if records_all and not listed.empty:
         with st.form(f"ratings_{meeting.id}"):
-            st.caption(f"Attendees' ratings, recorded by the facilitator ({safe(facilitator)}).")
+            st.caption(
+                _("Attendees' ratings, recorded by the facilitator ({name}).").format(
+                    name=safe(facilitator)
+                )
+            )
             picked = {}
             columns = st.columns(min(len(listed), 4))
             for i, row in enumerate(listed.itertuples()):
@@ -403,7 +465,7 @@ def _ratings(engine: Engine, actor: Actor, meeting: Meeting) -> None:
                         key=f"rating_of_{meeting.id}_{row.id}",
                     ),
                 )
-            if st.form_submit_button("Save the ratings"):
+            if st.form_submit_button(_("Save the ratings")):
 
                 def write(s):
                     for attendee_id, (before, rating) in picked.items():
@@ -416,17 +478,21 @@ def _ratings(engine: Engine, actor: Actor, meeting: Meeting) -> None:
                                 rating=rating,
                             )
 
-                widgets.save(engine, "Ratings saved.", write)
+                widgets.save(engine, _("Ratings saved."), write)
         return
     if records_all:
-        st.caption("List the attendees (Meetings page, or below) to record everyone's rating.")
+        st.caption(_("List the attendees (Meetings page, or below) to record everyone's rating."))
     else:
-        st.caption(f"The facilitator ({safe(facilitator)}) can record everyone's ratings.")
-    rating = st.slider("Your rating", 1, 10, value=mine or 7, key=f"rating_{meeting.id}")
-    if st.button("Save my rating", key=f"rate_{meeting.id}"):
+        st.caption(
+            _("The facilitator ({name}) can record everyone's ratings.").format(
+                name=safe(facilitator)
+            )
+        )
+    rating = st.slider(_("Your rating"), 1, 10, value=mine or 7, key=f"rating_{meeting.id}")
+    if st.button(_("Save my rating"), key=f"rate_{meeting.id}"):
         widgets.save(
             engine,
-            "Thanks — rating saved.",
+            _("Thanks — rating saved."),
             lambda s: attendance.rate_meeting(s, actor=actor, meeting_id=meeting.id, rating=rating),
         )
 
@@ -438,18 +504,22 @@ def wrap_up(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: dat
     _ratings(engine, actor, meeting)
     if records.is_closed(meeting):
         return
-    with st.expander("Attendees and facilitator", icon=":material/group:"):
+    with st.expander(_("Attendees and facilitator"), icon=":material/group:"):
         meeting_views.attendee_editor(engine, actor, meeting)
     st.divider()
     sure = st.checkbox(
-        "Everything is captured — close the meeting and write the minutes",
+        _("Everything is captured — close the meeting and write the minutes"),
         key=f"close_sure_{meeting.id}",
     )
-    if st.button("Close the meeting", key=f"close_{meeting.id}", disabled=not sure, type="primary"):
+    if st.button(
+        _("Close the meeting"), key=f"close_{meeting.id}", disabled=not sure, type="primary"
+    ):
         widgets.save(
             engine,
-            "Closed: the minutes are written, the open actions carried over and the next "
-            "meeting planned.",
+            _(
+                "Closed: the minutes are written, the open actions carried over and the next "
+                "meeting planned."
+            ),
             lambda s: closing.close_meeting(s, actor=actor, meeting_id=meeting.id, now=_now()),
         )
 
@@ -463,7 +533,7 @@ def sla_history(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day:
     """Every SLA version, its targets, who proposed and who confirmed it."""
     history = sla_data.history(engine)
     if not history:
-        st.info("No SLA agreement yet.")
+        st.info(_("No SLA agreement yet."))
         return
     with session(engine) as s:
         names = people.display_names(
@@ -478,14 +548,14 @@ def sla_history(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day:
         pd.DataFrame(
             [
                 {
-                    "Version": h["version"],
-                    "In effect from": h["effective_from"],
-                    "State": h["state"],
-                    "Why": h["reason"] or "—",
-                    "Proposed by": people.name_in(names, h["proposed_by"]),
-                    "Confirmed for marketing": people.name_in(names, h["marketing_confirmed"]),
-                    "Confirmed for sales": people.name_in(names, h["sales_confirmed"]),
-                    "What changed": "; ".join(str(c) for c in h["changes"] or []) or "—",
+                    _("Version"): h["version"],
+                    _("In effect from"): _history_day(h["effective_from"]),
+                    _("State"): _state_text(h),
+                    _("Why"): h["reason"] or "—",
+                    _("Proposed by"): people.name_in(names, h["proposed_by"]),
+                    _("Confirmed for marketing"): people.name_in(names, h["marketing_confirmed"]),
+                    _("Confirmed for sales"): people.name_in(names, h["sales_confirmed"]),
+                    _("What changed"): "; ".join(str(c) for c in h["changes"] or []) or "—",
                 }
                 for h in history
             ]
@@ -493,6 +563,22 @@ def sla_history(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day:
         hide_index=True,
         width="stretch",
     )
+
+
+def _state_text(version: dict) -> str:
+    """An SLA version's state ('in effect') in the language speaking."""
+    state = version.get("state")
+    return _(state) if isinstance(state, str) and state else formatting.text(state)
+
+
+def _history_day(value) -> str:
+    """An SLA version's first day as people read it ('—' when it has none)."""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value
+    return formatting.day(value) if isinstance(value, date) else formatting.text(value)
 
 
 def _scorecard_figures(engine: Engine, meeting: Meeting, day: date) -> None:

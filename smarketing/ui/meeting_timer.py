@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
+from smarketing.i18n import _
+
 
 @dataclass
 class MeetingClock:
@@ -76,9 +78,10 @@ def ticking(meeting_id: int, planned_minutes: int, running: bool = True) -> None
     planned = planned_minutes * 60
     over = spent > planned
     colour = "red" if over else ("orange" if spent > 0.8 * planned else "green")
-    state = " · paused" if c.paused else ("" if running else " · not started")
+    state = _(" · paused") if c.paused else ("" if running else _(" · not started"))
     st.markdown(
-        f"### :{colour}[:material/timer: {mmss(spent)}] / {planned_minutes} min"
-        + (" · **over time**" if over else "")
+        f"### :{colour}[:material/timer: {mmss(spent)}] / "
+        + _("{minutes} min").format(minutes=planned_minutes)
+        + (_(" · **over time**") if over else "")
         + state
     )
