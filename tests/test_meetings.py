@@ -114,7 +114,7 @@ def test_a_meeting_planned_in_norwegian_gets_a_norwegian_title(people):
             planning.create_meeting(people, actor=MARIA, kind="weekly", held_on=MONDAY)
     assert weekly.title == f"Ukentlig smarketing — uke {MONDAY.isocalendar().week}"
     assert monthly.title == "Månedlig ledermøte — desember 2026"
-    assert shown[0] == "Resultatkort" and shown[-1] == "Avslutning"
+    assert shown[0] == "Resultattavle" and shown[-1] == "Avslutning"
     assert records.agenda_of(weekly)[0]["title"] == "Scorecard", "stored as the app's text"
     assert typed == "Numbers"
 

@@ -190,7 +190,7 @@ def scorecard_alt(reports: list[SlaReport]) -> str:
     for label, report in zip(periods, reports, strict=True):
         parts = []
         for status in sorted(Status, key=_ALT_ORDER.index):
-            names = [m.label for m in report.metrics if m.status == status]
+            names = [_(m.label) for m in report.metrics if m.status == status]
             if not names:
                 continue
             part = f"{count(len(names))} {_(STATUS_TEXT[status][1])}"
@@ -235,7 +235,7 @@ def challenged_lines(session: Session, reports: list[SlaReport]) -> list[str]:
             symbol, word = STATUS_TEXT[m.status]
             side = _(SIDE_TEXT.get(m.side, m.side.title()))
             head = (
-                f"{symbol} **{side} · {m.label}** · {_period_label(report)}: "
+                f"{symbol} **{side} · {_(m.label)}** · {_period_label(report)}: "
                 f"{figure(m.kind, m.actual)}{_target_text(m.kind, m.target)} ({_(word)})"
             )
             mine = recorded[recorded["metric"] == m.key]

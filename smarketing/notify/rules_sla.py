@@ -217,7 +217,7 @@ def at_risk_message(report, metric) -> Message:
     return Message(
         kind=AT_RISK_KIND,
         subject=_("SLA at risk: {metric} forecast below target ({period})").format(
-            metric=metric.label, period=label
+            metric=_(metric.label), period=label
         ),
         text=ngettext(
             "**{metric}** is heading for {expected} against a target of {target} in "
@@ -226,7 +226,7 @@ def at_risk_message(report, metric) -> Message:
             "{period}: {actual} so far, after {elapsed} of {n} days.",
             period.days,
         ).format(
-            metric=metric.label,
+            metric=_(metric.label),
             expected=figure("count", metric.forecast),
             target=figure("count", metric.target),
             period=label,

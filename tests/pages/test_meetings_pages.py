@@ -783,7 +783,7 @@ def test_actions_page_filters_and_updates(own_actions, app_env):
 # --- in Norwegian (issue 18) ------------------------------------------------------------------
 
 WEEKLY_STEPS_NB = [
-    "Resultatkort",
+    "Resultattavle",
     "SLA-utfordringer",
     "Leadkvalitet",
     "Kampanjer",
@@ -792,25 +792,6 @@ WEEKLY_STEPS_NB = [
     "Nye tiltak",
     "Avslutning",
 ]
-
-
-#: Texts other areas' widgets show on the meeting pages, in English until those areas are
-#: translated, that happen to be msgids of this area too: the SLA step's cause form lists
-#: smarketing/sla/causes.py's categories, the decisions step holds sla_views' agreement table.
-OTHER_AREAS = {
-    "Lead quality",
-    "Version",
-    "In effect from",
-    "State",
-    "What changed",
-    "Why",
-    "Proposed by",
-}
-
-
-def untranslated_here(at) -> list[str]:
-    """``untranslated(at)`` but for the other areas' texts above."""
-    return [text for text in untranslated(at) if text not in OTHER_AREAS]
 
 
 def heading_nb(at) -> str:
@@ -824,7 +805,7 @@ def test_meeting_pages_in_norwegian_for_every_role(own_actions, demo, username):
     at = logged_in(username, PEOPLE[username], language="nb")
     at.switch_page("app_pages/meetings.py").run()
     assert not at.exception
-    assert untranslated_here(at) == []
+    assert untranslated(at) == []
     shown = texts(at)
     assert "# Møter" in shown or "Møter" in [t.value for t in at.title]
     assert [t.label for t in at.tabs][:4] == [
@@ -839,19 +820,19 @@ def test_meeting_pages_in_norwegian_for_every_role(own_actions, demo, username):
 
     at.switch_page("app_pages/meeting_mode.py").run()
     assert not at.exception
-    assert untranslated_here(at) == []
-    assert heading_nb(at) == "Punkt 1 av 8 · Resultatkort"
+    assert untranslated(at) == []
+    assert heading_nb(at) == "Punkt 1 av 8 · Resultattavle"
     assert "Neste ▶" in [b.label for b in at.button]
 
     at.switch_page("app_pages/actions.py").run()
     assert not at.exception
-    assert untranslated_here(at) == []
+    assert untranslated(at) == []
     assert re.search(
         r"\*\*\d+ tiltak\*\* · forfalt = åpent og over fristen 18\. nov\. 2026", texts(at)
     )
     at.selectbox(key="actions_pick").set_value(own_actions[LATE]).run()
     assert not at.exception
-    assert untranslated_here(at) == []
+    assert untranslated(at) == []
     assert "**Hjalp det?** ✔ bedre — snitt" in texts(at)
 
 
@@ -864,7 +845,7 @@ def test_meeting_mode_in_norwegian_walks_every_step(demo):
     for i, title in enumerate(WEEKLY_STEPS_NB, start=1):
         assert not at.exception, f"step {i} ({title}): {at.exception}"
         assert heading_nb(at) == f"Punkt {i} av {n} · {title}"
-        assert untranslated_here(at) == [], f"step {i} ({title})"
+        assert untranslated(at) == [], f"step {i} ({title})"
         if i < n:
             at.button(key="step_next").click().run()
     shown = texts(at)
@@ -877,7 +858,7 @@ def test_a_closed_meeting_in_norwegian_shows_its_minutes(demo):
     at.session_state[meeting_mode.MEETING_KEY] = demo.closed.id
     at.switch_page("app_pages/meeting_mode.py").run()
     assert not at.exception
-    assert untranslated_here(at) == []
+    assert untranslated(at) == []
     assert "lukket — skrivebeskyttet" in texts(at)
 
 
@@ -899,7 +880,7 @@ def test_a_monthly_meeting_in_norwegian_walks_every_step(demo, app_env):
     for i, title in enumerate(titles, start=1):
         assert not at.exception, f"step {i} ({title}): {at.exception}"
         assert heading_nb(at) == f"Punkt {i} av {len(titles)} · {title}"
-        assert untranslated_here(at) == [], f"step {i} ({title})"
+        assert untranslated(at) == [], f"step {i} ({title})"
         if i < len(titles):
             at.button(key="step_next").click().run()
     assert "Registrer beslutningen" in [b.label for b in at.button]
