@@ -951,15 +951,15 @@ def action_effect_chart(frame: pd.DataFrame, heading: str) -> alt.LayerChart:
 
 # --- a lead's timeline --------------------------------------------------------------------
 
-#: Colour per activity label (Okabe-Ito), by the English label ``leads.timeline`` gives.
+#: Colour per activity kind (Okabe-Ito), in this order on the chart.
 KIND_COLOURS = {
-    "Page view": "#56B4E9",
-    "Download": "#0072B2",
-    "Form": "#009E73",
-    "E-mail click": "#E69F00",
-    "E-mail": "#D55E00",
-    "Call": "#CC79A7",
-    "Meeting": "#000000",
+    "page_view": "#56B4E9",
+    "download": "#0072B2",
+    "form": "#009E73",
+    "email_click": "#E69F00",
+    "email": "#D55E00",
+    "call": "#CC79A7",
+    "meeting": "#000000",
 }
 
 
@@ -976,11 +976,13 @@ def timeline_chart(frame: pd.DataFrame) -> alt.Chart:
     )
     data = data.drop(columns=["occurred_at"])
     ticks = time_ticks(local.min(), local.max())
-    english = [k for k in KIND_COLOURS if k in set(data["label"])]
-    english += [k for k in dict.fromkeys(data["label"]) if k not in english]
-    colours = [KIND_COLOURS.get(k, "#555555") for k in english]
-    kinds = [_(k) for k in english]
-    data = data.assign(label=[_(k) for k in data["label"]])
+    # colours by the stored kind, rows named by the frame's label (in the reader's language)
+    label_of = dict(zip(data["kind"], data["label"], strict=True))
+    order = [k for k in KIND_COLOURS if k in label_of] + [
+        k for k in label_of if k not in KIND_COLOURS
+    ]
+    colours = [KIND_COLOURS.get(k, "#555555") for k in order]
+    kinds = [label_of[k] for k in order]
     return _fit(
         alt.Chart(data)
         .mark_circle(size=140, opacity=0.85)

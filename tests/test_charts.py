@@ -582,3 +582,12 @@ def test_norwegian_time_ticks_are_written_as_formatting_writes_them():
         assert (days.format, days.labels()[0]) == ("%-d. %b", "1. des.")
         assert (months.format, months.labels()[0]) == ("%b %Y", "jan. 2026")
         assert (years.format, years.labels()[0]) == ("%-d. %b %Y", "28. des. 2025")
+
+
+def test_the_timeline_colours_each_kind_whatever_the_language():
+    frame = _timeline("2026-12-05 08:00", "2026-12-05 09:00").assign(
+        kind=["download", "call"], label=["Nedlasting", "Samtale"]
+    )
+    spec = charts.timeline_chart(frame).to_dict()
+    scale = spec["encoding"]["color"]["scale"]
+    assert scale == {"domain": ["Nedlasting", "Samtale"], "range": ["#0072B2", "#CC79A7"]}
