@@ -489,8 +489,8 @@ def _title(link) -> str:
     return link.evaluate(_LABEL_JS)
 
 
-def slugify(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "page"
+#: The default page (address "/") by the name its screenshot gets in every language.
+DEFAULT_SLUG = "overview"
 
 
 def nav_links(page, base: str) -> list[NavLink]:
@@ -508,7 +508,7 @@ def nav_links(page, base: str) -> list[NavLink]:
         raw = link.get_attribute("href") or ""
         href = urljoin(base + "/", raw)
         path = urlsplit(href).path.strip("/")
-        found.append(NavLink(title=title, href=href, slug=path or slugify(title), raw_href=raw))
+        found.append(NavLink(title=title, href=href, slug=path or DEFAULT_SLUG, raw_href=raw))
     return found
 
 
@@ -585,11 +585,21 @@ def visit(page, link: NavLink, as_of: date | None, shot_dir: Path | None) -> Pag
     if height > page.viewport_size["height"]:
         seen.notes.append(f"{height} px tall: the screenshot shows the top of it")
     if shot_dir is not None:
+        _toasts_gone(page)
         seen.screenshot = shot_dir / f"{link.slug}.png"
         page.screenshot(path=str(seen.screenshot), animations="disabled")
     page.remove_listener("pageerror", on_error)
     seen.seconds = time.monotonic() - started
     return seen
+
+
+def _toasts_gone(page, timeout: float = 10_000) -> None:
+    """Wait until the page's toasts (a save's message, a meeting planned) have faded, so
+    the screenshot shows the page under them; a toast that stays is photographed."""
+    try:
+        page.wait_for_selector('[data-testid="stToast"]', state="detached", timeout=timeout)
+    except Exception:  # still there after the timeout: the picture shows it
+        return
 
 
 def shown_as_of(page) -> str | None:

@@ -643,10 +643,10 @@ def test_the_norwegian_demo_is_written_in_norwegian(both):
         weekly = s.exec(
             select(Meeting).where(Meeting.kind == "weekly").order_by(Meeting.held_on)
         ).all()
-        assert weekly[-1].title == "Ukentlig smarketing-møte – uke 48"
+        assert weekly[-1].title == "Ukentlig smarketing — uke 48"
         assert '"title": "Resultattavle"' in weekly[-1].agenda
         monthly = s.exec(select(Meeting).where(Meeting.kind == "monthly")).all()
-        assert "Månedlig ledermøte – november 2026" in {m.title for m in monthly}
+        assert "Månedlig ledermøte — november 2026" in {m.title for m in monthly}
         rr = s.exec(select(Action).where(Action.title.startswith("Round robin-fordeling"))).one()
         assert rr.title == "Round robin-fordeling av MQL-er + daglig triage"
         notes = [n.body for n in s.exec(select(MeetingNote))]

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from smarketing import i18n
+from smarketing.meetings.planning import default_title
+
 # --- the cast -----------------------------------------------------------------------------
 
 LEADERSHIP = "Erik Strand (CEO), Maria Moe (marketing), Sam Solberg (sales)"
@@ -422,12 +425,10 @@ SLA_V2_REASON = (
 AGENDA_TITLES: dict[str, str] | None = None
 
 
-def weekly_title(week: int) -> str:
-    return f"Weekly smarketing — week {week}"
-
-
-def monthly_title(day: date) -> str:
-    return f"Leadership monthly — {day:%B %Y}"
+def meeting_title(kind: str, day: date) -> str:
+    """The demo meeting's title: the one the app gives a meeting it plans, in en."""
+    with i18n.language("en"):
+        return default_title(kind, day)
 
 
 #: Why an action was dropped in the actions review.

@@ -10,6 +10,7 @@ from datetime import date
 from babel.dates import format_date
 
 from smarketing import formatting, i18n
+from smarketing.meetings.planning import default_title
 
 LOCALE = "nb"
 
@@ -455,12 +456,10 @@ AGENDA_TITLES: dict[str, str] | None = {
 }
 
 
-def weekly_title(week: int) -> str:
-    return f"Ukentlig smarketing-møte – uke {week}"
-
-
-def monthly_title(day: date) -> str:
-    return f"Månedlig ledermøte – {format_date(day, 'LLLL y', locale=LOCALE)}"
+def meeting_title(kind: str, day: date) -> str:
+    """The demo meeting's title: the one the app gives a meeting it plans, in nb."""
+    with i18n.language("nb"):
+        return default_title(kind, day)
 
 
 DROP_REASONS = [

@@ -255,7 +255,9 @@ def write_meetings(conn: Connection, st: Story, rnd: Random, stats: dict) -> dic
     for day in mondays:
         week = day.isocalendar().week
         chair = HEAD_OF_MARKETING if week % 2 else SALES_MANAGER
-        mid, planned = meeting("weekly", day, text.weekly_title(week), chair, weekly_agenda)
+        mid, planned = meeting(
+            "weekly", day, text.meeting_title("weekly", day), chair, weekly_agenda
+        )
         if planned:
             continue
         f = _week_figures(st, stats, day)
@@ -335,10 +337,12 @@ def write_meetings(conn: Connection, st: Story, rnd: Random, stats: dict) -> dic
         upcoming = mondays[-1] + timedelta(weeks=1)
         week = upcoming.isocalendar().week
         chair = HEAD_OF_MARKETING if week % 2 else SALES_MANAGER
-        meeting("weekly", upcoming, text.weekly_title(week), chair, weekly_agenda)
+        meeting("weekly", upcoming, text.meeting_title("weekly", upcoming), chair, weekly_agenda)
 
     for day in monthly:
-        mid, planned = meeting("monthly", day, text.monthly_title(day), CEO, monthly_agenda)
+        mid, planned = meeting(
+            "monthly", day, text.meeting_title("monthly", day), CEO, monthly_agenda
+        )
         if planned:
             continue
         last_month = add_months(day.replace(day=1), -1)
