@@ -4,7 +4,6 @@ the browser's language, the app default."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -13,9 +12,7 @@ from sqlmodel import Session
 from smarketing import i18n
 from smarketing.auth import users
 from smarketing.auth.permissions import CLI_ACTOR
-from smarketing.store.db import make_engine, upgrade_to_head
 from smarketing.ui import language
-from tests.databases import on_postgres
 from tests.pages.conftest import (
     PEOPLE,
     SETUP_CODE,
@@ -25,39 +22,13 @@ from tests.pages.conftest import (
     texts,
     untranslated,
 )
-from tests.pages.test_meetings_pages import _people_and_demo
+
+# the demo company with the four people, copied per test from one template (SQLite)
+from tests.pages.test_meetings_pages import demo, sqlite_template  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Every page script of the app (the navigation's and Admin's).
 PAGES = sorted(f"app_pages/{p.name}" for p in (ROOT / "app_pages").glob("*.py"))
-
-
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory):
-    """On SQLite: the four people and the demo company in one file, copied per test."""
-    if on_postgres():
-        return None
-    path = tmp_path_factory.mktemp("languages") / "template.db"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SMARKETING_TIMEZONE", "Europe/Oslo")
-        engine = make_engine(f"sqlite:///{path}")
-        upgrade_to_head(engine)
-        _people_and_demo(engine)
-        engine.dispose()
-    return path
-
-
-@pytest.fixture
-def demo(app_env, demo_template):
-    if demo_template is None:
-        _people_and_demo(app_env)
-        return
-    app_env.dispose()
-    source, target = sqlite3.connect(demo_template), sqlite3.connect(app_env.url.database)
-    with source, target:
-        source.backup(target)
-    source.close()
-    target.close()
 
 
 def test_every_page_is_listed():
@@ -67,7 +38,8 @@ def test_every_page_is_listed():
 @pytest.mark.sqlite_only("the language of a page does not depend on the database")
 @pytest.mark.parametrize("code", i18n.LANGUAGES)
 @pytest.mark.parametrize("username", sorted(PEOPLE))
-def test_every_page_renders_for_every_role_in_each_language(demo, username, code):
+@pytest.mark.usefixtures("demo")
+def test_every_page_renders_for_every_role_in_each_language(username, code):
     """No exception on any page; in Norwegian, no text shown in English that the catalog
     has a Norwegian translation for."""
     at = logged_in(username, PEOPLE[username], language=code)
