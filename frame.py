@@ -4,7 +4,7 @@ script `app.py`'s st.App serves; `streamlit run app.py` starts both)."""
 import streamlit as st
 
 from smarketing.auth.permissions import allowed
-from smarketing.i18n import _
+from smarketing.i18n import _, pgettext
 from smarketing.ui import auth, frame, language, resources
 
 language.chosen_before_login()
@@ -61,7 +61,7 @@ for script, title, icon, action in frame.ADMIN_PAGES:
         admin.append(st.Page(script, title=_(title), icon=icon))
     else:  # reached by its address: say which role it needs instead of showing the Overview
         admin.append(frame.refused_page(script, _(title), action))
-pages[_("Admin")] = admin
+pages[pgettext("navigation", "Admin")] = admin
 navigation = st.navigation(pages, expanded=True)
 with resources.database_guard():
     # the wall screen (meeting mode) gets the frame in one thin line, to leave it the height

@@ -290,7 +290,7 @@ def test_the_minutes_in_norwegian(story):
         "- ↻ Videreført (1×): Start win/loss interviews — Sam Solberg, frist 6. nov. 2026 "
         "(forfalt)",
         "## Nye tiltak",
-        "| Tiltak | Ansvarlig | Frist | Måltall | Periode |",
+        "| Tiltak | Eier | Frist | Måltall | Periode |",
         "| Tag rejected MQLs | Kari N | 20. nov. 2026 | – | – |",
         "## Karakter",
         "8,5 / 10 i snitt fra 2 karakterer.",

@@ -21,7 +21,7 @@ from smarketing.auth import audit
 from smarketing.auth.people import display_names
 from smarketing.auth.permissions import Actor, require
 from smarketing.errors import InvalidInput, NotFound
-from smarketing.i18n import N_, _
+from smarketing.i18n import N_, _, pgettext
 from smarketing.sla.metrics import METRIC_BY_KEY, sla_reports
 from smarketing.sla.periods import (
     Period,
@@ -54,12 +54,6 @@ STATUS_AFTER = {
     "carried": ActionStatus.open.value,
     "dropped": ActionStatus.dropped.value,
 }
-#: An action's status (a database value) for a person; translated where shown.
-STATUS_TEXT = {
-    ActionStatus.open.value: N_("open"),
-    ActionStatus.done.value: N_("done"),
-    ActionStatus.dropped.value: N_("dropped"),
-}
 #: A period kind (a database value) for a person, in a sentence; translated where shown.
 PERIOD_KIND_TEXT = {
     "day": N_("day"),
@@ -71,7 +65,12 @@ PERIOD_KIND_TEXT = {
 
 def status_text(status: str) -> str:
     """An action's status in the language speaking: 'open' (nb 'åpent')."""
-    return _(STATUS_TEXT[status]) if status in STATUS_TEXT else str(status)
+    texts = {  # "done" is also an import run's state: each has its own word
+        ActionStatus.open.value: pgettext("action status", "open"),
+        ActionStatus.done.value: pgettext("action status", "done"),
+        ActionStatus.dropped.value: pgettext("action status", "dropped"),
+    }
+    return texts.get(status, str(status))
 
 
 def period_kind_text(kind: str) -> str:

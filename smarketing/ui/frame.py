@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import config, i18n
+from smarketing import config
 from smarketing.auth.permissions import PERMISSIONS, Actor, allowed, require, role_label
 from smarketing.errors import PermissionDenied
 from smarketing.i18n import N_, _
@@ -79,7 +79,7 @@ def sidebar_and_banner(engine: Engine, *, compact: bool = False) -> None:
             key=AS_OF_KEY,
             min_value=EARLIEST,
             max_value=LATEST,
-            format="YYYY-MM-DD" if i18n.current() == "en" else "DD.MM.YYYY",
+            format=widgets.date_input_format(),
             help=_("Every figure counts up to and including this day ({timezone}).").format(
                 timezone=config.timezone_name()
             ),

@@ -55,13 +55,6 @@ def _side(side: str) -> str:
     return _(SIDE_TEXT[side]).lower() if side in SIDE_TEXT else side
 
 
-def _date_format() -> str:
-    """The date inputs' format: the Norwegian way in nb (DD.MM.YYYY)."""
-    from smarketing import i18n
-
-    return "YYYY/MM/DD" if i18n.current() == "en" else "DD.MM.YYYY"
-
-
 def _reports(engine: Engine, meeting: Meeting, day: date) -> list[sla.SlaReport]:
     kinds = ("month", "quarter") if meeting.kind == "monthly" else ("week", "month")
     return [sla_data.report(engine, k, day) for k in kinds]
@@ -315,7 +308,7 @@ def new_actions(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day:
             _("Due"),
             value=meeting.held_on + timedelta(days=7),
             key="action_due",
-            format=_date_format(),
+            format=widgets.date_input_format(),
         )
         metric = c3.selectbox(
             _("Metric it addresses"),

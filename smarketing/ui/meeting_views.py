@@ -13,7 +13,7 @@ from smarketing import formatting
 from smarketing.auth import people
 from smarketing.auth.permissions import Actor, allowed
 from smarketing.errors import SmarketingError
-from smarketing.i18n import N_, _, ngettext
+from smarketing.i18n import N_, _, ngettext, pgettext
 from smarketing.meetings import actions, agenda, attendance, minutes, planning, records, running
 from smarketing.safe_text import safe_markdown as safe
 from smarketing.store.models import Meeting
@@ -117,7 +117,9 @@ def next_meetings(engine: Engine, actor: Actor, as_of: date) -> None:
     with st.expander(_("Another meeting"), icon=":material/add:"), st.form("meeting_create"):
         c1, c2, c3 = st.columns([1, 1, 2])
         kind = c1.selectbox(_("Kind"), list(KINDS), format_func=_kind_labels().get, key="mt_kind")
-        day = c2.date_input(_("Date"), value=as_of, key="mt_day", format=_date_format())
+        day = c2.date_input(
+            _("Date"), value=as_of, key="mt_day", format=widgets.date_input_format()
+        )
         title = c3.text_input(_("Title (optional)"), key="mt_title", max_chars=200)
         if st.form_submit_button(_("Create"), disabled=not can):
             widgets.save(
@@ -195,10 +197,13 @@ def search(engine: Engine, as_of: date) -> int | None:
     c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
     text = c1.text_input(_("Search notes, decisions and minutes"), key="mt_search")
     start = c2.date_input(
-        _("From"), value=as_of - timedelta(days=365), key="mt_from", format=_date_format()
+        _("From"),
+        value=as_of - timedelta(days=365),
+        key="mt_from",
+        format=widgets.date_input_format(),
     )
     end = c3.date_input(
-        _("To"), value=max(as_of, newest or as_of), key="mt_to", format=_date_format()
+        _("To"), value=max(as_of, newest or as_of), key="mt_to", format=widgets.date_input_format()
     )
     kind = c4.selectbox(
         _("Kind"),
@@ -224,13 +229,16 @@ def search(engine: Engine, as_of: date) -> int | None:
     return st.selectbox(_("Meeting"), list(labels), format_func=labels.get, key="mt_pick", index=0)
 
 
-#: Where a search found its text (``records.search_meetings``' found_in names).
-FOUND_IN = {
-    "title": N_("title"),
-    "notes": N_("notes"),
-    "decisions": N_("decisions"),
-    "minutes": N_("minutes"),
-}
+def _found_in(part: str) -> str:
+    """Where a search found its text (a ``records.search_meetings`` found_in name), in
+    words ("title" is also a lead field's name: its own sense here)."""
+    texts = {
+        "title": pgettext("found in", "title"),
+        "notes": pgettext("found in", "notes"),
+        "decisions": pgettext("found in", "decisions"),
+        "minutes": pgettext("found in", "minutes"),
+    }
+    return texts.get(part, part)
 
 
 def _search_label(r, searched: bool) -> str:
@@ -242,7 +250,7 @@ def _search_label(r, searched: bool) -> str:
     )
     label = f"{formatting.day(r.held_on)} · {r.title} · {state}"
     if searched:
-        found = ", ".join(_(FOUND_IN.get(p, p)) for p in str(r.found_in).split(", ") if p)
+        found = ", ".join(_found_in(p) for p in str(r.found_in).split(", ") if p)
         label += _(" · found in {places}").format(places=found)
     return label
 
@@ -257,13 +265,6 @@ def _long_day(day: date, *, year: bool = True) -> str:
     from babel.dates import format_date
 
     return format_date(day, "EEEE d. MMMM y" if year else "EEEE d. MMMM", locale=i18n.current())
-
-
-def _date_format() -> str:
-    """The date inputs' format: the Norwegian way in nb (DD.MM.YYYY)."""
-    from smarketing import i18n
-
-    return "YYYY/MM/DD" if i18n.current() == "en" else "DD.MM.YYYY"
 
 
 def minutes_view(engine: Engine, meeting_id: int) -> None:

@@ -15,7 +15,7 @@ from smarketing.formatting import EMPTY
 from smarketing.i18n import N_, _
 from smarketing.quality import cohorts as quality
 from smarketing.sla import coverage
-from smarketing.ui import tables
+from smarketing.ui import tables, widgets
 from smarketing.ui.resources import data_key, session
 
 #: How each column of a breakdown is shown (kinds of ``tables.Col``).
@@ -62,7 +62,7 @@ def pickers(as_of: date) -> tuple[quality.Cohort, str] | None:
         _("Cohort: leads created from … to …"),
         value=default,
         key="quality_range",
-        format="YYYY-MM-DD",
+        format=widgets.date_input_format(),
     )
     by = c2.selectbox(
         _("Break down by"),

@@ -458,9 +458,7 @@ def _propose_form(engine: Engine, actor: Actor, today: date, latest: dict | None
         effective = c2.date_input(
             _("Effective from"),
             value=today.replace(day=1),
-            # Translators: how the date field writes a day (Streamlit: YYYY, MM, DD and one of
-            # the separators / - .), e.g. DD.MM.YYYY
-            format=_("YYYY/MM/DD"),
+            format=widgets.date_input_format(),
             key="t_from",
         )
         reason = st.text_area(_("Why this change?"), key="t_reason")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from smarketing import formatting
+from smarketing import formatting, i18n
 from smarketing.i18n import _
 from smarketing.ui import widgets
 
@@ -31,8 +31,10 @@ class Col:
 
 def display(frame: pd.DataFrame, columns: dict[str, Col]) -> pd.DataFrame:
     """The shown columns of ``frame``, in order: figures and texts written by
-    ``smarketing.formatting`` ('—' where empty); counts without a gap stay numbers (so
-    they sort as numbers, shown with thousands separators by ``config``)."""
+    ``smarketing.formatting`` ('—' where empty). In English, counts without a gap stay
+    numbers (so they sort as numbers, shown with thousands separators by ``config``); a
+    table column can only group thousands the English way, so in another language counts
+    are written as text like every other figure ('1 749'), as the chart beside them does."""
     out = {}
     for name, col in columns.items():
         values = frame[name]
@@ -40,7 +42,11 @@ def display(frame: pd.DataFrame, columns: dict[str, Col]) -> pd.DataFrame:
             out[name] = values.astype(bool)
         elif col.kind == "time":
             out[name] = [widgets.local_time(v) for v in values]
-        elif col.kind == "count" and not any(formatting.is_empty(v) for v in values):
+        elif (
+            col.kind == "count"
+            and i18n.current() == "en"
+            and not any(formatting.is_empty(v) for v in values)
+        ):
             out[name] = values.astype("int64")
         else:
             out[name] = [formatting.FORMATTERS[col.kind](v) for v in values]

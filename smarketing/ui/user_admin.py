@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from smarketing import formatting
 from smarketing.auth import sessions, throttle, users
 from smarketing.auth.permissions import Actor, allowed, permission_table, role_label
-from smarketing.i18n import N_, _, ngettext
+from smarketing.i18n import N_, _, ngettext, pgettext
 from smarketing.quality import reasons
 from smarketing.safe_text import safe_markdown as safe
 from smarketing.store.models import Role
@@ -166,7 +166,7 @@ def sessions_panel(engine: Engine, actor: Actor, username: str) -> None:
             )
         )
         text.caption(safe(row.agent) if row.agent else _("Browser unknown"))
-        if button.button(_("End"), key=f"end_session_{row.id}", disabled=not can):
+        if button.button(pgettext("session", "End"), key=f"end_session_{row.id}", disabled=not can):
             _run(
                 engine,
                 _("Ended a session of **{username}**.").format(username=safe(username)),

@@ -32,9 +32,9 @@ def demo_banner(is_demo: bool, *, compact: bool = False) -> None:
 
 
 def date_input_format() -> str:
-    """The ``format=`` of ``st.date_input`` in the language speaking: '2026/12/06' in
-    English, '06.12.2026' in Norwegian."""
-    return "YYYY/MM/DD" if i18n.current() == "en" else "DD.MM.YYYY"
+    """The ``format=`` of every ``st.date_input``, in the language speaking: '2026-12-06'
+    in English (ISO, as in ``?as_of=``), '06.12.2026' in Norwegian."""
+    return "YYYY-MM-DD" if i18n.current() == "en" else "DD.MM.YYYY"
 
 
 def person(engine: Engine, username: str | None) -> str:

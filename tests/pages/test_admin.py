@@ -167,7 +167,7 @@ def test_the_audit_log_in_norwegian(people, app_env):
     assert untranslated(at) == []
     assert [t.value for t in at.title] == ["Revisjonslogg"]
     shown = as_shown(at.dataframe[0])
-    assert list(shown.columns) == ["Når", "Hvem", "Handling", "Hva", "Detaljer"]
+    assert list(shown.columns) == ["Når", "Hvem", "Handling", "Hva", "Detalj"]
     assert set(shown["Hvem"]) == {"Kommandolinjen"}  # the people fixture added them
     assert "user.add" in set(shown["Handling"])  # the action stays its code
     assert at.selectbox(key="audit_who").options[0] == "alle"

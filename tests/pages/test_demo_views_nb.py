@@ -14,8 +14,9 @@ def test_the_removal_confirmation_in_norwegian(people, app_env):
     from tests.conftest import NOW
 
     demo.build_demo(app_env, leads=300, months=3, now=NOW, seed=7, language="nb")
-    at = logged_in("ada", ["admin"], language="nb").switch_page("app_pages/admin_import.py")
-    at = upload(at.run(), HUBSPOT)
+    with i18n.language("nb"):  # AppTest runs the widgets' format_func in this thread
+        at = logged_in("ada", ["admin"], language="nb").switch_page("app_pages/admin_import.py")
+        at = upload(at.run(), HUBSPOT)
     assert not at.exception
     page = texts(at)
     assert "**Demobedriften ligger fortsatt i databasen.**" in page
@@ -43,7 +44,8 @@ def test_the_removal_confirmation_in_norwegian(people, app_env):
             demo_views.KEEP_LABEL,
         }
     assert not set(untranslated(at)) & ours
-    keep.uncheck().run()
+    with i18n.language("nb"):
+        keep.uncheck().run()
     assert "demoens SLA-avtale (v1 og v2)" in texts(at)
 
 

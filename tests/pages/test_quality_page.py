@@ -101,7 +101,8 @@ def test_every_role_reads_it_in_norwegian(people, cohort, username):
     table = next(f for f in shown_tables(at) if "Kilde" in f.columns).set_index("Kilde")
     assert {"Leads", "MQL-er", "Godtatt", "Lead → MQL", "SQL → kunde"} <= set(table.columns)
     assert table.loc["Webinar", "Lead → MQL"] == f"50,0{NBSP}%"
-    assert table.loc["(ingen)", "Leads"] == 1 and table.loc["totalt", "Leads"] == 4
+    # counts written the Norwegian way, as text (a table column groups only the English way)
+    assert table.loc["(ingen)", "Leads"] == "1" and table.loc["totalt", "Leads"] == "4"
     sections = at.button_group(key="quality_section")
     assert sections.options == [
         "Salgstrakt",

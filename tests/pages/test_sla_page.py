@@ -261,7 +261,7 @@ def test_sla_page_in_norwegian_for_every_role(people, sla_data, username):
     options = [at.button_group(key=k).options for k in ("sla_period", "sla_section")]
     assert options == [
         ["dag", "uke", "måned", "kvartal"],
-        ["Tempo", "Målkort", "Første kontakt", "Forsinkede MQL-er", "Avtale"],
+        ["Tempo", "Resultattavle", "Første kontakt", "Forsinkede MQL-er", "Avtale"],
     ]
 
 
@@ -303,7 +303,7 @@ def test_every_period_and_section_in_norwegian(people, sla_data, period, section
 
         shown = as_shown(table)
         assert list(shown.columns) == [
-            "Lead", "Selskap", "Eier", "Kilde", "MQL-tidspunkt", "Timer over fristen",
+            "Lead", "Firma", "Eier", "Kilde", "MQL-tidspunkt", "Timer over fristen",
         ]  # fmt: skip
         assert shown.iloc[0]["Eier"] == "Kari Nilsen" and shown.iloc[0]["Kilde"] == "(ingen)"
     else:
