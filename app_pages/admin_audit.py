@@ -4,7 +4,7 @@ import streamlit as st
 
 from smarketing import config, formatting
 from smarketing.auth import audit, people
-from smarketing.i18n import _
+from smarketing.i18n import _, pgettext
 from smarketing.ui import frame, resources, tables, widgets
 
 engine = resources.engine()
@@ -46,7 +46,7 @@ else:
         {
             "at": _("When"),
             "who": _("Who"),
-            "action": _("Action"),
+            "action": pgettext("audit log", "Action"),
             "what": _("What"),
             "detail": _("Detail"),
         },
