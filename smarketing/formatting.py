@@ -178,11 +178,6 @@ def display_frame(frame: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
     return out
 
 
-def plural(n: int, word: str, many: str | None = None) -> str:
-    """'1 cause', '2 causes', '1,204 activities' (``many`` for irregular plurals)."""
-    return f"{count(n)} {word if n == 1 else (many or word + 's')}"
-
-
 def vega_percent(expression: str = "datum.value", *, trim: bool = False) -> str:
     """A Vega expression that writes a fraction like ``percent`` ('43.8 %', '—' for null);
     ``trim`` drops a trailing '.0' (axis ticks: '20 %')."""

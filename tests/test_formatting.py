@@ -18,7 +18,6 @@ from smarketing.formatting import (
     figure,
     hours,
     percent,
-    plural,
     vega_percent,
 )
 
@@ -81,13 +80,6 @@ def test_counts_hours_decimals(function, value, text):
 )
 def test_figure(kind, value, text):
     assert figure(kind, value) == text
-
-
-def test_plural():
-    assert plural(1, "cause") == "1 cause"
-    assert plural(0, "cause") == "0 causes"
-    assert plural(2, "activity", "activities") == "2 activities"
-    assert plural(1204, "MQL") == "1,204 MQLs"
 
 
 def test_display_frame_writes_every_figure_and_dashes_the_empty_ones():
