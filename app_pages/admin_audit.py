@@ -48,7 +48,9 @@ else:
             "who": _("Who"),
             "action": pgettext("audit log", "Action"),
             "what": _("What"),
-            "detail": _("Detail"),
+            # a fixed width: a long detail is cut in its cell (the whole on hover), the table
+            # never scrolls sideways on a 1280-pixel screen
+            "detail": tables.Col(_("Detail"), width=360),
         },
     )
     st.caption(

@@ -706,10 +706,16 @@ def test_the_figures_are_the_same_in_both_languages(both):
             x, y = a.metric(key), b.metric(key)
             assert (x.actual, x.target, x.status) == (y.actual, y.target, y.status), key
     with Session(en) as s:
-        en_meetings = [(m.kind, m.held_on, m.status) for m in s.exec(select(Meeting))]
+        en_meetings = [
+            (m.kind, m.held_on, m.status)
+            for m in s.exec(select(Meeting).order_by(Meeting.held_on, Meeting.kind))
+        ]
         en_counts = [_count(s, model=m) for m in (Action, Decision, MeetingNote, SlaCause)]
     with Session(nb) as s:
-        nb_meetings = [(m.kind, m.held_on, m.status) for m in s.exec(select(Meeting))]
+        nb_meetings = [
+            (m.kind, m.held_on, m.status)
+            for m in s.exec(select(Meeting).order_by(Meeting.held_on, Meeting.kind))
+        ]
         nb_counts = [_count(s, model=m) for m in (Action, Decision, MeetingNote, SlaCause)]
     assert en_meetings == nb_meetings and en_counts == nb_counts
 
