@@ -13,7 +13,7 @@ engine = resources.engine()
 as_of = frame.as_of()
 key = resources.data_key(engine)  # read once: every figure below counts the same data
 counts = resources.overview_counts(engine, *key, as_of, i18n.current())
-weekly = resources.weekly_counts(engine, *key, as_of)
+weekly = resources.weekly_counts(engine, *key, as_of, i18n.current())
 
 st.title(_("Overview"))
 widgets.as_of_caption(frame.facts(engine, key), as_of)

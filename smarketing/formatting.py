@@ -91,6 +91,19 @@ def _localized(text: str) -> str:
     return text.translate(table)
 
 
+def relocalized(text: str) -> str:
+    """A text with figures written the English way by this module ('64.3 % ✔', '1,234',
+    '1.5 h') in the language speaking: a scorecard frozen in English, read in Norwegian."""
+    import re
+
+    if i18n.current() == "en" or not text:
+        return text
+    text = re.sub(r"-?\d{1,3}(?:,\d{3})*(?:\.\d+)?", lambda m: _localized(m.group()), text)
+    space = _unit_space()
+    text = re.sub(r"(\d) %", lambda m: f"{m.group(1)}{space}%", text)
+    return re.sub(r"(\d) h\b", lambda m: f"{m.group(1)}{space}{_('h')}", text)
+
+
 def _fixed(value: float, digits: int) -> str:
     """``value`` with ``digits`` decimals, half away from zero (JavaScript's toFixed), in
     the number symbols of the language speaking."""

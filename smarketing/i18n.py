@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
@@ -86,9 +86,32 @@ def default_language() -> str:
     return "nb" if config.timezone_name() == "Europe/Oslo" else "en"
 
 
+#: Where a thread that nobody set a language for finds one (the UI registers the language
+#: of the browser session the thread works for: its widget callbacks and fragment reruns run
+#: in a fresh thread before the page has set anything); None or an error: no such session.
+_session_language: Callable[[], str | None] | None = None
+
+
+def set_session_language(lookup: Callable[[], str | None]) -> None:
+    """Register where a thread without a language of its own finds its session's."""
+    global _session_language
+    _session_language = lookup
+
+
 def current() -> str:
-    """The language speaking now: the one set for this run, else the app default."""
-    return _current.get() or default_language()
+    """The language speaking now: the one set for this run, else the one of the session
+    the thread works for, else the app default."""
+    code = _current.get()
+    if code:
+        return code
+    if _session_language is not None:
+        try:
+            code = _session_language()
+        except Exception:  # no session behind this thread (a job, a test's own thread)
+            code = None
+        if code in LANGUAGES:
+            return code
+    return default_language()
 
 
 def set_language(code: str) -> None:

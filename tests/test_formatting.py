@@ -200,3 +200,13 @@ def test_long_days_and_weekdays_in_each_language():
     with i18n.language("nb"):
         assert fmt.long_day(monday) == "mandag 7. desember 2026"
         assert fmt.weekday(monday) == "man."
+
+
+def test_figures_frozen_in_english_read_in_norwegian():
+    with i18n.language("nb"):
+        assert fmt.relocalized("64.3 % ✔") == f"64,3{NBSP}% ✔"
+        assert fmt.relocalized("1,234 ✖") == f"1{NBSP}234 ✖"
+        assert fmt.relocalized("1.5 h ▲") == f"1,5{NBSP}t ▲"
+        assert fmt.relocalized("—") == "—"
+    with i18n.language("en"):
+        assert fmt.relocalized("64.3 % ✔") == "64.3 % ✔"

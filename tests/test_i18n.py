@@ -184,3 +184,18 @@ def test_a_user_typed_text_is_never_translated():
         assert _("Nothing in the catalog, typed by a person") == (
             "Nothing in the catalog, typed by a person"
         )
+
+
+def test_a_thread_without_a_language_speaks_its_sessions(monkeypatch):
+    """A widget callback or fragment rerun runs in a fresh thread before the page sets the
+    language: it speaks the language of the browser session it works for."""
+    monkeypatch.setattr(i18n, "_session_language", lambda: "nb")
+    assert i18n.current() == "nb"
+    with i18n.language("en"):  # a language set for the run wins
+        assert i18n.current() == "en"
+
+    def no_session():
+        raise RuntimeError("no script run context")
+
+    monkeypatch.setattr(i18n, "_session_language", no_session)
+    assert i18n.current() == i18n.default_language()

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from smarketing import config, formatting
+from smarketing import config, formatting, i18n
 from smarketing.cli.args import error_line, iso_datetime, now_from
 from smarketing.i18n import _, ngettext
 
@@ -228,10 +228,12 @@ def run(args, engine_for) -> int:
     now = now_from(args.now)
     engine = engine_for(args)
     with Session(engine) as session:
+        if args.format == "json":  # a machine format: its reasons in English, stable
+            with i18n.language("en"):
+                english = hot_leads(session, now=now, since_hours=args.since)
+            print(json.dumps(as_json(english), indent=2, ensure_ascii=False))
         frame = hot_leads(session, now=now, since_hours=args.since)
-        if args.format == "json":
-            print(json.dumps(as_json(frame), indent=2, ensure_ascii=False))
-        else:
+        if args.format != "json":
             print(as_text(frame, now=now, since_hours=args.since))
         if not args.webhook:
             return 0

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from smarketing import formatting
 from smarketing.cli.args import error_line, iso_datetime, now_from, progress_printer, started
+from smarketing.data_in.records import UNKNOWN_LEAD
 from smarketing.errors import InvalidInput
 from smarketing.i18n import _, ngettext
 
@@ -308,7 +309,7 @@ def run(args, engine_for, progress=None) -> int:
         print(_note(result.reason_note), file=sys.stderr)
     _print_rejected(unmatched)
     if args.import_kind == "activities" and any(
-        e.reason.startswith(f"no {parsed.source_system} lead with id") for e in unmatched
+        getattr(e, "code", None) == UNKNOWN_LEAD for e in unmatched
     ):
         others = ", ".join(c for c in CRMS if c != parsed.source_system)
         print(

@@ -27,6 +27,7 @@ from smarketing.meetings.records import (
 from smarketing.meetings.scorecard import (
     REPORT_KINDS,
     frozen_scorecard,
+    reader_rows,
     scorecard_day,
     scorecard_snapshot,
 )
@@ -142,7 +143,7 @@ def scorecard_markdown(snapshot: dict) -> list[str]:
                     len(versions),
                 ).format(versions=", ".join(str(v) for v in versions)),
             ]
-    trailing = (snapshot.get("trailing") or {}).get("rows") or []
+    trailing = reader_rows(snapshot)
     if trailing:
         periods = list(dict.fromkeys(r["period"] for r in trailing))
         metrics = list(dict.fromkeys(r["metric_label"] for r in trailing))
@@ -151,15 +152,9 @@ def scorecard_markdown(snapshot: dict) -> list[str]:
         lines += ["", _trailing_heading(kind, len(periods)), ""]
         lines += _table(
             [_("Metric"), *periods],
-            [[_stored_label(m)] + [cells.get((m, p), "") for p in periods] for m in metrics],
+            [[m] + [cells.get((m, p), "") for p in periods] for m in metrics],
         )
     return lines
-
-
-def _stored_label(label: str) -> str:
-    """A frozen scorecard row's 'Marketing · MQLs delivered' in the language speaking."""
-    side, dot, metric = str(label).partition(" · ")
-    return f"{_side(side.lower())} · {_(metric)}" if dot else _(str(label))
 
 
 def _trailing_heading(kind: str, n: int) -> str:

@@ -10,7 +10,8 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 from sqlmodel import Session
 
-from smarketing import config
+from smarketing import config, formatting, i18n
+from smarketing.i18n import _
 from smarketing.meetings.agenda import checked_kind
 from smarketing.meetings.records import utc_time
 from smarketing.sla.agreements import agreement_for
@@ -67,7 +68,13 @@ def scorecard_snapshots(
     session: Session, wanted: Sequence[tuple[str, date, datetime]]
 ) -> list[dict]:
     """:func:`scorecard_snapshot` for many (kind, held_on, now) at once, computing each
-    distinct period only once (the demo freezes a year of meetings this way)."""
+    distinct period only once (the demo freezes a year of meetings this way). Frozen in
+    English whoever closes the meeting: ``reader_rows`` writes it in each reader's language."""
+    with i18n.language("en"):
+        return _snapshots(session, wanted)
+
+
+def _snapshots(session: Session, wanted: Sequence[tuple[str, date, datetime]]) -> list[dict]:
     plans = []
     needed: dict[tuple[Period, datetime], None] = {}
     for kind, held_on, now in wanted:
@@ -149,11 +156,40 @@ def frozen_scorecard(meeting: Meeting) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
+def reader_rows(snapshot: dict | None) -> list[dict]:
+    """The snapshot's trailing rows for the reader: a snapshot is frozen in English (every
+    one made before the app spoke Norwegian is too), and its labels, period headings,
+    statuses and figures are written here in the language speaking."""
+    trailing = (snapshot or {}).get("trailing") or {}
+    try:
+        kind = PeriodKind(trailing.get("kind"))
+    except ValueError:
+        kind = None
+    out = []
+    for row in trailing.get("rows") or []:
+        side, dot, metric = str(row["metric_label"]).partition(" · ")
+        symbol, space, word = str(row["status_text"]).partition(" ")
+        period = str(row["period"])
+        if kind is not None:
+            start = date.fromisoformat(row["period_start"])
+            heading = period_containing(kind, start).short_label()
+            period = heading + ("*" if period.endswith("*") else "")
+        out.append(
+            row
+            | {
+                "period": period,
+                "metric_label": f"{_(side)} · {_(metric)}" if dot else _(str(row["metric_label"])),
+                "text": formatting.relocalized(str(row["text"])),
+                "status_text": f"{symbol} {_(word)}" if space else _(symbol),
+            }
+        )
+    return out
+
+
 def snapshot_frame(snapshot: dict | None) -> pd.DataFrame:
     """The snapshot's trailing scorecard as :func:`smarketing.sla.scorecard_frame` builds it
-    (period, period_start, metric, metric_label, text, status, status_text), ready for
-    ``charts.scorecard_chart``."""
-    rows = ((snapshot or {}).get("trailing") or {}).get("rows") or []
-    frame = pd.DataFrame(rows, columns=SCORECARD_COLUMNS)
+    (period, period_start, metric, metric_label, text, status, status_text), in the
+    reader's language (``reader_rows``), ready for ``charts.scorecard_chart``."""
+    frame = pd.DataFrame(reader_rows(snapshot), columns=SCORECARD_COLUMNS)
     frame["period_start"] = frame["period_start"].map(date.fromisoformat)
     return frame

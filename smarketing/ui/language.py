@@ -20,6 +20,28 @@ KEY = "language"
 SAVED = "_smarketing_saved_language"
 #: the switch's widget key
 SWITCH = "language_switch"
+#: the language this browser session's last run spoke (for its callbacks and fragments)
+NOW = "_smarketing_language_now"
+
+
+def _session_language() -> str | None:
+    """The language of the browser session this thread works for (None outside one)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return None
+    return st.session_state.get(NOW)
+
+
+i18n.set_session_language(_session_language)
+
+
+def _speak(code: str) -> str:
+    """Speak ``code`` for the rest of this run and in the session's callbacks and fragment
+    reruns until the next run."""
+    i18n.set_language(code)
+    st.session_state[NOW] = code
+    return code
 
 
 def _from_browser() -> str | None:
@@ -37,9 +59,7 @@ def chosen_before_login() -> str:
     asked = i18n.language_code(st.query_params.get("lang"))
     if asked:
         st.session_state[KEY] = asked
-    code = st.session_state.get(KEY) or _from_browser() or i18n.default_language()
-    i18n.set_language(code)
-    return code
+    return _speak(st.session_state.get(KEY) or _from_browser() or i18n.default_language())
 
 
 def chosen_after_login(engine: Engine, actor: Actor) -> str:
@@ -53,8 +73,7 @@ def chosen_after_login(engine: Engine, actor: Actor) -> str:
                 saved = (actor.username, users.language_of(s, actor.username))
             st.session_state[SAVED] = saved
         code = saved[1] or i18n.default_language()
-    i18n.set_language(code)
-    return code
+    return _speak(code)
 
 
 def _switched(key: str, save: Callable[[str], None] | None) -> None:

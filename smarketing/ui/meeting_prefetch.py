@@ -15,6 +15,7 @@ from datetime import date
 
 from sqlalchemy.engine import Engine
 
+from smarketing import i18n
 from smarketing.store.models import Meeting
 
 _lock = threading.Lock()
@@ -32,14 +33,18 @@ def start(load: Callable[[Engine, Meeting, date], None] | None, engine, meeting,
         if any(t.name == name for t in _threads):
             return
         thread = threading.Thread(
-            target=_quietly, args=(load, engine, meeting, day), name=name, daemon=True
+            target=_quietly,
+            args=(load, engine, meeting, day, i18n.current()),
+            name=name,
+            daemon=True,
         )
         _threads.append(thread)
     thread.start()
 
 
-def _quietly(load, engine, meeting, day) -> None:
-    with suppress(Exception):  # the step computes its figures itself when it is shown
+def _quietly(load, engine, meeting, day, language: str) -> None:
+    """Warm the room's caches in the room's language (a cache keyed by language)."""
+    with suppress(Exception), i18n.language(language):  # else the step computes it itself
         load(engine, meeting, day)
 
 

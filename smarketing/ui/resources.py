@@ -194,9 +194,12 @@ def overview_counts(_engine: Engine, url: str, version: int, as_of: date, langua
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def weekly_counts(_engine: Engine, url: str, version: int, as_of: date, weeks: int = 13):
-    """Cached stage counts of the trailing weeks."""
-    with session(_engine) as s:
+def weekly_counts(
+    _engine: Engine, url: str, version: int, as_of: date, language: str, weeks: int = 13
+):
+    """Cached stage counts of the trailing weeks; ``language`` keys the cache (each week is
+    labelled in words)."""
+    with i18n.language(language), session(_engine) as s:
         return stage_counts.weekly_stage_counts(s, as_of, weeks=weeks)
 
 

@@ -232,8 +232,14 @@ def rejection_reasons_form(engine: Engine, actor: Actor) -> None:
     with session(engine) as s:
         listed = reasons.reasons(s)
         used = reasons.usage(s)
-    other = next((r.label for r in listed if r.key == reasons.OTHER), _("Other"))
-    unspecified = next((r.label for r in listed if r.key == reasons.UNSPECIFIED), "")
+    other = next(
+        (reasons.display_label(r.key, r.label) for r in listed if r.key == reasons.OTHER),
+        _("Other"),
+    )
+    unspecified = next(
+        (reasons.display_label(r.key, r.label) for r in listed if r.key == reasons.UNSPECIFIED),
+        "",
+    )
     st.caption(
         _(
             "The reasons sales picks from when rejecting an MQL. Rename a reason in place "
