@@ -10,7 +10,6 @@ from pathlib import Path
 
 from smarketing import formatting
 from smarketing.cli.args import error_line, iso_datetime, now_from, progress_printer, started
-from smarketing.data_in.records import UNKNOWN_LEAD
 from smarketing.errors import InvalidInput
 from smarketing.i18n import _, ngettext
 
@@ -308,6 +307,8 @@ def run(args, engine_for, progress=None) -> int:
     if getattr(result, "reason_note", None):
         print(_note(result.reason_note), file=sys.stderr)
     _print_rejected(unmatched)
+    from smarketing.data_in.records import UNKNOWN_LEAD  # lazily: the CLI starts light
+
     if args.import_kind == "activities" and any(
         getattr(e, "code", None) == UNKNOWN_LEAD for e in unmatched
     ):

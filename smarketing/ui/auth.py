@@ -256,8 +256,6 @@ def _login_form(engine: Engine, authenticator: stauth.Authenticate, now: datetim
 
 
 def _log_out(engine: Engine, info: dict) -> None:
-    for key in (language.KEY, language.SAVED):  # the next person in this tab: their own
-        st.session_state.pop(key, None)
     with session(engine) as s:
         sessions.log_out(s, st.session_state.pop(SESSION, None), info["username"], utcnow())
 

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from smarketing import charts, i18n
+from smarketing import charts
 from smarketing.auth import people
 from smarketing.auth.permissions import Actor, allowed
 from smarketing.errors import SmarketingError
@@ -196,8 +196,7 @@ def cause_form(
         # the options are the shown labels, mapped back to the stored category (AppTest
         # cannot rerun a selectbox whose format_func changes its options' text)
         labels = {_(c): c for c in causes.CATEGORIES}
-        # the key names the language: a label held from the other language is never mapped
-        shown = st.selectbox(_("Category"), list(labels), key=f"cause_cat_{key}_{i18n.current()}")
+        shown = st.selectbox(_("Category"), list(labels), key=f"cause_cat_{key}")
         category = labels.get(shown, causes.CATEGORIES[-1])
         text = st.text_area(_("What happened?"), key=f"cause_text_{key}", max_chars=2000)
         if st.form_submit_button(_("Record cause"), disabled=not can):
