@@ -66,7 +66,13 @@ def add_user_form(engine: Engine, actor: Actor) -> None:
         )
         name = c2.text_input(_("Full name"), key="new_name")
         email = c1.text_input(_("E-mail"), key="new_email")
-        roles = c2.multiselect(_("Roles"), ROLES, format_func=_role_labels().get, key="new_roles")
+        roles = c2.multiselect(
+            _("Roles"),
+            ROLES,
+            format_func=_role_labels().get,
+            key="new_roles",
+            placeholder=_("Choose roles"),
+        )
         password = c1.text_input(
             _("Initial password"),
             type="password",
@@ -107,6 +113,7 @@ def change_user_form(engine: Engine, actor: Actor, usernames: list[str]) -> None
             default=user.role_list,
             format_func=_role_labels().get,
             key=f"roles_{picked}",
+            placeholder=_("Choose roles"),
         )
         if st.form_submit_button(_("Save roles"), disabled=not can):
             _run(
