@@ -50,6 +50,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -67,7 +68,12 @@ from smarketing.errors import InvalidInput
 from smarketing.formatting import count
 from smarketing.i18n import _, ngettext
 from smarketing.store import rollup
-from smarketing.store.db import bump_data_version, write_transaction
+from smarketing.store.db import (
+    bump_data_version,
+    checkpoint,
+    defer_checkpoint,
+    write_transaction,
+)
 from smarketing.store.models import (
     ImportRun,
     ImportUndo,
@@ -279,11 +285,29 @@ class Batches:
         self.written = 0
         #: how long the last batch held the write lock (from the lock taken to the commit)
         self.held_seconds = 0.0
+        self._checkpointer: threading.Thread | None = None
+
+    def _checkpoint_behind(self) -> None:
+        """Copy the WAL's committed batches into the database in a thread of its own (SQLite
+        does it without the GIL, beside the next batch's planning), one checkpoint at a
+        time; the batches themselves commit without checkpointing (``defer_checkpoint``)."""
+        if self._checkpointer is not None and self._checkpointer.is_alive():
+            return
+        self._checkpointer = threading.Thread(
+            target=checkpoint, args=(self.engine,), name="smarketing-checkpoint", daemon=True
+        )
+        self._checkpointer.start()
+
+    def _checkpoints_done(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.join()
+            self._checkpointer = None
 
     def write(self, work: Callable[[Connection], BatchUndo]) -> None:
         """Run ``work`` in its own transaction; it returns what it wrote (its undo)."""
         with write_transaction(self.engine) as conn:
             locked = time.perf_counter()
+            defer_checkpoint(conn)
             alive = conn.execute(
                 update(_RUN)
                 .where(_RUN.c.id == self.run_id, _RUN.c.status == "running")
@@ -304,6 +328,7 @@ class Batches:
             rollup.park(conn, _mark(self.run_id))
         self.held_seconds = time.perf_counter() - locked
         self.written += 1
+        self._checkpoint_behind()
         time.sleep(PAUSE_S)  # let a write that waited for the lock have it first
 
     def finish(self, finish: Callable[[Connection], None], *, settle: bool = True) -> None:
@@ -319,6 +344,7 @@ class Batches:
                 rollup.drop_parked(conn, _mark(self.run_id))
             finish(conn)
             conn.execute(delete(_UNDO).where(_UNDO.c.run_id == self.run_id))
+        self._checkpoints_done()
 
 
 # --- undoing a run ---------------------------------------------------------------------------

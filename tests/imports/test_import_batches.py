@@ -28,6 +28,7 @@ from smarketing.store.models import (
     Verdict,
 )
 from tests.conftest import NOW
+from tests.databases import on_postgres
 from tests.imports.test_upsert import ADMIN, LATER, SALES, at, leads_file, rec
 from tests.test_rollup import assert_in_step
 
@@ -393,3 +394,49 @@ def test_an_import_writes_larger_batches_when_they_are_quick(engine, base, monke
     # file's last 3 (202-204)
     assert sizes == [0, 2, 3]
     assert_in_step(engine)
+
+
+def _autocheckpoint(conn) -> int:
+    return conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one()
+
+
+@pytest.mark.skipif(on_postgres(), reason="SQLite's WAL checkpoints")
+def test_batches_commit_without_checkpointing_and_checkpoint_behind(engine, base, monkeypatch):
+    """Each batch commits with SQLite's automatic checkpoint off (a checkpoint in every
+    batch's commit copied the same index pages again and again under the write lock); the
+    run checkpoints after its batches, outside the lock, and the connections go back to the
+    pool checkpointing again."""
+    monkeypatch.setattr(upsert, "BATCH", 1)
+    monkeypatch.setattr(upsert, "BATCH_MAX", 1)
+    in_batches, behind = [], []
+    original_write = batches.Batches.write
+
+    def write(self, work):
+        def seen(conn):
+            in_batches.append(_autocheckpoint(conn))
+            return work(conn)
+
+        original_write(self, seen)
+
+    monkeypatch.setattr(batches.Batches, "write", write)
+    monkeypatch.setattr(batches, "checkpoint", lambda eng: behind.append(eng is engine))
+    result = import_leads(engine, a_file(), actor=ADMIN, now=LATER)
+    assert (result.inserted, result.updated) == (5, 1)
+    # (the flag is read inside the work, after the batch switched its checkpoints off)
+    assert in_batches and set(in_batches) == {0}
+    assert behind and set(behind) == {True}
+    for _ in range(db.POOL_SIZE + 1):  # every pooled connection checkpoints again
+        with engine.connect() as conn:
+            assert _autocheckpoint(conn) == db.AUTOCHECKPOINT_PAGES
+    assert_in_step(engine)
+
+
+@pytest.mark.skipif(on_postgres(), reason="SQLite's WAL checkpoints")
+def test_a_deferred_checkpoint_ends_when_the_connection_goes_back(engine):
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        db.defer_checkpoint(conn)
+        assert _autocheckpoint(conn) == 0
+    # back in the pool, the connection checkpoints again
+    assert raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == db.AUTOCHECKPOINT_PAGES
+    db.checkpoint(engine)  # (a passive checkpoint: runs beside readers and writers)
