@@ -10,8 +10,9 @@ port against a fresh SQLite database with ``--leads`` leads and one API token; t
 * ``--processes`` × ``--threads`` concurrent httpx clients post single events (a website
   form's traffic: one event per request) at ``--rate`` requests/s in total, each to a
   random lead by e-mail, and time every answer;
-* the intake job (``process_inbox``) runs every 2 s in another thread, as the scheduler
-  runs it, so its writes compete with the posts;
+* the server's own scheduler runs the intake job (``events-intake``, every 2 s) as in any
+  deployment, so its writes compete with the posts; ``--job-every N`` adds a second intake
+  loop in this process (another process writing, as a separate ``worker`` would);
 * the app serves pages meanwhile: a headless chromium (Debian's, through Playwright)
   logged in as an admin reloads the Overview again and again (``--no-browser``: plain
   HTTP fetches of the page and its health check instead).
@@ -224,7 +225,7 @@ def browse(base: str, stop: threading.Event, pages: list, every: float) -> None:
         while not stop.is_set():
             t0 = time.perf_counter()
             page.goto(f"{base}/overview")
-            page.get_by_text("Overview").first.wait_for(timeout=60000)
+            page.locator("h1").first.wait_for(timeout=60000)  # (the title, in any language)
             page.wait_for_selector(IDLE, timeout=60000)
             pages.append(time.perf_counter() - t0)
             stop.wait(max(0.0, every - (time.perf_counter() - t0)))
@@ -261,7 +262,10 @@ def main() -> int:
         help="seconds from one page load to the next (0: back to back, the heaviest)",
     )
     parser.add_argument(
-        "--job-every", type=float, default=2.0, help="seconds between intake jobs (0: none)"
+        "--job-every",
+        type=float,
+        default=0.0,
+        help="seconds between the intake runs of an extra loop in this process (0: none)",
     )
     parser.add_argument("--keep", type=Path, help="keep the database and log in DIR")
     args = parser.parse_args()
