@@ -403,3 +403,20 @@ def test_a_rejected_records_reason_in_norwegian(engine, source):
             engine, "hubspot", actor=ADMIN, now=NOW, connector=ListConnector(records)
         )
     assert result.rejects[0].startswith("HubSpot-post 1001 (createdate): ikke en dato: ")
+
+
+def test_a_field_set_to_not_imported_stays_out_and_the_sync_goes_on(engine, source, session):
+    """A mapping that sends a field the connector reads to "not imported" (or names a field
+    this account does not send) used to stop every sync: the field had been left out of the
+    records before the mapping was checked against them."""
+    records = [contact(i, jobtitle="Head of Growth") for i in range(4)]
+    sources.set_mapping(
+        session, "hubspot", {"jobtitle": "", "not_in_this_account": "segment"}, actor=ADMIN
+    )
+    result = sync.sync_source(
+        engine, "hubspot", actor=ADMIN, now=NOW, connector=ListConnector(records)
+    )
+    assert (result.fetched, result.inserted, result.rejected) == (4, 4, 0)
+    with Session(engine) as s:
+        titles = s.exec(select(Lead.title)).scalars().all()
+    assert titles == ["", "", "", ""]  # (the title was not imported)

@@ -534,6 +534,9 @@ def read_lead_records(
         if changes:
             used = merge_mapping(used, {k: t for k, t in changes.items() if k in seen})
         keys = [k for k in keys if k in used]
+    # the mapping speaks of the fields these records have: a field sent to "not imported"
+    # is left out above, and one this account does not send is not in them at all
+    changes = {k: t for k, t in (changes or {}).items() if k in keys} or None
     columns = {}
     for key in keys:
         values = [record.get(key) for record in records]
