@@ -71,7 +71,6 @@ from smarketing.store import rollup
 from smarketing.store.db import (
     bump_data_version,
     checkpoint,
-    defer_checkpoint,
     write_transaction,
 )
 from smarketing.store.models import (
@@ -290,7 +289,7 @@ class Batches:
     def _checkpoint_behind(self) -> None:
         """Copy the WAL's committed batches into the database in a thread of its own (SQLite
         does it without the GIL, beside the next batch's planning), one checkpoint at a
-        time; the batches themselves commit without checkpointing (``defer_checkpoint``)."""
+        time; the batches themselves commit without checkpointing (``bulk_writes``)."""
         if self._checkpointer is not None and self._checkpointer.is_alive():
             return
         self._checkpointer = threading.Thread(
@@ -305,9 +304,8 @@ class Batches:
 
     def write(self, work: Callable[[Connection], BatchUndo]) -> None:
         """Run ``work`` in its own transaction; it returns what it wrote (its undo)."""
-        with write_transaction(self.engine) as conn:
+        with write_transaction(self.engine, bulk=True) as conn:
             locked = time.perf_counter()
-            defer_checkpoint(conn)
             alive = conn.execute(
                 update(_RUN)
                 .where(_RUN.c.id == self.run_id, _RUN.c.status == "running")

@@ -424,11 +424,20 @@ def _prepared_insert(table, names: tuple[str, ...], dialect) -> _PreparedInsert 
     return _PREPARED[key]
 
 
+#: Rows one INSERT statement writes on SQLite (within its SQLITE_VARIABLES parameters). A
+#: row of ``lead`` writes ``rollup_log`` too (a trigger), so each statement keeps a journal
+#: of the pages it changes to undo itself alone: one statement per 100 rows journals each
+#: index page once instead of once per row.
+ROWS_PER_INSERT = 100
+SQLITE_VARIABLES = 32_766
+
+
 def _insert_columns(conn: Connection, table, rows: _ColumnRows) -> None:
     """Insert column-held rows. On SQLite the statement is compiled once and the DBAPI's
     executemany gets tuples of already-processed values (each column's bind processor
-    applied once per value, once per column for a constant): the same text Core would
-    store, without Core's per-row parameter handling. Other dialects take the Core path."""
+    applied once per value, once per column for a constant), ROWS_PER_INSERT rows a
+    statement: the same text Core would store, without Core's per-row parameter handling.
+    Other dialects take the Core path."""
     if not len(rows):
         return
     dialect = conn.dialect
@@ -450,7 +459,23 @@ def _insert_columns(conn: Connection, table, rows: _ColumnRows) -> None:
         else:
             cells.append([None if v is None else process(v) for v in column])
     # (every list has len(rows) values; strict=True would double the cost of this zip)
-    conn.exec_driver_sql(prepared.sql, list(zip(*cells, strict=False)))
+    tuples = list(zip(*cells, strict=False))
+    per = max(1, min(ROWS_PER_INSERT, SQLITE_VARIABLES // len(prepared.names)))
+    whole = len(tuples) // per * per
+    if whole and per > 1:
+        conn.exec_driver_sql(
+            _rows_statement(prepared.sql, per),
+            [tuple(v for row in tuples[lo : lo + per] for v in row) for lo in range(0, whole, per)],
+        )
+        tuples = tuples[whole:]
+    if tuples:
+        conn.exec_driver_sql(prepared.sql, tuples)
+
+
+def _rows_statement(sql: str, rows: int) -> str:
+    """``INSERT … VALUES (?, …)`` made to insert ``rows`` rows at once."""
+    head, _, one = sql.rpartition(" VALUES ")
+    return f"{head} VALUES {', '.join([one] * rows)}"
 
 
 def _insert_batch(conn: Connection, table, rows: list[dict] | _ColumnRows) -> None:

@@ -51,26 +51,35 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
-def _autocheckpoint_back(dbapi_conn, record) -> None:
-    """A connection that deferred its checkpoints (:func:`defer_checkpoint`) checkpoints
-    again when it goes back to the pool."""
-    if record.info.pop("checkpoint_deferred", False):
+def _bulk_writes_end(dbapi_conn, record) -> None:
+    """A connection set up for bulk writes (:func:`bulk_writes`) is an ordinary one again
+    when it goes back to the pool."""
+    if record.info.pop("bulk_writes", False):
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
+        cur.execute("PRAGMA temp_store=DEFAULT")
         cur.close()
 
 
-def defer_checkpoint(conn: Connection) -> None:
-    """On SQLite, this connection's commits leave the WAL as it is (no automatic
-    checkpoint) until it goes back to the pool; elsewhere nothing. For a long run of short
-    write transactions (an import's batches) that checkpoints on its own, outside the
-    write lock (:func:`checkpoint`): a checkpoint in every batch's commit copied the same
-    index pages to the database again and again, under the lock, a fifth of an import's
-    time."""
+def bulk_writes(conn: Connection) -> None:
+    """On SQLite, set this connection (outside a transaction) up for a long run of short
+    write transactions (an import's or a sync's batches) until it goes back to the pool;
+    elsewhere nothing:
+
+    * its commits leave the WAL as it is (no automatic checkpoint): the run checkpoints on
+      its own, outside the write lock (:func:`checkpoint`). A checkpoint in every batch's
+      commit copied the same index pages to the database again and again, under the lock;
+    * its statement journals are kept in memory (``temp_store``): a row inserted into
+      ``lead`` also writes ``rollup_log`` (a trigger), so SQLite keeps a journal of every
+      page the statement changes, in a temporary file, to undo the statement alone if it
+      fails. With nine indexes on ``lead`` that file cost more than the inserts themselves.
+      (Only for these connections: a page's large sort would keep its temporary data in
+      memory too.)"""
     if conn.dialect.name != "sqlite":
         return
     conn.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
-    conn.connection.info["checkpoint_deferred"] = True
+    conn.exec_driver_sql("PRAGMA temp_store=MEMORY")
+    conn.connection.info["bulk_writes"] = True
 
 
 def checkpoint(engine: Engine) -> None:
@@ -118,7 +127,7 @@ def make_engine(url: str | None = None) -> Engine:
         )
         if database and database != ":memory:":
             event.listen(engine, "connect", _sqlite_pragmas)
-            event.listen(engine, "checkin", _autocheckpoint_back)
+            event.listen(engine, "checkin", _bulk_writes_end)
         else:
             event.listen(engine, "connect", lambda c, r: c.execute("PRAGMA foreign_keys=ON"))
         return engine
@@ -407,14 +416,16 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 
 @contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
+def write_transaction(engine: Engine, *, bulk: bool = False) -> Iterator[Connection]:
     """A connection in a transaction that holds the right to write from its first statement:
     on SQLite ``BEGIN IMMEDIATE`` takes the one write lock at once (waiting up to the busy
     timeout), so what the transaction reads stays true until it commits; a deferred
     transaction would read without the lock and could fail at its first write. On
     PostgreSQL an ordinary transaction (lock rows with ``FOR UPDATE``). Commits on success,
-    rolls back on any error."""
+    rolls back on any error. ``bulk``: one of a long run of batches (:func:`bulk_writes`)."""
     with engine.connect() as conn:
+        if bulk:
+            bulk_writes(conn)
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         try:

@@ -432,11 +432,13 @@ def test_batches_commit_without_checkpointing_and_checkpoint_behind(engine, base
 
 
 @pytest.mark.skipif(on_postgres(), reason="SQLite's WAL checkpoints")
-def test_a_deferred_checkpoint_ends_when_the_connection_goes_back(engine):
+def test_bulk_writes_end_when_the_connection_goes_back(engine):
     with engine.connect() as conn:
         raw = conn.connection.dbapi_connection
-        db.defer_checkpoint(conn)
+        db.bulk_writes(conn)
         assert _autocheckpoint(conn) == 0
+        assert conn.exec_driver_sql("PRAGMA temp_store").scalar_one() == 2  # MEMORY
     # back in the pool, the connection checkpoints again
     assert raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == db.AUTOCHECKPOINT_PAGES
+    assert raw.execute("PRAGMA temp_store").fetchone()[0] == 0  # DEFAULT
     db.checkpoint(engine)  # (a passive checkpoint: runs beside readers and writers)
