@@ -32,8 +32,11 @@ from smarketing.store.models import utcnow
 
 EVENTS_PATH = "/api/events"
 HUBSPOT_PATH = "/api/hubspot/webhook"
-#: Worker threads for the API's checks and inserts (SQLite writes queue on one lock).
+#: Worker threads for the API's checks that read the database (the inserts have a thread
+#: of their own: ``intake.EventWriter``).
 WORKERS = 4
+#: A post this small from a trusted token is checked on the event loop (its parse is quick).
+LOOP_BODY_BYTES = 16_384
 #: A website form posts from its own origin: the event route answers any origin (it takes
 #: a bearer token, never a cookie, so a page cannot use someone's login through it).
 CORS = {
@@ -103,6 +106,8 @@ class Server:
         self._clock = clock
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
+        self._trusted = intake.TrustedTokens()
+        self._event_writer: intake.EventWriter | None = None
         self.jobs: Any = None
 
     def engine(self) -> Engine:
@@ -140,6 +145,9 @@ class Server:
             if self.jobs is not None:
                 await asyncio.get_running_loop().run_in_executor(None, self.jobs.shutdown)
                 self.jobs = None
+            if self._event_writer is not None:
+                await asyncio.get_running_loop().run_in_executor(None, self._event_writer.close)
+                self._event_writer = None
             if self._pool is not None:
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
@@ -173,17 +181,44 @@ class Server:
                 {"error": f"the body is larger than {events.MAX_BODY_BYTES:,} bytes"}, 413
             )
         else:
-            h = request.headers
-            response = await self._answer(
-                intake.accept_events,
-                authorization=h.get("authorization"),
-                sender=h.get("x-smarketing-sender"),
-                timestamp=h.get("x-smarketing-timestamp"),
-                signature=h.get("x-smarketing-signature"),
-                body=body,
-            )
+            response = await self._accept_events(request, body)
         response.headers.update(CORS)
         return response
+
+    async def _accept_events(self, request: Request, body: bytes) -> Response:
+        """The checks (on the event loop when they need no database: a trusted bearer token
+        and a small body; else in a worker thread), then the insert by the writer."""
+        h = request.headers
+        now = self._clock()
+        check = functools.partial(
+            intake.check_events,
+            authorization=h.get("authorization"),
+            sender=h.get("x-smarketing-sender"),
+            timestamp=h.get("x-smarketing-timestamp"),
+            signature=h.get("x-smarketing-signature"),
+            body=body,
+            now=now,
+            trusted=self._trusted,
+        )
+        try:
+            bearer = intake.bearer_of(h.get("authorization"))
+            quick = len(body) <= LOOP_BODY_BYTES and bearer and self._trusted.sender(bearer)
+            checked = check(self._engine) if quick else await self._run(check, self.engine())
+            if isinstance(checked, intake.Accepted):
+                stored = await asyncio.wrap_future(self._writer().submit(checked, now))
+                checked = intake.answer(stored)
+        except (DatabaseUnavailable, DBAPIError) as exc:
+            _say(f"an API request failed on the database: {exc}")
+            checked = 503, {"error": "the database is unavailable; try again later"}
+        status, answer = checked
+        return JSONResponse(answer, status_code=status)
+
+    def _writer(self) -> intake.EventWriter:
+        if self._event_writer is None:
+            with self._lock:
+                if self._event_writer is None:
+                    self._event_writer = intake.EventWriter(self.engine())
+        return self._event_writer
 
     async def hubspot_webhook(self, request: Request) -> Response:
         """``POST /api/hubspot/webhook``: 204 (a sync asked for), 400, 401 or 503."""

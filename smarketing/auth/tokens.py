@@ -138,7 +138,8 @@ def add_token(
 
 def revoke_token(session: Session, name: str, *, actor: Actor, now: datetime | None = None) -> None:
     """Revoke a token (admin only; audited; commits): its bearer and its signatures are
-    refused from now on. The row stays, so the name and who revoked it are kept."""
+    refused (by every server within ``intake.TOKEN_TRUST_S``, 10 s). The row stays, so the
+    name and who revoked it are kept."""
     require(actor, "tokens.manage")
     row = _get(session, name)
     if row.revoked_at is not None:

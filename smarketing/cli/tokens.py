@@ -86,7 +86,7 @@ def run(args, engine_for) -> int:
             case "revoke":
                 tokens.revoke_token(s, args.name, actor=CLI_ACTOR)
                 print(
-                    _("token {name} revoked: its events are refused from now on").format(
+                    _("token {name} revoked: its events are refused within 10 seconds").format(
                         name=args.name.strip()
                     )
                 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from datetime import timedelta
 
 import httpx
@@ -13,10 +14,11 @@ import pytest
 from sqlmodel import Session, func, select
 from starlette.applications import Starlette
 
+from smarketing.api import intake
 from smarketing.api.server import EVENTS_PATH, Server
 from smarketing.auth import tokens
 from smarketing.auth.permissions import CLI_ACTOR
-from smarketing.data_in.events import process_inbox
+from smarketing.data_in.events import Stored, process_inbox, store_events
 from smarketing.store.models import ApiToken, EventInbox, LeadActivity
 from tests.conftest import NOW
 from tests.factories import add_lead
@@ -168,3 +170,96 @@ def test_1000_events_posted_at_once_become_1000_activities(engine, session, toke
             select(LeadActivity.lead_id, func.count()).group_by(LeadActivity.lead_id)
         ).all()
     assert sorted(per_lead) == [(lead, 20) for lead in sorted(leads)]
+
+
+def test_a_revoked_token_is_refused_once_its_trust_has_run_out(client, engine, token):
+    """A token this process found active is trusted for TOKEN_TRUST_S without asking the
+    database again (a post from a trusted token is checked on the event loop); a token
+    revoked meanwhile, by any process, is refused once that time has run out."""
+    assert client.post(EVENTS_PATH, json=EVENT, headers=bearer(token)).status_code == 202
+    with Session(engine) as s:
+        tokens.revoke_token(s, "website", actor=CLI_ACTOR)
+    again = {**EVENT, "event_id": "e2"}
+    assert client.post(EVENTS_PATH, json=again, headers=bearer(token)).status_code == 202
+    later = [0.0]
+    trusted = intake.TrustedTokens(clock=lambda: later[0])
+    trusted.trust(token, "website")
+    assert trusted.sender(token) == "website"
+    later[0] = intake.TOKEN_TRUST_S
+    assert trusted.sender(token) is None  # asked again: the database says revoked
+    assert (
+        intake.sender_of(
+            engine,
+            authorization=f"Bearer {token}",
+            sender=None,
+            timestamp=None,
+            signature=None,
+            body=b"",
+            now=NOW,
+            trusted=trusted,
+        )
+        is None
+    )
+
+
+def _accepted(i: int) -> intake.Accepted:
+    return intake.Accepted("website", [{**EVENT, "event_id": f"w{i}"}])
+
+
+def test_the_writer_stores_many_posts_in_one_transaction(engine, token, monkeypatch):
+    transactions = []
+    original = intake.write_transaction
+
+    def counted(eng):
+        transactions.append(1)
+        return original(eng)
+
+    monkeypatch.setattr(intake, "write_transaction", counted)
+    writer = intake.EventWriter(engine)
+    gate, entered = threading.Event(), threading.Event()
+    monkeypatch.setattr(intake, "_store", _held_until(gate, intake._store, entered))
+    futures = [writer.submit(_accepted(0), NOW)]
+    assert entered.wait(timeout=30)
+    futures += [writer.submit(_accepted(i), NOW) for i in range(1, 50)]
+    gate.set()  # (the first post's transaction waited until the other 49 had queued)
+    assert [f.result(timeout=30) for f in futures] == [Stored(1, 0)] * 50
+    writer.close()
+    assert count(engine, EventInbox) == 50
+    assert len(transactions) == 2  # the first post alone, then the other 49 together
+
+
+def test_a_failed_write_fails_every_post_in_it_and_stores_none(engine, token, monkeypatch):
+    def broken(conn, sender, events, *, now=None):
+        if events[0]["event_id"] == "w3":
+            raise RuntimeError("disk full (test)")
+        return store_events(conn, sender, events, now=now)
+
+    monkeypatch.setattr(intake, "store_events", broken)
+    writer = intake.EventWriter(engine)
+    gate, entered = threading.Event(), threading.Event()
+    monkeypatch.setattr(intake, "_store", _held_until(gate, intake._store, entered))
+    futures = [writer.submit(_accepted(1), NOW)]
+    assert entered.wait(timeout=30)  # the writer holds w1 alone in its first transaction
+    futures += [writer.submit(_accepted(i), NOW) for i in range(2, 6)]
+    gate.set()
+    outcomes = [f.exception(timeout=30) for f in futures]
+    writer.close()
+    # w1 was written alone before the others queued up; w2-w5 shared the failed one
+    assert outcomes[0] is None
+    assert all(isinstance(e, RuntimeError) for e in outcomes[1:])
+    assert count(engine, EventInbox) == 1
+
+
+def _held_until(gate: threading.Event, store, entered: threading.Event):
+    """``_store`` that, in the writer's first transaction, sets ``entered`` and waits until
+    ``gate`` is set."""
+    calls = []
+
+    def held(engine, posts):
+        calls.append(len(posts))
+        if len(calls) == 1:
+            entered.set()
+            gate.wait(timeout=30)
+        return store(engine, posts)
+
+    return held
