@@ -851,8 +851,8 @@ def _time_write_transactions(rec: Recorder) -> None:
     real = db.write_transaction
 
     @contextmanager
-    def timed(engine):
-        with real(engine) as conn:
+    def timed(engine, **options):
+        with real(engine, **options) as conn:
             started = time.perf_counter()
             yield conn
         rec.add(Sample("import: one write transaction", time.perf_counter() - started, "ok"))
