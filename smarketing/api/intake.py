@@ -119,11 +119,13 @@ def check_events(
     body: bytes,
     now: datetime | None = None,
     trusted: TrustedTokens | None = None,
+    known: str | None = None,
 ) -> Answer | Accepted:
     """401 without valid credentials, 400 with the problems of a malformed body, else the
-    post to store (:class:`Accepted`)."""
+    post to store (:class:`Accepted`). ``known``: the sender, already known from a trusted
+    token (no database read)."""
     now = now or utcnow()
-    who = sender_of(
+    who = known or sender_of(
         engine,
         authorization=authorization,
         sender=sender,
@@ -177,9 +179,9 @@ class EventWriter:
         """Queue a post; the future gets its :class:`Stored` (or the write's error)."""
         future: Future = Future()
         self._queue.put((post, now, future))
-        if self._thread is None:
+        if self._thread is None or not self._thread.is_alive():
             with self._lock:
-                if self._thread is None:
+                if self._thread is None or not self._thread.is_alive():
                     self._thread = threading.Thread(
                         target=self._run, name="smarketing-event-writer", daemon=True
                     )
@@ -194,21 +196,25 @@ class EventWriter:
             self._thread = None
 
     def _run(self) -> None:
-        while True:
+        closing = False
+        while not closing:
             first = self._queue.get()
-            if first is None:
-                return
-            batch = [first]
-            while len(batch) < WRITE_BATCH:
+            batch = [] if first is None else [first]
+            closing = first is None
+            while len(batch) < WRITE_BATCH:  # (after close: whatever was queued before it)
                 try:
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if item is None:
-                    self._write(batch)
-                    return
-                batch.append(item)
-            self._write(batch)
+                    closing = True
+                else:
+                    batch.append(item)
+            # a post whose request was cancelled meanwhile is dropped (its sender heard
+            # no 202); the others cannot be cancelled from now on
+            batch = [item for item in batch if item[2].set_running_or_notify_cancel()]
+            if batch:
+                self._write(batch)
 
     def _write(self, batch: list) -> None:
         try:

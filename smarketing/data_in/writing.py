@@ -6,6 +6,7 @@ its failure log and the run list of the Admin page."""
 from __future__ import annotations
 
 import gc
+import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -424,20 +425,19 @@ def _prepared_insert(table, names: tuple[str, ...], dialect) -> _PreparedInsert 
     return _PREPARED[key]
 
 
-#: Rows one INSERT statement writes on SQLite (within its SQLITE_VARIABLES parameters). A
+#: Rows one INSERT statement writes on SQLite (within its limit of parameters). A
 #: row of ``lead`` writes ``rollup_log`` too (a trigger), so each statement keeps a journal
 #: of the pages it changes to undo itself alone: one statement per 100 rows journals each
 #: index page once instead of once per row.
 ROWS_PER_INSERT = 100
-SQLITE_VARIABLES = 32_766
 
 
 def _insert_columns(conn: Connection, table, rows: _ColumnRows) -> None:
     """Insert column-held rows. On SQLite the statement is compiled once and the DBAPI's
     executemany gets tuples of already-processed values (each column's bind processor
     applied once per value, once per column for a constant), ROWS_PER_INSERT rows a
-    statement: the same text Core would store, without Core's per-row parameter handling.
-    Other dialects take the Core path."""
+    statement (fewer where SQLite allows fewer parameters): the same text Core would
+    store, without Core's per-row parameter handling. Other dialects take the Core path."""
     if not len(rows):
         return
     dialect = conn.dialect
@@ -460,7 +460,7 @@ def _insert_columns(conn: Connection, table, rows: _ColumnRows) -> None:
             cells.append([None if v is None else process(v) for v in column])
     # (every list has len(rows) values; strict=True would double the cost of this zip)
     tuples = list(zip(*cells, strict=False))
-    per = max(1, min(ROWS_PER_INSERT, SQLITE_VARIABLES // len(prepared.names)))
+    per = max(1, min(ROWS_PER_INSERT, _variables(conn) // len(prepared.names)))
     whole = len(tuples) // per * per
     if whole and per > 1:
         conn.exec_driver_sql(
@@ -470,6 +470,15 @@ def _insert_columns(conn: Connection, table, rows: _ColumnRows) -> None:
         tuples = tuples[whole:]
     if tuples:
         conn.exec_driver_sql(prepared.sql, tuples)
+
+
+def _variables(conn: Connection) -> int:
+    """How many parameters one statement may have on this SQLite (999 before 3.32)."""
+    raw = conn.connection.dbapi_connection
+    try:
+        return int(raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+    except (AttributeError, sqlite3.Error):  # (Python before 3.11)
+        return 999
 
 
 def _rows_statement(sql: str, rows: int) -> str:

@@ -54,11 +54,15 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 def _bulk_writes_end(dbapi_conn, record) -> None:
     """A connection set up for bulk writes (:func:`bulk_writes`) is an ordinary one again
     when it goes back to the pool."""
-    if record.info.pop("bulk_writes", False):
+    if not record.info.pop("bulk_writes", False) or dbapi_conn is None:
+        return  # (an invalidated connection: its next one starts ordinary)
+    try:
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
         cur.execute("PRAGMA temp_store=DEFAULT")
         cur.close()
+    except Exception:  # (never back in the pool as a bulk one)
+        record.invalidate()
 
 
 def bulk_writes(conn: Connection) -> None:

@@ -442,3 +442,37 @@ def test_bulk_writes_end_when_the_connection_goes_back(engine):
     assert raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == db.AUTOCHECKPOINT_PAGES
     assert raw.execute("PRAGMA temp_store").fetchone()[0] == 0  # DEFAULT
     db.checkpoint(engine)  # (a passive checkpoint: runs beside readers and writers)
+
+
+@pytest.mark.skipif(on_postgres(), reason="SQLite's statements")
+def test_inserts_fit_the_parameters_sqlite_allows(engine, monkeypatch):
+    """An SQLite that allows few parameters a statement (999 before 3.32) gets fewer rows
+    per INSERT; the leads and their ids are the same."""
+    from smarketing.data_in import writing
+
+    statements = []
+    real = writing._rows_statement
+    monkeypatch.setattr(writing, "_variables", lambda conn: 100)  # 3 rows of 28 columns
+    monkeypatch.setattr(
+        writing, "_rows_statement", lambda sql, rows: statements.append(rows) or real(sql, rows)
+    )
+    result = import_leads(engine, a_file(), actor=ADMIN, now=LATER)
+    assert (result.inserted, result.updated) == (6, 0)
+    assert statements and set(statements) == {3}
+    leads = stored(engine)
+    assert sorted(leads) == ["100", "200", "201", "202", "203", "204"]
+    # the ids follow the file's order, as one row per statement gave them
+    assert [leads[k].id for k in ("100", "200", "201", "202", "203", "204")] == list(range(1, 7))
+    assert_in_step(engine)
+
+
+@pytest.mark.skipif(on_postgres(), reason="SQLite's pool")
+def test_an_invalidated_bulk_connection_leaves_the_pool_whole(engine):
+    with engine.connect() as conn:
+        db.bulk_writes(conn)
+        record = conn.connection._connection_record
+        conn.invalidate()
+    assert "bulk_writes" not in record.info
+    for _ in range(db.POOL_SIZE + 1):
+        with engine.connect() as conn:
+            assert _autocheckpoint(conn) == db.AUTOCHECKPOINT_PAGES
