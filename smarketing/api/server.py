@@ -89,6 +89,12 @@ def _say(text: str) -> None:
     print(f"Smarketing: {text}", file=sys.stderr, flush=True)
 
 
+def _unavailable(exc: BaseException) -> intake.Answer:
+    """503 for a request the database could not serve (the reason goes to the log)."""
+    _say(f"an API request failed on the database: {exc}")
+    return 503, {"error": "the database is unavailable; try again later"}
+
+
 class Server:
     """The API and start-up of one server process. ``engine`` given (tests): used as is;
     otherwise made ready from ``url`` (default: the configured database) at start.
@@ -165,8 +171,7 @@ class Server:
         try:
             status, body = await self._run(lambda: work(self.engine(), now=self._clock(), **kwargs))
         except (DatabaseUnavailable, DBAPIError) as exc:
-            _say(f"an API request failed on the database: {exc}")
-            status, body = 503, {"error": "the database is unavailable; try again later"}
+            status, body = _unavailable(exc)
         if body is None:
             return Response(status_code=status)
         return JSONResponse(body, status_code=status)
@@ -211,8 +216,7 @@ class Server:
                 stored = await asyncio.wrap_future(self._writer().submit(checked, now))
                 checked = intake.answer(stored)
         except (DatabaseUnavailable, DBAPIError) as exc:
-            _say(f"an API request failed on the database: {exc}")
-            checked = 503, {"error": "the database is unavailable; try again later"}
+            checked = _unavailable(exc)
         status, answer = checked
         return JSONResponse(answer, status_code=status)
 
