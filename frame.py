@@ -5,7 +5,7 @@ import streamlit as st
 
 from smarketing.auth.permissions import allowed
 from smarketing.i18n import _, pgettext
-from smarketing.ui import auth, frame, language, resources
+from smarketing.ui import auth, frame, language, meeting_notes, resources
 
 language.chosen_before_login()
 
@@ -20,6 +20,7 @@ engine = resources.engine()
 with resources.database_guard():  # a busy or lost database: a message and Retry, no traceback
     resources.ensure_demo(engine)
     actor = auth.gate(engine)
+    meeting_notes.save_typed_note(engine, actor)  # before anything: see its docstring
 
 pages = {
     "": [

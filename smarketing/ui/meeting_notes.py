@@ -143,12 +143,34 @@ def _save(engine: Engine, actor: Actor, meeting_id: int, step: str, *, clear=Fal
 
 def _typed(engine: Engine, actor: Actor, meeting_id: int, step: str, generation: int) -> None:
     """The box's on_change: save what the person typed — but not a stale value the browser
-    sent for a box that is no longer on screen, or the text the box already holds."""
-    if st.session_state.get(ON_SCREEN) != (meeting_id, step, generation):
-        return  # a box of a step left behind (or an earlier load of this one)
-    body = st.session_state.get(box_key(meeting_id, step, generation), "")
+    sent for a box that is no longer on screen (a step left behind, or an earlier load of
+    this one)."""
+    if st.session_state.get(ON_SCREEN) == (meeting_id, step, generation):
+        save_typed_note(engine, actor)
+
+
+def save_typed_note(engine: Engine, actor: Actor) -> None:
+    """Save the text in the note box on screen if it is neither what the database holds nor
+    a text whose save failed (that one waits for "Try saving again").
+
+    The box's on_change calls this; so does every run of every page, before it shows
+    anything. Streamlit stops a run at its next ``st.session_state`` access when the
+    browser sends the next rerun (the facilitator steps on, the person clicks another
+    page) — in a callback too — and never calls that callback again for the value, which
+    it then takes as already seen. A save cut short is made by the next run; one that
+    reached the database is a no-op (the same text saved twice)."""
+    shown = st.session_state.get(ON_SCREEN)
+    if shown is None:
+        return
+    meeting_id, step, generation = shown
+    key = box_key(meeting_id, step, generation)
+    if key not in st.session_state:
+        return  # the box has left the screen and its state with it
+    body = st.session_state[key]
     if body == st.session_state.get(_saved_key(meeting_id, step)):
         return  # what the database already holds: nothing typed
+    if body == st.session_state.get(_unsaved_key(meeting_id, step)):
+        return  # its save failed and says so; the person decides when to try again
     _save(engine, actor, meeting_id, step)
 
 
