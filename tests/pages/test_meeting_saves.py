@@ -221,9 +221,7 @@ def test_a_note_typed_in_a_tab_whose_session_ended_is_not_saved_but_kept(demo, a
     assert "your session had ended" in errors(at)
 
 
-def test_a_note_whose_save_streamlit_cut_short_is_saved_by_the_next_run(
-    demo, app_env, monkeypatch
-):
+def test_a_note_whose_save_streamlit_cut_short_is_saved_by_the_next_run(demo, app_env, monkeypatch):
     """Streamlit stops a run — a callback too — at its next session-state access when the
     browser sends the next rerun, and never calls that on_change again for the value. Seen
     in a browser (tests/e2e/test_note_race.py, under load): the facilitator typed a note,
