@@ -341,6 +341,15 @@ class _ColumnRows:
         return [dict(zip(names, row, strict=True)) for row in zip(*cells, strict=True)]
 
 
+def _by_column(rows: list[dict]) -> _ColumnRows | list[dict]:
+    """Rows that all have the same keys, held column by column (so that the insert writes
+    many rows a statement); rows whose keys differ as they are."""
+    names = tuple(rows[0])
+    if any(tuple(row) != names for row in rows):
+        return rows
+    return _ColumnRows({name: [row[name] for row in rows] for name in names}, len(rows))
+
+
 def _column_default(column) -> object:
     default = column.default
     if default is not None and getattr(default, "is_scalar", False):
@@ -566,7 +575,7 @@ def write_activities(conn: Connection, rows: list[dict]) -> BatchUndo:
     as ``lead.id``): one executemany instead of an INSERT … RETURNING per row."""
     if conn.dialect.name == "sqlite" and rows:
         first = _next_id(conn, _ACTIVITY)
-        _insert_batch(conn, _ACTIVITY, rows)
+        _insert_batch(conn, _ACTIVITY, _by_column(rows))
         if _next_id(conn, _ACTIVITY) == first + len(rows):
             return BatchUndo(activities=list(range(first, first + len(rows))))
         raise RuntimeError("lead_activity ids did not follow on under the write lock")
