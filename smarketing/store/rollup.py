@@ -561,8 +561,12 @@ def _add_rows(conn, model, rows: list[dict]) -> None:
         conn.execute(stmt, list(part))
     days = sorted({r["day"] for r in rows})
     zero = and_(*[table.c[c] == 0 for c in counts])
+    # the key's columns before ``day`` (a cohort's dimension) narrowed to those of the rows:
+    # only the rows just added to can have come to zero, and the primary key finds them
+    # (``day`` alone, not the key's first column, made each delete read the whole table)
+    before = [table.c[k].in_(sorted({r[k] for r in rows})) for k in keys[: keys.index("day")]]
     for part in _chunks(days, DAYS_PER_QUERY):
-        conn.execute(delete(table).where(table.c.day.in_(part), zero))
+        conn.execute(delete(table).where(*before, table.c.day.in_(part), zero))
 
 
 def _state_row(conn, *, lock: bool = False, skip_locked: bool = False) -> str | None:
