@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from smarketing.auth.permissions import Actor
 from smarketing.connectors.base import Activity, Connector, Page, Unreachable
-from smarketing.data_in import sources, sync
+from smarketing.data_in import planning, sources, sync
 from smarketing.data_in.reading import read_leads
 from smarketing.data_in.upsert import import_leads
 from smarketing.errors import InvalidInput, PermissionDenied
@@ -420,3 +420,33 @@ def test_a_field_set_to_not_imported_stays_out_and_the_sync_goes_on(engine, sour
     with Session(engine) as s:
         titles = s.exec(select(Lead.title)).scalars().all()
     assert titles == ["", "", "", ""]  # (the title was not imported)
+
+
+def test_later_chunks_take_the_spelling_earlier_ones_stored_read_from_the_database_once(
+    engine, source, monkeypatch
+):
+    """A grouping value is written as the spelling stored first, whichever chunk of the
+    sync stored it — as a later sync would write it — and the stored spellings are read
+    from the database once per sync, not once per chunk (a scan of ``lead`` per field and
+    chunk, 2.2 s of a 100,000-contact sync)."""
+    reads = []
+    real = planning._stored_spellings
+    monkeypatch.setattr(
+        planning,
+        "_stored_spellings",
+        lambda conn, fields: reads.append(list(fields)) or real(conn, fields),
+    )
+    personas = ["Marketing Manager"] * 4 + ["marketing manager", "Head of Sales"] * 2
+    personas += ["head of sales", "MARKETING MANAGER"]  # (chunks of four: 3 chunks)
+    records = [contact(i, hs_persona=p) for i, p in enumerate(personas)]
+    result = sync.sync_source(
+        engine, "hubspot", actor=ADMIN, now=NOW, connector=ListConnector(records)
+    )
+    assert result.inserted == 10
+    with Session(engine) as s:
+        stored = s.exec(select(Lead.persona).order_by(Lead.external_id)).scalars().all()
+    assert stored == ["Marketing Manager"] * 4 + ["Marketing Manager", "Head of Sales"] * 2 + [
+        "Head of Sales",
+        "Marketing Manager",
+    ]
+    assert len(reads) == 1, reads

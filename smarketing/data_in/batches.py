@@ -297,7 +297,9 @@ class Batches:
         )
         self._checkpointer.start()
 
-    def _checkpoints_done(self) -> None:
+    def checkpoints_done(self) -> None:
+        """Wait for the checkpoint behind the batches to end: when the run ends, done or
+        failed (before it is undone), so that no thread of the run outlives it."""
         if self._checkpointer is not None:
             self._checkpointer.join()
             self._checkpointer = None
@@ -342,7 +344,7 @@ class Batches:
                 rollup.drop_parked(conn, _mark(self.run_id))
             finish(conn)
             conn.execute(delete(_UNDO).where(_UNDO.c.run_id == self.run_id))
-        self._checkpoints_done()
+        self.checkpoints_done()
 
 
 # --- undoing a run ---------------------------------------------------------------------------

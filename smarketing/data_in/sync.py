@@ -40,6 +40,7 @@ from smarketing.auth.permissions import Actor, require
 from smarketing.connectors.base import Activity, Connector, Page
 from smarketing.data_in.batches import Batches, start_run, undo_run
 from smarketing.data_in.formats import default_mapping, merge_mapping
+from smarketing.data_in.planning import Spellings
 from smarketing.data_in.reading import read_lead_records
 from smarketing.data_in.records import ActivityRecord, ParsedFile
 from smarketing.data_in.sources import (
@@ -417,6 +418,7 @@ def sync_source(
     try:
         client = connector or connector_for(source, sleep=sleep)
         reading = _Reading(report, result)
+        spellings = Spellings()  # (read once, not once per chunk)
         settled = time.monotonic()
         for chunk in _chunks(reading.pages(client.pages(cursor)), CHUNK, CHUNK_SECONDS):
             leads = _with_owners([r for p in chunk for r in p.leads], fmt, changes, users)
@@ -436,7 +438,15 @@ def sync_source(
                         mapped_only=True,
                     )
                     parsed.source_system = source.kind
-                    done = lead_steps(conn, batches, parsed, actor=actor, now=now, report=steps)
+                    done = lead_steps(
+                        conn,
+                        batches,
+                        parsed,
+                        actor=actor,
+                        now=now,
+                        report=steps,
+                        spellings=spellings,
+                    )
                     result.add(done)
                     result.rejects.extend(_reject_lines(parsed, done, _record(what)))
                 if items:
@@ -463,6 +473,8 @@ def sync_source(
             )
     except BaseException as exc:  # Ctrl-C too: the chunk being written is undone
         result.seconds = round(time.perf_counter() - started, 3)
+        if batches is not None:
+            batches.checkpoints_done()
         if client is not None:
             with contextlib.suppress(Exception):
                 client.close()

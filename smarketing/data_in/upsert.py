@@ -129,6 +129,7 @@ from smarketing.data_in.planning import (
     LeadPlan,
     LeadPlanner,
     Prepared,
+    Spellings,
     chunks,
     first_contact_changes,
     first_contacts,
@@ -256,17 +257,19 @@ def lead_steps(
     actor: Actor,
     now: datetime,
     report: Progress,
+    spellings: Spellings | None = None,
 ) -> ImportResult:
     """Plan a parsed lead file's records batch by batch on ``conn`` (a read connection) and
     write each batch through ``batches`` (None: a dry run, nothing written); the counts
     (``run_id`` None, ``seconds`` 0: the caller's). The steps of :func:`import_leads`,
-    also used by a CRM sync for each of its chunks."""
+    also used by a CRM sync for each of its chunks (with the stored ``spellings`` it keeps
+    from one chunk to the next)."""
     batch_size = max(1, BATCH)
     records: list = parsed.records
     total = len(records)
     report(0.0, _("Importing {n} leads…").format(n=count(total)))
     run_id = batches.run_id if batches is not None else None
-    planner = LeadPlanner(conn, parsed, actor, now, run_id)
+    planner = LeadPlanner(conn, parsed, actor, now, run_id, spellings)
     conn.rollback()  # (a read transaction is never held open across batches)
     counts = dict(inserted=0, updated=0, unchanged=0, verdicts=0, changes=0)
     done = 0
@@ -280,6 +283,8 @@ def lead_steps(
         if batches is not None and _writes(plan):
             plan, given = _write_batch(batches, planner, prepared, basis, plan, given)
             batch_size = next_batch_size(batch_size, batches.held_seconds)
+            if spellings is not None:
+                spellings.wrote(plan)
         planner.accept(plan)
         counts["inserted"] += len(plan.inserts)
         counts["updated"] += plan.updated

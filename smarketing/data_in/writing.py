@@ -268,7 +268,7 @@ def run_import(
             conn.rollback()
         result.seconds = round(time.perf_counter() - started, 3)
         return result
-    run_id = None
+    run_id, batches = None, None
     try:
         run_id = start_run(engine, _run_values(parsed, actor, now), now=now)
         batches = Batches(engine, run_id)
@@ -280,6 +280,8 @@ def run_import(
         batches.finish(lambda c: _finish_run(c, run_id, result, parsed, actor, finished))
     except BaseException as exc:  # Ctrl-C too: what was written is undone
         elapsed = time.perf_counter() - started
+        if batches is not None:
+            batches.checkpoints_done()
         if run_id is None:
             if isinstance(exc, Exception) and not isinstance(exc, InvalidInput):
                 _log_failure(engine, parsed, actor, now, elapsed, exc)

@@ -7,6 +7,7 @@ import's progress callback, which it calls after each batch's commit (no timing)
 
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 
 import pytest
@@ -476,3 +477,41 @@ def test_an_invalidated_bulk_connection_leaves_the_pool_whole(engine):
     for _ in range(db.POOL_SIZE + 1):
         with engine.connect() as conn:
             assert _autocheckpoint(conn) == db.AUTOCHECKPOINT_PAGES
+
+
+@pytest.mark.skipif(on_postgres(), reason="SQLite's WAL checkpoints")
+def test_a_failed_import_waits_for_its_checkpoint_before_it_is_undone(engine, base, monkeypatch):
+    """The checkpoint behind the batches runs in a thread of its own; a run that fails
+    waits for it to end (as a finished run does) instead of leaving it behind."""
+    monkeypatch.setattr(upsert, "BATCH", 2)
+    monkeypatch.setattr(upsert, "BATCH_MAX", 2)  # (no growth)
+    real_insert, real_checkpoint = writing._insert_batch, batches.checkpoint
+    lead_batches, checkpoints = [], []
+
+    def flaky(conn, table, rows):
+        if table is Lead.__table__:
+            lead_batches.append(len(rows))
+            if len(lead_batches) == 2:
+                raise RuntimeError("disk on fire")
+        real_insert(conn, table, rows)
+
+    def slow_checkpoint(eng):
+        checkpoints.append("started")
+        time.sleep(0.5)
+        real_checkpoint(eng)
+        checkpoints.append("ended")
+
+    undone_after = []
+    real_undo = writing._undo_failed
+
+    def undo(*args):
+        undone_after.append(list(checkpoints))
+        real_undo(*args)
+
+    monkeypatch.setattr(writing, "_insert_batch", flaky)
+    monkeypatch.setattr(batches, "checkpoint", slow_checkpoint)
+    monkeypatch.setattr(writing, "_undo_failed", undo)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        import_leads(engine, a_file(), actor=ADMIN, now=LATER)
+    assert undone_after == [["started", "ended"]]
+    assert_in_step(engine)
