@@ -35,7 +35,6 @@ from smarketing.store import rollup
 from smarketing.store.db import bump_data_version, make_engine, upgrade_to_head
 from smarketing.store.models import Lead, RollupLog, Setting
 from tests.conftest import NOW
-from tests.databases import on_postgres
 from tests.factories import add_lead, add_sla_agreement, oslo
 from tests.imports.test_upsert import ADMIN, at, leads_file, rec
 from tests.imports.test_upsert_activities import act, activities_file
@@ -320,28 +319,6 @@ def test_a_write_that_skips_the_bump_is_counted_live_then_caught_up(engine, sess
     upgrade_to_head(engine)  # a start builds nothing (they are built for this timezone)
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(RollupLog)).scalar_one() == 3
-    bump_data_version(session)  # the next write catches up
-    session.commit()
-    assert_in_step(engine)
-
-
-@pytest.mark.skipif(not on_postgres(), reason="a row lock of PostgreSQL's (SQLite: one writer)")
-def test_a_write_does_not_wait_for_another_writes_refresh(engine, session, mqls):
-    """PostgreSQL: while another transaction refreshes the rollups (it holds their state
-    row's lock), a verdict commits at once - its logged rows wait in the log, the figures
-    count their days live - and the next write's refresh takes them."""
-    with engine.connect() as holder:
-        holder.begin()
-        rollup._state_row(holder, lock=True)  # a refresh in progress
-        session.execute(text("SET LOCAL lock_timeout = '2s'"))  # a wait fails, not hangs
-        record_verdict(session, actor=SAM, lead_id=mqls["201"].id, verdict="accepted",
-                       reason=None, now=at(9))  # fmt: skip
-        holder.rollback()
-    with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(RollupLog)).scalar_one() == 2
-    cohort = quality.Cohort(date(2026, 9, 1), date(2026, 9, 30))
-    counts = dict(zip(*quality.funnel(session, cohort)[["stage", "count"]].T.values, strict=True))
-    assert counts["accepted"] == 1
     bump_data_version(session)  # the next write catches up
     session.commit()
     assert_in_step(engine)

@@ -32,14 +32,13 @@ sign -1, the new with +1); they see every write path (imports, verdicts, contact
 company, its removal, a restore, and whatever comes next: CRM sync, events) and raw SQL
 too. ``refresh`` counts the logged rows with the same aggregates, adds those changes to the
 rollup rows and empties the log; ``db.bump_data_version``, which every write calls, runs it
-in the write's own transaction (on PostgreSQL a write that finds another one refreshing does
-not wait: its rows stay for the next refresh), so an import of 100,000 leads costs the
-rollups the count of 100,000 log rows, not a recount of every day they touch. Readers
-(``Reader``) take the days with changes still in the log, and every day while the rollups
-are built for another timezone or not at all, from ``lead`` directly with the same
-aggregates, so a figure is exact whatever state the rollups are in; it is only slower then.
-One exception: an import written in batches parks its logged changes until it ends
-(``park``; see below), so while it runs the figures leave its leads out. ``ensure`` (at
+in the write's own transaction, so an import of 100,000 leads costs the rollups the count
+of 100,000 log rows, not a recount of every day they touch. Readers (``Reader``) take the
+days with changes still in the log, and every day while the rollups are built for another
+timezone or not at all, from ``lead`` directly with the same aggregates, so a figure is
+exact whatever state the rollups are in; it is only slower then. One exception: an import
+written in batches parks its logged changes until it ends (``park``; see below), so while
+it runs the figures leave its leads out. ``ensure`` (at
 ``upgrade_to_head``) builds them when missing or built for another timezone.
 """
 
@@ -569,13 +568,10 @@ def _add_rows(conn, model, rows: list[dict]) -> None:
         conn.execute(delete(table).where(*before, table.c.day.in_(part), zero))
 
 
-def _state_row(conn, *, lock: bool = False, skip_locked: bool = False) -> str | None:
-    """The rollups' state; ``lock``: PostgreSQL's row lock on it, one refresh at a time
-    (SQLite writers are one at a time anyway) - ``skip_locked``: None at once when another
-    transaction holds it."""
+def _state_row(conn, *, lock: bool = False) -> str | None:
     query = select(Setting.value).where(Setting.key == STATE_KEY)
-    if lock:
-        query = query.with_for_update(skip_locked=skip_locked)
+    if lock:  # PostgreSQL: one refresh at a time (SQLite writers are one at a time anyway)
+        query = query.with_for_update()
     return conn.execute(query).scalar_one_or_none()
 
 
@@ -759,11 +755,10 @@ def refresh(conn) -> int:
         return 0  # (an import's parked changes wait for it: ``park``)
     if _state_row(conn) != state():
         return 0
-    if _state_row(conn, lock=True, skip_locked=True) is None:
-        # PostgreSQL: another write is refreshing. This write does not wait for it: its
-        # logged rows stay, and the next refresh after it ends takes them (``_claimed``).
-        # Readers count the days they touch on ``lead`` meanwhile, so figures stay exact.
-        return 0
+    # (one at a time, and each write applies its own rows before it commits: a write that
+    # committed with its rows still in the log would be counted twice by an import's
+    # recount, ``put_counted``, and again by the refresh that takes them)
+    _state_row(conn, lock=True)
     claimed = _claimed(conn)
     count = conn.execute(select(func.count()).where(claimed)).scalar_one()
     tz = config.business_tz()

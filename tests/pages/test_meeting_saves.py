@@ -21,7 +21,7 @@ from smarketing.meetings import attendance, closing, planning, records, running
 from smarketing.store.models import utcnow
 from smarketing.ui import meeting_mode, meeting_notes, widgets
 from smarketing.ui.auth import SESSION
-from tests.pages.conftest import PEOPLE, logged_in, texts
+from tests.pages.conftest import PEOPLE, logged_in, open_session, texts
 from tests.pages.test_meetings_pages import (
     ADMIN,
     AS_OF,
@@ -32,6 +32,7 @@ from tests.pages.test_meetings_pages import (
     demo,
     errors,
     go_to,
+    note_key,
     open_mode,
     sqlite_template,
     stored_note,
@@ -238,6 +239,54 @@ def test_a_note_whose_save_streamlit_cut_short_is_saved_by_the_next_run(demo, ap
     go_to(at, 1)
     assert stored_note(app_env, mid, "scorecard", "mia").revision == 1, "saved once"
     assert stored_note(app_env, mid, "sla_challenges", "mia") is None
+
+
+def test_a_note_cut_short_is_not_saved_as_the_next_person_on_the_tab(demo, app_env, monkeypatch):
+    """mia types (her save cut short) and leaves; ada logs in on the same tab (the wall
+    screen): mia's text is not saved as ada's note, and ada's box is her own."""
+    mid = demo.planned.id
+    monkeypatch.setattr(meeting_notes, "_typed", lambda *args: None)
+    at = open_mode("mia", mid)
+    box(at, mid, "scorecard").input("mia's words")
+    at.session_state["username"] = "ada"
+    at.session_state["name"] = "Ada"
+    at.session_state["roles"] = ["admin"]
+    at.session_state[SESSION] = open_session("ada")
+    at.switch_page("app_pages/meeting_mode.py").run()
+    assert not at.exception
+    assert stored_note(app_env, mid, "scorecard", "ada") is None
+    assert box(at, mid, "scorecard").value == ""
+
+
+def test_spaces_in_an_empty_box_are_not_saved_again_and_again(demo, app_env, monkeypatch):
+    """Only spaces in a box on a step without a note: nothing to save, and no run tries."""
+    mid = demo.planned.id
+    at = open_mode("mia", mid)
+    saves = []
+    real = meeting_notes._save
+    monkeypatch.setattr(meeting_notes, "_save", lambda *a, **k: saves.append(1) or real(*a, **k))
+    box(at, mid, "scorecard").input("   ").run()
+    at.run()
+    at.run()
+    assert saves == [] and stored_note(app_env, mid, "scorecard", "mia") is None
+
+
+def test_keep_what_i_typed_cut_short_is_saved_by_the_next_run(demo, app_env, monkeypatch):
+    """The person answers a conflict with "Keep what I typed here" and Streamlit cuts the
+    callback short before its save: the next run saves the text."""
+    mid = demo.planned.id
+    key = note_key(mid, "scorecard")
+    first, second = open_mode("mia", mid), open_mode("mia", mid)
+    box(first, mid, "scorecard").input("From the laptop").run()
+    box(second, mid, "scorecard").input("From the wall screen").run()
+    assert "changed in another window" in "\n".join(w.value for w in second.warning)
+    real = meeting_notes._save
+    monkeypatch.setattr(meeting_notes, "_save", lambda *a, **k: None)  # cut short here
+    second.button(key=f"keep_{key}").click().run()
+    monkeypatch.setattr(meeting_notes, "_save", real)
+    second.run()
+    note = stored_note(app_env, mid, "scorecard", "mia")
+    assert (note.body, note.revision) == ("From the wall screen", 2)
 
 
 # --- meeting mode: causes, ratings ------------------------------------------------------------
