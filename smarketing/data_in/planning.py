@@ -834,11 +834,9 @@ class LeadPlanner:
         if {"mql_at", "first_contact_at"} & set(fields):
             wanted += [f for f in ("mql_at", "first_contact_at") if f not in fields]
         self.wanted = wanted
+        # (a sync's chunk: the tables its earlier batches left; a file: read afresh)
         grouping = [f for f in GROUPING_FIELDS if f in fields]
-        if spellings is None:
-            self.spellings = _stored_spellings(conn, grouping)
-        else:  # (a sync's chunk: the tables its earlier batches left)
-            self.spellings = spellings.of(conn, grouping)
+        self.spellings = (spellings or Spellings()).of(conn, grouping)
         self.reasons = _ReasonMap(conn, parsed.source_system)
         self.seen: dict[str, int] = {}
         self.unmatched: list[RowError] = []

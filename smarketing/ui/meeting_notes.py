@@ -48,8 +48,16 @@ def _keys(meeting_id: int, step: str, who: str) -> tuple[str, str, str, str]:
     theirs) and the box's generation (the same for everyone: a widget key is never
     reused)."""
     mine = f"{_base(meeting_id, step)}_{who}"
-    gen = f"note_gen_{_base(meeting_id, step)}"
-    return f"note_rev_{mine}", f"note_state_{mine}", f"note_conflict_{mine}", gen
+    return (
+        f"note_rev_{mine}",
+        f"note_state_{mine}",
+        f"note_conflict_{mine}",
+        _gen_key(meeting_id, step),
+    )
+
+
+def _gen_key(meeting_id: int, step: str) -> str:
+    return f"note_gen_{_base(meeting_id, step)}"
 
 
 def _unsaved_key(meeting_id: int, step: str, who: str) -> str:
@@ -70,7 +78,7 @@ def box_key(meeting_id: int, step: str, generation: int) -> str:
 
 def current_box_key(meeting_id: int, step: str) -> str | None:
     """The widget key of the note box now on screen for this step (None before the first)."""
-    generation = st.session_state.get(f"note_gen_{_base(meeting_id, step)}")
+    generation = st.session_state.get(_gen_key(meeting_id, step))
     return None if generation is None else box_key(meeting_id, step, generation)
 
 
