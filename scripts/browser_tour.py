@@ -13,6 +13,7 @@ Nothing here imports streamlit: the app runs in its own process.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -341,6 +342,13 @@ _ARM_JS = """
 """
 
 
+#: The clicked page has started: its script ran since _ARM_JS, or its link is the current one.
+_ARRIVED_JS = """
+() => window.__tourRan === true || !!document.querySelector(
+  '[data-testid="stSidebarNavLink"][aria-current="page"][href=' + JSON.stringify(%s) + ']')
+"""
+
+
 #: The height of the page's content (Streamlit scrolls its main area, not the document).
 _MAIN_HEIGHT_JS = """
 () => {
@@ -537,10 +545,18 @@ def open_page(page, link: NavLink, as_of: date | None) -> str:
     if target.count() and target.first.get_attribute("aria-current") == "page":
         how = "current"
     elif target.count() and target.first.is_visible():
+        from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
         page.evaluate(_ARM_JS)
         target.first.click()
-        page.wait_for_function("window.__tourRan === true", timeout=45_000)
-        how = "click"
+        arrived = _ARRIVED_JS % json.dumps(link.raw_href)
+        try:
+            page.wait_for_function(arrived, timeout=20_000)
+            how = "click"
+        except PlaywrightTimeoutError:  # a click a busy browser dropped: a person clicks again
+            target.first.click()
+            page.wait_for_function(arrived, timeout=45_000)
+            how = "click twice"
     else:
         page.goto(with_as_of(link.href, as_of))
         how = "address"
