@@ -347,12 +347,19 @@ class _LogSource:
         return inner.subquery()
 
 
-def _stamp_days(conn, claimed, tz: ZoneInfo) -> int:
-    """Write the local day of each keyed timestamp beside it in the claimed log rows (the
-    day whose [midnight, next midnight) holds it: ``local_day``, the instants of
-    ``midnight`` that every figure cuts days at); returns the rows stamped."""
+def _claimed_rows(conn, claimed, most: int) -> list:
+    """The claimed log rows' ids and keyed timestamps, at most ``most`` + 1 of them (more
+    than ``most``: too many to add up one by one)."""
     log = RollupLog.__table__
-    rows = conn.execute(select(log.c.id, *[log.c[k] for k in KEYED]).where(claimed)).all()
+    columns = [log.c.id, *[log.c[k] for k in KEYED]]
+    return conn.execute(select(*columns).where(claimed).limit(most + 1)).all()
+
+
+def _stamp_days(conn, rows: list, tz: ZoneInfo) -> None:
+    """Write the local day of each keyed timestamp beside it in the log ``rows`` (from
+    ``_claimed_rows``: the day whose [midnight, next midnight) holds it: ``local_day``, the
+    instants of ``midnight`` that every figure cuts days at)."""
+    log = RollupLog.__table__
     memo: dict[datetime, date] = {}
 
     def day(value) -> date | None:
@@ -370,7 +377,6 @@ def _stamp_days(conn, claimed, tz: ZoneInfo) -> int:
         stmt = log.update().where(log.c.id == bindparam("_id"))
         for part in _chunks(stamped, 5000):
             conn.execute(stmt, list(part))
-    return len(stamped)
 
 
 def _weighted(rows, column_name: str | None = None, condition=None) -> ColumnElement:
@@ -382,12 +388,15 @@ def _weighted(rows, column_name: str | None = None, condition=None) -> ColumnEle
     return func.coalesce(func.sum(case((condition, rows.c.w), else_=0)), 0)
 
 
-def _compute(conn, source, out: Computed, *, sla: bool, cohorts: bool, tz: ZoneInfo) -> None:
+def _compute(
+    conn, source, out: Computed, *, sla: bool, cohorts: bool, tz: ZoneInfo, won: bool = True
+) -> None:
+    """``won``: False when no row has a ``customer_at`` (its statement would find none)."""
     t = source.t.c
     if sla:
         _compute_sla(conn, source, t, out)
     if cohorts:
-        _compute_cohorts(conn, source, out, tz)
+        _compute_cohorts(conn, source, out, tz, won=won)
 
 
 def _compute_sla(conn, source, t, out: Computed) -> None:
@@ -434,7 +443,7 @@ def _compute_sla(conn, source, t, out: Computed) -> None:
         out.day(_date(day))[int(i)] += int(n)
 
 
-def _compute_cohorts(conn, source, out: Computed, tz: ZoneInfo) -> None:
+def _compute_cohorts(conn, source, out: Computed, tz: ZoneInfo, *, won: bool = True) -> None:
     """The cohort, reason and won rows: one pass grouped by every dimension, added up per
     dimension here (in plain Python: a person's write refreshes a handful of rows, where
     pandas' set-up alone cost 40 ms under the write lock)."""
@@ -461,6 +470,8 @@ def _compute_cohorts(conn, source, out: Computed, tz: ZoneInfo) -> None:
             if counts[rejected]:
                 key = (dimension, day, value, values[reason_at])
                 out.reasons[key] = out.reasons.get(key, 0) + counts[rejected]
+    if not won:
+        return
     rows = source.rows("created_at", t.customer_at, where=[t.customer_at.is_not(None)])
     for day, won_at, n in conn.execute(
         select(rows.c.day, rows.c.customer_at, _weighted(rows))
@@ -558,6 +569,8 @@ def _add_rows(conn, model, rows: list[dict]) -> None:
     )
     for part in _chunks(rows, 2000):
         conn.execute(stmt, list(part))
+    if not any(r[c] < 0 for r in rows for c in counts):
+        return  # (only a count taken from can have come to zero)
     days = sorted({r["day"] for r in rows})
     zero = and_(*[table.c[c] == 0 for c in counts])
     # the key's columns before ``day`` (a cohort's dimension) narrowed to those of the rows:
@@ -753,25 +766,23 @@ def refresh(conn) -> int:
     log = RollupLog.__table__
     if not conn.execute(select(log.c.id).where(log.c.writer >= 0).limit(1)).first():
         return 0  # (an import's parked changes wait for it: ``park``)
-    if _state_row(conn) != state():
-        return 0
     # (one at a time, and each write applies its own rows before it commits: a write that
     # committed with its rows still in the log would be counted twice by an import's
     # recount, ``put_counted``, and again by the refresh that takes them)
-    _state_row(conn, lock=True)
+    if _state_row(conn, lock=True) != state():
+        return 0
     claimed = _claimed(conn)
-    count = conn.execute(select(func.count()).where(claimed)).scalar_one()
     tz = config.business_tz()
-    if count > RECOUNT_AT:
+    rows = _claimed_rows(conn, claimed, RECOUNT_AT)
+    if len(rows) > RECOUNT_AT:
         _recount(conn, _logged_days(conn, claimed, tz), tz)
-        conn.execute(delete(log).where(claimed))
-        return count
-    if _stamp_days(conn, claimed, tz):
+    elif rows:
+        _stamp_days(conn, rows, tz)
+        won = any(row[1 + KEYED.index("customer_at")] is not None for row in rows)
         delta = Computed()
-        _compute(conn, _LogSource(claimed), delta, sla=True, cohorts=True, tz=tz)
+        _compute(conn, _LogSource(claimed), delta, sla=True, cohorts=True, tz=tz, won=won)
         _add(conn, delta)
-    conn.execute(delete(log).where(claimed))
-    return count
+    return conn.execute(delete(log).where(claimed)).rowcount
 
 
 def ensure(engine: Engine) -> int | None:
