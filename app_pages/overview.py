@@ -2,10 +2,9 @@
 
 import streamlit as st
 
-from smarketing import charts, i18n
+from smarketing import i18n
 from smarketing.i18n import _
 from smarketing.quality import stage_counts
-from smarketing.sla import metrics as sla
 from smarketing.sla.periods import period_containing
 from smarketing.ui import action_views, frame, lead_views, resources, sla_data, sla_views, widgets
 
@@ -13,15 +12,15 @@ engine = resources.engine()
 as_of = frame.as_of()
 key = resources.data_key(engine)  # read once: every figure below counts the same data
 counts = resources.overview_counts(engine, *key, as_of, i18n.current())
-weekly = resources.weekly_counts(engine, *key, as_of, i18n.current())
 
 st.title(_("Overview"))
 widgets.as_of_caption(frame.facts(engine, key), as_of)
-reports = [sla_data.report(engine, k, as_of, key) for k in ("week", "month")]
+PERIODS = ("week", "month")
+reports = [sla_data.report(engine, k, as_of, key) for k in PERIODS]
 st.subheader(_("The SLA: this week and this month"))
 if sla_views.has_agreement(reports):
-    scorecard = sla.scorecard_frame(reports)
-    st.altair_chart(charts.scorecard_chart(scorecard, font_size=17, row_height=48), width="stretch")
+    spec = sla_data.scorecard_spec(engine, PERIODS, as_of, key, font_size=17, row_height=48)
+    st.vega_lite_chart(spec, width="stretch")
     st.caption(
         _(
             "✔ on track · ▲ at risk · ✖ off track · … too early to judge · – no data. "
@@ -41,6 +40,7 @@ lead_views.hot_panel(engine, key)
 action_views.mine(engine, frame.actor(), as_of)
 
 st.subheader(_("The last 13 weeks"))
-for column, stage in zip(st.columns(2) * 2, stage_counts.STAGES, strict=True):
-    column.altair_chart(charts.weekly_stage_chart(weekly, stage.label), width="stretch")
+weekly = resources.weekly_stage_specs(engine, *key, as_of, i18n.current())
+for column, spec in zip(st.columns(2) * 2, weekly, strict=True):
+    column.vega_lite_chart(spec, width="stretch")
 st.caption(_("The lighter bar is the week still running."))

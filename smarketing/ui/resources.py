@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from smarketing import config, demo, i18n
+from smarketing import charts, config, demo, i18n
 from smarketing.api import startup
 from smarketing.auth.permissions import SYSTEM_ACTOR
 from smarketing.data_in import sync
@@ -201,6 +201,16 @@ def weekly_counts(
     labelled in words)."""
     with i18n.language(language), session(_engine) as s:
         return stage_counts.weekly_stage_counts(s, as_of, weeks=weeks)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def weekly_stage_specs(_engine: Engine, url: str, version: int, as_of: date, language: str):
+    """The Overview's charts of the last 13 weeks, one per stage, as ready Vega-Lite specs
+    (built and validated once per data and language: rebuilding them was most of a warm
+    page run)."""
+    weekly = weekly_counts(_engine, url, version, as_of, language)
+    with i18n.language(language):
+        return [charts.weekly_stage_chart(weekly, s.label).to_dict() for s in stage_counts.STAGES]
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

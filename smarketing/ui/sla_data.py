@@ -44,6 +44,33 @@ def trailing(engine: Engine, kind: str, as_of: date, count: int = 13) -> list[sl
     return _reports(engine, data_key(engine), kind, as_of, count, _now_for(as_of))
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _scorecard_spec(
+    _engine: Engine, key, kinds: tuple[str, ...], as_of: date, now, language: str, size: tuple
+) -> dict:
+    reports = [_reports(_engine, key, kind, as_of, 1, now)[0] for kind in kinds]
+    with i18n.language(language):
+        frame = sla.scorecard_frame(reports)
+        return charts.scorecard_chart(frame, font_size=size[0], row_height=size[1]).to_dict()
+
+
+def scorecard_spec(
+    engine: Engine, kinds: tuple[str, ...], as_of: date, key=None, *, font_size: int,
+    row_height: int,
+) -> dict:  # fmt: skip
+    """The scorecard of the periods of ``kinds`` containing ``as_of`` as a ready Vega-Lite
+    spec (built and validated once per data and language, as ``pacing_spec``)."""
+    return _scorecard_spec(
+        engine,
+        key or data_key(engine),
+        kinds,
+        as_of,
+        _now_for(as_of),
+        i18n.current(),
+        (font_size, row_height),
+    )
+
+
 @st.cache_data(show_spinner=False, max_entries=128)
 def _pacing(_engine: Engine, key, kind: str, as_of: date, metric: str, now: datetime):
     with session(_engine) as s:
