@@ -10,11 +10,12 @@ from smarketing.ui import action_views, frame, lead_views, resources, sla_data, 
 
 engine = resources.engine()
 as_of = frame.as_of()
-key = resources.data_key(engine)  # read once: every figure below counts the same data
+live = resources.activity_key(engine)  # read once: every figure below counts the same data
+key = live[:2]  # the figures' key (the data key); website activity counts with ``live``
 counts = resources.overview_counts(engine, *key, as_of, i18n.current())
 
 st.title(_("Overview"))
-widgets.as_of_caption(frame.facts(engine, key), as_of)
+widgets.as_of_caption(frame.facts(engine, live), as_of)
 PERIODS = ("week", "month")
 reports = [sla_data.report(engine, k, as_of, key) for k in PERIODS]
 st.subheader(_("The SLA: this week and this month"))
@@ -36,7 +37,7 @@ for kind, title in (("week", _("This week")), ("month", _("This month"))):
     widgets.stage_tiles(rows)
 st.caption(_(stage_counts.COMPARISON_NOTE))
 
-lead_views.hot_panel(engine, key)
+lead_views.hot_panel(engine, live)
 action_views.mine(engine, frame.actor(), as_of)
 
 st.subheader(_("The last 13 weeks"))

@@ -20,9 +20,12 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
+from starlette.middleware import Middleware
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, Router
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from smarketing import config
 from smarketing.api import intake, startup
@@ -32,6 +35,7 @@ from smarketing.store.models import utcnow
 
 EVENTS_PATH = "/api/events"
 HUBSPOT_PATH = "/api/hubspot/webhook"
+API_PATHS = frozenset({EVENTS_PATH, HUBSPOT_PATH})
 #: Worker threads for the API's checks that read the database (the inserts have a thread
 #: of their own: ``intake.EventWriter``).
 WORKERS = 4
@@ -93,6 +97,25 @@ def _unavailable(exc: BaseException) -> intake.Answer:
     """503 for a request the database could not serve (the reason goes to the log)."""
     _say(f"an API request failed on the database: {exc}")
     return 503, {"error": "the database is unavailable; try again later"}
+
+
+class ApiFirst:
+    """ASGI middleware: a request to one of the API's paths goes straight to ``api`` (a
+    router of the API's routes), every other request on to Streamlit.
+
+    Streamlit's middleware (its path checks for static files, its session cookie, gzip) is
+    for the pages and their files; run for each of 550 event posts a second, it was a third
+    of the server's interpreter time spent on the posts (``benchmarks/bench_events.py``), and
+    a post waits for the interpreter while a page is being computed."""
+
+    def __init__(self, app: ASGIApp, api: ASGIApp) -> None:
+        self.app, self.api = app, api
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in API_PATHS:
+            await self.api(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 class Server:
@@ -161,11 +184,18 @@ class Server:
     # --- routes --------------------------------------------------------------------------
 
     def routes(self) -> list[Route]:
-        """The API's routes, for ``st.App(routes=...)``."""
+        """The API's routes (served by :meth:`middleware`)."""
         return [
             Route(EVENTS_PATH, self.post_events, methods=["POST", "OPTIONS"]),
             Route(HUBSPOT_PATH, self.hubspot_webhook, methods=["POST"]),
         ]
+
+    def middleware(self) -> list[Middleware]:
+        """For ``st.App(middleware=...)``: the API's routes, answered before Streamlit's
+        own middleware (see :class:`ApiFirst`)."""
+        # (ExceptionMiddleware: a wrong method is answered 405, as Starlette's app would)
+        api = ExceptionMiddleware(Router(routes=self.routes()))
+        return [Middleware(ApiFirst, api=api)]
 
     async def _answer(self, work: Callable[..., intake.Answer], **kwargs: Any) -> Response:
         try:

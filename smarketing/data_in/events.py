@@ -59,7 +59,13 @@ from smarketing.data_in.planning import (
 )
 from smarketing.data_in.writing import write_activities, write_first_contacts
 from smarketing.errors import InvalidInput
-from smarketing.store.db import bump_data_version, get_setting, set_setting, write_transaction
+from smarketing.store.db import (
+    bump_activity_version,
+    bump_data_version,
+    get_setting,
+    set_setting,
+    write_transaction,
+)
 from smarketing.store.models import SALES_ACTIVITY_KINDS, EventInbox, Lead, LeadActivity, utcnow
 
 #: The most events one request may carry.
@@ -493,9 +499,13 @@ def _write(engine: Engine, events: list[_Event], now: datetime, result: InboxRes
             ),
             marks,
         )
-        if ids or derived:
+        if derived or touched:  # a sales contact: the SLA's figures change
             with Session(bind=conn) as s:
                 bump_data_version(s)
+                s.flush()
+        elif ids:  # website activities only: what counts them is recomputed, not the figures
+            with Session(bind=conn) as s:
+                bump_activity_version(s)
                 s.flush()
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Integer, String, cast, event, inspect, text, update
+from sqlalchemy import Integer, String, cast, event, inspect, select, text, update
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, DBAPIError, OperationalError
 from sqlmodel import Session, create_engine
@@ -459,6 +459,19 @@ def data_version(session: Session) -> int:
     return int(get_setting(session, "data_version", "0") or 0)
 
 
+def activity_version(session: Session) -> tuple[int, int]:
+    """The data version and the website-activity version, read together: the key of what
+    counts website activities (hot leads, the newest timestamp)."""
+    found = dict(
+        session.execute(
+            select(Setting.key, Setting.value).where(
+                Setting.key.in_(("data_version", "activity_version"))
+            )
+        ).all()
+    )
+    return int(found.get("data_version") or 0), int(found.get("activity_version") or 0)
+
+
 def bump_data_version(session: Session) -> None:
     """Mark the data as changed so cached aggregates are recomputed (no commit).
 
@@ -466,16 +479,28 @@ def bump_data_version(session: Session) -> None:
     by two — a read-then-write lost bumps on PostgreSQL under load. First, in the same
     transaction, the daily rollups catch up with the leads this write changed
     (``rollup.refresh``): every write path bumps, so every write path keeps them in step."""
+    _bump(session, "data_version")
+
+
+def bump_activity_version(session: Session) -> None:
+    """Mark that website activities (page views, form submissions, e-mail clicks: no sales
+    contact, no lead changed) were added (no commit): only what counts those is recomputed
+    (``activity_version``); the figures, keyed by the data version, stay cached. The event
+    intake bumps this one, every few seconds while a website sends events."""
+    _bump(session, "activity_version")
+
+
+def _bump(session: Session, key: str) -> None:
     session.flush()
     rollup.refresh(session.connection())
     bumped = session.execute(
         update(Setting)
-        .where(Setting.key == "data_version")
+        .where(Setting.key == key)
         .values(value=cast(cast(Setting.value, Integer) + 1, String), updated_at=utcnow())
         .execution_options(synchronize_session="fetch")
     ).rowcount
     if not bumped:
-        set_setting(session, "data_version", "1")
+        set_setting(session, key, "1")
 
 
 def url_for_display(url: str | URL | None = None) -> str:

@@ -63,10 +63,10 @@ def as_of() -> date:
     return st.session_state[AS_OF_KEY]
 
 
-def facts(engine: Engine, key: tuple[str, int] | None = None) -> dict:
-    """Cached facts about the store (newest timestamp, demo flag); ``key`` is the data key
-    (``resources.data_key``) when the page has read it already."""
-    return resources.store_facts(engine, *(key or resources.data_key(engine)))
+def facts(engine: Engine, live: tuple | None = None) -> dict:
+    """Cached facts about the store (newest timestamp, demo flag, the CRM sync); ``live`` is
+    the activity key (``resources.activity_key``) when the page has read it already."""
+    return resources.store_facts(engine, *(live or resources.activity_key(engine)))
 
 
 def sidebar_and_banner(engine: Engine, *, compact: bool = False) -> None:

@@ -384,22 +384,22 @@ def now_minute() -> datetime:
 
 
 @st.cache_data(show_spinner=False, ttl=HOT_TTL_SECONDS, max_entries=8)
-def _hot(_engine: Engine, key: tuple[str, int], minute: datetime, language: str) -> pd.DataFrame:
+def _hot(_engine: Engine, key: tuple, minute: datetime, language: str) -> pd.DataFrame:
     """The hot leads (their ``reason`` written in ``language``: part of the cache key)."""
     with session(_engine) as s, i18n.language(language):
         return hot_leads.hot_leads(s, now=minute)
 
 
-def hot_now(engine: Engine, key: tuple[str, int] | None = None) -> pd.DataFrame:
-    """The hot leads as of the current minute, cached per minute and data version: a write
-    (an import, a verdict) shows at once, and the 48-hour window moves on every minute.
-    ``key``: the data key (``resources.data_key``) when the page has read it already."""
-    return _hot(engine, key or resources.data_key(engine), now_minute(), i18n.current())
+def hot_now(engine: Engine, live: tuple | None = None) -> pd.DataFrame:
+    """The hot leads as of the current minute, cached per minute and activity key
+    (``resources.activity_key``; ``live``: when the page has read it already): a write or
+    a website event shows at once, and the 48-hour window moves on every minute."""
+    return _hot(engine, live or resources.activity_key(engine), now_minute(), i18n.current())
 
 
-def hot_panel(engine: Engine, key: tuple[str, int] | None = None) -> None:
+def hot_panel(engine: Engine, live: tuple | None = None) -> None:
     """Leads that came back in the last 48 hours, with what they did and their owner."""
-    hot = hot_now(engine, key)
+    hot = hot_now(engine, live)
     st.subheader(
         _("Hot leads · {n}").format(n=formatting.count(len(hot))), help=hot_leads.definition()
     )

@@ -185,6 +185,14 @@ def data_key(engine: Engine) -> tuple[str, int]:
     return config.database_url(), data_version(engine)
 
 
+def activity_key(engine: Engine) -> tuple[str, int, int]:
+    """The key of what counts website activities (the hot leads, the newest timestamp):
+    the database, its data version and its website-activity version (the event intake
+    bumps only the latter: the figures stay cached while a website sends events)."""
+    with session(engine) as s:
+        return (config.database_url(), *db.activity_version(s))
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def overview_counts(_engine: Engine, url: str, version: int, as_of: date, language: str):
     """Cached stage counts for the week and month of ``as_of``; ``language`` keys the cache
@@ -214,9 +222,10 @@ def weekly_stage_specs(_engine: Engine, url: str, version: int, as_of: date, lan
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def store_facts(_engine: Engine, url: str, version: int) -> dict:
-    """Cached facts for the frame: the newest timestamp, the demo flag and how fresh the
-    CRM sync is (None without a data source; a failed sync bumps the data version too)."""
+def store_facts(_engine: Engine, url: str, version: int, activities: int) -> dict:
+    """Cached facts for the frame (keyed by ``activity_key``: the newest timestamp may be a
+    website activity's): the newest timestamp, the demo flag and how fresh the CRM sync is
+    (None without a data source; a failed sync bumps the data version too)."""
     with session(_engine) as s:
         facts = {"as_of": stage_counts.data_as_of(s), "demo": demo.has_demo(s)}
     facts["sync"] = sync.freshness(_engine)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
@@ -11,8 +12,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from smarketing.quality import hot_leads
-from smarketing.store.db import bump_data_version, set_setting
+from smarketing.quality import hot_leads, stage_counts
+from smarketing.store.db import bump_data_version, set_setting, write_transaction
 from smarketing.store.models import Lead, LeadActivity
 from smarketing.ui import lead_views
 from tests.factories import add_lead, add_sla_agreement
@@ -233,6 +234,46 @@ def test_hot_leads_are_cached_per_minute_and_data_version(people, dataset, app_e
     assert len(clock.queries) == 3
     (panel,) = [t for t in shown_tables(at) if "Why hot" in t.columns]
     assert panel["Why hot"].tolist() == ["back after 19 days", "back after 29 days"]
+
+
+def test_a_website_event_shows_in_the_hot_leads_and_leaves_the_figures_cached(
+    people, dataset, app_env, clock, monkeypatch
+):
+    """Issue 16: the event intake writes every few seconds while a website sends events.
+    Website activities change no figure, so they bump only the activity version: the hot
+    leads and the newest timestamp show the event at once, the figures stay cached."""
+    from smarketing.data_in import events
+
+    counted: list[date] = []
+    real = stage_counts.overview_counts
+
+    def overview_counts(session, as_of):
+        counted.append(as_of)
+        return real(session, as_of)
+
+    monkeypatch.setattr(stage_counts, "overview_counts", overview_counts)
+    noon = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
+    with Session(app_env) as s:
+        lead = s.exec(select(Lead).where(Lead.external_id == "5")).one()
+        s.add(
+            LeadActivity(
+                lead_id=lead.id, kind="form", detail="Demo", occurred_at=noon - timedelta(days=30)
+            )
+        )
+        lead.email, demo = "kari@example.com", lead.is_demo
+        s.add(lead)
+        bump_data_version(s)
+        s.commit()
+    at = logged_in("mia", ["marketing"])
+    assert "Hot leads · 0" in texts(at) and len(counted) == 1 and not demo
+    posted = {"event_id": "w1", "email": "kari@example.com", "kind": "page view"}
+    parsed = events.parse_events(json.dumps(posted).encode(), now=noon - timedelta(minutes=30))
+    with write_transaction(app_env) as conn:
+        events.store_events(conn, "web", parsed, now=noon)
+    assert events.process_inbox(app_env, now=noon).stored == 1
+    at.run()
+    assert "Hot leads · 1" in texts(at)  # at once
+    assert len(counted) == 1  # the figures: still the cached ones
 
 
 # --- issue 18: the Overview in Norwegian --------------------------------------------------
