@@ -13,18 +13,18 @@ from smarketing.api.server import EVENTS_PATH, HUBSPOT_PATH, Server
 from tests.api.test_events_route import bearer
 from tests.conftest import NOW
 
+SEEN: list[str] = []  # the paths that reached the app's middleware
+
 
 class Recorder:
     """Stands for Streamlit's middleware: notes every path that reaches it."""
-
-    seen: list[str] = []
 
     def __init__(self, app) -> None:
         self.app = app
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http":
-            Recorder.seen.append(scope["path"])
+            SEEN.append(scope["path"])
         await self.app(scope, receive, send)
 
 
@@ -33,7 +33,7 @@ def _page(_request) -> PlainTextResponse:
 
 
 def test_api_paths_skip_the_apps_middleware_and_other_paths_reach_it(engine, token):
-    Recorder.seen = []
+    SEEN.clear()
     server = Server(engine, clock=lambda: NOW)
     app = Starlette(
         routes=[Route("/{path:path}", _page, methods=["GET", "POST"])],
@@ -48,4 +48,4 @@ def test_api_paths_skip_the_apps_middleware_and_other_paths_reach_it(engine, tok
         assert c.get(EVENTS_PATH).status_code == 405  # the API's route, not the app's page
         assert c.get("/").text == "a page"
         assert c.post("/api/events/other").text == "a page"
-    assert Recorder.seen == ["/", "/api/events/other"]
+    assert SEEN == ["/", "/api/events/other"]
