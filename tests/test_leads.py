@@ -16,7 +16,9 @@ I    09 Nov  mql, touched BEFORE mql_at    kari  Ads      Maria   no response to
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from unittest import mock
 
 import pandas as pd
 import pytest
@@ -461,3 +463,39 @@ def test_labels_of_stages_activities_and_reasons_in_norwegian(session, leads):
     assert detail["verdicts"][0]["reason"] == "Feil persona"
     assert list(events["kind"]) == ["email_click", "webinar"]
     assert list(events["label"]) == ["Klikk i e-post", "Webinar"]
+
+
+def test_filter_options_come_from_the_rollups_and_match_the_leads(engine, session, leads):
+    """The options are read from ``rollup_cohort`` and the log, never from ``lead``, and
+    are the leads' own values: after the rollups are built, after a refreshed change and
+    with a change still in the log."""
+    from sqlalchemy import event
+
+    from smarketing.store import rollup
+    from smarketing.store.db import bump_data_version
+
+    def from_leads() -> dict[str, list[str]]:
+        with mock.patch.object(rollup, "dimension_values", return_value=None):
+            return filter_options(session)
+
+    sent: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
+    rollup.ensure(engine)
+    assert rollup.dimension_values(session.connection(), "owner") is not None
+    sent.clear()
+    options = filter_options(session)
+    assert sent and not [s for s in sent if re.search(r"\bFROM lead\b", s)]
+    assert options == from_leads()
+
+    leads["B"].owner, leads["B"].source = "per", "Webinar"  # kari keeps lead C
+    session.add(leads["B"])
+    bump_data_version(session)  # the refresh applies the change
+    session.commit()
+    options = filter_options(session)
+    assert options == from_leads() and "Webinar" in options["source"]
+
+    leads["C"].persona = "Nora"  # in the log, not applied yet
+    session.add(leads["C"])
+    session.flush()
+    assert "Nora" in filter_options(session)["persona"] == from_leads()["persona"]
+    session.rollback()

@@ -20,6 +20,7 @@ from smarketing.quality.reasons import labels as reason_labels
 from smarketing.sla.agreements import agreement_for
 from smarketing.sla.metrics import FALLBACK_RESPONSE_HOURS
 from smarketing.sla.periods import today_local
+from smarketing.store import rollup
 from smarketing.store.models import (
     SALES_ACTIVITY_KINDS,
     ActivityKind,
@@ -335,11 +336,14 @@ def lead_page(
 
 
 def filter_options(session: Session) -> dict[str, list[str]]:
-    """The values to choose from per dimension, sorted, "(none)" last when some lead lacks one."""
+    """The values to choose from per dimension, sorted, "(none)" last when some lead lacks
+    one: read from the rollups where they are built (``rollup.dimension_values``: a DISTINCT
+    on ``lead`` read every lead, 45 ms a dimension at 100k leads on PostgreSQL)."""
     out = {}
     for name in FILTER_DIMENSIONS:
-        column = getattr(_T, name)
-        values = session.execute(select(column).distinct()).scalars().all()
+        values = rollup.dimension_values(session.connection(), name)
+        if values is None:
+            values = session.execute(select(getattr(_T, name)).distinct()).scalars().all()
         present = sorted({v for v in values if v}, key=str.lower)
         out[name] = present + ([NONE_LABEL] if any(not v for v in values) else [])
     return out

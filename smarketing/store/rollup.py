@@ -65,6 +65,7 @@ from sqlalchemy import (
     select,
     text,
     true,
+    union,
     union_all,
     update,
     values,
@@ -804,6 +805,26 @@ def ensure(engine: Engine) -> int | None:
 # The statements are built once with bind parameters: a figure over a day or a quarter runs
 # a handful of them, and building and cache-keying a SQLAlchemy statement costs about as
 # much as running one of these on the rollups.
+
+
+def dimension_values(conn, dimension: str) -> list[str] | None:
+    """The values of a cohort dimension (``COHORT_DIMENSIONS``) that leads have, "" for a
+    lead without one, in no order: the values of its ``rollup_cohort`` rows (its primary
+    key's first column: a few thousand index entries, where DISTINCT on ``lead`` reads every
+    lead) with those of the changes still in the log (an import's parked ones too). None
+    while the rollups are not built for the configured timezone (ask ``lead`` then).
+
+    A value that a change in the log takes away stays until that change is applied (an
+    import's parked changes: until the import ends)."""
+    if dimension not in COHORT_DIMENSIONS:
+        raise ValueError(f"not a cohort dimension: {dimension}")
+    if _state_row(conn) != state():
+        return None
+    cohort, log = RollupCohort.__table__.c, RollupLog.__table__.c
+    stored = select(cohort.value).where(cohort.dimension == dimension)
+    logged = select(func.coalesce(log[dimension], "")).where(log.sign > 0)
+    return list(conn.execute(union(stored, logged)).scalars())
+
 
 _NEVER = date(1, 1, 1)  # a split before every day: "before" sums are 0
 
