@@ -238,3 +238,27 @@ def test_a_sales_event_that_changes_no_first_contact_bumps_the_data_version(engi
     assert process_inbox(engine, now=NOW).stored == 1
     session.expire_all()
     assert activity_version(session) == (before[0] + 1, before[1])
+
+
+def test_posts_stored_together_count_as_if_each_came_alone(engine):
+    """The intake's writer stores the posts that queued up in one insert: each post hears
+    what it would have heard alone, in order (an id its sender used in an earlier post of
+    the same insert, or before, is a repeat; another sender's same id is not)."""
+    post(engine, "web", {**FORM, "event_id": "old"})
+    posts = [
+        ("web", [{**FORM, "event_id": "a"}, {**FORM, "event_id": "a"}], NOW),  # twice in one
+        ("web", [{**FORM, "event_id": "a"}, {**FORM, "event_id": "old"}], NOW),
+        ("app", [{**FORM, "event_id": "a"}], NOW),
+        ("web", [{**FORM, "event_id": "b"}], NOW),
+    ]
+    with write_transaction(engine) as conn:
+        stored = events.store_posts(conn, posts)
+    assert stored == [
+        events.Stored(accepted=1, repeats=1),
+        events.Stored(accepted=0, repeats=2),
+        events.Stored(accepted=1, repeats=0),
+        events.Stored(accepted=1, repeats=0),
+    ]
+    with Session(engine) as s:
+        keys = s.exec(select(EventInbox.sender, EventInbox.event_id)).all()
+    assert sorted(keys) == [("app", "a"), ("web", "a"), ("web", "b"), ("web", "old")]

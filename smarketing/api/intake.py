@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from smarketing.auth import tokens
 from smarketing.data_in import hubspot_webhook
-from smarketing.data_in.events import EventsRejected, Stored, parse_events, store_events
+from smarketing.data_in.events import EventsRejected, Stored, parse_events, store_posts
 from smarketing.errors import InvalidInput
 from smarketing.store.db import write_transaction
 from smarketing.store.models import utcnow
@@ -154,7 +154,7 @@ def _store(engine: Engine, posts: list[tuple[Accepted, datetime]]) -> list[Store
     """Store accepted posts in one write transaction, each as its own request (a repeated
     event id is a repeat, also within the batch); note each sender's token use."""
     with write_transaction(engine) as conn:
-        stored = [store_events(conn, post.sender, post.events, now=now) for post, now in posts]
+        stored = store_posts(conn, [(post.sender, post.events, now) for post, now in posts])
         for post, now in posts:
             last = _stamped.get(post.sender)
             if last is None or not (timedelta(0) <= now - last < tokens.USE_STAMP_EVERY):

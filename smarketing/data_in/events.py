@@ -314,24 +314,41 @@ def store_events(
 ) -> Stored:
     """Put the checked events of one request into the inbox (in the caller's transaction):
     one insert; an event id the sender used before is a repeat and stores nothing."""
-    now = now or utcnow()
-    seen: set[str] = set()
-    rows = []
-    for event in events:
-        if event["event_id"] in seen:
-            continue
-        seen.add(event["event_id"])
-        rows.append(
-            {
-                "sender": sender,
-                "event_id": event["event_id"],
-                "received_at": now,
-                "payload": json.dumps(event, ensure_ascii=False, separators=(",", ":")),
-            }
-        )
-    stmt = _insert_ignoring_repeats(conn).returning(_INBOX.c.id)
-    accepted = len(conn.execute(stmt, rows).all())
-    return Stored(accepted=accepted, repeats=len(events) - accepted)
+    return store_posts(conn, [(sender, events, now or utcnow())])[0]
+
+
+def store_posts(conn: Connection, posts: list[tuple[str, list[dict], datetime]]) -> list[Stored]:
+    """Put the checked events of several requests (sender, events, received at) into the
+    inbox in the caller's transaction, each request as if it came alone, in one insert: an
+    event id its sender used before (stored, or earlier in ``posts``) is a repeat."""
+    rows, keys_of = [], []
+    taken: set[tuple[str, str]] = set()
+    for sender, events, now in posts:
+        keys = []
+        for event in events:
+            key = (sender, event["event_id"])
+            if key in taken:
+                continue
+            taken.add(key)
+            keys.append(key)
+            rows.append(
+                {
+                    "sender": sender,
+                    "event_id": event["event_id"],
+                    "received_at": now,
+                    "payload": json.dumps(event, ensure_ascii=False, separators=(",", ":")),
+                }
+            )
+        keys_of.append(keys)
+    inserted: set[tuple[str, str]] = set()
+    if rows:
+        stmt = _insert_ignoring_repeats(conn).returning(_INBOX.c.sender, _INBOX.c.event_id)
+        inserted = {(sender, event_id) for sender, event_id in conn.execute(stmt, rows)}
+    stored = []
+    for (_sender, events, _now), keys in zip(posts, keys_of, strict=True):
+        accepted = sum(key in inserted for key in keys)
+        stored.append(Stored(accepted=accepted, repeats=len(events) - accepted))
+    return stored
 
 
 def activity_detail(detail: str | None, url: str | None) -> str:
@@ -583,4 +600,5 @@ __all__ = [
     "parse_events",
     "process_inbox",
     "store_events",
+    "store_posts",
 ]

@@ -18,7 +18,7 @@ from smarketing.api import intake
 from smarketing.api.server import EVENTS_PATH, Server
 from smarketing.auth import tokens
 from smarketing.auth.permissions import CLI_ACTOR
-from smarketing.data_in.events import Stored, process_inbox, store_events
+from smarketing.data_in.events import Stored, process_inbox, store_posts
 from smarketing.store.models import ApiToken, EventInbox, LeadActivity
 from tests.conftest import NOW
 from tests.factories import add_lead
@@ -229,12 +229,12 @@ def test_the_writer_stores_many_posts_in_one_transaction(engine, token, monkeypa
 
 
 def test_a_failed_write_fails_every_post_in_it_and_stores_none(engine, token, monkeypatch):
-    def broken(conn, sender, events, *, now=None):
-        if events[0]["event_id"] == "w3":
+    def broken(conn, posts):
+        if any(events[0]["event_id"] == "w3" for _sender, events, _now in posts):
             raise RuntimeError("disk full (test)")
-        return store_events(conn, sender, events, now=now)
+        return store_posts(conn, posts)
 
-    monkeypatch.setattr(intake, "store_events", broken)
+    monkeypatch.setattr(intake, "store_posts", broken)
     writer = intake.EventWriter(engine)
     gate, entered = threading.Event(), threading.Event()
     monkeypatch.setattr(intake, "_store", _held_until(gate, intake._store, entered))
