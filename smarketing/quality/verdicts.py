@@ -166,8 +166,9 @@ def record_verdict(
     )  # a person's verdict, never demo data (on a demo lead it still goes with the lead)
     session.add(row)
     session.flush()
-    # the newest by (decided_at, id), as _newest_verdict orders: a back-dated one does not win
-    newest = row if current is None or row.decided_at >= current.decided_at else current
+    # read again (a verdict another person committed meanwhile counts); a back-dated one
+    # does not win
+    newest = _newest_verdict(session, lead_id)
     accepted = newest.verdict == VerdictKind.accepted
     lead.accepted_at = newest.decided_at if accepted else None
     lead.rejected_at = None if accepted else newest.decided_at
