@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from smarketing.data_in import events
 from smarketing.data_in.events import EventsRejected, parse_events, process_inbox
-from smarketing.store.db import activity_version, write_transaction
+from smarketing.store.db import versions, write_transaction
 from smarketing.store.models import EventInbox, LeadActivity, LeadChange
 from tests.conftest import NOW
 from tests.factories import add_lead, oslo
@@ -116,7 +116,7 @@ def test_events_become_activities_of_their_leads(engine, session):
     ola = add_lead(session, "201", "2026-11-01 09:00", source_system="hubspot")
     add_lead(session, "301", "2026-11-01 09:00", email="demo@example.com", is_demo=True)
     session.commit()
-    version, activities = activity_version(session)
+    version, activities = versions(session)
     post(
         engine,
         "web",
@@ -145,7 +145,7 @@ def test_events_become_activities_of_their_leads(engine, session):
     session.expire_all()
     # website activities only: one bump of the activity version for the batch; the figures'
     # data version stays (their caches too)
-    assert activity_version(session) == (version, activities + 1)
+    assert versions(session) == (version, activities + 1)
 
 
 def test_the_same_event_twice_is_one_activity(engine, session):
@@ -176,11 +176,11 @@ def test_a_sales_event_derives_the_first_contact(engine, session):
         {**FORM, "kind": "call", "occurred_at": "2026-11-17T10:00:00+01:00"},
         {**FORM, "event_id": "e0", "kind": "meeting", "occurred_at": "2026-11-17T08:00:00+01:00"},
     )
-    before = activity_version(session)
+    before = versions(session)
     result = process_inbox(engine, now=NOW)
     assert result.first_contacts == 1
     session.expire_all()
-    assert activity_version(session) == (before[0] + 1, before[1])  # the SLA's figures change
+    assert versions(session) == (before[0] + 1, before[1])  # the SLA's figures change
     # the meeting was before the MQL: the call is the first contact
     assert session.get(type(lead), lead.id).first_contact_at == oslo("2026-11-17 10:00")
     change = session.exec(select(LeadChange)).one()
@@ -233,11 +233,11 @@ def test_a_sales_event_that_changes_no_first_contact_bumps_the_data_version(engi
     """A call logged after the first contact changes no lead, but the SLA's coverage counts
     sales activities: the figures are recomputed."""
     add_lead(session, "101", "2026-11-01 09:00", email="kari@example.com")  # no MQL
-    before = activity_version(session)
+    before = versions(session)
     post(engine, "web", {**FORM, "kind": "call"})
     assert process_inbox(engine, now=NOW).stored == 1
     session.expire_all()
-    assert activity_version(session) == (before[0] + 1, before[1])
+    assert versions(session) == (before[0] + 1, before[1])
 
 
 def test_posts_stored_together_count_as_if_each_came_alone(engine):

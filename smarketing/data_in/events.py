@@ -516,13 +516,11 @@ def _write(engine: Engine, events: list[_Event], now: datetime, result: InboxRes
             ),
             marks,
         )
-        if derived or touched:  # a sales contact: the SLA's figures change
+        # a sales contact changes the SLA's figures; website activities only what counts them
+        bump = bump_data_version if derived or touched else bump_activity_version
+        if ids or derived:
             with Session(bind=conn) as s:
-                bump_data_version(s)
-                s.flush()
-        elif ids:  # website activities only: what counts them is recomputed, not the figures
-            with Session(bind=conn) as s:
-                bump_activity_version(s)
+                bump(s)
                 s.flush()
 
 

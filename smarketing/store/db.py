@@ -459,7 +459,7 @@ def data_version(session: Session) -> int:
     return int(get_setting(session, "data_version", "0") or 0)
 
 
-def activity_version(session: Session) -> tuple[int, int]:
+def versions(session: Session) -> tuple[int, int]:
     """The data version and the website-activity version, read together: the key of what
     counts website activities (hot leads, the newest timestamp)."""
     found = dict(
@@ -485,7 +485,7 @@ def bump_data_version(session: Session) -> None:
 def bump_activity_version(session: Session) -> None:
     """Mark that website activities (page views, form submissions, e-mail clicks: no sales
     contact, no lead changed) were added (no commit): only what counts those is recomputed
-    (``activity_version``); the figures, keyed by the data version, stay cached. The event
+    (``versions``); the figures, keyed by the data version, stay cached. The event
     intake bumps this one, every few seconds while a website sends events."""
     _bump(session, "activity_version")
 

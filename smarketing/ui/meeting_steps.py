@@ -55,9 +55,12 @@ def _side(side: str) -> str:
     return _(SIDE_TEXT[side]).lower() if side in SIDE_TEXT else side
 
 
+def _kinds(meeting: Meeting) -> tuple[str, str]:
+    return ("month", "quarter") if meeting.kind == "monthly" else ("week", "month")
+
+
 def _reports(engine: Engine, meeting: Meeting, day: date) -> list[sla.SlaReport]:
-    kinds = ("month", "quarter") if meeting.kind == "monthly" else ("week", "month")
-    return [sla_data.report(engine, k, day) for k in kinds]
+    return [sla_data.report(engine, k, day) for k in _kinds(meeting)]
 
 
 def scorecard(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: date) -> None:
@@ -74,14 +77,11 @@ def scorecard(engine: Engine, actor: Actor, meeting: Meeting, step: dict, day: d
             width="stretch",
         )
         return
-    reports = _reports(engine, meeting, day)
     st.caption(
         _("Counted up to and including {day}.").format(day=formatting.day(day, weekday=True))
     )
-    st.vega_lite_chart(
-        charts.scorecard_chart(sla.scorecard_frame(reports), font_size=19, row_height=54).to_dict(),
-        width="stretch",
-    )
+    spec = sla_data.scorecard_spec(engine, _kinds(meeting), day, font_size=19, row_height=54)
+    st.vega_lite_chart(spec, width="stretch")
     kind = "month" if meeting.kind == "monthly" else "week"
     if kind == "month":
         last = ngettext("**The last {n} month**", "**The last {n} months**", 13)

@@ -190,7 +190,7 @@ def activity_key(engine: Engine) -> tuple[str, int, int]:
     the database, its data version and its website-activity version (the event intake
     bumps only the latter: the figures stay cached while a website sends events)."""
     with session(engine) as s:
-        return (config.database_url(), *db.activity_version(s))
+        return (config.database_url(), *db.versions(s))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
