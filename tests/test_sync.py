@@ -7,6 +7,8 @@ tests/connectors/."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -143,15 +145,72 @@ def test_a_first_sync_stores_every_record_checkpoint_by_checkpoint(engine, sourc
         stored = s.get(DataSource, 1)
         assert json.loads(stored.cursor) == {"next": 10}
         assert s.exec(select(AuditEntry).where(AuditEntry.action == "source.sync")).first()
-    # 10 records in pages of 2: a step per page read (a fifth of the total each), per
-    # batch stored and per checkpoint; the fractions only grow, to the end
+    # 10 records in pages of 2 (a fifth of the total each), three chunks: a step per batch
+    # and per checkpoint, each saying how much is read so far (the next chunk is read
+    # while one is stored), so the fractions only grow, to the end
     assert steps == sorted(steps) and steps[0] == 0.0 and steps[-1] == 1.0
-    assert {0.2, 0.4, 0.6, 0.8} <= set(steps)
+    assert set(steps) <= {0.0, 0.2, 0.4, 0.6, 0.8, 0.99, 1.0}
+    assert 0.99 in steps and len(steps) >= 5
     lead = lead_rows(engine)[0]
     assert lead["external_id"] == "1000" and lead["source_system"] == "hubspot"
     assert lead["created_at"] == datetime(2026, 9, 1, 8, tzinfo=UTC)
     assert lead["mql_at"] == datetime(2026, 9, 1, 10, tzinfo=UTC)
     assert lead["source"] == "Organic Search"  # HubSpot's code, as the CSV import reads it
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_a_sync_waiting_for_a_slow_crm_reports_progress_and_stops_when_asked(
+    engine, source, monkeypatch
+):
+    """The next chunk is read in a thread of its own: while the sync waits for it, it
+    still reports its progress (a job asked to stop raises there) and stops at once."""
+    monkeypatch.setattr(sync, "WAIT_REPORT_S", 0.05)
+    monkeypatch.setattr(sync, "CHUNK", 6)  # three pages of two
+    release = threading.Event()
+    served = []
+
+    class Slow(ListConnector):
+        def pages(self, cursor):
+            for i, page in enumerate(super().pages(cursor)):
+                if i == 1:
+                    release.wait(30)  # the CRM takes its time with the second page
+                served.append(i)
+                yield page
+
+    calls = []
+
+    def progress(fraction, text):
+        calls.append(fraction)
+        if len(calls) == 4:
+            raise _Stop("asked to stop")
+
+    began = time.monotonic()
+    try:
+        with pytest.raises(sync.SyncFailed, match="asked to stop"):
+            sync.sync_source(
+                engine,
+                "hubspot",
+                actor=ADMIN,
+                now=NOW,
+                connector=Slow([contact(i) for i in range(10)]),
+                progress=progress,
+            )
+        assert time.monotonic() - began < 10  # not after the CRM's 30 s
+    finally:
+        release.set()
+    assert calls[0] == 0.0 and len(calls) == 4
+    # the thread reading ahead asks for no page after the one it was waiting for
+    deadline = time.monotonic() + 10
+    while any(t.name.startswith("sync-next-chunk") for t in threading.enumerate()):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert served == [0, 1]
+    with Session(engine) as s:
+        run = s.exec(select(ImportRun)).one()[0]
+        assert run.status == "failed" and run.created == 0
 
 
 def test_the_next_sync_starts_at_the_cursor_and_counts_only_what_changed(engine, source):

@@ -24,6 +24,7 @@ the CRM with a delay, and a contact changed just before a run may not be searcha
 
 from __future__ import annotations
 
+import contextvars
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -343,15 +344,17 @@ class HubSpotConnector(Connector):
 
         started = state.get("started")
         ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hubspot-next-page")
+        # (the thread speaks the caller's language in its messages)
+        context = contextvars.copy_context()
         try:
-            pending = ahead.submit(fetch, state.get("full_after"))
+            pending = ahead.submit(context.run, fetch, state.get("full_after"))
             while True:
                 body, server_ms = pending.result()
                 if started is None:
                     started = server_ms if server_ms is not None else _now_ms()
                 after = _next_after(body)
                 if after is not None:
-                    pending = ahead.submit(fetch, after)
+                    pending = ahead.submit(context.run, fetch, after)
                 leads, activities = self._records(body["results"], owners)
                 if after is None:
                     cursor = {"since": max(0, started - LAG_MS)}

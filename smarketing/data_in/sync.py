@@ -7,6 +7,9 @@ page by page (:mod:`smarketing.connectors`), and stores the records in **chunks*
 labels) and written by the import's steps (``upsert.lead_steps`` and
 ``upsert.activity_steps``: the same matching, updates, history, verdicts, first contacts
 and short batches), so a CSV export and a sync of the same records give the same leads.
+The next chunk is read and parsed in a thread of its own while one is stored
+(:func:`_one_ahead`: one chunk ahead, never more; SQLite and PostgreSQL let go of Python's
+lock while they write, so the reading runs meanwhile).
 
 A sync is one run in the import list (``import_run`` with ``kind="sync"`` and its
 ``source_id``). After each chunk a **checkpoint** commits the chunk for good: the run's
@@ -26,8 +29,11 @@ person the app knows.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -175,18 +181,23 @@ def _chunks(pages: Iterator[Page], size: int, seconds: float) -> Iterator[list[P
 
 
 class _Reading:
-    """The sync's progress: called on every page read and every batch stored (so a job
-    that is asked to stop can stop there: its progress callback raises)."""
+    """The sync's progress: reported while the sync waits for its next chunk and on every
+    batch stored (so a job that is asked to stop can stop there: its progress callback
+    raises). The pages are counted where they are read (the preparing thread); the
+    reports are made by the sync's own thread (a page's progress bar is drawn there)."""
 
     def __init__(self, report: Progress, result: SyncResult) -> None:
         self.report, self.result = report, result
         self.read, self.total = 0, None
+        #: set when the sync stops: the preparing thread reads no further page
+        self.stopped = False
 
     def pages(self, pages: Iterator[Page]) -> Iterator[Page]:
         for page in pages:
+            if self.stopped:
+                return
             self.read += page.fetched
             self.total = page.total or self.total
-            self.report(self.fraction(), self.text())
             yield page
 
     def fraction(self) -> float:
@@ -203,11 +214,92 @@ class _Reading:
             read=count(self.read), total=count(self.total or 0), summary=self.result.summary
         )
 
+    def waiting(self) -> None:
+        self.report(self.fraction(), self.text())
+
     def storing(self, _fraction: float, _text: str) -> None:
         self.report(self.fraction(), self.text())
 
     def stored(self) -> None:
         self.report(self.fraction(), self.text())
+
+
+@dataclass
+class _Chunk:
+    """Consecutive pages read into the import's records (``leads``, ``activities``: None
+    when the pages had none), ready to store."""
+
+    fetched: int
+    cursor: str | None
+    leads: ParsedFile | None
+    activities: ParsedFile | None
+
+
+class _Preparing:
+    """Turns a chunk of pages into a :class:`_Chunk` (owners named, read by the import's
+    reader), numbering the records across the chunks."""
+
+    def __init__(self, source: DataSource, fmt: str, changes: dict, users: dict, fields):
+        self.source, self.fmt, self.changes, self.users = source, fmt, changes, users
+        self.fields = fields
+        self.fetched = 0
+
+    def __call__(self, pages: list[Page]) -> _Chunk:
+        source = self.source
+        leads = _with_owners(
+            [r for p in pages for r in p.leads], self.fmt, self.changes, self.users
+        )
+        items = [a for p in pages for a in p.activities]
+        first = self.fetched + 1
+        fetched = sum(p.fetched for p in pages)
+        self.fetched += fetched
+        parsed = acts = None
+        if leads:
+            parsed = read_lead_records(
+                leads,
+                source.name,
+                format=self.fmt,
+                changes=self.changes,
+                columns=self.fields,
+                mapped_only=True,
+            )
+            parsed.source_system = source.kind
+        if items:
+            acts = _activities_file(items, source.name, source.kind, first)
+        return _Chunk(fetched, pages[-1].cursor, parsed, acts)
+
+
+#: Seconds between two progress reports while the sync waits for its next chunk.
+WAIT_REPORT_S = 0.5
+
+
+def _one_ahead(chunks: Iterator[_Chunk], waiting: Callable[[], None]) -> Iterator[_Chunk]:
+    """``chunks``, each made in a thread of its own while the one before is stored (reading
+    and parsing go on while SQLite writes: its writes let go of Python's lock). One chunk
+    ahead, never more. ``waiting`` is called every WAIT_REPORT_S seconds spent waiting for
+    a chunk (the progress; it may raise to stop). The thread runs in a copy of this
+    context (the language of the messages it makes)."""
+    ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-next-chunk")
+    context = contextvars.copy_context()
+
+    def following():
+        return context.run(next, chunks, None)
+
+    try:
+        pending = ahead.submit(following)
+        while True:
+            while True:
+                try:
+                    chunk = pending.result(timeout=WAIT_REPORT_S)
+                    break
+                except FutureTimeout:
+                    waiting()
+            if chunk is None:
+                return
+            pending = ahead.submit(following)
+            yield chunk
+    finally:
+        ahead.shutdown(wait=False, cancel_futures=True)
 
 
 def _users_by_email(engine: Engine) -> dict[str, str]:
@@ -414,43 +506,33 @@ def sync_source(
     batches = None if run_id is None else Batches(engine, run_id)
     report(0.0, _("Reading {crm}…").format(crm=what))
     last_cursor = None
-    client = None
+    client = reading = None
     try:
         client = connector or connector_for(source, sleep=sleep)
         reading = _Reading(report, result)
         spellings = Spellings()  # (read once, not once per chunk)
         settled = time.monotonic()
-        for chunk in _chunks(reading.pages(client.pages(cursor)), CHUNK, CHUNK_SECONDS):
-            leads = _with_owners([r for p in chunk for r in p.leads], fmt, changes, users)
-            items = [a for p in chunk for a in p.activities]
-            first = result.fetched + 1
-            result.fetched += sum(p.fetched for p in chunk)
-            last_cursor = chunk[-1].cursor or last_cursor
+        chunks = _chunks(reading.pages(client.pages(cursor)), CHUNK, CHUNK_SECONDS)
+        prepare = _Preparing(source, fmt, changes, users, client.fields)
+        for chunk in _one_ahead(map(prepare, chunks), reading.waiting):
+            result.fetched += chunk.fetched
+            last_cursor = chunk.cursor or last_cursor
             steps = reading.storing  # (each batch says where the whole sync is)
             with engine.connect() as conn:
-                if leads:
-                    parsed = read_lead_records(
-                        leads,
-                        source.name,
-                        format=fmt,
-                        changes=changes,
-                        columns=client.fields,
-                        mapped_only=True,
-                    )
-                    parsed.source_system = source.kind
+                if chunk.leads is not None:
                     done = lead_steps(
                         conn,
                         batches,
-                        parsed,
+                        chunk.leads,
                         actor=actor,
                         now=now,
                         report=steps,
                         spellings=spellings,
                     )
                     result.add(done)
-                    result.rejects.extend(_reject_lines(parsed, done, _record(what)))
-                if items:
-                    acts = _activities_file(items, source.name, source.kind, first)
+                    result.rejects.extend(_reject_lines(chunk.leads, done, _record(what)))
+                if chunk.activities is not None:
+                    acts = chunk.activities
                     done = activity_steps(conn, batches, acts, actor=actor, now=now, report=steps)
                     result.add(done, activities=True)
                     result.rejects.extend(_reject_lines(acts, done, _activity(what)))
@@ -473,6 +555,8 @@ def sync_source(
             )
     except BaseException as exc:  # Ctrl-C too: the chunk being written is undone
         result.seconds = round(time.perf_counter() - started, 3)
+        if reading is not None:
+            reading.stopped = True
         if batches is not None:
             batches.checkpoints_done()
         if client is not None:

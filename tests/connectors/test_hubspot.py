@@ -320,6 +320,21 @@ def test_500s_that_never_stop_end_as_unreachable(fake):
     assert sleeps == [1.0, 2.0, 4.0, 8.0]
 
 
+def test_a_page_read_ahead_fails_in_the_callers_language(fake):
+    """The next page is fetched in a thread of its own; its error speaks the language of
+    the sync that asked (not the app default)."""
+    from smarketing import i18n
+
+    fake.fail(503, times=5, path="/crm/v3/objects/contacts")
+    for code, expected in (
+        ("nb", "lese kontakter feilet 5 ganger"),
+        ("en", "read contacts failed 5 times"),
+    ):
+        with i18n.language(code), pytest.raises(Unreachable, match=expected):
+            read(connect(fake, sleep=Sleeps()))
+        fake.fail(503, times=5, path="/crm/v3/objects/contacts")
+
+
 def test_an_answer_later_than_the_timeout_is_retried_then_unreachable(fake):
     fake.slow(0.3, times=5, path="/crm/v3/owners")
     sleeps = Sleeps()
