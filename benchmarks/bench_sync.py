@@ -4,7 +4,8 @@
 
 Starts ``python -m tests.fakes.hubspot`` in a process of its own (it renders its contacts
 before it serves: not timed), makes a fresh database (SQLite in a temporary folder, or the
-empty database ``--db`` names), adds the source, then in THIS process:
+empty database ``--db`` names), adds the source, then in THIS process (its threads sharing
+the interpreter as ``python -m smarketing`` and the server set it up):
 
 * ``full``        - ``sync_source`` of every contact (the list API, 100 a page, owners,
   activities) into the database, checkpoint by checkpoint: contacts read and stored per
@@ -61,7 +62,10 @@ def main() -> int:
 
         from smarketing.auth.permissions import CLI_ACTOR
         from smarketing.data_in import sources, sync
+        from smarketing.runtime import share_the_interpreter
         from smarketing.store.db import make_engine, upgrade_to_head
+
+        share_the_interpreter()  # as `python -m smarketing sync` and the server do
 
         engine = make_engine(url)
         upgrade_to_head(engine)

@@ -50,6 +50,9 @@ What it does
    transaction), alternating between the export and its variant, until the time is up (the
    running import finishes). Each of the import's write transactions is timed from the
    write lock taken to its commit ("import: one write transaction").
+
+   The threads share this process's interpreter lock as the server's do
+   (``runtime.share_the_interpreter``, which the server calls at start).
 4. **Reports** per operation: count, outcomes, p50/p95/max latency (from before opening
    the session to after closing it, so waiting for a pooled connection counts), throughput,
    every error with its message, the person writes (note, verdict, action) together;
@@ -96,7 +99,7 @@ for folder in (ROOT, ROOT / "benchmarks"):
 from sqlalchemy import event, func, update
 from sqlmodel import Session, select
 
-from smarketing import demo
+from smarketing import demo, runtime
 from smarketing.auth import logins, people, sessions, users
 from smarketing.auth.permissions import CLI_ACTOR, Actor
 from smarketing.content import campaigns, personas
@@ -1185,6 +1188,7 @@ def main(argv: list[str] | None = None) -> int:
     import logging
 
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    runtime.share_the_interpreter()  # as the server does at start
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", help="database URL (default: a fresh SQLite file)")
     parser.add_argument("--users", type=int, default=20, help="concurrent users (default 20)")

@@ -10,5 +10,7 @@ import sys
 gc.disable()
 
 from smarketing.cli.main import main  # noqa: E402
+from smarketing.runtime import share_the_interpreter  # noqa: E402
 
+share_the_interpreter()  # (a sync reads while it writes; the worker runs jobs in threads)
 sys.exit(main())

@@ -12,9 +12,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1] / "smarketing"
 
 #: The dependency order, lowest first: a package may import itself and the ones before it.
-#: The base modules (config, errors, formatting, safe_text, safe_csv) are the floor.
+#: The base modules (config, errors, formatting, safe_text, safe_csv, runtime) are the floor.
 LAYERS = (
-    ("config", "errors", "i18n", "formatting", "safe_text", "safe_csv"),
+    ("config", "errors", "i18n", "formatting", "safe_text", "safe_csv", "runtime"),
     ("connectors",),
     ("store",),
     ("auth",),

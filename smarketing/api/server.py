@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from smarketing import config
+from smarketing import config, runtime
 from smarketing.api import intake, startup
 from smarketing.data_in import events, hubspot_webhook
 from smarketing.errors import DatabaseUnavailable, SmarketingError
@@ -162,6 +162,7 @@ class Server:
         """Start: the database made ready, the setup code printed when there is no user,
         the jobs started; exit: the jobs shut down, the worker threads ended."""
         no_delay_on_accepted_sockets()
+        runtime.share_the_interpreter()
         try:
             engine = await self._run(self.engine)
             await self._run(startup.announce_setup_code, engine)
