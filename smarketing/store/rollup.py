@@ -307,7 +307,7 @@ class Computed:
 class _LeadSource:
     """``lead`` over some local days: each row counts once."""
 
-    def __init__(self, days: Sequence[date], tz: ZoneInfo):
+    def __init__(self, days: Sequence[date], tz: ZoneInfo, *, within_span: bool = False):
         rows = [(d, midnight(d, tz), midnight(d + timedelta(days=1), tz)) for d in days]
         self.table = (
             values(column("day", Date()), column("lo", UTCDateTime()), column("hi", UTCDateTime()))
@@ -315,15 +315,24 @@ class _LeadSource:
             .cte("days")
         )
         self.t = Lead.__table__
+        #: ``within_span`` (PostgreSQL): the rows are also kept within the instants the days
+        #: span, first midnight to last, so they are read by the timestamp's index; without
+        #: it PostgreSQL read every lead and matched each against every day (0.7 s for a
+        #: month of days at 100k leads; 0.1 s with it). SQLite already reads each day by the
+        #: index, and with the span it read the index once per day instead (ten times slower).
+        self.span = None
+        if within_span and rows:
+            self.span = (min(r[1] for r in rows), max(r[2] for r in rows))
 
     def rows(self, key: str, *columns, where=()):
         """A subquery (day, *columns, w) of the rows whose ``key`` timestamp is in a day."""
         c, d = self.t.c, self.table.c
         on = and_(c[key] >= d.lo, c[key] < d.hi)
+        within = () if self.span is None else (c[key] >= self.span[0], c[key] < self.span[1])
         return (
             select(d.day.label("day"), *columns, literal_column("1").label("w"))
             .select_from(self.table.join(self.t, on))
-            .where(*where)
+            .where(*within, *where)
             .subquery()
         )
 
@@ -488,12 +497,15 @@ def compute(conn, days: Sequence[date], tz: ZoneInfo, *, sla: bool = True,
     """The rollup rows of ``days`` counted on ``lead`` (no write)."""
     out = Computed()
     ordered = sorted(set(days))
+    span = conn.dialect.name == "postgresql"
     if sla:
         for part in _chunks(ordered, DAYS_PER_QUERY):
-            _compute(conn, _LeadSource(part, tz), out, sla=True, cohorts=False, tz=tz)
+            source = _LeadSource(part, tz, within_span=span)
+            _compute(conn, source, out, sla=True, cohorts=False, tz=tz)
     if cohorts:
         for part in _chunks(ordered, COHORT_DAYS_PER_QUERY):
-            _compute(conn, _LeadSource(part, tz), out, sla=False, cohorts=True, tz=tz)
+            source = _LeadSource(part, tz, within_span=span)
+            _compute(conn, source, out, sla=False, cohorts=True, tz=tz)
     return out
 
 
