@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import repeat
 
 import pandas as pd
@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col
 from sqlmodel import select as sm_select
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 from smarketing.auth import audit
 from smarketing.auth.permissions import Actor
@@ -429,11 +430,29 @@ def _prepared_insert(table, names: tuple[str, ...], dialect) -> _PreparedInsert 
         if sorted(order) != sorted(names) or len(order) != len(names):
             _PREPARED[key] = None
         else:
-            processors = tuple(
-                table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in order
-            )
+            processors = tuple(_bind_processor(table.c[name].type, dialect) for name in order)
             _PREPARED[key] = _PreparedInsert(compiled.string, order, processors)
     return _PREPARED[key]
+
+
+def _bind_processor(column_type, dialect) -> Callable[[object], object] | None:
+    """What Core applies to a column's value before SQLite gets it: the type's own bind
+    processor, except for an aware timestamp (``UTCDateTime``) on SQLite, whose two steps
+    (to UTC, then SQLAlchemy's text) are done by :func:`sqlite_utc_text` at half the cost
+    (about a million values in a first sync of 100,000 contacts)."""
+    if dialect.name == "sqlite" and isinstance(column_type, UTCDateTime):
+        return sqlite_utc_text
+    return column_type.dialect_impl(dialect).bind_processor(dialect)
+
+
+def sqlite_utc_text(value: datetime) -> str:
+    """An aware datetime as SQLite stores a ``UTCDateTime``: in UTC, "YYYY-MM-DD
+    HH:MM:SS.ffffff" (the text SQLAlchemy writes); a naive one is refused as it is there."""
+    if value.tzinfo is not UTC:
+        if value.utcoffset() is None:
+            raise ValueError(f"a timestamp without a timezone: {value!r}")
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]
 
 
 #: Rows one INSERT statement writes on SQLite (within its limit of parameters). A

@@ -3,7 +3,7 @@ dry run, the demo company, permissions and the run log. Records are built by han
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
@@ -559,6 +559,34 @@ def test_the_fast_insert_stores_exactly_what_core_stores(engine):
     assert (stored["is_demo"], stored["first_name"], stored["title"]) == (0, "Åse", "")
     assert (stored["score"], stored["deal_value"], stored["accepted_at"]) == (42, 1234.5, None)
     assert stored["rejection_reason"] == "unspecified"
+
+
+def test_a_timestamp_is_written_as_sqlalchemy_writes_it_on_sqlite():
+    """The column-wise insert's own text for an aware timestamp (``sqlite_utc_text``) is
+    exactly what UTCDateTime and SQLite's DATETIME make of it, and a naive one is refused."""
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy.dialects import sqlite
+    from sqlmodel.sql.sqltypes import UTCDateTime
+
+    dialect = sqlite.dialect()
+    library = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    oslo = ZoneInfo("Europe/Oslo")
+    values = [
+        datetime(2026, 9, 1, 9, 30, 15, 123456, tzinfo=UTC),
+        datetime(2026, 9, 1, 9, 30, tzinfo=UTC),  # no microseconds: still six digits
+        datetime(2026, 7, 1, 10, 0, tzinfo=oslo),  # a local time (summer), moved to UTC
+        datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=-5))),
+        datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC),  # a year below 1000: four digits
+        datetime(2026, 1, 1, tzinfo=ZoneInfo("UTC")),  # UTC, but not datetime.UTC
+    ]
+    for value in values:
+        assert writing.sqlite_utc_text(value) == library(value), value
+    assert writing.sqlite_utc_text(values[2]) == "2026-07-01 08:00:00.000000"
+    with pytest.raises(ValueError):
+        writing.sqlite_utc_text(datetime(2026, 1, 1))
+    with pytest.raises(ValueError):
+        library(datetime(2026, 1, 1))
 
 
 def test_the_fast_and_the_checked_path_store_the_same(engine, session, monkeypatch):
