@@ -213,6 +213,29 @@ def test_a_sync_waiting_for_a_slow_crm_reports_progress_and_stops_when_asked(
         assert run.status == "failed" and run.created == 0
 
 
+def test_a_timeout_raised_while_reading_ahead_fails_the_sync(engine, source, monkeypatch):
+    """A TimeoutError from the thread reading ahead (a connector's own, unwrapped) is the
+    sync's error, not "still waiting" (Python's TimeoutError is the futures' one)."""
+    monkeypatch.setattr(sync, "WAIT_REPORT_S", 0.05)
+
+    class TimesOut(ListConnector):
+        def pages(self, cursor):
+            yield from super().pages(cursor)
+            raise TimeoutError("the CRM timed out")
+
+    began, calls = time.monotonic(), []
+    with pytest.raises(sync.SyncFailed, match="the CRM timed out"):
+        sync.sync_source(
+            engine,
+            "hubspot",
+            actor=ADMIN,
+            now=NOW,
+            connector=TimesOut([contact(i) for i in range(3)]),
+            progress=lambda f, t: calls.append(f),
+        )
+    assert time.monotonic() - began < 10 and len(calls) < 100
+
+
 def test_the_next_sync_starts_at_the_cursor_and_counts_only_what_changed(engine, source):
     records = [contact(i) for i in range(6)]
     sync.sync_source(engine, "hubspot", actor=ADMIN, now=NOW, connector=ListConnector(records))

@@ -30,10 +30,10 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -193,8 +193,10 @@ class _Reading:
         self.stopped = False
 
     def pages(self, pages: Iterator[Page]) -> Iterator[Page]:
-        for page in pages:
-            if self.stopped:
+        pages = iter(pages)
+        while not self.stopped:  # (asked before each page: none is read after a stop)
+            page = next(pages, None)
+            if page is None:
                 return
             self.read += page.fetched
             self.total = page.total or self.total
@@ -278,28 +280,31 @@ def _one_ahead(chunks: Iterator[_Chunk], waiting: Callable[[], None]) -> Iterato
     and parsing go on while SQLite writes: its writes let go of Python's lock). One chunk
     ahead, never more. ``waiting`` is called every WAIT_REPORT_S seconds spent waiting for
     a chunk (the progress; it may raise to stop). The thread runs in a copy of this
-    context (the language of the messages it makes)."""
-    ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-next-chunk")
+    context (the language of the messages it makes) and is a daemon: a sync that stops
+    while its thread waits for the CRM does not keep the process from ending."""
     context = contextvars.copy_context()
 
-    def following():
-        return context.run(next, chunks, None)
+    def start() -> Future:
+        future: Future = Future()
 
-    try:
-        pending = ahead.submit(following)
-        while True:
-            while True:
-                try:
-                    chunk = pending.result(timeout=WAIT_REPORT_S)
-                    break
-                except FutureTimeout:
-                    waiting()
-            if chunk is None:
-                return
-            pending = ahead.submit(following)
-            yield chunk
-    finally:
-        ahead.shutdown(wait=False, cancel_futures=True)
+        def run() -> None:
+            try:
+                future.set_result(context.run(next, chunks, None))
+            except BaseException as exc:  # (handed to the sync's thread)
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name="sync-next-chunk", daemon=True).start()
+        return future
+
+    pending = start()
+    while True:
+        while not wait([pending], timeout=WAIT_REPORT_S).done:
+            waiting()
+        chunk = pending.result()  # (the chunk's own error, a TimeoutError too, is raised)
+        if chunk is None:
+            return
+        pending = start()
+        yield chunk
 
 
 def _users_by_email(engine: Engine) -> dict[str, str]:
