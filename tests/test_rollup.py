@@ -516,3 +516,25 @@ def test_pacing_and_distribution_equal_the_direct_count(demo):
         last = upper is None or pd.isna(upper)
         expected = sum(1 for s in spans if s >= lower and (last or s < upper))
         assert int(count) == expected, lower
+
+
+def test_counting_within_the_days_span_counts_the_same(demo, engine, monkeypatch):
+    """PostgreSQL's rollup counts also keep the leads within the days' whole span (so the
+    timestamp's index reads them): for days far apart, some with no leads, and leads
+    without an MQL or contact date, the counts are those without the span."""
+    tz = config.business_tz()
+    days = [date(2026, 6, 3), date(2026, 6, 4), date(2026, 8, 20), date(2026, 11, 2)]
+    days += [date(2025, 1, 1)]  # before the company's first lead
+    counted = {}
+    for span in (False, True):
+        out = rollup.Computed()
+        with engine.connect() as conn:
+            source = rollup._LeadSource(days, tz, within_span=span)
+            rollup._compute(conn, source, out, sla=True, cohorts=True, tz=tz)
+        counted[span] = out
+    assert counted[True] == counted[False]
+    assert sum(c[0] for c in counted[True].days.values()) > 0  # leads on those days
+    assert counted[True].spans and counted[True].cohorts
+    # the dialect picks it: what compute counts is the same either way
+    with engine.connect() as conn:
+        assert rollup.compute(conn, days, tz) == counted[False]
