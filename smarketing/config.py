@@ -312,14 +312,6 @@ def secret_value(reference: str) -> str | None:
     return found
 
 
-def where_secret_is(reference: str) -> str:
-    """Words for a person: where the secret named by ``reference`` is read from."""
-    reference = reference.strip()
-    if reference.startswith(SECRETS_PREFIX):
-        return f"the key {reference[len(SECRETS_PREFIX) :]} of .streamlit/secrets.toml"
-    return f"the environment variable {reference}"
-
-
 def secret_label(reference: str) -> str:
     """Short words for where a secret is read from, for a table: ``$HUBSPOT_TOKEN`` or
     ``secrets.toml: hubspot_token``."""

@@ -40,6 +40,22 @@ def test_the_parser_knows_every_crm():
     assert cli_sources.KINDS == KINDS
 
 
+def test_where_the_token_comes_from_speaks_norwegian(capsys, engine, hubspot, monkeypatch):
+    """The words for where a token is read from are the language's own (they were English
+    inside a Norwegian sentence)."""
+    monkeypatch.setenv("SMARKETING_LANGUAGE", "nb")
+    code, out, _ = run(
+        capsys, "sources", "add", "hubspot", "--kind", "hubspot",
+        "--token-env", "HUBSPOT_CLI_TOKEN", "--base-url", hubspot.url,
+    )  # fmt: skip
+    assert code == 0 and "token fra miljøvariabelen HUBSPOT_CLI_TOKEN;" in out
+    code, out, _ = run(
+        capsys, "sources", "add", "other", "--kind", "hubspot",
+        "--token-env", "secrets:hubspot_token", "--base-url", hubspot.url,
+    )  # fmt: skip
+    assert code == 0 and "token fra nøkkelen hubspot_token i .streamlit/secrets.toml;" in out
+
+
 def test_add_test_list_and_sync_a_hubspot_source(capsys, engine, hubspot):
     code, out, _ = run(
         capsys, "sources", "add", "hubspot", "--kind", "hubspot",

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from smarketing import config, formatting
+from smarketing import formatting
 from smarketing.cli.args import error_line, iso_datetime, now_from, progress_printer
 from smarketing.i18n import _
 
@@ -205,7 +205,7 @@ def _sources(args, engine_for) -> int:
                 ).format(
                     name=source.name,
                     label=sources.label(source.kind),
-                    where=config.where_secret_is(source.token_env),
+                    where=sources.where_secret_is(source.token_env),
                 )
             )
             return 0

@@ -37,6 +37,16 @@ EVERY_RANGE = (1, 1440)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}")
 
 
+def where_secret_is(reference: str) -> str:
+    """Words for a person, in the language speaking: where the secret named by
+    ``reference`` is read from."""
+    reference = reference.strip()
+    if reference.startswith(config.SECRETS_PREFIX):
+        key = reference[len(config.SECRETS_PREFIX) :]
+        return _("the key {key} of .streamlit/secrets.toml").format(key=key)
+    return _("the environment variable {name}").format(name=reference)
+
+
 def label(kind: str) -> str:
     """The CRM's name for people (``HubSpot``)."""
     return LABELS.get(kind, kind)
@@ -304,7 +314,7 @@ def token_of(source: DataSource) -> str:
             ).format(
                 name=source.name,
                 crm=label(source.kind),
-                where=config.where_secret_is(source.token_env),
+                where=where_secret_is(source.token_env),
             )
         )
     return token
@@ -383,7 +393,7 @@ def source_statuses(session: Session) -> list[SourceStatus]:
                 name=source.name,
                 kind=source.kind,
                 label=label(source.kind),
-                token_from=config.where_secret_is(source.token_env),
+                token_from=where_secret_is(source.token_env),
                 token_label=config.secret_label(source.token_env),
                 base_url=source.base_url,
                 every_minutes=source.every_minutes,
