@@ -272,21 +272,14 @@ def secrets_files() -> list[Path]:
     return [Path.home() / ".streamlit" / "secrets.toml", Path.cwd() / ".streamlit" / "secrets.toml"]
 
 
-def secret_reference_problem(reference: str) -> str | None:
-    """Why ``reference`` cannot name a secret, or None."""
+def is_secret_reference(reference: str) -> bool:
+    """Whether ``reference`` names where a secret is kept: an environment variable's name,
+    or ``secrets:KEY`` (a key of secrets.toml, its parts joined by dots)."""
     reference = reference.strip()
     if reference.startswith(SECRETS_PREFIX):
         key = reference[len(SECRETS_PREFIX) :]
-        if key and all(_ENV_NAME.fullmatch(part) for part in key.split(".")):
-            return None
-        return "that is not a secrets.toml key (e.g. secrets:hubspot_token)"
-    if _ENV_NAME.fullmatch(reference):
-        return None
-    return (
-        "that is not the name of an environment variable (letters, digits and _, "
-        "e.g. HUBSPOT_TOKEN) or a secrets.toml key (secrets:hubspot_token); give where the "
-        "secret is kept, never the secret itself"
-    )
+        return bool(key) and all(_ENV_NAME.fullmatch(part) for part in key.split("."))
+    return bool(_ENV_NAME.fullmatch(reference))
 
 
 def secret_value(reference: str) -> str | None:

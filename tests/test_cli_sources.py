@@ -54,6 +54,10 @@ def test_where_the_token_comes_from_speaks_norwegian(capsys, engine, hubspot, mo
         "--token-env", "secrets:hubspot_token", "--base-url", hubspot.url,
     )  # fmt: skip
     assert code == 0 and "token fra nøkkelen hubspot_token i .streamlit/secrets.toml;" in out
+    code, _out, err = run(
+        capsys, "sources", "add", "bad", "--kind", "hubspot", "--token-env", "a b"
+    )
+    assert code == 1 and "det er ikke navnet på en miljøvariabel" in err
 
 
 def test_add_test_list_and_sync_a_hubspot_source(capsys, engine, hubspot):

@@ -47,6 +47,20 @@ def where_secret_is(reference: str) -> str:
     return _("the environment variable {name}").format(name=reference)
 
 
+def _reference_problem(reference: str) -> str | None:
+    """Why ``reference`` cannot name where a secret is kept (in the language speaking), or
+    None."""
+    if config.is_secret_reference(reference):
+        return None
+    if reference.strip().startswith(config.SECRETS_PREFIX):
+        return _("that is not a secrets.toml key (e.g. secrets:hubspot_token)")
+    return _(
+        "that is not the name of an environment variable (letters, digits and _, "
+        "e.g. HUBSPOT_TOKEN) or a secrets.toml key (secrets:hubspot_token); give where the "
+        "secret is kept, never the secret itself"
+    )
+
+
 def label(kind: str) -> str:
     """The CRM's name for people (``HubSpot``)."""
     return LABELS.get(kind, kind)
@@ -82,7 +96,7 @@ def _check_kind(kind: str) -> str:
 
 def _check_reference(reference: str, what: str) -> str:
     reference = (reference or "").strip()
-    problem = config.secret_reference_problem(reference)
+    problem = _reference_problem(reference)
     if problem:
         raise InvalidInput(f"{_(what)}: {problem}")
     return reference
